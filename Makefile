@@ -1,0 +1,32 @@
+# Front door. The real build is CMake; this file is the two commands a new
+# user types (`make run`, `make test`) plus bench, deps and clean.
+BUILD ?= build
+SAN ?= 0
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAUCUS_SAN=$(SAN)
+ifeq ($(SAN),1)
+BUILD := build-san
+endif
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@sh scripts/run.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_ARGS)
+
+bench: build
+	@sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages caucus builds and tests with. Idempotent and
+# fast when everything is present: dpkg is asked first, apt-get only runs for
+# what is missing (and `apt-get update` only then).
+set -eu
+PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev sqlite3 \
+libcmocka-dev sip-tester baresip-core libxml2-utils curl iproute2 procps"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+		|| missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

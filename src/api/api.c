@@ -1,0 +1,251 @@
+/*
+ * HTTP server and router of the API. The route table below is the one list
+ * of what the API offers: dispatch, 405 Allow headers and `GET /v1` come
+ * from it. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "api/api_int.h"
+#include "util/log.h"
+
+struct route {
+	const char *method;
+	const char *path;          /* segments; "{x}" captures one */
+	api_handler *h;
+	const char *summary;
+};
+
+static const struct route routes[] = {
+	{"GET",    "/v1/conferences", api_conf_list, "list conferences"},
+	{"POST",   "/v1/conferences", api_conf_create, "create a conference"},
+	{"GET",    "/v1/conferences/{id}", api_conf_get,
+	 "a conference with its participants"},
+	{"DELETE", "/v1/conferences/{id}", api_conf_delete,
+	 "destroy a conference (BYE to everyone)"},
+	{"GET",    "/v1/conferences/{id}/participants", api_part_list,
+	 "list participants"},
+	{"POST",   "/v1/conferences/{id}/participants", api_part_add,
+	 "dial out to a URI"},
+	{"GET",    "/v1/conferences/{id}/participants/{pid}", api_part_get,
+	 "one participant"},
+	{"PATCH",  "/v1/conferences/{id}/participants/{pid}", api_part_patch,
+	 "mute, deaf, gains"},
+	{"DELETE", "/v1/conferences/{id}/participants/{pid}",
+	 api_part_delete, "remove a participant (BYE)"},
+	{"GET",    "/v1/status", api_status, "server and mixer status"},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
+		    const struct odict *od, const char *extra_hdrs)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+
+	if (!mb || (od && mbuf_printf(mb, "%H\n", json_encode_odict, od))) {
+		http_ereply(r->conn, 500, "Internal Server Error");
+		mem_deref(mb);
+		return;
+	}
+	(void)http_reply(r->conn, scode, reason,
+			 "Content-Type: application/json\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "%s"
+			 "Content-Length: %zu\r\n\r\n%b",
+			 extra_hdrs ? extra_hdrs : "", mb->end, mb->buf,
+			 mb->end);
+	mem_deref(mb);
+}
+
+void api_error(struct api_req *r, uint16_t scode, const char *reason,
+	       const char *error, const char *detail)
+{
+	struct odict *od = NULL;
+
+	if (odict_alloc(&od, 4)) {
+		http_ereply(r->conn, 500, "Internal Server Error");
+		return;
+	}
+	(void)odict_entry_add(od, "error", ODICT_STRING, error);
+	if (detail)
+		(void)odict_entry_add(od, "detail", ODICT_STRING, detail);
+	log_dbg("api", "msg=\"refused\" status=%u error=\"%s\"", scode, error);
+	api_reply_json(r, scode, reason, od, NULL);
+	mem_deref(od);
+}
+
+int api_body(struct api_req *r, const struct api_field *fields, size_t n,
+	     struct odict **odp)
+{
+	const struct http_msg *m = r->msg;
+	char detail[160];
+	int err;
+
+	if (m->mb && mbuf_get_left(m->mb) && pl_isset(&m->ctyp.type) &&
+	    !msg_ctype_cmp(&m->ctyp, "application", "json") &&
+	    /* curl -d sends this by default; the body must still be JSON */
+	    !msg_ctype_cmp(&m->ctyp, "application",
+			   "x-www-form-urlencoded")) {
+		api_error(r, 415, "Unsupported Media Type",
+			  "unsupported content type",
+			  "send the body as application/json");
+		return EINVAL;
+	}
+	err = api_json_parse(odp, m->mb ? (const char *)mbuf_buf(m->mb) : "",
+			     m->mb ? mbuf_get_left(m->mb) : 0, fields, n,
+			     detail, sizeof(detail));
+	if (err) {
+		api_error(r, 400, "Bad Request", err == EBADMSG ?
+			  "malformed JSON" : "invalid request", detail);
+		return err;
+	}
+	return 0;
+}
+
+/* Matches path against pattern; fills r->param. */
+static bool path_match(const char *pattern, const struct pl *path,
+		       struct api_req *r)
+{
+	const char *p = pattern, *s = path->p, *end = path->p + path->l;
+	unsigned np = 0;
+
+	/* a trailing slash is the same resource */
+	if (end - s > 1 && end[-1] == '/')
+		end--;
+	while (*p && s < end) {
+		if (*p == '{') {
+			const char *seg = s;
+			size_t len;
+
+			while (s < end && *s != '/')
+				s++;
+			len = (size_t)(s - seg);
+			if (!len || len >= sizeof(r->param[0]) ||
+			    np >= API_MAX_PARAMS)
+				return false;
+			memcpy(r->param[np], seg, len);
+			r->param[np++][len] = '\0';
+			p = strchr(p, '}') + 1;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return !*p && s == end;
+}
+
+static void allow_list(char *buf, size_t sz, const struct pl *path)
+{
+	struct api_req tmp;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!path_match(routes[i].path, path, &tmp))
+			continue;
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? ", " : "",
+				      routes[i].method);
+	}
+}
+
+static void request_handler(struct http_conn *conn,
+			    const struct http_msg *msg, void *arg)
+{
+	struct api_req r = {.api = arg, .conn = conn, .msg = msg};
+	char allow[64], hdr[96];
+
+	r.api->requests++;
+	if (msg->clen > r.api->max_body ||
+	    (msg->mb && mbuf_get_left(msg->mb) > r.api->max_body)) {
+		char detail[80];
+
+		snprintf(detail, sizeof(detail), "the limit is %u bytes",
+			 r.api->max_body);
+		api_error(&r, 413, "Payload Too Large", "body too large",
+			  detail);
+		return;
+	}
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (pl_strcmp(&msg->met, routes[i].method))
+			continue;
+		memset(r.param, 0, sizeof(r.param));
+		if (path_match(routes[i].path, &msg->path, &r)) {
+			routes[i].h(&r);
+			return;
+		}
+	}
+	allow_list(allow, sizeof(allow), &msg->path);
+	if (allow[0]) {
+		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+		struct odict *od = NULL;
+
+		if (!odict_alloc(&od, 4)) {
+			(void)odict_entry_add(od, "error", ODICT_STRING,
+					      "method not allowed");
+			(void)odict_entry_add(od, "detail", ODICT_STRING,
+					      allow);
+			api_reply_json(&r, 405, "Method Not Allowed", od, hdr);
+			mem_deref(od);
+		}
+		return;
+	}
+	if (!pl_strcmp(&msg->met, "GET") &&
+	    (msg->path.l < 3 || memcmp(msg->path.p, "/v1", 3))) {
+		api_web(&r);
+		return;
+	}
+	api_error(&r, 404, "Not Found", "no such resource", NULL);
+}
+
+static void api_destructor(void *arg)
+{
+	struct api *a = arg;
+
+	mem_deref(a->sock);
+	mem_deref(a->web_root);
+}
+
+int api_alloc(struct api **apip, const struct api_cfg *cfg,
+	      struct confs *cs, struct focus *f, struct mixer *mx)
+{
+	struct api *a = mem_zalloc(sizeof(*a), api_destructor);
+	struct sa laddr;
+	int err;
+
+	if (!a)
+		return ENOMEM;
+	a->confs = cs;
+	a->focus = f;
+	a->mixer = mx;
+	a->max_body = cfg->max_body;
+	a->started_us = now_us();
+	if (cfg->web_root)
+		(void)str_dup(&a->web_root, cfg->web_root);
+	err = sa_set_str(&laddr, cfg->addr, cfg->port);
+	err = err ? err : http_listen(&a->sock, &laddr, request_handler, a);
+	if (err) {
+		log_err("api", "msg=\"cannot listen\" addr=%s port=%u err=%m",
+			cfg->addr, cfg->port, err);
+		mem_deref(a);
+		return err;
+	}
+	log_info("api", "msg=\"listening\" url=http://%J/", &laddr);
+	*apip = a;
+	return 0;
+}
+
+uint64_t api_uptime_us(const struct api *a)
+{
+	return now_us() - a->started_us;
+}

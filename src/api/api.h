@@ -1,0 +1,26 @@
+/*
+ * The HTTP/JSON API under /v1 (and the web console at /). Routes come from
+ * one table in api.c; handlers change state through the conf module and
+ * let the reconciler act. Signalling thread only.
+ */
+#ifndef CAUCUS_API_H
+#define CAUCUS_API_H
+
+#include <stdint.h>
+
+struct api;
+struct confs;
+struct focus;
+struct mixer;
+
+struct api_cfg {
+	const char *addr;
+	uint16_t port;
+	uint32_t max_body;
+	const char *web_root;     /* folder of console files, may be NULL */
+};
+
+int api_alloc(struct api **apip, const struct api_cfg *cfg,
+	      struct confs *cs, struct focus *f, struct mixer *mx);
+
+#endif

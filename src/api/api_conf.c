@@ -1,0 +1,466 @@
+/*
+ * API handlers for conferences and participants. Each validates, changes
+ * state through conf.h, and lets the reconciler act. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "api/api_int.h"
+#include "conf/conf.h"
+#include "mixer/mixer.h"
+#include "sip/sip.h"
+#include "util/log.h"
+
+#define DISPLAY_MAX 256
+
+static int add_str(struct odict *od, const char *k, const char *v)
+{
+	return odict_entry_add(od, k, ODICT_STRING, v ? v : "");
+}
+
+static int add_int(struct odict *od, const char *k, int64_t v)
+{
+	return odict_entry_add(od, k, ODICT_INT, v);
+}
+
+static int add_bool(struct odict *od, const char *k, bool v)
+{
+	return odict_entry_add(od, k, ODICT_BOOL, v);
+}
+
+static int add_dbl(struct odict *od, const char *k, double v)
+{
+	return odict_entry_add(od, k, ODICT_DOUBLE, v);
+}
+
+static int media_json(struct odict **odp, struct participant *p)
+{
+	const struct part_media *pm = part_media(p);
+	const struct mixer_stream_stats *st = part_stats(p);
+	struct odict *od;
+	int err = odict_alloc(&od, 16);
+
+	if (err)
+		return err;
+	err |= add_str(od, "codec", pm->codec);
+	err |= add_str(od, "remote", pm->remote);
+	err |= add_int(od, "local_port", pm->local_port);
+	err |= add_str(od, "direction", pm->direction);
+	err |= add_int(od, "rx_packets", (int64_t)st->rx_packets);
+	err |= add_int(od, "tx_packets", (int64_t)st->tx_packets);
+	err |= add_int(od, "rx_lost", st->rx_lost);
+	err |= add_int(od, "rx_late", st->rx_late);
+	err |= add_int(od, "rx_duplicate", st->rx_dup);
+	err |= add_int(od, "concealed_frames", st->concealed);
+	err |= add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
+	if (err)
+		mem_deref(od);
+	else
+		*odp = od;
+	return err;
+}
+
+static int part_json(struct odict **odp, struct participant *p)
+{
+	const struct part_settings *s = part_settings(p);
+	struct odict *od, *media = NULL;
+	int err = odict_alloc(&od, 16);
+
+	if (err)
+		return err;
+	err |= add_str(od, "id", part_id(p));
+	err |= add_str(od, "uri", part_uri(p));
+	err |= add_str(od, "display_name", part_display(p));
+	err |= add_str(od, "status", part_status_name(part_status(p)));
+	err |= add_str(od, "joining_method", part_dial_out(p) ?
+		       "dialed-out" : "dialed-in");
+	err |= add_bool(od, "muted", s->muted);
+	err |= add_bool(od, "deaf", s->deaf);
+	err |= add_dbl(od, "gain_in_db", s->gain_in_db);
+	err |= add_dbl(od, "gain_out_db", s->gain_out_db);
+	err |= add_int(od, "joined_at", part_joined_at(p));
+	if (part_status(p) == PART_FAILED) {
+		err |= add_int(od, "sip_code", part_fail_code(p));
+		if (part_fail_reason(p))
+			err |= add_str(od, "reason", part_fail_reason(p));
+	}
+	if (part_media(p)->codec[0]) {
+		err |= media_json(&media, p);
+		err |= odict_entry_add(od, "media", ODICT_OBJECT, media);
+		mem_deref(media);
+	}
+	if (err)
+		mem_deref(od);
+	else
+		*odp = od;
+	return err;
+}
+
+struct arr_ctx {
+	struct odict *arr;
+	unsigned n;
+	int err;
+};
+
+static bool part_to_arr(struct participant *p, void *arg)
+{
+	struct arr_ctx *ctx = arg;
+	struct odict *po = NULL;
+	char key[12];
+
+	re_snprintf(key, sizeof(key), "%u", ctx->n++);
+	ctx->err = part_json(&po, p);
+	if (!ctx->err)
+		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, po);
+	mem_deref(po);
+	return ctx->err != 0;
+}
+
+static int parts_json(struct odict **arrp, const struct conf *c)
+{
+	struct arr_ctx ctx = {0};
+	int err = odict_alloc(&ctx.arr, 16);
+
+	if (err)
+		return err;
+	conf_apply_parts(c, part_to_arr, &ctx);
+	if (ctx.err)
+		mem_deref(ctx.arr);
+	else
+		*arrp = ctx.arr;
+	return ctx.err;
+}
+
+static int conf_json(struct odict **odp, const struct conf *c, bool parts)
+{
+	struct odict *od, *arr = NULL;
+	int err = odict_alloc(&od, 16);
+
+	if (err)
+		return err;
+	err |= add_str(od, "id", conf_id(c));
+	err |= add_str(od, "conference_uri", conf_uri(c));
+	err |= add_str(od, "policy_uri", conf_policy_uri(c));
+	err |= add_str(od, "display_text", conf_display_text(c));
+	err |= add_int(od, "created_at", conf_created_at(c));
+	err |= add_int(od, "participant_count", conf_participant_count(c));
+	err |= add_int(od, "version", conf_version(c));
+	if (parts) {
+		err |= parts_json(&arr, c);
+		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);
+		mem_deref(arr);
+	}
+	if (err)
+		mem_deref(od);
+	else
+		*odp = od;
+	return err;
+}
+
+static void reply_obj(struct api_req *r, uint16_t scode, const char *reason,
+		      struct odict *od, int err, const char *hdrs)
+{
+	if (err) {
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+		return;
+	}
+	api_reply_json(r, scode, reason, od, hdrs);
+	mem_deref(od);
+}
+
+static struct conf *conf_or_404(struct api_req *r)
+{
+	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+
+	if (!c)
+		api_error(r, 404, "Not Found", "no such conference",
+			  r->param[0]);
+	return c;
+}
+
+static struct participant *part_or_404(struct api_req *r, struct conf **cp)
+{
+	struct conf *c = conf_or_404(r);
+	struct participant *p;
+
+	if (!c)
+		return NULL;
+	p = conf_find_part(c, r->param[1]);
+	if (!p)
+		api_error(r, 404, "Not Found", "no such participant",
+			  r->param[1]);
+	if (cp)
+		*cp = c;
+	return p;
+}
+
+struct list_ctx {
+	struct odict *arr;
+	unsigned n;
+	int err;
+};
+
+static bool conf_to_arr(struct conf *c, void *arg)
+{
+	struct list_ctx *ctx = arg;
+	struct odict *co = NULL;
+	char key[12];
+
+	re_snprintf(key, sizeof(key), "%u", ctx->n++);
+	ctx->err = conf_json(&co, c, false);
+	if (!ctx->err)
+		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, co);
+	mem_deref(co);
+	return ctx->err != 0;
+}
+
+void api_conf_list(struct api_req *r)
+{
+	struct list_ctx ctx = {0};
+	struct odict *od = NULL;
+	int err = odict_alloc(&od, 4);
+
+	err |= odict_alloc(&ctx.arr, 16);
+	if (!err) {
+		confs_apply(r->api->confs, conf_to_arr, &ctx);
+		err = ctx.err;
+		err |= odict_entry_add(od, "conferences", ODICT_ARRAY,
+				       ctx.arr);
+	}
+	mem_deref(ctx.arr);
+	reply_obj(r, 200, "OK", od, err, NULL);
+}
+
+static const struct api_field conf_fields[] = {
+	{"id", API_STRING, false, 0, 64},
+	{"display_text", API_STRING, false, 0, DISPLAY_MAX},
+};
+
+void api_conf_create(struct api_req *r)
+{
+	struct odict *in = NULL, *out = NULL;
+	struct conf *c = NULL;
+	const char *id;
+	char hdr[128];
+	int err;
+
+	if (api_body(r, conf_fields, 2, &in))
+		return;
+	id = odict_string(in, "id");
+	if (id && !conf_id_valid(id)) {
+		api_error(r, 400, "Bad Request", "invalid request",
+			  "field 'id' must be 1 to 64 of A-Z a-z 0-9 - _ .");
+		goto out;
+	}
+	err = conf_create(r->api->confs, id, odict_string(in, "display_text"),
+			  &c);
+	if (err == EEXIST) {
+		api_error(r, 409, "Conflict", "conference id taken", id);
+		goto out;
+	}
+	if (err) {
+		api_error(r, 500, "Internal Server Error", "store failure",
+			  strerror(err));
+		goto out;
+	}
+	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s\r\n",
+		 conf_id(c));
+	err = conf_json(&out, c, false);
+	reply_obj(r, 201, "Created", out, err, hdr);
+out:
+	mem_deref(in);
+}
+
+void api_conf_get(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+	struct odict *od = NULL;
+
+	if (c)
+		reply_obj(r, 200, "OK", od, conf_json(&od, c, true), NULL);
+}
+
+void api_conf_delete(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+	int err;
+
+	if (!c)
+		return;
+	err = conf_destroy(c);
+	if (err) {
+		api_error(r, 500, "Internal Server Error", "store failure",
+			  strerror(err));
+		return;
+	}
+	api_reply_json(r, 204, "No Content", NULL, NULL);
+}
+
+void api_part_list(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+	struct odict *od = NULL, *arr = NULL;
+	int err;
+
+	if (!c)
+		return;
+	err = odict_alloc(&od, 4);
+	err = err ? err : parts_json(&arr, c);
+	err = err ? err : odict_entry_add(od, "participants", ODICT_ARRAY,
+					  arr);
+	mem_deref(arr);
+	reply_obj(r, 200, "OK", od, err, NULL);
+}
+
+static const struct api_field dial_fields[] = {
+	{"uri", API_STRING, true, 0, 256},
+};
+
+static bool dial_uri_valid(const char *s)
+{
+	struct uri uri;
+	struct pl pl;
+
+	pl_set_str(&pl, s);
+	if (uri_decode(&uri, &pl))
+		return false;
+	return (!pl_strcasecmp(&uri.scheme, "sip") ||
+		!pl_strcasecmp(&uri.scheme, "sips")) && pl_isset(&uri.host) &&
+		!strpbrk(s, " \t\r\n<>\"");
+}
+
+void api_part_add(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+	struct odict *in = NULL, *out = NULL;
+	struct participant *p = NULL;
+	const char *uri;
+	char hdr[160];
+	int err;
+
+	if (!c || api_body(r, dial_fields, 1, &in))
+		return;
+	uri = odict_string(in, "uri");
+	if (!dial_uri_valid(uri)) {
+		api_error(r, 400, "Bad Request", "invalid request",
+			  "field 'uri' must be a sip: or sips: URI");
+		goto out;
+	}
+	err = part_add(c, uri, NULL, true, &p);
+	if (err) {
+		api_error(r, 500, "Internal Server Error", "cannot add",
+			  strerror(err));
+		goto out;
+	}
+	mem_ref(p);            /* the reconciler may fail it at once */
+	conf_reconcile(c);
+	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/"
+		 "participants/%s\r\n", conf_id(c), part_id(p));
+	err = part_json(&out, p);
+	reply_obj(r, 201, "Created", out, err, hdr);
+	mem_deref(p);
+out:
+	mem_deref(in);
+}
+
+void api_part_get(struct api_req *r)
+{
+	struct participant *p = part_or_404(r, NULL);
+	struct odict *od = NULL;
+
+	if (p)
+		reply_obj(r, 200, "OK", od, part_json(&od, p), NULL);
+}
+
+static const struct api_field patch_fields[] = {
+	{"muted", API_BOOL, false, 0, 0},
+	{"deaf", API_BOOL, false, 0, 0},
+	{"gain_in_db", API_NUMBER, false, -96, 24},
+	{"gain_out_db", API_NUMBER, false, -96, 24},
+};
+
+void api_part_patch(struct api_req *r)
+{
+	struct participant *p = part_or_404(r, NULL);
+	struct part_settings s;
+	struct odict *in = NULL, *out = NULL;
+
+	if (!p || api_body(r, patch_fields, 4, &in))
+		return;
+	s = *part_settings(p);
+	(void)odict_get_boolean(in, &s.muted, "muted");
+	(void)odict_get_boolean(in, &s.deaf, "deaf");
+	(void)api_json_number(in, "gain_in_db", &s.gain_in_db);
+	(void)api_json_number(in, "gain_out_db", &s.gain_out_db);
+	(void)part_update_settings(p, &s);
+	reply_obj(r, 200, "OK", out, part_json(&out, p), NULL);
+	mem_deref(in);
+}
+
+void api_part_delete(struct api_req *r)
+{
+	struct participant *p = part_or_404(r, NULL);
+
+	if (!p)
+		return;
+	part_remove(p);
+	api_reply_json(r, 204, "No Content", NULL, NULL);
+}
+
+static int mixer_json(struct odict **arrp, struct mixer *mx)
+{
+	struct odict *arr;
+	int err = odict_alloc(&arr, 8);
+
+	for (unsigned i = 0; !err && i < mixer_thread_count(mx); i++) {
+		struct mixer_thread_stats st;
+		struct odict *t = NULL;
+		char key[8];
+
+		mixer_thread_stats(mx, i, &st);
+		re_snprintf(key, sizeof(key), "%u", i);
+		err = odict_alloc(&t, 8);
+		err = err ? err : add_int(t, "streams", st.streams);
+		err |= add_int(t, "ticks", (int64_t)st.ticks);
+		err |= add_int(t, "late_ticks", (int64_t)st.late_ticks);
+		err |= add_int(t, "busy_us", (int64_t)st.busy_us);
+		err |= add_int(t, "max_tick_us", st.max_tick_us);
+		err |= add_int(t, "events_dropped", (int64_t)st.events_dropped);
+		err |= odict_entry_add(arr, key, ODICT_OBJECT, t);
+		mem_deref(t);
+	}
+	if (err)
+		mem_deref(arr);
+	else
+		*arrp = arr;
+	return err;
+}
+
+void api_status(struct api_req *r)
+{
+	struct odict *od = NULL, *sip = NULL, *mix = NULL;
+	struct focus_stats fs;
+	int err = odict_alloc(&od, 8);
+
+	focus_get_stats(r->api->focus, &fs);
+	err |= odict_alloc(&sip, 8);
+	if (err)
+		goto out;
+	err |= add_str(od, "version", "0.1.0");
+	err |= add_int(od, "uptime_s",
+		       (int64_t)(api_uptime_us(r->api) / 1000000));
+	err |= add_int(od, "conferences", confs_count(r->api->confs));
+	err |= add_int(od, "participants",
+		       confs_participant_count(r->api->confs));
+	err |= add_int(sip, "requests_in", (int64_t)fs.requests_in);
+	err |= add_int(sip, "invites_in", (int64_t)fs.invites_in);
+	err |= add_int(sip, "rejected", (int64_t)fs.rejected);
+	err |= add_int(sip, "calls_active", (int64_t)fs.calls_active);
+	err |= odict_entry_add(od, "sip", ODICT_OBJECT, sip);
+	err |= mixer_json(&mix, r->api->mixer);
+	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);
+out:
+	mem_deref(sip);
+	mem_deref(mix);
+	reply_obj(r, 200, "OK", od, err, NULL);
+}

@@ -1,0 +1,58 @@
+/* Private to the api module: the request context, reply helpers and the
+ * handlers that the route table in api.c points at. Signalling thread. */
+#ifndef CAUCUS_API_INT_H
+#define CAUCUS_API_INT_H
+
+#include <re.h>
+#include "api/api.h"
+#include "api/api_json.h"
+
+#define API_MAX_PARAMS 2
+
+struct api {
+	struct http_sock *sock;
+	struct confs *confs;
+	struct focus *focus;
+	struct mixer *mixer;
+	uint32_t max_body;
+	char *web_root;
+	uint64_t started_us;
+	uint64_t requests;
+};
+
+struct api_req {
+	struct api *api;
+	struct http_conn *conn;
+	const struct http_msg *msg;
+	char param[API_MAX_PARAMS][72];   /* {id}, {pid} from the path */
+};
+
+typedef void (api_handler)(struct api_req *r);
+
+/* Replies */
+void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
+		    const struct odict *od, const char *extra_hdrs);
+void api_error(struct api_req *r, uint16_t scode, const char *reason,
+	       const char *error, const char *detail);
+/* Parses the body against fields; on error it has already replied. */
+int  api_body(struct api_req *r, const struct api_field *fields, size_t n,
+	      struct odict **odp);
+
+uint64_t api_uptime_us(const struct api *a);
+
+/* Handlers (api_conf.c) */
+void api_conf_list(struct api_req *r);
+void api_conf_create(struct api_req *r);
+void api_conf_get(struct api_req *r);
+void api_conf_delete(struct api_req *r);
+void api_part_list(struct api_req *r);
+void api_part_add(struct api_req *r);
+void api_part_get(struct api_req *r);
+void api_part_patch(struct api_req *r);
+void api_part_delete(struct api_req *r);
+void api_status(struct api_req *r);
+
+/* Console (api_web.c) */
+void api_web(struct api_req *r);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * Request body validation for the API: a body must be one JSON object whose
+ * members are all known and of the declared type. Private to the api module
+ * and its unit tests. Signalling thread (pure functions).
+ */
+#ifndef CAUCUS_API_JSON_H
+#define CAUCUS_API_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <re.h>
+
+enum api_ftype { API_STRING, API_BOOL, API_NUMBER };
+
+struct api_field {
+	const char *name;
+	enum api_ftype type;
+	bool required;
+	double min, max;            /* API_NUMBER bounds; API_STRING max len */
+};
+
+/* Returns 0 and *odp, or EBADMSG (not JSON / not an object) or EINVAL (a
+ * field is unknown, missing or wrong), with a sentence in detail. An
+ * empty body is an empty object. */
+int api_json_parse(struct odict **odp, const char *body, size_t len,
+		   const struct api_field *fields, size_t nfields,
+		   char *detail, size_t dsz);
+bool api_json_number(const struct odict *od, const char *name, double *v);
+
+#endif

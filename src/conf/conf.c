@@ -1,0 +1,532 @@
+/*
+ * Conferences, rosters and the reconciler (see conf.h). Signalling thread.
+ *
+ * Ownership: the registry holds one reference to each live conference;
+ * each participant holds one to its conference, so a destroyed conference
+ * lives on, unlisted, until its last call has ended.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/log.h"
+
+/* how long a failed dial-out stays in the roster for the API to show */
+#define FAILED_LINGER_MS (300 * 1000)
+
+struct confs {
+	struct list confl;
+	struct store *store;
+	char *domain;
+	char *http_base;
+	const struct conf_ops *ops;
+	void *ops_arg;
+	uint32_t next_room;
+};
+
+struct conf {
+	struct le le;
+	struct confs *cs;
+	char *id;
+	char *uri;
+	char *policy_uri;
+	char *display_text;
+	int64_t created_at;
+	struct list parts;
+	uint32_t next_pid;
+	uint32_t room;
+	uint32_t version;
+	bool destroyed;
+	bool reconciling;
+	bool again;
+};
+
+struct participant {
+	struct le le;
+	struct conf *conf;
+	char pid[12];
+	char *uri;
+	char *display;
+	bool dial_out;
+	bool dial_started;
+	bool removing;
+	bool hangup_sent;
+	bool settings_dirty;
+	enum part_status status;
+	uint16_t fail_code;
+	char *fail_reason;
+	struct part_settings set;
+	struct part_media media;
+	struct mixer_stream_stats stats;
+	int64_t joined_at;
+	void *ep;
+	struct tmr linger;
+};
+
+static void confs_destructor(void *arg)
+{
+	struct confs *cs = arg;
+
+	list_flush(&cs->confl);
+	mem_deref(cs->domain);
+	mem_deref(cs->http_base);
+}
+
+int confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
+		struct store *store)
+{
+	struct confs *cs = mem_zalloc(sizeof(*cs), confs_destructor);
+	int err;
+
+	if (!cs)
+		return ENOMEM;
+	cs->store = store;
+	err = str_dup(&cs->domain, cfg->domain);
+	err |= str_dup(&cs->http_base, cfg->http_base);
+	if (err) {
+		mem_deref(cs);
+		return ENOMEM;
+	}
+	*csp = cs;
+	return 0;
+}
+
+void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg)
+{
+	cs->ops = ops;
+	cs->ops_arg = arg;
+}
+
+static void conf_destructor(void *arg)
+{
+	struct conf *c = arg;
+
+	list_unlink(&c->le);
+	list_flush(&c->parts);
+	mem_deref(c->id);
+	mem_deref(c->uri);
+	mem_deref(c->policy_uri);
+	mem_deref(c->display_text);
+}
+
+bool conf_id_valid(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	/* the id is the user part of a SIP URI and a URL path segment:
+	 * keep to characters that need no escaping in either */
+	if (n < 1 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = id[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		      ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int conf_new(struct confs *cs, const char *id, const char *dt,
+		    int64_t created, struct conf **cp)
+{
+	struct conf *c = mem_zalloc(sizeof(*c), conf_destructor);
+	int err;
+
+	if (!c)
+		return ENOMEM;
+	c->cs = cs;
+	c->created_at = created;
+	c->room = ++cs->next_room;
+	c->version = 1;
+	err = str_dup(&c->id, id);
+	err |= str_dup(&c->display_text, dt ? dt : "");
+	err |= re_sdprintf(&c->uri, "sip:%s@%s", id, cs->domain);
+	err |= re_sdprintf(&c->policy_uri, "%s/v1/conferences/%s",
+			   cs->http_base, id);
+	if (err) {
+		mem_deref(c);
+		return ENOMEM;
+	}
+	list_append(&cs->confl, &c->le, c);
+	*cp = c;
+	return 0;
+}
+
+static int load_one(const struct store_conf *sc, void *arg)
+{
+	struct conf *c;
+
+	return conf_new(arg, sc->id, sc->display_text, sc->created_at, &c);
+}
+
+int confs_load(struct confs *cs)
+{
+	return store_conf_foreach(cs->store, load_one, cs);
+}
+
+static bool id_cmp(struct le *le, void *arg)
+{
+	const struct conf *c = le->data;
+
+	return !strcmp(c->id, arg);
+}
+
+struct conf *confs_lookup(const struct confs *cs, const char *id)
+{
+	if (!id)
+		return NULL;
+	return list_ledata(list_apply(&cs->confl, true, id_cmp, (void *)id));
+}
+
+struct conf *confs_apply(const struct confs *cs, conf_apply_h *h, void *arg)
+{
+	for (struct le *le = cs->confl.head; le; le = le->next)
+		if (h(le->data, arg))
+			return le->data;
+	return NULL;
+}
+
+unsigned confs_count(const struct confs *cs)
+{
+	return list_count(&cs->confl);
+}
+
+unsigned confs_participant_count(const struct confs *cs)
+{
+	unsigned n = 0;
+
+	for (struct le *le = cs->confl.head; le; le = le->next)
+		n += conf_participant_count(le->data);
+	return n;
+}
+
+static void random_id(char *buf, size_t n)
+{
+	/* no vowels-only confusion: lower case letters and digits */
+	static const char set[] = "abcdefghijkmnpqrstuvwxyz23456789";
+
+	for (size_t i = 0; i + 1 < n; i++)
+		buf[i] = set[rand_u32() % (sizeof(set) - 1)];
+	buf[n - 1] = '\0';
+}
+
+int conf_create(struct confs *cs, const char *id, const char *display_text,
+		struct conf **cp)
+{
+	char rid[11];
+	struct store_conf sc;
+	int err, tries = 0;
+
+	if (id && !conf_id_valid(id))
+		return EINVAL;
+	do {
+		if (!id || tries) {
+			random_id(rid, sizeof(rid));
+			sc.id = rid;
+		}
+		else {
+			sc.id = id;
+		}
+		sc.display_text = display_text;
+		sc.created_at = (int64_t)time(NULL);
+		/* the store first: nothing is live that is not stored */
+		err = store_conf_insert(cs->store, &sc);
+	} while (err == EEXIST && !id && ++tries < 5);
+	if (err)
+		return err;
+	err = conf_new(cs, sc.id, display_text, sc.created_at, cp);
+	if (err) {
+		(void)store_conf_delete(cs->store, sc.id);
+		return err;
+	}
+	log_info("conf", "msg=\"created\" conf=%s", sc.id);
+	return 0;
+}
+
+int conf_destroy(struct conf *c)
+{
+	int err = store_conf_delete(c->cs->store, c->id);
+
+	if (err && err != ENOENT)
+		return err;
+	log_info("conf", "msg=\"destroyed\" conf=%s participants=%u", c->id,
+		 conf_participant_count(c));
+	c->destroyed = true;
+	list_unlink(&c->le);
+	/* the registry's reference moves to this function for the reconcile,
+	 * then goes; participants still holding one keep c alive */
+	conf_reconcile(c);
+	mem_deref(c);
+	return 0;
+}
+
+void confs_hangup_all(struct confs *cs)
+{
+	struct le *le = cs->confl.head;
+
+	while (le) {
+		struct conf *c = le->data;
+
+		le = le->next;
+		for (struct le *pl = c->parts.head; pl; pl = pl->next) {
+			struct participant *p = pl->data;
+
+			p->removing = true;
+		}
+		conf_reconcile(c);
+	}
+}
+
+const char *conf_id(const struct conf *c) { return c->id; }
+const char *conf_uri(const struct conf *c) { return c->uri; }
+const char *conf_policy_uri(const struct conf *c) { return c->policy_uri; }
+const char *conf_display_text(const struct conf *c) { return c->display_text; }
+int64_t conf_created_at(const struct conf *c) { return c->created_at; }
+uint32_t conf_room(const struct conf *c) { return c->room; }
+uint32_t conf_version(const struct conf *c) { return c->version; }
+
+unsigned conf_participant_count(const struct conf *c)
+{
+	return list_count(&c->parts);
+}
+
+struct participant *conf_apply_parts(const struct conf *c, part_apply_h *h,
+				     void *arg)
+{
+	struct le *le = c->parts.head;
+
+	while (le) {
+		struct participant *p = le->data;
+
+		le = le->next;
+		if (h(p, arg))
+			return p;
+	}
+	return NULL;
+}
+
+static bool pid_cmp(struct le *le, void *arg)
+{
+	const struct participant *p = le->data;
+
+	return !strcmp(p->pid, arg);
+}
+
+struct participant *conf_find_part(const struct conf *c, const char *pid)
+{
+	return list_ledata(list_apply(&c->parts, true, pid_cmp, (void *)pid));
+}
+
+static void changed(struct conf *c)
+{
+	c->version++;
+}
+
+/* One pass: compare what should be with what is, act on the difference.
+ * An action may call back into this module (part_gone from a hangup that
+ * completes at once), which asks for another pass instead of recursing. */
+static void reconcile_pass(struct conf *c)
+{
+	const struct conf_ops *ops = c->cs->ops;
+	void *arg = c->cs->ops_arg;
+	struct le *le = c->parts.head;
+
+	while (le) {
+		struct participant *p = le->data;
+		bool leave = c->destroyed || p->removing;
+
+		le = le->next;
+		if (leave && !p->ep) {
+			/* nothing live: a failed or never-dialled entry */
+			part_gone(p, 0, NULL);
+			continue;
+		}
+		if (leave && !p->hangup_sent) {
+			p->hangup_sent = true;
+			p->status = PART_DISCONNECTING;
+			changed(c);
+			if (ops)
+				ops->hangup(p, arg);
+			continue;
+		}
+		if (leave)
+			continue;
+		if (p->dial_out && !p->dial_started) {
+			int err;
+
+			p->dial_started = true;
+			err = ops ? ops->dial(p, arg) : ENOSYS;
+			if (err) {
+				log_warn("conf", "msg=\"dial-out failed\" "
+					 "conf=%s uri=%s err=%s", c->id,
+					 p->uri, strerror(err));
+				part_gone(p, 0, strerror(err));
+			}
+			continue;
+		}
+		if (p->settings_dirty && p->ep) {
+			p->settings_dirty = false;
+			if (ops)
+				ops->media(p, arg);
+		}
+	}
+}
+
+void conf_reconcile(struct conf *c)
+{
+	if (c->reconciling) {
+		c->again = true;
+		return;
+	}
+	mem_ref(c);
+	c->reconciling = true;
+	do {
+		c->again = false;
+		reconcile_pass(c);
+	} while (c->again);
+	c->reconciling = false;
+	mem_deref(c);
+}
+
+static void part_destructor(void *arg)
+{
+	struct participant *p = arg;
+
+	tmr_cancel(&p->linger);
+	list_unlink(&p->le);
+	mem_deref(p->uri);
+	mem_deref(p->display);
+	mem_deref(p->fail_reason);
+	mem_deref(p->conf);
+}
+
+int part_add(struct conf *c, const char *uri, const char *display,
+	     bool dial_out, struct participant **pp)
+{
+	struct participant *p;
+	int err;
+
+	if (c->destroyed)
+		return ENOENT;
+	p = mem_zalloc(sizeof(*p), part_destructor);
+	if (!p)
+		return ENOMEM;
+	p->conf = mem_ref(c);
+	re_snprintf(p->pid, sizeof(p->pid), "%u", ++c->next_pid);
+	err = str_dup(&p->uri, uri);
+	err |= str_dup(&p->display, display ? display : "");
+	if (err) {
+		mem_deref(p);
+		return ENOMEM;
+	}
+	p->dial_out = dial_out;
+	p->status = dial_out ? PART_DIALING_OUT : PART_DIALING_IN;
+	p->joined_at = (int64_t)time(NULL);
+	tmr_init(&p->linger);
+	list_append(&c->parts, &p->le, p);
+	changed(c);
+	if (pp)
+		*pp = p;
+	return 0;
+}
+
+void part_remove(struct participant *p)
+{
+	p->removing = true;
+	conf_reconcile(p->conf);
+}
+
+static void linger_expired(void *arg)
+{
+	struct participant *p = arg;
+
+	changed(p->conf);
+	mem_deref(p);
+}
+
+void part_gone(struct participant *p, uint16_t scode, const char *reason)
+{
+	struct conf *c = p->conf;
+	bool failed_dial = p->dial_out && p->status != PART_CONNECTED &&
+		p->status != PART_ON_HOLD && p->status != PART_DISCONNECTING &&
+		!p->removing && !c->destroyed;
+
+	p->ep = NULL;
+	changed(c);
+	if (failed_dial) {
+		/* keep it listed so the API can say why it failed */
+		p->status = PART_FAILED;
+		p->fail_code = scode;
+		mem_deref(p->fail_reason);
+		p->fail_reason = NULL;
+		if (reason)
+			(void)str_dup(&p->fail_reason, reason);
+		log_info("conf", "msg=\"dial-out failed\" conf=%s pid=%s "
+			 "uri=%s code=%u", c->id, p->pid, p->uri, scode);
+		tmr_start(&p->linger, FAILED_LINGER_MS, linger_expired, p);
+		return;
+	}
+	log_info("conf", "msg=\"left\" conf=%s pid=%s uri=%s", c->id, p->pid,
+		 p->uri);
+	mem_deref(p);
+}
+
+void part_set_status(struct participant *p, enum part_status st)
+{
+	if (p->status == st)
+		return;
+	if (st == PART_CONNECTED && p->status != PART_ON_HOLD)
+		log_info("conf", "msg=\"joined\" conf=%s pid=%s uri=%s",
+			 p->conf->id, p->pid, p->uri);
+	p->status = st;
+	changed(p->conf);
+}
+
+int part_update_settings(struct participant *p,
+			 const struct part_settings *s)
+{
+	p->set = *s;
+	p->settings_dirty = true;
+	changed(p->conf);
+	conf_reconcile(p->conf);
+	return 0;
+}
+
+const char *part_id(const struct participant *p) { return p->pid; }
+const char *part_uri(const struct participant *p) { return p->uri; }
+const char *part_display(const struct participant *p) { return p->display; }
+struct conf *part_conf(const struct participant *p) { return p->conf; }
+enum part_status part_status(const struct participant *p) { return p->status; }
+bool part_dial_out(const struct participant *p) { return p->dial_out; }
+uint16_t part_fail_code(const struct participant *p) { return p->fail_code; }
+const char *part_fail_reason(const struct participant *p)
+{
+	return p->fail_reason;
+}
+const struct part_settings *part_settings(const struct participant *p)
+{
+	return &p->set;
+}
+struct part_media *part_media(struct participant *p) { return &p->media; }
+struct mixer_stream_stats *part_stats(struct participant *p)
+{
+	return &p->stats;
+}
+int64_t part_joined_at(const struct participant *p) { return p->joined_at; }
+void part_set_ep(struct participant *p, void *ep) { p->ep = ep; }
+void *part_ep(const struct participant *p) { return p->ep; }
+
+const char *part_status_name(enum part_status st)
+{
+	static const char *names[] = {
+		"dialing-in", "dialing-out", "alerting", "connected",
+		"on-hold", "disconnecting", "failed",
+	};
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ?
+		names[st] : "unknown";
+}

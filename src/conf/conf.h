@@ -1,0 +1,128 @@
+/*
+ * Conferences and their rosters: the live state of the focus, and the
+ * reconciler that turns differences between what should be (the policy:
+ * the conference exists, this participant should be dialled, that one
+ * removed) and what is (dialogs) into actions. Every entry point (SIP, the
+ * API, timers) changes state here and calls conf_reconcile(); nothing else
+ * decides who is in a conference. The actions themselves (dial, hang up,
+ * re-apply media settings) are carried out by the SIP module through
+ * struct conf_ops. Signalling thread only.
+ */
+#ifndef CAUCUS_CONF_H
+#define CAUCUS_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mixer/mixer.h"
+
+struct confs;
+struct conf;
+struct participant;
+struct store;
+
+/* The RFC 4575 endpoint statuses caucus uses. */
+enum part_status {
+	PART_DIALING_IN,
+	PART_DIALING_OUT,
+	PART_ALERTING,
+	PART_CONNECTED,
+	PART_ON_HOLD,
+	PART_DISCONNECTING,
+	PART_FAILED,
+};
+
+struct part_settings {
+	bool muted;
+	bool deaf;
+	double gain_in_db;
+	double gain_out_db;
+};
+
+/* What the SIP side knows about a participant's media, for the API. */
+struct part_media {
+	char codec[16];
+	char remote[64];         /* address:port from SDP */
+	uint16_t local_port;
+	char direction[12];      /* sendrecv, sendonly, recvonly, inactive */
+};
+
+struct conf_ops {
+	/* Start a dial-out to p's URI. Returns 0 or an errno; on error the
+	 * participant is marked failed. */
+	int  (*dial)(struct participant *p, void *arg);
+	/* End p's call (BYE, or CANCEL while dialling). Must lead to
+	 * part_gone() eventually. */
+	void (*hangup)(struct participant *p, void *arg);
+	/* p's media settings changed: re-apply them to its mixer stream. */
+	void (*media)(struct participant *p, void *arg);
+};
+
+struct confs_cfg {
+	const char *domain;      /* host[:port] of conference URIs */
+	const char *http_base;   /* http://host:port of the policy URIs */
+};
+
+int  confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
+		 struct store *store);
+/* Loads every conference from the store. */
+int  confs_load(struct confs *cs);
+void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg);
+struct conf *confs_lookup(const struct confs *cs, const char *id);
+typedef bool (conf_apply_h)(struct conf *c, void *arg);
+struct conf *confs_apply(const struct confs *cs, conf_apply_h *h, void *arg);
+unsigned confs_count(const struct confs *cs);
+/* Hangs up everyone everywhere (shutdown); the store is not touched. */
+void confs_hangup_all(struct confs *cs);
+unsigned confs_participant_count(const struct confs *cs);
+
+/* id may be NULL for a random one. EEXIST when taken, EINVAL for a bad
+ * id, EIO when the store failed (nothing is created then). */
+int  conf_create(struct confs *cs, const char *id, const char *display_text,
+		 struct conf **cp);
+/* Deletes from the store, hangs up everyone; the URI answers 404 at once. */
+int  conf_destroy(struct conf *c);
+bool conf_id_valid(const char *id);
+
+const char *conf_id(const struct conf *c);
+const char *conf_uri(const struct conf *c);
+const char *conf_policy_uri(const struct conf *c);
+const char *conf_display_text(const struct conf *c);
+int64_t conf_created_at(const struct conf *c);
+uint32_t conf_room(const struct conf *c);
+uint32_t conf_version(const struct conf *c);
+unsigned conf_participant_count(const struct conf *c);
+typedef bool (part_apply_h)(struct participant *p, void *arg);
+struct participant *conf_apply_parts(const struct conf *c, part_apply_h *h,
+				     void *arg);
+struct participant *conf_find_part(const struct conf *c, const char *pid);
+void conf_reconcile(struct conf *c);
+
+/* A caller dialled in (status dialing-in) or the API asked for a dial-out
+ * (status dialing-out; the reconciler dials). */
+int  part_add(struct conf *c, const char *uri, const char *display,
+	      bool dial_out, struct participant **pp);
+/* Ask for p to leave (API kick): the reconciler hangs up. */
+void part_remove(struct participant *p);
+/* The call is over. Failed dial-outs stay listed as failed for a while. */
+void part_gone(struct participant *p, uint16_t scode, const char *reason);
+void part_set_status(struct participant *p, enum part_status st);
+int  part_update_settings(struct participant *p,
+			  const struct part_settings *s);
+
+const char *part_id(const struct participant *p);
+const char *part_uri(const struct participant *p);
+const char *part_display(const struct participant *p);
+struct conf *part_conf(const struct participant *p);
+enum part_status part_status(const struct participant *p);
+const char *part_status_name(enum part_status st);
+bool part_dial_out(const struct participant *p);
+uint16_t part_fail_code(const struct participant *p);
+const char *part_fail_reason(const struct participant *p);
+const struct part_settings *part_settings(const struct participant *p);
+struct part_media *part_media(struct participant *p);
+struct mixer_stream_stats *part_stats(struct participant *p);
+int64_t part_joined_at(const struct participant *p);
+void  part_set_ep(struct participant *p, void *ep);
+void *part_ep(const struct participant *p);
+
+#endif

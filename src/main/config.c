@@ -1,0 +1,268 @@
+/*
+ * The settings table and its two readers (caucus.conf and argv).
+ * Signalling thread, startup only.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "main/config.h"
+#include "util/log.h"
+
+enum opt_type { OPT_STR, OPT_U32 };
+
+struct opt {
+	const char *name;     /* caucus.conf key; the flag is --name with '-' */
+	enum opt_type type;
+	size_t off;
+	size_t size;          /* buffer size for OPT_STR */
+	const char *def;
+	uint32_t min, max;    /* bounds for OPT_U32 */
+	const char *help;
+};
+
+#define S(f) OPT_STR, offsetof(struct config, f), \
+	sizeof(((struct config *)0)->f)
+#define U(f) OPT_U32, offsetof(struct config, f), 0
+
+static const struct opt opts[] = {
+	{"sip_addr", S(sip_addr), "127.0.0.1", 0, 0,
+	 "address SIP listens on"},
+	{"sip_port", U(sip_port), "5060", 1, 65535, "SIP port (UDP and TCP)"},
+	{"sip_transports", S(sip_transports), "udp,tcp", 0, 0,
+	 "comma list of udp, tcp"},
+	{"domain", S(domain), "", 0, 0,
+	 "domain of conference URIs (default: sip_addr)"},
+	{"http_addr", S(http_addr), "127.0.0.1", 0, 0,
+	 "address the HTTP API listens on"},
+	{"http_port", U(http_port), "8080", 1, 65535, "HTTP API port"},
+	{"db", S(db), "./var/caucus.db", 0, 0, "SQLite policy store"},
+	{"rtp_addr", S(rtp_addr), "", 0, 0,
+	 "address for RTP (default: sip_addr)"},
+	{"rtp_port_min", U(rtp_port_min), "20000", 1024, 65534,
+	 "lowest RTP port"},
+	{"rtp_port_max", U(rtp_port_max), "39999", 1025, 65535,
+	 "highest RTP port"},
+	{"mixer_threads", U(mixer_threads), "0", 0, 64,
+	 "mixer threads (0: one per core)"},
+	{"jitter_ms", U(jitter_ms), "40", 20, 400,
+	 "jitter buffer playout delay"},
+	{"log_level", S(log_level), "info", 0, 0, "error, warn, info, debug"},
+	{"demo", S(demo), "", 0, 0,
+	 "create this conference at startup if it is missing"},
+	{"api_max_body", U(api_max_body), "65536", 256, 16777216,
+	 "largest HTTP request body in bytes"},
+	{"web_root", S(web_root), "./web", 0, 0,
+	 "folder of the web console files"},
+	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,
+	 "how long shutdown waits for BYE transactions"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt *opt_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const char *n = opts[i].name;
+		size_t j;
+
+		if (strlen(n) != len)
+			continue;
+		for (j = 0; j < len; j++) {
+			char c = name[j] == '-' ? '_' : name[j];
+			if (c != n[j])
+				break;
+		}
+		if (j == len)
+			return &opts[i];
+	}
+	return NULL;
+}
+
+static int opt_set(struct config *cfg, const struct opt *o, const char *val,
+		   char *errbuf, size_t errsz)
+{
+	char *p = (char *)cfg + o->off;
+
+	if (o->type == OPT_STR) {
+		if (strlen(val) >= o->size) {
+			snprintf(errbuf, errsz, "%s: value longer than %zu",
+				 o->name, o->size - 1);
+			return EINVAL;
+		}
+		strcpy(p, val);
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || v < o->min || v > o->max ||
+	    val[0] == '-') {
+		snprintf(errbuf, errsz, "%s: '%s' is not a number in %u..%u",
+			 o->name, val, o->min, o->max);
+		return EINVAL;
+	}
+	*(uint32_t *)(void *)p = (uint32_t)v;
+	return 0;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[64];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NOPTS; i++)
+		(void)opt_set(cfg, &opts[i], opts[i].def, err, sizeof(err));
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *errbuf,
+		     size_t errsz)
+{
+	char line[512], err[256];
+	unsigned lineno = 0;
+	int rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(errbuf, errsz, "%s: %s", path, strerror(errno));
+		return errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *eq, *key;
+		const struct opt *o;
+
+		lineno++;
+		s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(errbuf, errsz, "%s:%u: expected key = value",
+				 path, lineno);
+			rc = EINVAL;
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		o = opt_find(key, strlen(key));
+		if (!o) {
+			snprintf(errbuf, errsz, "%s:%u: unknown setting '%s'",
+				 path, lineno, key);
+			rc = EINVAL;
+			break;
+		}
+		if (opt_set(cfg, o, trim(eq + 1), err, sizeof(err))) {
+			snprintf(errbuf, errsz, "%s:%u: %s", path, lineno,
+				 err);
+			rc = EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_parse_args(struct config *cfg, int argc, char *argv[],
+		      const char **cfgfile, int *want_help, char *errbuf,
+		      size_t errsz)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val, *eq;
+		const struct opt *o;
+		size_t len;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			*want_help = 1;
+			return 0;
+		}
+		if (strncmp(a, "--", 2)) {
+			snprintf(errbuf, errsz, "unexpected argument '%s'", a);
+			return EINVAL;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a) : strlen(a);
+		if (eq) {
+			val = eq + 1;
+		}
+		else if (i + 1 < argc) {
+			val = argv[++i];
+		}
+		else {
+			snprintf(errbuf, errsz, "--%s needs a value", a);
+			return EINVAL;
+		}
+		if (len == 6 && !strncmp(a, "config", 6)) {
+			*cfgfile = val;
+			continue;
+		}
+		o = opt_find(a, len);
+		if (!o) {
+			snprintf(errbuf, errsz, "unknown flag '--%.*s'",
+				 (int)len, a);
+			return EINVAL;
+		}
+		if (opt_set(cfg, o, val, errbuf, errsz))
+			return EINVAL;
+	}
+	return 0;
+}
+
+int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
+{
+	enum log_level lvl;
+	char tmp[32];
+	char *save = NULL, *tok;
+
+	if (log_level_parse(cfg->log_level, &lvl)) {
+		snprintf(errbuf, errsz, "log_level: '%s' is not one of "
+			 "error, warn, info, debug", cfg->log_level);
+		return EINVAL;
+	}
+	if (cfg->rtp_port_max <= cfg->rtp_port_min + 2) {
+		snprintf(errbuf, errsz, "rtp_port_max must be above "
+			 "rtp_port_min + 2");
+		return EINVAL;
+	}
+	snprintf(tmp, sizeof(tmp), "%s", cfg->sip_transports);
+	for (tok = strtok_r(tmp, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "udp") && strcmp(tok, "tcp")) {
+			snprintf(errbuf, errsz, "sip_transports: unknown "
+				 "transport '%s'", tok);
+			return EINVAL;
+		}
+	}
+	return 0;
+}
+
+void config_usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s [--config FILE] [--setting VALUE ...]\n\n"
+		"Every setting is also a caucus.conf line `setting = value`;"
+		" flags win over the file.\n\n", prog);
+	for (size_t i = 0; i < NOPTS; i++) {
+		char flag[40];
+		size_t j;
+
+		snprintf(flag, sizeof(flag), "--%s", opts[i].name);
+		for (j = 2; flag[j]; j++)
+			if (flag[j] == '_')
+				flag[j] = '-';
+		fprintf(f, "  %-18s %-40s [%s]\n", flag, opts[i].help,
+			opts[i].def);
+	}
+}

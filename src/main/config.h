@@ -1,0 +1,44 @@
+/*
+ * caucusd settings. One table (config.c) defines every setting once: its
+ * name in caucus.conf, its --flag, its default and its help text. No file is
+ * needed for the defaults. Signalling thread, at startup only.
+ */
+#ifndef CAUCUS_CONFIG_H
+#define CAUCUS_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+	char sip_addr[64];
+	uint32_t sip_port;
+	char sip_transports[32];
+	char domain[128];
+	char http_addr[64];
+	uint32_t http_port;
+	char db[256];
+	char rtp_addr[64];
+	uint32_t rtp_port_min;
+	uint32_t rtp_port_max;
+	uint32_t mixer_threads;
+	uint32_t jitter_ms;
+	char log_level[16];
+	char demo[64];
+	uint32_t api_max_body;
+	uint32_t shutdown_ms;
+	char web_root[256];
+};
+
+void config_defaults(struct config *cfg);
+/* Reads `key = value` lines; errbuf gets "file:line: reason" on error. */
+int  config_load_file(struct config *cfg, const char *path, char *errbuf,
+		      size_t errsz);
+/* Applies argv flags. *cfgfile is set when --config is given (the caller
+ * loads the file first, then re-applies the flags so flags win). */
+int  config_parse_args(struct config *cfg, int argc, char *argv[],
+		       const char **cfgfile, int *want_help, char *errbuf,
+		       size_t errsz);
+int  config_validate(const struct config *cfg, char *errbuf, size_t errsz);
+void config_usage(FILE *f, const char *prog);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * caucusd: startup, wiring and graceful shutdown. Builds the modules in
+ * dependency order (store, conferences, mixer, focus, API), runs libre's
+ * loop on this (the signalling) thread, and on SIGINT/SIGTERM hangs up
+ * every call before it exits 0. A second signal stops at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "api/api.h"
+#include "conf/conf.h"
+#include "main/config.h"
+#include "mixer/mixer.h"
+#include "sip/sip.h"
+#include "store/store.h"
+#include "util/log.h"
+
+struct app {
+	struct config cfg;
+	struct store *store;
+	struct confs *confs;
+	struct mixer *mixer;
+	struct focus *focus;
+	struct api *api;
+	bool stopping;
+};
+
+static struct app app;
+
+static void mixer_event(const struct mixer_event *ev, void *arg)
+{
+	(void)arg;
+	if (app.focus)
+		focus_mixer_event(app.focus, ev);
+}
+
+static void shutdown_done(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+static void signal_handler(int sig)
+{
+	if (app.stopping) {
+		log_warn("main", "msg=\"second signal, stopping now\"");
+		re_cancel();
+		return;
+	}
+	app.stopping = true;
+	log_info("main", "msg=\"stopping\" signal=%d participants=%u", sig,
+		 confs_participant_count(app.confs));
+	focus_shutdown(app.focus, app.cfg.shutdown_ms, shutdown_done, NULL);
+}
+
+static int load_config(int argc, char *argv[])
+{
+	const char *file = NULL;
+	int help = 0;
+	char err[320];
+
+	config_defaults(&app.cfg);
+	/* flags twice: once to find --config, again so flags win over it */
+	if (config_parse_args(&app.cfg, argc, argv, &file, &help, err,
+			      sizeof(err)))
+		goto bad;
+	if (help) {
+		config_usage(stdout, argv[0]);
+		exit(0);
+	}
+	if (file) {
+		config_defaults(&app.cfg);
+		if (config_load_file(&app.cfg, file, err, sizeof(err)) ||
+		    config_parse_args(&app.cfg, argc, argv, &file, &help, err,
+				      sizeof(err)))
+			goto bad;
+	}
+	if (config_validate(&app.cfg, err, sizeof(err)))
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "caucusd: %s\n(try --help)\n", err);
+	return EINVAL;
+}
+
+static int start(void)
+{
+	struct config *cfg = &app.cfg;
+	char domain[160], http_base[96];
+	const char *rtp_addr = cfg->rtp_addr[0] ? cfg->rtp_addr :
+		cfg->sip_addr;
+	struct confs_cfg ccfg = {.domain = domain, .http_base = http_base};
+	struct mixer_cfg mcfg = {.threads = cfg->mixer_threads,
+				 .jitter_ms = cfg->jitter_ms};
+	struct focus_cfg fcfg = {
+		.sip_addr = cfg->sip_addr, .sip_port = (uint16_t)cfg->sip_port,
+		.udp = strstr(cfg->sip_transports, "udp") != NULL,
+		.tcp = strstr(cfg->sip_transports, "tcp") != NULL,
+		.rtp_addr = rtp_addr,
+		.rtp_port_min = (uint16_t)cfg->rtp_port_min,
+		.rtp_port_max = (uint16_t)cfg->rtp_port_max,
+	};
+	struct api_cfg acfg = {
+		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,
+		.max_body = cfg->api_max_body, .web_root = cfg->web_root,
+	};
+	int err;
+
+	if (cfg->domain[0])
+		snprintf(domain, sizeof(domain), "%s", cfg->domain);
+	else if (cfg->sip_port == 5060)
+		snprintf(domain, sizeof(domain), "%s", cfg->sip_addr);
+	else
+		snprintf(domain, sizeof(domain), "%s:%u", cfg->sip_addr,
+			 cfg->sip_port);
+	snprintf(http_base, sizeof(http_base), "http://%s:%u", cfg->http_addr,
+		 cfg->http_port);
+
+	err = store_open(&app.store, cfg->db);
+	if (err) {
+		log_err("main", "msg=\"cannot open store\" db=%s", cfg->db);
+		return err;
+	}
+	err = confs_alloc(&app.confs, &ccfg, app.store);
+	err = err ? err : confs_load(app.confs);
+	if (err) {
+		log_err("main", "msg=\"cannot load conferences\" err=%m", err);
+		return err;
+	}
+	if (cfg->demo[0] && !confs_lookup(app.confs, cfg->demo)) {
+		struct conf *c;
+
+		err = conf_create(app.confs, cfg->demo, "Demo conference", &c);
+		if (err) {
+			log_err("main", "msg=\"cannot create demo\" id=%s "
+				"err=%m", cfg->demo, err);
+			return err;
+		}
+	}
+	err = mixer_alloc(&app.mixer, &mcfg, mixer_event, NULL);
+	if (err) {
+		log_err("main", "msg=\"cannot start mixer\" err=%m", err);
+		return err;
+	}
+	err = focus_alloc(&app.focus, &fcfg, app.confs, app.mixer);
+	if (err)
+		return err;
+	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer);
+	if (err)
+		return err;
+	log_info("main", "msg=\"ready\" conferences=%u sip=%s:%u http=%s",
+		 confs_count(app.confs), cfg->sip_addr, cfg->sip_port,
+		 http_base);
+	return 0;
+}
+
+static void stop(void)
+{
+	/* the focus first: its calls hold mixer streams */
+	app.api = mem_deref(app.api);
+	app.focus = mem_deref(app.focus);
+	app.confs = mem_deref(app.confs);
+	app.mixer = mem_deref(app.mixer);
+	app.store = mem_deref(app.store);
+}
+
+int main(int argc, char *argv[])
+{
+	enum log_level lvl;
+	int err;
+
+	if (load_config(argc, argv))
+		return 2;
+	(void)log_level_parse(app.cfg.log_level, &lvl);
+	log_set_level(lvl);
+	err = libre_init();
+	if (err) {
+		fprintf(stderr, "caucusd: libre_init: %s\n", strerror(err));
+		return 1;
+	}
+	err = start();
+	if (!err) {
+		err = re_main(signal_handler);
+		log_info("main", "msg=\"stopped\"");
+	}
+	stop();
+	tmr_debug();
+	libre_close();
+	mem_debug();
+	return err ? 1 : 0;
+}

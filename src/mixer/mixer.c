@@ -1,0 +1,262 @@
+/*
+ * Mixer, signalling side: starts the mixer threads, places rooms on them,
+ * turns API calls into commands, and delivers events from the eventfd.
+ * Signalling thread only; everything it shares with a mixer thread goes
+ * through struct mthread's queues and atomics.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <re.h>
+#include "mixer/mixer_int.h"
+#include "util/log.h"
+
+struct smap {
+	struct le he;
+	uint32_t id;
+	uint32_t room;
+	unsigned thread;
+};
+
+struct rmap {
+	struct le he;
+	uint32_t room;
+	unsigned thread;
+	unsigned streams;
+};
+
+struct mixer {
+	struct mthread *t;
+	unsigned n;
+	int efd;
+	mixer_event_h *eh;
+	void *arg;
+	uint32_t next_id;
+	struct hash *streams;   /* struct smap by id */
+	struct hash *rooms;     /* struct rmap by room */
+};
+
+static void mixer_destructor(void *arg)
+{
+	struct mixer *mx = arg;
+
+	for (unsigned i = 0; i < mx->n; i++)
+		atomic_store(&mx->t[i].run, false);
+	for (unsigned i = 0; i < mx->n; i++) {
+		if (mx->t[i].tid)
+			pthread_join(mx->t[i].tid, NULL);
+		mthread_free_rooms(&mx->t[i]);
+		spsc_free(&mx->t[i].cmdq);
+		spsc_free(&mx->t[i].evq);
+	}
+	mem_deref(mx->t);
+	if (mx->efd >= 0) {
+		fd_close(mx->efd);
+		close(mx->efd);
+	}
+	hash_flush(mx->streams);
+	hash_flush(mx->rooms);
+	mem_deref(mx->streams);
+	mem_deref(mx->rooms);
+}
+
+static void efd_handler(int flags, void *arg)
+{
+	struct mixer *mx = arg;
+	struct mixer_event ev;
+	uint64_t cnt;
+
+	(void)flags;
+	if (read(mx->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		log_warn("mixer", "msg=\"eventfd read\" err=%d", errno);
+	for (unsigned i = 0; i < mx->n; i++)
+		while (spsc_pop(&mx->t[i].evq, &ev))
+			mx->eh(&ev, mx->arg);
+}
+
+int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
+		mixer_event_h *eh, void *arg)
+{
+	struct mixer *mx;
+	unsigned n = cfg->threads;
+	int16_t warm;
+	uint8_t zero = 0;
+	int err;
+
+	if (!n) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores > 0 ? (unsigned)cores : 1;
+	}
+	mx = mem_zalloc(sizeof(*mx), mixer_destructor);
+	if (!mx)
+		return ENOMEM;
+	mx->efd = -1;
+	mx->eh = eh;
+	mx->arg = arg;
+	/* builds the G.711 tables here, before any mixer thread reads them */
+	media_decode(MEDIA_PCMU, &warm, &zero, 1);
+
+	err = hash_alloc(&mx->streams, 1024);
+	err |= hash_alloc(&mx->rooms, 256);
+	mx->t = mem_zalloc(n * sizeof(*mx->t), NULL);
+	if (err || !mx->t) {
+		err = ENOMEM;
+		goto out;
+	}
+	mx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (mx->efd < 0) {
+		err = errno;
+		goto out;
+	}
+	err = fd_listen(mx->efd, FD_READ, efd_handler, mx);
+	if (err)
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		struct mthread *t = &mx->t[i];
+
+		t->idx = i;
+		t->jitter_ms = cfg->jitter_ms;
+		t->efd = mx->efd;
+		atomic_init(&t->run, true);
+		/* 4096 commands: a mass join of thousands fits between two
+		 * ticks without the signalling side ever seeing "full" */
+		err = spsc_init(&t->cmdq, 4096, sizeof(struct mcmd));
+		err |= spsc_init(&t->evq, 8192, sizeof(struct mixer_event));
+		if (err) {
+			err = ENOMEM;
+			goto out;
+		}
+		mx->n = i + 1;
+		err = pthread_create(&t->tid, NULL, mthread_main, t);
+		if (err)
+			goto out;
+	}
+	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u", n,
+		 cfg->jitter_ms);
+out:
+	if (err)
+		mem_deref(mx);
+	else
+		*mxp = mx;
+	return err;
+}
+
+static bool smap_cmp(struct le *le, void *arg)
+{
+	return ((struct smap *)le->data)->id == *(uint32_t *)arg;
+}
+
+static bool rmap_cmp(struct le *le, void *arg)
+{
+	return ((struct rmap *)le->data)->room == *(uint32_t *)arg;
+}
+
+static struct smap *smap_find(struct mixer *mx, uint32_t id)
+{
+	return list_ledata(hash_lookup(mx->streams, id, smap_cmp, &id));
+}
+
+static struct rmap *rmap_find(struct mixer *mx, uint32_t room)
+{
+	return list_ledata(hash_lookup(mx->rooms, room, rmap_cmp, &room));
+}
+
+static unsigned least_loaded(const struct mixer *mx)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < mx->n; i++)
+		if (atomic_load(&mx->t[i].streams) <
+		    atomic_load(&mx->t[best].streams))
+			best = i;
+	return best;
+}
+
+int mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
+		     int rtcp_fd, const struct mixer_media *m, uint32_t *idp)
+{
+	struct mcmd c = {.type = MCMD_ADD, .room = room, .rtp_fd = rtp_fd,
+			 .rtcp_fd = rtcp_fd, .media = *m};
+	struct rmap *r = rmap_find(mx, room);
+	struct smap *s;
+
+	s = mem_zalloc(sizeof(*s), NULL);
+	if (!s)
+		return ENOMEM;
+	if (!r) {
+		r = mem_zalloc(sizeof(*r), NULL);
+		if (!r) {
+			mem_deref(s);
+			return ENOMEM;
+		}
+		r->room = room;
+		r->thread = least_loaded(mx);
+		hash_append(mx->rooms, room, &r->he, r);
+	}
+	c.id = ++mx->next_id;
+	if (!spsc_push(&mx->t[r->thread].cmdq, &c)) {
+		mem_deref(s);
+		if (!r->streams) {
+			hash_unlink(&r->he);
+			mem_deref(r);
+		}
+		return EAGAIN;
+	}
+	r->streams++;
+	s->id = c.id;
+	s->room = room;
+	s->thread = r->thread;
+	hash_append(mx->streams, s->id, &s->he, s);
+	*idp = c.id;
+	return 0;
+}
+
+int mixer_stream_update(struct mixer *mx, uint32_t id,
+			const struct mixer_media *m)
+{
+	struct mcmd c = {.type = MCMD_UPDATE, .id = id, .media = *m};
+	struct smap *s = smap_find(mx, id);
+
+	if (!s)
+		return ENOENT;
+	return spsc_push(&mx->t[s->thread].cmdq, &c) ? 0 : EAGAIN;
+}
+
+int mixer_stream_remove(struct mixer *mx, uint32_t id)
+{
+	struct mcmd c = {.type = MCMD_REMOVE, .id = id};
+	struct smap *s = smap_find(mx, id);
+	struct rmap *r;
+
+	if (!s)
+		return ENOENT;
+	if (!spsc_push(&mx->t[s->thread].cmdq, &c))
+		return EAGAIN;
+	r = rmap_find(mx, s->room);
+	if (r && !--r->streams) {
+		hash_unlink(&r->he);
+		mem_deref(r);
+	}
+	hash_unlink(&s->he);
+	mem_deref(s);
+	return 0;
+}
+
+unsigned mixer_thread_count(const struct mixer *mx)
+{
+	return mx->n;
+}
+
+void mixer_thread_stats(const struct mixer *mx, unsigned idx,
+			struct mixer_thread_stats *st)
+{
+	const struct mthread *t = &mx->t[idx];
+
+	st->ticks = atomic_load(&t->ticks);
+	st->late_ticks = atomic_load(&t->late_ticks);
+	st->busy_us = atomic_load(&t->busy_us);
+	st->max_tick_us = atomic_load(&t->max_tick_us);
+	st->streams = atomic_load(&t->streams);
+	st->events_dropped = atomic_load(&t->events_dropped);
+}

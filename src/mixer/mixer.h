@@ -1,0 +1,83 @@
+/*
+ * The mixer: threads that own RTP sockets and run the 20 ms tick (receive,
+ * jitter buffer, decode, N-1 mix, encode, send, RTCP). The functions below
+ * are called on the signalling thread only; they turn into commands on a
+ * per-thread SPSC queue. Events (stats, DTMF) come back through another
+ * queue plus an eventfd that the signalling loop watches, and are delivered
+ * to the event handler on the signalling thread. A mixer thread never calls
+ * into signalling code.
+ */
+#ifndef CAUCUS_MIXER_H
+#define CAUCUS_MIXER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "media/media.h"
+
+struct mixer;
+
+struct mixer_cfg {
+	unsigned threads;        /* 0: one per core */
+	unsigned jitter_ms;
+};
+
+/* The per-stream settings that can change during a call. */
+struct mixer_media {
+	struct sockaddr_storage rtp_dst;   /* where to send (until latched) */
+	socklen_t rtp_dst_len;
+	struct sockaddr_storage rtcp_dst;
+	socklen_t rtcp_dst_len;
+	enum media_codec codec;            /* what we send */
+	uint8_t tx_pt;
+	int16_t telev_pt;                  /* -1: no telephone-event */
+	bool send;          /* we send the mix to them (not on hold) */
+	bool recv;          /* their audio may enter the mix */
+	bool muted;         /* not heard by others */
+	bool deaf;          /* hears nothing */
+	int32_t gain_in_q16;
+	int32_t gain_out_q16;
+};
+
+struct mixer_stream_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint32_t rx_lost, rx_late, rx_dup, rx_bad, concealed;
+	uint32_t jitter_us;
+	uint32_t rx_ssrc, tx_ssrc;
+	bool talking_seen;     /* media arrived since the last report */
+};
+
+enum mixer_ev_type { MIXER_EV_STATS, MIXER_EV_DTMF };
+
+struct mixer_event {
+	enum mixer_ev_type type;
+	uint32_t stream_id;
+	char digit;                        /* MIXER_EV_DTMF */
+	struct mixer_stream_stats stats;   /* MIXER_EV_STATS */
+};
+
+struct mixer_thread_stats {
+	uint64_t ticks;
+	uint64_t late_ticks;
+	uint64_t busy_us;          /* time spent working in ticks */
+	uint32_t max_tick_us;
+	uint32_t streams;
+	uint64_t events_dropped;
+};
+
+typedef void (mixer_event_h)(const struct mixer_event *ev, void *arg);
+
+int  mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
+		 mixer_event_h *eh, void *arg);
+/* Hands rtp_fd and rtcp_fd over to the mixer (it closes them). Streams of
+ * one room are always on one thread. */
+int  mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
+		      int rtcp_fd, const struct mixer_media *m, uint32_t *idp);
+int  mixer_stream_update(struct mixer *mx, uint32_t id,
+			 const struct mixer_media *m);
+int  mixer_stream_remove(struct mixer *mx, uint32_t id);
+unsigned mixer_thread_count(const struct mixer *mx);
+void mixer_thread_stats(const struct mixer *mx, unsigned idx,
+			struct mixer_thread_stats *st);
+
+#endif

@@ -1,0 +1,42 @@
+/* Private to the mixer module: the command and thread structures shared by
+ * mixer.c (signalling side) and mixer_thread.c (mixer side). */
+#ifndef CAUCUS_MIXER_INT_H
+#define CAUCUS_MIXER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "mixer/mixer.h"
+#include "util/spsc.h"
+
+enum mcmd_type { MCMD_ADD, MCMD_UPDATE, MCMD_REMOVE };
+
+struct mcmd {
+	enum mcmd_type type;
+	uint32_t id;
+	uint32_t room;
+	int rtp_fd, rtcp_fd;
+	struct mixer_media media;
+};
+
+struct mroom;
+
+struct mthread {
+	pthread_t tid;
+	unsigned idx;
+	unsigned jitter_ms;
+	int efd;                  /* eventfd shared with the signalling loop */
+	atomic_bool run;
+	struct spsc cmdq;         /* signalling -> mixer */
+	struct spsc evq;          /* mixer -> signalling */
+	/* owned by the mixer thread */
+	struct mroom **rooms;
+	unsigned nrooms, cap_rooms;
+	/* written by the mixer thread, read by anyone */
+	_Atomic uint64_t ticks, late_ticks, busy_us, events_dropped;
+	_Atomic uint32_t max_tick_us, streams;
+};
+
+void *mthread_main(void *arg);
+void mthread_free_rooms(struct mthread *t);
+
+#endif

@@ -1,0 +1,513 @@
+/*
+ * The mixer thread: a 20 ms tick over the rooms placed on it. Each tick:
+ * apply queued commands, read every stream's sockets (recvmmsg, non-
+ * blocking), play one frame out of each jitter buffer, sum the frames that
+ * may be heard, and send each listener the sum minus its own voice.
+ *
+ * Rules (ARCHITECTURE.md): no SIP, no SQL, no disk, no logging per packet,
+ * no allocation in steady state (rooms and streams are allocated only when
+ * commands add them). It talks to the signalling thread only via the two
+ * SPSC queues and the eventfd.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "mixer/jbuf.h"
+#include "mixer/mix.h"
+#include "mixer/mixer_int.h"
+#include "mixer/rtp.h"
+
+#define TICK_NS 20000000LL
+#define RX_BATCH 8
+#define PKT_MAX 1500
+#define RTCP_INTERVAL_US 5000000
+#define STATS_INTERVAL_US 1000000
+
+struct mstream {
+	uint32_t id;
+	int rtp_fd, rtcp_fd;
+	struct mixer_media m;
+	bool latched;            /* rtp_dst learnt from received media */
+	bool rtcp_latched;
+	struct jbuf jb;
+	struct rtp_rxstat rx;
+	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
+	uint16_t tx_seq;
+	bool tx_marker;
+	uint64_t next_rtcp_us, next_stats_us;
+	uint32_t dtmf_ts;        /* timestamp of the last reported event */
+	bool dtmf_seen;
+	struct mixer_stream_stats st;
+	bool have;               /* contrib holds audio this tick */
+	int32_t contrib[JB_FRAME];
+};
+
+struct mroom {
+	uint32_t key;
+	struct mstream **s;
+	unsigned n, cap;
+	int32_t sum[JB_FRAME];
+};
+
+static uint64_t now_us(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void push_event(struct mthread *t, const struct mixer_event *ev,
+		       bool *signalled)
+{
+	if (!spsc_push(&t->evq, ev)) {
+		atomic_fetch_add(&t->events_dropped, 1);
+		return;
+	}
+	*signalled = true;
+}
+
+static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
+{
+	struct mroom *r;
+
+	for (unsigned i = 0; i < t->nrooms; i++)
+		if (t->rooms[i]->key == key)
+			return t->rooms[i];
+	if (!create)
+		return NULL;
+	if (t->nrooms == t->cap_rooms) {
+		unsigned cap = t->cap_rooms ? t->cap_rooms * 2 : 8;
+		struct mroom **v = realloc(t->rooms, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->rooms = v;
+		t->cap_rooms = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->key = key;
+	t->rooms[t->nrooms++] = r;
+	return r;
+}
+
+static void stream_free(struct mstream *s)
+{
+	close(s->rtp_fd);
+	close(s->rtcp_fd);
+	free(s);
+}
+
+static struct mstream *stream_find(struct mthread *t, uint32_t id,
+				   struct mroom **rp, unsigned *ip)
+{
+	for (unsigned r = 0; r < t->nrooms; r++) {
+		struct mroom *room = t->rooms[r];
+
+		for (unsigned i = 0; i < room->n; i++) {
+			if (room->s[i]->id != id)
+				continue;
+			if (rp)
+				*rp = room;
+			if (ip)
+				*ip = i;
+			return room->s[i];
+		}
+	}
+	return NULL;
+}
+
+static bool room_reserve(struct mroom *r)
+{
+	unsigned cap;
+	struct mstream **v;
+
+	if (r->n < r->cap)
+		return true;
+	cap = r->cap ? r->cap * 2 : 8;
+	v = realloc(r->s, cap * sizeof(*v));
+	if (!v)
+		return false;
+	r->s = v;
+	r->cap = cap;
+	return true;
+}
+
+static void cmd_add(struct mthread *t, const struct mcmd *c)
+{
+	struct mroom *r = room_find(t, c->room, true);
+	struct mstream *s = calloc(1, sizeof(*s));
+
+	if (!r || !s || !room_reserve(r)) {
+		/* out of memory: the stream is not mixed, its sockets close */
+		close(c->rtp_fd);
+		close(c->rtcp_fd);
+		free(s);
+		return;
+	}
+	s->id = c->id;
+	s->rtp_fd = c->rtp_fd;
+	s->rtcp_fd = c->rtcp_fd;
+	s->m = c->media;
+	jbuf_init(&s->jb, t->jitter_ms);
+	s->tx_ssrc = arc4random();
+	s->tx_seq = (uint16_t)arc4random();
+	s->tx_ts = arc4random();
+	s->tx_marker = true;
+	s->st.tx_ssrc = s->tx_ssrc;
+	/* spread RTCP and stats of many streams over the interval */
+	s->next_rtcp_us = now_us(CLOCK_MONOTONIC) + 1000000 +
+		arc4random_uniform(RTCP_INTERVAL_US);
+	s->next_stats_us = now_us(CLOCK_MONOTONIC) +
+		arc4random_uniform(STATS_INTERVAL_US);
+	r->s[r->n++] = s;
+	atomic_fetch_add(&t->streams, 1);
+}
+
+static void cmd_remove(struct mthread *t, uint32_t id)
+{
+	struct mroom *r;
+	unsigned i;
+	struct mstream *s = stream_find(t, id, &r, &i);
+
+	if (!s)
+		return;
+	r->s[i] = r->s[--r->n];
+	stream_free(s);
+	atomic_fetch_sub(&t->streams, 1);
+	if (!r->n) {
+		for (unsigned k = 0; k < t->nrooms; k++) {
+			if (t->rooms[k] == r) {
+				t->rooms[k] = t->rooms[--t->nrooms];
+				break;
+			}
+		}
+		free(r->s);
+		free(r);
+	}
+}
+
+static void drain_commands(struct mthread *t)
+{
+	struct mcmd c;
+
+	while (spsc_pop(&t->cmdq, &c)) {
+		switch (c.type) {
+		case MCMD_ADD:
+			cmd_add(t, &c);
+			break;
+		case MCMD_UPDATE: {
+			struct mstream *s = stream_find(t, c.id, NULL, NULL);
+
+			if (s) {
+				/* a latched address is the truth (NAT); keep
+				 * it unless signalling gave a new one */
+				bool same = s->m.rtp_dst_len ==
+					c.media.rtp_dst_len &&
+					!memcmp(&s->m.rtp_dst,
+						&c.media.rtp_dst,
+						c.media.rtp_dst_len);
+				struct sockaddr_storage dst = s->m.rtp_dst;
+				socklen_t dlen = s->m.rtp_dst_len;
+
+				s->m = c.media;
+				if (s->latched && !same)
+					s->latched = false;
+				else if (s->latched) {
+					s->m.rtp_dst = dst;
+					s->m.rtp_dst_len = dlen;
+				}
+			}
+			break;
+		}
+		case MCMD_REMOVE:
+			cmd_remove(t, c.id);
+			break;
+		}
+	}
+}
+
+/* RFC 4733: report each event once, when its end bit first shows. */
+static void rx_telev(struct mthread *t, struct mstream *s,
+		     const struct rtp_hdr *h, bool *sig)
+{
+	static const char digits[] = "0123456789*#ABCD";
+	struct mixer_event ev = {.type = MIXER_EV_DTMF, .stream_id = s->id};
+
+	if (h->plen < 4 || !(h->payload[1] & 0x80))
+		return;
+	if (s->dtmf_seen && s->dtmf_ts == h->ts)
+		return;
+	s->dtmf_seen = true;
+	s->dtmf_ts = h->ts;
+	if (h->payload[0] >= 16)
+		return;
+	ev.digit = digits[h->payload[0]];
+	push_event(t, &ev, sig);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
+		   size_t len, const struct sockaddr_storage *src,
+		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
+{
+	struct rtp_hdr h;
+	int16_t pcm[JB_MAX_PKT];
+	enum media_codec codec;
+
+	if (!rtp_parse(&h, buf, len)) {
+		s->st.rx_bad++;
+		return;
+	}
+	/* symmetric RTP: send to where the media comes from. The first
+	 * valid packet latches; later a new address is taken only from the
+	 * same SSRC (a NAT that re-mapped), not from a stranger. */
+	if (!same_addr(src, srclen, &s->m.rtp_dst, s->m.rtp_dst_len) &&
+	    (!s->latched || h.ssrc == s->rx.ssrc)) {
+		memcpy(&s->m.rtp_dst, src, srclen);
+		s->m.rtp_dst_len = srclen;
+	}
+	s->latched = true;
+	s->st.rx_packets++;
+	s->st.rx_bytes += len;
+	s->st.talking_seen = true;
+	rtp_rxstat_update(&s->rx, &h, arrival_ts);
+
+	if (s->m.telev_pt >= 0 && h.pt == s->m.telev_pt) {
+		rx_telev(t, s, &h, sig);
+		return;
+	}
+	if (h.pt == MEDIA_PCMU)
+		codec = MEDIA_PCMU;
+	else if (h.pt == MEDIA_PCMA)
+		codec = MEDIA_PCMA;
+	else {
+		s->st.rx_bad++;         /* comfort noise, unknown PT */
+		return;
+	}
+	if (!h.plen || h.plen > JB_MAX_PKT) {
+		s->st.rx_bad++;
+		return;
+	}
+	media_decode(codec, pcm, h.payload, h.plen);
+	(void)jbuf_put(&s->jb, h.seq, h.ts, pcm, (unsigned)h.plen);
+}
+
+static void stream_receive(struct mthread *t, struct mstream *s,
+			   uint64_t mono_us, uint64_t wall_us, bool *sig)
+{
+	static __thread uint8_t buf[RX_BATCH][PKT_MAX];
+	static __thread struct sockaddr_storage rxsrc[RX_BATCH];
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	uint32_t arrival_ts = (uint32_t)(mono_us * 8 / 1000);
+	int n;
+
+	for (;;) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = buf[i];
+			iov[i].iov_len = PKT_MAX;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &rxsrc[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(rxsrc[i]);
+		}
+		n = recvmmsg(s->rtp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			rx_rtp(t, s, buf[i], msgs[i].msg_len, &rxsrc[i],
+			       msgs[i].msg_hdr.msg_namelen, arrival_ts, sig);
+		if (n < RX_BATCH)
+			break;
+	}
+	for (;;) {
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		ssize_t r = recvfrom(s->rtcp_fd, buf[0], PKT_MAX,
+				     MSG_DONTWAIT, (struct sockaddr *)&src,
+				     &slen);
+
+		if (r <= 0)
+			break;
+		rtcp_parse(&s->rx, buf[0], (size_t)r, wall_us);
+		if (!s->rtcp_latched) {
+			memcpy(&s->m.rtcp_dst, &src, slen);
+			s->m.rtcp_dst_len = slen;
+			s->rtcp_latched = true;
+		}
+	}
+}
+
+static void stream_send(struct mstream *s, const int16_t *pcm)
+{
+	uint8_t pkt[RTP_HDR_LEN + JB_FRAME];
+	size_t hl;
+
+	hl = rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
+			   s->tx_ts, s->tx_ssrc);
+	media_encode(s->m.codec, pkt + hl, pcm, JB_FRAME);
+	if (sendto(s->rtp_fd, pkt, hl + JB_FRAME, MSG_DONTWAIT,
+		   (struct sockaddr *)&s->m.rtp_dst, s->m.rtp_dst_len) > 0) {
+		s->tx_marker = false;
+		s->tx_packets++;
+		s->tx_octets += JB_FRAME;
+		s->st.tx_packets++;
+		s->st.tx_bytes += hl + JB_FRAME;
+	}
+	s->tx_seq++;
+	s->tx_ts += JB_FRAME;
+}
+
+static void stream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
+{
+	uint8_t pkt[256];
+	struct rtcp_sender snd = {
+		.ssrc = s->tx_ssrc, .rtp_ts = s->tx_ts,
+		.packets = s->tx_packets, .octets = s->tx_octets,
+		.now_us = wall_us,
+	};
+	size_t n;
+
+	s->next_rtcp_us = mono_us + RTCP_INTERVAL_US;
+	if (!s->m.rtcp_dst_len)
+		return;
+	n = rtcp_write_sr(pkt, sizeof(pkt), &snd, &s->rx, "caucus@focus");
+	if (n)
+		(void)sendto(s->rtcp_fd, pkt, n, MSG_DONTWAIT,
+			     (struct sockaddr *)&s->m.rtcp_dst,
+			     s->m.rtcp_dst_len);
+}
+
+static void stream_stats(struct mthread *t, struct mstream *s,
+			 uint64_t mono_us, bool *sig)
+{
+	struct mixer_event ev = {.type = MIXER_EV_STATS, .stream_id = s->id};
+	int32_t lost = rtp_rxstat_lost(&s->rx);
+
+	s->next_stats_us = mono_us + STATS_INTERVAL_US;
+	s->st.rx_lost = lost > 0 ? (uint32_t)lost : 0;
+	s->st.rx_late = s->jb.stats.late;
+	s->st.rx_dup = s->jb.stats.dup;
+	s->st.concealed = s->jb.stats.concealed;
+	s->st.jitter_us = rtp_rxstat_jitter(&s->rx) * 125;  /* 8 kHz */
+	s->st.rx_ssrc = s->rx.ssrc;
+	ev.stats = s->st;
+	push_event(t, &ev, sig);
+	s->st.talking_seen = false;
+}
+
+static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
+		      uint64_t wall_us, bool *sig)
+{
+	int16_t frame[JB_FRAME];
+
+	memset(r->sum, 0, sizeof(r->sum));
+	for (unsigned i = 0; i < r->n; i++) {
+		struct mstream *s = r->s[i];
+
+		stream_receive(t, s, mono_us, wall_us, sig);
+		/* always play out, so a muted stream's buffer keeps moving */
+		s->have = jbuf_get(&s->jb, frame) && s->m.recv && !s->m.muted;
+		if (s->have) {
+			mix_scale(s->contrib, frame, s->m.gain_in_q16,
+				  JB_FRAME);
+			mix_add(r->sum, s->contrib, JB_FRAME);
+		}
+	}
+	for (unsigned i = 0; i < r->n; i++) {
+		struct mstream *s = r->s[i];
+
+		if (s->m.send && s->m.rtp_dst_len) {
+			if (s->m.deaf)
+				memset(frame, 0, sizeof(frame));
+			else
+				mix_render(frame, r->sum,
+					   s->have ? s->contrib : NULL,
+					   s->m.gain_out_q16, JB_FRAME);
+			stream_send(s, frame);
+		}
+		else {
+			/* keep the clock running so a resumed stream's
+			 * timestamps stay in step with real time */
+			s->tx_ts += JB_FRAME;
+		}
+		if (mono_us >= s->next_rtcp_us)
+			stream_rtcp(s, mono_us, wall_us);
+		if (mono_us >= s->next_stats_us)
+			stream_stats(t, s, mono_us, sig);
+	}
+}
+
+void *mthread_main(void *arg)
+{
+	struct mthread *t = arg;
+	struct timespec next;
+	uint64_t one = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (atomic_load(&t->run)) {
+		uint64_t start, mono, wall, busy;
+		bool sig = false;
+		long long late_ns;
+		struct timespec now;
+
+		next.tv_nsec += TICK_NS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+		start = now_us(CLOCK_MONOTONIC);
+		wall = now_us(CLOCK_REALTIME);
+		drain_commands(t);
+		mono = start;
+		for (unsigned i = 0; i < t->nrooms; i++)
+			room_tick(t, t->rooms[i], mono, wall, &sig);
+		if (sig)
+			(void)!write(t->efd, &one, sizeof(one));
+
+		busy = now_us(CLOCK_MONOTONIC) - start;
+		atomic_fetch_add(&t->ticks, 1);
+		atomic_fetch_add(&t->busy_us, busy);
+		if (busy > atomic_load(&t->max_tick_us))
+			atomic_store(&t->max_tick_us, (uint32_t)busy);
+		/* a tick that ends past the next deadline is late; after a
+		 * long stall, restart the clock instead of bursting */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		late_ns = (now.tv_sec - next.tv_sec) * 1000000000LL +
+			(now.tv_nsec - next.tv_nsec);
+		if (late_ns > TICK_NS) {
+			atomic_fetch_add(&t->late_ticks, 1);
+			if (late_ns > 5 * TICK_NS)
+				next = now;
+		}
+	}
+	return NULL;
+}
+
+void mthread_free_rooms(struct mthread *t)
+{
+	for (unsigned r = 0; r < t->nrooms; r++) {
+		for (unsigned i = 0; i < t->rooms[r]->n; i++)
+			stream_free(t->rooms[r]->s[i]);
+		free(t->rooms[r]->s);
+		free(t->rooms[r]);
+	}
+	free(t->rooms);
+	t->rooms = NULL;
+	t->nrooms = 0;
+}

@@ -1,0 +1,236 @@
+/* RTP/RTCP wire helpers, see rtp.h. Mixer thread; no state of its own. */
+#include <string.h>
+#include "mixer/rtp.h"
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
+{
+	size_t off = RTP_HDR_LEN;
+	unsigned cc;
+
+	if (len < RTP_HDR_LEN || (buf[0] >> 6) != 2)
+		return false;
+	cc = buf[0] & 0x0f;
+	off += 4u * cc;
+	if (buf[0] & 0x10) {                 /* header extension */
+		if (len < off + 4)
+			return false;
+		off += 4 + 4u * get16(buf + off + 2);
+	}
+	if (len < off)
+		return false;
+	if (buf[0] & 0x20) {                 /* padding */
+		uint8_t pad = buf[len - 1];
+
+		if (!pad || pad > len - off)
+			return false;
+		len -= pad;
+	}
+	h->marker = buf[1] & 0x80;
+	h->pt = buf[1] & 0x7f;
+	/* 72..76 are RTCP packet types seen on a muxed port (RFC 5761) */
+	if (h->pt >= 72 && h->pt <= 76)
+		return false;
+	h->seq = get16(buf + 2);
+	h->ts = get32(buf + 4);
+	h->ssrc = get32(buf + 8);
+	h->payload = buf + off;
+	h->plen = len - off;
+	return true;
+}
+
+size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
+		     uint32_t ts, uint32_t ssrc)
+{
+	buf[0] = 0x80;
+	buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
+	put16(buf + 2, seq);
+	put32(buf + 4, ts);
+	put32(buf + 8, ssrc);
+	return RTP_HDR_LEN;
+}
+
+#define RTP_SEQ_MOD (1u << 16)
+#define MAX_DROPOUT 3000
+#define MAX_MISORDER 100
+
+static void rxstat_reset(struct rtp_rxstat *st, const struct rtp_hdr *h)
+{
+	uint32_t lsr = st->lsr;
+	uint64_t lsr_at = st->lsr_arrival_us;
+
+	memset(st, 0, sizeof(*st));
+	st->init = true;
+	st->ssrc = h->ssrc;
+	st->max_seq = h->seq;
+	st->base_seq = h->seq;
+	st->lsr = lsr;
+	st->lsr_arrival_us = lsr_at;
+}
+
+void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
+		       uint32_t arrival_ts)
+{
+	uint16_t udelta;
+	uint32_t transit;
+	int32_t d;
+
+	if (!st->init || st->ssrc != h->ssrc) {
+		rxstat_reset(st, h);
+		st->transit = arrival_ts - h->ts;
+		st->received = 1;
+		return;
+	}
+	udelta = (uint16_t)(h->seq - st->max_seq);
+	if (udelta < MAX_DROPOUT) {
+		if (h->seq < st->max_seq)
+			st->cycles += RTP_SEQ_MOD;
+		st->max_seq = h->seq;
+	}
+	else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
+		/* a very large jump: the sender restarted its sequence */
+		rxstat_reset(st, h);
+	}
+	st->received++;
+
+	transit = arrival_ts - h->ts;
+	d = (int32_t)(transit - st->transit);
+	st->transit = transit;
+	if (d < 0)
+		d = -d;
+	/* J += (|D| - J) / 16, kept scaled by 16 (RFC 3550 A.8) */
+	st->jitter_q4 += (uint32_t)d - ((st->jitter_q4 + 8) >> 4);
+}
+
+uint32_t rtp_rxstat_expected(const struct rtp_rxstat *st)
+{
+	if (!st->init)
+		return 0;
+	return st->cycles + st->max_seq - st->base_seq + 1;
+}
+
+int32_t rtp_rxstat_lost(const struct rtp_rxstat *st)
+{
+	return (int32_t)(rtp_rxstat_expected(st) - st->received);
+}
+
+uint32_t rtp_rxstat_jitter(const struct rtp_rxstat *st)
+{
+	return st->jitter_q4 >> 4;
+}
+
+/* NTP time of a wall clock in microseconds since 1970 */
+static void ntp_time(uint64_t us, uint32_t *sec, uint32_t *frac)
+{
+	*sec = (uint32_t)(us / 1000000 + 2208988800u);
+	*frac = (uint32_t)(((us % 1000000) << 32) / 1000000);
+}
+
+size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
+		     struct rtp_rxstat *rx, const char *cname)
+{
+	size_t clen = strlen(cname), sdes_len, len;
+	unsigned rc = rx && rx->init ? 1 : 0;
+	uint32_t sec, frac;
+
+	if (clen > 255)
+		clen = 255;
+	sdes_len = (4 + 4 + 2 + clen + 1 + 3) & ~(size_t)3;
+	len = 28 + rc * 24;
+	if (size < len + sdes_len)
+		return 0;
+
+	buf[0] = (uint8_t)(0x80 | rc);
+	buf[1] = 200;                                   /* SR */
+	put16(buf + 2, (uint16_t)(len / 4 - 1));
+	put32(buf + 4, s->ssrc);
+	ntp_time(s->now_us, &sec, &frac);
+	put32(buf + 8, sec);
+	put32(buf + 12, frac);
+	put32(buf + 16, s->rtp_ts);
+	put32(buf + 20, s->packets);
+	put32(buf + 24, s->octets);
+	if (rc) {
+		uint8_t *b = buf + 28;
+		uint32_t expected = rtp_rxstat_expected(rx);
+		uint32_t exp_int = expected - rx->expected_prior;
+		uint32_t rec_int = rx->received - rx->received_prior;
+		int32_t lost_int = (int32_t)(exp_int - rec_int);
+		int32_t lost = rtp_rxstat_lost(rx);
+		uint8_t fraction = 0;
+		uint32_t dlsr = 0;
+
+		rx->expected_prior = expected;
+		rx->received_prior = rx->received;
+		if (exp_int && lost_int > 0)
+			fraction = (uint8_t)(((uint32_t)lost_int << 8) /
+					     exp_int);
+		if (lost > 0x7fffff)
+			lost = 0x7fffff;
+		if (lost < -0x800000)
+			lost = -0x800000;
+		if (rx->lsr_arrival_us)
+			dlsr = (uint32_t)((s->now_us - rx->lsr_arrival_us) *
+					  65536 / 1000000);
+		put32(b, rx->ssrc);
+		put32(b + 4, (uint32_t)fraction << 24 |
+		      ((uint32_t)lost & 0xffffff));
+		put32(b + 8, rx->cycles + rx->max_seq);
+		put32(b + 12, rtp_rxstat_jitter(rx));
+		put32(b + 16, rx->lsr);
+		put32(b + 20, rx->lsr ? dlsr : 0);
+	}
+
+	uint8_t *d = buf + len;
+	memset(d, 0, sdes_len);
+	d[0] = 0x81;
+	d[1] = 202;                                     /* SDES */
+	put16(d + 2, (uint16_t)(sdes_len / 4 - 1));
+	put32(d + 4, s->ssrc);
+	d[8] = 1;                                       /* CNAME */
+	d[9] = (uint8_t)clen;
+	memcpy(d + 10, cname, clen);
+	return len + sdes_len;
+}
+
+void rtcp_parse(struct rtp_rxstat *rx, const uint8_t *buf, size_t len,
+		uint64_t now_us)
+{
+	while (len >= 8 && (buf[0] >> 6) == 2) {
+		size_t plen = 4 + 4u * get16(buf + 2);
+
+		if (plen > len)
+			return;
+		if (buf[1] == 200 && plen >= 28) {
+			/* middle 32 bits of the 64-bit NTP timestamp */
+			rx->lsr = get32(buf + 8) << 16 | get32(buf + 12) >> 16;
+			rx->lsr_arrival_us = now_us;
+		}
+		buf += plen;
+		len -= plen;
+	}
+}

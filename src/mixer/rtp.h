@@ -1,0 +1,68 @@
+/*
+ * RTP and RTCP on the wire (RFC 3550): header parsing and writing, receive
+ * statistics (sequence tracking, interarrival jitter, loss), and SR/RR/SDES
+ * compound packets. Pure functions on caller-owned memory; mixer thread.
+ */
+#ifndef CAUCUS_RTP_H
+#define CAUCUS_RTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTP_HDR_LEN 12
+
+struct rtp_hdr {
+	bool marker;
+	uint8_t pt;
+	uint16_t seq;
+	uint32_t ts;
+	uint32_t ssrc;
+	const uint8_t *payload;
+	size_t plen;
+};
+
+/* EBADMSG-style: returns false for anything that is not valid RTP v2. */
+bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len);
+size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
+		     uint32_t ts, uint32_t ssrc);
+
+/* Receive side statistics of one source (RFC 3550 A.1, A.3, A.8). */
+struct rtp_rxstat {
+	bool init;
+	uint32_t ssrc;
+	uint16_t max_seq;
+	uint32_t cycles;
+	uint32_t base_seq;
+	uint32_t received;
+	uint32_t expected_prior, received_prior;
+	uint32_t transit;         /* last transit time, in timestamp units */
+	uint32_t jitter_q4;       /* interarrival jitter << 4 */
+	uint32_t lsr;             /* middle 32 bits of the last SR's NTP */
+	uint64_t lsr_arrival_us;  /* when that SR arrived */
+};
+
+/* arrival_ts: the arrival time in the stream's clock (8 kHz units). */
+void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
+		       uint32_t arrival_ts);
+uint32_t rtp_rxstat_expected(const struct rtp_rxstat *st);
+int32_t  rtp_rxstat_lost(const struct rtp_rxstat *st);
+uint32_t rtp_rxstat_jitter(const struct rtp_rxstat *st); /* ts units */
+
+struct rtcp_sender {
+	uint32_t ssrc;
+	uint32_t rtp_ts;
+	uint32_t packets;
+	uint32_t octets;
+	uint64_t now_us;          /* wall clock, for the NTP timestamp */
+};
+
+/* Writes SR (+ one report block when rx has a source) + SDES CNAME.
+ * Updates rx's "prior" counters. Returns bytes written, 0 if too small. */
+size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
+		     struct rtp_rxstat *rx, const char *cname);
+/* Notes an incoming SR's timestamp for the LSR/DLSR fields. */
+void rtcp_parse(struct rtp_rxstat *rx, const uint8_t *buf, size_t len,
+		uint64_t now_us);
+
+#endif

@@ -1,0 +1,430 @@
+/*
+ * One call between the focus and a participant: its SIP session (libre
+ * sipsess), its SDP negotiation, and its mixer stream. Incoming calls start
+ * in call_accept(), dial-outs in call_dial(); either way the call ends in
+ * call_close(), which tells the roster (part_gone). Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "mixer/mix.h"
+#include "sip/sdpneg.h"
+#include "sip/sip_int.h"
+#include "util/log.h"
+
+struct call {
+	struct le he;                 /* in focus->calls, by stream id */
+	struct focus *f;
+	struct participant *part;     /* NULL once the roster let go */
+	struct sipsess *sess;
+	struct sdpneg *sdp;
+	struct sdpneg_result neg;
+	bool negotiated;
+	int rtp_fd, rtcp_fd;          /* until handed to the mixer */
+	uint16_t lport;
+	uint32_t stream_id;           /* 0: no mixer stream yet */
+	char *cuser;
+};
+
+static void call_destructor(void *arg)
+{
+	struct call *call = arg;
+
+	hash_unlink(&call->he);
+	if (call->stream_id)
+		(void)mixer_stream_remove(call->f->mixer, call->stream_id);
+	if (call->rtp_fd >= 0)
+		close(call->rtp_fd);
+	if (call->rtcp_fd >= 0)
+		close(call->rtcp_fd);
+	/* deref of an established session sends BYE, of an early one
+	 * CANCEL; libre finishes those transactions on its own */
+	mem_deref(call->sess);
+	mem_deref(call->sdp);
+	mem_deref(call->cuser);
+	if (call->f->stats.calls_active)
+		call->f->stats.calls_active--;
+}
+
+static int call_alloc(struct call **callp, struct focus *f,
+		      struct participant *p)
+{
+	struct call *call = mem_zalloc(sizeof(*call), call_destructor);
+	int err;
+
+	if (!call)
+		return ENOMEM;
+	call->f = f;
+	call->rtp_fd = call->rtcp_fd = -1;
+	f->stats.calls_active++;
+	err = rtp_ports_alloc(f, &call->rtp_fd, &call->rtcp_fd, &call->lport);
+	if (err) {
+		log_warn("sip", "msg=\"no free RTP port pair\" range=%u-%u",
+			 f->rtp_min, f->rtp_max);
+		goto out;
+	}
+	err = sdpneg_alloc(&call->sdp, &f->rtp_laddr, call->lport);
+	if (err)
+		goto out;
+	call->part = p;
+out:
+	if (err)
+		mem_deref(call);
+	else
+		*callp = call;
+	return err;
+}
+
+static void media_fill(struct mixer_media *m, const struct call *call)
+{
+	const struct sdpneg_result *r = &call->neg;
+	const struct part_settings *s = part_settings(call->part);
+
+	memset(m, 0, sizeof(*m));
+	memcpy(&m->rtp_dst, &r->rtp.u, r->rtp.len);
+	m->rtp_dst_len = sa_isset(&r->rtp, SA_ALL) ? r->rtp.len : 0;
+	memcpy(&m->rtcp_dst, &r->rtcp.u, r->rtcp.len);
+	m->rtcp_dst_len = sa_isset(&r->rtcp, SA_ALL) ? r->rtcp.len : 0;
+	m->codec = r->codec;
+	m->tx_pt = r->pt;
+	m->telev_pt = (int16_t)r->telev_pt;
+	m->send = r->send;
+	/* A participant who put the conference on hold (we may not send to
+	 * them) is not mixed either: many phones play music on hold into a
+	 * held call, and nobody in the room should hear it. */
+	m->recv = r->recv && r->send;
+	m->muted = s->muted;
+	m->deaf = s->deaf;
+	m->gain_in_q16 = mix_gain_q16(s->gain_in_db);
+	m->gain_out_q16 = mix_gain_q16(s->gain_out_db);
+}
+
+static void part_media_fill(struct call *call)
+{
+	struct part_media *pm = part_media(call->part);
+
+	re_snprintf(pm->codec, sizeof(pm->codec), "%s",
+		    call->neg.codec == MEDIA_PCMA ? "PCMA" : "PCMU");
+	re_snprintf(pm->remote, sizeof(pm->remote), "%J", &call->neg.rtp);
+	pm->local_port = call->lport;
+	re_snprintf(pm->direction, sizeof(pm->direction), "%s",
+		    call->neg.dir);
+}
+
+/* Starts or updates the mixer stream from the latest negotiation. */
+static int media_apply(struct call *call)
+{
+	struct mixer_media m;
+	int err;
+
+	if (!call->part || !call->negotiated)
+		return 0;
+	media_fill(&m, call);
+	part_media_fill(call);
+	if (call->stream_id)
+		return mixer_stream_update(call->f->mixer, call->stream_id, &m);
+	err = mixer_stream_add(call->f->mixer, conf_room(part_conf(call->part)),
+			       call->rtp_fd, call->rtcp_fd, &m,
+			       &call->stream_id);
+	if (err)
+		return err;
+	call->rtp_fd = call->rtcp_fd = -1;      /* the mixer owns them now */
+	hash_append(call->f->calls, call->stream_id, &call->he, call);
+	return 0;
+}
+
+static void status_from_media(struct call *call)
+{
+	if (!call->part)
+		return;
+	part_set_status(call->part, call->neg.send ? PART_CONNECTED :
+			PART_ON_HOLD);
+}
+
+/* The call ended, whoever ended it. */
+static void call_close(struct call *call, uint16_t scode, const char *reason)
+{
+	struct participant *p = call->part;
+
+	call->part = NULL;
+	if (p) {
+		part_set_ep(p, NULL);
+		part_gone(p, scode, reason);
+	}
+	mem_deref(call);
+}
+
+static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
+			 void *arg)
+{
+	struct call *call = arg;
+	const char *reason;
+	int err;
+
+	if (!mbuf_get_left(msg->mb))          /* re-INVITE without SDP */
+		return sdpneg_offer(call->sdp, descp);
+	err = sdpneg_answer(call->sdp, msg->mb, descp, &call->neg, &reason);
+	if (err) {
+		log_info("sip", "msg=\"re-INVITE refused\" reason=\"%s\"",
+			 reason);
+		return err;
+	}
+	call->negotiated = true;
+	err = media_apply(call);
+	status_from_media(call);
+	return err;
+}
+
+static int answer_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	const char *reason;
+	int err;
+
+	err = sdpneg_handle_answer(call->sdp, msg->mb, &call->neg, &reason);
+	if (err) {
+		log_info("sip", "msg=\"bad SDP answer\" reason=\"%s\"",
+			 reason);
+		return err;
+	}
+	call->negotiated = true;
+	return media_apply(call);
+}
+
+static void estab_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	(void)msg;
+	if (!call->negotiated) {
+		/* an answer that never came (late offer, empty ACK) */
+		call_close(call, 488, "no SDP answer");
+		return;
+	}
+	status_from_media(call);
+}
+
+static void progress_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	if (call->part && msg->scode >= 180 && msg->scode < 190)
+		part_set_status(call->part, PART_ALERTING);
+}
+
+static void close_handler(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	uint16_t scode = msg ? msg->scode : 0;
+	char reason[64] = "";
+
+	/* a peer's BYE arrives as ECONNRESET: a normal end (LIBRE-NOTES) */
+	if (msg && scode)
+		re_snprintf(reason, sizeof(reason), "%r", &msg->reason);
+	else if (err && err != ECONNRESET)
+		re_snprintf(reason, sizeof(reason), "%m", err);
+	call_close(call, scode, reason[0] ? reason : NULL);
+}
+
+/* "sip:user@host[:port]" of a name-addr, without parameters */
+static int aor_print(char **aorp, const struct sip_taddr *a)
+{
+	const struct uri *u = &a->uri;
+	bool v6 = u->af == AF_INET6;
+	char port[8] = "";
+
+	if (u->port)
+		re_snprintf(port, sizeof(port), ":%u", u->port);
+	return re_sdprintf(aorp, "%r:%r%s%s%r%s%s", &u->scheme, &u->user,
+			   pl_isset(&u->user) ? "@" : "", v6 ? "[" : "",
+			   &u->host, v6 ? "]" : "", port);
+}
+
+static const char *unsupported_require(const struct sip_msg *msg)
+{
+	/* we support no extension that a caller could require of us */
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REQUIRE);
+
+	return h ? "Bad Extension" : NULL;
+}
+
+int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
+{
+	struct call *call = NULL;
+	struct participant *p = NULL;
+	struct mbuf *desc = NULL;
+	char *aor = NULL, *dname = NULL;
+	const char *reason = NULL;
+	bool has_body = mbuf_get_left(msg->mb) > 0;
+	int err;
+
+	if (unsupported_require(msg)) {
+		const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REQUIRE);
+		char hdr[160];
+
+		re_snprintf(hdr, sizeof(hdr), "Unsupported: %r\r\n", &h->val);
+		focus_reply(f, msg, 420, "Bad Extension", hdr);
+		return 0;
+	}
+	if (has_body && msg_ctype_cmp(&msg->ctyp, "application", "sdp") == 0) {
+		focus_reply(f, msg, 415, "Unsupported Media Type "
+			    "(send application/sdp)",
+			    "Accept: application/sdp\r\n");
+		return 0;
+	}
+	err = call_alloc(&call, f, NULL);
+	if (err) {
+		focus_reply(f, msg, 503, err == EADDRINUSE ?
+			    "Service Unavailable (no RTP ports)" :
+			    "Service Unavailable", NULL);
+		return err;
+	}
+	if (has_body) {
+		err = sdpneg_answer(call->sdp, msg->mb, &desc, &call->neg,
+				    &reason);
+		if (err) {
+			if (err == EBADMSG)
+				focus_reply(f, msg, 400, "Bad Request "
+					    "(malformed SDP)", NULL);
+			else
+				focus_reply(f, msg, 488, reason ? reason :
+					    "Not Acceptable Here",
+					    "Warning: 305 caucus "
+					    "\"Incompatible media format\"\r\n");
+			goto out;
+		}
+		call->negotiated = true;
+	}
+	else {
+		/* late offer: we offer in the 200, the answer is in the ACK */
+		err = sdpneg_offer(call->sdp, &desc);
+		if (err)
+			goto out;
+	}
+
+	err = aor_print(&aor, &msg->from);
+	if (pl_isset(&msg->from.dname))
+		err |= pl_strdup(&dname, &msg->from.dname);
+	err = err ? err : part_add(c, aor, dname, false, &p);
+	if (err)
+		goto out;
+	call->part = p;
+	part_set_ep(p, call);
+	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
+			    msg->tp);
+	if (err)
+		goto out;
+	err = sipsess_accept(&call->sess, f->sock, msg, 200, "OK",
+			     call->cuser, "application/sdp", desc, NULL, NULL,
+			     false, offer_handler, answer_handler,
+			     estab_handler, NULL, NULL, close_handler, call,
+			     "Allow: " FOCUS_ALLOW "\r\n"
+			     "Accept: application/sdp\r\n");
+	if (err) {
+		focus_reply(f, msg, 500, "Server Internal Error", NULL);
+		goto out;
+	}
+	err = media_apply(call);
+	if (err)
+		log_warn("sip", "msg=\"mixer refused stream\" err=%m", err);
+	err = 0;
+out:
+	if (err && call) {
+		if (p) {
+			call->part = NULL;
+			part_set_ep(p, NULL);
+			part_remove(p);
+		}
+		mem_deref(call);
+	}
+	mem_deref(desc);
+	mem_deref(aor);
+	mem_deref(dname);
+	return err;
+}
+
+int call_dial(struct focus *f, struct participant *p)
+{
+	struct conf *c = part_conf(p);
+	struct call *call;
+	struct mbuf *desc = NULL;
+	struct uri uri;
+	struct pl pl;
+	enum sip_transp tp = SIP_TRANSP_UDP;
+	int err;
+
+	pl_set_str(&pl, part_uri(p));
+	if (uri_decode(&uri, &pl))
+		return EINVAL;
+	if (!msg_param_decode(&uri.params, "transport", &pl) &&
+	    !pl_strcasecmp(&pl, "tcp"))
+		tp = SIP_TRANSP_TCP;
+	err = call_alloc(&call, f, p);
+	if (err)
+		return err;
+	err = sdpneg_offer(call->sdp, &desc);
+	err = err ? err : focus_contact(&call->cuser, f, conf_id(c),
+					conf_policy_uri(c), tp);
+	if (err)
+		goto out;
+	part_set_ep(p, call);
+	err = sipsess_connect(&call->sess, f->sock, part_uri(p),
+			      conf_display_text(c)[0] ?
+			      conf_display_text(c) : NULL,
+			      conf_uri(c), call->cuser, NULL, 0,
+			      "application/sdp", desc, NULL, NULL, false,
+			      offer_handler, answer_handler, progress_handler,
+			      estab_handler, NULL, NULL, close_handler, call,
+			      "Allow: " FOCUS_ALLOW "\r\n");
+	if (err)
+		part_set_ep(p, NULL);
+out:
+	if (err) {
+		call->part = NULL;
+		mem_deref(call);
+	}
+	mem_deref(desc);
+	return err;
+}
+
+void call_hangup(struct participant *p)
+{
+	struct call *call = part_ep(p);
+
+	if (call)
+		call_close(call, 0, NULL);
+}
+
+void call_apply_settings(struct participant *p)
+{
+	struct call *call = part_ep(p);
+
+	if (call && media_apply(call))
+		log_warn("sip", "msg=\"mixer update failed\" pid=%s",
+			 part_id(p));
+}
+
+static bool stream_cmp(struct le *le, void *arg)
+{
+	return ((struct call *)le->data)->stream_id == *(uint32_t *)arg;
+}
+
+void call_mixer_event(struct focus *f, const struct mixer_event *ev)
+{
+	uint32_t id = ev->stream_id;
+	struct call *call = list_ledata(hash_lookup(f->calls, id, stream_cmp,
+						    &id));
+
+	if (!call || !call->part)
+		return;
+	switch (ev->type) {
+	case MIXER_EV_STATS:
+		*part_stats(call->part) = ev->stats;
+		break;
+	case MIXER_EV_DTMF:
+		log_dbg("sip", "msg=\"dtmf\" conf=%s pid=%s digit=%c",
+			conf_id(part_conf(call->part)), part_id(call->part),
+			ev->digit);
+		break;
+	}
+}

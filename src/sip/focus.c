@@ -1,0 +1,241 @@
+/*
+ * The focus UA: the SIP stack, its transports, and the dispatch of
+ * requests that do not belong to a call. INVITEs go to call.c; OPTIONS is
+ * answered here; everything else gets a clear refusal. Also the graceful
+ * shutdown (BYE everyone, wait for the transactions). Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "sip/sip_int.h"
+#include "util/log.h"
+
+/* libre's transaction tables never rehash: size them for thousands of
+ * calls in flight (LIBRE-NOTES.md: 32 buckets cost 42 % CPU at 200/s) */
+#define SIP_HASH_SIZE 8192
+
+void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
+		 const char *reason, const char *hdrs)
+{
+	if (scode >= 400)
+		f->stats.rejected++;
+	(void)sip_treplyf(NULL, NULL, f->sip, msg, false, scode, reason,
+			  "%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : "");
+}
+
+static struct conf *conf_of(const struct focus *f, const struct sip_msg *msg)
+{
+	char id[65];
+
+	if (!pl_isset(&msg->uri.user) || msg->uri.user.l >= sizeof(id))
+		return NULL;
+	pl_strcpy(&msg->uri.user, id, sizeof(id));
+	return confs_lookup(f->confs, id);
+}
+
+static void invite_handler(const struct sip_msg *msg, void *arg)
+{
+	struct focus *f = arg;
+	struct conf *c;
+
+	f->stats.requests_in++;
+	f->stats.invites_in++;
+	if (f->shutting_down) {
+		focus_reply(f, msg, 503, "Service Unavailable (shutting down)",
+			    "Retry-After: 30\r\n");
+		return;
+	}
+	c = conf_of(f, msg);
+	if (!c) {
+		focus_reply(f, msg, 404, "Conference Not Found", NULL);
+		return;
+	}
+	(void)call_accept(f, c, msg);
+}
+
+/* Requests outside a call: OPTIONS, and clear refusals for the rest. */
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct focus *f = arg;
+	bool to_conf = pl_isset(&msg->uri.user);
+
+	f->stats.requests_in++;
+	if (to_conf && !conf_of(f, msg) &&
+	    pl_strcmp(&msg->met, "ACK")) {
+		focus_reply(f, msg, 404, "Conference Not Found", NULL);
+		return true;
+	}
+	if (!pl_strcmp(&msg->met, "OPTIONS")) {
+		/* no event package yet, so no Allow-Events header: listing
+		 * one we cannot serve would mislead clients */
+		(void)sip_treplyf(NULL, NULL, f->sip, msg, false, 200, "OK",
+				  "Allow: " FOCUS_ALLOW "\r\n"
+				  "Accept: application/sdp\r\n"
+				  "Accept-Language: en\r\n"
+				  "Supported: \r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return true;
+	}
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true;                 /* stray ACK: nothing to answer */
+	if (!pl_strcmp(&msg->met, "SUBSCRIBE")) {
+		focus_reply(f, msg, 489, "Bad Event (no event packages yet)",
+			    NULL);
+		return true;
+	}
+	if (!pl_strcmp(&msg->met, "MESSAGE") ||
+	    !pl_strcmp(&msg->met, "REFER") ||
+	    !pl_strcmp(&msg->met, "NOTIFY") ||
+	    !pl_strcmp(&msg->met, "PUBLISH") ||
+	    !pl_strcmp(&msg->met, "REGISTER") ||
+	    !pl_strcmp(&msg->met, "INFO") ||
+	    !pl_strcmp(&msg->met, "UPDATE") ||
+	    !pl_strcmp(&msg->met, "PRACK")) {
+		focus_reply(f, msg, 405, "Method Not Allowed",
+			    "Allow: " FOCUS_ALLOW "\r\n");
+		return true;
+	}
+	focus_reply(f, msg, 501, "Not Implemented",
+		    "Allow: " FOCUS_ALLOW "\r\n");
+	return true;
+}
+
+static void sip_exit_handler(void *arg);
+
+static void focus_destructor(void *arg)
+{
+	struct focus *f = arg;
+
+	tmr_cancel(&f->shut_tmr);
+	mem_deref(f->lsnr);
+	if (f->sock)
+		sipsess_close_all(f->sock);
+	mem_deref(f->sock);
+	if (f->sip)
+		sip_close(f->sip, true);
+	mem_deref(f->sip);
+	hash_flush(f->calls);
+	mem_deref(f->calls);
+}
+
+static int conf_dial(struct participant *p, void *arg)
+{
+	return call_dial(arg, p);
+}
+
+static void conf_hangup(struct participant *p, void *arg)
+{
+	(void)arg;
+	call_hangup(p);
+}
+
+static void conf_media(struct participant *p, void *arg)
+{
+	(void)arg;
+	call_apply_settings(p);
+}
+
+static const struct conf_ops focus_conf_ops = {
+	.dial = conf_dial,
+	.hangup = conf_hangup,
+	.media = conf_media,
+};
+
+int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
+		struct confs *cs, struct mixer *mx)
+{
+	struct focus *f = mem_zalloc(sizeof(*f), focus_destructor);
+	int err;
+
+	if (!f)
+		return ENOMEM;
+	f->confs = cs;
+	f->mixer = mx;
+	tmr_init(&f->shut_tmr);
+	f->rtp_min = (uint16_t)((cfg->rtp_port_min + 1) & ~1u);
+	f->rtp_max = cfg->rtp_port_max;
+	f->rtp_next = f->rtp_min;
+	err = sa_set_str(&f->sip_laddr, cfg->sip_addr, cfg->sip_port);
+	err = err ? err : sa_set_str(&f->rtp_laddr, cfg->rtp_addr, 0);
+	if (err) {
+		log_err("sip", "msg=\"bad address\" sip_addr=%s rtp_addr=%s",
+			cfg->sip_addr, cfg->rtp_addr);
+		goto out;
+	}
+	err = hash_alloc(&f->calls, 1024);
+	err = err ? err : sip_alloc(&f->sip, NULL, SIP_HASH_SIZE,
+				    SIP_HASH_SIZE, SIP_HASH_SIZE,
+				    "caucus/0.1", sip_exit_handler, f);
+	if (err)
+		goto out;
+	if (cfg->udp)
+		err = sip_transp_add(f->sip, SIP_TRANSP_UDP, &f->sip_laddr);
+	if (!err && cfg->tcp)
+		err = sip_transp_add(f->sip, SIP_TRANSP_TCP, &f->sip_laddr);
+	if (err) {
+		log_err("sip", "msg=\"cannot listen\" addr=%J err=%m",
+			&f->sip_laddr, err);
+		goto out;
+	}
+	err = sipsess_listen(&f->sock, f->sip, SIP_HASH_SIZE, invite_handler,
+			     f);
+	err = err ? err : sip_listen(&f->lsnr, f->sip, true, request_handler,
+				     f);
+	if (err)
+		goto out;
+	confs_set_ops(cs, &focus_conf_ops, f);
+	log_info("sip", "msg=\"listening\" addr=%J udp=%d tcp=%d rtp=%j:%u-%u",
+		 &f->sip_laddr, cfg->udp, cfg->tcp, &f->rtp_laddr, f->rtp_min,
+		 f->rtp_max);
+out:
+	if (err)
+		mem_deref(f);
+	else
+		*fp = f;
+	return err;
+}
+
+void focus_mixer_event(struct focus *f, const struct mixer_event *ev)
+{
+	call_mixer_event(f, ev);
+}
+
+static void shutdown_done(struct focus *f)
+{
+	focus_done_h *h = f->doneh;
+
+	tmr_cancel(&f->shut_tmr);
+	f->doneh = NULL;
+	if (h)
+		h(f->done_arg);
+}
+
+static void shutdown_timeout(void *arg)
+{
+	struct focus *f = arg;
+
+	log_warn("sip", "msg=\"shutdown: transactions still open, "
+		 "stopping anyway\"");
+	shutdown_done(f);
+}
+
+static void sip_exit_handler(void *arg)
+{
+	shutdown_done(arg);
+}
+
+void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
+		    void *arg)
+{
+	f->shutting_down = true;
+	f->doneh = doneh;
+	f->done_arg = arg;
+	confs_hangup_all(f->confs);
+	tmr_start(&f->shut_tmr, wait_ms, shutdown_timeout, f);
+	/* waits for the BYE transactions, then calls sip_exit_handler */
+	sip_close(f->sip, false);
+}
+
+void focus_get_stats(const struct focus *f, struct focus_stats *st)
+{
+	*st = f->stats;
+}

@@ -1,0 +1,150 @@
+/*
+ * SDP offer/answer for one audio stream, see sdpneg.h. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "sip/sdpneg.h"
+
+#define TELEV_PT "101"
+
+struct sdpneg {
+	struct sdp_session *sess;
+	struct sdp_media *audio;
+};
+
+static void sdpneg_destructor(void *arg)
+{
+	struct sdpneg *sn = arg;
+
+	mem_deref(sn->audio);
+	mem_deref(sn->sess);
+}
+
+int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
+		 uint16_t rtp_port)
+{
+	struct sdpneg *sn = mem_zalloc(sizeof(*sn), sdpneg_destructor);
+	int err;
+
+	if (!sn)
+		return ENOMEM;
+	err = sdp_session_alloc(&sn->sess, laddr);
+	err = err ? err : sdp_media_add(&sn->audio, sn->sess, sdp_media_audio,
+					rtp_port, sdp_proto_rtpavp);
+	err = err ? err : sdp_format_add(NULL, sn->audio, false, "0", "PCMU",
+					 8000, 1, NULL, NULL, NULL, false,
+					 NULL);
+	err = err ? err : sdp_format_add(NULL, sn->audio, false, "8", "PCMA",
+					 8000, 1, NULL, NULL, NULL, false,
+					 NULL);
+	err = err ? err : sdp_format_add(NULL, sn->audio, false, TELEV_PT,
+					 "telephone-event", 8000, 1, NULL,
+					 NULL, NULL, false, "0-15");
+	err = err ? err : sdp_media_set_lattr(sn->audio, true, "ptime", "20");
+	if (err)
+		mem_deref(sn);
+	else
+		*snp = sn;
+	return err;
+}
+
+/* The body is read from the SIP message's buffer, whose position marks
+ * where the body starts; put it back so the message stays intact. */
+static int sdp_decode_keep(struct sdp_session *sess, struct mbuf *mb,
+			   bool offer)
+{
+	size_t pos = mb->pos;
+	int err = sdp_decode(sess, mb, offer);
+
+	mb->pos = pos;
+	return err;
+}
+
+static const char *dir_word(enum sdp_dir d)
+{
+	switch (d) {
+	case SDP_SENDRECV: return "sendrecv";
+	case SDP_SENDONLY: return "sendonly";
+	case SDP_RECVONLY: return "recvonly";
+	default:           return "inactive";
+	}
+}
+
+/* Reads the negotiated state out of the session after a decode. */
+static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
+		      const char **reason)
+{
+	const struct sdp_format *fmt, *te;
+	struct le *le;
+	enum sdp_dir dir;
+
+	memset(res, 0, sizeof(*res));
+	if (!sdp_media_rport(sn->audio) || sdp_media_disabled(sn->audio)) {
+		*reason = "No audio stream in the offer";
+		return EPROTO;
+	}
+	/* the offerer's order is its preference: take its first codec */
+	fmt = NULL;
+	for (le = sdp_media_format_lst(sn->audio, false)->head; le;
+	     le = le->next) {
+		const struct sdp_format *f = le->data;
+
+		if (f->sup && (!strcasecmp(f->name, "PCMU") ||
+			       !strcasecmp(f->name, "PCMA"))) {
+			fmt = f;
+			break;
+		}
+	}
+	if (!fmt) {
+		*reason = "Not Acceptable Here: no common codec "
+			"(caucus takes PCMU, PCMA)";
+		return ENOTSUP;
+	}
+	res->codec = !strcasecmp(fmt->name, "PCMA") ? MEDIA_PCMA : MEDIA_PCMU;
+	res->pt = (uint8_t)fmt->pt;
+	te = sdp_media_rformat(sn->audio, "telephone-event");
+	res->telev_pt = te ? te->pt : -1;
+	res->rtp = *sdp_media_raddr(sn->audio);
+	sdp_media_raddr_rtcp(sn->audio, &res->rtcp);
+	dir = sdp_media_dir(sn->audio);
+	/* c=0.0.0.0 is the RFC 2543 way to say hold */
+	if (!sa_isset(&res->rtp, SA_ADDR))
+		dir &= ~SDP_SENDONLY;
+	res->send = dir & SDP_SENDONLY;
+	res->recv = dir & SDP_RECVONLY;
+	res->dir = dir_word(dir);
+	return 0;
+}
+
+int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		  struct sdpneg_result *res, const char **reason)
+{
+	int err;
+
+	*reason = NULL;
+	err = sdp_decode_keep(sn->sess, offer, true);
+	if (err) {
+		*reason = "Malformed SDP";
+		return EBADMSG;
+	}
+	err = result_get(sn, res, reason);
+	if (err)
+		return err;
+	return sdp_encode(ansp, sn->sess, false);
+}
+
+int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
+{
+	return sdp_encode(offerp, sn->sess, true);
+}
+
+int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
+			 struct sdpneg_result *res, const char **reason)
+{
+	*reason = NULL;
+	if (sdp_decode_keep(sn->sess, answer, false)) {
+		*reason = "Malformed SDP";
+		return EBADMSG;
+	}
+	return result_get(sn, res, reason);
+}

@@ -1,0 +1,38 @@
+/*
+ * SDP offer/answer for one audio stream (RFC 3264) on top of libre's sdp:
+ * PCMU, PCMA and telephone-event; the result says what to send, where,
+ * and in which directions. Private to the sip module (and its unit tests).
+ * Signalling thread.
+ */
+#ifndef CAUCUS_SDPNEG_H
+#define CAUCUS_SDPNEG_H
+
+#include <stdbool.h>
+#include <re.h>
+#include "media/media.h"
+
+struct sdpneg;
+
+struct sdpneg_result {
+	enum media_codec codec;
+	uint8_t pt;
+	int telev_pt;              /* -1 when not negotiated */
+	struct sa rtp;             /* remote RTP address */
+	struct sa rtcp;            /* remote RTCP address */
+	bool send;                 /* we may send to them */
+	bool recv;                 /* they will send to us */
+	const char *dir;           /* our direction, as an SDP word */
+};
+
+int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
+		 uint16_t rtp_port);
+/* A received offer. Errors: EBADMSG malformed SDP, EPROTO no audio stream
+ * we can take, ENOTSUP no codec in common. reason gets a short text for
+ * the SIP response. */
+int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		  struct sdpneg_result *res, const char **reason);
+int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp);
+int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
+			 struct sdpneg_result *res, const char **reason);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * The focus: caucus's SIP user agent for every conference URI. Takes
+ * INVITE/ACK/BYE/CANCEL/re-INVITE and OPTIONS, dials out, negotiates SDP,
+ * and plugs each call into the mixer. It carries out the reconciler's
+ * actions (conf.h struct conf_ops). Signalling thread only.
+ */
+#ifndef CAUCUS_SIP_H
+#define CAUCUS_SIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct focus;
+struct confs;
+struct mixer;
+struct mixer_event;
+
+struct focus_cfg {
+	const char *sip_addr;
+	uint16_t sip_port;
+	bool udp, tcp;
+	const char *rtp_addr;
+	uint16_t rtp_port_min, rtp_port_max;
+};
+
+struct focus_stats {
+	uint64_t requests_in;
+	uint64_t invites_in;
+	uint64_t rejected;      /* 4xx/5xx we sent to requests */
+	uint64_t calls_active;
+};
+
+typedef void (focus_done_h)(void *arg);
+
+int  focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
+		 struct confs *cs, struct mixer *mx);
+/* Mixer events (stats, DTMF) for the calls of this focus. */
+void focus_mixer_event(struct focus *f, const struct mixer_event *ev);
+/* BYE everyone, then call doneh when every transaction has ended or after
+ * wait_ms, whichever comes first. New requests get 503 meanwhile. */
+void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
+		    void *arg);
+void focus_get_stats(const struct focus *f, struct focus_stats *st);
+
+#endif

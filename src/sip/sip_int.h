@@ -1,0 +1,46 @@
+/* Private to the sip module: the focus object and the call functions
+ * shared by focus.c and call.c. Signalling thread. */
+#ifndef CAUCUS_SIP_INT_H
+#define CAUCUS_SIP_INT_H
+
+#include <re.h>
+#include "conf/conf.h"
+#include "sip/sip.h"
+
+struct focus {
+	struct sip *sip;
+	struct sipsess_sock *sock;
+	struct sip_lsnr *lsnr;
+	struct confs *confs;
+	struct mixer *mixer;
+	struct sa sip_laddr;
+	struct sa rtp_laddr;
+	uint16_t rtp_min, rtp_max, rtp_next;
+	struct hash *calls;          /* struct call by mixer stream id */
+	bool shutting_down;
+	struct tmr shut_tmr;
+	focus_done_h *doneh;
+	void *done_arg;
+	struct focus_stats stats;
+};
+
+/* The methods the focus takes, for Allow headers. */
+#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+
+int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg);
+int  call_dial(struct focus *f, struct participant *p);
+void call_hangup(struct participant *p);
+void call_apply_settings(struct participant *p);
+void call_mixer_event(struct focus *f, const struct mixer_event *ev);
+
+/* Contact header value with ;isfocus (contact.c, see the comment there). */
+int  focus_contact(char **cuserp, const struct focus *f, const char *conf_id,
+		   const char *policy_uri, enum sip_transp tp);
+/* An even/odd UDP port pair for RTP/RTCP from the configured range. */
+int  rtp_ports_alloc(struct focus *f, int *rtp_fd, int *rtcp_fd,
+		     uint16_t *port);
+/* Reply with a status and a reason; counts the rejection. */
+void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
+		 const char *reason, const char *hdrs);
+
+#endif
