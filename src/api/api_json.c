@@ -5,6 +5,164 @@
 
 #define JSON_MAX_DEPTH 8
 
+/*
+ * A strict RFC 8259 syntax check, run before libre's decoder: that decoder
+ * is lenient (it takes `{"a":}` and trailing commas), and an API should
+ * not guess what a broken body meant. Recursive descent with a depth cap.
+ */
+struct jscan {
+	const char *p, *end;
+	unsigned depth;
+};
+
+static void ws(struct jscan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+				 *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool lit(struct jscan *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n))
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		(c >= 'A' && c <= 'F');
+}
+
+static bool jstring(struct jscan *s)
+{
+	if (s->p >= s->end || *s->p != '"')
+		return false;
+	s->p++;
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p++;
+
+		if (c == '"')
+			return true;
+		if (c < 0x20)
+			return false;
+		if (c != '\\')
+			continue;
+		if (s->p >= s->end)
+			return false;
+		c = (unsigned char)*s->p++;
+		if (c == 'u') {
+			for (int i = 0; i < 4; i++)
+				if (s->p >= s->end || !is_hex(*s->p++))
+					return false;
+		}
+		else if (!strchr("\"\\/bfnrt", c) || !c) {
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool digits(struct jscan *s)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static bool jnumber(struct jscan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (!digits(s))
+		return false;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!digits(s))
+			return false;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!digits(s))
+			return false;
+	}
+	return true;
+}
+
+static bool jvalue(struct jscan *s);
+
+static bool jcontainer(struct jscan *s, char close, bool object)
+{
+	if (++s->depth > JSON_MAX_DEPTH)
+		return false;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			if (!jstring(s))
+				return false;
+			ws(s);
+			if (s->p >= s->end || *s->p++ != ':')
+				return false;
+		}
+		if (!jvalue(s))
+			return false;
+		ws(s);
+		if (s->p >= s->end)
+			return false;
+		if (*s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (*s->p++ != close)
+			return false;
+		s->depth--;
+		return true;
+	}
+}
+
+static bool jvalue(struct jscan *s)
+{
+	ws(s);
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '{': return jcontainer(s, '}', true);
+	case '[': return jcontainer(s, ']', false);
+	case '"': return jstring(s);
+	case 't': return lit(s, "true");
+	case 'f': return lit(s, "false");
+	case 'n': return lit(s, "null");
+	default:  return jnumber(s);
+	}
+}
+
+static bool json_strict_ok(const char *body, size_t len)
+{
+	struct jscan s = {.p = body, .end = body + len};
+
+	if (!jvalue(&s))
+		return false;
+	ws(&s);
+	return s.p == s.end;
+}
+
 static const struct api_field *field_find(const struct api_field *f,
 					  size_t n, const char *name)
 {
@@ -84,7 +242,8 @@ int api_json_parse(struct odict **odp, const char *body, size_t len,
 	size_t i = 0;
 	int err;
 
-	while (i < len && strchr(" \t\r\n", body[i]))
+	while (i < len && (body[i] == ' ' || body[i] == '\t' ||
+			   body[i] == '\r' || body[i] == '\n'))
 		i++;
 	if (i == len) {
 		err = odict_alloc(&od, 8);
@@ -100,6 +259,10 @@ int api_json_parse(struct odict **odp, const char *body, size_t len,
 	}
 	if (memchr(body, '\0', len)) {
 		snprintf(detail, dsz, "the body contains a NUL byte");
+		return EBADMSG;
+	}
+	if (!json_strict_ok(body, len)) {
+		snprintf(detail, dsz, "the body is not valid JSON");
 		return EBADMSG;
 	}
 	err = json_decode_odict(&od, 32, body, len, JSON_MAX_DEPTH);

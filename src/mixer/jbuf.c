@@ -123,14 +123,23 @@ static void conceal(struct jbuf *jb, int16_t *out, unsigned n)
 }
 
 /* Cuts delay that built up (a sender whose clock runs fast, or a burst
- * after a stall): keep at most target + 3 frames ahead of playout. */
+ * after a stall): keep the newest packet at most target + 3 frames ahead
+ * of playout. Measured to the newest packet's start, so that one large
+ * (30 or 60 ms) packet does not count as excess. */
 static void trim_excess(struct jbuf *jb)
 {
-	unsigned depth = jbuf_depth(jb);
+	const struct jb_slot *last;
+	int32_t ahead;
 
-	if (depth > jb->target + 3 * JB_FRAME) {
-		jb->play_ts += depth - jb->target;
-		jb->stats.skipped += (depth - jb->target) / JB_FRAME;
+	if (!jb->count)
+		return;
+	last = &jb->slot[jb->order[jb->count - 1]];
+	ahead = tsdiff(last->ts, jb->play_ts);
+	if (ahead > (int32_t)(jb->target + 3 * JB_FRAME)) {
+		uint32_t cut = (uint32_t)ahead - jb->target;
+
+		jb->play_ts += cut;
+		jb->stats.skipped += cut / JB_FRAME;
 	}
 }
 
@@ -149,9 +158,7 @@ bool jbuf_get(struct jbuf *jb, int16_t *out)
 		jb->dry_frames = 0;
 		jb->conceal_run = 0;
 	}
-	else {
-		trim_excess(jb);
-	}
+	trim_excess(jb);
 
 	while (pos < JB_FRAME) {
 		struct jb_slot *s;

@@ -48,13 +48,69 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 	return err;
 }
 
+/*
+ * Checks what libre's SDP decoder lets through silently: every line must
+ * be `<letter>=...` (RFC 4566 s. 5), the first `v=0`, connection addresses
+ * must parse, and media ports must fit 16 bits. A session description that
+ * fails is malformed (400), not something to guess at.
+ */
+static bool sdp_sane(const struct mbuf *mb)
+{
+	struct pl text, line;
+	bool first = true;
+
+	pl_set_mbuf(&text, mb);
+	if (!text.l || memchr(text.p, '\0', text.l))
+		return false;
+	while (text.l) {
+		const char *nl = memchr(text.p, '\n', text.l);
+		size_t len = nl ? (size_t)(nl - text.p) : text.l;
+
+		line.p = text.p;
+		line.l = len;
+		text.p += nl ? len + 1 : len;
+		text.l -= nl ? len + 1 : len;
+		if (line.l && line.p[line.l - 1] == '\r')
+			line.l--;
+		if (!line.l)
+			continue;
+		if (line.l < 2 || line.p[1] != '=' || line.p[0] < 'a' ||
+		    line.p[0] > 'z')
+			return false;
+		if (first && pl_strcmp(&line, "v=0"))
+			return false;
+		first = false;
+		if (line.p[0] == 'c') {
+			struct pl net, addr;
+			struct sa sa;
+
+			if (re_regex(line.p, line.l, "c=IN IP[46]1 [^ /]+",
+				     &net, &addr) ||
+			    sa_set(&sa, &addr, 0))
+				return false;
+		}
+		else if (line.p[0] == 'm') {
+			struct pl port;
+
+			if (re_regex(line.p, line.l, "m=[^ ]+ [0-9]+", NULL,
+				     &port) || pl_u32(&port) > 65535)
+				return false;
+		}
+	}
+	return !first;
+}
+
 /* The body is read from the SIP message's buffer, whose position marks
  * where the body starts; put it back so the message stays intact. */
 static int sdp_decode_keep(struct sdp_session *sess, struct mbuf *mb,
 			   bool offer)
 {
 	size_t pos = mb->pos;
-	int err = sdp_decode(sess, mb, offer);
+	int err;
+
+	if (!sdp_sane(mb))
+		return EBADMSG;
+	err = sdp_decode(sess, mb, offer);
 
 	mb->pos = pos;
 	return err;
@@ -68,6 +124,19 @@ static const char *dir_word(enum sdp_dir d)
 	case SDP_RECVONLY: return "recvonly";
 	default:           return "inactive";
 	}
+}
+
+/* A static payload type offered without a=rtpmap has no name of its own:
+ * it is the local format with that number. */
+static const char *fmt_name(const struct sdp_media *m,
+			    const struct sdp_format *f)
+{
+	const struct sdp_format *lf;
+
+	if (f->name)
+		return f->name;
+	lf = f->pt < 96 ? sdp_media_lformat(m, f->pt) : NULL;
+	return lf ? lf->name : NULL;
 }
 
 /* Reads the negotiated state out of the session after a decode. */
@@ -88,9 +157,10 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 	for (le = sdp_media_format_lst(sn->audio, false)->head; le;
 	     le = le->next) {
 		const struct sdp_format *f = le->data;
+		const char *name = fmt_name(sn->audio, f);
 
-		if (f->sup && (!strcasecmp(f->name, "PCMU") ||
-			       !strcasecmp(f->name, "PCMA"))) {
+		if (f->sup && name && (!strcasecmp(name, "PCMU") ||
+				       !strcasecmp(name, "PCMA"))) {
 			fmt = f;
 			break;
 		}
@@ -100,7 +170,8 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 			"(caucus takes PCMU, PCMA)";
 		return ENOTSUP;
 	}
-	res->codec = !strcasecmp(fmt->name, "PCMA") ? MEDIA_PCMA : MEDIA_PCMU;
+	res->codec = !strcasecmp(fmt_name(sn->audio, fmt), "PCMA") ?
+		MEDIA_PCMA : MEDIA_PCMU;
 	res->pt = (uint8_t)fmt->pt;
 	te = sdp_media_rformat(sn->audio, "telephone-event");
 	res->telev_pt = te ? te->pt : -1;

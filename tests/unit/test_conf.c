@@ -1,0 +1,259 @@
+/* The roster and the reconciler: every entry point changes state and the
+ * reconciler acts (dial, hang up, media). The SIP side is replaced by a
+ * recorder of the actions asked for, which is what is under test here;
+ * the real SIP side is tested end to end in tests/integration. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "conf/conf.h"
+#include "store/store.h"
+
+static char dir[64];
+static struct store *st;
+static struct confs *cs;
+
+struct rec {
+	unsigned dials, hangups, media;
+	int dial_err;
+	bool hangup_completes;     /* hangup calls part_gone at once */
+};
+
+static struct rec rec;
+
+static int rec_dial(struct participant *p, void *arg)
+{
+	(void)arg;
+	rec.dials++;
+	if (!rec.dial_err)
+		part_set_ep(p, &rec);
+	return rec.dial_err;
+}
+
+static void rec_hangup(struct participant *p, void *arg)
+{
+	(void)arg;
+	rec.hangups++;
+	if (rec.hangup_completes) {
+		part_set_ep(p, NULL);
+		part_gone(p, 0, NULL);
+	}
+}
+
+static void rec_media(struct participant *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	rec.media++;
+}
+
+static const struct conf_ops ops = {rec_dial, rec_hangup, rec_media};
+
+static int setup(void **state)
+{
+	char path[128];
+	struct confs_cfg cfg = {.domain = "example.org",
+				.http_base = "http://h:1"};
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rec.hangup_completes = true;
+	libre_init();
+	snprintf(dir, sizeof(dir), "/tmp/caucus-conf-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/c.db", dir);
+	if (store_open(&st, path) || confs_alloc(&cs, &cfg, st))
+		return -1;
+	confs_set_ops(cs, &ops, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[96];
+
+	(void)state;
+	cs = mem_deref(cs);
+	st = mem_deref(st);
+	libre_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static void test_create_ids(void **state)
+{
+	struct conf *c = NULL, *r = NULL;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "room", "Room", &c), 0);
+	assert_string_equal(conf_uri(c), "sip:room@example.org");
+	assert_string_equal(conf_policy_uri(c),
+			    "http://h:1/v1/conferences/room");
+	assert_int_equal(conf_create(cs, "room", NULL, &r), EEXIST);
+	assert_int_equal(conf_create(cs, "bad id", NULL, &r), EINVAL);
+	assert_int_equal(conf_create(cs, "a/b", NULL, &r), EINVAL);
+	assert_int_equal(conf_create(cs, "", NULL, &r), EINVAL);
+	assert_int_equal(conf_create(cs, NULL, NULL, &r), 0);   /* random */
+	assert_true(conf_id_valid(conf_id(r)));
+	assert_int_equal(strlen(conf_id(r)), 10);
+	assert_int_equal(confs_count(cs), 2);
+	assert_ptr_equal(confs_lookup(cs, "room"), c);
+	assert_null(confs_lookup(cs, "nope"));
+}
+
+static void test_dial_out_and_remove(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p = NULL;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "r", NULL, &c), 0);
+	assert_int_equal(part_add(c, "sip:bob@x", NULL, true, &p), 0);
+	assert_int_equal(part_status(p), PART_DIALING_OUT);
+	conf_reconcile(c);
+	assert_int_equal(rec.dials, 1);
+	conf_reconcile(c);                      /* idempotent */
+	assert_int_equal(rec.dials, 1);
+	part_set_status(p, PART_CONNECTED);
+
+	struct part_settings s = {.muted = true};
+	part_update_settings(p, &s);
+	assert_int_equal(rec.media, 1);
+	assert_true(part_settings(p)->muted);
+
+	part_remove(p);
+	assert_int_equal(rec.hangups, 1);
+	assert_int_equal(conf_participant_count(c), 0);
+}
+
+static void test_failed_dial_lingers(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p = NULL;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "r", NULL, &c), 0);
+	assert_int_equal(part_add(c, "sip:bob@x", NULL, true, &p), 0);
+	conf_reconcile(c);
+	/* the far end said 486 */
+	part_set_ep(p, NULL);
+	part_gone(p, 486, "Busy Here");
+	assert_int_equal(conf_participant_count(c), 1);
+	assert_int_equal(part_status(p), PART_FAILED);
+	assert_int_equal(part_fail_code(p), 486);
+	assert_string_equal(part_fail_reason(p), "Busy Here");
+	/* removing a failed entry needs no hangup */
+	part_remove(p);
+	assert_int_equal(rec.hangups, 0);
+	assert_int_equal(conf_participant_count(c), 0);
+
+	/* a dial that cannot even start fails at once */
+	rec.dial_err = EINVAL;
+	assert_int_equal(part_add(c, "sip:x@y", NULL, true, &p), 0);
+	conf_reconcile(c);
+	assert_int_equal(part_status(p), PART_FAILED);
+}
+
+static bool first(struct participant *p, void *arg);
+
+static void test_destroy_hangs_up_everyone(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p;
+
+	(void)state;
+	rec.hangup_completes = false;   /* BYEs still in flight */
+	assert_int_equal(conf_create(cs, "d", NULL, &c), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(part_add(c, "sip:u@x", NULL, false, &p), 0);
+		part_set_ep(p, &rec);
+		part_set_status(p, PART_CONNECTED);
+	}
+	mem_ref(c);
+	assert_int_equal(conf_destroy(c), 0);
+	assert_int_equal(rec.hangups, 5);
+	assert_null(confs_lookup(cs, "d"));     /* 404 from now on */
+	/* a new call cannot join the destroyed conference */
+	assert_int_equal(part_add(c, "sip:late@x", NULL, false, &p), ENOENT);
+	/* the BYEs complete */
+	while ((p = conf_apply_parts(c, first, NULL))) {
+		part_set_ep(p, NULL);
+		part_gone(p, 0, NULL);
+	}
+	mem_deref(c);
+	/* the store no longer has it: a new one with that id is fine */
+	assert_int_equal(conf_create(cs, "d", NULL, &c), 0);
+}
+
+static bool first(struct participant *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return true;
+}
+
+static void test_destroy_then_calls_end(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p;
+
+	(void)state;
+	rec.hangup_completes = false;
+	assert_int_equal(conf_create(cs, "e", NULL, &c), 0);
+	assert_int_equal(part_add(c, "sip:u@x", NULL, false, &p), 0);
+	part_set_ep(p, &rec);
+	mem_ref(c);
+	assert_int_equal(conf_destroy(c), 0);
+	p = conf_apply_parts(c, first, NULL);
+	assert_non_null(p);
+	assert_int_equal(part_status(p), PART_DISCONNECTING);
+	part_set_ep(p, NULL);
+	part_gone(p, 0, NULL);                 /* the BYE's 200 came */
+	assert_int_equal(conf_participant_count(c), 0);
+	mem_deref(c);
+}
+
+static void test_reload(void **state)
+{
+	struct conf *c = NULL;
+	struct confs *cs2 = NULL;
+	struct confs_cfg cfg = {.domain = "d", .http_base = "http://h"};
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "keep", "Kept", &c), 0);
+	assert_int_equal(conf_create(cs, "gone", NULL, &c), 0);
+	mem_ref(c);
+	assert_int_equal(conf_destroy(c), 0);
+	mem_deref(c);
+	assert_int_equal(confs_alloc(&cs2, &cfg, st), 0);
+	assert_int_equal(confs_load(cs2), 0);
+	assert_int_equal(confs_count(cs2), 1);
+	assert_string_equal(conf_display_text(confs_lookup(cs2, "keep")),
+			    "Kept");
+	mem_deref(cs2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_ids, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dial_out_and_remove,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_dial_lingers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_hangs_up_everyone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_then_calls_end,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,113 @@
+/* Settings: defaults, flags, the file, and refusals that say why. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "main/config.h"
+
+static int args(struct config *c, char *err, int n, ...)
+{
+	char *argv[16] = {"caucusd"};
+	const char *file = NULL;
+	int help = 0;
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = va_arg(ap, char *);
+	va_end(ap);
+	return config_parse_args(c, n + 1, argv, &file, &help, err, 256);
+}
+
+static void test_defaults(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(c.sip_addr, "127.0.0.1");
+	assert_int_equal(c.sip_port, 5060);
+	assert_int_equal(c.http_port, 8080);
+	assert_string_equal(c.db, "./var/caucus.db");
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+}
+
+static void test_flags(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(args(&c, err, 5, "--sip-port", "5070",
+			      "--http_port=9000", "--log-level", "debug"), 0);
+	assert_int_equal(c.sip_port, 5070);
+	assert_int_equal(c.http_port, 9000);
+	assert_string_equal(c.log_level, "debug");
+
+	assert_int_not_equal(args(&c, err, 2, "--sip-port", "70000"), 0);
+	assert_non_null(strstr(err, "sip_port"));
+	assert_int_not_equal(args(&c, err, 2, "--sip-port", "-1"), 0);
+	assert_int_not_equal(args(&c, err, 2, "--sip-port", "12x"), 0);
+	assert_int_not_equal(args(&c, err, 1, "--nonsense=1"), 0);
+	assert_non_null(strstr(err, "unknown flag"));
+	assert_int_not_equal(args(&c, err, 1, "--sip-port"), 0);
+	assert_non_null(strstr(err, "needs a value"));
+	assert_int_not_equal(args(&c, err, 1, "positional"), 0);
+
+	config_defaults(&c);
+	assert_int_equal(args(&c, err, 1, "--log-level=loud"), 0);
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "log_level"));
+	config_defaults(&c);
+	assert_int_equal(args(&c, err, 1, "--sip-transports=udp,sctp"), 0);
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "sctp"));
+}
+
+static void test_file(void **state)
+{
+	char path[] = "/tmp/caucus-conf-XXXXXX";
+	struct config c;
+	char err[256];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)state;
+	fprintf(f, "# comment\n\n  sip_port = 5080 \nhttp_addr=0.0.0.0\n");
+	fclose(f);
+	config_defaults(&c);
+	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(c.sip_port, 5080);
+	assert_string_equal(c.http_addr, "0.0.0.0");
+
+	f = fopen(path, "w");
+	fprintf(f, "sip_port = 5080\nno equals sign\n");
+	fclose(f);
+	assert_int_not_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2:"));
+	f = fopen(path, "w");
+	fprintf(f, "bogus = 1\n");
+	fclose(f);
+	assert_int_not_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "unknown setting 'bogus'"));
+	unlink(path);
+	assert_int_not_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

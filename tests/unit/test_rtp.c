@@ -1,0 +1,161 @@
+/* RTP/RTCP wire helpers: parsing (valid and garbage), receive statistics,
+ * SR writing and parsing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "mixer/rtp.h"
+
+static void test_roundtrip(void **state)
+{
+	uint8_t buf[64];
+	struct rtp_hdr h;
+	size_t n;
+
+	(void)state;
+	n = rtp_write_hdr(buf, true, 8, 65535, 0xdeadbeef, 0x01020304);
+	memset(buf + n, 0xd5, 20);
+	assert_true(rtp_parse(&h, buf, n + 20));
+	assert_true(h.marker);
+	assert_int_equal(h.pt, 8);
+	assert_int_equal(h.seq, 65535);
+	assert_int_equal(h.ts, 0xdeadbeef);
+	assert_int_equal(h.ssrc, 0x01020304);
+	assert_int_equal(h.plen, 20);
+}
+
+static void test_csrc_ext_padding(void **state)
+{
+	uint8_t buf[64] = {0};
+	struct rtp_hdr h;
+
+	(void)state;
+	rtp_write_hdr(buf, false, 0, 1, 2, 3);
+	buf[0] = 0x80 | 0x10 | 0x20 | 1;       /* X, P, CC=1 */
+	/* CSRC at 12, extension header at 16: 1 word */
+	buf[18] = 0;
+	buf[19] = 1;
+	/* payload at 24: 10 bytes, the last 2 of them padding */
+	buf[33] = 2;
+	assert_true(rtp_parse(&h, buf, 34));
+	assert_int_equal(h.payload - buf, 24);
+	assert_int_equal(h.plen, 8);
+}
+
+static void test_garbage(void **state)
+{
+	uint8_t buf[64];
+	struct rtp_hdr h;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	assert_false(rtp_parse(&h, buf, 12));      /* version 0 */
+	assert_false(rtp_parse(&h, buf, 0));
+	rtp_write_hdr(buf, false, 0, 1, 2, 3);
+	assert_false(rtp_parse(&h, buf, 11));      /* short */
+	buf[0] = 0x8f;                             /* CC=15, no room */
+	assert_false(rtp_parse(&h, buf, 20));
+	buf[0] = 0x90;                             /* X without room */
+	assert_false(rtp_parse(&h, buf, 14));
+	buf[0] = 0x90;                             /* X with huge length */
+	buf[14] = 0xff;
+	buf[15] = 0xff;
+	assert_false(rtp_parse(&h, buf, 40));
+	buf[0] = 0xa0;                             /* P: pad 0 is invalid */
+	buf[19] = 0;
+	assert_false(rtp_parse(&h, buf, 20));
+	buf[19] = 200;                             /* P: pad > payload */
+	assert_false(rtp_parse(&h, buf, 20));
+	rtp_write_hdr(buf, false, 72, 1, 2, 3);    /* RTCP SR on RTP port */
+	buf[1] = 200;
+	assert_false(rtp_parse(&h, buf, 28));
+	/* random bytes never crash */
+	srand(7);
+	for (int i = 0; i < 100000; i++) {
+		size_t len = (size_t)(rand() % 64);
+
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)rand();
+		if (rtp_parse(&h, buf, len))
+			assert_true(h.payload + h.plen <= buf + len);
+	}
+}
+
+static void test_rxstat_loss_jitter(void **state)
+{
+	struct rtp_rxstat st = {0};
+	struct rtp_hdr h = {.ssrc = 42};
+
+	(void)state;
+	/* 100 packets, every 10th lost, perfect timing: no jitter */
+	for (uint16_t s = 0; s < 100; s++) {
+		if (s % 10 == 5)
+			continue;
+		h.seq = (uint16_t)(65500 + s);        /* wraps */
+		h.ts = s * 160u;
+		rtp_rxstat_update(&st, &h, 1000 + s * 160u);
+	}
+	assert_int_equal(rtp_rxstat_expected(&st), 100);
+	assert_int_equal(rtp_rxstat_lost(&st), 10);
+	assert_int_equal(rtp_rxstat_jitter(&st), 0);
+
+	/* alternate +/-80 samples of arrival noise: jitter converges
+	 * towards 160 (|D| is 160 every packet) */
+	memset(&st, 0, sizeof(st));
+	for (uint16_t s = 0; s < 500; s++) {
+		h.seq = s;
+		h.ts = s * 160u;
+		rtp_rxstat_update(&st, &h, s * 160u + ((s & 1) ? 80 : 0));
+	}
+	assert_in_range(rtp_rxstat_jitter(&st), 70, 82);
+}
+
+static void test_sr_write_parse(void **state)
+{
+	uint8_t buf[256];
+	struct rtp_rxstat rx = {0}, peer = {0};
+	struct rtp_hdr h = {.ssrc = 7};
+	struct rtcp_sender s = {.ssrc = 99, .rtp_ts = 1234, .packets = 10,
+				.octets = 1600, .now_us = 1700000000000000ull};
+	size_t n;
+
+	(void)state;
+	for (uint16_t q = 0; q < 10; q++) {
+		h.seq = q;
+		h.ts = q * 160u;
+		if (q != 3)
+			rtp_rxstat_update(&rx, &h, q * 160u);
+	}
+	n = rtcp_write_sr(buf, sizeof(buf), &s, &rx, "caucus@test");
+	assert_true(n > 28 + 24);
+	assert_int_equal(n % 4, 0);
+	assert_int_equal(buf[1], 200);
+	assert_int_equal(buf[0] & 0x1f, 1);              /* one block */
+	assert_int_equal(buf[28 + 4], (1u << 8) / 10);   /* fraction lost */
+	assert_int_equal(buf[28 + 7], 1);                /* cumulative */
+	rtcp_parse(&peer, buf, n, 5);
+	assert_true(peer.lsr != 0);
+	assert_int_equal(peer.lsr_arrival_us, 5);
+	/* too small a buffer writes nothing */
+	assert_int_equal(rtcp_write_sr(buf, 20, &s, &rx, "x"), 0);
+	/* garbage RTCP is ignored */
+	memset(buf, 0xff, sizeof(buf));
+	rtcp_parse(&peer, buf, sizeof(buf), 9);
+	assert_int_equal(peer.lsr_arrival_us, 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_csrc_ext_padding),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_rxstat_loss_jitter),
+		cmocka_unit_test(test_sr_write_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

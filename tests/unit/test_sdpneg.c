@@ -1,0 +1,212 @@
+/* SDP offer/answer: codec choice, directions, hold, telephone-event,
+ * and offers that must be refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "sip/sdpneg.h"
+
+static struct sdpneg *sn;
+
+static int setup(void **state)
+{
+	struct sa laddr;
+
+	(void)state;
+	sa_set_str(&laddr, "127.0.0.1", 0);
+	return sdpneg_alloc(&sn, &laddr, 20000);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sn = mem_deref(sn);
+	return 0;
+}
+
+static int answer(const char *body, struct sdpneg_result *res,
+		  char *ans, size_t anssz)
+{
+	struct mbuf *mb = mbuf_alloc(512), *out = NULL;
+	const char *reason;
+	int err;
+
+	mbuf_write_str(mb, body);
+	mb->pos = 0;
+	err = sdpneg_answer(sn, mb, &out, res, &reason);
+	if (!err && ans) {
+		size_t n = out->end < anssz - 1 ? out->end : anssz - 1;
+
+		memcpy(ans, out->buf, n);
+		ans[n] = '\0';
+	}
+	if (err)
+		assert_non_null(reason);
+	mem_deref(out);
+	mem_deref(mb);
+	return err;
+}
+
+#define HDR "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n" \
+	"t=0 0\r\n"
+
+static void test_pcmu(void **state)
+{
+	struct sdpneg_result r;
+	char ans[512];
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n", &r, ans,
+				sizeof(ans)), 0);
+	assert_int_equal(r.codec, MEDIA_PCMU);
+	assert_int_equal(r.pt, 0);
+	assert_int_equal(r.telev_pt, -1);
+	assert_true(r.send && r.recv);
+	assert_string_equal(r.dir, "sendrecv");
+	assert_int_equal(sa_port(&r.rtp), 4000);
+	assert_int_equal(sa_port(&r.rtcp), 4001);
+	assert_non_null(strstr(ans, "m=audio 20000 RTP/AVP 0"));
+	assert_null(strstr(ans, "PCMA"));
+}
+
+static void test_offerer_order_wins(void **state)
+{
+	struct sdpneg_result r;
+	char ans[512];
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 18 8 0 96\r\n"
+				"a=rtpmap:18 G729/8000\r\n"
+				"a=rtpmap:96 telephone-event/8000\r\n"
+				"a=fmtp:96 0-15\r\n", &r, ans, sizeof(ans)),
+			 0);
+	assert_int_equal(r.codec, MEDIA_PCMA);
+	assert_int_equal(r.pt, 8);
+	assert_int_equal(r.telev_pt, 96);       /* the offerer's number */
+	assert_null(strstr(ans, "G729"));
+}
+
+static void test_no_common_codec(void **state)
+{
+	struct sdpneg_result r;
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 18 9\r\n"
+				"a=rtpmap:18 G729/8000\r\n", &r, NULL, 0),
+			 ENOTSUP);
+	/* telephone-event alone is not a codec */
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 101\r\n"
+				"a=rtpmap:101 telephone-event/8000\r\n", &r,
+				NULL, 0), ENOTSUP);
+}
+
+static void test_no_audio(void **state)
+{
+	struct sdpneg_result r;
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=video 4000 RTP/AVP 96\r\n"
+				"a=rtpmap:96 VP8/90000\r\n", &r, NULL, 0),
+			 EPROTO);
+	assert_int_equal(answer(HDR, &r, NULL, 0), EPROTO);
+	/* secure RTP only: we cannot take it */
+	assert_int_not_equal(answer(HDR "m=audio 4000 RTP/SAVP 0\r\n", &r,
+				    NULL, 0), 0);
+}
+
+static void test_hold_directions(void **state)
+{
+	struct sdpneg_result r;
+	char ans[512];
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=sendonly\r\n", &r, ans, sizeof(ans)), 0);
+	assert_false(r.send);
+	assert_true(r.recv);
+	assert_string_equal(r.dir, "recvonly");
+	assert_non_null(strstr(ans, "a=recvonly"));
+
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=recvonly\r\n", &r, ans, sizeof(ans)), 0);
+	assert_true(r.send);
+	assert_false(r.recv);
+	assert_non_null(strstr(ans, "a=sendonly"));
+
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=inactive\r\n", &r, ans, sizeof(ans)), 0);
+	assert_false(r.send);
+	assert_false(r.recv);
+
+	/* RFC 2543 hold */
+	assert_int_equal(answer("v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\n"
+				"c=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+				"m=audio 4000 RTP/AVP 0\r\n", &r, NULL, 0), 0);
+	assert_false(r.send);
+
+	/* resume */
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=sendrecv\r\n", &r, NULL, 0), 0);
+	assert_true(r.send && r.recv);
+}
+
+static void test_malformed(void **state)
+{
+	static const char *bad[] = {
+		"this is not sdp",
+		"v=0\r\nm=audio notaport RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 999.1.1.1\r\nm=audio 4000 RTP/AVP 0\r\n",
+		"\x01\x02\x03\xff\xfe",
+		"v=0\r\nm=audio 4000 RTP/AVP\r\n",
+		"m=audio 70000 RTP/AVP 0\r\n",
+		"v=0\r\na=rtpmap:0\r\nm=\r\n",
+	};
+	struct sdpneg_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!answer(bad[i], &r, NULL, 0))
+			fail_msg("bad SDP %zu was accepted", i);
+}
+
+static void test_offer_and_answer(void **state)
+{
+	struct mbuf *offer = NULL, *ans = mbuf_alloc(256);
+	struct sdpneg_result r;
+	const char *reason;
+
+	(void)state;
+	assert_int_equal(sdpneg_offer(sn, &offer), 0);
+	offer->pos = 0;
+	assert_non_null(strstr((char *)offer->buf, "RTP/AVP 0 8 101"));
+	mbuf_write_str(ans, HDR "m=audio 5000 RTP/AVP 8\r\n");
+	ans->pos = 0;
+	assert_int_equal(sdpneg_handle_answer(sn, ans, &r, &reason), 0);
+	assert_int_equal(r.codec, MEDIA_PCMA);
+	assert_int_equal(sa_port(&r.rtp), 5000);
+	mem_deref(offer);
+	mem_deref(ans);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pcmu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offerer_order_wins, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_common_codec, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_audio, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hold_directions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_offer_and_answer, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
