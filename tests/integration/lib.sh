@@ -1,0 +1,184 @@
+# Shared by the integration tests: start the real caucusd on free ports in
+# a scratch folder, talk to its API, and stop it (checking it exits 0 and
+# that AddressSanitizer, when built in, found nothing).
+#
+# Each test sources this file with BIN (the build folder) and SRC (the
+# source tree) in its environment, set by ctest.
+set -eu
+
+: "${BIN:?BIN must point at the build folder}"
+: "${SRC:?SRC must point at the source tree}"
+SCEN="$SRC/tests/integration/scenarios"
+WORK=$(mktemp -d /tmp/caucus-it.XXXXXX)
+CAUCUSD_PID=""
+CHILDREN=""
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() {
+	log "FAIL: $*"
+	if [ -f "$WORK/caucusd.log" ]; then
+		echo "---- caucusd.log (last 40 lines) ----"
+		tail -n 40 "$WORK/caucusd.log"
+	fi
+	exit 1
+}
+
+cleanup() {
+	for p in $CHILDREN; do kill "$p" 2>/dev/null || true; done
+	[ -n "$CAUCUSD_PID" ] && kill -9 "$CAUCUSD_PID" 2>/dev/null || true
+	if [ "${KEEP_WORK:-0}" = 1 ]; then
+		log "work folder kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+# A port nobody listens on, TCP or UDP. Random, so parallel tests differ.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 41000 ))
+		if ! ss -Hlnu "sport = :$p" | grep -q . &&
+		   ! ss -Hlnt "sport = :$p" | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, API
+start_caucusd() {
+	SIP_PORT=${SIP_PORT:-$(free_port)}
+	HTTP_PORT=${HTTP_PORT:-$(free_port)}
+	RTP_MIN=${RTP_MIN:-$(( 20000 + (RANDOM % 90) * 200 ))}
+	API="http://127.0.0.1:$HTTP_PORT"
+	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
+		--db "$WORK/var/caucus.db" --demo demo \
+		--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 400)) \
+		--web-root "$SRC/web" --log-level debug --shutdown-ms 3000 \
+		"$@" >>"$WORK/caucusd.log" 2>&1 &
+	CAUCUSD_PID=$!
+	for _ in $(seq 1 100); do
+		if curl -sf "$API/v1/status" >/dev/null 2>&1; then
+			log "caucusd pid $CAUCUSD_PID sip $SIP_PORT http $HTTP_PORT"
+			return 0
+		fi
+		kill -0 "$CAUCUSD_PID" 2>/dev/null || fail "caucusd died at start"
+		sleep 0.05
+	done
+	fail "caucusd did not answer on $API"
+}
+
+# stop_caucusd: SIGTERM, expect exit 0 and a clean sanitizer log
+stop_caucusd() {
+	local rc=0
+	kill -TERM "$CAUCUSD_PID"
+	wait "$CAUCUSD_PID" || rc=$?
+	CAUCUSD_PID=""
+	[ "$rc" -eq 0 ] || fail "caucusd exited $rc after SIGTERM"
+	check_log_clean
+}
+
+check_log_clean() {
+	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' \
+		"$WORK/caucusd.log"; then
+		fail "sanitizer report in caucusd.log"
+	fi
+}
+
+alive() {
+	kill -0 "$CAUCUSD_PID" 2>/dev/null || fail "caucusd is not running"
+}
+
+# api METHOD PATH [JSON]: sets BODY and STATUS (in this shell, so call it
+# plainly, not inside $(...))
+api() {
+	local out
+	out=$(mktemp "$WORK/api.XXXXXX")
+	if [ $# -ge 3 ]; then
+		STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$1" \
+			-H 'Content-Type: application/json' --data-binary "$3" \
+			"$API$2")
+	else
+		STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$1" "$API$2")
+	fi
+	BODY=$(cat "$out")
+	rm -f "$out"
+}
+
+# get PATH: prints the body of a GET (for use inside $(...))
+get() { curl -s "$API$1"; }
+
+expect_status() {
+	[ "$STATUS" = "$1" ] || fail "$2: HTTP $STATUS, want $1"
+}
+
+# json_field JSON KEY: the first value of "KEY" (string, number or bool)
+json_field() {
+	printf '%s' "$1" | grep -o "\"$2\":\(\"[^\"]*\"\|[^,}]*\)" | head -n1 |
+		sed -e "s/^\"$2\"://" -e 's/^"//' -e 's/"$//'
+}
+
+count_status() { # JSON STATUS: how many participants have that status
+	printf '%s' "$1" | grep -o "\"status\":\"$2\"" | wc -l
+}
+
+# wait_for SECONDS COMMAND...: runs COMMAND until it succeeds
+wait_for() {
+	local t=$1
+	shift
+	local end=$(( $(date +%s%N) / 1000000 + t * 1000 ))
+	while [ $(( $(date +%s%N) / 1000000 )) -lt $end ]; do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# sipp_run NAME SCENARIO [sipp args...]: runs sipp to completion in WORK,
+# fails the test when sipp reports a failed call
+sipp_run() {
+	local name=$1 scen=$2
+	shift 2
+	local lport
+	lport=$(free_port)
+	if ! sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -m 1 \
+		-mp "$(free_port)" \
+		-timeout 30s -nostdin -trace_err -trace_msg \
+		-error_file "$WORK/$name.err" -message_file "$WORK/$name.msg" \
+		-key conf_port "$SIP_PORT" "$@" \
+		127.0.0.1:"$SIP_PORT" >"$WORK/$name.out" 2>&1; then
+		echo "---- sipp $name messages ----"
+		tail -n 60 "$WORK/$name.msg" 2>/dev/null || true
+		tail -n 20 "$WORK/$name.err" 2>/dev/null || true
+		fail "sipp $name ($scen) failed"
+	fi
+	log "sipp $name ok"
+}
+
+# sipp_bg NAME SCENARIO [args...]: same, in the background; PID in SIPP_PID
+sipp_bg() {
+	local name=$1 scen=$2
+	shift 2
+	local lport=${LPORT:-$(free_port)}
+	sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -m 1 -timeout 60s \
+		-mp "$(free_port)" \
+		-nostdin -trace_err -trace_msg -error_file "$WORK/$name.err" \
+		-message_file "$WORK/$name.msg" -key conf_port "$SIP_PORT" \
+		"$@" 127.0.0.1:"$SIP_PORT" >"$WORK/$name.out" 2>&1 &
+	SIPP_PID=$!
+	CHILDREN="$CHILDREN $SIPP_PID"
+}
+
+# sipp_wait PID NAME: waits for a background sipp, fails if it failed
+sipp_wait() {
+	local rc=0
+	wait "$1" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 60 "$WORK/$2.msg" 2>/dev/null || true
+		fail "sipp $2 exited $rc"
+	fi
+	log "sipp $2 ok"
+}
