@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "api/api_int.h"
+#include "util/json.h"
 #include "util/log.h"
 
 struct route {
@@ -51,7 +52,7 @@ void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 {
 	struct mbuf *mb = mbuf_alloc(512);
 
-	if (!mb || (od && mbuf_printf(mb, "%H\n", json_encode_odict, od))) {
+	if (!mb || (od && mbuf_printf(mb, "%H\n", json_print, od))) {
 		http_ereply(r->conn, 500, "Internal Server Error");
 		mem_deref(mb);
 		return;

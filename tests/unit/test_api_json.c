@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "api/api_json.h"
+#include "util/json.h"
 
 static const struct api_field fields[] = {
 	{"id", API_STRING, false, 0, 8},
@@ -129,12 +130,43 @@ static void test_nul_and_random(void **state)
 	}
 }
 
+static void test_encoder(void **state)
+{
+	struct odict *od = NULL, *arr = NULL, *back = NULL;
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(odict_alloc(&od, 8), 0);
+	assert_int_equal(odict_alloc(&arr, 8), 0);
+	odict_entry_add(od, "uri", ODICT_STRING, "http://h/v1/x");
+	odict_entry_add(od, "q", ODICT_STRING, "a\"b\\c\n\x01\xc3\xa9");
+	odict_entry_add(od, "n", ODICT_INT, (int64_t)-42);
+	odict_entry_add(od, "d", ODICT_DOUBLE, -6.5);
+	odict_entry_add(od, "z", ODICT_DOUBLE, 0.0);
+	odict_entry_add(od, "t", ODICT_BOOL, true);
+	odict_entry_add(arr, "0", ODICT_INT, (int64_t)1);
+	odict_entry_add(arr, "1", ODICT_STRING, "two");
+	odict_entry_add(od, "a", ODICT_ARRAY, arr);
+	re_snprintf(buf, sizeof(buf), "%H", json_print, od);
+	assert_string_equal(buf, "{\"uri\":\"http://h/v1/x\","
+			    "\"q\":\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\","
+			    "\"n\":-42,\"d\":-6.5,\"z\":0,\"t\":true,"
+			    "\"a\":[1,\"two\"]}");
+	/* what we print, we (and libre) can read back */
+	assert_int_equal(json_decode_odict(&back, 8, buf, strlen(buf), 4), 0);
+	assert_string_equal(odict_string(back, "uri"), "http://h/v1/x");
+	mem_deref(back);
+	mem_deref(arr);
+	mem_deref(od);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_garbage_table),
 		cmocka_unit_test(test_nul_and_random),
+		cmocka_unit_test(test_encoder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
