@@ -1,0 +1,108 @@
+#!/bin/bash
+# Real audio through the mixer. Three baresip clients (two PCMU, one PCMA)
+# each send their own tone (400, 700, 1100 Hz) and record what they hear.
+# An FFT (tools/tonecheck) proves, over three phases:
+#   1. everyone hears the other two tones and not their own;
+#   2. with A muted through the API, nobody hears A, and A still hears;
+#   3. with B deaf through the API, B hears nothing, and is still heard.
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+
+declare -A TONE=([a]=400 [b]=700 [c]=1100)
+declare -A CODEC=([a]=PCMU [b]=PCMU [c]=PCMA)
+BS_PIDS=""
+i=0
+for n in a b c; do
+	d="$WORK/bs-$n"
+	mkdir -p "$d"
+	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 8000 0.3
+	rtp=$(( 30000 + (RANDOM % 300) * 50 + i * 20 ))
+	cat > "$d/config" <<CFG
+poll_method epoll
+net_interface 127.0.0.1
+sip_listen 127.0.0.1:$(free_port)
+audio_source aufile,$d/tone.wav
+audio_player aubridge,play-$n
+audio_alert aubridge,alert-$n
+module_path /usr/lib/baresip/modules
+module g711.so
+module account.so
+module aufile.so
+module aubridge.so
+module sndfile.so
+module_app menu.so
+snd_path $d
+rtp_ports $rtp-$((rtp + 19))
+CFG
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=${CODEC[$n]}" \
+		> "$d/accounts"
+	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 40 \
+		> "$d/baresip.log" 2>&1 &
+	BS_PIDS="$BS_PIDS $!"
+	CHILDREN="$CHILDREN $!"
+	i=$((i + 1))
+done
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
+wait_for 15 three || fail "three baresip clients did not connect"
+T0=$(now_ms)
+api GET /v1/conferences/demo
+echo "$BODY"
+pid_of() { # user -> participant id
+	printf '%s' "$BODY" | grep -o "\"id\":\"[0-9]*\",\"uri\":\"sip:$1@[^\"]*\"" |
+		cut -d'"' -f4
+}
+PA=$(pid_of a)
+PB=$(pid_of b)
+[ -n "$PA" ] && [ -n "$PB" ] || fail "participant ids not found"
+printf '%s' "$BODY" | grep -q '"codec":"PCMA"' || fail "c did not use PCMA"
+
+PHASE=4
+sleep $PHASE
+T1=$(now_ms)
+api PATCH "/v1/conferences/demo/participants/$PA" '{"muted":true}'
+expect_status 200 "mute a"
+sleep $PHASE
+T2=$(now_ms)
+api PATCH "/v1/conferences/demo/participants/$PA" '{"muted":false}'
+api PATCH "/v1/conferences/demo/participants/$PB" '{"deaf":true}'
+expect_status 200 "deafen b"
+sleep $PHASE
+T3=$(now_ms)
+stop_caucusd                  # BYE: baresip closes its recordings
+sleep 1
+for p in $BS_PIDS; do kill "$p" 2>/dev/null || true; done
+wait $BS_PIDS 2>/dev/null || true
+
+rec() { ls "$WORK/bs-$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
+for n in a b c; do
+	[ -n "$(rec $n)" ] || fail "no recording from $n"
+done
+# windows in seconds from T0: skip 1.2 s after each change (clients
+# joined up to ~1 s before T0, plus the jitter buffer), 0.2 s before
+win() { # from_ms to_ms
+	awk -v a="$1" -v b="$2" -v t="$T0" \
+		'BEGIN { printf "--from %.2f --to %.2f", (a-t)/1000+1.2, (b-t)/1000-0.2 }'
+}
+check() { # who window args...
+	local who=$1 w=$2
+	shift 2
+	# shellcheck disable=SC2086
+	"$BIN/tonecheck" "$(rec "$who")" $w "$@" ||
+		fail "$who: ${*}"
+}
+W1=$(win "$T0" "$T1"); W2=$(win "$T1" "$T2"); W3=$(win "$T2" "$T3")
+log "phase 1: everyone hears the others"
+check a "$W1" --expect 700,1100 --absent 400
+check b "$W1" --expect 400,1100 --absent 700
+check c "$W1" --expect 400,700 --absent 1100
+log "phase 2: a muted"
+check a "$W2" --expect 700,1100 --absent 400
+check b "$W2" --expect 1100 --absent 400,700
+check c "$W2" --expect 700 --absent 400,1100
+log "phase 3: b deaf"
+check b "$W3" --silent --absent 400,700,1100
+check a "$W3" --expect 700,1100 --absent 400
+check c "$W3" --expect 400,700 --absent 1100
+log PASS
