@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <re.h>
 #include "api/api.h"
 #include "conf/conf.h"
@@ -83,6 +84,36 @@ static int load_config(int argc, char *argv[])
 bad:
 	fprintf(stderr, "caucusd: %s\n(try --help)\n", err);
 	return EINVAL;
+}
+
+/* Two sockets per participant (RTP, RTCP) on top of SIP and HTTP: a few
+ * hundred participants pass the usual soft limit of 1024 descriptors, and
+ * libre by default only watches descriptors below 1024 (its fd table is
+ * sized by fd_setsize), so later TCP and HTTP connections would be dropped.
+ * Raise both, to the hard limit or 65536, whichever is lower. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	want = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* libre_init() already sized the table and only the first size
+	 * counts, so free it first (nothing listens yet). Do not call
+	 * poll_method_set() after this: it sizes the table to 1024 itself.
+	 * libre then picks epoll, which has no 1024 limit of its own. */
+	(void)fd_setsize(0);
+	if (fd_setsize((int)rl.rlim_cur))
+		log_warn("main", "msg=\"fd_setsize failed\" max=%u",
+			 (unsigned)rl.rlim_cur);
+	log_dbg("main", "msg=\"descriptors\" max=%u poll=%s",
+		(unsigned)rl.rlim_cur, poll_method_name(poll_method_best()));
 }
 
 static int start(void)
@@ -180,6 +211,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "caucusd: libre_init: %s\n", strerror(err));
 		return 1;
 	}
+	raise_fd_limit();
 	err = start();
 	if (!err) {
 		err = re_main(signal_handler);
