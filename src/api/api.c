@@ -235,6 +235,10 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		(void)str_dup(&a->web_root, cfg->web_root);
 	err = sa_set_str(&laddr, cfg->addr, cfg->port);
 	err = err ? err : http_listen(&a->sock, &laddr, request_handler, a);
+	/* libre listens with a backlog of 5: a burst of clients (a console
+	 * reload, a monitoring fleet) would be refused. listen() again on the
+	 * same socket only raises the backlog. */
+	err = err ? err : tcp_sock_listen(http_sock_tcp(a->sock), 1024);
 	if (err) {
 		log_err("api", "msg=\"cannot listen\" addr=%s port=%u err=%m",
 			cfg->addr, cfg->port, err);

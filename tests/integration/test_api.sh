@@ -89,17 +89,13 @@ printf '%s' "$BODY" | grep -q '"mixer_threads":\[{' || fail "status: $BODY"
 
 # past 1024 descriptors (two per participant add up fast): with 1100 idle
 # connections held open, new requests are still served
-if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -gt 2400 ]; then
-	ulimit -n 2400
-	fds=""
-	for _ in $(seq 1 1100); do
-		exec {fd}<>"/dev/tcp/127.0.0.1/$HTTP_PORT" || break
-		fds="$fds $fd"
-	done
-	api GET /v1/status
-	expect_status 200 "status with 1100 connections open"
-	for fd in $fds; do exec {fd}>&-; done
-fi
+"$BIN/connhold" 127.0.0.1 "$HTTP_PORT" 1100 3 > "$WORK/hold.out" &
+hold=$!
+wait_for 10 grep -q held "$WORK/hold.out" || fail "connhold did not start"
+grep -q 'held 1100' "$WORK/hold.out" || fail "$(cat "$WORK/hold.out")"
+api GET /v1/status
+expect_status 200 "status with 1100 connections open"
+wait "$hold" || fail "connhold lost connections"
 
 # conferences survive a restart; destroyed ones stay destroyed
 api DELETE "/v1/conferences/$rid"
