@@ -1,0 +1,63 @@
+# Shared by the benchmark scripts: a caucusd of its own on free ports,
+# with a scratch database, quiet logs, and one mixer thread (the figures
+# are per core).
+set -eu
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/$BUILD"
+OUT="$ROOT/bench/out"
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/caucus-bench.XXXXXX)
+PID=""
+trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 41000 ))
+		if ! ss -Hlnu "sport = :$p" | grep -q . &&
+		   ! ss -Hlnt "sport = :$p" | grep -q .; then
+			echo "$p"; return 0
+		fi
+	done
+	return 1
+}
+
+start_server() {
+	SIP_PORT=$(free_port)
+	HTTP_PORT=$(free_port)
+	API="http://127.0.0.1:$HTTP_PORT"
+	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
+		--db "$WORK/caucus.db" --demo bench --mixer-threads 1 \
+		--rtp-port-min 20000 --rtp-port-max 40000 --log-level warn \
+		"$@" >>"$WORK/caucusd.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 1 100); do
+		curl -sf "$API/v1/status" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "caucusd did not start; log:" >&2
+	cat "$WORK/caucusd.log" >&2
+	exit 1
+}
+
+stop_server() {
+	kill -TERM "$PID" 2>/dev/null || true
+	wait "$PID" 2>/dev/null || true
+	PID=""
+}
+
+participants() {
+	curl -s "$API/v1/status" | grep -o '"participants":[0-9]*' |
+		cut -d: -f2
+}
+
+machine() {
+	echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
+		sed 's/^ //'), $(nproc) cores, $(uname -sr)"
+	echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "caucus:  $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null ||
+		echo unknown), libre $(dpkg-query -W -f='${Version}' libre-dev \
+		2>/dev/null), sipp $(dpkg-query -W -f='${Version}' sip-tester \
+		2>/dev/null)"
+}

@@ -1,0 +1,36 @@
+#!/bin/bash
+# Media benchmark: N PCMU participants (2 talking, the rest silent) join one
+# conference through SIP (caucus-loadgen); caucusd runs one mixer thread.
+# Prints caucusd's CPU per participant-frame, the mixer's own busy time per
+# participant-frame, loss, jitter and late ticks for each N.
+#   bench/media.sh [build-dir] [N ...]
+. "$(dirname "$0")/common.sh"
+shift || true
+SIZES=${*:-50 200 400 1000}
+SECONDS_MEASURE=${BENCH_SECONDS:-10}
+
+machine
+echo "media: PCMU 20 ms, one conference, 1 mixer thread," \
+	"${SECONDS_MEASURE}s measured after 3s warm-up"
+start_server
+"$BIN/caucus-loadgen" --header
+for n in $SIZES; do
+	echo "  ... N=$n joining" >&2
+	"$BIN/caucus-loadgen" --pid "$PID" --api "$API" \
+		--target "sip:bench@127.0.0.1:$SIP_PORT" --n "$n" --rate 300 \
+		--warmup 3 --seconds "$SECONDS_MEASURE" 2>"$WORK/lg-$n.err" |
+		tee -a "$OUT/media.txt" | grep -v '^RESULT' || {
+		echo "loadgen failed for N=$n:" >&2
+		tail -5 "$WORK/lg-$n.err" >&2
+	}
+	# the next size starts from an empty room
+	for _ in $(seq 1 100); do
+		[ "$(participants)" = 0 ] && break
+		sleep 0.1
+	done
+done
+stop_server
+echo "columns: cpu % of one core; us/pf = caucusd CPU us per" \
+	"participant-frame (whole process); mixer us = mixer thread busy" \
+	"us per participant-frame; jitter = RFC 3550 interarrival, ms;" \
+	"late = mixer ticks that ended past their deadline"

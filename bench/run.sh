@@ -1,0 +1,12 @@
+#!/bin/bash
+# make bench: the media and the signalling benchmarks, one after the other.
+# Results go to the terminal and to bench/out/ (not committed); copy the
+# tables into docs/benchmarks.md with the machine and date they print.
+set -eu
+dir=$(dirname "$0")
+build=${1:-build}
+echo "== media (bench/media.sh) =="
+bash "$dir/media.sh" "$build"
+echo
+echo "== signalling (bench/signalling.sh) =="
+bash "$dir/signalling.sh" "$build"

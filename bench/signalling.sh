@@ -1,0 +1,44 @@
+#!/bin/bash
+# Signalling benchmark: the highest rate of join+leave call cycles per
+# second (INVITE, 200, ACK, BYE, 200) that sipp sustains against one
+# conference with no failed call, over UDP and over TCP. Each rate runs
+# for 10 s; rates climb until the first failure.
+#   bench/signalling.sh [build-dir]
+. "$(dirname "$0")/common.sh"
+RATES=${BENCH_RATES:-"200 400 600 800 1000 1250 1500 2000 2500 3000"}
+STEP_S=${BENCH_STEP_S:-10}
+SCEN="$ROOT/tests/integration/scenarios/uac_join.xml"
+
+machine
+echo "signalling: join+leave cycles against one conference, ${STEP_S}s per rate"
+printf '%-9s %8s %8s %8s %8s %10s\n' transport "rate/s" calls ok failed \
+	"cpu %"
+for tp in u1 t1; do
+	best=0
+	start_server
+	for r in $RATES; do
+		total=$((r * STEP_S))
+		cpu0=$(awk '{print $14+$15}' "/proc/$PID/stat")
+		sipp -sf "$SCEN" -s bench -i 127.0.0.1 -p "$(free_port)" \
+			-mp "$(free_port)" -t "$tp" -r "$r" -m "$total" -d 0 \
+			-l $((r * 4)) -timeout $((STEP_S * 3))s -nostdin \
+			-max_socket 2000 -trace_stat -stf "$WORK/stat.csv" \
+			"127.0.0.1:$SIP_PORT" >"$WORK/sipp.out" 2>&1 || true
+		cpu1=$(awk '{print $14+$15}' "/proc/$PID/stat")
+		ok=$(tail -n1 "$WORK/stat.csv" | awk -F';' '{print $16}')
+		bad=$(tail -n1 "$WORK/stat.csv" | awk -F';' '{print $18}')
+		cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v s="$STEP_S" \
+			-v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%.1f", (b - a) / hz / s * 100 }')
+		name=$([ "$tp" = u1 ] && echo UDP || echo TCP)
+		printf '%-9s %8s %8s %8s %8s %10s\n' "$name" "$r" "$total" \
+			"${ok:-?}" "${bad:-?}" "$cpu" | tee -a "$OUT/signalling.txt"
+		if [ "${bad:-1}" != 0 ] || [ "${ok:-0}" != "$total" ]; then
+			break
+		fi
+		best=$r
+	done
+	stop_server
+	echo "$name: highest rate with no failed call: $best calls/s" |
+		tee -a "$OUT/signalling.txt"
+done
