@@ -8,6 +8,8 @@ ifeq ($(SAN),1)
 BUILD := build-san
 endif
 
+MAKEFLAGS += --no-print-directory
+
 .PHONY: all deps build run test bench clean
 
 all: build

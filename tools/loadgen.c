@@ -55,12 +55,15 @@ struct opts {
 	const char *target;
 	const char *api;
 	unsigned n, rate, warmup_s, seconds, talkers;
+	unsigned sdp_port_offset;    /* advertise a port we do not use */
+	double max_loss_pct;         /* exit 1 above this (tests) */
 	int pid;
 };
 
 static struct opts o = {
 	.target = "sip:demo@127.0.0.1:5060", .api = "http://127.0.0.1:8080",
 	.n = 50, .rate = 200, .warmup_s = 3, .seconds = 10, .talkers = 2,
+	.max_loss_pct = 100,
 };
 static struct sip *sip;
 static struct sipsess_sock *sess_sock;
@@ -537,6 +540,10 @@ static int place_call(struct leg *l)
 	if (getsockname(socks[l->sock], &laddr.u.sa, &alen))
 		return errno;
 	laddr.len = alen;
+	/* --sdp-port-offset: the SDP names a port nobody listens on, so only
+	 * symmetric RTP (the server answering where media comes from) can
+	 * reach us */
+	sa_set_port(&laddr, (uint16_t)(sa_port(&laddr) + o.sdp_port_offset));
 	err = sdp_session_alloc(&l->sdp, &laddr);
 	err = err ? err : sdp_media_add(&l->m, l->sdp, "audio",
 					sa_port(&laddr), "RTP/AVP");
@@ -609,7 +616,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: caucus-loadgen --pid PID [--target URI] "
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
-		" [--talkers K] [--header]\n");
+		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
+		" [--header]\n");
 	exit(2);
 }
 
@@ -638,6 +646,10 @@ int main(int argc, char *argv[])
 		else if (!strcmp(a, "--seconds")) o.seconds = (unsigned)atoi(v);
 		else if (!strcmp(a, "--talkers")) o.talkers = (unsigned)atoi(v);
 		else if (!strcmp(a, "--pid")) o.pid = atoi(v);
+		else if (!strcmp(a, "--sdp-port-offset"))
+			o.sdp_port_offset = (unsigned)atoi(v);
+		else if (!strcmp(a, "--max-loss"))
+			o.max_loss_pct = atof(v);
 		else usage();
 		i++;
 	}
@@ -673,5 +685,9 @@ int main(int argc, char *argv[])
 	sip = mem_deref(sip);
 	libre_close();
 	free(legs);
-	return established == o.n ? 0 : 1;
+	if (established != o.n)
+		return 1;
+	if (!res.expected || 100.0 * res.lost / res.expected > o.max_loss_pct)
+		return 1;
+	return 0;
 }

@@ -35,6 +35,7 @@ struct mstream {
 	struct jbuf jb;
 	struct rtp_rxstat rx;
 	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
+	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
 	uint16_t tx_seq;
 	bool tx_marker;
 	uint64_t next_rtcp_us, next_stats_us;
@@ -374,6 +375,7 @@ static void stream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 {
 	uint8_t pkt[256];
 	struct rtcp_sender snd = {
+		.sent = s->tx_packets != s->tx_packets_reported,
 		.ssrc = s->tx_ssrc, .rtp_ts = s->tx_ts,
 		.packets = s->tx_packets, .octets = s->tx_octets,
 		.now_us = wall_us,
@@ -381,6 +383,7 @@ static void stream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 	size_t n;
 
 	s->next_rtcp_us = mono_us + RTCP_INTERVAL_US;
+	s->tx_packets_reported = s->tx_packets;
 	if (!s->m.rtcp_dst_len)
 		return;
 	n = rtcp_write_sr(pkt, sizeof(pkt), &snd, &s->rx, "caucus@focus");

@@ -159,23 +159,27 @@ size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 
 	if (clen > 255)
 		clen = 255;
+	size_t head = s->sent ? 28 : 8;    /* sender info only in an SR */
+
 	sdes_len = (4 + 4 + 2 + clen + 1 + 3) & ~(size_t)3;
-	len = 28 + rc * 24;
+	len = head + rc * 24;
 	if (size < len + sdes_len)
 		return 0;
 
 	buf[0] = (uint8_t)(0x80 | rc);
-	buf[1] = 200;                                   /* SR */
+	buf[1] = s->sent ? 200 : 201;                   /* SR or RR */
 	put16(buf + 2, (uint16_t)(len / 4 - 1));
 	put32(buf + 4, s->ssrc);
-	ntp_time(s->now_us, &sec, &frac);
-	put32(buf + 8, sec);
-	put32(buf + 12, frac);
-	put32(buf + 16, s->rtp_ts);
-	put32(buf + 20, s->packets);
-	put32(buf + 24, s->octets);
+	if (s->sent) {
+		ntp_time(s->now_us, &sec, &frac);
+		put32(buf + 8, sec);
+		put32(buf + 12, frac);
+		put32(buf + 16, s->rtp_ts);
+		put32(buf + 20, s->packets);
+		put32(buf + 24, s->octets);
+	}
 	if (rc) {
-		uint8_t *b = buf + 28;
+		uint8_t *b = buf + head;
 		uint32_t expected = rtp_rxstat_expected(rx);
 		uint32_t exp_int = expected - rx->expected_prior;
 		uint32_t rec_int = rx->received - rx->received_prior;

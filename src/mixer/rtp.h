@@ -50,6 +50,7 @@ int32_t  rtp_rxstat_lost(const struct rtp_rxstat *st);
 uint32_t rtp_rxstat_jitter(const struct rtp_rxstat *st); /* ts units */
 
 struct rtcp_sender {
+	bool sent;                /* RTP sent since the last report: SR, else RR */
 	uint32_t ssrc;
 	uint32_t rtp_ts;
 	uint32_t packets;
@@ -57,7 +58,8 @@ struct rtcp_sender {
 	uint64_t now_us;          /* wall clock, for the NTP timestamp */
 };
 
-/* Writes SR (+ one report block when rx has a source) + SDES CNAME.
+/* Writes SR (or RR when s->sent is false) with one report block when rx
+ * has a source, then SDES CNAME.
  * Updates rx's "prior" counters. Returns bytes written, 0 if too small. */
 size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 		     struct rtp_rxstat *rx, const char *cname);

@@ -118,7 +118,8 @@ static void test_sr_write_parse(void **state)
 	uint8_t buf[256];
 	struct rtp_rxstat rx = {0}, peer = {0};
 	struct rtp_hdr h = {.ssrc = 7};
-	struct rtcp_sender s = {.ssrc = 99, .rtp_ts = 1234, .packets = 10,
+	struct rtcp_sender s = {.sent = true, .ssrc = 99, .rtp_ts = 1234,
+				.packets = 10,
 				.octets = 1600, .now_us = 1700000000000000ull};
 	size_t n;
 
@@ -139,9 +140,21 @@ static void test_sr_write_parse(void **state)
 	rtcp_parse(&peer, buf, n, 5);
 	assert_true(peer.lsr != 0);
 	assert_int_equal(peer.lsr_arrival_us, 5);
+	/* nothing sent (held): a receiver report, same report block */
+	s.sent = false;
+	n = rtcp_write_sr(buf, sizeof(buf), &s, &rx, "caucus@test");
+	assert_int_equal(buf[1], 201);
+	assert_int_equal(buf[0] & 0x1f, 1);
+	assert_int_equal(buf[8 + 7], 1);                 /* cumulative */
+	assert_int_equal(n % 4, 0);
+	memset(&peer, 0, sizeof(peer));
+	rtcp_parse(&peer, buf, n, 5);                    /* no SR: no LSR */
+	assert_int_equal(peer.lsr, 0);
+	s.sent = true;
 	/* too small a buffer writes nothing */
 	assert_int_equal(rtcp_write_sr(buf, 20, &s, &rx, "x"), 0);
 	/* garbage RTCP is ignored */
+	peer.lsr_arrival_us = 5;
 	memset(buf, 0xff, sizeof(buf));
 	rtcp_parse(&peer, buf, sizeof(buf), 9);
 	assert_int_equal(peer.lsr_arrival_us, 5);

@@ -1,0 +1,18 @@
+#!/bin/bash
+# Symmetric RTP: five participants whose SDP names a port they never use
+# (the real one plus 1000) still get their mix, because the focus sends to
+# where their media comes from. Also runs caucus-loadgen, so the benchmark
+# tool cannot rot unnoticed.
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+"$BIN/caucus-loadgen" --pid "$CAUCUSD_PID" --api "$API" \
+	--target "sip:demo@127.0.0.1:$SIP_PORT" --n 5 --warmup 1 --seconds 2 \
+	--sdp-port-offset 1000 --max-loss 1 > "$WORK/lg.out" 2>&1 ||
+	{ cat "$WORK/lg.out"; fail "media did not come back to the source"; }
+cat "$WORK/lg.out"
+grep -q 'RESULT n=5 joined=5 failed=0' "$WORK/lg.out" || fail "not all joined"
+# and the receive counters of the API moved
+gone() { [ "$(json_field "$(get /v1/conferences/demo)" participant_count)" = 0 ]; }
+wait_for 5 gone || fail "loadgen's calls did not end"
+stop_caucusd
+log PASS

@@ -1,0 +1,105 @@
+// caucus web console: plain JavaScript over the /v1 API, no build step.
+// The list and the roster refresh every second (the live event stream
+// comes with the notification work).
+"use strict";
+const $ = (s) => document.querySelector(s);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
+  (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+
+async function api(method, path, body) {
+  const r = await fetch("/v1" + path, {
+    method, headers: body ? {"Content-Type": "application/json"} : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (r.status === 204) return null;
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`${j.error || r.status}${j.detail ? ": " + j.detail : ""}`);
+  return j;
+}
+
+function showError(e) { $("#error").textContent = e ? e.message : ""; }
+
+async function renderList() {
+  const {conferences} = await api("GET", "/conferences");
+  $("#confs tbody").innerHTML = conferences.map((c) => `<tr>
+    <td><a href="#${esc(c.id)}">${esc(c.display_text || c.id)}</a>
+      <div class="muted">${esc(c.id)}</div></td>
+    <td><code>${esc(c.conference_uri)}</code></td>
+    <td>${c.participant_count}</td>
+    <td><div class="actions"><button class="danger" data-destroy="${esc(c.id)}">
+      Destroy</button></div></td></tr>`).join("") ||
+    `<tr><td colspan="4" class="muted">No conferences yet.</td></tr>`;
+}
+
+function partRow(cid, p) {
+  const m = p.media || {};
+  const btn = (field, label) => `<button class="ghost ${p[field] ? "on" : ""}"
+    data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}">${label}</button>`;
+  return `<tr><td>${esc(p.display_name || p.uri)}<div class="muted">${esc(p.uri)}</div></td>
+    <td><span class="status ${esc(p.status)}">${esc(p.status)}</span>
+      ${p.sip_code ? `<div class="muted">${p.sip_code} ${esc(p.reason)}</div>` : ""}</td>
+    <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
+      in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
+      jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
+    <td>${btn("muted", "Mute")} ${btn("deaf", "Deaf")}</td>
+    <td><div class="actions"><button class="danger" data-kick="${esc(p.id)}">
+      Remove</button></div></td></tr>`;
+}
+
+async function renderConf(id) {
+  const c = await api("GET", "/conferences/" + encodeURIComponent(id));
+  $("#conf-title").textContent = c.display_text || c.id;
+  $("#conf-uri").textContent = c.conference_uri;
+  $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p)).join("") ||
+    `<tr><td colspan="5" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
+}
+
+function current() { return decodeURIComponent(location.hash.slice(1)); }
+
+async function render() {
+  const id = current();
+  $("#list-view").hidden = !!id;
+  $("#conf-view").hidden = !id;
+  try {
+    if (id) await renderConf(id); else await renderList();
+    showError(null);
+  } catch (e) { showError(e); }
+}
+
+document.addEventListener("click", async (ev) => {
+  const t = ev.target.closest("button");
+  if (!t) return;
+  const id = current();
+  try {
+    if (t.dataset.destroy && confirm(`Destroy ${t.dataset.destroy}? Everyone is hung up.`))
+      await api("DELETE", "/conferences/" + encodeURIComponent(t.dataset.destroy));
+    else if (t.dataset.kick)
+      await api("DELETE", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.kick}`);
+    else if (t.dataset.toggle)
+      await api("PATCH", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.pid}`,
+        {[t.dataset.toggle]: t.dataset.val === "true"});
+    await render();
+  } catch (e) { showError(e); }
+});
+
+$("#create").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target), body = {};
+  for (const [k, v] of f) if (v) body[k] = v;
+  try { await api("POST", "/conferences", body); ev.target.reset(); await render(); }
+  catch (e) { showError(e); }
+});
+
+$("#dial").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const uri = new FormData(ev.target).get("uri");
+  try {
+    await api("POST", `/conferences/${encodeURIComponent(current())}/participants`, {uri});
+    ev.target.reset(); await render();
+  } catch (e) { showError(e); }
+});
+
+window.addEventListener("hashchange", render);
+$("#server").textContent = location.host;
+render();
+setInterval(render, 1000);
