@@ -2,10 +2,15 @@
 # user types (`make run`, `make test`) plus bench, deps and clean.
 BUILD ?= build
 SAN ?= 0
+TSAN ?= 0
 JOBS ?= $(shell nproc)
-CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAUCUS_SAN=$(SAN)
+CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAUCUS_SAN=$(SAN) \
+	-DCAUCUS_TSAN=$(TSAN)
 ifeq ($(SAN),1)
 BUILD := build-san
+endif
+ifeq ($(TSAN),1)
+BUILD := build-tsan
 endif
 
 MAKEFLAGS += --no-print-directory
@@ -31,4 +36,4 @@ bench: build
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan

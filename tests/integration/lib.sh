@@ -34,11 +34,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nobody listens on, TCP or UDP. Random, so parallel tests differ.
+# A port nobody listens on, TCP or UDP. Random, so parallel tests differ,
+# and below the kernel's ephemeral range (32768 and up by default), where
+# outgoing connections of curl, sipp and the tests take ports at any time.
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 41000 ))
+		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 11000 ))
 		if ! ss -Hlnu "sport = :$p" | grep -q . &&
 		   ! ss -Hlnt "sport = :$p" | grep -q .; then
 			echo "$p"
@@ -48,27 +50,42 @@ free_port() {
 	return 1
 }
 
-# start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, API
+# start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, RTP_MIN, API.
+# Ports are picked free but can be taken before caucusd binds them (another
+# test runs alongside), so a start that cannot listen is tried again.
 start_caucusd() {
-	SIP_PORT=${SIP_PORT:-$(free_port)}
-	HTTP_PORT=${HTTP_PORT:-$(free_port)}
-	RTP_MIN=${RTP_MIN:-$(( 20000 + (RANDOM % 90) * 200 ))}
-	API="http://127.0.0.1:$HTTP_PORT"
-	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
-		--db "$WORK/var/caucus.db" --demo demo \
-		--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 400)) \
-		--web-root "$SRC/web" --log-level debug --shutdown-ms 3000 \
-		"$@" >>"$WORK/caucusd.log" 2>&1 &
-	CAUCUSD_PID=$!
-	for _ in $(seq 1 100); do
-		if curl -sf "$API/v1/status" >/dev/null 2>&1; then
-			log "caucusd pid $CAUCUSD_PID sip $SIP_PORT http $HTTP_PORT"
-			return 0
+	local fixed_sip=${SIP_PORT:-} fixed_http=${HTTP_PORT:-} try
+	for try in 1 2 3 4 5; do
+		SIP_PORT=${fixed_sip:-$(free_port)}
+		HTTP_PORT=${fixed_http:-$(free_port)}
+		# RTP above the ephemeral range too: 61000-64999 in blocks
+		RTP_MIN=$(( 61000 + (RANDOM % 9) * 400 ))
+		API="http://127.0.0.1:$HTTP_PORT"
+		"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
+			--db "$WORK/var/caucus.db" --demo demo \
+			--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 398)) \
+			--web-root "$SRC/web" --log-level debug --shutdown-ms 3000 \
+			"$@" >>"$WORK/caucusd.log" 2>&1 &
+		CAUCUSD_PID=$!
+		for _ in $(seq 1 100); do
+			if curl -sf "$API/v1/status" >/dev/null 2>&1; then
+				log "caucusd pid $CAUCUSD_PID sip $SIP_PORT" \
+					"http $HTTP_PORT rtp $RTP_MIN"
+				return 0
+			fi
+			kill -0 "$CAUCUSD_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		if kill -0 "$CAUCUSD_PID" 2>/dev/null; then
+			fail "caucusd did not answer on $API"
 		fi
-		kill -0 "$CAUCUSD_PID" 2>/dev/null || fail "caucusd died at start"
-		sleep 0.05
+		wait "$CAUCUSD_PID" 2>/dev/null || true
+		CAUCUSD_PID=""
+		grep -q 'cannot listen' "$WORK/caucusd.log" ||
+			fail "caucusd died at start"
+		log "port taken, starting again ($try)"
 	done
-	fail "caucusd did not answer on $API"
+	fail "caucusd could not find free ports"
 }
 
 # stop_caucusd: SIGTERM, expect exit 0 and a clean sanitizer log
@@ -82,7 +99,7 @@ stop_caucusd() {
 }
 
 check_log_clean() {
-	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' \
+	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer|ThreadSanitizer' \
 		"$WORK/caucusd.log"; then
 		fail "sanitizer report in caucusd.log"
 	fi

@@ -16,7 +16,7 @@ for n in a b c; do
 	d="$WORK/bs-$n"
 	mkdir -p "$d"
 	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 8000 0.3
-	rtp=$(( 30000 + (RANDOM % 300) * 50 + i * 20 ))
+	rtp=$(free_port)
 	cat > "$d/config" <<CFG
 poll_method epoll
 net_interface 127.0.0.1

@@ -27,7 +27,7 @@ for i in $(seq 1 10); do
 		true
 done
 # garbage RTP at the mixer's ports
-for p in $(seq "$RTP_MIN" 2 $((RTP_MIN + 20))); do
+for p in $(seq "$RTP_MIN" 2 $((RTP_MIN + 20))); do  # caucusd's RTP ports
 	head -c 200 /dev/urandom > "/dev/udp/127.0.0.1/$p" || true
 done
 alive
