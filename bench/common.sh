@@ -11,17 +11,7 @@ WORK=$(mktemp -d /tmp/caucus-bench.XXXXXX)
 PID=""
 trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-free_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 41000 ))
-		if ! ss -Hlnu "sport = :$p" | grep -q . &&
-		   ! ss -Hlnt "sport = :$p" | grep -q .; then
-			echo "$p"; return 0
-		fi
-	done
-	return 1
-}
+. "$ROOT/scripts/ports.sh"
 
 start_server() {
 	SIP_PORT=$(free_port)

@@ -95,6 +95,7 @@ static int part_json(struct odict **odp, struct participant *p)
 	return err;
 }
 
+/* Appends one JSON object per visited item to arr, keyed "0", "1", ... */
 struct arr_ctx {
 	struct odict *arr;
 	unsigned n;
@@ -194,15 +195,9 @@ static struct participant *part_or_404(struct api_req *r, struct conf **cp)
 	return p;
 }
 
-struct list_ctx {
-	struct odict *arr;
-	unsigned n;
-	int err;
-};
-
 static bool conf_to_arr(struct conf *c, void *arg)
 {
-	struct list_ctx *ctx = arg;
+	struct arr_ctx *ctx = arg;
 	struct odict *co = NULL;
 	char key[12];
 
@@ -216,7 +211,7 @@ static bool conf_to_arr(struct conf *c, void *arg)
 
 void api_conf_list(struct api_req *r)
 {
-	struct list_ctx ctx = {0};
+	struct arr_ctx ctx = {0};
 	struct odict *od = NULL;
 	int err = odict_alloc(&od, 4);
 

@@ -34,21 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nobody listens on, TCP or UDP. Random, so parallel tests differ,
-# and below the kernel's ephemeral range (32768 and up by default), where
-# outgoing connections of curl, sipp and the tests take ports at any time.
-free_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 11000 ))
-		if ! ss -Hlnu "sport = :$p" | grep -q . &&
-		   ! ss -Hlnt "sport = :$p" | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$SRC/scripts/ports.sh"
 
 # start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, RTP_MIN, API.
 # Ports are picked free but can be taken before caucusd binds them (another
