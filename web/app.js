@@ -35,13 +35,16 @@ function partRow(cid, p) {
   const m = p.media || {};
   const btn = (field, label) => `<button class="ghost ${p[field] ? "on" : ""}"
     data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}">${label}</button>`;
-  return `<tr><td>${esc(p.display_name || p.uri)}<div class="muted">${esc(p.uri)}</div></td>
-    <td><span class="status ${esc(p.status)}">${esc(p.status)}</span>
-      ${p.sip_code ? `<div class="muted">${p.sip_code} ${esc(p.reason)}</div>` : ""}</td>
+  const live = p.status !== "failed" && p.status !== "disconnecting";
+  const why = p.status === "failed" ?
+    `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
+  return `<tr><td>${esc(p.display_name || p.uri)}
+      ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
+    <td><span class="status ${esc(p.status)}">${esc(p.status)}</span>${why}</td>
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
-    <td>${btn("muted", "Mute")} ${btn("deaf", "Deaf")}</td>
+    <td>${live ? `${btn("muted", "Mute")} ${btn("deaf", "Deaf")}` : ""}</td>
     <td><div class="actions"><button class="danger" data-kick="${esc(p.id)}">
       Remove</button></div></td></tr>`;
 }
