@@ -1,0 +1,63 @@
+/*
+ * caucus-loadgen internals: what the signalling side (main.c, libre's loop
+ * on the main thread) and the media thread (media.c) share. The media
+ * thread reads legs[] only after every call is up and main.c no longer
+ * writes them; results are written by the media thread and read by main.c
+ * after media_done is set.
+ */
+#ifndef CAUCUS_LOADGEN_H
+#define CAUCUS_LOADGEN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <re.h>
+#include "mixer/rtp.h"
+
+#define LEGS_PER_SOCK 128
+
+struct leg {
+	struct sipsess *sess;
+	struct sdp_session *sdp;
+	struct sdp_media *m;
+	struct sockaddr_in dst;
+	unsigned idx, sock;
+	bool up, failed;
+	/* media thread only */
+	uint16_t tx_seq;
+	uint32_t tx_ts, tx_ssrc;
+	struct rtp_rxstat rx;
+	uint32_t win_expected, win_received;
+	bool rtcp_ok;     /* an RTCP report for the stream we receive came */
+};
+
+struct opts {
+	const char *target;
+	const char *api;
+	unsigned n, rate, warmup_s, seconds, talkers;
+	unsigned sdp_port_offset;    /* advertise a port we do not use */
+	double max_loss_pct;         /* exit 1 above this (tests) */
+	int pid;
+};
+
+struct lg_results {
+	double cpu_us, busy_us, frames, lost, expected, jitter_ms_mean,
+		jitter_ms_max, late_ticks, tx_late;
+	unsigned rtcp_legs;        /* legs that got an RTCP report for the
+				    * stream caucusd sends them */
+};
+
+extern struct opts o;
+extern struct leg *legs;
+extern unsigned established;
+extern int *socks, *rtcp_socks;
+extern unsigned nsocks;
+extern int port_to_leg[65536];
+extern atomic_bool media_done;
+extern struct lg_results res;
+
+int   open_sockets(void);
+void *media_main(void *arg);
+
+#endif

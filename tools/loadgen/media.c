@@ -1,0 +1,428 @@
+/*
+ * caucus-loadgen media thread: every 20 ms one RTP packet per leg, sent in
+ * sendmmsg batches over a few shared sockets, and everything caucusd sends
+ * back read in recvmmsg batches with kernel timestamps. Measures over the
+ * window after the warm-up. Never touches libre objects.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include "loadgen.h"
+
+#define BATCH 256
+#define FRAME_BYTES 160
+
+int *socks, *rtcp_socks;
+unsigned nsocks;
+int port_to_leg[65536];
+atomic_bool media_done;
+struct lg_results res;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static double proc_cpu_us(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');     /* the name may contain spaces */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Sums busy_us and late_ticks over the mixer threads in /v1/status. A
+ * plain blocking GET: it runs twice per run, off the hot path. */
+static int api_mixer(double *busy_us, double *late)
+{
+	char host[64] = "127.0.0.1", req[256], buf[8192];
+	unsigned port = 8080;
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	size_t got = 0;
+	ssize_t r;
+	char *p;
+	int fd;
+
+	if (sscanf(o.api, "http://%63[^:]:%u", host, &port) < 1) {
+		fprintf(stderr, "loadgen: bad --api %s\n", o.api);
+		return -1;
+	}
+	a.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		fprintf(stderr, "loadgen: %s: %s\n", o.api, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "GET /v1/status HTTP/1.1\r\nHost: %s\r\n"
+		 "Connection: close\r\n\r\n", host);
+	if (write(fd, req, strlen(req)) < 0) {
+		close(fd);
+		return -1;
+	}
+	/* libre's server keeps the connection open: read up to the end of
+	 * the body that Content-Length announces */
+	struct timeval tv = {.tv_sec = 2};
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		char *hend, *cl;
+
+		got += (size_t)r;
+		buf[got] = '\0';
+		hend = strstr(buf, "\r\n\r\n");
+		cl = strstr(buf, "Content-Length:");
+		if (hend && cl && got >= (size_t)(hend + 4 - buf) +
+		    strtoul(cl + 15, NULL, 10))
+			break;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (getenv("LG_DEBUG"))
+		fprintf(stderr, "status: %s\n", buf);
+	*busy_us = *late = 0;
+	for (p = buf; (p = strstr(p, "\"busy_us\":")); p++)
+		*busy_us += atof(p + 10);
+	for (p = buf; (p = strstr(p, "\"late_ticks\":")); p++)
+		*late += atof(p + 13);
+	return 0;
+}
+
+/* ---------------- media thread ---------------- */
+
+static void media_send(uint8_t *payload_talk, uint8_t *payload_quiet)
+{
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov[BATCH][2];
+	static uint8_t hdr[BATCH][RTP_HDR_LEN];
+
+	for (unsigned s = 0; s < nsocks; s++) {
+		unsigned n = 0;
+
+		for (unsigned i = s * LEGS_PER_SOCK;
+		     i < o.n && i < (s + 1) * LEGS_PER_SOCK; i++) {
+			struct leg *l = &legs[i];
+
+			if (!l->up)
+				continue;
+			rtp_write_hdr(hdr[n], l->tx_seq == 0, 0, l->tx_seq,
+				      l->tx_ts, l->tx_ssrc);
+			l->tx_seq++;
+			l->tx_ts += FRAME_BYTES;
+			iov[n][0].iov_base = hdr[n];
+			iov[n][0].iov_len = RTP_HDR_LEN;
+			iov[n][1].iov_base = i < o.talkers ? payload_talk :
+				payload_quiet;
+			iov[n][1].iov_len = FRAME_BYTES;
+			memset(&msgs[n], 0, sizeof(msgs[n]));
+			msgs[n].msg_hdr.msg_iov = iov[n];
+			msgs[n].msg_hdr.msg_iovlen = 2;
+			msgs[n].msg_hdr.msg_name = &l->dst;
+			msgs[n].msg_hdr.msg_namelen = sizeof(l->dst);
+			n++;
+		}
+		for (unsigned off = 0; off < n;) {
+			int r = sendmmsg(socks[s], msgs + off, n - off, 0);
+
+			if (r <= 0)
+				break;
+			off += (unsigned)r;
+		}
+	}
+}
+
+/* The kernel's receive time of a packet (SO_TIMESTAMPNS), in 8 kHz
+ * units: the generator reads once per tick, so its own clock would hide
+ * all jitter inside a tick. */
+static uint32_t arrival_ts(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint32_t)((uint64_t)ts.tv_sec * 8000 +
+					  (uint64_t)ts.tv_nsec / 125000);
+		}
+	}
+	return (uint32_t)(mono_us() * 8 / 1000);
+}
+
+static void media_recv(void)
+{
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov[BATCH];
+	static uint8_t buf[BATCH][512];
+	static struct sockaddr_in src[BATCH];
+	static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+
+	for (unsigned s = 0; s < nsocks; s++) {
+		for (;;) {
+			int n;
+
+			for (int i = 0; i < BATCH; i++) {
+				iov[i].iov_base = buf[i];
+				iov[i].iov_len = sizeof(buf[i]);
+				memset(&msgs[i].msg_hdr, 0,
+				       sizeof(msgs[i].msg_hdr));
+				msgs[i].msg_hdr.msg_iov = &iov[i];
+				msgs[i].msg_hdr.msg_iovlen = 1;
+				msgs[i].msg_hdr.msg_name = &src[i];
+				msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
+				msgs[i].msg_hdr.msg_control = ctl[i];
+				msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+			}
+			n = recvmmsg(socks[s], msgs, BATCH, MSG_DONTWAIT,
+				     NULL);
+			if (n <= 0)
+				break;
+			for (int i = 0; i < n; i++) {
+				int li = port_to_leg[ntohs(src[i].sin_port)];
+				struct rtp_hdr h;
+
+				if (li < 0 || !rtp_parse(&h, buf[i],
+							 msgs[i].msg_len))
+					continue;
+				rtp_rxstat_update(&legs[li].rx, &h,
+						  arrival_ts(&msgs[i].msg_hdr));
+			}
+			if (n < BATCH)
+				break;
+		}
+	}
+}
+
+/* RTCP from caucusd: an SR or RR whose sender SSRC is the SSRC of the RTP
+ * stream that the same caucusd port pair sends this leg */
+static void rtcp_recv(void)
+{
+	uint8_t buf[512];
+
+	for (unsigned s = 0; s < nsocks; s++) {
+		for (;;) {
+			struct sockaddr_in src;
+			socklen_t slen = sizeof(src);
+			ssize_t n = recvfrom(rtcp_socks[s], buf, sizeof(buf),
+					     MSG_DONTWAIT,
+					     (struct sockaddr *)&src, &slen);
+			int li;
+
+			if (n <= 0)
+				break;
+			if (n < 8 || (buf[0] >> 6) != 2 ||
+			    (buf[1] != 200 && buf[1] != 201))
+				continue;
+			li = port_to_leg[(uint16_t)(ntohs(src.sin_port) - 1)];
+			if (li >= 0 && legs[li].rx.init &&
+			    ((uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 |
+			     (uint32_t)buf[6] << 8 | buf[7]) == legs[li].rx.ssrc)
+				legs[li].rtcp_ok = true;
+		}
+	}
+}
+
+static void window_mark(bool start)
+{
+	double sum_j = 0, max_j = 0;
+	unsigned counted = 0;
+
+	for (unsigned i = 0; i < o.n; i++) {
+		struct leg *l = &legs[i];
+		uint32_t exp = rtp_rxstat_expected(&l->rx);
+
+		if (!l->up)
+			continue;
+		if (start) {
+			l->win_expected = exp;
+			l->win_received = l->rx.received;
+			continue;
+		}
+		res.rtcp_legs += l->rtcp_ok;
+		res.expected += exp - l->win_expected;
+		res.lost += (double)(exp - l->win_expected) -
+			(double)(l->rx.received - l->win_received);
+		double j = l->rx.jitter_q4 / 16.0 / 8.0;   /* ms */
+		sum_j += j;
+		if (j > max_j)
+			max_j = j;
+		counted++;
+	}
+	if (!start && counted) {
+		res.jitter_ms_mean = sum_j / counted;
+		res.jitter_ms_max = max_j;
+	}
+}
+
+void *media_main(void *arg)
+{
+	uint8_t talk[FRAME_BYTES], quiet[FRAME_BYTES];
+	uint64_t start = mono_us(), win_start = 0;
+	double cpu0 = 0, busy0 = 0, late0 = 0;
+	struct timespec next;
+	bool in_window = false;
+	unsigned ticks = 0;
+
+	(void)arg;
+	for (unsigned i = 0; i < FRAME_BYTES; i++) {
+		/* a 500 Hz tone at about -20 dBFS, mu-law coded once */
+		double v = 3000 * __builtin_sin(2 * 3.14159265 * 500 * i /
+						8000.0);
+		int s = (int)v, sign = s < 0 ? 0x80 : 0, e = 7;
+
+		if (s < 0)
+			s = -s;
+		s += 0x84;
+		while (e > 0 && !(s & (0x4000 >> (7 - e))))
+			e--;
+		talk[i] = (uint8_t)~(sign | e << 4 | ((s >> (e + 3)) & 15));
+		quiet[i] = 0xff;
+	}
+	for (unsigned i = 0; i < o.n; i++)
+		legs[i].tx_ssrc = rand_u32();
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		uint64_t now = mono_us();
+
+		if (!in_window && now - start >= o.warmup_s * 1000000ull) {
+			in_window = true;
+			win_start = now;
+			cpu0 = proc_cpu_us(o.pid);
+			(void)api_mixer(&busy0, &late0);
+			window_mark(true);
+			ticks = 0;
+		}
+		if (in_window &&
+		    now - win_start >= o.seconds * 1000000ull) {
+			double busy1, late1;
+
+			res.cpu_us = proc_cpu_us(o.pid) - cpu0;
+			if (getenv("LG_DEBUG"))
+				fprintf(stderr, "busy0=%f\n", busy0);
+			if (!api_mixer(&busy1, &late1)) {
+				if (getenv("LG_DEBUG"))
+					fprintf(stderr, "busy1=%f\n", busy1);
+				res.busy_us = busy1 - busy0;
+				res.late_ticks = late1 - late0;
+			}
+			res.frames = (double)established *
+				(double)(now - win_start) / 20000.0;
+			window_mark(false);
+			break;
+		}
+		media_send(talk, quiet);
+		media_recv();
+		rtcp_recv();
+		ticks++;
+		next.tv_nsec += 20000000;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				    NULL) == 0) {
+			struct timespec t;
+
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - next.tv_sec) * 1000000000LL +
+			    (t.tv_nsec - next.tv_nsec) > 5000000)
+				res.tx_late++;
+		}
+	}
+	atomic_store(&media_done, true);
+	return NULL;
+}
+
+/* A UDP socket on 127.0.0.1:port (0: any), non-blocking reads via flags */
+static int bind_udp(uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	return getsockname(fd, (struct sockaddr *)&a, &len) ? 0 :
+		ntohs(a.sin_port);
+}
+
+/* An RTP socket on an even port with its RTCP partner on the next one
+ * (RFC 3550 s. 11), as the legs' SDP implies. */
+static int open_pair(int *rtp, int *rtcp)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		uint16_t p;
+
+		*rtp = bind_udp(0);
+		if (*rtp < 0)
+			return errno;
+		p = port_of(*rtp);
+		if (p && !(p & 1) && p < 65535 &&
+		    (*rtcp = bind_udp((uint16_t)(p + 1))) >= 0)
+			return 0;
+		close(*rtp);
+	}
+	return EADDRINUSE;
+}
+
+int open_sockets(void)
+{
+	nsocks = (o.n + LEGS_PER_SOCK - 1) / LEGS_PER_SOCK;
+	socks = calloc(nsocks, sizeof(*socks));
+	rtcp_socks = calloc(nsocks, sizeof(*rtcp_socks));
+	if (!socks || !rtcp_socks)
+		return ENOMEM;
+	for (unsigned s = 0; s < nsocks; s++) {
+		int buf = 4 << 20, on = 1, err;
+
+		err = open_pair(&socks[s], &rtcp_socks[s]);
+		if (err)
+			return err;
+		(void)setsockopt(socks[s], SOL_SOCKET, SO_RCVBUF, &buf,
+				 sizeof(buf));
+		(void)setsockopt(socks[s], SOL_SOCKET, SO_SNDBUF, &buf,
+				 sizeof(buf));
+		(void)setsockopt(socks[s], SOL_SOCKET, SO_TIMESTAMPNS, &on,
+				 sizeof(on));
+	}
+	return 0;
+}
