@@ -45,6 +45,6 @@ api GET /v1/conferences/demo
 body=$BODY
 [ "$(json_field "$body" direction)" = recvonly ] || fail "direction"
 wait_for 5 st connected || fail "not connected again after resume"
-sipp_wait "$hold" hold
+sipp_wait "$hold" hold   # then a refresh and a re-INVITE without SDP
 stop_caucusd
 log PASS
