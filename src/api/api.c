@@ -24,6 +24,8 @@ static const struct route routes[] = {
 	 "a conference with its participants"},
 	{"DELETE", "/v1/conferences/{id}", api_conf_delete,
 	 "destroy a conference (BYE to everyone)"},
+	{"GET",    "/v1/conferences/{id}/info", api_conf_info,
+	 "RFC 4575 conference-info document (XML or JSON)"},
 	{"GET",    "/v1/conferences/{id}/participants", api_part_list,
 	 "list participants"},
 	{"POST",   "/v1/conferences/{id}/participants", api_part_add,

@@ -51,6 +51,7 @@ void api_part_get(struct api_req *r);
 void api_part_patch(struct api_req *r);
 void api_part_delete(struct api_req *r);
 void api_status(struct api_req *r);
+void api_conf_info(struct api_req *r);
 
 /* Console (api_web.c) */
 void api_web(struct api_req *r);

@@ -59,8 +59,11 @@ struct participant {
 	char *fail_reason;
 	struct part_settings set;
 	struct part_media media;
+	struct part_dialog dialog;
+	struct part_privacy privacy;
 	struct mixer_stream_stats stats;
 	int64_t joined_at;
+	int64_t status_since;
 	void *ep;
 	struct tmr linger;
 };
@@ -426,6 +429,7 @@ int part_add(struct conf *c, const char *uri, const char *display,
 	p->dial_out = dial_out;
 	p->status = dial_out ? PART_DIALING_OUT : PART_DIALING_IN;
 	p->joined_at = (int64_t)time(NULL);
+	p->status_since = p->joined_at;
 	tmr_init(&p->linger);
 	list_append(&c->parts, &p->le, p);
 	changed(c);
@@ -460,6 +464,7 @@ void part_gone(struct participant *p, uint16_t scode, const char *reason)
 	if (failed_dial) {
 		/* keep it listed so the API can say why it failed */
 		p->status = PART_FAILED;
+		p->status_since = (int64_t)time(NULL);
 		p->fail_code = scode;
 		mem_deref(p->fail_reason);
 		p->fail_reason = NULL;
@@ -483,6 +488,7 @@ void part_set_status(struct participant *p, enum part_status st)
 		log_info("conf", "msg=\"joined\" conf=%s pid=%s uri=%s",
 			 p->conf->id, p->pid, p->uri);
 	p->status = st;
+	p->status_since = (int64_t)time(NULL);
 	changed(p->conf);
 }
 
@@ -512,6 +518,20 @@ const struct part_settings *part_settings(const struct participant *p)
 	return &p->set;
 }
 struct part_media *part_media(struct participant *p) { return &p->media; }
+struct part_dialog *part_dialog(struct participant *p) { return &p->dialog; }
+struct part_privacy *part_privacy(struct participant *p)
+{
+	return &p->privacy;
+}
+int64_t part_status_since(const struct participant *p)
+{
+	return p->status_since;
+}
+const char *part_role(const struct participant *p)
+{
+	(void)p;
+	return "participant";    /* roles arrive with the policy */
+}
 struct mixer_stream_stats *part_stats(struct participant *p)
 {
 	return &p->stats;

@@ -38,12 +38,29 @@ struct part_settings {
 	double gain_out_db;
 };
 
+/* The SIP dialog of a participant, as RFC 4575 call-info wants it: tags
+ * in the order of the initial request (From is the caller). */
+struct part_dialog {
+	char call_id[128];
+	char from_tag[64];
+	char to_tag[64];
+	char contact[160];       /* the participant's Contact URI */
+};
+
+/* How others see a participant (set through the policy; the notification
+ * views honour them). */
+struct part_privacy {
+	bool anonymous;          /* others see an anonymous URI, no name */
+	bool hidden;             /* others do not see it at all */
+};
+
 /* What the SIP side knows about a participant's media, for the API. */
 struct part_media {
 	char codec[16];
 	char remote[64];         /* address:port from SDP */
 	uint16_t local_port;
 	char direction[12];      /* sendrecv, sendonly, recvonly, inactive */
+	uint32_t tx_ssrc;        /* the SSRC of the mix we send them */
 };
 
 struct conf_ops {
@@ -120,6 +137,11 @@ uint16_t part_fail_code(const struct participant *p);
 const char *part_fail_reason(const struct participant *p);
 const struct part_settings *part_settings(const struct participant *p);
 struct part_media *part_media(struct participant *p);
+struct part_dialog *part_dialog(struct participant *p);
+struct part_privacy *part_privacy(struct participant *p);
+int64_t part_status_since(const struct participant *p);
+/* Why and when it left, for RFC 4575 disconnection-info (failed ones) */
+const char *part_role(const struct participant *p);
 struct mixer_stream_stats *part_stats(struct participant *p);
 int64_t part_joined_at(const struct participant *p);
 void  part_set_ep(struct participant *p, void *ep);

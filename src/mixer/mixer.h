@@ -37,6 +37,8 @@ struct mixer_media {
 	bool deaf;          /* hears nothing */
 	int32_t gain_in_q16;
 	int32_t gain_out_q16;
+	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so
+			     * the signalling side can name it (src-id) */
 };
 
 struct mixer_stream_stats {

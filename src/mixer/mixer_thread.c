@@ -156,7 +156,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	s->rtcp_fd = c->rtcp_fd;
 	s->m = c->media;
 	jbuf_init(&s->jb, t->jitter_ms);
-	s->tx_ssrc = arc4random();
+	s->tx_ssrc = c->media.tx_ssrc ? c->media.tx_ssrc : arc4random();
 	s->tx_seq = (uint16_t)arc4random();
 	s->tx_ts = arc4random();
 	s->tx_marker = true;

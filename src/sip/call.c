@@ -97,6 +97,7 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	m->deaf = s->deaf;
 	m->gain_in_q16 = mix_gain_q16(s->gain_in_db);
 	m->gain_out_q16 = mix_gain_q16(s->gain_out_db);
+	m->tx_ssrc = part_media(call->part)->tx_ssrc;
 }
 
 static void part_media_fill(struct call *call)
@@ -119,6 +120,8 @@ static int media_apply(struct call *call)
 
 	if (!call->part || !call->negotiated)
 		return 0;
+	if (!part_media(call->part)->tx_ssrc)
+		part_media(call->part)->tx_ssrc = rand_u32() | 1;  /* not 0 */
 	media_fill(&m, call);
 	part_media_fill(call);
 	if (call->stream_id)
@@ -191,11 +194,38 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 	return media_apply(call);
 }
 
+/* The Contact URI of msg into dst (left as is when there is none) */
+static void contact_copy(char *dst, size_t sz, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+
+	if (ct && !sip_addr_decode(&addr, &ct->val))
+		pl_strcpy(&addr.auri, dst, sz);
+}
+
+/* The message that establishes the call (our 200's ACK for calls in, the
+ * far end's 200 for dial-outs) carries both tags, in the initial request's
+ * From/To order, and the far end's Contact for dial-outs. */
+static void dialog_record(struct call *call, const struct sip_msg *msg)
+{
+	struct part_dialog *d;
+
+	if (!call->part || !msg)
+		return;
+	d = part_dialog(call->part);
+	pl_strcpy(&msg->callid, d->call_id, sizeof(d->call_id));
+	pl_strcpy(&msg->from.tag, d->from_tag, sizeof(d->from_tag));
+	pl_strcpy(&msg->to.tag, d->to_tag, sizeof(d->to_tag));
+	if (msg->scode)              /* a 200: the far end's Contact */
+		contact_copy(d->contact, sizeof(d->contact), msg);
+}
+
 static void estab_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 
-	(void)msg;
+	dialog_record(call, msg);
 	if (!call->negotiated) {
 		/* an answer that never came (late offer, empty ACK) */
 		call_close(call, 488, "no SDP answer");
@@ -310,6 +340,8 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 		goto out;
 	call->part = p;
 	part_set_ep(p, call);
+	contact_copy(part_dialog(p)->contact, sizeof(part_dialog(p)->contact),
+		     msg);
 	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
 			    msg->tp);
 	if (err)

@@ -1,0 +1,357 @@
+/*
+ * Builds the RFC 4575 conference-info document of a conference, for one
+ * view, as a tree (notify.h). Endpoints are grouped into users by AoR;
+ * anonymous participants become users of their own with an anonymous URI,
+ * and hidden ones are left out, except for moderators. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "conf/conf.h"
+#include "notify/notify.h"
+
+struct build {
+	const struct notify_view *view;
+	struct odict *users;        /* the <users> element */
+	struct hash *by_entity;     /* struct user_ref by user entity */
+	unsigned user_count;
+	bool any_connected;
+	int err;
+};
+
+struct user_ref {
+	struct le he;
+	char *entity;
+	struct odict *endpoints;    /* the user's <endpoint> array */
+	unsigned n;
+	bool counted;               /* has an endpoint in the conference */
+};
+
+static struct odict *child(struct odict *parent, const char *key,
+			   bool array, int *errp)
+{
+	struct odict *c = NULL;
+	int err = odict_alloc(&c, 8);
+
+	if (!err)
+		err = odict_entry_add(parent, key, array ? ODICT_ARRAY :
+				      ODICT_OBJECT, c);
+	mem_deref(c);             /* the parent holds it now */
+	if (err) {
+		*errp = err;
+		return NULL;
+	}
+	return c;
+}
+
+/* the next element of an array (keys "0", "1", ...) */
+static struct odict *item(struct odict *arr, int *errp)
+{
+	char key[12];
+
+	re_snprintf(key, sizeof(key), "%zu", odict_count(arr, false));
+	return child(arr, key, false, errp);
+}
+
+static void str(struct odict *o, const char *k, const char *v, int *errp)
+{
+	if (o && v && !*errp)
+		*errp = odict_entry_add(o, k, ODICT_STRING, v);
+}
+
+static void num(struct odict *o, const char *k, int64_t v, int *errp)
+{
+	if (o && !*errp)
+		*errp = odict_entry_add(o, k, ODICT_INT, v);
+}
+
+static void flag(struct odict *o, const char *k, bool v, int *errp)
+{
+	if (o && !*errp)
+		*errp = odict_entry_add(o, k, ODICT_BOOL, v);
+}
+
+static void when(struct odict *o, const char *k, int64_t t, int *errp)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	str(o, k, buf, errp);
+}
+
+static void uri_entry(struct odict *entries, const char *uri,
+		      const char *purpose, int *errp)
+{
+	struct odict *e = item(entries, errp);
+
+	str(e, "uri", uri, errp);
+	str(e, "purpose", purpose, errp);
+}
+
+static void description(struct odict *ci, const struct conf *c, int *errp)
+{
+	struct odict *d = child(ci, "conference-description", false, errp);
+	struct odict *u, *m, *entry;
+	const char *pu = conf_policy_uri(c), *v1 = strstr(pu, "/v1/");
+	char web[300];
+
+	if (!d)
+		return;
+	if (conf_display_text(c)[0])
+		str(d, "display-text", conf_display_text(c), errp);
+	u = child(child(d, "conf-uris", false, errp), "entry", true, errp);
+	uri_entry(u, conf_uri(c), "participation", errp);
+	u = child(child(d, "service-uris", false, errp), "entry", true, errp);
+	/* the console page of this conference, and the policy URI */
+	re_snprintf(web, sizeof(web), "%b/#%s", pu,
+		    v1 ? (size_t)(v1 - pu) : strlen(pu), conf_id(c));
+	uri_entry(u, web, "web-page", errp);
+	uri_entry(u, conf_policy_uri(c), "control", errp);
+	m = child(child(d, "available-media", false, errp), "entry", true,
+		  errp);
+	entry = m ? item(m, errp) : NULL;
+	str(entry, "@label", "audio", errp);
+	str(entry, "type", "audio", errp);
+	str(entry, "status", "sendrecv", errp);
+}
+
+static void host_info(struct odict *ci, const struct conf *c, int *errp)
+{
+	struct odict *h = child(ci, "host-info", false, errp);
+	struct odict *u;
+
+	str(h, "display-text", "caucus", errp);
+	u = h ? child(child(h, "uris", false, errp), "entry", true, errp) :
+		NULL;
+	if (u)
+		str(item(u, errp), "uri", conf_uri(c), errp);
+}
+
+static const char *ep_status(const struct participant *p)
+{
+	switch (part_status(p)) {
+	case PART_DIALING_IN:    return "dialing-in";
+	case PART_DIALING_OUT:   return "dialing-out";
+	case PART_ALERTING:      return "alerting";
+	case PART_ON_HOLD:       return "on-hold";
+	case PART_DISCONNECTING: return "disconnecting";
+	case PART_FAILED:        return "disconnected";
+	default:
+		return part_settings(p)->muted ? "muted-via-focus" :
+			"connected";
+	}
+}
+
+/* The media status as the participant sees it (RFC 4575 s. 5.7.1.7):
+ * our sendonly is its recvonly; mute and deaf take a direction away. */
+static const char *media_status(struct participant *p)
+{
+	const char *d = part_media(p)->direction;
+	bool in = !strcmp(d, "sendrecv") || !strcmp(d, "recvonly");
+	bool out = !strcmp(d, "sendrecv") || !strcmp(d, "sendonly");
+
+	if (part_settings(p)->muted)
+		in = false;
+	if (part_settings(p)->deaf)
+		out = false;
+	if (in && out)
+		return "sendrecv";
+	return in ? "sendonly" : out ? "recvonly" : "inactive";
+}
+
+static void endpoint(struct odict *ep, struct participant *p, bool anon,
+		     const char *entity, int *errp)
+{
+	const struct part_dialog *dlg = part_dialog(p);
+	struct odict *ji, *m, *ci, *sip;
+	char ssrc[12];
+
+	str(ep, "@entity", entity, errp);
+	str(ep, "@state", "full", errp);
+	if (!anon && part_display(p)[0])
+		str(ep, "display-text", part_display(p), errp);
+	str(ep, "status", ep_status(p), errp);
+	str(ep, "joining-method", part_dial_out(p) ? "dialed-out" :
+	    "dialed-in", errp);
+	ji = child(ep, "joining-info", false, errp);
+	when(ji, "when", part_joined_at(p), errp);
+	if (part_status(p) == PART_FAILED) {
+		uint16_t code = part_fail_code(p);
+		struct odict *di;
+		char why[96];
+
+		str(ep, "disconnection-method", code == 486 || code == 600 ?
+		    "busy" : "failed", errp);
+		di = child(ep, "disconnection-info", false, errp);
+		when(di, "when", part_status_since(p), errp);
+		if (code)
+			re_snprintf(why, sizeof(why), "%u %s", code,
+				    part_fail_reason(p) ?
+				    part_fail_reason(p) : "");
+		else
+			re_snprintf(why, sizeof(why), "%s",
+				    part_fail_reason(p) ?
+				    part_fail_reason(p) : "no answer");
+		str(di, "reason", why, errp);
+	}
+	if (part_media(p)->codec[0]) {
+		m = item(child(ep, "media", true, errp), errp);
+		str(m, "@id", "1", errp);
+		str(m, "type", "audio", errp);
+		str(m, "label", "audio", errp);
+		re_snprintf(ssrc, sizeof(ssrc), "%u", part_media(p)->tx_ssrc);
+		str(m, "src-id", ssrc, errp);
+		str(m, "status", media_status(p), errp);
+	}
+	/* the dialog ids would identify an anonymous caller */
+	if (!anon && dlg->call_id[0] && dlg->from_tag[0] && dlg->to_tag[0]) {
+		ci = child(ep, "call-info", false, errp);
+		sip = ci ? child(ci, "sip", false, errp) : NULL;
+		str(sip, "call-id", dlg->call_id, errp);
+		str(sip, "from-tag", dlg->from_tag, errp);
+		str(sip, "to-tag", dlg->to_tag, errp);
+	}
+}
+
+static bool entity_cmp(struct le *le, void *arg)
+{
+	return !strcmp(((struct user_ref *)le->data)->entity, arg);
+}
+
+static void user_ref_destructor(void *arg)
+{
+	struct user_ref *u = arg;
+
+	hash_unlink(&u->he);
+	mem_deref(u->entity);
+}
+
+/* The user element for entity, created on first use. */
+static struct user_ref *user_get(struct build *b, const char *entity,
+				 struct participant *p, bool anon)
+{
+	uint32_t key = hash_joaat_str(entity);
+	struct user_ref *u = list_ledata(hash_lookup(b->by_entity, key,
+						     entity_cmp,
+						     (void *)entity));
+	struct odict *user;
+
+	if (u)
+		return u;
+	u = mem_zalloc(sizeof(*u), user_ref_destructor);
+	if (!u || str_dup(&u->entity, entity)) {
+		mem_deref(u);
+		b->err = ENOMEM;
+		return NULL;
+	}
+	hash_append(b->by_entity, key, &u->he, u);
+	user = item(b->users, &b->err);
+	str(user, "@entity", entity, &b->err);
+	str(user, "@state", "full", &b->err);
+	if (!anon && part_display(p)[0])
+		str(user, "display-text", part_display(p), &b->err);
+	if (user) {
+		struct odict *roles = child(user, "roles", false, &b->err);
+		struct odict *entries = roles ? child(roles, "entry", true,
+						      &b->err) : NULL;
+
+		str(entries, "0", part_role(p), &b->err);
+	}
+	u->endpoints = user ? child(user, "endpoint", true, &b->err) : NULL;
+	return u;
+}
+
+/* Is entity already an endpoint entity of this user? */
+static bool ep_taken(const struct user_ref *u, const char *entity)
+{
+	for (struct le *le = u->endpoints->lst.head; le; le = le->next) {
+		const struct odict_entry *e = le->data;
+		const char *have = odict_string(e->u.odict, "@entity");
+
+		if (have && !strcmp(have, entity))
+			return true;
+	}
+	return false;
+}
+
+static bool add_part(struct participant *p, void *arg)
+{
+	struct build *b = arg;
+	const struct part_privacy *pv = part_privacy(p);
+	bool anon = pv->anonymous && !b->view->moderator;
+	char entity[200], ep_entity[240];
+	struct user_ref *u;
+	const char *contact = part_dialog(p)->contact;
+
+	if (pv->hidden && !b->view->moderator)
+		return false;
+	if (anon)
+		re_snprintf(entity, sizeof(entity),
+			    "sip:anonymous-%s@anonymous.invalid", part_id(p));
+	else
+		re_snprintf(entity, sizeof(entity), "%s", part_uri(p));
+	u = user_get(b, entity, p, anon);
+	if (!u || !u->endpoints)
+		return b->err != 0;
+	/* endpoints of one user need distinct entities: the Contact, made
+	 * unique with the participant id when another endpoint has it */
+	if (anon || !contact[0])
+		re_snprintf(ep_entity, sizeof(ep_entity), "%s;ep=%s", entity,
+			    part_id(p));
+	else if (ep_taken(u, contact))
+		re_snprintf(ep_entity, sizeof(ep_entity), "%s;ep=%s", contact,
+			    part_id(p));
+	else
+		re_snprintf(ep_entity, sizeof(ep_entity), "%s", contact);
+	endpoint(item(u->endpoints, &b->err), p, anon, ep_entity, &b->err);
+	u->n++;
+	/* user-count: users with an endpoint in the conference, so not a
+	 * dial-out that failed */
+	if (!u->counted && part_status(p) != PART_FAILED) {
+		u->counted = true;
+		b->user_count++;
+	}
+	if (part_status(p) == PART_CONNECTED || part_status(p) == PART_ON_HOLD)
+		b->any_connected = true;
+	return b->err != 0;
+}
+
+int notify_doc_full(struct odict **docp, const struct conf *c,
+		    uint32_t version, const struct notify_view *view)
+{
+	struct build b = {.view = view};
+	struct odict *doc = NULL, *ci, *st;
+	int err = odict_alloc(&doc, 4);
+
+	if (err)
+		return err;
+	err = hash_alloc(&b.by_entity, 64);
+	ci = err ? NULL : child(doc, "conference-info", false, &err);
+	str(ci, "@entity", conf_uri(c), &err);
+	str(ci, "@state", "full", &err);
+	num(ci, "@version", version, &err);
+	if (!err) {
+		description(ci, c, &err);
+		host_info(ci, c, &err);
+		st = child(ci, "conference-state", false, &err);
+		b.users = child(ci, "users", false, &err);
+		b.users = b.users ? child(b.users, "user", true, &err) : NULL;
+	}
+	if (!err) {
+		conf_apply_parts(c, add_part, &b);
+		err = b.err;
+		num(st, "user-count", b.user_count, &err);
+		flag(st, "active", b.any_connected, &err);
+		flag(st, "locked", false, &err);
+	}
+	hash_flush(b.by_entity);
+	mem_deref(b.by_entity);
+	if (err)
+		mem_deref(doc);
+	else
+		*docp = doc;
+	return err;
+}

@@ -1,0 +1,31 @@
+/*
+ * The conference notification service's documents (RFC 4575). The state
+ * of a conference is built once per view as a tree (a libre odict shaped
+ * like the XML: "@name" keys are attributes, arrays are repeated elements)
+ * and printed either as application/conference-info+xml or as its JSON
+ * equivalent. Signalling thread.
+ */
+#ifndef CAUCUS_NOTIFY_H
+#define CAUCUS_NOTIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <re.h>
+
+struct conf;
+
+/* Who the document is for: others see anonymous participants without
+ * their identity and do not see hidden ones; moderators see all. */
+struct notify_view {
+	bool moderator;
+};
+
+#define NOTIFY_CTYPE "application/conference-info+xml"
+
+/* The full state of c, with the given version, in the view. */
+int notify_doc_full(struct odict **docp, const struct conf *c,
+		    uint32_t version, const struct notify_view *view);
+/* XML of a document tree, for re_printf's %H. */
+int notify_xml_print(struct re_printf *pf, const struct odict *doc);
+
+#endif

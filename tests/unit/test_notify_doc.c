@@ -1,0 +1,273 @@
+/* RFC 4575 documents: every state a participant can be in, both views,
+ * validated with xmllint against the schema in shared/schemas; views hide
+ * and anonymise; users group endpoints; text is escaped. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "conf/conf.h"
+#include "notify/notify.h"
+#include "store/store.h"
+#include "util/json.h"
+
+static char dir[64];
+static struct store *st;
+static struct confs *cs;
+static struct conf *c;
+static char xml[16384];
+
+static int rec_dial(struct participant *p, void *arg)
+{
+	(void)arg;
+	part_set_ep(p, &cs);
+	return 0;
+}
+
+static void rec_none(struct participant *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+}
+
+static const struct conf_ops ops = {rec_dial, rec_none, rec_none};
+
+static struct participant *add(const char *uri, const char *name,
+			       enum part_status status, bool dial_out)
+{
+	struct participant *p = NULL;
+	struct part_dialog *d;
+
+	assert_int_equal(part_add(c, uri, name, dial_out, &p), 0);
+	part_set_ep(p, &cs);
+	part_set_status(p, status);
+	d = part_dialog(p);
+	snprintf(d->call_id, sizeof(d->call_id), "call-%s", part_id(p));
+	snprintf(d->from_tag, sizeof(d->from_tag), "ft%s", part_id(p));
+	snprintf(d->to_tag, sizeof(d->to_tag), "tt%s", part_id(p));
+	snprintf(d->contact, sizeof(d->contact), "sip:ep@10.0.0.%s:5060",
+		 part_id(p));
+	if (status == PART_CONNECTED || status == PART_ON_HOLD) {
+		struct part_media *m = part_media(p);
+
+		snprintf(m->codec, sizeof(m->codec), "PCMU");
+		snprintf(m->direction, sizeof(m->direction), "%s",
+			 status == PART_ON_HOLD ? "recvonly" : "sendrecv");
+		m->tx_ssrc = 1000u + (unsigned)atoi(part_id(p));
+	}
+	return p;
+}
+
+static int setup(void **state)
+{
+	char path[128];
+	struct confs_cfg cfg = {.domain = "example.org",
+				.http_base = "http://h:8080"};
+
+	(void)state;
+	libre_init();
+	snprintf(dir, sizeof(dir), "/tmp/caucus-doc-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/c.db", dir);
+	if (store_open(&st, path) || confs_alloc(&cs, &cfg, st))
+		return -1;
+	confs_set_ops(cs, &ops, NULL);
+	return conf_create(cs, "room", "Board <& \"friends\">", &c);
+}
+
+static int teardown(void **state)
+{
+	char cmd[96];
+
+	(void)state;
+	cs = mem_deref(cs);
+	st = mem_deref(st);
+	libre_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* Renders the view to xml[] and validates it against the schema. */
+static void render(bool moderator)
+{
+	struct notify_view view = {.moderator = moderator};
+	struct odict *doc = NULL;
+	const char *sd = getenv("CAUCUS_SCHEMA_DIR");
+	char path[128], cmd[512];
+	FILE *f;
+
+	assert_int_equal(notify_doc_full(&doc, c, 7, &view), 0);
+	re_snprintf(xml, sizeof(xml), "%H", notify_xml_print, doc);
+	mem_deref(doc);
+	if (!sd)
+		fail_msg("CAUCUS_SCHEMA_DIR is not set (ctest sets it)");
+	snprintf(path, sizeof(path), "%s/doc.xml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(xml, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout --schema "
+		 "'%s/conference-info.xsd' '%s' 2>'%s/err.txt'", sd, path, dir);
+	if (system(cmd)) {
+		char err[1024] = "";
+
+		snprintf(cmd, sizeof(cmd), "%s/err.txt", dir);
+		f = fopen(cmd, "r");
+		if (f) {
+			size_t n = fread(err, 1, sizeof(err) - 1, f);
+
+			err[n] = '\0';
+			fclose(f);
+		}
+		fail_msg("schema: %s\n%s", err, xml);
+	}
+}
+
+static unsigned count(const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = xml; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_empty_conference(void **state)
+{
+	(void)state;
+	render(false);
+	assert_non_null(strstr(xml, "entity=\"sip:room@example.org\""));
+	assert_non_null(strstr(xml, "state=\"full\" version=\"7\""));
+	assert_non_null(strstr(xml, "<user-count>0</user-count>"));
+	assert_non_null(strstr(xml, "<active>false</active>"));
+	/* the display text is escaped */
+	assert_non_null(strstr(xml, "Board &lt;&amp; &quot;friends&quot;&gt;"));
+	assert_non_null(strstr(xml, "<uri>http://h:8080/v1/conferences/room"
+			       "</uri><purpose>control</purpose>"));
+	assert_non_null(strstr(xml, "<uri>http://h:8080/#room</uri>"));
+}
+
+static void test_every_status(void **state)
+{
+	struct participant *p;
+	struct part_settings s = {0};
+
+	(void)state;
+	add("sip:a@example.org", "Ann", PART_CONNECTED, false);
+	add("sip:b@example.org", "Ben", PART_DIALING_IN, false);
+	add("sip:c@example.org", NULL, PART_DIALING_OUT, true);
+	add("sip:d@example.org", "Dee", PART_ALERTING, true);
+	add("sip:e@example.org", "Eve", PART_ON_HOLD, false);
+	p = add("sip:f@example.org", "Fay", PART_CONNECTED, false);
+	s.muted = true;
+	part_update_settings(p, &s);
+	p = add("sip:g@example.org", "Gus", PART_DIALING_OUT, true);
+	part_set_ep(p, NULL);
+	part_gone(p, 486, "Busy Here");        /* failed, lingers */
+	add("sip:h@example.org", "Hal", PART_DISCONNECTING, false);
+	render(false);
+	assert_int_equal(count("<user "), 8);
+	assert_non_null(strstr(xml, "<user-count>7</user-count>"));
+	assert_non_null(strstr(xml, "<status>muted-via-focus</status>"));
+	assert_non_null(strstr(xml, "<status>on-hold</status>"));
+	assert_non_null(strstr(xml, "<status>alerting</status>"));
+	assert_non_null(strstr(xml, "<status>dialing-out</status>"));
+	assert_non_null(strstr(xml, "<status>dialing-in</status>"));
+	assert_non_null(strstr(xml, "<status>disconnecting</status>"));
+	assert_non_null(strstr(xml, "<disconnection-method>busy"
+			       "</disconnection-method>"));
+	assert_non_null(strstr(xml, "<reason>486 Busy Here</reason>"));
+	/* media as the participant sees it: muted by the focus it only
+	 * receives (recvonly); holding us (our recvonly) it only sends */
+	assert_non_null(strstr(xml, "<src-id>1001</src-id>"
+			       "<status>sendrecv</status>"));
+	assert_non_null(strstr(xml, "<src-id>1006</src-id>"
+			       "<status>recvonly</status>"));
+	assert_non_null(strstr(xml, "<src-id>1005</src-id>"
+			       "<status>sendonly</status>"));
+	assert_non_null(strstr(xml, "<call-id>call-1</call-id><from-tag>ft1"
+			       "</from-tag><to-tag>tt1</to-tag>"));
+	render(true);
+}
+
+static void test_users_group_endpoints(void **state)
+{
+	(void)state;
+	add("sip:alice@example.org", "Alice", PART_CONNECTED, false);
+	add("sip:alice@example.org", "Alice", PART_CONNECTED, false);
+	render(false);
+	assert_int_equal(count("<user "), 1);
+	assert_int_equal(count("<endpoint "), 2);
+	assert_non_null(strstr(xml, "<user-count>1</user-count>"));
+	/* distinct endpoint entities */
+	assert_non_null(strstr(xml, "endpoint entity=\"sip:ep@10.0.0.1:5060\""));
+	assert_non_null(strstr(xml, "endpoint entity=\"sip:ep@10.0.0.2:5060\""));
+}
+
+static void test_views(void **state)
+{
+	struct participant *anon, *hid;
+
+	(void)state;
+	add("sip:open@example.org", "Open", PART_CONNECTED, false);
+	anon = add("sip:secret@example.org", "Secret", PART_CONNECTED, false);
+	part_privacy(anon)->anonymous = true;
+	hid = add("sip:ghost@example.org", "Ghost", PART_CONNECTED, false);
+	part_privacy(hid)->hidden = true;
+
+	render(false);
+	assert_null(strstr(xml, "secret@example.org"));
+	assert_null(strstr(xml, "Secret"));
+	assert_null(strstr(xml, "call-2"));           /* no dialog ids */
+	assert_non_null(strstr(xml, "sip:anonymous-2@anonymous.invalid"));
+	assert_null(strstr(xml, "ghost"));
+	assert_null(strstr(xml, "Ghost"));
+	assert_non_null(strstr(xml, "<user-count>2</user-count>"));
+
+	render(true);                                   /* moderators */
+	assert_non_null(strstr(xml, "sip:secret@example.org"));
+	assert_non_null(strstr(xml, "sip:ghost@example.org"));
+	assert_non_null(strstr(xml, "<user-count>3</user-count>"));
+}
+
+static void test_json_equivalent(void **state)
+{
+	struct notify_view view = {.moderator = false};
+	struct odict *doc = NULL, *back = NULL;
+	char json[8192];
+
+	(void)state;
+	add("sip:a@example.org", "A \"quoted\"", PART_CONNECTED, false);
+	assert_int_equal(notify_doc_full(&doc, c, 3, &view), 0);
+	re_snprintf(json, sizeof(json), "%H", json_print, doc);
+	assert_int_equal(json_decode_odict(&back, 16, json, strlen(json), 16),
+			 0);
+	assert_non_null(odict_lookup(back, "conference-info"));
+	assert_non_null(strstr(json, "\"@version\":3"));
+	assert_non_null(strstr(json, "\"user\":[{\"@entity\":"
+			       "\"sip:a@example.org\""));
+	mem_deref(back);
+	mem_deref(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_empty_conference, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_every_status, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_users_group_endpoints,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_views, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_equivalent, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
