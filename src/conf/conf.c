@@ -23,6 +23,8 @@ struct confs {
 	char *http_base;
 	const struct conf_ops *ops;
 	void *ops_arg;
+	conf_change_h *changeh;
+	void *change_arg;
 	uint32_t next_room;
 };
 
@@ -100,6 +102,12 @@ void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg)
 {
 	cs->ops = ops;
 	cs->ops_arg = arg;
+}
+
+void confs_set_change_handler(struct confs *cs, conf_change_h *h, void *arg)
+{
+	cs->changeh = h;
+	cs->change_arg = arg;
 }
 
 static void conf_destructor(void *arg)
@@ -260,6 +268,8 @@ int conf_destroy(struct conf *c)
 		 conf_participant_count(c));
 	c->destroyed = true;
 	list_unlink(&c->le);
+	if (c->cs->changeh)
+		c->cs->changeh(c, true, c->cs->change_arg);
 	/* the registry's reference moves to this function for the reconcile,
 	 * then goes; participants still holding one keep c alive */
 	conf_reconcile(c);
@@ -327,6 +337,8 @@ struct participant *conf_find_part(const struct conf *c, const char *pid)
 static void changed(struct conf *c)
 {
 	c->version++;
+	if (c->cs->changeh)
+		c->cs->changeh(c, false, c->cs->change_arg);
 }
 
 /* One pass: compare what should be with what is, act on the difference.

@@ -74,6 +74,10 @@ struct conf_ops {
 	void (*media)(struct participant *p, void *arg);
 };
 
+/* Called after every change of a conference's state (after the version
+ * went up), and once more with destroyed set when it is destroyed. */
+typedef void (conf_change_h)(struct conf *c, bool destroyed, void *arg);
+
 struct confs_cfg {
 	const char *domain;      /* host[:port] of conference URIs */
 	const char *http_base;   /* http://host:port of the policy URIs */
@@ -84,6 +88,7 @@ int  confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
 /* Loads every conference from the store. */
 int  confs_load(struct confs *cs);
 void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg);
+void confs_set_change_handler(struct confs *cs, conf_change_h *h, void *arg);
 struct conf *confs_lookup(const struct confs *cs, const char *id);
 typedef bool (conf_apply_h)(struct conf *c, void *arg);
 struct conf *confs_apply(const struct confs *cs, conf_apply_h *h, void *arg);

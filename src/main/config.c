@@ -55,6 +55,8 @@ static const struct opt opts[] = {
 	 "largest HTTP request body in bytes"},
 	{"web_root", S(web_root), "./web", 0, 0,
 	 "folder of the web console files"},
+	{"notify_interval_ms", U(notify_interval_ms), "250", 0, 60000,
+	 "least time between two NOTIFYs to one subscriber"},
 	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,
 	 "how long shutdown waits for BYE transactions"},
 };

@@ -27,6 +27,7 @@ struct config {
 	uint32_t api_max_body;
 	uint32_t shutdown_ms;
 	char web_root[256];
+	uint32_t notify_interval_ms;
 };
 
 void config_defaults(struct config *cfg);

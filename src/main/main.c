@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "main/config.h"
 #include "mixer/mixer.h"
+#include "notify/notify.h"
 #include "sip/sip.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -24,6 +25,7 @@ struct app {
 	struct confs *confs;
 	struct mixer *mixer;
 	struct focus *focus;
+	struct notifier *notifier;
 	struct api *api;
 	bool stopping;
 };
@@ -53,6 +55,7 @@ static void signal_handler(int sig)
 	app.stopping = true;
 	log_info("main", "msg=\"stopping\" signal=%d participants=%u", sig,
 		 confs_participant_count(app.confs));
+	notifier_terminate_all(app.notifier);
 	focus_shutdown(app.focus, app.cfg.shutdown_ms, shutdown_done, NULL);
 }
 
@@ -178,6 +181,14 @@ static int start(void)
 	err = focus_alloc(&app.focus, &fcfg, app.confs, app.mixer);
 	if (err)
 		return err;
+	err = notifier_alloc(&app.notifier, focus_sip(app.focus), app.confs,
+			     focus_laddr(app.focus), cfg->notify_interval_ms);
+	err = err ? err : focus_start(app.focus);
+	if (err) {
+		log_err("main", "msg=\"cannot start the notifier\" err=%m",
+			err);
+		return err;
+	}
 	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer);
 	if (err)
 		return err;
@@ -191,6 +202,7 @@ static void stop(void)
 {
 	/* the focus first: its calls hold mixer streams */
 	app.api = mem_deref(app.api);
+	app.notifier = mem_deref(app.notifier);
 	app.focus = mem_deref(app.focus);
 	app.confs = mem_deref(app.confs);
 	app.mixer = mem_deref(app.mixer);

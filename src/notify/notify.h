@@ -28,4 +28,17 @@ int notify_doc_full(struct odict **docp, const struct conf *c,
 /* XML of a document tree, for re_printf's %H. */
 int notify_xml_print(struct re_printf *pf, const struct odict *doc);
 
+/* The notifier: SUBSCRIBE/NOTIFY for the conference package on the
+ * focus's SIP stack. Create it after the focus and before focus_start(),
+ * so that it sees SUBSCRIBE before the focus's catch-all. laddr (the SIP
+ * listen address) must outlive it. */
+struct notifier;
+struct confs;
+int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
+		   const struct sa *laddr, uint32_t interval_ms);
+unsigned notifier_count(const struct notifier *n);
+/* NOTIFY every subscriber that its subscription ended (shutdown). */
+void notifier_terminate_all(struct notifier *n);
+uint64_t notifier_sent(const struct notifier *n);
+
 #endif

@@ -351,6 +351,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 			     false, offer_handler, answer_handler,
 			     estab_handler, NULL, NULL, close_handler, call,
 			     "Allow: " FOCUS_ALLOW "\r\n"
+			     "Allow-Events: " FOCUS_EVENTS "\r\n"
 			     "Accept: application/sdp\r\n");
 	if (err) {
 		focus_reply(f, msg, 500, "Server Internal Error", NULL);

@@ -65,10 +65,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
-		/* no event package yet, so no Allow-Events header: listing
-		 * one we cannot serve would mislead clients */
 		(void)sip_treplyf(NULL, NULL, f->sip, msg, false, 200, "OK",
 				  "Allow: " FOCUS_ALLOW "\r\n"
+				  "Allow-Events: " FOCUS_EVENTS "\r\n"
 				  "Accept: application/sdp\r\n"
 				  "Accept-Language: en\r\n"
 				  "Supported: \r\n"
@@ -77,11 +76,6 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	}
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;                 /* stray ACK: nothing to answer */
-	if (!pl_strcmp(&msg->met, "SUBSCRIBE")) {
-		focus_reply(f, msg, 489, "Bad Event (no event packages yet)",
-			    NULL);
-		return true;
-	}
 	if (!pl_strcmp(&msg->met, "MESSAGE") ||
 	    !pl_strcmp(&msg->met, "REFER") ||
 	    !pl_strcmp(&msg->met, "NOTIFY") ||
@@ -178,8 +172,6 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	}
 	err = sipsess_listen(&f->sock, f->sip, SIP_HASH_SIZE, invite_handler,
 			     f);
-	err = err ? err : sip_listen(&f->lsnr, f->sip, true, request_handler,
-				     f);
 	if (err)
 		goto out;
 	confs_set_ops(cs, &focus_conf_ops, f);
@@ -192,6 +184,23 @@ out:
 	else
 		*fp = f;
 	return err;
+}
+
+int focus_start(struct focus *f)
+{
+	/* libre offers a request to its listeners in the order they were
+	 * added: this catch-all must come after the notifier */
+	return sip_listen(&f->lsnr, f->sip, true, request_handler, f);
+}
+
+struct sip *focus_sip(const struct focus *f)
+{
+	return f->sip;
+}
+
+const struct sa *focus_laddr(const struct focus *f)
+{
+	return &f->sip_laddr;
 }
 
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev)

@@ -34,6 +34,11 @@ typedef void (focus_done_h)(void *arg);
 
 int  focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		 struct confs *cs, struct mixer *mx);
+/* Starts answering the requests no other module took (OPTIONS, refusals).
+ * Call after the modules that listen on focus_sip() have registered. */
+int  focus_start(struct focus *f);
+struct sip *focus_sip(const struct focus *f);
+const struct sa *focus_laddr(const struct focus *f);
 /* Mixer events (stats, DTMF) for the calls of this focus. */
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev);
 /* BYE everyone, then call doneh when every transaction has ended or after

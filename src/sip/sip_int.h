@@ -25,7 +25,8 @@ struct focus {
 };
 
 /* The methods the focus takes, for Allow headers. */
-#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE"
+#define FOCUS_EVENTS "conference"
 
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg);
 int  call_dial(struct focus *f, struct participant *p);
