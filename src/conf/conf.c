@@ -73,8 +73,18 @@ struct participant {
 static void confs_destructor(void *arg)
 {
 	struct confs *cs = arg;
+	struct le *le;
 
-	list_flush(&cs->confl);
+	/* participants hold a reference to their conference and the
+	 * conference's list holds them: drop the participants first, or
+	 * neither is ever freed */
+	while ((le = list_head(&cs->confl))) {
+		struct conf *c = le->data;
+
+		list_unlink(le);
+		list_flush(&c->parts);
+		mem_deref(c);
+	}
 	mem_deref(cs->domain);
 	mem_deref(cs->http_base);
 }
