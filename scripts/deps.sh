@@ -4,7 +4,8 @@
 # what is missing (and `apt-get update` only then).
 set -eu
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev sqlite3 \
-libcmocka-dev sip-tester baresip-core libxml2-utils curl iproute2 procps"
+libcmocka-dev sip-tester baresip-core libxml2-utils curl iproute2 procps \
+python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

@@ -27,6 +27,20 @@ int notify_doc_full(struct odict **docp, const struct conf *c,
 		    uint32_t version, const struct notify_view *view);
 /* XML of a document tree, for re_printf's %H. */
 int notify_xml_print(struct re_printf *pf, const struct odict *doc);
+/* XML of one element of a tree (no declaration, no namespace) */
+int notify_xml_element(struct re_printf *pf, const char *name,
+		       const struct odict_entry *e);
+
+/* What one subscriber has seen, to send it only what changed. */
+struct notify_snap;
+int notify_snap_alloc(struct notify_snap **sp);
+/* The next document for a subscriber whose last one is in snap, given the
+ * current full document (its @version is the one to send): a partial
+ * document when the subscriber has one and that is smaller, else the full
+ * one. *partialp says which. ENODATA: nothing the subscriber sees changed.
+ * snap then holds the new state. */
+int notify_doc_next(struct mbuf **mbp, struct notify_snap *snap,
+		    const struct odict *full, bool *partialp);
 
 /* The notifier: SUBSCRIBE/NOTIFY for the conference package on the
  * focus's SIP stack. Create it after the focus and before focus_start(),

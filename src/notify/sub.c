@@ -1,18 +1,22 @@
 /*
- * Subscriptions to the conference event package (RFC 6665, RFC 4575) on
- * libre's notifier. A SUBSCRIBE to a conference URI gets 200 and at once a
- * NOTIFY with the full state, version 1 for that subscription; every
- * later change of the conference brings another NOTIFY with the next
- * version, at most one per subscriber per interval (changes in between are
- * coalesced). Fetch (Expires: 0) gets one NOTIFY and the subscription
- * ends; destroying the conference ends its subscriptions with
- * reason=noresource. Signalling thread.
+ * Subscriptions to the conference event package (RFC 6665, RFC 4575).
+ * caucus keeps its own subscription dialogs and sends its own NOTIFYs
+ * (libre's notifier merges queued NOTIFYs and answers refreshes itself
+ * with the old body, which partial documents cannot survive):
  *
- * Every NOTIFY carries the full document. libre merges NOTIFYs that are
- * queued while one is in flight (the last body wins) and answers
- * refreshes itself by re-sending the last body: with full documents both
- * stay correct, where a lost partial document would corrupt the
- * subscriber's copy. Partial documents need a NOTIFY path of our own.
+ * - SUBSCRIBE to a conference URI: 200 with the granted Expires, then at
+ *   once a NOTIFY with the full state, version 1 for that subscription.
+ * - A change of the conference: the next NOTIFY carries what changed
+ *   (partial) or the full state when that is smaller, version + 1; at most
+ *   one NOTIFY per subscriber per interval, and never two in flight: what
+ *   changes meanwhile goes into the next one. Versions neither skip nor
+ *   go back.
+ * - Refresh: 200 and a full NOTIFY. Unsubscribe (Expires: 0) and fetch:
+ *   200 and a final full NOTIFY, terminated. Expiry: terminated;
+ *   reason=timeout. Destroy and shutdown: terminated;reason=noresource.
+ * - A NOTIFY that fails (timeout, 481, any error) ends the subscription.
+ *
+ * Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -20,9 +24,13 @@
 #include "notify/notify.h"
 #include "util/log.h"
 
+#define EXPIRES_MIN 60
+#define EXPIRES_DFL 3600
+#define EXPIRES_MAX 3600
+
 struct notifier {
 	struct sip *sip;
-	struct sipevent_sock *sock;
+	struct sip_lsnr *lsnr;
 	struct confs *confs;
 	struct list subs;
 	struct tmr tmr;
@@ -31,76 +39,166 @@ struct notifier {
 	uint64_t notifies_sent;
 };
 
+enum sub_end { END_NONE = 0, END_TIMEOUT, END_NORESOURCE, END_UNSUB };
+
 struct nsub {
 	struct le le;
 	struct notifier *n;
-	struct sipnot *not;
-	struct conf *conf;          /* referenced */
-	uint32_t version;           /* last version sent */
-	uint32_t conf_version;      /* conference version it showed */
-	bool dirty;
-	bool fetch;
+	struct sip_dialog *dlg;
+	struct sip_request *req;      /* the NOTIFY in flight */
+	struct conf *conf;            /* referenced */
+	struct notify_snap *snap;     /* what the subscriber has */
+	struct tmr expire;
+	char contact[160];
+	uint32_t version;             /* last version sent */
+	uint64_t expires_at_ms;
+	bool dirty;                   /* the conference changed since */
+	bool want_full;               /* next NOTIFY: the full state */
+	enum sub_end end;             /* ending: the NOTIFY to send is final */
+	bool final_sent;
 	struct notify_view view;
 };
+
+static void send_next(struct nsub *s);
 
 static void nsub_destructor(void *arg)
 {
 	struct nsub *s = arg;
 
+	tmr_cancel(&s->expire);
 	list_unlink(&s->le);
-	mem_deref(s->not);
+	mem_deref(s->req);            /* no callback after this */
+	mem_deref(s->dlg);
+	mem_deref(s->snap);
 	mem_deref(s->conf);
 }
 
-static int doc_mbuf(struct mbuf **mbp, struct nsub *s)
+static const char *substate(const struct nsub *s, char *buf, size_t sz)
 {
-	struct odict *doc = NULL;
-	struct mbuf *mb = mbuf_alloc(2048);
-	int err = mb ? 0 : ENOMEM;
+	switch (s->end) {
+	case END_NONE: {
+		uint64_t now = tmr_jiffies();
+		uint64_t left = s->expires_at_ms > now ?
+			(s->expires_at_ms - now) / 1000 : 0;
 
-	err = err ? err : notify_doc_full(&doc, s->conf, s->version + 1,
-					  &s->view);
-	err = err ? err : mbuf_printf(mb, "%H", notify_xml_print, doc);
-	mem_deref(doc);
-	if (err) {
-		mem_deref(mb);
-		return err;
+		re_snprintf(buf, sz, "active;expires=%llu",
+			    (unsigned long long)left);
+		return buf;
 	}
-	mb->pos = 0;
-	*mbp = mb;
-	return 0;
+	case END_TIMEOUT:    return "terminated;reason=timeout";
+	case END_NORESOURCE: return "terminated;reason=noresource";
+	default:             return "terminated";
+	}
 }
 
-static void send_state(struct nsub *s, enum sipevent_subst st,
-		       enum sipevent_reason reason)
+static void notify_resp(int err, const struct sip_msg *msg, void *arg)
 {
-	struct mbuf *mb = NULL;
-	int err = doc_mbuf(&mb, s);
+	struct nsub *s = arg;
 
-	if (!err)
-		err = sipevent_notify(s->not, mb, st, reason, 0);
-	mem_deref(mb);
+	if (!err && msg && msg->scode < 200)
+		return;
+	s->req = NULL;
+	if (err || !msg || msg->scode >= 300) {
+		/* RFC 6665 s. 4.2.2: a failed NOTIFY ends the subscription */
+		log_dbg("notify", "msg=\"subscriber gone\" conf=%s err=%m "
+			"code=%u", conf_id(s->conf), err, msg ? msg->scode : 0);
+		mem_deref(s);
+		return;
+	}
+	if (s->final_sent) {
+		mem_deref(s);
+		return;
+	}
+	if (s->dirty || s->end)
+		send_next(s);
+}
+
+/* Sends the next NOTIFY now if none is in flight. */
+static void send_next(struct nsub *s)
+{
+	struct odict *full = NULL;
+	struct mbuf *body = NULL;
+	bool partial = false;
+	char st[48];
+	int err;
+
+	if (s->req)
+		return;               /* the response handler comes back */
+	if (s->end) {
+		s->want_full = true;  /* the final NOTIFY: the whole state */
+	}
+	err = notify_doc_full(&full, s->conf, s->version + 1, &s->view);
+	if (!err && s->want_full) {
+		/* a fresh snapshot makes notify_doc_next send everything */
+		struct notify_snap *fresh = NULL;
+
+		err = notify_snap_alloc(&fresh);
+		if (!err) {
+			mem_deref(s->snap);
+			s->snap = fresh;
+		}
+	}
+	err = err ? err : notify_doc_next(&body, s->snap, full, &partial);
+	mem_deref(full);
+	s->dirty = false;
+	if (err == ENODATA && !s->end)
+		return;               /* nothing this subscriber sees changed */
 	if (err) {
-		log_warn("notify", "msg=\"NOTIFY failed\" conf=%s err=%m",
+		log_warn("notify", "msg=\"cannot build NOTIFY\" conf=%s err=%m",
 			 conf_id(s->conf), err);
+		mem_deref(body);
+		return;
+	}
+	err = sip_drequestf(&s->req, s->n->sip, true, "NOTIFY", s->dlg, 0,
+			    NULL, NULL, notify_resp, s,
+			    "Contact: <%s>\r\n"
+			    "Event: conference\r\n"
+			    "Subscription-State: %s\r\n"
+			    "Content-Type: " NOTIFY_CTYPE "\r\n"
+			    "Content-Length: %zu\r\n\r\n%b",
+			    s->contact, substate(s, st, sizeof(st)),
+			    mbuf_get_left(body), mbuf_buf(body),
+			    mbuf_get_left(body));
+	mem_deref(body);
+	if (err) {
+		log_warn("notify", "msg=\"NOTIFY not sent\" conf=%s err=%m",
+			 conf_id(s->conf), err);
+		mem_deref(s);
 		return;
 	}
 	s->version++;
-	s->conf_version = conf_version(s->conf);
-	s->dirty = false;
+	s->want_full = false;
 	s->n->notifies_sent++;
+	if (s->end)
+		s->final_sent = true;
+}
+
+/* Ends a subscription with a final NOTIFY (after the one in flight). */
+static void sub_end(struct nsub *s, enum sub_end why)
+{
+	if (s->end)
+		return;
+	s->end = why;
+	tmr_cancel(&s->expire);
+	send_next(s);
+}
+
+static void expire_h(void *arg)
+{
+	sub_end(arg, END_TIMEOUT);
 }
 
 static void flush(void *arg)
 {
 	struct notifier *n = arg;
+	struct le *le = n->subs.head;
 
-	for (struct le *le = n->subs.head; le; le = le->next) {
+	while (le) {
 		struct nsub *s = le->data;
 
-		if (s->dirty && s->conf_version != conf_version(s->conf))
-			send_state(s, SIPEVENT_ACTIVE, 0);
-		s->dirty = false;
+		le = le->next;
+		if (s->dirty && !s->end)
+			send_next(s);
 	}
 }
 
@@ -117,9 +215,7 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 		if (s->conf != c)
 			continue;
 		if (destroyed) {
-			send_state(s, SIPEVENT_TERMINATED,
-				   SIPEVENT_NORESOURCE);
-			mem_deref(s);
+			sub_end(s, END_NORESOURCE);
 			continue;
 		}
 		s->dirty = true;
@@ -130,14 +226,11 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 		tmr_start(&n->tmr, n->interval_ms, flush, n);
 }
 
-static void close_handler(int err, const struct sip_msg *msg, void *arg)
+static void reply(struct notifier *n, const struct sip_msg *msg,
+		  uint16_t scode, const char *reason, const char *hdrs)
 {
-	struct nsub *s = arg;
-
-	/* unsubscribed, expired, or its NOTIFY failed (timeout, 481) */
-	log_dbg("notify", "msg=\"subscription ended\" conf=%s err=%m code=%u",
-		conf_id(s->conf), err, msg ? msg->scode : 0);
-	mem_deref(s);
+	(void)sip_treplyf(NULL, NULL, n->sip, msg, false, scode, reason,
+			  "%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : "");
 }
 
 static bool accepts_ours(const struct sip_msg *msg)
@@ -152,46 +245,120 @@ static bool accepts_ours(const struct sip_msg *msg)
 		strstr(val, "application/*");
 }
 
-static void reply(struct notifier *n, const struct sip_msg *msg,
-		  uint16_t scode, const char *reason, const char *hdrs)
+/* The Expires the subscriber asked for, bounded; 0 stays 0. */
+static uint32_t granted_expires(const struct sip_msg *msg)
 {
-	(void)sip_treplyf(NULL, NULL, n->sip, msg, false,
-			  scode, reason, "%sContent-Length: 0\r\n\r\n",
-			  hdrs ? hdrs : "");
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_EXPIRES);
+	uint32_t e;
+
+	if (!h)
+		return EXPIRES_DFL;
+	e = pl_u32(&h->val);
+	if (!e)
+		return 0;
+	return e < EXPIRES_MIN ? EXPIRES_MIN : e > EXPIRES_MAX ?
+		EXPIRES_MAX : e;
+}
+
+/* The checks both a new SUBSCRIBE and a refresh go through. 0: fine. */
+static int check_request(struct notifier *n, const struct sip_msg *msg)
+{
+	struct sipevent_event ev;
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
+
+	if (!hdr || sipevent_event_decode(&ev, &hdr->val)) {
+		reply(n, msg, 400, "Bad Request (Event header missing or "
+		      "malformed)", NULL);
+		return EBADMSG;
+	}
+	if (pl_strcasecmp(&ev.event, "conference")) {
+		reply(n, msg, 489, "Bad Event", "Allow-Events: conference\r\n");
+		return ENOTSUP;
+	}
+	if (!accepts_ours(msg)) {
+		reply(n, msg, 406, "Not Acceptable",
+		      "Accept: " NOTIFY_CTYPE "\r\n");
+		return ENOTSUP;
+	}
+	return 0;
+}
+
+static void reply_ok(struct nsub *s, const struct sip_msg *msg,
+		     uint32_t expires)
+{
+	(void)sip_treplyf(NULL, NULL, s->n->sip, msg, false, 200, "OK",
+			  "Contact: <%s>\r\n"
+			  "Expires: %u\r\n"
+			  "Allow-Events: conference\r\n"
+			  "Content-Length: 0\r\n\r\n", s->contact, expires);
+}
+
+static void arm_expiry(struct nsub *s, uint32_t expires)
+{
+	s->expires_at_ms = tmr_jiffies() + expires * 1000ull;
+	tmr_start(&s->expire, expires * 1000ull, expire_h, s);
+}
+
+static bool dialog_cmp(struct le *le, void *arg)
+{
+	const struct nsub *s = le->data;
+
+	return sip_dialog_cmp(s->dlg, arg);
+}
+
+static void refresh(struct notifier *n, const struct sip_msg *msg)
+{
+	struct nsub *s = list_ledata(list_apply(&n->subs, true, dialog_cmp,
+						(void *)msg));
+	uint32_t expires;
+
+	if (!s || s->end) {
+		reply(n, msg, 481, "Subscription Does Not Exist", NULL);
+		return;
+	}
+	if (!sip_dialog_rseq_valid(s->dlg, msg)) {
+		reply(n, msg, 500, "Server Internal Error (CSeq out of order)",
+		      NULL);
+		return;
+	}
+	if (check_request(n, msg))
+		return;
+	expires = granted_expires(msg);
+	reply_ok(s, msg, expires);
+	if (!expires) {
+		sub_end(s, END_UNSUB);
+		return;
+	}
+	arm_expiry(s, expires);
+	/* RFC 6665 s. 4.2.1.2: a NOTIFY follows every accepted SUBSCRIBE */
+	s->want_full = true;
+	s->dirty = true;
+	send_next(s);
 }
 
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct notifier *n = arg;
-	struct sipevent_event ev;
-	const struct sip_hdr *hdr;
 	struct nsub *s;
-	struct conf *c;
-	char id[65], cuser[128];
+	struct conf *c = NULL;
+	uint32_t expires;
+	char id[65];
 	int err;
 
-	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
-	if (!hdr || sipevent_event_decode(&ev, &hdr->val)) {
-		reply(n, msg, 400, "Bad Request (Event header missing or "
-		      "malformed)", NULL);
+	if (pl_strcmp(&msg->met, "SUBSCRIBE"))
+		return false;
+	if (pl_isset(&msg->to.tag)) {
+		refresh(n, msg);
 		return true;
 	}
-	if (pl_strcasecmp(&ev.event, "conference")) {
-		reply(n, msg, 489, "Bad Event", "Allow-Events: conference\r\n");
-		return true;
-	}
-	c = NULL;
 	if (pl_isset(&msg->uri.user) && msg->uri.user.l < sizeof(id)) {
 		pl_strcpy(&msg->uri.user, id, sizeof(id));
 		c = confs_lookup(n->confs, id);
 	}
+	if (check_request(n, msg))
+		return true;
 	if (!c) {
 		reply(n, msg, 404, "Conference Not Found", NULL);
-		return true;
-	}
-	if (!accepts_ours(msg)) {
-		reply(n, msg, 406, "Not Acceptable",
-		      "Accept: " NOTIFY_CTYPE "\r\n");
 		return true;
 	}
 	s = mem_zalloc(sizeof(*s), nsub_destructor);
@@ -202,25 +369,27 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	s->n = n;
 	s->conf = mem_ref(c);
 	s->view.moderator = false;     /* roles come with the policy */
-	re_snprintf(cuser, sizeof(cuser), "sip:%s@%J%s", conf_id(c), n->laddr,
-		    sip_transp_param(msg->tp));
-	err = sipevent_accept(&s->not, n->sock, msg, NULL, &ev, 200, "OK",
-			      60, 3600, 3600, cuser, NOTIFY_CTYPE, NULL, NULL,
-			      false, close_handler, s,
-			      "Allow-Events: conference\r\n");
+	tmr_init(&s->expire);
+	re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s", conf_id(c),
+		    n->laddr, sip_transp_param(msg->tp));
+	/* the dialog's local tag is the To tag libre puts in our reply */
+	err = sip_dialog_accept(&s->dlg, msg);
+	err = err ? err : notify_snap_alloc(&s->snap);
 	if (err) {
 		reply(n, msg, 500, "Server Internal Error", NULL);
 		mem_deref(s);
 		return true;
 	}
 	list_append(&n->subs, &s->le, s);
-	hdr = sip_msg_hdr(msg, SIP_HDR_EXPIRES);
-	s->fetch = hdr && pl_u32(&hdr->val) == 0;
-	/* the full state at once; a fetch ends with it */
-	send_state(s, s->fetch ? SIPEVENT_TERMINATED : SIPEVENT_ACTIVE,
-		   SIPEVENT_TIMEOUT);
-	if (s->fetch)
-		mem_deref(s);
+	expires = granted_expires(msg);
+	reply_ok(s, msg, expires);
+	s->want_full = true;
+	if (!expires) {
+		sub_end(s, END_UNSUB);       /* fetch: one NOTIFY, final */
+		return true;
+	}
+	arm_expiry(s, expires);
+	send_next(s);
 	return true;
 }
 
@@ -233,8 +402,7 @@ void notifier_terminate_all(struct notifier *n)
 		struct nsub *s = le->data;
 
 		le = le->next;
-		send_state(s, SIPEVENT_TERMINATED, SIPEVENT_NORESOURCE);
-		mem_deref(s);
+		sub_end(s, END_NORESOURCE);
 	}
 }
 
@@ -245,7 +413,7 @@ static void notifier_destructor(void *arg)
 	tmr_cancel(&n->tmr);
 	confs_set_change_handler(n->confs, NULL, NULL);
 	list_flush(&n->subs);
-	mem_deref(n->sock);
+	mem_deref(n->lsnr);
 }
 
 int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
@@ -261,8 +429,7 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 	n->laddr = laddr;
 	n->interval_ms = interval_ms;
 	tmr_init(&n->tmr);
-	err = sipevent_listen(&n->sock, sip, 1024, 1024, subscribe_handler,
-			      n);
+	err = sip_listen(&n->lsnr, sip, true, subscribe_handler, n);
 	if (err) {
 		mem_deref(n);
 		return err;

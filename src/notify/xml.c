@@ -94,6 +94,12 @@ static int element_print(struct re_printf *pf, const char *name,
 	return err | re_hprintf(pf, "</%s>", name);
 }
 
+int notify_xml_element(struct re_printf *pf, const char *name,
+		       const struct odict_entry *e)
+{
+	return element_print(pf, name, e, false);
+}
+
 int notify_xml_print(struct re_printf *pf, const struct odict *doc)
 {
 	const struct odict_entry *root = odict_lookup(doc,

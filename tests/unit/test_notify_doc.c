@@ -255,6 +255,64 @@ static void test_json_equivalent(void **state)
 	mem_deref(doc);
 }
 
+static int next_doc(struct notify_snap *snap, uint32_t version,
+		    bool *partial)
+{
+	struct notify_view view = {.moderator = false};
+	struct odict *full = NULL;
+	struct mbuf *mb = NULL;
+	int err = notify_doc_full(&full, c, version, &view);
+
+	err = err ? err : notify_doc_next(&mb, snap, full, partial);
+	if (!err)
+		re_snprintf(xml, sizeof(xml), "%b", mbuf_buf(mb),
+			    mbuf_get_left(mb));
+	mem_deref(mb);
+	mem_deref(full);
+	return err;
+}
+
+static void test_partial_documents(void **state)
+{
+	struct notify_snap *snap = NULL;
+	struct participant *a, *b;
+	struct part_settings st = {0};
+	bool partial = true;
+
+	(void)state;
+	assert_int_equal(notify_snap_alloc(&snap), 0);
+	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
+	assert_int_equal(next_doc(snap, 1, &partial), 0);
+	assert_false(partial);                       /* first: full */
+	assert_int_equal(next_doc(snap, 2, &partial), ENODATA);
+
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	assert_int_equal(next_doc(snap, 2, &partial), 0);
+	assert_true(partial);
+	assert_non_null(strstr(xml, "state=\"partial\" version=\"2\""));
+	assert_non_null(strstr(xml, "<users state=\"partial\"><user entity="
+			       "\"sip:b@example.org\" state=\"full\">"));
+	assert_null(strstr(xml, "sip:a@example.org"));  /* unchanged */
+	assert_non_null(strstr(xml, "<user-count>2</user-count>"));
+	assert_null(strstr(xml, "conference-description")); /* unchanged */
+
+	st.muted = true;
+	part_update_settings(a, &st);
+	assert_int_equal(next_doc(snap, 3, &partial), 0);
+	assert_true(partial);
+	assert_non_null(strstr(xml, "muted-via-focus"));
+	assert_null(strstr(xml, "sip:b@example.org"));
+	assert_null(strstr(xml, "conference-state")); /* count unchanged */
+
+	part_set_ep(b, NULL);
+	part_gone(b, 0, NULL);
+	assert_int_equal(next_doc(snap, 4, &partial), 0);
+	assert_non_null(strstr(xml, "<user entity=\"sip:b@example.org\" "
+			       "state=\"deleted\"></user>"));
+	render(false);          /* the views' full documents stay valid */
+	mem_deref(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +324,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_equivalent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_documents, setup,
 						teardown),
 	};
 

@@ -1,0 +1,314 @@
+/*
+ * What a subscriber gets next: the difference between the state it has
+ * (a snapshot of the last document sent to it) and the current full
+ * document, as an RFC 4575 partial document: changed top-level elements
+ * whole, changed or new users whole (state="full"), gone users as
+ * state="deleted". When the partial document is not smaller than the full
+ * one, or the subscriber has nothing yet, the full document goes instead.
+ * Comparison is by each element's XML, so anything that changes what the
+ * subscriber would see counts, and nothing else. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "notify/notify.h"
+
+/* The top-level elements besides users, in schema order */
+static const char *const sections[] = {
+	"conference-description", "host-info", "conference-state",
+};
+#define NSECT (sizeof(sections) / sizeof(sections[0]))
+
+struct snap_user {
+	struct le he;
+	char *entity;
+	char *xml;
+	bool seen;
+};
+
+struct notify_snap {
+	bool have;                  /* the subscriber got a document */
+	char *sect[NSECT];
+	struct hash *users;         /* struct snap_user by entity */
+};
+
+static void snap_user_destructor(void *arg)
+{
+	struct snap_user *u = arg;
+
+	hash_unlink(&u->he);
+	mem_deref(u->entity);
+	mem_deref(u->xml);
+}
+
+static void snap_destructor(void *arg)
+{
+	struct notify_snap *s = arg;
+
+	for (size_t i = 0; i < NSECT; i++)
+		mem_deref(s->sect[i]);
+	hash_flush(s->users);
+	mem_deref(s->users);
+}
+
+int notify_snap_alloc(struct notify_snap **sp)
+{
+	struct notify_snap *s = mem_zalloc(sizeof(*s), snap_destructor);
+
+	if (!s)
+		return ENOMEM;
+	if (hash_alloc(&s->users, 64)) {
+		mem_deref(s);
+		return ENOMEM;
+	}
+	*sp = s;
+	return 0;
+}
+
+struct elem {
+	const char *name;
+	const struct odict_entry *e;
+};
+
+static int elem_print(struct re_printf *pf, void *arg)
+{
+	const struct elem *el = arg;
+
+	return notify_xml_element(pf, el->name, el->e);
+}
+
+static int xml_of(char **xmlp, const char *name, const struct odict_entry *e)
+{
+	struct elem el = {name, e};
+
+	return re_sdprintf(xmlp, "%H", elem_print, &el);
+}
+
+static bool entity_cmp(struct le *le, void *arg)
+{
+	return !strcmp(((struct snap_user *)le->data)->entity, arg);
+}
+
+static struct snap_user *snap_find(const struct notify_snap *s,
+				   const char *entity)
+{
+	return list_ledata(hash_lookup(s->users, hash_joaat_str(entity),
+				       entity_cmp, (void *)entity));
+}
+
+static int add_ref(struct odict *o, const char *key,
+		   const struct odict_entry *e)
+{
+	return odict_entry_add(o, key, e->type, e->u.odict);
+}
+
+struct diff {
+	struct notify_snap *snap;
+	struct odict *root;         /* partial conference-info */
+	struct odict *users;        /* its user array, made on demand */
+	unsigned changes;
+	int err;
+};
+
+static struct odict *partial_users(struct diff *d)
+{
+	struct odict *users = NULL, *arr = NULL;
+
+	if (d->users)
+		return d->users;
+	d->err = odict_alloc(&users, 4);
+	d->err = d->err ? d->err : odict_alloc(&arr, 16);
+	d->err = d->err ? d->err : odict_entry_add(users, "@state",
+						   ODICT_STRING, "partial");
+	d->err = d->err ? d->err : odict_entry_add(users, "user",
+						   ODICT_ARRAY, arr);
+	d->err = d->err ? d->err : odict_entry_add(d->root, "users",
+						   ODICT_OBJECT, users);
+	mem_deref(users);
+	mem_deref(arr);
+	d->users = d->err ? NULL : arr;
+	return d->users;
+}
+
+static void diff_user(struct diff *d, const struct odict_entry *ue)
+{
+	const char *entity = odict_string(ue->u.odict, "@entity");
+	struct snap_user *su;
+	char *xml = NULL, key[12];
+
+	if (!entity || xml_of(&xml, "user", ue)) {
+		d->err = ENOMEM;
+		return;
+	}
+	su = snap_find(d->snap, entity);
+	if (su) {
+		su->seen = true;
+		if (!strcmp(su->xml, xml)) {
+			mem_deref(xml);
+			return;
+		}
+	}
+	if (!partial_users(d)) {
+		mem_deref(xml);
+		return;
+	}
+	re_snprintf(key, sizeof(key), "%zu", odict_count(d->users, false));
+	d->err = add_ref(d->users, key, ue);
+	d->changes++;
+	mem_deref(xml);
+}
+
+static bool deleted_h(struct le *le, void *arg)
+{
+	struct snap_user *su = le->data;
+	struct diff *d = arg;
+	struct odict *gone = NULL;
+	char key[12];
+
+	if (su->seen || !partial_users(d))
+		return d->err != 0;
+	d->err = odict_alloc(&gone, 4);
+	d->err = d->err ? d->err : odict_entry_add(gone, "@entity",
+						   ODICT_STRING, su->entity);
+	d->err = d->err ? d->err : odict_entry_add(gone, "@state",
+						   ODICT_STRING, "deleted");
+	re_snprintf(key, sizeof(key), "%zu", odict_count(d->users, false));
+	d->err = d->err ? d->err : odict_entry_add(d->users, key,
+						   ODICT_OBJECT, gone);
+	mem_deref(gone);
+	d->changes++;
+	return d->err != 0;
+}
+
+static bool unseen_h(struct le *le, void *arg)
+{
+	(void)arg;
+	((struct snap_user *)le->data)->seen = false;
+	return false;
+}
+
+/* Replaces the snapshot with the state of full. */
+static int snap_take(struct notify_snap *s, const struct odict *ci)
+{
+	const struct odict_entry *ue = odict_lookup(ci, "users");
+	const struct odict_entry *arr = ue ? odict_lookup(ue->u.odict,
+							  "user") : NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < NSECT; i++) {
+		const struct odict_entry *e = odict_lookup(ci, sections[i]);
+
+		s->sect[i] = mem_deref(s->sect[i]);
+		if (e)
+			err |= xml_of(&s->sect[i], sections[i], e);
+	}
+	hash_flush(s->users);
+	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le;
+	     le = le->next) {
+		const struct odict_entry *u = le->data;
+		struct snap_user *su = mem_zalloc(sizeof(*su),
+						  snap_user_destructor);
+
+		if (!su || str_dup(&su->entity,
+				   odict_string(u->u.odict, "@entity")) ||
+		    xml_of(&su->xml, "user", u)) {
+			mem_deref(su);
+			return ENOMEM;
+		}
+		hash_append(s->users, hash_joaat_str(su->entity), &su->he, su);
+	}
+	s->have = !err;
+	return err;
+}
+
+static int build_partial(struct odict **docp, struct notify_snap *s,
+			 const struct odict *ci, uint32_t version)
+{
+	struct diff d = {.snap = s};
+	struct odict *doc = NULL;
+	const struct odict_entry *ue, *arr;
+	int err = odict_alloc(&doc, 4);
+
+	err = err ? err : odict_alloc(&d.root, 16);
+	err = err ? err : odict_entry_add(d.root, "@entity", ODICT_STRING,
+					  odict_string(ci, "@entity"));
+	err = err ? err : odict_entry_add(d.root, "@state", ODICT_STRING,
+					  "partial");
+	err = err ? err : odict_entry_add(d.root, "@version", ODICT_INT,
+					  (int64_t)version);
+	for (size_t i = 0; !err && i < NSECT; i++) {
+		const struct odict_entry *e = odict_lookup(ci, sections[i]);
+		char *xml = NULL;
+
+		if (!e)
+			continue;
+		err = xml_of(&xml, sections[i], e);
+		if (!err && (!s->sect[i] || strcmp(xml, s->sect[i]))) {
+			err = add_ref(d.root, sections[i], e);
+			d.changes++;
+		}
+		mem_deref(xml);
+	}
+	if (!err) {
+		(void)hash_apply(s->users, unseen_h, NULL);
+		ue = odict_lookup(ci, "users");
+		arr = ue ? odict_lookup(ue->u.odict, "user") : NULL;
+		for (struct le *le = arr ? arr->u.odict->lst.head : NULL;
+		     le && !d.err; le = le->next)
+			diff_user(&d, le->data);
+		if (!d.err)
+			(void)hash_apply(s->users, deleted_h, &d);
+		err = d.err;
+	}
+	err = err ? err : odict_entry_add(doc, "conference-info",
+					  ODICT_OBJECT, d.root);
+	mem_deref(d.root);
+	if (!err && !d.changes)
+		err = ENODATA;
+	if (err)
+		mem_deref(doc);
+	else
+		*docp = doc;
+	return err;
+}
+
+int notify_doc_next(struct mbuf **mbp, struct notify_snap *s,
+		    const struct odict *full, bool *partialp)
+{
+	const struct odict_entry *root = odict_lookup(full,
+						      "conference-info");
+	const struct odict *ci = root ? root->u.odict : NULL;
+	struct odict *part = NULL;
+	struct mbuf *fmb = NULL, *pmb = NULL;
+	uint64_t version = 0;
+	int err;
+
+	if (!ci || !odict_get_number(ci, &version, "@version"))
+		return EINVAL;
+	fmb = mbuf_alloc(2048);
+	if (!fmb)
+		return ENOMEM;
+	err = mbuf_printf(fmb, "%H", notify_xml_print, full);
+	if (!err && s->have) {
+		err = build_partial(&part, s, ci, (uint32_t)version);
+		if (err == ENODATA)
+			goto out;
+		if (!err) {
+			pmb = mbuf_alloc(1024);
+			err = pmb ? mbuf_printf(pmb, "%H", notify_xml_print,
+						part) : ENOMEM;
+		}
+	}
+	if (err)
+		goto out;
+	err = snap_take(s, ci);
+	if (err)
+		goto out;
+	*partialp = pmb && pmb->end < fmb->end;
+	*mbp = *partialp ? mem_ref(pmb) : mem_ref(fmb);
+	(*mbp)->pos = 0;
+out:
+	mem_deref(part);
+	mem_deref(pmb);
+	mem_deref(fmb);
+	return err;
+}
