@@ -220,7 +220,8 @@ static void api_destructor(void *arg)
 }
 
 int api_alloc(struct api **apip, const struct api_cfg *cfg,
-	      struct confs *cs, struct focus *f, struct mixer *mx)
+	      struct confs *cs, struct focus *f, struct mixer *mx,
+	      struct notifier *nt)
 {
 	struct api *a = mem_zalloc(sizeof(*a), api_destructor);
 	struct sa laddr;
@@ -231,6 +232,7 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->confs = cs;
 	a->focus = f;
 	a->mixer = mx;
+	a->notifier = nt;
 	a->max_body = cfg->max_body;
 	a->started_us = now_us();
 	if (cfg->web_root)

@@ -12,6 +12,7 @@ struct api;
 struct confs;
 struct focus;
 struct mixer;
+struct notifier;
 
 struct api_cfg {
 	const char *addr;
@@ -21,6 +22,7 @@ struct api_cfg {
 };
 
 int api_alloc(struct api **apip, const struct api_cfg *cfg,
-	      struct confs *cs, struct focus *f, struct mixer *mx);
+	      struct confs *cs, struct focus *f, struct mixer *mx,
+	      struct notifier *nt);
 
 #endif

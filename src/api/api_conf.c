@@ -7,6 +7,7 @@
 #include "api/api_int.h"
 #include "conf/conf.h"
 #include "mixer/mixer.h"
+#include "notify/notify.h"
 #include "sip/sip.h"
 #include "util/log.h"
 
@@ -433,12 +434,13 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 
 void api_status(struct api_req *r)
 {
-	struct odict *od = NULL, *sip = NULL, *mix = NULL;
+	struct odict *od = NULL, *sip = NULL, *mix = NULL, *nt = NULL;
 	struct focus_stats fs;
 	int err = odict_alloc(&od, 8);
 
 	focus_get_stats(r->api->focus, &fs);
 	err |= odict_alloc(&sip, 8);
+	err |= odict_alloc(&nt, 4);
 	if (err)
 		goto out;
 	err |= add_str(od, "version", "0.1.0");
@@ -452,10 +454,18 @@ void api_status(struct api_req *r)
 	err |= add_int(sip, "rejected", (int64_t)fs.rejected);
 	err |= add_int(sip, "calls_active", (int64_t)fs.calls_active);
 	err |= odict_entry_add(od, "sip", ODICT_OBJECT, sip);
+	if (r->api->notifier) {
+		err |= add_int(nt, "subscriptions",
+			       notifier_count(r->api->notifier));
+		err |= add_int(nt, "notifies_sent",
+			       (int64_t)notifier_sent(r->api->notifier));
+		err |= odict_entry_add(od, "notify", ODICT_OBJECT, nt);
+	}
 	err |= mixer_json(&mix, r->api->mixer);
 	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);
 out:
 	mem_deref(sip);
 	mem_deref(mix);
+	mem_deref(nt);
 	reply_obj(r, 200, "OK", od, err, NULL);
 }

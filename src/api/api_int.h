@@ -14,6 +14,7 @@ struct api {
 	struct confs *confs;
 	struct focus *focus;
 	struct mixer *mixer;
+	struct notifier *notifier;
 	uint32_t max_body;
 	char *web_root;
 	uint64_t started_us;

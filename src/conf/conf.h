@@ -52,6 +52,8 @@ struct part_dialog {
 struct part_privacy {
 	bool anonymous;          /* others see an anonymous URI, no name */
 	bool hidden;             /* others do not see it at all */
+	bool pending;            /* awaiting a moderator: only moderators
+				  * see it, with status pending */
 };
 
 /* What the SIP side knows about a participant's media, for the API. */

@@ -57,6 +57,8 @@ static const struct opt opts[] = {
 	 "folder of the web console files"},
 	{"notify_interval_ms", U(notify_interval_ms), "250", 0, 60000,
 	 "least time between two NOTIFYs to one subscriber"},
+	{"notify_min_expires", U(notify_min_expires), "60", 1, 3600,
+	 "shortest subscription granted, seconds (423 below)"},
 	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,
 	 "how long shutdown waits for BYE transactions"},
 };

@@ -28,6 +28,7 @@ struct config {
 	uint32_t shutdown_ms;
 	char web_root[256];
 	uint32_t notify_interval_ms;
+	uint32_t notify_min_expires;
 };
 
 void config_defaults(struct config *cfg);

@@ -182,14 +182,16 @@ static int start(void)
 	if (err)
 		return err;
 	err = notifier_alloc(&app.notifier, focus_sip(app.focus), app.confs,
-			     focus_laddr(app.focus), cfg->notify_interval_ms);
+			     focus_laddr(app.focus), cfg->notify_interval_ms,
+			     cfg->notify_min_expires);
 	err = err ? err : focus_start(app.focus);
 	if (err) {
 		log_err("main", "msg=\"cannot start the notifier\" err=%m",
 			err);
 		return err;
 	}
-	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer);
+	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer,
+			app.notifier);
 	if (err)
 		return err;
 	log_info("main", "msg=\"ready\" conferences=%u sip=%s:%u http=%s",

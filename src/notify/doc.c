@@ -2,7 +2,9 @@
  * Builds the RFC 4575 conference-info document of a conference, for one
  * view, as a tree (notify.h). Endpoints are grouped into users by AoR;
  * anonymous participants become users of their own with an anonymous URI,
- * and hidden ones are left out, except for moderators. Signalling thread.
+ * and hidden ones and those pending approval are left out, except for
+ * moderators (who see pending ones with status pending, not counted).
+ * Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -130,8 +132,10 @@ static void host_info(struct odict *ci, const struct conf *c, int *errp)
 		str(item(u, errp), "uri", conf_uri(c), errp);
 }
 
-static const char *ep_status(const struct participant *p)
+static const char *ep_status(struct participant *p)
 {
+	if (part_privacy(p)->pending)
+		return "pending";
 	switch (part_status(p)) {
 	case PART_DIALING_IN:    return "dialing-in";
 	case PART_DIALING_OUT:   return "dialing-out";
@@ -286,7 +290,7 @@ static bool add_part(struct participant *p, void *arg)
 	struct user_ref *u;
 	const char *contact = part_dialog(p)->contact;
 
-	if (pv->hidden && !b->view->moderator)
+	if ((pv->hidden || pv->pending) && !b->view->moderator)
 		return false;
 	if (anon)
 		re_snprintf(entity, sizeof(entity),
@@ -310,7 +314,7 @@ static bool add_part(struct participant *p, void *arg)
 	u->n++;
 	/* user-count: users with an endpoint in the conference, so not a
 	 * dial-out that failed */
-	if (!u->counted && part_status(p) != PART_FAILED) {
+	if (!u->counted && part_status(p) != PART_FAILED && !pv->pending) {
 		u->counted = true;
 		b->user_count++;
 	}

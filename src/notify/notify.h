@@ -49,7 +49,8 @@ int notify_doc_next(struct mbuf **mbp, struct notify_snap *snap,
 struct notifier;
 struct confs;
 int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
-		   const struct sa *laddr, uint32_t interval_ms);
+		   const struct sa *laddr, uint32_t interval_ms,
+		   uint32_t min_expires);
 unsigned notifier_count(const struct notifier *n);
 /* NOTIFY every subscriber that its subscription ended (shutdown). */
 void notifier_terminate_all(struct notifier *n);

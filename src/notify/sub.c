@@ -24,7 +24,6 @@
 #include "notify/notify.h"
 #include "util/log.h"
 
-#define EXPIRES_MIN 60
 #define EXPIRES_DFL 3600
 #define EXPIRES_MAX 3600
 
@@ -35,6 +34,7 @@ struct notifier {
 	struct list subs;
 	struct tmr tmr;
 	uint32_t interval_ms;
+	uint32_t min_expires;
 	const struct sa *laddr;
 	uint64_t notifies_sent;
 };
@@ -245,19 +245,44 @@ static bool accepts_ours(const struct sip_msg *msg)
 		strstr(val, "application/*");
 }
 
-/* The Expires the subscriber asked for, bounded; 0 stays 0. */
-static uint32_t granted_expires(const struct sip_msg *msg)
+static bool digits_only(const struct pl *pl)
+{
+	if (!pl->l || pl->l > 9)          /* fits 32 bits, like RFC 3261's */
+		return false;
+	for (size_t i = 0; i < pl->l; i++)
+		if (pl->p[i] < '0' || pl->p[i] > '9')
+			return false;
+	return true;
+}
+
+/* The Expires to grant: what was asked, shortened to our maximum but
+ * never lengthened (RFC 6665 s. 4.2.1.1); 0 stays 0. Replies and returns
+ * an error for garbage (400) and for less than our minimum (423). */
+static int granted_expires(struct notifier *n, const struct sip_msg *msg,
+			   uint32_t *expp)
 {
 	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_EXPIRES);
+	char mh[40];
 	uint32_t e;
 
-	if (!h)
-		return EXPIRES_DFL;
-	e = pl_u32(&h->val);
-	if (!e)
+	if (!h) {
+		*expp = EXPIRES_DFL;
 		return 0;
-	return e < EXPIRES_MIN ? EXPIRES_MIN : e > EXPIRES_MAX ?
-		EXPIRES_MAX : e;
+	}
+	if (!digits_only(&h->val)) {
+		reply(n, msg, 400, "Bad Request (Expires is not a number)",
+		      NULL);
+		return EBADMSG;
+	}
+	e = pl_u32(&h->val);
+	if (e && e < n->min_expires) {
+		re_snprintf(mh, sizeof(mh), "Min-Expires: %u\r\n",
+			    n->min_expires);
+		reply(n, msg, 423, "Interval Too Brief", mh);
+		return ERANGE;
+	}
+	*expp = e > EXPIRES_MAX ? EXPIRES_MAX : e;
+	return 0;
 }
 
 /* The checks both a new SUBSCRIBE and a refresh go through. 0: fine. */
@@ -321,9 +346,8 @@ static void refresh(struct notifier *n, const struct sip_msg *msg)
 		      NULL);
 		return;
 	}
-	if (check_request(n, msg))
+	if (check_request(n, msg) || granted_expires(n, msg, &expires))
 		return;
-	expires = granted_expires(msg);
 	reply_ok(s, msg, expires);
 	if (!expires) {
 		sub_end(s, END_UNSUB);
@@ -361,6 +385,8 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		reply(n, msg, 404, "Conference Not Found", NULL);
 		return true;
 	}
+	if (granted_expires(n, msg, &expires))
+		return true;
 	s = mem_zalloc(sizeof(*s), nsub_destructor);
 	if (!s) {
 		reply(n, msg, 500, "Server Internal Error", NULL);
@@ -381,7 +407,6 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 	list_append(&n->subs, &s->le, s);
-	expires = granted_expires(msg);
 	reply_ok(s, msg, expires);
 	s->want_full = true;
 	if (!expires) {
@@ -417,7 +442,8 @@ static void notifier_destructor(void *arg)
 }
 
 int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
-		   const struct sa *laddr, uint32_t interval_ms)
+		   const struct sa *laddr, uint32_t interval_ms,
+		   uint32_t min_expires)
 {
 	struct notifier *n = mem_zalloc(sizeof(*n), notifier_destructor);
 	int err;
@@ -428,6 +454,7 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 	n->confs = cs;
 	n->laddr = laddr;
 	n->interval_ms = interval_ms;
+	n->min_expires = min_expires ? min_expires : 1;
 	tmr_init(&n->tmr);
 	err = sip_listen(&n->lsnr, sip, true, subscribe_handler, n);
 	if (err) {

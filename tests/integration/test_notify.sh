@@ -1,6 +1,9 @@
 #!/bin/bash
 # The conference event package over SIP (RFC 6665, RFC 4575):
-#  - refusals: 489 with Allow-Events, 406, 400 without Event, 404;
+#  - refusals: 489 with Allow-Events, 406, 400 without Event or with a
+#    bad Expires, 423 with Min-Expires, 404;
+#  - expiry (reason=timeout), refresh (a full NOTIFY, next version), and
+#    a subscriber answering 481 is dropped;
 #  - fetch (Expires: 0): one full NOTIFY, terminated;
 #  - subscribe: a full NOTIFY (version 1) at once, another (version 2)
 #    when someone joins, and a final one on unsubscribe;
@@ -10,10 +13,31 @@
 . "$(dirname "$0")/lib.sh"
 XSD="$SRC/../shared/schemas/conference-info.xsd"
 [ -f "$XSD" ] || fail "schema not found at $XSD"
-start_caucusd --notify-interval-ms 100
-
+start_caucusd
 sipp_run sub_bad uac_sub_bad.xml -s demo
+stop_caucusd
+SIP_PORT="" HTTP_PORT=""
+unset SIP_PORT HTTP_PORT
+start_caucusd --notify-interval-ms 100 --notify-min-expires 2
+
+# the default minimum is 60 s; this server grants down to 2 s, so the
+# refusal scenario's "Expires: 5 -> 423" needs its own server
 sipp_run fetch uac_fetch.xml -s demo
+
+# expiry: a 2 s subscription ends with reason=timeout
+sipp_run expire uac_sub_expire.xml -s demo
+
+# a subscriber that answers a NOTIFY with 481 is dropped
+sipp_bg s481 uac_sub_481.xml -s demo
+s481=$SIPP_PID
+got481() { grep -q 'version="1"' "$WORK/s481.msg"; }
+wait_for 5 got481 || fail "no first NOTIFY for the 481 subscriber"
+api POST /v1/conferences/demo/participants \
+	"{\"uri\":\"sip:nobody@127.0.0.1:$(free_port);transport=tcp\"}"
+sipp_wait "$s481" s481
+subs() { get /v1/status | grep -q '"subscriptions":0'; }
+wait_for 5 subs || fail "the 481 subscriber was not dropped: $(get /v1/status)"
+api DELETE /v1/conferences/demo/participants/1
 
 sipp_bg watch uac_subscribe.xml -s demo
 watch=$SIPP_PID

@@ -211,7 +211,7 @@ static void test_users_group_endpoints(void **state)
 
 static void test_views(void **state)
 {
-	struct participant *anon, *hid;
+	struct participant *anon, *hid, *pend;
 
 	(void)state;
 	add("sip:open@example.org", "Open", PART_CONNECTED, false);
@@ -219,6 +219,8 @@ static void test_views(void **state)
 	part_privacy(anon)->anonymous = true;
 	hid = add("sip:ghost@example.org", "Ghost", PART_CONNECTED, false);
 	part_privacy(hid)->hidden = true;
+	pend = add("sip:waiting@example.org", "Wait", PART_DIALING_IN, false);
+	part_privacy(pend)->pending = true;
 
 	render(false);
 	assert_null(strstr(xml, "secret@example.org"));
@@ -227,11 +229,16 @@ static void test_views(void **state)
 	assert_non_null(strstr(xml, "sip:anonymous-2@anonymous.invalid"));
 	assert_null(strstr(xml, "ghost"));
 	assert_null(strstr(xml, "Ghost"));
+	assert_null(strstr(xml, "waiting"));
+	assert_null(strstr(xml, "<status>pending</status>"));
 	assert_non_null(strstr(xml, "<user-count>2</user-count>"));
 
 	render(true);                                   /* moderators */
 	assert_non_null(strstr(xml, "sip:secret@example.org"));
 	assert_non_null(strstr(xml, "sip:ghost@example.org"));
+	assert_non_null(strstr(xml, "sip:waiting@example.org"));
+	assert_non_null(strstr(xml, "<status>pending</status>"));
+	/* pending is not in the conference yet: not counted */
 	assert_non_null(strstr(xml, "<user-count>3</user-count>"));
 }
 
