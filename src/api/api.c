@@ -37,6 +37,8 @@ static const struct route routes[] = {
 	{"DELETE", "/v1/conferences/{id}/participants/{pid}",
 	 api_part_delete, "remove a participant (BYE)"},
 	{"GET",    "/v1/status", api_status, "server and mixer status"},
+	{"GET",    "/v1/events", api_events,
+	 "websocket: conference state and changes as JSON"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -215,6 +217,7 @@ static void api_destructor(void *arg)
 {
 	struct api *a = arg;
 
+	api_events_close(a);
 	mem_deref(a->sock);
 	mem_deref(a->web_root);
 }
@@ -237,6 +240,11 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->started_us = now_us();
 	if (cfg->web_root)
 		(void)str_dup(&a->web_root, cfg->web_root);
+	err = api_events_init(a);
+	if (err) {
+		mem_deref(a);
+		return err;
+	}
 	err = sa_set_str(&laddr, cfg->addr, cfg->port);
 	err = err ? err : http_listen(&a->sock, &laddr, request_handler, a);
 	/* libre listens with a backlog of 5: a burst of clients (a console

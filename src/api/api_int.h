@@ -19,6 +19,9 @@ struct api {
 	char *web_root;
 	uint64_t started_us;
 	uint64_t requests;
+	struct websock *ws;           /* the event stream (api_events.c) */
+	struct list ev_clients;
+	struct tmr ev_tmr;
 };
 
 struct api_req {
@@ -53,6 +56,11 @@ void api_part_patch(struct api_req *r);
 void api_part_delete(struct api_req *r);
 void api_status(struct api_req *r);
 void api_conf_info(struct api_req *r);
+
+/* Event stream (api_events.c) */
+void api_events(struct api_req *r);
+int  api_events_init(struct api *a);
+void api_events_close(struct api *a);
 
 /* Console (api_web.c) */
 void api_web(struct api_req *r);

@@ -23,8 +23,10 @@ struct confs {
 	char *http_base;
 	const struct conf_ops *ops;
 	void *ops_arg;
-	conf_change_h *changeh;
-	void *change_arg;
+	struct {
+		conf_change_h *h;
+		void *arg;
+	} obs[CONF_MAX_OBSERVERS];
 	uint32_t next_room;
 };
 
@@ -114,10 +116,31 @@ void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg)
 	cs->ops_arg = arg;
 }
 
-void confs_set_change_handler(struct confs *cs, conf_change_h *h, void *arg)
+int confs_add_change_handler(struct confs *cs, conf_change_h *h, void *arg)
 {
-	cs->changeh = h;
-	cs->change_arg = arg;
+	for (size_t i = 0; i < CONF_MAX_OBSERVERS; i++) {
+		if (!cs->obs[i].h) {
+			cs->obs[i].h = h;
+			cs->obs[i].arg = arg;
+			return 0;
+		}
+	}
+	return ENOSPC;
+}
+
+void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
+				 void *arg)
+{
+	for (size_t i = 0; i < CONF_MAX_OBSERVERS; i++)
+		if (cs->obs[i].h == h && cs->obs[i].arg == arg)
+			cs->obs[i].h = NULL;
+}
+
+static void observers(struct conf *c, bool destroyed)
+{
+	for (size_t i = 0; i < CONF_MAX_OBSERVERS; i++)
+		if (c->cs->obs[i].h)
+			c->cs->obs[i].h(c, destroyed, c->cs->obs[i].arg);
 }
 
 static void conf_destructor(void *arg)
@@ -225,6 +248,8 @@ unsigned confs_participant_count(const struct confs *cs)
 	return n;
 }
 
+static void observers(struct conf *c, bool destroyed);
+
 static void random_id(char *buf, size_t n)
 {
 	/* no vowels-only confusion: lower case letters and digits */
@@ -265,6 +290,7 @@ int conf_create(struct confs *cs, const char *id, const char *display_text,
 		return err;
 	}
 	log_info("conf", "msg=\"created\" conf=%s", sc.id);
+	observers(*cp, false);
 	return 0;
 }
 
@@ -278,8 +304,7 @@ int conf_destroy(struct conf *c)
 		 conf_participant_count(c));
 	c->destroyed = true;
 	list_unlink(&c->le);
-	if (c->cs->changeh)
-		c->cs->changeh(c, true, c->cs->change_arg);
+	observers(c, true);
 	/* the registry's reference moves to this function for the reconcile,
 	 * then goes; participants still holding one keep c alive */
 	conf_reconcile(c);
@@ -347,8 +372,7 @@ struct participant *conf_find_part(const struct conf *c, const char *pid)
 static void changed(struct conf *c)
 {
 	c->version++;
-	if (c->cs->changeh)
-		c->cs->changeh(c, false, c->cs->change_arg);
+	observers(c, false);
 }
 
 /* One pass: compare what should be with what is, act on the difference.

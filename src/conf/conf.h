@@ -76,8 +76,9 @@ struct conf_ops {
 	void (*media)(struct participant *p, void *arg);
 };
 
-/* Called after every change of a conference's state (after the version
- * went up), and once more with destroyed set when it is destroyed. */
+/* Called when a conference is created, after every change of its state
+ * (after the version went up), and once more with destroyed set when it
+ * is destroyed. */
 typedef void (conf_change_h)(struct conf *c, bool destroyed, void *arg);
 
 struct confs_cfg {
@@ -90,7 +91,12 @@ int  confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
 /* Loads every conference from the store. */
 int  confs_load(struct confs *cs);
 void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg);
-void confs_set_change_handler(struct confs *cs, conf_change_h *h, void *arg);
+/* Up to CONF_MAX_OBSERVERS modules observe changes (the notifier, the
+ * API's event stream). */
+#define CONF_MAX_OBSERVERS 4
+int  confs_add_change_handler(struct confs *cs, conf_change_h *h, void *arg);
+void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
+				 void *arg);
 struct conf *confs_lookup(const struct confs *cs, const char *id);
 typedef bool (conf_apply_h)(struct conf *c, void *arg);
 struct conf *confs_apply(const struct confs *cs, conf_apply_h *h, void *arg);

@@ -41,6 +41,10 @@ int notify_snap_alloc(struct notify_snap **sp);
  * snap then holds the new state. */
 int notify_doc_next(struct mbuf **mbp, struct notify_snap *snap,
 		    const struct odict *full, bool *partialp);
+/* The same as a tree (for JSON): the partial document when the subscriber
+ * has one, else full itself; no size comparison. */
+int notify_doc_diff(struct odict **docp, struct notify_snap *snap,
+		    const struct odict *full, bool *partialp);
 
 /* The notifier: SUBSCRIBE/NOTIFY for the conference package on the
  * focus's SIP stack. Create it after the focus and before focus_start(),

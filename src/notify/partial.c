@@ -271,43 +271,56 @@ static int build_partial(struct odict **docp, struct notify_snap *s,
 	return err;
 }
 
-int notify_doc_next(struct mbuf **mbp, struct notify_snap *s,
+int notify_doc_diff(struct odict **docp, struct notify_snap *s,
 		    const struct odict *full, bool *partialp)
 {
 	const struct odict_entry *root = odict_lookup(full,
 						      "conference-info");
 	const struct odict *ci = root ? root->u.odict : NULL;
-	struct odict *part = NULL;
-	struct mbuf *fmb = NULL, *pmb = NULL;
 	uint64_t version = 0;
 	int err;
 
 	if (!ci || !odict_get_number(ci, &version, "@version"))
 		return EINVAL;
-	fmb = mbuf_alloc(2048);
-	if (!fmb)
-		return ENOMEM;
-	err = mbuf_printf(fmb, "%H", notify_xml_print, full);
-	if (!err && s->have) {
-		err = build_partial(&part, s, ci, (uint32_t)version);
-		if (err == ENODATA)
-			goto out;
-		if (!err) {
-			pmb = mbuf_alloc(1024);
-			err = pmb ? mbuf_printf(pmb, "%H", notify_xml_print,
-						part) : ENOMEM;
-		}
+	*partialp = s->have;
+	if (s->have) {
+		err = build_partial(docp, s, ci, (uint32_t)version);
+		if (err)
+			return err;          /* ENODATA: nothing changed */
 	}
-	if (err)
-		goto out;
+	else {
+		*docp = mem_ref((struct odict *)full);
+	}
 	err = snap_take(s, ci);
 	if (err)
-		goto out;
-	*partialp = pmb && pmb->end < fmb->end;
-	*mbp = *partialp ? mem_ref(pmb) : mem_ref(fmb);
-	(*mbp)->pos = 0;
-out:
-	mem_deref(part);
+		*docp = mem_deref(*docp);
+	return err;
+}
+
+int notify_doc_next(struct mbuf **mbp, struct notify_snap *s,
+		    const struct odict *full, bool *partialp)
+{
+	struct odict *doc = NULL;
+	struct mbuf *fmb = NULL, *pmb = NULL;
+	bool partial = false;
+	int err = notify_doc_diff(&doc, s, full, &partial);
+
+	if (err)
+		return err;
+	fmb = mbuf_alloc(2048);
+	err = fmb ? mbuf_printf(fmb, "%H", notify_xml_print, full) : ENOMEM;
+	if (!err && partial) {
+		pmb = mbuf_alloc(1024);
+		err = pmb ? mbuf_printf(pmb, "%H", notify_xml_print, doc) :
+			ENOMEM;
+	}
+	if (!err) {
+		/* the full state goes when it is not bigger than the change */
+		*partialp = pmb && pmb->end < fmb->end;
+		*mbp = *partialp ? mem_ref(pmb) : mem_ref(fmb);
+		(*mbp)->pos = 0;
+	}
+	mem_deref(doc);
 	mem_deref(pmb);
 	mem_deref(fmb);
 	return err;

@@ -436,7 +436,7 @@ static void notifier_destructor(void *arg)
 	struct notifier *n = arg;
 
 	tmr_cancel(&n->tmr);
-	confs_set_change_handler(n->confs, NULL, NULL);
+	confs_remove_change_handler(n->confs, conf_changed, n);
 	list_flush(&n->subs);
 	mem_deref(n->lsnr);
 }
@@ -461,7 +461,11 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 		mem_deref(n);
 		return err;
 	}
-	confs_set_change_handler(cs, conf_changed, n);
+	err = confs_add_change_handler(cs, conf_changed, n);
+	if (err) {
+		mem_deref(n);
+		return err;
+	}
 	*np = n;
 	return 0;
 }

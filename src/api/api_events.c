@@ -1,0 +1,264 @@
+/*
+ * GET /v1/events: a websocket that streams conference state as JSON, for
+ * the web console. On connect, one message per conference (or only the one
+ * named by ?conference=ID) with its full RFC 4575 document as JSON; then,
+ * at most every EVENTS_INTERVAL_MS, the changes of each conference as
+ * partial documents (the same machinery as the SIP notifier), each with
+ * the conference's own version; and a message when a conference is
+ * destroyed. Messages:
+ *   {"type":"conference-info","conference":ID,"version":N,
+ *    "state":"full"|"partial","document":{...}}
+ *   {"type":"conference-destroyed","conference":ID}
+ * The stream is read-only: frames the client sends are ignored.
+ * Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "api/api_int.h"
+#include "conf/conf.h"
+#include "notify/notify.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#define EVENTS_INTERVAL_MS 100
+#define EVENTS_KEEPALIVE_S 30
+
+struct ev_client {
+	struct le le;
+	struct api *api;
+	struct websock_conn *conn;
+	char filter[72];             /* a conference id, or empty: all */
+	struct list views;           /* struct ev_view, one per conference */
+	struct tmr initial;
+};
+
+/* What one client has of one conference */
+struct ev_view {
+	struct le le;
+	struct conf *conf;           /* referenced */
+	struct notify_snap *snap;
+	bool dirty;
+};
+
+static void view_destructor(void *arg)
+{
+	struct ev_view *v = arg;
+
+	list_unlink(&v->le);
+	mem_deref(v->snap);
+	mem_deref(v->conf);
+}
+
+static void client_destructor(void *arg)
+{
+	struct ev_client *cl = arg;
+
+	tmr_cancel(&cl->initial);
+	list_unlink(&cl->le);
+	list_flush(&cl->views);
+	mem_deref(cl->conn);
+}
+
+static int send_json(struct ev_client *cl, const struct odict *msg)
+{
+	return websock_send(cl->conn, WEBSOCK_TEXT, "%H", json_print, msg);
+}
+
+static void send_view(struct ev_client *cl, struct ev_view *v)
+{
+	struct notify_view nv = {.moderator = true};   /* the operator */
+	struct odict *full = NULL, *doc = NULL, *msg = NULL;
+	bool partial = false;
+	int err;
+
+	v->dirty = false;
+	err = notify_doc_full(&full, v->conf, conf_version(v->conf), &nv);
+	err = err ? err : notify_doc_diff(&doc, v->snap, full, &partial);
+	if (err == ENODATA)
+		goto out;
+	err = err ? err : odict_alloc(&msg, 8);
+	err = err ? err : odict_entry_add(msg, "type", ODICT_STRING,
+					  "conference-info");
+	err = err ? err : odict_entry_add(msg, "conference", ODICT_STRING,
+					  conf_id(v->conf));
+	err = err ? err : odict_entry_add(msg, "version", ODICT_INT,
+					  (int64_t)conf_version(v->conf));
+	err = err ? err : odict_entry_add(msg, "state", ODICT_STRING,
+					  partial ? "partial" : "full");
+	err = err ? err : odict_entry_add(msg, "document", ODICT_OBJECT, doc);
+	err = err ? err : send_json(cl, msg);
+	if (err)
+		log_dbg("api", "msg=\"event not sent\" err=%m", err);
+out:
+	mem_deref(msg);
+	mem_deref(doc);
+	mem_deref(full);
+}
+
+static bool view_cmp(struct le *le, void *arg)
+{
+	return ((struct ev_view *)le->data)->conf == arg;
+}
+
+static struct ev_view *view_get(struct ev_client *cl, struct conf *c)
+{
+	struct ev_view *v = list_ledata(list_apply(&cl->views, true, view_cmp,
+						   c));
+
+	if (v)
+		return v;
+	v = mem_zalloc(sizeof(*v), view_destructor);
+	if (!v || notify_snap_alloc(&v->snap)) {
+		mem_deref(v);
+		return NULL;
+	}
+	v->conf = mem_ref(c);
+	list_append(&cl->views, &v->le, v);
+	return v;
+}
+
+static bool wants(const struct ev_client *cl, const struct conf *c)
+{
+	return !cl->filter[0] || !strcmp(cl->filter, conf_id(c));
+}
+
+static void flush(void *arg)
+{
+	struct api *a = arg;
+
+	for (struct le *le = a->ev_clients.head; le; le = le->next) {
+		struct ev_client *cl = le->data;
+
+		for (struct le *ve = cl->views.head; ve; ve = ve->next) {
+			struct ev_view *v = ve->data;
+
+			if (v->dirty)
+				send_view(cl, v);
+		}
+	}
+}
+
+static void conf_changed(struct conf *c, bool destroyed, void *arg)
+{
+	struct api *a = arg;
+	bool any = false;
+
+	for (struct le *le = a->ev_clients.head; le; le = le->next) {
+		struct ev_client *cl = le->data;
+		struct ev_view *v;
+
+		if (!wants(cl, c))
+			continue;
+		if (destroyed) {
+			struct odict *msg = NULL;
+
+			if (!odict_alloc(&msg, 4) &&
+			    !odict_entry_add(msg, "type", ODICT_STRING,
+					     "conference-destroyed") &&
+			    !odict_entry_add(msg, "conference", ODICT_STRING,
+					     conf_id(c)))
+				(void)send_json(cl, msg);
+			mem_deref(msg);
+			mem_deref(list_ledata(list_apply(&cl->views, true,
+							 view_cmp, c)));
+			continue;
+		}
+		v = view_get(cl, c);
+		if (v) {
+			v->dirty = true;
+			any = true;
+		}
+	}
+	if (any && !tmr_isrunning(&a->ev_tmr))
+		tmr_start(&a->ev_tmr, EVENTS_INTERVAL_MS, flush, a);
+}
+
+static void recv_handler(const struct websock_hdr *hdr, struct mbuf *mb,
+			 void *arg)
+{
+	(void)hdr;
+	(void)mb;
+	(void)arg;                   /* read-only stream */
+}
+
+static void close_handler(int err, void *arg)
+{
+	(void)err;
+	mem_deref(arg);
+}
+
+static bool send_initial(struct conf *c, void *arg)
+{
+	struct ev_client *cl = arg;
+	struct ev_view *v;
+
+	if (!wants(cl, c))
+		return false;
+	v = view_get(cl, c);
+	if (v)
+		send_view(cl, v);
+	return false;
+}
+
+static void initial_h(void *arg)
+{
+	struct ev_client *cl = arg;
+
+	(void)confs_apply(cl->api->confs, send_initial, cl);
+}
+
+void api_events(struct api_req *r)
+{
+	struct ev_client *cl;
+	struct pl id;
+
+	if (!http_msg_hdr_has_value(r->msg, HTTP_HDR_UPGRADE, "websocket")) {
+		api_error(r, 400, "Bad Request", "websocket required",
+			  "connect with Upgrade: websocket");
+		return;
+	}
+	cl = mem_zalloc(sizeof(*cl), client_destructor);
+	if (!cl) {
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+		return;
+	}
+	cl->api = r->api;
+	tmr_init(&cl->initial);
+	if (!re_regex(r->msg->prm.p, r->msg->prm.l, "conference=[^&]+", &id))
+		pl_strcpy(&id, cl->filter, sizeof(cl->filter));
+	if (cl->filter[0] && !confs_lookup(r->api->confs, cl->filter)) {
+		api_error(r, 404, "Not Found", "no such conference",
+			  cl->filter);
+		mem_deref(cl);
+		return;
+	}
+	if (websock_accept(&cl->conn, r->api->ws, r->conn, r->msg,
+			   EVENTS_KEEPALIVE_S * 1000, recv_handler,
+			   close_handler, cl)) {
+		api_error(r, 400, "Bad Request", "websocket handshake failed",
+			  NULL);
+		mem_deref(cl);
+		return;
+	}
+	list_append(&r->api->ev_clients, &cl->le, cl);
+	/* A client that reads the 101 and a first frame in one go may lose
+	 * the frame (libre's own client does): the initial state goes a
+	 * moment after the handshake. Changes before then are included. */
+	tmr_start(&cl->initial, 20, initial_h, cl);
+}
+
+int api_events_init(struct api *a)
+{
+	tmr_init(&a->ev_tmr);
+	return websock_alloc(&a->ws, NULL, NULL) ||
+		confs_add_change_handler(a->confs, conf_changed, a);
+}
+
+void api_events_close(struct api *a)
+{
+	tmr_cancel(&a->ev_tmr);
+	confs_remove_change_handler(a->confs, conf_changed, a);
+	list_flush(&a->ev_clients);
+	a->ws = mem_deref(a->ws);
+}
