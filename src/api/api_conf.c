@@ -455,10 +455,17 @@ void api_status(struct api_req *r)
 	err |= add_int(sip, "calls_active", (int64_t)fs.calls_active);
 	err |= odict_entry_add(od, "sip", ODICT_OBJECT, sip);
 	if (r->api->notifier) {
-		err |= add_int(nt, "subscriptions",
-			       notifier_count(r->api->notifier));
-		err |= add_int(nt, "notifies_sent",
-			       (int64_t)notifier_sent(r->api->notifier));
+		struct notify_stats ns;
+
+		notifier_stats(r->api->notifier, &ns);
+		err |= add_int(nt, "subscriptions", (int64_t)ns.subscriptions);
+		err |= add_int(nt, "notifies_sent", (int64_t)ns.notifies);
+		err |= add_int(nt, "partial_sent", (int64_t)ns.partial);
+		err |= add_int(nt, "bytes_sent", (int64_t)ns.bytes);
+		err |= add_int(nt, "change_notifies", (int64_t)ns.delayed);
+		err |= add_int(nt, "delay_p50_ms", ns.delay_p50_ms);
+		err |= add_int(nt, "delay_p99_ms", ns.delay_p99_ms);
+		err |= add_int(nt, "delay_max_ms", ns.delay_max_ms);
 		err |= odict_entry_add(od, "notify", ODICT_OBJECT, nt);
 	}
 	err |= mixer_json(&mix, r->api->mixer);

@@ -56,8 +56,21 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 		   const struct sa *laddr, uint32_t interval_ms,
 		   uint32_t min_expires);
 unsigned notifier_count(const struct notifier *n);
+
+#define NOTIFY_DELAY_BUCKETS 10001     /* 0..9999 ms, then "more" */
+struct notify_stats {
+	uint64_t subscriptions;
+	uint64_t notifies;       /* NOTIFYs sent */
+	uint64_t partial;        /* of them, partial documents */
+	uint64_t bytes;          /* body bytes */
+	uint64_t delayed;        /* NOTIFYs that carried a change */
+	uint32_t delay_p50_ms;   /* change to NOTIFY, over those */
+	uint32_t delay_p99_ms;
+	uint32_t delay_max_ms;
+};
+void notifier_stats(const struct notifier *n, struct notify_stats *st);
 /* NOTIFY every subscriber that its subscription ended (shutdown). */
 void notifier_terminate_all(struct notifier *n);
-uint64_t notifier_sent(const struct notifier *n);
+
 
 #endif

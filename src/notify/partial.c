@@ -10,26 +10,13 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "notify/notify.h"
+#include "notify/notify_int.h"
 
-/* The top-level elements besides users, in schema order */
-static const char *const sections[] = {
+const char *const notify_sections[NOTIFY_NSECT] = {
 	"conference-description", "host-info", "conference-state",
 };
-#define NSECT (sizeof(sections) / sizeof(sections[0]))
-
-struct snap_user {
-	struct le he;
-	char *entity;
-	char *xml;
-	bool seen;
-};
-
-struct notify_snap {
-	bool have;                  /* the subscriber got a document */
-	char *sect[NSECT];
-	struct hash *users;         /* struct snap_user by entity */
-};
+#define NSECT NOTIFY_NSECT
+#define sections notify_sections
 
 static void snap_user_destructor(void *arg)
 {
@@ -37,17 +24,25 @@ static void snap_user_destructor(void *arg)
 
 	hash_unlink(&u->he);
 	mem_deref(u->entity);
-	mem_deref(u->xml);
 }
 
 static void snap_destructor(void *arg)
 {
 	struct notify_snap *s = arg;
 
-	for (size_t i = 0; i < NSECT; i++)
-		mem_deref(s->sect[i]);
 	hash_flush(s->users);
 	mem_deref(s->users);
+}
+
+uint64_t notify_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;       /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 1099511628211ull;
+	}
+	return h ? h : 1;                           /* 0 means absent */
 }
 
 int notify_snap_alloc(struct notify_snap **sp)
@@ -88,11 +83,54 @@ static bool entity_cmp(struct le *le, void *arg)
 	return !strcmp(((struct snap_user *)le->data)->entity, arg);
 }
 
-static struct snap_user *snap_find(const struct notify_snap *s,
-				   const char *entity)
+struct snap_user *snap_find(const struct notify_snap *s, const char *entity)
 {
 	return list_ledata(hash_lookup(s->users, hash_joaat_str(entity),
 				       entity_cmp, (void *)entity));
+}
+
+int snap_set(struct notify_snap *s, const char *entity, uint64_t hash)
+{
+	struct snap_user *su = snap_find(s, entity);
+
+	if (!su) {
+		su = mem_zalloc(sizeof(*su), snap_user_destructor);
+		if (!su || str_dup(&su->entity, entity)) {
+			mem_deref(su);
+			return ENOMEM;
+		}
+		hash_append(s->users, hash_joaat_str(entity), &su->he, su);
+	}
+	su->hash = hash;
+	su->seen = true;
+	return 0;
+}
+
+static bool unseen_h(struct le *le, void *arg)
+{
+	(void)arg;
+	((struct snap_user *)le->data)->seen = false;
+	return false;
+}
+
+void snap_unsee(struct notify_snap *s)
+{
+	(void)hash_apply(s->users, unseen_h, NULL);
+}
+
+static bool drop_h(struct le *le, void *arg)
+{
+	struct snap_user *su = le->data;
+
+	(void)arg;
+	if (!su->seen)
+		mem_deref(su);
+	return false;
+}
+
+void snap_drop_unseen(struct notify_snap *s)
+{
+	(void)hash_apply(s->users, drop_h, NULL);
 }
 
 static int add_ref(struct odict *o, const char *key,
@@ -142,7 +180,7 @@ static void diff_user(struct diff *d, const struct odict_entry *ue)
 	su = snap_find(d->snap, entity);
 	if (su) {
 		su->seen = true;
-		if (!strcmp(su->xml, xml)) {
+		if (su->hash == notify_hash(xml, strlen(xml))) {
 			mem_deref(xml);
 			return;
 		}
@@ -179,12 +217,6 @@ static bool deleted_h(struct le *le, void *arg)
 	return d->err != 0;
 }
 
-static bool unseen_h(struct le *le, void *arg)
-{
-	(void)arg;
-	((struct snap_user *)le->data)->seen = false;
-	return false;
-}
 
 /* Replaces the snapshot with the state of full. */
 static int snap_take(struct notify_snap *s, const struct odict *ci)
@@ -194,28 +226,31 @@ static int snap_take(struct notify_snap *s, const struct odict *ci)
 							  "user") : NULL;
 	int err = 0;
 
-	for (size_t i = 0; i < NSECT; i++) {
+	for (size_t i = 0; i < NSECT && !err; i++) {
 		const struct odict_entry *e = odict_lookup(ci, sections[i]);
+		char *xml = NULL;
 
-		s->sect[i] = mem_deref(s->sect[i]);
-		if (e)
-			err |= xml_of(&s->sect[i], sections[i], e);
+		s->sect[i] = 0;
+		if (!e)
+			continue;
+		err = xml_of(&xml, sections[i], e);
+		if (!err)
+			s->sect[i] = notify_hash(xml, strlen(xml));
+		mem_deref(xml);
 	}
-	hash_flush(s->users);
-	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le;
+	snap_unsee(s);
+	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le && !err;
 	     le = le->next) {
 		const struct odict_entry *u = le->data;
-		struct snap_user *su = mem_zalloc(sizeof(*su),
-						  snap_user_destructor);
+		const char *entity = odict_string(u->u.odict, "@entity");
+		char *xml = NULL;
 
-		if (!su || str_dup(&su->entity,
-				   odict_string(u->u.odict, "@entity")) ||
-		    xml_of(&su->xml, "user", u)) {
-			mem_deref(su);
-			return ENOMEM;
-		}
-		hash_append(s->users, hash_joaat_str(su->entity), &su->he, su);
+		err = entity ? xml_of(&xml, "user", u) : EINVAL;
+		if (!err)
+			err = snap_set(s, entity, notify_hash(xml, strlen(xml)));
+		mem_deref(xml);
 	}
+	snap_drop_unseen(s);
 	s->have = !err;
 	return err;
 }
@@ -242,14 +277,14 @@ static int build_partial(struct odict **docp, struct notify_snap *s,
 		if (!e)
 			continue;
 		err = xml_of(&xml, sections[i], e);
-		if (!err && (!s->sect[i] || strcmp(xml, s->sect[i]))) {
+		if (!err && s->sect[i] != notify_hash(xml, strlen(xml))) {
 			err = add_ref(d.root, sections[i], e);
 			d.changes++;
 		}
 		mem_deref(xml);
 	}
 	if (!err) {
-		(void)hash_apply(s->users, unseen_h, NULL);
+		snap_unsee(s);
 		ue = odict_lookup(ci, "users");
 		arr = ue ? odict_lookup(ue->u.odict, "user") : NULL;
 		for (struct le *le = arr ? arr->u.odict->lst.head : NULL;

@@ -36,7 +36,8 @@ struct notifier {
 	uint32_t interval_ms;
 	uint32_t min_expires;
 	const struct sa *laddr;
-	uint64_t notifies_sent;
+	struct notify_stats st;
+	uint32_t delay_hist[NOTIFY_DELAY_BUCKETS];   /* ms; last: more */
 };
 
 enum sub_end { END_NONE = 0, END_TIMEOUT, END_NORESOURCE, END_UNSUB };
@@ -52,6 +53,7 @@ struct nsub {
 	char contact[160];
 	uint32_t version;             /* last version sent */
 	uint64_t expires_at_ms;
+	uint64_t dirty_since_ms;      /* first change not yet sent */
 	bool dirty;                   /* the conference changed since */
 	bool want_full;               /* next NOTIFY: the full state */
 	enum sub_end end;             /* ending: the NOTIFY to send is final */
@@ -119,6 +121,7 @@ static void send_next(struct nsub *s)
 	struct odict *full = NULL;
 	struct mbuf *body = NULL;
 	bool partial = false;
+	size_t body_len;
 	char st[48];
 	int err;
 
@@ -149,6 +152,7 @@ static void send_next(struct nsub *s)
 		mem_deref(body);
 		return;
 	}
+	body_len = mbuf_get_left(body);
 	err = sip_drequestf(&s->req, s->n->sip, true, "NOTIFY", s->dlg, 0,
 			    NULL, NULL, notify_resp, s,
 			    "Contact: <%s>\r\n"
@@ -168,7 +172,18 @@ static void send_next(struct nsub *s)
 	}
 	s->version++;
 	s->want_full = false;
-	s->n->notifies_sent++;
+	s->n->st.notifies++;
+	s->n->st.bytes += body_len;
+	if (partial)
+		s->n->st.partial++;
+	if (s->dirty_since_ms) {
+		/* change to NOTIFY, for the changes that caused one */
+		uint64_t d = tmr_jiffies() - s->dirty_since_ms;
+
+		s->n->delay_hist[d < NOTIFY_DELAY_BUCKETS - 1 ? d :
+				 NOTIFY_DELAY_BUCKETS - 1]++;
+		s->dirty_since_ms = 0;
+	}
 	if (s->end)
 		s->final_sent = true;
 }
@@ -218,6 +233,8 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 			sub_end(s, END_NORESOURCE);
 			continue;
 		}
+		if (!s->dirty_since_ms)
+			s->dirty_since_ms = tmr_jiffies();
 		s->dirty = true;
 		any = true;
 	}
@@ -475,7 +492,28 @@ unsigned notifier_count(const struct notifier *n)
 	return list_count(&n->subs);
 }
 
-uint64_t notifier_sent(const struct notifier *n)
+void notifier_stats(const struct notifier *n, struct notify_stats *st)
 {
-	return n->notifies_sent;
+	uint64_t total = 0, seen = 0;
+
+	*st = n->st;
+	st->subscriptions = list_count(&n->subs);
+	for (size_t i = 0; i < NOTIFY_DELAY_BUCKETS; i++)
+		total += n->delay_hist[i];
+	st->delayed = total;
+	for (size_t i = 0; total && i < NOTIFY_DELAY_BUCKETS; i++) {
+		seen += n->delay_hist[i];
+		if (!st->delay_p50_ms && seen * 2 >= total)
+			st->delay_p50_ms = (uint32_t)i;
+		if (seen * 100 >= total * 99) {
+			st->delay_p99_ms = (uint32_t)i;
+			break;
+		}
+	}
+	for (size_t i = NOTIFY_DELAY_BUCKETS; i-- > 0;) {
+		if (n->delay_hist[i]) {
+			st->delay_max_ms = (uint32_t)i;
+			break;
+		}
+	}
 }

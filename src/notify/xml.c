@@ -5,11 +5,11 @@
  * conference-info namespace. Signalling thread; pure.
  */
 #include <string.h>
-#include "notify/notify.h"
+#include "notify/notify_int.h"
 
 #define NS "urn:ietf:params:xml:ns:conference-info"
 
-static int xml_escape(struct re_printf *pf, const char *s)
+int notify_xml_escape(struct re_printf *pf, const char *s)
 {
 	int err = 0;
 
@@ -34,7 +34,7 @@ static int xml_escape(struct re_printf *pf, const char *s)
 static int scalar_print(struct re_printf *pf, const struct odict_entry *e)
 {
 	switch (e->type) {
-	case ODICT_STRING: return xml_escape(pf, e->u.str);
+	case ODICT_STRING: return notify_xml_escape(pf, e->u.str);
 	case ODICT_INT:    return re_hprintf(pf, "%lld",
 					     (long long)e->u.integer);
 	case ODICT_BOOL:   return re_hprintf(pf, e->u.boolean ? "true" :
