@@ -337,6 +337,11 @@ int64_t conf_created_at(const struct conf *c) { return c->created_at; }
 uint32_t conf_room(const struct conf *c) { return c->room; }
 uint32_t conf_version(const struct conf *c) { return c->version; }
 
+bool conf_destroyed(const struct conf *c)
+{
+	return c->destroyed;
+}
+
 unsigned conf_participant_count(const struct conf *c)
 {
 	return list_count(&c->parts);

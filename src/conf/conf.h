@@ -121,6 +121,7 @@ int64_t conf_created_at(const struct conf *c);
 uint32_t conf_room(const struct conf *c);
 uint32_t conf_version(const struct conf *c);
 unsigned conf_participant_count(const struct conf *c);
+bool conf_destroyed(const struct conf *c);
 typedef bool (part_apply_h)(struct participant *p, void *arg);
 struct participant *conf_apply_parts(const struct conf *c, part_apply_h *h,
 				     void *arg);

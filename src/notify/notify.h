@@ -46,6 +46,18 @@ int notify_doc_next(struct mbuf **mbp, struct notify_snap *snap,
 int notify_doc_diff(struct odict **docp, struct notify_snap *snap,
 		    const struct odict *full, bool *partialp);
 
+/* A conference's full state in one view, rendered once and shared by all
+ * its subscribers (render.c) */
+struct notify_render;
+int notify_render_alloc(struct notify_render **rp, const struct conf *c,
+			const struct notify_view *view);
+/* The next NOTIFY body for a subscriber: what changed since its snapshot
+ * (partial) or the full state when that is not longer, or when force_full;
+ * ENODATA when nothing it sees changed. Updates the snapshot. */
+int notify_render_doc(struct mbuf **mbp, struct notify_snap *snap,
+		      const struct notify_render *r, uint32_t version,
+		      bool force_full, bool *partialp);
+
 /* The notifier: SUBSCRIBE/NOTIFY for the conference package on the
  * focus's SIP stack. Create it after the focus and before focus_start(),
  * so that it sees SUBSCRIBE before the focus's catch-all. laddr (the SIP

@@ -27,7 +27,18 @@
 #define EXPIRES_DFL 3600
 #define EXPIRES_MAX 3600
 
+/* A render of one conference in one view at one version, shared by its
+ * subscribers until the conference changes */
+struct rcache {
+	struct le le;
+	struct conf *conf;            /* referenced */
+	bool moderator;
+	uint32_t version;
+	struct notify_render *r;
+};
+
 struct notifier {
+	struct list renders;          /* struct rcache */
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct confs *confs;
@@ -62,6 +73,58 @@ struct nsub {
 };
 
 static void send_next(struct nsub *s);
+static void flush(void *arg);
+
+static void rcache_destructor(void *arg)
+{
+	struct rcache *rc = arg;
+
+	list_unlink(&rc->le);
+	mem_deref(rc->r);
+	mem_deref(rc->conf);
+}
+
+static void renders_drop(struct notifier *n, const struct conf *c)
+{
+	struct le *le = n->renders.head;
+
+	while (le) {
+		struct rcache *rc = le->data;
+
+		le = le->next;
+		if (rc->conf == c)
+			mem_deref(rc);
+	}
+}
+
+/* The current render of s's conference in s's view, built on first use.
+ * The caller holds the returned render (mem_deref). A destroyed
+ * conference's render is not cached: only final NOTIFYs need it. */
+static struct notify_render *render_get(struct notifier *n,
+					const struct nsub *s)
+{
+	struct notify_render *r = NULL;
+	struct rcache *rc;
+
+	if (conf_destroyed(s->conf))
+		return notify_render_alloc(&r, s->conf, &s->view) ? NULL : r;
+	for (struct le *le = n->renders.head; le; le = le->next) {
+		rc = le->data;
+		if (rc->conf == s->conf && rc->moderator == s->view.moderator &&
+		    rc->version == conf_version(s->conf))
+			return mem_ref(rc->r);
+	}
+	rc = mem_zalloc(sizeof(*rc), rcache_destructor);
+	if (!rc || notify_render_alloc(&rc->r, s->conf, &s->view)) {
+		mem_deref(rc);
+		return NULL;
+	}
+	rc->conf = mem_ref(s->conf);
+	rc->moderator = s->view.moderator;
+	rc->version = conf_version(s->conf);
+	list_append(&n->renders, &rc->le, rc);
+	return mem_ref(rc->r);
+}
 
 static void nsub_destructor(void *arg)
 {
@@ -111,14 +174,19 @@ static void notify_resp(int err, const struct sip_msg *msg, void *arg)
 		mem_deref(s);
 		return;
 	}
-	if (s->dirty || s->end)
+	/* a final NOTIFY goes now; changes wait for the next interval, so
+	 * that a subscriber gets at most one NOTIFY per interval and all of
+	 * them share one render of the conference */
+	if (s->end)
 		send_next(s);
+	else if (s->dirty && !tmr_isrunning(&s->n->tmr))
+		tmr_start(&s->n->tmr, s->n->interval_ms, flush, s->n);
 }
 
 /* Sends the next NOTIFY now if none is in flight. */
 static void send_next(struct nsub *s)
 {
-	struct odict *full = NULL;
+	struct notify_render *r;
 	struct mbuf *body = NULL;
 	bool partial = false;
 	size_t body_len;
@@ -127,22 +195,12 @@ static void send_next(struct nsub *s)
 
 	if (s->req)
 		return;               /* the response handler comes back */
-	if (s->end) {
+	if (s->end)
 		s->want_full = true;  /* the final NOTIFY: the whole state */
-	}
-	err = notify_doc_full(&full, s->conf, s->version + 1, &s->view);
-	if (!err && s->want_full) {
-		/* a fresh snapshot makes notify_doc_next send everything */
-		struct notify_snap *fresh = NULL;
-
-		err = notify_snap_alloc(&fresh);
-		if (!err) {
-			mem_deref(s->snap);
-			s->snap = fresh;
-		}
-	}
-	err = err ? err : notify_doc_next(&body, s->snap, full, &partial);
-	mem_deref(full);
+	r = render_get(s->n, s);
+	err = r ? notify_render_doc(&body, s->snap, r, s->version + 1,
+				    s->want_full, &partial) : ENOMEM;
+	mem_deref(r);
 	s->dirty = false;
 	if (err == ENODATA && !s->end)
 		return;               /* nothing this subscriber sees changed */
@@ -223,6 +281,8 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 	struct le *le = n->subs.head;
 	bool any = false;
 
+	if (!destroyed)
+		renders_drop(n, c);       /* stale from now on */
 	while (le) {
 		struct nsub *s = le->data;
 
@@ -230,6 +290,7 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 		if (s->conf != c)
 			continue;
 		if (destroyed) {
+			renders_drop(n, c);
 			sub_end(s, END_NORESOURCE);
 			continue;
 		}
@@ -455,6 +516,7 @@ static void notifier_destructor(void *arg)
 	tmr_cancel(&n->tmr);
 	confs_remove_change_handler(n->confs, conf_changed, n);
 	list_flush(&n->subs);
+	list_flush(&n->renders);
 	mem_deref(n->lsnr);
 }
 

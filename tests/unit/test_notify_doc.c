@@ -320,6 +320,44 @@ static void test_partial_documents(void **state)
 	mem_deref(snap);
 }
 
+static void test_render_matches_tree(void **state)
+{
+	struct notify_view view = {.moderator = false};
+	struct notify_render *r = NULL;
+	struct notify_snap *snap = NULL;
+	struct odict *doc = NULL;
+	struct mbuf *mb = NULL;
+	struct participant *p;
+	bool partial = true;
+	char tree[16384];
+
+	(void)state;
+	add("sip:a@example.org", "A & <b>", PART_CONNECTED, false);
+	p = add("sip:c@example.org", NULL, PART_ON_HOLD, false);
+	part_privacy(p)->anonymous = true;
+	assert_int_equal(notify_doc_full(&doc, c, 42, &view), 0);
+	re_snprintf(tree, sizeof(tree), "%H", notify_xml_print, doc);
+	assert_int_equal(notify_render_alloc(&r, c, &view), 0);
+	assert_int_equal(notify_snap_alloc(&snap), 0);
+	assert_int_equal(notify_render_doc(&mb, snap, r, 42, false, &partial),
+			 0);
+	assert_false(partial);
+	re_snprintf(xml, sizeof(xml), "%b", mbuf_buf(mb), mbuf_get_left(mb));
+	assert_string_equal(xml, tree);
+	/* nothing changed: nothing to send; forced: the full state again */
+	mem_deref(mb);
+	mb = NULL;
+	assert_int_equal(notify_render_doc(&mb, snap, r, 43, false, &partial),
+			 ENODATA);
+	assert_int_equal(notify_render_doc(&mb, snap, r, 43, true, &partial),
+			 0);
+	assert_false(partial);
+	mem_deref(mb);
+	mem_deref(r);
+	mem_deref(snap);
+	mem_deref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +372,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_partial_documents, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_render_matches_tree,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
