@@ -1,5 +1,6 @@
 #!/bin/bash
-# make bench: the media and the signalling benchmarks, one after the other.
+# make bench: the media, signalling and notification benchmarks, one after
+# the other.
 # Results go to the terminal and to bench/out/ (not committed); copy the
 # tables into docs/benchmarks.md with the machine and date they print.
 set -eu
@@ -10,3 +11,7 @@ bash "$dir/media.sh" "$build"
 echo
 echo "== signalling (bench/signalling.sh) =="
 bash "$dir/signalling.sh" "$build"
+echo
+echo "== notification (bench/notify.sh) =="
+bash "$dir/notify.sh" "$build"
+BENCH_NOTIFY_MS=50 bash "$dir/notify.sh" "$build"

@@ -25,8 +25,13 @@ struct notify_snap {
 
 uint64_t notify_hash(const char *s, size_t n);
 struct snap_user *snap_find(const struct notify_snap *s, const char *entity);
+/* The same with the entity's hash_joaat_str() computed already */
+struct snap_user *snap_find_h(const struct notify_snap *s, const char *entity,
+			      uint32_t key);
 /* Sets (adding if new) the hash of entity; marks it seen. */
 int  snap_set(struct notify_snap *s, const char *entity, uint64_t hash);
+int  snap_add_h(struct notify_snap *s, const char *entity, uint32_t key,
+		uint64_t hash);
 /* Marks every user unseen / drops the unseen ones */
 void snap_unsee(struct notify_snap *s);
 void snap_drop_unseen(struct notify_snap *s);

@@ -51,7 +51,9 @@ int notify_snap_alloc(struct notify_snap **sp)
 
 	if (!s)
 		return ENOMEM;
-	if (hash_alloc(&s->users, 64)) {
+	/* 512 buckets: a room of hundreds stays at about one entry each
+	 * (the lookups run once per user per NOTIFY) */
+	if (hash_alloc(&s->users, 512)) {
 		mem_deref(s);
 		return ENOMEM;
 	}
@@ -83,24 +85,40 @@ static bool entity_cmp(struct le *le, void *arg)
 	return !strcmp(((struct snap_user *)le->data)->entity, arg);
 }
 
+struct snap_user *snap_find_h(const struct notify_snap *s, const char *entity,
+			      uint32_t key)
+{
+	return list_ledata(hash_lookup(s->users, key, entity_cmp,
+				       (void *)entity));
+}
+
 struct snap_user *snap_find(const struct notify_snap *s, const char *entity)
 {
-	return list_ledata(hash_lookup(s->users, hash_joaat_str(entity),
-				       entity_cmp, (void *)entity));
+	return snap_find_h(s, entity, hash_joaat_str(entity));
+}
+
+int snap_add_h(struct notify_snap *s, const char *entity, uint32_t key,
+	       uint64_t hash)
+{
+	struct snap_user *su = mem_zalloc(sizeof(*su), snap_user_destructor);
+
+	if (!su || str_dup(&su->entity, entity)) {
+		mem_deref(su);
+		return ENOMEM;
+	}
+	hash_append(s->users, key, &su->he, su);
+	su->hash = hash;
+	su->seen = true;
+	return 0;
 }
 
 int snap_set(struct notify_snap *s, const char *entity, uint64_t hash)
 {
-	struct snap_user *su = snap_find(s, entity);
+	uint32_t key = hash_joaat_str(entity);
+	struct snap_user *su = snap_find_h(s, entity, key);
 
-	if (!su) {
-		su = mem_zalloc(sizeof(*su), snap_user_destructor);
-		if (!su || str_dup(&su->entity, entity)) {
-			mem_deref(su);
-			return ENOMEM;
-		}
-		hash_append(s->users, hash_joaat_str(entity), &su->he, su);
-	}
+	if (!su)
+		return snap_add_h(s, entity, key, hash);
 	su->hash = hash;
 	su->seen = true;
 	return 0;

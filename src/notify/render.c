@@ -15,6 +15,7 @@
 
 struct rnd_user {
 	char *entity;
+	uint32_t key;                /* hash_joaat_str(entity), once */
 	char *xml;
 	size_t len;
 	uint64_t hash;
@@ -105,6 +106,7 @@ int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 			if (err)
 				break;
 			r->nusers++;
+			u->key = hash_joaat_str(u->entity);
 			u->len = strlen(u->xml);
 			u->hash = notify_hash(u->xml, u->len);
 			r->full_len += u->len;
@@ -169,16 +171,31 @@ static bool gone_h(struct le *le, void *arg)
 	return g->err != 0;
 }
 
-/* The snapshot afterwards: exactly what the render shows */
-static int snap_update(struct notify_snap *s, const struct notify_render *r)
+/* The snapshot afterwards: exactly what the render shows. found[i] is
+ * the snapshot entry of user i from the diff (NULL: new), or found is
+ * NULL when there was no diff. */
+static int snap_update(struct notify_snap *s, const struct notify_render *r,
+		       struct snap_user **found)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < NOTIFY_NSECT; i++)
 		s->sect[i] = r->sect[i] ? r->sect_hash[i] : 0;
-	snap_unsee(s);
-	for (size_t i = 0; i < r->nusers && !err; i++)
-		err = snap_set(s, r->users[i].entity, r->users[i].hash);
+	if (!found)
+		snap_unsee(s);
+	for (size_t i = 0; i < r->nusers && !err; i++) {
+		const struct rnd_user *u = &r->users[i];
+		struct snap_user *su = found ? found[i] :
+			snap_find_h(s, u->entity, u->key);
+
+		if (su) {
+			su->hash = u->hash;
+			su->seen = true;
+		}
+		else {
+			err = snap_add_h(s, u->entity, u->key, u->hash);
+		}
+	}
 	snap_drop_unseen(s);
 	s->have = !err;
 	return err;
@@ -190,18 +207,26 @@ int notify_render_doc(struct mbuf **mbp, struct notify_snap *s,
 {
 	struct gone_ctx g = {0};
 	size_t plen = 0, nchanged = 0, nusers_changed = 0;
+	struct snap_user **found = NULL;
 	bool *changed = NULL, partial = false;
 	struct mbuf *mb;
 	int err = 0;
 
 	if (s->have && !force_full) {
 		changed = mem_zalloc(r->nusers ? r->nusers : 1, NULL);
-		if (!changed)
+		found = mem_zalloc((r->nusers ? r->nusers : 1) *
+				   sizeof(*found), NULL);
+		if (!changed || !found) {
+			mem_deref(changed);
+			mem_deref(found);
 			return ENOMEM;
+		}
 		snap_unsee(s);
 		for (size_t i = 0; i < r->nusers; i++) {
-			struct snap_user *su = snap_find(s, r->users[i].entity);
+			struct snap_user *su = snap_find_h(s, r->users[i].entity,
+							   r->users[i].key);
 
+			found[i] = su;
 			if (su)
 				su->seen = true;
 			if (!su || su->hash != r->users[i].hash) {
@@ -221,6 +246,7 @@ int notify_render_doc(struct mbuf **mbp, struct notify_snap *s,
 		}
 		if (!nchanged && !g.n) {
 			mem_deref(changed);
+			mem_deref(found);
 			return ENODATA;
 		}
 		/* the full state when the change is not smaller */
@@ -255,7 +281,7 @@ int notify_render_doc(struct mbuf **mbp, struct notify_snap *s,
 	}
 	err = err ? err : mbuf_write_str(mb, "</conference-info>");
 done:
-	err = err ? err : snap_update(s, r);
+	err = err ? err : snap_update(s, r, found);
 	if (err) {
 		mem_deref(mb);
 	}
@@ -266,5 +292,6 @@ done:
 	}
 out:
 	mem_deref(changed);
+	mem_deref(found);
 	return err;
 }
