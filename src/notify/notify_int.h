@@ -37,4 +37,11 @@ void snap_unsee(struct notify_snap *s);
 void snap_drop_unseen(struct notify_snap *s);
 int  notify_xml_escape(struct re_printf *pf, const char *s);
 
+/* One element of a tree, printable with %H and notify_elem_print */
+struct notify_elem {
+	const char *name;
+	const struct odict_entry *e;
+};
+int  notify_elem_print(struct re_printf *pf, void *arg);
+
 #endif

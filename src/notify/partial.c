@@ -61,23 +61,11 @@ int notify_snap_alloc(struct notify_snap **sp)
 	return 0;
 }
 
-struct elem {
-	const char *name;
-	const struct odict_entry *e;
-};
-
-static int elem_print(struct re_printf *pf, void *arg)
-{
-	const struct elem *el = arg;
-
-	return notify_xml_element(pf, el->name, el->e);
-}
-
 static int xml_of(char **xmlp, const char *name, const struct odict_entry *e)
 {
-	struct elem el = {name, e};
+	struct notify_elem el = {name, e};
 
-	return re_sdprintf(xmlp, "%H", elem_print, &el);
+	return re_sdprintf(xmlp, "%H", notify_elem_print, &el);
 }
 
 static bool entity_cmp(struct le *le, void *arg)

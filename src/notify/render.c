@@ -45,18 +45,6 @@ static void render_destructor(void *arg)
 	mem_deref(r->users);
 }
 
-struct elem {
-	const char *name;
-	const struct odict_entry *e;
-};
-
-static int elem_print(struct re_printf *pf, void *arg)
-{
-	const struct elem *el = arg;
-
-	return notify_xml_element(pf, el->name, el->e);
-}
-
 int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 			const struct notify_view *view)
 {
@@ -73,13 +61,13 @@ int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 		goto out;
 	root = odict_lookup(doc, "conference-info");
 	for (size_t i = 0; i < NOTIFY_NSECT && !err; i++) {
-		struct elem el = {notify_sections[i],
+		struct notify_elem el = {notify_sections[i],
 				  odict_lookup(root->u.odict,
 					       notify_sections[i])};
 
 		if (!el.e)
 			continue;
-		err = re_sdprintf(&r->sect[i], "%H", elem_print, &el);
+		err = re_sdprintf(&r->sect[i], "%H", notify_elem_print, &el);
 		if (!err) {
 			r->sect_len[i] = strlen(r->sect[i]);
 			r->sect_hash[i] = notify_hash(r->sect[i],
@@ -97,12 +85,12 @@ int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 		for (struct le *le = arr->u.odict->lst.head; !err && le;
 		     le = le->next) {
 			struct rnd_user *u = &r->users[r->nusers];
-			struct elem el = {"user", le->data};
+			struct notify_elem el = {"user", le->data};
 
 			err = str_dup(&u->entity,
 				      odict_string(el.e->u.odict, "@entity"));
 			err = err ? err : re_sdprintf(&u->xml, "%H",
-						      elem_print, &el);
+						      notify_elem_print, &el);
 			if (err)
 				break;
 			r->nusers++;

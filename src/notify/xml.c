@@ -100,6 +100,13 @@ int notify_xml_element(struct re_printf *pf, const char *name,
 	return element_print(pf, name, e, false);
 }
 
+int notify_elem_print(struct re_printf *pf, void *arg)
+{
+	const struct notify_elem *el = arg;
+
+	return notify_xml_element(pf, el->name, el->e);
+}
+
 int notify_xml_print(struct re_printf *pf, const struct odict *doc)
 {
 	const struct odict_entry *root = odict_lookup(doc,
