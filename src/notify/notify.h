@@ -34,15 +34,10 @@ int notify_xml_element(struct re_printf *pf, const char *name,
 /* What one subscriber has seen, to send it only what changed. */
 struct notify_snap;
 int notify_snap_alloc(struct notify_snap **sp);
-/* The next document for a subscriber whose last one is in snap, given the
- * current full document (its @version is the one to send): a partial
- * document when the subscriber has one and that is smaller, else the full
- * one. *partialp says which. ENODATA: nothing the subscriber sees changed.
- * snap then holds the new state. */
-int notify_doc_next(struct mbuf **mbp, struct notify_snap *snap,
-		    const struct odict *full, bool *partialp);
-/* The same as a tree (for JSON): the partial document when the subscriber
- * has one, else full itself; no size comparison. */
+/* The next document for a subscriber whose last one is in snap, as a tree
+ * (for JSON; SIP NOTIFYs use notify_render_doc): the partial document when
+ * the subscriber has one, else full itself. ENODATA: nothing it sees
+ * changed. snap then holds the new state. */
 int notify_doc_diff(struct odict **docp, struct notify_snap *snap,
 		    const struct odict *full, bool *partialp);
 

@@ -337,32 +337,3 @@ int notify_doc_diff(struct odict **docp, struct notify_snap *s,
 		*docp = mem_deref(*docp);
 	return err;
 }
-
-int notify_doc_next(struct mbuf **mbp, struct notify_snap *s,
-		    const struct odict *full, bool *partialp)
-{
-	struct odict *doc = NULL;
-	struct mbuf *fmb = NULL, *pmb = NULL;
-	bool partial = false;
-	int err = notify_doc_diff(&doc, s, full, &partial);
-
-	if (err)
-		return err;
-	fmb = mbuf_alloc(2048);
-	err = fmb ? mbuf_printf(fmb, "%H", notify_xml_print, full) : ENOMEM;
-	if (!err && partial) {
-		pmb = mbuf_alloc(1024);
-		err = pmb ? mbuf_printf(pmb, "%H", notify_xml_print, doc) :
-			ENOMEM;
-	}
-	if (!err) {
-		/* the full state goes when it is not bigger than the change */
-		*partialp = pmb && pmb->end < fmb->end;
-		*mbp = *partialp ? mem_ref(pmb) : mem_ref(fmb);
-		(*mbp)->pos = 0;
-	}
-	mem_deref(doc);
-	mem_deref(pmb);
-	mem_deref(fmb);
-	return err;
-}

@@ -130,6 +130,13 @@ count_status() { # JSON STATUS: how many participants have that status
 	printf '%s' "$1" | grep -o "\"status\":\"$2\"" | wc -l
 }
 
+# pid_of USER: the participant id of sip:USER@... in $BODY (a conference)
+pid_of() {
+	printf '%s' "$BODY" |
+		grep -o "\"id\":\"[0-9]*\",\"uri\":\"sip:$1@[^\"]*\"" |
+		cut -d'"' -f4
+}
+
 # wait_for SECONDS COMMAND...: runs COMMAND until it succeeds
 wait_for() {
 	local t=$1

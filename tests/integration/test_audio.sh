@@ -49,10 +49,6 @@ wait_for 15 three || fail "three baresip clients did not connect"
 T0=$(now_ms)
 api GET /v1/conferences/demo
 echo "$BODY"
-pid_of() { # user -> participant id
-	printf '%s' "$BODY" | grep -o "\"id\":\"[0-9]*\",\"uri\":\"sip:$1@[^\"]*\"" |
-		cut -d'"' -f4
-}
 PA=$(pid_of a)
 PB=$(pid_of b)
 [ -n "$PA" ] && [ -n "$PB" ] || fail "participant ids not found"

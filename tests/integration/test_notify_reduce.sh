@@ -23,7 +23,6 @@ done
 two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
 wait_for 8 two || fail "ann and ben did not connect"
 api GET /v1/conferences/demo
-pid_of() { printf '%s' "$BODY" | grep -o "\"id\":\"[0-9]*\",\"uri\":\"sip:$1@[^\"]*\"" | cut -d'"' -f4; }
 ann=$(pid_of ann)
 ben=$(pid_of ben)
 api PATCH "/v1/conferences/demo/participants/$ann" '{"muted":true}'

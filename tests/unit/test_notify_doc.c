@@ -262,20 +262,22 @@ static void test_json_equivalent(void **state)
 	mem_deref(doc);
 }
 
+/* The next NOTIFY body for snap, the way the notifier builds it */
 static int next_doc(struct notify_snap *snap, uint32_t version,
 		    bool *partial)
 {
 	struct notify_view view = {.moderator = false};
-	struct odict *full = NULL;
+	struct notify_render *r = NULL;
 	struct mbuf *mb = NULL;
-	int err = notify_doc_full(&full, c, version, &view);
+	int err = notify_render_alloc(&r, c, &view);
 
-	err = err ? err : notify_doc_next(&mb, snap, full, partial);
+	err = err ? err : notify_render_doc(&mb, snap, r, version, false,
+					    partial);
 	if (!err)
 		re_snprintf(xml, sizeof(xml), "%b", mbuf_buf(mb),
 			    mbuf_get_left(mb));
 	mem_deref(mb);
-	mem_deref(full);
+	mem_deref(r);
 	return err;
 }
 
