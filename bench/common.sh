@@ -9,7 +9,13 @@ OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/caucus-bench.XXXXXX)
 PID=""
-trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# BENCH_KEEP=1 keeps the scratch folder (caucusd's log) for a look after
+if [ "${BENCH_KEEP:-0}" = 1 ]; then
+	trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null;
+	      echo "kept $WORK" >&2' EXIT
+else
+	trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+fi
 
 . "$ROOT/scripts/ports.sh"
 

@@ -3,7 +3,8 @@
 # each) watch one conference while PARTS participants join and leave it
 # (sipp: a join every 1/RATE s, each staying PARTS/RATE s). Over the
 # measured window: NOTIFYs per second, how many were partial, bytes,
-# caucusd's CPU, NOTIFYs per CPU-second (the rate one core would carry),
+# caucusd's CPU and its signalling thread's, NOTIFYs per second of
+# signalling-thread CPU (the rate one core would carry),
 # and the delay from a change to the NOTIFY that carries it (p50, p99).
 #   bench/notify.sh [build-dir]
 . "$(dirname "$0")/common.sh"
@@ -54,32 +55,38 @@ done
 echo "  ... $(field "$(stat)" participants) participants in, measuring" >&2
 s0=$(stat)
 cpu0=$(awk '{print $14+$15}' "/proc/$PID/stat")
+sig0=$(awk '{print $14+$15}' "/proc/$PID/task/$PID/stat")
 sleep "$WINDOW"
 s1=$(stat)
 cpu1=$(awk '{print $14+$15}' "/proc/$PID/stat")
+sig1=$(awk '{print $14+$15}' "/proc/$PID/task/$PID/stat")
 hz=$(getconf CLK_TCK)
 awk -v n0="$(field "$s0" notifies_sent)" -v n1="$(field "$s1" notifies_sent)" \
     -v p0="$(field "$s0" partial_sent)" -v p1="$(field "$s1" partial_sent)" \
     -v b0="$(field "$s0" bytes_sent)" -v b1="$(field "$s1" bytes_sent)" \
-    -v c0="$cpu0" -v c1="$cpu1" -v hz="$hz" -v w="$WINDOW" \
+    -v c0="$cpu0" -v c1="$cpu1" -v g0="$sig0" -v g1="$sig1" \
+    -v hz="$hz" -v w="$WINDOW" \
     -v subs="$(field "$s1" subscriptions)" \
     -v parts="$(field "$s1" participants)" \
     -v p50="$(field "$s1" delay_p50_ms)" -v p99="$(field "$s1" delay_p99_ms)" \
     'BEGIN {
-	n = n1 - n0; cpu = (c1 - c0) / hz;
-	printf "%-12s %8s %9s %9s %9s %9s %10s %8s %8s\n", "subscribers",
-		"people", "NOTIFY/s", "partial", "MB/s", "cpu %",
-		"NOTIFY/cpu-s", "p50 ms", "p99 ms";
-	printf "%-12s %8s %9.0f %8.1f%% %9.2f %9.1f %10.0f %8s %8s\n", subs,
-		parts, n / w, n ? 100 * (p1 - p0) / n : 0,
-		(b1 - b0) / w / 1e6, cpu / w * 100, cpu ? n / cpu : 0, p50, p99
+	n = n1 - n0; cpu = (c1 - c0) / hz; sig = (g1 - g0) / hz;
+	printf "%-11s %6s %8s %8s %7s %7s %7s %12s %6s %6s\n", "subscribers",
+		"people", "NOTIFY/s", "partial", "MB/s", "cpu %", "sig %",
+		"NOTIFY/sig-s", "p50ms", "p99ms";
+	printf "%-11s %6s %8.0f %7.1f%% %7.2f %7.1f %7.1f %12.0f %6s %6s\n",
+		subs, parts, n / w, n ? 100 * (p1 - p0) / n : 0,
+		(b1 - b0) / w / 1e6, cpu / w * 100, sig / w * 100,
+		sig ? n / sig : 0, p50, p99
     }' | tee -a "$OUT/notify.txt"
 curl -s -X DELETE "$API/v1/conferences/bench" >/dev/null
 sleep 2
 kill "$parts_pid" "$subs_pid" 2>/dev/null || true
-wait 2>/dev/null || true
+wait "$parts_pid" "$subs_pid" 2>/dev/null || true
 stop_server
 echo "columns: NOTIFY/s and MB/s (bodies) sent by caucusd; cpu % of one" \
-	"core (caucusd, all threads); NOTIFY/cpu-s = NOTIFYs per second of" \
-	"caucusd CPU; p50/p99 = change to NOTIFY, over NOTIFYs that carried" \
+	"core: caucusd (all threads, with the mixer of the room) and its" \
+	"signalling thread alone (NOTIFYs, SIP, the call churn); NOTIFY/sig-s" \
+	"= NOTIFYs per second of signalling-thread CPU, the rate one core" \
+	"would carry; p50/p99 = change to NOTIFY, over NOTIFYs that carried" \
 	"a change (whole run)"

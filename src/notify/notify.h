@@ -35,7 +35,7 @@ int notify_xml_element(struct re_printf *pf, const char *name,
 struct notify_snap;
 int notify_snap_alloc(struct notify_snap **sp);
 /* The next document for a subscriber whose last one is in snap, as a tree
- * (for JSON; SIP NOTIFYs use notify_render_doc): the partial document when
+ * (for JSON; SIP NOTIFYs use notify_render_delta): the partial document when
  * the subscriber has one, else full itself. ENODATA: nothing it sees
  * changed. snap then holds the new state. */
 int notify_doc_diff(struct odict **docp, struct notify_snap *snap,
@@ -46,12 +46,17 @@ int notify_doc_diff(struct odict **docp, struct notify_snap *snap,
 struct notify_render;
 int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 			const struct notify_view *view);
-/* The next NOTIFY body for a subscriber: what changed since its snapshot
- * (partial) or the full state when that is not longer, or when force_full;
- * ENODATA when nothing it sees changed. Updates the snapshot. */
-int notify_render_doc(struct mbuf **mbp, struct notify_snap *snap,
-		      const struct notify_render *r, uint32_t version,
-		      bool force_full, bool *partialp);
+/* The NOTIFY body taking a subscriber from render `from` (the last one
+ * it got; NULL: none) to r: what differs (partial), or the full state when
+ * that is not longer, or when force_full or from is NULL. ENODATA when
+ * nothing differs. Computed once per (from, r) and shared: *bodyp is
+ * referenced and read-only. It lacks the root element's opening tag,
+ * which carries the subscriber's own version: notify_render_head. */
+int notify_render_delta(struct mbuf **bodyp, bool *partialp,
+			struct notify_render *r,
+			const struct notify_render *from, bool force_full);
+int notify_render_head(char *buf, size_t sz, const struct notify_render *r,
+		       bool partial, uint32_t version);
 
 /* The notifier: SUBSCRIBE/NOTIFY for the conference package on the
  * focus's SIP stack. Create it after the focus and before focus_start(),

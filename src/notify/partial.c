@@ -12,6 +12,20 @@
 #include <string.h>
 #include "notify/notify_int.h"
 
+/* What one subscriber has seen, as hashes of each element's XML */
+struct snap_user {
+	struct le he;
+	char *entity;
+	uint64_t hash;
+	bool seen;
+};
+
+struct notify_snap {
+	bool have;                  /* the subscriber got a document */
+	uint64_t sect[NOTIFY_NSECT];  /* 0: absent */
+	struct hash *users;         /* struct snap_user by entity */
+};
+
 const char *const notify_sections[NOTIFY_NSECT] = {
 	"conference-description", "host-info", "conference-state",
 };
@@ -73,20 +87,21 @@ static bool entity_cmp(struct le *le, void *arg)
 	return !strcmp(((struct snap_user *)le->data)->entity, arg);
 }
 
-struct snap_user *snap_find_h(const struct notify_snap *s, const char *entity,
-			      uint32_t key)
+static struct snap_user *snap_find_h(const struct notify_snap *s,
+				     const char *entity, uint32_t key)
 {
 	return list_ledata(hash_lookup(s->users, key, entity_cmp,
 				       (void *)entity));
 }
 
-struct snap_user *snap_find(const struct notify_snap *s, const char *entity)
+static struct snap_user *snap_find(const struct notify_snap *s,
+				   const char *entity)
 {
 	return snap_find_h(s, entity, hash_joaat_str(entity));
 }
 
-int snap_add_h(struct notify_snap *s, const char *entity, uint32_t key,
-	       uint64_t hash)
+static int snap_add_h(struct notify_snap *s, const char *entity,
+		      uint32_t key, uint64_t hash)
 {
 	struct snap_user *su = mem_zalloc(sizeof(*su), snap_user_destructor);
 
@@ -100,7 +115,7 @@ int snap_add_h(struct notify_snap *s, const char *entity, uint32_t key,
 	return 0;
 }
 
-int snap_set(struct notify_snap *s, const char *entity, uint64_t hash)
+static int snap_set(struct notify_snap *s, const char *entity, uint64_t hash)
 {
 	uint32_t key = hash_joaat_str(entity);
 	struct snap_user *su = snap_find_h(s, entity, key);
@@ -119,7 +134,7 @@ static bool unseen_h(struct le *le, void *arg)
 	return false;
 }
 
-void snap_unsee(struct notify_snap *s)
+static void snap_unsee(struct notify_snap *s)
 {
 	(void)hash_apply(s->users, unseen_h, NULL);
 }
@@ -134,7 +149,7 @@ static bool drop_h(struct le *le, void *arg)
 	return false;
 }
 
-void snap_drop_unseen(struct notify_snap *s)
+static void snap_drop_unseen(struct notify_snap *s)
 {
 	(void)hash_apply(s->users, drop_h, NULL);
 }

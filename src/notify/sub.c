@@ -39,11 +39,17 @@ struct rcache {
 
 struct notifier {
 	struct list renders;          /* struct rcache */
+	const struct conf *ending;    /* destroyed, final NOTIFYs going */
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct confs *confs;
 	struct list subs;
 	struct tmr tmr;
+	/* one timer for every subscription's expiry, due at the earliest:
+	 * a thousand hour-long timers in libre's sorted timer list would
+	 * make every transaction's timer walk past them */
+	struct tmr exp_tmr;
+	uint64_t exp_next;            /* when exp_tmr fires */
 	uint32_t interval_ms;
 	uint32_t min_expires;
 	const struct sa *laddr;
@@ -59,8 +65,7 @@ struct nsub {
 	struct sip_dialog *dlg;
 	struct sip_request *req;      /* the NOTIFY in flight */
 	struct conf *conf;            /* referenced */
-	struct notify_snap *snap;     /* what the subscriber has */
-	struct tmr expire;
+	struct notify_render *last;   /* what the subscriber has */
 	char contact[160];
 	uint32_t version;             /* last version sent */
 	uint64_t expires_at_ms;
@@ -99,21 +104,22 @@ static void renders_drop(struct notifier *n, const struct conf *c)
 
 /* The current render of s's conference in s's view, built on first use.
  * The caller holds the returned render (mem_deref). A destroyed
- * conference's render is not cached: only final NOTIFYs need it. */
+ * conference's render is cached only while its subscribers get their
+ * final NOTIFYs at once (conf_changed). */
 static struct notify_render *render_get(struct notifier *n,
 					const struct nsub *s)
 {
 	struct notify_render *r = NULL;
 	struct rcache *rc;
 
-	if (conf_destroyed(s->conf))
-		return notify_render_alloc(&r, s->conf, &s->view) ? NULL : r;
 	for (struct le *le = n->renders.head; le; le = le->next) {
 		rc = le->data;
 		if (rc->conf == s->conf && rc->moderator == s->view.moderator &&
 		    rc->version == conf_version(s->conf))
 			return mem_ref(rc->r);
 	}
+	if (conf_destroyed(s->conf) && n->ending != s->conf)
+		return notify_render_alloc(&r, s->conf, &s->view) ? NULL : r;
 	rc = mem_zalloc(sizeof(*rc), rcache_destructor);
 	if (!rc || notify_render_alloc(&rc->r, s->conf, &s->view)) {
 		mem_deref(rc);
@@ -130,11 +136,10 @@ static void nsub_destructor(void *arg)
 {
 	struct nsub *s = arg;
 
-	tmr_cancel(&s->expire);
 	list_unlink(&s->le);
 	mem_deref(s->req);            /* no callback after this */
 	mem_deref(s->dlg);
-	mem_deref(s->snap);
+	mem_deref(s->last);
 	mem_deref(s->conf);
 }
 
@@ -190,7 +195,7 @@ static void send_next(struct nsub *s)
 	struct mbuf *body = NULL;
 	bool partial = false;
 	size_t body_len;
-	char st[48];
+	char st[48], head[512];
 	int err;
 
 	if (s->req)
@@ -198,36 +203,45 @@ static void send_next(struct nsub *s)
 	if (s->end)
 		s->want_full = true;  /* the final NOTIFY: the whole state */
 	r = render_get(s->n, s);
-	err = r ? notify_render_doc(&body, s->snap, r, s->version + 1,
-				    s->want_full, &partial) : ENOMEM;
-	mem_deref(r);
+	err = r ? notify_render_delta(&body, &partial, r, s->last,
+				      s->want_full) : ENOMEM;
+	err = err ? err : notify_render_head(head, sizeof(head), r, partial,
+					     s->version + 1);
 	s->dirty = false;
-	if (err == ENODATA && !s->end)
-		return;               /* nothing this subscriber sees changed */
+	if (err == ENODATA) {
+		/* nothing this subscriber sees changed: it has r as well */
+		mem_deref(s->last);
+		s->last = r;
+		return;
+	}
 	if (err) {
 		log_warn("notify", "msg=\"cannot build NOTIFY\" conf=%s err=%m",
 			 conf_id(s->conf), err);
 		mem_deref(body);
+		mem_deref(r);
 		return;
 	}
-	body_len = mbuf_get_left(body);
+	body_len = strlen(head) + mbuf_get_left(body);
 	err = sip_drequestf(&s->req, s->n->sip, true, "NOTIFY", s->dlg, 0,
 			    NULL, NULL, notify_resp, s,
 			    "Contact: <%s>\r\n"
 			    "Event: conference\r\n"
 			    "Subscription-State: %s\r\n"
 			    "Content-Type: " NOTIFY_CTYPE "\r\n"
-			    "Content-Length: %zu\r\n\r\n%b",
+			    "Content-Length: %zu\r\n\r\n%s%b",
 			    s->contact, substate(s, st, sizeof(st)),
-			    mbuf_get_left(body), mbuf_buf(body),
+			    body_len, head, mbuf_buf(body),
 			    mbuf_get_left(body));
 	mem_deref(body);
 	if (err) {
 		log_warn("notify", "msg=\"NOTIFY not sent\" conf=%s err=%m",
 			 conf_id(s->conf), err);
+		mem_deref(r);
 		mem_deref(s);
 		return;
 	}
+	mem_deref(s->last);
+	s->last = r;
 	s->version++;
 	s->want_full = false;
 	s->n->st.notifies++;
@@ -252,13 +266,30 @@ static void sub_end(struct nsub *s, enum sub_end why)
 	if (s->end)
 		return;
 	s->end = why;
-	tmr_cancel(&s->expire);
 	send_next(s);
 }
 
-static void expire_h(void *arg)
+static void expiry_sweep(void *arg)
 {
-	sub_end(arg, END_TIMEOUT);
+	struct notifier *n = arg;
+	uint64_t now = tmr_jiffies(), next = UINT64_MAX;
+	struct le *le = n->subs.head;
+
+	while (le) {
+		struct nsub *s = le->data;
+
+		le = le->next;
+		if (s->end)
+			continue;
+		if (s->expires_at_ms <= now)
+			sub_end(s, END_TIMEOUT);   /* may free s */
+		else if (s->expires_at_ms < next)
+			next = s->expires_at_ms;
+	}
+	if (next != UINT64_MAX) {
+		n->exp_next = next;
+		tmr_start(&n->exp_tmr, next - now, expiry_sweep, n);
+	}
 }
 
 static void flush(void *arg)
@@ -281,8 +312,9 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 	struct le *le = n->subs.head;
 	bool any = false;
 
-	if (!destroyed)
-		renders_drop(n, c);       /* stale from now on */
+	renders_drop(n, c);               /* stale from now on */
+	if (destroyed)
+		n->ending = c;            /* one final render per view */
 	while (le) {
 		struct nsub *s = le->data;
 
@@ -290,7 +322,6 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 		if (s->conf != c)
 			continue;
 		if (destroyed) {
-			renders_drop(n, c);
 			sub_end(s, END_NORESOURCE);
 			continue;
 		}
@@ -298,6 +329,10 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 			s->dirty_since_ms = tmr_jiffies();
 		s->dirty = true;
 		any = true;
+	}
+	if (destroyed) {
+		n->ending = NULL;
+		renders_drop(n, c);
 	}
 	/* coalesce: at most one NOTIFY per subscriber per interval */
 	if (any && !tmr_isrunning(&n->tmr))
@@ -398,8 +433,13 @@ static void reply_ok(struct nsub *s, const struct sip_msg *msg,
 
 static void arm_expiry(struct nsub *s, uint32_t expires)
 {
+	struct notifier *n = s->n;
+
 	s->expires_at_ms = tmr_jiffies() + expires * 1000ull;
-	tmr_start(&s->expire, expires * 1000ull, expire_h, s);
+	if (!tmr_isrunning(&n->exp_tmr) || s->expires_at_ms < n->exp_next) {
+		n->exp_next = s->expires_at_ms;
+		tmr_start(&n->exp_tmr, expires * 1000ull, expiry_sweep, n);
+	}
 }
 
 static bool dialog_cmp(struct le *le, void *arg)
@@ -473,12 +513,10 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	s->n = n;
 	s->conf = mem_ref(c);
 	s->view.moderator = false;     /* roles come with the policy */
-	tmr_init(&s->expire);
 	re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s", conf_id(c),
 		    n->laddr, sip_transp_param(msg->tp));
 	/* the dialog's local tag is the To tag libre puts in our reply */
 	err = sip_dialog_accept(&s->dlg, msg);
-	err = err ? err : notify_snap_alloc(&s->snap);
 	if (err) {
 		reply(n, msg, 500, "Server Internal Error", NULL);
 		mem_deref(s);
@@ -514,6 +552,7 @@ static void notifier_destructor(void *arg)
 	struct notifier *n = arg;
 
 	tmr_cancel(&n->tmr);
+	tmr_cancel(&n->exp_tmr);
 	confs_remove_change_handler(n->confs, conf_changed, n);
 	list_flush(&n->subs);
 	list_flush(&n->renders);
@@ -535,6 +574,7 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 	n->interval_ms = interval_ms;
 	n->min_expires = min_expires ? min_expires : 1;
 	tmr_init(&n->tmr);
+	tmr_init(&n->exp_tmr);
 	err = sip_listen(&n->lsnr, sip, true, subscribe_handler, n);
 	if (err) {
 		mem_deref(n);

@@ -92,18 +92,13 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-/* Renders the view to xml[] and validates it against the schema. */
-static void render(bool moderator)
+/* Validates xml[] against the schema. */
+static void validate(void)
 {
-	struct notify_view view = {.moderator = moderator};
-	struct odict *doc = NULL;
 	const char *sd = getenv("CAUCUS_SCHEMA_DIR");
 	char path[128], cmd[512];
 	FILE *f;
 
-	assert_int_equal(notify_doc_full(&doc, c, 7, &view), 0);
-	re_snprintf(xml, sizeof(xml), "%H", notify_xml_print, doc);
-	mem_deref(doc);
 	if (!sd)
 		fail_msg("CAUCUS_SCHEMA_DIR is not set (ctest sets it)");
 	snprintf(path, sizeof(path), "%s/doc.xml", dir);
@@ -128,6 +123,76 @@ static void render(bool moderator)
 	}
 }
 
+/* Renders the view to xml[] and validates it against the schema. */
+static void render(bool moderator)
+{
+	struct notify_view view = {.moderator = moderator};
+	struct odict *doc = NULL;
+
+	assert_int_equal(notify_doc_full(&doc, c, 7, &view), 0);
+	re_snprintf(xml, sizeof(xml), "%H", notify_xml_print, doc);
+	mem_deref(doc);
+	validate();
+}
+
+/* xml[] the way golden files hold it: one element per line, the times
+ * of day (the only thing that differs from run to run) as TIME */
+static void canonical(char *out, size_t sz)
+{
+	size_t o = 0;
+
+	for (const char *p = xml; *p && o + 8 < sz; p++) {
+		if (!strncmp(p, "<when>", 6)) {
+			const char *e = strstr(p, "</when>");
+
+			assert_non_null(e);
+			o += (size_t)snprintf(out + o, sz - o, "<when>TIME");
+			p = e - 1;
+			continue;
+		}
+		out[o++] = *p;
+		if (p[0] == '>' && p[1] == '<')
+			out[o++] = '\n';
+	}
+	assert_true(o + 8 < sz);
+	out[o++] = '\n';
+	out[o] = '\0';
+}
+
+/* Compares xml[] with the golden document tests/unit/golden/<name>.xml
+ * (CAUCUS_GOLDEN_DIR); CAUCUS_UPDATE_GOLDEN=1 writes it instead. */
+static void golden(const char *name)
+{
+	static char want[16384], got[16384];
+	const char *gd = getenv("CAUCUS_GOLDEN_DIR");
+	const char *upd = getenv("CAUCUS_UPDATE_GOLDEN");
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	if (!gd)
+		fail_msg("CAUCUS_GOLDEN_DIR is not set (ctest sets it)");
+	canonical(got, sizeof(got));
+	snprintf(path, sizeof(path), "%s/%s.xml", gd, name);
+	if (upd && !strcmp(upd, "1")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+		return;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("no golden document %s (CAUCUS_UPDATE_GOLDEN=1 "
+			 "writes it)", path);
+	n = fread(want, 1, sizeof(want) - 1, f);
+	want[n] = '\0';
+	fclose(f);
+	if (strcmp(want, got))
+		fail_msg("%s differs from its golden document; got:\n%s",
+			 path, got);
+}
+
 static unsigned count(const char *needle)
 {
 	unsigned n = 0;
@@ -141,6 +206,7 @@ static void test_empty_conference(void **state)
 {
 	(void)state;
 	render(false);
+	golden("empty");
 	assert_non_null(strstr(xml, "entity=\"sip:room@example.org\""));
 	assert_non_null(strstr(xml, "state=\"full\" version=\"7\""));
 	assert_non_null(strstr(xml, "<user-count>0</user-count>"));
@@ -171,6 +237,7 @@ static void test_every_status(void **state)
 	part_gone(p, 486, "Busy Here");        /* failed, lingers */
 	add("sip:h@example.org", "Hal", PART_DISCONNECTING, false);
 	render(false);
+	golden("every-status");
 	assert_int_equal(count("<user "), 8);
 	assert_non_null(strstr(xml, "<user-count>7</user-count>"));
 	assert_non_null(strstr(xml, "<status>muted-via-focus</status>"));
@@ -193,6 +260,7 @@ static void test_every_status(void **state)
 	assert_non_null(strstr(xml, "<call-id>call-1</call-id><from-tag>ft1"
 			       "</from-tag><to-tag>tt1</to-tag>"));
 	render(true);
+	golden("every-status-moderator");
 }
 
 static void test_users_group_endpoints(void **state)
@@ -201,6 +269,7 @@ static void test_users_group_endpoints(void **state)
 	add("sip:alice@example.org", "Alice", PART_CONNECTED, false);
 	add("sip:alice@example.org", "Alice", PART_CONNECTED, false);
 	render(false);
+	golden("two-endpoints");
 	assert_int_equal(count("<user "), 1);
 	assert_int_equal(count("<endpoint "), 2);
 	assert_non_null(strstr(xml, "<user-count>1</user-count>"));
@@ -223,6 +292,7 @@ static void test_views(void **state)
 	part_privacy(pend)->pending = true;
 
 	render(false);
+	golden("views");
 	assert_null(strstr(xml, "secret@example.org"));
 	assert_null(strstr(xml, "Secret"));
 	assert_null(strstr(xml, "call-2"));           /* no dialog ids */
@@ -234,6 +304,7 @@ static void test_views(void **state)
 	assert_non_null(strstr(xml, "<user-count>2</user-count>"));
 
 	render(true);                                   /* moderators */
+	golden("views-moderator");
 	assert_non_null(strstr(xml, "sip:secret@example.org"));
 	assert_non_null(strstr(xml, "sip:ghost@example.org"));
 	assert_non_null(strstr(xml, "sip:waiting@example.org"));
@@ -262,41 +333,53 @@ static void test_json_equivalent(void **state)
 	mem_deref(doc);
 }
 
-/* The next NOTIFY body for snap, the way the notifier builds it */
-static int next_doc(struct notify_snap *snap, uint32_t version,
+/* The next NOTIFY body for a subscriber whose last render is *last, the
+ * way the notifier builds it; *last becomes the new render */
+static int next_doc(struct notify_render **last, uint32_t version,
 		    bool *partial)
 {
 	struct notify_view view = {.moderator = false};
 	struct notify_render *r = NULL;
 	struct mbuf *mb = NULL;
+	char head[512];
 	int err = notify_render_alloc(&r, c, &view);
 
-	err = err ? err : notify_render_doc(&mb, snap, r, version, false,
-					    partial);
+	err = err ? err : notify_render_delta(&mb, partial, r, *last, !*last);
+	err = err ? err : notify_render_head(head, sizeof(head), r, *partial,
+					     version);
 	if (!err)
-		re_snprintf(xml, sizeof(xml), "%b", mbuf_buf(mb),
+		re_snprintf(xml, sizeof(xml), "%s%b", head, mbuf_buf(mb),
 			    mbuf_get_left(mb));
 	mem_deref(mb);
-	mem_deref(r);
+	if (!err || err == ENODATA) {
+		mem_deref(*last);
+		*last = r;
+	}
+	else {
+		mem_deref(r);
+	}
 	return err;
 }
 
 static void test_partial_documents(void **state)
 {
-	struct notify_snap *snap = NULL;
+	struct notify_render *snap = NULL;
 	struct participant *a, *b;
 	struct part_settings st = {0};
 	bool partial = true;
 
 	(void)state;
-	assert_int_equal(notify_snap_alloc(&snap), 0);
 	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
-	assert_int_equal(next_doc(snap, 1, &partial), 0);
+	assert_int_equal(next_doc(&snap, 1, &partial), 0);
+	validate();
+	golden("partial-first-full");
 	assert_false(partial);                       /* first: full */
-	assert_int_equal(next_doc(snap, 2, &partial), ENODATA);
+	assert_int_equal(next_doc(&snap, 2, &partial), ENODATA);
 
 	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
-	assert_int_equal(next_doc(snap, 2, &partial), 0);
+	assert_int_equal(next_doc(&snap, 2, &partial), 0);
+	validate();
+	golden("partial-join");
 	assert_true(partial);
 	assert_non_null(strstr(xml, "state=\"partial\" version=\"2\""));
 	assert_non_null(strstr(xml, "<users state=\"partial\"><user entity="
@@ -307,7 +390,9 @@ static void test_partial_documents(void **state)
 
 	st.muted = true;
 	part_update_settings(a, &st);
-	assert_int_equal(next_doc(snap, 3, &partial), 0);
+	assert_int_equal(next_doc(&snap, 3, &partial), 0);
+	validate();
+	golden("partial-mute");
 	assert_true(partial);
 	assert_non_null(strstr(xml, "muted-via-focus"));
 	assert_null(strstr(xml, "sip:b@example.org"));
@@ -315,7 +400,9 @@ static void test_partial_documents(void **state)
 
 	part_set_ep(b, NULL);
 	part_gone(b, 0, NULL);
-	assert_int_equal(next_doc(snap, 4, &partial), 0);
+	assert_int_equal(next_doc(&snap, 4, &partial), 0);
+	validate();
+	golden("partial-leave");
 	assert_non_null(strstr(xml, "<user entity=\"sip:b@example.org\" "
 			       "state=\"deleted\"></user>"));
 	render(false);          /* the views' full documents stay valid */
@@ -325,13 +412,12 @@ static void test_partial_documents(void **state)
 static void test_render_matches_tree(void **state)
 {
 	struct notify_view view = {.moderator = false};
-	struct notify_render *r = NULL;
-	struct notify_snap *snap = NULL;
+	struct notify_render *r = NULL, *r2 = NULL;
 	struct odict *doc = NULL;
-	struct mbuf *mb = NULL;
+	struct mbuf *mb = NULL, *mb2 = NULL;
 	struct participant *p;
 	bool partial = true;
-	char tree[16384];
+	char tree[16384], head[512];
 
 	(void)state;
 	add("sip:a@example.org", "A & <b>", PART_CONNECTED, false);
@@ -340,23 +426,30 @@ static void test_render_matches_tree(void **state)
 	assert_int_equal(notify_doc_full(&doc, c, 42, &view), 0);
 	re_snprintf(tree, sizeof(tree), "%H", notify_xml_print, doc);
 	assert_int_equal(notify_render_alloc(&r, c, &view), 0);
-	assert_int_equal(notify_snap_alloc(&snap), 0);
-	assert_int_equal(notify_render_doc(&mb, snap, r, 42, false, &partial),
+	assert_int_equal(notify_render_delta(&mb, &partial, r, NULL, false),
 			 0);
 	assert_false(partial);
-	re_snprintf(xml, sizeof(xml), "%b", mbuf_buf(mb), mbuf_get_left(mb));
+	assert_int_equal(notify_render_head(head, sizeof(head), r, false, 42),
+			 0);
+	re_snprintf(xml, sizeof(xml), "%s%b", head, mbuf_buf(mb),
+		    mbuf_get_left(mb));
 	assert_string_equal(xml, tree);
-	/* nothing changed: nothing to send; forced: the full state again */
-	mem_deref(mb);
-	mb = NULL;
-	assert_int_equal(notify_render_doc(&mb, snap, r, 43, false, &partial),
-			 ENODATA);
-	assert_int_equal(notify_render_doc(&mb, snap, r, 43, true, &partial),
+	/* the same step again: the very same body, shared */
+	assert_int_equal(notify_render_delta(&mb2, &partial, r, NULL, true),
 			 0);
+	assert_ptr_equal(mb, mb2);
+	mb2 = mem_deref(mb2);
+	/* nothing changed: nothing to send; forced: the full state again */
+	assert_int_equal(notify_render_alloc(&r2, c, &view), 0);
+	assert_int_equal(notify_render_delta(&mb2, &partial, r2, r, false),
+			 ENODATA);
+	assert_int_equal(notify_render_delta(&mb2, &partial, r2, r, true), 0);
 	assert_false(partial);
+	assert_int_equal(mbuf_get_left(mb2), mbuf_get_left(mb));
+	mem_deref(mb2);
 	mem_deref(mb);
+	mem_deref(r2);
 	mem_deref(r);
-	mem_deref(snap);
 	mem_deref(doc);
 }
 
