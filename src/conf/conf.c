@@ -503,16 +503,14 @@ static void linger_expired(void *arg)
 	mem_deref(p);
 }
 
-void part_gone(struct participant *p, uint16_t scode, const char *reason)
+static void gone(struct participant *p, uint16_t scode, const char *reason,
+		 bool failed)
 {
 	struct conf *c = p->conf;
-	bool failed_dial = p->dial_out && p->status != PART_CONNECTED &&
-		p->status != PART_ON_HOLD && p->status != PART_DISCONNECTING &&
-		!p->removing && !c->destroyed;
 
 	p->ep = NULL;
 	changed(c);
-	if (failed_dial) {
+	if (failed) {
 		/* keep it listed so the API can say why it failed */
 		p->status = PART_FAILED;
 		p->status_since = (int64_t)time(NULL);
@@ -521,14 +519,27 @@ void part_gone(struct participant *p, uint16_t scode, const char *reason)
 		p->fail_reason = NULL;
 		if (reason)
 			(void)str_dup(&p->fail_reason, reason);
-		log_info("conf", "msg=\"dial-out failed\" conf=%s pid=%s "
-			 "uri=%s code=%u", c->id, p->pid, p->uri, scode);
+		log_info("conf", "msg=\"call failed\" conf=%s pid=%s "
+			 "uri=%s code=%u reason=\"%s\"", c->id, p->pid, p->uri,
+			 scode, reason ? reason : "");
 		tmr_start(&p->linger, FAILED_LINGER_MS, linger_expired, p);
 		return;
 	}
 	log_info("conf", "msg=\"left\" conf=%s pid=%s uri=%s", c->id, p->pid,
 		 p->uri);
 	mem_deref(p);
+}
+
+void part_gone(struct participant *p, uint16_t scode, const char *reason)
+{
+	gone(p, scode, reason, p->dial_out && p->status != PART_CONNECTED &&
+	     p->status != PART_ON_HOLD && p->status != PART_DISCONNECTING &&
+	     !p->removing && !p->conf->destroyed);
+}
+
+void part_failed(struct participant *p, uint16_t scode, const char *reason)
+{
+	gone(p, scode, reason, !p->removing && !p->conf->destroyed);
 }
 
 void part_set_status(struct participant *p, enum part_status st)

@@ -136,6 +136,9 @@ int  part_add(struct conf *c, const char *uri, const char *display,
 void part_remove(struct participant *p);
 /* The call is over. Failed dial-outs stay listed as failed for a while. */
 void part_gone(struct participant *p, uint16_t scode, const char *reason);
+/* The call failed after it was up (RTP timeout, session timer): listed as
+ * failed for a while, like a failed dial-out. */
+void part_failed(struct participant *p, uint16_t scode, const char *reason);
 void part_set_status(struct participant *p, enum part_status st);
 int  part_update_settings(struct participant *p,
 			  const struct part_settings *s);

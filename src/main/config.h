@@ -29,6 +29,7 @@ struct config {
 	char web_root[256];
 	uint32_t notify_interval_ms;
 	uint32_t notify_min_expires;
+	uint32_t rtp_timeout_s;
 };
 
 void config_defaults(struct config *cfg);

@@ -24,6 +24,10 @@ struct call {
 	uint16_t lport;
 	uint32_t stream_id;           /* 0: no mixer stream yet */
 	char *cuser;
+	bool established;
+	uint64_t rx_packets;          /* as of the last mixer report */
+	uint64_t rx_last_ms;          /* when they last grew (or media
+				       * was (re)negotiated) */
 };
 
 static void call_destructor(void *arg)
@@ -120,6 +124,8 @@ static int media_apply(struct call *call)
 
 	if (!call->part || !call->negotiated)
 		return 0;
+	call->rx_last_ms = tmr_jiffies();     /* a fresh start for the
+					       * RTP timeout */
 	if (!part_media(call->part)->tx_ssrc)
 		part_media(call->part)->tx_ssrc = rand_u32() | 1;  /* not 0 */
 	media_fill(&m, call);
@@ -226,6 +232,8 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	struct call *call = arg;
 
 	dialog_record(call, msg);
+	call->established = true;
+	call->rx_last_ms = tmr_jiffies();
 	if (!call->negotiated) {
 		/* an answer that never came (late offer, empty ACK) */
 		call_close(call, 488, "no SDP answer");
@@ -437,6 +445,35 @@ void call_apply_settings(struct participant *p)
 			 part_id(p));
 }
 
+/* RTP timeout: a call that should send us RTP and sent none for the
+ * configured time has gone from the network without a BYE (crashed phone,
+ * lost link). It is hung up with a BYE saying why, and listed as failed. */
+static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
+{
+	uint64_t now = tmr_jiffies(), limit = call->f->rtp_timeout_ms;
+	struct participant *p = call->part;
+
+	if (st->rx_packets != call->rx_packets) {
+		call->rx_packets = st->rx_packets;
+		call->rx_last_ms = now;
+		return;
+	}
+	/* a peer that holds with a=inactive (or sendonly from us) sends
+	 * nothing by right */
+	if (!limit || !call->established || !call->neg.recv ||
+	    now - call->rx_last_ms < limit)
+		return;
+	log_info("sip", "msg=\"RTP timeout, hanging up\" conf=%s pid=%s "
+		 "uri=%s silent_ms=%llu", conf_id(part_conf(p)), part_id(p),
+		 part_uri(p), (unsigned long long)(now - call->rx_last_ms));
+	(void)sipsess_set_close_headers(call->sess, "Reason: SIP;cause=408;"
+					"text=\"RTP timeout\"\r\n");
+	call->part = NULL;
+	part_set_ep(p, NULL);
+	part_failed(p, 408, "RTP timeout");
+	mem_deref(call);               /* BYE */
+}
+
 static bool stream_cmp(struct le *le, void *arg)
 {
 	return ((struct call *)le->data)->stream_id == *(uint32_t *)arg;
@@ -453,6 +490,7 @@ void call_mixer_event(struct focus *f, const struct mixer_event *ev)
 	switch (ev->type) {
 	case MIXER_EV_STATS:
 		*part_stats(call->part) = ev->stats;
+		rtp_check(call, &ev->stats);
 		break;
 	case MIXER_EV_DTMF:
 		log_dbg("sip", "msg=\"dtmf\" conf=%s pid=%s digit=%c",

@@ -148,6 +148,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	f->rtp_min = (uint16_t)((cfg->rtp_port_min + 1) & ~1u);
 	f->rtp_max = cfg->rtp_port_max;
 	f->rtp_next = f->rtp_min;
+	f->rtp_timeout_ms = cfg->rtp_timeout_s * 1000ull;
 	err = sa_set_str(&f->sip_laddr, cfg->sip_addr, cfg->sip_port);
 	err = err ? err : sa_set_str(&f->rtp_laddr, cfg->rtp_addr, 0);
 	if (err) {

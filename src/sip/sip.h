@@ -21,6 +21,7 @@ struct focus_cfg {
 	bool udp, tcp;
 	const char *rtp_addr;
 	uint16_t rtp_port_min, rtp_port_max;
+	uint32_t rtp_timeout_s;     /* no RTP this long: BYE (0: never) */
 };
 
 struct focus_stats {

@@ -16,6 +16,7 @@ struct focus {
 	struct sa sip_laddr;
 	struct sa rtp_laddr;
 	uint16_t rtp_min, rtp_max, rtp_next;
+	uint64_t rtp_timeout_ms;      /* 0: never */
 	struct hash *calls;          /* struct call by mixer stream id */
 	bool shutting_down;
 	struct tmr shut_tmr;
