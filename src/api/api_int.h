@@ -56,6 +56,9 @@ void api_part_patch(struct api_req *r);
 void api_part_delete(struct api_req *r);
 void api_status(struct api_req *r);
 void api_conf_info(struct api_req *r);
+/* Instant messages (api_msg.c) */
+void api_msg_list(struct api_req *r);
+void api_msg_send(struct api_req *r);
 
 /* Event stream (api_events.c) */
 void api_events(struct api_req *r);

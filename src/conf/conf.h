@@ -13,11 +13,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <re.h>
 #include "mixer/mixer.h"
 
 struct confs;
 struct conf;
 struct participant;
+struct conf_msg;
 struct store;
 
 /* The RFC 4575 endpoint statuses caucus uses. */
@@ -74,7 +76,37 @@ struct conf_ops {
 	void (*hangup)(struct participant *p, void *arg);
 	/* p's media settings changed: re-apply them to its mixer stream. */
 	void (*media)(struct participant *p, void *arg);
+	/* Deliver an instant message to p (page mode). 0: sent. */
+	int  (*message)(struct participant *p, const struct conf_msg *m,
+			void *arg);
 };
+
+/* An instant message to the conference (from a participant or from the
+ * API), kept in a short history. */
+struct conf_msg {
+	struct le le;
+	uint32_t id;
+	int64_t at;               /* unix seconds */
+	char *from;               /* sender's URI as others may see it
+				   * (anonymous senders: an anonymous URI) */
+	char *display;            /* NULL: none (anonymous, or not given) */
+	char *ctype;              /* of text, e.g. text/plain */
+	char *text;               /* NUL-terminated; len bytes */
+	size_t len;
+	bool cpim;                /* came wrapped in message/cpim */
+	const struct participant *sender;  /* during the fan-out only */
+};
+#define CONF_MSGS_MAX 100
+#define CONF_ANON_URI "sip:anonymous@anonymous.invalid"
+
+/* Records a message and sends it to every participant in the conference
+ * but its sender (sender NULL: from the conference itself). *sentp: how
+ * many it went to. */
+int  conf_message(struct conf *c, struct participant *sender,
+		  const char *ctype, const char *text, size_t len, bool cpim,
+		  unsigned *sentp);
+/* The recent messages, oldest first (struct conf_msg) */
+const struct list *conf_messages(const struct conf *c);
 
 /* Called when a conference is created, after every change of its state
  * (after the version went up), and once more with destroyed set when it

@@ -264,8 +264,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	call_close(call, scode, reason[0] ? reason : NULL);
 }
 
-/* "sip:user@host[:port]" of a name-addr, without parameters */
-static int aor_print(char **aorp, const struct sip_taddr *a)
+int focus_aor_print(char **aorp, const struct sip_taddr *a)
 {
 	const struct uri *u = &a->uri;
 	bool v6 = u->af == AF_INET6;
@@ -340,7 +339,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 			goto out;
 	}
 
-	err = aor_print(&aor, &msg->from);
+	err = focus_aor_print(&aor, &msg->from);
 	if (pl_isset(&msg->from.dname))
 		err |= pl_strdup(&dname, &msg->from.dname);
 	err = err ? err : part_add(c, aor, dname, false, &p);

@@ -76,6 +76,10 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	}
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;                 /* stray ACK: nothing to answer */
+	if (!pl_strcmp(&msg->met, "MESSAGE") && to_conf) {
+		im_handle(f, conf_of(f, msg), msg);
+		return true;
+	}
 	if (!pl_strcmp(&msg->met, "MESSAGE") ||
 	    !pl_strcmp(&msg->met, "REFER") ||
 	    !pl_strcmp(&msg->met, "NOTIFY") ||
@@ -107,6 +111,7 @@ static void focus_destructor(void *arg)
 	if (f->sip)
 		sip_close(f->sip, true);
 	mem_deref(f->sip);
+	list_flush(&f->im_copies);   /* their transactions are gone */
 	hash_flush(f->calls);
 	mem_deref(f->calls);
 }
@@ -128,10 +133,17 @@ static void conf_media(struct participant *p, void *arg)
 	call_apply_settings(p);
 }
 
+static int conf_im(struct participant *p, const struct conf_msg *m,
+		   void *arg)
+{
+	return im_send(arg, p, m);
+}
+
 static const struct conf_ops focus_conf_ops = {
 	.dial = conf_dial,
 	.hangup = conf_hangup,
 	.media = conf_media,
+	.message = conf_im,
 };
 
 int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,

@@ -23,10 +23,11 @@ struct focus {
 	focus_done_h *doneh;
 	void *done_arg;
 	struct focus_stats stats;
+	struct list im_copies;       /* messages on their way (im.c) */
 };
 
 /* The methods the focus takes, for Allow headers. */
-#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE"
+#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE"
 #define FOCUS_EVENTS "conference"
 
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg);
@@ -34,6 +35,13 @@ int  call_dial(struct focus *f, struct participant *p);
 void call_hangup(struct participant *p);
 void call_apply_settings(struct participant *p);
 void call_mixer_event(struct focus *f, const struct mixer_event *ev);
+
+/* "sip:user@host[:port]" of a name-addr, without parameters */
+int  focus_aor_print(char **aorp, const struct sip_taddr *a);
+/* MESSAGE to a conference (im.c) and one copy of a message to p */
+void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg);
+int  im_send(struct focus *f, struct participant *p,
+	     const struct conf_msg *m);
 
 /* Contact header value with ;isfocus (contact.c, see the comment there). */
 int  focus_contact(char **cuserp, const struct focus *f, const char *conf_id,

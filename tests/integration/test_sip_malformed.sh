@@ -1,7 +1,8 @@
 #!/bin/bash
 # Bad input over SIP: requests the focus refuses with a reason (400, 415,
-# 420, 488, 405, 489, 501), then a burst of garbage over UDP and TCP; the
-# server must still answer, and hold/resume must still work after it.
+# 420, 488, 403 for a MESSAGE from outside, 489, 501), then a burst of
+# garbage over UDP and TCP; the server must still answer, and hold/resume
+# must still work after it.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 

@@ -19,7 +19,9 @@ static struct store *st;
 static struct confs *cs;
 
 struct rec {
-	unsigned dials, hangups, media;
+	unsigned dials, hangups, media, msgs;
+	const struct participant *last_to;
+	char last_from[64];
 	int dial_err;
 	bool hangup_completes;     /* hangup calls part_gone at once */
 };
@@ -52,7 +54,18 @@ static void rec_media(struct participant *p, void *arg)
 	rec.media++;
 }
 
-static const struct conf_ops ops = {rec_dial, rec_hangup, rec_media};
+static int rec_message(struct participant *p, const struct conf_msg *m,
+		       void *arg)
+{
+	(void)arg;
+	rec.msgs++;
+	rec.last_to = p;
+	snprintf(rec.last_from, sizeof(rec.last_from), "%s", m->from);
+	return 0;
+}
+
+static const struct conf_ops ops = {rec_dial, rec_hangup, rec_media,
+				    rec_message};
 
 static int setup(void **state)
 {
@@ -239,6 +252,59 @@ static void test_reload(void **state)
 	mem_deref(cs2);
 }
 
+/* Messages go to everyone connected or on hold but the sender, anonymous
+ * senders are shown anonymously, and the history keeps the last ones. */
+static void test_messages(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *a, *b, *h, *d;
+	const struct list *l;
+	unsigned sent = 99;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "im", NULL, &c), 0);
+	assert_int_equal(part_add(c, "sip:a@x", "A", false, &a), 0);
+	assert_int_equal(part_add(c, "sip:b@x", NULL, false, &b), 0);
+	assert_int_equal(part_add(c, "sip:h@x", NULL, false, &h), 0);
+	assert_int_equal(part_add(c, "sip:d@x", NULL, false, &d), 0);
+	part_set_ep(a, &rec);
+	part_set_ep(b, &rec);
+	part_set_ep(h, &rec);
+	part_set_ep(d, &rec);
+	part_set_status(a, PART_CONNECTED);
+	part_set_status(b, PART_CONNECTED);
+	part_set_status(h, PART_ON_HOLD);      /* d is still dialling in */
+	assert_int_equal(conf_message(c, a, "text/plain", "hi", 2, false,
+				      &sent), 0);
+	assert_int_equal(sent, 2);              /* b and h, not a, not d */
+	assert_int_equal(rec.msgs, 2);
+	assert_string_equal(rec.last_from, "sip:a@x");
+	l = conf_messages(c);
+	assert_int_equal(list_count(l), 1);
+	assert_string_equal(((struct conf_msg *)l->head->data)->text, "hi");
+	assert_string_equal(((struct conf_msg *)l->head->data)->display, "A");
+
+	part_privacy(b)->anonymous = true;
+	assert_int_equal(conf_message(c, b, "text/plain", "psst", 4, false,
+				      &sent), 0);
+	assert_string_equal(rec.last_from, CONF_ANON_URI);
+	assert_null(((struct conf_msg *)l->tail->data)->display);
+
+	/* from the conference itself: everyone connected */
+	assert_int_equal(conf_message(c, NULL, "text/plain", "all", 3, false,
+				      &sent), 0);
+	assert_int_equal(sent, 3);
+	assert_string_equal(rec.last_from, "sip:im@example.org");
+
+	for (unsigned i = 0; i < CONF_MSGS_MAX + 20; i++)
+		assert_int_equal(conf_message(c, NULL, "text/plain", "x", 1,
+					      false, &sent), 0);
+	assert_int_equal(list_count(l), CONF_MSGS_MAX);
+	assert_int_equal(((struct conf_msg *)l->tail->data)->id,
+			 CONF_MSGS_MAX + 23);
+	assert_int_equal(conf_destroy(c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +319,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_then_calls_end,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,7 @@ static void rec_none(struct participant *p, void *arg)
 	(void)arg;
 }
 
-static const struct conf_ops ops = {rec_dial, rec_none, rec_none};
+static const struct conf_ops ops = {rec_dial, rec_none, rec_none, NULL};
 
 static struct participant *add(const char *uri, const char *name,
 			       enum part_status status, bool dial_out)
