@@ -9,70 +9,12 @@
 #include <string.h>
 #include <time.h>
 #include <re.h>
-#include "conf/conf.h"
+#include "conf/conf_int.h"
 #include "store/store.h"
 #include "util/log.h"
 
 /* how long a failed dial-out stays in the roster for the API to show */
 #define FAILED_LINGER_MS (300 * 1000)
-
-struct confs {
-	struct list confl;
-	struct store *store;
-	char *domain;
-	char *http_base;
-	const struct conf_ops *ops;
-	void *ops_arg;
-	struct {
-		conf_change_h *h;
-		void *arg;
-	} obs[CONF_MAX_OBSERVERS];
-	uint32_t next_room;
-};
-
-struct conf {
-	struct le le;
-	struct confs *cs;
-	char *id;
-	char *uri;
-	char *policy_uri;
-	char *display_text;
-	int64_t created_at;
-	struct list parts;
-	uint32_t next_pid;
-	uint32_t room;
-	uint32_t version;
-	bool destroyed;
-	bool reconciling;
-	bool again;
-	struct list msgs;             /* struct conf_msg, oldest first */
-	uint32_t next_msg;
-};
-
-struct participant {
-	struct le le;
-	struct conf *conf;
-	char pid[12];
-	char *uri;
-	char *display;
-	bool dial_out;
-	bool dial_started;
-	bool removing;
-	bool hangup_sent;
-	bool settings_dirty;
-	enum part_status status;
-	uint16_t fail_code;
-	char *fail_reason;
-	struct part_settings set;
-	struct part_media media;
-	struct part_dialog dialog;
-	struct part_privacy privacy;
-	struct mixer_stream_stats stats;
-	int64_t joined_at;
-	int64_t status_since;
-	void *ep;
-	struct tmr linger;
-};
 
 static void confs_destructor(void *arg)
 {
@@ -377,7 +319,7 @@ struct participant *conf_find_part(const struct conf *c, const char *pid)
 	return list_ledata(list_apply(&c->parts, true, pid_cmp, (void *)pid));
 }
 
-static void changed(struct conf *c)
+void conf_changed(struct conf *c)
 {
 	c->version++;
 	observers(c, false);
@@ -405,7 +347,7 @@ static void reconcile_pass(struct conf *c)
 		if (leave && !p->hangup_sent) {
 			p->hangup_sent = true;
 			p->status = PART_DISCONNECTING;
-			changed(c);
+			conf_changed(c);
 			if (ops)
 				ops->hangup(p, arg);
 			continue;
@@ -458,6 +400,8 @@ static void part_destructor(void *arg)
 	mem_deref(p->uri);
 	mem_deref(p->display);
 	mem_deref(p->fail_reason);
+	mem_deref(p->referred_by);
+	mem_deref(p->removed_by);
 	mem_deref(p->conf);
 }
 
@@ -486,7 +430,7 @@ int part_add(struct conf *c, const char *uri, const char *display,
 	p->status_since = p->joined_at;
 	tmr_init(&p->linger);
 	list_append(&c->parts, &p->le, p);
-	changed(c);
+	conf_changed(c);
 	if (pp)
 		*pp = p;
 	return 0;
@@ -498,11 +442,45 @@ void part_remove(struct participant *p)
 	conf_reconcile(p->conf);
 }
 
+void part_remove_by(struct participant *p, const char *by)
+{
+	mem_deref(p->removed_by);
+	p->removed_by = NULL;
+	if (by)
+		(void)str_dup(&p->removed_by, by);
+	part_remove(p);
+}
+
+int part_set_referred_by(struct participant *p, const char *by)
+{
+	int err = 0;
+
+	mem_deref(p->referred_by);
+	p->referred_by = NULL;
+	if (by)
+		err = str_dup(&p->referred_by, by);
+	conf_changed(p->conf);
+	return err;
+}
+
+const char *part_referred_by(const struct participant *p)
+{
+	return p->referred_by;
+}
+
+const char *part_removed_by(const struct participant *p)
+{
+	return p->removed_by;
+}
+
 static void linger_expired(void *arg)
 {
 	struct participant *p = arg;
 
-	changed(p->conf);
+	/* out of the roster before the observers look (a reference held
+	 * elsewhere must not keep it listed) */
+	list_unlink(&p->le);
+	conf_changed(p->conf);
 	mem_deref(p);
 }
 
@@ -512,7 +490,6 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 	struct conf *c = p->conf;
 
 	p->ep = NULL;
-	changed(c);
 	if (failed) {
 		/* keep it listed so the API can say why it failed */
 		p->status = PART_FAILED;
@@ -526,10 +503,13 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 			 "uri=%s code=%u reason=\"%s\"", c->id, p->pid, p->uri,
 			 scode, reason ? reason : "");
 		tmr_start(&p->linger, FAILED_LINGER_MS, linger_expired, p);
+		conf_changed(c);       /* observers see it failed */
 		return;
 	}
 	log_info("conf", "msg=\"left\" conf=%s pid=%s uri=%s", c->id, p->pid,
 		 p->uri);
+	list_unlink(&p->le);           /* observers see it gone */
+	conf_changed(c);
 	mem_deref(p);
 }
 
@@ -554,7 +534,7 @@ void part_set_status(struct participant *p, enum part_status st)
 			 p->conf->id, p->pid, p->uri);
 	p->status = st;
 	p->status_since = (int64_t)time(NULL);
-	changed(p->conf);
+	conf_changed(p->conf);
 }
 
 int part_update_settings(struct participant *p,
@@ -562,7 +542,7 @@ int part_update_settings(struct participant *p,
 {
 	p->set = *s;
 	p->settings_dirty = true;
-	changed(p->conf);
+	conf_changed(p->conf);
 	conf_reconcile(p->conf);
 	return 0;
 }
@@ -616,77 +596,3 @@ const char *part_status_name(enum part_status st)
 		names[st] : "unknown";
 }
 
-static void msg_destructor(void *arg)
-{
-	struct conf_msg *m = arg;
-
-	list_unlink(&m->le);
-	mem_deref(m->from);
-	mem_deref(m->display);
-	mem_deref(m->ctype);
-	mem_deref(m->text);
-}
-
-int conf_message(struct conf *c, struct participant *sender,
-		 const char *ctype, const char *text, size_t len, bool cpim,
-		 unsigned *sentp)
-{
-	const struct conf_ops *ops = c->cs->ops;
-	struct conf_msg *m;
-	int err;
-
-	if (c->destroyed)
-		return ENOENT;
-	m = mem_zalloc(sizeof(*m), msg_destructor);
-	if (!m)
-		return ENOMEM;
-	m->id = ++c->next_msg;
-	m->at = (int64_t)time(NULL);
-	m->cpim = cpim;
-	m->sender = sender;
-	if (sender && part_privacy(sender)->anonymous) {
-		err = str_dup(&m->from, CONF_ANON_URI);
-	}
-	else if (sender) {
-		err = str_dup(&m->from, sender->uri);
-		if (!err && sender->display)
-			err = str_dup(&m->display, sender->display);
-	}
-	else {
-		err = str_dup(&m->from, c->uri);
-		if (!err && c->display_text && c->display_text[0])
-			err = str_dup(&m->display, c->display_text);
-	}
-	err = err ? err : str_dup(&m->ctype, ctype);
-	if (!err) {
-		m->text = mem_alloc(len + 1, NULL);
-		err = m->text ? 0 : ENOMEM;
-	}
-	if (err) {
-		mem_deref(m);
-		return err;
-	}
-	memcpy(m->text, text, len);
-	m->text[len] = '\0';
-	m->len = len;
-	list_append(&c->msgs, &m->le, m);
-	if (list_count(&c->msgs) > CONF_MSGS_MAX)
-		mem_deref(c->msgs.head->data);
-	*sentp = 0;
-	for (struct le *le = c->parts.head; le; le = le->next) {
-		struct participant *p = le->data;
-
-		if (p == sender || !p->ep || p->removing ||
-		    (p->status != PART_CONNECTED && p->status != PART_ON_HOLD))
-			continue;
-		if (ops && ops->message && !ops->message(p, m, c->cs->ops_arg))
-			(*sentp)++;
-	}
-	m->sender = NULL;            /* only meaningful during the fan-out */
-	return 0;
-}
-
-const struct list *conf_messages(const struct conf *c)
-{
-	return &c->msgs;
-}

@@ -166,6 +166,14 @@ int  part_add(struct conf *c, const char *uri, const char *display,
 	      bool dial_out, struct participant **pp);
 /* Ask for p to leave (API kick): the reconciler hangs up. */
 void part_remove(struct participant *p);
+/* The same on someone's request (REFER with method=BYE), recorded for
+ * RFC 4575 disconnection-info */
+void part_remove_by(struct participant *p, const char *by);
+const char *part_removed_by(const struct participant *p);
+/* Who referred p to the conference (REFER, or Referred-By in its INVITE):
+ * RFC 4575 endpoint referred/by. NULL: nobody. */
+int  part_set_referred_by(struct participant *p, const char *by);
+const char *part_referred_by(const struct participant *p);
 /* The call is over. Failed dial-outs stay listed as failed for a while. */
 void part_gone(struct participant *p, uint16_t scode, const char *reason);
 /* The call failed after it was up (RTP timeout, session timer): listed as

@@ -177,6 +177,12 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 	str(ep, "@state", "full", errp);
 	if (!anon && part_display(p)[0])
 		str(ep, "display-text", part_display(p), errp);
+	if (part_referred_by(p)) {
+		struct odict *ref = child(ep, "referred", false, errp);
+
+		when(ref, "when", part_joined_at(p), errp);
+		str(ref, "by", part_referred_by(p), errp);
+	}
 	str(ep, "status", ep_status(p), errp);
 	str(ep, "joining-method", part_dial_out(p) ? "dialed-out" :
 	    "dialed-in", errp);
@@ -200,6 +206,16 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 				    part_fail_reason(p) ?
 				    part_fail_reason(p) : "no answer");
 		str(di, "reason", why, errp);
+	}
+	else if (part_removed_by(p)) {
+		/* leaving at someone's request (REFER method=BYE) */
+		struct odict *di;
+
+		str(ep, "disconnection-method", strcmp(part_removed_by(p),
+		    part_uri(p)) ? "booted" : "departed", errp);
+		di = child(ep, "disconnection-info", false, errp);
+		when(di, "when", part_status_since(p), errp);
+		str(di, "by", part_removed_by(p), errp);
 	}
 	if (part_media(p)->codec[0]) {
 		m = item(child(ep, "media", true, errp), errp);

@@ -250,6 +250,21 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 		part_set_status(call->part, PART_ALERTING);
 }
 
+/* REFER inside a participant's call (RFC 4579 s. 5.5, 5.6) */
+static void refer_h(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	(void)sip;
+	if (!call->part) {
+		focus_reply(call->f, msg, 481, "Call/Transaction Does Not "
+			    "Exist", NULL);
+		return;
+	}
+	refer_handle(call->f, part_conf(call->part), call->part,
+		     sipsess_dialog(call->sess), msg);
+}
+
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
@@ -264,9 +279,8 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	call_close(call, scode, reason[0] ? reason : NULL);
 }
 
-int focus_aor_print(char **aorp, const struct sip_taddr *a)
+int focus_aor_print(char **aorp, const struct uri *u)
 {
-	const struct uri *u = &a->uri;
 	bool v6 = u->af == AF_INET6;
 	char port[8] = "";
 
@@ -339,7 +353,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 			goto out;
 	}
 
-	err = focus_aor_print(&aor, &msg->from);
+	err = focus_aor_print(&aor, &msg->from.uri);
 	if (pl_isset(&msg->from.dname))
 		err |= pl_strdup(&dname, &msg->from.dname);
 	err = err ? err : part_add(c, aor, dname, false, &p);
@@ -356,7 +370,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 	err = sipsess_accept(&call->sess, f->sock, msg, 200, "OK",
 			     call->cuser, "application/sdp", desc, NULL, NULL,
 			     false, offer_handler, answer_handler,
-			     estab_handler, NULL, NULL, close_handler, call,
+			     estab_handler, NULL, refer_h, close_handler, call,
 			     "Allow: " FOCUS_ALLOW "\r\n"
 			     "Allow-Events: " FOCUS_EVENTS "\r\n"
 			     "Accept: application/sdp\r\n");
@@ -414,7 +428,7 @@ int call_dial(struct focus *f, struct participant *p)
 			      conf_uri(c), call->cuser, NULL, 0,
 			      "application/sdp", desc, NULL, NULL, false,
 			      offer_handler, answer_handler, progress_handler,
-			      estab_handler, NULL, NULL, close_handler, call,
+			      estab_handler, NULL, refer_h, close_handler, call,
 			      "Allow: " FOCUS_ALLOW "\r\n");
 	if (err)
 		part_set_ep(p, NULL);

@@ -80,6 +80,14 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		im_handle(f, conf_of(f, msg), msg);
 		return true;
 	}
+	if (!pl_strcmp(&msg->met, "REFER") && to_conf) {
+		if (pl_isset(&msg->to.tag))      /* no call of ours has it */
+			focus_reply(f, msg, 481, "Call/Transaction Does Not "
+				    "Exist", NULL);
+		else
+			refer_handle(f, conf_of(f, msg), NULL, NULL, msg);
+		return true;
+	}
 	if (!pl_strcmp(&msg->met, "MESSAGE") ||
 	    !pl_strcmp(&msg->met, "REFER") ||
 	    !pl_strcmp(&msg->met, "NOTIFY") ||
@@ -99,11 +107,20 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 
 static void sip_exit_handler(void *arg);
 
+static void on_conf_change(struct conf *c, bool destroyed, void *arg)
+{
+	(void)destroyed;
+	refer_conf_changed(arg, c);
+}
+
+
 static void focus_destructor(void *arg)
 {
 	struct focus *f = arg;
 
 	tmr_cancel(&f->shut_tmr);
+	if (f->confs)
+		confs_remove_change_handler(f->confs, on_conf_change, f);
 	mem_deref(f->lsnr);
 	if (f->sock)
 		sipsess_close_all(f->sock);
@@ -112,6 +129,7 @@ static void focus_destructor(void *arg)
 		sip_close(f->sip, true);
 	mem_deref(f->sip);
 	list_flush(&f->im_copies);   /* their transactions are gone */
+	list_flush(&f->refers);
 	hash_flush(f->calls);
 	mem_deref(f->calls);
 }
@@ -188,6 +206,9 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	if (err)
 		goto out;
 	confs_set_ops(cs, &focus_conf_ops, f);
+	err = confs_add_change_handler(cs, on_conf_change, f);
+	if (err)
+		goto out;
 	log_info("sip", "msg=\"listening\" addr=%J udp=%d tcp=%d rtp=%j:%u-%u",
 		 &f->sip_laddr, cfg->udp, cfg->tcp, &f->rtp_laddr, f->rtp_min,
 		 f->rtp_max);

@@ -52,7 +52,7 @@ void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg)
 	unsigned sent = 0;
 	int err;
 
-	if (focus_aor_print(&aor, &msg->from)) {
+	if (focus_aor_print(&aor, &msg->from.uri)) {
 		focus_reply(f, msg, 500, "Server Internal Error", NULL);
 		return;
 	}

@@ -24,10 +24,11 @@ struct focus {
 	void *done_arg;
 	struct focus_stats stats;
 	struct list im_copies;       /* messages on their way (im.c) */
+	struct list refers;          /* REFER subscriptions (refer.c) */
 };
 
 /* The methods the focus takes, for Allow headers. */
-#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE"
+#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
 #define FOCUS_EVENTS "conference"
 
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg);
@@ -37,11 +38,18 @@ void call_apply_settings(struct participant *p);
 void call_mixer_event(struct focus *f, const struct mixer_event *ev);
 
 /* "sip:user@host[:port]" of a name-addr, without parameters */
-int  focus_aor_print(char **aorp, const struct sip_taddr *a);
+int  focus_aor_print(char **aorp, const struct uri *u);
 /* MESSAGE to a conference (im.c) and one copy of a message to p */
 void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg);
 int  im_send(struct focus *f, struct participant *p,
 	     const struct conf_msg *m);
+
+/* REFER to a conference (refer.c): from is the referring participant
+ * when known (in its call), dlg its call's dialog (NULL: outside any
+ * dialog, the REFER creates one). */
+void refer_handle(struct focus *f, struct conf *c, struct participant *from,
+		  struct sip_dialog *dlg, const struct sip_msg *msg);
+void refer_conf_changed(struct focus *f, struct conf *c);
 
 /* Contact header value with ;isfocus (contact.c, see the comment there). */
 int  focus_contact(char **cuserp, const struct focus *f, const char *conf_id,

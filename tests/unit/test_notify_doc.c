@@ -313,6 +313,25 @@ static void test_views(void **state)
 	assert_non_null(strstr(xml, "<user-count>3</user-count>"));
 }
 
+/* Referred by someone (REFER) and leaving at someone's request */
+static void test_referred_and_removed(void **state)
+{
+	struct participant *a, *b;
+
+	(void)state;
+	a = add("sip:a@example.org", "A", PART_CONNECTED, true);
+	assert_int_equal(part_set_referred_by(a, "sip:boss@example.org"), 0);
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	part_remove_by(b, "sip:boss@example.org");
+	render(false);
+	golden("referred-and-removed");
+	assert_non_null(strstr(xml, "<referred><when>"));
+	assert_non_null(strstr(xml, "<by>sip:boss@example.org</by></referred>"));
+	assert_non_null(strstr(xml, "<status>disconnecting</status>"));
+	assert_non_null(strstr(xml, "<disconnection-method>booted"
+			       "</disconnection-method>"));
+}
+
 static void test_json_equivalent(void **state)
 {
 	struct notify_view view = {.moderator = false};
@@ -463,6 +482,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_users_group_endpoints,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_referred_and_removed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_equivalent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_partial_documents, setup,

@@ -1,0 +1,72 @@
+/* Private to the conf module: the objects behind conf.h's handles, for
+ * conf.c (conferences, roster, reconciler) and conf_msg.c (instant
+ * messages). Signalling thread only. */
+#ifndef CAUCUS_CONF_INT_H
+#define CAUCUS_CONF_INT_H
+
+#include "conf/conf.h"
+
+struct confs {
+	struct list confl;
+	struct store *store;
+	char *domain;
+	char *http_base;
+	const struct conf_ops *ops;
+	void *ops_arg;
+	struct {
+		conf_change_h *h;
+		void *arg;
+	} obs[CONF_MAX_OBSERVERS];
+	uint32_t next_room;
+};
+
+struct conf {
+	struct le le;
+	struct confs *cs;
+	char *id;
+	char *uri;
+	char *policy_uri;
+	char *display_text;
+	int64_t created_at;
+	struct list parts;
+	uint32_t next_pid;
+	uint32_t room;
+	uint32_t version;
+	bool destroyed;
+	bool reconciling;
+	bool again;
+	struct list msgs;             /* struct conf_msg, oldest first */
+	uint32_t next_msg;
+};
+
+struct participant {
+	struct le le;
+	struct conf *conf;
+	char pid[12];
+	char *uri;
+	char *display;
+	bool dial_out;
+	bool dial_started;
+	bool removing;
+	bool hangup_sent;
+	bool settings_dirty;
+	enum part_status status;
+	uint16_t fail_code;
+	char *fail_reason;
+	char *referred_by;            /* who referred it (REFER, Referred-By) */
+	char *removed_by;             /* who asked it to leave */
+	struct part_settings set;
+	struct part_media media;
+	struct part_dialog dialog;
+	struct part_privacy privacy;
+	struct mixer_stream_stats stats;
+	int64_t joined_at;
+	int64_t status_since;
+	void *ep;
+	struct tmr linger;
+};
+
+/* The state changed: the version goes up and the observers hear of it */
+void conf_changed(struct conf *c);
+
+#endif
