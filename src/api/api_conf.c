@@ -72,6 +72,7 @@ static int part_json(struct odict **odp, struct participant *p)
 	err |= add_str(od, "uri", part_uri(p));
 	err |= add_str(od, "display_name", part_display(p));
 	err |= add_str(od, "status", part_status_name(part_status(p)));
+	err |= add_str(od, "role", part_role(p));
 	err |= add_str(od, "joining_method", part_dial_out(p) ?
 		       "dialed-out" : "dialed-in");
 	err |= add_bool(od, "muted", s->muted);
@@ -150,6 +151,7 @@ static int conf_json(struct odict **odp, const struct conf *c, bool parts)
 	err |= add_int(od, "created_at", conf_created_at(c));
 	err |= add_int(od, "participant_count", conf_participant_count(c));
 	err |= add_int(od, "version", conf_version(c));
+	err |= add_bool(od, "adhoc", conf_adhoc(c));
 	if (parts) {
 		err |= parts_json(&arr, c);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);

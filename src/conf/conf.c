@@ -239,6 +239,31 @@ int conf_create(struct confs *cs, const char *id, const char *display_text,
 	return 0;
 }
 
+int conf_create_adhoc(struct confs *cs, const char *display_text,
+		      struct conf **cp)
+{
+	char rid[11];
+	int err, tries = 0;
+
+	do {
+		random_id(rid, sizeof(rid));
+	} while (confs_lookup(cs, rid) && ++tries < 5);
+	if (confs_lookup(cs, rid))
+		return EEXIST;
+	err = conf_new(cs, rid, display_text, (int64_t)time(NULL), cp);
+	if (err)
+		return err;
+	(*cp)->adhoc = true;
+	log_info("conf", "msg=\"created\" conf=%s adhoc=1", rid);
+	observers(*cp, false);
+	return 0;
+}
+
+bool conf_adhoc(const struct conf *c)
+{
+	return c->adhoc;
+}
+
 int conf_destroy(struct conf *c)
 {
 	int err = store_conf_delete(c->cs->store, c->id);
@@ -510,7 +535,12 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 		 p->uri);
 	list_unlink(&p->le);           /* observers see it gone */
 	conf_changed(c);
-	mem_deref(p);
+	mem_deref(p);                  /* the registry still holds c */
+	if (c->adhoc && !c->destroyed && list_isempty(&c->parts)) {
+		log_info("conf", "msg=\"ad-hoc conference empty\" conf=%s",
+			 c->id);
+		(void)conf_destroy(c);
+	}
 }
 
 void part_gone(struct participant *p, uint16_t scode, const char *reason)
@@ -574,8 +604,13 @@ int64_t part_status_since(const struct participant *p)
 }
 const char *part_role(const struct participant *p)
 {
-	(void)p;
-	return "participant";    /* roles arrive with the policy */
+	return p->role[0] ? p->role : "participant";
+}
+
+void part_set_role(struct participant *p, const char *role)
+{
+	re_snprintf(p->role, sizeof(p->role), "%s", role ? role : "");
+	conf_changed(p->conf);
 }
 struct mixer_stream_stats *part_stats(struct participant *p)
 {

@@ -141,6 +141,11 @@ unsigned confs_participant_count(const struct confs *cs);
  * id, EIO when the store failed (nothing is created then). */
 int  conf_create(struct confs *cs, const char *id, const char *display_text,
 		 struct conf **cp);
+/* A conference made by the factory URI (RFC 4579 s. 5.4): a random id,
+ * not stored, destroyed when its last participant leaves. */
+int  conf_create_adhoc(struct confs *cs, const char *display_text,
+		       struct conf **cp);
+bool conf_adhoc(const struct conf *c);
 /* Deletes from the store, hangs up everyone; the URI answers 404 at once. */
 int  conf_destroy(struct conf *c);
 bool conf_id_valid(const char *id);
@@ -199,6 +204,8 @@ struct part_privacy *part_privacy(struct participant *p);
 int64_t part_status_since(const struct participant *p);
 /* Why and when it left, for RFC 4575 disconnection-info (failed ones) */
 const char *part_role(const struct participant *p);
+/* administrator, moderator, participant (the default), listener */
+void part_set_role(struct participant *p, const char *role);
 struct mixer_stream_stats *part_stats(struct participant *p);
 int64_t part_joined_at(const struct participant *p);
 void  part_set_ep(struct participant *p, void *ep);

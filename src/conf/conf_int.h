@@ -35,6 +35,8 @@ struct conf {
 	bool destroyed;
 	bool reconciling;
 	bool again;
+	bool adhoc;                   /* made by the factory URI: not stored,
+				       * destroyed when the last one leaves */
 	struct list msgs;             /* struct conf_msg, oldest first */
 	uint32_t next_msg;
 };
@@ -55,6 +57,7 @@ struct participant {
 	char *fail_reason;
 	char *referred_by;            /* who referred it (REFER, Referred-By) */
 	char *removed_by;             /* who asked it to leave */
+	char role[16];                /* RFC 4575 roles entry */
 	struct part_settings set;
 	struct part_media media;
 	struct part_dialog dialog;

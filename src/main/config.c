@@ -59,6 +59,8 @@ static const struct opt opts[] = {
 	 "least time between two NOTIFYs to one subscriber"},
 	{"notify_min_expires", U(notify_min_expires), "60", 1, 3600,
 	 "shortest subscription granted, seconds (423 below)"},
+	{"factory_user", S(factory_user), "conference-factory", 0, 0,
+	 "user part of the conference factory URI (RFC 4579); empty: none"},
 	{"rtp_timeout_s", U(rtp_timeout_s), "60", 0, 3600,
 	 "hang up a call that sent no RTP for this long (0: never)"},
 	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,

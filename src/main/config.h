@@ -30,6 +30,7 @@ struct config {
 	uint32_t notify_interval_ms;
 	uint32_t notify_min_expires;
 	uint32_t rtp_timeout_s;
+	char factory_user[64];
 };
 
 void config_defaults(struct config *cfg);

@@ -136,6 +136,7 @@ static int start(void)
 		.rtp_port_min = (uint16_t)cfg->rtp_port_min,
 		.rtp_port_max = (uint16_t)cfg->rtp_port_max,
 		.rtp_timeout_s = cfg->rtp_timeout_s,
+		.factory_user = cfg->factory_user,
 	};
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,

@@ -291,15 +291,38 @@ int focus_aor_print(char **aorp, const struct uri *u)
 			   &u->host, v6 ? "]" : "", port);
 }
 
-static const char *unsupported_require(const struct sip_msg *msg)
+static bool unsupported_h(const struct sip_hdr *hdr,
+			  const struct sip_msg *msg, void *arg)
 {
-	/* we support no extension that a caller could require of us */
-	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REQUIRE);
-
-	return h ? "Bad Extension" : NULL;
+	(void)msg;
+	(void)arg;
+	return pl_strcasecmp(&hdr->val, "join") != 0;
 }
 
-int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
+/* The first option in Require that we do not support (we support
+ * FOCUS_SUPPORTED), or NULL */
+static const struct sip_hdr *unsupported_require(const struct sip_msg *msg)
+{
+	return sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, unsupported_h,
+				 NULL);
+}
+
+/* Referred-By of an INVITE (someone sent the caller here), as an AoR */
+static void referred_by(struct participant *p, const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REFERRED_BY);
+	struct sip_addr a;
+	char *aor = NULL;
+
+	if (!h || sip_addr_decode(&a, &h->val) ||
+	    focus_aor_print(&aor, &a.uri))
+		return;
+	(void)part_set_referred_by(p, aor);
+	mem_deref(aor);
+}
+
+int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
+		const char *role)
 {
 	struct call *call = NULL;
 	struct participant *p = NULL;
@@ -310,7 +333,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 	int err;
 
 	if (unsupported_require(msg)) {
-		const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REQUIRE);
+		const struct sip_hdr *h = unsupported_require(msg);
 		char hdr[160];
 
 		re_snprintf(hdr, sizeof(hdr), "Unsupported: %r\r\n", &h->val);
@@ -361,6 +384,9 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 		goto out;
 	call->part = p;
 	part_set_ep(p, call);
+	if (role)
+		part_set_role(p, role);
+	referred_by(p, msg);
 	contact_copy(part_dialog(p)->contact, sizeof(part_dialog(p)->contact),
 		     msg);
 	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
@@ -372,6 +398,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg)
 			     false, offer_handler, answer_handler,
 			     estab_handler, NULL, refer_h, close_handler, call,
 			     "Allow: " FOCUS_ALLOW "\r\n"
+			     "Supported: " FOCUS_SUPPORTED "\r\n"
 			     "Allow-Events: " FOCUS_EVENTS "\r\n"
 			     "Accept: application/sdp\r\n");
 	if (err) {

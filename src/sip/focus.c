@@ -32,6 +32,101 @@ static struct conf *conf_of(const struct focus *f, const struct sip_msg *msg)
 	return confs_lookup(f->confs, id);
 }
 
+static bool to_factory(const struct focus *f, const struct sip_msg *msg)
+{
+	return f->factory_user[0] &&
+		!pl_strcmp(&msg->uri.user, f->factory_user);
+}
+
+/* RFC 4579 s. 5.4: an INVITE to the factory URI makes a conference, its
+ * caller the administrator; the 200's Contact is the new conference URI
+ * with ;isfocus. Ad-hoc: it ends when the last participant leaves. */
+static void factory_invite(struct focus *f, const struct sip_msg *msg)
+{
+	struct conf *c = NULL;
+	int err = conf_create_adhoc(f->confs, "Ad-hoc conference", &c);
+
+	if (err) {
+		focus_reply(f, msg, 503, "Service Unavailable (cannot create "
+			    "a conference)", NULL);
+		return;
+	}
+	mem_ref(c);           /* a refused call may already destroy it */
+	(void)call_accept(f, c, msg, "administrator");
+	if (!conf_destroyed(c) && !conf_participant_count(c))
+		(void)conf_destroy(c);    /* the call was refused */
+	else if (!conf_destroyed(c))
+		log_info("sip", "msg=\"conference created by factory URI\" "
+			 "conf=%s", conf_id(c));
+	mem_deref(c);
+}
+
+/* RFC 3911: Join names a dialog (Call-ID, to-tag, from-tag) as seen by
+ * the focus; the caller joins that dialog's conference */
+struct join_ctx {
+	struct pl callid, to_tag, from_tag;
+	struct participant *found;
+};
+
+static bool join_part_h(struct participant *p, void *arg)
+{
+	struct join_ctx *j = arg;
+	const struct part_dialog *d = part_dialog(p);
+
+	if (!part_ep(p) || pl_strcmp(&j->callid, d->call_id))
+		return false;
+	/* our tags in the order of the initial request: dial-ins have
+	 * ours in To, dial-outs in From */
+	if ((!pl_strcmp(&j->to_tag, d->to_tag) &&
+	     !pl_strcmp(&j->from_tag, d->from_tag)) ||
+	    (!pl_strcmp(&j->to_tag, d->from_tag) &&
+	     !pl_strcmp(&j->from_tag, d->to_tag))) {
+		j->found = p;
+		return true;
+	}
+	return false;
+}
+
+static bool join_conf_h(struct conf *c, void *arg)
+{
+	return conf_apply_parts(c, join_part_h, arg) != NULL;
+}
+
+static void join_invite(struct focus *f, const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_xhdr(msg, "Join");
+	struct join_ctx j = {0};
+	struct pl params = PL_INIT;
+	const char *semi = h ? memchr(h->val.p, ';', h->val.l) : NULL;
+
+	if (semi) {
+		j.callid.p = h->val.p;
+		j.callid.l = (size_t)(semi - h->val.p);
+		params.p = semi;
+		params.l = h->val.l - j.callid.l;
+	}
+	if (sip_msg_xhdr_count(msg, "Join") != 1 || !semi ||
+	    msg_param_decode(&params, "to-tag", &j.to_tag) ||
+	    msg_param_decode(&params, "from-tag", &j.from_tag) ||
+	    !j.callid.l || !j.to_tag.l || !j.from_tag.l) {
+		focus_reply(f, msg, 400, "Bad Request (malformed Join header)",
+			    NULL);
+		return;
+	}
+	while (j.callid.l && (j.callid.p[j.callid.l - 1] == ' ' ||
+			      j.callid.p[j.callid.l - 1] == '\t'))
+		j.callid.l--;
+	(void)confs_apply(f->confs, join_conf_h, &j);
+	if (!j.found) {
+		focus_reply(f, msg, 481, "Call/Transaction Does Not Exist "
+			    "(Join names no dialog of ours)", NULL);
+		return;
+	}
+	log_info("sip", "msg=\"join by dialog\" conf=%s pid=%s",
+		 conf_id(part_conf(j.found)), part_id(j.found));
+	(void)call_accept(f, part_conf(j.found), msg, NULL);
+}
+
 static void invite_handler(const struct sip_msg *msg, void *arg)
 {
 	struct focus *f = arg;
@@ -44,12 +139,20 @@ static void invite_handler(const struct sip_msg *msg, void *arg)
 			    "Retry-After: 30\r\n");
 		return;
 	}
+	if (sip_msg_xhdr(msg, "Join")) {
+		join_invite(f, msg);
+		return;
+	}
+	if (to_factory(f, msg)) {
+		factory_invite(f, msg);
+		return;
+	}
 	c = conf_of(f, msg);
 	if (!c) {
 		focus_reply(f, msg, 404, "Conference Not Found", NULL);
 		return;
 	}
-	(void)call_accept(f, c, msg);
+	(void)call_accept(f, c, msg, NULL);
 }
 
 /* Requests outside a call: OPTIONS, and clear refusals for the rest. */
@@ -59,7 +162,7 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	bool to_conf = pl_isset(&msg->uri.user);
 
 	f->stats.requests_in++;
-	if (to_conf && !conf_of(f, msg) &&
+	if (to_conf && !conf_of(f, msg) && !to_factory(f, msg) &&
 	    pl_strcmp(&msg->met, "ACK")) {
 		focus_reply(f, msg, 404, "Conference Not Found", NULL);
 		return true;
@@ -70,7 +173,7 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 				  "Allow-Events: " FOCUS_EVENTS "\r\n"
 				  "Accept: application/sdp\r\n"
 				  "Accept-Language: en\r\n"
-				  "Supported: \r\n"
+				  "Supported: " FOCUS_SUPPORTED "\r\n"
 				  "Content-Length: 0\r\n\r\n");
 		return true;
 	}
@@ -179,6 +282,8 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	f->rtp_max = cfg->rtp_port_max;
 	f->rtp_next = f->rtp_min;
 	f->rtp_timeout_ms = cfg->rtp_timeout_s * 1000ull;
+	re_snprintf(f->factory_user, sizeof(f->factory_user), "%s",
+		    cfg->factory_user ? cfg->factory_user : "");
 	err = sa_set_str(&f->sip_laddr, cfg->sip_addr, cfg->sip_port);
 	err = err ? err : sa_set_str(&f->rtp_laddr, cfg->rtp_addr, 0);
 	if (err) {

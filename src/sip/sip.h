@@ -22,6 +22,7 @@ struct focus_cfg {
 	const char *rtp_addr;
 	uint16_t rtp_port_min, rtp_port_max;
 	uint32_t rtp_timeout_s;     /* no RTP this long: BYE (0: never) */
+	const char *factory_user;   /* INVITE to it makes a conference */
 };
 
 struct focus_stats {

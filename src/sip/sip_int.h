@@ -17,6 +17,7 @@ struct focus {
 	struct sa rtp_laddr;
 	uint16_t rtp_min, rtp_max, rtp_next;
 	uint64_t rtp_timeout_ms;      /* 0: never */
+	char factory_user[64];        /* "": no factory URI */
 	struct hash *calls;          /* struct call by mixer stream id */
 	bool shutting_down;
 	struct tmr shut_tmr;
@@ -30,8 +31,11 @@ struct focus {
 /* The methods the focus takes, for Allow headers. */
 #define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
 #define FOCUS_EVENTS "conference"
+#define FOCUS_SUPPORTED "join"
 
-int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg);
+/* role: the new participant's (NULL: participant) */
+int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
+		 const char *role);
 int  call_dial(struct focus *f, struct participant *p);
 void call_hangup(struct participant *p);
 void call_apply_settings(struct participant *p);

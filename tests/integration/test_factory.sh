@@ -1,0 +1,78 @@
+#!/bin/bash
+# The conference factory URI (RFC 4579 s. 5.4): an INVITE to
+# sip:conference-factory@... creates a conference; the 200's Contact is
+# the new conference URI with ;isfocus; its caller is the administrator;
+# others join that URI; it ends when its last participant leaves. A real
+# client (baresip) and sipp. OPTIONS to the factory URI: 200.
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+
+# baresip calls the factory URI
+d="$WORK/bs"
+mkdir -p "$d"
+"$BIN/tonegen" "$d/tone.wav" 440 20 8000 0.2
+rtp=$(free_port)
+cat > "$d/config" <<CFG
+poll_method epoll
+net_interface 127.0.0.1
+sip_listen 127.0.0.1:$(free_port)
+audio_source aufile,$d/tone.wav
+audio_player aubridge,play-bs
+module_path /usr/lib/baresip/modules
+module g711.so
+module account.so
+module aufile.so
+module aubridge.so
+module_app menu.so
+rtp_ports $rtp-$((rtp + 9))
+CFG
+echo '"Ann" <sip:ann@127.0.0.1>;regint=0' > "$d/accounts"
+baresip -f "$d" -e "/dial sip:conference-factory@127.0.0.1:$SIP_PORT" \
+	-t 30 > "$d/baresip.log" 2>&1 &
+bs=$!
+CHILDREN="$CHILDREN $bs"
+
+adhoc_id() {
+	api GET /v1/conferences
+	printf '%s' "$BODY" | grep -o '"id":"[a-z0-9]*","conference_uri"[^}]*"adhoc":true' |
+		head -n1 | cut -d'"' -f4
+}
+has_adhoc() { [ -n "$(adhoc_id)" ]; }
+wait_for 10 has_adhoc || fail "no ad-hoc conference appeared"
+id=$(adhoc_id)
+log "factory made conference $id"
+connected() {
+	[ "$(count_status "$(get "/v1/conferences/$id")" connected)" = "$1" ]
+}
+wait_for 10 connected 1 || fail "baresip is not connected in $id"
+api GET "/v1/conferences/$id"
+[ "$(json_field "$BODY" role)" = administrator ] ||
+	fail "the creator is not the administrator: $BODY"
+grep -aq "Call established" "$d/baresip.log" || fail "baresip: no call"
+
+# sipp: OPTIONS to the factory, then a factory call of its own (Contact
+# checked for ;isfocus and a conference URI other than the factory's)
+sipp_run opts uac_options.xml -s conference-factory
+sipp_run fact uac_join.xml -s conference-factory -d 500
+grep -q "Contact: <sip:[a-z0-9]*@127.0.0.1:$SIP_PORT[^>]*>;isfocus" \
+	"$WORK/fact.msg" || fail "no ;isfocus Contact with a conference URI"
+grep -q "Contact: <sip:conference-factory@" "$WORK/fact.msg" &&
+	fail "the factory answered with its own URI"
+
+# others join the new conference by its URI
+sipp_run bob uac_join.xml -s "$id" -d 500
+# that sipp's conference is gone now that its caller left
+n=$(printf '%s' "$(get /v1/conferences)" | grep -o '"adhoc":true' | wc -l)
+[ "$n" = 1 ] || fail "$n ad-hoc conferences, expected only baresip's"
+
+# the last one leaves (baresip says BYE on SIGTERM): the conference ends
+# and its URI answers 404
+kill -TERM "$bs"
+gone() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' \
+		"$API/v1/conferences/$id")" = 404 ]
+}
+wait_for 10 gone || fail "the empty ad-hoc conference is still there"
+sipp_run late uac_404.xml -s "$id"
+stop_caucusd
+log PASS
