@@ -31,6 +31,8 @@ struct config {
 	uint32_t notify_min_expires;
 	uint32_t rtp_timeout_s;
 	char factory_user[64];
+	uint32_t session_expires_s;
+	uint32_t session_min_se_s;
 };
 
 void config_defaults(struct config *cfg);

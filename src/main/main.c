@@ -137,6 +137,8 @@ static int start(void)
 		.rtp_port_max = (uint16_t)cfg->rtp_port_max,
 		.rtp_timeout_s = cfg->rtp_timeout_s,
 		.factory_user = cfg->factory_user,
+		.session_expires_s = cfg->session_expires_s,
+		.session_min_se_s = cfg->session_min_se_s,
 	};
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,

@@ -28,12 +28,15 @@ struct call {
 	uint64_t rx_packets;          /* as of the last mixer report */
 	uint64_t rx_last_ms;          /* when they last grew (or media
 				       * was (re)negotiated) */
+	struct stimer_neg st;         /* RFC 4028 session timer */
+	struct tmr st_tmr;
 };
 
 static void call_destructor(void *arg)
 {
 	struct call *call = arg;
 
+	tmr_cancel(&call->st_tmr);
 	hash_unlink(&call->he);
 	if (call->stream_id)
 		(void)mixer_stream_remove(call->f->mixer, call->stream_id);
@@ -60,6 +63,7 @@ static int call_alloc(struct call **callp, struct focus *f,
 		return ENOMEM;
 	call->f = f;
 	call->rtp_fd = call->rtcp_fd = -1;
+	tmr_init(&call->st_tmr);
 	f->stats.calls_active++;
 	err = rtp_ports_alloc(f, &call->rtp_fd, &call->rtcp_fd, &call->lport);
 	if (err) {
@@ -163,12 +167,74 @@ static void call_close(struct call *call, uint16_t scode, const char *reason)
 	mem_deref(call);
 }
 
+/* The call failed after it was up: BYE with why, listed as failed */
+static void call_fail(struct call *call, uint16_t code, const char *why)
+{
+	struct participant *p = call->part;
+	char hdr[96];
+
+	re_snprintf(hdr, sizeof(hdr), "Reason: SIP;cause=%u;text=\"%s\"\r\n",
+		    code, why);
+	(void)sipsess_set_close_headers(call->sess, "%s", hdr);
+	call->part = NULL;
+	if (p) {
+		part_set_ep(p, NULL);
+		part_failed(p, code, why);
+	}
+	mem_deref(call);
+}
+
+static void st_fire(void *arg);
+
+/* RFC 4028: as the refresher, a re-INVITE at half the interval; else
+ * the deadline for the peer's refresh */
+static void st_arm(struct call *call)
+{
+	if (!call->st.interval)
+		return;
+	tmr_start(&call->st_tmr, call->st.refresher_uas ?
+		  call->st.interval * 500ull :
+		  stimer_deadline_ms(call->st.interval), st_fire, call);
+}
+
+static void st_fire(void *arg)
+{
+	struct call *call = arg;
+	struct mbuf *desc = NULL;
+	int err;
+
+	if (call->st.refresher_uas) {
+		err = sdpneg_offer(call->sdp, &desc);
+		err = err ? err : sipsess_modify(call->sess, desc);
+		mem_deref(desc);
+		if (err)
+			log_info("sip", "msg=\"session refresh not sent\" "
+				 "err=%m", err);
+		st_arm(call);
+		return;
+	}
+	if (call->part)
+		log_info("sip", "msg=\"session timer expired, hanging up\" "
+			 "conf=%s pid=%s interval=%u",
+			 conf_id(part_conf(call->part)), part_id(call->part),
+			 call->st.interval);
+	call_fail(call, 408, "session timer expired");
+}
+
 static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 			 void *arg)
 {
 	struct call *call = arg;
 	const char *reason;
 	int err;
+
+	/* a re-INVITE refreshes the session. libre answers it without
+	 * Session-Expires, which turns the peer's timer off (RFC 4028 s. 7.2):
+	 * from now on the focus refreshes */
+	if (call->st.interval) {
+		call->st.refresher_uas = true;
+		st_arm(call);
+	}
 
 	if (!mbuf_get_left(msg->mb))          /* re-INVITE without SDP */
 		return sdpneg_offer(call->sdp, descp);
@@ -234,6 +300,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	dialog_record(call, msg);
 	call->established = true;
 	call->rx_last_ms = tmr_jiffies();
+	st_arm(call);
 	if (!call->negotiated) {
 		/* an answer that never came (late offer, empty ACK) */
 		call_close(call, 488, "no SDP answer");
@@ -271,6 +338,13 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	uint16_t scode = msg ? msg->scode : 0;
 	char reason[64] = "";
 
+	/* a session refresh that timed out or found no dialog: the peer is
+	 * gone without a BYE */
+	if (call->established && call->st.interval &&
+	    (err == ETIMEDOUT || scode == 408 || scode == 481)) {
+		call_fail(call, 408, "session refresh failed");
+		return;
+	}
 	/* a peer's BYE arrives as ECONNRESET: a normal end (LIBRE-NOTES) */
 	if (msg && scode)
 		re_snprintf(reason, sizeof(reason), "%r", &msg->reason);
@@ -296,7 +370,8 @@ static bool unsupported_h(const struct sip_hdr *hdr,
 {
 	(void)msg;
 	(void)arg;
-	return pl_strcasecmp(&hdr->val, "join") != 0;
+	return pl_strcasecmp(&hdr->val, "join") &&
+		pl_strcasecmp(&hdr->val, "timer");
 }
 
 /* The first option in Require that we do not support (we support
@@ -330,6 +405,9 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	char *aor = NULL, *dname = NULL;
 	const char *reason = NULL;
 	bool has_body = mbuf_get_left(msg->mb) > 0;
+	struct stimer_neg st;
+	int st_err = stimer_negotiate(msg, &f->st_cfg, &st);
+	char st_hdrs[96];
 	int err;
 
 	if (unsupported_require(msg)) {
@@ -338,6 +416,19 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 
 		re_snprintf(hdr, sizeof(hdr), "Unsupported: %r\r\n", &h->val);
 		focus_reply(f, msg, 420, "Bad Extension", hdr);
+		return 0;
+	}
+	if (st_err == EBADMSG) {
+		focus_reply(f, msg, 400, "Bad Request (malformed Session-Expires "
+			    "or Min-SE)", NULL);
+		return 0;
+	}
+	if (st_err == ERANGE) {
+		char hdr[32];
+
+		re_snprintf(hdr, sizeof(hdr), "Min-SE: %u\r\n",
+			    f->st_cfg.min_se);
+		focus_reply(f, msg, 422, "Session Interval Too Small", hdr);
 		return 0;
 	}
 	if (has_body && msg_ctype_cmp(&msg->ctyp, "application", "sdp") == 0) {
@@ -391,6 +482,8 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		     msg);
 	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
 			    msg->tp);
+	call->st = st;
+	err = err ? err : stimer_print(st_hdrs, sizeof(st_hdrs), &st);
 	if (err)
 		goto out;
 	err = sipsess_accept(&call->sess, f->sock, msg, 200, "OK",
@@ -400,7 +493,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 			     "Allow: " FOCUS_ALLOW "\r\n"
 			     "Supported: " FOCUS_SUPPORTED "\r\n"
 			     "Allow-Events: " FOCUS_EVENTS "\r\n"
-			     "Accept: application/sdp\r\n");
+			     "Accept: application/sdp\r\n%s", st_hdrs);
 	if (err) {
 		focus_reply(f, msg, 500, "Server Internal Error", NULL);
 		goto out;
@@ -506,12 +599,7 @@ static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
 	log_info("sip", "msg=\"RTP timeout, hanging up\" conf=%s pid=%s "
 		 "uri=%s silent_ms=%llu", conf_id(part_conf(p)), part_id(p),
 		 part_uri(p), (unsigned long long)(now - call->rx_last_ms));
-	(void)sipsess_set_close_headers(call->sess, "Reason: SIP;cause=408;"
-					"text=\"RTP timeout\"\r\n");
-	call->part = NULL;
-	part_set_ep(p, NULL);
-	part_failed(p, 408, "RTP timeout");
-	mem_deref(call);               /* BYE */
+	call_fail(call, 408, "RTP timeout");
 }
 
 static bool stream_cmp(struct le *le, void *arg)

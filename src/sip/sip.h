@@ -23,6 +23,8 @@ struct focus_cfg {
 	uint16_t rtp_port_min, rtp_port_max;
 	uint32_t rtp_timeout_s;     /* no RTP this long: BYE (0: never) */
 	const char *factory_user;   /* INVITE to it makes a conference */
+	uint32_t session_expires_s; /* RFC 4028 (0: no session timers) */
+	uint32_t session_min_se_s;
 };
 
 struct focus_stats {

@@ -6,6 +6,7 @@
 #include <re.h>
 #include "conf/conf.h"
 #include "sip/sip.h"
+#include "sip/stimer.h"
 
 struct focus {
 	struct sip *sip;
@@ -18,6 +19,7 @@ struct focus {
 	uint16_t rtp_min, rtp_max, rtp_next;
 	uint64_t rtp_timeout_ms;      /* 0: never */
 	char factory_user[64];        /* "": no factory URI */
+	struct stimer_cfg st_cfg;
 	struct hash *calls;          /* struct call by mixer stream id */
 	bool shutting_down;
 	struct tmr shut_tmr;
@@ -31,7 +33,7 @@ struct focus {
 /* The methods the focus takes, for Allow headers. */
 #define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
 #define FOCUS_EVENTS "conference"
-#define FOCUS_SUPPORTED "join"
+#define FOCUS_SUPPORTED "join, timer"
 
 /* role: the new participant's (NULL: participant) */
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
