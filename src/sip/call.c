@@ -112,6 +112,12 @@ static void part_media_fill(struct call *call)
 {
 	struct part_media *pm = part_media(call->part);
 
+	if (call->neg.removed) {          /* no stream: no media to show */
+		pm->codec[0] = '\0';
+		pm->remote[0] = '\0';
+		re_snprintf(pm->direction, sizeof(pm->direction), "inactive");
+		return;
+	}
 	re_snprintf(pm->codec, sizeof(pm->codec), "%s",
 		    call->neg.codec == MEDIA_PCMA ? "PCMA" : "PCMU");
 	re_snprintf(pm->remote, sizeof(pm->remote), "%J", &call->neg.rtp);
@@ -150,8 +156,9 @@ static void status_from_media(struct call *call)
 {
 	if (!call->part)
 		return;
-	part_set_status(call->part, call->neg.send ? PART_CONNECTED :
-			PART_ON_HOLD);
+	/* a call whose audio the peer removed is still in the conference */
+	part_set_status(call->part, call->neg.send || call->neg.removed ?
+			PART_CONNECTED : PART_ON_HOLD);
 }
 
 /* The call ended, whoever ended it. */
@@ -238,7 +245,7 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 
 	if (!mbuf_get_left(msg->mb))          /* re-INVITE without SDP */
 		return sdpneg_offer(call->sdp, descp);
-	err = sdpneg_answer(call->sdp, msg->mb, descp, &call->neg, &reason);
+	err = sdpneg_reanswer(call->sdp, msg->mb, descp, &call->neg, &reason);
 	if (err) {
 		log_info("sip", "msg=\"re-INVITE refused\" reason=\"%s\"",
 			 reason);

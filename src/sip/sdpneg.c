@@ -204,6 +204,32 @@ int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	return sdp_encode(ansp, sn->sess, false);
 }
 
+int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		    struct sdpneg_result *res, const char **reason)
+{
+	int err;
+
+	*reason = NULL;
+	err = sdp_decode_keep(sn->sess, offer, true);
+	if (err) {
+		*reason = "Malformed SDP";
+		return EBADMSG;
+	}
+	err = result_get(sn, res, reason);
+	if (err == EPROTO) {
+		/* audio taken away: answer it with port 0, keep the call */
+		memset(res, 0, sizeof(*res));
+		res->removed = true;
+		res->telev_pt = -1;
+		res->dir = "inactive";
+		*reason = NULL;
+		err = 0;
+	}
+	if (err)
+		return err;
+	return sdp_encode(ansp, sn->sess, false);
+}
+
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 {
 	return sdp_encode(offerp, sn->sess, true);

@@ -22,6 +22,8 @@ struct sdpneg_result {
 	bool send;                 /* we may send to them */
 	bool recv;                 /* they will send to us */
 	const char *dir;           /* our direction, as an SDP word */
+	bool removed;              /* a re-offer took the audio away
+				    * (port 0): no media, the call stays */
 };
 
 int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
@@ -31,6 +33,12 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
  * the SIP response. */
 int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		  struct sdpneg_result *res, const char **reason);
+/* The same for an offer inside an established call (re-INVITE): a stream
+ * the peer removes (port 0) is answered with port 0 and res->removed;
+ * streams it adds that caucus does not mix (video, ...) get port 0 in
+ * the answer while the rest goes on. */
+int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		    struct sdpneg_result *res, const char **reason);
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp);
 int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 			 struct sdpneg_result *res, const char **reason);
