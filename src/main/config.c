@@ -200,6 +200,10 @@ int config_parse_args(struct config *cfg, int argc, char *argv[],
 			*want_help = 1;
 			return 0;
 		}
+		if (!strcmp(a, "--sample-config")) {
+			*want_help = 2;
+			return 0;
+		}
 		if (strncmp(a, "--", 2)) {
 			snprintf(errbuf, errsz, "unexpected argument '%s'", a);
 			return EINVAL;
@@ -277,4 +281,17 @@ void config_usage(FILE *f, const char *prog)
 		fprintf(f, "  %-18s %-40s [%s]\n", flag, opts[i].help,
 			opts[i].def);
 	}
+}
+
+void config_print_sample(FILE *f)
+{
+	fprintf(f, "# caucus.conf: every setting is optional; these are the "
+		"defaults.\n"
+		"# Each one is also a flag: sip_port = 5070 is --sip-port "
+		"5070.\n"
+		"# Start with: caucusd --config /etc/caucus/caucus.conf\n"
+		"# Made by caucusd --sample-config from the settings table.\n");
+	for (size_t i = 0; i < NOPTS; i++)
+		fprintf(f, "\n# %s\n%s =%s%s\n", opts[i].help, opts[i].name,
+			opts[i].def[0] ? " " : "", opts[i].def);
 }

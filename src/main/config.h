@@ -39,12 +39,15 @@ void config_defaults(struct config *cfg);
 /* Reads `key = value` lines; errbuf gets "file:line: reason" on error. */
 int  config_load_file(struct config *cfg, const char *path, char *errbuf,
 		      size_t errsz);
-/* Applies argv flags. *cfgfile is set when --config is given (the caller
+/* Applies argv flags (*want_help: 1 for --help, 2 for --sample-config).
+ * *cfgfile is set when --config is given (the caller
  * loads the file first, then re-applies the flags so flags win). */
 int  config_parse_args(struct config *cfg, int argc, char *argv[],
 		       const char **cfgfile, int *want_help, char *errbuf,
 		       size_t errsz);
 int  config_validate(const struct config *cfg, char *errbuf, size_t errsz);
 void config_usage(FILE *f, const char *prog);
+/* caucus.conf.sample: every setting with its help and default */
+void config_print_sample(FILE *f);
 
 #endif

@@ -70,6 +70,10 @@ static int load_config(int argc, char *argv[])
 	if (config_parse_args(&app.cfg, argc, argv, &file, &help, err,
 			      sizeof(err)))
 		goto bad;
+	if (help == 2) {
+		config_print_sample(stdout);
+		exit(0);
+	}
 	if (help) {
 		config_usage(stdout, argv[0]);
 		exit(0);

@@ -101,12 +101,48 @@ static void test_file(void **state)
 	assert_int_not_equal(config_load_file(&c, path, err, sizeof(err)), 0);
 }
 
+/* caucus.conf.sample is what the settings table prints, and loading it
+ * gives the defaults: the sample cannot drift from the code */
+static void test_sample(void **state)
+{
+	const char *src = getenv("CAUCUS_SOURCE_DIR");
+	char path[512], *want = NULL, *got = NULL, err[256];
+	size_t wlen = 0, glen = 0;
+	struct config a, b;
+	FILE *f, *m;
+
+	(void)state;
+	if (!src)
+		fail_msg("CAUCUS_SOURCE_DIR is not set (ctest sets it)");
+	snprintf(path, sizeof(path), "%s/caucus.conf.sample", src);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	m = open_memstream(&want, &wlen);
+	for (int ch; (ch = fgetc(f)) != EOF;)
+		fputc(ch, m);
+	fclose(f);
+	fclose(m);
+	m = open_memstream(&got, &glen);
+	config_print_sample(m);
+	fclose(m);
+	if (strcmp(want, got))
+		fail_msg("caucus.conf.sample is stale: caucusd --sample-config "
+			 "> caucus.conf.sample");
+	config_defaults(&a);
+	config_defaults(&b);
+	assert_int_equal(config_load_file(&b, path, err, sizeof(err)), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	free(want);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_sample),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
