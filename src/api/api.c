@@ -22,6 +22,8 @@ static const struct route routes[] = {
 	{"POST",   "/v1/conferences", api_conf_create, "create a conference"},
 	{"GET",    "/v1/conferences/{id}", api_conf_get,
 	 "a conference with its participants"},
+	{"PATCH",  "/v1/conferences/{id}", api_conf_patch,
+	 "change the conference's media (re-INVITE to everyone)"},
 	{"DELETE", "/v1/conferences/{id}", api_conf_delete,
 	 "destroy a conference (BYE to everyone)"},
 	{"GET",    "/v1/conferences/{id}/info", api_conf_info,

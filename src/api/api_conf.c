@@ -137,6 +137,24 @@ static int parts_json(struct odict **arrp, const struct conf *c)
 	return ctx.err;
 }
 
+/* "media": [{"type": "audio", "status": ...}], empty without audio */
+static int media_list_json(struct odict *od, const struct conf *c)
+{
+	struct odict *arr = NULL, *e = NULL;
+	int err = odict_alloc(&arr, 4);
+
+	if (!err && strcmp(conf_audio(c), "none")) {
+		err = odict_alloc(&e, 4);
+		err |= add_str(e, "type", "audio");
+		err |= add_str(e, "status", conf_audio(c));
+		err |= odict_entry_add(arr, "0", ODICT_OBJECT, e);
+	}
+	err = err ? err : odict_entry_add(od, "media", ODICT_ARRAY, arr);
+	mem_deref(e);
+	mem_deref(arr);
+	return err;
+}
+
 static int conf_json(struct odict **odp, const struct conf *c, bool parts)
 {
 	struct odict *od, *arr = NULL;
@@ -152,6 +170,7 @@ static int conf_json(struct odict **odp, const struct conf *c, bool parts)
 	err |= add_int(od, "participant_count", conf_participant_count(c));
 	err |= add_int(od, "version", conf_version(c));
 	err |= add_bool(od, "adhoc", conf_adhoc(c));
+	err |= media_list_json(od, c);
 	if (parts) {
 		err |= parts_json(&arr, c);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);
@@ -280,6 +299,85 @@ void api_conf_get(struct api_req *r)
 
 	if (c)
 		reply_obj(r, 200, "OK", od, conf_json(&od, c, true), NULL);
+}
+
+static const struct api_field conf_patch_fields[] = {
+	{"media", API_ARRAY, true, 0, 8},
+};
+
+/* The audio status a media list asks for ("none" without audio), or
+ * NULL with a sentence in detail */
+static const char *media_from_list(const struct odict_entry *list,
+				   char *detail, size_t dsz)
+{
+	const char *audio = "none";
+	bool seen = false;
+
+	for (struct le *le = list->u.odict->lst.head; le; le = le->next) {
+		const struct odict_entry *e = le->data;
+		const char *type, *status;
+
+		if (e->type != ODICT_OBJECT) {
+			snprintf(detail, dsz, "each media entry must be an "
+				 "object with 'type' and 'status'");
+			return NULL;
+		}
+		type = odict_string(e->u.odict, "type");
+		status = odict_string(e->u.odict, "status");
+		if (!type || !status ||
+		    odict_count(e->u.odict, false) != 2) {
+			snprintf(detail, dsz, "each media entry must be an "
+				 "object with 'type' and 'status' (strings) "
+				 "and nothing else");
+			return NULL;
+		}
+		if (strcmp(type, "audio")) {
+			snprintf(detail, dsz, "media type '%.32s' is not "
+				 "mixed by caucus (audio only)", type);
+			return NULL;
+		}
+		if (seen) {
+			snprintf(detail, dsz, "audio is listed twice");
+			return NULL;
+		}
+		if (strcmp(status, "sendrecv") && strcmp(status, "recvonly") &&
+		    strcmp(status, "sendonly") && strcmp(status, "inactive")) {
+			snprintf(detail, dsz, "media status must be sendrecv, "
+				 "recvonly, sendonly or inactive");
+			return NULL;
+		}
+		seen = true;
+		audio = status;
+	}
+	return audio;
+}
+
+void api_conf_patch(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+	struct odict *in = NULL, *out = NULL;
+	const char *audio;
+	char detail[160];
+	int err;
+
+	if (!c || api_body(r, conf_patch_fields, 1, &in))
+		return;
+	audio = media_from_list(odict_lookup(in, "media"), detail,
+				sizeof(detail));
+	if (!audio) {
+		api_error(r, 400, "Bad Request", "invalid request", detail);
+		goto out;
+	}
+	err = conf_set_audio(c, audio);
+	if (err) {
+		api_error(r, 503, "Service Unavailable", "cannot store the "
+			  "change", "the store failed; nothing was changed");
+		goto out;
+	}
+	err = conf_json(&out, c, true);
+	reply_obj(r, 200, "OK", out, err, NULL);
+out:
+	mem_deref(in);
 }
 
 void api_conf_delete(struct api_req *r)

@@ -49,6 +49,7 @@ void api_conf_list(struct api_req *r);
 void api_conf_create(struct api_req *r);
 void api_conf_get(struct api_req *r);
 void api_conf_delete(struct api_req *r);
+void api_conf_patch(struct api_req *r);
 void api_part_list(struct api_req *r);
 void api_part_add(struct api_req *r);
 void api_part_get(struct api_req *r);

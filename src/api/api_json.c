@@ -177,6 +177,7 @@ static const char *type_name(enum api_ftype t)
 	switch (t) {
 	case API_STRING: return "a string";
 	case API_BOOL:   return "a boolean";
+	case API_ARRAY:  return "an array";
 	default:         return "a number";
 	}
 }
@@ -212,6 +213,14 @@ static int check_entry(const struct odict_entry *e, const struct api_field *f,
 		break;
 	case API_BOOL:
 		ok = e->type == ODICT_BOOL;
+		break;
+	case API_ARRAY:
+		ok = e->type == ODICT_ARRAY;
+		if (ok && odict_count(e->u.odict, false) > (size_t)f->max) {
+			snprintf(detail, dsz, "field '%s' has more than %.0f "
+				 "elements", f->name, f->max);
+			return EINVAL;
+		}
 		break;
 	default: {
 		double v = e->type == ODICT_INT ? (double)e->u.integer :

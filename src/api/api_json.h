@@ -10,13 +10,14 @@
 #include <stddef.h>
 #include <re.h>
 
-enum api_ftype { API_STRING, API_BOOL, API_NUMBER };
+enum api_ftype { API_STRING, API_BOOL, API_NUMBER, API_ARRAY };
 
 struct api_field {
 	const char *name;
 	enum api_ftype type;
 	bool required;
-	double min, max;            /* API_NUMBER bounds; API_STRING max len */
+	double min, max;            /* API_NUMBER bounds; API_STRING max len;
+				     * API_ARRAY max elements */
 };
 
 /* Returns 0 and *odp, or EBADMSG (not JSON / not an object) or EINVAL (a

@@ -131,6 +131,7 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 	c->created_at = created;
 	c->room = ++cs->next_room;
 	c->version = 1;
+	re_snprintf(c->audio, sizeof(c->audio), "sendrecv");
 	err = str_dup(&c->id, id);
 	err |= str_dup(&c->display_text, dt ? dt : "");
 	err |= re_sdprintf(&c->uri, "sip:%s@%s", id, cs->domain);
@@ -148,8 +149,11 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 static int load_one(const struct store_conf *sc, void *arg)
 {
 	struct conf *c;
+	int err = conf_new(arg, sc->id, sc->display_text, sc->created_at, &c);
 
-	return conf_new(arg, sc->id, sc->display_text, sc->created_at, &c);
+	if (!err)
+		conf_settings_apply(c, sc->settings);
+	return err;
 }
 
 int confs_load(struct confs *cs)
@@ -209,7 +213,7 @@ int conf_create(struct confs *cs, const char *id, const char *display_text,
 		struct conf **cp)
 {
 	char rid[11];
-	struct store_conf sc;
+	struct store_conf sc = {0};
 	int err, tries = 0;
 
 	if (id && !conf_id_valid(id))
@@ -391,6 +395,11 @@ static void reconcile_pass(struct conf *c)
 				part_gone(p, 0, strerror(err));
 			}
 			continue;
+		}
+		if (p->reoffer && p->ep) {
+			p->reoffer = false;
+			if (ops && ops->reoffer)
+				ops->reoffer(p, arg);
 		}
 		if (p->settings_dirty && p->ep) {
 			p->settings_dirty = false;

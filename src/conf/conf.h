@@ -76,6 +76,9 @@ struct conf_ops {
 	void (*hangup)(struct participant *p, void *arg);
 	/* p's media settings changed: re-apply them to its mixer stream. */
 	void (*media)(struct participant *p, void *arg);
+	/* The conference's media changed: offer p the new media
+	 * (re-INVITE). */
+	void (*reoffer)(struct participant *p, void *arg);
 	/* Deliver an instant message to p (page mode). 0: sent. */
 	int  (*message)(struct participant *p, const struct conf_msg *m,
 			void *arg);
@@ -146,6 +149,13 @@ int  conf_create(struct confs *cs, const char *id, const char *display_text,
 int  conf_create_adhoc(struct confs *cs, const char *display_text,
 		       struct conf **cp);
 bool conf_adhoc(const struct conf *c);
+/* The conference's audio as participants see it (RFC 4575 available-media
+ * status): "sendrecv" (talk and listen, the default), "recvonly" (listen
+ * only: a lecture), "sendonly" (talk only), "inactive", or "none" (no
+ * audio stream: offered with port 0). Setting it stores it and re-INVITEs
+ * everyone. EINVAL for another word, EIO when the store failed. */
+const char *conf_audio(const struct conf *c);
+int  conf_set_audio(struct conf *c, const char *status);
 /* Deletes from the store, hangs up everyone; the URI answers 404 at once. */
 int  conf_destroy(struct conf *c);
 bool conf_id_valid(const char *id);

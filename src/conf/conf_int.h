@@ -37,6 +37,8 @@ struct conf {
 	bool again;
 	bool adhoc;                   /* made by the factory URI: not stored,
 				       * destroyed when the last one leaves */
+	char audio[12];               /* conference media: the audio status
+				       * as participants see it, or "none" */
 	struct list msgs;             /* struct conf_msg, oldest first */
 	uint32_t next_msg;
 };
@@ -52,6 +54,7 @@ struct participant {
 	bool removing;
 	bool hangup_sent;
 	bool settings_dirty;
+	bool reoffer;                 /* conference media changed: re-INVITE */
 	enum part_status status;
 	uint16_t fail_code;
 	char *fail_reason;
@@ -71,5 +74,7 @@ struct participant {
 
 /* The state changed: the version goes up and the observers hear of it */
 void conf_changed(struct conf *c);
+/* The stored settings JSON of a conference applied at load (conf_media.c) */
+void conf_settings_apply(struct conf *c, const char *settings);
 
 #endif

@@ -112,12 +112,14 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 		    v1 ? (size_t)(v1 - pu) : strlen(pu), conf_id(c));
 	uri_entry(u, web, "web-page", errp);
 	uri_entry(u, conf_policy_uri(c), "control", errp);
+	if (!strcmp(conf_audio(c), "none"))
+		return;                   /* no media in the conference */
 	m = child(child(d, "available-media", false, errp), "entry", true,
 		  errp);
 	entry = m ? item(m, errp) : NULL;
 	str(entry, "@label", "audio", errp);
 	str(entry, "type", "audio", errp);
-	str(entry, "status", "sendrecv", errp);
+	str(entry, "status", conf_audio(c), errp);
 }
 
 static void host_info(struct odict *ci, const struct conf *c, int *errp)

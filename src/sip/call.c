@@ -54,7 +54,7 @@ static void call_destructor(void *arg)
 }
 
 static int call_alloc(struct call **callp, struct focus *f,
-		      struct participant *p)
+		      const struct conf *c, struct participant *p)
 {
 	struct call *call = mem_zalloc(sizeof(*call), call_destructor);
 	int err;
@@ -74,6 +74,7 @@ static int call_alloc(struct call **callp, struct focus *f,
 	err = sdpneg_alloc(&call->sdp, &f->rtp_laddr, call->lport);
 	if (err)
 		goto out;
+	sdpneg_set_audio(call->sdp, conf_audio(c));
 	call->part = p;
 out:
 	if (err)
@@ -263,7 +264,9 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 	const char *reason;
 	int err;
 
-	err = sdpneg_handle_answer(call->sdp, msg->mb, &call->neg, &reason);
+	/* inside a call a rejected audio stream leaves the call up */
+	err = sdpneg_handle_answer(call->sdp, msg->mb, &call->neg, &reason,
+				   call->established);
 	if (err) {
 		log_info("sip", "msg=\"bad SDP answer\" reason=\"%s\"",
 			 reason);
@@ -444,7 +447,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 			    "Accept: application/sdp\r\n");
 		return 0;
 	}
-	err = call_alloc(&call, f, NULL);
+	err = call_alloc(&call, f, c, NULL);
 	if (err) {
 		focus_reply(f, msg, 503, err == EADDRINUSE ?
 			    "Service Unavailable (no RTP ports)" :
@@ -452,8 +455,12 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		return err;
 	}
 	if (has_body) {
-		err = sdpneg_answer(call->sdp, msg->mb, &desc, &call->neg,
-				    &reason);
+		/* a conference without audio takes callers without it */
+		err = strcmp(conf_audio(c), "none") ?
+			sdpneg_answer(call->sdp, msg->mb, &desc, &call->neg,
+				      &reason) :
+			sdpneg_reanswer(call->sdp, msg->mb, &desc, &call->neg,
+					&reason);
 		if (err) {
 			if (err == EBADMSG)
 				focus_reply(f, msg, 400, "Bad Request "
@@ -540,7 +547,7 @@ int call_dial(struct focus *f, struct participant *p)
 	if (!msg_param_decode(&uri.params, "transport", &pl) &&
 	    !pl_strcasecmp(&pl, "tcp"))
 		tp = SIP_TRANSP_TCP;
-	err = call_alloc(&call, f, p);
+	err = call_alloc(&call, f, c, p);
 	if (err)
 		return err;
 	err = sdpneg_offer(call->sdp, &desc);
@@ -574,6 +581,26 @@ void call_hangup(struct participant *p)
 
 	if (call)
 		call_close(call, 0, NULL);
+}
+
+/* The conference's media changed: offer the call the new media */
+void call_reoffer(struct participant *p)
+{
+	struct call *call = part_ep(p);
+	struct mbuf *desc = NULL;
+	int err;
+
+	if (!call)
+		return;
+	sdpneg_set_audio(call->sdp, conf_audio(part_conf(p)));
+	if (!call->established)
+		return;               /* the new media goes with the answer */
+	err = sdpneg_offer(call->sdp, &desc);
+	err = err ? err : sipsess_modify(call->sess, desc);
+	mem_deref(desc);
+	if (err)
+		log_warn("sip", "msg=\"media re-INVITE not sent\" pid=%s "
+			 "err=%m", part_id(p), err);
 }
 
 void call_apply_settings(struct participant *p)

@@ -254,6 +254,12 @@ static void conf_media(struct participant *p, void *arg)
 	call_apply_settings(p);
 }
 
+static void conf_reoffer(struct participant *p, void *arg)
+{
+	(void)arg;
+	call_reoffer(p);
+}
+
 static int conf_im(struct participant *p, const struct conf_msg *m,
 		   void *arg)
 {
@@ -264,6 +270,7 @@ static const struct conf_ops focus_conf_ops = {
 	.dial = conf_dial,
 	.hangup = conf_hangup,
 	.media = conf_media,
+	.reoffer = conf_reoffer,
 	.message = conf_im,
 };
 

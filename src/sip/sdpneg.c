@@ -204,6 +204,16 @@ int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	return sdp_encode(ansp, sn->sess, false);
 }
 
+/* audio taken away (port 0 on either side) inside a call */
+static void removed(struct sdpneg_result *res, const char **reason)
+{
+	memset(res, 0, sizeof(*res));
+	res->removed = true;
+	res->telev_pt = -1;
+	res->dir = "inactive";
+	*reason = NULL;
+}
+
 int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		    struct sdpneg_result *res, const char **reason)
 {
@@ -218,11 +228,7 @@ int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	err = result_get(sn, res, reason);
 	if (err == EPROTO) {
 		/* audio taken away: answer it with port 0, keep the call */
-		memset(res, 0, sizeof(*res));
-		res->removed = true;
-		res->telev_pt = -1;
-		res->dir = "inactive";
-		*reason = NULL;
+		removed(res, reason);
 		err = 0;
 	}
 	if (err)
@@ -236,12 +242,35 @@ int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 }
 
 int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
-			 struct sdpneg_result *res, const char **reason)
+			 struct sdpneg_result *res, const char **reason,
+			 bool allow_removed)
 {
+	int err;
+
 	*reason = NULL;
 	if (sdp_decode_keep(sn->sess, answer, false)) {
 		*reason = "Malformed SDP";
 		return EBADMSG;
 	}
-	return result_get(sn, res, reason);
+	err = result_get(sn, res, reason);
+	if (err == EPROTO && allow_removed) {
+		removed(res, reason);
+		err = 0;
+	}
+	return err;
+}
+
+void sdpneg_set_audio(struct sdpneg *sn, const char *status)
+{
+	enum sdp_dir d = SDP_SENDRECV;
+
+	/* the participants' view, so ours is its mirror */
+	if (!strcmp(status, "recvonly"))
+		d = SDP_SENDONLY;
+	else if (!strcmp(status, "sendonly"))
+		d = SDP_RECVONLY;
+	else if (!strcmp(status, "inactive"))
+		d = SDP_INACTIVE;
+	sdp_media_set_ldir(sn->audio, d);
+	sdp_media_set_disabled(sn->audio, !strcmp(status, "none"));
 }

@@ -40,7 +40,14 @@ int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		    struct sdpneg_result *res, const char **reason);
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp);
+/* An answer to our offer; allow_removed: inside a call, audio at port 0
+ * (the peer rejected it, or we offered none) is res->removed, not an
+ * error. */
 int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
-			 struct sdpneg_result *res, const char **reason);
+			 struct sdpneg_result *res, const char **reason,
+			 bool allow_removed);
+/* The conference's audio (conf_audio()): our direction is its mirror,
+ * "none" offers and answers audio with port 0 */
+void sdpneg_set_audio(struct sdpneg *sn, const char *status);
 
 #endif

@@ -41,6 +41,7 @@ int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 int  call_dial(struct focus *f, struct participant *p);
 void call_hangup(struct participant *p);
 void call_apply_settings(struct participant *p);
+void call_reoffer(struct participant *p);
 void call_mixer_event(struct focus *f, const struct mixer_event *ev);
 
 /* "sip:user@host[:port]" of a name-addr, without parameters */

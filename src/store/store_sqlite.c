@@ -135,13 +135,32 @@ int store_conf_delete(struct store *st, const char *id)
 	return err;
 }
 
+int store_conf_set_settings(struct store *st, const char *id,
+			    const char *settings)
+{
+	sqlite3_stmt *s = NULL;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE conferences SET settings=? "
+			       "WHERE id=?", -1, &s, NULL) != SQLITE_OK)
+		return set_err(st, "prepare update");
+	sqlite3_bind_text(s, 1, settings, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = set_err(st, "update");
+	else if (sqlite3_changes(st->db) == 0)
+		err = ENOENT;
+	sqlite3_finalize(s);
+	return err;
+}
+
 int store_conf_foreach(struct store *st, store_conf_h *h, void *arg)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, err = 0;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, display_text, created_at "
-			       "FROM conferences ORDER BY created_at, id", -1,
+	if (sqlite3_prepare_v2(st->db, "SELECT id, display_text, created_at, "
+			       "settings FROM conferences ORDER BY created_at, id", -1,
 			       &s, NULL) != SQLITE_OK)
 		return set_err(st, "prepare select");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -150,6 +169,7 @@ int store_conf_foreach(struct store *st, store_conf_h *h, void *arg)
 			.display_text =
 				(const char *)sqlite3_column_text(s, 1),
 			.created_at = sqlite3_column_int64(s, 2),
+			.settings = (const char *)sqlite3_column_text(s, 3),
 		};
 		err = h(&sc, arg);
 		if (err)

@@ -51,7 +51,7 @@ expect_status 404 "unknown participant"
 api PUT /v1/conferences/demo
 expect_status 405 "PUT"
 curl -s -D - -o /dev/null -X PUT "$API/v1/conferences/demo" |
-	grep -qi '^Allow: GET, DELETE' || fail "405 without Allow"
+	grep -qi '^Allow: GET, PATCH, DELETE' || fail "405 without Allow"
 api GET /v1/nothing-here
 expect_status 404 "unknown route"
 api GET /v1/conferences/

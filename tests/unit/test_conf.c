@@ -19,7 +19,7 @@ static struct store *st;
 static struct confs *cs;
 
 struct rec {
-	unsigned dials, hangups, media, msgs;
+	unsigned dials, hangups, media, msgs, reoffers;
 	const struct participant *last_to;
 	char last_from[64];
 	int dial_err;
@@ -64,8 +64,17 @@ static int rec_message(struct participant *p, const struct conf_msg *m,
 	return 0;
 }
 
-static const struct conf_ops ops = {rec_dial, rec_hangup, rec_media,
-				    rec_message};
+static void rec_reoffer(struct participant *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	rec.reoffers++;
+}
+
+static const struct conf_ops ops = {
+	.dial = rec_dial, .hangup = rec_hangup, .media = rec_media,
+	.reoffer = rec_reoffer, .message = rec_message,
+};
 
 static int setup(void **state)
 {
@@ -252,6 +261,39 @@ static void test_reload(void **state)
 	mem_deref(cs2);
 }
 
+/* The conference's audio: only known words, stored (and back after a
+ * reload), a re-offer to every participant with a call */
+static void test_audio_mode(void **state)
+{
+	struct conf *c = NULL;
+	struct confs *cs2 = NULL;
+	struct confs_cfg cfg = {.domain = "d", .http_base = "http://h"};
+	struct participant *a, *b;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "talk", NULL, &c), 0);
+	assert_string_equal(conf_audio(c), "sendrecv");
+	assert_int_equal(part_add(c, "sip:a@x", NULL, false, &a), 0);
+	assert_int_equal(part_add(c, "sip:b@x", NULL, false, &b), 0);
+	part_set_ep(a, &rec);                 /* b has no call yet */
+	assert_int_equal(conf_set_audio(c, "loud"), EINVAL);
+	assert_int_equal(conf_set_audio(c, ""), EINVAL);
+	assert_int_equal(conf_set_audio(c, NULL), EINVAL);
+	assert_int_equal(rec.reoffers, 0);
+	assert_int_equal(conf_set_audio(c, "recvonly"), 0);
+	assert_string_equal(conf_audio(c), "recvonly");
+	assert_int_equal(rec.reoffers, 1);
+	assert_int_equal(conf_set_audio(c, "recvonly"), 0);  /* no change */
+	assert_int_equal(rec.reoffers, 1);
+	assert_int_equal(conf_set_audio(c, "none"), 0);
+	assert_int_equal(rec.reoffers, 2);
+	assert_int_equal(confs_alloc(&cs2, &cfg, st), 0);
+	assert_int_equal(confs_load(cs2), 0);
+	assert_string_equal(conf_audio(confs_lookup(cs2, "talk")), "none");
+	mem_deref(cs2);
+	part_set_ep(a, NULL);
+}
+
 /* Messages go to everyone connected or on hold but the sender, anonymous
  * senders are shown anonymously, and the history keeps the last ones. */
 static void test_messages(void **state)
@@ -319,6 +361,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_then_calls_end,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audio_mode, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup,
 						teardown),
 	};

@@ -34,7 +34,9 @@ static void rec_none(struct participant *p, void *arg)
 	(void)arg;
 }
 
-static const struct conf_ops ops = {rec_dial, rec_none, rec_none, NULL};
+static const struct conf_ops ops = {
+	.dial = rec_dial, .hangup = rec_none, .media = rec_none,
+};
 
 static struct participant *add(const char *uri, const char *name,
 			       enum part_status status, bool dial_out)

@@ -183,7 +183,7 @@ static void test_offer_and_answer(void **state)
 	assert_non_null(strstr((char *)offer->buf, "RTP/AVP 0 8 101"));
 	mbuf_write_str(ans, HDR "m=audio 5000 RTP/AVP 8\r\n");
 	ans->pos = 0;
-	assert_int_equal(sdpneg_handle_answer(sn, ans, &r, &reason), 0);
+	assert_int_equal(sdpneg_handle_answer(sn, ans, &r, &reason, false), 0);
 	assert_int_equal(r.codec, MEDIA_PCMA);
 	assert_int_equal(sa_port(&r.rtp), 5000);
 	mem_deref(offer);
