@@ -190,6 +190,8 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 	    "dialed-in", errp);
 	ji = child(ep, "joining-info", false, errp);
 	when(ji, "when", part_joined_at(p), errp);
+	if (part_referred_by(p))          /* who sent it here, again */
+		str(ji, "by", part_referred_by(p), errp);
 	if (part_status(p) == PART_FAILED) {
 		uint16_t code = part_fail_code(p);
 		struct odict *di;

@@ -28,6 +28,8 @@ curl -s -H 'Accept: application/conference-info+xml' \
 xmllint --noout --schema "$XSD" "$WORK/info.xml" || fail "info invalid"
 grep -q '<referred><when>[^<]*</when><by>sip:alice@example.com</by></referred>' \
 	"$WORK/info.xml" || fail "no referred/by in the document"
+grep -q '<joining-info><when>[^<]*</when><by>sip:alice@example.com</by></joining-info>' \
+	"$WORK/info.xml" || fail "no joining-info/by in the document"
 
 # a busy target: 100 Trying, then 486 Busy Here
 cport=$(free_port)
