@@ -42,12 +42,28 @@ static const struct route routes[] = {
 	 "recent instant messages of the conference"},
 	{"POST",   "/v1/conferences/{id}/messages", api_msg_send,
 	 "send an instant message to every participant"},
+	{"GET",    "/metrics", api_metrics,
+	 "Prometheus metrics (text format 0.0.4)"},
 	{"GET",    "/v1/status", api_status, "server and mixer status"},
 	{"GET",    "/v1/events", api_events,
 	 "websocket: conference state and changes as JSON"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(NROUTES <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
+
+size_t api_route_count(void)
+{
+	return NROUTES;
+}
+
+void api_route(size_t i, const char **method, const char **path,
+	       const char **summary)
+{
+	*method = routes[i].method;
+	*path = routes[i].path;
+	*summary = routes[i].summary;
+}
 
 static uint64_t now_us(void)
 {
@@ -57,11 +73,20 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+void api_count(struct api_req *r, uint16_t scode)
+{
+	size_t route = r->route >= 0 && r->route < API_MAX_ROUTES ?
+		(size_t)r->route : API_MAX_ROUTES;
+
+	r->api->hits[route][scode >= 100 && scode < 600 ? scode / 100 : 0]++;
+}
+
 void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 		    const struct odict *od, const char *extra_hdrs)
 {
 	struct mbuf *mb = mbuf_alloc(512);
 
+	api_count(r, scode);
 	if (!mb || (od && mbuf_printf(mb, "%H\n", json_print, od))) {
 		http_ereply(r->conn, 500, "Internal Server Error");
 		mem_deref(mb);
@@ -173,7 +198,8 @@ static void allow_list(char *buf, size_t sz, const struct pl *path)
 static void request_handler(struct http_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
-	struct api_req r = {.api = arg, .conn = conn, .msg = msg};
+	struct api_req r = {.api = arg, .conn = conn, .msg = msg,
+			    .route = -1};
 	char allow[64], hdr[96];
 
 	r.api->requests++;
@@ -192,6 +218,7 @@ static void request_handler(struct http_conn *conn,
 			continue;
 		memset(r.param, 0, sizeof(r.param));
 		if (path_match(routes[i].path, &msg->path, &r)) {
+			r.route = (int)i;
 			routes[i].h(&r);
 			return;
 		}

@@ -233,6 +233,7 @@ void api_events(struct api_req *r)
 		mem_deref(cl);
 		return;
 	}
+	api_count(r, 101);
 	if (websock_accept(&cl->conn, r->api->ws, r->conn, r->msg,
 			   EVENTS_KEEPALIVE_S * 1000, recv_handler,
 			   close_handler, cl)) {

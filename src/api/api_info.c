@@ -63,6 +63,7 @@ void api_conf_info(struct api_req *r)
 			  NULL);
 		goto out;
 	}
+	api_count(r, 200);
 	(void)http_reply(r->conn, 200, "OK",
 			 "Content-Type: %s\r\n"
 			 "Cache-Control: no-store\r\n"

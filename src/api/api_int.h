@@ -8,6 +8,7 @@
 #include "api/api_json.h"
 
 #define API_MAX_PARAMS 2
+#define API_MAX_ROUTES 24
 
 struct api {
 	struct http_sock *sock;
@@ -20,6 +21,9 @@ struct api {
 	uint64_t started_us;
 	uint64_t requests;
 	struct websock *ws;           /* the event stream (api_events.c) */
+	uint64_t hits[API_MAX_ROUTES + 1][6];  /* per route (last: none),
+						* per status class 1xx..5xx,
+						* [0]: other */
 	struct list ev_clients;
 	struct tmr ev_tmr;
 };
@@ -29,6 +33,7 @@ struct api_req {
 	struct http_conn *conn;
 	const struct http_msg *msg;
 	char param[API_MAX_PARAMS][72];   /* {id}, {pid} from the path */
+	int route;                        /* index in the route table; -1 */
 };
 
 typedef void (api_handler)(struct api_req *r);
@@ -43,6 +48,15 @@ int  api_body(struct api_req *r, const struct api_field *fields, size_t n,
 	      struct odict **odp);
 
 uint64_t api_uptime_us(const struct api *a);
+/* Counts a reply for /metrics (every reply goes through it) */
+void api_count(struct api_req *r, uint16_t scode);
+/* The route table, for /metrics and /v1/openapi.json */
+size_t api_route_count(void);
+void api_route(size_t i, const char **method, const char **path,
+	       const char **summary);
+
+/* /metrics (api_metrics.c) */
+void api_metrics(struct api_req *r);
 
 /* Handlers (api_conf.c) */
 void api_conf_list(struct api_req *r);

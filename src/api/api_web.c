@@ -80,6 +80,7 @@ void api_web(struct api_req *r)
 				break;
 		}
 	}
+	api_count(r, 200);
 	(void)http_reply(r->conn, 200, "OK",
 			 "Content-Type: %s\r\n"
 			 "Cache-Control: no-cache\r\n"

@@ -259,4 +259,6 @@ void mixer_thread_stats(const struct mixer *mx, unsigned idx,
 	st->max_tick_us = atomic_load(&t->max_tick_us);
 	st->streams = atomic_load(&t->streams);
 	st->events_dropped = atomic_load(&t->events_dropped);
+	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++)
+		st->tick_hist[b] = atomic_load(&t->tick_hist[b]);
 }

@@ -58,7 +58,13 @@ struct mixer_event {
 	struct mixer_stream_stats stats;   /* MIXER_EV_STATS */
 };
 
+/* Tick durations (the work of one 20 ms tick), upper bounds in µs; the
+ * last bucket has no bound */
+#define MIXER_TICK_BUCKETS 9
+extern const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1];
+
 struct mixer_thread_stats {
+	uint64_t tick_hist[MIXER_TICK_BUCKETS];  /* not cumulative */
 	uint64_t ticks;
 	uint64_t late_ticks;
 	uint64_t busy_us;          /* time spent working in ticks */

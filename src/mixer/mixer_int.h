@@ -33,6 +33,7 @@ struct mthread {
 	unsigned nrooms, cap_rooms;
 	/* written by the mixer thread, read by anyone */
 	_Atomic uint64_t ticks, late_ticks, busy_us, events_dropped;
+	_Atomic uint64_t tick_hist[MIXER_TICK_BUCKETS];
 	_Atomic uint32_t max_tick_us, streams;
 };
 

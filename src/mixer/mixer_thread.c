@@ -393,6 +393,19 @@ static void stream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 			     s->m.rtcp_dst_len);
 }
 
+const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 20000,
+};
+
+static unsigned tick_bucket(uint64_t us)
+{
+	unsigned b = 0;
+
+	while (b < MIXER_TICK_BUCKETS - 1 && us > mixer_tick_bounds_us[b])
+		b++;
+	return b;
+}
+
 static void stream_stats(struct mthread *t, struct mstream *s,
 			 uint64_t mono_us, bool *sig)
 {
@@ -486,6 +499,7 @@ void *mthread_main(void *arg)
 		busy = now_us(CLOCK_MONOTONIC) - start;
 		atomic_fetch_add(&t->ticks, 1);
 		atomic_fetch_add(&t->busy_us, busy);
+		atomic_fetch_add(&t->tick_hist[tick_bucket(busy)], 1);
 		if (busy > atomic_load(&t->max_tick_us))
 			atomic_store(&t->max_tick_us, (uint32_t)busy);
 		/* a tick that ends past the next deadline is late; after a

@@ -26,6 +26,8 @@ struct call {
 	char *cuser;
 	bool established;
 	uint64_t rx_packets;          /* as of the last mixer report */
+	uint64_t tx_packets;
+	uint32_t rx_lost;
 	uint64_t rx_last_ms;          /* when they last grew (or media
 				       * was (re)negotiated) */
 	struct stimer_neg st;         /* RFC 4028 session timer */
@@ -620,6 +622,15 @@ static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
 	uint64_t now = tmr_jiffies(), limit = call->f->rtp_timeout_ms;
 	struct participant *p = call->part;
 
+	/* totals for /metrics: what moved since the last report */
+	if (st->rx_packets > call->rx_packets)
+		call->f->stats.rtp_rx += st->rx_packets - call->rx_packets;
+	if (st->tx_packets > call->tx_packets)
+		call->f->stats.rtp_tx += st->tx_packets - call->tx_packets;
+	if (st->rx_lost > call->rx_lost)
+		call->f->stats.rtp_lost += st->rx_lost - call->rx_lost;
+	call->tx_packets = st->tx_packets;
+	call->rx_lost = st->rx_lost;
 	if (st->rx_packets != call->rx_packets) {
 		call->rx_packets = st->rx_packets;
 		call->rx_last_ms = now;

@@ -22,6 +22,44 @@ void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
 			  "%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : "");
 }
 
+const char *const focus_methods[FOCUS_NMETHODS] = {
+	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY",
+	"REFER", "MESSAGE", "INFO", "UPDATE", "PRACK", "other",
+};
+
+/* Every SIP message in and out passes here (libre's trace hook): the
+ * counters of /metrics, from the wire, whoever answers. */
+static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
+		      const struct sa *dst, const uint8_t *pkt, size_t len,
+		      void *arg)
+{
+	struct focus *f = arg;
+	const char *p = (const char *)pkt;
+
+	(void)tp;
+	(void)src;
+	(void)dst;
+	if (len >= 12 && !memcmp(p, "SIP/2.0 ", 8)) {
+		if (tx) {
+			unsigned c = (unsigned)(p[8] - '0');
+
+			f->stats.resp_tx[c >= 1 && c <= 6 ? c : 0]++;
+		}
+		return;
+	}
+	if (tx)
+		return;
+	for (size_t i = 0; i < FOCUS_NMETHODS - 1; i++) {
+		size_t n = strlen(focus_methods[i]);
+
+		if (len > n && !memcmp(p, focus_methods[i], n) && p[n] == ' ') {
+			f->stats.req_rx[i]++;
+			return;
+		}
+	}
+	f->stats.req_rx[FOCUS_NMETHODS - 1]++;
+}
+
 static struct conf *conf_of(const struct focus *f, const struct sip_msg *msg)
 {
 	char id[65];
@@ -306,6 +344,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 				    "caucus/0.1", sip_exit_handler, f);
 	if (err)
 		goto out;
+	sip_set_trace_handler(f->sip, sip_trace);
 	if (cfg->udp)
 		err = sip_transp_add(f->sip, SIP_TRANSP_UDP, &f->sip_laddr);
 	if (!err && cfg->tcp)

@@ -1,0 +1,235 @@
+/* GET /metrics: Prometheus text exposition (format 0.0.4) of what the
+ * server does: conferences and participants, SIP requests by method and
+ * responses by class (as on the wire), NOTIFYs, API requests by route and
+ * status class, RTP packets and loss, jitter, and per mixer thread the
+ * tick duration histogram and late ticks. Signalling thread; reads
+ * counters only. */
+#include <string.h>
+#include "api/api_int.h"
+#include "conf/conf.h"
+#include "mixer/mixer.h"
+#include "notify/notify.h"
+#include "sip/sip.h"
+
+struct part_sums {
+	uint64_t by_status[PART_FAILED + 1];
+	uint64_t streams;
+	uint32_t jitter_max_us;
+	uint64_t jitter_sum_us;
+};
+
+static bool part_h(struct participant *p, void *arg)
+{
+	struct part_sums *s = arg;
+	const struct mixer_stream_stats *st = part_stats(p);
+
+	s->by_status[part_status(p)]++;
+	if (part_media(p)->codec[0] && st->rx_packets) {
+		s->streams++;
+		s->jitter_sum_us += st->jitter_us;
+		if (st->jitter_us > s->jitter_max_us)
+			s->jitter_max_us = st->jitter_us;
+	}
+	return false;
+}
+
+static bool conf_visit(struct conf *c, void *arg)
+{
+	(void)conf_apply_parts(c, part_h, arg);
+	return false;
+}
+
+static int head(struct mbuf *mb, const char *name, const char *type,
+		const char *help)
+{
+	return mbuf_printf(mb, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+			   name, type);
+}
+
+static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
+{
+	int err = head(mb, "caucus_sip_requests_received_total", "counter",
+		       "SIP requests received, by method");
+
+	for (size_t i = 0; i < FOCUS_NMETHODS; i++)
+		err |= mbuf_printf(mb, "caucus_sip_requests_received_total"
+				   "{method=\"%s\"} %llu\n", focus_methods[i],
+				   (unsigned long long)fs->req_rx[i]);
+	err |= head(mb, "caucus_sip_responses_sent_total", "counter",
+		    "SIP responses sent, by class");
+	for (unsigned c = 1; c <= 6; c++)
+		err |= mbuf_printf(mb, "caucus_sip_responses_sent_total"
+				   "{class=\"%uxx\"} %llu\n", c,
+				   (unsigned long long)fs->resp_tx[c]);
+	err |= head(mb, "caucus_calls_active", "gauge", "SIP calls up");
+	err |= mbuf_printf(mb, "caucus_calls_active %llu\n",
+			   (unsigned long long)fs->calls_active);
+	err |= head(mb, "caucus_rtp_packets_received_total", "counter",
+		    "RTP packets received from participants");
+	err |= mbuf_printf(mb, "caucus_rtp_packets_received_total %llu\n",
+			   (unsigned long long)fs->rtp_rx);
+	err |= head(mb, "caucus_rtp_packets_sent_total", "counter",
+		    "RTP packets sent to participants");
+	err |= mbuf_printf(mb, "caucus_rtp_packets_sent_total %llu\n",
+			   (unsigned long long)fs->rtp_tx);
+	err |= head(mb, "caucus_rtp_packets_lost_total", "counter",
+		    "RTP packets participants sent that never arrived");
+	err |= mbuf_printf(mb, "caucus_rtp_packets_lost_total %llu\n",
+			   (unsigned long long)fs->rtp_lost);
+	return err;
+}
+
+static int mixer_part(struct mbuf *mb, struct mixer *mx)
+{
+	unsigned n = mixer_thread_count(mx);
+	int err = head(mb, "caucus_mixer_tick_duration_seconds", "histogram",
+		       "work per 20 ms mixer tick, by thread");
+
+	for (unsigned t = 0; t < n; t++) {
+		struct mixer_thread_stats st;
+		uint64_t cum = 0;
+
+		mixer_thread_stats(mx, t, &st);
+		for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++) {
+			cum += st.tick_hist[b];
+			if (b < MIXER_TICK_BUCKETS - 1)
+				err |= mbuf_printf(mb, "caucus_mixer_tick_"
+						   "duration_seconds_bucket{"
+						   "thread=\"%u\",le=\"%.6f\"} "
+						   "%llu\n", t,
+						   mixer_tick_bounds_us[b] /
+						   1e6,
+						   (unsigned long long)cum);
+			else
+				err |= mbuf_printf(mb, "caucus_mixer_tick_"
+						   "duration_seconds_bucket{"
+						   "thread=\"%u\",le=\"+Inf\"} "
+						   "%llu\n", t,
+						   (unsigned long long)cum);
+		}
+		err |= mbuf_printf(mb, "caucus_mixer_tick_duration_seconds_sum"
+				   "{thread=\"%u\"} %.6f\n"
+				   "caucus_mixer_tick_duration_seconds_count"
+				   "{thread=\"%u\"} %llu\n", t,
+				   st.busy_us / 1e6, t,
+				   (unsigned long long)st.ticks);
+	}
+	err |= head(mb, "caucus_mixer_late_ticks_total", "counter",
+		    "mixer ticks that ended after the next was due");
+	for (unsigned t = 0; t < n; t++) {
+		struct mixer_thread_stats st;
+
+		mixer_thread_stats(mx, t, &st);
+		err |= mbuf_printf(mb, "caucus_mixer_late_ticks_total{thread="
+				   "\"%u\"} %llu\n", t,
+				   (unsigned long long)st.late_ticks);
+	}
+	err |= head(mb, "caucus_mixer_streams", "gauge",
+		    "participant streams, by mixer thread");
+	for (unsigned t = 0; t < n; t++) {
+		struct mixer_thread_stats st;
+
+		mixer_thread_stats(mx, t, &st);
+		err |= mbuf_printf(mb, "caucus_mixer_streams{thread=\"%u\"} "
+				   "%u\n", t, st.streams);
+	}
+	return err;
+}
+
+static int api_part(struct mbuf *mb, const struct api *a)
+{
+	int err = head(mb, "caucus_api_requests_total", "counter",
+		       "HTTP API requests, by route and status class");
+
+	for (size_t i = 0; i <= api_route_count(); i++) {
+		const char *m = "", *p = "other", *s;
+
+		if (i < api_route_count())
+			api_route(i, &m, &p, &s);
+		for (unsigned c = 1; c <= 5; c++) {
+			size_t row = i < api_route_count() ? i : API_MAX_ROUTES;
+
+			if (!a->hits[row][c])
+				continue;
+			err |= mbuf_printf(mb, "caucus_api_requests_total{"
+					   "route=\"%s%s%s\",code=\"%uxx\"} "
+					   "%llu\n", m, m[0] ? " " : "", p, c,
+					   (unsigned long long)
+					   a->hits[row][c]);
+		}
+	}
+	return err;
+}
+
+void api_metrics(struct api_req *r)
+{
+	static const char *const st_names[] = {
+		"dialing-in", "dialing-out", "alerting", "connected",
+		"on-hold", "disconnecting", "failed",
+	};
+	struct part_sums ps = {0};
+	struct focus_stats fs;
+	struct mbuf *mb = mbuf_alloc(8192);
+	int err;
+
+	if (!mb) {
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+		return;
+	}
+	focus_get_stats(r->api->focus, &fs);
+	(void)confs_apply(r->api->confs, conf_visit, &ps);
+	err = head(mb, "caucus_uptime_seconds", "gauge", "since start");
+	err |= mbuf_printf(mb, "caucus_uptime_seconds %llu\n",
+			   (unsigned long long)(api_uptime_us(r->api) /
+						1000000));
+	err |= head(mb, "caucus_conferences", "gauge", "conferences");
+	err |= mbuf_printf(mb, "caucus_conferences %u\n",
+			   confs_count(r->api->confs));
+	err |= head(mb, "caucus_participants", "gauge",
+		    "participants, by RFC 4575 status");
+	for (size_t i = 0; i <= PART_FAILED; i++)
+		err |= mbuf_printf(mb, "caucus_participants{status=\"%s\"} "
+				   "%llu\n", st_names[i],
+				   (unsigned long long)ps.by_status[i]);
+	err |= sip_part(mb, &fs);
+	err |= head(mb, "caucus_rtp_jitter_seconds", "gauge",
+		    "interarrival jitter over live streams (RFC 3550)");
+	err |= mbuf_printf(mb, "caucus_rtp_jitter_seconds{stat=\"max\"} "
+			   "%.6f\ncaucus_rtp_jitter_seconds{stat=\"mean\"} "
+			   "%.6f\n", ps.jitter_max_us / 1e6, ps.streams ?
+			   ps.jitter_sum_us / 1e6 / (double)ps.streams : 0.0);
+	if (r->api->notifier) {
+		struct notify_stats ns;
+
+		notifier_stats(r->api->notifier, &ns);
+		err |= head(mb, "caucus_notify_subscriptions", "gauge",
+			    "conference event package subscriptions");
+		err |= mbuf_printf(mb, "caucus_notify_subscriptions %llu\n",
+				   (unsigned long long)ns.subscriptions);
+		err |= head(mb, "caucus_notify_sent_total", "counter",
+			    "NOTIFYs sent for the conference package");
+		err |= mbuf_printf(mb, "caucus_notify_sent_total %llu\n",
+				   (unsigned long long)ns.notifies);
+		err |= head(mb, "caucus_notify_bytes_total", "counter",
+			    "bytes of NOTIFY bodies sent");
+		err |= mbuf_printf(mb, "caucus_notify_bytes_total %llu\n",
+				   (unsigned long long)ns.bytes);
+	}
+	err |= mixer_part(mb, r->api->mixer);
+	api_count(r, 200);       /* this reply counts before it is printed */
+	err |= api_part(mb, r->api);
+	if (err) {
+		mem_deref(mb);
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+		return;
+	}
+	(void)http_reply(r->conn, 200, "OK",
+			 "Content-Type: text/plain; version=0.0.4; "
+			 "charset=utf-8\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "Content-Length: %zu\r\n\r\n%b", mb->end, mb->buf,
+			 mb->end);
+	mem_deref(mb);
+}
