@@ -42,6 +42,8 @@ static const struct route routes[] = {
 	 "recent instant messages of the conference"},
 	{"POST",   "/v1/conferences/{id}/messages", api_msg_send,
 	 "send an instant message to every participant"},
+	{"GET",    "/v1/openapi.json", api_openapi,
+	 "this description of the API (OpenAPI 3.0)"},
 	{"GET",    "/metrics", api_metrics,
 	 "Prometheus metrics (text format 0.0.4)"},
 	{"GET",    "/v1/status", api_status, "server and mixer status"},

@@ -57,6 +57,9 @@ void api_route(size_t i, const char **method, const char **path,
 
 /* /metrics (api_metrics.c) */
 void api_metrics(struct api_req *r);
+/* /v1/openapi.json: src/api/openapi.json, built in (openapi_gen.c) */
+extern const char api_openapi_json[];
+void api_openapi(struct api_req *r);
 
 /* Handlers (api_conf.c) */
 void api_conf_list(struct api_req *r);

@@ -233,3 +233,15 @@ void api_metrics(struct api_req *r)
 			 mb->end);
 	mem_deref(mb);
 }
+
+void api_openapi(struct api_req *r)
+{
+	size_t len = strlen(api_openapi_json);
+
+	api_count(r, 200);
+	(void)http_reply(r->conn, 200, "OK",
+			 "Content-Type: application/json\r\n"
+			 "Cache-Control: no-cache\r\n"
+			 "Content-Length: %zu\r\n\r\n%b", len,
+			 api_openapi_json, len);
+}
