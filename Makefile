@@ -15,7 +15,9 @@ endif
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build run test bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps build run test bench install clean
 
 all: build
 
@@ -34,6 +36,12 @@ test: build
 
 bench: build
 	@sh bench/run.sh $(BUILD)
+
+# binaries, console and docs under PREFIX, /etc/caucus/caucus.conf (kept if
+# present), the systemd unit; DESTDIR for staging
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	@DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) sh scripts/install.sh
 
 clean:
 	rm -rf build build-san build-tsan

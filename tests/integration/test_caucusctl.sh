@@ -1,0 +1,63 @@
+#!/bin/bash
+# caucusctl against a running caucusd: every command, tables and --json,
+# and the errors with their exit codes (usage 2, unknown conference 3,
+# refused 4, unreachable server 6). docs/caucusctl.md is what the command
+# table prints.
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+CTL="$SRC/tools/caucusctl"
+export CAUCUS_URL="$API"
+ctl() { RC=0; "$CTL" "$@" >"$WORK/ctl.out" 2>"$WORK/ctl.err" || RC=$?; }
+want() { # RC and a text the output must hold
+	[ "$RC" = "$1" ] || fail "caucusctl ${*:3}: exit $RC, want $1: $(cat "$WORK/ctl.out" "$WORK/ctl.err")"
+	[ -z "$2" ] || grep -q -- "$2" "$WORK/ctl.out" "$WORK/ctl.err" ||
+		fail "no '$2' in: $(cat "$WORK/ctl.out" "$WORK/ctl.err")"
+}
+
+"$CTL" --markdown | cmp -s - "$SRC/docs/caucusctl.md" ||
+	fail "docs/caucusctl.md is stale: tools/caucusctl --markdown > docs/caucusctl.md"
+ctl --help; want 0 "conf create ID"
+ctl conf list; want 0 "demo"
+ctl conf create weekly --name "Weekly call"; want 0 "Weekly call"
+ctl --json conf show weekly; want 0 '"conference_uri"'
+ctl conf list; want 0 "weekly"
+
+# a caller, then the participant commands on it
+sipp_bg ann uac_wait_bye.xml -s weekly -key who ann
+ann=$SIPP_PID
+in_room() { "$CTL" part list weekly | grep -q connected; }
+wait_for 5 in_room || fail "ann not listed by caucusctl"
+pid=$("$CTL" --json part list weekly | grep -o '"id": "[0-9]*"' | head -n1 |
+	cut -d'"' -f4)
+ctl part mute weekly "$pid"; want 0 "connected  participant  yes"
+ctl part unmute weekly "$pid"; want 0 "connected"
+ctl part deaf weekly "$pid"; want 0 "connected"
+ctl part undeaf weekly "$pid"; want 0 "connected"
+ctl part gain weekly "$pid" -3 2.5; want 0 "connected"
+ctl --json part list weekly; want 0 '"gain_out_db": 2.5'
+ctl msg send weekly "hello room"; want 0 "sent to 1"
+ctl msg list weekly; want 0 "hello room"
+ctl events --conf weekly --count 1; want 0 "weekly v"
+ctl --json events --count 1; want 0 '"type"'
+ctl status; want 0 "conferences"
+ctl part kick weekly "$pid"; want 0 "removed"
+sipp_wait "$ann" ann
+ctl conf media weekly recvonly; want 0 "audio recvonly"
+ctl part add weekly "sip:nobody@127.0.0.1:9"; want 0 "dialing-out"
+
+# errors and exit codes
+ctl conf show nosuch; want 3 "404"
+ctl part mute weekly 999; want 3 "404"
+ctl events --conf nosuch --count 1; want 3 "404"
+ctl conf create weekly; want 4 "409"
+ctl part add weekly "mailto:x@y"; want 4 "400"
+ctl conf media weekly loud; want 4 "400"
+ctl part gain weekly 1 loud 0; want 2 "numbers"
+ctl conf show; want 2 "usage"
+ctl frobnicate; want 2 "unknown command"
+ctl events --count; want 2 "needs a value"
+CAUCUS_URL="http://127.0.0.1:$(free_port)" ctl conf list; want 6 "cannot reach"
+ctl conf destroy weekly; want 0 "destroyed"
+ctl conf show weekly; want 3 "404"
+stop_caucusd
+log PASS
