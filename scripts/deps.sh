@@ -5,12 +5,16 @@
 set -eu
 PKGS="build-essential cmake pkg-config libre-dev libsqlite3-dev sqlite3 \
 libcmocka-dev sip-tester baresip-core libxml2-utils curl iproute2 procps \
-python3"
+python3 chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
 		|| missing="$missing $p"
 done
+# the browser test runs Playwright on Node.js: Debian's, unless a node and
+# npm are there already (another Node.js install must not be replaced)
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
 SUDO=""

@@ -1,6 +1,7 @@
 // caucus web console: plain JavaScript over the /v1 API, no build step.
-// The list and the roster refresh every second (the live event stream
-// comes with the notification work).
+// The list and the roster follow the live event stream (websocket
+// /v1/events): every change there re-reads the view shown; if the stream
+// drops, it reconnects and a slow poll covers the gap.
 "use strict";
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
@@ -33,8 +34,9 @@ async function renderList() {
 
 function partRow(cid, p) {
   const m = p.media || {};
-  const btn = (field, label) => `<button class="ghost ${p[field] ? "on" : ""}"
-    data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}">${label}</button>`;
+  const btn = (field, label, on) => `<button class="ghost ${p[field] ? "on" : ""}"
+    data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}"
+    title="${p[field] ? "click to undo" : ""}">${p[field] ? on : label}</button>`;
   const live = p.status !== "failed" && p.status !== "disconnecting";
   const why = p.status === "failed" ?
     `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
@@ -44,15 +46,21 @@ function partRow(cid, p) {
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
-    <td>${live ? `${btn("muted", "Mute")} ${btn("deaf", "Deaf")}` : ""}</td>
+    <td>${live ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}</td>
     <td><div class="actions"><button class="danger" data-kick="${esc(p.id)}">
       Remove</button></div></td></tr>`;
 }
 
 async function renderConf(id) {
   const c = await api("GET", "/conferences/" + encodeURIComponent(id));
+  const audio = (c.media || []).find((m) => m.type === "audio");
   $("#conf-title").textContent = c.display_text || c.id;
   $("#conf-uri").textContent = c.conference_uri;
+  if (document.activeElement !== $("#audio"))
+    $("#audio").value = audio ? audio.status : "none";
+  const {messages} = await api("GET", `/conferences/${encodeURIComponent(id)}/messages`);
+  $("#msgs").innerHTML = messages.slice(-8).map((m) =>
+    `<li><b>${esc(m.display || m.from)}</b> ${esc(m.text)}</li>`).join("");
   $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p)).join("") ||
     `<tr><td colspan="5" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
 }
@@ -93,6 +101,24 @@ $("#create").addEventListener("submit", async (ev) => {
   catch (e) { showError(e); }
 });
 
+$("#audio").addEventListener("change", async (ev) => {
+  const v = ev.target.value;
+  try {
+    await api("PATCH", "/conferences/" + encodeURIComponent(current()),
+      {media: v === "none" ? [] : [{type: "audio", status: v}]});
+    await render();
+  } catch (e) { showError(e); }
+});
+
+$("#say").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const text = new FormData(ev.target).get("text");
+  try {
+    await api("POST", `/conferences/${encodeURIComponent(current())}/messages`, {text});
+    ev.target.reset(); await render();
+  } catch (e) { showError(e); }
+});
+
 $("#dial").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const uri = new FormData(ev.target).get("uri");
@@ -102,7 +128,28 @@ $("#dial").addEventListener("submit", async (ev) => {
   } catch (e) { showError(e); }
 });
 
+// The event stream: any change re-reads the view (at most every 100 ms)
+let pending = null;
+function soon() {
+  if (!pending) pending = setTimeout(() => { pending = null; render(); }, 100);
+}
+function follow() {
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/events`);
+  ws.onopen = () => { $("#live").textContent = "live"; $("#live").className = "live on"; };
+  ws.onmessage = (m) => {
+    let ev = {};
+    try { ev = JSON.parse(m.data); } catch (e) { return; }
+    const id = current();
+    if (!id || ev.conference === id) soon();
+  };
+  ws.onclose = () => {
+    $("#live").textContent = "reconnecting"; $("#live").className = "live";
+    setTimeout(follow, 2000);
+  };
+}
+
 window.addEventListener("hashchange", render);
 $("#server").textContent = location.host;
 render();
-setInterval(render, 1000);
+follow();
+setInterval(render, 10000);    // a safety net, not the source of updates

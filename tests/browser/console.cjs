@@ -1,0 +1,81 @@
+// The web console in a real browser (Debian's chromium through
+// playwright-core): create a conference, watch a SIP participant appear
+// live (the websocket, not the 10 s poll), mute it and see the change in
+// the page and the API, send a message; screenshots at each step.
+//   CAUCUS_URL=http://127.0.0.1:PORT SHOTS=dir SIPP_CMD='sipp ...' node console.cjs
+"use strict";
+const { chromium } = require("playwright-core");
+const { spawn } = require("child_process");
+const http = require("http");
+
+const base = process.env.CAUCUS_URL;
+const shots = process.env.SHOTS;
+const step = (s) => console.log(`[console] ${s}`);
+
+function getJSON(path) {
+  return new Promise((resolve, reject) => {
+    http.get(base + path, (res) => {
+      let d = "";
+      res.on("data", (c) => (d += c));
+      res.on("end", () => { try { resolve(JSON.parse(d)); } catch (e) { reject(e); } });
+    }).on("error", reject);
+  });
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  let sipp = null;
+  try {
+    await page.goto(base + "/");
+    await page.waitForSelector("#live.on", { timeout: 5000 });
+    step("the event stream is live");
+
+    await page.fill("#create input[name=id]", "standup");
+    await page.fill("#create input[name=display_text]", "Daily standup");
+    await page.click("#create button");
+    await page.waitForSelector("#confs a:has-text('Daily standup')", { timeout: 5000 });
+    await page.screenshot({ path: `${shots}/1-list.png` });
+    step("created 'standup' from the page");
+
+    await page.click("#confs a:has-text('Daily standup')");
+    await page.waitForSelector("#parts td:has-text('Nobody here yet')", { timeout: 5000 });
+
+    const t0 = Date.now();
+    sipp = spawn("sh", ["-c", process.env.SIPP_CMD], { stdio: "ignore" });
+    await page.waitForSelector("#parts .status.connected", { timeout: 5000 });
+    const ms = Date.now() - t0;
+    step(`the SIP participant appeared after ${ms} ms`);
+    if (ms > 4000) throw new Error(`too slow for the event stream: ${ms} ms`);
+    await page.screenshot({ path: `${shots}/2-joined.png` });
+
+    await page.click("#parts button[data-toggle=muted]");
+    await page.waitForSelector("#parts button[data-toggle=muted].on", { timeout: 5000 });
+    const { participants } = await getJSON("/v1/conferences/standup/participants");
+    if (!participants.length || participants[0].muted !== true)
+      throw new Error("the API does not show the participant muted");
+    step("muted from the page; the API agrees");
+    await page.screenshot({ path: `${shots}/3-muted.png` });
+
+    await page.fill("#say input[name=text]", "standup starts now");
+    await page.click("#say button");
+    await page.waitForSelector("#msgs li:has-text('standup starts now')", { timeout: 5000 });
+    step("message sent from the page");
+    await page.screenshot({ path: `${shots}/4-message.png` });
+
+    if (errors.length) throw new Error("page errors: " + errors.join("; "));
+    step("PASS");
+  } catch (e) {
+    await page.screenshot({ path: `${shots}/failure.png` }).catch(() => {});
+    console.error(`[console] FAIL: ${e.message}`);
+    process.exitCode = 1;
+  } finally {
+    if (sipp) sipp.kill();
+    await browser.close();
+  }
+})();

@@ -1,0 +1,37 @@
+#!/bin/bash
+# The web console in Debian's chromium driven by Playwright (playwright-
+# core from tests/browser/package-lock.json): create a conference, see a
+# sipp participant appear live, mute it, send a message. Screenshots go to
+# BUILD/test-output/console/.
+. "$(dirname "$0")/lib.sh"
+command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
+CHROME=$(command -v chromium || true)
+[ -n "$CHROME" ] || fail "chromium is missing (scripts/deps.sh installs it)"
+
+# playwright-core, once per build tree, exactly as the lock file says
+deps="$BIN/browser-deps"
+if ! cmp -s "$SRC/tests/browser/package-lock.json" \
+	"$deps/package-lock.json" 2>/dev/null ||
+	[ ! -d "$deps/node_modules/playwright-core" ]; then
+	rm -rf "$deps"
+	mkdir -p "$deps"
+	cp "$SRC/tests/browser/package.json" \
+		"$SRC/tests/browser/package-lock.json" "$deps/"
+	(cd "$deps" && npm ci --no-audit --no-fund >"$WORK/npm.out" 2>&1) ||
+		{ cat "$WORK/npm.out"; fail "npm ci failed"; }
+fi
+
+start_caucusd
+shots="$BIN/test-output/console"
+rm -rf "$shots"
+mkdir -p "$shots"
+sipp_cmd="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who zoe \
+-i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
+127.0.0.1:$SIP_PORT >$WORK/zoe.out 2>&1"
+NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" \
+	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" \
+	node "$SRC/tests/browser/console.cjs" || fail "browser test failed"
+ls "$shots"/*.png >/dev/null || fail "no screenshots"
+log "screenshots in $shots"
+stop_caucusd
+log PASS
