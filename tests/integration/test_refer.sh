@@ -3,7 +3,8 @@
 # inside its call (NOTIFYs 100 Trying, 180 Ringing, 200 OK) and the new
 # participant shows who referred it; a busy target ends in 486; a REFER
 # outside any dialog from a participant works the same; refusals (400,
-# 501, 403, 404) and REFER BYE of oneself; an outsider gets 403.
+# 501, 403, 404) and REFER BYE of oneself; an outsider gets 403; an INVITE
+# with Referred-By shows who sent the caller.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
@@ -68,11 +69,22 @@ api GET /v1/conferences/demo
 # not a participant
 sipp_run mallory uac_refer_outsider.xml -s demo -key who mallory
 
+# someone sent here by another joins with Referred-By in the INVITE
+sipp_bg hal uac_join_referred.xml -s demo -key who hal \
+	-key referrer "sip:boss@example.com"
+hal=$SIPP_PID
+hal_in() { api GET /v1/conferences/demo; [ -n "$(pid_of hal)" ]; }
+wait_for 5 hal_in || fail "hal did not join"
+api GET "/v1/conferences/demo/participants/$(pid_of hal)"
+[ "$(json_field "$BODY" referred_by)" = "sip:boss@example.com" ] ||
+	fail "Referred-By of an INVITE not recorded: $BODY"
+
 alive
 api DELETE /v1/conferences/demo
 expect_status 204 "destroy"
 sipp_wait "$bob" bob
 sipp_wait "$erin" erin
 sipp_wait "$frank" frank
+sipp_wait "$hal" hal
 stop_caucusd
 log PASS
