@@ -187,23 +187,6 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 	return 0;
 }
 
-int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
-		  struct sdpneg_result *res, const char **reason)
-{
-	int err;
-
-	*reason = NULL;
-	err = sdp_decode_keep(sn->sess, offer, true);
-	if (err) {
-		*reason = "Malformed SDP";
-		return EBADMSG;
-	}
-	err = result_get(sn, res, reason);
-	if (err)
-		return err;
-	return sdp_encode(ansp, sn->sess, false);
-}
-
 /* audio taken away (port 0 on either side) inside a call */
 static void removed(struct sdpneg_result *res, const char **reason)
 {
@@ -214,8 +197,9 @@ static void removed(struct sdpneg_result *res, const char **reason)
 	*reason = NULL;
 }
 
-int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
-		    struct sdpneg_result *res, const char **reason)
+static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		  struct sdpneg_result *res, const char **reason,
+		  bool allow_removed)
 {
 	int err;
 
@@ -226,7 +210,7 @@ int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		return EBADMSG;
 	}
 	err = result_get(sn, res, reason);
-	if (err == EPROTO) {
+	if (err == EPROTO && allow_removed) {
 		/* audio taken away: answer it with port 0, keep the call */
 		removed(res, reason);
 		err = 0;
@@ -234,6 +218,18 @@ int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	if (err)
 		return err;
 	return sdp_encode(ansp, sn->sess, false);
+}
+
+int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		  struct sdpneg_result *res, const char **reason)
+{
+	return answer(sn, offer, ansp, res, reason, false);
+}
+
+int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
+		    struct sdpneg_result *res, const char **reason)
+{
+	return answer(sn, offer, ansp, res, reason, true);
 }
 
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)

@@ -194,3 +194,22 @@ sipp_wait() {
 	fi
 	log "sipp $2 ok"
 }
+
+# baresip_conf DIR NAME [LINE...]: a baresip config folder for a client
+# that plays DIR/tone.wav (make it with tonegen) and sends what it hears
+# to the aubridge device play-NAME, on free ports; extra config lines
+# (modules, settings) follow. The accounts file is the caller's.
+baresip_conf() {
+	local d=$1 n=$2 rtp
+	shift 2
+	rtp=$(free_port)
+	mkdir -p "$d"
+	printf '%s\n' "poll_method epoll" "net_interface 127.0.0.1" \
+		"sip_listen 127.0.0.1:$(free_port)" \
+		"audio_source aufile,$d/tone.wav" \
+		"audio_player aubridge,play-$n" \
+		"module_path /usr/lib/baresip/modules" "module g711.so" \
+		"module account.so" "module aufile.so" "module aubridge.so" \
+		"module_app menu.so" "rtp_ports $rtp-$((rtp + 19))" "$@" \
+		>"$d/config"
+}

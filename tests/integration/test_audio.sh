@@ -14,26 +14,9 @@ BS_PIDS=""
 i=0
 for n in a b c; do
 	d="$WORK/bs-$n"
-	mkdir -p "$d"
+	baresip_conf "$d" "$n" "audio_alert aubridge,alert-$n" \
+		"module sndfile.so" "snd_path $d"
 	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 8000 0.3
-	rtp=$(free_port)
-	cat > "$d/config" <<CFG
-poll_method epoll
-net_interface 127.0.0.1
-sip_listen 127.0.0.1:$(free_port)
-audio_source aufile,$d/tone.wav
-audio_player aubridge,play-$n
-audio_alert aubridge,alert-$n
-module_path /usr/lib/baresip/modules
-module g711.so
-module account.so
-module aufile.so
-module aubridge.so
-module sndfile.so
-module_app menu.so
-snd_path $d
-rtp_ports $rtp-$((rtp + 19))
-CFG
 	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=${CODEC[$n]}" \
 		> "$d/accounts"
 	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 40 \

@@ -9,23 +9,8 @@ start_caucusd
 
 # baresip calls the factory URI
 d="$WORK/bs"
-mkdir -p "$d"
+baresip_conf "$d" bs
 "$BIN/tonegen" "$d/tone.wav" 440 20 8000 0.2
-rtp=$(free_port)
-cat > "$d/config" <<CFG
-poll_method epoll
-net_interface 127.0.0.1
-sip_listen 127.0.0.1:$(free_port)
-audio_source aufile,$d/tone.wav
-audio_player aubridge,play-bs
-module_path /usr/lib/baresip/modules
-module g711.so
-module account.so
-module aufile.so
-module aubridge.so
-module_app menu.so
-rtp_ports $rtp-$((rtp + 9))
-CFG
 echo '"Ann" <sip:ann@127.0.0.1>;regint=0' > "$d/accounts"
 baresip -f "$d" -e "/dial sip:conference-factory@127.0.0.1:$SIP_PORT" \
 	-t 30 > "$d/baresip.log" 2>&1 &

@@ -11,27 +11,10 @@ BS_PIDS=""
 declare -A CONS
 for n in alice bob; do
 	d="$WORK/bs-$n"
-	mkdir -p "$d"
-	"$BIN/tonegen" "$d/tone.wav" 440 30 8000 0.2
 	CONS[$n]=$(free_port)
-	rtp=$(free_port)
-	cat > "$d/config" <<CFG
-poll_method epoll
-net_interface 127.0.0.1
-sip_listen 127.0.0.1:$(free_port)
-audio_source aufile,$d/tone.wav
-audio_player aubridge,play-$n
-module_path /usr/lib/baresip/modules
-module g711.so
-module account.so
-module aufile.so
-module aubridge.so
-module cons.so
-module contact.so
-module_app menu.so
-cons_listen 127.0.0.1:${CONS[$n]}
-rtp_ports $rtp-$((rtp + 9))
-CFG
+	baresip_conf "$d" "$n" "module cons.so" "module contact.so" \
+		"cons_listen 127.0.0.1:${CONS[$n]}"
+	"$BIN/tonegen" "$d/tone.wav" 440 30 8000 0.2
 	echo "\"${n^}\" <sip:$n@127.0.0.1>;regint=0" > "$d/accounts"
 	echo "\"Room\" <sip:demo@127.0.0.1:$SIP_PORT>" > "$d/contacts"
 	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 40 \
