@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include "util/json.h"
 
-static int print_str(struct re_printf *pf, const char *s)
+int json_print_string(struct re_printf *pf, const char *s)
 {
 	int err = re_hprintf(pf, "\"");
 
@@ -39,7 +39,7 @@ static int print_container(struct re_printf *pf, const struct odict *od,
 		if (le != od->lst.head)
 			err = re_hprintf(pf, ",");
 		if (!err && !array) {
-			err = print_str(pf, e->key);
+			err = json_print_string(pf, e->key);
 			err = err ? err : re_hprintf(pf, ":");
 		}
 		err = err ? err : print_value(pf, e);
@@ -57,7 +57,7 @@ static int print_value(struct re_printf *pf, const struct odict_entry *e)
 	case ODICT_ARRAY:
 		return print_container(pf, e->u.odict, true);
 	case ODICT_STRING:
-		return print_str(pf, e->u.str);
+		return json_print_string(pf, e->u.str);
 	case ODICT_INT:
 		return re_hprintf(pf, "%lld", (long long)e->u.integer);
 	case ODICT_DOUBLE:

@@ -10,5 +10,7 @@
 
 /* For re_printf's %H: re_hprintf(pf, "%H", json_print, odict) */
 int json_print(struct re_printf *pf, const struct odict *od);
+/* A JSON string literal, quoted and escaped (%H) */
+int json_print_string(struct re_printf *pf, const char *s);
 
 #endif
