@@ -74,6 +74,10 @@ void api_part_patch(struct api_req *r);
 void api_part_delete(struct api_req *r);
 void api_status(struct api_req *r);
 void api_conf_info(struct api_req *r);
+/* Policy (api_policy.c) */
+void api_policy_get(struct api_req *r);
+void api_policy_put(struct api_req *r);
+void api_policy_patch(struct api_req *r);
 /* Instant messages (api_msg.c) */
 void api_msg_list(struct api_req *r);
 void api_msg_send(struct api_req *r);

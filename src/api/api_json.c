@@ -153,7 +153,7 @@ static bool jvalue(struct jscan *s)
 	}
 }
 
-static bool json_strict_ok(const char *body, size_t len)
+bool api_json_strict(const char *body, size_t len)
 {
 	struct jscan s = {.p = body, .end = body + len};
 
@@ -270,7 +270,7 @@ int api_json_parse(struct odict **odp, const char *body, size_t len,
 		snprintf(detail, dsz, "the body contains a NUL byte");
 		return EBADMSG;
 	}
-	if (!json_strict_ok(body, len)) {
+	if (!api_json_strict(body, len)) {
 		snprintf(detail, dsz, "the body is not valid JSON");
 		return EBADMSG;
 	}

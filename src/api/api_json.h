@@ -27,5 +27,7 @@ int api_json_parse(struct odict **odp, const char *body, size_t len,
 		   const struct api_field *fields, size_t nfields,
 		   char *detail, size_t dsz);
 bool api_json_number(const struct odict *od, const char *name, double *v);
+/* Strict RFC 8259 syntax (libre's decoder is lenient) */
+bool api_json_strict(const char *body, size_t len);
 
 #endif

@@ -91,9 +91,11 @@ static void conf_destructor(void *arg)
 {
 	struct conf *c = arg;
 
+	tmr_cancel(&c->end_tmr);
 	list_unlink(&c->le);
 	list_flush(&c->parts);
 	list_flush(&c->msgs);
+	mem_deref(c->policy);
 	mem_deref(c->id);
 	mem_deref(c->uri);
 	mem_deref(c->policy_uri);
@@ -131,6 +133,13 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 	c->created_at = created;
 	c->room = ++cs->next_room;
 	c->version = 1;
+	tmr_init(&c->end_tmr);
+	c->policy = mem_zalloc(sizeof(*c->policy), NULL);
+	if (!c->policy) {
+		mem_deref(c);
+		return ENOMEM;
+	}
+	policy_default(c->policy);
 	re_snprintf(c->audio, sizeof(c->audio), "sendrecv");
 	err = str_dup(&c->id, id);
 	err |= str_dup(&c->display_text, dt ? dt : "");
@@ -151,8 +160,10 @@ static int load_one(const struct store_conf *sc, void *arg)
 	struct conf *c;
 	int err = conf_new(arg, sc->id, sc->display_text, sc->created_at, &c);
 
-	if (!err)
+	if (!err) {
 		conf_settings_apply(c, sc->settings);
+		conf_policy_enforce(c);
+	}
 	return err;
 }
 
@@ -277,6 +288,7 @@ int conf_destroy(struct conf *c)
 	log_info("conf", "msg=\"destroyed\" conf=%s participants=%u", c->id,
 		 conf_participant_count(c));
 	c->destroyed = true;
+	tmr_cancel(&c->end_tmr);
 	list_unlink(&c->le);
 	observers(c, true);
 	/* the registry's reference moves to this function for the reconcile,
@@ -545,9 +557,10 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 	list_unlink(&p->le);           /* observers see it gone */
 	conf_changed(c);
 	mem_deref(p);                  /* the registry still holds c */
-	if (c->adhoc && !c->destroyed && list_isempty(&c->parts)) {
-		log_info("conf", "msg=\"ad-hoc conference empty\" conf=%s",
-			 c->id);
+	if ((c->adhoc || c->policy->destroy_on_last_leave) &&
+	    !c->destroyed && list_isempty(&c->parts)) {
+		log_info("conf", "msg=\"conference empty, destroying\" "
+			 "conf=%s adhoc=%d", c->id, c->adhoc);
 		(void)conf_destroy(c);
 	}
 }

@@ -144,6 +144,21 @@ unsigned confs_participant_count(const struct confs *cs);
  * id, EIO when the store failed (nothing is created then). */
 int  conf_create(struct confs *cs, const char *id, const char *display_text,
 		 struct conf **cp);
+/* The conference's policy (conf/policy.h): read it, replace it (stored
+ * first; EIO when the store failed, nothing changed then), its ETag (a
+ * hash of the document, quoted). Joins ask conf_admit(). */
+struct policy;
+struct policy_admission;
+const struct policy *conf_policy(const struct conf *c);
+int  conf_set_policy(struct conf *c, const struct policy *p);
+void conf_policy_etag(const struct conf *c, char *buf, size_t sz);
+void conf_admit(struct conf *c, const char *aor,
+		struct policy_admission *a);
+/* people in the conference or on their way (not failed, not leaving) */
+unsigned conf_present_count(const struct conf *c);
+/* A new participant's per-user entry: role, anonymity, hiding, muted on
+ * entry (listeners always) */
+void part_apply_entry(struct participant *p);
 /* A conference made by the factory URI (RFC 4579 s. 5.4): a random id,
  * not stored, destroyed when its last participant leaves. */
 int  conf_create_adhoc(struct confs *cs, const char *display_text,

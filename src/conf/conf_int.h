@@ -5,6 +5,7 @@
 #define CAUCUS_CONF_INT_H
 
 #include "conf/conf.h"
+#include "conf/policy.h"
 
 struct confs {
 	struct list confl;
@@ -37,6 +38,8 @@ struct conf {
 	bool again;
 	bool adhoc;                   /* made by the factory URI: not stored,
 				       * destroyed when the last one leaves */
+	struct policy *policy;        /* never NULL */
+	struct tmr end_tmr;           /* destroys at the policy's end */
 	char audio[12];               /* conference media: the audio status
 				       * as participants see it, or "none" */
 	struct list msgs;             /* struct conf_msg, oldest first */
@@ -74,7 +77,11 @@ struct participant {
 
 /* The state changed: the version goes up and the observers hear of it */
 void conf_changed(struct conf *c);
-/* The stored settings JSON of a conference applied at load (conf_media.c) */
+/* The stored settings JSON of a conference applied at load, and written
+ * back after a change (conf_media.c): its audio and its policy */
 void conf_settings_apply(struct conf *c, const char *settings);
+int  conf_settings_save(struct conf *c);
+/* The policy's timers and per-user entries applied to the live state */
+void conf_policy_enforce(struct conf *c);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "conf/conf_int.h"
 #include "store/store.h"
+#include "util/json.h"
 #include "util/log.h"
 
 static const char *const statuses[] = {
@@ -24,15 +25,44 @@ static const char *known(const char *s)
 void conf_settings_apply(struct conf *c, const char *settings)
 {
 	struct odict *od = NULL;
+	const struct odict_entry *pe;
 	const char *a;
 
 	if (!settings || json_decode_odict(&od, 8, settings, strlen(settings),
-					   4))
+					   8))
 		return;
 	a = known(odict_string(od, "audio"));
 	if (a)
 		re_snprintf(c->audio, sizeof(c->audio), "%s", a);
+	pe = odict_lookup(od, "policy");
+	if (pe && pe->type == ODICT_OBJECT) {
+		char *json = NULL, detail[160];
+
+		if (!re_sdprintf(&json, "%H", json_print, pe->u.odict) &&
+		    policy_parse(c->policy, NULL, json, strlen(json), detail,
+				 sizeof(detail)))
+			log_warn("conf", "msg=\"stored policy ignored\" "
+				 "conf=%s why=\"%s\"", c->id, detail);
+		mem_deref(json);
+	}
 	mem_deref(od);
+}
+
+int conf_settings_save(struct conf *c)
+{
+	char *json = NULL;
+	int err;
+
+	if (c->adhoc)
+		return 0;               /* not stored */
+	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"policy\":%H}",
+			  c->audio, policy_print, c->policy);
+	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
+	if (err)
+		log_warn("conf", "msg=\"cannot store settings\" conf=%s "
+			 "err=%m", c->id, err);
+	mem_deref(json);
+	return err ? EIO : 0;
 }
 
 const char *conf_audio(const struct conf *c)
@@ -43,24 +73,19 @@ const char *conf_audio(const struct conf *c)
 int conf_set_audio(struct conf *c, const char *status)
 {
 	const char *a = known(status);
-	char json[40];
-	int err;
+	char old[sizeof(c->audio)];
 
 	if (!a)
 		return EINVAL;
 	if (!strcmp(c->audio, a))
 		return 0;
-	if (!c->adhoc) {
-		/* stored first: nothing is live that is not stored */
-		re_snprintf(json, sizeof(json), "{\"audio\":\"%s\"}", a);
-		err = store_conf_set_settings(c->cs->store, c->id, json);
-		if (err) {
-			log_warn("conf", "msg=\"cannot store media\" conf=%s "
-				 "err=%m", c->id, err);
-			return EIO;
-		}
-	}
+	/* stored first: nothing is live that is not stored */
+	re_snprintf(old, sizeof(old), "%s", c->audio);
 	re_snprintf(c->audio, sizeof(c->audio), "%s", a);
+	if (conf_settings_save(c)) {
+		re_snprintf(c->audio, sizeof(c->audio), "%s", old);
+		return EIO;
+	}
 	log_info("conf", "msg=\"media changed\" conf=%s audio=%s", c->id, a);
 	for (struct le *le = c->parts.head; le; le = le->next) {
 		struct participant *p = le->data;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "conf/conf.h"
+#include "conf/policy.h"
 #include "notify/notify.h"
 
 struct build {
@@ -112,6 +113,9 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 		    v1 ? (size_t)(v1 - pu) : strlen(pu), conf_id(c));
 	uri_entry(u, web, "web-page", errp);
 	uri_entry(u, conf_policy_uri(c), "control", errp);
+	if (conf_policy(c)->max_participants)
+		num(d, "maximum-user-count", conf_policy(c)->max_participants,
+		    errp);
 	if (!strcmp(conf_audio(c), "none"))
 		return;                   /* no media in the conference */
 	m = child(child(d, "available-media", false, errp), "entry", true,
@@ -369,7 +373,7 @@ int notify_doc_full(struct odict **docp, const struct conf *c,
 		err = b.err;
 		num(st, "user-count", b.user_count, &err);
 		flag(st, "active", b.any_connected, &err);
-		flag(st, "locked", false, &err);
+		flag(st, "locked", conf_policy(c)->locked, &err);
 	}
 	hash_flush(b.by_entity);
 	mem_deref(b.by_entity);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "mixer/mix.h"
+#include "conf/policy.h"
 #include "sip/sdpneg.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
@@ -486,11 +487,30 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	err = focus_aor_print(&aor, &msg->from.uri);
 	if (pl_isset(&msg->from.dname))
 		err |= pl_strdup(&dname, &msg->from.dname);
+	if (!err) {
+		struct policy_admission adm;
+
+		conf_admit(c, aor, &adm);
+		if (!adm.allowed) {
+			char why[160];
+
+			re_snprintf(why, sizeof(why), "%s (%s)",
+				    adm.scode == 486 ? "Busy Here" :
+				    "Forbidden", adm.reason);
+			focus_reply(f, msg, adm.scode, why, NULL);
+			log_info("sip", "msg=\"join refused by policy\" "
+				 "conf=%s from=%s code=%u reason=\"%s\"",
+				 conf_id(c), aor, adm.scode, adm.reason);
+			err = EPERM;
+			goto out;
+		}
+	}
 	err = err ? err : part_add(c, aor, dname, false, &p);
 	if (err)
 		goto out;
 	call->part = p;
 	part_set_ep(p, call);
+	part_apply_entry(p);
 	if (role)
 		part_set_role(p, role);
 	referred_by(p, msg);

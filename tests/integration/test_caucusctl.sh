@@ -40,6 +40,23 @@ ctl msg list weekly; want 0 "hello room"
 ctl events --conf weekly --count 1; want 0 "weekly v"
 ctl --json events --count 1; want 0 '"type"'
 ctl status; want 0 "conferences"
+ctl policy get weekly; want 0 '"default_action": "allow"'
+echo '{"max_participants":7}' >"$WORK/pol.json"
+ctl policy set weekly "$WORK/pol.json"; want 0 '"max_participants": 7'
+echo '{"max_participants":"x"}' | { RC=0; "$CTL" policy set weekly - \
+	>"$WORK/ctl.out" 2>"$WORK/ctl.err" || RC=$?; }
+# the editor: a script that changes the limit in the file it is given
+printf '#!/bin/sh\nsed -i "s/\\"max_participants\\": 7/\\"max_participants\\": 9/" "$1"\n' \
+	>"$WORK/ed.sh"
+chmod +x "$WORK/ed.sh"
+EDITOR="$WORK/ed.sh" ctl policy edit weekly; want 0 '"max_participants": 9'
+# someone else changes it while the editor is open: 412, nothing changed
+printf '#!/bin/sh\ncurl -s -X PATCH -d "{\\"locked\\":true}" %s >/dev/null\nsed -i "s/9/11/" "$1"\n' \
+	"$API/v1/conferences/weekly/policy" >"$WORK/ed2.sh"
+chmod +x "$WORK/ed2.sh"
+EDITOR="$WORK/ed2.sh" ctl policy edit weekly; want 4 "changed while you edited"
+ctl policy get weekly; want 0 '"max_participants": 9'
+ctl policy set weekly /nonexistent; want 2 "cannot read"
 ctl part kick weekly "$pid"; want 0 "removed"
 sipp_wait "$ann" ann
 ctl conf media weekly recvonly; want 0 "audio recvonly"

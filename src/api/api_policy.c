@@ -1,0 +1,103 @@
+/* A conference's policy over HTTP: GET with an ETag; PUT replaces it,
+ * PATCH changes the fields it names; both take If-Match (412 when the
+ * policy changed meanwhile) and refuse a bad document with 400 naming the
+ * field, nothing applied. Signalling thread. */
+#include <errno.h>
+#include <string.h>
+#include "api/api_int.h"
+#include "conf/conf.h"
+#include "conf/policy.h"
+
+static void reply_policy(struct api_req *r, struct conf *c, uint16_t scode,
+			 const char *reason)
+{
+	char etag[24], hdr[48];
+	struct mbuf *mb = mbuf_alloc(1024);
+
+	if (!mb || mbuf_printf(mb, "%H\n", policy_print, conf_policy(c))) {
+		mem_deref(mb);
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+		return;
+	}
+	conf_policy_etag(c, etag, sizeof(etag));
+	re_snprintf(hdr, sizeof(hdr), "ETag: %s\r\n", etag);
+	api_count(r, scode);
+	(void)http_reply(r->conn, scode, reason,
+			 "Content-Type: application/json\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "%s"
+			 "Content-Length: %zu\r\n\r\n%b", hdr, mb->end,
+			 mb->buf, mb->end);
+	mem_deref(mb);
+}
+
+static struct conf *conf_or_404(struct api_req *r)
+{
+	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+
+	if (!c)
+		api_error(r, 404, "Not Found", "no such conference",
+			  r->param[0]);
+	return c;
+}
+
+void api_policy_get(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+
+	if (c)
+		reply_policy(r, c, 200, "OK");
+}
+
+static void policy_write(struct api_req *r, bool patch)
+{
+	static struct policy np;          /* large; signalling thread only */
+	const struct http_hdr *im;
+	struct conf *c = conf_or_404(r);
+	const char *body;
+	size_t len;
+	char detail[160], etag[24];
+	int err;
+
+	if (!c)
+		return;
+	im = http_msg_hdr(r->msg, HTTP_HDR_IF_MATCH);
+	conf_policy_etag(c, etag, sizeof(etag));
+	if (im && pl_strcmp(&im->val, "*") && pl_strcmp(&im->val, etag)) {
+		api_error(r, 412, "Precondition Failed", "the policy changed",
+			  "If-Match does not name the current ETag; GET it "
+			  "again");
+		return;
+	}
+	body = r->msg->mb ? (const char *)mbuf_buf(r->msg->mb) : "";
+	len = r->msg->mb ? mbuf_get_left(r->msg->mb) : 0;
+	if (!api_json_strict(body, len)) {
+		api_error(r, 400, "Bad Request", "malformed JSON",
+			  "the body is not one JSON object");
+		return;
+	}
+	err = policy_parse(&np, patch ? conf_policy(c) : NULL, body, len,
+			   detail, sizeof(detail));
+	if (err) {
+		api_error(r, 400, "Bad Request", "invalid policy", detail);
+		return;
+	}
+	err = conf_set_policy(c, &np);
+	if (err) {
+		api_error(r, 503, "Service Unavailable", "cannot store the "
+			  "policy", "the store failed; nothing was changed");
+		return;
+	}
+	reply_policy(r, c, 200, "OK");
+}
+
+void api_policy_put(struct api_req *r)
+{
+	policy_write(r, false);
+}
+
+void api_policy_patch(struct api_req *r)
+{
+	policy_write(r, true);
+}

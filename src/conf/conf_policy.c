@@ -1,0 +1,132 @@
+/* A conference's policy in the live state: reading and replacing it
+ * (stored first), its ETag, the end-of-life timer, and the per-user
+ * entries (role, anonymity, hiding) applied to who is in the conference.
+ * Admission of joins is policy_admit() at each entry point. Signalling
+ * thread only. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "conf/conf_int.h"
+#include "util/log.h"
+
+const struct policy *conf_policy(const struct conf *c)
+{
+	return c->policy;
+}
+
+void conf_policy_etag(const struct conf *c, char *buf, size_t sz)
+{
+	char *json = NULL;
+	uint64_t h = 14695981039346656037ull;      /* FNV-1a of the document */
+
+	if (!re_sdprintf(&json, "%H", policy_print, c->policy))
+		for (const char *p = json; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	mem_deref(json);
+	re_snprintf(buf, sz, "\"%016llx\"", (unsigned long long)h);
+}
+
+static void end_reached(void *arg)
+{
+	struct conf *c = arg;
+
+	log_info("conf", "msg=\"end of the conference's lifespan\" conf=%s",
+		 c->id);
+	(void)conf_destroy(c);
+}
+
+static const struct policy_user *user_of(const struct conf *c,
+					 const char *aor)
+{
+	for (size_t i = 0; i < c->policy->nusers; i++)
+		if (!strcasecmp(c->policy->users[i].aor, aor))
+			return &c->policy->users[i];
+	return NULL;
+}
+
+void conf_policy_enforce(struct conf *c)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	tmr_cancel(&c->end_tmr);
+	if (c->policy->end && !c->destroyed) {
+		uint64_t ms = c->policy->end > now ?
+			(uint64_t)(c->policy->end - now) * 1000 : 0;
+
+		tmr_start(&c->end_tmr, ms, end_reached, c);
+	}
+	/* roles and privacy follow the entries; muting is on entry only */
+	for (struct le *le = c->parts.head; le; le = le->next) {
+		struct participant *p = le->data;
+		const struct policy_user *u = user_of(c, p->uri);
+
+		/* without an entry a role given otherwise (the factory's
+		 * administrator) stays */
+		if (u)
+			re_snprintf(p->role, sizeof(p->role), "%s", u->role);
+		p->privacy.anonymous = u && u->anonymous;
+		p->privacy.hidden = u && u->hidden;
+	}
+}
+
+int conf_set_policy(struct conf *c, const struct policy *np)
+{
+	struct policy *old = c->policy, *p;
+
+	if (c->destroyed)
+		return ENOENT;
+	p = mem_zalloc(sizeof(*p), NULL);
+	if (!p)
+		return ENOMEM;
+	*p = *np;
+	c->policy = p;
+	if (conf_settings_save(c)) {         /* stored first */
+		c->policy = old;
+		mem_deref(p);
+		return EIO;
+	}
+	mem_deref(old);
+	log_info("conf", "msg=\"policy changed\" conf=%s rules=%zu users=%zu "
+		 "locked=%d max=%u", c->id, p->nrules, p->nusers, p->locked,
+		 p->max_participants);
+	conf_policy_enforce(c);
+	conf_changed(c);
+	conf_reconcile(c);
+	return 0;
+}
+
+unsigned conf_present_count(const struct conf *c)
+{
+	unsigned n = 0;
+
+	for (struct le *le = c->parts.head; le; le = le->next) {
+		const struct participant *p = le->data;
+
+		if (p->status != PART_FAILED && !p->removing)
+			n++;
+	}
+	return n;
+}
+
+void conf_admit(struct conf *c, const char *aor,
+		struct policy_admission *a)
+{
+	policy_admit(c->policy, aor, (int64_t)time(NULL),
+		     conf_present_count(c), a);
+}
+
+void part_apply_entry(struct participant *p)
+{
+	const struct policy_user *u = user_of(p->conf, p->uri);
+
+	if (!u)
+		return;
+	re_snprintf(p->role, sizeof(p->role), "%s", u->role);
+	p->privacy.anonymous = u->anonymous;
+	p->privacy.hidden = u->hidden;
+	if (u->muted || !strcmp(u->role, "listener")) {
+		p->set.muted = true;          /* listeners are never mixed */
+		p->settings_dirty = true;
+	}
+	conf_changed(p->conf);
+}
