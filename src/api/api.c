@@ -32,6 +32,10 @@ static const struct route routes[] = {
 	 "list participants"},
 	{"POST",   "/v1/conferences/{id}/participants", api_part_add,
 	 "dial out to a URI"},
+	{"POST",   "/v1/conferences/{id}/participants:batch", api_batch,
+	 "mass invitation (a paced job) or mass ejection"},
+	{"GET",    "/v1/jobs/{id}", api_job_get,
+	 "a mass invitation's progress and per-target results"},
 	{"GET",    "/v1/conferences/{id}/participants/{pid}", api_part_get,
 	 "one participant"},
 	{"PATCH",  "/v1/conferences/{id}/participants/{pid}", api_part_patch,
@@ -259,6 +263,7 @@ static void api_destructor(void *arg)
 	struct api *a = arg;
 
 	api_events_close(a);
+	list_flush(&a->jobs);
 	mem_deref(a->sock);
 	mem_deref(a->web_root);
 }

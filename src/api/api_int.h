@@ -26,6 +26,7 @@ struct api {
 						* [0]: other */
 	struct list ev_clients;
 	struct tmr ev_tmr;
+	struct list jobs;             /* mass invitations (api_batch.c) */
 };
 
 struct api_req {
@@ -74,6 +75,9 @@ void api_part_patch(struct api_req *r);
 void api_part_delete(struct api_req *r);
 void api_status(struct api_req *r);
 void api_conf_info(struct api_req *r);
+/* Mass invitation and ejection (api_batch.c) */
+void api_batch(struct api_req *r);
+void api_job_get(struct api_req *r);
 /* Policy (api_policy.c) */
 void api_policy_get(struct api_req *r);
 void api_policy_put(struct api_req *r);

@@ -178,6 +178,7 @@ static const char *type_name(enum api_ftype t)
 	case API_STRING: return "a string";
 	case API_BOOL:   return "a boolean";
 	case API_ARRAY:  return "an array";
+	case API_OBJECT: return "an object";
 	default:         return "a number";
 	}
 }
@@ -213,6 +214,9 @@ static int check_entry(const struct odict_entry *e, const struct api_field *f,
 		break;
 	case API_BOOL:
 		ok = e->type == ODICT_BOOL;
+		break;
+	case API_OBJECT:
+		ok = e->type == ODICT_OBJECT;
 		break;
 	case API_ARRAY:
 		ok = e->type == ODICT_ARRAY;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <re.h>
 
-enum api_ftype { API_STRING, API_BOOL, API_NUMBER, API_ARRAY };
+enum api_ftype { API_STRING, API_BOOL, API_NUMBER, API_ARRAY, API_OBJECT };
 
 struct api_field {
 	const char *name;

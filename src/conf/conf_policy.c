@@ -62,8 +62,10 @@ void conf_policy_enforce(struct conf *c)
 
 		/* without an entry a role given otherwise (the factory's
 		 * administrator) stays */
-		if (u)
+		if (u && strcmp(p->role, u->role)) {
 			re_snprintf(p->role, sizeof(p->role), "%s", u->role);
+			p->settings_dirty = true;    /* listeners: not mixed */
+		}
 		p->privacy.anonymous = u && u->anonymous;
 		p->privacy.hidden = u && u->hidden;
 	}

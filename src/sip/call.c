@@ -105,7 +105,8 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	 * them) is not mixed either: many phones play music on hold into a
 	 * held call, and nobody in the room should hear it. */
 	m->recv = r->recv && r->send;
-	m->muted = s->muted;
+	/* a listener's audio is never mixed, whatever its settings say */
+	m->muted = s->muted || !strcmp(part_role(call->part), "listener");
 	m->deaf = s->deaf;
 	m->gain_in_q16 = mix_gain_q16(s->gain_in_db);
 	m->gain_out_q16 = mix_gain_q16(s->gain_out_db);
