@@ -62,6 +62,15 @@ sipp_wait "$ann" ann
 ctl conf media weekly recvonly; want 0 "audio recvonly"
 ctl part add weekly "sip:nobody@127.0.0.1:9"; want 0 "dialing-out"
 
+# mass invitation to two targets that refuse at once, then the job
+printf 'sip:x1@127.0.0.1:9\n# a comment\nsip:x2@127.0.0.1:9\n' >"$WORK/uris"
+ctl part invite weekly "$WORK/uris" --rate 50; want 0 "of 2 dialled"
+jid=$(grep -o 'job [0-9]*' "$WORK/ctl.out" | cut -d' ' -f2)
+ctl job show "$jid"; want 0 "sip:x2@127.0.0.1:9"
+ctl part eject weekly pattern:sip:x*; want 0 "ejected"
+ctl part eject weekly everyone; want 2 "selector"
+ctl job show 999; want 3 "404"
+
 # errors and exit codes
 ctl conf show nosuch; want 3 "404"
 ctl part mute weekly 999; want 3 "404"
