@@ -59,5 +59,16 @@ gone() {
 }
 wait_for 10 gone || fail "the empty ad-hoc conference is still there"
 sipp_run late uac_404.xml -s "$id"
+
+# the last one kicked through the API: the conference ends the same way
+sipp_bg kim uac_wait_bye.xml -s conference-factory -key who kim
+kim=$SIPP_PID
+wait_for 10 has_adhoc || fail "no ad-hoc conference for kim"
+id=$(adhoc_id)
+api GET "/v1/conferences/$id"
+api DELETE "/v1/conferences/$id/participants/$(pid_of kim)"
+expect_status 204 "kick the last one"
+sipp_wait "$kim" kim
+wait_for 5 gone || fail "the ad-hoc conference outlived its kicked last one"
 stop_caucusd
 log PASS
