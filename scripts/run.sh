@@ -32,7 +32,9 @@ cat <<MSG
   registration needed): call  $URI
     baresip:   baresip -e "/dial $URI"
     sipp:      sipp -sn uac -s demo 127.0.0.1:$SIP_PORT
+  A new conference on the fly: call  sip:conference-factory@127.0.0.1${URI#sip:demo@127.0.0.1}
   Web console: http://127.0.0.1:$HTTP_PORT/
+  Terminal:    CAUCUS_URL=http://127.0.0.1:$HTTP_PORT tools/caucusctl conf list
   API:         curl http://127.0.0.1:$HTTP_PORT/v1/conferences/demo
   Store:       ./var/caucus.db      Stop: Ctrl-C (hangs up everyone)
 
