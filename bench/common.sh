@@ -29,7 +29,7 @@ start_server() {
 		"$@" >>"$WORK/caucusd.log" 2>&1 &
 	PID=$!
 	for _ in $(seq 1 100); do
-		curl -sf "$API/v1/status" >/dev/null 2>&1 && return 0
+		curl -sf "$API/v1/openapi.json" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
 	echo "caucusd did not start; log:" >&2

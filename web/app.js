@@ -7,11 +7,22 @@ const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
   (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 
+// The API token (when the server asks for one), kept for this browser
+const token = () => localStorage.getItem("caucus-token") || "";
+
 async function api(method, path, body) {
+  const headers = body ? {"Content-Type": "application/json"} : {};
+  const used = token();
+  if (used) headers.Authorization = "Bearer " + used;
   const r = await fetch("/v1" + path, {
-    method, headers: body ? {"Content-Type": "application/json"} : {},
-    body: body ? JSON.stringify(body) : undefined,
+    method, headers, body: body ? JSON.stringify(body) : undefined,
   });
+  if (r.status === 401) {
+    // only when the token refused is still the one we have: an answer to
+    // a request sent before signing in says nothing about the new token
+    if (used === token()) showLogin(true);
+    throw new Error("sign in with the API token");
+  }
   if (r.status === 204) return null;
   const j = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(`${j.error || r.status}${j.detail ? ": " + j.detail : ""}`);
@@ -19,6 +30,11 @@ async function api(method, path, body) {
 }
 
 function showError(e) { $("#error").textContent = e ? e.message : ""; }
+
+function showLogin(on) {
+  $("#login").hidden = !on;
+  $("main").classList.toggle("locked", on);
+}
 
 async function renderList() {
   const {conferences} = await api("GET", "/conferences");
@@ -134,7 +150,8 @@ function soon() {
   if (!pending) pending = setTimeout(() => { pending = null; render(); }, 100);
 }
 function follow() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/events`);
+  const q = token() ? "?token=" + encodeURIComponent(token()) : "";
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/events${q}`);
   ws.onopen = () => { $("#live").textContent = "live"; $("#live").className = "live on"; };
   ws.onmessage = (m) => {
     let ev = {};
@@ -147,6 +164,14 @@ function follow() {
     setTimeout(follow, 2000);
   };
 }
+
+$("#login").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  localStorage.setItem("caucus-token", new FormData(ev.target).get("token"));
+  ev.target.reset();
+  showLogin(false);
+  await render();
+});
 
 window.addEventListener("hashchange", render);
 $("#server").textContent = location.host;

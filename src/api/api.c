@@ -114,6 +114,23 @@ void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 	mem_deref(mb);
 }
 
+void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
+		   const char *error, const char *detail, const char *hdrs)
+{
+	struct odict *od = NULL;
+
+	if (odict_alloc(&od, 4)) {
+		http_ereply(r->conn, 500, "Internal Server Error");
+		return;
+	}
+	(void)odict_entry_add(od, "error", ODICT_STRING, error);
+	if (detail)
+		(void)odict_entry_add(od, "detail", ODICT_STRING, detail);
+	log_dbg("api", "msg=\"refused\" status=%u error=\"%s\"", scode, error);
+	api_reply_json(r, scode, reason, od, hdrs);
+	mem_deref(od);
+}
+
 void api_error(struct api_req *r, uint16_t scode, const char *reason,
 	       const char *error, const char *detail)
 {
@@ -207,6 +224,58 @@ static void allow_list(char *buf, size_t sz, const struct pl *path)
 	}
 }
 
+/* The token as a keyed digest: compared in constant time, whatever its
+ * length, and the token itself is not kept */
+static int token_digest(const struct api *a, const char *p, size_t n,
+			uint8_t md[32])
+{
+	return hmac_digest(a->tok_mac, md, 32, (const uint8_t *)p, n);
+}
+
+/* Authorization: Bearer T, or ?token=T for the websocket (browsers
+ * cannot set headers on it). 0: let in; else replied 401 already. */
+static int authorize(struct api_req *r)
+{
+	const struct http_hdr *h;
+	struct pl tok = PL_INIT, prm;
+	uint8_t md[32];
+	uint8_t diff = 0;
+
+	if (!r->api->auth)
+		return 0;
+	h = http_msg_hdr(r->msg, HTTP_HDR_AUTHORIZATION);
+	if (h && h->val.l > 7 && !strncasecmp(h->val.p, "Bearer ", 7)) {
+		tok.p = h->val.p + 7;
+		tok.l = h->val.l - 7;
+	}
+	else if (!pl_strcmp(&r->msg->path, "/v1/events") &&
+		 (prm = r->msg->prm, prm.l) &&
+		 !re_regex(prm.p, prm.l, "token=[^&]+", &tok)) {
+		/* found in the query */
+	}
+	if (!pl_isset(&tok)) {
+		api_error_hdr(r, 401, "Unauthorized", "unauthorized",
+			      "send Authorization: Bearer <token>",
+			      "WWW-Authenticate: Bearer realm=\"caucus\"\r\n");
+		return EACCES;
+	}
+	if (token_digest(r->api, tok.p, tok.l, md)) {
+		api_error(r, 500, "Internal Server Error", "cannot check the "
+			  "token", NULL);
+		return EACCES;
+	}
+	for (size_t i = 0; i < sizeof(md); i++)
+		diff |= md[i] ^ r->api->tok_digest[i];
+	if (diff) {
+		api_error_hdr(r, 401, "Unauthorized", "invalid token",
+			      "the token is not valid for this server",
+			      "WWW-Authenticate: Bearer realm=\"caucus\", "
+			      "error=\"invalid_token\"\r\n");
+		return EACCES;
+	}
+	return 0;
+}
+
 static void request_handler(struct http_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
@@ -231,6 +300,10 @@ static void request_handler(struct http_conn *conn,
 		memset(r.param, 0, sizeof(r.param));
 		if (path_match(routes[i].path, &msg->path, &r)) {
 			r.route = (int)i;
+			/* the API's description is public; all else asks */
+			if (strcmp(routes[i].path, "/v1/openapi.json") &&
+			    authorize(&r))
+				return;
 			routes[i].h(&r);
 			return;
 		}
@@ -264,6 +337,7 @@ static void api_destructor(void *arg)
 
 	api_events_close(a);
 	list_flush(&a->jobs);
+	mem_deref(a->tok_mac);
 	mem_deref(a->sock);
 	mem_deref(a->web_root);
 }
@@ -286,6 +360,23 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->started_us = now_us();
 	if (cfg->web_root)
 		(void)str_dup(&a->web_root, cfg->web_root);
+	if (cfg->admin_token && cfg->admin_token[0]) {
+		uint8_t key[32];
+
+		rand_bytes(key, sizeof(key));
+		err = hmac_create(&a->tok_mac, HMAC_HASH_SHA256, key,
+				  sizeof(key));
+		err = err ? err : token_digest(a, cfg->admin_token,
+					       strlen(cfg->admin_token),
+					       a->tok_digest);
+		if (err) {
+			log_err("api", "msg=\"cannot set up token checks\" "
+				"err=%m", err);
+			mem_deref(a);
+			return err;
+		}
+		a->auth = true;
+	}
 	err = api_events_init(a);
 	if (err) {
 		mem_deref(a);
@@ -303,7 +394,8 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		mem_deref(a);
 		return err;
 	}
-	log_info("api", "msg=\"listening\" url=http://%J/", &laddr);
+	log_info("api", "msg=\"listening\" url=http://%J/ auth=%s", &laddr,
+		 a->auth ? "token" : "none (loopback only)");
 	*apip = a;
 	return 0;
 }

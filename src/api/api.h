@@ -19,6 +19,7 @@ struct api_cfg {
 	uint16_t port;
 	uint32_t max_body;
 	const char *web_root;     /* folder of console files, may be NULL */
+	const char *admin_token;  /* "" or NULL: no authentication */
 };
 
 int api_alloc(struct api **apip, const struct api_cfg *cfg,

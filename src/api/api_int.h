@@ -27,6 +27,9 @@ struct api {
 	struct list ev_clients;
 	struct tmr ev_tmr;
 	struct list jobs;             /* mass invitations (api_batch.c) */
+	struct hmac *tok_mac;         /* keyed with a random secret */
+	uint8_t tok_digest[32];       /* of the admin token; only kept so */
+	bool auth;                    /* a token is required */
 };
 
 struct api_req {
@@ -44,6 +47,8 @@ void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 		    const struct odict *od, const char *extra_hdrs);
 void api_error(struct api_req *r, uint16_t scode, const char *reason,
 	       const char *error, const char *detail);
+void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
+		   const char *error, const char *detail, const char *hdrs);
 /* Parses the body against fields; on error it has already replied. */
 int  api_body(struct api_req *r, const struct api_field *fields, size_t n,
 	      struct odict **odp);

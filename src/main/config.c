@@ -59,6 +59,8 @@ static const struct opt opts[] = {
 	 "least time between two NOTIFYs to one subscriber"},
 	{"notify_min_expires", U(notify_min_expires), "60", 1, 3600,
 	 "shortest subscription granted, seconds (423 below)"},
+	{"admin_token", S(admin_token), "", 0, 0,
+	 "bearer token the HTTP API requires (needed beyond loopback)"},
 	{"factory_user", S(factory_user), "conference-factory", 0, 0,
 	 "user part of the conference factory URI (RFC 4579); empty: none"},
 	{"session_expires_s", U(session_expires_s), "1800", 0, 86400,
@@ -251,6 +253,19 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	if (cfg->rtp_port_max <= cfg->rtp_port_min + 2) {
 		snprintf(errbuf, errsz, "rtp_port_max must be above "
 			 "rtp_port_min + 2");
+		return EINVAL;
+	}
+	/* an API open to the network must ask who calls it */
+	if (!cfg->admin_token[0] && strcmp(cfg->http_addr, "127.0.0.1") &&
+	    strcmp(cfg->http_addr, "::1") &&
+	    strcmp(cfg->http_addr, "localhost")) {
+		snprintf(errbuf, errsz, "admin_token: required when http_addr "
+			 "(%s) is not a loopback address", cfg->http_addr);
+		return EINVAL;
+	}
+	if (cfg->admin_token[0] && strlen(cfg->admin_token) < 16) {
+		snprintf(errbuf, errsz, "admin_token: use at least 16 "
+			 "characters");
 		return EINVAL;
 	}
 	snprintf(tmp, sizeof(tmp), "%s", cfg->sip_transports);

@@ -31,6 +31,7 @@ struct config {
 	uint32_t notify_min_expires;
 	uint32_t rtp_timeout_s;
 	char factory_user[64];
+	char admin_token[128];
 	uint32_t session_expires_s;
 	uint32_t session_min_se_s;
 };

@@ -147,6 +147,7 @@ static int start(void)
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,
 		.max_body = cfg->api_max_body, .web_root = cfg->web_root,
+		.admin_token = cfg->admin_token,
 	};
 	int err;
 

@@ -1,7 +1,8 @@
 // The web console in a real browser (Debian's chromium through
 // playwright-core): create a conference, watch a SIP participant appear
 // live (the websocket, not the 10 s poll), mute it and see the change in
-// the page and the API, send a message; screenshots at each step.
+// the page and the API, send a message; with TOKEN, sign in first (a
+// wrong token is refused); screenshots at each step.
 //   CAUCUS_URL=http://127.0.0.1:PORT SHOTS=dir SIPP_CMD='sipp ...' node console.cjs
 "use strict";
 const { chromium } = require("playwright-core");
@@ -14,7 +15,8 @@ const step = (s) => console.log(`[console] ${s}`);
 
 function getJSON(path) {
   return new Promise((resolve, reject) => {
-    http.get(base + path, (res) => {
+    const headers = process.env.TOKEN ? { Authorization: "Bearer " + process.env.TOKEN } : {};
+    http.get(base + path, { headers }, (res) => {
       let d = "";
       res.on("data", (c) => (d += c));
       res.on("end", () => { try { resolve(JSON.parse(d)); } catch (e) { reject(e); } });
@@ -33,6 +35,18 @@ function getJSON(path) {
   let sipp = null;
   try {
     await page.goto(base + "/");
+    if (process.env.TOKEN) {
+      /* the server asks for its token: the page shows the sign-in */
+      await page.waitForSelector("#login:not([hidden])", { timeout: 5000 });
+      await page.screenshot({ path: `${shots}/0-sign-in.png` });
+      await page.fill("#login input[name=token]", "not the token");
+      await page.click("#login button");
+      await page.waitForSelector("#login:not([hidden])", { timeout: 5000 });
+      await page.fill("#login input[name=token]", process.env.TOKEN);
+      await page.click("#login button");
+      await page.waitForSelector("#login", { state: "hidden", timeout: 5000 });
+      step("signed in with the API token (a wrong one was refused)");
+    }
     await page.waitForSelector("#live.on", { timeout: 5000 });
     step("the event stream is live");
 

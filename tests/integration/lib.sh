@@ -54,7 +54,8 @@ start_caucusd() {
 			"$@" >>"$WORK/caucusd.log" 2>&1 &
 		CAUCUSD_PID=$!
 		for _ in $(seq 1 100); do
-			if curl -sf "$API/v1/status" >/dev/null 2>&1; then
+			# the API description answers with or without a token
+			if curl -sf "$API/v1/openapi.json" >/dev/null 2>&1; then
 				log "caucusd pid $CAUCUSD_PID sip $SIP_PORT" \
 					"http $HTTP_PORT rtp $RTP_MIN"
 				return 0
@@ -212,4 +213,11 @@ baresip_conf() {
 		"module account.so" "module aufile.so" "module aubridge.so" \
 		"module_app menu.so" "rtp_ports $rtp-$((rtp + 19))" "$@" \
 		>"$d/config"
+}
+
+# wait_udp PORT: until something listens on UDP PORT (a sipp UAS that was
+# just started), at most 5 s
+udp_listening() { ss -Hlnu "sport = :$1" | grep -q .; }
+wait_udp() {
+	wait_for 5 udp_listening "$1" || fail "nothing listens on UDP $1"
 }

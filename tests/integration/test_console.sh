@@ -1,7 +1,8 @@
 #!/bin/bash
 # The web console in Debian's chromium driven by Playwright (playwright-
-# core from tests/browser/package-lock.json): create a conference, see a
-# sipp participant appear live, mute it, send a message. Screenshots go to
+# core from tests/browser/package-lock.json): sign in with the API token,
+# create a conference, see a sipp participant appear live, mute it, send a
+# message. Screenshots go to
 # BUILD/test-output/console/.
 . "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
@@ -21,14 +22,15 @@ if ! cmp -s "$SRC/tests/browser/package-lock.json" \
 		{ cat "$WORK/npm.out"; fail "npm ci failed"; }
 fi
 
-start_caucusd
+TOKEN=console-test-token-0123456789
+start_caucusd --admin-token "$TOKEN"
 shots="$BIN/test-output/console"
 rm -rf "$shots"
 mkdir -p "$shots"
 sipp_cmd="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who zoe \
 -i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
 127.0.0.1:$SIP_PORT >$WORK/zoe.out 2>&1"
-NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" \
+NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" TOKEN="$TOKEN" \
 	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" \
 	node "$SRC/tests/browser/console.cjs" || fail "browser test failed"
 ls "$shots"/*.png >/dev/null || fail "no screenshots"

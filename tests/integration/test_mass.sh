@@ -17,7 +17,7 @@ sipp -sf "$SCEN/uas_answer.xml" -i 127.0.0.1 -p "$port" -m "$N" \
 	>"$WORK/uas.out" 2>&1 &
 uas=$!
 CHILDREN="$CHILDREN $uas"
-sleep 0.5
+wait_udp "$port"
 uris=$(for i in $(seq 1 $N); do
 	[ "$i" -le 50 ] && d=a || d=b
 	printf '"sip:%s%d@127.0.0.1:%d",' "$d" "$i" "$port"; done)

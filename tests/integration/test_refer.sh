@@ -13,7 +13,7 @@ XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
 bport=$(free_port)
 LPORT=$bport sipp_bg bob uas_answer.xml
 bob=$SIPP_PID
-sleep 0.3
+wait_udp "$bport"
 sipp_run alice uac_refer.xml -s demo -key who alice \
 	-key target "sip:bob@127.0.0.1:$bport"
 api GET /v1/conferences/demo
@@ -36,7 +36,7 @@ grep -q '<joining-info><when>[^<]*</when><by>sip:alice@example.com</by></joining
 cport=$(free_port)
 LPORT=$cport sipp_bg carol uas_busy.xml
 carol=$SIPP_PID
-sleep 0.3
+wait_udp "$cport"
 sipp_run dave uac_refer_busy.xml -s demo -key who dave \
 	-key target "sip:carol@127.0.0.1:$cport"
 sipp_wait "$carol" carol
@@ -47,7 +47,12 @@ erin=$SIPP_PID
 fport=$(free_port)
 LPORT=$fport sipp_bg frank uas_answer.xml
 frank=$SIPP_PID
-sleep 0.5
+wait_udp "$fport"
+erin_in() {
+	api GET /v1/conferences/demo
+	printf '%s' "$BODY" | grep -q '"uri":"sip:erin@example.com","display_name":"erin","status":"connected"'
+}
+wait_for 5 erin_in || fail "erin did not connect"
 sipp_run erin-refer uac_refer_ood.xml -s demo -key who erin \
 	-key target "sip:frank@127.0.0.1:$fport"
 api GET /v1/conferences/demo

@@ -20,7 +20,7 @@ dial() { # uri: sets pid
 port=$(free_port)
 LPORT=$port sipp_bg bob uas_answer.xml
 bob=$SIPP_PID
-sleep 0.3
+wait_udp "$port"
 dial "sip:bob@127.0.0.1:$port"
 st=$(status_of "$pid")
 case "$st" in dialing-out|alerting|connected) ;;
@@ -40,7 +40,7 @@ expect_status 404 "bob after removal"
 port=$(free_port)
 LPORT=$port sipp_bg carol uas_busy.xml
 carol=$SIPP_PID
-sleep 0.3
+wait_udp "$port"
 dial "sip:carol@127.0.0.1:$port"
 wait_for 5 is_status "$pid" failed || fail "busy dial-out not failed"
 api GET "/v1/conferences/demo/participants/$pid"
@@ -54,7 +54,7 @@ expect_status 204 "forget failed carol"
 port=$(free_port)
 LPORT=$port sipp_bg dave uas_ring_cancel.xml
 dave=$SIPP_PID
-sleep 0.3
+wait_udp "$port"
 dial "sip:dave@127.0.0.1:$port"
 wait_for 5 is_status "$pid" alerting || fail "dave never alerting"
 api DELETE "/v1/conferences/demo/participants/$pid" 
