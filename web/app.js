@@ -58,7 +58,9 @@ function partRow(cid, p) {
     `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
   return `<tr><td>${esc(p.display_name || p.uri)}
       ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
-    <td><span class="status ${esc(p.status)}">${esc(p.status)}</span>${why}</td>
+    <td><span class="status ${esc(p.status)}">${esc(p.status)}</span>${why}
+      ${p.role && p.role !== "participant" ? `<div class="muted">${esc(p.role)}</div>` : ""}
+      ${p.referred_by ? `<div class="muted">referred by ${esc(p.referred_by)}</div>` : ""}</td>
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
@@ -124,6 +126,35 @@ $("#audio").addEventListener("change", async (ev) => {
       {media: v === "none" ? [] : [{type: "audio", status: v}]});
     await render();
   } catch (e) { showError(e); }
+});
+
+// The policy: loaded when opened, saved with If-Match
+let policyEtag = "";
+async function loadPolicy() {
+  const headers = token() ? {Authorization: "Bearer " + token()} : {};
+  const r = await fetch(`/v1/conferences/${encodeURIComponent(current())}/policy`, {headers});
+  if (!r.ok) { $("#policy-msg").textContent = `cannot load (${r.status})`; return; }
+  policyEtag = r.headers.get("ETag") || "";
+  $("#policy").value = JSON.stringify(await r.json(), null, 1);
+  $("#policy-msg").textContent = "";
+}
+$("#policy-box").addEventListener("toggle", () => { if ($("#policy-box").open) loadPolicy(); });
+$("#policy-save").addEventListener("click", async () => {
+  const headers = {"Content-Type": "application/json", "If-Match": policyEtag};
+  if (token()) headers.Authorization = "Bearer " + token();
+  const r = await fetch(`/v1/conferences/${encodeURIComponent(current())}/policy`,
+    {method: "PUT", headers, body: $("#policy").value});
+  const j = await r.json().catch(() => ({}));
+  if (r.ok) {
+    policyEtag = r.headers.get("ETag") || "";
+    $("#policy").value = JSON.stringify(j, null, 1);
+    $("#policy-msg").textContent = "saved";
+  } else if (r.status === 412) {
+    $("#policy-msg").textContent = "someone changed the policy meanwhile: reloaded, edit again";
+    await loadPolicy();
+  } else {
+    $("#policy-msg").textContent = `${j.error || r.status}${j.detail ? ": " + j.detail : ""}`;
+  }
 });
 
 $("#say").addEventListener("submit", async (ev) => {

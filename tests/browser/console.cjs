@@ -82,6 +82,21 @@ function getJSON(path) {
     step("message sent from the page");
     await page.screenshot({ path: `${shots}/4-message.png` });
 
+    /* the policy: a bad document is refused with the field named, a good
+     * one saved (If-Match) and seen by the API */
+    await page.click("#policy-box summary");
+    await page.waitForFunction(() => document.querySelector("#policy").value.includes("default_action"));
+    await page.fill("#policy", '{"max_participants": "many"}');
+    await page.click("#policy-save");
+    await page.waitForSelector("#policy-msg:has-text('max_participants')", { timeout: 5000 });
+    await page.fill("#policy", '{"max_participants": 12, "locked": false}');
+    await page.click("#policy-save");
+    await page.waitForSelector("#policy-msg:has-text('saved')", { timeout: 5000 });
+    const pol = await getJSON("/v1/conferences/standup/policy");
+    if (pol.max_participants !== 12) throw new Error("the API does not show the saved policy");
+    step("policy edited in the page (a bad one refused, naming the field)");
+    await page.screenshot({ path: `${shots}/5-policy.png` });
+
     if (errors.length) throw new Error("page errors: " + errors.join("; "));
     step("PASS");
   } catch (e) {
