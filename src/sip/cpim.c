@@ -72,11 +72,13 @@ static int headers(const char **pp, const char *end, struct cpim *c,
 
 int cpim_decode(struct cpim *c, const char *buf, size_t len)
 {
-	const char *p = buf, *end = buf + len;
+	const char *p, *end;
 	int err;
 
 	if (!c || !buf)
 		return EINVAL;
+	p = buf;
+	end = buf + len;
 	memset(c, 0, sizeof(*c));
 	err = headers(&p, end, c, false);
 	err = err ? err : headers(&p, end, c, true);

@@ -327,7 +327,8 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 		err = str_dup(&uri, taor);
 	target = NULL;
 	err = err ? err : part_add(c, uri, NULL, true, &target);
-	err = err ? err : part_set_referred_by(target, by);
+	if (!err && target)
+		err = part_set_referred_by(target, by);
 	err = err ? err : refer_alloc(&r, f, c, dlg, msg);
 	if (err) {
 		if (target)

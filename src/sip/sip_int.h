@@ -31,7 +31,8 @@ struct focus {
 };
 
 /* The methods the focus takes, for Allow headers. */
-#define FOCUS_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
+#define FOCUS_ALLOW \
+	"INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
 #define FOCUS_EVENTS "conference"
 #define FOCUS_SUPPORTED "join, timer"
 
