@@ -2,38 +2,16 @@
  * One call between the focus and a participant: its SIP session (libre
  * sipsess), its SDP negotiation, and its mixer stream. Incoming calls start
  * in call_accept(), dial-outs in call_dial(); either way the call ends in
- * call_close(), which tells the roster (part_gone). Signalling thread.
+ * call_close(), which tells the roster (part_gone). Timers and the RTP
+ * timeout of calls that are up are in call_watch.c. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include "mixer/mix.h"
 #include "conf/policy.h"
-#include "sip/sdpneg.h"
-#include "sip/sip_int.h"
+#include "mixer/mix.h"
+#include "sip/call_int.h"
 #include "util/log.h"
-
-struct call {
-	struct le he;                 /* in focus->calls, by stream id */
-	struct focus *f;
-	struct participant *part;     /* NULL once the roster let go */
-	struct sipsess *sess;
-	struct sdpneg *sdp;
-	struct sdpneg_result neg;
-	bool negotiated;
-	int rtp_fd, rtcp_fd;          /* until handed to the mixer */
-	uint16_t lport;
-	uint32_t stream_id;           /* 0: no mixer stream yet */
-	char *cuser;
-	bool established;
-	uint64_t rx_packets;          /* as of the last mixer report */
-	uint64_t tx_packets;
-	uint32_t rx_lost;
-	uint64_t rx_last_ms;          /* when they last grew (or media
-				       * was (re)negotiated) */
-	struct stimer_neg st;         /* RFC 4028 session timer */
-	struct tmr st_tmr;
-};
 
 static void call_destructor(void *arg)
 {
@@ -179,60 +157,6 @@ static void call_close(struct call *call, uint16_t scode, const char *reason)
 	mem_deref(call);
 }
 
-/* The call failed after it was up: BYE with why, listed as failed */
-static void call_fail(struct call *call, uint16_t code, const char *why)
-{
-	struct participant *p = call->part;
-	char hdr[96];
-
-	re_snprintf(hdr, sizeof(hdr), "Reason: SIP;cause=%u;text=\"%s\"\r\n",
-		    code, why);
-	(void)sipsess_set_close_headers(call->sess, "%s", hdr);
-	call->part = NULL;
-	if (p) {
-		part_set_ep(p, NULL);
-		part_failed(p, code, why);
-	}
-	mem_deref(call);
-}
-
-static void st_fire(void *arg);
-
-/* RFC 4028: as the refresher, a re-INVITE at half the interval; else
- * the deadline for the peer's refresh */
-static void st_arm(struct call *call)
-{
-	if (!call->st.interval)
-		return;
-	tmr_start(&call->st_tmr, call->st.refresher_uas ?
-		  call->st.interval * 500ull :
-		  stimer_deadline_ms(call->st.interval), st_fire, call);
-}
-
-static void st_fire(void *arg)
-{
-	struct call *call = arg;
-	struct mbuf *desc = NULL;
-	int err;
-
-	if (call->st.refresher_uas) {
-		err = sdpneg_offer(call->sdp, &desc);
-		err = err ? err : sipsess_modify(call->sess, desc);
-		mem_deref(desc);
-		if (err)
-			log_info("sip", "msg=\"session refresh not sent\" "
-				 "err=%m", err);
-		st_arm(call);
-		return;
-	}
-	if (call->part)
-		log_info("sip", "msg=\"session timer expired, hanging up\" "
-			 "conf=%s pid=%s interval=%u",
-			 conf_id(part_conf(call->part)), part_id(call->part),
-			 call->st.interval);
-	call_fail(call, 408, "session timer expired");
-}
-
 static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 			 void *arg)
 {
@@ -245,7 +169,7 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 	 * from now on the focus refreshes */
 	if (call->st.interval) {
 		call->st.refresher_uas = true;
-		st_arm(call);
+		call_st_arm(call);
 	}
 
 	if (!mbuf_get_left(msg->mb))          /* re-INVITE without SDP */
@@ -314,7 +238,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	dialog_record(call, msg);
 	call->established = true;
 	call->rx_last_ms = tmr_jiffies();
-	st_arm(call);
+	call_st_arm(call);
 	if (!call->negotiated) {
 		/* an answer that never came (late offer, empty ACK) */
 		call_close(call, 488, "no SDP answer");
@@ -635,61 +559,3 @@ void call_apply_settings(struct participant *p)
 			 part_id(p));
 }
 
-/* RTP timeout: a call that should send us RTP and sent none for the
- * configured time has gone from the network without a BYE (crashed phone,
- * lost link). It is hung up with a BYE saying why, and listed as failed. */
-static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
-{
-	uint64_t now = tmr_jiffies(), limit = call->f->rtp_timeout_ms;
-	struct participant *p = call->part;
-
-	/* totals for /metrics: what moved since the last report */
-	if (st->rx_packets > call->rx_packets)
-		call->f->stats.rtp_rx += st->rx_packets - call->rx_packets;
-	if (st->tx_packets > call->tx_packets)
-		call->f->stats.rtp_tx += st->tx_packets - call->tx_packets;
-	if (st->rx_lost > call->rx_lost)
-		call->f->stats.rtp_lost += st->rx_lost - call->rx_lost;
-	call->tx_packets = st->tx_packets;
-	call->rx_lost = st->rx_lost;
-	if (st->rx_packets != call->rx_packets) {
-		call->rx_packets = st->rx_packets;
-		call->rx_last_ms = now;
-		return;
-	}
-	/* a peer that holds with a=inactive (or sendonly from us) sends
-	 * nothing by right */
-	if (!limit || !call->established || !call->neg.recv ||
-	    now - call->rx_last_ms < limit)
-		return;
-	log_info("sip", "msg=\"RTP timeout, hanging up\" conf=%s pid=%s "
-		 "uri=%s silent_ms=%llu", conf_id(part_conf(p)), part_id(p),
-		 part_uri(p), (unsigned long long)(now - call->rx_last_ms));
-	call_fail(call, 408, "RTP timeout");
-}
-
-static bool stream_cmp(struct le *le, void *arg)
-{
-	return ((struct call *)le->data)->stream_id == *(uint32_t *)arg;
-}
-
-void call_mixer_event(struct focus *f, const struct mixer_event *ev)
-{
-	uint32_t id = ev->stream_id;
-	struct call *call = list_ledata(hash_lookup(f->calls, id, stream_cmp,
-						    &id));
-
-	if (!call || !call->part)
-		return;
-	switch (ev->type) {
-	case MIXER_EV_STATS:
-		*part_stats(call->part) = ev->stats;
-		rtp_check(call, &ev->stats);
-		break;
-	case MIXER_EV_DTMF:
-		log_dbg("sip", "msg=\"dtmf\" conf=%s pid=%s digit=%c",
-			conf_id(part_conf(call->part)), part_id(call->part),
-			ev->digit);
-		break;
-	}
-}

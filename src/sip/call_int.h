@@ -1,0 +1,36 @@
+/* Private to call.c and call_watch.c: one call between the focus and a
+ * participant. Signalling thread. */
+#ifndef CAUCUS_CALL_INT_H
+#define CAUCUS_CALL_INT_H
+
+#include "sip/sdpneg.h"
+#include "sip/sip_int.h"
+
+struct call {
+	struct le he;                 /* in focus->calls, by stream id */
+	struct focus *f;
+	struct participant *part;     /* NULL once the roster let go */
+	struct sipsess *sess;
+	struct sdpneg *sdp;
+	struct sdpneg_result neg;
+	bool negotiated;
+	int rtp_fd, rtcp_fd;          /* until handed to the mixer */
+	uint16_t lport;
+	uint32_t stream_id;           /* 0: no mixer stream yet */
+	char *cuser;
+	bool established;
+	uint64_t rx_packets;          /* as of the last mixer report */
+	uint64_t tx_packets;
+	uint32_t rx_lost;
+	uint64_t rx_last_ms;          /* when they last grew (or media
+				       * was (re)negotiated) */
+	struct stimer_neg st;         /* RFC 4028 session timer */
+	struct tmr st_tmr;
+};
+
+/* The call failed after it was up: BYE with why, listed as failed */
+void call_fail(struct call *call, uint16_t code, const char *why);
+/* RFC 4028: (re)arms the session timer for the call's negotiation */
+void call_st_arm(struct call *call);
+
+#endif
