@@ -358,7 +358,7 @@ void policy_admit(const struct policy *p, const char *aor, int64_t now,
 		  unsigned present, struct policy_admission *a)
 {
 	enum policy_action act = p->default_action;
-	bool boss;
+	bool boss, matched = false;
 
 	memset(a, 0, sizeof(*a));
 	a->role = "participant";
@@ -379,13 +379,16 @@ void policy_admit(const struct policy *p, const char *aor, int64_t now,
 		refuse(a, 403, "the conference has ended");
 		return;
 	}
-	for (size_t i = 0; i < p->nrules; i++) {
+	/* the first rule that matches decides; with none, a per-user entry
+	 * admits its user (an invitation list), else the default does */
+	for (size_t i = 0; i < p->nrules && !matched; i++) {
 		if (rule_matches(&p->rules[i], aor)) {
 			act = p->rules[i].action;
-			break;
+			matched = true;
 		}
 	}
-	/* a per-user entry admits its user unless a rule denies it */
+	if (!matched && a->user)
+		act = POLICY_ALLOW;
 	if (act == POLICY_DENY) {
 		refuse(a, 403, "not admitted by the conference policy");
 		return;

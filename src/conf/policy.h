@@ -64,9 +64,11 @@ struct policy_admission {
 	const struct policy_user *user;   /* the per-user entry, or NULL */
 	const char *role;
 };
-/* May aor join now, with `present` people in the conference?
- * Moderators and administrators (by per-user entry) pass the lock and the
- * limit; the lifespan and deny rules hold for everyone. */
+/* May aor join now, with `present` people in the conference? The first
+ * rule that matches decides; when none does, a per-user entry admits its
+ * user, else default_action decides. Moderators and administrators (by
+ * entry) pass the lock and the limit; the lifespan and deny rules hold
+ * for everyone. */
 void policy_admit(const struct policy *p, const char *aor, int64_t now,
 		  unsigned present, struct policy_admission *a);
 /* Glob match with * and ?, case-insensitive (exposed for the tests) */
