@@ -58,7 +58,7 @@ function partRow(cid, p) {
     `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
   return `<tr><td>${esc(p.display_name || p.uri)}
       ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
-    <td><span class="status ${esc(p.status)}">${esc(p.status)}</span>${why}
+    <td><span class="status ${esc(p.status)}">${p.pending ? "waiting" : esc(p.status)}</span>${why}
       ${p.role && p.role !== "participant" ? `<div class="muted">${esc(p.role)}</div>` : ""}
       ${p.referred_by ? `<div class="muted">referred by ${esc(p.referred_by)}</div>` : ""}</td>
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
@@ -76,6 +76,12 @@ async function renderConf(id) {
   $("#conf-uri").textContent = c.conference_uri;
   if (document.activeElement !== $("#audio"))
     $("#audio").value = audio ? audio.status : "none";
+  const {pending} = await api("GET", `/conferences/${encodeURIComponent(id)}/pending`);
+  $("#waiting").hidden = !pending.length;
+  $("#pend tbody").innerHTML = pending.map((p) => `<tr>
+    <td>${esc(p.display_name || p.uri)}<div class="muted">${esc(p.uri)}</div></td>
+    <td><div class="actions"><button data-approve="${esc(p.id)}">Let in</button>
+      <button class="danger" data-reject="${esc(p.id)}">Refuse</button></div></td></tr>`).join("");
   const {messages} = await api("GET", `/conferences/${encodeURIComponent(id)}/messages`);
   $("#msgs").innerHTML = messages.slice(-8).map((m) =>
     `<li><b>${esc(m.display || m.from)}</b> ${esc(m.text)}</li>`).join("");
@@ -102,6 +108,10 @@ document.addEventListener("click", async (ev) => {
   try {
     if (t.dataset.destroy && confirm(`Destroy ${t.dataset.destroy}? Everyone is hung up.`))
       await api("DELETE", "/conferences/" + encodeURIComponent(t.dataset.destroy));
+    else if (t.dataset.approve)
+      await api("POST", `/conferences/${encodeURIComponent(id)}/pending/${t.dataset.approve}/approve`);
+    else if (t.dataset.reject)
+      await api("POST", `/conferences/${encodeURIComponent(id)}/pending/${t.dataset.reject}/reject`);
     else if (t.dataset.kick)
       await api("DELETE", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.kick}`);
     else if (t.dataset.toggle)

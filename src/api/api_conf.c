@@ -80,6 +80,8 @@ static int part_json(struct odict **odp, struct participant *p)
 	err |= add_dbl(od, "gain_in_db", s->gain_in_db);
 	err |= add_dbl(od, "gain_out_db", s->gain_out_db);
 	err |= add_int(od, "joined_at", part_joined_at(p));
+	if (part_privacy(p)->pending)
+		err |= add_bool(od, "pending", true);
 	if (part_referred_by(p))
 		err |= add_str(od, "referred_by", part_referred_by(p));
 	if (part_removed_by(p))

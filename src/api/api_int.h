@@ -8,7 +8,7 @@
 #include "api/api_json.h"
 
 #define API_MAX_PARAMS 2
-#define API_MAX_ROUTES 24
+#define API_MAX_ROUTES 40
 
 struct api {
 	struct http_sock *sock;
@@ -87,6 +87,9 @@ void api_job_get(struct api_req *r);
 void api_policy_get(struct api_req *r);
 void api_policy_put(struct api_req *r);
 void api_policy_patch(struct api_req *r);
+void api_pending_list(struct api_req *r);
+void api_pending_approve(struct api_req *r);
+void api_pending_reject(struct api_req *r);
 /* Instant messages (api_msg.c) */
 void api_msg_list(struct api_req *r);
 void api_msg_send(struct api_req *r);

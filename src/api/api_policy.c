@@ -101,3 +101,79 @@ void api_policy_patch(struct api_req *r)
 {
 	policy_write(r, true);
 }
+
+/* Moderation: who waits, and the moderator's answer */
+static bool pending_h(struct participant *p, void *arg)
+{
+	struct odict *arr = arg;
+	struct odict *o = NULL;
+	char key[12];
+
+	if (!part_privacy(p)->pending)
+		return false;
+	re_snprintf(key, sizeof(key), "%u", (unsigned)odict_count(arr, false));
+	if (!odict_alloc(&o, 8)) {
+		(void)odict_entry_add(o, "id", ODICT_STRING, part_id(p));
+		(void)odict_entry_add(o, "uri", ODICT_STRING, part_uri(p));
+		(void)odict_entry_add(o, "display_name", ODICT_STRING,
+				      part_display(p));
+		(void)odict_entry_add(o, "since", ODICT_INT,
+				      part_joined_at(p));
+		(void)odict_entry_add(arr, key, ODICT_OBJECT, o);
+	}
+	mem_deref(o);
+	return false;
+}
+
+void api_pending_list(struct api_req *r)
+{
+	struct conf *c = conf_or_404(r);
+	struct odict *out = NULL, *arr = NULL;
+
+	if (!c)
+		return;
+	if (odict_alloc(&out, 4) || odict_alloc(&arr, 16)) {
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+		goto out;
+	}
+	(void)conf_apply_parts(c, pending_h, arr);
+	(void)odict_entry_add(out, "pending", ODICT_ARRAY, arr);
+	api_reply_json(r, 200, "OK", out, NULL);
+out:
+	mem_deref(arr);
+	mem_deref(out);
+}
+
+static void decide(struct api_req *r, bool approve)
+{
+	struct conf *c = conf_or_404(r);
+	struct participant *p;
+	int err;
+
+	if (!c)
+		return;
+	p = conf_find_part(c, r->param[1]);
+	if (!p) {
+		api_error(r, 404, "Not Found", "no such participant",
+			  r->param[1]);
+		return;
+	}
+	err = approve ? part_approve(p) : part_reject(p);
+	if (err == EALREADY) {
+		api_error(r, 409, "Conflict", "not pending",
+			  "the participant does not wait for a moderator");
+		return;
+	}
+	api_reply_json(r, 204, "No Content", NULL, NULL);
+}
+
+void api_pending_approve(struct api_req *r)
+{
+	decide(r, true);
+}
+
+void api_pending_reject(struct api_req *r)
+{
+	decide(r, false);
+}

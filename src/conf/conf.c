@@ -442,6 +442,7 @@ static void part_destructor(void *arg)
 	struct participant *p = arg;
 
 	tmr_cancel(&p->linger);
+	tmr_cancel(&p->pend_tmr);
 	list_unlink(&p->le);
 	mem_deref(p->uri);
 	mem_deref(p->display);
@@ -475,6 +476,7 @@ int part_add(struct conf *c, const char *uri, const char *display,
 	p->joined_at = (int64_t)time(NULL);
 	p->status_since = p->joined_at;
 	tmr_init(&p->linger);
+	tmr_init(&p->pend_tmr);
 	list_append(&c->parts, &p->le, p);
 	conf_changed(c);
 	if (pp)

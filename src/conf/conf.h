@@ -159,6 +159,13 @@ unsigned conf_present_count(const struct conf *c);
 /* A new participant's per-user entry: role, anonymity, hiding, muted on
  * entry (listeners always) */
 void part_apply_entry(struct participant *p);
+/* Moderated joins: the participant is in the call but neither heard nor
+ * hearing, shown as pending to moderators only, until approved (joins as
+ * its entry says) or rejected (BYE), or timeout_s passes (rejected; 0:
+ * never). EALREADY when it is not pending. */
+void part_set_pending(struct participant *p, uint32_t timeout_s);
+int  part_approve(struct participant *p);
+int  part_reject(struct participant *p);
 /* A conference made by the factory URI (RFC 4579 s. 5.4): a random id,
  * not stored, destroyed when its last participant leaves. */
 int  conf_create_adhoc(struct confs *cs, const char *display_text,

@@ -73,6 +73,7 @@ struct participant {
 	int64_t status_since;
 	void *ep;
 	struct tmr linger;
+	struct tmr pend_tmr;          /* a pending join's expiry */
 };
 
 /* The state changed: the version goes up and the observers hear of it */

@@ -132,3 +132,56 @@ void part_apply_entry(struct participant *p)
 	}
 	conf_changed(p->conf);
 }
+
+static void pending_expired(void *arg)
+{
+	struct participant *p = arg;
+
+	log_info("conf", "msg=\"pending join expired\" conf=%s pid=%s uri=%s",
+		 p->conf->id, p->pid, p->uri);
+	part_remove(p);             /* treated as rejected: BYE */
+}
+
+void part_set_pending(struct participant *p, uint32_t timeout_s)
+{
+	p->privacy.pending = true;
+	/* waiting: neither heard nor hearing the conference */
+	p->set.muted = true;
+	p->set.deaf = true;
+	p->settings_dirty = true;
+	if (timeout_s)
+		tmr_start(&p->pend_tmr, timeout_s * 1000ull, pending_expired,
+			  p);
+	log_info("conf", "msg=\"join waits for a moderator\" conf=%s pid=%s "
+		 "uri=%s", p->conf->id, p->pid, p->uri);
+	conf_changed(p->conf);
+}
+
+int part_approve(struct participant *p)
+{
+	const struct policy_user *u = user_of(p->conf, p->uri);
+
+	if (!p->privacy.pending)
+		return EALREADY;
+	tmr_cancel(&p->pend_tmr);
+	p->privacy.pending = false;
+	p->set.muted = u && (u->muted || !strcmp(u->role, "listener"));
+	p->set.deaf = false;
+	p->settings_dirty = true;
+	log_info("conf", "msg=\"pending join approved\" conf=%s pid=%s",
+		 p->conf->id, p->pid);
+	conf_changed(p->conf);
+	conf_reconcile(p->conf);
+	return 0;
+}
+
+int part_reject(struct participant *p)
+{
+	if (!p->privacy.pending)
+		return EALREADY;
+	tmr_cancel(&p->pend_tmr);
+	log_info("conf", "msg=\"pending join rejected\" conf=%s pid=%s",
+		 p->conf->id, p->pid);
+	part_remove(p);
+	return 0;
+}

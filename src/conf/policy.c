@@ -6,7 +6,7 @@
 #include "conf/policy.h"
 #include "util/json.h"
 
-static const char *const actions[] = {"allow", "deny"};
+static const char *const actions[] = {"allow", "deny", "moderate"};
 static const char *const matches[] = {"aor", "domain", "pattern"};
 static const char *const roles[] = {"administrator", "moderator",
 				    "participant", "listener"};
@@ -77,7 +77,7 @@ static int parse_rule(struct policy_rule *r, const struct odict_entry *e,
 				word(actions, NWORDS(actions), f->u.str) : -1;
 			if (a < 0)
 				err = bad(detail, dsz, "field '%s.action' must "
-					  "be allow or deny", name);
+					  "be allow, deny or moderate", name);
 		}
 		else if (word(matches, NWORDS(matches), f->key) >= 0) {
 			char fn[64];
@@ -240,7 +240,7 @@ int policy_parse(struct policy *out, const struct policy *base,
 
 			if (a < 0)
 				err = bad(detail, dsz, "field '%s' must be "
-					  "allow or deny", e->key);
+					  "allow, deny or moderate", e->key);
 			else
 				p.default_action = (enum policy_action)a;
 		}
@@ -402,4 +402,6 @@ void policy_admit(const struct policy *p, const char *aor, int64_t now,
 		return;
 	}
 	a->allowed = true;
+	/* moderators never wait for one */
+	a->pending = act == POLICY_MODERATE && !boss;
 }

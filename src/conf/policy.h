@@ -18,7 +18,7 @@
 
 enum policy_match { POLICY_MATCH_AOR, POLICY_MATCH_DOMAIN,
 		    POLICY_MATCH_PATTERN };
-enum policy_action { POLICY_ALLOW, POLICY_DENY };
+enum policy_action { POLICY_ALLOW, POLICY_DENY, POLICY_MODERATE };
 
 struct policy_rule {
 	enum policy_match match;
@@ -59,6 +59,7 @@ int  policy_print(struct re_printf *pf, const struct policy *p);
 /* What a join gets */
 struct policy_admission {
 	bool allowed;
+	bool pending;             /* allowed, but waits for a moderator */
 	uint16_t scode;           /* when refused: 403 or 486 */
 	const char *reason;       /* when refused: why, for the reason phrase */
 	const struct policy_user *user;   /* the per-user entry, or NULL */

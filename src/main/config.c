@@ -67,6 +67,8 @@ static const struct opt opts[] = {
 	 "RFC 4028 session interval granted when asked (0: no timers)"},
 	{"session_min_se_s", U(session_min_se_s), "90", 1, 86400,
 	 "shortest session interval accepted (422 below; RFC 4028: 90)"},
+	{"moderation_timeout_s", U(moderation_timeout_s), "120", 0, 86400,
+	 "a join waiting for a moderator is rejected after (0: never)"},
 	{"rtp_timeout_s", U(rtp_timeout_s), "60", 0, 3600,
 	 "hang up a call that sent no RTP for this long (0: never)"},
 	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,

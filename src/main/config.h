@@ -34,6 +34,7 @@ struct config {
 	char admin_token[128];
 	uint32_t session_expires_s;
 	uint32_t session_min_se_s;
+	uint32_t moderation_timeout_s;
 };
 
 void config_defaults(struct config *cfg);

@@ -143,6 +143,7 @@ static int start(void)
 		.factory_user = cfg->factory_user,
 		.session_expires_s = cfg->session_expires_s,
 		.session_min_se_s = cfg->session_min_se_s,
+		.moderation_timeout_s = cfg->moderation_timeout_s,
 	};
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,

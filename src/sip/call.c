@@ -344,6 +344,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	const char *reason = NULL;
 	bool has_body = mbuf_get_left(msg->mb) > 0;
 	struct stimer_neg st;
+	struct policy_admission adm = {0};
 	int st_err = stimer_negotiate(msg, &f->st_cfg, &st);
 	char st_hdrs[96];
 	int err;
@@ -413,8 +414,6 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	if (pl_isset(&msg->from.dname))
 		err |= pl_strdup(&dname, &msg->from.dname);
 	if (!err) {
-		struct policy_admission adm;
-
 		conf_admit(c, aor, &adm);
 		if (!adm.allowed) {
 			char why[160];
@@ -436,6 +435,8 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	call->part = p;
 	part_set_ep(p, call);
 	part_apply_entry(p);
+	if (adm.pending)
+		part_set_pending(p, f->moderation_timeout_s);
 	if (role)
 		part_set_role(p, role);
 	referred_by(p, msg);

@@ -25,6 +25,7 @@ struct focus_cfg {
 	const char *factory_user;   /* INVITE to it makes a conference */
 	uint32_t session_expires_s; /* RFC 4028 (0: no session timers) */
 	uint32_t session_min_se_s;
+	uint32_t moderation_timeout_s;  /* pending joins: rejected after */
 };
 
 /* SIP methods counted by name (the last: any other) */

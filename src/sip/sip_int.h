@@ -20,6 +20,7 @@ struct focus {
 	uint64_t rtp_timeout_ms;      /* 0: never */
 	char factory_user[64];        /* "": no factory URI */
 	struct stimer_cfg st_cfg;
+	uint32_t moderation_timeout_s; /* a pending join's longest wait */
 	struct hash *calls;          /* struct call by mixer stream id */
 	bool shutting_down;
 	struct tmr shut_tmr;

@@ -32,7 +32,7 @@ function getJSON(path) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  let sipp = null;
+  let sipp = null, sipp2 = null;
   try {
     await page.goto(base + "/");
     if (process.env.TOKEN) {
@@ -97,6 +97,21 @@ function getJSON(path) {
     step("policy edited in the page (a bad one refused, naming the field)");
     await page.screenshot({ path: `${shots}/5-policy.png` });
 
+    /* a moderated join: it shows up waiting, and the page lets it in */
+    await page.fill("#policy", '{"default_action": "moderate"}');
+    await page.click("#policy-save");
+    await page.waitForSelector("#policy-msg:has-text('saved')", { timeout: 5000 });
+    sipp2 = spawn("sh", ["-c", process.env.SIPP_CMD2], { stdio: "ignore" });
+    await page.waitForSelector("#waiting:not([hidden]) td:has-text('sip:yan@example.com')", { timeout: 5000 });
+    await page.screenshot({ path: `${shots}/6-waiting.png` });
+    await page.click("#pend button[data-approve]");
+    await page.waitForSelector("#waiting", { state: "hidden", timeout: 5000 });
+    const after = await getJSON("/v1/conferences/standup/participants");
+    const yan = after.participants.find((p) => p.uri === "sip:yan@example.com");
+    if (!yan || yan.pending || yan.muted) throw new Error("yan was not let in");
+    step("a moderated join waited and was let in from the page");
+    await page.screenshot({ path: `${shots}/7-let-in.png` });
+
     if (errors.length) throw new Error("page errors: " + errors.join("; "));
     step("PASS");
   } catch (e) {
@@ -105,6 +120,7 @@ function getJSON(path) {
     process.exitCode = 1;
   } finally {
     if (sipp) sipp.kill();
+    if (sipp2) sipp2.kill();
     await browser.close();
   }
 })();

@@ -30,8 +30,11 @@ mkdir -p "$shots"
 sipp_cmd="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who zoe \
 -i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
 127.0.0.1:$SIP_PORT >$WORK/zoe.out 2>&1"
+sipp_cmd2="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who yan \
+-i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
+127.0.0.1:$SIP_PORT >$WORK/yan.out 2>&1"
 NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" TOKEN="$TOKEN" \
-	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" \
+	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" SIPP_CMD2="$sipp_cmd2" \
 	node "$SRC/tests/browser/console.cjs" || fail "browser test failed"
 ls "$shots"/*.png >/dev/null || fail "no screenshots"
 log "screenshots in $shots"

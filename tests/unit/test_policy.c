@@ -66,7 +66,7 @@ static void test_garbage(void **state)
 		 "rules[0].aor"},
 		{"{\"rules\":[{\"aor\":\"a\",\"domain\":\"b\","
 		 "\"action\":\"deny\"}]}", "rules[0]"},
-		{"{\"rules\":[{\"domain\":\"b\",\"action\":\"moderate\"}]}",
+		{"{\"rules\":[{\"domain\":\"b\",\"action\":\"maybe\"}]}",
 		 "rules[0].action"},
 		{"{\"rules\":[{\"domain\":\"b\",\"action\":\"deny\","
 		 "\"x\":1}]}", "rules[0].x"},
@@ -228,6 +228,39 @@ static void test_admission_grid(void **state)
 	assert_int_equal(n, 960);
 }
 
+/* moderate: admitted but waiting, except moderators and administrators;
+ * deny and the limits still come first */
+static void test_moderation(void **state)
+{
+	struct policy_admission a;
+	char detail[160];
+
+	(void)state;
+	assert_int_equal(parse("{\"default_action\":\"moderate\","
+			       "\"max_participants\":2,\"rules\":["
+			       "{\"domain\":\"corp.example\",\"action\":"
+			       "\"allow\"},{\"domain\":\"evil.example\","
+			       "\"action\":\"deny\"}],\"users\":[{\"aor\":"
+			       "\"sip:mod@x.example\",\"role\":\"moderator\"}]}",
+			       NULL, detail), 0);
+	policy_admit(&pol, "sip:guest@x.example", 0, 0, &a);
+	assert_true(a.allowed && a.pending);
+	policy_admit(&pol, "sip:ann@corp.example", 0, 0, &a);
+	assert_true(a.allowed && !a.pending);
+	policy_admit(&pol, "sip:mal@evil.example", 0, 0, &a);
+	assert_false(a.allowed);
+	policy_admit(&pol, "sip:mod@x.example", 0, 0, &a);
+	assert_true(a.allowed && !a.pending);        /* an entry, and a boss */
+	policy_admit(&pol, "sip:guest@x.example", 0, 2, &a);
+	assert_false(a.allowed);                     /* full first */
+	assert_int_equal(a.scode, 486);
+	assert_int_equal(parse("{\"rules\":[{\"pattern\":\"sip:*\","
+			       "\"action\":\"moderate\"}]}", NULL, detail),
+			 0);
+	policy_admit(&pol, "sip:x@y", 0, 0, &a);
+	assert_true(a.allowed && a.pending);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_roundtrip_and_patch),
 		cmocka_unit_test(test_admission_grid),
+		cmocka_unit_test(test_moderation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
