@@ -5,9 +5,10 @@
  * participant's call or outside any dialog to the conference URI. The
  * progress goes back in NOTIFYs of the implicit subscription (Event:
  * refer, message/sipfrag): 100 Trying, 180 Ringing, then the final status
- * of the dial-out. Until the policy decides, participants may add anyone
- * and only the participant itself may have itself removed; everyone else
- * gets 403. Signalling thread.
+ * of the dial-out. Participants may add anyone; only the participant
+ * itself, a moderator or an administrator (by the policy's per-user
+ * entries, or the factory's creator) may remove one; everyone else gets
+ * 403. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -297,7 +298,8 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 			reply(f, msg, 404, "Not Found (no such participant)");
 			goto out;
 		}
-		if (target != from) {
+		if (target != from && strcmp(part_role(from), "moderator") &&
+		    strcmp(part_role(from), "administrator")) {
 			reply(f, msg, 403, "Forbidden (only the participant "
 			      "itself or a moderator may remove it)");
 			goto out;

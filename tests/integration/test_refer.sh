@@ -3,7 +3,8 @@
 # inside its call (NOTIFYs 100 Trying, 180 Ringing, 200 OK) and the new
 # participant shows who referred it; a busy target ends in 486; a REFER
 # outside any dialog from a participant works the same; refusals (400,
-# 501, 403, 404) and REFER BYE of oneself; an outsider gets 403; an INVITE
+# 501, 403, 404) and REFER BYE of oneself; a moderator removes someone
+# else; an outsider gets 403; an INVITE
 # with Referred-By shows who sent the caller.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
@@ -71,6 +72,15 @@ api GET /v1/conferences/demo
 [ -z "$(pid_of gina)" ] || fail "gina is still listed"
 [ -n "$(pid_of bob)" ] || fail "bob was removed by someone else's REFER"
 
+# a moderator (by the policy) removes someone else: frank gets a BYE
+api PATCH /v1/conferences/demo/policy '{"users":[{"aor":"sip:mia@example.com","role":"moderator"}]}'
+expect_status 200 "mia is a moderator"
+sipp_run mia uac_refer_remove.xml -s demo -key who mia \
+	-key target "sip:frank@127.0.0.1:$fport"
+sipp_wait "$frank" frank
+api GET /v1/conferences/demo
+[ -z "$(pid_of frank)" ] || fail "frank is still in after the moderator's REFER"
+
 # not a participant
 sipp_run mallory uac_refer_outsider.xml -s demo -key who mallory
 
@@ -89,7 +99,6 @@ api DELETE /v1/conferences/demo
 expect_status 204 "destroy"
 sipp_wait "$bob" bob
 sipp_wait "$erin" erin
-sipp_wait "$frank" frank
 sipp_wait "$hal" hal
 stop_caucusd
 log PASS
