@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "api/api_int.h"
+#include "conf/conf.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -140,18 +141,17 @@ void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
 void api_error(struct api_req *r, uint16_t scode, const char *reason,
 	       const char *error, const char *detail)
 {
-	struct odict *od = NULL;
+	api_error_hdr(r, scode, reason, error, detail, NULL);
+}
 
-	if (odict_alloc(&od, 4)) {
-		http_ereply(r->conn, 500, "Internal Server Error");
-		return;
-	}
-	(void)odict_entry_add(od, "error", ODICT_STRING, error);
-	if (detail)
-		(void)odict_entry_add(od, "detail", ODICT_STRING, detail);
-	log_dbg("api", "msg=\"refused\" status=%u error=\"%s\"", scode, error);
-	api_reply_json(r, scode, reason, od, NULL);
-	mem_deref(od);
+struct conf *api_conf_or_404(struct api_req *r)
+{
+	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+
+	if (!c)
+		api_error(r, 404, "Not Found", "no such conference",
+			  r->param[0]);
+	return c;
 }
 
 int api_body(struct api_req *r, const struct api_field *fields, size_t n,

@@ -27,6 +27,7 @@ static const char *const tstate_names[] = {
 
 struct target {
 	char *uri;
+	struct participant *p;        /* referenced until its end is known */
 	char pid[12];
 	enum tstate st;
 	uint16_t code;
@@ -53,42 +54,44 @@ static void job_destructor(void *arg)
 
 	tmr_cancel(&j->tmr);
 	list_unlink(&j->le);
-	for (size_t i = 0; i < j->n; i++)
+	for (size_t i = 0; i < j->n; i++) {
 		mem_deref(j->t[i].uri);
+		mem_deref(j->t[i].p);
+	}
 	mem_deref(j->t);
 }
 
-/* What became of each dialled target, from the roster */
+/* What became of each dialled target: each holds its participant, so
+ * this is O(targets) however large the roster (it runs every tick) */
 static void observe(struct job *j)
 {
-	struct conf *c = confs_lookup(j->api->confs, j->conf_id);
-
 	for (size_t i = 0; i < j->next; i++) {
 		struct target *t = &j->t[i];
-		struct participant *p;
 
-		if (t->st == T_FAILED || t->st == T_ENDED)
-			continue;
-		p = c && t->pid[0] ? conf_find_part(c, t->pid) : NULL;
-		if (!p) {
+		if (!t->p)
+			continue;              /* its end is known */
+		if (!part_in_conf(t->p)) {
 			if (t->st == T_DIALING)
 				t->st = T_FAILED;      /* gone before answering */
 			else if (t->st == T_CONNECTED)
 				t->st = T_ENDED;
-			continue;
 		}
-		switch (part_status(p)) {
-		case PART_CONNECTED:
-		case PART_ON_HOLD:
-			t->st = T_CONNECTED;
-			break;
-		case PART_FAILED:
-			t->st = T_FAILED;
-			t->code = part_fail_code(p);
-			break;
-		default:
-			break;
+		else {
+			switch (part_status(t->p)) {
+			case PART_CONNECTED:
+			case PART_ON_HOLD:
+				t->st = T_CONNECTED;
+				break;
+			case PART_FAILED:
+				t->st = T_FAILED;
+				t->code = part_fail_code(t->p);
+				break;
+			default:
+				break;
+			}
 		}
+		if (t->st == T_FAILED || t->st == T_ENDED)
+			t->p = mem_deref(t->p);
 	}
 }
 
@@ -108,6 +111,7 @@ static void tick(void *arg)
 			continue;
 		}
 		re_snprintf(t->pid, sizeof(t->pid), "%s", part_id(p));
+		t->p = mem_ref(p);
 		t->st = T_DIALING;
 		conf_reconcile(c);      /* dials; may fail it at once */
 	}
@@ -271,7 +275,7 @@ static void eject(struct api_req *r, struct conf *c,
 
 void api_batch(struct api_req *r)
 {
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
 	const struct odict_entry *inv, *ej;
 	struct job *j = NULL;
@@ -280,11 +284,8 @@ void api_batch(struct api_req *r)
 	size_t i = 0;
 	int err;
 
-	if (!c) {
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
+	if (!c)
 		return;
-	}
 	if (api_body(r, batch_fields, 3, &in))
 		return;
 	inv = odict_lookup(in, "invite");

@@ -197,19 +197,9 @@ static void reply_obj(struct api_req *r, uint16_t scode, const char *reason,
 	mem_deref(od);
 }
 
-static struct conf *conf_or_404(struct api_req *r)
-{
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
-
-	if (!c)
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
-	return c;
-}
-
 static struct participant *part_or_404(struct api_req *r, struct conf **cp)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct participant *p;
 
 	if (!c)
@@ -296,7 +286,7 @@ out:
 
 void api_conf_get(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *od = NULL;
 
 	if (c)
@@ -356,7 +346,7 @@ static const char *media_from_list(const struct odict_entry *list,
 
 void api_conf_patch(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
 	const char *audio;
 	char detail[160];
@@ -384,7 +374,7 @@ out:
 
 void api_conf_delete(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	int err;
 
 	if (!c)
@@ -400,7 +390,7 @@ void api_conf_delete(struct api_req *r)
 
 void api_part_list(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *od = NULL, *arr = NULL;
 	int err;
 
@@ -433,7 +423,7 @@ static bool dial_uri_valid(const char *s)
 
 void api_part_add(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
 	struct participant *p = NULL;
 	const char *uri;

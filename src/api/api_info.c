@@ -34,18 +34,15 @@ static enum fmt accept_fmt(const struct http_msg *msg)
 
 void api_conf_info(struct api_req *r)
 {
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+	struct conf *c = api_conf_or_404(r);
 	struct notify_view view = {.moderator = true};
 	struct odict *doc = NULL;
 	struct mbuf *mb = NULL;
 	enum fmt fmt = accept_fmt(r->msg);
 	int err;
 
-	if (!c) {
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
+	if (!c)
 		return;
-	}
 	if (fmt == FMT_NONE) {
 		api_error(r, 406, "Not Acceptable", "no acceptable type",
 			  "ask for " NOTIFY_CTYPE " or application/json");

@@ -4,6 +4,7 @@
  * status class, RTP packets and loss, jitter, and per mixer thread the
  * tick duration histogram and late ticks. Signalling thread; reads
  * counters only. */
+#include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
@@ -79,60 +80,54 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 	return err;
 }
 
+/* Each thread's counters read once, so that the families agree */
 static int mixer_part(struct mbuf *mb, struct mixer *mx)
 {
 	unsigned n = mixer_thread_count(mx);
-	int err = head(mb, "caucus_mixer_tick_duration_seconds", "histogram",
-		       "work per 20 ms mixer tick, by thread");
+	struct mixer_thread_stats *st = mem_zalloc((n ? n : 1) * sizeof(*st),
+						   NULL);
+	int err;
 
+	if (!st)
+		return ENOMEM;
+	for (unsigned t = 0; t < n; t++)
+		mixer_thread_stats(mx, t, &st[t]);
+	err = head(mb, "caucus_mixer_tick_duration_seconds", "histogram",
+		   "work per 20 ms mixer tick, by thread");
 	for (unsigned t = 0; t < n; t++) {
-		struct mixer_thread_stats st;
 		uint64_t cum = 0;
 
-		mixer_thread_stats(mx, t, &st);
 		for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++) {
-			cum += st.tick_hist[b];
+			char le[24] = "+Inf";
+
+			cum += st[t].tick_hist[b];
 			if (b < MIXER_TICK_BUCKETS - 1)
-				err |= mbuf_printf(mb, "caucus_mixer_tick_"
-						   "duration_seconds_bucket{"
-						   "thread=\"%u\",le=\"%.6f\"} "
-						   "%llu\n", t,
-						   mixer_tick_bounds_us[b] /
-						   1e6,
-						   (unsigned long long)cum);
-			else
-				err |= mbuf_printf(mb, "caucus_mixer_tick_"
-						   "duration_seconds_bucket{"
-						   "thread=\"%u\",le=\"+Inf\"} "
-						   "%llu\n", t,
-						   (unsigned long long)cum);
+				re_snprintf(le, sizeof(le), "%.6f",
+					    mixer_tick_bounds_us[b] / 1e6);
+			err |= mbuf_printf(mb, "caucus_mixer_tick_duration_"
+					   "seconds_bucket{thread=\"%u\","
+					   "le=\"%s\"} %llu\n", t, le,
+					   (unsigned long long)cum);
 		}
 		err |= mbuf_printf(mb, "caucus_mixer_tick_duration_seconds_sum"
 				   "{thread=\"%u\"} %.6f\n"
 				   "caucus_mixer_tick_duration_seconds_count"
 				   "{thread=\"%u\"} %llu\n", t,
-				   st.busy_us / 1e6, t,
-				   (unsigned long long)st.ticks);
+				   st[t].busy_us / 1e6, t,
+				   (unsigned long long)st[t].ticks);
 	}
 	err |= head(mb, "caucus_mixer_late_ticks_total", "counter",
 		    "mixer ticks that ended after the next was due");
-	for (unsigned t = 0; t < n; t++) {
-		struct mixer_thread_stats st;
-
-		mixer_thread_stats(mx, t, &st);
+	for (unsigned t = 0; t < n; t++)
 		err |= mbuf_printf(mb, "caucus_mixer_late_ticks_total{thread="
 				   "\"%u\"} %llu\n", t,
-				   (unsigned long long)st.late_ticks);
-	}
+				   (unsigned long long)st[t].late_ticks);
 	err |= head(mb, "caucus_mixer_streams", "gauge",
 		    "participant streams, by mixer thread");
-	for (unsigned t = 0; t < n; t++) {
-		struct mixer_thread_stats st;
-
-		mixer_thread_stats(mx, t, &st);
+	for (unsigned t = 0; t < n; t++)
 		err |= mbuf_printf(mb, "caucus_mixer_streams{thread=\"%u\"} "
-				   "%u\n", t, st.streams);
-	}
+				   "%u\n", t, st[t].streams);
+	mem_deref(st);
 	return err;
 }
 

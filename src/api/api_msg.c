@@ -32,15 +32,12 @@ static int msg_json(struct odict *arr, const struct conf_msg *m)
 
 void api_msg_list(struct api_req *r)
 {
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *out = NULL, *arr = NULL;
 	int err;
 
-	if (!c) {
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
+	if (!c)
 		return;
-	}
 	err = odict_alloc(&out, 4);
 	err = err ? err : odict_alloc(&arr, 32);
 	for (struct le *le = conf_messages(c)->head; le && !err; le = le->next)
@@ -61,17 +58,14 @@ static const struct api_field send_fields[] = {
 
 void api_msg_send(struct api_req *r)
 {
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
 	const char *text;
 	unsigned sent = 0;
 	int err;
 
-	if (!c) {
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
+	if (!c)
 		return;
-	}
 	if (api_body(r, send_fields, 1, &in))
 		return;
 	text = odict_string(in, "text");

@@ -32,19 +32,9 @@ static void reply_policy(struct api_req *r, struct conf *c, uint16_t scode,
 	mem_deref(mb);
 }
 
-static struct conf *conf_or_404(struct api_req *r)
-{
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
-
-	if (!c)
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
-	return c;
-}
-
 void api_policy_get(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 
 	if (c)
 		reply_policy(r, c, 200, "OK");
@@ -54,7 +44,7 @@ static void policy_write(struct api_req *r, bool patch)
 {
 	static struct policy np;          /* large; signalling thread only */
 	const struct http_hdr *im;
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	const char *body;
 	size_t len;
 	char detail[160], etag[24];
@@ -127,7 +117,7 @@ static bool pending_h(struct participant *p, void *arg)
 
 void api_pending_list(struct api_req *r)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct odict *out = NULL, *arr = NULL;
 
 	if (!c)
@@ -147,7 +137,7 @@ out:
 
 static void decide(struct api_req *r, bool approve)
 {
-	struct conf *c = conf_or_404(r);
+	struct conf *c = api_conf_or_404(r);
 	struct participant *p;
 	int err;
 

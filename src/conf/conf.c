@@ -655,3 +655,24 @@ const char *part_status_name(enum part_status st)
 		names[st] : "unknown";
 }
 
+
+struct participant *conf_find_uri(const struct conf *c, const char *uri,
+				  bool live)
+{
+	for (struct le *le = c->parts.head; le; le = le->next) {
+		struct participant *p = le->data;
+
+		if (strcmp(p->uri, uri))
+			continue;
+		if (live && (!p->ep || (p->status != PART_CONNECTED &&
+					p->status != PART_ON_HOLD)))
+			continue;
+		return p;
+	}
+	return NULL;
+}
+
+bool part_in_conf(const struct participant *p)
+{
+	return p->le.list != NULL;
+}

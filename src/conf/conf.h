@@ -195,6 +195,10 @@ typedef bool (part_apply_h)(struct participant *p, void *arg);
 struct participant *conf_apply_parts(const struct conf *c, part_apply_h *h,
 				     void *arg);
 struct participant *conf_find_part(const struct conf *c, const char *pid);
+/* The first participant with that AoR; live: only one whose call is up
+ * (connected or on hold) */
+struct participant *conf_find_uri(const struct conf *c, const char *uri,
+				  bool live);
 void conf_reconcile(struct conf *c);
 
 /* A caller dialled in (status dialing-in) or the API asked for a dial-out
@@ -241,6 +245,9 @@ void part_set_role(struct participant *p, const char *role);
 struct mixer_stream_stats *part_stats(struct participant *p);
 int64_t part_joined_at(const struct participant *p);
 void  part_set_ep(struct participant *p, void *ep);
+/* Still in its conference's roster (false once it left; a reference held
+ * elsewhere keeps the object, not the membership) */
+bool  part_in_conf(const struct participant *p);
 void *part_ep(const struct participant *p);
 
 #endif

@@ -35,15 +35,6 @@ static void end_reached(void *arg)
 	(void)conf_destroy(c);
 }
 
-static const struct policy_user *user_of(const struct conf *c,
-					 const char *aor)
-{
-	for (size_t i = 0; i < c->policy->nusers; i++)
-		if (!strcasecmp(c->policy->users[i].aor, aor))
-			return &c->policy->users[i];
-	return NULL;
-}
-
 void conf_policy_enforce(struct conf *c)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -58,7 +49,7 @@ void conf_policy_enforce(struct conf *c)
 	/* roles and privacy follow the entries; muting is on entry only */
 	for (struct le *le = c->parts.head; le; le = le->next) {
 		struct participant *p = le->data;
-		const struct policy_user *u = user_of(c, p->uri);
+		const struct policy_user *u = policy_user_find(c->policy, p->uri);
 
 		/* without an entry a role given otherwise (the factory's
 		 * administrator) stays */
@@ -119,7 +110,7 @@ void conf_admit(struct conf *c, const char *aor,
 
 void part_apply_entry(struct participant *p)
 {
-	const struct policy_user *u = user_of(p->conf, p->uri);
+	const struct policy_user *u = policy_user_find(p->conf->policy, p->uri);
 
 	if (!u)
 		return;
@@ -159,7 +150,7 @@ void part_set_pending(struct participant *p, uint32_t timeout_s)
 
 int part_approve(struct participant *p)
 {
-	const struct policy_user *u = user_of(p->conf, p->uri);
+	const struct policy_user *u = policy_user_find(p->conf->policy, p->uri);
 
 	if (!p->privacy.pending)
 		return EALREADY;

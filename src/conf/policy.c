@@ -346,6 +346,15 @@ static bool rule_matches(const struct policy_rule *r, const char *aor)
 	}
 }
 
+const struct policy_user *policy_user_find(const struct policy *p,
+					   const char *aor)
+{
+	for (size_t i = 0; i < p->nusers; i++)
+		if (!strcasecmp(p->users[i].aor, aor))
+			return &p->users[i];
+	return NULL;
+}
+
 static void refuse(struct policy_admission *a, uint16_t scode,
 		   const char *why)
 {
@@ -361,14 +370,8 @@ void policy_admit(const struct policy *p, const char *aor, int64_t now,
 	bool boss, matched = false;
 
 	memset(a, 0, sizeof(*a));
-	a->role = "participant";
-	for (size_t i = 0; i < p->nusers; i++) {
-		if (!strcasecmp(p->users[i].aor, aor)) {
-			a->user = &p->users[i];
-			a->role = p->users[i].role;
-			break;
-		}
-	}
+	a->user = policy_user_find(p, aor);
+	a->role = a->user ? a->user->role : "participant";
 	boss = !strcmp(a->role, "administrator") ||
 		!strcmp(a->role, "moderator");
 	if (p->start && now < p->start) {

@@ -72,6 +72,9 @@ struct policy_admission {
  * for everyone. */
 void policy_admit(const struct policy *p, const char *aor, int64_t now,
 		  unsigned present, struct policy_admission *a);
+/* The per-user entry of aor (AoRs compare case-insensitively), or NULL */
+const struct policy_user *policy_user_find(const struct policy *p,
+					   const char *aor);
 /* Glob match with * and ?, case-insensitive (exposed for the tests) */
 bool policy_glob(const char *pattern, const char *s);
 

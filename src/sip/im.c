@@ -17,24 +17,6 @@
 
 #define IM_MAX_BYTES 16384
 
-struct sender_ctx {
-	const char *aor;
-	struct participant *found;
-};
-
-static bool sender_h(struct participant *p, void *arg)
-{
-	struct sender_ctx *s = arg;
-	enum part_status st = part_status(p);
-
-	if (!part_ep(p) || (st != PART_CONNECTED && st != PART_ON_HOLD))
-		return false;
-	if (strcmp(part_uri(p), s->aor))
-		return false;
-	s->found = p;
-	return true;
-}
-
 static bool text_ctype(const struct pl *ct)
 {
 	return ct->l >= 5 && !strncasecmp(ct->p, "text/", 5);
@@ -42,7 +24,7 @@ static bool text_ctype(const struct pl *ct)
 
 void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg)
 {
-	struct sender_ctx s = {0};
+	struct participant *sender;
 	char *aor = NULL, *ctype = NULL;
 	const char *body = (const char *)mbuf_buf(msg->mb);
 	size_t len = mbuf_get_left(msg->mb);
@@ -56,10 +38,9 @@ void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg)
 		focus_reply(f, msg, 500, "Server Internal Error", NULL);
 		return;
 	}
-	s.aor = aor;
-	(void)conf_apply_parts(c, sender_h, &s);
+	sender = conf_find_uri(c, aor, true);
 	mem_deref(aor);
-	if (!s.found) {
+	if (!sender) {
 		focus_reply(f, msg, 403, "Forbidden (only participants of the "
 			    "conference may send it messages)", NULL);
 		return;
@@ -81,7 +62,7 @@ void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg)
 		if (cpim_decode(&cp, body, len)) {
 			log_info("sip", "msg=\"malformed CPIM refused\" "
 				 "conf=%s from=%s bytes=%zu", conf_id(c),
-				 part_id(s.found), len);
+				 part_id(sender), len);
 			log_dbg("sip", "msg=\"CPIM body\" body=\"%b\"", body,
 				len);
 			focus_reply(f, msg, 400, "Bad Request (malformed CPIM "
@@ -99,7 +80,7 @@ void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg)
 		return;
 	}
 	err = pl_strdup(&ctype, &ct);
-	err = err ? err : conf_message(c, s.found, ctype, body, len, cpim,
+	err = err ? err : conf_message(c, sender, ctype, body, len, cpim,
 				       &sent);
 	mem_deref(ctype);
 	if (err) {
@@ -107,7 +88,7 @@ void im_handle(struct focus *f, struct conf *c, const struct sip_msg *msg)
 		return;
 	}
 	log_info("sip", "msg=\"message\" conf=%s from=%s recipients=%u",
-		 conf_id(c), part_id(s.found), sent);
+		 conf_id(c), part_id(sender), sent);
 	/* RFC 3428 s. 7: a relay that cannot vouch for delivery says 202 */
 	(void)sip_treplyf(NULL, NULL, f->sip, msg, false, 202, "Accepted",
 			  "Content-Length: 0\r\n\r\n");

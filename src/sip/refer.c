@@ -107,11 +107,10 @@ static void notify_send(struct refer *r, const char *frag, bool final)
 static void progress(struct refer *r)
 {
 	struct participant *p = r->target;
-	struct conf *c = part_conf(p);
 	char frag[96];
 	uint16_t code;
 
-	if (conf_find_part(c, part_id(p)) != p) {
+	if (!part_in_conf(p)) {
 		notify_send(r, "487 Request Terminated", true);
 		return;
 	}
@@ -183,34 +182,6 @@ static bool aor_of(char **aorp, const struct pl *val)
 	return !focus_aor_print(aorp, &a.uri);
 }
 
-struct find_ctx {
-	const char *aor;
-	bool live;                    /* connected or on hold only */
-	struct participant *p;
-};
-
-static bool find_h(struct participant *p, void *arg)
-{
-	struct find_ctx *fc = arg;
-	enum part_status st = part_status(p);
-
-	if (strcmp(part_uri(p), fc->aor))
-		return false;
-	if (fc->live && (!part_ep(p) ||
-			 (st != PART_CONNECTED && st != PART_ON_HOLD)))
-		return false;
-	fc->p = p;
-	return true;
-}
-
-static struct participant *find(struct conf *c, const char *aor, bool live)
-{
-	struct find_ctx fc = {aor, live, NULL};
-
-	(void)conf_apply_parts(c, find_h, &fc);
-	return fc.p;
-}
-
 static int refer_alloc(struct refer **rp, struct focus *f, struct conf *c,
 		       struct sip_dialog *dlg, const struct sip_msg *msg)
 {
@@ -272,7 +243,7 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 		char *faor = NULL;
 
 		if (!focus_aor_print(&faor, &msg->from.uri))
-			from = find(c, faor, true);
+			from = conf_find_uri(c, faor, true);
 		mem_deref(faor);
 	}
 	if (!from) {
@@ -293,7 +264,7 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 	}
 	(void)msg_param_decode(&to.uri.params, "method", &method);
 	if (pl_isset(&method) && !pl_strcasecmp(&method, "BYE")) {
-		target = find(c, taor, false);
+		target = conf_find_uri(c, taor, false);
 		if (!target) {
 			reply(f, msg, 404, "Not Found (no such participant)");
 			goto out;
