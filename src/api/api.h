@@ -13,6 +13,7 @@ struct confs;
 struct focus;
 struct mixer;
 struct notifier;
+struct users;
 
 struct api_cfg {
 	const char *addr;
@@ -20,6 +21,7 @@ struct api_cfg {
 	uint32_t max_body;
 	const char *web_root;     /* folder of console files, may be NULL */
 	const char *admin_token;  /* "" or NULL: no authentication */
+	struct users *users;      /* per-user tokens */
 };
 
 int api_alloc(struct api **apip, const struct api_cfg *cfg,

@@ -152,7 +152,7 @@ struct policy_admission;
 const struct policy *conf_policy(const struct conf *c);
 int  conf_set_policy(struct conf *c, const struct policy *p);
 void conf_policy_etag(const struct conf *c, char *buf, size_t sz);
-void conf_admit(struct conf *c, const char *aor,
+void conf_admit(struct conf *c, const char *aor, bool authed,
 		struct policy_admission *a);
 /* people in the conference or on their way (not failed, not leaving) */
 unsigned conf_present_count(const struct conf *c);

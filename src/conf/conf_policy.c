@@ -101,10 +101,10 @@ unsigned conf_present_count(const struct conf *c)
 	return n;
 }
 
-void conf_admit(struct conf *c, const char *aor,
+void conf_admit(struct conf *c, const char *aor, bool authed,
 		struct policy_admission *a)
 {
-	policy_admit(c->policy, aor, (int64_t)time(NULL),
+	policy_admit(c->policy, aor, authed, (int64_t)time(NULL),
 		     conf_present_count(c), a);
 }
 

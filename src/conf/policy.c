@@ -6,7 +6,8 @@
 #include "conf/policy.h"
 #include "util/json.h"
 
-static const char *const actions[] = {"allow", "deny", "moderate"};
+static const char *const actions[] = {"allow", "deny", "moderate",
+				      "authenticate"};
 static const char *const matches[] = {"aor", "domain", "pattern"};
 static const char *const roles[] = {"administrator", "moderator",
 				    "participant", "listener"};
@@ -15,6 +16,8 @@ void policy_default(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->default_action = POLICY_ALLOW;
+	p->allow_unauthenticated = true;
+	policy_acl_default(p);
 }
 
 static int word(const char *const *set, size_t n, const char *s)
@@ -77,7 +80,8 @@ static int parse_rule(struct policy_rule *r, const struct odict_entry *e,
 				word(actions, NWORDS(actions), f->u.str) : -1;
 			if (a < 0)
 				err = bad(detail, dsz, "field '%s.action' must "
-					  "be allow, deny or moderate", name);
+					  "be allow, deny, moderate or "
+					  "authenticate", name);
 		}
 		else if (word(matches, NWORDS(matches), f->key) >= 0) {
 			char fn[64];
@@ -224,15 +228,27 @@ int policy_parse(struct policy *out, const struct policy *base,
 			err = get_int(e, 0, 100000, &v, e->key, detail, dsz);
 			p.max_participants = (uint32_t)v;
 		}
+		else if (!strcmp(e->key, "idle_timeout_s")) {
+			err = get_int(e, 0, 31536000, &v, e->key, detail, dsz);
+			p.idle_timeout_s = (uint32_t)v;
+		}
 		else if (!strcmp(e->key, "locked") ||
-			 !strcmp(e->key, "destroy_on_last_leave")) {
+			 !strcmp(e->key, "destroy_on_last_leave") ||
+			 !strcmp(e->key, "allow_unauthenticated")) {
 			if (e->type != ODICT_BOOL)
 				err = bad(detail, dsz, "field '%s' must be a "
 					  "boolean", e->key);
-			else if (!strcmp(e->key, "locked"))
-				p.locked = e->u.boolean;
 			else
-				p.destroy_on_last_leave = e->u.boolean;
+				*(!strcmp(e->key, "locked") ? &p.locked :
+				  !strcmp(e->key, "allow_unauthenticated") ?
+				  &p.allow_unauthenticated :
+				  &p.destroy_on_last_leave) = e->u.boolean;
+		}
+		else if (!strcmp(e->key, "changes")) {
+			err = policy_acl_parse(&p, e, detail, dsz);
+		}
+		else if (!strcmp(e->key, "self_service")) {
+			err = policy_self_parse(&p, e, detail, dsz);
 		}
 		else if (!strcmp(e->key, "default_action")) {
 			int a = e->type == ODICT_STRING ?
@@ -240,7 +256,8 @@ int policy_parse(struct policy *out, const struct policy *base,
 
 			if (a < 0)
 				err = bad(detail, dsz, "field '%s' must be "
-					  "allow, deny or moderate", e->key);
+					  "allow, deny, moderate or "
+					  "authenticate", e->key);
 			else
 				p.default_action = (enum policy_action)a;
 		}
@@ -267,11 +284,15 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 {
 	int err = re_hprintf(pf, "{\"start\":%lld,\"end\":%lld,"
 			     "\"destroy_on_last_leave\":%s,"
+			     "\"idle_timeout_s\":%u,"
 			     "\"max_participants\":%u,\"locked\":%s,"
+			     "\"allow_unauthenticated\":%s,"
 			     "\"default_action\":\"%s\",\"rules\":[",
 			     (long long)p->start, (long long)p->end,
 			     p->destroy_on_last_leave ? "true" : "false",
+			     p->idle_timeout_s,
 			     p->max_participants, p->locked ? "true" : "false",
+			     p->allow_unauthenticated ? "true" : "false",
 			     actions[p->default_action]);
 
 	for (size_t i = 0; i < p->nrules && !err; i++)
@@ -291,7 +312,8 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 				 u->hidden ? "true" : "false",
 				 u->muted ? "true" : "false");
 	}
-	return err ? err : re_hprintf(pf, "]}");
+	err = err ? err : re_hprintf(pf, "],%H}", policy_acl_print, p);
+	return err;
 }
 
 bool policy_glob(const char *pat, const char *s)
@@ -363,10 +385,39 @@ static void refuse(struct policy_admission *a, uint16_t scode,
 	a->reason = why;
 }
 
-void policy_admit(const struct policy *p, const char *aor, int64_t now,
-		  unsigned present, struct policy_admission *a)
+/* The action of the first rule matching aor; *matched says if any did */
+static enum policy_action rule_action(const struct policy *p, const char *aor,
+				      bool *matched)
 {
-	enum policy_action act = p->default_action;
+	for (size_t i = 0; i < p->nrules; i++) {
+		if (rule_matches(&p->rules[i], aor)) {
+			*matched = true;
+			return p->rules[i].action;
+		}
+	}
+	*matched = false;
+	return p->default_action;
+}
+
+bool policy_needs_auth(const struct policy *p, const char *aor)
+{
+	bool matched;
+
+	return !p->allow_unauthenticated ||
+		rule_action(p, aor, &matched) == POLICY_AUTHENTICATE;
+}
+
+const char *policy_role_of(const struct policy *p, const char *aor)
+{
+	const struct policy_user *u = policy_user_find(p, aor);
+
+	return u ? u->role : "participant";
+}
+
+void policy_admit(const struct policy *p, const char *aor, bool authed,
+		  int64_t now, unsigned present, struct policy_admission *a)
+{
+	enum policy_action act;
 	bool boss, matched = false;
 
 	memset(a, 0, sizeof(*a));
@@ -382,16 +433,18 @@ void policy_admit(const struct policy *p, const char *aor, int64_t now,
 		refuse(a, 403, "the conference has ended");
 		return;
 	}
+	if (!authed && policy_needs_auth(p, aor)) {
+		refuse(a, 401, "authentication required");
+		a->need_auth = true;
+		return;
+	}
 	/* the first rule that matches decides; with none, a per-user entry
 	 * admits its user (an invitation list), else the default does */
-	for (size_t i = 0; i < p->nrules && !matched; i++) {
-		if (rule_matches(&p->rules[i], aor)) {
-			act = p->rules[i].action;
-			matched = true;
-		}
-	}
+	act = rule_action(p, aor, &matched);
 	if (!matched && a->user)
 		act = POLICY_ALLOW;
+	if (act == POLICY_AUTHENTICATE)
+		act = POLICY_ALLOW;          /* authenticated (checked above) */
 	if (act == POLICY_DENY) {
 		refuse(a, 403, "not admitted by the conference policy");
 		return;

@@ -18,7 +18,29 @@
 
 enum policy_match { POLICY_MATCH_AOR, POLICY_MATCH_DOMAIN,
 		    POLICY_MATCH_PATTERN };
-enum policy_action { POLICY_ALLOW, POLICY_DENY, POLICY_MODERATE };
+enum policy_action { POLICY_ALLOW, POLICY_DENY, POLICY_MODERATE,
+		     POLICY_AUTHENTICATE };
+
+/* Roles as bits, for access lists */
+enum policy_role_bit {
+	POLICY_ROLE_ADMINISTRATOR = 1, POLICY_ROLE_MODERATOR = 2,
+	POLICY_ROLE_PARTICIPANT = 4, POLICY_ROLE_LISTENER = 8,
+};
+
+/* The parts of a policy that access lists name (spec s. 5.3: membership,
+ * media and anonymity can have different moderators). CONTROL is the
+ * access lists themselves: administrators only, never moderated. */
+enum policy_part {
+	POLICY_PART_LIFESPAN, POLICY_PART_MEMBERSHIP, POLICY_PART_PRIVACY,
+	POLICY_PART_MEDIA, POLICY_NPARTS,
+	POLICY_PART_CONTROL = POLICY_NPARTS,
+};
+
+/* Who may change a part directly, who may only ask (the change waits for
+ * a moderator), and who moderates those requests; role bit sets */
+struct policy_part_acl {
+	uint8_t direct, moderated, moderators;
+};
 
 struct policy_rule {
 	enum policy_match match;
@@ -36,6 +58,10 @@ struct policy_user {
 struct policy {
 	int64_t start, end;       /* unix seconds; 0: none */
 	bool destroy_on_last_leave;
+	uint32_t idle_timeout_s;  /* destroy after this long empty; 0: never */
+	bool allow_unauthenticated;   /* callers without digest credentials
+				       * (a stored user must always prove
+				       * who they are) */
 	uint32_t max_participants;    /* 0: no limit */
 	bool locked;              /* nobody new joins */
 	enum policy_action default_action;
@@ -43,6 +69,11 @@ struct policy {
 	size_t nrules;
 	struct policy_user users[POLICY_MAX_USERS];
 	size_t nusers;
+	struct policy_part_acl acl[POLICY_NPARTS];
+	uint32_t change_ttl_s;    /* how long a requested change waits */
+	/* what users may set for themselves before joining */
+	uint8_t self_roles;       /* role bits they may request */
+	bool self_anonymous, self_hidden;
 };
 
 /* The open conference: everyone may join, no limits */
@@ -60,6 +91,8 @@ int  policy_print(struct re_printf *pf, const struct policy *p);
 struct policy_admission {
 	bool allowed;
 	bool pending;             /* allowed, but waits for a moderator */
+	bool need_auth;           /* refused until the caller authenticates
+				   * (scode 401) */
 	uint16_t scode;           /* when refused: 403 or 486 */
 	const char *reason;       /* when refused: why, for the reason phrase */
 	const struct policy_user *user;   /* the per-user entry, or NULL */
@@ -70,8 +103,38 @@ struct policy_admission {
  * user, else default_action decides. Moderators and administrators (by
  * entry) pass the lock and the limit; the lifespan and deny rules hold
  * for everyone. */
-void policy_admit(const struct policy *p, const char *aor, int64_t now,
-		  unsigned present, struct policy_admission *a);
+void policy_admit(const struct policy *p, const char *aor, bool authed,
+		  int64_t now, unsigned present, struct policy_admission *a);
+/* Must aor authenticate before anything else is decided? (the first
+ * matching rule says authenticate, or unauthenticated callers are not
+ * allowed) */
+bool policy_needs_auth(const struct policy *p, const char *aor);
+/* The role aor has in the conference: its entry's, else participant */
+const char *policy_role_of(const struct policy *p, const char *aor);
+
+/* Access lists (policy_acl.c) */
+int  policy_role_bit(const char *role);           /* 0: no such role */
+/* The parts in which a and b differ, as bits (1 << enum policy_part) */
+unsigned policy_diff(const struct policy *a, const struct policy *b);
+enum policy_verdict { POLICY_CHANGE_DIRECT, POLICY_CHANGE_MODERATED,
+		      POLICY_CHANGE_FORBIDDEN };
+/* May someone with role bits `role` change `parts` of p? Forbidden names
+ * the first part refused in *why. */
+enum policy_verdict policy_may_change(const struct policy *p, unsigned role,
+				      unsigned parts, const char **why);
+/* May role approve or reject a requested change of parts? */
+bool policy_may_moderate(const struct policy *p, unsigned role,
+			 unsigned parts);
+const char *policy_part_name(enum policy_part part);
+/* The defaults of the access lists and self service */
+void policy_acl_default(struct policy *p);
+/* Parse/print the "changes" and "self_service" members (policy.c calls) */
+struct odict_entry;
+int  policy_acl_parse(struct policy *p, const struct odict_entry *e,
+		      char *detail, size_t dsz);
+int  policy_self_parse(struct policy *p, const struct odict_entry *e,
+		       char *detail, size_t dsz);
+int  policy_acl_print(struct re_printf *pf, const struct policy *p);
 /* The per-user entry of aor (AoRs compare case-insensitively), or NULL */
 const struct policy_user *policy_user_find(const struct policy *p,
 					   const char *aor);

@@ -61,6 +61,11 @@ static const struct opt opts[] = {
 	 "shortest subscription granted, seconds (423 below)"},
 	{"admin_token", S(admin_token), "", 0, 0,
 	 "bearer token the HTTP API requires (needed beyond loopback)"},
+	{"sip_realm", S(sip_realm), "", 0, 0,
+	 "SIP digest realm (default: the domain); users' passwords are "
+	 "stored for it"},
+	{"nonce_ttl_s", U(nonce_ttl_s), "300", 10, 86400,
+	 "how long a SIP digest nonce is good (then stale=true)"},
 	{"factory_user", S(factory_user), "conference-factory", 0, 0,
 	 "user part of the conference factory URI (RFC 4579); empty: none"},
 	{"session_expires_s", U(session_expires_s), "1800", 0, 86400,

@@ -35,6 +35,8 @@ struct config {
 	uint32_t session_expires_s;
 	uint32_t session_min_se_s;
 	uint32_t moderation_timeout_s;
+	char sip_realm[128];
+	uint32_t nonce_ttl_s;
 };
 
 void config_defaults(struct config *cfg);

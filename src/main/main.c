@@ -17,11 +17,13 @@
 #include "notify/notify.h"
 #include "sip/sip.h"
 #include "store/store.h"
+#include "users/users.h"
 #include "util/log.h"
 
 struct app {
 	struct config cfg;
 	struct store *store;
+	struct users *users;
 	struct confs *confs;
 	struct mixer *mixer;
 	struct focus *focus;
@@ -123,6 +125,12 @@ static void raise_fd_limit(void)
 		(unsigned)rl.rlim_cur, poll_method_name(poll_method_best()));
 }
 
+static int subscribe_gate(struct conf *c, const struct sip_msg *msg,
+			  bool *moderator, void *arg)
+{
+	return focus_gate_subscribe(arg, c, msg, moderator);
+}
+
 static int start(void)
 {
 	struct config *cfg = &app.cfg;
@@ -144,6 +152,8 @@ static int start(void)
 		.session_expires_s = cfg->session_expires_s,
 		.session_min_se_s = cfg->session_min_se_s,
 		.moderation_timeout_s = cfg->moderation_timeout_s,
+		.realm = cfg->sip_realm[0] ? cfg->sip_realm : domain,
+		.nonce_ttl_s = cfg->nonce_ttl_s,
 	};
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,
@@ -167,6 +177,12 @@ static int start(void)
 		log_err("main", "msg=\"cannot open store\" db=%s", cfg->db);
 		return err;
 	}
+	err = users_alloc(&app.users, app.store, fcfg.realm, domain);
+	if (err) {
+		log_err("main", "msg=\"cannot load users\" err=%m", err);
+		return err;
+	}
+	fcfg.users = app.users;
 	err = confs_alloc(&app.confs, &ccfg, app.store);
 	err = err ? err : confs_load(app.confs);
 	if (err) {
@@ -194,12 +210,15 @@ static int start(void)
 	err = notifier_alloc(&app.notifier, focus_sip(app.focus), app.confs,
 			     focus_laddr(app.focus), cfg->notify_interval_ms,
 			     cfg->notify_min_expires);
+	if (!err)
+		notifier_set_gate(app.notifier, subscribe_gate, app.focus);
 	err = err ? err : focus_start(app.focus);
 	if (err) {
 		log_err("main", "msg=\"cannot start the notifier\" err=%m",
 			err);
 		return err;
 	}
+	acfg.users = app.users;
 	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer,
 			app.notifier);
 	if (err)
@@ -217,6 +236,7 @@ static void stop(void)
 	app.notifier = mem_deref(app.notifier);
 	app.focus = mem_deref(app.focus);
 	app.confs = mem_deref(app.confs);
+	app.users = mem_deref(app.users);
 	app.mixer = mem_deref(app.mixer);
 	app.store = mem_deref(app.store);
 }

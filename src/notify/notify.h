@@ -68,6 +68,14 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 		   const struct sa *laddr, uint32_t interval_ms,
 		   uint32_t min_expires);
 unsigned notifier_count(const struct notifier *n);
+/* Who may subscribe: called for each new SUBSCRIBE to an existing
+ * conference. 0: accept, *moderator picks the view; else the gate has
+ * replied (a digest challenge, a refusal) and the notifier stays out. */
+struct sip_msg;
+struct conf;
+typedef int (notify_gate_h)(struct conf *c, const struct sip_msg *msg,
+			    bool *moderator, void *arg);
+void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg);
 
 #define NOTIFY_DELAY_BUCKETS 10001     /* 0..9999 ms, then "more" */
 struct notify_stats {

@@ -55,6 +55,8 @@ struct notifier {
 	const struct sa *laddr;
 	struct notify_stats st;
 	uint32_t delay_hist[NOTIFY_DELAY_BUCKETS];   /* ms; last: more */
+	notify_gate_h *gateh;
+	void *gate_arg;
 };
 
 enum sub_end { END_NONE = 0, END_TIMEOUT, END_NORESOURCE, END_UNSUB };
@@ -484,6 +486,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	struct nsub *s;
 	struct conf *c = NULL;
 	uint32_t expires;
+	bool moderator = false;
 	char id[65];
 	int err;
 
@@ -503,6 +506,8 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		reply(n, msg, 404, "Conference Not Found", NULL);
 		return true;
 	}
+	if (n->gateh && n->gateh(c, msg, &moderator, n->gate_arg))
+		return true;                  /* challenged or refused */
 	if (granted_expires(n, msg, &expires))
 		return true;
 	s = mem_zalloc(sizeof(*s), nsub_destructor);
@@ -512,7 +517,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	}
 	s->n = n;
 	s->conf = mem_ref(c);
-	s->view.moderator = false;     /* roles come with the policy */
+	s->view.moderator = moderator;    /* proven moderators only */
 	re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s", conf_id(c),
 		    n->laddr, sip_transp_param(msg->tp));
 	/* the dialog's local tag is the To tag libre puts in our reply */
@@ -587,6 +592,12 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 	}
 	*np = n;
 	return 0;
+}
+
+void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg)
+{
+	n->gateh = h;
+	n->gate_arg = arg;
 }
 
 unsigned notifier_count(const struct notifier *n)

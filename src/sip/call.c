@@ -345,6 +345,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	bool has_body = mbuf_get_left(msg->mb) > 0;
 	struct stimer_neg st;
 	struct policy_admission adm = {0};
+	struct gate_id id;
 	int st_err = stimer_negotiate(msg, &f->st_cfg, &st);
 	char st_hdrs[96];
 	int err;
@@ -376,6 +377,8 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 			    "Accept: application/sdp\r\n");
 		return 0;
 	}
+	if (focus_gate(f, c, msg, &id))
+		return 0;                    /* challenged or refused */
 	err = call_alloc(&call, f, c, NULL);
 	if (err) {
 		focus_reply(f, msg, 503, err == EADDRINUSE ?
@@ -414,7 +417,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	if (pl_isset(&msg->from.dname))
 		err |= pl_strdup(&dname, &msg->from.dname);
 	if (!err) {
-		conf_admit(c, aor, &adm);
+		conf_admit(c, aor, id.authed, &adm);
 		if (!adm.allowed) {
 			char why[160];
 

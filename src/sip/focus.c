@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "sip/digest.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
 
@@ -218,14 +219,19 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;                 /* stray ACK: nothing to answer */
 	if (!pl_strcmp(&msg->met, "MESSAGE") && to_conf) {
-		im_handle(f, conf_of(f, msg), msg);
+		struct gate_id id;
+
+		if (!focus_gate(f, conf_of(f, msg), msg, &id))
+			im_handle(f, conf_of(f, msg), msg);
 		return true;
 	}
 	if (!pl_strcmp(&msg->met, "REFER") && to_conf) {
+		struct gate_id id;
+
 		if (pl_isset(&msg->to.tag))      /* no call of ours has it */
 			focus_reply(f, msg, 481, "Call/Transaction Does Not "
 				    "Exist", NULL);
-		else
+		else if (!focus_gate(f, conf_of(f, msg), msg, &id))
 			refer_handle(f, conf_of(f, msg), NULL, NULL, msg);
 		return true;
 	}
@@ -273,6 +279,8 @@ static void focus_destructor(void *arg)
 	list_flush(&f->refers);
 	hash_flush(f->calls);
 	mem_deref(f->calls);
+	mem_deref(f->digest);
+	mem_deref(f->users);
 }
 
 static int conf_dial(struct participant *p, void *arg)
@@ -332,6 +340,12 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	f->st_cfg.min_se = cfg->session_min_se_s ? cfg->session_min_se_s : 90;
 	re_snprintf(f->factory_user, sizeof(f->factory_user), "%s",
 		    cfg->factory_user ? cfg->factory_user : "");
+	f->users = mem_ref(cfg->users);
+	if (cfg->realm) {
+		err = digest_alloc(&f->digest, cfg->realm, cfg->nonce_ttl_s);
+		if (err)
+			goto out;
+	}
 	err = sa_set_str(&f->sip_laddr, cfg->sip_addr, cfg->sip_port);
 	err = err ? err : sa_set_str(&f->rtp_laddr, cfg->rtp_addr, 0);
 	if (err) {

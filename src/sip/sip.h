@@ -26,6 +26,9 @@ struct focus_cfg {
 	uint32_t session_expires_s; /* RFC 4028 (0: no session timers) */
 	uint32_t session_min_se_s;
 	uint32_t moderation_timeout_s;  /* pending joins: rejected after */
+	struct users *users;        /* who may authenticate (NULL: nobody) */
+	const char *realm;          /* digest realm */
+	uint32_t nonce_ttl_s;       /* how long a digest nonce is good */
 };
 
 /* SIP methods counted by name (the last: any other) */
@@ -40,6 +43,7 @@ struct focus_stats {
 	uint64_t invites_in;
 	uint64_t rejected;      /* 4xx/5xx we sent to requests */
 	uint64_t calls_active;
+	uint64_t auth_challenged, auth_ok, auth_failed;   /* SIP digest */
 };
 
 typedef void (focus_done_h)(void *arg);
@@ -58,5 +62,12 @@ void focus_mixer_event(struct focus *f, const struct mixer_event *ev);
 void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
 		    void *arg);
 void focus_get_stats(const struct focus *f, struct focus_stats *st);
+
+/* For the notifier: authenticate a SUBSCRIBE to c (0: go on, *moderator
+ * says whether it gets the moderator view; else replied already) */
+struct sip_msg;
+struct conf;
+int  focus_gate_subscribe(struct focus *f, struct conf *c,
+			  const struct sip_msg *msg, bool *moderator);
 
 #endif

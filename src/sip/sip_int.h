@@ -29,7 +29,22 @@ struct focus {
 	struct focus_stats stats;
 	struct list im_copies;       /* messages on their way (im.c) */
 	struct list refers;          /* REFER subscriptions (refer.c) */
+	struct users *users;         /* NULL: nobody authenticates */
+	struct digest *digest;
 };
+
+/* Who sent a request, after the gate (gate.c) */
+struct gate_id {
+	char aor[160];               /* of From */
+	bool authed;                 /* proven by digest */
+	const struct user *user;     /* when authed */
+};
+
+/* Authenticates msg where the users or c's policy demand it. 0: go on
+ * with *id; else it has replied (401 challenge, 400, 403) already. c may
+ * be NULL (the factory). */
+int  focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
+		struct gate_id *id);
 
 /* The methods the focus takes, for Allow headers. */
 #define FOCUS_ALLOW \

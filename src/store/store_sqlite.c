@@ -24,7 +24,19 @@ static const char *schema =
 	" display_text TEXT NOT NULL DEFAULT '',"
 	" created_at INTEGER NOT NULL,"
 	" settings TEXT NOT NULL DEFAULT '{}');"
-	"PRAGMA user_version = 1;";
+	/* secrets only as digests: HA1 per algorithm (RFC 3261 s. 22.4,
+	 * RFC 8760) for the realm they were made in, and the SHA-256 of the
+	 * API token */
+	"CREATE TABLE IF NOT EXISTS users ("
+	" name TEXT PRIMARY KEY,"
+	" aor TEXT NOT NULL UNIQUE,"
+	" realm TEXT NOT NULL,"
+	" ha1_md5 TEXT NOT NULL,"
+	" ha1_sha256 TEXT NOT NULL,"
+	" token_sha256 TEXT NOT NULL UNIQUE,"
+	" admin INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+	"PRAGMA user_version = 2;";
 
 static void store_destructor(void *arg)
 {
@@ -177,6 +189,82 @@ int store_conf_foreach(struct store *st, store_conf_h *h, void *arg)
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = set_err(st, "select");
+	sqlite3_finalize(s);
+	return err;
+}
+
+int store_user_insert(struct store *st, const struct store_user *u)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO users(name,aor,realm,"
+			       "ha1_md5,ha1_sha256,token_sha256,admin,"
+			       "created_at) VALUES(?,?,?,?,?,?,?,?)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return set_err(st, "prepare user insert");
+	sqlite3_bind_text(s, 1, u->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, u->aor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, u->realm, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, u->ha1_md5, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, u->ha1_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, u->token_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, u->admin);
+	sqlite3_bind_int64(s, 8, u->created_at);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT)
+		err = EEXIST;              /* the name or the AoR is taken */
+	else if (rc != SQLITE_DONE)
+		err = set_err(st, "user insert");
+	sqlite3_finalize(s);
+	return err;
+}
+
+int store_user_delete(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM users WHERE name=?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return set_err(st, "prepare user delete");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = set_err(st, "user delete");
+	else if (sqlite3_changes(st->db) == 0)
+		err = ENOENT;
+	sqlite3_finalize(s);
+	return err;
+}
+
+int store_user_foreach(struct store *st, store_user_h *h, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT name, aor, realm, ha1_md5, "
+			       "ha1_sha256, token_sha256, admin, created_at "
+			       "FROM users ORDER BY name", -1, &s,
+			       NULL) != SQLITE_OK)
+		return set_err(st, "prepare user select");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_user u = {
+			.name = (const char *)sqlite3_column_text(s, 0),
+			.aor = (const char *)sqlite3_column_text(s, 1),
+			.realm = (const char *)sqlite3_column_text(s, 2),
+			.ha1_md5 = (const char *)sqlite3_column_text(s, 3),
+			.ha1_sha256 = (const char *)sqlite3_column_text(s, 4),
+			.token_sha256 =
+				(const char *)sqlite3_column_text(s, 5),
+			.admin = sqlite3_column_int(s, 6) != 0,
+			.created_at = sqlite3_column_int64(s, 7),
+		};
+		err = h(&u, arg);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = set_err(st, "user select");
 	sqlite3_finalize(s);
 	return err;
 }

@@ -83,6 +83,26 @@ static void test_garbage(void **state)
 		{"{\"users\":[{\"aor\":\"sip:b@x\"},{\"aor\":\"SIP:B@X\"}]}",
 		 "twice"},
 		{"{\"users\":\"sip:b@x\"}", "'users'"},
+		{"{\"idle_timeout_s\":-1}", "'idle_timeout_s'"},
+		{"{\"allow_unauthenticated\":0}", "'allow_unauthenticated'"},
+		{"{\"changes\":[]}", "'changes'"},
+		{"{\"changes\":{\"ttl_s\":0}}", "changes.ttl_s"},
+		{"{\"changes\":{\"ttl_s\":\"x\"}}", "changes.ttl_s"},
+		{"{\"changes\":{\"floor\":{}}}", "changes.floor"},
+		{"{\"changes\":{\"media\":[]}}", "changes.media"},
+		{"{\"changes\":{\"media\":{\"direct\":\"moderator\"}}}",
+		 "changes.media.direct"},
+		{"{\"changes\":{\"media\":{\"direct\":[\"king\"]}}}",
+		 "changes.media.direct"},
+		{"{\"changes\":{\"media\":{\"who\":[]}}}", "changes.media.who"},
+		{"{\"self_service\":1}", "'self_service'"},
+		{"{\"self_service\":{\"roles\":[\"moderator\"]}}",
+		 "self_service.roles"},
+		{"{\"self_service\":{\"anonymous\":\"yes\"}}",
+		 "self_service.anonymous"},
+		{"{\"self_service\":{\"x\":true}}", "self_service.x"},
+		{"{\"rules\":[{\"domain\":\"b\",\"action\":\"auth\"}]}",
+		 "rules[0].action"},
 	};
 	char detail[160];
 
@@ -211,7 +231,7 @@ static void test_admission_grid(void **state)
 			else {
 				want = true;
 			}
-			policy_admit(&pol, who, moments[m], present, &a);
+			policy_admit(&pol, who, true, moments[m], present, &a);
 			if (a.allowed != want || (!want && a.scode != code))
 				fail_msg("rules %zu dflt %d locked %d %s t=%lld "
 					 "n=%u: got %d/%u (%s), want %d/%u", rs,
@@ -243,22 +263,205 @@ static void test_moderation(void **state)
 			       "\"action\":\"deny\"}],\"users\":[{\"aor\":"
 			       "\"sip:mod@x.example\",\"role\":\"moderator\"}]}",
 			       NULL, detail), 0);
-	policy_admit(&pol, "sip:guest@x.example", 0, 0, &a);
+	policy_admit(&pol, "sip:guest@x.example", true, 0, 0, &a);
 	assert_true(a.allowed && a.pending);
-	policy_admit(&pol, "sip:ann@corp.example", 0, 0, &a);
+	policy_admit(&pol, "sip:ann@corp.example", true, 0, 0, &a);
 	assert_true(a.allowed && !a.pending);
-	policy_admit(&pol, "sip:mal@evil.example", 0, 0, &a);
+	policy_admit(&pol, "sip:mal@evil.example", true, 0, 0, &a);
 	assert_false(a.allowed);
-	policy_admit(&pol, "sip:mod@x.example", 0, 0, &a);
+	policy_admit(&pol, "sip:mod@x.example", true, 0, 0, &a);
 	assert_true(a.allowed && !a.pending);        /* an entry, and a boss */
-	policy_admit(&pol, "sip:guest@x.example", 0, 2, &a);
+	policy_admit(&pol, "sip:guest@x.example", true, 0, 2, &a);
 	assert_false(a.allowed);                     /* full first */
 	assert_int_equal(a.scode, 486);
 	assert_int_equal(parse("{\"rules\":[{\"pattern\":\"sip:*\","
 			       "\"action\":\"moderate\"}]}", NULL, detail),
 			 0);
-	policy_admit(&pol, "sip:x@y", 0, 0, &a);
+	policy_admit(&pol, "sip:x@y", true, 0, 0, &a);
 	assert_true(a.allowed && a.pending);
+}
+
+/* Authentication: who must prove who they are, before anything else
+ * but the lifespan is decided. 2 x 3 rule sets x 3 callers x 2 = 36. */
+static void test_auth(void **state)
+{
+	static const char *const rulesets[] = {
+		"[]",
+		"[{\"domain\":\"corp.example\",\"action\":\"authenticate\"}]",
+		"[{\"aor\":\"sip:ann@corp.example\",\"action\":\"deny\"},"
+		"{\"pattern\":\"sip:*\",\"action\":\"authenticate\"}]",
+	};
+	static const char *const callers[] = {
+		"sip:ann@corp.example", "sip:bob@corp.example",
+		"sip:eve@else.example",
+	};
+	char json[512], detail[160];
+	unsigned n = 0;
+
+	(void)state;
+	for (int unauth = 0; unauth < 2; unauth++)
+	for (size_t rs = 0; rs < 3; rs++) {
+		snprintf(json, sizeof(json), "{\"allow_unauthenticated\":%s,"
+			 "\"rules\":%s}", unauth ? "true" : "false",
+			 rulesets[rs]);
+		assert_int_equal(parse(json, NULL, detail), 0);
+		for (size_t c = 0; c < 3; c++)
+		for (int authed = 0; authed < 2; authed++) {
+			struct policy_admission a;
+			bool rule_auth = (rs == 1 && c < 2) ||
+				(rs == 2 && c > 0);
+			bool denied = rs == 2 && c == 0;
+			bool need = !unauth || rule_auth;
+
+			assert_int_equal(policy_needs_auth(&pol, callers[c]),
+					 need);
+			policy_admit(&pol, callers[c], authed, 0, 0, &a);
+			if (need && !authed) {
+				assert_false(a.allowed);
+				assert_true(a.need_auth);
+				assert_int_equal(a.scode, 401);
+			}
+			else if (denied) {
+				assert_false(a.allowed);
+				assert_int_equal(a.scode, 403);
+			}
+			else {
+				assert_true(a.allowed && !a.pending);
+			}
+			n++;
+		}
+	}
+	assert_int_equal(n, 36);
+}
+
+/* Which parts a change touches */
+static void test_diff(void **state)
+{
+	static const struct { const char *patch; unsigned parts; } d[] = {
+		{"{}", 0},
+		{"{\"end\":99999}", 1u << POLICY_PART_LIFESPAN},
+		{"{\"idle_timeout_s\":60}", 1u << POLICY_PART_LIFESPAN},
+		{"{\"locked\":true}", 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"rules\":[]}", 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"rules\":[{\"domain\":\"x\",\"action\":\"deny\"}]}", 0},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"moderator\"}]}",
+		 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"listener\","
+		 "\"anonymous\":true}]}", 1u << POLICY_PART_PRIVACY},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"moderator\","
+		 "\"anonymous\":true}]}",
+		 1u << POLICY_PART_PRIVACY | 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"users\":[]}", 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"listener\"},"
+		 "{\"aor\":\"sip:b@x\",\"hidden\":true}]}",
+		 1u << POLICY_PART_PRIVACY | 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"self_service\":{\"hidden\":true}}",
+		 1u << POLICY_PART_PRIVACY},
+		{"{\"changes\":{\"ttl_s\":5}}", 1u << POLICY_PART_CONTROL},
+		{"{\"end\":99999,\"changes\":{\"media\":{\"direct\":[]}}}",
+		 1u << POLICY_PART_LIFESPAN | 1u << POLICY_PART_CONTROL},
+	};
+	char detail[160];
+
+	(void)state;
+	assert_int_equal(parse("{\"rules\":[{\"domain\":\"x\",\"action\":"
+			       "\"deny\"}],\"users\":[{\"aor\":\"sip:a@x\","
+			       "\"role\":\"listener\"}]}", NULL, detail), 0);
+	base = pol;
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		assert_int_equal(parse(d[i].patch, &base, detail), 0);
+		if (policy_diff(&base, &pol) != d[i].parts)
+			fail_msg("%s: parts %#x, want %#x", d[i].patch,
+				 policy_diff(&base, &pol), d[i].parts);
+		assert_int_equal(policy_diff(&pol, &base), d[i].parts);
+	}
+}
+
+/* Who may change what: 4 roles x 31 sets of parts x 3 access list
+ * settings for media = 372 verdicts */
+static void test_change_acl(void **state)
+{
+	static const char *const acls[] = {
+		"{}",
+		"{\"changes\":{\"media\":{\"direct\":[\"moderator\"],"
+		"\"moderated\":[\"participant\",\"listener\"],"
+		"\"moderators\":[\"moderator\"]}}}",
+		"{\"changes\":{\"media\":{\"direct\":[],\"moderated\":"
+		"[\"participant\"]},\"membership\":{\"moderated\":"
+		"[\"participant\"]}}}",
+	};
+	static const unsigned role[] = {
+		POLICY_ROLE_ADMINISTRATOR, POLICY_ROLE_MODERATOR,
+		POLICY_ROLE_PARTICIPANT, POLICY_ROLE_LISTENER,
+	};
+	char detail[160];
+	unsigned n = 0;
+
+	(void)state;
+	for (size_t ac = 0; ac < 3; ac++) {
+		assert_int_equal(parse(acls[ac], NULL, detail), 0);
+		for (size_t r = 0; r < 4; r++)
+		for (unsigned parts = 1; parts < 32; parts++) {
+			enum policy_verdict want = POLICY_CHANGE_DIRECT;
+			bool may_mod = true;
+			const char *why = NULL;
+
+			for (unsigned i = 0; i <= POLICY_PART_CONTROL; i++) {
+				enum policy_verdict v;
+				bool mod;
+
+				if (!(parts & (1u << i)))
+					continue;
+				/* the rules as documented, per part */
+				if (r == 0) {
+					v = POLICY_CHANGE_DIRECT;
+					mod = true;
+				}
+				else if (i == POLICY_PART_CONTROL ||
+					 i == POLICY_PART_LIFESPAN) {
+					v = POLICY_CHANGE_FORBIDDEN;
+					mod = i == POLICY_PART_LIFESPAN &&
+						r == 1;
+				}
+				else if (i == POLICY_PART_MEDIA && ac == 2) {
+					v = r == 2 ? POLICY_CHANGE_MODERATED :
+						POLICY_CHANGE_FORBIDDEN;
+					mod = r == 1;
+				}
+				else if (i == POLICY_PART_MEDIA && ac == 1) {
+					v = r == 1 ? POLICY_CHANGE_DIRECT :
+						POLICY_CHANGE_MODERATED;
+					mod = r == 1;
+				}
+				else if (i == POLICY_PART_MEMBERSHIP &&
+					 ac == 2 && r == 2) {
+					v = POLICY_CHANGE_MODERATED;
+					mod = false;
+				}
+				else {
+					v = r == 1 ? POLICY_CHANGE_DIRECT :
+						POLICY_CHANGE_FORBIDDEN;
+					mod = r == 1;
+				}
+				if (v > want)
+					want = v;
+				may_mod = may_mod && mod;
+			}
+			if (policy_may_change(&pol, role[r], parts, &why) !=
+			    want)
+				fail_msg("acl %zu role %u parts %#x: got %d, "
+					 "want %d", ac, role[r], parts,
+					 policy_may_change(&pol, role[r],
+							   parts, NULL),
+					 want);
+			if (want == POLICY_CHANGE_FORBIDDEN)
+				assert_non_null(why);
+			assert_int_equal(policy_may_moderate(&pol, role[r],
+							     parts), may_mod);
+			n++;
+		}
+	}
+	assert_int_equal(n, 372);
 }
 
 int main(void)
@@ -269,6 +472,9 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_and_patch),
 		cmocka_unit_test(test_admission_grid),
 		cmocka_unit_test(test_moderation),
+		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_change_acl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
