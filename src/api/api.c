@@ -15,57 +15,81 @@ struct route {
 	const char *method;
 	const char *path;          /* segments; "{x}" captures one */
 	api_handler *h;
+	enum api_perm perm;
 	const char *summary;
 };
 
+#define PUB API_PERM_PUBLIC
+#define ANY API_PERM_ANY
+#define ADM API_PERM_ADMIN
+#define CNF API_PERM_CONF
+#define MOD API_PERM_CONF_MOD
+#define SLF API_PERM_CONF_MOD_OR_SELF
+#define OWN API_PERM_CONF_ADMIN
+
 static const struct route routes[] = {
-	{"GET",    "/v1/conferences", api_conf_list, "list conferences"},
-	{"POST",   "/v1/conferences", api_conf_create, "create a conference"},
-	{"GET",    "/v1/conferences/{id}", api_conf_get,
+	{"GET",    "/v1/conferences", api_conf_list, ANY, "list conferences"},
+	{"POST",   "/v1/conferences", api_conf_create, ANY, "create a conference"},
+	{"GET",    "/v1/conferences/{id}", api_conf_get, CNF,
 	 "a conference with its participants"},
-	{"PATCH",  "/v1/conferences/{id}", api_conf_patch,
+	{"PATCH",  "/v1/conferences/{id}", api_conf_patch, CNF,
 	 "change the conference's media (re-INVITE to everyone)"},
-	{"DELETE", "/v1/conferences/{id}", api_conf_delete,
+	{"DELETE", "/v1/conferences/{id}", api_conf_delete, OWN,
 	 "destroy a conference (BYE to everyone)"},
-	{"GET",    "/v1/conferences/{id}/info", api_conf_info,
+	{"GET",    "/v1/conferences/{id}/info", api_conf_info, CNF,
 	 "RFC 4575 conference-info document (XML or JSON)"},
-	{"GET",    "/v1/conferences/{id}/participants", api_part_list,
+	{"GET",    "/v1/conferences/{id}/participants", api_part_list, CNF,
 	 "list participants"},
-	{"POST",   "/v1/conferences/{id}/participants", api_part_add,
+	{"POST",   "/v1/conferences/{id}/participants", api_part_add, MOD,
 	 "dial out to a URI"},
-	{"POST",   "/v1/conferences/{id}/participants:batch", api_batch,
+	{"POST",   "/v1/conferences/{id}/participants:batch", api_batch, MOD,
 	 "mass invitation (a paced job) or mass ejection"},
-	{"GET",    "/v1/jobs/{id}", api_job_get,
+	{"GET",    "/v1/jobs/{id}", api_job_get, ANY,
 	 "a mass invitation's progress and per-target results"},
-	{"GET",    "/v1/conferences/{id}/participants/{pid}", api_part_get,
+	{"GET",    "/v1/conferences/{id}/participants/{pid}", api_part_get, CNF,
 	 "one participant"},
-	{"PATCH",  "/v1/conferences/{id}/participants/{pid}", api_part_patch,
+	{"PATCH",  "/v1/conferences/{id}/participants/{pid}", api_part_patch, SLF,
 	 "mute, deaf, gains"},
 	{"DELETE", "/v1/conferences/{id}/participants/{pid}",
-	 api_part_delete, "remove a participant (BYE)"},
-	{"GET",    "/v1/conferences/{id}/policy", api_policy_get,
+	 api_part_delete, SLF, "remove a participant (BYE)"},
+	{"GET",    "/v1/conferences/{id}/policy", api_policy_get, CNF,
 	 "the conference's policy, with its ETag"},
-	{"PUT",    "/v1/conferences/{id}/policy", api_policy_put,
+	{"PUT",    "/v1/conferences/{id}/policy", api_policy_put, CNF,
 	 "replace the policy (If-Match: 412 when stale)"},
-	{"PATCH",  "/v1/conferences/{id}/policy", api_policy_patch,
+	{"PATCH",  "/v1/conferences/{id}/policy", api_policy_patch, CNF,
 	 "change the fields named (If-Match: 412 when stale)"},
-	{"GET",    "/v1/conferences/{id}/pending", api_pending_list,
+	{"GET",    "/v1/conferences/{id}/pending", api_pending_list, MOD,
 	 "joins waiting for a moderator"},
 	{"POST",   "/v1/conferences/{id}/pending/{pid}/approve",
-	 api_pending_approve, "let a waiting join in"},
+	 api_pending_approve, MOD, "let a waiting join in"},
 	{"POST",   "/v1/conferences/{id}/pending/{pid}/reject",
-	 api_pending_reject, "refuse a waiting join (BYE)"},
-	{"GET",    "/v1/conferences/{id}/messages", api_msg_list,
+	 api_pending_reject, MOD, "refuse a waiting join (BYE)"},
+	{"GET",    "/v1/conferences/{id}/messages", api_msg_list, CNF,
 	 "recent instant messages of the conference"},
-	{"POST",   "/v1/conferences/{id}/messages", api_msg_send,
+	{"POST",   "/v1/conferences/{id}/messages", api_msg_send, CNF,
 	 "send an instant message to every participant"},
-	{"GET",    "/v1/openapi.json", api_openapi,
+	{"GET",    "/v1/openapi.json", api_openapi, PUB,
 	 "this description of the API (OpenAPI 3.0)"},
-	{"GET",    "/metrics", api_metrics,
+	{"GET",    "/metrics", api_metrics, ADM,
 	 "Prometheus metrics (text format 0.0.4)"},
-	{"GET",    "/v1/status", api_status, "server and mixer status"},
-	{"GET",    "/v1/events", api_events,
+	{"GET",    "/v1/status", api_status, ADM, "server and mixer status"},
+	{"GET",    "/v1/events", api_events, ANY,
 	 "websocket: conference state and changes as JSON"},
+	{"GET",    "/v1/users", api_user_list, ADM, "list users"},
+	{"POST",   "/v1/users", api_user_create, ADM,
+	 "create a user (SIP digest password, API token shown once)"},
+	{"DELETE", "/v1/users/{id}", api_user_delete, ADM, "delete a user"},
+	{"GET",    "/v1/me", api_me, ANY, "who the token belongs to"},
+	{"PUT",    "/v1/conferences/{id}/self", api_self_put, CNF,
+	 "set your own role and anonymity before joining"},
+	{"GET",    "/v1/conferences/{id}/changes", api_change_list, CNF,
+	 "requested policy and media changes"},
+	{"GET",    "/v1/conferences/{id}/changes/{pid}", api_change_get, CNF,
+	 "one requested change and its outcome"},
+	{"POST",   "/v1/conferences/{id}/changes/{pid}/approve",
+	 api_change_approve, CNF, "apply a requested change (moderators)"},
+	{"POST",   "/v1/conferences/{id}/changes/{pid}/reject",
+	 api_change_reject, CNF, "drop a requested change (moderators)"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -230,58 +254,6 @@ static void allow_list(char *buf, size_t sz, const struct pl *path)
 	}
 }
 
-/* The token as a keyed digest: compared in constant time, whatever its
- * length, and the token itself is not kept */
-static int token_digest(const struct api *a, const char *p, size_t n,
-			uint8_t md[32])
-{
-	return hmac_digest(a->tok_mac, md, 32, (const uint8_t *)p, n);
-}
-
-/* Authorization: Bearer T, or ?token=T for the websocket (browsers
- * cannot set headers on it). 0: let in; else replied 401 already. */
-static int authorize(struct api_req *r)
-{
-	const struct http_hdr *h;
-	struct pl tok = PL_INIT, prm;
-	uint8_t md[32];
-	uint8_t diff = 0;
-
-	if (!r->api->auth)
-		return 0;
-	h = http_msg_hdr(r->msg, HTTP_HDR_AUTHORIZATION);
-	if (h && h->val.l > 7 && !strncasecmp(h->val.p, "Bearer ", 7)) {
-		tok.p = h->val.p + 7;
-		tok.l = h->val.l - 7;
-	}
-	else if (!pl_strcmp(&r->msg->path, "/v1/events") &&
-		 (prm = r->msg->prm, prm.l) &&
-		 !re_regex(prm.p, prm.l, "token=[^&]+", &tok)) {
-		/* found in the query */
-	}
-	if (!pl_isset(&tok)) {
-		api_error_hdr(r, 401, "Unauthorized", "unauthorized",
-			      "send Authorization: Bearer <token>",
-			      "WWW-Authenticate: Bearer realm=\"caucus\"\r\n");
-		return EACCES;
-	}
-	if (token_digest(r->api, tok.p, tok.l, md)) {
-		api_error(r, 500, "Internal Server Error", "cannot check the "
-			  "token", NULL);
-		return EACCES;
-	}
-	for (size_t i = 0; i < sizeof(md); i++)
-		diff |= md[i] ^ r->api->tok_digest[i];
-	if (diff) {
-		api_error_hdr(r, 401, "Unauthorized", "invalid token",
-			      "the token is not valid for this server",
-			      "WWW-Authenticate: Bearer realm=\"caucus\", "
-			      "error=\"invalid_token\"\r\n");
-		return EACCES;
-	}
-	return 0;
-}
-
 static void request_handler(struct http_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
@@ -307,8 +279,9 @@ static void request_handler(struct http_conn *conn,
 		if (path_match(routes[i].path, &msg->path, &r)) {
 			r.route = (int)i;
 			/* the API's description is public; all else asks */
-			if (strcmp(routes[i].path, "/v1/openapi.json") &&
-			    authorize(&r))
+			if (routes[i].perm != API_PERM_PUBLIC &&
+			    (api_authenticate(&r) ||
+			     api_permit(&r, routes[i].perm)))
 				return;
 			routes[i].h(&r);
 			return;
@@ -343,6 +316,8 @@ static void api_destructor(void *arg)
 
 	api_events_close(a);
 	list_flush(&a->jobs);
+	api_changes_flush(a);
+	mem_deref(a->users);
 	mem_deref(a->tok_mac);
 	mem_deref(a->sock);
 	mem_deref(a->web_root);
@@ -363,6 +338,7 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->mixer = mx;
 	a->notifier = nt;
 	a->max_body = cfg->max_body;
+	a->users = mem_ref(cfg->users);
 	a->started_us = now_us();
 	if (cfg->web_root)
 		(void)str_dup(&a->web_root, cfg->web_root);
@@ -372,7 +348,7 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		rand_bytes(key, sizeof(key));
 		err = hmac_create(&a->tok_mac, HMAC_HASH_SHA256, key,
 				  sizeof(key));
-		err = err ? err : token_digest(a, cfg->admin_token,
+		err = err ? err : api_token_digest(a, cfg->admin_token,
 					       strlen(cfg->admin_token),
 					       a->tok_digest);
 		if (err) {

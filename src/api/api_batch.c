@@ -365,6 +365,13 @@ out:
 	mem_deref(in);
 }
 
+static bool job_visible(const struct api_req *r, const struct job *j)
+{
+	struct conf *c = confs_lookup(r->api->confs, j->conf_id);
+
+	return c && api_sees_all(r, c);
+}
+
 void api_job_get(struct api_req *r)
 {
 	struct odict *out = NULL;
@@ -378,6 +385,11 @@ void api_job_get(struct api_req *r)
 		re_snprintf(id, sizeof(id), "%u", j->id);
 		if (strcmp(id, r->param[0]))
 			continue;
+		if (!r->admin && !job_visible(r, j)) {
+			api_error(r, 403, "Forbidden", "forbidden", "only the "
+				  "conference's moderators may read its jobs");
+			return;
+		}
 		if (job_json(&out, j, targets))
 			api_error(r, 500, "Internal Server Error",
 				  "out of memory", NULL);

@@ -6,9 +6,11 @@
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/policy.h"
 #include "mixer/mixer.h"
 #include "notify/notify.h"
 #include "sip/sip.h"
+#include "users/users.h"
 #include "util/log.h"
 
 #define DISPLAY_MAX 256
@@ -60,17 +62,37 @@ static int media_json(struct odict **odp, struct participant *p)
 	return err;
 }
 
-static int part_json(struct odict **odp, struct participant *p)
+/* What the caller may see of p: nothing (hidden or waiting, to someone
+ * who is not a moderator), p as it is, or p anonymised (spec s. 5.7) */
+enum sight { SIGHT_NONE, SIGHT_FULL, SIGHT_ANON };
+
+static enum sight part_sight(bool all, const char *self,
+			     struct participant *p)
+{
+	const struct part_privacy *pv = part_privacy(p);
+
+	if (all || (self && !strcasecmp(self, part_uri(p))))
+		return SIGHT_FULL;
+	if (pv->hidden || pv->pending)
+		return SIGHT_NONE;
+	return pv->anonymous ? SIGHT_ANON : SIGHT_FULL;
+}
+
+static int part_json(struct odict **odp, struct participant *p,
+		     enum sight sight)
 {
 	const struct part_settings *s = part_settings(p);
 	struct odict *od, *media = NULL;
+	bool anon = sight == SIGHT_ANON;
 	int err = odict_alloc(&od, 16);
 
 	if (err)
 		return err;
 	err |= add_str(od, "id", part_id(p));
-	err |= add_str(od, "uri", part_uri(p));
-	err |= add_str(od, "display_name", part_display(p));
+	err |= add_str(od, "uri", anon ? "sip:anonymous@anonymous.invalid" :
+		       part_uri(p));
+	err |= add_str(od, "display_name", anon ? "Anonymous" :
+		       part_display(p));
 	err |= add_str(od, "status", part_status_name(part_status(p)));
 	err |= add_str(od, "role", part_role(p));
 	err |= add_str(od, "joining_method", part_dial_out(p) ?
@@ -82,9 +104,9 @@ static int part_json(struct odict **odp, struct participant *p)
 	err |= add_int(od, "joined_at", part_joined_at(p));
 	if (part_privacy(p)->pending)
 		err |= add_bool(od, "pending", true);
-	if (part_referred_by(p))
+	if (part_referred_by(p) && !anon)
 		err |= add_str(od, "referred_by", part_referred_by(p));
-	if (part_removed_by(p))
+	if (part_removed_by(p) && !anon)
 		err |= add_str(od, "removed_by", part_removed_by(p));
 	if (part_status(p) == PART_FAILED) {
 		err |= add_int(od, "sip_code", part_fail_code(p));
@@ -108,6 +130,8 @@ struct arr_ctx {
 	struct odict *arr;
 	unsigned n;
 	int err;
+	bool all;              /* the caller sees everyone as they are */
+	const char *self;      /* the caller's AoR, or NULL */
 };
 
 static bool part_to_arr(struct participant *p, void *arg)
@@ -116,17 +140,23 @@ static bool part_to_arr(struct participant *p, void *arg)
 	struct odict *po = NULL;
 	char key[12];
 
+	enum sight sight = part_sight(ctx->all, ctx->self, p);
+
+	if (sight == SIGHT_NONE)
+		return false;
 	re_snprintf(key, sizeof(key), "%u", ctx->n++);
-	ctx->err = part_json(&po, p);
+	ctx->err = part_json(&po, p, sight);
 	if (!ctx->err)
 		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, po);
 	mem_deref(po);
 	return ctx->err != 0;
 }
 
-static int parts_json(struct odict **arrp, const struct conf *c)
+static int parts_json(struct odict **arrp, struct conf *c,
+		      const struct api_req *r)
 {
-	struct arr_ctx ctx = {0};
+	struct arr_ctx ctx = {.all = api_sees_all(r, c),
+			      .self = api_self_aor(r)};
 	int err = odict_alloc(&ctx.arr, 16);
 
 	if (err)
@@ -157,7 +187,9 @@ static int media_list_json(struct odict *od, const struct conf *c)
 	return err;
 }
 
-static int conf_json(struct odict **odp, const struct conf *c, bool parts)
+/* with r: the participants r may see */
+static int conf_json(struct odict **odp, struct conf *c,
+		     const struct api_req *r)
 {
 	struct odict *od, *arr = NULL;
 	int err = odict_alloc(&od, 16);
@@ -173,8 +205,8 @@ static int conf_json(struct odict **odp, const struct conf *c, bool parts)
 	err |= add_int(od, "version", conf_version(c));
 	err |= add_bool(od, "adhoc", conf_adhoc(c));
 	err |= media_list_json(od, c);
-	if (parts) {
-		err |= parts_json(&arr, c);
+	if (r) {
+		err |= parts_json(&arr, c, r);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);
 		mem_deref(arr);
 	}
@@ -197,7 +229,9 @@ static void reply_obj(struct api_req *r, uint16_t scode, const char *reason,
 	mem_deref(od);
 }
 
-static struct participant *part_or_404(struct api_req *r, struct conf **cp)
+/* {pid} of {id} as the caller may see it, or NULL after replying 404
+ * (also for one they may not see: hidden or waiting) */
+static struct participant *part_or_404(struct api_req *r, enum sight *sight)
 {
 	struct conf *c = api_conf_or_404(r);
 	struct participant *p;
@@ -205,11 +239,13 @@ static struct participant *part_or_404(struct api_req *r, struct conf **cp)
 	if (!c)
 		return NULL;
 	p = conf_find_part(c, r->param[1]);
-	if (!p)
+	*sight = p ? part_sight(api_sees_all(r, c), api_self_aor(r), p) :
+		SIGHT_NONE;
+	if (*sight == SIGHT_NONE) {
 		api_error(r, 404, "Not Found", "no such participant",
 			  r->param[1]);
-	if (cp)
-		*cp = c;
+		return NULL;
+	}
 	return p;
 }
 
@@ -220,7 +256,7 @@ static bool conf_to_arr(struct conf *c, void *arg)
 	char key[12];
 
 	re_snprintf(key, sizeof(key), "%u", ctx->n++);
-	ctx->err = conf_json(&co, c, false);
+	ctx->err = conf_json(&co, c, NULL);
 	if (!ctx->err)
 		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, co);
 	mem_deref(co);
@@ -249,6 +285,22 @@ static const struct api_field conf_fields[] = {
 	{"display_text", API_STRING, false, 0, DISPLAY_MAX},
 };
 
+/* A user who creates a conference administers it */
+static void creator_is_admin(struct api_req *r, struct conf *c)
+{
+	static struct policy np;          /* large; signalling thread only */
+	struct policy_user *u;
+
+	np = *conf_policy(c);
+	u = &np.users[np.nusers++];       /* a new conference lists nobody */
+	memset(u, 0, sizeof(*u));
+	re_snprintf(u->aor, sizeof(u->aor), "%s", r->user->aor);
+	strcpy(u->role, "administrator");
+	if (conf_set_policy(c, &np))
+		log_warn("api", "msg=\"creator not stored as administrator\" "
+			 "conf=%s", conf_id(c));
+}
+
 void api_conf_create(struct api_req *r)
 {
 	struct odict *in = NULL, *out = NULL;
@@ -276,9 +328,11 @@ void api_conf_create(struct api_req *r)
 			  strerror(err));
 		goto out;
 	}
+	if (r->user)
+		creator_is_admin(r, c);
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s\r\n",
 		 conf_id(c));
-	err = conf_json(&out, c, false);
+	err = conf_json(&out, c, NULL);
 	reply_obj(r, 201, "Created", out, err, hdr);
 out:
 	mem_deref(in);
@@ -290,7 +344,7 @@ void api_conf_get(struct api_req *r)
 	struct odict *od = NULL;
 
 	if (c)
-		reply_obj(r, 200, "OK", od, conf_json(&od, c, true), NULL);
+		reply_obj(r, 200, "OK", od, conf_json(&od, c, r), NULL);
 }
 
 static const struct api_field conf_patch_fields[] = {
@@ -360,13 +414,17 @@ void api_conf_patch(struct api_req *r)
 		api_error(r, 400, "Bad Request", "invalid request", detail);
 		goto out;
 	}
+	if (strcmp(audio, conf_audio(c)) &&
+	    api_change_gate(r, c, 1u << POLICY_PART_MEDIA, API_CHANGE_MEDIA,
+			    audio, strlen(audio)))
+		goto out;               /* refused, or waits for a moderator */
 	err = conf_set_audio(c, audio);
 	if (err) {
 		api_error(r, 503, "Service Unavailable", "cannot store the "
 			  "change", "the store failed; nothing was changed");
 		goto out;
 	}
-	err = conf_json(&out, c, true);
+	err = conf_json(&out, c, r);
 	reply_obj(r, 200, "OK", out, err, NULL);
 out:
 	mem_deref(in);
@@ -397,7 +455,7 @@ void api_part_list(struct api_req *r)
 	if (!c)
 		return;
 	err = odict_alloc(&od, 4);
-	err = err ? err : parts_json(&arr, c);
+	err = err ? err : parts_json(&arr, c, r);
 	err = err ? err : odict_entry_add(od, "participants", ODICT_ARRAY,
 					  arr);
 	mem_deref(arr);
@@ -448,7 +506,7 @@ void api_part_add(struct api_req *r)
 	conf_reconcile(c);
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/"
 		 "participants/%s\r\n", conf_id(c), part_id(p));
-	err = part_json(&out, p);
+	err = part_json(&out, p, SIGHT_FULL);
 	reply_obj(r, 201, "Created", out, err, hdr);
 	mem_deref(p);
 out:
@@ -457,11 +515,12 @@ out:
 
 void api_part_get(struct api_req *r)
 {
-	struct participant *p = part_or_404(r, NULL);
+	enum sight sight;
+	struct participant *p = part_or_404(r, &sight);
 	struct odict *od = NULL;
 
 	if (p)
-		reply_obj(r, 200, "OK", od, part_json(&od, p), NULL);
+		reply_obj(r, 200, "OK", od, part_json(&od, p, sight), NULL);
 }
 
 static const struct api_field patch_fields[] = {
@@ -473,7 +532,8 @@ static const struct api_field patch_fields[] = {
 
 void api_part_patch(struct api_req *r)
 {
-	struct participant *p = part_or_404(r, NULL);
+	enum sight sight;
+	struct participant *p = part_or_404(r, &sight);
 	struct part_settings s;
 	struct odict *in = NULL, *out = NULL;
 
@@ -485,13 +545,14 @@ void api_part_patch(struct api_req *r)
 	(void)api_json_number(in, "gain_in_db", &s.gain_in_db);
 	(void)api_json_number(in, "gain_out_db", &s.gain_out_db);
 	(void)part_update_settings(p, &s);
-	reply_obj(r, 200, "OK", out, part_json(&out, p), NULL);
+	reply_obj(r, 200, "OK", out, part_json(&out, p, sight), NULL);
 	mem_deref(in);
 }
 
 void api_part_delete(struct api_req *r)
 {
-	struct participant *p = part_or_404(r, NULL);
+	enum sight sight;
+	struct participant *p = part_or_404(r, &sight);
 
 	if (!p)
 		return;

@@ -9,6 +9,11 @@
  *   {"type":"conference-info","conference":ID,"version":N,
  *    "state":"full"|"partial","document":{...}}
  *   {"type":"conference-destroyed","conference":ID}
+ *   {"type":"policy-change","conference":ID,"change":{...}} when a
+ *    requested change is made, approved, rejected or expires
+ * Server administrators may follow every conference; a user follows one
+ * (?conference=ID) where they have a role, in the view that role gives
+ * (moderators see everything, others the participant view).
  * The stream is read-only: frames the client sends are ignored.
  * Signalling thread.
  */
@@ -28,6 +33,7 @@ struct ev_client {
 	struct api *api;
 	struct websock_conn *conn;
 	char filter[72];             /* a conference id, or empty: all */
+	bool moderator;              /* the view: moderator or participant */
 	struct list views;           /* struct ev_view, one per conference */
 	struct tmr initial;
 };
@@ -66,7 +72,7 @@ static int send_json(struct ev_client *cl, const struct odict *msg)
 
 static void send_view(struct ev_client *cl, struct ev_view *v)
 {
-	struct notify_view nv = {.moderator = true};   /* the operator */
+	struct notify_view nv = {.moderator = cl->moderator};
 	struct odict *full = NULL, *doc = NULL, *msg = NULL;
 	bool partial = false;
 	int err;
@@ -233,6 +239,19 @@ void api_events(struct api_req *r)
 		mem_deref(cl);
 		return;
 	}
+	cl->moderator = r->admin;
+	if (!r->admin) {
+		struct conf *c = confs_lookup(r->api->confs, cl->filter);
+
+		if (!c || !api_role_in(r, c)) {
+			api_error(r, 403, "Forbidden", "forbidden", c ?
+				  "you are not a member of this conference" :
+				  "follow one conference: ?conference=ID");
+			mem_deref(cl);
+			return;
+		}
+		cl->moderator = api_sees_all(r, c);
+	}
 	api_count(r, 101);
 	if (websock_accept(&cl->conn, r->api->ws, r->conn, r->msg,
 			   EVENTS_KEEPALIVE_S * 1000, recv_handler,
@@ -247,6 +266,17 @@ void api_events(struct api_req *r)
 	 * the frame (libre's own client does): the initial state goes a
 	 * moment after the handshake. Changes before then are included. */
 	tmr_start(&cl->initial, 20, initial_h, cl);
+}
+
+void api_events_send(struct api *a, const char *conf_id,
+		     const struct odict *msg)
+{
+	for (struct le *le = a->ev_clients.head; le; le = le->next) {
+		struct ev_client *cl = le->data;
+
+		if (!cl->filter[0] || !strcmp(cl->filter, conf_id))
+			(void)send_json(cl, msg);
+	}
 }
 
 int api_events_init(struct api *a)

@@ -48,9 +48,10 @@ void api_conf_info(struct api_req *r)
 			  "ask for " NOTIFY_CTYPE " or application/json");
 		return;
 	}
-	if (pl_isset(&r->msg->prm) &&
-	    !pl_strcmp(&r->msg->prm, "?view=participant"))
-		view.moderator = false;
+	if ((pl_isset(&r->msg->prm) &&
+	     !pl_strcmp(&r->msg->prm, "?view=participant")) ||
+	    !api_sees_all(r, c))
+		view.moderator = false;      /* what the caller may see */
 	err = notify_doc_full(&doc, c, conf_version(c), &view);
 	mb = mbuf_alloc(2048);
 	if (err || !mb ||

@@ -8,7 +8,7 @@
 #include "api/api_json.h"
 
 #define API_MAX_PARAMS 2
-#define API_MAX_ROUTES 40
+#define API_MAX_ROUTES 48
 
 struct api {
 	struct http_sock *sock;
@@ -30,6 +30,21 @@ struct api {
 	struct hmac *tok_mac;         /* keyed with a random secret */
 	uint8_t tok_digest[32];       /* of the admin token; only kept so */
 	bool auth;                    /* a token is required */
+	struct users *users;
+	struct list changes;          /* requested changes (api_change.c) */
+	uint32_t change_ids;
+};
+
+/* What a route asks of its caller (api_auth.c) */
+enum api_perm {
+	API_PERM_PUBLIC,         /* nothing */
+	API_PERM_ANY,            /* any authenticated caller */
+	API_PERM_ADMIN,          /* the server's administrators */
+	API_PERM_CONF,           /* any role in conference {id} */
+	API_PERM_CONF_MOD,       /* its moderators and administrators */
+	API_PERM_CONF_MOD_OR_SELF,   /* those, or the participant {pid}
+				      * itself */
+	API_PERM_CONF_ADMIN,     /* its administrators */
 };
 
 struct api_req {
@@ -38,7 +53,22 @@ struct api_req {
 	const struct http_msg *msg;
 	char param[API_MAX_PARAMS][72];   /* {id}, {pid} from the path */
 	int route;                        /* index in the route table; -1 */
+	bool admin;                       /* may do everything */
+	const struct user *user;          /* by a user token, else NULL */
 };
+
+/* Authentication and permissions (api_auth.c). 0: go on; else replied */
+int  api_authenticate(struct api_req *r);
+int  api_permit(struct api_req *r, enum api_perm perm);
+int  api_token_digest(const struct api *a, const char *p, size_t n,
+		      uint8_t md[32]);
+/* The caller's role bits in c (every bit for administrators; 0: none) */
+struct conf;
+unsigned api_role_in(const struct api_req *r, struct conf *c);
+/* Moderator view: pending, hidden and anonymous participants as they are */
+bool api_sees_all(const struct api_req *r, struct conf *c);
+/* The caller's own AoR (a user), or NULL */
+const char *api_self_aor(const struct api_req *r);
 
 typedef void (api_handler)(struct api_req *r);
 
@@ -50,7 +80,6 @@ void api_error(struct api_req *r, uint16_t scode, const char *reason,
 void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
 		   const char *error, const char *detail, const char *hdrs);
 /* The conference named by {id}, or NULL after replying 404 */
-struct conf;
 struct conf *api_conf_or_404(struct api_req *r);
 /* Parses the body against fields; on error it has already replied. */
 int  api_body(struct api_req *r, const struct api_field *fields, size_t n,
@@ -93,6 +122,27 @@ void api_policy_patch(struct api_req *r);
 void api_pending_list(struct api_req *r);
 void api_pending_approve(struct api_req *r);
 void api_pending_reject(struct api_req *r);
+/* Users (api_users.c) */
+void api_user_list(struct api_req *r);
+void api_user_create(struct api_req *r);
+void api_user_delete(struct api_req *r);
+void api_me(struct api_req *r);
+void api_self_put(struct api_req *r);
+/* Requested policy and media changes (api_change.c) */
+void api_change_list(struct api_req *r);
+void api_change_get(struct api_req *r);
+void api_change_approve(struct api_req *r);
+void api_change_reject(struct api_req *r);
+/* Applies or queues a change of conference c by the caller: parts are
+ * what it touches; 0 when it replied (200/202/403 etc.) */
+enum api_change_kind { API_CHANGE_POLICY_PUT, API_CHANGE_POLICY_PATCH,
+		       API_CHANGE_MEDIA };
+/* Forbidden: replied 403, returns EACCES; moderated: queued, replied
+ * 202, returns EINPROGRESS; direct: returns 0 and the caller applies */
+int  api_change_gate(struct api_req *r, struct conf *c, unsigned parts,
+		     enum api_change_kind kind, const char *payload,
+		     size_t len);
+void api_changes_flush(struct api *a);
 /* Instant messages (api_msg.c) */
 void api_msg_list(struct api_req *r);
 void api_msg_send(struct api_req *r);
@@ -101,6 +151,9 @@ void api_msg_send(struct api_req *r);
 void api_events(struct api_req *r);
 int  api_events_init(struct api *a);
 void api_events_close(struct api *a);
+/* One message to every client following conf_id */
+void api_events_send(struct api *a, const char *conf_id,
+		     const struct odict *msg);
 
 /* Console (api_web.c) */
 void api_web(struct api_req *r);

@@ -73,6 +73,11 @@ static void policy_write(struct api_req *r, bool patch)
 		api_error(r, 400, "Bad Request", "invalid policy", detail);
 		return;
 	}
+	/* the caller's role may change it, ask for it (202), or neither */
+	if (api_change_gate(r, c, policy_diff(conf_policy(c), &np), patch ?
+			    API_CHANGE_POLICY_PATCH : API_CHANGE_POLICY_PUT,
+			    body, len))
+		return;
 	err = conf_set_policy(c, &np);
 	if (err) {
 		api_error(r, 503, "Service Unavailable", "cannot store the "
