@@ -62,6 +62,14 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 		err |= mbuf_printf(mb, "caucus_sip_responses_sent_total"
 				   "{class=\"%uxx\"} %llu\n", c,
 				   (unsigned long long)fs->resp_tx[c]);
+	err |= head(mb, "caucus_sip_auth_total", "counter",
+		    "SIP digest authentication, by outcome");
+	err |= mbuf_printf(mb, "caucus_sip_auth_total{outcome=\"challenged\"} "
+			   "%llu\ncaucus_sip_auth_total{outcome=\"ok\"} %llu\n"
+			   "caucus_sip_auth_total{outcome=\"failed\"} %llu\n",
+			   (unsigned long long)fs->auth_challenged,
+			   (unsigned long long)fs->auth_ok,
+			   (unsigned long long)fs->auth_failed);
 	err |= head(mb, "caucus_calls_active", "gauge", "SIP calls up");
 	err |= mbuf_printf(mb, "caucus_calls_active %llu\n",
 			   (unsigned long long)fs->calls_active);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "main/config.h"
+#include "sip/digest.h"
 #include "util/log.h"
 
 enum opt_type { OPT_STR, OPT_U32 };
@@ -64,6 +65,10 @@ static const struct opt opts[] = {
 	{"sip_realm", S(sip_realm), "", 0, 0,
 	 "SIP digest realm (default: the domain); users' passwords are "
 	 "stored for it"},
+	{"sip_digest_algorithms", S(sip_digest_algorithms), "SHA-256,MD5", 0,
+	 0, "digest challenges, preferred first: SHA-256,MD5 (RFC 8760), "
+	 "MD5,SHA-256 (for phones that read only the first), SHA-256 or "
+	 "MD5"},
 	{"nonce_ttl_s", U(nonce_ttl_s), "300", 10, 86400,
 	 "how long a SIP digest nonce is good (then stale=true)"},
 	{"factory_user", S(factory_user), "conference-factory", 0, 0,
@@ -268,6 +273,12 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	    strcmp(cfg->http_addr, "localhost")) {
 		snprintf(errbuf, errsz, "admin_token: required when http_addr "
 			 "(%s) is not a loopback address", cfg->http_addr);
+		return EINVAL;
+	}
+	if (!digest_algs_valid(cfg->sip_digest_algorithms)) {
+		snprintf(errbuf, errsz, "sip_digest_algorithms: '%s' is not "
+			 "one of SHA-256,MD5 / MD5,SHA-256 / SHA-256 / MD5",
+			 cfg->sip_digest_algorithms);
 		return EINVAL;
 	}
 	if (cfg->admin_token[0] && strlen(cfg->admin_token) < 16) {

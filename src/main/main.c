@@ -154,6 +154,7 @@ static int start(void)
 		.moderation_timeout_s = cfg->moderation_timeout_s,
 		.realm = cfg->sip_realm[0] ? cfg->sip_realm : domain,
 		.nonce_ttl_s = cfg->nonce_ttl_s,
+		.digest_algs = cfg->sip_digest_algorithms,
 	};
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,

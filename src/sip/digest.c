@@ -21,6 +21,8 @@
 
 struct digest {
 	char realm[128];
+	enum hashhex_alg algs[2];      /* offered, preferred first */
+	unsigned nalgs;
 	uint32_t ttl_s;
 	char secret[33];
 	struct list nonces;        /* struct nonce, oldest first */
@@ -38,7 +40,8 @@ static void digest_destructor(void *arg)
 {
 	struct digest *d = arg;
 
-	hash_flush(d->ht);        /* unlinks; the list owns the entries */
+	/* the list owns the entries; each unlinks itself from the hash
+	 * (hash_flush would free them a second time) */
 	list_flush(&d->nonces);
 	mem_deref(d->ht);
 	memset(d->secret, 0, sizeof(d->secret));
@@ -51,7 +54,38 @@ static void nonce_destructor(void *arg)
 	hash_unlink(&n->he);
 }
 
-int digest_alloc(struct digest **dp, const char *realm, uint32_t ttl_s)
+static int parse_algs(const char *s, enum hashhex_alg algs[2],
+		      unsigned *n)
+{
+	static const struct { const char *s; enum hashhex_alg a[2];
+			      unsigned n; } t[] = {
+		{"SHA-256,MD5", {HASHHEX_SHA256, HASHHEX_MD5}, 2},
+		{"MD5,SHA-256", {HASHHEX_MD5, HASHHEX_SHA256}, 2},
+		{"SHA-256", {HASHHEX_SHA256}, 1},
+		{"MD5", {HASHHEX_MD5}, 1},
+	};
+
+	for (size_t i = 0; s && i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcasecmp(s, t[i].s))
+			continue;
+		algs[0] = t[i].a[0];
+		algs[1] = t[i].a[1];
+		*n = t[i].n;
+		return 0;
+	}
+	return EINVAL;
+}
+
+bool digest_algs_valid(const char *algs)
+{
+	enum hashhex_alg a[2];
+	unsigned n;
+
+	return parse_algs(algs, a, &n) == 0;
+}
+
+int digest_alloc(struct digest **dp, const char *realm, uint32_t ttl_s,
+		 const char *algs)
 {
 	struct digest *d = mem_zalloc(sizeof(*d), digest_destructor);
 	uint8_t rnd[16];
@@ -59,7 +93,8 @@ int digest_alloc(struct digest **dp, const char *realm, uint32_t ttl_s)
 
 	if (!d)
 		return ENOMEM;
-	if (strlen(realm) >= sizeof(d->realm)) {
+	if (strlen(realm) >= sizeof(d->realm) ||
+	    parse_algs(algs, d->algs, &d->nalgs)) {
 		mem_deref(d);
 		return EINVAL;
 	}
@@ -243,12 +278,16 @@ static void nonce_mac(const struct digest *d, const char *born_rnd,
 
 int digest_challenge(struct digest *d, bool stale, char *buf, size_t sz)
 {
-	struct nonce *n = mem_zalloc(sizeof(*n), nonce_destructor);
+	struct nonce *n;
 	int64_t now = (int64_t)time(NULL);
 	uint8_t rnd[8];
 	char mac[17];
 	int len;
 
+	if (!sz)
+		return ENOSPC;
+	buf[0] = '\0';
+	n = mem_zalloc(sizeof(*n), nonce_destructor);
 	if (!n)
 		return ENOMEM;
 	rand_bytes(rnd, sizeof(rnd));
@@ -260,13 +299,18 @@ int digest_challenge(struct digest *d, bool stale, char *buf, size_t sz)
 	prune(d, now);
 	list_append(&d->nonces, &n->le, n);
 	hash_append(d->ht, hash_joaat_str(n->val), &n->he, n);
-	len = re_snprintf(buf, sz,
-		"WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
-		"algorithm=SHA-256, qop=\"auth\"%s\r\n"
-		"WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
-		"algorithm=MD5, qop=\"auth\"%s\r\n",
-		d->realm, n->val, stale ? ", stale=true" : "",
-		d->realm, n->val, stale ? ", stale=true" : "");
+	len = 0;
+	for (unsigned i = 0; i < d->nalgs; i++) {
+		int l = re_snprintf(buf + len, sz - (size_t)len,
+			"WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
+			"algorithm=%s, qop=\"auth\"%s\r\n", d->realm, n->val,
+			d->algs[i] == HASHHEX_MD5 ? "MD5" : "SHA-256",
+			stale ? ", stale=true" : "");
+
+		if (l < 0 || (size_t)l >= sz - (size_t)len)
+			return ENOSPC;
+		len += l;
+	}
 	return len < 0 || (size_t)len >= sz ? ENOSPC : 0;
 }
 
@@ -350,8 +394,10 @@ enum digest_result digest_check(struct digest *d, const struct users *us,
 		alg = HASHHEX_MD5;
 	else if (!pl_strcasecmp(&c.algorithm, "SHA-256"))
 		alg = HASHHEX_SHA256;
-	else {
-		*why = "unsupported algorithm (SHA-256 or MD5)";
+	else
+		alg = (enum hashhex_alg)-1;
+	if (d->algs[0] != alg && (d->nalgs < 2 || d->algs[1] != alg)) {
+		*why = "algorithm not offered";
 		return DIGEST_NONE;
 	}
 	if (pl_strcasecmp(&c.qop, "auth") || !pl_isset(&c.cnonce) ||

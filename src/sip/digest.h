@@ -43,7 +43,12 @@ int  digest_response(enum hashhex_alg alg, const char *ha1,
 		     const struct pl *cnonce, const struct pl *method,
 		     const struct pl *uri, char out[HASHHEX_MAX]);
 
-int  digest_alloc(struct digest **dp, const char *realm, uint32_t ttl_s);
+/* algs: the algorithms offered, most preferred first: "SHA-256,MD5"
+ * (RFC 8760's order), "MD5,SHA-256" (for clients that only read the first
+ * challenge and know only MD5), "SHA-256" or "MD5"; EINVAL otherwise */
+int  digest_alloc(struct digest **dp, const char *realm, uint32_t ttl_s,
+		  const char *algs);
+bool digest_algs_valid(const char *algs);
 /* Checks the credentials of msg. On DIGEST_OK *up is the user; why says
  * what went wrong otherwise (for the reason phrase and the log). */
 enum digest_result digest_check(struct digest *d, const struct users *us,

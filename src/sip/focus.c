@@ -342,7 +342,9 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		    cfg->factory_user ? cfg->factory_user : "");
 	f->users = mem_ref(cfg->users);
 	if (cfg->realm) {
-		err = digest_alloc(&f->digest, cfg->realm, cfg->nonce_ttl_s);
+		err = digest_alloc(&f->digest, cfg->realm, cfg->nonce_ttl_s,
+				   cfg->digest_algs ? cfg->digest_algs :
+				   "SHA-256,MD5");
 		if (err)
 			goto out;
 	}

@@ -29,6 +29,7 @@ struct focus_cfg {
 	struct users *users;        /* who may authenticate (NULL: nobody) */
 	const char *realm;          /* digest realm */
 	uint32_t nonce_ttl_s;       /* how long a digest nonce is good */
+	const char *digest_algs;    /* offered, preferred first */
 };
 
 /* SIP methods counted by name (the last: any other) */

@@ -40,6 +40,30 @@ static void test_vectors(void **state)
 	assert_false(hashhex_equal("abc", "ab"));
 }
 
+static void test_algs(void **state)
+{
+	struct digest *d = NULL;
+	char hdrs[640];
+
+	(void)state;
+	assert_true(digest_algs_valid("SHA-256,MD5"));
+	assert_true(digest_algs_valid("md5"));
+	assert_false(digest_algs_valid("SHA-512"));
+	assert_false(digest_algs_valid(""));
+	assert_false(digest_algs_valid("MD5,MD5"));
+	assert_int_equal(digest_alloc(&d, "r", 60, "SHA-1"), EINVAL);
+	assert_int_equal(digest_alloc(&d, "r", 60, "MD5,SHA-256"), 0);
+	assert_int_equal(digest_challenge(d, true, hdrs, sizeof(hdrs)), 0);
+	assert_true(strstr(hdrs, "MD5") < strstr(hdrs, "SHA-256"));
+	assert_non_null(strstr(hdrs, "stale=true"));
+	assert_int_equal(digest_challenge(d, false, hdrs, 40), ENOSPC);
+	mem_deref(d);
+	assert_int_equal(digest_alloc(&d, "r", 60, "MD5"), 0);
+	assert_int_equal(digest_challenge(d, false, hdrs, sizeof(hdrs)), 0);
+	assert_null(strstr(hdrs, "SHA-256"));
+	mem_deref(d);
+}
+
 static void test_parse(void **state)
 {
 	static const char *const bad[] = {
@@ -100,7 +124,7 @@ static int setup(void **state)
 	assert_null(users_find_token(us, "nope", 4));
 	assert_ptr_equal(users_find_token(us, tok, 64), u);
 	assert_ptr_equal(users_find_aor(us, "SIP:Alice@example.com"), u);
-	assert_int_equal(digest_alloc(&dg, "caucus", 300), 0);
+	assert_int_equal(digest_alloc(&dg, "caucus", 300, "SHA-256,MD5"), 0);
 	return 0;
 }
 
@@ -216,7 +240,7 @@ static void test_check(void **state)
 			       "00000001", ru, "caucus"), DIGEST_STALE);
 	/* a nonce of ours the table no longer knows (e.g. a restart) */
 	mem_deref(dg);
-	assert_int_equal(digest_alloc(&dg, "caucus", 300), 0);
+	assert_int_equal(digest_alloc(&dg, "caucus", 300, "SHA-256,MD5"), 0);
 	assert_int_equal(check("alice", "wonderland", "MD5", nonce,
 			       "00000009", ru, "caucus"), DIGEST_STALE);
 	challenge();
@@ -266,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_algs),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users_garbage, setup,
 						teardown),
