@@ -14,7 +14,6 @@
  */
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
 #include "conf/policy.h"
@@ -93,19 +92,12 @@ int api_authenticate(struct api_req *r)
 unsigned api_role_in(const struct api_req *r, struct conf *c)
 {
 	const struct policy *p = conf_policy(c);
-	struct policy_admission a;
 
 	if (r->admin)
 		return ROLE_ALL;
-	if (!r->user)
+	if (!r->user || !policy_member(p, r->user->aor))
 		return 0;
-	if (policy_user_find(p, r->user->aor))
-		return (unsigned)policy_role_bit(policy_role_of(p,
-							       r->user->aor));
-	/* no entry: a participant if the policy would let them in (a user
-	 * who authenticated; lock and limit do not matter for reading) */
-	policy_admit(p, r->user->aor, true, (int64_t)time(NULL), 0, &a);
-	return a.allowed || a.scode == 486 ? POLICY_ROLE_PARTICIPANT : 0;
+	return (unsigned)policy_role_bit(policy_role_of(p, r->user->aor));
 }
 
 bool api_sees_all(const struct api_req *r, struct conf *c)

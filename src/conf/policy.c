@@ -407,6 +407,16 @@ bool policy_needs_auth(const struct policy *p, const char *aor)
 		rule_action(p, aor, &matched) == POLICY_AUTHENTICATE;
 }
 
+bool policy_member(const struct policy *p, const char *aor)
+{
+	bool matched;
+	enum policy_action act = rule_action(p, aor, &matched);
+
+	if (!matched && policy_user_find(p, aor))
+		return true;
+	return act != POLICY_DENY;
+}
+
 const char *policy_role_of(const struct policy *p, const char *aor)
 {
 	const struct policy_user *u = policy_user_find(p, aor);

@@ -109,6 +109,11 @@ void policy_admit(const struct policy *p, const char *aor, bool authed,
  * matching rule says authenticate, or unauthenticated callers are not
  * allowed) */
 bool policy_needs_auth(const struct policy *p, const char *aor);
+/* Is aor one of the conference's people at all: named by an entry (and
+ * not denied by a rule before it), or not denied by the rules? (The lock,
+ * the limit and the lifespan decide when they may join, not whether they
+ * belong.) */
+bool policy_member(const struct policy *p, const char *aor);
 /* The role aor has in the conference: its entry's, else participant */
 const char *policy_role_of(const struct policy *p, const char *aor);
 
