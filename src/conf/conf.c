@@ -92,6 +92,7 @@ static void conf_destructor(void *arg)
 	struct conf *c = arg;
 
 	tmr_cancel(&c->end_tmr);
+	tmr_cancel(&c->idle_tmr);
 	list_unlink(&c->le);
 	list_flush(&c->parts);
 	list_flush(&c->msgs);
@@ -134,6 +135,7 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 	c->room = ++cs->next_room;
 	c->version = 1;
 	tmr_init(&c->end_tmr);
+	tmr_init(&c->idle_tmr);
 	c->policy = mem_zalloc(sizeof(*c->policy), NULL);
 	if (!c->policy) {
 		mem_deref(c);
@@ -162,7 +164,7 @@ static int load_one(const struct store_conf *sc, void *arg)
 
 	if (!err) {
 		conf_settings_apply(c, sc->settings);
-		conf_policy_enforce(c);
+		conf_policy_enforce(c, NULL);
 	}
 	return err;
 }
@@ -289,6 +291,7 @@ int conf_destroy(struct conf *c)
 		 conf_participant_count(c));
 	c->destroyed = true;
 	tmr_cancel(&c->end_tmr);
+	tmr_cancel(&c->idle_tmr);
 	list_unlink(&c->le);
 	observers(c, true);
 	/* the registry's reference moves to this function for the reconcile,
@@ -478,6 +481,7 @@ int part_add(struct conf *c, const char *uri, const char *display,
 	tmr_init(&p->linger);
 	tmr_init(&p->pend_tmr);
 	list_append(&c->parts, &p->le, p);
+	conf_idle_check(c);
 	conf_changed(c);
 	if (pp)
 		*pp = p;
@@ -565,6 +569,7 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 			 "conf=%s adhoc=%d", c->id, c->adhoc);
 		(void)conf_destroy(c);
 	}
+	conf_idle_check(c);
 }
 
 void part_gone(struct participant *p, uint16_t scode, const char *reason)

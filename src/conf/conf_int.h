@@ -40,6 +40,7 @@ struct conf {
 				       * destroyed when the last one leaves */
 	struct policy *policy;        /* never NULL */
 	struct tmr end_tmr;           /* destroys at the policy's end */
+	struct tmr idle_tmr;          /* destroys after idle_timeout_s empty */
 	char audio[12];               /* conference media: the audio status
 				       * as participants see it, or "none" */
 	struct list msgs;             /* struct conf_msg, oldest first */
@@ -83,6 +84,8 @@ void conf_changed(struct conf *c);
 void conf_settings_apply(struct conf *c, const char *settings);
 int  conf_settings_save(struct conf *c);
 /* The policy's timers and per-user entries applied to the live state */
-void conf_policy_enforce(struct conf *c);
+void conf_policy_enforce(struct conf *c, const struct policy *old);
+/* Arms or cancels the idle timer as the roster empties or fills */
+void conf_idle_check(struct conf *c);
 
 #endif

@@ -35,9 +35,92 @@ static void end_reached(void *arg)
 	(void)conf_destroy(c);
 }
 
-void conf_policy_enforce(struct conf *c)
+static void idle_reached(void *arg)
+{
+	struct conf *c = arg;
+
+	if (!list_isempty(&c->parts))
+		return;
+	log_info("conf", "msg=\"idle too long, destroying\" conf=%s "
+		 "idle_timeout_s=%u", c->id, c->policy->idle_timeout_s);
+	(void)conf_destroy(c);
+}
+
+void conf_idle_check(struct conf *c)
+{
+	if (c->destroyed || !c->policy->idle_timeout_s ||
+	    !list_isempty(&c->parts)) {
+		tmr_cancel(&c->idle_tmr);
+		return;
+	}
+	if (!tmr_isrunning(&c->idle_tmr))
+		tmr_start(&c->idle_tmr, c->policy->idle_timeout_s * 1000ull,
+			  idle_reached, c);
+}
+
+/* One participant against the new policy (and the old one, to act on
+ * what changed only) */
+static void enforce_part(struct conf *c, struct participant *p,
+			 const struct policy *old)
+{
+	const struct policy_user *u = policy_user_find(c->policy, p->uri);
+	const struct policy_user *ou = old ? policy_user_find(old, p->uri) :
+		NULL;
+
+	/* no longer allowed: ejected (someone dialled out to while the
+	 * policy did not list them either is left alone) */
+	if (old && policy_member(old, p->uri) &&
+	    !policy_member(c->policy, p->uri)) {
+		log_info("conf", "msg=\"no longer allowed by the policy, "
+			 "ejecting\" conf=%s pid=%s uri=%s", c->id, p->pid,
+			 p->uri);
+		part_remove_by(p, "policy");
+		return;
+	}
+	/* without an entry a role given otherwise (the factory's
+	 * administrator) stays */
+	if (u && strcmp(p->role, u->role)) {
+		re_snprintf(p->role, sizeof(p->role), "%s", u->role);
+		p->settings_dirty = true;    /* listeners: not mixed */
+	}
+	p->privacy.anonymous = u && u->anonymous;
+	p->privacy.hidden = u && u->hidden;
+	/* the entry's mute flag, when it changes (not for those waiting) */
+	if (old && !p->privacy.pending && (u ? u->muted : false) !=
+	    (ou ? ou->muted : false)) {
+		p->set.muted = (u && u->muted) ||
+			(u && !strcmp(u->role, "listener"));
+		p->settings_dirty = true;
+	}
+}
+
+/* Entries that must be present and newly say so: the focus calls them */
+static void invite_entries(struct conf *c, const struct policy *old)
+{
+	for (size_t i = 0; i < c->policy->nusers; i++) {
+		const struct policy_user *u = &c->policy->users[i];
+		const struct policy_user *ou = old ?
+			policy_user_find(old, u->aor) : NULL;
+		struct participant *p;
+
+		if (!u->invite || (ou && ou->invite))
+			continue;
+		p = conf_find_uri(c, u->aor, false);
+		if (p && p->status != PART_FAILED && !p->removing)
+			continue;                 /* there, or on the way */
+		if (part_add(c, u->aor, NULL, true, NULL))
+			log_warn("conf", "msg=\"cannot invite\" conf=%s "
+				 "uri=%s", c->id, u->aor);
+		else
+			log_info("conf", "msg=\"policy invites\" conf=%s "
+				 "uri=%s", c->id, u->aor);
+	}
+}
+
+void conf_policy_enforce(struct conf *c, const struct policy *old)
 {
 	int64_t now = (int64_t)time(NULL);
+	struct le *le = c->parts.head;
 
 	tmr_cancel(&c->end_tmr);
 	if (c->policy->end && !c->destroyed) {
@@ -46,20 +129,16 @@ void conf_policy_enforce(struct conf *c)
 
 		tmr_start(&c->end_tmr, ms, end_reached, c);
 	}
-	/* roles and privacy follow the entries; muting is on entry only */
-	for (struct le *le = c->parts.head; le; le = le->next) {
+	while (le) {
 		struct participant *p = le->data;
-		const struct policy_user *u = policy_user_find(c->policy, p->uri);
 
-		/* without an entry a role given otherwise (the factory's
-		 * administrator) stays */
-		if (u && strcmp(p->role, u->role)) {
-			re_snprintf(p->role, sizeof(p->role), "%s", u->role);
-			p->settings_dirty = true;    /* listeners: not mixed */
-		}
-		p->privacy.anonymous = u && u->anonymous;
-		p->privacy.hidden = u && u->hidden;
+		le = le->next;
+		if (p->status != PART_FAILED && !p->removing)
+			enforce_part(c, p, old);
 	}
+	if (old)
+		invite_entries(c, old);
+	conf_idle_check(c);
 }
 
 int conf_set_policy(struct conf *c, const struct policy *np)
@@ -78,13 +157,15 @@ int conf_set_policy(struct conf *c, const struct policy *np)
 		mem_deref(p);
 		return EIO;
 	}
-	mem_deref(old);
 	log_info("conf", "msg=\"policy changed\" conf=%s rules=%zu users=%zu "
 		 "locked=%d max=%u", c->id, p->nrules, p->nusers, p->locked,
 		 p->max_participants);
-	conf_policy_enforce(c);
+	mem_ref(c);             /* enforcing may end the conference */
+	conf_policy_enforce(c, old);
+	mem_deref(old);
 	conf_changed(c);
 	conf_reconcile(c);
+	mem_deref(c);
 	return 0;
 }
 

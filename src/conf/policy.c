@@ -126,7 +126,8 @@ static int parse_user(struct policy_user *u, const struct odict_entry *e,
 		const struct odict_entry *f = le->data;
 		bool *flag = !strcmp(f->key, "anonymous") ? &u->anonymous :
 			!strcmp(f->key, "hidden") ? &u->hidden :
-			!strcmp(f->key, "muted") ? &u->muted : NULL;
+			!strcmp(f->key, "muted") ? &u->muted :
+			!strcmp(f->key, "invite") ? &u->invite : NULL;
 
 		snprintf(fn, sizeof(fn), "%s.%s", name, f->key);
 		if (!strcmp(f->key, "aor")) {
@@ -306,11 +307,12 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 
 		err = re_hprintf(pf, "%s{\"aor\":%H,\"role\":\"%s\","
 				 "\"anonymous\":%s,\"hidden\":%s,"
-				 "\"muted\":%s}", i ? "," : "",
+				 "\"muted\":%s,\"invite\":%s}", i ? "," : "",
 				 json_print_string, u->aor, u->role,
 				 u->anonymous ? "true" : "false",
 				 u->hidden ? "true" : "false",
-				 u->muted ? "true" : "false");
+				 u->muted ? "true" : "false",
+				 u->invite ? "true" : "false");
 	}
 	err = err ? err : re_hprintf(pf, "],%H}", policy_acl_print, p);
 	return err;

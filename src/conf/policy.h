@@ -52,7 +52,10 @@ struct policy_user {
 	char aor[128];
 	char role[16];            /* administrator, moderator, participant,
 				   * listener */
-	bool anonymous, hidden, muted;   /* muted: on entry */
+	bool anonymous, hidden, muted;   /* muted: on entry, and when the
+					  * entry's flag changes */
+	bool invite;              /* must be present: the focus calls them
+				   * when the entry says so */
 };
 
 struct policy {

@@ -218,7 +218,8 @@ static bool user_eq(const struct policy_user *a, const struct policy_user *b,
 {
 	if (privacy)
 		return a->anonymous == b->anonymous && a->hidden == b->hidden;
-	return !strcmp(a->role, b->role) && a->muted == b->muted;
+	return !strcmp(a->role, b->role) && a->muted == b->muted &&
+		a->invite == b->invite;
 }
 
 /* Per-user entries: adding or removing one is membership (and privacy,
