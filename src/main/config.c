@@ -79,6 +79,10 @@ static const struct opt opts[] = {
 	 "shortest session interval accepted (422 below; RFC 4028: 90)"},
 	{"moderation_timeout_s", U(moderation_timeout_s), "120", 0, 86400,
 	 "a join waiting for a moderator is rejected after (0: never)"},
+	{"moderation_answer", S(moderation_answer), "answer", 0, 0,
+	 "how a join waiting for a moderator hears music on hold: answer "
+	 "(an answered call) or early (183 early media; 200 on approval, 403 "
+	 "on refusal)"},
 	{"rtp_timeout_s", U(rtp_timeout_s), "60", 0, 3600,
 	 "hang up a call that sent no RTP for this long (0: never)"},
 	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,
@@ -273,6 +277,12 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	    strcmp(cfg->http_addr, "localhost")) {
 		snprintf(errbuf, errsz, "admin_token: required when http_addr "
 			 "(%s) is not a loopback address", cfg->http_addr);
+		return EINVAL;
+	}
+	if (strcmp(cfg->moderation_answer, "answer") &&
+	    strcmp(cfg->moderation_answer, "early")) {
+		snprintf(errbuf, errsz, "moderation_answer: '%s' is not answer "
+			 "or early", cfg->moderation_answer);
 		return EINVAL;
 	}
 	if (!digest_algs_valid(cfg->sip_digest_algorithms)) {

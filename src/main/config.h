@@ -36,6 +36,7 @@ struct config {
 	uint32_t session_min_se_s;
 	uint32_t moderation_timeout_s;
 	char sip_realm[128];
+	char moderation_answer[8];
 	char sip_digest_algorithms[16];
 	uint32_t nonce_ttl_s;
 };

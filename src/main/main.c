@@ -152,6 +152,7 @@ static int start(void)
 		.session_expires_s = cfg->session_expires_s,
 		.session_min_se_s = cfg->session_min_se_s,
 		.moderation_timeout_s = cfg->moderation_timeout_s,
+		.moderation_early = !strcmp(cfg->moderation_answer, "early"),
 		.realm = cfg->sip_realm[0] ? cfg->sip_realm : domain,
 		.nonce_ttl_s = cfg->nonce_ttl_s,
 		.digest_algs = cfg->sip_digest_algorithms,

@@ -22,4 +22,11 @@ void media_encode(enum media_codec c, uint8_t *dst, const int16_t *src,
 void media_decode(enum media_codec c, int16_t *dst, const uint8_t *src,
 		  size_t n);
 
+/* Music on hold: a soft melody (an arpeggio, 300 ms a note, about
+ * -16 dBFS) at 8 kHz, a pure function of the sample position, so every
+ * waiting caller on a mixer thread hears the same music and nothing is
+ * allocated. Frequencies are in MEDIA_MOH_NOTES_HZ (for the tests). */
+#define MEDIA_MOH_NOTES_HZ {392, 523, 659, 784, 659, 523}
+void media_moh_frame(uint64_t pos, int16_t *out, size_t n);
+
 #endif

@@ -35,6 +35,8 @@ struct mixer_media {
 	bool recv;          /* their audio may enter the mix */
 	bool muted;         /* not heard by others */
 	bool deaf;          /* hears nothing */
+	bool hold_music;    /* hears music on hold instead of the mix (a
+			     * join waiting for a moderator) */
 	int32_t gain_in_q16;
 	int32_t gain_out_q16;
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so

@@ -31,6 +31,9 @@ struct mthread {
 	/* owned by the mixer thread */
 	struct mroom **rooms;
 	unsigned nrooms, cap_rooms;
+	int16_t moh[160];         /* this tick's music on hold */
+	uint64_t moh_pos;         /* its position, in samples */
+	bool moh_ready;           /* computed for this tick */
 	/* written by the mixer thread, read by anyone */
 	_Atomic uint64_t ticks, late_ticks, busy_us, events_dropped;
 	_Atomic uint64_t tick_hist[MIXER_TICK_BUCKETS];

@@ -19,8 +19,11 @@
 #include "mixer/mix.h"
 #include "mixer/mixer_int.h"
 #include "mixer/rtp.h"
+#include "media/media.h"
 
 #define TICK_NS 20000000LL
+_Static_assert(sizeof(((struct mthread *)0)->moh) ==
+	       JB_FRAME * sizeof(int16_t), "one tick of music on hold");
 #define RX_BATCH 8
 #define PKT_MAX 1500
 #define RTCP_INTERVAL_US 5000000
@@ -428,6 +431,7 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		      uint64_t wall_us, bool *sig)
 {
 	int16_t frame[JB_FRAME];
+	int32_t music[JB_FRAME];
 
 	memset(r->sum, 0, sizeof(r->sum));
 	for (unsigned i = 0; i < r->n; i++) {
@@ -446,7 +450,18 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		struct mstream *s = r->s[i];
 
 		if (s->m.send && s->m.rtp_dst_len) {
-			if (s->m.deaf)
+			if (s->m.hold_music) {
+				if (!t->moh_ready) {
+					media_moh_frame(t->moh_pos, t->moh,
+							JB_FRAME);
+					t->moh_ready = true;
+				}
+				mix_scale(music, t->moh, s->m.gain_out_q16,
+					  JB_FRAME);
+				mix_render(frame, music, NULL, 1 << 16,
+					   JB_FRAME);
+			}
+			else if (s->m.deaf)
 				memset(frame, 0, sizeof(frame));
 			else
 				mix_render(frame, r->sum,
@@ -491,6 +506,9 @@ void *mthread_main(void *arg)
 		wall = now_us(CLOCK_REALTIME);
 		drain_commands(t);
 		mono = start;
+		if (t->moh_ready)              /* the music moves on */
+			t->moh_pos += JB_FRAME;
+		t->moh_ready = false;
 		for (unsigned i = 0; i < t->nrooms; i++)
 			room_tick(t, t->rooms[i], mono, wall, &sig);
 		if (sig)

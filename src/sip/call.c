@@ -29,6 +29,7 @@ static void call_destructor(void *arg)
 	 * CANCEL; libre finishes those transactions on its own */
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
+	mem_deref(call->early_desc);
 	mem_deref(call->cuser);
 	if (call->f->stats.calls_active)
 		call->f->stats.calls_active--;
@@ -86,6 +87,7 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	/* a listener's audio is never mixed, whatever its settings say */
 	m->muted = s->muted || !strcmp(part_role(call->part), "listener");
 	m->deaf = s->deaf;
+	m->hold_music = part_privacy(call->part)->pending;
 	m->gain_in_q16 = mix_gain_q16(s->gain_in_db);
 	m->gain_out_q16 = mix_gain_q16(s->gain_out_db);
 	m->tx_ssrc = part_media(call->part)->tx_ssrc;
@@ -451,14 +453,22 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	err = err ? err : stimer_print(st_hdrs, sizeof(st_hdrs), &st);
 	if (err)
 		goto out;
-	err = sipsess_accept(&call->sess, f->sock, msg, 200, "OK",
+	/* a waiting join hears music on hold: in early media (183 with our
+	 * SDP, the 200 comes with the approval) when so configured and the
+	 * INVITE made an offer, else in an answered call */
+	call->early = adm.pending && f->moderation_early && has_body;
+	if (call->early) {
+		call->early_desc = mem_ref(desc);
+		re_snprintf(call->st_hdrs, sizeof(call->st_hdrs), "%s",
+			    st_hdrs);
+	}
+	err = sipsess_accept(&call->sess, f->sock, msg,
+			     call->early ? 183 : 200, call->early ?
+			     "Session Progress" : "OK",
 			     call->cuser, "application/sdp", desc, NULL, NULL,
 			     false, offer_handler, answer_handler,
 			     estab_handler, NULL, refer_h, close_handler, call,
-			     "Allow: " FOCUS_ALLOW "\r\n"
-			     "Supported: " FOCUS_SUPPORTED "\r\n"
-			     "Allow-Events: " FOCUS_EVENTS "\r\n"
-			     "Accept: application/sdp\r\n%s", st_hdrs);
+			     ANSWER_HDRS "%s", st_hdrs);
 	if (err) {
 		focus_reply(f, msg, 500, "Server Internal Error", NULL);
 		goto out;
@@ -530,8 +540,25 @@ void call_hangup(struct participant *p)
 {
 	struct call *call = part_ep(p);
 
-	if (call)
-		call_close(call, 0, NULL);
+	if (!call)
+		return;
+	if (call->early)           /* never answered: a final refusal */
+		(void)sipsess_reject(call->sess, 403, "Forbidden (not "
+				     "admitted by a moderator)", "");
+	call_close(call, 0, NULL);
+}
+
+/* Approved while in early media: now the 200 */
+static void answer_early(struct call *call)
+{
+	int err;
+
+	call->early = false;
+	err = sipsess_answer(call->sess, 200, "OK", call->early_desc,
+			     ANSWER_HDRS "%s", call->st_hdrs);
+	call->early_desc = mem_deref(call->early_desc);
+	if (err)
+		call_fail(call, 500, "cannot answer after approval");
 }
 
 /* The conference's media changed: offer the call the new media */
@@ -561,5 +588,7 @@ void call_apply_settings(struct participant *p)
 	if (call && media_apply(call))
 		log_warn("sip", "msg=\"mixer update failed\" pid=%s",
 			 part_id(p));
+	if (call && call->early && !part_privacy(p)->pending)
+		answer_early(call);
 }
 

@@ -19,6 +19,10 @@ struct call {
 	uint32_t stream_id;           /* 0: no mixer stream yet */
 	char *cuser;
 	bool established;
+	bool early;                   /* answered 183 with SDP: waits for a
+				       * moderator, hearing music on hold */
+	struct mbuf *early_desc;      /* our SDP, for the 200 then */
+	char st_hdrs[96];             /* session timer headers of the 200 */
 	uint64_t rx_packets;          /* as of the last mixer report */
 	uint64_t tx_packets;
 	uint32_t rx_lost;

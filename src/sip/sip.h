@@ -26,6 +26,8 @@ struct focus_cfg {
 	uint32_t session_expires_s; /* RFC 4028 (0: no session timers) */
 	uint32_t session_min_se_s;
 	uint32_t moderation_timeout_s;  /* pending joins: rejected after */
+	bool moderation_early;      /* they wait in early media (183), not
+				     * in an answered call */
 	struct users *users;        /* who may authenticate (NULL: nobody) */
 	const char *realm;          /* digest realm */
 	uint32_t nonce_ttl_s;       /* how long a digest nonce is good */

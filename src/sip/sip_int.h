@@ -21,6 +21,7 @@ struct focus {
 	char factory_user[64];        /* "": no factory URI */
 	struct stimer_cfg st_cfg;
 	uint32_t moderation_timeout_s; /* a pending join's longest wait */
+	bool moderation_early;        /* waiting joins in early media */
 	struct hash *calls;          /* struct call by mixer stream id */
 	bool shutting_down;
 	struct tmr shut_tmr;
@@ -51,6 +52,11 @@ int  focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	"INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
 #define FOCUS_EVENTS "conference"
 #define FOCUS_SUPPORTED "join, timer"
+/* The headers of our answers to INVITE */
+#define ANSWER_HDRS "Allow: " FOCUS_ALLOW "\r\n" \
+	"Supported: " FOCUS_SUPPORTED "\r\n" \
+	"Allow-Events: " FOCUS_EVENTS "\r\n" \
+	"Accept: application/sdp\r\n"
 
 /* role: the new participant's (NULL: participant) */
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,

@@ -7,6 +7,8 @@ whose NOTIFY body is printed.
   sipauth.py checks PORT CONF USER PASS    every check below, exit 1 on one
   sipauth.py fetch PORT CONF USER [PASS]   SUBSCRIBE (Expires: 0), prints
                                            the NOTIFY body
+  sipauth.py early PORT CONF USER          INVITE, then prints the codes of
+                                           the answers (183+sdp, the final)
 """
 import hashlib
 import os
@@ -231,7 +233,33 @@ def fetch(port, conf, user, pw=None):
     return 0
 
 
+def early(port, conf, user):
+    """an INVITE that may wait long: prints every answer's code, and
+    whether a 183 carried SDP (early media)"""
+    cl = Client(port)
+    cl.sock.settimeout(30)
+    ruri = "sip:%s@%s:%d" % (conf, HOST, port)
+    callid = "%x@sipauth" % random.getrandbits(48)
+    body = SDP % (cl.lport + 2)
+    cl.send("INVITE %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%x\n"
+            "From: <sip:%s@example.com>;tag=%x\nTo: <%s>\nCall-ID: %s\n"
+            "CSeq: 1 INVITE\nContact: <sip:%s@%s:%d>\nMax-Forwards: 70\n"
+            "Content-Type: application/sdp\nContent-Length: %d\n\n%s"
+            % (ruri, HOST, cl.lport, random.getrandbits(48), user,
+               random.getrandbits(32), ruri, callid, user, HOST, cl.lport,
+               len(body.replace("\n", "\r\n")), body))
+    while True:
+        first, hdrs, rbody = cl.recv()
+        code = int(first.split()[1])
+        print(first + (" +sdp" if "m=audio" in rbody else ""))
+        sys.stdout.flush()
+        if code >= 200:
+            return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 5 and sys.argv[1] == "early":
+        sys.exit(early(int(sys.argv[2]), sys.argv[3], sys.argv[4]))
     if len(sys.argv) >= 5 and sys.argv[1] == "checks":
         sys.exit(checks(int(sys.argv[2]), sys.argv[3], sys.argv[4],
                         sys.argv[5]))
