@@ -71,6 +71,35 @@ ctl part eject weekly pattern:sip:x*; want 0 "ejected"
 ctl part eject weekly everyone; want 2 "selector"
 ctl job show 999; want 3 "404"
 
+# users, self service and requested changes
+CAUCUS_PASSWORD=pw-for-ann ctl user add ann --aor sip:ann@example.com
+want 0 "token: "
+ANN=$(grep -o 'token: [0-9a-f]*' "$WORK/ctl.out" | cut -d' ' -f2)
+ctl user add bo; want 2 "password"
+ctl user add ann --password pw-for-ann2; want 4 "409"
+ctl user list; want 0 "sip:ann@example.com"
+ctl whoami; want 0 "administrator"
+CAUCUS_TOKEN=$ANN ctl whoami; want 0 "sip:ann@example.com"
+CAUCUS_TOKEN=$ANN ctl user list; want 7 "403"
+CAUCUS_TOKEN=$ANN ctl self weekly --anonymous yes; want 0 "yes"
+CAUCUS_TOKEN=$ANN ctl self weekly --hidden yes; want 7 "403"
+ctl self weekly; want 2 "say what"
+printf '{"changes":{"membership":{"moderated":["participant"]}}}' >"$WORK/acl.json"
+ctl policy set weekly "$WORK/acl.json"; want 0 "changes"
+# a whole document (policy set replaces it) that differs in the lock only
+"$CTL" --json policy get weekly |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); d["locked"]=True; print(json.dumps(d))' \
+	>"$WORK/lock.json"
+CAUCUS_TOKEN=$ANN "$CTL" --json policy set weekly "$WORK/lock.json" >"$WORK/ctl.out" ||
+	fail "ann's requested change"
+chg=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$WORK/ctl.out")
+ctl change list weekly; want 0 "pending"
+CAUCUS_TOKEN=$ANN ctl change approve weekly "$chg"; want 7 "403"
+ctl change approve weekly "$chg"; want 0 "approved"
+ctl change reject weekly "$chg"; want 4 "409"
+ctl change show weekly 999; want 3 "404"
+ctl user rm ann; want 0 "deleted"
+
 # errors and exit codes
 ctl conf show nosuch; want 3 "404"
 ctl part mute weekly 999; want 3 "404"
