@@ -48,8 +48,16 @@ async function renderList() {
     `<tr><td colspan="4" class="muted">No conferences yet.</td></tr>`;
 }
 
-function partRow(cid, p) {
+// Who the token belongs to (GET /v1/me), for what the page offers
+let me = null;
+async function whoami() {
+  me = await api("GET", "/me").catch(() => null);
+  $("#who").textContent = me ? (me.aor || me.name) + (me.admin ? " (administrator)" : "") : "";
+}
+
+function partRow(cid, p, mod) {
   const m = p.media || {};
+  const mine = me && me.aor && me.aor.toLowerCase() === String(p.uri).toLowerCase();
   const btn = (field, label, on) => `<button class="ghost ${p[field] ? "on" : ""}"
     data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}"
     title="${p[field] ? "click to undo" : ""}">${p[field] ? on : label}</button>`;
@@ -60,13 +68,15 @@ function partRow(cid, p) {
       ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
     <td><span class="status ${esc(p.status)}">${p.pending ? "waiting" : esc(p.status)}</span>${why}
       ${p.role && p.role !== "participant" ? `<div class="muted">${esc(p.role)}</div>` : ""}
+      ${p.anonymous ? `<div class="muted badge">anonymous to others</div>` : ""}
+      ${p.hidden ? `<div class="muted badge">hidden from others</div>` : ""}
       ${p.referred_by ? `<div class="muted">referred by ${esc(p.referred_by)}</div>` : ""}</td>
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
-    <td>${live ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}</td>
-    <td><div class="actions"><button class="danger" data-kick="${esc(p.id)}">
-      Remove</button></div></td></tr>`;
+    <td>${live && (mod || mine) ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}</td>
+    <td>${mod || mine ? `<div class="actions"><button class="danger" data-kick="${esc(p.id)}">
+      ${mine ? "Leave" : "Remove"}</button></div>` : ""}</td></tr>`;
 }
 
 async function renderConf(id) {
@@ -76,7 +86,16 @@ async function renderConf(id) {
   $("#conf-uri").textContent = c.conference_uri;
   if (document.activeElement !== $("#audio"))
     $("#audio").value = audio ? audio.status : "none";
-  const {pending} = await api("GET", `/conferences/${encodeURIComponent(id)}/pending`);
+  // moderators see who waits; for others the page leaves out what the
+  // server would refuse them
+  let pending = [], mod = true;
+  try {
+    ({pending} = await api("GET", `/conferences/${encodeURIComponent(id)}/pending`));
+  } catch (e) {
+    if (!/forbidden/.test(e.message)) throw e;
+    mod = false;
+  }
+  $("#dial").hidden = !mod;
   $("#waiting").hidden = !pending.length;
   $("#pend tbody").innerHTML = pending.map((p) => `<tr>
     <td>${esc(p.display_name || p.uri)}<div class="muted">${esc(p.uri)}</div></td>
@@ -85,7 +104,7 @@ async function renderConf(id) {
   const {messages} = await api("GET", `/conferences/${encodeURIComponent(id)}/messages`);
   $("#msgs").innerHTML = messages.slice(-8).map((m) =>
     `<li><b>${esc(m.display || m.from)}</b> ${esc(m.text)}</li>`).join("");
-  $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p)).join("") ||
+  $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p, mod)).join("") ||
     `<tr><td colspan="5" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
 }
 
@@ -211,11 +230,12 @@ $("#login").addEventListener("submit", async (ev) => {
   localStorage.setItem("caucus-token", new FormData(ev.target).get("token"));
   ev.target.reset();
   showLogin(false);
+  await whoami();
   await render();
 });
 
 window.addEventListener("hashchange", render);
 $("#server").textContent = location.host;
-render();
+whoami().then(render);
 follow();
 setInterval(render, 10000);    // a safety net, not the source of updates

@@ -89,15 +89,20 @@ int api_authenticate(struct api_req *r)
 	return 0;
 }
 
-unsigned api_role_in(const struct api_req *r, struct conf *c)
+unsigned api_role_for(bool admin, const char *aor, struct conf *c)
 {
 	const struct policy *p = conf_policy(c);
 
-	if (r->admin)
+	if (admin)
 		return ROLE_ALL;
-	if (!r->user || !policy_member(p, r->user->aor))
+	if (!aor || !aor[0] || !policy_member(p, aor))
 		return 0;
-	return (unsigned)policy_role_bit(policy_role_of(p, r->user->aor));
+	return (unsigned)policy_role_bit(policy_role_of(p, aor));
+}
+
+unsigned api_role_in(const struct api_req *r, struct conf *c)
+{
+	return api_role_for(r->admin, api_self_aor(r), c);
 }
 
 bool api_sees_all(const struct api_req *r, struct conf *c)

@@ -104,6 +104,11 @@ static int part_json(struct odict **odp, struct participant *p,
 	err |= add_int(od, "joined_at", part_joined_at(p));
 	if (part_privacy(p)->pending)
 		err |= add_bool(od, "pending", true);
+	/* only those who see through it learn that it is anonymous */
+	if (sight == SIGHT_FULL && part_privacy(p)->anonymous)
+		err |= add_bool(od, "anonymous", true);
+	if (sight == SIGHT_FULL && part_privacy(p)->hidden)
+		err |= add_bool(od, "hidden", true);
 	if (part_referred_by(p) && !anon)
 		err |= add_str(od, "referred_by", part_referred_by(p));
 	if (part_removed_by(p) && !anon)

@@ -9,11 +9,14 @@
  *   {"type":"conference-info","conference":ID,"version":N,
  *    "state":"full"|"partial","document":{...}}
  *   {"type":"conference-destroyed","conference":ID}
+ *   {"type":"conference-changed","conference":ID,"version":N} when it
+ *    changed in ways the document does not show (its policy)
  *   {"type":"policy-change","conference":ID,"change":{...}} when a
  *    requested change is made, approved, rejected or expires
- * Server administrators may follow every conference; a user follows one
- * (?conference=ID) where they have a role, in the view that role gives
- * (moderators see everything, others the participant view).
+ * Server administrators follow every conference; a user follows those
+ * where they have a role (all, or one with ?conference=ID), each in the
+ * view their role gives (moderators see everything, others the
+ * participant view).
  * The stream is read-only: frames the client sends are ignored.
  * Signalling thread.
  */
@@ -21,6 +24,7 @@
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/policy.h"
 #include "notify/notify.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -33,7 +37,9 @@ struct ev_client {
 	struct api *api;
 	struct websock_conn *conn;
 	char filter[72];             /* a conference id, or empty: all */
-	bool moderator;              /* the view: moderator or participant */
+	bool admin;                  /* a server administrator: everything */
+	char aor[160];               /* else the user's AoR: their
+				      * conferences, in their role's view */
 	struct list views;           /* struct ev_view, one per conference */
 	struct tmr initial;
 };
@@ -72,7 +78,9 @@ static int send_json(struct ev_client *cl, const struct odict *msg)
 
 static void send_view(struct ev_client *cl, struct ev_view *v)
 {
-	struct notify_view nv = {.moderator = cl->moderator};
+	struct notify_view nv = {.moderator = cl->admin ||
+		(api_role_for(false, cl->aor, v->conf) &
+		 (POLICY_ROLE_ADMINISTRATOR | POLICY_ROLE_MODERATOR))};
 	struct odict *full = NULL, *doc = NULL, *msg = NULL;
 	bool partial = false;
 	int err;
@@ -80,8 +88,20 @@ static void send_view(struct ev_client *cl, struct ev_view *v)
 	v->dirty = false;
 	err = notify_doc_full(&full, v->conf, conf_version(v->conf), &nv);
 	err = err ? err : notify_doc_diff(&doc, v->snap, full, &partial);
-	if (err == ENODATA)
+	if (err == ENODATA) {
+		/* the conference changed in ways its document does not show
+		 * (its policy, a participant's anonymity to moderators) */
+		err = odict_alloc(&msg, 4);
+		err = err ? err : odict_entry_add(msg, "type", ODICT_STRING,
+						  "conference-changed");
+		err = err ? err : odict_entry_add(msg, "conference",
+						  ODICT_STRING,
+						  conf_id(v->conf));
+		err = err ? err : odict_entry_add(msg, "version", ODICT_INT,
+					(int64_t)conf_version(v->conf));
+		err = err ? err : send_json(cl, msg);
 		goto out;
+	}
 	err = err ? err : odict_alloc(&msg, 8);
 	err = err ? err : odict_entry_add(msg, "type", ODICT_STRING,
 					  "conference-info");
@@ -123,9 +143,11 @@ static struct ev_view *view_get(struct ev_client *cl, struct conf *c)
 	return v;
 }
 
-static bool wants(const struct ev_client *cl, const struct conf *c)
+static bool wants(const struct ev_client *cl, struct conf *c)
 {
-	return !cl->filter[0] || !strcmp(cl->filter, conf_id(c));
+	if (cl->filter[0] && strcmp(cl->filter, conf_id(c)))
+		return false;
+	return cl->admin || api_role_for(false, cl->aor, c) != 0;
 }
 
 static void flush(void *arg)
@@ -239,18 +261,17 @@ void api_events(struct api_req *r)
 		mem_deref(cl);
 		return;
 	}
-	cl->moderator = r->admin;
+	cl->admin = r->admin;
 	if (!r->admin) {
 		struct conf *c = confs_lookup(r->api->confs, cl->filter);
 
-		if (!c || !api_role_in(r, c)) {
-			api_error(r, 403, "Forbidden", "forbidden", c ?
-				  "you are not a member of this conference" :
-				  "follow one conference: ?conference=ID");
+		re_snprintf(cl->aor, sizeof(cl->aor), "%s", api_self_aor(r));
+		if (c && !api_role_in(r, c)) {
+			api_error(r, 403, "Forbidden", "forbidden",
+				  "you are not a member of this conference");
 			mem_deref(cl);
 			return;
 		}
-		cl->moderator = api_sees_all(r, c);
 	}
 	api_count(r, 101);
 	if (websock_accept(&cl->conn, r->api->ws, r->conn, r->msg,
@@ -274,7 +295,11 @@ void api_events_send(struct api *a, const char *conf_id,
 	for (struct le *le = a->ev_clients.head; le; le = le->next) {
 		struct ev_client *cl = le->data;
 
-		if (!cl->filter[0] || !strcmp(cl->filter, conf_id))
+		struct conf *c = confs_lookup(a->confs, conf_id);
+
+		if (c ? wants(cl, c) :
+		    cl->admin && (!cl->filter[0] ||
+				  !strcmp(cl->filter, conf_id)))
 			(void)send_json(cl, msg);
 	}
 }

@@ -65,6 +65,8 @@ int  api_token_digest(const struct api *a, const char *p, size_t n,
 /* The caller's role bits in c (every bit for administrators; 0: none) */
 struct conf;
 unsigned api_role_in(const struct api_req *r, struct conf *c);
+/* The same for a user's AoR (or everything for an administrator) */
+unsigned api_role_for(bool admin, const char *aor, struct conf *c);
 /* Moderator view: pending, hidden and anonymous participants as they are */
 bool api_sees_all(const struct api_req *r, struct conf *c);
 /* The caller's own AoR (a user), or NULL */

@@ -24,6 +24,22 @@ function getJSON(path) {
   });
 }
 
+function send(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request(base + path, {
+      method, headers: { Authorization: "Bearer " + process.env.TOKEN,
+        "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) },
+    }, (res) => {
+      let d = "";
+      res.on("data", (c) => (d += c));
+      res.on("end", () => resolve({ status: res.statusCode, body: d ? JSON.parse(d) : null }));
+    });
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -111,6 +127,35 @@ function getJSON(path) {
     if (!yan || yan.pending || yan.muted) throw new Error("yan was not let in");
     step("a moderated join waited and was let in from the page");
     await page.screenshot({ path: `${shots}/7-let-in.png` });
+
+    /* a user's own token: yan is anonymous by the policy; the moderator
+     * (admin) page says so, the participant's page shows "Anonymous",
+     * no dial-out, no waiting list, no Remove for others */
+    const u = await send("POST", "/v1/users", { name: "uma", password: "uma-password" });
+    if (u.status !== 201) throw new Error("cannot create uma: " + u.status);
+    const anon = await send("PATCH", "/v1/conferences/standup/policy",
+      { users: [{ aor: "sip:yan@example.com", anonymous: true }] });
+    if (anon.status !== 200) throw new Error("cannot make yan anonymous: " + anon.status);
+    await page.waitForSelector("#parts td:has-text('anonymous to others')", { timeout: 5000 });
+    await page.screenshot({ path: `${shots}/8-admin-sees-anonymous.png` });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const upage = await ctx.newPage();
+    upage.on("pageerror", (e) => errors.push(e.message));
+    await upage.goto(base + "/#standup");
+    await upage.waitForSelector("#login:not([hidden])", { timeout: 5000 });
+    await upage.fill("#login input[name=token]", u.body.token);
+    await upage.click("#login button");
+    await upage.waitForSelector("#who:has-text('sip:uma@')", { timeout: 5000 });
+    await upage.waitForSelector("#parts td:has-text('Anonymous')", { timeout: 5000 });
+    const seen = await upage.textContent("#parts");
+    if (seen.includes("sip:yan@example.com")) throw new Error("a participant sees who yan is");
+    if (await upage.isVisible("#dial")) throw new Error("a participant is offered dial-out");
+    if (await upage.locator("#parts button[data-kick]").count())
+      throw new Error("a participant is offered Remove for others");
+    await upage.waitForSelector("#live.on", { timeout: 6000 });
+    step("a participant's token: yan shows as Anonymous, no moderator controls, live stream");
+    await upage.screenshot({ path: `${shots}/9-participant-view.png` });
+    await ctx.close();
 
     if (errors.length) throw new Error("page errors: " + errors.join("; "));
     step("PASS");

@@ -82,11 +82,24 @@ expect_status 403 "a moderator changes the access lists"
 as "$ALICE" PATCH /v1/conferences/room/policy '{"changes":{"ttl_s":2,"membership":{"moderated":["participant"]},"media":{"moderated":["participant"]}}}'
 expect_status 200 "alice lets participants request membership and media changes"
 
+as "$ADMIN" POST /v1/conferences '{"id":"private"}'
+as "$ADMIN" PATCH /v1/conferences/private/policy '{"rules":[{"pattern":"sip:bob@*","action":"deny"}]}'
+expect_status 200 "a conference bob may not see"
+as "$BOB" GET /v1/conferences/private
+expect_status 403 "bob reads a conference that denies him"
 "$BIN/wsclient" "ws://127.0.0.1:$HTTP_PORT/v1/events?conference=room&token=$BOB" 12 \
 	>"$WORK/bob.events" 2>"$WORK/bob.ws" &
 WS=$!
-CHILDREN="$CHILDREN $WS"
+"$BIN/wsclient" "ws://127.0.0.1:$HTTP_PORT/v1/events?token=$BOB" 3 \
+	>"$WORK/bob-all.events" 2>"$WORK/bob-all.ws" &
+WSALL=$!
+CHILDREN="$CHILDREN $WS $WSALL"
 wait_for 5 grep -q connected "$WORK/bob.ws" || fail "bob's event stream"
+wait "$WSALL" 2>/dev/null || true
+grep -q '"conference":"room"' "$WORK/bob-all.events" || fail "bob's stream lacks room"
+grep -q '"conference":"private"' "$WORK/bob-all.events" && fail "bob's stream shows private"
+"$BIN/wsclient" "ws://127.0.0.1:$HTTP_PORT/v1/events?conference=private&token=$BOB" 1 \
+	>/dev/null 2>"$WORK/bob-priv.ws" && fail "bob followed private"
 as "$BOB" GET /v1/conferences/room/policy
 ETAG_BEFORE=$BODY
 as "$BOB" PATCH /v1/conferences/room/policy '{"locked":true}'
