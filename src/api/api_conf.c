@@ -66,15 +66,18 @@ static int media_json(struct odict **odp, struct participant *p)
  * who is not a moderator), p as it is, or p anonymised (spec s. 5.7) */
 enum sight { SIGHT_NONE, SIGHT_FULL, SIGHT_ANON };
 
-static enum sight part_sight(bool all, const char *self,
-			     struct participant *p)
+static enum sight part_sight(const struct api_req *r, bool all,
+			     const char *self, struct participant *p)
 {
 	const struct part_privacy *pv = part_privacy(p);
 
-	if (all || (self && !strcasecmp(self, part_uri(p))))
+	if (r->admin || (self && !strcasecmp(self, part_uri(p))))
 		return SIGHT_FULL;
-	if (pv->hidden || pv->pending)
+	if (!all && (pv->hidden || pv->pending))
 		return SIGHT_NONE;
+	/* moderators see through anonymity where the policy lets them */
+	if (all && conf_policy(part_conf(p))->reveal_anonymous)
+		return SIGHT_FULL;
 	return pv->anonymous ? SIGHT_ANON : SIGHT_FULL;
 }
 
@@ -135,8 +138,9 @@ struct arr_ctx {
 	struct odict *arr;
 	unsigned n;
 	int err;
-	bool all;              /* the caller sees everyone as they are */
+	bool all;              /* the caller moderates */
 	const char *self;      /* the caller's AoR, or NULL */
+	const struct api_req *r;
 };
 
 static bool part_to_arr(struct participant *p, void *arg)
@@ -145,7 +149,7 @@ static bool part_to_arr(struct participant *p, void *arg)
 	struct odict *po = NULL;
 	char key[12];
 
-	enum sight sight = part_sight(ctx->all, ctx->self, p);
+	enum sight sight = part_sight(ctx->r, ctx->all, ctx->self, p);
 
 	if (sight == SIGHT_NONE)
 		return false;
@@ -161,7 +165,7 @@ static int parts_json(struct odict **arrp, struct conf *c,
 		      const struct api_req *r)
 {
 	struct arr_ctx ctx = {.all = api_sees_all(r, c),
-			      .self = api_self_aor(r)};
+			      .self = api_self_aor(r), .r = r};
 	int err = odict_alloc(&ctx.arr, 16);
 
 	if (err)
@@ -244,7 +248,7 @@ static struct participant *part_or_404(struct api_req *r, enum sight *sight)
 	if (!c)
 		return NULL;
 	p = conf_find_part(c, r->param[1]);
-	*sight = p ? part_sight(api_sees_all(r, c), api_self_aor(r), p) :
+	*sight = p ? part_sight(r, api_sees_all(r, c), api_self_aor(r), p) :
 		SIGHT_NONE;
 	if (*sight == SIGHT_NONE) {
 		api_error(r, 404, "Not Found", "no such participant",

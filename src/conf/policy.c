@@ -17,6 +17,7 @@ void policy_default(struct policy *p)
 	memset(p, 0, sizeof(*p));
 	p->default_action = POLICY_ALLOW;
 	p->allow_unauthenticated = true;
+	p->reveal_anonymous = true;
 	policy_acl_default(p);
 }
 
@@ -235,7 +236,8 @@ int policy_parse(struct policy *out, const struct policy *base,
 		}
 		else if (!strcmp(e->key, "locked") ||
 			 !strcmp(e->key, "destroy_on_last_leave") ||
-			 !strcmp(e->key, "allow_unauthenticated")) {
+			 !strcmp(e->key, "allow_unauthenticated") ||
+			 !strcmp(e->key, "reveal_anonymous")) {
 			if (e->type != ODICT_BOOL)
 				err = bad(detail, dsz, "field '%s' must be a "
 					  "boolean", e->key);
@@ -243,6 +245,8 @@ int policy_parse(struct policy *out, const struct policy *base,
 				*(!strcmp(e->key, "locked") ? &p.locked :
 				  !strcmp(e->key, "allow_unauthenticated") ?
 				  &p.allow_unauthenticated :
+				  !strcmp(e->key, "reveal_anonymous") ?
+				  &p.reveal_anonymous :
 				  &p.destroy_on_last_leave) = e->u.boolean;
 		}
 		else if (!strcmp(e->key, "changes")) {
@@ -288,12 +292,14 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 			     "\"idle_timeout_s\":%u,"
 			     "\"max_participants\":%u,\"locked\":%s,"
 			     "\"allow_unauthenticated\":%s,"
+			     "\"reveal_anonymous\":%s,"
 			     "\"default_action\":\"%s\",\"rules\":[",
 			     (long long)p->start, (long long)p->end,
 			     p->destroy_on_last_leave ? "true" : "false",
 			     p->idle_timeout_s,
 			     p->max_participants, p->locked ? "true" : "false",
 			     p->allow_unauthenticated ? "true" : "false",
+			     p->reveal_anonymous ? "true" : "false",
 			     actions[p->default_action]);
 
 	for (size_t i = 0; i < p->nrules && !err; i++)

@@ -77,6 +77,8 @@ struct policy {
 	/* what users may set for themselves before joining */
 	uint8_t self_roles;       /* role bits they may request */
 	bool self_anonymous, self_hidden;
+	bool reveal_anonymous;    /* moderators see who anonymous people are
+				   * (false: only server administrators) */
 };
 
 /* The open conference: everyone may join, no limits */

@@ -269,7 +269,8 @@ unsigned policy_diff(const struct policy *a, const struct policy *b)
 	    memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0])))
 		parts |= 1u << POLICY_PART_MEMBERSHIP;
 	if (a->self_anonymous != b->self_anonymous ||
-	    a->self_hidden != b->self_hidden)
+	    a->self_hidden != b->self_hidden ||
+	    a->reveal_anonymous != b->reveal_anonymous)
 		parts |= 1u << POLICY_PART_PRIVACY;
 	if (memcmp(a->acl, b->acl, sizeof(a->acl)) ||
 	    a->change_ttl_s != b->change_ttl_s)

@@ -309,7 +309,10 @@ static bool add_part(struct participant *p, void *arg)
 {
 	struct build *b = arg;
 	const struct part_privacy *pv = part_privacy(p);
-	bool anon = pv->anonymous && !b->view->moderator;
+	/* moderators see through anonymity where the policy lets them */
+	bool anon = pv->anonymous && !(b->view->moderator &&
+				      conf_policy(part_conf(p))->
+				      reveal_anonymous);
 	char entity[200], ep_entity[240];
 	struct user_ref *u;
 	const char *contact = part_dialog(p)->contact;

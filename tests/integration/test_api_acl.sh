@@ -171,6 +171,17 @@ grep -q 'anonymous' "$WORK/zed.xml" || fail "no anonymous entry in NOTIFY"
 python3 "$AUTH" fetch "$SIP_PORT" room carl carl-password >"$WORK/carl.xml" ||
 	fail "carl's SUBSCRIBE"
 grep -q 'sip:bob@example.com' "$WORK/carl.xml" || fail "the moderator's NOTIFY hides bob"
+# the policy can keep anonymity even from moderators
+as "$CARL" PATCH /v1/conferences/room/policy '{"reveal_anonymous":false}'
+expect_status 200 "keep anonymity from moderators"
+as "$CARL" GET /v1/conferences/room
+grep -q 'sip:bob@example.com' <<<"$BODY" && fail "the moderator still sees bob"
+grep -q '"uri":"sip:anonymous@anonymous.invalid"' <<<"$BODY" || fail "no anonymous entry for carl"
+python3 "$AUTH" fetch "$SIP_PORT" room carl carl-password >"$WORK/carl2.xml" ||
+	fail "carl's second SUBSCRIBE"
+grep -q 'sip:bob@example.com' "$WORK/carl2.xml" && fail "the moderator's NOTIFY reveals bob"
+as "$ADMIN" GET /v1/conferences/room
+grep -q 'sip:bob@example.com' <<<"$BODY" || fail "the server administrator does not see bob"
 
 log "participants mute themselves, not others"
 as "$BOB" PATCH "/v1/conferences/room/participants/$BOBPID" '{"muted":true}'

@@ -357,6 +357,11 @@ static void test_diff(void **state)
 		 1u << POLICY_PART_PRIVACY | 1u << POLICY_PART_MEMBERSHIP},
 		{"{\"self_service\":{\"hidden\":true}}",
 		 1u << POLICY_PART_PRIVACY},
+		{"{\"reveal_anonymous\":false}", 1u << POLICY_PART_PRIVACY},
+		{"{\"allow_unauthenticated\":false}",
+		 1u << POLICY_PART_MEMBERSHIP},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"listener\","
+		 "\"invite\":true}]}", 1u << POLICY_PART_MEMBERSHIP},
 		{"{\"changes\":{\"ttl_s\":5}}", 1u << POLICY_PART_CONTROL},
 		{"{\"end\":99999,\"changes\":{\"media\":{\"direct\":[]}}}",
 		 1u << POLICY_PART_LIFESPAN | 1u << POLICY_PART_CONTROL},
