@@ -64,7 +64,8 @@ function partRow(cid, p, mod) {
   const live = p.status !== "failed" && p.status !== "disconnecting";
   const why = p.status === "failed" ?
     `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
-  return `<tr><td>${esc(p.display_name || p.uri)}
+  const talk = p.talking ? `<span class="talking" title="talking${p.muted ? " (muted)" : ""}"></span>` : "";
+  return `<tr class="${p.talking ? "is-talking" : ""}"><td>${talk}${esc(p.display_name || p.uri)}
       ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
     <td><span class="status ${esc(p.status)}">${p.pending ? "waiting" : esc(p.status)}</span>${why}
       ${p.role && p.role !== "participant" ? `<div class="muted">${esc(p.role)}</div>` : ""}

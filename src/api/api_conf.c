@@ -102,6 +102,7 @@ static int part_json(struct odict **odp, struct participant *p,
 		       "dialed-out" : "dialed-in");
 	err |= add_bool(od, "muted", s->muted);
 	err |= add_bool(od, "deaf", s->deaf);
+	err |= add_bool(od, "talking", part_talking(p));
 	err |= add_dbl(od, "gain_in_db", s->gain_in_db);
 	err |= add_dbl(od, "gain_out_db", s->gain_out_db);
 	err |= add_int(od, "joined_at", part_joined_at(p));

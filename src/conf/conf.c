@@ -562,14 +562,17 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 		 p->uri);
 	list_unlink(&p->le);           /* observers see it gone */
 	conf_changed(c);
-	mem_deref(p);                  /* the registry still holds c */
+	/* p may hold the last reference to a destroyed conference */
+	mem_ref(c);
+	mem_deref(p);
 	if ((c->adhoc || c->policy->destroy_on_last_leave) &&
 	    !c->destroyed && list_isempty(&c->parts)) {
 		log_info("conf", "msg=\"conference empty, destroying\" "
 			 "conf=%s adhoc=%d", c->id, c->adhoc);
 		(void)conf_destroy(c);
 	}
-	conf_idle_check(c);
+	conf_idle_check(c);            /* nothing for a destroyed one */
+	mem_deref(c);
 }
 
 void part_gone(struct participant *p, uint16_t scode, const char *reason)

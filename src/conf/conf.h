@@ -243,6 +243,11 @@ const char *part_role(const struct participant *p);
 /* administrator, moderator, participant (the default), listener */
 void part_set_role(struct participant *p, const char *role);
 struct mixer_stream_stats *part_stats(struct participant *p);
+/* Talking started or stopped (the mixer's detector): the observers hear
+ * of it (the console's indicator); the RFC 4575 document has no place for
+ * it, so subscribers get no NOTIFY for it */
+void part_set_talking(struct participant *p, bool talking);
+bool part_talking(const struct participant *p);
 int64_t part_joined_at(const struct participant *p);
 void  part_set_ep(struct participant *p, void *ep);
 /* Still in its conference's roster (false once it left; a reference held

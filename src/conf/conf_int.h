@@ -69,6 +69,7 @@ struct participant {
 	struct part_media media;
 	struct part_dialog dialog;
 	struct part_privacy privacy;
+	bool talking;                 /* by the mixer's detector */
 	struct mixer_stream_stats stats;
 	int64_t joined_at;
 	int64_t status_since;

@@ -96,3 +96,16 @@ int conf_set_audio(struct conf *c, const char *status)
 	conf_reconcile(c);
 	return 0;
 }
+
+void part_set_talking(struct participant *p, bool talking)
+{
+	if (p->talking == talking)
+		return;
+	p->talking = talking;
+	conf_changed(p->conf);
+}
+
+bool part_talking(const struct participant *p)
+{
+	return p->talking;
+}

@@ -51,12 +51,15 @@ struct mixer_stream_stats {
 	bool talking_seen;     /* media arrived since the last report */
 };
 
-enum mixer_ev_type { MIXER_EV_STATS, MIXER_EV_DTMF };
+enum mixer_ev_type { MIXER_EV_STATS, MIXER_EV_DTMF, MIXER_EV_TALKING };
 
 struct mixer_event {
 	enum mixer_ev_type type;
 	uint32_t stream_id;
 	char digit;                        /* MIXER_EV_DTMF */
+	bool talking;                      /* MIXER_EV_TALKING: started or
+					    * stopped (mixer/talk.h) */
+	uint8_t level;                     /* its level then, -dBov */
 	struct mixer_stream_stats stats;   /* MIXER_EV_STATS */
 };
 

@@ -19,6 +19,7 @@
 #include "mixer/mix.h"
 #include "mixer/mixer_int.h"
 #include "mixer/rtp.h"
+#include "mixer/talk.h"
 #include "media/media.h"
 
 #define TICK_NS 20000000LL
@@ -45,6 +46,8 @@ struct mstream {
 	uint32_t dtmf_ts;        /* timestamp of the last reported event */
 	bool dtmf_seen;
 	struct mixer_stream_stats st;
+	struct talk talk;        /* who is talking (what they send, muted
+				  * or not) */
 	bool have;               /* contrib holds audio this tick */
 	int32_t contrib[JB_FRAME];
 };
@@ -437,9 +440,22 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
 
+		bool got;
+
 		stream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
-		s->have = jbuf_get(&s->jb, frame) && s->m.recv && !s->m.muted;
+		got = jbuf_get(&s->jb, frame);
+		if (talk_frame(&s->talk, got && s->m.recv ? frame : NULL,
+			       JB_FRAME)) {
+			struct mixer_event ev = {
+				.type = MIXER_EV_TALKING, .stream_id = s->id,
+				.talking = s->talk.talking,
+				.level = s->talk.level,
+			};
+
+			push_event(t, &ev, sig);
+		}
+		s->have = got && s->m.recv && !s->m.muted;
 		if (s->have) {
 			mix_scale(s->contrib, frame, s->m.gain_in_q16,
 				  JB_FRAME);

@@ -120,5 +120,8 @@ void call_mixer_event(struct focus *f, const struct mixer_event *ev)
 			conf_id(part_conf(call->part)), part_id(call->part),
 			ev->digit);
 		break;
+	case MIXER_EV_TALKING:
+		part_set_talking(call->part, ev->talking);
+		break;
 	}
 }

@@ -1,0 +1,38 @@
+/* Talking detection (see talk.h). */
+#include <math.h>
+#include "mixer/talk.h"
+
+uint8_t talk_level(const int16_t *frame, size_t n)
+{
+	double e = 0, db;
+
+	for (size_t i = 0; i < n; i++)
+		e += (double)frame[i] * frame[i];
+	if (!n || e <= 0)
+		return 127;
+	/* dBov: relative to a full-scale square wave (RMS 32767) */
+	db = 10.0 * log10(e / (double)n / (32767.0 * 32767.0));
+	if (db >= 0)
+		return 0;
+	return db <= -127 ? 127 : (uint8_t)lround(-db);
+}
+
+bool talk_frame(struct talk *t, const int16_t *frame, size_t n)
+{
+	/* frames that point away from the current state count up; one
+	 * that agrees with it starts the count again */
+	bool away;
+
+	t->level = frame ? talk_level(frame, n) : 127;
+	away = t->talking ? t->level > TALK_OFF_DBOV :
+		t->level < TALK_ON_DBOV;
+	if (!away) {
+		t->run = 0;
+		return false;
+	}
+	if (++t->run < (t->talking ? TALK_OFF_FRAMES : TALK_ON_FRAMES))
+		return false;
+	t->talking = !t->talking;
+	t->run = 0;
+	return true;
+}

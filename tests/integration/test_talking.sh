@@ -1,0 +1,52 @@
+#!/bin/bash
+# Talking indicators: the mixer's detector (mixer/talk.c) reports talking
+# started and stopped per participant; the API shows "talking", and the
+# event stream tells the console (conference-changed). Two baresip
+# clients: A sends a tone for 3 s and then silence, B a tone throughout;
+# both start talking, A stops about 0.4 s after its tone ends, B goes on.
+# A muted participant still shows talking (the console says "muted").
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+BS=""
+for n in a b; do
+	d="$WORK/bs-$n"
+	baresip_conf "$d" "$n"
+	"$BIN/tonegen" "$d/tone.wav" 600 40 8000 0.3
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$d/accounts"
+done
+# a: 3 s of the tone, then silence (baresip hangs up at the file's end)
+python3 - "$WORK/bs-a/tone.wav" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(3 * 8000); w.close()
+o = wave.open(sys.argv[1], "wb"); o.setparams(p)
+o.writeframes(f + b"\0\0" * (37 * 8000)); o.close()
+PY
+"$BIN/wsclient" "ws://127.0.0.1:$HTTP_PORT/v1/events?conference=demo" 12 \
+	>"$WORK/events" 2>"$WORK/ws.err" &
+WS=$!
+CHILDREN="$CHILDREN $WS"
+for n in a b; do
+	baresip -f "$WORK/bs-$n" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
+		>"$WORK/bs-$n/baresip.log" 2>&1 &
+	BS="$BS $!"
+done
+CHILDREN="$CHILDREN $BS"
+talking() { # USER true|false
+	api GET /v1/conferences/demo
+	printf '%s' "$BODY" | grep -q "\"uri\":\"sip:$1@127.0.0.1\"[^}]*\"talking\":$2"
+}
+wait_for 10 talking a true || fail "a is not talking: $BODY"
+wait_for 5 talking b true || fail "b is not talking"
+t0=$(date +%s%N)
+wait_for 8 talking a false || fail "a never stopped talking"
+log "a stopped talking $(( ($(date +%s%N) - t0) / 1000000 )) ms after both talked"
+talking b true || fail "b stopped too"
+PB=$(pid_of b)
+api PATCH "/v1/conferences/demo/participants/$PB" '{"muted":true}'
+sleep 0.5
+talking b true || fail "muted b no longer shows talking"
+grep -q '"type":"conference-changed"' "$WORK/events" ||
+	fail "the event stream said nothing of it"
+stop_caucusd
+for p in $BS; do kill "$p" 2>/dev/null || true; done
+log PASS
