@@ -48,7 +48,7 @@ function send(method, path, body) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  let sipp = null, sipp2 = null;
+  let sipp = null, sipp2 = null, talker = null;
   try {
     await page.goto(base + "/");
     if (process.env.TOKEN) {
@@ -128,6 +128,14 @@ function send(method, path, body) {
     step("a moderated join waited and was let in from the page");
     await page.screenshot({ path: `${shots}/7-let-in.png` });
 
+    /* a caller who talks gets the talking indicator */
+    talker = spawn("sh", ["-c", "exec " + process.env.BARESIP_CMD], { stdio: "ignore" });
+    await page.waitForSelector("#waiting:not([hidden]) td:has-text('sip:tom@127.0.0.1')", { timeout: 8000 });
+    await page.click("#pend button[data-approve]");
+    await page.waitForSelector("#parts tr.is-talking td:has-text('tom')", { timeout: 8000 });
+    step("a caller sending a tone shows as talking");
+    await page.screenshot({ path: `${shots}/7b-talking.png` });
+
     /* a user's own token: yan is anonymous by the policy; the moderator
      * (admin) page says so, the participant's page shows "Anonymous",
      * no dial-out, no waiting list, no Remove for others */
@@ -166,6 +174,7 @@ function send(method, path, body) {
   } finally {
     if (sipp) sipp.kill();
     if (sipp2) sipp2.kill();
+    if (talker) talker.kill();
     await browser.close();
   }
 })();

@@ -33,8 +33,15 @@ sipp_cmd="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who zoe \
 sipp_cmd2="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who yan \
 -i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
 127.0.0.1:$SIP_PORT >$WORK/yan.out 2>&1"
+# a caller who talks (a tone), for the talking indicator
+baresip_conf "$WORK/bs-tom" tom
+"$BIN/tonegen" "$WORK/bs-tom/tone.wav" 500 40 8000 0.3
+echo "<sip:tom@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$WORK/bs-tom/accounts"
+bs_cmd="baresip -f $WORK/bs-tom -e '/dial sip:standup@127.0.0.1:$SIP_PORT' \
+-t 30 >$WORK/bs-tom/baresip.log 2>&1"
 NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" TOKEN="$TOKEN" \
 	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" SIPP_CMD2="$sipp_cmd2" \
+	BARESIP_CMD="$bs_cmd" \
 	node "$SRC/tests/browser/console.cjs" || fail "browser test failed"
 ls "$shots"/*.png >/dev/null || fail "no screenshots"
 log "screenshots in $shots"
