@@ -49,6 +49,9 @@ static const struct opt opts[] = {
 	 "mixer threads (0: one per core)"},
 	{"jitter_ms", U(jitter_ms), "40", 20, 400,
 	 "jitter buffer playout delay"},
+	{"mixer_max_speakers", U(mixer_max_speakers), "4", 1, 16,
+	 "the K loudest talkers mixed in each conference; everyone else "
+	 "hears one shared mix, encoded once"},
 	{"log_level", S(log_level), "info", 0, 0, "error, warn, info, debug"},
 	{"demo", S(demo), "", 0, 0,
 	 "create this conference at startup if it is missing"},

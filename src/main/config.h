@@ -22,6 +22,7 @@ struct config {
 	uint32_t rtp_port_max;
 	uint32_t mixer_threads;
 	uint32_t jitter_ms;
+	uint32_t mixer_max_speakers;
 	char log_level[16];
 	char demo[64];
 	uint32_t api_max_body;

@@ -139,7 +139,8 @@ static int start(void)
 		cfg->sip_addr;
 	struct confs_cfg ccfg = {.domain = domain, .http_base = http_base};
 	struct mixer_cfg mcfg = {.threads = cfg->mixer_threads,
-				 .jitter_ms = cfg->jitter_ms};
+				 .jitter_ms = cfg->jitter_ms,
+				 .max_speakers = cfg->mixer_max_speakers};
 	struct focus_cfg fcfg = {
 		.sip_addr = cfg->sip_addr, .sip_port = (uint16_t)cfg->sip_port,
 		.udp = strstr(cfg->sip_transports, "udp") != NULL,

@@ -39,6 +39,22 @@ void mix_add(int32_t *sum, const int32_t *add, size_t n)
 		sum[i] += add[i];
 }
 
+int16_t mix_limit(int64_t v)
+{
+	/* below the knee the signal passes as it is; above it the excess
+	 * x is bent into the remaining headroom r as r*x/(x+r): slope 1 at
+	 * the knee (no corner to hear), never reaching full scale, so many
+	 * loud talkers at once are squeezed rather than clipped */
+	int64_t a = v < 0 ? -v : v, r = v < 0 ? 32768 - MIX_KNEE :
+		32767 - MIX_KNEE, x;
+
+	if (a <= MIX_KNEE)
+		return (int16_t)v;
+	x = a - MIX_KNEE;
+	a = MIX_KNEE + (r * x + (x + r) / 2) / (x + r);     /* rounded */
+	return (int16_t)(v < 0 ? -a : a);
+}
+
 void mix_render(int16_t *out, const int32_t *sum, const int32_t *own,
 		int32_t gain_q16, size_t n)
 {
@@ -47,6 +63,6 @@ void mix_render(int16_t *out, const int32_t *sum, const int32_t *own,
 
 		if (gain_q16 != MIX_UNITY_Q16)
 			v = (v * gain_q16) >> 16;
-		out[i] = mix_sat16(v);
+		out[i] = mix_limit(v);
 	}
 }

@@ -1,5 +1,6 @@
 /*
- * Mix math: N-1 summing in 32 bits, gains in Q16, saturation to 16 bits.
+ * Mix math: N-1 summing in 32 bits, gains in Q16, and a soft limiter
+ * into 16 bits (no harsh clipping when many talk loudly at once).
  * Pure functions on the mixer thread; unit-tested directly.
  */
 #ifndef CAUCUS_MIX_H
@@ -16,9 +17,14 @@ int32_t mix_gain_q16(double gain_db);
 void mix_scale(int32_t *dst, const int16_t *src, int32_t gain_q16, size_t n);
 /* sum[i] += add[i] */
 void mix_add(int32_t *sum, const int32_t *add, size_t n);
-/* out[i] = sat16((sum[i] - own[i]) * gain); own may be NULL */
+#define MIX_KNEE 24576   /* -2.5 dBFS: the limiter starts bending here */
+
+/* out[i] = limit((sum[i] - own[i]) * gain); own may be NULL */
 void mix_render(int16_t *out, const int32_t *sum, const int32_t *own,
 		int32_t gain_q16, size_t n);
 int16_t mix_sat16(int64_t v);
+/* The soft limiter: v itself up to MIX_KNEE, then bent toward full scale
+ * without reaching it; monotonic, continuous, slope 1 at the knee */
+int16_t mix_limit(int64_t v);
 
 #endif

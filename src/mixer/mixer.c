@@ -117,6 +117,9 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 
 		t->idx = i;
 		t->jitter_ms = cfg->jitter_ms;
+		t->max_speakers = !cfg->max_speakers ? 4 :
+			cfg->max_speakers > MIXER_MAX_SPEAKERS ?
+			MIXER_MAX_SPEAKERS : cfg->max_speakers;
 		t->efd = mx->efd;
 		atomic_init(&t->run, true);
 		/* 4096 commands: a mass join of thousands fits between two
@@ -132,8 +135,8 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 		if (err)
 			goto out;
 	}
-	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u", n,
-		 cfg->jitter_ms);
+	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u "
+		 "max_speakers=%u", n, cfg->jitter_ms, mx->t[0].max_speakers);
 out:
 	if (err)
 		mem_deref(mx);

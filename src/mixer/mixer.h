@@ -17,9 +17,13 @@
 
 struct mixer;
 
+#define MIXER_MAX_SPEAKERS 16
+
 struct mixer_cfg {
 	unsigned threads;        /* 0: one per core */
 	unsigned jitter_ms;
+	unsigned max_speakers;   /* the K loudest talkers are mixed (1 to
+				  * MIXER_MAX_SPEAKERS; 0: 4) */
 };
 
 /* The per-stream settings that can change during a call. */

@@ -24,6 +24,7 @@ struct mthread {
 	pthread_t tid;
 	unsigned idx;
 	unsigned jitter_ms;
+	unsigned max_speakers;    /* K: the loudest mixed in each room */
 	int efd;                  /* eventfd shared with the signalling loop */
 	atomic_bool run;
 	struct spsc cmdq;         /* signalling -> mixer */
@@ -34,6 +35,8 @@ struct mthread {
 	int16_t moh[160];         /* this tick's music on hold */
 	uint64_t moh_pos;         /* its position, in samples */
 	bool moh_ready;           /* computed for this tick */
+	uint64_t shared_sends;    /* packets sent from a shared encoding
+				   * (mixer thread only; for the tests) */
 	/* written by the mixer thread, read by anyone */
 	_Atomic uint64_t ticks, late_ticks, busy_us, events_dropped;
 	_Atomic uint64_t tick_hist[MIXER_TICK_BUCKETS];

@@ -357,14 +357,15 @@ static void stream_receive(struct mthread *t, struct mstream *s,
 	}
 }
 
-static void stream_send(struct mstream *s, const int16_t *pcm)
+/* One packet of an encoded frame (JB_FRAME bytes of G.711) */
+static void stream_send_payload(struct mstream *s, const uint8_t *payload)
 {
 	uint8_t pkt[RTP_HDR_LEN + JB_FRAME];
 	size_t hl;
 
 	hl = rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
 			   s->tx_ts, s->tx_ssrc);
-	media_encode(s->m.codec, pkt + hl, pcm, JB_FRAME);
+	memcpy(pkt + hl, payload, JB_FRAME);
 	if (sendto(s->rtp_fd, pkt, hl + JB_FRAME, MSG_DONTWAIT,
 		   (struct sockaddr *)&s->m.rtp_dst, s->m.rtp_dst_len) > 0) {
 		s->tx_marker = false;
@@ -375,6 +376,14 @@ static void stream_send(struct mstream *s, const int16_t *pcm)
 	}
 	s->tx_seq++;
 	s->tx_ts += JB_FRAME;
+}
+
+static void stream_send(struct mstream *s, const int16_t *pcm)
+{
+	uint8_t payload[JB_FRAME];
+
+	media_encode(s->m.codec, payload, pcm, JB_FRAME);
+	stream_send_payload(s, payload);
 }
 
 static void stream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
@@ -430,16 +439,45 @@ static void stream_stats(struct mthread *t, struct mstream *s,
 	s->st.talking_seen = false;
 }
 
-static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
-		      uint64_t wall_us, bool *sig)
+/* Is a louder than b as a speaker? Those talking (by the detector) come
+ * before those merely loud in this frame, then by level */
+static bool louder(const struct mstream *a, const struct mstream *b)
 {
+	int ka = (a->talk.talking ? 0 : 128) + a->talk.level;
+	int kb = (b->talk.talking ? 0 : 128) + b->talk.level;
+
+	return ka < kb;
+}
+
+/* Keeps sel[] the k loudest candidates, loudest first */
+static void speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
+			  struct mstream *s)
+{
+	unsigned i;
+
+	if (*n == k && !louder(s, sel[k - 1]))
+		return;
+	i = *n < k ? (*n)++ : k - 1;
+	while (i > 0 && louder(s, sel[i - 1])) {
+		sel[i] = sel[i - 1];
+		i--;
+	}
+	sel[i] = s;
+}
+
+/* Receive, decode, detect talking; the K loudest speakers go into the
+ * room's sum (a stream that is talking, or loud in this very frame so a
+ * talker's first words are not cut, is a candidate) */
+static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
+			uint64_t wall_us, bool *sig)
+{
+	struct mstream *sel[MIXER_MAX_SPEAKERS];
+	unsigned nsel = 0, k = t->max_speakers;
 	int16_t frame[JB_FRAME];
-	int32_t music[JB_FRAME];
 
 	memset(r->sum, 0, sizeof(r->sum));
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
-
 		bool got;
 
 		stream_receive(t, s, mono_us, wall_us, sig);
@@ -455,40 +493,88 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 
 			push_event(t, &ev, sig);
 		}
-		s->have = got && s->m.recv && !s->m.muted;
-		if (s->have) {
-			mix_scale(s->contrib, frame, s->m.gain_in_q16,
-				  JB_FRAME);
-			mix_add(r->sum, s->contrib, JB_FRAME);
-		}
+		s->have = false;
+		if (!got || !s->m.recv || s->m.muted ||
+		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV))
+			continue;
+		mix_scale(s->contrib, frame, s->m.gain_in_q16, JB_FRAME);
+		speaker_offer(sel, &nsel, k, s);
 	}
+	for (unsigned i = 0; i < nsel; i++) {
+		sel[i]->have = true;             /* in the mix this tick */
+		mix_add(r->sum, sel[i]->contrib, JB_FRAME);
+	}
+}
+
+/* The frame everyone who is not in the mix hears at unity gain, encoded
+ * once per codec in a tick and sent to all of them */
+struct shared_mix {
+	int16_t pcm[JB_FRAME];
+	bool pcm_ready;
+	uint8_t enc[2][JB_FRAME];    /* [0] PCMU, [1] PCMA */
+	bool enc_ready[2];
+};
+
+static const uint8_t *shared_payload(struct shared_mix *sh,
+				     const struct mroom *r,
+				     enum media_codec codec)
+{
+	unsigned i = codec == MEDIA_PCMA;
+
+	if (!sh->pcm_ready) {
+		mix_render(sh->pcm, r->sum, NULL, MIX_UNITY_Q16, JB_FRAME);
+		sh->pcm_ready = true;
+	}
+	if (!sh->enc_ready[i]) {
+		media_encode(codec, sh->enc[i], sh->pcm, JB_FRAME);
+		sh->enc_ready[i] = true;
+	}
+	return sh->enc[i];
+}
+
+static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
+		      uint64_t wall_us, bool *sig)
+{
+	struct shared_mix sh;
+	int16_t frame[JB_FRAME];
+	int32_t music[JB_FRAME];
+
+	sh.pcm_ready = sh.enc_ready[0] = sh.enc_ready[1] = false;
+	room_gather(t, r, mono_us, wall_us, sig);
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
 
-		if (s->m.send && s->m.rtp_dst_len) {
-			if (s->m.hold_music) {
-				if (!t->moh_ready) {
-					media_moh_frame(t->moh_pos, t->moh,
-							JB_FRAME);
-					t->moh_ready = true;
-				}
-				mix_scale(music, t->moh, s->m.gain_out_q16,
-					  JB_FRAME);
-				mix_render(frame, music, NULL, 1 << 16,
-					   JB_FRAME);
-			}
-			else if (s->m.deaf)
-				memset(frame, 0, sizeof(frame));
-			else
-				mix_render(frame, r->sum,
-					   s->have ? s->contrib : NULL,
-					   s->m.gain_out_q16, JB_FRAME);
-			stream_send(s, frame);
-		}
-		else {
+		if (!s->m.send || !s->m.rtp_dst_len) {
 			/* keep the clock running so a resumed stream's
 			 * timestamps stay in step with real time */
 			s->tx_ts += JB_FRAME;
+		}
+		else if (s->m.hold_music) {
+			if (!t->moh_ready) {
+				media_moh_frame(t->moh_pos, t->moh, JB_FRAME);
+				t->moh_ready = true;
+			}
+			mix_scale(music, t->moh, s->m.gain_out_q16, JB_FRAME);
+			mix_render(frame, music, NULL, MIX_UNITY_Q16,
+				   JB_FRAME);
+			stream_send(s, frame);
+		}
+		else if (s->m.deaf) {
+			memset(frame, 0, sizeof(frame));
+			stream_send(s, frame);
+		}
+		else if (!s->have && s->m.gain_out_q16 == MIX_UNITY_Q16) {
+			/* not in the mix: the shared frame */
+			stream_send_payload(s, shared_payload(&sh, r,
+							      s->m.codec));
+			t->shared_sends++;
+		}
+		else {
+			/* a speaker hears everyone but itself; a listener
+			 * with its own gain gets its own frame */
+			mix_render(frame, r->sum, s->have ? s->contrib : NULL,
+				   s->m.gain_out_q16, JB_FRAME);
+			stream_send(s, frame);
 		}
 		if (mono_us >= s->next_rtcp_us)
 			stream_rtcp(s, mono_us, wall_us);

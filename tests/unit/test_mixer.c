@@ -1,0 +1,222 @@
+/* The mixer thread end to end on loopback UDP: four streams in one room
+ * with K = 2 (mixer_max_speakers). A, B and C send tones of 400, 700 and
+ * 1000 Hz at falling levels, D sends silence. Then:
+ *   - A hears B only, B hears A only (N-1 among the speakers);
+ *   - C (talking, but not among the two loudest) and D hear A and B and
+ *     not C: only the K loudest are mixed;
+ *   - C and D get byte-identical payloads (one shared encoding);
+ *   - once running, the mixer thread allocates nothing: malloc, calloc
+ *     and realloc are wrapped (-Wl,--wrap) and counted over a second of
+ *     steady state, and must not move.
+ * Levels by Goertzel on the decoded G.711. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include <re.h>
+#include "media/media.h"
+#include "mixer/mixer.h"
+
+static atomic_ulong allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) { allocs++; return __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t m) { allocs++; return __real_calloc(n, m); }
+void *__wrap_realloc(void *p, size_t n) { allocs++; return __real_realloc(p, n); }
+
+#define NS 4
+#define FRAME 160
+#define PKTS 150                 /* 3 s of media */
+
+struct leg {
+	int mix_rtp, mix_rtcp;       /* handed to the mixer */
+	int peer;                    /* the test's end */
+	struct sockaddr_in mix_addr, peer_addr;
+	double freq, amp;
+	uint32_t id;
+	uint8_t last[40][FRAME];     /* the last payloads received */
+	unsigned got;
+};
+
+static struct leg legs[NS];
+
+static int udp_bound(struct sockaddr_in *sa)
+{
+	socklen_t len = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)sa, &len), 0);
+	return fd;
+}
+
+static void drain(struct leg *l)
+{
+	uint8_t buf[1500];
+	ssize_t n;
+
+	while ((n = recv(l->peer, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (n != 12 + FRAME)
+			continue;
+		memmove(l->last[0], l->last[1], sizeof(l->last) - FRAME);
+		memcpy(l->last[39], buf + 12, FRAME);
+		l->got++;
+	}
+}
+
+static void send_frame(struct leg *l, unsigned k)
+{
+	uint8_t pkt[12 + FRAME];
+	int16_t pcm[FRAME];
+	uint32_t ts = k * FRAME, ssrc = 0x1000 + (uint32_t)(l - legs);
+
+	for (int i = 0; i < FRAME; i++)
+		pcm[i] = (int16_t)lrint(l->amp * sin(2 * M_PI * l->freq *
+						     (double)(ts + i) / 8000));
+	pkt[0] = 0x80;
+	pkt[1] = 0;                              /* PCMU */
+	pkt[2] = (uint8_t)(k >> 8);
+	pkt[3] = (uint8_t)k;
+	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
+	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
+	pkt[8] = (uint8_t)(ssrc >> 24); pkt[9] = (uint8_t)(ssrc >> 16);
+	pkt[10] = (uint8_t)(ssrc >> 8); pkt[11] = (uint8_t)ssrc;
+	media_encode(MEDIA_PCMU, pkt + 12, pcm, FRAME);
+	(void)sendto(l->peer, pkt, sizeof(pkt), 0,
+		     (struct sockaddr *)&l->mix_addr, sizeof(l->mix_addr));
+}
+
+/* Power (dB, relative to full scale) at f over the last 20 frames heard */
+static double power_db(const struct leg *l, double f)
+{
+	double total = 0;
+
+	for (int k = 20; k < 40; k++) {
+		int16_t pcm[FRAME];
+		double s1 = 0, s2 = 0, c = 2 * cos(2 * M_PI * f / 8000), p;
+
+		media_decode(MEDIA_PCMU, pcm, l->last[k], FRAME);
+		for (int i = 0; i < FRAME; i++) {
+			double s0 = pcm[i] / 32768.0 + c * s1 - s2;
+
+			s2 = s1;
+			s1 = s0;
+		}
+		p = s1 * s1 + s2 * s2 - c * s1 * s2;
+		total += p / (FRAME * FRAME / 4.0);
+	}
+	return 10 * log10(total / 20 + 1e-20);
+}
+
+static void tick_sleep(struct timespec *next)
+{
+	next->tv_nsec += 20000000;
+	if (next->tv_nsec >= 1000000000) {
+		next->tv_nsec -= 1000000000;
+		next->tv_sec++;
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
+}
+
+static void test_mixer(void **state)
+{
+	const double freq[NS] = {400, 700, 1000, 0};
+	const double amp[NS] = {16000, 10000, 5000, 0};
+	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 20,
+				.max_speakers = 2};
+	struct mixer *mx = NULL;
+	struct timespec next;
+	unsigned long before = 0;
+
+	(void)state;
+	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
+	for (int i = 0; i < NS; i++) {
+		struct leg *l = &legs[i];
+		struct sockaddr_in rtcp;
+		struct mixer_media m = {0};
+
+		l->freq = freq[i];
+		l->amp = amp[i];
+		l->mix_rtp = udp_bound(&l->mix_addr);
+		l->mix_rtcp = udp_bound(&rtcp);
+		l->peer = udp_bound(&l->peer_addr);
+		memcpy(&m.rtp_dst, &l->peer_addr, sizeof(l->peer_addr));
+		m.rtp_dst_len = sizeof(l->peer_addr);
+		m.codec = MEDIA_PCMU;
+		m.tx_pt = 0;
+		m.telev_pt = -1;
+		m.send = m.recv = true;
+		m.gain_in_q16 = m.gain_out_q16 = 65536;
+		assert_int_equal(mixer_stream_add(mx, 7, l->mix_rtp,
+						  l->mix_rtcp, &m, &l->id), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (unsigned k = 0; k < PKTS; k++) {
+		for (int i = 0; i < NS; i++) {
+			send_frame(&legs[i], k);
+			drain(&legs[i]);
+		}
+		if (k == PKTS - 50)          /* a second of steady state */
+			before = allocs;
+		tick_sleep(&next);
+	}
+	assert_int_equal(allocs - before, 0);
+	for (int i = 0; i < NS; i++)
+		drain(&legs[i]);
+	for (int i = 0; i < NS; i++)
+		print_message("leg %d: got %u; 400 %.1f, 700 %.1f, 1000 %.1f "
+			      "dBFS\n", i, legs[i].got,
+			      power_db(&legs[i], 400), power_db(&legs[i], 700),
+			      power_db(&legs[i], 1000));
+	for (int i = 0; i < NS; i++)
+		assert_true(legs[i].got > PKTS - 20);
+	/* A hears B, not itself, not C */
+	assert_true(power_db(&legs[0], 700) > -25);
+	assert_true(power_db(&legs[0], 400) < -45);
+	assert_true(power_db(&legs[0], 1000) < -45);
+	/* B hears A only */
+	assert_true(power_db(&legs[1], 400) > -25);
+	assert_true(power_db(&legs[1], 700) < -45);
+	/* C and D hear A and B, not C */
+	for (int i = 2; i < NS; i++) {
+		assert_true(power_db(&legs[i], 400) > -25);
+		assert_true(power_db(&legs[i], 700) > -25);
+		assert_true(power_db(&legs[i], 1000) < -45);
+	}
+	/* one encoding for both: the same bytes, frame by frame */
+	assert_memory_equal(legs[2].last, legs[3].last, sizeof(legs[2].last));
+	assert_memory_not_equal(legs[0].last, legs[3].last,
+				sizeof(legs[0].last));
+	for (int i = 0; i < NS; i++)
+		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+	mem_deref(mx);
+	for (int i = 0; i < NS; i++)
+		close(legs[i].peer);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mixer),
+	};
+	int r;
+
+	libre_init();
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	libre_close();
+	return r;
+}
