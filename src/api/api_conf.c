@@ -302,7 +302,9 @@ static void creator_is_admin(struct api_req *r, struct conf *c)
 	struct policy_user *u;
 
 	np = *conf_policy(c);
-	u = &np.users[np.nusers++];       /* a new conference lists nobody */
+	if (np.nusers >= POLICY_MAX_USERS)
+		return;                       /* a new conference lists nobody */
+	u = &np.users[np.nusers++];
 	memset(u, 0, sizeof(*u));
 	re_snprintf(u->aor, sizeof(u->aor), "%s", r->user->aor);
 	strcpy(u->role, "administrator");
