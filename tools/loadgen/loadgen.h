@@ -39,6 +39,7 @@ struct opts {
 	unsigned sdp_port_offset;    /* advertise a port we do not use */
 	double max_loss_pct;         /* exit 1 above this (tests) */
 	int pid;
+	const char *janus;           /* Janus HTTP API instead of SIP */
 };
 
 struct lg_results {
@@ -58,6 +59,8 @@ extern atomic_bool media_done;
 extern struct lg_results res;
 
 int   open_sockets(void);
+/* --janus URL: join every leg to a Janus AudioBridge room (janus.c) */
+int   janus_join_all(const char *url);
 void *media_main(void *arg);
 
 #endif

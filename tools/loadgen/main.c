@@ -245,7 +245,7 @@ static void usage(void)
 	fprintf(stderr, "usage: caucus-loadgen --pid PID [--target URI] "
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
-		" [--header]\n");
+		" [--janus URL] [--header]\n");
 	exit(2);
 }
 
@@ -278,6 +278,8 @@ int main(int argc, char *argv[])
 			o.sdp_port_offset = (unsigned)atoi(v);
 		else if (!strcmp(a, "--max-loss"))
 			o.max_loss_pct = atof(v);
+		else if (!strcmp(a, "--janus"))
+			o.janus = v;
 		else usage();
 		i++;
 	}
@@ -303,7 +305,19 @@ int main(int argc, char *argv[])
 	}
 	tmr_init(&pace_tmr);
 	tmr_init(&wait_tmr);
-	tmr_start(&pace_tmr, 0, pace, NULL);
+	if (o.janus) {
+		/* the peer: plain RTP participants of a Janus AudioBridge */
+		err = janus_join_all(o.janus);
+		if (err) {
+			fprintf(stderr, "loadgen: janus: %s\n", strerror(err));
+			return 1;
+		}
+		placed = o.n;
+		all_up();
+	}
+	else {
+		tmr_start(&pace_tmr, 0, pace, NULL);
+	}
 	err = re_main(NULL);
 	hangup_all();
 	tmr_cancel(&pace_tmr);

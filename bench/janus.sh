@@ -1,0 +1,112 @@
+#!/bin/bash
+# caucus and Janus AudioBridge side by side, G.711: the same load generator
+# (caucus-loadgen) brings N PCMU participants at 20 ms (2 talking, the
+# rest silent) into one conference of caucusd (by SIP, one mixer thread)
+# and into one AudioBridge room of Janus (plain RTP participants,
+# sampling_rate 8000), one after the other in the same run, and prints
+# each one's CPU per participant-frame, loss and jitter, and the ratio.
+#   bench/janus.sh [build-dir] [N ...]
+# Janus comes from Debian (package janus, installed here when missing).
+. "$(dirname "$0")/common.sh"
+shift || true
+SIZES=${*:-50 200 400 1000}
+SECONDS_MEASURE=${BENCH_SECONDS:-10}
+
+if ! command -v janus >/dev/null; then
+	echo "bench: installing janus (Debian package)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends janus >&2
+fi
+JLIB=$(dirname "$(dpkg -L janus | grep -m1 'libjanus_audiobridge.so$')")/..
+JVER=$(dpkg-query -W -f='${Version}' janus)
+
+janus_start() { # -> JPID, JURL
+	local j="$WORK/janus" port
+	port=$(free_port)
+	mkdir -p "$j/cfg" "$j/plugins" "$j/transports" "$j/none"
+	ln -sf "$JLIB/plugins/libjanus_audiobridge.so" "$j/plugins/"
+	ln -sf "$JLIB/transports/libjanus_http.so" "$j/transports/"
+	cat >"$j/cfg/janus.jcfg" <<JCFG
+general: {
+	configs_folder = "$j/cfg"
+	plugins_folder = "$j/plugins"
+	transports_folder = "$j/transports"
+	events_folder = "$j/none"
+	loggers_folder = "$j/none"
+	debug_level = 2
+	session_timeout = 300
+}
+JCFG
+	cat >"$j/cfg/janus.transport.http.jcfg" <<JCFG
+general: {
+	http = true
+	port = $port
+	ip = "127.0.0.1"
+	base_path = "/janus"
+}
+JCFG
+	# the plugin binds its RTP sockets to this address (else to the
+	# first public one, out of loopback's reach)
+	cat >"$j/cfg/janus.plugin.audiobridge.jcfg" <<JCFG
+general: {
+	local_ip = "127.0.0.1"
+	rtp_port_range = "40002-59999"
+}
+JCFG
+	janus -C "$j/cfg/janus.jcfg" -F "$j/cfg" >"$j/log" 2>&1 &
+	JPID=$!
+	JURL="http://127.0.0.1:$port"
+	for _ in $(seq 1 100); do
+		curl -s -X POST -d '{"janus":"info","transaction":"i"}' \
+			"$JURL/janus" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "janus did not start:" >&2
+	cat "$j/log" >&2
+	exit 1
+}
+
+janus_stop() {
+	kill -TERM "$JPID" 2>/dev/null || true
+	wait "$JPID" 2>/dev/null || true
+}
+
+run() { # NAME N extra-args... -> prints the RESULT line
+	"$BIN/caucus-loadgen" --n "$2" --rate 300 --warmup 3 \
+		--seconds "$SECONDS_MEASURE" "${@:3}" 2>"$WORK/lg-$1-$2.err" |
+		grep '^RESULT' || echo "RESULT failed"
+}
+
+field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
+
+machine
+echo "peer:    Janus $JVER AudioBridge (plain RTP participants, 8 kHz room)"
+echo "G.711 PCMU 20 ms, one conference, 2 talking; ${SECONDS_MEASURE}s" \
+	"measured after 3s warm-up"
+printf '%6s | %10s %8s %8s | %10s %8s %8s | %6s\n' N "caucus us" "loss %" \
+	"jit ms" "janus us" "loss %" "jit ms" ratio
+start_server
+for n in $SIZES; do
+	echo "  ... N=$n: caucus" >&2
+	c=$(run caucus "$n" --pid "$PID" --api "$API" \
+		--target "sip:bench@127.0.0.1:$SIP_PORT")
+	for _ in $(seq 1 100); do
+		[ "$(participants)" = 0 ] && break
+		sleep 0.1
+	done
+	echo "  ... N=$n: janus" >&2
+	janus_start
+	j=$(run janus "$n" --pid "$JPID" --janus "$JURL")
+	janus_stop
+	cu=$(field "$c" us_per_pf); ju=$(field "$j" us_per_pf)
+	printf '%6s | %10s %8s %8s | %10s %8s %8s | %6s\n' "$n" "${cu:--}" \
+		"$(field "$c" loss_pct)" "$(field "$c" jitter_ms)" "${ju:--}" \
+		"$(field "$j" loss_pct)" "$(field "$j" jitter_ms)" \
+		"$(awk -v a="${cu:-0}" -v b="${ju:-0}" \
+			'BEGIN { if (a > 0 && b > 0) printf "%.1fx", b / a; else print "-" }')" |
+		tee -a "$OUT/janus.txt"
+done
+stop_server
+echo "columns: us = CPU us per participant-frame (whole process); loss" \
+	"and jitter of what each server sent the generator; ratio = Janus" \
+	"CPU / caucus CPU per participant-frame"

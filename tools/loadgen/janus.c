@@ -1,0 +1,209 @@
+/*
+ * caucus-loadgen --janus URL: the same N legs, joined to a Janus
+ * AudioBridge room as plain RTP participants instead of by SIP, so the
+ * benchmark can run the peer side by side with the same generator
+ * (bench/janus.sh). Blocking HTTP/1.0 requests, on the main
+ * thread before the media thread starts: a few thousand requests on
+ * loopback, off the measured window.
+ *
+ * The Janus API (janus.conf.meetecho.com/docs/rest.html): create a
+ * session, attach one AudioBridge handle per participant, create a room
+ * (sampling_rate 8000, allow_rtp_participants), "join" each handle with
+ * {"codec":"pcmu","rtp":{"ip","port","payload_type":0}} naming the leg's
+ * socket; the "joined" event, fetched by long poll, names the port Janus
+ * receives that participant on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include "loadgen.h"
+
+#define JROOM 4242
+
+static char jhost[64] = "127.0.0.1";
+static unsigned jport = 8088;
+static uint64_t session;
+static uint64_t *handles;
+
+/* One request; the body of the answer into *odp (JSON) */
+static int http(const char *method, const char *path, const char *body,
+		struct odict **odp)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	static char buf[1 << 20];
+	char req[1024];
+	size_t got = 0;
+	ssize_t r;
+	char *b;
+	int fd, n, err = 0;
+
+	a.sin_port = htons((uint16_t)jport);
+	if (inet_pton(AF_INET, jhost, &a.sin_addr) != 1)
+		return EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		if (fd >= 0)
+			close(fd);
+		return errno;
+	}
+	/* HTTP/1.0: an answer without chunked encoding */
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\n"
+		     "Connection: close\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s", method, path, jhost,
+		     body ? strlen(body) : 0, body ? body : "");
+	if (n < 0 || write(fd, req, (size_t)n) != n)
+		err = EIO;
+	while (!err && got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	buf[got] = '\0';
+	b = strstr(buf, "\r\n\r\n");
+	if (err || !b)
+		return err ? err : EPROTO;
+	b += 4;
+	return json_decode_odict(odp, 32, b, strlen(b), 16);
+}
+
+static const struct odict *obj(const struct odict *od, const char *key)
+{
+	const struct odict_entry *e = od ? odict_lookup(od, key) : NULL;
+
+	return e && e->type == ODICT_OBJECT ? e->u.odict : NULL;
+}
+
+static uint64_t id_of(const struct odict *od)
+{
+	const struct odict *data = obj(od, "data");
+	uint64_t id = 0;
+
+	if (data)
+		(void)odict_get_number(data, &id, "id");
+	return id;
+}
+
+static int post(const char *path, const char *body, struct odict **odp)
+{
+	int err = http("POST", path, body, odp);
+
+	if (!err && getenv("LG_DEBUG"))
+		re_fprintf(stderr, "janus %s: %H\n", path, odict_debug, *odp);
+	return err;
+}
+
+/* Reads events until every leg's "joined" named its Janus port */
+static int collect(unsigned *joined)
+{
+	char path[64];
+	struct odict *evs = NULL;
+	int err;
+
+	snprintf(path, sizeof(path), "/janus/%llu?maxev=1000",
+		 (unsigned long long)session);
+	err = http("GET", path, NULL, &evs);
+	if (err)
+		return err;
+	for (struct le *le = evs->lst.head; le; le = le->next) {
+		const struct odict_entry *e = le->data;
+		const struct odict *ev = e->u.odict, *pd, *d, *rtp;
+		uint64_t sender = 0, port = 0;
+
+		if (e->type != ODICT_OBJECT)
+			continue;
+		(void)odict_get_number(ev, &sender, "sender");
+		pd = obj(ev, "plugindata");
+		d = pd ? obj(pd, "data") : NULL;
+		rtp = d ? obj(d, "rtp") : NULL;
+		if (!rtp || !odict_get_number(rtp, &port, "port"))
+			continue;
+		for (unsigned i = 0; i < o.n; i++) {
+			if (handles[i] != sender || legs[i].up)
+				continue;
+			legs[i].dst.sin_family = AF_INET;
+			legs[i].dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			legs[i].dst.sin_port = htons((uint16_t)port);
+			legs[i].up = true;
+			(*joined)++;
+		}
+	}
+	mem_deref(evs);
+	return 0;
+}
+
+int janus_join_all(const char *url)
+{
+	struct odict *od = NULL;
+	char path[96], body[512];
+	unsigned joined = 0;
+	int err;
+
+	if (sscanf(url, "http://%63[^:]:%u", jhost, &jport) < 1)
+		return EINVAL;
+	handles = calloc(o.n + 1, sizeof(*handles));
+	if (!handles)
+		return ENOMEM;
+	err = post("/janus", "{\"janus\":\"create\",\"transaction\":\"c\"}",
+		   &od);
+	session = err ? 0 : id_of(od);
+	od = mem_deref(od);
+	if (!session)
+		return err ? err : EPROTO;
+	snprintf(path, sizeof(path), "/janus/%llu",
+		 (unsigned long long)session);
+	for (unsigned i = 0; i <= o.n; i++) {
+		err = post(path, "{\"janus\":\"attach\",\"plugin\":"
+			   "\"janus.plugin.audiobridge\",\"transaction\":\"a\"}",
+			   &od);
+		handles[i] = err ? 0 : id_of(od);
+		od = mem_deref(od);
+		if (!handles[i])
+			return err ? err : EPROTO;
+	}
+	/* the last handle makes the room */
+	snprintf(path, sizeof(path), "/janus/%llu/%llu",
+		 (unsigned long long)session,
+		 (unsigned long long)handles[o.n]);
+	snprintf(body, sizeof(body), "{\"janus\":\"message\",\"transaction\":"
+		 "\"r\",\"body\":{\"request\":\"create\",\"room\":%d,"
+		 "\"sampling_rate\":8000,\"allow_rtp_participants\":true,"
+		 "\"audiolevel_event\":false,\"record\":false}}", JROOM);
+	err = post(path, body, &od);
+	od = mem_deref(od);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < o.n; i++) {
+		struct sockaddr_in a;
+		socklen_t len = sizeof(a);
+
+		if (getsockname(socks[legs[i].sock], (struct sockaddr *)&a,
+				&len))
+			return errno;
+		snprintf(path, sizeof(path), "/janus/%llu/%llu",
+			 (unsigned long long)session,
+			 (unsigned long long)handles[i]);
+		snprintf(body, sizeof(body), "{\"janus\":\"message\","
+			 "\"transaction\":\"j%u\",\"body\":{\"request\":"
+			 "\"join\",\"room\":%d,\"codec\":\"pcmu\",\"rtp\":{"
+			 "\"ip\":\"127.0.0.1\",\"port\":%u,\"payload_type\":0}}}",
+			 i, JROOM, ntohs(a.sin_port));
+		err = post(path, body, &od);
+		od = mem_deref(od);
+		if (err)
+			return err;
+		if (i % 10 == 9)      /* every join tells all others: drain */
+			(void)collect(&joined);
+	}
+	for (int tries = 0; joined < o.n && tries < 2000; tries++) {
+		err = collect(&joined);
+		if (err)
+			return err;
+	}
+	established = joined;
+	fprintf(stderr, "loadgen: %u/%u joined Janus room %d\n", joined, o.n,
+		JROOM);
+	return joined == o.n ? 0 : ETIMEDOUT;
+}
