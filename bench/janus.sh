@@ -5,6 +5,10 @@
 # and into one AudioBridge room of Janus (plain RTP participants,
 # sampling_rate 8000), one after the other in the same run, and prints
 # each one's CPU per participant-frame, loss and jitter, and the ratio.
+# A third run measures the floor: tools/udpfloor, a bare loop that reads
+# each of N sockets with recvmmsg and sends every packet back, the system
+# calls a server with a socket per participant cannot avoid; caucus's cost
+# is also given as a multiple of it.
 #   bench/janus.sh [build-dir] [N ...]
 # Janus comes from Debian (package janus, installed here when missing).
 . "$(dirname "$0")/common.sh"
@@ -77,14 +81,19 @@ run() { # NAME N extra-args... -> prints the RESULT line
 		grep '^RESULT' || echo "RESULT failed"
 }
 
+ratio() { # A B: A / B as "N.Nx"
+	awk -v a="${1:-0}" -v b="${2:-0}" \
+		'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
+}
 field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
 
 machine
 echo "peer:    Janus $JVER AudioBridge (plain RTP participants, 8 kHz room)"
 echo "G.711 PCMU 20 ms, one conference, 2 talking; ${SECONDS_MEASURE}s" \
 	"measured after 3s warm-up"
-printf '%6s | %10s %8s %8s | %10s %8s %8s | %6s\n' N "caucus us" "loss %" \
-	"jit ms" "janus us" "loss %" "jit ms" ratio
+printf '%6s | %10s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' N \
+	"caucus us" "loss %" "jit ms" "janus us" "loss %" "jit ms" \
+	"floor us" "janus/caucus" "caucus/floor"
 start_server
 for n in $SIZES; do
 	echo "  ... N=$n: caucus" >&2
@@ -98,15 +107,27 @@ for n in $SIZES; do
 	janus_start
 	j=$(run janus "$n" --pid "$JPID" --janus "$JURL")
 	janus_stop
+	echo "  ... N=$n: floor" >&2
+	"$BIN/udpfloor" "$n" "$WORK/floor.ports" &
+	FPID=$!
+	for _ in $(seq 1 50); do
+		[ "$(wc -l <"$WORK/floor.ports" 2>/dev/null || echo 0)" = "$n" ] &&
+			break
+		sleep 0.1
+	done
+	fl=$(run floor "$n" --pid "$FPID" --peers "$WORK/floor.ports")
+	kill "$FPID" 2>/dev/null || true
+	wait "$FPID" 2>/dev/null || true
+	rm -f "$WORK/floor.ports"
 	cu=$(field "$c" us_per_pf); ju=$(field "$j" us_per_pf)
-	printf '%6s | %10s %8s %8s | %10s %8s %8s | %6s\n' "$n" "${cu:--}" \
-		"$(field "$c" loss_pct)" "$(field "$c" jitter_ms)" "${ju:--}" \
-		"$(field "$j" loss_pct)" "$(field "$j" jitter_ms)" \
-		"$(awk -v a="${cu:-0}" -v b="${ju:-0}" \
-			'BEGIN { if (a > 0 && b > 0) printf "%.1fx", b / a; else print "-" }')" |
+	fu=$(field "$fl" us_per_pf)
+	printf '%6s | %10s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' "$n" \
+		"${cu:--}" "$(field "$c" loss_pct)" "$(field "$c" jitter_ms)" \
+		"${ju:--}" "$(field "$j" loss_pct)" "$(field "$j" jitter_ms)" \
+		"${fu:--}" "$(ratio "$ju" "$cu")" "$(ratio "$cu" "$fu")" |
 		tee -a "$OUT/janus.txt"
 done
 stop_server
 echo "columns: us = CPU us per participant-frame (whole process); loss" \
-	"and jitter of what each server sent the generator; ratio = Janus" \
-	"CPU / caucus CPU per participant-frame"
+	"and jitter of what each server sent the generator; floor = the bare" \
+	"recvmmsg/sendto echo loop over as many sockets"

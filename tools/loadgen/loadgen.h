@@ -40,6 +40,7 @@ struct opts {
 	double max_loss_pct;         /* exit 1 above this (tests) */
 	int pid;
 	const char *janus;           /* Janus HTTP API instead of SIP */
+	const char *peers;           /* or a file of ports to send to */
 };
 
 struct lg_results {

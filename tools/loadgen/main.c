@@ -215,6 +215,26 @@ out:
 	return err;
 }
 
+/* --peers FILE: one UDP port on 127.0.0.1 per line, one per leg */
+static int peers_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned port, n = 0;
+
+	if (!f)
+		return errno;
+	while (n < o.n && fscanf(f, "%u", &port) == 1 && port < 65536) {
+		legs[n].dst.sin_family = AF_INET;
+		legs[n].dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		legs[n].dst.sin_port = htons((uint16_t)port);
+		legs[n].up = true;
+		n++;
+	}
+	fclose(f);
+	established = n;
+	return n == o.n ? 0 : EINVAL;
+}
+
 static void pace(void *arg)
 {
 	unsigned per_tick = o.rate / 100 ? o.rate / 100 : 1;
@@ -245,7 +265,7 @@ static void usage(void)
 	fprintf(stderr, "usage: caucus-loadgen --pid PID [--target URI] "
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
-		" [--janus URL] [--header]\n");
+		" [--janus URL | --peers FILE] [--header]\n");
 	exit(2);
 }
 
@@ -280,6 +300,8 @@ int main(int argc, char *argv[])
 			o.max_loss_pct = atof(v);
 		else if (!strcmp(a, "--janus"))
 			o.janus = v;
+		else if (!strcmp(a, "--peers"))
+			o.peers = v;
 		else usage();
 		i++;
 	}
@@ -305,11 +327,12 @@ int main(int argc, char *argv[])
 	}
 	tmr_init(&pace_tmr);
 	tmr_init(&wait_tmr);
-	if (o.janus) {
-		/* the peer: plain RTP participants of a Janus AudioBridge */
-		err = janus_join_all(o.janus);
+	if (o.janus || o.peers) {
+		/* the peer: plain RTP participants of a Janus AudioBridge, or
+		 * the ports of a bare echo loop (tools/udpfloor) */
+		err = o.janus ? janus_join_all(o.janus) : peers_read(o.peers);
 		if (err) {
-			fprintf(stderr, "loadgen: janus: %s\n", strerror(err));
+			fprintf(stderr, "loadgen: peers: %s\n", strerror(err));
 			return 1;
 		}
 		placed = o.n;
