@@ -9,6 +9,12 @@ whose NOTIFY body is printed.
                                            the NOTIFY body
   sipauth.py early PORT CONF USER          INVITE, then prints the codes of
                                            the answers (183+sdp, the final)
+  sipauth.py talk PORT CONF USER SECS LOSS% REORDER%
+                                           joins and sends a 440 Hz tone
+                                           (PCMU) for SECS, dropping and
+                                           swapping packets at random
+                                           (seeded), then BYE; prints what
+                                           it did
 """
 import hashlib
 import os
@@ -110,7 +116,8 @@ def request(cl, method, conf, user, auth=None, cseq=1, callid=None,
         text += "Authorization: %s\n" % auth
     cl.send(text + "Content-Length: %d\n\n" % len(body.encode()) +
             body.replace("\r\n", "\n"))
-    code, first, hdrs, _ = cl.final()
+    code, first, hdrs, abody = cl.final()
+    cl.answer = abody
     if method == "INVITE" and code >= 200:
         to = hdrs["to"][0]
         ack = ("ACK %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%x\n"
@@ -257,7 +264,68 @@ def early(port, conf, user):
             return 0
 
 
+def ulaw(x):
+    """one 16-bit sample to G.711 u-law"""
+    sign = 0x80 if x < 0 else 0
+    x = min(abs(x), 32635) + 132
+    exp = 7
+    for e in range(8):
+        if x < (1 << (e + 8)):
+            exp = e
+            break
+    mant = (x >> (exp + 3)) & 0x0f
+    return ~(sign | (exp << 4) | mant) & 0xff
+
+
+def talk(port, conf, user, secs, loss, reorder):
+    import math
+    import struct
+    rnd = random.Random(4575)
+    cl = Client(port)
+    code, first, hdrs, ruri, callid = request(cl, "INVITE", conf, user)
+    if code != 200:
+        print("INVITE: %s" % first, file=sys.stderr)
+        return 2
+    # where the focus wants our RTP: its SDP answer
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind((HOST, cl.lport + 2))
+    sdp_port = int(re.search(r"m=audio (\d+)", cl.answer).group(1))
+    frames = int(secs * 50)
+    order = list(range(frames))
+    swapped = dropped = 0
+    k = 0
+    while k < frames - 1:
+        if rnd.random() < reorder / 100.0:
+            order[k], order[k + 1] = order[k + 1], order[k]
+            swapped += 1
+            k += 2
+        else:
+            k += 1
+    start = time.monotonic()
+    for slot, k in enumerate(order):
+        pcm = [int(12000 * math.sin(2 * math.pi * 440 * (k * 160 + i) / 8000))
+               for i in range(160)]
+        pkt = struct.pack("!BBHII", 0x80, 0, k & 0xffff, k * 160,
+                          0x4575) + bytes(ulaw(v) for v in pcm)
+        if rnd.random() < loss / 100.0:
+            dropped += 1
+        else:
+            rtp.sendto(pkt, (HOST, sdp_port))
+        delay = start + (slot + 1) * 0.02 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    print("sent %d frames, dropped %d, swapped %d pairs" %
+          (frames - dropped, dropped, swapped))
+    rtp.close()
+    bye(cl)
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 8 and sys.argv[1] == "talk":
+        sys.exit(talk(int(sys.argv[2]), sys.argv[3], sys.argv[4],
+                      float(sys.argv[5]), float(sys.argv[6]),
+                      float(sys.argv[7])))
     if len(sys.argv) >= 5 and sys.argv[1] == "early":
         sys.exit(early(int(sys.argv[2]), sys.argv[3], sys.argv[4]))
     if len(sys.argv) >= 5 and sys.argv[1] == "checks":
