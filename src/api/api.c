@@ -33,7 +33,8 @@ static const struct route routes[] = {
 	{"GET",    "/v1/conferences/{id}", api_conf_get, CNF,
 	 "a conference with its participants"},
 	{"PATCH",  "/v1/conferences/{id}", api_conf_patch, CNF,
-	 "change the conference's media (re-INVITE to everyone)"},
+	 "change the conference's media (re-INVITE to everyone) or how many "
+	 "talkers are mixed"},
 	{"DELETE", "/v1/conferences/{id}", api_conf_delete, OWN,
 	 "destroy a conference (BYE to everyone)"},
 	{"GET",    "/v1/conferences/{id}/info", api_conf_info, CNF,

@@ -215,6 +215,7 @@ static int conf_json(struct odict **odp, struct conf *c,
 	err |= add_int(od, "version", conf_version(c));
 	err |= add_bool(od, "adhoc", conf_adhoc(c));
 	err |= media_list_json(od, c);
+	err |= add_int(od, "max_speakers", conf_max_speakers(c));
 	if (r) {
 		err |= parts_json(&arr, c, r);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);
@@ -360,7 +361,8 @@ void api_conf_get(struct api_req *r)
 }
 
 static const struct api_field conf_patch_fields[] = {
-	{"media", API_ARRAY, true, 0, 8},
+	{"media", API_ARRAY, false, 0, 8},
+	{"max_speakers", API_NUMBER, false, 0, CONF_MAX_SPEAKERS},
 };
 
 /* The audio status a media list asks for ("none" without audio), or
@@ -414,26 +416,56 @@ void api_conf_patch(struct api_req *r)
 {
 	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
-	const char *audio;
-	char detail[160];
-	int err;
+	const char *audio = NULL;
+	char detail[160], k_str[8] = "";
+	double k = -1;
+	int err = 0;
 
-	if (!c || api_body(r, conf_patch_fields, 1, &in))
+	if (!c || api_body(r, conf_patch_fields, 2, &in))
 		return;
-	audio = media_from_list(odict_lookup(in, "media"), detail,
-				sizeof(detail));
-	if (!audio) {
-		api_error(r, 400, "Bad Request", "invalid request", detail);
+	if (odict_lookup(in, "media")) {
+		audio = media_from_list(odict_lookup(in, "media"), detail,
+					sizeof(detail));
+		if (!audio) {
+			api_error(r, 400, "Bad Request", "invalid request",
+				  detail);
+			goto out;
+		}
+	}
+	if (api_json_number(in, "max_speakers", &k) && k != (int)k) {
+		api_error(r, 400, "Bad Request", "invalid request",
+			  "field 'max_speakers' must be a whole number from 0 "
+			  "to 16 (0: the server's setting)");
 		goto out;
 	}
-	if (strcmp(audio, conf_audio(c)) &&
+	if (!audio && k < 0) {
+		api_error(r, 400, "Bad Request", "invalid request",
+			  "name 'media' or 'max_speakers'");
+		goto out;
+	}
+	/* a media change of the conference: the policy's media part */
+	if (audio && strcmp(audio, conf_audio(c)) &&
 	    api_change_gate(r, c, 1u << POLICY_PART_MEDIA, API_CHANGE_MEDIA,
 			    audio, strlen(audio)))
 		goto out;               /* refused, or waits for a moderator */
-	err = conf_set_audio(c, audio);
+	if (k >= 0 && (unsigned)k != conf_max_speakers(c)) {
+		re_snprintf(k_str, sizeof(k_str), "%u", (unsigned)k);
+		if (policy_may_change(conf_policy(c), api_role_in(r, c),
+				      1u << POLICY_PART_MEDIA, NULL) !=
+		    POLICY_CHANGE_DIRECT) {
+			api_error(r, 403, "Forbidden", "forbidden", "your role "
+				  "may not change the media of this "
+				  "conference directly");
+			goto out;
+		}
+	}
+	if (audio)
+		err = conf_set_audio(c, audio);
+	if (!err && k_str[0])
+		err = conf_set_max_speakers(c, (unsigned)k);
 	if (err) {
 		api_error(r, 503, "Service Unavailable", "cannot store the "
-			  "change", "the store failed; nothing was changed");
+			  "change", "the store failed");
 		goto out;
 	}
 	err = conf_json(&out, c, r);

@@ -178,6 +178,11 @@ bool conf_adhoc(const struct conf *c);
  * everyone. EINVAL for another word, EIO when the store failed. */
 const char *conf_audio(const struct conf *c);
 int  conf_set_audio(struct conf *c, const char *status);
+/* How many of the loudest talkers are mixed at once in c (0: the server's
+ * mixer_max_speakers); stored; EINVAL above CONF_MAX_SPEAKERS */
+#define CONF_MAX_SPEAKERS 16
+unsigned conf_max_speakers(const struct conf *c);
+int  conf_set_max_speakers(struct conf *c, unsigned k);
 /* Deletes from the store, hangs up everyone; the URI answers 404 at once. */
 int  conf_destroy(struct conf *c);
 bool conf_id_valid(const char *id);

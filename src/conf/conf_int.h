@@ -41,6 +41,7 @@ struct conf {
 	struct policy *policy;        /* never NULL */
 	struct tmr end_tmr;           /* destroys at the policy's end */
 	struct tmr idle_tmr;          /* destroys after idle_timeout_s empty */
+	uint8_t max_speakers;         /* mixed at once; 0: the server's */
 	char audio[12];               /* conference media: the audio status
 				       * as participants see it, or "none" */
 	struct list msgs;             /* struct conf_msg, oldest first */

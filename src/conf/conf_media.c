@@ -34,6 +34,10 @@ void conf_settings_apply(struct conf *c, const char *settings)
 	a = known(odict_string(od, "audio"));
 	if (a)
 		re_snprintf(c->audio, sizeof(c->audio), "%s", a);
+	pe = odict_lookup(od, "max_speakers");
+	if (pe && pe->type == ODICT_INT && pe->u.integer >= 0 &&
+	    pe->u.integer <= CONF_MAX_SPEAKERS)
+		c->max_speakers = (uint8_t)pe->u.integer;
 	pe = odict_lookup(od, "policy");
 	if (pe && pe->type == ODICT_OBJECT) {
 		char *json = NULL, detail[160];
@@ -55,8 +59,9 @@ int conf_settings_save(struct conf *c)
 
 	if (c->adhoc)
 		return 0;               /* not stored */
-	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"policy\":%H}",
-			  c->audio, policy_print, c->policy);
+	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"max_speakers\":%u,"
+			  "\"policy\":%H}", c->audio, c->max_speakers,
+			  policy_print, c->policy);
 	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
 	if (err)
 		log_warn("conf", "msg=\"cannot store settings\" conf=%s "
@@ -108,4 +113,35 @@ void part_set_talking(struct participant *p, bool talking)
 bool part_talking(const struct participant *p)
 {
 	return p->talking;
+}
+
+unsigned conf_max_speakers(const struct conf *c)
+{
+	return c->max_speakers;
+}
+
+int conf_set_max_speakers(struct conf *c, unsigned k)
+{
+	uint8_t old = c->max_speakers;
+
+	if (k > CONF_MAX_SPEAKERS)
+		return EINVAL;
+	if (k == old)
+		return 0;
+	c->max_speakers = (uint8_t)k;
+	if (conf_settings_save(c)) {             /* stored first */
+		c->max_speakers = old;
+		return EIO;
+	}
+	log_info("conf", "msg=\"speakers mixed changed\" conf=%s "
+		 "max_speakers=%u", c->id, k);
+	/* every stream carries it to the mixer's room */
+	for (struct le *le = c->parts.head; le; le = le->next) {
+		struct participant *p = le->data;
+
+		p->settings_dirty = true;
+	}
+	conf_changed(c);
+	conf_reconcile(c);
+	return 0;
 }

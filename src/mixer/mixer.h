@@ -41,6 +41,8 @@ struct mixer_media {
 	bool deaf;          /* hears nothing */
 	bool hold_music;    /* hears music on hold instead of the mix (a
 			     * join waiting for a moderator) */
+	uint8_t room_speakers;  /* the room's K (0: the thread's); every
+				 * stream of a room carries the same */
 	int32_t gain_in_q16;
 	int32_t gain_out_q16;
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so

@@ -54,6 +54,7 @@ struct mstream {
 
 struct mroom {
 	uint32_t key;
+	unsigned k;              /* speakers mixed; 0: the thread's */
 	struct mstream **s;
 	unsigned n, cap;
 	int32_t sum[JB_FRAME];
@@ -172,6 +173,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		arc4random_uniform(RTCP_INTERVAL_US);
 	s->next_stats_us = now_us(CLOCK_MONOTONIC) +
 		arc4random_uniform(STATS_INTERVAL_US);
+	r->k = c->media.room_speakers;
 	r->s[r->n++] = s;
 	atomic_fetch_add(&t->streams, 1);
 }
@@ -209,9 +211,11 @@ static void drain_commands(struct mthread *t)
 			cmd_add(t, &c);
 			break;
 		case MCMD_UPDATE: {
-			struct mstream *s = stream_find(t, c.id, NULL, NULL);
+			struct mroom *r = NULL;
+			struct mstream *s = stream_find(t, c.id, &r, NULL);
 
 			if (s) {
+				r->k = c.media.room_speakers;
 				/* a latched address is the truth (NAT); keep
 				 * it unless signalling gave a new one */
 				bool same = s->m.rtp_dst_len ==
@@ -472,7 +476,10 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			uint64_t wall_us, bool *sig)
 {
 	struct mstream *sel[MIXER_MAX_SPEAKERS];
-	unsigned nsel = 0, k = t->max_speakers;
+	unsigned nsel = 0, k = r->k ? r->k : t->max_speakers;
+
+	if (k > MIXER_MAX_SPEAKERS)
+		k = MIXER_MAX_SPEAKERS;
 	int16_t frame[JB_FRAME];
 
 	memset(r->sum, 0, sizeof(r->sum));

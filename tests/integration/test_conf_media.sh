@@ -52,6 +52,15 @@ for bad in '{"media":[{"type":"video","status":"sendrecv"}]}' \
 done
 api PATCH /v1/conferences/nosuch '{"media":[]}'
 expect_status 404 "unknown conference"
+# how many talkers are mixed at once, per conference
+for bad in '{"max_speakers":17}' '{"max_speakers":-1}' '{"max_speakers":1.5}' \
+	'{"max_speakers":"two"}'; do
+	api PATCH /v1/conferences/demo "$bad"
+	expect_status 400 "bad max_speakers $bad"
+done
+api PATCH /v1/conferences/demo '{"max_speakers":2}'
+expect_status 200 "max_speakers 2"
+[ "$(json_field "$BODY" max_speakers)" = 2 ] || fail "max_speakers: $BODY"
 
 # no audio at all: ann is offered port 0 too
 api PATCH /v1/conferences/demo '{"media":[]}'
@@ -73,6 +82,7 @@ sipp_wait "$rob" rob
 
 start_caucusd
 api GET /v1/conferences/demo
+[ "$(json_field "$BODY" max_speakers)" = 2 ] || fail "max_speakers not stored"
 printf '%s' "$BODY" | grep -q '"media":\[\]' ||
 	fail "the media change did not survive a restart: $BODY"
 stop_caucusd

@@ -5,6 +5,8 @@
  *   - C (talking, but not among the two loudest) and D hear A and B and
  *     not C: only the K loudest are mixed;
  *   - C and D get byte-identical payloads (one shared encoding);
+ *   - with the room's own K of 1 (room_speakers, per conference), D
+ *     hears A only;
  *   - once running, the mixer thread allocates nothing: malloc, calloc
  *     and realloc are wrapped (-Wl,--wrap) and counted over a second of
  *     steady state, and must not move.
@@ -201,6 +203,32 @@ static void test_mixer(void **state)
 	assert_memory_equal(legs[2].last, legs[3].last, sizeof(legs[2].last));
 	assert_memory_not_equal(legs[0].last, legs[3].last,
 				sizeof(legs[0].last));
+	/* the conference's own K: 1 */
+	for (int i = 0; i < NS; i++) {
+		struct mixer_media m = {0};
+
+		memcpy(&m.rtp_dst, &legs[i].peer_addr,
+		       sizeof(legs[i].peer_addr));
+		m.rtp_dst_len = sizeof(legs[i].peer_addr);
+		m.codec = MEDIA_PCMU;
+		m.telev_pt = -1;
+		m.send = m.recv = true;
+		m.gain_in_q16 = m.gain_out_q16 = 65536;
+		m.room_speakers = 1;
+		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
+	}
+	for (unsigned k = PKTS; k < PKTS + 60; k++) {
+		for (int i = 0; i < NS; i++) {
+			send_frame(&legs[i], k);
+			drain(&legs[i]);
+		}
+		tick_sleep(&next);
+	}
+	print_message("K=1: D hears 400 %.1f, 700 %.1f dBFS\n",
+		      power_db(&legs[3], 400), power_db(&legs[3], 700));
+	assert_true(power_db(&legs[3], 400) > -25);
+	assert_true(power_db(&legs[3], 700) < -45);
+	assert_true(power_db(&legs[0], 700) < -45);   /* A hears nobody */
 	for (int i = 0; i < NS; i++)
 		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
 	mem_deref(mx);
