@@ -43,6 +43,7 @@ struct mixer_media {
 			     * join waiting for a moderator) */
 	uint8_t room_speakers;  /* the room's K (0: the thread's); every
 				 * stream of a room carries the same */
+	uint8_t level_id;       /* RFC 6464 header extension id (0: none) */
 	int32_t gain_in_q16;
 	int32_t gain_out_q16;
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so

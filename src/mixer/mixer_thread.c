@@ -48,6 +48,9 @@ struct mstream {
 	struct mixer_stream_stats st;
 	struct talk talk;        /* who is talking (what they send, muted
 				  * or not) */
+	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
+	bool hdr_voice;
+	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
 	bool have;               /* contrib holds audio this tick */
 	int32_t contrib[JB_FRAME];
 };
@@ -298,6 +301,12 @@ static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 		rx_telev(t, s, &h, sig);
 		return;
 	}
+	/* RFC 6464: the sender's own measure of its level; talking is
+	 * judged on it instead of on the decoded audio */
+	if (s->m.level_id &&
+	    rtp_audio_level(buf, len, s->m.level_id, &s->hdr_level,
+			    &s->hdr_voice))
+		s->hdr_level_at = arrival_ts;
 	if (h.pt == MEDIA_PCMU)
 		codec = MEDIA_PCMU;
 	else if (h.pt == MEDIA_PCMA)
@@ -485,13 +494,26 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	memset(r->sum, 0, sizeof(r->sum));
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
-		bool got;
+		bool got, changed;
 
 		stream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
 		got = jbuf_get(&s->jb, frame);
-		if (talk_frame(&s->talk, got && s->m.recv ? frame : NULL,
-			       JB_FRAME)) {
+		if (s->m.level_id && s->hdr_level_at) {
+			/* a level from the last 100 ms of headers, else
+			 * silence (the sender stopped, or DTX) */
+			uint32_t age = (uint32_t)(mono_us * 8 / 1000) -
+				s->hdr_level_at;
+
+			changed = talk_level_frame(&s->talk, s->m.recv &&
+						   age < 800 ? s->hdr_level :
+						   127);
+		}
+		else {
+			changed = talk_frame(&s->talk, got && s->m.recv ?
+					     frame : NULL, JB_FRAME);
+		}
+		if (changed) {
 			struct mixer_event ev = {
 				.type = MIXER_EV_TALKING, .stream_id = s->id,
 				.talking = s->talk.talking,

@@ -63,6 +63,59 @@ bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
 	return true;
 }
 
+bool rtp_audio_level(const uint8_t *buf, size_t len, uint8_t id,
+		     uint8_t *level, bool *voice)
+{
+	size_t off, end;
+	uint16_t profile;
+	bool two;
+
+	if (!id || len < RTP_HDR_LEN || !(buf[0] & 0x10))
+		return false;
+	off = RTP_HDR_LEN + 4u * (buf[0] & 0x0f);
+	if (len < off + 4)
+		return false;
+	profile = get16(buf + off);
+	end = off + 4 + 4u * get16(buf + off + 2);
+	if (end > len)
+		return false;
+	two = (profile & 0xfff0) == 0x1000;
+	if (profile != 0xBEDE && !two)
+		return false;
+	off += 4;
+	while (off < end) {
+		uint8_t eid, elen;
+
+		if (!buf[off]) {                    /* padding */
+			off++;
+			continue;
+		}
+		if (two) {
+			if (off + 2 > end)
+				return false;
+			eid = buf[off];
+			elen = buf[off + 1];
+			off += 2;
+		}
+		else {
+			eid = buf[off] >> 4;
+			elen = (uint8_t)((buf[off] & 0x0f) + 1);
+			off++;
+			if (eid == 15)                /* reserved: stop */
+				return false;
+		}
+		if (off + elen > end)
+			return false;
+		if (eid == id && elen >= 1) {
+			*level = buf[off] & 0x7f;
+			*voice = buf[off] & 0x80;
+			return true;
+		}
+		off += elen;
+	}
+	return false;
+}
+
 size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
 		     uint32_t ts, uint32_t ssrc)
 {

@@ -26,6 +26,11 @@ struct rtp_hdr {
 bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len);
 size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
 		     uint32_t ts, uint32_t ssrc);
+/* RFC 6464: the audio level (-dBov, 0..127) in the header extension with
+ * this id (RFC 8285 one-byte or two-byte form) of an RTP packet that
+ * rtp_parse() accepted; false when there is none */
+bool rtp_audio_level(const uint8_t *buf, size_t len, uint8_t id,
+		     uint8_t *level, bool *voice);
 
 /* Receive side statistics of one source (RFC 3550 A.1, A.3, A.8). */
 struct rtp_rxstat {

@@ -19,11 +19,16 @@ uint8_t talk_level(const int16_t *frame, size_t n)
 
 bool talk_frame(struct talk *t, const int16_t *frame, size_t n)
 {
+	return talk_level_frame(t, frame ? talk_level(frame, n) : 127);
+}
+
+bool talk_level_frame(struct talk *t, uint8_t level)
+{
 	/* frames that point away from the current state count up; one
 	 * that agrees with it starts the count again */
 	bool away;
 
-	t->level = frame ? talk_level(frame, n) : 127;
+	t->level = level > 127 ? 127 : level;
 	away = t->talking ? t->level > TALK_OFF_DBOV :
 		t->level < TALK_ON_DBOV;
 	if (!away) {

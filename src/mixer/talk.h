@@ -26,5 +26,8 @@ struct talk {
 uint8_t talk_level(const int16_t *frame, size_t n);
 /* One frame (NULL: none arrived). True when talking changed. */
 bool talk_frame(struct talk *t, const int16_t *frame, size_t n);
+/* The same with the frame's level already known (RFC 6464: the sender
+ * measured it; 127 for none) */
+bool talk_level_frame(struct talk *t, uint8_t level);
 
 #endif

@@ -139,6 +139,36 @@ static const char *fmt_name(const struct sdp_media *m,
 	return lf ? lf->name : NULL;
 }
 
+/* RFC 6464: the id of the audio level extension the peer offers to send
+ * (RFC 8285 one-byte ids, 1 to 14; a receive-only one is of no use) */
+static bool extmap_h(const char *name, const char *value, void *arg)
+{
+	struct sdp_extmap ext;
+	uint8_t *id = arg;
+
+	(void)name;
+	if (sdp_extmap_decode(&ext, value) ||
+	    pl_strcasecmp(&ext.name, SDPNEG_AUDIO_LEVEL) ||
+	    ext.id < 1 || ext.id > 14 ||
+	    (ext.dir_set && !(ext.dir & SDP_SENDONLY)))
+		return false;
+	*id = (uint8_t)ext.id;
+	return true;
+}
+
+static void level_ext(struct sdpneg *sn, struct sdpneg_result *res)
+{
+	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h,
+				    &res->level_id);
+	/* our answer takes it (we receive it; we send none) */
+	if (res->level_id)
+		(void)sdp_media_set_lattr(sn->audio, true, "extmap",
+					  "%u/recvonly %s", res->level_id,
+					  SDPNEG_AUDIO_LEVEL);
+	else
+		sdp_media_del_lattr(sn->audio, "extmap");
+}
+
 /* Reads the negotiated state out of the session after a decode. */
 static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 		      const char **reason)
@@ -184,6 +214,7 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 	res->send = dir & SDP_SENDONLY;
 	res->recv = dir & SDP_RECVONLY;
 	res->dir = dir_word(dir);
+	level_ext(sn, res);
 	return 0;
 }
 

@@ -24,7 +24,11 @@ struct sdpneg_result {
 	const char *dir;           /* our direction, as an SDP word */
 	bool removed;              /* a re-offer took the audio away
 				    * (port 0): no media, the call stays */
+	uint8_t level_id;          /* RFC 6464 audio level header extension
+				    * id they send (0: none) */
 };
+
+#define SDPNEG_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 		 uint16_t rtp_port);

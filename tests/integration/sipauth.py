@@ -15,6 +15,10 @@ whose NOTIFY body is printed.
                                            swapping packets at random
                                            (seeded), then BYE; prints what
                                            it did
+  sipauth.py talk-level PORT CONF USER SECS LEVEL
+                                           the same with silence, but an
+                                           RFC 6464 header extension saying
+                                           -LEVEL dBov (offered in the SDP)
 """
 import hashlib
 import os
@@ -102,6 +106,9 @@ def request(cl, method, conf, user, auth=None, cseq=1, callid=None,
     body = ""
     if method == "INVITE":
         body = (SDP % (cl.lport + 2)).replace("\n", "\r\n")
+        if getattr(cl, "extmap", False):
+            body += ("a=extmap:1 urn:ietf:params:rtp-hdrext:"
+                     "ssrc-audio-level\r\n")
         extra += "Content-Type: application/sdp\n"
     if method == "SUBSCRIBE":
         extra += "Event: conference\nExpires: 0\n" \
@@ -277,11 +284,14 @@ def ulaw(x):
     return ~(sign | (exp << 4) | mant) & 0xff
 
 
-def talk(port, conf, user, secs, loss, reorder):
+def talk(port, conf, user, secs, loss, reorder, level=None):
+    """level: send silence, but say in an RFC 6464 header extension
+    (id 1, offered in the SDP) that the audio is at -level dBov"""
     import math
     import struct
     rnd = random.Random(4575)
     cl = Client(port)
+    cl.extmap = level is not None
     code, first, hdrs, ruri, callid = request(cl, "INVITE", conf, user)
     if code != 200:
         print("INVITE: %s" % first, file=sys.stderr)
@@ -303,10 +313,18 @@ def talk(port, conf, user, secs, loss, reorder):
             k += 1
     start = time.monotonic()
     for slot, k in enumerate(order):
-        pcm = [int(12000 * math.sin(2 * math.pi * 440 * (k * 160 + i) / 8000))
-               for i in range(160)]
-        pkt = struct.pack("!BBHII", 0x80, 0, k & 0xffff, k * 160,
-                          0x4575) + bytes(ulaw(v) for v in pcm)
+        if level is not None:
+            # silence, and a one-byte extension: id 1, length 1, V + level
+            pkt = struct.pack("!BBHII", 0x90, 0, k & 0xffff, k * 160,
+                              0x4575) + bytes([0xBE, 0xDE, 0, 1, 0x10,
+                                               0x80 | level, 0, 0]) + \
+                bytes([0xff] * 160)
+        else:
+            pcm = [int(12000 * math.sin(2 * math.pi * 440 *
+                                        (k * 160 + i) / 8000))
+                   for i in range(160)]
+            pkt = struct.pack("!BBHII", 0x80, 0, k & 0xffff, k * 160,
+                              0x4575) + bytes(ulaw(v) for v in pcm)
         if rnd.random() < loss / 100.0:
             dropped += 1
         else:
@@ -322,6 +340,9 @@ def talk(port, conf, user, secs, loss, reorder):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) >= 7 and sys.argv[1] == "talk-level":
+        sys.exit(talk(int(sys.argv[2]), sys.argv[3], sys.argv[4],
+                      float(sys.argv[5]), 0, 0, int(sys.argv[6])))
     if len(sys.argv) >= 8 and sys.argv[1] == "talk":
         sys.exit(talk(int(sys.argv[2]), sys.argv[3], sys.argv[4],
                       float(sys.argv[5]), float(sys.argv[6]),

@@ -47,6 +47,25 @@ sleep 0.5
 talking b true || fail "muted b no longer shows talking"
 grep -q '"type":"conference-changed"' "$WORK/events" ||
 	fail "the event stream said nothing of it"
+
+# RFC 6464: silence whose header extension says -10 dBov is talking (the
+# sender's measure is taken), and plain silence is not
+python3 "$SRC/tests/integration/sipauth.py" talk-level "$SIP_PORT" demo \
+	lev 4 10 >"$WORK/lev.out" &
+LEV=$!
+CHILDREN="$CHILDREN $LEV"
+python3 "$SRC/tests/integration/sipauth.py" talk-level "$SIP_PORT" demo \
+	quiet 4 127 >"$WORK/quiet.out" &
+QUIET=$!
+CHILDREN="$CHILDREN $QUIET"
+lev_talking() {
+	api GET /v1/conferences/demo
+	printf '%s' "$BODY" | grep -q '"uri":"sip:lev@example.com"[^}]*"talking":true'
+}
+wait_for 3 lev_talking || fail "the header's level was not taken: $BODY"
+printf '%s' "$BODY" | grep -q '"uri":"sip:quiet@example.com"[^}]*"talking":true' &&
+	fail "a level of 127 counts as talking"
+wait "$LEV" "$QUIET" || fail "the level callers"
 stop_caucusd
 for p in $BS; do kill "$p" 2>/dev/null || true; done
 log PASS

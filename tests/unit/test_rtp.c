@@ -84,6 +84,53 @@ static void test_garbage(void **state)
 	}
 }
 
+/* RFC 6464 levels in RFC 8285 header extensions: one-byte and two-byte
+ * forms, padding, other ids before it, and garbage that must not read
+ * past the packet */
+static void test_audio_level(void **state)
+{
+	/* one-byte: id 2 (len 1) 0xAA 0xBB, padding, id 1 (len 0) = 0x85 */
+	const uint8_t one[] = {0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1,
+			       0xBE, 0xDE, 0, 2,
+			       0x21, 0xAA, 0xBB, 0, 0x10, 0x85, 0, 0,
+			       0xff, 0xff};
+	/* two-byte: id 7 len 1 = 0x1e (30 dBov, no voice) */
+	const uint8_t two[] = {0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1,
+			       0x10, 0x00, 0, 1, 7, 1, 0x1e, 0, 0xff};
+	const uint8_t none[] = {0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+	uint8_t buf[64], level = 0;
+	bool voice = false;
+
+	(void)state;
+	assert_true(rtp_audio_level(one, sizeof(one), 1, &level, &voice));
+	assert_int_equal(level, 5);
+	assert_true(voice);
+	assert_false(rtp_audio_level(one, sizeof(one), 3, &level, &voice));
+	assert_true(rtp_audio_level(two, sizeof(two), 7, &level, &voice));
+	assert_int_equal(level, 30);
+	assert_false(voice);
+	assert_false(rtp_audio_level(none, sizeof(none), 1, &level, &voice));
+	assert_false(rtp_audio_level(one, sizeof(one), 0, &level, &voice));
+	/* the extension says it is longer than the packet */
+	memcpy(buf, one, sizeof(one));
+	buf[15] = 40;
+	assert_false(rtp_audio_level(buf, sizeof(one), 1, &level, &voice));
+	/* an element longer than the extension */
+	memcpy(buf, one, sizeof(one));
+	buf[16] = 0x2f;
+	assert_false(rtp_audio_level(buf, sizeof(one), 1, &level, &voice));
+	/* random bytes behind a valid header: never beyond the buffer */
+	for (int k = 0; k < 100000; k++) {
+		size_t n = 12 + (size_t)(rand() % 40);
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)rand();
+		buf[0] = (uint8_t)(0x90 | (buf[0] & 0x0f));
+		(void)rtp_audio_level(buf, n, 1 + (uint8_t)(k % 14), &level,
+				      &voice);
+	}
+}
+
 static void test_rxstat_loss_jitter(void **state)
 {
 	struct rtp_rxstat st = {0};
@@ -166,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_csrc_ext_padding),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_audio_level),
 		cmocka_unit_test(test_rxstat_loss_jitter),
 		cmocka_unit_test(test_sr_write_parse),
 	};

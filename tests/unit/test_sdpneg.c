@@ -71,6 +71,44 @@ static void test_pcmu(void **state)
 	assert_null(strstr(ans, "PCMA"));
 }
 
+/* RFC 6464: the audio level extension the offerer sends is taken and
+ * echoed (we receive it); receive-only, unknown, out-of-range or absent
+ * ones are not */
+static void test_audio_level(void **state)
+{
+	static const struct { const char *extmap; uint8_t id; } c[] = {
+		{"a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n", 1},
+		{"a=extmap:3/sendonly urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+		 " vad=on\r\n", 3},
+		{"a=extmap:2 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+		 "a=extmap:5 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n", 5},
+		{"a=extmap:4/recvonly urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+		 "\r\n", 0},
+		{"a=extmap:15 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n", 0},
+		{"a=extmap:x urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n", 0},
+		{"a=extmap:1 urn:example:other\r\n", 0},
+		{"", 0},
+	};
+	struct sdpneg_result r;
+	char body[512], ans[768], want[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(body, sizeof(body), HDR "m=audio 4000 RTP/AVP 0\r\n%s",
+			 c[i].extmap);
+		assert_int_equal(answer(body, &r, ans, sizeof(ans)), 0);
+		if (r.level_id != c[i].id)
+			fail_msg("%s: id %u, want %u", c[i].extmap, r.level_id,
+				 c[i].id);
+		snprintf(want, sizeof(want), "a=extmap:%u/recvonly %s",
+			 c[i].id, SDPNEG_AUDIO_LEVEL);
+		if (c[i].id)
+			assert_non_null(strstr(ans, want));
+		else
+			assert_null(strstr(ans, "extmap"));
+	}
+}
+
 static void test_offerer_order_wins(void **state)
 {
 	struct sdpneg_result r;
@@ -194,6 +232,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pcmu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audio_level, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_offerer_order_wins, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_common_codec, setup,
