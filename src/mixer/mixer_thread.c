@@ -15,53 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include "mixer/jbuf.h"
 #include "mixer/mix.h"
-#include "mixer/mixer_int.h"
-#include "mixer/rtp.h"
-#include "mixer/talk.h"
-#include "media/media.h"
+#include "mixer/mixer_stream.h"
 
 #define TICK_NS 20000000LL
 _Static_assert(sizeof(((struct mthread *)0)->moh) ==
 	       JB_FRAME * sizeof(int16_t), "one tick of music on hold");
-#define RX_BATCH 8
-#define PKT_MAX 1500
-#define RTCP_INTERVAL_US 5000000
-#define STATS_INTERVAL_US 1000000
-
-struct mstream {
-	uint32_t id;
-	int rtp_fd, rtcp_fd;
-	struct mixer_media m;
-	bool latched;            /* rtp_dst learnt from received media */
-	bool rtcp_latched;
-	struct jbuf jb;
-	struct rtp_rxstat rx;
-	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
-	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
-	uint16_t tx_seq;
-	bool tx_marker;
-	uint64_t next_rtcp_us, next_stats_us;
-	uint32_t dtmf_ts;        /* timestamp of the last reported event */
-	bool dtmf_seen;
-	struct mixer_stream_stats st;
-	struct talk talk;        /* who is talking (what they send, muted
-				  * or not) */
-	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
-	bool hdr_voice;
-	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
-	bool have;               /* contrib holds audio this tick */
-	int32_t contrib[JB_FRAME];
-};
-
-struct mroom {
-	uint32_t key;
-	unsigned k;              /* speakers mixed; 0: the thread's */
-	struct mstream **s;
-	unsigned n, cap;
-	int32_t sum[JB_FRAME];
-};
 
 static uint64_t now_us(clockid_t clk)
 {
@@ -71,7 +30,7 @@ static uint64_t now_us(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void push_event(struct mthread *t, const struct mixer_event *ev,
+void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 		       bool *signalled)
 {
 	if (!spsc_push(&t->evq, ev)) {
@@ -111,7 +70,30 @@ static void stream_free(struct mstream *s)
 {
 	close(s->rtp_fd);
 	close(s->rtcp_fd);
+	media_coder_free(s->coder);
 	free(s);
+}
+
+static void room_free(struct mroom *r)
+{
+	for (unsigned i = 0; i < MEDIA_NCODECS; i++)
+		media_coder_free(r->shared[i]);
+	free(r->s);
+	free(r);
+}
+
+/* The coders of a stream and of its room's shared mix for its codec
+ * (allocated here, at a command, never in a tick). ENOMEM leaves the
+ * stream without one: its codec's frames are not decoded or sent. */
+static void coders_for(struct mroom *r, struct mstream *s)
+{
+	unsigned ci = media_codec_index(s->m.codec);
+	int err;
+
+	media_coder_free(s->coder);
+	s->coder = media_coder_new(s->m.codec, &err);
+	if (!r->shared[ci])
+		r->shared[ci] = media_coder_new(s->m.codec, &err);
 }
 
 static struct mstream *stream_find(struct mthread *t, uint32_t id,
@@ -165,6 +147,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	s->rtp_fd = c->rtp_fd;
 	s->rtcp_fd = c->rtcp_fd;
 	s->m = c->media;
+	coders_for(r, s);
 	jbuf_init(&s->jb, t->jitter_ms);
 	s->tx_ssrc = c->media.tx_ssrc ? c->media.tx_ssrc : arc4random();
 	s->tx_seq = (uint16_t)arc4random();
@@ -199,8 +182,7 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 				break;
 			}
 		}
-		free(r->s);
-		free(r);
+		room_free(r);
 	}
 }
 
@@ -218,6 +200,8 @@ static void drain_commands(struct mthread *t)
 			struct mstream *s = stream_find(t, c.id, &r, NULL);
 
 			if (s) {
+				bool recode = s->m.codec != c.media.codec;
+
 				r->k = c.media.room_speakers;
 				/* a latched address is the truth (NAT); keep
 				 * it unless signalling gave a new one */
@@ -230,6 +214,8 @@ static void drain_commands(struct mthread *t)
 				socklen_t dlen = s->m.rtp_dst_len;
 
 				s->m = c.media;
+				if (recode)     /* a re-INVITE chose another */
+					coders_for(r, s);
 				if (s->latched && !same)
 					s->latched = false;
 				else if (s->latched) {
@@ -247,184 +233,6 @@ static void drain_commands(struct mthread *t)
 }
 
 /* RFC 4733: report each event once, when its end bit first shows. */
-static void rx_telev(struct mthread *t, struct mstream *s,
-		     const struct rtp_hdr *h, bool *sig)
-{
-	static const char digits[] = "0123456789*#ABCD";
-	struct mixer_event ev = {.type = MIXER_EV_DTMF, .stream_id = s->id};
-
-	if (h->plen < 4 || !(h->payload[1] & 0x80))
-		return;
-	if (s->dtmf_seen && s->dtmf_ts == h->ts)
-		return;
-	s->dtmf_seen = true;
-	s->dtmf_ts = h->ts;
-	if (h->payload[0] >= 16)
-		return;
-	ev.digit = digits[h->payload[0]];
-	push_event(t, &ev, sig);
-}
-
-static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
-		      const struct sockaddr_storage *b, socklen_t blen)
-{
-	return alen == blen && !memcmp(a, b, alen);
-}
-
-static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
-		   size_t len, const struct sockaddr_storage *src,
-		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
-{
-	struct rtp_hdr h;
-	int16_t pcm[JB_MAX_PKT];
-	enum media_codec codec;
-
-	if (!rtp_parse(&h, buf, len)) {
-		s->st.rx_bad++;
-		return;
-	}
-	/* symmetric RTP: send to where the media comes from. The first
-	 * valid packet latches; later a new address is taken only from the
-	 * same SSRC (a NAT that re-mapped), not from a stranger. */
-	if (!same_addr(src, srclen, &s->m.rtp_dst, s->m.rtp_dst_len) &&
-	    (!s->latched || h.ssrc == s->rx.ssrc)) {
-		memcpy(&s->m.rtp_dst, src, srclen);
-		s->m.rtp_dst_len = srclen;
-	}
-	s->latched = true;
-	s->st.rx_packets++;
-	s->st.rx_bytes += len;
-	s->st.talking_seen = true;
-	rtp_rxstat_update(&s->rx, &h, arrival_ts);
-
-	if (s->m.telev_pt >= 0 && h.pt == s->m.telev_pt) {
-		rx_telev(t, s, &h, sig);
-		return;
-	}
-	/* RFC 6464: the sender's own measure of its level; talking is
-	 * judged on it instead of on the decoded audio */
-	if (s->m.level_id &&
-	    rtp_audio_level(buf, len, s->m.level_id, &s->hdr_level,
-			    &s->hdr_voice))
-		s->hdr_level_at = arrival_ts;
-	if (h.pt == MEDIA_PCMU)
-		codec = MEDIA_PCMU;
-	else if (h.pt == MEDIA_PCMA)
-		codec = MEDIA_PCMA;
-	else {
-		s->st.rx_bad++;         /* comfort noise, unknown PT */
-		return;
-	}
-	if (!h.plen || h.plen > JB_MAX_PKT) {
-		s->st.rx_bad++;
-		return;
-	}
-	media_decode(codec, pcm, h.payload, h.plen);
-	(void)jbuf_put(&s->jb, h.seq, h.ts, pcm, (unsigned)h.plen);
-}
-
-static void stream_receive(struct mthread *t, struct mstream *s,
-			   uint64_t mono_us, uint64_t wall_us, bool *sig)
-{
-	static __thread uint8_t buf[RX_BATCH][PKT_MAX];
-	static __thread struct sockaddr_storage rxsrc[RX_BATCH];
-	struct mmsghdr msgs[RX_BATCH];
-	struct iovec iov[RX_BATCH];
-	uint32_t arrival_ts = (uint32_t)(mono_us * 8 / 1000);
-	int n;
-
-	for (;;) {
-		for (int i = 0; i < RX_BATCH; i++) {
-			iov[i].iov_base = buf[i];
-			iov[i].iov_len = PKT_MAX;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &rxsrc[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(rxsrc[i]);
-		}
-		n = recvmmsg(s->rtp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n; i++)
-			rx_rtp(t, s, buf[i], msgs[i].msg_len, &rxsrc[i],
-			       msgs[i].msg_hdr.msg_namelen, arrival_ts, sig);
-		if (n < RX_BATCH)
-			break;
-	}
-	for (;;) {
-		struct sockaddr_storage src;
-		socklen_t slen = sizeof(src);
-		ssize_t r = recvfrom(s->rtcp_fd, buf[0], PKT_MAX,
-				     MSG_DONTWAIT, (struct sockaddr *)&src,
-				     &slen);
-
-		if (r <= 0)
-			break;
-		rtcp_parse(&s->rx, buf[0], (size_t)r, wall_us);
-		if (!s->rtcp_latched) {
-			memcpy(&s->m.rtcp_dst, &src, slen);
-			s->m.rtcp_dst_len = slen;
-			s->rtcp_latched = true;
-		}
-	}
-}
-
-/* One packet of an encoded frame (JB_FRAME bytes of G.711) */
-static void stream_send_payload(struct mstream *s, const uint8_t *payload)
-{
-	uint8_t pkt[RTP_HDR_LEN + JB_FRAME];
-	size_t hl;
-
-	hl = rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
-			   s->tx_ts, s->tx_ssrc);
-	memcpy(pkt + hl, payload, JB_FRAME);
-	if (sendto(s->rtp_fd, pkt, hl + JB_FRAME, MSG_DONTWAIT,
-		   (struct sockaddr *)&s->m.rtp_dst, s->m.rtp_dst_len) > 0) {
-		s->tx_marker = false;
-		s->tx_packets++;
-		s->tx_octets += JB_FRAME;
-		s->st.tx_packets++;
-		s->st.tx_bytes += hl + JB_FRAME;
-	}
-	s->tx_seq++;
-	s->tx_ts += JB_FRAME;
-}
-
-static void stream_send(struct mstream *s, const int16_t *pcm)
-{
-	uint8_t payload[JB_FRAME];
-
-	media_encode(s->m.codec, payload, pcm, JB_FRAME);
-	stream_send_payload(s, payload);
-}
-
-static void stream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
-{
-	uint8_t pkt[256];
-	struct rtcp_sender snd = {
-		.sent = s->tx_packets != s->tx_packets_reported,
-		.ssrc = s->tx_ssrc, .rtp_ts = s->tx_ts,
-		.packets = s->tx_packets, .octets = s->tx_octets,
-		.now_us = wall_us,
-	};
-	size_t n;
-
-	s->next_rtcp_us = mono_us + RTCP_INTERVAL_US;
-	s->tx_packets_reported = s->tx_packets;
-	if (!s->m.rtcp_dst_len)
-		return;
-	n = rtcp_write_sr(pkt, sizeof(pkt), &snd, &s->rx, "caucus@focus");
-	if (n)
-		(void)sendto(s->rtcp_fd, pkt, n, MSG_DONTWAIT,
-			     (struct sockaddr *)&s->m.rtcp_dst,
-			     s->m.rtcp_dst_len);
-}
-
-const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1] = {
-	100, 250, 500, 1000, 2500, 5000, 10000, 20000,
-};
-
 static unsigned tick_bucket(uint64_t us)
 {
 	unsigned b = 0;
@@ -432,24 +240,6 @@ static unsigned tick_bucket(uint64_t us)
 	while (b < MIXER_TICK_BUCKETS - 1 && us > mixer_tick_bounds_us[b])
 		b++;
 	return b;
-}
-
-static void stream_stats(struct mthread *t, struct mstream *s,
-			 uint64_t mono_us, bool *sig)
-{
-	struct mixer_event ev = {.type = MIXER_EV_STATS, .stream_id = s->id};
-	int32_t lost = rtp_rxstat_lost(&s->rx);
-
-	s->next_stats_us = mono_us + STATS_INTERVAL_US;
-	s->st.rx_lost = lost > 0 ? (uint32_t)lost : 0;
-	s->st.rx_late = s->jb.stats.late;
-	s->st.rx_dup = s->jb.stats.dup;
-	s->st.concealed = s->jb.stats.concealed;
-	s->st.jitter_us = rtp_rxstat_jitter(&s->rx) * 125;  /* 8 kHz */
-	s->st.rx_ssrc = s->rx.ssrc;
-	ev.stats = s->st;
-	push_event(t, &ev, sig);
-	s->st.talking_seen = false;
 }
 
 /* Is a louder than b as a speaker? Those talking (by the detector) come
@@ -496,7 +286,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		struct mstream *s = r->s[i];
 		bool got, changed;
 
-		stream_receive(t, s, mono_us, wall_us, sig);
+		mstream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
 		got = jbuf_get(&s->jb, frame);
 		if (s->m.level_id && s->hdr_level_at) {
@@ -520,7 +310,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 				.level = s->talk.level,
 			};
 
-			push_event(t, &ev, sig);
+			mthread_push_event(t, &ev, sig);
 		}
 		s->have = false;
 		if (!got || !s->m.recv || s->m.muted ||
@@ -536,28 +326,34 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 }
 
 /* The frame everyone who is not in the mix hears at unity gain, encoded
- * once per codec in a tick and sent to all of them */
+ * once per codec in a tick (G.722 and Opus by the room's own coder) and
+ * sent to all of them */
 struct shared_mix {
 	int16_t pcm[JB_FRAME];
 	bool pcm_ready;
-	uint8_t enc[2][JB_FRAME];    /* [0] PCMU, [1] PCMA */
-	bool enc_ready[2];
+	uint8_t enc[MEDIA_NCODECS][MEDIA_MAX_PAYLOAD];
+	size_t len[MEDIA_NCODECS];
+	bool enc_ready[MEDIA_NCODECS];
 };
 
 static const uint8_t *shared_payload(struct shared_mix *sh,
 				     const struct mroom *r,
-				     enum media_codec codec)
+				     enum media_codec codec, size_t *len)
 {
-	unsigned i = codec == MEDIA_PCMA;
+	unsigned i = media_codec_index(codec);
 
 	if (!sh->pcm_ready) {
 		mix_render(sh->pcm, r->sum, NULL, MIX_UNITY_Q16, JB_FRAME);
 		sh->pcm_ready = true;
 	}
 	if (!sh->enc_ready[i]) {
-		media_encode(codec, sh->enc[i], sh->pcm, JB_FRAME);
+		sh->len[i] = media_coder_encode(r->shared[i], codec,
+						sh->enc[i],
+						sizeof(sh->enc[i]), sh->pcm,
+						JB_FRAME);
 		sh->enc_ready[i] = true;
 	}
+	*len = sh->len[i];
 	return sh->enc[i];
 }
 
@@ -567,8 +363,10 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	struct shared_mix sh;
 	int16_t frame[JB_FRAME];
 	int32_t music[JB_FRAME];
+	size_t len;
 
-	sh.pcm_ready = sh.enc_ready[0] = sh.enc_ready[1] = false;
+	sh.pcm_ready = false;
+	memset(sh.enc_ready, 0, sizeof(sh.enc_ready));
 	room_gather(t, r, mono_us, wall_us, sig);
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
@@ -586,16 +384,19 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			mix_scale(music, t->moh, s->m.gain_out_q16, JB_FRAME);
 			mix_render(frame, music, NULL, MIX_UNITY_Q16,
 				   JB_FRAME);
-			stream_send(s, frame);
+			mstream_send(s, frame);
 		}
 		else if (s->m.deaf) {
 			memset(frame, 0, sizeof(frame));
-			stream_send(s, frame);
+			mstream_send(s, frame);
 		}
 		else if (!s->have && s->m.gain_out_q16 == MIX_UNITY_Q16) {
-			/* not in the mix: the shared frame */
-			stream_send_payload(s, shared_payload(&sh, r,
-							      s->m.codec));
+			/* not in the mix: the shared frame (len is set by
+			 * shared_payload, so it is called first) */
+			const uint8_t *pl = shared_payload(&sh, r, s->m.codec,
+							   &len);
+
+			mstream_send_payload(s, pl, len);
 			t->shared_sends++;
 		}
 		else {
@@ -603,12 +404,12 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			 * with its own gain gets its own frame */
 			mix_render(frame, r->sum, s->have ? s->contrib : NULL,
 				   s->m.gain_out_q16, JB_FRAME);
-			stream_send(s, frame);
+			mstream_send(s, frame);
 		}
 		if (mono_us >= s->next_rtcp_us)
-			stream_rtcp(s, mono_us, wall_us);
+			mstream_rtcp(s, mono_us, wall_us);
 		if (mono_us >= s->next_stats_us)
-			stream_stats(t, s, mono_us, sig);
+			mstream_stats(t, s, mono_us, sig);
 	}
 }
 
@@ -670,8 +471,7 @@ void mthread_free_rooms(struct mthread *t)
 	for (unsigned r = 0; r < t->nrooms; r++) {
 		for (unsigned i = 0; i < t->rooms[r]->n; i++)
 			stream_free(t->rooms[r]->s[i]);
-		free(t->rooms[r]->s);
-		free(t->rooms[r]);
+		room_free(t->rooms[r]);
 	}
 	free(t->rooms);
 	t->rooms = NULL;

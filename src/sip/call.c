@@ -106,7 +106,7 @@ static void part_media_fill(struct call *call)
 		return;
 	}
 	re_snprintf(pm->codec, sizeof(pm->codec), "%s",
-		    call->neg.codec == MEDIA_PCMA ? "PCMA" : "PCMU");
+		    media_codec_name(call->neg.codec));
 	re_snprintf(pm->remote, sizeof(pm->remote), "%J", &call->neg.rtp);
 	pm->local_port = call->lport;
 	re_snprintf(pm->direction, sizeof(pm->direction), "%s",

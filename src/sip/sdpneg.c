@@ -5,6 +5,7 @@
 #include <string.h>
 #include "sip/sdpneg.h"
 
+#define OPUS_PT "111"     /* = MEDIA_OPUS */
 #define TELEV_PT "101"
 
 struct sdpneg {
@@ -37,6 +38,14 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 	err = err ? err : sdp_format_add(NULL, sn->audio, false, "8", "PCMA",
 					 8000, 1, NULL, NULL, NULL, false,
 					 NULL);
+	/* G.722's RTP clock is 8000 although it samples at 16 kHz (RFC
+	 * 3551 s. 4.5.2) */
+	err = err ? err : sdp_format_add(NULL, sn->audio, false, "9", "G722",
+					 8000, 1, NULL, NULL, NULL, false,
+					 NULL);
+	err = err ? err : sdp_format_add(NULL, sn->audio, false, OPUS_PT,
+					 "opus", 48000, 2, NULL, NULL, NULL,
+					 false, "useinbandfec=1;minptime=10");
 	err = err ? err : sdp_format_add(NULL, sn->audio, false, TELEV_PT,
 					 "telephone-event", 8000, 1, NULL,
 					 NULL, NULL, false, "0-15");
@@ -169,6 +178,41 @@ static void level_ext(struct sdpneg *sn, struct sdpneg_result *res)
 		sdp_media_del_lattr(sn->audio, "extmap");
 }
 
+static bool codec_of(const char *name, enum media_codec *c)
+{
+	static const struct { const char *name; enum media_codec c; } t[] = {
+		{"PCMU", MEDIA_PCMU}, {"PCMA", MEDIA_PCMA},
+		{"G722", MEDIA_G722}, {"opus", MEDIA_OPUS},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcasecmp(name, t[i].name)) {
+			*c = t[i].c;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The codec chosen goes first among ours, so that the answer lists it
+ * first and the peer sends what we decided (RFC 3264 s. 6.1: the
+ * answerer's order is its preference) */
+static void first_in_answer(struct sdpneg *sn, const char *name)
+{
+	struct list *lst = (struct list *)sdp_media_format_lst(sn->audio,
+							       true);
+
+	for (struct le *le = list_head(lst); le; le = le->next) {
+		struct sdp_format *lf = le->data;
+
+		if (lf->name && !strcasecmp(lf->name, name)) {
+			list_unlink(&lf->le);
+			list_prepend(lst, &lf->le, lf);
+			return;
+		}
+	}
+}
+
 /* Reads the negotiated state out of the session after a decode. */
 static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 		      const char **reason)
@@ -189,20 +233,18 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 		const struct sdp_format *f = le->data;
 		const char *name = fmt_name(sn->audio, f);
 
-		if (f->sup && name && (!strcasecmp(name, "PCMU") ||
-				       !strcasecmp(name, "PCMA"))) {
+		if (f->sup && name && codec_of(name, &res->codec)) {
 			fmt = f;
 			break;
 		}
 	}
 	if (!fmt) {
 		*reason = "Not Acceptable Here: no common codec "
-			"(caucus takes PCMU, PCMA)";
+			"(caucus takes PCMU, PCMA, G722, opus)";
 		return ENOTSUP;
 	}
-	res->codec = !strcasecmp(fmt_name(sn->audio, fmt), "PCMA") ?
-		MEDIA_PCMA : MEDIA_PCMU;
 	res->pt = (uint8_t)fmt->pt;
+	first_in_answer(sn, fmt_name(sn->audio, fmt));
 	te = sdp_media_rformat(sn->audio, "telephone-event");
 	res->telev_pt = te ? te->pt : -1;
 	res->rtp = *sdp_media_raddr(sn->audio);

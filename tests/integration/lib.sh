@@ -200,16 +200,20 @@ sipp_wait() {
 # that plays DIR/tone.wav (make it with tonegen) and sends what it hears
 # to the aubridge device play-NAME, on free ports; extra config lines
 # (modules, settings) follow. The accounts file is the caller's.
+# (BS_CODECS: more codec modules, e.g. "g722.so opus.so"; they must load
+# before the account module reads the accounts' audio_codecs)
 baresip_conf() {
-	local d=$1 n=$2 rtp
+	local d=$1 n=$2 rtp m extra=()
 	shift 2
 	rtp=$(free_port)
 	mkdir -p "$d"
+	for m in ${BS_CODECS:-}; do extra+=("module $m"); done
 	printf '%s\n' "poll_method epoll" "net_interface 127.0.0.1" \
 		"sip_listen 127.0.0.1:$(free_port)" \
 		"audio_source aufile,$d/tone.wav" \
 		"audio_player aubridge,play-$n" \
 		"module_path /usr/lib/baresip/modules" "module g711.so" \
+		"${extra[@]}" \
 		"module account.so" "module aufile.so" "module aubridge.so" \
 		"module_app menu.so" "rtp_ports $rtp-$((rtp + 19))" "$@" \
 		>"$d/config"

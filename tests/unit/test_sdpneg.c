@@ -109,6 +109,36 @@ static void test_audio_level(void **state)
 	}
 }
 
+/* Wideband and Opus: the offerer's first codec we take is chosen, with
+ * its own payload type number, and listed first in our answer */
+static void test_g722_opus(void **state)
+{
+	struct sdpneg_result r;
+	char ans[768];
+	const char *m;
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 96 9 0\r\n"
+				"a=rtpmap:96 opus/48000/2\r\n", &r, ans,
+				sizeof(ans)), 0);
+	assert_int_equal(r.codec, MEDIA_OPUS);
+	assert_int_equal(r.pt, 96);
+	m = strstr(ans, "m=audio 20000 RTP/AVP ");
+	assert_non_null(m);
+	assert_true(!strncmp(m + 22, "96", 2));
+	assert_non_null(strstr(ans, "a=rtpmap:96 opus/48000/2"));
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 9 0\r\n", &r, ans,
+				sizeof(ans)), 0);
+	assert_int_equal(r.codec, MEDIA_G722);
+	assert_int_equal(r.pt, 9);
+	m = strstr(ans, "m=audio 20000 RTP/AVP ");
+	assert_true(!strncmp(m + 22, "9 ", 2));
+	/* opus at another clock is not opus as RFC 7587 defines it */
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 97\r\n"
+				"a=rtpmap:97 opus/16000/1\r\n", &r, NULL, 0),
+			 ENOTSUP);
+}
+
 static void test_offerer_order_wins(void **state)
 {
 	struct sdpneg_result r;
@@ -131,7 +161,7 @@ static void test_no_common_codec(void **state)
 	struct sdpneg_result r;
 
 	(void)state;
-	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 18 9\r\n"
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 18 3\r\n"
 				"a=rtpmap:18 G729/8000\r\n", &r, NULL, 0),
 			 ENOTSUP);
 	/* telephone-event alone is not a codec */
@@ -218,7 +248,7 @@ static void test_offer_and_answer(void **state)
 	(void)state;
 	assert_int_equal(sdpneg_offer(sn, &offer), 0);
 	offer->pos = 0;
-	assert_non_null(strstr((char *)offer->buf, "RTP/AVP 0 8 101"));
+	assert_non_null(strstr((char *)offer->buf, "RTP/AVP 0 8 9 111 101"));
 	mbuf_write_str(ans, HDR "m=audio 5000 RTP/AVP 8\r\n");
 	ans->pos = 0;
 	assert_int_equal(sdpneg_handle_answer(sn, ans, &r, &reason, false), 0);
@@ -233,6 +263,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pcmu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audio_level, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_g722_opus, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_offerer_order_wins, setup,
 						teardown),

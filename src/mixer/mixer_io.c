@@ -1,0 +1,226 @@
+/*
+ * A stream's network side, on its mixer thread: receive (recvmmsg),
+ * latch the sender's address (symmetric RTP), take DTMF events and RFC 6464
+ * levels, decode into the jitter buffer; encode and send our frames; RTCP
+ * reports and the per-second stats event. Called from the tick in
+ * mixer_thread.c; no allocation, no logging.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "mixer/mixer_stream.h"
+
+static void rx_telev(struct mthread *t, struct mstream *s,
+		     const struct rtp_hdr *h, bool *sig)
+{
+	static const char digits[] = "0123456789*#ABCD";
+	struct mixer_event ev = {.type = MIXER_EV_DTMF, .stream_id = s->id};
+
+	if (h->plen < 4 || !(h->payload[1] & 0x80))
+		return;
+	if (s->dtmf_seen && s->dtmf_ts == h->ts)
+		return;
+	s->dtmf_seen = true;
+	s->dtmf_ts = h->ts;
+	if (h->payload[0] >= 16)
+		return;
+	ev.digit = digits[h->payload[0]];
+	mthread_push_event(t, &ev, sig);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
+		   size_t len, const struct sockaddr_storage *src,
+		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
+{
+	struct rtp_hdr h, h8;
+	int16_t pcm[JB_MAX_PKT];
+	enum media_codec codec;
+	int n;
+
+	if (!rtp_parse(&h, buf, len)) {
+		s->st.rx_bad++;
+		return;
+	}
+	/* symmetric RTP: send to where the media comes from. The first
+	 * valid packet latches; later a new address is taken only from the
+	 * same SSRC (a NAT that re-mapped), not from a stranger. */
+	if (!same_addr(src, srclen, &s->m.rtp_dst, s->m.rtp_dst_len) &&
+	    (!s->latched || h.ssrc == s->rx.ssrc)) {
+		memcpy(&s->m.rtp_dst, src, srclen);
+		s->m.rtp_dst_len = srclen;
+	}
+	s->latched = true;
+	s->st.rx_packets++;
+	s->st.rx_bytes += len;
+	s->st.talking_seen = true;
+	/* statistics in 8 kHz units, whatever the codec's clock */
+	h8 = h;
+	h8.ts = h.ts / media_clock_ratio(s->m.codec);
+	rtp_rxstat_update(&s->rx, &h8, arrival_ts);
+
+	if (s->m.telev_pt >= 0 && h.pt == s->m.telev_pt) {
+		rx_telev(t, s, &h, sig);
+		return;
+	}
+	/* RFC 6464: the sender's own measure of its level; talking is
+	 * judged on it instead of on the decoded audio */
+	if (s->m.level_id &&
+	    rtp_audio_level(buf, len, s->m.level_id, &s->hdr_level,
+			    &s->hdr_voice))
+		s->hdr_level_at = arrival_ts;
+	/* the negotiated codec, and G.711 of either kind (a phone may
+	 * switch between them) */
+	if (h.pt == s->m.tx_pt)
+		codec = s->m.codec;
+	else if (h.pt == MEDIA_PCMU || h.pt == MEDIA_PCMA)
+		codec = (enum media_codec)h.pt;
+	else {
+		s->st.rx_bad++;         /* comfort noise, unknown PT */
+		return;
+	}
+	if (!h.plen || h.plen > MEDIA_MAX_PAYLOAD)
+		n = -1;
+	else
+		n = media_coder_decode(s->coder, codec, pcm, JB_MAX_PKT,
+				       h.payload, h.plen);
+	if (n <= 0) {
+		s->st.rx_bad++;
+		return;
+	}
+	/* the jitter buffer counts in 8 kHz samples */
+	(void)jbuf_put(&s->jb, h.seq, h.ts / media_clock_ratio(codec), pcm,
+		       (unsigned)n);
+}
+
+void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
+		     uint64_t wall_us, bool *sig)
+{
+	static __thread uint8_t buf[RX_BATCH][PKT_MAX];
+	static __thread struct sockaddr_storage rxsrc[RX_BATCH];
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	uint32_t arrival_ts = (uint32_t)(mono_us * 8 / 1000);
+	int n;
+
+	for (;;) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = buf[i];
+			iov[i].iov_len = PKT_MAX;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &rxsrc[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(rxsrc[i]);
+		}
+		n = recvmmsg(s->rtp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			rx_rtp(t, s, buf[i], msgs[i].msg_len, &rxsrc[i],
+			       msgs[i].msg_hdr.msg_namelen, arrival_ts, sig);
+		if (n < RX_BATCH)
+			break;
+	}
+	for (;;) {
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		ssize_t r = recvfrom(s->rtcp_fd, buf[0], PKT_MAX,
+				     MSG_DONTWAIT, (struct sockaddr *)&src,
+				     &slen);
+
+		if (r <= 0)
+			break;
+		rtcp_parse(&s->rx, buf[0], (size_t)r, wall_us);
+		if (!s->rtcp_latched) {
+			memcpy(&s->m.rtcp_dst, &src, slen);
+			s->m.rtcp_dst_len = slen;
+			s->rtcp_latched = true;
+		}
+	}
+}
+
+/* One packet of an encoded 20 ms frame; the RTP clock runs at the
+ * codec's rate (48 kHz for Opus) */
+void mstream_send_payload(struct mstream *s, const uint8_t *payload,
+			  size_t len)
+{
+	uint8_t pkt[RTP_HDR_LEN + MEDIA_MAX_PAYLOAD];
+	size_t hl;
+
+	if (len > MEDIA_MAX_PAYLOAD)
+		len = 0;
+	hl = rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
+			   s->tx_ts, s->tx_ssrc);
+	memcpy(pkt + hl, payload, len);
+	if (len && sendto(s->rtp_fd, pkt, hl + len, MSG_DONTWAIT,
+			  (struct sockaddr *)&s->m.rtp_dst,
+			  s->m.rtp_dst_len) > 0) {
+		s->tx_marker = false;
+		s->tx_packets++;
+		s->tx_octets += (uint32_t)len;
+		s->st.tx_packets++;
+		s->st.tx_bytes += hl + len;
+	}
+	s->tx_seq++;
+	s->tx_ts += JB_FRAME * media_clock_ratio(s->m.codec);
+}
+
+void mstream_send(struct mstream *s, const int16_t *pcm)
+{
+	uint8_t payload[MEDIA_MAX_PAYLOAD];
+	size_t n = media_coder_encode(s->coder, s->m.codec, payload,
+				      sizeof(payload), pcm, JB_FRAME);
+
+	mstream_send_payload(s, payload, n);
+}
+
+void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
+{
+	uint8_t pkt[256];
+	struct rtcp_sender snd = {
+		.sent = s->tx_packets != s->tx_packets_reported,
+		.ssrc = s->tx_ssrc, .rtp_ts = s->tx_ts,
+		.packets = s->tx_packets, .octets = s->tx_octets,
+		.now_us = wall_us,
+	};
+	size_t n;
+
+	s->next_rtcp_us = mono_us + RTCP_INTERVAL_US;
+	s->tx_packets_reported = s->tx_packets;
+	if (!s->m.rtcp_dst_len)
+		return;
+	n = rtcp_write_sr(pkt, sizeof(pkt), &snd, &s->rx, "caucus@focus");
+	if (n)
+		(void)sendto(s->rtcp_fd, pkt, n, MSG_DONTWAIT,
+			     (struct sockaddr *)&s->m.rtcp_dst,
+			     s->m.rtcp_dst_len);
+}
+
+const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 20000,
+};
+
+void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
+		   bool *sig)
+{
+	struct mixer_event ev = {.type = MIXER_EV_STATS, .stream_id = s->id};
+	int32_t lost = rtp_rxstat_lost(&s->rx);
+
+	s->next_stats_us = mono_us + STATS_INTERVAL_US;
+	s->st.rx_lost = lost > 0 ? (uint32_t)lost : 0;
+	s->st.rx_late = s->jb.stats.late;
+	s->st.rx_dup = s->jb.stats.dup;
+	s->st.concealed = s->jb.stats.concealed;
+	s->st.jitter_us = rtp_rxstat_jitter(&s->rx) * 125;  /* 8 kHz */
+	s->st.rx_ssrc = s->rx.ssrc;
+	ev.stats = s->st;
+	mthread_push_event(t, &ev, sig);
+	s->st.talking_seen = false;
+}

@@ -1,0 +1,74 @@
+/* Private to mixer_thread.c and mixer_io.c: a stream and a room as their
+ * mixer thread holds them, and the stream I/O the tick calls. (Apart from
+ * mixer_int.h, because the jitter buffer's names clash with libre's, which
+ * mixer.c includes.) Mixer thread only. */
+#ifndef CAUCUS_MIXER_STREAM_H
+#define CAUCUS_MIXER_STREAM_H
+
+#include <sys/socket.h>
+#include "media/media.h"
+#include "mixer/jbuf.h"
+#include "mixer/mixer_int.h"
+#include "mixer/rtp.h"
+#include "mixer/talk.h"
+
+#define RX_BATCH 8
+#define PKT_MAX 1500
+#define RTCP_INTERVAL_US 5000000
+#define STATS_INTERVAL_US 1000000
+
+/* A stream and a room, owned by their mixer thread */
+struct mstream {
+	uint32_t id;
+	int rtp_fd, rtcp_fd;
+	struct mixer_media m;
+	struct media_coder *coder;   /* G.722, Opus state (NULL: G.711) */
+	bool latched;            /* rtp_dst learnt from received media */
+	bool rtcp_latched;
+	struct jbuf jb;
+	struct rtp_rxstat rx;
+	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
+	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
+	uint16_t tx_seq;
+	bool tx_marker;
+	uint64_t next_rtcp_us, next_stats_us;
+	uint32_t dtmf_ts;        /* timestamp of the last reported event */
+	bool dtmf_seen;
+	struct mixer_stream_stats st;
+	struct talk talk;        /* who is talking (what they send, muted
+				  * or not) */
+	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
+	bool hdr_voice;
+	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
+	bool have;               /* contrib holds audio this tick */
+	int32_t contrib[JB_FRAME];
+};
+
+struct mroom {
+	uint32_t key;
+	unsigned k;              /* speakers mixed; 0: the thread's */
+	struct mstream **s;
+	unsigned n, cap;
+	int32_t sum[JB_FRAME];
+	/* the shared mix of each codec with state (G.722, Opus), made when
+	 * a stream with that codec is added */
+	struct media_coder *shared[MEDIA_NCODECS];
+};
+
+
+/* An event for the signalling thread (*sig: the eventfd must be poked) */
+void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
+			bool *sig);
+/* A stream's network side (mixer_io.c): read and decode into the jitter
+ * buffer; encode and send a frame (or send an encoded payload); RTCP and
+ * stats when due */
+void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
+		     uint64_t wall_us, bool *sig);
+void mstream_send(struct mstream *s, const int16_t *pcm);
+void mstream_send_payload(struct mstream *s, const uint8_t *payload,
+			  size_t len);
+void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us);
+void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
+		   bool *sig);
+
+#endif

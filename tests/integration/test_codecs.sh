@@ -1,0 +1,77 @@
+#!/bin/bash
+# Tones across codecs: three baresip clients, one each with PCMU, G.722
+# and Opus, send 400, 700 and 1100 Hz and record what they hear. The mixer
+# decodes each codec (G.722 through spandsp, Opus through libopus), mixes
+# and encodes for each listener in its own codec; an FFT (tools/tonecheck)
+# proves each hears the other two and not itself, and the API names the
+# codec each call uses.
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+
+declare -A TONE=([a]=400 [b]=700 [c]=1100)
+declare -A CODEC=([a]=PCMU [b]=G722 [c]=opus)
+# (baresip names them with their sampling rate)
+declare -A BSCODEC=([a]=PCMU [b]=G722/16000/1 [c]=opus/48000/2)
+# (and its file source must be at that rate: it does not resample)
+declare -A RATE=([a]=8000 [b]=16000 [c]=48000)
+BS_PIDS=""
+for n in a b c; do
+	d="$WORK/bs-$n"
+	BS_CODECS="g722.so opus.so" baresip_conf "$d" "$n" \
+		"module sndfile.so" "snd_path $d"
+	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 "${RATE[$n]}" 0.3
+	# baresip's Opus is two channels: the source file must be too
+	[ "$n" = c ] && python3 - "$d/tone.wav" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(p.nframes); w.close()
+o = wave.open(sys.argv[1], "wb"); o.setnchannels(2); o.setsampwidth(2)
+o.setframerate(p.framerate)
+o.writeframes(b"".join(f[i:i + 2] * 2 for i in range(0, len(f), 2))); o.close()
+PY
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=${BSCODEC[$n]}" \
+		> "$d/accounts"
+	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
+		> "$d/baresip.log" 2>&1 &
+	BS_PIDS="$BS_PIDS $!"
+	CHILDREN="$CHILDREN $!"
+done
+three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
+wait_for 15 three || fail "three baresip clients did not connect: $(get /v1/conferences/demo)"
+api GET /v1/conferences/demo
+for c in PCMU G722 opus; do
+	printf '%s' "$BODY" | grep -q "\"codec\":\"$c\"" || fail "no call uses $c: $BODY"
+done
+sleep 5
+stop_caucusd                  # BYE: baresip closes its recordings
+sleep 1
+for p in $BS_PIDS; do kill "$p" 2>/dev/null || true; done
+wait $BS_PIDS 2>/dev/null || true
+
+rec() { ls "$WORK/bs-$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
+for n in a b c; do
+	[ -n "$(rec $n)" ] || fail "no recording from $n"
+done
+# from 2 s in (every client joined, the buffers filled) to 0.5 s before
+# the end of the shortest recording
+check() { # who --expect .. --absent ..
+	local who=$1 f len
+	shift
+	f=$(rec "$who")
+	# a stereo recording (Opus) is checked on its left channel
+	python3 - "$f" "$WORK/$who-mono.wav" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(p.nframes)
+o = wave.open(sys.argv[2], "wb"); o.setnchannels(1); o.setsampwidth(2)
+o.setframerate(p.framerate)
+step = 2 * p.nchannels
+o.writeframes(b"".join(f[i:i + 2] for i in range(0, len(f), step))); o.close()
+PY
+	f="$WORK/$who-mono.wav"
+	len=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$f")
+	"$BIN/tonecheck" "$f" --from 2 --to "$(awk -v l="$len" 'BEGIN{print l-0.5}')" "$@" ||
+		fail "$who (${CODEC[$who]}): $*"
+}
+check a --expect 700,1100 --absent 400
+check b --expect 400,1100 --absent 700
+check c --expect 400,700 --absent 1100
+log PASS
