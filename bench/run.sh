@@ -11,6 +11,7 @@ bash "$dir/media.sh" "$build"
 echo
 echo "== side by side with Janus AudioBridge (bench/janus.sh) =="
 bash "$dir/janus.sh" "$build"
+BENCH_CODEC=opus bash "$dir/janus.sh" "$build"
 echo
 echo "== signalling (bench/signalling.sh) =="
 bash "$dir/signalling.sh" "$build"

@@ -147,3 +147,10 @@ int media_coder_decode(struct media_coder *mc, enum media_codec c,
 		return (int)len;
 	}
 }
+
+int media_opus_samples(const uint8_t *payload, size_t len)
+{
+	int n = opus_packet_get_nb_samples(payload, (opus_int32)len, 8000);
+
+	return n > 0 ? n : -1;
+}

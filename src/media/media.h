@@ -22,6 +22,8 @@ const char *media_codec_name(enum media_codec c);
 unsigned media_clock_ratio(enum media_codec c);
 /* The largest encoded frame of 20 ms */
 #define MEDIA_MAX_PAYLOAD 400
+/* How many 8 kHz samples an Opus packet holds (from its TOC; no decode) */
+int  media_opus_samples(const uint8_t *payload, size_t len);
 
 /* State for one direction pair of one stream (or a room's shared mix) */
 struct media_coder;

@@ -35,6 +35,24 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return alen == blen && !memcmp(a, b, alen);
 }
 
+/* An Opus frame this small carries silence or comfort noise (a talking
+ * Opus frame at any useful bitrate is several times larger) */
+#define OPUS_SILENT_BYTES 10
+
+/* Is this frame not worth decoding? For Opus (the decoder is costly):
+ * when the stream is not talking and the frame says it is quiet, by its
+ * RFC 6464 level or by its size. */
+static bool skip_decode(const struct mstream *s, enum media_codec codec,
+			const struct rtp_hdr *h)
+{
+	if (codec != MEDIA_OPUS || s->talk.talking)
+		return false;
+	if (s->m.level_id && s->hdr_level_at &&
+	    s->hdr_level > TALK_ON_DBOV)
+		return true;
+	return h->plen <= OPUS_SILENT_BYTES;
+}
+
 static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 		   size_t len, const struct sockaddr_storage *src,
 		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
@@ -87,6 +105,16 @@ static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	}
 	if (!h.plen || h.plen > MEDIA_MAX_PAYLOAD)
 		n = -1;
+	else if (skip_decode(s, codec, &h) &&
+		 (n = media_opus_samples(h.payload, h.plen)) > 0 &&
+		 n <= JB_MAX_PKT) {
+		/* silent and not a speaker: the decoder is not run; the
+		 * buffer gets as much silence as the frame holds so the
+		 * timeline moves. The decoder picks up with the next frame
+		 * worth decoding (its own concealment covers the seam). */
+		memset(pcm, 0, (size_t)n * sizeof(pcm[0]));
+		s->st.decode_skipped++;
+	}
 	else
 		n = media_coder_decode(s->coder, codec, pcm, JB_MAX_PKT,
 				       h.payload, h.plen);

@@ -8,8 +8,9 @@
  *
  * The Janus API (janus.conf.meetecho.com/docs/rest.html): create a
  * session, attach one AudioBridge handle per participant, create a room
- * (sampling_rate 8000, allow_rtp_participants), "join" each handle with
- * {"codec":"pcmu","rtp":{"ip","port","payload_type":0}} naming the leg's
+ * (sampling_rate 8000, or 48000 for Opus; allow_rtp_participants),
+ * "join" each handle with {"codec":"pcmu" or "opus","rtp":{"ip","port",
+ * "payload_type"}} naming the leg's
  * socket; the "joined" event, fetched by long poll, names the port Janus
  * receives that participant on.
  */
@@ -169,8 +170,9 @@ int janus_join_all(const char *url)
 		 (unsigned long long)handles[o.n]);
 	snprintf(body, sizeof(body), "{\"janus\":\"message\",\"transaction\":"
 		 "\"r\",\"body\":{\"request\":\"create\",\"room\":%d,"
-		 "\"sampling_rate\":8000,\"allow_rtp_participants\":true,"
-		 "\"audiolevel_event\":false,\"record\":false}}", JROOM);
+		 "\"sampling_rate\":%u,\"allow_rtp_participants\":true,"
+		 "\"audiolevel_event\":false,\"record\":false}}", JROOM,
+		 o.opus ? 48000 : 8000);
 	err = post(path, body, &od);
 	od = mem_deref(od);
 	if (err)
@@ -187,9 +189,10 @@ int janus_join_all(const char *url)
 			 (unsigned long long)handles[i]);
 		snprintf(body, sizeof(body), "{\"janus\":\"message\","
 			 "\"transaction\":\"j%u\",\"body\":{\"request\":"
-			 "\"join\",\"room\":%d,\"codec\":\"pcmu\",\"rtp\":{"
-			 "\"ip\":\"127.0.0.1\",\"port\":%u,\"payload_type\":0}}}",
-			 i, JROOM, ntohs(a.sin_port));
+			 "\"join\",\"room\":%d,\"codec\":\"%s\",\"rtp\":{"
+			 "\"ip\":\"127.0.0.1\",\"port\":%u,\"payload_type\":%d}}}",
+			 i, JROOM, o.opus ? "opus" : "pcmu", ntohs(a.sin_port),
+			 o.opus ? 111 : 0);
 		err = post(path, body, &od);
 		od = mem_deref(od);
 		if (err)

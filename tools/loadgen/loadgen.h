@@ -41,6 +41,8 @@ struct opts {
 	int pid;
 	const char *janus;           /* Janus HTTP API instead of SIP */
 	const char *peers;           /* or a file of ports to send to */
+	bool opus;                   /* --codec opus: Opus 48 kHz, else PCMU */
+	struct OpusEncoder *enc, *enc_quiet;   /* for the payload loops */
 };
 
 struct lg_results {

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <opus/opus.h>
 #include "loadgen.h"
 
 struct opts o = {
@@ -200,8 +201,12 @@ static int place_call(struct leg *l)
 	err = sdp_session_alloc(&l->sdp, &laddr);
 	err = err ? err : sdp_media_add(&l->m, l->sdp, "audio",
 					sa_port(&laddr), "RTP/AVP");
-	err = err ? err : sdp_format_add(NULL, l->m, false, "0", "PCMU", 8000,
-					 1, NULL, NULL, NULL, false, NULL);
+	err = err ? err : (o.opus ?
+			   sdp_format_add(NULL, l->m, false, "111", "opus",
+					  48000, 2, NULL, NULL, NULL, false,
+					  NULL) :
+			   sdp_format_add(NULL, l->m, false, "0", "PCMU", 8000,
+					  1, NULL, NULL, NULL, false, NULL));
 	err = err ? err : sdp_encode(&offer, l->sdp, true);
 	if (err)
 		goto out;
@@ -265,7 +270,8 @@ static void usage(void)
 	fprintf(stderr, "usage: caucus-loadgen --pid PID [--target URI] "
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
-		" [--janus URL | --peers FILE] [--header]\n");
+		" [--janus URL | --peers FILE] [--codec pcmu|opus]"
+		" [--header]\n");
 	exit(2);
 }
 
@@ -302,12 +308,39 @@ int main(int argc, char *argv[])
 			o.janus = v;
 		else if (!strcmp(a, "--peers"))
 			o.peers = v;
+		else if (!strcmp(a, "--codec")) {
+			if (strcmp(v, "opus") && strcmp(v, "pcmu"))
+				usage();
+			o.opus = !strcmp(v, "opus");
+		}
 		else usage();
 		i++;
 	}
 	if (!o.n || o.n > 20000 || o.pid <= 0 || !o.seconds || !o.rate)
 		usage();
 	memset(port_to_leg, 0xff, sizeof(port_to_leg));
+	if (o.opus) {
+		int e1, e2;
+
+		/* what participants would send: 48 kHz, in-band FEC, DTX off
+		 * (silence is sent as small frames, as most clients do) */
+		o.enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_VOIP,
+					    &e1);
+		o.enc_quiet = opus_encoder_create(48000, 1,
+						  OPUS_APPLICATION_VOIP, &e2);
+		if (e1 != OPUS_OK || e2 != OPUS_OK)
+			return 1;
+		/* a WebRTC-like voice call: 32 kbit/s, voice, in-band FEC;
+		 * the silent legs use DTX as browsers do in a meeting */
+		for (int k = 0; k < 2; k++) {
+			struct OpusEncoder *e = k ? o.enc_quiet : o.enc;
+
+			opus_encoder_ctl(e, OPUS_SET_BITRATE(32000));
+			opus_encoder_ctl(e, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+			opus_encoder_ctl(e, OPUS_SET_INBAND_FEC(1));
+		}
+		opus_encoder_ctl(o.enc_quiet, OPUS_SET_DTX(1));
+	}
 	legs = calloc(o.n, sizeof(*legs));
 	if (!legs || libre_init())
 		return 1;

@@ -14,7 +14,9 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <opus/opus.h>
 #include "loadgen.h"
+#include "media/media.h"
 
 #define BATCH 256
 #define FRAME_BYTES 160
@@ -128,7 +130,56 @@ static int api_mixer_get(double *busy_us, double *late)
 
 /* ---------------- media thread ---------------- */
 
-static void media_send(uint8_t *payload_talk, uint8_t *payload_quiet)
+/* What a leg sends each tick: one frame of a 1 s loop for talkers, one
+ * for the silent (G.711: the same 160 bytes every time; Opus: 50 encoded
+ * frames of the tone, and of silence) */
+#define LOOP 50
+static uint8_t talk_pl[LOOP][MEDIA_MAX_PAYLOAD], quiet_pl[LOOP][MEDIA_MAX_PAYLOAD];
+static size_t talk_len[LOOP], quiet_len[LOOP];
+static unsigned loop_pos;
+
+static void payloads_make(void)
+{
+	if (o.opus) {
+		/* the silent legs' encoder settles into DTX first (a second
+		 * of silence), as a participant who has been quiet a while */
+		int16_t zero[960] = {0};
+		uint8_t sink[MEDIA_MAX_PAYLOAD];
+
+		for (unsigned k = 0; k < LOOP; k++)
+			if (opus_encode(o.enc_quiet, zero, 960, sink,
+					sizeof(sink)) < 0)
+				break;
+	}
+	for (unsigned k = 0; k < LOOP; k++) {
+		int16_t pcm[960 * 2];
+		unsigned n = o.opus ? 960 : FRAME_BYTES;
+		unsigned rate = o.opus ? 48000 : 8000;
+
+		/* a 500 Hz tone at about -20 dBFS */
+		for (unsigned i = 0; i < n; i++)
+			pcm[i] = (int16_t)(3000 * __builtin_sin(
+				2 * 3.14159265 * 500 * (k * n + i) / rate));
+		if (!o.opus) {
+			media_encode(MEDIA_PCMU, talk_pl[k], pcm, n);
+			memset(quiet_pl[k], 0xff, n);
+			talk_len[k] = quiet_len[k] = n;
+			continue;
+		}
+		talk_len[k] = (size_t)opus_encode(o.enc, pcm, (int)n,
+						   talk_pl[k],
+						   MEDIA_MAX_PAYLOAD);
+		memset(pcm, 0, sizeof(pcm));
+		quiet_len[k] = (size_t)opus_encode(o.enc_quiet, pcm, (int)n,
+						    quiet_pl[k],
+						    MEDIA_MAX_PAYLOAD);
+		if (getenv("LG_DEBUG"))
+			fprintf(stderr, "frame %u: talk %zu quiet %zu bytes\n",
+				k, talk_len[k], quiet_len[k]);
+	}
+}
+
+static void media_send(void)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH][2];
@@ -143,15 +194,16 @@ static void media_send(uint8_t *payload_talk, uint8_t *payload_quiet)
 
 			if (!l->up)
 				continue;
-			rtp_write_hdr(hdr[n], l->tx_seq == 0, 0, l->tx_seq,
-				      l->tx_ts, l->tx_ssrc);
+			rtp_write_hdr(hdr[n], l->tx_seq == 0, o.opus ? 111 : 0,
+				      l->tx_seq, l->tx_ts, l->tx_ssrc);
 			l->tx_seq++;
-			l->tx_ts += FRAME_BYTES;
+			l->tx_ts += o.opus ? 960 : FRAME_BYTES;
 			iov[n][0].iov_base = hdr[n];
 			iov[n][0].iov_len = RTP_HDR_LEN;
-			iov[n][1].iov_base = i < o.talkers ? payload_talk :
-				payload_quiet;
-			iov[n][1].iov_len = FRAME_BYTES;
+			iov[n][1].iov_base = i < o.talkers ?
+				talk_pl[loop_pos] : quiet_pl[loop_pos];
+			iov[n][1].iov_len = i < o.talkers ?
+				talk_len[loop_pos] : quiet_len[loop_pos];
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 2;
@@ -223,6 +275,8 @@ static void media_recv(void)
 				if (li < 0 || !rtp_parse(&h, buf[i],
 							 msgs[i].msg_len))
 					continue;
+				if (o.opus)        /* statistics at 8 kHz */
+					h.ts /= 6;
 				rtp_rxstat_update(&legs[li].rx, &h,
 						  arrival_ts(&msgs[i].msg_hdr));
 			}
@@ -295,7 +349,6 @@ static void window_mark(bool start)
 
 void *media_main(void *arg)
 {
-	uint8_t talk[FRAME_BYTES], quiet[FRAME_BYTES];
 	uint64_t start = mono_us(), win_start = 0;
 	double cpu0 = 0, busy0 = 0, late0 = 0;
 	struct timespec next;
@@ -303,20 +356,7 @@ void *media_main(void *arg)
 	unsigned ticks = 0;
 
 	(void)arg;
-	for (unsigned i = 0; i < FRAME_BYTES; i++) {
-		/* a 500 Hz tone at about -20 dBFS, mu-law coded once */
-		double v = 3000 * __builtin_sin(2 * 3.14159265 * 500 * i /
-						8000.0);
-		int s = (int)v, sign = s < 0 ? 0x80 : 0, e = 7;
-
-		if (s < 0)
-			s = -s;
-		s += 0x84;
-		while (e > 0 && !(s & (0x4000 >> (7 - e))))
-			e--;
-		talk[i] = (uint8_t)~(sign | e << 4 | ((s >> (e + 3)) & 15));
-		quiet[i] = 0xff;
-	}
+	payloads_make();
 	for (unsigned i = 0; i < o.n; i++)
 		legs[i].tx_ssrc = rand_u32();
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -349,7 +389,8 @@ void *media_main(void *arg)
 			window_mark(false);
 			break;
 		}
-		media_send(talk, quiet);
+		media_send();
+		loop_pos = (loop_pos + 1) % LOOP;
 		media_recv();
 		rtcp_recv();
 		ticks++;
