@@ -16,6 +16,7 @@
 #define PKT_MAX 1500
 #define RTCP_INTERVAL_US 5000000
 #define STATS_INTERVAL_US 1000000
+#define RTCP_POLL_TICKS 10       /* 200 ms */
 
 /* A stream and a room, owned by their mixer thread */
 struct mstream {
