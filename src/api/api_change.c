@@ -312,7 +312,17 @@ static int apply(struct change *ch, struct conf *c)
 			   conf_policy(c) : NULL, ch->payload,
 			   strlen(ch->payload), ch->detail,
 			   sizeof(ch->detail));
-	return err ? err : conf_set_policy(c, &np);
+	if (err)
+		return err;
+	/* a whole document asked for earlier would now also undo what
+	 * others changed meanwhile, in parts its moderator did not see */
+	if (policy_diff(conf_policy(c), &np) & ~ch->parts) {
+		re_snprintf(ch->detail, sizeof(ch->detail), "the policy "
+			    "changed since the request: it would now change "
+			    "more than it asked for; request it again");
+		return EINVAL;
+	}
+	return conf_set_policy(c, &np);
 }
 
 static void answer(struct api_req *r, bool approve)

@@ -121,6 +121,19 @@ as "$BOB" PATCH /v1/conferences/room/policy '{"max_participants":3}'
 CH2=$(json_field "$BODY" id)
 as "$CARL" POST "/v1/conferences/room/changes/$CH2/reject"
 [ "$(json_field "$BODY" state)" = rejected ] || fail "reject: $BODY"
+# a whole document requested, then the policy changes elsewhere: applying
+# it now would undo that change, so the approval is refused (409)
+as "$BOB" GET /v1/conferences/room/policy
+doc=$(printf '%s' "$BODY" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["max_participants"]=7; print(json.dumps(d))')
+as "$BOB" PUT /v1/conferences/room/policy "$doc"
+expect_status 202 "a participant requests a whole document"
+CH4=$(json_field "$BODY" id)
+as "$ALICE" PATCH /v1/conferences/room/policy '{"end":4102444800}'
+expect_status 200 "the administrator changes the lifespan meanwhile"
+as "$CARL" POST "/v1/conferences/room/changes/$CH4/approve"
+expect_status 409 "approving a stale whole document"
+grep -q 'changed since the request' <<<"$BODY" || fail "409 reason: $BODY"
+as "$ALICE" PATCH /v1/conferences/room/policy '{"end":0}'
 as "$BOB" PATCH /v1/conferences/room '{"media":[{"type":"audio","status":"recvonly"}]}'
 expect_status 202 "a participant requests a media change"
 CH3=$(json_field "$BODY" id)
