@@ -54,6 +54,8 @@ static int media_json(struct odict **odp, struct participant *p)
 	err |= add_int(od, "rx_late", st->rx_late);
 	err |= add_int(od, "rx_duplicate", st->rx_dup);
 	err |= add_int(od, "concealed_frames", st->concealed);
+	err |= add_int(od, "fec_recovered", st->fec_recovered);
+	err |= add_int(od, "decode_skipped", st->decode_skipped);
 	err |= add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
 	if (err)
 		mem_deref(od);

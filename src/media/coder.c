@@ -154,3 +154,14 @@ int media_opus_samples(const uint8_t *payload, size_t len)
 
 	return n > 0 ? n : -1;
 }
+
+int media_coder_decode_fec(struct media_coder *mc, int16_t *pcm,
+			   size_t samples, const uint8_t *src, size_t len)
+{
+	if (!mc || !mc->opusd)
+		return -1;
+	/* the frame before src, from its in-band FEC (or libopus's own
+	 * concealment when it carries none) */
+	return opus_decode(mc->opusd, src, (opus_int32)len, pcm,
+			   (int)samples, 1);
+}

@@ -22,6 +22,11 @@ const char *media_codec_name(enum media_codec c);
 unsigned media_clock_ratio(enum media_codec c);
 /* The largest encoded frame of 20 ms */
 #define MEDIA_MAX_PAYLOAD 400
+struct media_coder;
+/* Opus: the lost frame of `samples` before this packet, from the in-band
+ * FEC it carries (RFC 6716 s. 2.1.7); samples, or -1 */
+int  media_coder_decode_fec(struct media_coder *mc, int16_t *pcm,
+			    size_t samples, const uint8_t *src, size_t len);
 /* How many 8 kHz samples an Opus packet holds (from its TOC; no decode) */
 int  media_opus_samples(const uint8_t *payload, size_t len);
 

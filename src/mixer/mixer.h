@@ -54,6 +54,7 @@ struct mixer_stream_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint32_t rx_lost, rx_late, rx_dup, rx_bad, concealed;
 	uint32_t decode_skipped;   /* silent frames not decoded (Opus) */
+	uint32_t fec_recovered;    /* lost frames rebuilt from Opus FEC */
 	uint32_t jitter_us;
 	uint32_t rx_ssrc, tx_ssrc;
 	bool talking_seen;     /* media arrived since the last report */

@@ -53,6 +53,8 @@ static bool skip_decode(const struct mstream *s, enum media_codec codec,
 	return h->plen <= OPUS_SILENT_BYTES;
 }
 
+static void opus_recover(struct mstream *s, const struct rtp_hdr *h);
+
 static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 		   size_t len, const struct sockaddr_storage *src,
 		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
@@ -103,6 +105,8 @@ static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 		s->st.rx_bad++;         /* comfort noise, unknown PT */
 		return;
 	}
+	if (codec == MEDIA_OPUS && h.plen && h.plen <= MEDIA_MAX_PAYLOAD)
+		opus_recover(s, &h);
 	if (!h.plen || h.plen > MEDIA_MAX_PAYLOAD)
 		n = -1;
 	else if (skip_decode(s, codec, &h) &&
@@ -125,6 +129,26 @@ static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	/* the jitter buffer counts in 8 kHz samples */
 	(void)jbuf_put(&s->jb, h.seq, h.ts / media_clock_ratio(codec), pcm,
 		       (unsigned)n);
+}
+
+/* Opus: one packet lost just before this one, whose in-band FEC can
+ * bring it back; it goes into the jitter buffer in its place, before the
+ * packet itself is decoded (the decoder needs them in that order) */
+static void opus_recover(struct mstream *s, const struct rtp_hdr *h)
+{
+	int16_t pcm[JB_MAX_PKT];
+	int n = media_opus_samples(h->payload, h->plen);
+
+	if (s->rx_seq_known && (uint16_t)(h->seq - s->rx_seq_last) == 2 &&
+	    n > 0 && n <= JB_MAX_PKT &&
+	    media_coder_decode_fec(s->coder, pcm, (size_t)n, h->payload,
+				   h->plen) == n) {
+		(void)jbuf_put(&s->jb, (uint16_t)(h->seq - 1),
+			       h->ts / 6 - (uint32_t)n, pcm, (unsigned)n);
+		s->st.fec_recovered++;
+	}
+	s->rx_seq_last = h->seq;
+	s->rx_seq_known = true;
 }
 
 void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,

@@ -41,6 +41,8 @@ struct mstream {
 	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
 	bool hdr_voice;
 	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
+	uint16_t rx_seq_last;    /* Opus: the last sequence number seen */
+	bool rx_seq_known;
 	bool have;               /* contrib holds audio this tick */
 	int32_t contrib[JB_FRAME];
 };

@@ -78,6 +78,45 @@ static void test_opus(void **state)
 	assert_int_equal(media_clock_ratio(MEDIA_OPUS), 6);
 }
 
+/* A lost Opus frame comes back from the next packet's in-band FEC */
+static void test_opus_fec(void **state)
+{
+	int err;
+	struct media_coder *tx = media_coder_new(MEDIA_OPUS, &err);
+	struct media_coder *rx = media_coder_new(MEDIA_OPUS, &err);
+	uint8_t pl[40][MEDIA_MAX_PAYLOAD];
+	size_t len[40];
+	int16_t in[N], out[N];
+
+	(void)state;
+	assert_non_null(tx);
+	assert_non_null(rx);
+	for (int k = 0; k < 40; k++) {
+		for (int i = 0; i < N; i++)
+			in[i] = (int16_t)lrint(10000 * sin(2 * M_PI * 400 *
+							   (k * N + i) / 8000.0));
+		len[k] = media_coder_encode(tx, MEDIA_OPUS, pl[k],
+					    sizeof(pl[k]), in, N);
+		assert_true(len[k] > 0);
+	}
+	for (int k = 0; k < 30; k++)
+		assert_int_equal(media_coder_decode(rx, MEDIA_OPUS, out, N,
+						    pl[k], len[k]), N);
+	/* frame 30 is lost; frame 31 brings it back */
+	assert_int_equal(media_opus_samples(pl[31], len[31]), N);
+	assert_int_equal(media_coder_decode_fec(rx, out, N, pl[31], len[31]),
+			 N);
+	print_message("recovered frame: 400 Hz %.1f dB\n",
+		      power(out, N, 400));
+	assert_true(power(out, N, 400) > -25);
+	assert_int_equal(media_coder_decode(rx, MEDIA_OPUS, out, N, pl[31],
+					    len[31]), N);
+	assert_int_equal(media_coder_decode_fec(NULL, out, N, pl[31],
+						len[31]), -1);
+	media_coder_free(tx);
+	media_coder_free(rx);
+}
+
 static void test_g711_stateless(void **state)
 {
 	int err = -1;
@@ -134,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_g722),
 		cmocka_unit_test(test_opus),
+		cmocka_unit_test(test_opus_fec),
 		cmocka_unit_test(test_g711_stateless),
 		cmocka_unit_test(test_garbage),
 	};
