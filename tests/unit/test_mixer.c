@@ -326,10 +326,11 @@ static void test_opus_fec_path(void **state)
 		      a_stats.rx_lost, a_stats.fec_recovered,
 		      a_stats.concealed);
 	assert_true(a_stats.rx_lost >= 10);
+	/* (with recovery off this is 0, and every lost frame is left to
+	 * the jitter buffer's concealment; the concealed count itself also
+	 * grows when a loaded machine delays the test's own sends, so it is
+	 * not what is checked) */
 	assert_true(a_stats.fec_recovered >= a_stats.rx_lost - 1);
-	/* without FEC the jitter buffer would have concealed every lost
-	 * frame (and a few at the start): concealed >= lost */
-	assert_true(a_stats.concealed < a_stats.rx_lost);
 	assert_true(power_db(b, 400) > -25);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
