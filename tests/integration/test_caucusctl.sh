@@ -97,6 +97,7 @@ ctl change list weekly; want 0 "pending"
 CAUCUS_TOKEN=$ANN ctl change approve weekly "$chg"; want 7 "403"
 ctl change approve weekly "$chg"; want 0 "approved"
 ctl change reject weekly "$chg"; want 4 "409"
+ctl change show weekly "$chg"; want 0 "approved"
 ctl change show weekly 999; want 3 "404"
 ctl user rm ann; want 0 "deleted"
 
