@@ -146,6 +146,17 @@ void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 	mem_deref(mb);
 }
 
+void api_reply_obj(struct api_req *r, uint16_t scode, const char *reason,
+		   struct odict *od, int err, const char *hdrs)
+{
+	if (err)
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  NULL);
+	else
+		api_reply_json(r, scode, reason, od, hdrs);
+	mem_deref(od);
+}
+
 void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
 		   const char *error, const char *detail, const char *hdrs)
 {

@@ -215,12 +215,7 @@ int api_change_gate(struct api_req *r, struct conf *c, unsigned parts,
 	re_snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/changes/"
 		    "%u\r\n", ch->conf_id, ch->id);
 	err = change_json(&out, ch);
-	if (err)
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-	else
-		api_reply_json(r, 202, "Accepted", out, hdr);
-	mem_deref(out);
+	api_reply_obj(r, 202, "Accepted", out, err, hdr);
 	return EINPROGRESS;
 }
 
@@ -270,25 +265,16 @@ void api_change_list(struct api_req *r)
 		mem_deref(co);
 	}
 	err = err ? err : odict_entry_add(out, "changes", ODICT_ARRAY, arr);
-	if (err)
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-	else
-		api_reply_json(r, 200, "OK", out, NULL);
 	mem_deref(arr);
-	mem_deref(out);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 }
 
 static void reply_change(struct api_req *r, const struct change *ch)
 {
 	struct odict *out = NULL;
+	int err = change_json(&out, ch);
 
-	if (change_json(&out, ch))
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-	else
-		api_reply_json(r, 200, "OK", out, NULL);
-	mem_deref(out);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 }
 
 void api_change_get(struct api_req *r)

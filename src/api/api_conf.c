@@ -230,18 +230,6 @@ static int conf_json(struct odict **odp, struct conf *c,
 	return err;
 }
 
-static void reply_obj(struct api_req *r, uint16_t scode, const char *reason,
-		      struct odict *od, int err, const char *hdrs)
-{
-	if (err) {
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-		return;
-	}
-	api_reply_json(r, scode, reason, od, hdrs);
-	mem_deref(od);
-}
-
 /* {pid} of {id} as the caller may see it, or NULL after replying 404
  * (also for one they may not see: hidden or waiting) */
 static struct participant *part_or_404(struct api_req *r, enum sight *sight)
@@ -290,7 +278,7 @@ void api_conf_list(struct api_req *r)
 				       ctx.arr);
 	}
 	mem_deref(ctx.arr);
-	reply_obj(r, 200, "OK", od, err, NULL);
+	api_reply_obj(r, 200, "OK", od, err, NULL);
 }
 
 static const struct api_field conf_fields[] = {
@@ -305,13 +293,10 @@ static void creator_is_admin(struct api_req *r, struct conf *c)
 	struct policy_user *u;
 
 	np = *conf_policy(c);
-	if (np.nusers >= POLICY_MAX_USERS)
-		return;                       /* a new conference lists nobody */
-	u = &np.users[np.nusers++];
-	memset(u, 0, sizeof(*u));
-	re_snprintf(u->aor, sizeof(u->aor), "%s", r->user->aor);
-	strcpy(u->role, "administrator");
-	if (conf_set_policy(c, &np))
+	u = policy_user_get(&np, r->user->aor);
+	if (u)
+		strcpy(u->role, "administrator");
+	if (!u || conf_set_policy(c, &np))
 		log_warn("api", "msg=\"creator not stored as administrator\" "
 			 "conf=%s", conf_id(c));
 }
@@ -348,7 +333,7 @@ void api_conf_create(struct api_req *r)
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s\r\n",
 		 conf_id(c));
 	err = conf_json(&out, c, NULL);
-	reply_obj(r, 201, "Created", out, err, hdr);
+	api_reply_obj(r, 201, "Created", out, err, hdr);
 out:
 	mem_deref(in);
 }
@@ -357,9 +342,12 @@ void api_conf_get(struct api_req *r)
 {
 	struct conf *c = api_conf_or_404(r);
 	struct odict *od = NULL;
+	int err;
 
-	if (c)
-		reply_obj(r, 200, "OK", od, conf_json(&od, c, r), NULL);
+	if (!c)
+		return;
+	err = conf_json(&od, c, r);
+	api_reply_obj(r, 200, "OK", od, err, NULL);
 }
 
 static const struct api_field conf_patch_fields[] = {
@@ -471,7 +459,7 @@ void api_conf_patch(struct api_req *r)
 		goto out;
 	}
 	err = conf_json(&out, c, r);
-	reply_obj(r, 200, "OK", out, err, NULL);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 out:
 	mem_deref(in);
 }
@@ -505,7 +493,7 @@ void api_part_list(struct api_req *r)
 	err = err ? err : odict_entry_add(od, "participants", ODICT_ARRAY,
 					  arr);
 	mem_deref(arr);
-	reply_obj(r, 200, "OK", od, err, NULL);
+	api_reply_obj(r, 200, "OK", od, err, NULL);
 }
 
 static const struct api_field dial_fields[] = {
@@ -553,7 +541,7 @@ void api_part_add(struct api_req *r)
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/"
 		 "participants/%s\r\n", conf_id(c), part_id(p));
 	err = part_json(&out, p, SIGHT_FULL);
-	reply_obj(r, 201, "Created", out, err, hdr);
+	api_reply_obj(r, 201, "Created", out, err, hdr);
 	mem_deref(p);
 out:
 	mem_deref(in);
@@ -564,9 +552,12 @@ void api_part_get(struct api_req *r)
 	enum sight sight;
 	struct participant *p = part_or_404(r, &sight);
 	struct odict *od = NULL;
+	int err;
 
-	if (p)
-		reply_obj(r, 200, "OK", od, part_json(&od, p, sight), NULL);
+	if (!p)
+		return;
+	err = part_json(&od, p, sight);
+	api_reply_obj(r, 200, "OK", od, err, NULL);
 }
 
 static const struct api_field patch_fields[] = {
@@ -582,6 +573,7 @@ void api_part_patch(struct api_req *r)
 	struct participant *p = part_or_404(r, &sight);
 	struct part_settings s;
 	struct odict *in = NULL, *out = NULL;
+	int err;
 
 	if (!p || api_body(r, patch_fields, 4, &in))
 		return;
@@ -591,7 +583,8 @@ void api_part_patch(struct api_req *r)
 	(void)api_json_number(in, "gain_in_db", &s.gain_in_db);
 	(void)api_json_number(in, "gain_out_db", &s.gain_out_db);
 	(void)part_update_settings(p, &s);
-	reply_obj(r, 200, "OK", out, part_json(&out, p, sight), NULL);
+	err = part_json(&out, p, sight);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 	mem_deref(in);
 }
 
@@ -677,5 +670,5 @@ out:
 	mem_deref(sip);
 	mem_deref(mix);
 	mem_deref(nt);
-	reply_obj(r, 200, "OK", od, err, NULL);
+	api_reply_obj(r, 200, "OK", od, err, NULL);
 }

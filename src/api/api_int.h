@@ -77,6 +77,9 @@ typedef void (api_handler)(struct api_req *r);
 /* Replies */
 void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 		    const struct odict *od, const char *extra_hdrs);
+/* od when err is 0, else 500; od is released either way */
+void api_reply_obj(struct api_req *r, uint16_t scode, const char *reason,
+		   struct odict *od, int err, const char *hdrs);
 void api_error(struct api_req *r, uint16_t scode, const char *reason,
 	       const char *error, const char *detail);
 void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,

@@ -43,13 +43,8 @@ void api_msg_list(struct api_req *r)
 	for (struct le *le = conf_messages(c)->head; le && !err; le = le->next)
 		err = msg_json(arr, le->data);
 	err = err ? err : odict_entry_add(out, "messages", ODICT_ARRAY, arr);
-	if (err)
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-	else
-		api_reply_json(r, 200, "OK", out, NULL);
 	mem_deref(arr);
-	mem_deref(out);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 }
 
 static const struct api_field send_fields[] = {

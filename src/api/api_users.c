@@ -34,11 +34,6 @@ static int user_json(struct odict **odp, const struct user *u)
 	return err;
 }
 
-static void oom(struct api_req *r)
-{
-	api_error(r, 500, "Internal Server Error", "out of memory", NULL);
-}
-
 static bool no_users(struct api_req *r)
 {
 	if (r->api->users)
@@ -81,12 +76,8 @@ void api_user_list(struct api_req *r)
 		users_apply(r->api->users, list_h, &ctx);
 	err = err ? err : ctx.err;
 	err = err ? err : odict_entry_add(out, "users", ODICT_ARRAY, ctx.arr);
-	if (err)
-		oom(r);
-	else
-		api_reply_json(r, 200, "OK", out, NULL);
 	mem_deref(ctx.arr);
-	mem_deref(out);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 }
 
 static const struct api_field user_fields[] = {
@@ -134,12 +125,8 @@ void api_user_create(struct api_req *r)
 	err = err ? err : odict_entry_add(out, "token", ODICT_STRING, tok);
 	memset(tok, 0, sizeof(tok));
 	re_snprintf(hdr, sizeof(hdr), "Location: /v1/users/%s\r\n", u->name);
-	if (err)
-		oom(r);
-	else
-		api_reply_json(r, 201, "Created", out, hdr);
+	api_reply_obj(r, 201, "Created", out, err, hdr);
 out:
-	mem_deref(out);
 	mem_deref(in);
 }
 
@@ -174,11 +161,7 @@ void api_me(struct api_req *r)
 		err = err ? err : odict_entry_add(out, "admin", ODICT_BOOL,
 						  true);
 	}
-	if (err)
-		oom(r);
-	else
-		api_reply_json(r, 200, "OK", out, NULL);
-	mem_deref(out);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 }
 
 static const struct api_field self_fields[] = {
@@ -239,16 +222,13 @@ void api_self_put(struct api_req *r)
 		api_error(r, 403, "Forbidden", "forbidden", why);
 		goto out;
 	}
-	if (!now && np.nusers >= POLICY_MAX_USERS) {
+	e = policy_user_get(&np, r->user->aor);
+	if (!e) {
 		api_error(r, 409, "Conflict", "policy full",
-			  "the policy lists as many users as it can hold");
+			  "the policy cannot hold an entry for you (it lists as "
+			  "many users as it can, or your AoR is longer than "
+			  "127 characters)");
 		goto out;
-	}
-	e = now ? (struct policy_user *)now : &np.users[np.nusers++];
-	if (!now) {
-		memset(e, 0, sizeof(*e));
-		re_snprintf(e->aor, sizeof(e->aor), "%s", r->user->aor);
-		strcpy(e->role, "participant");
 	}
 	if (odict_string(in, "role"))
 		re_snprintf(e->role, sizeof(e->role), "%s",
@@ -268,11 +248,7 @@ void api_self_put(struct api_req *r)
 					  e->anonymous);
 	err = err ? err : odict_entry_add(out, "hidden", ODICT_BOOL,
 					  e->hidden);
-	if (err)
-		oom(r);
-	else
-		api_reply_json(r, 200, "OK", out, NULL);
+	api_reply_obj(r, 200, "OK", out, err, NULL);
 out:
-	mem_deref(out);
 	mem_deref(in);
 }

@@ -415,6 +415,21 @@ bool policy_needs_auth(const struct policy *p, const char *aor)
 		rule_action(p, aor, &matched) == POLICY_AUTHENTICATE;
 }
 
+struct policy_user *policy_user_get(struct policy *p, const char *aor)
+{
+	struct policy_user *u = (struct policy_user *)policy_user_find(p, aor);
+
+	if (u)
+		return u;
+	if (p->nusers >= POLICY_MAX_USERS || strlen(aor) >= sizeof(u->aor))
+		return NULL;
+	u = &p->users[p->nusers++];
+	memset(u, 0, sizeof(*u));
+	strcpy(u->aor, aor);
+	strcpy(u->role, "participant");
+	return u;
+}
+
 bool policy_member(const struct policy *p, const char *aor)
 {
 	bool matched;

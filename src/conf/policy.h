@@ -148,6 +148,9 @@ int  policy_acl_print(struct re_printf *pf, const struct policy *p);
 /* The per-user entry of aor (AoRs compare case-insensitively), or NULL */
 const struct policy_user *policy_user_find(const struct policy *p,
 					   const char *aor);
+/* The entry of aor in p, made (a participant) when there is none; NULL
+ * when p lists as many users as it can, or aor is too long for one */
+struct policy_user *policy_user_get(struct policy *p, const char *aor);
 /* Glob match with * and ?, case-insensitive (exposed for the tests) */
 bool policy_glob(const char *pattern, const char *s);
 
