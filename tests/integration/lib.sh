@@ -97,17 +97,18 @@ alive() {
 }
 
 # api METHOD PATH [JSON]: sets BODY and STATUS (in this shell, so call it
-# plainly, not inside $(...))
+# plainly, not inside $(...)); API_TOKEN=T api ... sends that bearer token
 api() {
-	local out
+	local out auth=()
 	out=$(mktemp "$WORK/api.XXXXXX")
+	[ -n "${API_TOKEN:-}" ] && auth=(-H "Authorization: Bearer $API_TOKEN")
 	if [ $# -ge 3 ]; then
 		STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$1" \
-			-H 'Content-Type: application/json' --data-binary "$3" \
-			"$API$2") || true
+			"${auth[@]}" -H 'Content-Type: application/json' \
+			--data-binary "$3" "$API$2") || true
 	else
 		STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$1" \
-			"$API$2") || true
+			"${auth[@]}" "$API$2") || true
 	fi
 	# 000: no HTTP answer at all (refused, reset); expect_status says so
 	BODY=$(cat "$out")

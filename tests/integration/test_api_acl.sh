@@ -12,22 +12,8 @@
 ADMIN=admin-token-for-the-acl-test-01
 start_caucusd --admin-token "$ADMIN" --sip-digest-algorithms MD5,SHA-256
 AUTH="$SRC/tests/integration/sipauth.py"
-# as TOKEN METHOD PATH [JSON]: sets STATUS and BODY
-as() {
-	local tok=$1 m=$2 p=$3 out
-	out=$(mktemp "$WORK/as.XXXXXX")
-	if [ $# -ge 4 ]; then
-		STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$m" \
-			-H "Authorization: Bearer $tok" \
-			-H 'Content-Type: application/json' --data-binary "$4" \
-			"$API$p") || true
-	else
-		STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$m" \
-			-H "Authorization: Bearer $tok" "$API$p") || true
-	fi
-	BODY=$(cat "$out")
-	rm -f "$out"
-}
+# as TOKEN METHOD PATH [JSON]: api with that user's token
+as() { API_TOKEN=$1 api "${@:2}"; }
 mkuser() { # NAME: prints the token
 	as "$ADMIN" POST /v1/users "{\"name\":\"$1\",\"password\":\"$1-password\",\"aor\":\"sip:$1@example.com\"}"
 	[ "$STATUS" = 201 ] || fail "create $1: $STATUS $BODY"

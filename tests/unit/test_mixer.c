@@ -66,6 +66,39 @@ static int udp_bound(struct sockaddr_in *sa)
 	return fd;
 }
 
+/* What the mixer sends leg l: codec, unity gains, both ways */
+static struct mixer_media leg_media(const struct leg *l,
+				    enum media_codec codec, uint8_t pt,
+				    uint8_t room_speakers)
+{
+	struct mixer_media m = {0};
+
+	memcpy(&m.rtp_dst, &l->peer_addr, sizeof(l->peer_addr));
+	m.rtp_dst_len = sizeof(l->peer_addr);
+	m.codec = codec;
+	m.tx_pt = pt;
+	m.telev_pt = -1;
+	m.send = m.recv = true;
+	m.gain_in_q16 = m.gain_out_q16 = 65536;
+	m.room_speakers = room_speakers;
+	return m;
+}
+
+/* Sockets for l, and its stream in room */
+static void leg_add(struct mixer *mx, uint32_t room, struct leg *l,
+		    enum media_codec codec, uint8_t pt)
+{
+	struct sockaddr_in rtcp;
+	struct mixer_media m;
+
+	l->mix_rtp = udp_bound(&l->mix_addr);
+	l->mix_rtcp = udp_bound(&rtcp);
+	l->peer = udp_bound(&l->peer_addr);
+	m = leg_media(l, codec, pt, 0);
+	assert_int_equal(mixer_stream_add(mx, room, l->mix_rtp, l->mix_rtcp,
+					  &m, &l->id), 0);
+}
+
 static void drain(struct leg *l)
 {
 	uint8_t buf[1500];
@@ -147,24 +180,9 @@ static void test_mixer(void **state)
 	(void)state;
 	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
 	for (int i = 0; i < NS; i++) {
-		struct leg *l = &legs[i];
-		struct sockaddr_in rtcp;
-		struct mixer_media m = {0};
-
-		l->freq = freq[i];
-		l->amp = amp[i];
-		l->mix_rtp = udp_bound(&l->mix_addr);
-		l->mix_rtcp = udp_bound(&rtcp);
-		l->peer = udp_bound(&l->peer_addr);
-		memcpy(&m.rtp_dst, &l->peer_addr, sizeof(l->peer_addr));
-		m.rtp_dst_len = sizeof(l->peer_addr);
-		m.codec = MEDIA_PCMU;
-		m.tx_pt = 0;
-		m.telev_pt = -1;
-		m.send = m.recv = true;
-		m.gain_in_q16 = m.gain_out_q16 = 65536;
-		assert_int_equal(mixer_stream_add(mx, 7, l->mix_rtp,
-						  l->mix_rtcp, &m, &l->id), 0);
+		legs[i].freq = freq[i];
+		legs[i].amp = amp[i];
+		leg_add(mx, 7, &legs[i], MEDIA_PCMU, 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (unsigned k = 0; k < PKTS; k++) {
@@ -205,16 +223,8 @@ static void test_mixer(void **state)
 				sizeof(legs[0].last));
 	/* the conference's own K: 1 */
 	for (int i = 0; i < NS; i++) {
-		struct mixer_media m = {0};
+		struct mixer_media m = leg_media(&legs[i], MEDIA_PCMU, 0, 1);
 
-		memcpy(&m.rtp_dst, &legs[i].peer_addr,
-		       sizeof(legs[i].peer_addr));
-		m.rtp_dst_len = sizeof(legs[i].peer_addr);
-		m.codec = MEDIA_PCMU;
-		m.telev_pt = -1;
-		m.send = m.recv = true;
-		m.gain_in_q16 = m.gain_out_q16 = 65536;
-		m.room_speakers = 1;
 		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
 	}
 	for (unsigned k = PKTS; k < PKTS + 60; k++) {
@@ -270,24 +280,8 @@ static void test_opus_fec_path(void **state)
 	enc = media_coder_new(MEDIA_OPUS, &err);
 	assert_non_null(enc);
 	assert_int_equal(mixer_alloc(&mx, &cfg, stats_h, NULL), 0);
-	for (int i = 0; i < 2; i++) {
-		struct leg *l = &legs[i];
-		struct sockaddr_in rtcp;
-		struct mixer_media m = {0};
-
-		l->mix_rtp = udp_bound(&l->mix_addr);
-		l->mix_rtcp = udp_bound(&rtcp);
-		l->peer = udp_bound(&l->peer_addr);
-		memcpy(&m.rtp_dst, &l->peer_addr, sizeof(l->peer_addr));
-		m.rtp_dst_len = sizeof(l->peer_addr);
-		m.codec = i ? MEDIA_PCMU : MEDIA_OPUS;
-		m.tx_pt = i ? 0 : 111;
-		m.telev_pt = -1;
-		m.send = m.recv = true;
-		m.gain_in_q16 = m.gain_out_q16 = 65536;
-		assert_int_equal(mixer_stream_add(mx, 9, l->mix_rtp,
-						  l->mix_rtcp, &m, &l->id), 0);
-	}
+	leg_add(mx, 9, a, MEDIA_OPUS, 111);
+	leg_add(mx, 9, b, MEDIA_PCMU, 0);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (unsigned k = 0; k < 150; k++) {
 		uint8_t pkt[12 + MEDIA_MAX_PAYLOAD];
