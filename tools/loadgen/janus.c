@@ -2,7 +2,7 @@
  * caucus-loadgen --janus URL: the same N legs, joined to a Janus
  * AudioBridge room as plain RTP participants instead of by SIP, so the
  * benchmark can run the peer side by side with the same generator
- * (bench/janus.sh). Blocking HTTP/1.0 requests, on the main
+ * (bench/janus.sh). Blocking requests (http.c), on the main
  * thread before the media thread starts: a few thousand requests on
  * loopback, off the measured window.
  *
@@ -25,8 +25,7 @@
 
 #define JROOM 4242
 
-static char jhost[64] = "127.0.0.1";
-static unsigned jport = 8088;
+static const char *jurl;
 static uint64_t session;
 static uint64_t *handles;
 
@@ -34,40 +33,12 @@ static uint64_t *handles;
 static int http(const char *method, const char *path, const char *body,
 		struct odict **odp)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
 	static char buf[1 << 20];
-	char req[1024];
-	size_t got = 0;
-	ssize_t r;
 	char *b;
-	int fd, n, err = 0;
+	/* no time limit: the event request is a long poll */
+	int err = lg_http(jurl, method, path, body, 0, buf, sizeof(buf), &b);
 
-	a.sin_port = htons((uint16_t)jport);
-	if (inet_pton(AF_INET, jhost, &a.sin_addr) != 1)
-		return EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		if (fd >= 0)
-			close(fd);
-		return errno;
-	}
-	/* HTTP/1.0: an answer without chunked encoding */
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s\r\n"
-		     "Connection: close\r\nContent-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n%s", method, path, jhost,
-		     body ? strlen(body) : 0, body ? body : "");
-	if (n < 0 || write(fd, req, (size_t)n) != n)
-		err = EIO;
-	while (!err && got < sizeof(buf) - 1 &&
-	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)r;
-	close(fd);
-	buf[got] = '\0';
-	b = strstr(buf, "\r\n\r\n");
-	if (err || !b)
-		return err ? err : EPROTO;
-	b += 4;
-	return json_decode_odict(odp, 32, b, strlen(b), 16);
+	return err ? err : json_decode_odict(odp, 32, b, strlen(b), 16);
 }
 
 static const struct odict *obj(const struct odict *od, const char *key)
@@ -142,8 +113,7 @@ int janus_join_all(const char *url)
 	unsigned joined = 0;
 	int err;
 
-	if (sscanf(url, "http://%63[^:]:%u", jhost, &jport) < 1)
-		return EINVAL;
+	jurl = url;
 	handles = calloc(o.n + 1, sizeof(*handles));
 	if (!handles)
 		return ENOMEM;

@@ -62,6 +62,12 @@ extern atomic_bool media_done;
 extern struct lg_results res;
 
 int   open_sockets(void);
+/* One blocking HTTP request to url ("http://host:port"), waiting at most
+ * timeout_s for the answer (0: as long as it takes, for long polls); the
+ * answer in buf, *bodyp its body (http.c) */
+int   lg_http(const char *url, const char *method, const char *path,
+	      const char *body, unsigned timeout_s, char *buf, size_t sz,
+	      char **bodyp);
 /* --janus URL: join every leg to a Janus AudioBridge room (janus.c) */
 int   janus_join_all(const char *url);
 void *media_main(void *arg);

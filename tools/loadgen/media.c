@@ -57,73 +57,28 @@ static double proc_cpu_us(int pid)
 	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 }
 
-static int api_mixer_get(double *busy_us, double *late);
-
-/* Sums busy_us and late_ticks over the mixer threads in /v1/status. A
- * plain blocking GET: it runs twice per run, off the hot path. */
+/* Sums busy_us and late_ticks over the mixer threads in caucusd's
+ * /v1/status. Twice per run, off the hot path. Other peers have no such
+ * counters: 0. */
 static int api_mixer(double *busy_us, double *late)
 {
-	if (o.janus || o.peers) {      /* peers have no such counters */
-		*busy_us = *late = 0;
-		return 0;
-	}
-	return api_mixer_get(busy_us, late);
-}
+	static char buf[16384];
+	char *body, *p;
 
-static int api_mixer_get(double *busy_us, double *late)
-{
-	char host[64] = "127.0.0.1", req[256], buf[8192];
-	unsigned port = 8080;
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	size_t got = 0;
-	ssize_t r;
-	char *p;
-	int fd;
-
-	if (sscanf(o.api, "http://%63[^:]:%u", host, &port) < 1) {
-		fprintf(stderr, "loadgen: bad --api %s\n", o.api);
-		return -1;
-	}
-	a.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-		return -1;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		fprintf(stderr, "loadgen: %s: %s\n", o.api, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	snprintf(req, sizeof(req), "GET /v1/status HTTP/1.1\r\nHost: %s\r\n"
-		 "Connection: close\r\n\r\n", host);
-	if (write(fd, req, strlen(req)) < 0) {
-		close(fd);
-		return -1;
-	}
-	/* libre's server keeps the connection open: read up to the end of
-	 * the body that Content-Length announces */
-	struct timeval tv = {.tv_sec = 2};
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (got < sizeof(buf) - 1 &&
-	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
-		char *hend, *cl;
-
-		got += (size_t)r;
-		buf[got] = '\0';
-		hend = strstr(buf, "\r\n\r\n");
-		cl = strstr(buf, "Content-Length:");
-		if (hend && cl && got >= (size_t)(hend + 4 - buf) +
-		    strtoul(cl + 15, NULL, 10))
-			break;
-	}
-	close(fd);
-	buf[got] = '\0';
-	if (getenv("LG_DEBUG"))
-		fprintf(stderr, "status: %s\n", buf);
 	*busy_us = *late = 0;
-	for (p = buf; (p = strstr(p, "\"busy_us\":")); p++)
+	if (o.janus || o.peers)
+		return 0;
+	if (lg_http(o.api, "GET", "/v1/status", NULL, 2, buf, sizeof(buf),
+		    &body)) {
+		fprintf(stderr, "loadgen: %s: cannot read /v1/status\n",
+			o.api);
+		return -1;
+	}
+	if (getenv("LG_DEBUG"))
+		fprintf(stderr, "status: %s\n", body);
+	for (p = body; (p = strstr(p, "\"busy_us\":")); p++)
 		*busy_us += atof(p + 10);
-	for (p = buf; (p = strstr(p, "\"late_ticks\":")); p++)
+	for (p = body; (p = strstr(p, "\"late_ticks\":")); p++)
 		*late += atof(p + 13);
 	return 0;
 }
