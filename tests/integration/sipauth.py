@@ -55,10 +55,13 @@ class Client:
         return lines[0], hdrs, body
 
     def final(self, want_method=None):
-        """the final response (skipping 1xx), answering NOTIFYs"""
+        """the final response (skipping 1xx, shown to self.on_provisional
+        when set), answering NOTIFYs"""
         while True:
             first, hdrs, body = self.recv()
             if first.startswith("SIP/2.0 1"):
+                if getattr(self, "on_provisional", None):
+                    self.on_provisional(first, body)
                 continue
             if first.startswith("SIP/2.0"):
                 return int(first.split()[1]), first, hdrs, body
@@ -125,6 +128,7 @@ def request(cl, method, conf, user, auth=None, cseq=1, callid=None,
             body.replace("\r\n", "\n"))
     code, first, hdrs, abody = cl.final()
     cl.answer = abody
+    cl.last_final = first
     if method == "INVITE" and code >= 200:
         to = hdrs["to"][0]
         ack = ("ACK %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%x\n"
@@ -248,27 +252,18 @@ def fetch(port, conf, user, pw=None):
 
 
 def early(port, conf, user):
-    """an INVITE that may wait long: prints every answer's code, and
-    whether a 183 carried SDP (early media)"""
+    """an INVITE that may wait long: prints every answer's code as it
+    comes, and whether it carried SDP (a 183 with early media)"""
+    def show(first, body):
+        print(first + (" +sdp" if "m=audio" in body else ""))
+        sys.stdout.flush()
+
     cl = Client(port)
     cl.sock.settimeout(30)
-    ruri = "sip:%s@%s:%d" % (conf, HOST, port)
-    callid = "%x@sipauth" % random.getrandbits(48)
-    body = SDP % (cl.lport + 2)
-    cl.send("INVITE %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%x\n"
-            "From: <sip:%s@example.com>;tag=%x\nTo: <%s>\nCall-ID: %s\n"
-            "CSeq: 1 INVITE\nContact: <sip:%s@%s:%d>\nMax-Forwards: 70\n"
-            "Content-Type: application/sdp\nContent-Length: %d\n\n%s"
-            % (ruri, HOST, cl.lport, random.getrandbits(48), user,
-               random.getrandbits(32), ruri, callid, user, HOST, cl.lport,
-               len(body.replace("\n", "\r\n")), body))
-    while True:
-        first, hdrs, rbody = cl.recv()
-        code = int(first.split()[1])
-        print(first + (" +sdp" if "m=audio" in rbody else ""))
-        sys.stdout.flush()
-        if code >= 200:
-            return 0
+    cl.on_provisional = show
+    request(cl, "INVITE", conf, user)
+    show(cl.last_final, cl.answer)
+    return 0
 
 
 def ulaw(x):
