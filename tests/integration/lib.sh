@@ -220,6 +220,19 @@ baresip_conf() {
 		>"$d/config"
 }
 
+# baresip_finish PID...: hang up everyone (stop_caucusd: the BYEs make
+# baresip close its recordings), then end the clients
+baresip_finish() {
+	local p
+	stop_caucusd
+	sleep 1
+	for p in "$@"; do kill "$p" 2>/dev/null || true; done
+	wait "$@" 2>/dev/null || true
+}
+
+# recording DIR: the WAV a baresip client made there of what it heard
+recording() { ls "$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
+
 # wait_udp PORT: until something listens on UDP PORT (a sipp UAS that was
 # just started), at most 5 s
 udp_listening() { ss -Hlnu "sport = :$1" | grep -q .; }

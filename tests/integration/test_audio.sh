@@ -49,12 +49,10 @@ api PATCH "/v1/conferences/demo/participants/$PB" '{"deaf":true}'
 expect_status 200 "deafen b"
 sleep $PHASE
 T3=$(now_ms)
-stop_caucusd                  # BYE: baresip closes its recordings
-sleep 1
-for p in $BS_PIDS; do kill "$p" 2>/dev/null || true; done
-wait $BS_PIDS 2>/dev/null || true
+# shellcheck disable=SC2086
+baresip_finish $BS_PIDS
 
-rec() { ls "$WORK/bs-$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
+rec() { recording "$WORK/bs-$1"; }
 for n in a b c; do
 	[ -n "$(rec $n)" ] || fail "no recording from $n"
 done

@@ -23,11 +23,8 @@ lost=$(curl -s "$API/metrics" | awk '/^caucus_rtp_packets_lost_total/ { print $2
 log "caucusd counted $lost packets lost"
 [ "${lost:-0}" -gt 0 ] || fail "no loss counted"
 sleep 0.5
-stop_caucusd
-sleep 1
-kill "$EAR" 2>/dev/null || true
-wait "$EAR" 2>/dev/null || true
-rec=$(ls "$d"/dump-*-dec.wav 2>/dev/null | head -n1)
+baresip_finish "$EAR"
+rec=$(recording "$d")
 [ -n "$rec" ] || fail "no recording"
 python3 - "$rec" <<'PY' || fail "holes in the concealed audio"
 import math, struct, sys, wave

@@ -43,11 +43,9 @@ run() { # MODE
 	api GET "/v1/conferences/demo/participants/$pid"
 	[ "$(json_field "$BODY" status)" = connected ] ||
 		fail "$mode: not connected after approval: $BODY"
-	stop_caucusd
-	sleep 1
-	for p in $BS; do kill "$p" 2>/dev/null || true; done
-	wait $BS 2>/dev/null || true
-	rec=$(ls "$WORK/$mode-waiter"/dump-*-dec.wav 2>/dev/null | head -n1)
+	# shellcheck disable=SC2086
+	baresip_finish $BS
+	rec=$(recording "$WORK/$mode-waiter")
 	[ -n "$rec" ] || fail "$mode: no recording from the waiter"
 	local len_s
 	len_s=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$rec")
