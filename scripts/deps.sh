@@ -3,7 +3,7 @@
 # fast when everything is present: dpkg is asked first, apt-get only runs for
 # what is missing (and `apt-get update` only then).
 set -eu
-PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libsqlite3-dev sqlite3 \
+PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libspeexdsp-dev libsqlite3-dev sqlite3 \
 libcmocka-dev sip-tester baresip-core libxml2-utils curl iproute2 procps \
 python3 chromium"
 missing=""

@@ -57,6 +57,11 @@ static int media_json(struct odict **odp, struct participant *p)
 	err |= add_int(od, "fec_recovered", st->fec_recovered);
 	err |= add_int(od, "decode_skipped", st->decode_skipped);
 	err |= add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
+	err |= add_dbl(od, "jitter_buffer_target_ms",
+		       st->jb_target_us / 1000.0);
+	err |= add_dbl(od, "jitter_buffer_depth_ms", st->jb_depth_us / 1000.0);
+	err |= add_int(od, "jitter_buffer_skipped", st->jb_skipped);
+	err |= add_int(od, "jitter_buffer_stretched", st->jb_stretched);
 	if (err)
 		mem_deref(od);
 	else
@@ -200,8 +205,8 @@ static int media_list_json(struct odict *od, const struct conf *c)
 }
 
 /* with r: the participants r may see */
-static int conf_json(struct odict **odp, struct conf *c,
-		     const struct api_req *r)
+int api_conf_json(struct odict **odp, struct conf *c,
+		  const struct api_req *r)
 {
 	struct odict *od, *arr = NULL;
 	int err = odict_alloc(&od, 16);
@@ -218,6 +223,7 @@ static int conf_json(struct odict **odp, struct conf *c,
 	err |= add_bool(od, "adhoc", conf_adhoc(c));
 	err |= media_list_json(od, c);
 	err |= add_int(od, "max_speakers", conf_max_speakers(c));
+	err |= add_int(od, "mix_rate", conf_mix_rate(c));
 	if (r) {
 		err |= parts_json(&arr, c, r);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);
@@ -257,7 +263,7 @@ static bool conf_to_arr(struct conf *c, void *arg)
 	char key[12];
 
 	re_snprintf(key, sizeof(key), "%u", ctx->n++);
-	ctx->err = conf_json(&co, c, NULL);
+	ctx->err = api_conf_json(&co, c, NULL);
 	if (!ctx->err)
 		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, co);
 	mem_deref(co);
@@ -332,7 +338,7 @@ void api_conf_create(struct api_req *r)
 		creator_is_admin(r, c);
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s\r\n",
 		 conf_id(c));
-	err = conf_json(&out, c, NULL);
+	err = api_conf_json(&out, c, NULL);
 	api_reply_obj(r, 201, "Created", out, err, hdr);
 out:
 	mem_deref(in);
@@ -346,122 +352,8 @@ void api_conf_get(struct api_req *r)
 
 	if (!c)
 		return;
-	err = conf_json(&od, c, r);
+	err = api_conf_json(&od, c, r);
 	api_reply_obj(r, 200, "OK", od, err, NULL);
-}
-
-static const struct api_field conf_patch_fields[] = {
-	{"media", API_ARRAY, false, 0, 8},
-	{"max_speakers", API_NUMBER, false, 0, CONF_MAX_SPEAKERS},
-};
-
-/* The audio status a media list asks for ("none" without audio), or
- * NULL with a sentence in detail */
-static const char *media_from_list(const struct odict_entry *list,
-				   char *detail, size_t dsz)
-{
-	const char *audio = "none";
-	bool seen = false;
-
-	for (struct le *le = list->u.odict->lst.head; le; le = le->next) {
-		const struct odict_entry *e = le->data;
-		const char *type, *status;
-
-		if (e->type != ODICT_OBJECT) {
-			snprintf(detail, dsz, "each media entry must be an "
-				 "object with 'type' and 'status'");
-			return NULL;
-		}
-		type = odict_string(e->u.odict, "type");
-		status = odict_string(e->u.odict, "status");
-		if (!type || !status ||
-		    odict_count(e->u.odict, false) != 2) {
-			snprintf(detail, dsz, "each media entry must be an "
-				 "object with 'type' and 'status' (strings) "
-				 "and nothing else");
-			return NULL;
-		}
-		if (strcmp(type, "audio")) {
-			snprintf(detail, dsz, "media type '%.32s' is not "
-				 "mixed by caucus (audio only)", type);
-			return NULL;
-		}
-		if (seen) {
-			snprintf(detail, dsz, "audio is listed twice");
-			return NULL;
-		}
-		if (strcmp(status, "sendrecv") && strcmp(status, "recvonly") &&
-		    strcmp(status, "sendonly") && strcmp(status, "inactive")) {
-			snprintf(detail, dsz, "media status must be sendrecv, "
-				 "recvonly, sendonly or inactive");
-			return NULL;
-		}
-		seen = true;
-		audio = status;
-	}
-	return audio;
-}
-
-void api_conf_patch(struct api_req *r)
-{
-	struct conf *c = api_conf_or_404(r);
-	struct odict *in = NULL, *out = NULL;
-	const char *audio = NULL;
-	char detail[160], k_str[8] = "";
-	double k = -1;
-	int err = 0;
-
-	if (!c || api_body(r, conf_patch_fields, 2, &in))
-		return;
-	if (odict_lookup(in, "media")) {
-		audio = media_from_list(odict_lookup(in, "media"), detail,
-					sizeof(detail));
-		if (!audio) {
-			api_error(r, 400, "Bad Request", "invalid request",
-				  detail);
-			goto out;
-		}
-	}
-	if (api_json_number(in, "max_speakers", &k) && k != (int)k) {
-		api_error(r, 400, "Bad Request", "invalid request",
-			  "field 'max_speakers' must be a whole number from 0 "
-			  "to 16 (0: the server's setting)");
-		goto out;
-	}
-	if (!audio && k < 0) {
-		api_error(r, 400, "Bad Request", "invalid request",
-			  "name 'media' or 'max_speakers'");
-		goto out;
-	}
-	/* a media change of the conference: the policy's media part */
-	if (audio && strcmp(audio, conf_audio(c)) &&
-	    api_change_gate(r, c, 1u << POLICY_PART_MEDIA, API_CHANGE_MEDIA,
-			    audio, strlen(audio)))
-		goto out;               /* refused, or waits for a moderator */
-	if (k >= 0 && (unsigned)k != conf_max_speakers(c)) {
-		re_snprintf(k_str, sizeof(k_str), "%u", (unsigned)k);
-		if (policy_may_change(conf_policy(c), api_role_in(r, c),
-				      1u << POLICY_PART_MEDIA, NULL) !=
-		    POLICY_CHANGE_DIRECT) {
-			api_error(r, 403, "Forbidden", "forbidden", "your role "
-				  "may not change the media of this "
-				  "conference directly");
-			goto out;
-		}
-	}
-	if (audio)
-		err = conf_set_audio(c, audio);
-	if (!err && k_str[0])
-		err = conf_set_max_speakers(c, (unsigned)k);
-	if (err) {
-		api_error(r, 503, "Service Unavailable", "cannot store the "
-			  "change", "the store failed");
-		goto out;
-	}
-	err = conf_json(&out, c, r);
-	api_reply_obj(r, 200, "OK", out, err, NULL);
-out:
-	mem_deref(in);
 }
 
 void api_conf_delete(struct api_req *r)

@@ -86,6 +86,10 @@ void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
 		   const char *error, const char *detail, const char *hdrs);
 /* The conference named by {id}, or NULL after replying 404 */
 struct conf *api_conf_or_404(struct api_req *r);
+/* A conference as the API shows it, in r's caller's view (r may be NULL:
+ * the administrator's) */
+int  api_conf_json(struct odict **odp, struct conf *c,
+		   const struct api_req *r);
 /* Parses the body against fields; on error it has already replied. */
 int  api_body(struct api_req *r, const struct api_field *fields, size_t n,
 	      struct odict **odp);

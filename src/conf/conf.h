@@ -178,11 +178,15 @@ bool conf_adhoc(const struct conf *c);
  * everyone. EINVAL for another word, EIO when the store failed. */
 const char *conf_audio(const struct conf *c);
 int  conf_set_audio(struct conf *c, const char *status);
-/* How many of the loudest talkers are mixed at once in c (0: the server's
- * mixer_max_speakers); stored; EINVAL above CONF_MAX_SPEAKERS */
+/* How c is mixed: how many of the loudest talkers at once (0: the
+ * server's mixer_max_speakers) and at what rate, 8000, 16000 or 48000 Hz
+ * (0: the server's mixer_rate). Setting them stores them and carries them
+ * to the mixer (no re-INVITE: each codec keeps its own rate); EINVAL above
+ * CONF_MAX_SPEAKERS or for another rate, EIO when the store failed */
 #define CONF_MAX_SPEAKERS 16
 unsigned conf_max_speakers(const struct conf *c);
-int  conf_set_max_speakers(struct conf *c, unsigned k);
+unsigned conf_mix_rate(const struct conf *c);
+int  conf_set_mix(struct conf *c, unsigned max_speakers, unsigned rate_hz);
 /* Deletes from the store, hangs up everyone; the URI answers 404 at once. */
 int  conf_destroy(struct conf *c);
 bool conf_id_valid(const char *id);

@@ -42,6 +42,7 @@ struct conf {
 	struct tmr end_tmr;           /* destroys at the policy's end */
 	struct tmr idle_tmr;          /* destroys after idle_timeout_s empty */
 	uint8_t max_speakers;         /* mixed at once; 0: the server's */
+	uint32_t mix_rate;            /* Hz; 0: the server's */
 	char audio[12];               /* conference media: the audio status
 				       * as participants see it, or "none" */
 	struct list msgs;             /* struct conf_msg, oldest first */

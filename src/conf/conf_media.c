@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include "conf/conf_int.h"
+#include "media/media.h"
 #include "store/store.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -38,6 +39,10 @@ void conf_settings_apply(struct conf *c, const char *settings)
 	if (pe && pe->type == ODICT_INT && pe->u.integer >= 0 &&
 	    pe->u.integer <= CONF_MAX_SPEAKERS)
 		c->max_speakers = (uint8_t)pe->u.integer;
+	pe = odict_lookup(od, "mix_rate");
+	if (pe && pe->type == ODICT_INT &&
+	    media_rate_valid((unsigned)pe->u.integer))
+		c->mix_rate = (uint32_t)pe->u.integer;
 	pe = odict_lookup(od, "policy");
 	if (pe && pe->type == ODICT_OBJECT) {
 		char *json = NULL, detail[160];
@@ -60,8 +65,9 @@ int conf_settings_save(struct conf *c)
 	if (c->adhoc)
 		return 0;               /* not stored */
 	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"max_speakers\":%u,"
-			  "\"policy\":%H}", c->audio, c->max_speakers,
-			  policy_print, c->policy);
+			  "\"mix_rate\":%u,\"policy\":%H}", c->audio,
+			  c->max_speakers, c->mix_rate, policy_print,
+			  c->policy);
 	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
 	if (err)
 		log_warn("conf", "msg=\"cannot store settings\" conf=%s "
@@ -120,22 +126,31 @@ unsigned conf_max_speakers(const struct conf *c)
 	return c->max_speakers;
 }
 
-int conf_set_max_speakers(struct conf *c, unsigned k)
+unsigned conf_mix_rate(const struct conf *c)
 {
-	uint8_t old = c->max_speakers;
+	return c->mix_rate;
+}
 
-	if (k > CONF_MAX_SPEAKERS)
+int conf_set_mix(struct conf *c, unsigned max_speakers, unsigned rate_hz)
+{
+	uint8_t old_k = c->max_speakers;
+	uint32_t old_hz = c->mix_rate;
+
+	if (max_speakers > CONF_MAX_SPEAKERS ||
+	    (rate_hz && !media_rate_valid(rate_hz)))
 		return EINVAL;
-	if (k == old)
+	if (max_speakers == old_k && rate_hz == old_hz)
 		return 0;
-	c->max_speakers = (uint8_t)k;
+	c->max_speakers = (uint8_t)max_speakers;
+	c->mix_rate = rate_hz;
 	if (conf_settings_save(c)) {             /* stored first */
-		c->max_speakers = old;
+		c->max_speakers = old_k;
+		c->mix_rate = old_hz;
 		return EIO;
 	}
-	log_info("conf", "msg=\"speakers mixed changed\" conf=%s "
-		 "max_speakers=%u", c->id, k);
-	/* every stream carries it to the mixer's room */
+	log_info("conf", "msg=\"mixing changed\" conf=%s max_speakers=%u "
+		 "mix_rate=%u", c->id, max_speakers, rate_hz);
+	/* every stream carries them to the mixer's room */
 	for (struct le *le = c->parts.head; le; le = le->next) {
 		struct participant *p = le->data;
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "main/config.h"
+#include "media/media.h"
 #include "sip/digest.h"
 #include "util/log.h"
 
@@ -49,6 +50,9 @@ static const struct opt opts[] = {
 	 "mixer threads (0: one per core)"},
 	{"jitter_ms", U(jitter_ms), "40", 20, 400,
 	 "jitter buffer playout delay"},
+	{"mixer_rate", U(mixer_rate), "16000", 8000, 48000,
+	 "mix rate of a conference unless it names one: 8000, 16000 or "
+	 "48000 Hz (streams at other rates are resampled)"},
 	{"mixer_max_speakers", U(mixer_max_speakers), "4", 1, 16,
 	 "the K loudest talkers mixed in each conference; everyone else "
 	 "hears one shared mix, encoded once"},
@@ -267,6 +271,11 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	if (log_level_parse(cfg->log_level, &lvl)) {
 		snprintf(errbuf, errsz, "log_level: '%s' is not one of "
 			 "error, warn, info, debug", cfg->log_level);
+		return EINVAL;
+	}
+	if (!media_rate_valid(cfg->mixer_rate)) {
+		snprintf(errbuf, errsz, "mixer_rate: %u is not one of 8000, "
+			 "16000, 48000", (unsigned)cfg->mixer_rate);
 		return EINVAL;
 	}
 	if (cfg->rtp_port_max <= cfg->rtp_port_min + 2) {

@@ -23,6 +23,7 @@ struct config {
 	uint32_t mixer_threads;
 	uint32_t jitter_ms;
 	uint32_t mixer_max_speakers;
+	uint32_t mixer_rate;
 	char log_level[16];
 	char demo[64];
 	uint32_t api_max_body;

@@ -140,7 +140,8 @@ static int start(void)
 	struct confs_cfg ccfg = {.domain = domain, .http_base = http_base};
 	struct mixer_cfg mcfg = {.threads = cfg->mixer_threads,
 				 .jitter_ms = cfg->jitter_ms,
-				 .max_speakers = cfg->mixer_max_speakers};
+				 .max_speakers = cfg->mixer_max_speakers,
+				 .mix_hz = cfg->mixer_rate};
 	struct focus_cfg fcfg = {
 		.sip_addr = cfg->sip_addr, .sip_port = (uint16_t)cfg->sip_port,
 		.udp = strstr(cfg->sip_transports, "udp") != NULL,

@@ -7,23 +7,23 @@
 #include <math.h>
 #include "media/media.h"
 
-#define RATE 8000
-#define NOTE_SAMPLES (RATE * 3 / 10)
 
 static const float notes_hz[] = MEDIA_MOH_NOTES_HZ;
 #define NNOTES (sizeof(notes_hz) / sizeof(notes_hz[0]))
 
-void media_moh_frame(uint64_t pos, int16_t *out, size_t n)
+void media_moh_frame(uint64_t pos, unsigned hz, int16_t *out, size_t n)
 {
 	const float two_pi = 6.28318530718f;
+	const uint64_t note_samples = hz * 3 / 10;
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t at = pos + i;
-		size_t note = (size_t)((at / NOTE_SAMPLES) % NNOTES);
-		float k = (float)(at % NOTE_SAMPLES);
-		float t = k / RATE, f = notes_hz[note];
+		size_t note = (size_t)((at / note_samples) % NNOTES);
+		float k = (float)(at % note_samples);
+		float t = k / (float)hz, f = notes_hz[note];
 		/* 0 at the note's edges, 1 in its middle */
-		float env = 0.5f - 0.5f * cosf(two_pi * k / NOTE_SAMPLES);
+		float env = 0.5f - 0.5f * cosf(two_pi * k /
+					       (float)note_samples);
 		float v = sinf(two_pi * f * t) + 0.25f * sinf(two_pi * 2 * f * t);
 
 		out[i] = (int16_t)lrintf(5200.0f * env * v);

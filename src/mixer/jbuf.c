@@ -1,33 +1,36 @@
 /*
  * Jitter buffer, see jbuf.h. Mixer thread only.
  *
- * The playout timeline is the sender's RTP timestamp: each tick consumes
- * JB_FRAME samples starting at play_ts, taking them from whichever packets
- * cover that span. Holes are concealed by repeating the last frame with a
- * fading gain (a plain G.711 PLC), then silence. Ordering by timestamp (not
- * sequence number) is what lets packets of any size line up.
+ * The playout timeline is the sender's RTP timestamp. Packets are kept
+ * encoded and ordered by timestamp (not sequence number), which is what
+ * lets packets of any size line up; the stream's playout decodes what
+ * jbuf_next hands it, in order, until it has a frame.
  */
 #include <string.h>
 #include "mixer/jbuf.h"
 
-/* after this many dry frames the stream is idle and re-buffers */
+/* after this many frames of an empty buffer the stream is idle and
+ * re-buffers */
 #define JB_IDLE_FRAMES 5
-/* a gap this long (samples) is a new timeline, not loss: 2 s */
-#define JB_RESYNC_GAP 16000
-/* concealment fades over this many frames, then silence */
-#define JB_CONCEAL_FRAMES 3
+/* more than this many frames over the target is cut at once (a burst
+ * after a stall); below it the drift follower takes a frame a second */
+#define JB_EXCESS_FRAMES 5
 
 static int32_t tsdiff(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b);
 }
 
-void jbuf_init(struct jbuf *jb, unsigned target_ms)
+void jbuf_init(struct jbuf *jb, unsigned clock_hz, unsigned target_ms)
 {
 	memset(jb, 0, sizeof(*jb));
-	jb->target = target_ms * 8;
-	if (jb->target < JB_FRAME)
-		jb->target = JB_FRAME;
+	jb->clock = clock_hz;
+	jb->frame = clock_hz / JB_TICKS_PER_S;
+	jb->target_min = target_ms * (clock_hz / 1000);
+	if (jb->target_min < jb->frame)
+		jb->target_min = jb->frame;
+	jb->target = jb->target_min;
+	jb->win_min = UINT32_MAX;
 }
 
 unsigned jbuf_depth(const struct jbuf *jb)
@@ -39,8 +42,19 @@ unsigned jbuf_depth(const struct jbuf *jb)
 		return 0;
 	first = &jb->slot[jb->order[0]];
 	last = &jb->slot[jb->order[jb->count - 1]];
-	d = tsdiff(last->ts + last->n, jb->playing ? jb->play_ts : first->ts);
+	d = tsdiff(last->ts + last->dur,
+		   jb->playing ? jb->play_ts : first->ts);
 	return d > 0 ? (unsigned)d : 0;
+}
+
+unsigned jbuf_target(const struct jbuf *jb)
+{
+	return jb->target;
+}
+
+unsigned jbuf_jitter(const struct jbuf *jb)
+{
+	return (jb->jitter_q4 + 8) >> 4;
 }
 
 static void drop_head(struct jbuf *jb)
@@ -60,19 +74,44 @@ static int free_slot(const struct jbuf *jb)
 	return -1;
 }
 
+/* RFC 3550 s. 6.4.1: J += (|D| - J) / 16, kept << 4 */
+static void jitter_update(struct jbuf *jb, uint32_t ts, uint32_t arrival)
+{
+	int32_t transit = (int32_t)(arrival - ts), d;
+
+	if (jb->transit_known) {
+		d = transit - jb->last_transit;
+		if (d < 0)
+			d = -d;
+		/* a jump of seconds is a new timeline, not jitter */
+		if ((uint32_t)d < jb->clock)
+			jb->jitter_q4 += (uint32_t)d -
+				((jb->jitter_q4 + 8) >> 4);
+	}
+	jb->last_transit = transit;
+	jb->transit_known = true;
+}
+
 enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
-			    const int16_t *pcm, unsigned n)
+			    uint32_t dur, uint8_t pt, const uint8_t *data,
+			    size_t len, uint32_t arrival)
 {
 	unsigned pos;
 	int idx;
 
-	if (!n || n > JB_MAX_PKT)
+	/* at most 120 ms (the longest Opus packet) */
+	if (!dur || dur > jb->clock * 3 / 25 || !len || len > JB_PAYLOAD)
 		return JB_BAD;
-	if (jb->playing && tsdiff(ts + n, jb->play_ts) <= 0) {
+	jitter_update(jb, ts, arrival);
+	if (jb->playing && tsdiff(ts + dur, jb->play_ts) <= 0) {
 		/* entirely before the playout point; a far-back one is a
 		 * restarted sender, not a late packet */
-		if (tsdiff(jb->play_ts, ts) < JB_RESYNC_GAP) {
+		if (tsdiff(jb->play_ts, ts) < (int32_t)(2 * jb->clock)) {
 			jb->stats.late++;
+			/* wait longer from now on */
+			if (jb->late_boost < JB_TARGET_MAX_MS * jb->clock /
+			    1000)
+				jb->late_boost += jb->frame / 2;
 			return JB_LATE;
 		}
 		jb->playing = false;
@@ -103,121 +142,133 @@ enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
 	jb->count++;
 	jb->slot[idx].seq = seq;
 	jb->slot[idx].ts = ts;
-	jb->slot[idx].n = (uint16_t)n;
-	memcpy(jb->slot[idx].pcm, pcm, n * sizeof(int16_t));
+	jb->slot[idx].dur = dur;
+	jb->slot[idx].pt = pt;
+	jb->slot[idx].len = (uint16_t)len;
+	memcpy(jb->slot[idx].data, data, len);
 	jb->stats.put++;
 	return JB_OK;
 }
 
-static void conceal(struct jbuf *jb, int16_t *out, unsigned n)
+/* The target: the configured minimum, or three times the jitter over a
+ * frame, plus what late packets asked for; at most JB_TARGET_MAX_MS */
+static void adapt_target(struct jbuf *jb)
 {
-	/* each concealed frame is 6 dB quieter than the one before */
-	unsigned shift = jb->conceal_run + 1;
+	unsigned t = jb->frame + 3 * jbuf_jitter(jb);
+	unsigned max = JB_TARGET_MAX_MS * (jb->clock / 1000);
 
-	if (jb->conceal_run >= JB_CONCEAL_FRAMES) {
-		memset(out, 0, n * sizeof(int16_t));
-		return;
-	}
-	for (unsigned i = 0; i < n; i++)
-		out[i] = (int16_t)(jb->last[i % JB_FRAME] >> shift);
+	if (t < jb->target_min)
+		t = jb->target_min;
+	t += jb->late_boost;
+	jb->target = t > max ? max : t;
 }
 
-/* Cuts delay that built up (a sender whose clock runs fast, or a burst
- * after a stall): keep the newest packet at most target + 3 frames ahead
- * of playout. Measured to the newest packet's start, so that one large
- * (30 or 60 ms) packet does not count as excess. */
-static void trim_excess(struct jbuf *jb)
+/* Follows the sender's clock: a second in which the buffer never held
+ * less than target + a frame costs one frame of delay; far too much is
+ * cut at once */
+static void follow_drift(struct jbuf *jb)
 {
-	const struct jb_slot *last;
-	int32_t ahead;
+	uint32_t depth = jbuf_depth(jb);
 
-	if (!jb->count)
-		return;
-	last = &jb->slot[jb->order[jb->count - 1]];
-	ahead = tsdiff(last->ts, jb->play_ts);
-	if (ahead > (int32_t)(jb->target + 3 * JB_FRAME)) {
-		uint32_t cut = (uint32_t)ahead - jb->target;
+	if (depth > jb->target + JB_EXCESS_FRAMES * jb->frame) {
+		uint32_t cut = depth - jb->target;
 
 		jb->play_ts += cut;
-		jb->stats.skipped += cut / JB_FRAME;
+		jb->stats.skipped += cut / jb->frame;
+		jb->win_ticks = 0;
+		jb->win_min = UINT32_MAX;
+		return;
 	}
+	if (depth < jb->win_min)
+		jb->win_min = depth;
+	if (++jb->win_ticks < JB_TICKS_PER_S)
+		return;
+	if (jb->win_min > jb->target + jb->frame) {
+		jb->play_ts += jb->frame;
+		jb->stats.skipped++;
+	}
+	/* late packets' extra wait wears off, a quarter frame a second */
+	jb->late_boost = jb->late_boost > jb->frame / 4 ?
+		jb->late_boost - jb->frame / 4 : 0;
+	jb->win_ticks = 0;
+	jb->win_min = UINT32_MAX;
 }
 
-bool jbuf_get(struct jbuf *jb, int16_t *out)
+bool jbuf_tick(struct jbuf *jb)
 {
-	unsigned pos = 0;
-	bool concealed = false;
-
+	adapt_target(jb);
 	if (!jb->playing) {
-		if (!jb->count || jbuf_depth(jb) < jb->target) {
-			memset(out, 0, JB_FRAME * sizeof(int16_t));
-			return false;
-		}
-		jb->playing = true;
-		jb->play_ts = jb->slot[jb->order[0]].ts;
-		jb->dry_frames = 0;
-		jb->conceal_run = 0;
-	}
-	trim_excess(jb);
+		const struct jb_slot *last;
 
-	while (pos < JB_FRAME) {
-		struct jb_slot *s;
+		if (!jb->count || jbuf_depth(jb) < jb->target)
+			return false;
+		jb->playing = true;
+		jb->dry = 0;
+		jb->win_ticks = 0;
+		jb->win_min = UINT32_MAX;
+		/* from the first packet, unless that is far too much
+		 * delay (a burst): then with the target's */
+		last = &jb->slot[jb->order[jb->count - 1]];
+		jb->play_ts = jb->slot[jb->order[0]].ts;
+		if (tsdiff(last->ts + last->dur, jb->play_ts) >
+		    (int32_t)(jb->target + JB_EXCESS_FRAMES * jb->frame))
+			jb->play_ts = last->ts + last->dur - jb->target;
+		return true;
+	}
+	if (jb->dry >= JB_IDLE_FRAMES * jb->frame) {
+		/* the sender went quiet (hold, DTX, gone): stop, and
+		 * re-buffer when packets come back */
+		jb->playing = false;
+		jb->stats.underruns++;
+		return false;
+	}
+	follow_drift(jb);
+	return true;
+}
+
+enum jb_next jbuf_next(struct jbuf *jb, uint32_t want, struct jb_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (;;) {
+		const struct jb_slot *s;
 		int32_t off;
-		unsigned take;
+		uint32_t gap;
 
 		if (!jb->count) {
-			conceal(jb, out + pos, JB_FRAME - pos);
-			concealed = true;
-			jb->play_ts += JB_FRAME - pos;
-			break;
+			/* nothing to play: conceal, and wait for the data
+			 * without moving the timeline */
+			o->hole = want;
+			o->dry = true;
+			jb->dry += want;
+			jb->stats.concealed++;
+			jb->stats.stretched++;
+			return JB_HOLE;
 		}
 		s = &jb->slot[jb->order[0]];
 		off = tsdiff(jb->play_ts, s->ts);
-		if (off >= (int32_t)s->n) {
+		if (off >= (int32_t)s->dur) {
 			drop_head(jb);             /* already played past it */
 			continue;
 		}
-		if (off < 0) {
-			unsigned gap = (unsigned)-off;
-
-			if (gap >= JB_RESYNC_GAP) {
-				jb->play_ts = s->ts;
-				jb->stats.resyncs++;
-				continue;
-			}
-			take = gap < JB_FRAME - pos ? gap : JB_FRAME - pos;
-			conceal(jb, out + pos, take);
-			concealed = true;
-			pos += take;
-			jb->play_ts += take;
+		if (off >= 0) {
+			/* the slot's storage stays until the next put */
+			o->pkt = s;
+			o->skip = (uint32_t)off;
+			jb->play_ts = s->ts + s->dur;
+			jb->dry = 0;
+			drop_head(jb);
+			return JB_PACKET;
+		}
+		gap = (uint32_t)-off;
+		if (gap >= 2 * jb->clock) {
+			jb->play_ts = s->ts;       /* a new timeline */
+			jb->stats.resyncs++;
 			continue;
 		}
-		take = s->n - (unsigned)off;
-		if (take > JB_FRAME - pos)
-			take = JB_FRAME - pos;
-		memcpy(out + pos, s->pcm + off, take * sizeof(int16_t));
-		pos += take;
-		jb->play_ts += take;
-		if ((unsigned)off + take == s->n)
-			drop_head(jb);
-	}
-
-	if (concealed) {
+		o->hole = gap < want ? gap : want;
+		o->after = o->hole == gap ? s : NULL;
+		jb->play_ts += o->hole;
 		jb->stats.concealed++;
-		jb->conceal_run++;
-		if (!jb->count && ++jb->dry_frames >= JB_IDLE_FRAMES) {
-			/* the sender went quiet (hold, DTX, gone): stop and
-			 * re-buffer when packets come back */
-			jb->playing = false;
-			jb->stats.underruns++;
-			memset(out, 0, JB_FRAME * sizeof(int16_t));
-			return false;
-		}
+		return JB_HOLE;
 	}
-	else {
-		jb->conceal_run = 0;
-		jb->dry_frames = 0;
-		memcpy(jb->last, out, sizeof(jb->last));
-	}
-	return true;
 }

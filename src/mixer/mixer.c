@@ -117,6 +117,8 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 
 		t->idx = i;
 		t->jitter_ms = cfg->jitter_ms;
+		t->mix_hz = media_rate_valid(cfg->mix_hz) ? cfg->mix_hz :
+			16000;
 		t->max_speakers = !cfg->max_speakers ? 4 :
 			cfg->max_speakers > MIXER_MAX_SPEAKERS ?
 			MIXER_MAX_SPEAKERS : cfg->max_speakers;
@@ -136,7 +138,8 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 			goto out;
 	}
 	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u "
-		 "max_speakers=%u", n, cfg->jitter_ms, mx->t[0].max_speakers);
+		 "max_speakers=%u mix_hz=%u", n, cfg->jitter_ms,
+		 mx->t[0].max_speakers, mx->t[0].mix_hz);
 out:
 	if (err)
 		mem_deref(mx);

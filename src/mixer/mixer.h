@@ -24,6 +24,8 @@ struct mixer_cfg {
 	unsigned jitter_ms;
 	unsigned max_speakers;   /* the K loudest talkers are mixed (1 to
 				  * MIXER_MAX_SPEAKERS; 0: 4) */
+	unsigned mix_hz;         /* a room's rate unless it names one
+				  * (8000, 16000, 48000; 0: 16000) */
 };
 
 /* The per-stream settings that can change during a call. */
@@ -44,6 +46,10 @@ struct mixer_media {
 	uint8_t room_speakers;  /* the room's K (0: the thread's); every
 				 * stream of a room carries the same */
 	uint8_t level_id;       /* RFC 6464 header extension id (0: none) */
+	uint32_t room_hz;       /* the room's mix rate, 8000, 16000 or
+				 * 48000 (0: the thread's); every stream of
+				 * a room carries the same */
+	struct media_opus_fmtp opus;   /* the peer's Opus fmtp */
 	int32_t gain_in_q16;
 	int32_t gain_out_q16;
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so
@@ -56,6 +62,10 @@ struct mixer_stream_stats {
 	uint32_t decode_skipped;   /* silent frames not decoded (Opus) */
 	uint32_t fec_recovered;    /* lost frames rebuilt from Opus FEC */
 	uint32_t jitter_us;
+	uint32_t jb_target_us, jb_depth_us;  /* the jitter buffer's target
+					      * and what it holds */
+	uint32_t jb_skipped, jb_stretched;   /* frames cut to follow drift,
+					      * waited for late data */
 	uint32_t rx_ssrc, tx_ssrc;
 	bool talking_seen;     /* media arrived since the last report */
 };

@@ -25,6 +25,7 @@ struct mthread {
 	unsigned idx;
 	unsigned jitter_ms;
 	unsigned max_speakers;    /* K: the loudest mixed in each room */
+	unsigned mix_hz;          /* a room's rate unless it names one */
 	int efd;                  /* eventfd shared with the signalling loop */
 	atomic_bool run;
 	struct spsc cmdq;         /* signalling -> mixer */
@@ -32,9 +33,10 @@ struct mthread {
 	/* owned by the mixer thread */
 	struct mroom **rooms;
 	unsigned nrooms, cap_rooms;
-	int16_t moh[160];         /* this tick's music on hold */
-	uint64_t moh_pos;         /* its position, in samples */
-	bool moh_ready;           /* computed for this tick */
+	/* this tick's music on hold at each mix rate (MEDIA_RATES) */
+	int16_t moh[3][MEDIA_FRAME_MAX];
+	uint64_t moh_tick;        /* its position, in ticks */
+	unsigned moh_ready;       /* bit i: moh[i] computed for this tick */
 	uint64_t shared_sends;    /* packets sent from a shared encoding
 				   * (mixer thread only; for the tests) */
 	/* written by the mixer thread, read by anyone */

@@ -1,7 +1,8 @@
 /*
  * A stream's network side, on its mixer thread: receive (recvmmsg),
  * latch the sender's address (symmetric RTP), take DTMF events and RFC 6464
- * levels, decode into the jitter buffer; encode and send our frames; RTCP
+ * levels, into the jitter buffer (decoded at playout, playout.c); encode
+ * and send our frames; RTCP
  * reports and the per-second stats event. Called from the tick in
  * mixer_thread.c; no allocation, no logging.
  */
@@ -35,34 +36,16 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return alen == blen && !memcmp(a, b, alen);
 }
 
-/* An Opus frame this small carries silence or comfort noise (a talking
- * Opus frame at any useful bitrate is several times larger) */
-#define OPUS_SILENT_BYTES 10
-
-/* Is this frame not worth decoding? For Opus (the decoder is costly):
- * when the stream is not talking and the frame says it is quiet, by its
- * RFC 6464 level or by its size. */
-static bool skip_decode(const struct mstream *s, enum media_codec codec,
-			const struct rtp_hdr *h)
-{
-	if (codec != MEDIA_OPUS || s->talk.talking)
-		return false;
-	if (s->m.level_id && s->hdr_level_at &&
-	    s->hdr_level > TALK_ON_DBOV)
-		return true;
-	return h->plen <= OPUS_SILENT_BYTES;
-}
-
-static void opus_recover(struct mstream *s, const struct rtp_hdr *h);
-
 static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 		   size_t len, const struct sockaddr_storage *src,
 		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
 {
 	struct rtp_hdr h, h8;
-	int16_t pcm[JB_MAX_PKT];
 	enum media_codec codec;
-	int n;
+	uint32_t clock_k = media_rtp_clock(s->m.codec) / 1000;
+	/* arrival in the stream's RTP clock (arrival_ts is in 8 kHz) */
+	uint32_t arrival_clk = arrival_ts * (clock_k / 8);
+	int dur;
 
 	if (!rtp_parse(&h, buf, len)) {
 		s->st.rx_bad++;
@@ -82,7 +65,7 @@ static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	s->st.talking_seen = true;
 	/* statistics in 8 kHz units, whatever the codec's clock */
 	h8 = h;
-	h8.ts = h.ts / media_clock_ratio(s->m.codec);
+	h8.ts = h.ts / (clock_k / 8);
 	rtp_rxstat_update(&s->rx, &h8, arrival_ts);
 
 	if (s->m.telev_pt >= 0 && h.pt == s->m.telev_pt) {
@@ -95,60 +78,23 @@ static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	    rtp_audio_level(buf, len, s->m.level_id, &s->hdr_level,
 			    &s->hdr_voice))
 		s->hdr_level_at = arrival_ts;
-	/* the negotiated codec, and G.711 of either kind (a phone may
-	 * switch between them) */
+	/* the negotiated codec, and in a G.711 stream G.711 of either
+	 * kind (a phone may switch between them) */
 	if (h.pt == s->m.tx_pt)
 		codec = s->m.codec;
-	else if (h.pt == MEDIA_PCMU || h.pt == MEDIA_PCMA)
+	else if ((h.pt == MEDIA_PCMU || h.pt == MEDIA_PCMA) &&
+		 (s->m.codec == MEDIA_PCMU || s->m.codec == MEDIA_PCMA))
 		codec = (enum media_codec)h.pt;
 	else {
 		s->st.rx_bad++;         /* comfort noise, unknown PT */
 		return;
 	}
-	if (codec == MEDIA_OPUS && h.plen && h.plen <= MEDIA_MAX_PAYLOAD)
-		opus_recover(s, &h);
-	if (!h.plen || h.plen > MEDIA_MAX_PAYLOAD)
-		n = -1;
-	else if (skip_decode(s, codec, &h) &&
-		 (n = media_opus_samples(h.payload, h.plen)) > 0 &&
-		 n <= JB_MAX_PKT) {
-		/* silent and not a speaker: the decoder is not run; the
-		 * buffer gets as much silence as the frame holds so the
-		 * timeline moves. The decoder picks up with the next frame
-		 * worth decoding (its own concealment covers the seam). */
-		memset(pcm, 0, (size_t)n * sizeof(pcm[0]));
-		s->st.decode_skipped++;
-	}
-	else
-		n = media_coder_decode(s->coder, codec, pcm, JB_MAX_PKT,
-				       h.payload, h.plen);
-	if (n <= 0) {
+	/* its length in RTP clock units; decoded at playout */
+	dur = codec == MEDIA_OPUS ? media_opus_samples(h.payload, h.plen) :
+		(int)h.plen;
+	if (dur <= 0 || jbuf_put(&s->jb, h.seq, h.ts, (uint32_t)dur, h.pt,
+				 h.payload, h.plen, arrival_clk) == JB_BAD)
 		s->st.rx_bad++;
-		return;
-	}
-	/* the jitter buffer counts in 8 kHz samples */
-	(void)jbuf_put(&s->jb, h.seq, h.ts / media_clock_ratio(codec), pcm,
-		       (unsigned)n);
-}
-
-/* Opus: one packet lost just before this one, whose in-band FEC can
- * bring it back; it goes into the jitter buffer in its place, before the
- * packet itself is decoded (the decoder needs them in that order) */
-static void opus_recover(struct mstream *s, const struct rtp_hdr *h)
-{
-	int16_t pcm[JB_MAX_PKT];
-	int n = media_opus_samples(h->payload, h->plen);
-
-	if (s->rx_seq_known && (uint16_t)(h->seq - s->rx_seq_last) == 2 &&
-	    n > 0 && n <= JB_MAX_PKT &&
-	    media_coder_decode_fec(s->coder, pcm, (size_t)n, h->payload,
-				   h->plen) == n) {
-		(void)jbuf_put(&s->jb, (uint16_t)(h->seq - 1),
-			       h->ts / 6 - (uint32_t)n, pcm, (unsigned)n);
-		s->st.fec_recovered++;
-	}
-	s->rx_seq_last = h->seq;
-	s->rx_seq_known = true;
 }
 
 void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
@@ -204,7 +150,7 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 }
 
 /* One packet of an encoded 20 ms frame; the RTP clock runs at the
- * codec's rate (48 kHz for Opus) */
+ * codec's clock rate (48 kHz for Opus) */
 void mstream_send_payload(struct mstream *s, const uint8_t *payload,
 			  size_t len)
 {
@@ -226,16 +172,16 @@ void mstream_send_payload(struct mstream *s, const uint8_t *payload,
 		s->st.tx_bytes += hl + len;
 	}
 	s->tx_seq++;
-	s->tx_ts += JB_FRAME * media_clock_ratio(s->m.codec);
+	s->tx_ts += media_rtp_clock(s->m.codec) / JB_TICKS_PER_S;
 }
 
-void mstream_send(struct mstream *s, const int16_t *pcm)
+void mstream_send(struct mstream *s, const int16_t *pcm, unsigned n)
 {
 	uint8_t payload[MEDIA_MAX_PAYLOAD];
-	size_t n = media_coder_encode(s->coder, s->m.codec, payload,
-				      sizeof(payload), pcm, JB_FRAME);
+	size_t len = media_coder_encode(s->coder, s->m.codec, payload,
+					sizeof(payload), pcm, n);
 
-	mstream_send_payload(s, payload, n);
+	mstream_send_payload(s, payload, len);
 }
 
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
@@ -276,6 +222,12 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	s->st.rx_dup = s->jb.stats.dup;
 	s->st.concealed = s->jb.stats.concealed;
 	s->st.jitter_us = rtp_rxstat_jitter(&s->rx) * 125;  /* 8 kHz */
+	s->st.jb_target_us = (uint32_t)((uint64_t)jbuf_target(&s->jb) *
+					1000000 / s->jb.clock);
+	s->st.jb_depth_us = (uint32_t)((uint64_t)jbuf_depth(&s->jb) *
+				       1000000 / s->jb.clock);
+	s->st.jb_skipped = s->jb.stats.skipped;
+	s->st.jb_stretched = s->jb.stats.stretched;
 	s->st.rx_ssrc = s->rx.ssrc;
 	ev.stats = s->st;
 	mthread_push_event(t, &ev, sig);

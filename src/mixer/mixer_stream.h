@@ -17,6 +17,8 @@
 #define RTCP_INTERVAL_US 5000000
 #define STATS_INTERVAL_US 1000000
 #define RTCP_POLL_TICKS 10       /* 200 ms */
+/* 120 ms at 48 kHz (the longest Opus packet) and a frame */
+#define PLAYOUT_FIFO (5760 + MEDIA_FRAME_MAX)
 
 /* A stream and a room, owned by their mixer thread */
 struct mstream {
@@ -27,6 +29,16 @@ struct mstream {
 	bool latched;            /* rtp_dst learnt from received media */
 	bool rtcp_latched;
 	struct jbuf jb;
+	/* playout: decoded samples at the native rate waiting to be
+	 * played (a packet may be longer than a tick), the last frame
+	 * played (G.711/G.722 concealment repeats it, fading) */
+	unsigned native_hz, nframe;      /* native rate, samples in 20 ms */
+	unsigned fifo_n;
+	unsigned conceal_run;
+	bool dec_stale;      /* Opus: the last frame was not decoded */
+	bool up_live;        /* the receive resampler ran last tick */
+	int16_t fifo[PLAYOUT_FIFO];
+	int16_t last[MEDIA_FRAME_MAX];
 	struct rtp_rxstat rx;
 	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
 	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
@@ -41,18 +53,17 @@ struct mstream {
 	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
 	bool hdr_voice;
 	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
-	uint16_t rx_seq_last;    /* Opus: the last sequence number seen */
-	bool rx_seq_known;
 	bool have;               /* contrib holds audio this tick */
-	int32_t contrib[JB_FRAME];
+	int32_t contrib[MEDIA_FRAME_MAX];
 };
 
 struct mroom {
 	uint32_t key;
 	unsigned k;              /* speakers mixed; 0: the thread's */
+	unsigned hz, frame;      /* mix rate, samples in 20 ms */
 	struct mstream **s;
 	unsigned n, cap;
-	int32_t sum[JB_FRAME];
+	int32_t sum[MEDIA_FRAME_MAX];
 	/* the shared mix of each codec with state (G.722, Opus), made when
 	 * a stream with that codec is added */
 	struct media_coder *shared[MEDIA_NCODECS];
@@ -67,11 +78,18 @@ void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
  * stats when due */
 void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		     uint64_t wall_us, bool *sig);
-void mstream_send(struct mstream *s, const int16_t *pcm);
+void mstream_send(struct mstream *s, const int16_t *pcm, unsigned n);
 void mstream_send_payload(struct mstream *s, const uint8_t *payload,
 			  size_t len);
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us);
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		   bool *sig);
+/* One 20 ms frame (s->nframe samples at the native rate) out of the
+ * jitter buffer, decoded or concealed (playout.c). False: the stream is
+ * not playing; out is silence */
+bool mstream_playout(struct mstream *s, int16_t *out);
+/* Sets up a stream's playout for its codec and its room's rate */
+void mstream_playout_init(struct mstream *s, unsigned mix_hz,
+			  unsigned jitter_ms);
 
 #endif

@@ -19,8 +19,6 @@
 #include "mixer/mixer_stream.h"
 
 #define TICK_NS 20000000LL
-_Static_assert(sizeof(((struct mthread *)0)->moh) ==
-	       JB_FRAME * sizeof(int16_t), "one tick of music on hold");
 
 static uint64_t now_us(clockid_t clk)
 {
@@ -62,6 +60,8 @@ static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 	if (!r)
 		return NULL;
 	r->key = key;
+	r->hz = t->mix_hz;
+	r->frame = r->hz / JB_TICKS_PER_S;
 	t->rooms[t->nrooms++] = r;
 	return r;
 }
@@ -85,15 +85,36 @@ static void room_free(struct mroom *r)
 /* The coders of a stream and of its room's shared mix for its codec
  * (allocated here, at a command, never in a tick). ENOMEM leaves the
  * stream without one: its codec's frames are not decoded or sent. */
-static void coders_for(struct mroom *r, struct mstream *s)
+static void coders_for(struct mthread *t, struct mroom *r,
+		       struct mstream *s)
 {
 	unsigned ci = media_codec_index(s->m.codec);
 	int err;
 
 	media_coder_free(s->coder);
-	s->coder = media_coder_new(s->m.codec, &err);
+	s->coder = media_coder_new(s->m.codec, r->hz, &s->m.opus, &err);
 	if (!r->shared[ci])
-		r->shared[ci] = media_coder_new(s->m.codec, &err);
+		r->shared[ci] = media_coder_new(s->m.codec, r->hz, NULL,
+						&err);
+	mstream_playout_init(s, r->hz, t->jitter_ms);
+}
+
+/* A room that changes its mix rate (a command, not a tick): every
+ * stream's coders and playout are made again at the new rate */
+static void room_rate(struct mthread *t, struct mroom *r, unsigned hz)
+{
+	if (!hz)
+		hz = t->mix_hz;
+	if (!media_rate_valid(hz) || hz == r->hz)
+		return;
+	r->hz = hz;
+	r->frame = hz / JB_TICKS_PER_S;
+	for (unsigned i = 0; i < MEDIA_NCODECS; i++) {
+		media_coder_free(r->shared[i]);
+		r->shared[i] = NULL;
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		coders_for(t, r, r->s[i]);
 }
 
 static struct mstream *stream_find(struct mthread *t, uint32_t id,
@@ -147,8 +168,8 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	s->rtp_fd = c->rtp_fd;
 	s->rtcp_fd = c->rtcp_fd;
 	s->m = c->media;
-	coders_for(r, s);
-	jbuf_init(&s->jb, t->jitter_ms);
+	room_rate(t, r, c->media.room_hz);
+	coders_for(t, r, s);
 	s->tx_ssrc = c->media.tx_ssrc ? c->media.tx_ssrc : arc4random();
 	s->tx_seq = (uint16_t)arc4random();
 	s->tx_ts = arc4random();
@@ -203,6 +224,7 @@ static void drain_commands(struct mthread *t)
 				bool recode = s->m.codec != c.media.codec;
 
 				r->k = c.media.room_speakers;
+				room_rate(t, r, c.media.room_hz);
 				/* a latched address is the truth (NAT); keep
 				 * it unless signalling gave a new one */
 				bool same = s->m.rtp_dst_len ==
@@ -215,7 +237,7 @@ static void drain_commands(struct mthread *t)
 
 				s->m = c.media;
 				if (recode)     /* a re-INVITE chose another */
-					coders_for(r, s);
+					coders_for(t, r, s);
 				if (s->latched && !same)
 					s->latched = false;
 				else if (s->latched) {
@@ -268,27 +290,27 @@ static void speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
 	sel[i] = s;
 }
 
-/* Receive, decode, detect talking; the K loudest speakers go into the
- * room's sum (a stream that is talking, or loud in this very frame so a
- * talker's first words are not cut, is a candidate) */
+/* Receive, play out, detect talking; the K loudest speakers go into the
+ * room's sum at the mix rate (a stream that is talking, or loud in this
+ * very frame so a talker's first words are not cut, is a candidate; only
+ * candidates are resampled) */
 static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			uint64_t wall_us, bool *sig)
 {
 	struct mstream *sel[MIXER_MAX_SPEAKERS];
 	unsigned nsel = 0, k = r->k ? r->k : t->max_speakers;
+	int16_t native[MEDIA_FRAME_MAX], mixf[MEDIA_FRAME_MAX];
 
 	if (k > MIXER_MAX_SPEAKERS)
 		k = MIXER_MAX_SPEAKERS;
-	int16_t frame[JB_FRAME];
-
-	memset(r->sum, 0, sizeof(r->sum));
+	memset(r->sum, 0, r->frame * sizeof(r->sum[0]));
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
 		bool got, changed;
 
 		mstream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
-		got = jbuf_get(&s->jb, frame);
+		got = mstream_playout(s, native);
 		if (s->m.level_id && s->hdr_level_at) {
 			/* a level from the last 100 ms of headers, else
 			 * silence (the sender stopped, or DTX) */
@@ -301,7 +323,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		}
 		else {
 			changed = talk_frame(&s->talk, got && s->m.recv ?
-					     frame : NULL, JB_FRAME);
+					     native : NULL, s->nframe);
 		}
 		if (changed) {
 			struct mixer_event ev = {
@@ -314,22 +336,29 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		}
 		s->have = false;
 		if (!got || !s->m.recv || s->m.muted ||
-		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV))
+		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV)) {
+			s->up_live = false;
 			continue;
-		mix_scale(s->contrib, frame, s->m.gain_in_q16, JB_FRAME);
+		}
+		if (!s->up_live)         /* its last input was long ago */
+			media_coder_rx_reset(s->coder);
+		s->up_live = true;
+		media_coder_to_mix(s->coder, native, s->nframe, mixf,
+				   r->frame);
+		mix_scale(s->contrib, mixf, s->m.gain_in_q16, r->frame);
 		speaker_offer(sel, &nsel, k, s);
 	}
 	for (unsigned i = 0; i < nsel; i++) {
 		sel[i]->have = true;             /* in the mix this tick */
-		mix_add(r->sum, sel[i]->contrib, JB_FRAME);
+		mix_add(r->sum, sel[i]->contrib, r->frame);
 	}
 }
 
 /* The frame everyone who is not in the mix hears at unity gain, encoded
- * once per codec in a tick (G.722 and Opus by the room's own coder) and
- * sent to all of them */
+ * once per codec in a tick (by the room's own coder, which resamples to
+ * the codec's rate where it differs) and sent to all of them */
 struct shared_mix {
-	int16_t pcm[JB_FRAME];
+	int16_t pcm[MEDIA_FRAME_MAX];
 	bool pcm_ready;
 	uint8_t enc[MEDIA_NCODECS][MEDIA_MAX_PAYLOAD];
 	size_t len[MEDIA_NCODECS];
@@ -343,26 +372,39 @@ static const uint8_t *shared_payload(struct shared_mix *sh,
 	unsigned i = media_codec_index(codec);
 
 	if (!sh->pcm_ready) {
-		mix_render(sh->pcm, r->sum, NULL, MIX_UNITY_Q16, JB_FRAME);
+		mix_render(sh->pcm, r->sum, NULL, MIX_UNITY_Q16, r->frame);
 		sh->pcm_ready = true;
 	}
 	if (!sh->enc_ready[i]) {
 		sh->len[i] = media_coder_encode(r->shared[i], codec,
 						sh->enc[i],
 						sizeof(sh->enc[i]), sh->pcm,
-						JB_FRAME);
+						r->frame);
 		sh->enc_ready[i] = true;
 	}
 	*len = sh->len[i];
 	return sh->enc[i];
 }
 
+/* This tick's music on hold at the room's rate, made once per rate */
+static const int16_t *moh_frame(struct mthread *t, const struct mroom *r)
+{
+	unsigned i = r->hz == 8000 ? 0 : r->hz == 16000 ? 1 : 2;
+
+	if (!(t->moh_ready & (1u << i))) {
+		media_moh_frame(t->moh_tick * r->frame, r->hz, t->moh[i],
+				r->frame);
+		t->moh_ready |= 1u << i;
+	}
+	return t->moh[i];
+}
+
 static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		      uint64_t wall_us, bool *sig)
 {
 	struct shared_mix sh;
-	int16_t frame[JB_FRAME];
-	int32_t music[JB_FRAME];
+	int16_t frame[MEDIA_FRAME_MAX];
+	int32_t music[MEDIA_FRAME_MAX];
 	size_t len;
 
 	sh.pcm_ready = false;
@@ -374,21 +416,19 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		if (!s->m.send || !s->m.rtp_dst_len) {
 			/* keep the clock running so a resumed stream's
 			 * timestamps stay in step with real time */
-			s->tx_ts += JB_FRAME;
+			s->tx_ts += media_rtp_clock(s->m.codec) /
+				JB_TICKS_PER_S;
 		}
 		else if (s->m.hold_music) {
-			if (!t->moh_ready) {
-				media_moh_frame(t->moh_pos, t->moh, JB_FRAME);
-				t->moh_ready = true;
-			}
-			mix_scale(music, t->moh, s->m.gain_out_q16, JB_FRAME);
+			mix_scale(music, moh_frame(t, r), s->m.gain_out_q16,
+				  r->frame);
 			mix_render(frame, music, NULL, MIX_UNITY_Q16,
-				   JB_FRAME);
-			mstream_send(s, frame);
+				   r->frame);
+			mstream_send(s, frame, r->frame);
 		}
 		else if (s->m.deaf) {
-			memset(frame, 0, sizeof(frame));
-			mstream_send(s, frame);
+			memset(frame, 0, r->frame * sizeof(frame[0]));
+			mstream_send(s, frame, r->frame);
 		}
 		else if (!s->have && s->m.gain_out_q16 == MIX_UNITY_Q16) {
 			/* not in the mix: the shared frame (len is set by
@@ -403,8 +443,8 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			/* a speaker hears everyone but itself; a listener
 			 * with its own gain gets its own frame */
 			mix_render(frame, r->sum, s->have ? s->contrib : NULL,
-				   s->m.gain_out_q16, JB_FRAME);
-			mstream_send(s, frame);
+				   s->m.gain_out_q16, r->frame);
+			mstream_send(s, frame, r->frame);
 		}
 		if (mono_us >= s->next_rtcp_us)
 			mstream_rtcp(s, mono_us, wall_us);
@@ -439,8 +479,8 @@ void *mthread_main(void *arg)
 		drain_commands(t);
 		mono = start;
 		if (t->moh_ready)              /* the music moves on */
-			t->moh_pos += JB_FRAME;
-		t->moh_ready = false;
+			t->moh_tick++;
+		t->moh_ready = 0;
 		for (unsigned i = 0; i < t->nrooms; i++)
 			room_tick(t, t->rooms[i], mono, wall, &sig);
 		if (sig)

@@ -244,6 +244,8 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 		return ENOTSUP;
 	}
 	res->pt = (uint8_t)fmt->pt;
+	if (res->codec == MEDIA_OPUS)
+		media_opus_fmtp_parse(&res->opus, fmt->params);
 	first_in_answer(sn, fmt_name(sn->audio, fmt));
 	te = sdp_media_rformat(sn->audio, "telephone-event");
 	res->telev_pt = te ? te->pt : -1;

@@ -26,6 +26,7 @@ struct sdpneg_result {
 				    * (port 0): no media, the call stays */
 	uint8_t level_id;          /* RFC 6464 audio level header extension
 				    * id they send (0: none) */
+	struct media_opus_fmtp opus;   /* Opus: their fmtp */
 };
 
 #define SDPNEG_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"

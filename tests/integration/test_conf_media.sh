@@ -61,6 +61,20 @@ done
 api PATCH /v1/conferences/demo '{"max_speakers":2}'
 expect_status 200 "max_speakers 2"
 [ "$(json_field "$BODY" max_speakers)" = 2 ] || fail "max_speakers: $BODY"
+# the mix rate: 8000, 16000, 48000 or 0 (the server's), nothing else
+for bad in '{"mix_rate":44100}' '{"mix_rate":"16000"}' \
+	'{"mix_rate":-8000}' '{"mix_rate":16000.5}' '{"mix_rate":1e9}' \
+	'{"mix_rate":null}' '{"mix_rate":[8000]}'; do
+	api PATCH /v1/conferences/demo "$bad"
+	expect_status 400 "PATCH $bad"
+	printf '%s' "$BODY" | grep -q 'mix_rate' ||
+		fail "the refusal of $bad does not name mix_rate: $BODY"
+done
+api PATCH /v1/conferences/demo '{"mix_rate":48000}'
+expect_status 200 "mix_rate 48000"
+[ "$(json_field "$BODY" mix_rate)" = 48000 ] || fail "mix_rate: $BODY"
+grep -q 'mixing changed.*mix_rate=48000' "$WORK/caucusd.log" ||
+	fail "no log line for the mix rate change"
 
 # no audio at all: ann is offered port 0 too
 api PATCH /v1/conferences/demo '{"media":[]}'
@@ -83,6 +97,7 @@ sipp_wait "$rob" rob
 start_caucusd
 api GET /v1/conferences/demo
 [ "$(json_field "$BODY" max_speakers)" = 2 ] || fail "max_speakers not stored"
+[ "$(json_field "$BODY" mix_rate)" = 48000 ] || fail "mix_rate not stored"
 printf '%s' "$BODY" | grep -q '"media":\[\]' ||
 	fail "the media change did not survive a restart: $BODY"
 stop_caucusd

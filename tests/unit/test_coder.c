@@ -1,12 +1,14 @@
-/* Codec state (media/coder.c): G.722 and Opus round trips of a 400 Hz
- * tone at the mixer's 8 kHz keep the tone (Goertzel: strong at 400 Hz,
- * weak at 1 kHz), G.711 needs no state, frame sizes are what RTP carries
- * (160 bytes of G.722 per 20 ms), and 20 000 random payloads fed to each
- * decoder neither crash nor overrun (Opus refuses most of them). */
+/* Codec state (media/coder.c): round trips of a tone through every codec
+ * at every mix rate keep it (Goertzel), wideband tones pass the wideband
+ * codecs and not G.711, Opus's FEC and PLC, the peer's fmtp, G.711 needs
+ * no state at 8 kHz, frame sizes are what RTP carries (160 bytes of G.722
+ * per 20 ms), and 20 000 random payloads fed to each decoder (at 48 kHz,
+ * through the resamplers) neither crash nor overrun. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -14,10 +16,13 @@
 #include "media/media.h"
 
 #define N 160
+#define NMAX MEDIA_FRAME_MAX
 
-static double power(const int16_t *x, size_t n, double f)
+/* Goertzel power of f in x (n samples at hz), dB relative to a full-scale
+ * sine's */
+static double power_at(const int16_t *x, size_t n, double f, double hz)
 {
-	double s1 = 0, s2 = 0, c = 2 * cos(2 * M_PI * f / 8000);
+	double s1 = 0, s2 = 0, c = 2 * cos(2 * M_PI * f / hz);
 
 	for (size_t i = 0; i < n; i++) {
 		double s0 = x[i] / 32768.0 + c * s1 - s2;
@@ -29,61 +34,207 @@ static double power(const int16_t *x, size_t n, double f)
 			  (n * n / 4.0) + 1e-20);
 }
 
-static void roundtrip(enum media_codec codec, size_t want_bytes)
+static double power(const int16_t *x, size_t n, double f)
+{
+	return power_at(x, n, f, 8000);
+}
+
+/* A tone at the mix rate through encode, decode (native rate) and back to
+ * the mix rate: its level at f and at a frequency it does not have */
+static void through(enum media_codec codec, unsigned hz, double f,
+		    size_t want_bytes, double *pf, double *pother)
 {
 	int err;
-	struct media_coder *mc = media_coder_new(codec, &err);
-	int16_t in[N], out[N * 3];
+	struct media_coder *mc = media_coder_new(codec, hz, NULL, &err);
+	unsigned n = hz / 50, nn = media_native_rate(codec, hz) / 50;
+	int16_t in[NMAX], nat[NMAX * 3], out[NMAX];
 	uint8_t pl[MEDIA_MAX_PAYLOAD];
-	double p400 = 0, p1000 = 0;
 
-	assert_non_null(mc);
+	*pf = *pother = 0;
+	if ((codec != MEDIA_PCMU && codec != MEDIA_PCMA) || hz != 8000)
+		assert_non_null(mc);
 	assert_int_equal(err, 0);
 	for (int k = 0; k < 50; k++) {
 		size_t len;
-		int n;
+		int got;
 
-		for (int i = 0; i < N; i++)
-			in[i] = (int16_t)lrint(10000 * sin(2 * M_PI * 400 *
-							   (k * N + i) / 8000.0));
-		len = media_coder_encode(mc, codec, pl, sizeof(pl), in, N);
+		for (unsigned i = 0; i < n; i++)
+			in[i] = (int16_t)lrint(10000 * sin(2 * M_PI * f *
+							   (k * n + i) / hz));
+		len = media_coder_encode(mc, codec, pl, sizeof(pl), in, n);
 		assert_true(len > 0);
 		if (want_bytes)
 			assert_int_equal(len, want_bytes);
-		n = media_coder_decode(mc, codec, out, N * 3, pl, len);
-		assert_int_equal(n, N);
+		got = media_coder_decode(mc, codec, nat, NMAX * 3, pl, len);
+		assert_int_equal(got, nn);
+		assert_int_equal(media_coder_to_mix(mc, nat, nn, out, NMAX),
+				 n);
 		if (k >= 40) {
-			p400 += power(out, N, 400) / 10;
-			p1000 += power(out, N, 1000) / 10;
+			*pf += power_at(out, n, f, hz) / 10;
+			*pother += power_at(out, n, f + 1000, hz) / 10;
 		}
 	}
-	print_message("%s: 400 Hz %.1f dB, 1000 Hz %.1f dB\n",
-		      media_codec_name(codec), p400, p1000);
-	assert_true(p400 > -20);
-	assert_true(p1000 < p400 - 30);
 	media_coder_free(mc);
+}
+
+static void roundtrip(enum media_codec codec, size_t want_bytes)
+{
+	double p400, pother;
+
+	through(codec, 8000, 400, want_bytes, &p400, &pother);
+	print_message("%s: 400 Hz %.1f dB, 1400 Hz %.1f dB\n",
+		      media_codec_name(codec), p400, pother);
+	assert_true(p400 > -20);
+	assert_true(pother < p400 - 30);
 }
 
 static void test_g722(void **state)
 {
 	(void)state;
 	roundtrip(MEDIA_G722, 160);
-	assert_int_equal(media_clock_ratio(MEDIA_G722), 1);
+	assert_int_equal(media_rtp_clock(MEDIA_G722), 8000);
+	assert_int_equal(media_native_rate(MEDIA_G722, 8000), 8000);
+	assert_int_equal(media_native_rate(MEDIA_G722, 48000), 16000);
 }
 
 static void test_opus(void **state)
 {
 	(void)state;
 	roundtrip(MEDIA_OPUS, 0);
-	assert_int_equal(media_clock_ratio(MEDIA_OPUS), 6);
+	assert_int_equal(media_rtp_clock(MEDIA_OPUS), 48000);
+	assert_int_equal(media_native_rate(MEDIA_OPUS, 16000), 16000);
+}
+
+/* Every codec at every mix rate keeps a 400 Hz tone; a 6 kHz tone, which
+ * only a wideband mix can hold, survives G.722 and Opus in a 16 or 48 kHz
+ * mix and is gone through G.711 (resampled to 8 kHz and back); a 10 kHz
+ * tone survives Opus in a 48 kHz mix */
+static void test_mix_rates(void **state)
+{
+	const enum media_codec cs[] = {MEDIA_PCMU, MEDIA_PCMA, MEDIA_G722,
+				       MEDIA_OPUS};
+	const unsigned rates[] = {8000, 16000, 48000};
+
+	(void)state;
+	for (size_t c = 0; c < 4; c++) {
+		for (size_t r = 0; r < 3; r++) {
+			double p, o;
+
+			through(cs[c], rates[r], 400, 0, &p, &o);
+			print_message("%s at %u: 400 Hz %.1f dB, other "
+				      "%.1f dB\n", media_codec_name(cs[c]),
+				      rates[r], p, o);
+			assert_true(p > -20);
+			assert_true(o < p - 25);
+			if (rates[r] == 8000)
+				continue;
+			through(cs[c], rates[r], 6000, 0, &p, &o);
+			print_message("%s at %u: 6 kHz %.1f dB\n",
+				      media_codec_name(cs[c]), rates[r], p);
+			if (cs[c] == MEDIA_G722 || cs[c] == MEDIA_OPUS)
+				assert_true(p > -25);
+			else
+				assert_true(p < -50);
+		}
+	}
+	{
+		double p, o;
+
+		through(MEDIA_OPUS, 48000, 10000, 0, &p, &o);
+		print_message("opus at 48000: 10 kHz %.1f dB\n", p);
+		assert_true(p > -25);
+	}
+}
+
+/* Opus's own concealment continues a tone; without a decoder there is
+ * none */
+static void test_opus_plc(void **state)
+{
+	int err;
+	struct media_coder *mc = media_coder_new(MEDIA_OPUS, 16000, NULL,
+						 &err);
+	int16_t in[320], out[320];
+	uint8_t pl[MEDIA_MAX_PAYLOAD];
+
+	(void)state;
+	for (int k = 0; k < 20; k++) {
+		size_t len;
+
+		for (int i = 0; i < 320; i++)
+			in[i] = (int16_t)lrint(10000 * sin(2 * M_PI * 400 *
+							   (k * 320 + i) /
+							   16000.0));
+		len = media_coder_encode(mc, MEDIA_OPUS, pl, sizeof(pl), in,
+					 320);
+		assert_int_equal(media_coder_decode(mc, MEDIA_OPUS, out, 320,
+						    pl, len), 320);
+	}
+	assert_int_equal(media_coder_conceal(mc, out, 320), 320);
+	print_message("concealed frame: 400 Hz %.1f dB\n",
+		      power_at(out, 320, 400, 16000));
+	assert_true(power_at(out, 320, 400, 16000) > -30);
+	assert_int_equal(media_coder_conceal(NULL, out, 320), -1);
+	media_coder_free(mc);
+}
+
+/* The peer's fmtp reaches the encoder: a maxaveragebitrate lower than
+ * ours makes smaller frames */
+static void test_opus_fmtp(void **state)
+{
+	struct media_opus_fmtp lo;
+	int err;
+	struct media_coder *a = media_coder_new(MEDIA_OPUS, 48000, NULL,
+						&err);
+	struct media_coder *b;
+	int16_t in[960];
+	uint8_t pl[MEDIA_MAX_PAYLOAD];
+	size_t la = 0, lb = 0;
+
+	(void)state;
+	media_opus_fmtp_parse(&lo, "minptime=10; useinbandfec=0;"
+			      "maxaveragebitrate=8000");
+	assert_int_equal(lo.maxaveragebitrate, 8000);
+	assert_int_equal(lo.useinbandfec, -1);
+	assert_int_equal(lo.usedtx, 0);
+	b = media_coder_new(MEDIA_OPUS, 48000, &lo, &err);
+	for (int k = 0; k < 20; k++) {
+		for (int i = 0; i < 960; i++)
+			in[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 440 *
+							  (k * 960 + i) /
+							  48000.0) +
+					       (rand() % 2000) - 1000);
+		la += media_coder_encode(a, MEDIA_OPUS, pl, sizeof(pl), in,
+					 960);
+		lb += media_coder_encode(b, MEDIA_OPUS, pl, sizeof(pl), in,
+					 960);
+	}
+	print_message("20 frames: %zu bytes at our rate, %zu at 8 kb/s\n",
+		      la, lb);
+	assert_true(lb * 2 < la);
+	assert_null(media_coder_new(MEDIA_OPUS, 44100, NULL, &err));
+	assert_int_equal(err, EINVAL);
+	/* garbage is ignored, parameter by parameter */
+	media_opus_fmtp_parse(&lo, "maxplaybackrate=16000;usedtx=1;"
+			      "useinbandfec=7;maxaveragebitrate=x;;=;"
+			      "maxaveragebitrate");
+	assert_int_equal(lo.maxplaybackrate, 16000);
+	assert_int_equal(lo.usedtx, 1);
+	assert_int_equal(lo.useinbandfec, 0);
+	assert_int_equal(lo.maxaveragebitrate, 0);
+	media_opus_fmtp_parse(&lo, NULL);
+	assert_int_equal(lo.maxplaybackrate, 0);
+	media_opus_fmtp_parse(&lo, "maxplaybackrate=99999999999999999999");
+	assert_int_equal(err, EINVAL);
+	media_coder_free(a);
+	media_coder_free(b);
 }
 
 /* A lost Opus frame comes back from the next packet's in-band FEC */
 static void test_opus_fec(void **state)
 {
 	int err;
-	struct media_coder *tx = media_coder_new(MEDIA_OPUS, &err);
-	struct media_coder *rx = media_coder_new(MEDIA_OPUS, &err);
+	struct media_coder *tx = media_coder_new(MEDIA_OPUS, 8000, NULL, &err);
+	struct media_coder *rx = media_coder_new(MEDIA_OPUS, 8000, NULL, &err);
 	uint8_t pl[40][MEDIA_MAX_PAYLOAD];
 	size_t len[40];
 	int16_t in[N], out[N];
@@ -103,7 +254,7 @@ static void test_opus_fec(void **state)
 		assert_int_equal(media_coder_decode(rx, MEDIA_OPUS, out, N,
 						    pl[k], len[k]), N);
 	/* frame 30 is lost; frame 31 brings it back */
-	assert_int_equal(media_opus_samples(pl[31], len[31]), N);
+	assert_int_equal(media_opus_samples(pl[31], len[31]), 960);
 	assert_int_equal(media_coder_decode_fec(rx, out, N, pl[31], len[31]),
 			 N);
 	print_message("recovered frame: 400 Hz %.1f dB\n",
@@ -124,7 +275,7 @@ static void test_g711_stateless(void **state)
 	uint8_t pl[N];
 
 	(void)state;
-	assert_null(media_coder_new(MEDIA_PCMU, &err));
+	assert_null(media_coder_new(MEDIA_PCMU, 8000, NULL, &err));
 	assert_int_equal(err, 0);
 	assert_int_equal(media_coder_encode(NULL, MEDIA_PCMA, pl, sizeof(pl),
 					    in, N), N);
@@ -147,8 +298,9 @@ static void test_garbage(void **state)
 	srand(4575);
 	for (size_t c = 0; c < 2; c++) {
 		int err;
-		struct media_coder *mc = media_coder_new(cs[c], &err);
-		int16_t out[N * 3];
+		struct media_coder *mc = media_coder_new(cs[c], 48000, NULL,
+							 &err);
+		int16_t out[NMAX * 3];
 		uint8_t pl[MEDIA_MAX_PAYLOAD];
 		unsigned refused = 0;
 
@@ -158,8 +310,9 @@ static void test_garbage(void **state)
 
 			for (size_t i = 0; i < len; i++)
 				pl[i] = (uint8_t)rand();
-			n = media_coder_decode(mc, cs[c], out, N * 3, pl, len);
-			assert_true(n <= N * 3);
+			n = media_coder_decode(mc, cs[c], out, NMAX * 3, pl,
+					       len);
+			assert_true(n <= NMAX * 3);
 			refused += n < 0;
 		}
 		print_message("%s: %u of 10000 random payloads refused\n",
@@ -174,6 +327,9 @@ int main(void)
 		cmocka_unit_test(test_g722),
 		cmocka_unit_test(test_opus),
 		cmocka_unit_test(test_opus_fec),
+		cmocka_unit_test(test_mix_rates),
+		cmocka_unit_test(test_opus_plc),
+		cmocka_unit_test(test_opus_fmtp),
 		cmocka_unit_test(test_g711_stateless),
 		cmocka_unit_test(test_garbage),
 	};

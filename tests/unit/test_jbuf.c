@@ -1,233 +1,419 @@
-/* Jitter buffer: order, duplicates, loss concealment, late packets,
- * packet sizes other than 20 ms, timeline jumps, idle, overflow. */
+/* Jitter buffer: order, duplicates, holes (with the packet after them for
+ * FEC), late packets, packet sizes other than 20 ms, timestamp wrap,
+ * timeline jumps, idle, overflow and garbage, and the adaptive parts:
+ * the target following jitter and late packets, the delay following a
+ * sender's clock drift both ways, a burst cut at once. The tests play the
+ * buffer out the way the mixer does: each tick takes a frame's worth. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "mixer/jbuf.h"
 
-static struct jbuf jb;
+#define F 160                  /* 20 ms at 8 kHz */
 
-/* a packet whose samples all carry its sequence number */
+static struct jbuf jb;
+static uint32_t carry;         /* units decoded beyond the last frame */
+static uint32_t now;           /* arrival clock, 8 kHz units */
+static char trace[256];
+
+/* a packet of n units whose payload's first byte is its number */
 static enum jb_put_result put(uint16_t seq, unsigned n, uint32_t ts)
 {
-	int16_t pcm[JB_MAX_PKT];
+	uint8_t data[4] = {(uint8_t)seq, 0xaa, 0xbb, 0xcc};
 
-	for (unsigned i = 0; i < n; i++)
-		pcm[i] = (int16_t)(1000 + seq);
-	return jbuf_put(&jb, seq, ts, pcm, n);
+	return jbuf_put(&jb, seq, ts, n, 0, data, sizeof(data), now);
 }
 
-static int16_t get_first(bool *playing)
+/* One tick as the mixer's playout does it: what was handed out, e.g.
+ * "p1" (packet 1), "p1+80" (packet 1 from unit 80), "h160>4" (a hole
+ * of 160 ending at packet 4), "d160" (empty buffer), or "idle" */
+static const char *tick(void)
 {
-	int16_t out[JB_FRAME];
+	size_t o = 0;
 
-	*playing = jbuf_get(&jb, out);
-	return out[0];
+	trace[0] = 0;
+	now += F;
+	if (!jbuf_tick(&jb)) {
+		carry = 0;
+		return "idle";
+	}
+	while (carry < F) {
+		struct jb_out out;
+
+		if (jbuf_next(&jb, F - carry, &out) == JB_PACKET) {
+			o += (size_t)snprintf(trace + o, sizeof(trace) - o,
+					      out.skip ? "%sp%u+%u" : "%sp%u",
+					      o ? " " : "", out.pkt->data[0],
+					      out.skip);
+			carry += out.pkt->dur - out.skip;
+			continue;
+		}
+		if (out.dry)
+			o += (size_t)snprintf(trace + o, sizeof(trace) - o,
+					      "%sd%u", o ? " " : "", out.hole);
+		else if (out.after)
+			o += (size_t)snprintf(trace + o, sizeof(trace) - o,
+					      "%sh%u>%u", o ? " " : "",
+					      out.hole, out.after->data[0]);
+		else
+			o += (size_t)snprintf(trace + o, sizeof(trace) - o,
+					      "%sh%u", o ? " " : "", out.hole);
+		carry += out.hole;
+	}
+	carry -= F;
+	return trace;
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	jbuf_init(&jb, 40);
+	jbuf_init(&jb, 8000, 40);
+	carry = 0;
+	now = 1000000;
 	return 0;
 }
 
 static void test_in_order(void **state)
 {
-	bool playing;
-
 	(void)state;
-	put(1, 160, 160);
-	assert_int_equal(get_first(&playing), 0);     /* buffering */
-	assert_false(playing);
-	put(2, 160, 320);
-	assert_int_equal(get_first(&playing), 1001);
-	assert_true(playing);
-	put(3, 160, 480);
-	assert_int_equal(get_first(&playing), 1002);
-	assert_int_equal(get_first(&playing), 1003);
+	put(1, F, 160);
+	assert_string_equal(tick(), "idle");    /* buffering: 20 < 40 ms */
+	put(2, F, 320);
+	assert_string_equal(tick(), "p1");
+	put(3, F, 480);
+	assert_string_equal(tick(), "p2");
+	put(4, F, 640);
+	assert_string_equal(tick(), "p3");
 	assert_int_equal(jb.stats.concealed, 0);
 }
 
 static void test_reorder(void **state)
 {
-	bool playing;
-
 	(void)state;
-	put(1, 160, 160);
-	put(3, 160, 480);
-	put(2, 160, 320);                 /* arrives after 3 */
-	put(4, 160, 640);
-	assert_int_equal(get_first(&playing), 1001);
-	assert_int_equal(get_first(&playing), 1002);
-	assert_int_equal(get_first(&playing), 1003);
-	assert_int_equal(get_first(&playing), 1004);
+	put(2, F, 320);
+	put(1, F, 160);
+	assert_string_equal(tick(), "p1");
+	put(4, F, 640);
+	put(3, F, 480);
+	assert_string_equal(tick(), "p2");
+	assert_string_equal(tick(), "p3");
+	assert_string_equal(tick(), "p4");
 	assert_int_equal(jb.stats.concealed, 0);
 	assert_int_equal(jb.stats.late, 0);
 }
 
 static void test_duplicates(void **state)
 {
-	bool playing;
-
 	(void)state;
-	assert_int_equal(put(1, 160, 160), JB_OK);
-	assert_int_equal(put(1, 160, 160), JB_DUP);
-	assert_int_equal(put(2, 160, 320), JB_OK);
-	assert_int_equal(put(2, 160, 320), JB_DUP);
+	assert_int_equal(put(1, F, 160), JB_OK);
+	assert_int_equal(put(1, F, 160), JB_DUP);
+	assert_int_equal(put(2, F, 320), JB_OK);
+	assert_int_equal(put(2, F, 320), JB_DUP);
 	assert_int_equal(jb.stats.dup, 2);
-	assert_int_equal(get_first(&playing), 1001);
-	assert_int_equal(get_first(&playing), 1002);
-	/* a duplicate of something already played is late, not replayed */
-	assert_int_equal(put(1, 160, 160), JB_LATE);
+	assert_string_equal(tick(), "p1");
+	assert_string_equal(tick(), "p2");
+	/* a copy of one already played is late, not played again */
+	assert_int_equal(put(1, F, 160), JB_LATE);
 }
 
-static void test_loss_concealed(void **state)
+static void test_hole_names_the_next_packet(void **state)
 {
-	int16_t out[JB_FRAME];
-	bool playing;
-
 	(void)state;
-	put(1, 160, 160);
-	put(2, 160, 320);
-	put(4, 160, 640);                 /* 3 is lost */
-	assert_int_equal(get_first(&playing), 1001);
-	assert_int_equal(get_first(&playing), 1002);
-	assert_true(jbuf_get(&jb, out));   /* concealed: faded copy of 2 */
-	assert_int_equal(out[0], 1002 >> 1);
-	assert_int_equal(out[159], 1002 >> 1);
+	put(1, F, 160);
+	put(2, F, 320);
+	put(4, F, 640);
+	put(5, F, 800);
+	assert_string_equal(tick(), "p1");
+	assert_string_equal(tick(), "p2");
+	/* 3 is missing: a hole that ends at 4, whose FEC can fill it */
+	assert_string_equal(tick(), "h160>4");
+	assert_string_equal(tick(), "p4");
 	assert_int_equal(jb.stats.concealed, 1);
-	assert_int_equal(get_first(&playing), 1004);
 }
 
-static void test_late_packet(void **state)
+static void test_long_hole_in_pieces(void **state)
 {
-	bool playing;
+	(void)state;
+	put(1, F, 160);
+	put(2, F, 320);
+	put(5, F, 800);
+	assert_string_equal(tick(), "p1");
+	assert_string_equal(tick(), "p2");
+	/* two frames missing: the first is concealed on its own, the
+	 * second ends at packet 5 */
+	assert_string_equal(tick(), "h160");
+	assert_string_equal(tick(), "h160>5");
+	assert_string_equal(tick(), "p5");
+}
+
+static void test_late_packet_raises_target(void **state)
+{
+	unsigned before;
 
 	(void)state;
-	put(1, 160, 160);
-	put(2, 160, 320);
-	put(4, 160, 640);
-	get_first(&playing);
-	get_first(&playing);
-	get_first(&playing);              /* 3's slot concealed */
-	assert_int_equal(put(3, 160, 480), JB_LATE);
+	put(1, F, 160);
+	put(2, F, 320);
+	put(4, F, 640);
+	assert_string_equal(tick(), "p1");
+	assert_string_equal(tick(), "p2");
+	assert_string_equal(tick(), "h160>4");
+	before = jbuf_target(&jb);
+	assert_int_equal(put(3, F, 480), JB_LATE);
 	assert_int_equal(jb.stats.late, 1);
-	assert_int_equal(get_first(&playing), 1004);
+	tick();
+	assert_true(jbuf_target(&jb) > before);
 }
 
 static void test_10ms_and_30ms_packets(void **state)
 {
-	int16_t out[JB_FRAME];
-
 	(void)state;
-	/* 10 ms packets: two make a frame */
-	for (uint16_t s = 0; s < 8; s++)
-		put(s, 80, 1000 + s * 80u);
-	assert_true(jbuf_get(&jb, out));
-	assert_int_equal(out[0], 1000);
-	assert_int_equal(out[79], 1000);
-	assert_int_equal(out[80], 1001);
-	assert_int_equal(out[159], 1001);
+	/* 10 ms packets: two per frame */
+	for (uint16_t s = 0; s < 6; s++)
+		put(s, 80, 80u * s);
+	assert_string_equal(tick(), "p0 p1");
+	assert_string_equal(tick(), "p2 p3");
 
-	/* 30 ms packets: frames straddle packets */
-	jbuf_init(&jb, 40);
-	for (uint16_t s = 0; s < 4; s++)
-		put(s, 240, 5000 + s * 240u);
-	assert_true(jbuf_get(&jb, out));
-	assert_int_equal(out[0], 1000);
-	assert_true(jbuf_get(&jb, out));
-	assert_int_equal(out[0], 1000);    /* samples 160..239 of pkt 0 */
-	assert_int_equal(out[79], 1000);
-	assert_int_equal(out[80], 1001);
+	setup(NULL);
+	/* 30 ms packets: a frame and a half each; the rest is carried */
+	put(0, 240, 0);
+	put(1, 240, 240);
+	assert_string_equal(tick(), "p0");
+	assert_string_equal(tick(), "p1");   /* 80 carried + 160 of p1 */
+	assert_string_equal(tick(), "");     /* 160 of p1 carried */
 	assert_int_equal(jb.stats.concealed, 0);
 }
 
 static void test_timestamp_wrap(void **state)
 {
-	bool playing;
-
 	(void)state;
-	put(65534, 160, 0xffffff00u);
-	put(65535, 160, 0xffffff00u + 160);
-	put(0, 160, 0xffffff00u + 320);    /* both seq and ts wrap */
-	assert_int_equal(get_first(&playing), 1000 + 65534 - 65536);
-	assert_int_equal(get_first(&playing), (int16_t)(1000 + 65535));
-	assert_int_equal(get_first(&playing), 1000);
+	put(65534, F, 0xFFFFFFFFu - 319);
+	put(65535, F, 0xFFFFFFFFu - 159);
+	put(0, F, 0);
+	assert_string_equal(tick(), "p254");
+	assert_string_equal(tick(), "p255");
+	assert_string_equal(tick(), "p0");
 	assert_int_equal(jb.stats.concealed, 0);
 }
 
 static void test_sender_restart(void **state)
 {
-	bool playing;
-
 	(void)state;
-	put(1, 160, 160);
-	put(2, 160, 320);
-	get_first(&playing);
-	get_first(&playing);
-	/* a new timeline far back (a restarted sender) is taken, not
-	 * dropped as late */
-	assert_int_equal(put(500, 160, 100000000u), JB_OK);
-	jbuf_init(&jb, 40);
-	put(1, 160, 5000000);
-	put(2, 160, 5000160);
-	get_first(&playing);
-	assert_int_equal(put(9, 160, 1000), JB_OK);
+	put(1, F, 100000000u);
+	put(2, F, 100000160u);
+	tick();
+	tick();
+	/* far back: a restarted sender, a new timeline */
+	assert_int_equal(put(9, F, 1000), JB_OK);
 	assert_int_equal(jb.stats.resyncs, 1);
+	put(10, F, 1160);
+	assert_string_equal(tick(), "p9");
+	/* far ahead (10 s): playout moves to the new timeline at once */
+	put(11, F, 81000);
+	put(12, F, 81160);
+	assert_string_equal(tick(), "p11");
+	assert_string_equal(tick(), "p12");
 }
 
-static void test_goes_idle(void **state)
+static void test_dry_waits_then_idles(void **state)
 {
-	bool playing = true;
-	int frames = 0;
-
 	(void)state;
-	put(1, 160, 160);
-	put(2, 160, 320);
-	get_first(&playing);
-	get_first(&playing);
-	while (playing && frames < 50) {
-		get_first(&playing);
-		frames++;
-	}
-	assert_false(playing);
-	assert_true(frames <= 6);
+	put(1, F, 160);
+	put(2, F, 320);
+	assert_string_equal(tick(), "p1");
+	assert_string_equal(tick(), "p2");
+	/* nothing: concealed without moving the timeline ... */
+	assert_string_equal(tick(), "d160");
+	/* ... so a packet that was only late still plays */
+	assert_int_equal(put(3, F, 480), JB_OK);
+	assert_string_equal(tick(), "p3");
+	assert_int_equal(jb.stats.stretched, 1);
+	/* five dry frames and the stream is idle */
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(tick(), "d160");
+	assert_string_equal(tick(), "idle");
 	assert_int_equal(jb.stats.underruns, 1);
 	/* and it comes back, re-buffering first */
-	put(100, 160, 20000);
-	assert_int_equal(get_first(&playing), 0);
-	put(101, 160, 20160);
-	assert_int_equal(get_first(&playing), 1100);
+	put(100, F, 20000);
+	assert_string_equal(tick(), "idle");
+	put(101, F, 20160);
+	assert_string_equal(tick(), "p100");
 }
 
 static void test_overflow_and_garbage(void **state)
 {
-	int16_t pcm[JB_MAX_PKT] = {0};
+	uint8_t data[JB_PAYLOAD + 1] = {0};
 
 	(void)state;
 	for (uint16_t s = 0; s < JB_SLOTS + 10; s++)
-		put(s, 160, s * 160u);
+		put(s, F, s * 160u);
 	assert_true(jb.stats.overflow >= 10);
 	assert_int_equal(jb.count, JB_SLOTS);
-	assert_int_equal(jbuf_put(&jb, 1, 1, pcm, 0), JB_BAD);
-	assert_int_equal(jbuf_put(&jb, 1, 1, pcm, JB_MAX_PKT + 1), JB_BAD);
+	assert_int_equal(jbuf_put(&jb, 1, 1, F, 0, data, 0, 0), JB_BAD);
+	assert_int_equal(jbuf_put(&jb, 1, 1, F, 0, data, JB_PAYLOAD + 1, 0),
+			 JB_BAD);
+	assert_int_equal(jbuf_put(&jb, 1, 1, 0, 0, data, 4, 0), JB_BAD);
+	/* longer than 120 ms */
+	assert_int_equal(jbuf_put(&jb, 1, 1, 961, 0, data, 4, 0), JB_BAD);
 }
 
-static void test_excess_delay_trimmed(void **state)
+static void test_garbage_stream(void **state)
 {
-	bool playing;
+	(void)state;
+	srandom(7);
+	/* random sequence numbers, timestamps, sizes and arrivals: the
+	 * buffer never holds more than its slots, never hands out a packet
+	 * twice in a row of ticks, and every tick ends with a frame */
+	for (int i = 0; i < 20000; i++) {
+		uint8_t d[2] = {(uint8_t)i, 0};
+
+		now += (uint32_t)(random() % 400);
+		(void)jbuf_put(&jb, (uint16_t)random(),
+			       (uint32_t)random() % 50000,
+			       (uint32_t)(random() % 1100), 0, d,
+			       (size_t)(random() % 3), now);
+		if (i % 3 == 0)
+			tick();
+		assert_true(jb.count <= JB_SLOTS);
+	}
+}
+
+static void test_burst_cut_at_once(void **state)
+{
+	(void)state;
+	/* a burst of 20 frames after a stall: playout starts near the
+	 * newest, with no more delay than the target */
+	for (uint16_t s = 0; s < 20; s++)
+		put(s, F, s * 160u);
+	tick();
+	assert_true(jbuf_depth(&jb) <= jbuf_target(&jb));
+	/* and while playing, a burst is cut too */
+	for (uint16_t s = 20; s < 40; s++)
+		put(s, F, s * 160u);
+	tick();
+	assert_true(jbuf_depth(&jb) <= jbuf_target(&jb) + F);
+	assert_true(jb.stats.skipped > 0);
+}
+
+/* A sender at 20 ms whose packets arrive with up to `spread` units of
+ * random delay, played for `ticks` ticks; returns the late packets */
+static unsigned jittery(unsigned ticks, unsigned spread, uint16_t *seq,
+			uint32_t *ts)
+{
+	/* arrivals per tick, in order of the tick they land in */
+	static uint32_t pend_ts[64];
+	static uint16_t pend_seq[64];
+	static unsigned pend_at[64];
+	unsigned npend = 0, late0 = jb.stats.late;
+
+	for (unsigned t = 0; t < ticks; t++) {
+		unsigned delay = spread ? (unsigned)random() % spread : 0;
+
+		pend_ts[npend] = *ts;
+		pend_seq[npend] = *seq;
+		pend_at[npend++] = t + delay / F;
+		*ts += F;
+		(*seq)++;
+		for (unsigned i = 0; i < npend;) {
+			if (pend_at[i] > t) {
+				i++;
+				continue;
+			}
+			(void)put(pend_seq[i], F, pend_ts[i]);
+			pend_ts[i] = pend_ts[--npend];
+			pend_seq[i] = pend_seq[npend];
+			pend_at[i] = pend_at[npend];
+		}
+		tick();
+	}
+	return jb.stats.late - late0;
+}
+
+static void test_target_follows_jitter(void **state)
+{
+	uint16_t seq = 1;
+	uint32_t ts = 160;
+	unsigned calm, rough, late_rough, late_after;
 
 	(void)state;
-	/* a burst of 20 frames after a stall: playout skips ahead */
-	for (uint16_t s = 0; s < 20; s++)
-		put(s, 160, s * 160u);
-	get_first(&playing);
-	assert_true(jbuf_depth(&jb) <= jb.target + 3 * JB_FRAME);
-	assert_true(jb.stats.skipped > 0);
+	srandom(11);
+	jittery(200, 0, &seq, &ts);
+	calm = jbuf_target(&jb);
+	assert_int_equal(calm, 320);            /* the 40 ms minimum */
+	/* up to 80 ms of random delay: the target grows ... */
+	late_rough = jittery(500, 640, &seq, &ts);
+	rough = jbuf_target(&jb);
+	assert_true(rough > calm + F);
+	/* ... so that after it settled, few packets come too late */
+	late_after = jittery(1500, 640, &seq, &ts);
+	assert_true(late_after * 100 <= 1500 * 2);
+	(void)late_rough;
+	/* calm again: back toward the minimum */
+	jittery(1500, 0, &seq, &ts);
+	assert_true(jbuf_target(&jb) < rough);
+	assert_true(jbuf_depth(&jb) <= jbuf_target(&jb) + 2 * F);
+}
+
+static void test_follows_fast_sender(void **state)
+{
+	uint32_t ts = 160;
+	uint16_t seq = 1;
+
+	(void)state;
+	/* the sender's clock runs 1 % fast: 101 frames every 100 ticks */
+	for (unsigned t = 0; t < 3000; t++) {
+		put(seq++, F, ts);
+		ts += F;
+		if (t % 100 == 99) {
+			put(seq++, F, ts);
+			ts += F;
+		}
+		tick();
+		if (t > 200)
+			assert_true(jbuf_depth(&jb) <= jbuf_target(&jb) +
+				    3 * F);
+	}
+	/* the excess was taken a frame at a time, about 30 of them */
+	assert_true(jb.stats.skipped >= 20 && jb.stats.skipped <= 40);
+	assert_int_equal(jb.stats.underruns, 0);
+}
+
+static void test_follows_slow_sender(void **state)
+{
+	uint32_t ts = 160;
+	uint16_t seq = 1;
+
+	(void)state;
+	/* 1 % slow: every 100th tick brings nothing */
+	for (unsigned t = 0; t < 3000; t++) {
+		if (t % 100 != 99) {
+			put(seq++, F, ts);
+			ts += F;
+		}
+		tick();
+	}
+	/* each missing frame waited for (no packet is late, none skipped,
+	 * the stream never went idle) */
+	assert_int_equal(jb.stats.late, 0);
+	assert_int_equal(jb.stats.underruns, 0);
+	assert_true(jb.stats.stretched >= 25 && jb.stats.stretched <= 35);
+}
+
+static void test_opus_clock(void **state)
+{
+	(void)state;
+	jbuf_init(&jb, 48000, 40);
+	assert_int_equal(jb.frame, 960);
+	assert_int_equal(jbuf_target(&jb), 1920);
+	assert_int_equal(jbuf_put(&jb, 1, 960, 960, 111,
+				  (const uint8_t *)"x", 1, 0), JB_OK);
+	assert_int_equal(jbuf_put(&jb, 2, 1920, 960, 111,
+				  (const uint8_t *)"y", 1, 0), JB_OK);
+	assert_true(jbuf_tick(&jb));
 }
 
 int main(void)
@@ -236,14 +422,20 @@ int main(void)
 		cmocka_unit_test_setup(test_in_order, setup),
 		cmocka_unit_test_setup(test_reorder, setup),
 		cmocka_unit_test_setup(test_duplicates, setup),
-		cmocka_unit_test_setup(test_loss_concealed, setup),
-		cmocka_unit_test_setup(test_late_packet, setup),
+		cmocka_unit_test_setup(test_hole_names_the_next_packet, setup),
+		cmocka_unit_test_setup(test_long_hole_in_pieces, setup),
+		cmocka_unit_test_setup(test_late_packet_raises_target, setup),
 		cmocka_unit_test_setup(test_10ms_and_30ms_packets, setup),
 		cmocka_unit_test_setup(test_timestamp_wrap, setup),
 		cmocka_unit_test_setup(test_sender_restart, setup),
-		cmocka_unit_test_setup(test_goes_idle, setup),
+		cmocka_unit_test_setup(test_dry_waits_then_idles, setup),
 		cmocka_unit_test_setup(test_overflow_and_garbage, setup),
-		cmocka_unit_test_setup(test_excess_delay_trimmed, setup),
+		cmocka_unit_test_setup(test_garbage_stream, setup),
+		cmocka_unit_test_setup(test_burst_cut_at_once, setup),
+		cmocka_unit_test_setup(test_target_follows_jitter, setup),
+		cmocka_unit_test_setup(test_follows_fast_sender, setup),
+		cmocka_unit_test_setup(test_follows_slow_sender, setup),
+		cmocka_unit_test_setup(test_opus_clock, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

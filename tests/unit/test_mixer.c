@@ -9,7 +9,9 @@
  *     hears A only;
  *   - once running, the mixer thread allocates nothing: malloc, calloc
  *     and realloc are wrapped (-Wl,--wrap) and counted over a second of
- *     steady state, and must not move.
+ *     steady state, and must not move (in the default 16 kHz mix, with
+ *     the G.711 legs resampled, and in a 48 kHz mix);
+ *   - Opus loss rebuilt from FEC; the mix rate carries 6 kHz or not.
  * Levels by Goertzel on the decoded G.711. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +49,8 @@ struct leg {
 	double freq, amp;
 	uint32_t id;
 	uint8_t last[40][FRAME];     /* the last payloads received */
+	uint8_t lastop[40][MEDIA_MAX_PAYLOAD];   /* the same, any size */
+	uint16_t oplen[40];
 	unsigned got;
 };
 
@@ -105,6 +109,14 @@ static void drain(struct leg *l)
 	ssize_t n;
 
 	while ((n = recv(l->peer, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (n > 12 && n <= 12 + MEDIA_MAX_PAYLOAD) {
+			memmove(l->lastop[0], l->lastop[1],
+				sizeof(l->lastop) - sizeof(l->lastop[0]));
+			memmove(l->oplen, l->oplen + 1,
+				sizeof(l->oplen) - sizeof(l->oplen[0]));
+			memcpy(l->lastop[39], buf + 12, (size_t)n - 12);
+			l->oplen[39] = (uint16_t)(n - 12);
+		}
 		if (n != 12 + FRAME)
 			continue;
 		memmove(l->last[0], l->last[1], sizeof(l->last) - FRAME);
@@ -277,7 +289,7 @@ static void test_opus_fec_path(void **state)
 
 	(void)state;
 	memset(legs, 0, sizeof(legs));
-	enc = media_coder_new(MEDIA_OPUS, &err);
+	enc = media_coder_new(MEDIA_OPUS, 8000, NULL, &err);
 	assert_non_null(enc);
 	assert_int_equal(mixer_alloc(&mx, &cfg, stats_h, NULL), 0);
 	leg_add(mx, 9, a, MEDIA_OPUS, 111);
@@ -334,11 +346,135 @@ static void test_opus_fec_path(void **state)
 		close(legs[i].peer);
 }
 
+/* Power (dB) at f in what an Opus listener got, decoded at 48 kHz */
+static double opus_power_db(const struct leg *l, double f)
+{
+	int err;
+	struct media_coder *dec = media_coder_new(MEDIA_OPUS, 48000, NULL,
+						  &err);
+	double total = 0;
+
+	for (int k = 0; k < 40; k++) {
+		int16_t pcm[960];
+		double s1 = 0, s2 = 0, c = 2 * cos(2 * M_PI * f / 48000);
+
+		if (media_coder_decode(dec, MEDIA_OPUS, pcm, 960, l->lastop[k],
+				       l->oplen[k]) != 960 || k < 20)
+			continue;
+		for (int i = 0; i < 960; i++) {
+			double s0 = pcm[i] / 32768.0 + c * s1 - s2;
+
+			s2 = s1;
+			s1 = s0;
+		}
+		total += (s1 * s1 + s2 * s2 - c * s1 * s2) / (960 * 960 / 4.0);
+	}
+	media_coder_free(dec);
+	return 10 * log10(total / 20 + 1e-20);
+}
+
+/* 20 ms of Opus (48 kHz) carrying 400 Hz and 6 kHz, to the mixer */
+static void send_opus(struct media_coder *enc, struct leg *l, unsigned k)
+{
+	uint8_t pkt[12 + MEDIA_MAX_PAYLOAD];
+	int16_t pcm[960];
+	uint32_t ts = k * 960;
+	size_t len;
+
+	for (int i = 0; i < 960; i++) {
+		double t = (double)(ts + (unsigned)i) / 48000;
+
+		pcm[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 400 * t) +
+					8000 * sin(2 * M_PI * 6000 * t));
+	}
+	len = media_coder_encode(enc, MEDIA_OPUS, pkt + 12, MEDIA_MAX_PAYLOAD,
+				 pcm, 960);
+	pkt[0] = 0x80;
+	pkt[1] = 111;
+	pkt[2] = (uint8_t)(k >> 8);
+	pkt[3] = (uint8_t)k;
+	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
+	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
+	pkt[8] = pkt[9] = pkt[10] = 0;
+	pkt[11] = 9;
+	(void)sendto(l->peer, pkt, 12 + len, 0,
+		     (struct sockaddr *)&l->mix_addr, sizeof(l->mix_addr));
+}
+
+/* The mix rate: in a 48 kHz room an Opus speaker's 6 kHz reaches an Opus
+ * listener, and a G.711 listener hears its 400 Hz (the G.711 leg is
+ * resampled both ways); the same room switched to 8 kHz (room_hz, the
+ * conference's mix_rate) cuts the 6 kHz. No allocation in the 48 kHz
+ * steady state either. */
+static void test_mix_rate(void **state)
+{
+	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 40,
+				.max_speakers = 4, .mix_hz = 48000};
+	struct mixer *mx = NULL;
+	struct leg *a = &legs[0], *b = &legs[1], *c = &legs[2];
+	struct media_coder *enc;
+	struct timespec next;
+	unsigned long before = 0;
+	unsigned k = 0;
+	int err;
+
+	(void)state;
+	memset(legs, 0, sizeof(legs));
+	enc = media_coder_new(MEDIA_OPUS, 48000, NULL, &err);
+	assert_non_null(enc);
+	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
+	leg_add(mx, 11, a, MEDIA_OPUS, 111);
+	leg_add(mx, 11, b, MEDIA_OPUS, 111);
+	leg_add(mx, 11, c, MEDIA_PCMU, 0);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (; k < 120; k++) {
+		send_opus(enc, a, k);
+		for (int i = 0; i < 3; i++)
+			drain(&legs[i]);
+		if (k == 70)
+			before = allocs;
+		tick_sleep(&next);
+	}
+	assert_int_equal(allocs - before, 0);
+	print_message("48 kHz mix: B (Opus) 400 Hz %.1f, 6 kHz %.1f dBFS; "
+		      "C (PCMU) 400 Hz %.1f dBFS\n", opus_power_db(b, 400),
+		      opus_power_db(b, 6000), power_db(c, 400));
+	assert_true(opus_power_db(b, 400) > -30);
+	assert_true(opus_power_db(b, 6000) > -30);
+	assert_true(power_db(c, 400) > -30);
+	/* the conference asks for 8 kHz */
+	for (int i = 0; i < 3; i++) {
+		struct mixer_media m = leg_media(&legs[i], i < 2 ? MEDIA_OPUS :
+						 MEDIA_PCMU, i < 2 ? 111 : 0,
+						 0);
+
+		m.room_hz = 8000;
+		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
+	}
+	for (; k < 220; k++) {
+		send_opus(enc, a, k);
+		for (int i = 0; i < 3; i++)
+			drain(&legs[i]);
+		tick_sleep(&next);
+	}
+	print_message("8 kHz mix: B (Opus) 400 Hz %.1f, 6 kHz %.1f dBFS\n",
+		      opus_power_db(b, 400), opus_power_db(b, 6000));
+	assert_true(opus_power_db(b, 400) > -30);
+	assert_true(opus_power_db(b, 6000) < -50);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+	mem_deref(mx);
+	media_coder_free(enc);
+	for (int i = 0; i < 3; i++)
+		close(legs[i].peer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixer),
 		cmocka_unit_test(test_opus_fec_path),
+		cmocka_unit_test(test_mix_rate),
 	};
 	int r;
 

@@ -127,6 +127,17 @@ static void test_g722_opus(void **state)
 	assert_non_null(m);
 	assert_true(!strncmp(m + 22, "96", 2));
 	assert_non_null(strstr(ans, "a=rtpmap:96 opus/48000/2"));
+	assert_int_equal(r.opus.useinbandfec, 0);     /* not given */
+	/* its fmtp reaches our encoder (RFC 7587 s. 6.1) */
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 96\r\n"
+				"a=rtpmap:96 opus/48000/2\r\n"
+				"a=fmtp:96 useinbandfec=1;usedtx=1;"
+				"maxplaybackrate=16000;maxaveragebitrate="
+				"20000\r\n", &r, ans, sizeof(ans)), 0);
+	assert_int_equal(r.opus.useinbandfec, 1);
+	assert_int_equal(r.opus.usedtx, 1);
+	assert_int_equal(r.opus.maxplaybackrate, 16000);
+	assert_int_equal(r.opus.maxaveragebitrate, 20000);
 	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 9 0\r\n", &r, ans,
 				sizeof(ans)), 0);
 	assert_int_equal(r.codec, MEDIA_G722);

@@ -1,0 +1,163 @@
+/*
+ * A stream's playout, on its mixer thread: each tick takes one 20 ms
+ * frame at the codec's native rate out of the jitter buffer, decoding
+ * packets in timeline order (a packet longer than a frame leaves the rest
+ * for the next ticks) and concealing what is missing: Opus from the next
+ * packet's in-band FEC when exactly one frame is gone and the next packet
+ * is there, else by libopus's own PLC; G.711 and G.722 by repeating the
+ * last frame, 6 dB quieter each time, then silence.
+ * A silent Opus frame of a stream that is not talking (by its RFC 6464
+ * level, or by its size) is not decoded at all; the decoder catches up
+ * through its PLC when the stream speaks again.
+ * No allocation, no logging.
+ */
+#include <string.h>
+#include "mixer/mixer_stream.h"
+
+/* concealment fades over this many frames, then silence */
+#define CONCEAL_FRAMES 3
+/* An Opus frame this small carries silence or comfort noise (a talking
+ * Opus frame at any useful bitrate is several times larger) */
+#define OPUS_SILENT_BYTES 10
+
+void mstream_playout_init(struct mstream *s, unsigned mix_hz,
+			  unsigned jitter_ms)
+{
+	s->native_hz = media_native_rate(s->m.codec, mix_hz);
+	s->nframe = s->native_hz / JB_TICKS_PER_S;
+	s->fifo_n = 0;
+	s->conceal_run = 0;
+	s->dec_stale = false;
+	s->up_live = false;
+	jbuf_init(&s->jb, media_rtp_clock(s->m.codec), jitter_ms);
+}
+
+/* clock units <-> native samples */
+static unsigned to_samples(const struct mstream *s, uint32_t units)
+{
+	return (unsigned)((uint64_t)units * s->native_hz / s->jb.clock);
+}
+
+static uint32_t to_units(const struct mstream *s, unsigned samples)
+{
+	return (uint32_t)(((uint64_t)samples * s->jb.clock +
+			   s->native_hz - 1) / s->native_hz);
+}
+
+/* Is this frame not worth decoding? Opus (the decoder is costly) of a
+ * stream not talking, when the frame says it is quiet by its RFC 6464
+ * level or by its size */
+static bool skip_decode(const struct mstream *s, const struct jb_slot *p)
+{
+	if (s->m.codec != MEDIA_OPUS || s->talk.talking)
+		return false;
+	if (s->m.level_id && s->hdr_level_at &&
+	    s->hdr_level > TALK_ON_DBOV)
+		return true;
+	return p->len <= OPUS_SILENT_BYTES;
+}
+
+static void conceal(struct mstream *s, unsigned n,
+		    const struct jb_slot *after)
+{
+	int16_t *dst = s->fifo + s->fifo_n;
+	unsigned shift = s->conceal_run + 1;
+
+	if (s->m.codec == MEDIA_OPUS && !s->dec_stale) {
+		/* exactly the frame before a packet that is here: its FEC */
+		if (after && (int)to_units(s, n) ==
+		    media_opus_samples(after->data, after->len) &&
+		    media_coder_decode_fec(s->coder, dst, n, after->data,
+					   after->len) == (int)n) {
+			s->fifo_n += n;
+			s->st.fec_recovered++;
+			return;
+		}
+		if (media_coder_conceal(s->coder, dst, n) == (int)n) {
+			s->fifo_n += n;
+			return;
+		}
+	}
+	if (s->m.codec == MEDIA_OPUS || s->conceal_run >= CONCEAL_FRAMES)
+		memset(dst, 0, n * sizeof(*dst));
+	else
+		for (unsigned i = 0; i < n; i++)
+			dst[i] = (int16_t)(s->last[i % s->nframe] >> shift);
+	s->fifo_n += n;
+}
+
+static void decode(struct mstream *s, const struct jb_slot *p,
+		   uint32_t skip)
+{
+	enum media_codec codec = p->pt == s->m.tx_pt ? s->m.codec :
+		(enum media_codec)p->pt;
+	unsigned n = to_samples(s, p->dur), drop = to_samples(s, skip);
+	unsigned room = PLAYOUT_FIFO - s->fifo_n;
+	int16_t *dst = s->fifo + s->fifo_n;
+	int got;
+
+	if (n > room)
+		n = room;
+	if (skip_decode(s, p)) {
+		memset(dst, 0, n * sizeof(*dst));
+		s->st.decode_skipped++;
+		s->dec_stale = true;
+		got = (int)n;
+	}
+	else {
+		got = media_coder_decode(s->coder, codec, dst, room, p->data,
+					 p->len);
+		if (got > 0)
+			s->dec_stale = false;
+	}
+	if (got <= 0) {
+		s->st.rx_bad++;
+		conceal(s, n, NULL);
+		got = (int)n;
+	}
+	/* the start of it was already played (concealed) */
+	if (drop >= (unsigned)got)
+		return;
+	if (drop)
+		memmove(dst, dst + drop, ((unsigned)got - drop) *
+			sizeof(*dst));
+	s->fifo_n += (unsigned)got - drop;
+}
+
+bool mstream_playout(struct mstream *s, int16_t *out)
+{
+	bool concealed = false;
+
+	if (!jbuf_tick(&s->jb)) {
+		s->fifo_n = 0;
+		memset(out, 0, s->nframe * sizeof(*out));
+		return false;
+	}
+	while (s->fifo_n < s->nframe) {
+		struct jb_out o;
+		unsigned need = s->nframe - s->fifo_n;
+
+		if (jbuf_next(&s->jb, to_units(s, need), &o) == JB_PACKET) {
+			decode(s, o.pkt, o.skip);
+			continue;
+		}
+		/* a hole; an empty buffer fills just this frame */
+		need = o.dry ? need : to_samples(s, o.hole);
+		if (need > PLAYOUT_FIFO - s->fifo_n)
+			need = PLAYOUT_FIFO - s->fifo_n;
+		if (!need)
+			need = 1;
+		conceal(s, need, o.dry ? NULL : o.after);
+		concealed = true;
+	}
+	memcpy(out, s->fifo, s->nframe * sizeof(*out));
+	s->fifo_n -= s->nframe;
+	memmove(s->fifo, s->fifo + s->nframe, s->fifo_n * sizeof(*out));
+	if (concealed)
+		s->conceal_run++;
+	else {
+		s->conceal_run = 0;
+		memcpy(s->last, out, s->nframe * sizeof(*out));
+	}
+	return true;
+}
