@@ -1,9 +1,10 @@
 /*
  * Codec state (see media.h). G.711 needs none and goes through the
  * table-driven functions of g711.c; in a 16 or 48 kHz mix it still gets a
- * coder, for its resamplers. G.722 (spandsp) runs at its 16 kHz, or in its
- * 8 kHz linear mode in an 8 kHz mix (bit-compatible with any G.722
- * terminal either way). Opus (libopus) is opened at the mix rate itself
+ * coder, for its resamplers. G.722 (spandsp) runs at its 16 kHz (in an
+ * 8 kHz mix it is resampled like the others: spandsp's own 8 kHz mode
+ * keeps only the lower sub-band, which lets a 5 kHz tone alias to 3 kHz).
+ * Opus (libopus) is opened at the mix rate itself
  * (8, 16 and 48 kHz are all Opus API rates), so it never needs resampling:
  * it decodes any Opus stream to the mix rate and encodes the mix as a
  * normal Opus stream (VoIP application, in-band FEC on unless the peer's
@@ -48,7 +49,7 @@ int media_rate_valid(unsigned hz)
 unsigned media_native_rate(enum media_codec c, unsigned mix_hz)
 {
 	switch (c) {
-	case MEDIA_G722: return mix_hz == 8000 ? 8000 : 16000;
+	case MEDIA_G722: return 16000;
 	case MEDIA_OPUS: return mix_hz;
 	default:         return 8000;
 	}
@@ -156,10 +157,8 @@ struct media_coder *media_coder_new(enum media_codec c, unsigned mix_hz,
 	mc->mix_hz = mix_hz;
 	mc->native_hz = media_native_rate(c, mix_hz);
 	if (c == MEDIA_G722) {
-		int opt = mc->native_hz == 8000 ? G722_SAMPLE_RATE_8000 : 0;
-
-		mc->g722e = g722_encode_init(NULL, 64000, opt);
-		mc->g722d = g722_decode_init(NULL, 64000, opt);
+		mc->g722e = g722_encode_init(NULL, 64000, 0);
+		mc->g722d = g722_decode_init(NULL, 64000, 0);
 		if (!mc->g722e || !mc->g722d)
 			err = ENOMEM;
 	}
@@ -249,8 +248,7 @@ int media_coder_decode(struct media_coder *mc, enum media_codec c,
 {
 	switch (c) {
 	case MEDIA_G722:
-		if (!mc || !mc->g722d ||
-		    len * (mc->native_hz == 8000 ? 1 : 2) > max)
+		if (!mc || !mc->g722d || len * 2 > max)
 			return -1;
 		return g722_decode(mc->g722d, pcm, src, (int)len);
 	case MEDIA_OPUS:

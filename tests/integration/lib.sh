@@ -233,6 +233,43 @@ baresip_finish() {
 # recording DIR: the WAV a baresip client made there of what it heard
 recording() { ls "$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
 
+# wav_stereo FILE: a mono WAV made two-channel in place (baresip's Opus
+# is two channels and its file source does not convert)
+wav_stereo() {
+	python3 - "$1" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(p.nframes); w.close()
+o = wave.open(sys.argv[1], "wb"); o.setnchannels(2); o.setsampwidth(2)
+o.setframerate(p.framerate)
+o.writeframes(b"".join(f[i:i + 2] * 2 for i in range(0, len(f), 2))); o.close()
+PY
+}
+
+# wav_mono IN OUT: the first channel of a WAV (a stereo Opus recording)
+wav_mono() {
+	python3 - "$1" "$2" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(p.nframes)
+o = wave.open(sys.argv[2], "wb"); o.setnchannels(1); o.setsampwidth(2)
+o.setframerate(p.framerate)
+step = 2 * p.nchannels
+o.writeframes(b"".join(f[i:i + 2] for i in range(0, len(f), step))); o.close()
+PY
+}
+
+# tone_check WAV ARGS...: tools/tonecheck over a recording from 2 s in
+# (every client joined, the buffers filled) to 0.5 s before its end, on
+# its first channel
+tone_check() {
+	local f=$1 m len
+	shift
+	m="${f%.wav}-mono.wav"
+	wav_mono "$f" "$m"
+	len=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$m")
+	"$BIN/tonecheck" "$m" --from 2 \
+		--to "$(awk -v l="$len" 'BEGIN{print l-0.5}')" "$@"
+}
+
 # wait_udp PORT: until something listens on UDP PORT (a sipp UAS that was
 # just started), at most 5 s
 udp_listening() { ss -Hlnu "sport = :$1" | grep -q .; }

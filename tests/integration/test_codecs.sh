@@ -21,13 +21,7 @@ for n in a b c; do
 		"module sndfile.so" "snd_path $d"
 	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 "${RATE[$n]}" 0.3
 	# baresip's Opus is two channels: the source file must be too
-	[ "$n" = c ] && python3 - "$d/tone.wav" <<'PY'
-import sys, wave
-w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(p.nframes); w.close()
-o = wave.open(sys.argv[1], "wb"); o.setnchannels(2); o.setsampwidth(2)
-o.setframerate(p.framerate)
-o.writeframes(b"".join(f[i:i + 2] * 2 for i in range(0, len(f), 2))); o.close()
-PY
+	[ "$n" = c ] && wav_stereo "$d/tone.wav"
 	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=${BSCODEC[$n]}" \
 		> "$d/accounts"
 	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
@@ -49,25 +43,10 @@ rec() { recording "$WORK/bs-$1"; }
 for n in a b c; do
 	[ -n "$(rec $n)" ] || fail "no recording from $n"
 done
-# from 2 s in (every client joined, the buffers filled) to 0.5 s before
-# the end of the shortest recording
 check() { # who --expect .. --absent ..
-	local who=$1 f len
+	local who=$1
 	shift
-	f=$(rec "$who")
-	# a stereo recording (Opus) is checked on its left channel
-	python3 - "$f" "$WORK/$who-mono.wav" <<'PY'
-import sys, wave
-w = wave.open(sys.argv[1]); p = w.getparams(); f = w.readframes(p.nframes)
-o = wave.open(sys.argv[2], "wb"); o.setnchannels(1); o.setsampwidth(2)
-o.setframerate(p.framerate)
-step = 2 * p.nchannels
-o.writeframes(b"".join(f[i:i + 2] for i in range(0, len(f), step))); o.close()
-PY
-	f="$WORK/$who-mono.wav"
-	len=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$f")
-	"$BIN/tonecheck" "$f" --from 2 --to "$(awk -v l="$len" 'BEGIN{print l-0.5}')" "$@" ||
-		fail "$who (${CODEC[$who]}): $*"
+	tone_check "$(rec "$who")" "$@" || fail "$who (${CODEC[$who]}): $*"
 }
 check a --expect 700,1100 --absent 400
 check b --expect 400,1100 --absent 700

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The mix rate, end to end with baresip. Three conferences, each with a
+# caller that sends a high tone and one that sends 400 Hz:
+#   demo (the server's default, 16 kHz): G.722 sends 5 kHz, Opus hears it;
+#   nb (mix_rate 8000): the same 5 kHz is gone (a narrowband mix), the
+#     400 Hz still goes the other way;
+#   fb (mix_rate 48000): Opus sends 10 kHz, the other Opus caller hears it.
+# FFT of what each client recorded (tools/tonecheck).
+. "$(dirname "$0")/lib.sh"
+start_caucusd
+
+for c in nb fb; do
+	api POST /v1/conferences "{\"id\":\"$c\"}"
+	expect_status 201 "create $c"
+done
+api PATCH /v1/conferences/nb '{"mix_rate":8000}'
+expect_status 200 "nb at 8 kHz"
+api PATCH /v1/conferences/fb '{"mix_rate":48000}'
+expect_status 200 "fb at 48 kHz"
+api GET /v1/conferences/demo
+[ "$(json_field "$BODY" mix_rate)" = 0 ] || fail "demo: $BODY"
+
+# name conference codec tone rate
+CLIENTS="wh:demo:G722/16000/1:5000:16000 wl:demo:opus/48000/2:400:48000
+nh:nb:G722/16000/1:5000:16000 nl:nb:opus/48000/2:400:48000
+fh:fb:opus/48000/2:10000:48000 fl:fb:opus/48000/2:400:48000"
+BS_PIDS=""
+for c in $CLIENTS; do
+	IFS=: read -r n conf codec tone rate <<<"$c"
+	d="$WORK/bs-$n"
+	BS_CODECS="g722.so opus.so" baresip_conf "$d" "$n" \
+		"module sndfile.so" "snd_path $d"
+	"$BIN/tonegen" "$d/tone.wav" "$tone" 40 "$rate" 0.3
+	case $codec in opus*) wav_stereo "$d/tone.wav" ;; esac
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=$codec" >"$d/accounts"
+	baresip -f "$d" -e "/dial sip:$conf@127.0.0.1:$SIP_PORT" -t 30 \
+		>"$d/baresip.log" 2>&1 &
+	BS_PIDS="$BS_PIDS $!"
+	CHILDREN="$CHILDREN $!"
+done
+two() { [ "$(count_status "$(get "/v1/conferences/$1")" connected)" = 2 ]; }
+for conf in demo nb fb; do
+	wait_for 15 two "$conf" ||
+		fail "$conf: two clients did not connect: $(get "/v1/conferences/$conf")"
+done
+sleep 5
+# shellcheck disable=SC2086
+baresip_finish $BS_PIDS
+
+check() { # who ARGS...
+	local who=$1 f
+	shift
+	f=$(recording "$WORK/bs-$who")
+	[ -n "$f" ] || fail "no recording from $who"
+	tone_check "$f" "$@" || fail "$who: $*"
+}
+check wl --expect 5000 --absent 400     # 16 kHz: G.722's 5 kHz passes
+check wh --expect 400 --absent 5000
+check nl --silent --absent 5000,400     # 8 kHz: no 5 kHz, nor an alias
+check nh --expect 400 --absent 5000
+check fl --expect 10000 --absent 400    # 48 kHz: Opus's 10 kHz passes
+check fh --expect 400 --absent 10000
+log PASS
