@@ -10,21 +10,30 @@
 # calls a server with a socket per participant cannot avoid; caucus's cost
 # is also given as a multiple of it.
 #   bench/janus.sh [build-dir] [N ...]
-#   BENCH_CODEC=opus bench/janus.sh ...   the same with Opus (48 kHz RTP;
-#     the silent legs in DTX as a browser in a meeting; a Janus room at
-#     48 kHz); Janus is run up to JANUS_MAX_N participants (default 1000
-#     for G.711, 200 for Opus: past that it cannot keep up on 2 cores and
-#     starves the generator, which would spoil every figure)
+#   BENCH_CODEC=opus bench/janus.sh ...   the same with Opus (48 kHz; the
+#     silent legs in DTX as a browser in a meeting); g722 (16 kHz);
+#     mixed (a third each of PCMU, G.722 and Opus, 48 kHz). Both servers
+#     mix at the same rate: 8 kHz for PCMU, 16 kHz for G.722, 48 kHz for
+#     Opus and mixed (caucusd's mixer_rate, Janus's room sampling_rate).
+#     Janus is run up to JANUS_MAX_N participants (default 1000 for
+#     G.711, 200 for the others: past that it cannot keep up on 2 cores
+#     and starves the generator, which would spoil every figure)
 # Janus comes from Debian (package janus, installed here when missing).
 . "$(dirname "$0")/common.sh"
 shift || true
 CODEC=${BENCH_CODEC:-pcmu}
-if [ "$CODEC" = opus ]; then
+case $CODEC in
+pcmu)	RATE=8000 ;;
+g722)	RATE=16000 ;;
+opus|mixed) RATE=48000 ;;
+*)	echo "BENCH_CODEC: pcmu, g722, opus or mixed" >&2; exit 2 ;;
+esac
+if [ "$CODEC" = pcmu ]; then
+	SIZES=${*:-50 200 400 1000 2000}
+	JANUS_MAX_N=${JANUS_MAX_N:-1000}
+else
 	SIZES=${*:-50 100 200 1000}
 	JANUS_MAX_N=${JANUS_MAX_N:-200}
-else
-	SIZES=${*:-50 200 400 1000}
-	JANUS_MAX_N=${JANUS_MAX_N:-1000}
 fi
 SECONDS_MEASURE=${BENCH_SECONDS:-10}
 
@@ -100,20 +109,23 @@ ratio() { # A B: A / B as "N.Nx"
 field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
 
 machine
-if [ "$CODEC" = opus ]; then
-	echo "peer:    Janus $JVER AudioBridge (plain RTP participants, 48 kHz room)"
-	echo "Opus 20 ms (48 kHz RTP clock; caucus mixes at 8 kHz), one" \
-		"conference, 2 talking, the rest in DTX; ${SECONDS_MEASURE}s" \
-		"measured after 3s warm-up"
-else
-	echo "peer:    Janus $JVER AudioBridge (plain RTP participants, 8 kHz room)"
-	echo "G.711 PCMU 20 ms, one conference, 2 talking; ${SECONDS_MEASURE}s" \
-		"measured after 3s warm-up"
-fi
+echo "peer:    Janus $JVER AudioBridge (plain RTP participants," \
+	"room sampling_rate $RATE)"
+case $CODEC in
+opus)	echo "Opus 20 ms, both servers mixing at 48 kHz, one conference," \
+		"2 talking, the rest in DTX" ;;
+mixed)	echo "a third each PCMU, G.722, Opus, 20 ms, both servers mixing" \
+		"at 48 kHz, one conference, 2 talking (PCMU, G.722)" ;;
+g722)	echo "G.722 20 ms, both servers mixing at 16 kHz, one conference," \
+		"2 talking" ;;
+*)	echo "G.711 PCMU 20 ms, both servers mixing at 8 kHz, one" \
+		"conference, 2 talking" ;;
+esac
+echo "${SECONDS_MEASURE}s measured after 3s warm-up"
 printf '%6s | %10s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' N \
 	"caucus us" "loss %" "jit ms" "janus us" "loss %" "jit ms" \
 	"floor us" "janus/caucus" "caucus/floor"
-start_server
+start_server --mixer-rate "$RATE"
 for n in $SIZES; do
 	echo "  ... N=$n: caucus" >&2
 	c=$(run caucus "$n" --pid "$PID" --api "$API" \

@@ -8,11 +8,12 @@
 shift || true
 SIZES=${*:-50 200 400 1000}
 SECONDS_MEASURE=${BENCH_SECONDS:-10}
+RATE=${BENCH_RATE:-8000}     # the mix rate (G.711: 8 kHz, as the peers)
 
 machine
-echo "media: PCMU 20 ms, one conference, 1 mixer thread," \
+echo "media: PCMU 20 ms, one conference mixing at $RATE Hz, 1 mixer thread," \
 	"${SECONDS_MEASURE}s measured after 3s warm-up"
-start_server
+start_server --mixer-rate "$RATE"
 "$BIN/caucus-loadgen" --header
 for n in $SIZES; do
 	echo "  ... N=$n joining" >&2

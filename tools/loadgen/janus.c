@@ -142,7 +142,8 @@ int janus_join_all(const char *url)
 		 "\"r\",\"body\":{\"request\":\"create\",\"room\":%d,"
 		 "\"sampling_rate\":%u,\"allow_rtp_participants\":true,"
 		 "\"audiolevel_event\":false,\"record\":false}}", JROOM,
-		 o.opus ? 48000 : 8000);
+		 o.codec == LG_PCMU ? 8000 : o.codec == LG_G722 ? 16000 :
+		 48000);
 	err = post(path, body, &od);
 	od = mem_deref(od);
 	if (err)
@@ -161,8 +162,9 @@ int janus_join_all(const char *url)
 			 "\"transaction\":\"j%u\",\"body\":{\"request\":"
 			 "\"join\",\"room\":%d,\"codec\":\"%s\",\"rtp\":{"
 			 "\"ip\":\"127.0.0.1\",\"port\":%u,\"payload_type\":%d}}}",
-			 i, JROOM, o.opus ? "opus" : "pcmu", ntohs(a.sin_port),
-			 o.opus ? 111 : 0);
+			 i, JROOM, lg_leg_codec(i) == MEDIA_OPUS ? "opus" :
+			 lg_leg_codec(i) == MEDIA_G722 ? "g722" : "pcmu",
+			 ntohs(a.sin_port), (int)lg_leg_codec(i));
 		err = post(path, body, &od);
 		od = mem_deref(od);
 		if (err)

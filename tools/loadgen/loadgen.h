@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <re.h>
+#include "media/media.h"
 #include "mixer/rtp.h"
 
 #define LEGS_PER_SOCK 128
@@ -41,9 +42,16 @@ struct opts {
 	int pid;
 	const char *janus;           /* Janus HTTP API instead of SIP */
 	const char *peers;           /* or a file of ports to send to */
-	bool opus;                   /* --codec opus: Opus 48 kHz, else PCMU */
+	/* --codec pcmu|g722|opus|mixed (a third of the legs each) */
+	enum lg_codec { LG_PCMU, LG_G722, LG_OPUS, LG_MIXED } codec;
 	struct OpusEncoder *enc, *enc_quiet;   /* for the payload loops */
 };
+
+/* The codec leg i sends and receives, and what that means on the wire */
+enum media_codec lg_leg_codec(unsigned i);
+const char *lg_codec_sdp_name(enum media_codec c);   /* "PCMU", ... */
+unsigned lg_codec_clock(enum media_codec c);         /* SDP and RTP */
+unsigned lg_codec_rate(enum media_codec c);          /* sampling */
 
 struct lg_results {
 	double cpu_us, busy_us, frames, lost, expected, jitter_ms_mean,

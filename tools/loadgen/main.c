@@ -201,12 +201,16 @@ static int place_call(struct leg *l)
 	err = sdp_session_alloc(&l->sdp, &laddr);
 	err = err ? err : sdp_media_add(&l->m, l->sdp, "audio",
 					sa_port(&laddr), "RTP/AVP");
-	err = err ? err : (o.opus ?
-			   sdp_format_add(NULL, l->m, false, "111", "opus",
-					  48000, 2, NULL, NULL, NULL, false,
-					  NULL) :
-			   sdp_format_add(NULL, l->m, false, "0", "PCMU", 8000,
-					  1, NULL, NULL, NULL, false, NULL));
+	if (!err) {
+		enum media_codec c = lg_leg_codec(l->idx);
+		char pt[4];
+
+		re_snprintf(pt, sizeof(pt), "%u", (unsigned)c);
+		err = sdp_format_add(NULL, l->m, false, pt,
+				     lg_codec_sdp_name(c), lg_codec_clock(c),
+				     c == MEDIA_OPUS ? 2 : 1, NULL, NULL,
+				     NULL, false, NULL);
+	}
 	err = err ? err : sdp_encode(&offer, l->sdp, true);
 	if (err)
 		goto out;
@@ -270,7 +274,7 @@ static void usage(void)
 	fprintf(stderr, "usage: caucus-loadgen --pid PID [--target URI] "
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
-		" [--janus URL | --peers FILE] [--codec pcmu|opus]"
+		" [--janus URL | --peers FILE] [--codec pcmu|g722|opus|mixed]"
 		" [--header]\n");
 	exit(2);
 }
@@ -309,9 +313,15 @@ int main(int argc, char *argv[])
 		else if (!strcmp(a, "--peers"))
 			o.peers = v;
 		else if (!strcmp(a, "--codec")) {
-			if (strcmp(v, "opus") && strcmp(v, "pcmu"))
+			static const char *const names[] = {
+				"pcmu", "g722", "opus", "mixed"};
+			unsigned c = 0;
+
+			while (c < 4 && strcmp(v, names[c]))
+				c++;
+			if (c == 4)
 				usage();
-			o.opus = !strcmp(v, "opus");
+			o.codec = (enum lg_codec)c;
 		}
 		else usage();
 		i++;
@@ -319,7 +329,7 @@ int main(int argc, char *argv[])
 	if (!o.n || o.n > 20000 || o.pid <= 0 || !o.seconds || !o.rate)
 		usage();
 	memset(port_to_leg, 0xff, sizeof(port_to_leg));
-	if (o.opus) {
+	if (o.codec == LG_OPUS || o.codec == LG_MIXED) {
 		int e1, e2;
 
 		/* what participants would send: 48 kHz, in-band FEC, DTX off

@@ -19,7 +19,6 @@
 #include "media/media.h"
 
 #define BATCH 256
-#define FRAME_BYTES 160
 
 int *socks, *rtcp_socks;
 unsigned nsocks;
@@ -85,17 +84,51 @@ static int api_mixer(double *busy_us, double *late)
 
 /* ---------------- media thread ---------------- */
 
-/* What a leg sends each tick: one frame of a 1 s loop for talkers, one
- * for the silent (G.711: the same 160 bytes every time; Opus: 50 encoded
- * frames of the tone, and of silence) */
+enum media_codec lg_leg_codec(unsigned i)
+{
+	static const enum media_codec mixed[] = {MEDIA_PCMU, MEDIA_G722,
+						 MEDIA_OPUS};
+
+	switch (o.codec) {
+	case LG_G722:  return MEDIA_G722;
+	case LG_OPUS:  return MEDIA_OPUS;
+	case LG_MIXED: return mixed[i % 3];
+	default:       return MEDIA_PCMU;
+	}
+}
+
+const char *lg_codec_sdp_name(enum media_codec c)
+{
+	return c == MEDIA_OPUS ? "opus" : c == MEDIA_G722 ? "G722" : "PCMU";
+}
+
+unsigned lg_codec_clock(enum media_codec c)
+{
+	return c == MEDIA_OPUS ? 48000 : 8000;
+}
+
+unsigned lg_codec_rate(enum media_codec c)
+{
+	return c == MEDIA_OPUS ? 48000 : c == MEDIA_G722 ? 16000 : 8000;
+}
+
+/* What a leg sends each tick, per codec: one frame of a 1 s loop for
+ * talkers, one for the silent (G.711: the same 160 bytes every time;
+ * G.722 and Opus: 50 encoded frames of the tone, and of silence) */
 #define LOOP 50
-static uint8_t talk_pl[LOOP][MEDIA_MAX_PAYLOAD], quiet_pl[LOOP][MEDIA_MAX_PAYLOAD];
-static size_t talk_len[LOOP], quiet_len[LOOP];
+static uint8_t talk_pl[MEDIA_NCODECS][LOOP][MEDIA_MAX_PAYLOAD];
+static uint8_t quiet_pl[MEDIA_NCODECS][LOOP][MEDIA_MAX_PAYLOAD];
+static size_t talk_len[MEDIA_NCODECS][LOOP], quiet_len[MEDIA_NCODECS][LOOP];
 static unsigned loop_pos;
 
-static void payloads_make(void)
+static void loop_make(enum media_codec c)
 {
-	if (o.opus) {
+	unsigned ci = media_codec_index(c), rate = lg_codec_rate(c);
+	unsigned n = rate / 50;
+	struct media_coder *g722[2] = {NULL, NULL};
+	int err;
+
+	if (c == MEDIA_OPUS) {
 		/* the silent legs' encoder settles into DTX first (a second
 		 * of silence), as a participant who has been quiet a while */
 		int16_t zero[960] = {0};
@@ -106,32 +139,56 @@ static void payloads_make(void)
 					sizeof(sink)) < 0)
 				break;
 	}
+	if (c == MEDIA_G722) {
+		g722[0] = media_coder_new(MEDIA_G722, 16000, NULL, &err);
+		g722[1] = media_coder_new(MEDIA_G722, 16000, NULL, &err);
+	}
 	for (unsigned k = 0; k < LOOP; k++) {
-		int16_t pcm[960 * 2];
-		unsigned n = o.opus ? 960 : FRAME_BYTES;
-		unsigned rate = o.opus ? 48000 : 8000;
+		int16_t pcm[960], zero[960] = {0};
 
 		/* a 500 Hz tone at about -20 dBFS */
 		for (unsigned i = 0; i < n; i++)
 			pcm[i] = (int16_t)(3000 * __builtin_sin(
 				2 * 3.14159265 * 500 * (k * n + i) / rate));
-		if (!o.opus) {
-			media_encode(MEDIA_PCMU, talk_pl[k], pcm, n);
-			memset(quiet_pl[k], 0xff, n);
-			talk_len[k] = quiet_len[k] = n;
-			continue;
+		if (c == MEDIA_PCMU) {
+			media_encode(MEDIA_PCMU, talk_pl[ci][k], pcm, n);
+			memset(quiet_pl[ci][k], 0xff, n);
+			talk_len[ci][k] = quiet_len[ci][k] = n;
 		}
-		talk_len[k] = (size_t)opus_encode(o.enc, pcm, (int)n,
-						   talk_pl[k],
-						   MEDIA_MAX_PAYLOAD);
-		memset(pcm, 0, sizeof(pcm));
-		quiet_len[k] = (size_t)opus_encode(o.enc_quiet, pcm, (int)n,
-						    quiet_pl[k],
-						    MEDIA_MAX_PAYLOAD);
+		else if (c == MEDIA_G722) {
+			/* (the coder's encoder takes 16 kHz: its mix rate) */
+			talk_len[ci][k] = media_coder_encode(
+				g722[0], c, talk_pl[ci][k], MEDIA_MAX_PAYLOAD,
+				pcm, n);
+			quiet_len[ci][k] = media_coder_encode(
+				g722[1], c, quiet_pl[ci][k], MEDIA_MAX_PAYLOAD,
+				zero, n);
+		}
+		else {
+			talk_len[ci][k] = (size_t)opus_encode(
+				o.enc, pcm, (int)n, talk_pl[ci][k],
+				MEDIA_MAX_PAYLOAD);
+			quiet_len[ci][k] = (size_t)opus_encode(
+				o.enc_quiet, zero, (int)n, quiet_pl[ci][k],
+				MEDIA_MAX_PAYLOAD);
+		}
 		if (getenv("LG_DEBUG"))
-			fprintf(stderr, "frame %u: talk %zu quiet %zu bytes\n",
-				k, talk_len[k], quiet_len[k]);
+			fprintf(stderr, "%s frame %u: talk %zu quiet %zu "
+				"bytes\n", lg_codec_sdp_name(c), k,
+				talk_len[ci][k], quiet_len[ci][k]);
 	}
+	media_coder_free(g722[0]);
+	media_coder_free(g722[1]);
+}
+
+static void payloads_make(void)
+{
+	if (o.codec == LG_PCMU || o.codec == LG_MIXED)
+		loop_make(MEDIA_PCMU);
+	if (o.codec == LG_G722 || o.codec == LG_MIXED)
+		loop_make(MEDIA_G722);
+	if (o.codec == LG_OPUS || o.codec == LG_MIXED)
+		loop_make(MEDIA_OPUS);
 }
 
 static void media_send(void)
@@ -146,19 +203,22 @@ static void media_send(void)
 		for (unsigned i = s * LEGS_PER_SOCK;
 		     i < o.n && i < (s + 1) * LEGS_PER_SOCK; i++) {
 			struct leg *l = &legs[i];
+			enum media_codec c = lg_leg_codec(i);
+			unsigned ci = media_codec_index(c);
 
 			if (!l->up)
 				continue;
-			rtp_write_hdr(hdr[n], l->tx_seq == 0, o.opus ? 111 : 0,
+			rtp_write_hdr(hdr[n], l->tx_seq == 0, (uint8_t)c,
 				      l->tx_seq, l->tx_ts, l->tx_ssrc);
 			l->tx_seq++;
-			l->tx_ts += o.opus ? 960 : FRAME_BYTES;
+			l->tx_ts += lg_codec_clock(c) / 50;
 			iov[n][0].iov_base = hdr[n];
 			iov[n][0].iov_len = RTP_HDR_LEN;
 			iov[n][1].iov_base = i < o.talkers ?
-				talk_pl[loop_pos] : quiet_pl[loop_pos];
+				talk_pl[ci][loop_pos] : quiet_pl[ci][loop_pos];
 			iov[n][1].iov_len = i < o.talkers ?
-				talk_len[loop_pos] : quiet_len[loop_pos];
+				talk_len[ci][loop_pos] :
+				quiet_len[ci][loop_pos];
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 2;
@@ -230,7 +290,8 @@ static void media_recv(void)
 				if (li < 0 || !rtp_parse(&h, buf[i],
 							 msgs[i].msg_len))
 					continue;
-				if (o.opus)        /* statistics at 8 kHz */
+				/* statistics at 8 kHz */
+				if (lg_leg_codec((unsigned)li) == MEDIA_OPUS)
 					h.ts /= 6;
 				rtp_rxstat_update(&legs[li].rx, &h,
 						  arrival_ts(&msgs[i].msg_hdr));
