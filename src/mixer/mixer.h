@@ -46,6 +46,9 @@ struct mixer_media {
 	uint8_t room_speakers;  /* the room's K (0: the thread's); every
 				 * stream of a room carries the same */
 	uint8_t level_id;       /* RFC 6464 header extension id (0: none) */
+	uint8_t csrc_level_id;  /* RFC 6465: the speakers mixed (CSRC list)
+				 * and their levels go in each packet we
+				 * send, with this extension id (0: no) */
 	uint32_t room_hz;       /* the room's mix rate, 8000, 16000 or
 				 * 48000 (0: the thread's); every stream of
 				 * a room carries the same */

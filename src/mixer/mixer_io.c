@@ -149,18 +149,41 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	}
 }
 
+/* RFC 6465: who is in the mix s hears (everyone mixed but s itself) */
+static unsigned mix_sources(const struct mstream *s, const struct mroom *r,
+			    uint32_t *csrc, uint8_t *levels)
+{
+	unsigned n = 0;
+
+	if (!r || !s->m.csrc_level_id)
+		return 0;
+	for (unsigned i = 0; i < r->nspk && n < RTP_MAX_CSRC; i++) {
+		if (r->spk[i] == s)
+			continue;
+		csrc[n] = r->spk[i]->rx.ssrc;
+		levels[n++] = r->spk[i]->talk.level;
+	}
+	return n;
+}
+
 /* One packet of an encoded 20 ms frame; the RTP clock runs at the
  * codec's clock rate (48 kHz for Opus) */
-void mstream_send_payload(struct mstream *s, const uint8_t *payload,
-			  size_t len)
+void mstream_send_payload(struct mstream *s, const struct mroom *r,
+			  const uint8_t *payload, size_t len)
 {
-	uint8_t pkt[RTP_HDR_LEN + MEDIA_MAX_PAYLOAD];
+	uint8_t pkt[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	uint32_t csrc[RTP_MAX_CSRC];
+	uint8_t levels[RTP_MAX_CSRC];
+	unsigned nsrc = mix_sources(s, r, csrc, levels);
 	size_t hl;
 
 	if (len > MEDIA_MAX_PAYLOAD)
 		len = 0;
-	hl = rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
-			   s->tx_ts, s->tx_ssrc);
+	hl = nsrc ? rtp_write_hdr_csrc(pkt, s->tx_marker, s->m.tx_pt,
+				       s->tx_seq, s->tx_ts, s->tx_ssrc, csrc,
+				       levels, nsrc, s->m.csrc_level_id) :
+		rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
+			      s->tx_ts, s->tx_ssrc);
 	memcpy(pkt + hl, payload, len);
 	if (len && sendto(s->rtp_fd, pkt, hl + len, MSG_DONTWAIT,
 			  (struct sockaddr *)&s->m.rtp_dst,
@@ -175,13 +198,14 @@ void mstream_send_payload(struct mstream *s, const uint8_t *payload,
 	s->tx_ts += media_rtp_clock(s->m.codec) / JB_TICKS_PER_S;
 }
 
-void mstream_send(struct mstream *s, const int16_t *pcm, unsigned n)
+void mstream_send(struct mstream *s, const struct mroom *r,
+		  const int16_t *pcm, unsigned n)
 {
 	uint8_t payload[MEDIA_MAX_PAYLOAD];
 	size_t len = media_coder_encode(s->coder, s->m.codec, payload,
 					sizeof(payload), pcm, n);
 
-	mstream_send_payload(s, payload, len);
+	mstream_send_payload(s, r, payload, len);
 }
 
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)

@@ -64,6 +64,9 @@ struct mroom {
 	struct mstream **s;
 	unsigned n, cap;
 	int32_t sum[MEDIA_FRAME_MAX];
+	/* the speakers in this tick's mix, loudest first (RFC 6465) */
+	const struct mstream *spk[MIXER_MAX_SPEAKERS];
+	unsigned nspk;
 	/* the shared mix of each codec with state (G.722, Opus), made when
 	 * a stream with that codec is added */
 	struct media_coder *shared[MEDIA_NCODECS];
@@ -73,14 +76,17 @@ struct mroom {
 /* An event for the signalling thread (*sig: the eventfd must be poked) */
 void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 			bool *sig);
-/* A stream's network side (mixer_io.c): read and decode into the jitter
- * buffer; encode and send a frame (or send an encoded payload); RTCP and
- * stats when due */
+/* A stream's network side (mixer_io.c): read into the jitter buffer;
+ * encode and send a frame (or send an encoded payload); RTCP and stats
+ * when due */
 void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		     uint64_t wall_us, bool *sig);
-void mstream_send(struct mstream *s, const int16_t *pcm, unsigned n);
-void mstream_send_payload(struct mstream *s, const uint8_t *payload,
-			  size_t len);
+/* (r: the room whose mix this is, for the RFC 6465 CSRC list and levels;
+ * NULL: no sources, e.g. music on hold) */
+void mstream_send(struct mstream *s, const struct mroom *r,
+		  const int16_t *pcm, unsigned n);
+void mstream_send_payload(struct mstream *s, const struct mroom *r,
+			  const uint8_t *payload, size_t len);
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us);
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		   bool *sig);

@@ -351,7 +351,9 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	for (unsigned i = 0; i < nsel; i++) {
 		sel[i]->have = true;             /* in the mix this tick */
 		mix_add(r->sum, sel[i]->contrib, r->frame);
+		r->spk[i] = sel[i];
 	}
+	r->nspk = nsel;
 }
 
 /* The frame everyone who is not in the mix hears at unity gain, encoded
@@ -424,11 +426,11 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 				  r->frame);
 			mix_render(frame, music, NULL, MIX_UNITY_Q16,
 				   r->frame);
-			mstream_send(s, frame, r->frame);
+			mstream_send(s, NULL, frame, r->frame);
 		}
 		else if (s->m.deaf) {
 			memset(frame, 0, r->frame * sizeof(frame[0]));
-			mstream_send(s, frame, r->frame);
+			mstream_send(s, NULL, frame, r->frame);
 		}
 		else if (!s->have && s->m.gain_out_q16 == MIX_UNITY_Q16) {
 			/* not in the mix: the shared frame (len is set by
@@ -436,7 +438,7 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			const uint8_t *pl = shared_payload(&sh, r, s->m.codec,
 							   &len);
 
-			mstream_send_payload(s, pl, len);
+			mstream_send_payload(s, r, pl, len);
 			t->shared_sends++;
 		}
 		else {
@@ -444,7 +446,7 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			 * with its own gain gets its own frame */
 			mix_render(frame, r->sum, s->have ? s->contrib : NULL,
 				   s->m.gain_out_q16, r->frame);
-			mstream_send(s, frame, r->frame);
+			mstream_send(s, r, frame, r->frame);
 		}
 		if (mono_us >= s->next_rtcp_us)
 			mstream_rtcp(s, mono_us, wall_us);

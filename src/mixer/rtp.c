@@ -127,6 +127,34 @@ size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
 	return RTP_HDR_LEN;
 }
 
+size_t rtp_write_hdr_csrc(uint8_t *buf, bool marker, uint8_t pt,
+			  uint16_t seq, uint32_t ts, uint32_t ssrc,
+			  const uint32_t *csrc, const uint8_t *levels,
+			  unsigned n, uint8_t ext_id)
+{
+	size_t off = rtp_write_hdr(buf, marker, pt, seq, ts, ssrc);
+	size_t words;
+
+	if (n > RTP_MAX_CSRC)
+		n = RTP_MAX_CSRC;
+	buf[0] |= (uint8_t)n;
+	for (unsigned i = 0; i < n; i++, off += 4)
+		put32(buf + off, csrc[i]);
+	if (!n || !ext_id || ext_id > 14)
+		return off;
+	/* RFC 8285 one-byte form: one element, length n, then padding */
+	buf[0] |= 0x10;
+	words = (1 + n + 3) / 4;
+	put16(buf + off, 0xBEDE);
+	put16(buf + off + 2, (uint16_t)words);
+	off += 4;
+	memset(buf + off, 0, words * 4);
+	buf[off] = (uint8_t)(ext_id << 4 | (n - 1));
+	for (unsigned i = 0; i < n; i++)
+		buf[off + 1 + i] = levels[i] & 0x7f;
+	return off + words * 4;
+}
+
 #define RTP_SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000
 #define MAX_MISORDER 100

@@ -26,6 +26,16 @@ struct rtp_hdr {
 bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len);
 size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
 		     uint32_t ts, uint32_t ssrc);
+/* The same with a CSRC list of n (at most RTP_MAX_CSRC) sources and, when
+ * ext_id (1..14) is set, their RFC 6465 audio levels (-dBov, 0..127) in
+ * a one-byte header extension, in the same order. buf holds at least
+ * RTP_HDR_MAX bytes. */
+#define RTP_MAX_CSRC 15
+#define RTP_HDR_MAX (RTP_HDR_LEN + 4 * RTP_MAX_CSRC + 4 + 16 + 4)
+size_t rtp_write_hdr_csrc(uint8_t *buf, bool marker, uint8_t pt,
+			  uint16_t seq, uint32_t ts, uint32_t ssrc,
+			  const uint32_t *csrc, const uint8_t *levels,
+			  unsigned n, uint8_t ext_id);
 /* RFC 6464: the audio level (-dBov, 0..127) in the header extension with
  * this id (RFC 8285 one-byte or two-byte form) of an RTP packet that
  * rtp_parse() accepted; false when there is none */

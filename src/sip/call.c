@@ -92,6 +92,7 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	m->room_hz = conf_mix_rate(part_conf(call->part));
 	m->level_id = r->level_id;
 	m->opus = r->opus;
+	m->csrc_level_id = r->csrc_level_id;
 	m->gain_in_q16 = mix_gain_q16(s->gain_in_db);
 	m->gain_out_q16 = mix_gain_q16(s->gain_out_db);
 	m->tx_ssrc = part_media(call->part)->tx_ssrc;

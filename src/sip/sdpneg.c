@@ -148,34 +148,50 @@ static const char *fmt_name(const struct sdp_media *m,
 	return lf ? lf->name : NULL;
 }
 
-/* RFC 6464: the id of the audio level extension the peer offers to send
- * (RFC 8285 one-byte ids, 1 to 14; a receive-only one is of no use) */
+/* An extension the peer offers (RFC 8285 one-byte ids, 1 to 14) in the
+ * direction that is of use: RFC 6464 levels it sends, RFC 6465 levels
+ * it receives */
+struct extmap_want {
+	const char *uri;
+	enum sdp_dir dir;       /* what the peer must do with it */
+	uint8_t id;
+};
+
 static bool extmap_h(const char *name, const char *value, void *arg)
 {
 	struct sdp_extmap ext;
-	uint8_t *id = arg;
+	struct extmap_want *w = arg;
 
 	(void)name;
 	if (sdp_extmap_decode(&ext, value) ||
-	    pl_strcasecmp(&ext.name, SDPNEG_AUDIO_LEVEL) ||
+	    pl_strcasecmp(&ext.name, w->uri) ||
 	    ext.id < 1 || ext.id > 14 ||
-	    (ext.dir_set && !(ext.dir & SDP_SENDONLY)))
+	    (ext.dir_set && !(ext.dir & w->dir)))
 		return false;
-	*id = (uint8_t)ext.id;
+	w->id = (uint8_t)ext.id;
 	return true;
 }
 
 static void level_ext(struct sdpneg *sn, struct sdpneg_result *res)
 {
-	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h,
-				    &res->level_id);
-	/* our answer takes it (we receive it; we send none) */
+	struct extmap_want lv = {SDPNEG_AUDIO_LEVEL, SDP_SENDONLY, 0};
+	struct extmap_want cl = {SDPNEG_CSRC_LEVEL, SDP_RECVONLY, 0};
+
+	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &lv);
+	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &cl);
+	res->level_id = lv.id;
+	res->csrc_level_id = cl.id != lv.id ? cl.id : 0;
+	/* our answer takes them: we receive the one, send the other */
+	sdp_media_del_lattr(sn->audio, "extmap");
 	if (res->level_id)
-		(void)sdp_media_set_lattr(sn->audio, true, "extmap",
+		(void)sdp_media_set_lattr(sn->audio, false, "extmap",
 					  "%u/recvonly %s", res->level_id,
 					  SDPNEG_AUDIO_LEVEL);
-	else
-		sdp_media_del_lattr(sn->audio, "extmap");
+	if (res->csrc_level_id)
+		(void)sdp_media_set_lattr(sn->audio, false, "extmap",
+					  "%u/sendonly %s",
+					  res->csrc_level_id,
+					  SDPNEG_CSRC_LEVEL);
 }
 
 static bool codec_of(const char *name, enum media_codec *c)

@@ -26,10 +26,13 @@ struct sdpneg_result {
 				    * (port 0): no media, the call stays */
 	uint8_t level_id;          /* RFC 6464 audio level header extension
 				    * id they send (0: none) */
+	uint8_t csrc_level_id;     /* RFC 6465 mixer-to-client levels id
+				    * they want from us (0: none) */
 	struct media_opus_fmtp opus;   /* Opus: their fmtp */
 };
 
 #define SDPNEG_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+#define SDPNEG_CSRC_LEVEL "urn:ietf:params:rtp-hdrext:csrc-audio-level"
 
 int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 		 uint16_t rtp_port);

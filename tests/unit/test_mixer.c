@@ -11,7 +11,9 @@
  *     and realloc are wrapped (-Wl,--wrap) and counted over a second of
  *     steady state, and must not move (in the default 16 kHz mix, with
  *     the G.711 legs resampled, and in a 48 kHz mix);
- *   - Opus loss rebuilt from FEC; the mix rate carries 6 kHz or not.
+ *   - Opus loss rebuilt from FEC; the mix rate carries 6 kHz or not;
+ *   - RFC 6465: a leg that asks gets the CSRCs of whom it hears, with
+ *     their levels.
  * Levels by Goertzel on the decoded G.711. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,7 @@
 #include <re.h>
 #include "media/media.h"
 #include "mixer/mixer.h"
+#include "mixer/rtp.h"
 
 static atomic_ulong allocs;
 void *__real_malloc(size_t n);
@@ -52,6 +55,10 @@ struct leg {
 	uint8_t lastop[40][MEDIA_MAX_PAYLOAD];   /* the same, any size */
 	uint16_t oplen[40];
 	unsigned got;
+	uint8_t csrc_id;             /* asks for RFC 6465 levels */
+	unsigned ncsrc;              /* the last packet's CSRCs, levels */
+	uint32_t csrc[15];
+	uint8_t csrc_level[15];
 };
 
 static struct leg legs[NS];
@@ -85,6 +92,7 @@ static struct mixer_media leg_media(const struct leg *l,
 	m.send = m.recv = true;
 	m.gain_in_q16 = m.gain_out_q16 = 65536;
 	m.room_speakers = room_speakers;
+	m.csrc_level_id = l->csrc_id;
 	return m;
 }
 
@@ -109,18 +117,31 @@ static void drain(struct leg *l)
 	ssize_t n;
 
 	while ((n = recv(l->peer, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		if (n > 12 && n <= 12 + MEDIA_MAX_PAYLOAD) {
+		struct rtp_hdr h;
+
+		if (!rtp_parse(&h, buf, (size_t)n))
+			continue;
+		l->ncsrc = buf[0] & 0x0f;
+		for (unsigned i = 0; i < l->ncsrc; i++) {
+			const uint8_t *c = buf + 12 + 4 * i;
+
+			l->csrc[i] = (uint32_t)c[0] << 24 | c[1] << 16 |
+				c[2] << 8 | c[3];
+			/* the levels: one one-byte element after the list */
+			l->csrc_level[i] = buf[12 + 4 * l->ncsrc + 5 + i];
+		}
+		if (h.plen && h.plen <= MEDIA_MAX_PAYLOAD) {
 			memmove(l->lastop[0], l->lastop[1],
 				sizeof(l->lastop) - sizeof(l->lastop[0]));
 			memmove(l->oplen, l->oplen + 1,
 				sizeof(l->oplen) - sizeof(l->oplen[0]));
-			memcpy(l->lastop[39], buf + 12, (size_t)n - 12);
-			l->oplen[39] = (uint16_t)(n - 12);
+			memcpy(l->lastop[39], h.payload, h.plen);
+			l->oplen[39] = (uint16_t)h.plen;
 		}
-		if (n != 12 + FRAME)
+		if (h.plen != FRAME)
 			continue;
 		memmove(l->last[0], l->last[1], sizeof(l->last) - FRAME);
-		memcpy(l->last[39], buf + 12, FRAME);
+		memcpy(l->last[39], h.payload, FRAME);
 		l->got++;
 	}
 }
@@ -194,6 +215,8 @@ static void test_mixer(void **state)
 	for (int i = 0; i < NS; i++) {
 		legs[i].freq = freq[i];
 		legs[i].amp = amp[i];
+		/* A and D want to know who they hear (RFC 6465) */
+		legs[i].csrc_id = i == 0 || i == 3 ? 5 : 0;
 		leg_add(mx, 7, &legs[i], MEDIA_PCMU, 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -229,6 +252,20 @@ static void test_mixer(void **state)
 		assert_true(power_db(&legs[i], 700) > -25);
 		assert_true(power_db(&legs[i], 1000) < -45);
 	}
+	/* RFC 6465: D hears A and B, loudest first, A hears B; each with
+	 * its level (-dBov: A's tone is about 9 dB below full scale, B's
+	 * about 13); the others asked for nothing */
+	print_message("D's CSRCs: %u: %08x (-%u dBov), %08x (-%u dBov)\n",
+		      legs[3].ncsrc, legs[3].csrc[0], legs[3].csrc_level[0],
+		      legs[3].csrc[1], legs[3].csrc_level[1]);
+	assert_int_equal(legs[3].ncsrc, 2);
+	assert_int_equal(legs[3].csrc[0], 0x1000);
+	assert_int_equal(legs[3].csrc[1], 0x1001);
+	assert_in_range(legs[3].csrc_level[0], 6, 12);
+	assert_in_range(legs[3].csrc_level[1], 10, 16);
+	assert_int_equal(legs[0].ncsrc, 1);
+	assert_int_equal(legs[0].csrc[0], 0x1001);
+	assert_int_equal(legs[2].ncsrc, 0);
 	/* one encoding for both: the same bytes, frame by frame */
 	assert_memory_equal(legs[2].last, legs[3].last, sizeof(legs[2].last));
 	assert_memory_not_equal(legs[0].last, legs[3].last,

@@ -45,6 +45,59 @@ static void test_csrc_ext_padding(void **state)
 	assert_int_equal(h.plen, 8);
 }
 
+/* RFC 6465: a mixer's CSRC list with the sources' levels, written and read
+ * back: the payload where the parser finds it, the CSRCs in order, one
+ * one-byte extension element of n levels, zero padding */
+static void test_csrc_levels(void **state)
+{
+	const uint32_t csrc[RTP_MAX_CSRC + 2] = {
+		0x11111111, 0x22222222, 0x33333333, 4, 5, 6, 7, 8, 9, 10, 11,
+		12, 13, 14, 15, 16, 17};
+	const uint8_t lv[RTP_MAX_CSRC + 2] = {
+		10, 0x80 | 30, 127, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+		14};
+	uint8_t buf[RTP_HDR_MAX + 20];
+	struct rtp_hdr h;
+	uint8_t level;
+	bool voice;
+	size_t n;
+
+	(void)state;
+	for (unsigned k = 1; k <= RTP_MAX_CSRC + 2; k++) {
+		unsigned m = k > RTP_MAX_CSRC ? RTP_MAX_CSRC : k;
+
+		n = rtp_write_hdr_csrc(buf, false, 111, 7, 960, 0xabcdef01,
+				       csrc, lv, k, 9);
+		assert_true(n <= RTP_HDR_MAX);
+		assert_int_equal(n % 4, 0);
+		memset(buf + n, 0x5a, 20);
+		assert_true(rtp_parse(&h, buf, n + 20));
+		assert_int_equal(h.payload - buf, n);
+		assert_int_equal(h.plen, 20);
+		assert_int_equal(buf[0] & 0x0f, m);
+		assert_int_equal(buf[0] & 0x10, 0x10);
+		for (unsigned i = 0; i < m; i++)
+			assert_int_equal((uint32_t)buf[12 + 4 * i] << 24 |
+					 buf[13 + 4 * i] << 16 |
+					 buf[14 + 4 * i] << 8 | buf[15 + 4 * i],
+					 csrc[i]);
+		/* the element: id 9, length m, levels without the top bit */
+		assert_int_equal(buf[12 + 4 * m + 4], 9 << 4 | (m - 1));
+		for (unsigned i = 0; i < m; i++)
+			assert_int_equal(buf[12 + 4 * m + 5 + i], lv[i] & 0x7f);
+		for (size_t i = 12 + 4 * m + 5 + m; i < n; i++)
+			assert_int_equal(buf[i], 0);
+		assert_true(rtp_audio_level(buf, n + 20, 9, &level, &voice));
+		assert_int_equal(level, 10);
+	}
+	/* no sources: a plain header; no id: CSRCs only */
+	assert_int_equal(rtp_write_hdr_csrc(buf, false, 0, 1, 2, 3, csrc, lv,
+					    0, 9), RTP_HDR_LEN);
+	n = rtp_write_hdr_csrc(buf, false, 0, 1, 2, 3, csrc, lv, 2, 0);
+	assert_int_equal(n, RTP_HDR_LEN + 8);
+	assert_int_equal(buf[0], 0x82);
+}
+
 static void test_garbage(void **state)
 {
 	uint8_t buf[64];
@@ -212,6 +265,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_csrc_ext_padding),
+		cmocka_unit_test(test_csrc_levels),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_audio_level),
 		cmocka_unit_test(test_rxstat_loss_jitter),

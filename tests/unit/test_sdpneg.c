@@ -111,6 +111,42 @@ static void test_audio_level(void **state)
 
 /* Wideband and Opus: the offerer's first codec we take is chosen, with
  * its own payload type number, and listed first in our answer */
+/* RFC 6465: the offerer that wants mixer-to-client levels gets them
+ * (answered sendonly: we send them), beside RFC 6464's; one that would
+ * only send them, or the same id twice, does not */
+static void test_csrc_level(void **state)
+{
+	struct sdpneg_result r;
+	char ans[768];
+
+	(void)state;
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=extmap:1 " SDPNEG_AUDIO_LEVEL "\r\n"
+				"a=extmap:2/recvonly " SDPNEG_CSRC_LEVEL
+				"\r\n", &r, ans, sizeof(ans)), 0);
+	assert_int_equal(r.level_id, 1);
+	assert_int_equal(r.csrc_level_id, 2);
+	assert_non_null(strstr(ans, "a=extmap:1/recvonly " SDPNEG_AUDIO_LEVEL));
+	assert_non_null(strstr(ans, "a=extmap:2/sendonly " SDPNEG_CSRC_LEVEL));
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=extmap:3 " SDPNEG_CSRC_LEVEL "\r\n", &r,
+				ans, sizeof(ans)), 0);
+	assert_int_equal(r.level_id, 0);
+	assert_int_equal(r.csrc_level_id, 3);
+	assert_null(strstr(ans, SDPNEG_AUDIO_LEVEL));
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=extmap:3/sendonly " SDPNEG_CSRC_LEVEL
+				"\r\n", &r, ans, sizeof(ans)), 0);
+	assert_int_equal(r.csrc_level_id, 0);
+	assert_null(strstr(ans, "extmap"));
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/AVP 0\r\n"
+				"a=extmap:4 " SDPNEG_AUDIO_LEVEL "\r\n"
+				"a=extmap:4 " SDPNEG_CSRC_LEVEL "\r\n", &r,
+				ans, sizeof(ans)), 0);
+	assert_int_equal(r.level_id, 4);
+	assert_int_equal(r.csrc_level_id, 0);
+}
+
 static void test_g722_opus(void **state)
 {
 	struct sdpneg_result r;
@@ -274,6 +310,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pcmu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audio_level, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_csrc_level, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_g722_opus, setup,
 						teardown),
