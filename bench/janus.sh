@@ -122,8 +122,8 @@ g722)	echo "G.722 20 ms, both servers mixing at 16 kHz, one conference," \
 		"conference, 2 talking" ;;
 esac
 echo "${SECONDS_MEASURE}s measured after 3s warm-up"
-printf '%6s | %10s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' N \
-	"caucus us" "loss %" "jit ms" "janus us" "loss %" "jit ms" \
+printf '%6s | %10s %8s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' N \
+	"caucus us" "loss %" "jit ms" "p99 late" "janus us" "loss %" "jit ms" \
 	"floor us" "janus/caucus" "caucus/floor"
 start_server --mixer-rate "$RATE"
 for n in $SIZES; do
@@ -158,13 +158,16 @@ for n in $SIZES; do
 	fi
 	cu=$(field "$c" us_per_pf); ju=$(field "$j" us_per_pf)
 	fu=$(field "$fl" us_per_pf)
-	printf '%6s | %10s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' "$n" \
-		"${cu:--}" "$(field "$c" loss_pct)" "$(field "$c" jitter_ms)" \
+	printf '%6s | %10s %8s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' \
+		"$n" "${cu:--}" "$(field "$c" loss_pct)" \
+		"$(field "$c" jitter_ms)" "$(field "$c" late_p99_ms)" \
 		"${ju:--}" "$(field "$j" loss_pct)" "$(field "$j" jitter_ms)" \
 		"${fu:--}" "$(ratio "$ju" "$cu")" "$(ratio "$cu" "$fu")" |
 		tee -a "$OUT/janus.txt"
 done
 stop_server
 echo "columns: us = CPU us per participant-frame (whole process); loss" \
-	"and jitter of what each server sent the generator; floor = the bare" \
+	"and jitter of what each server sent the generator; p99 late = 99th" \
+	"percentile of how long after its due time a caucus mixer tick's" \
+	"frames went out, ms (histogram bucket bound); floor = the bare" \
 	"recvmmsg/sendto echo loop over as many sockets"

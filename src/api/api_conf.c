@@ -204,6 +204,23 @@ static int media_list_json(struct odict *od, const struct conf *c)
 	return err;
 }
 
+/* a histogram over mixer_tick_bounds_us (the last bucket unbounded) */
+static int hist_add(struct odict *od, const char *k, const uint64_t *h)
+{
+	struct odict *arr;
+	int err = odict_alloc(&arr, MIXER_TICK_BUCKETS);
+
+	for (unsigned b = 0; !err && b < MIXER_TICK_BUCKETS; b++) {
+		char idx[4];
+
+		re_snprintf(idx, sizeof(idx), "%u", b);
+		err = odict_entry_add(arr, idx, ODICT_INT, (int64_t)h[b]);
+	}
+	err = err ? err : odict_entry_add(od, k, ODICT_ARRAY, arr);
+	mem_deref(arr);
+	return err;
+}
+
 /* with r: the participants r may see */
 int api_conf_json(struct odict **odp, struct conf *c,
 		  const struct api_req *r)
@@ -509,6 +526,7 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 		err |= add_int(t, "late_ticks", (int64_t)st.late_ticks);
 		err |= add_int(t, "busy_us", (int64_t)st.busy_us);
 		err |= add_int(t, "max_tick_us", st.max_tick_us);
+		err |= hist_add(t, "late_hist", st.late_hist);
 		err |= add_int(t, "events_dropped", (int64_t)st.events_dropped);
 		err |= odict_entry_add(arr, key, ODICT_OBJECT, t);
 		mem_deref(t);

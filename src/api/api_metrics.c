@@ -89,6 +89,31 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 }
 
 /* Each thread's counters read once, so that the families agree */
+/* One thread's histogram over mixer_tick_bounds_us, cumulative as
+ * Prometheus wants it */
+static int hist(struct mbuf *mb, const char *name, unsigned t,
+		const uint64_t *h, double sum_s, uint64_t count)
+{
+	uint64_t cum = 0;
+	int err = 0;
+
+	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++) {
+		char le[24] = "+Inf";
+
+		cum += h[b];
+		if (b < MIXER_TICK_BUCKETS - 1)
+			re_snprintf(le, sizeof(le), "%.6f",
+				    mixer_tick_bounds_us[b] / 1e6);
+		err |= mbuf_printf(mb, "%s_bucket{thread=\"%u\",le=\"%s\"} "
+				   "%llu\n", name, t, le,
+				   (unsigned long long)cum);
+	}
+	err |= mbuf_printf(mb, "%s_sum{thread=\"%u\"} %.6f\n%s_count{thread="
+			   "\"%u\"} %llu\n", name, t, sum_s, name, t,
+			   (unsigned long long)count);
+	return err;
+}
+
 static int mixer_part(struct mbuf *mb, struct mixer *mx)
 {
 	unsigned n = mixer_thread_count(mx);
@@ -102,28 +127,17 @@ static int mixer_part(struct mbuf *mb, struct mixer *mx)
 		mixer_thread_stats(mx, t, &st[t]);
 	err = head(mb, "caucus_mixer_tick_duration_seconds", "histogram",
 		   "work per 20 ms mixer tick, by thread");
-	for (unsigned t = 0; t < n; t++) {
-		uint64_t cum = 0;
-
-		for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++) {
-			char le[24] = "+Inf";
-
-			cum += st[t].tick_hist[b];
-			if (b < MIXER_TICK_BUCKETS - 1)
-				re_snprintf(le, sizeof(le), "%.6f",
-					    mixer_tick_bounds_us[b] / 1e6);
-			err |= mbuf_printf(mb, "caucus_mixer_tick_duration_"
-					   "seconds_bucket{thread=\"%u\","
-					   "le=\"%s\"} %llu\n", t, le,
-					   (unsigned long long)cum);
-		}
-		err |= mbuf_printf(mb, "caucus_mixer_tick_duration_seconds_sum"
-				   "{thread=\"%u\"} %.6f\n"
-				   "caucus_mixer_tick_duration_seconds_count"
-				   "{thread=\"%u\"} %llu\n", t,
-				   st[t].busy_us / 1e6, t,
-				   (unsigned long long)st[t].ticks);
-	}
+	for (unsigned t = 0; t < n; t++)
+		err |= hist(mb, "caucus_mixer_tick_duration_seconds", t,
+			    st[t].tick_hist, st[t].busy_us / 1e6,
+			    st[t].ticks);
+	err |= head(mb, "caucus_mixer_tick_lateness_seconds", "histogram",
+		    "how long after its due time each tick's frames went "
+		    "out, by thread");
+	for (unsigned t = 0; t < n; t++)
+		err |= hist(mb, "caucus_mixer_tick_lateness_seconds", t,
+			    st[t].late_hist, st[t].late_us / 1e6,
+			    st[t].ticks);
 	err |= head(mb, "caucus_mixer_late_ticks_total", "counter",
 		    "mixer ticks that ended after the next was due");
 	for (unsigned t = 0; t < n; t++)

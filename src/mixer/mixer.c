@@ -267,4 +267,7 @@ void mixer_thread_stats(const struct mixer *mx, unsigned idx,
 	st->events_dropped = atomic_load(&t->events_dropped);
 	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++)
 		st->tick_hist[b] = atomic_load(&t->tick_hist[b]);
+	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++)
+		st->late_hist[b] = atomic_load(&t->late_hist[b]);
+	st->late_us = atomic_load(&t->late_us);
 }

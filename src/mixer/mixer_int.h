@@ -40,8 +40,9 @@ struct mthread {
 	uint64_t shared_sends;    /* packets sent from a shared encoding
 				   * (mixer thread only; for the tests) */
 	/* written by the mixer thread, read by anyone */
-	_Atomic uint64_t ticks, late_ticks, busy_us, events_dropped;
+	_Atomic uint64_t ticks, late_ticks, busy_us, late_us, events_dropped;
 	_Atomic uint64_t tick_hist[MIXER_TICK_BUCKETS];
+	_Atomic uint64_t late_hist[MIXER_TICK_BUCKETS];
 	_Atomic uint32_t max_tick_us, streams;
 };
 

@@ -499,6 +499,15 @@ void *mthread_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		late_ns = (now.tv_sec - next.tv_sec) * 1000000000LL +
 			(now.tv_nsec - next.tv_nsec);
+		/* how long after it was due this tick's frames went out
+		 * (late_ns is measured from this tick's due time) */
+		{
+			uint64_t us = late_ns > 0 ? (uint64_t)late_ns / 1000 :
+				0;
+
+			atomic_fetch_add(&t->late_hist[tick_bucket(us)], 1);
+			atomic_fetch_add(&t->late_us, us);
+		}
 		if (late_ns > TICK_NS) {
 			atomic_fetch_add(&t->late_ticks, 1);
 			if (late_ns > 5 * TICK_NS)

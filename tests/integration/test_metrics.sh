@@ -52,6 +52,14 @@ t0=$(metric 'caucus_mixer_tick_duration_seconds_count{thread="0"}')
 sleep 0.5
 t1=$(metric 'caucus_mixer_tick_duration_seconds_count{thread="0"}')
 [ "$t1" -gt "$t0" ] || fail "mixer ticks do not move"
+# tick lateness: as many samples as ticks, and nearly all under 20 ms
+l1=$(metric 'caucus_mixer_tick_lateness_seconds_count{thread="0"}')
+l20=$(metric 'caucus_mixer_tick_lateness_seconds_bucket{thread="0",le="0.020000"}')
+[ "$l1" -gt 0 ] && [ "$l20" -ge $((l1 * 9 / 10)) ] ||
+	fail "tick lateness: $l20 of $l1 under 20 ms"
+api GET /v1/status
+printf '%s' "$BODY" | grep -q '"late_hist":\[[0-9]*,[0-9]*,[0-9]*,[0-9]*,[0-9]*,[0-9]*,[0-9]*,[0-9]*,[0-9]*\]' ||
+	fail "no late_hist of nine buckets in /v1/status: $BODY"
 api POST /metrics '{}'
 expect_status 405 "POST /metrics"
 stop_caucusd

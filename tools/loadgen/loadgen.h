@@ -55,7 +55,7 @@ unsigned lg_codec_rate(enum media_codec c);          /* sampling */
 
 struct lg_results {
 	double cpu_us, busy_us, frames, lost, expected, jitter_ms_mean,
-		jitter_ms_max, late_ticks, tx_late;
+		jitter_ms_max, late_ticks, tx_late, late_p99_ms;
 	unsigned rtcp_legs;        /* legs that got an RTCP report for the
 				    * stream caucusd sends them */
 };

@@ -82,20 +82,21 @@ static void finish(void)
 {
 	double pf = res.frames > 0 ? res.frames : 1;
 
-	printf("%6u %7u %9.1f %10.2f %10.2f %8.3f %8.2f %8.2f %6.0f\n",
+	printf("%6u %7u %9.1f %10.2f %10.2f %8.3f %8.2f %8.2f %6.0f %8.1f\n",
 	       o.n, established, res.cpu_us / 1e6 * 100 / o.seconds,
 	       res.cpu_us / pf, res.busy_us / pf,
 	       res.expected ? 100.0 * res.lost / res.expected : 0,
-	       res.jitter_ms_mean, res.jitter_ms_max, res.late_ticks);
+	       res.jitter_ms_mean, res.jitter_ms_max, res.late_ticks,
+	       res.late_p99_ms);
 	printf("RESULT n=%u joined=%u failed=%u cpu_pct=%.1f us_per_pf=%.3f "
 	       "mixer_us_per_pf=%.3f loss_pct=%.4f jitter_ms=%.2f "
-	       "jitter_max_ms=%.2f late_ticks=%.0f gen_late=%.0f "
-	       "rtcp_legs=%u\n",
+	       "jitter_max_ms=%.2f late_ticks=%.0f late_p99_ms=%.2f "
+	       "gen_late=%.0f rtcp_legs=%u\n",
 	       o.n, established, failed, res.cpu_us / 1e6 * 100 / o.seconds,
 	       res.cpu_us / pf, res.busy_us / pf,
 	       res.expected ? 100.0 * res.lost / res.expected : 0,
 	       res.jitter_ms_mean, res.jitter_ms_max, res.late_ticks,
-	       res.tx_late, res.rtcp_legs);
+	       res.late_p99_ms, res.tx_late, res.rtcp_legs);
 	fflush(stdout);
 }
 
@@ -289,9 +290,10 @@ int main(int argc, char *argv[])
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(a, "--header")) {
-			printf("%6s %7s %9s %10s %10s %8s %8s %8s %6s\n", "N",
-			       "joined", "cpu %", "us/pf", "mixer us", "loss %",
-			       "jit ms", "jit max", "late");
+			printf("%6s %7s %9s %10s %10s %8s %8s %8s %6s %8s\n",
+			       "N", "joined", "cpu %", "us/pf", "mixer us",
+			       "loss %", "jit ms", "jit max", "late",
+			       "p99 late");
 			return 0;
 		}
 		if (!v)

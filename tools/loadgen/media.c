@@ -17,6 +17,7 @@
 #include <opus/opus.h>
 #include "loadgen.h"
 #include "media/media.h"
+#include "mixer/mixer.h"
 
 #define BATCH 256
 
@@ -56,15 +57,17 @@ static double proc_cpu_us(int pid)
 	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Sums busy_us and late_ticks over the mixer threads in caucusd's
- * /v1/status. Twice per run, off the hot path. Other peers have no such
- * counters: 0. */
-static int api_mixer(double *busy_us, double *late)
+/* Sums busy_us, late_ticks and the tick lateness histograms (late_hist,
+ * over mixer_tick_bounds_us) of the mixer threads in caucusd's /v1/status.
+ * Twice per run, off the hot path. Other peers have no such counters: 0. */
+static int api_mixer(double *busy_us, double *late,
+		     double hist[MIXER_TICK_BUCKETS])
 {
 	static char buf[16384];
 	char *body, *p;
 
 	*busy_us = *late = 0;
+	memset(hist, 0, MIXER_TICK_BUCKETS * sizeof(hist[0]));
 	if (o.janus || o.peers)
 		return 0;
 	if (lg_http(o.api, "GET", "/v1/status", NULL, 2, buf, sizeof(buf),
@@ -77,9 +80,35 @@ static int api_mixer(double *busy_us, double *late)
 		fprintf(stderr, "status: %s\n", body);
 	for (p = body; (p = strstr(p, "\"busy_us\":")); p++)
 		*busy_us += atof(p + 10);
+	for (p = body; (p = strstr(p, "\"late_hist\":[")); p++) {
+		char *q = p + 13;
+
+		for (unsigned b = 0; b < MIXER_TICK_BUCKETS && q; b++) {
+			hist[b] += strtod(q, &q);
+			q = *q == ',' ? q + 1 : NULL;
+		}
+	}
 	for (p = body; (p = strstr(p, "\"late_ticks\":")); p++)
 		*late += atof(p + 13);
 	return 0;
+}
+
+/* The 99th percentile of a lateness histogram, as its bucket's upper
+ * bound (ms); -1 without samples, 1000 when past the last bound */
+static double p99_ms(const double *h)
+{
+	double total = 0, cum = 0;
+
+	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++)
+		total += h[b];
+	if (total <= 0)
+		return -1;
+	for (unsigned b = 0; b < MIXER_TICK_BUCKETS - 1; b++) {
+		cum += h[b];
+		if (cum >= 0.99 * total)
+			return mixer_tick_bounds_us[b] / 1000.0;
+	}
+	return 1000;
 }
 
 /* ---------------- media thread ---------------- */
@@ -367,12 +396,14 @@ void *media_main(void *arg)
 {
 	uint64_t start = mono_us(), win_start = 0;
 	double cpu0 = 0, busy0 = 0, late0 = 0;
+	double hist0[MIXER_TICK_BUCKETS] = {0};
 	struct timespec next;
 	bool in_window = false;
 	unsigned ticks = 0;
 
 	(void)arg;
 	payloads_make();
+	res.late_p99_ms = -1;                /* unknown (not caucusd) */
 	for (unsigned i = 0; i < o.n; i++)
 		legs[i].tx_ssrc = rand_u32();
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -383,22 +414,26 @@ void *media_main(void *arg)
 			in_window = true;
 			win_start = now;
 			cpu0 = proc_cpu_us(o.pid);
-			(void)api_mixer(&busy0, &late0);
+			(void)api_mixer(&busy0, &late0, hist0);
 			window_mark(true);
 			ticks = 0;
 		}
 		if (in_window &&
 		    now - win_start >= o.seconds * 1000000ull) {
-			double busy1, late1;
+			double busy1, late1, hist1[MIXER_TICK_BUCKETS];
 
 			res.cpu_us = proc_cpu_us(o.pid) - cpu0;
 			if (getenv("LG_DEBUG"))
 				fprintf(stderr, "busy0=%f\n", busy0);
-			if (!api_mixer(&busy1, &late1)) {
+			if (!api_mixer(&busy1, &late1, hist1)) {
 				if (getenv("LG_DEBUG"))
 					fprintf(stderr, "busy1=%f\n", busy1);
 				res.busy_us = busy1 - busy0;
 				res.late_ticks = late1 - late0;
+				for (unsigned b = 0; b < MIXER_TICK_BUCKETS;
+				     b++)
+					hist1[b] -= hist0[b];
+				res.late_p99_ms = p99_ms(hist1);
 			}
 			res.frames = (double)established *
 				(double)(now - win_start) / 20000.0;
