@@ -80,6 +80,15 @@ size_t media_coder_to_mix(struct media_coder *mc, const int16_t *in,
 /* Forget the receive resampler's history (its input had a gap) */
 void media_coder_rx_reset(struct media_coder *mc);
 
+/* G.711 packet loss concealment at 8 kHz (spandsp's): every frame that
+ * arrived goes through media_plc_rx, a missing one is made by
+ * media_plc_fill (samples, or -1 without a concealer) */
+struct media_plc;
+struct media_plc *media_plc_new(void);
+void media_plc_free(struct media_plc *p);
+void media_plc_rx(struct media_plc *p, int16_t *pcm, size_t n);
+int  media_plc_fill(struct media_plc *p, int16_t *pcm, size_t n);
+
 uint8_t g711_ulaw_encode(int16_t s);
 int16_t g711_ulaw_decode(uint8_t u);
 uint8_t g711_alaw_encode(int16_t s);

@@ -25,13 +25,15 @@ struct mstream {
 	uint32_t id;
 	int rtp_fd, rtcp_fd;
 	struct mixer_media m;
-	struct media_coder *coder;   /* G.722, Opus state (NULL: G.711) */
+	struct media_coder *coder;   /* codec state and resamplers (NULL:
+				      * G.711 in an 8 kHz mix) */
+	struct media_plc *plc;       /* G.711's concealment */
 	bool latched;            /* rtp_dst learnt from received media */
 	bool rtcp_latched;
 	struct jbuf jb;
 	/* playout: decoded samples at the native rate waiting to be
 	 * played (a packet may be longer than a tick), the last frame
-	 * played (G.711/G.722 concealment repeats it, fading) */
+	 * played (G.722 concealment repeats it, fading) */
 	unsigned native_hz, nframe;      /* native rate, samples in 20 ms */
 	unsigned fifo_n;
 	unsigned conceal_run;

@@ -71,6 +71,7 @@ static void stream_free(struct mstream *s)
 	close(s->rtp_fd);
 	close(s->rtcp_fd);
 	media_coder_free(s->coder);
+	media_plc_free(s->plc);
 	free(s);
 }
 
@@ -93,6 +94,14 @@ static void coders_for(struct mthread *t, struct mroom *r,
 
 	media_coder_free(s->coder);
 	s->coder = media_coder_new(s->m.codec, r->hz, &s->m.opus, &err);
+	if (s->m.codec == MEDIA_PCMU || s->m.codec == MEDIA_PCMA) {
+		if (!s->plc)
+			s->plc = media_plc_new();
+	}
+	else {
+		media_plc_free(s->plc);
+		s->plc = NULL;
+	}
 	if (!r->shared[ci])
 		r->shared[ci] = media_coder_new(s->m.codec, r->hz, NULL,
 						&err);

@@ -4,8 +4,9 @@
  * packets in timeline order (a packet longer than a frame leaves the rest
  * for the next ticks) and concealing what is missing: Opus from the next
  * packet's in-band FEC when exactly one frame is gone and the next packet
- * is there, else by libopus's own PLC; G.711 and G.722 by repeating the
- * last frame, 6 dB quieter each time, then silence.
+ * is there, else by libopus's own PLC; G.711 by spandsp's concealer
+ * (the last pitch period repeated, fading); G.722 by repeating the last
+ * frame, 6 dB quieter each time, then silence.
  * A silent Opus frame of a stream that is not talking (by its RFC 6464
  * level, or by its size) is not decoded at all; the decoder catches up
  * through its PLC when the stream speaks again.
@@ -78,6 +79,10 @@ static void conceal(struct mstream *s, unsigned n,
 			return;
 		}
 	}
+	if (s->plc && media_plc_fill(s->plc, dst, n) == (int)n) {
+		s->fifo_n += n;
+		return;
+	}
 	if (s->m.codec == MEDIA_OPUS || s->conceal_run >= CONCEAL_FRAMES)
 		memset(dst, 0, n * sizeof(*dst));
 	else
@@ -107,8 +112,10 @@ static void decode(struct mstream *s, const struct jb_slot *p,
 	else {
 		got = media_coder_decode(s->coder, codec, dst, room, p->data,
 					 p->len);
-		if (got > 0)
+		if (got > 0) {
 			s->dec_stale = false;
+			media_plc_rx(s->plc, dst, (size_t)got);
+		}
 	}
 	if (got <= 0) {
 		s->st.rx_bad++;

@@ -177,6 +177,36 @@ static void test_opus_plc(void **state)
 	media_coder_free(mc);
 }
 
+/* G.711's concealer continues a tone through a lost frame, then fades
+ * out within a few frames */
+static void test_g711_plc(void **state)
+{
+	struct media_plc *plc = media_plc_new();
+	int16_t pcm[N];
+	double first, later = 0;
+
+	(void)state;
+	assert_non_null(plc);
+	for (int k = 0; k < 10; k++) {
+		for (int i = 0; i < N; i++)
+			pcm[i] = (int16_t)lrint(10000 * sin(2 * M_PI * 400 *
+							   (k * N + i) / 8000.0));
+		media_plc_rx(plc, pcm, N);
+	}
+	assert_int_equal(media_plc_fill(plc, pcm, N), N);
+	first = power(pcm, N, 400);
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(media_plc_fill(plc, pcm, N), N);
+		later = power(pcm, N, 400);
+	}
+	print_message("G.711 PLC: first lost frame 400 Hz %.1f dB, fifth "
+		      "%.1f dB\n", first, later);
+	assert_true(first > -15);
+	assert_true(later < first - 30);
+	assert_int_equal(media_plc_fill(NULL, pcm, N), -1);
+	media_plc_free(plc);
+}
+
 /* The peer's fmtp reaches the encoder: a maxaveragebitrate lower than
  * ours makes smaller frames */
 static void test_opus_fmtp(void **state)
@@ -329,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_opus_fec),
 		cmocka_unit_test(test_mix_rates),
 		cmocka_unit_test(test_opus_plc),
+		cmocka_unit_test(test_g711_plc),
 		cmocka_unit_test(test_opus_fmtp),
 		cmocka_unit_test(test_g711_stateless),
 		cmocka_unit_test(test_garbage),
