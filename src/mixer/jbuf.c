@@ -12,9 +12,6 @@
 /* after this many frames of an empty buffer the stream is idle and
  * re-buffers */
 #define JB_IDLE_FRAMES 5
-/* more than this many frames over the target is cut at once (a burst
- * after a stall); below it the drift follower takes a frame a second */
-#define JB_EXCESS_FRAMES 5
 
 static int32_t tsdiff(uint32_t a, uint32_t b)
 {

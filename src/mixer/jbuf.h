@@ -27,6 +27,9 @@
 #define JB_PAYLOAD 640        /* bytes: 80 ms of G.711 */
 #define JB_TARGET_MAX_MS 200
 #define JB_TICKS_PER_S 50
+/* more than this many frames over the target is cut at once (a burst
+ * after a stall); below it the drift follower takes a frame a second */
+#define JB_EXCESS_FRAMES 5
 
 enum jb_put_result { JB_OK = 0, JB_DUP, JB_LATE, JB_OVERFLOW, JB_BAD };
 

@@ -208,6 +208,32 @@ void mstream_send(struct mstream *s, const struct mroom *r,
 	mstream_send_payload(s, r, payload, len);
 }
 
+/* RFC 3611 VoIP metrics of what we receive: loss and discards (late,
+ * overflow) since the start, the jitter buffer's delay and target */
+static void voip_metrics(const struct mstream *s, struct rtcp_voip *v)
+{
+	uint32_t expected = rtp_rxstat_expected(&s->rx);
+	int32_t lost = rtp_rxstat_lost(&s->rx);
+	uint32_t discarded = s->jb.stats.late + s->jb.stats.overflow;
+	uint32_t ms = s->jb.clock / 1000;
+
+	memset(v, 0, sizeof(*v));
+	v->source = s->rx.ssrc;
+	if (expected) {
+		uint64_t l = lost > 0 ? (uint64_t)lost * 256 / expected : 0;
+		uint64_t d = (uint64_t)discarded * 256 / expected;
+
+		v->loss_rate = (uint8_t)(l > 255 ? 255 : l);
+		v->discard_rate = (uint8_t)(d > 255 ? 255 : d);
+	}
+	v->end_delay_ms = (uint16_t)((jbuf_depth(&s->jb) + s->jb.frame) / ms);
+	v->rx_config = RTCP_XR_PLC_ENHANCED | RTCP_XR_JB_ADAPTIVE;
+	v->jb_nominal_ms = (uint16_t)(jbuf_target(&s->jb) / ms);
+	v->jb_max_ms = (uint16_t)(jbuf_target(&s->jb) / ms +
+				  JB_EXCESS_FRAMES * 20);
+	v->jb_abs_max_ms = JB_TARGET_MAX_MS + JB_EXCESS_FRAMES * 20;
+}
+
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 {
 	uint8_t pkt[256];
@@ -216,7 +242,9 @@ void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 		.ssrc = s->tx_ssrc, .rtp_ts = s->tx_ts,
 		.packets = s->tx_packets, .octets = s->tx_octets,
 		.now_us = wall_us,
+		.clock_ratio = media_rtp_clock(s->m.codec) / 8000,
 	};
+	struct rtcp_voip v;
 	size_t n;
 
 	s->next_rtcp_us = mono_us + RTCP_INTERVAL_US;
@@ -224,6 +252,12 @@ void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 	if (!s->m.rtcp_dst_len)
 		return;
 	n = rtcp_write_sr(pkt, sizeof(pkt), &snd, &s->rx, "caucus@focus");
+	/* with what the jitter buffer saw, once something was received */
+	if (n && s->rx.init) {
+		voip_metrics(s, &v);
+		n += rtcp_write_xr_voip(pkt + n, sizeof(pkt) - n, s->tx_ssrc,
+					&v);
+	}
 	if (n)
 		(void)sendto(s->rtcp_fd, pkt, n, MSG_DONTWAIT,
 			     (struct sockaddr *)&s->m.rtcp_dst,

@@ -285,7 +285,8 @@ size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 		put32(b + 4, (uint32_t)fraction << 24 |
 		      ((uint32_t)lost & 0xffffff));
 		put32(b + 8, rx->cycles + rx->max_seq);
-		put32(b + 12, rtp_rxstat_jitter(rx));
+		put32(b + 12, rtp_rxstat_jitter(rx) *
+		      (s->clock_ratio ? s->clock_ratio : 1));
 		put32(b + 16, rx->lsr);
 		put32(b + 20, rx->lsr ? dlsr : 0);
 	}
@@ -300,6 +301,37 @@ size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 	d[9] = (uint8_t)clen;
 	memcpy(d + 10, cname, clen);
 	return len + sdes_len;
+}
+
+size_t rtcp_write_xr_voip(uint8_t *buf, size_t size, uint32_t ssrc,
+			  const struct rtcp_voip *v)
+{
+	uint8_t *b = buf + 8;
+
+	if (size < RTCP_XR_VOIP_LEN)
+		return 0;
+	memset(buf, 0, RTCP_XR_VOIP_LEN);
+	buf[0] = 0x80;
+	buf[1] = 207;                                   /* XR */
+	put16(buf + 2, RTCP_XR_VOIP_LEN / 4 - 1);
+	put32(buf + 4, ssrc);
+	b[0] = 7;                                       /* VoIP Metrics */
+	put16(b + 2, 8);
+	put32(b + 4, v->source);
+	b[8] = v->loss_rate;
+	b[9] = v->discard_rate;
+	/* burst/gap density and duration, round trip: not measured (0) */
+	put16(b + 22, v->end_delay_ms);
+	b[24] = 127;                     /* signal level: unavailable */
+	b[25] = 127;                     /* noise level */
+	b[26] = 127;                     /* RERL */
+	b[27] = 16;                      /* Gmin, as RFC 3611 recommends */
+	b[28] = b[29] = b[30] = b[31] = 127;   /* R, ext. R, MOS-LQ, -CQ */
+	b[32] = v->rx_config;
+	put16(b + 34, v->jb_nominal_ms);
+	put16(b + 36, v->jb_max_ms);
+	put16(b + 38, v->jb_abs_max_ms);
+	return RTCP_XR_VOIP_LEN;
 }
 
 void rtcp_parse(struct rtp_rxstat *rx, const uint8_t *buf, size_t len,

@@ -71,6 +71,9 @@ struct rtcp_sender {
 	uint32_t packets;
 	uint32_t octets;
 	uint64_t now_us;          /* wall clock, for the NTP timestamp */
+	unsigned clock_ratio;     /* the stream's RTP clock / 8000 (rx
+				   * counts in 8 kHz units; the report's
+				   * jitter is in the stream's); 0: 1 */
 };
 
 /* Writes SR (or RR when s->sent is false) with one report block when rx
@@ -78,6 +81,21 @@ struct rtcp_sender {
  * Updates rx's "prior" counters. Returns bytes written, 0 if too small. */
 size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 		     struct rtp_rxstat *rx, const char *cname);
+/* RFC 3611 s. 4.7: an XR packet with one VoIP Metrics block, how the
+ * stream from `source` fared at our receiving end; 127 (or 0 for the
+ * burst and delay fields) where a metric is not measured */
+struct rtcp_voip {
+	uint32_t source;
+	uint8_t loss_rate, discard_rate;    /* fraction of packets, /256 */
+	uint16_t end_delay_ms;              /* jitter buffer + a frame */
+	uint8_t rx_config;                  /* PLC, JBA bits (s. 4.7.6) */
+	uint16_t jb_nominal_ms, jb_max_ms, jb_abs_max_ms;
+};
+#define RTCP_XR_VOIP_LEN 44
+#define RTCP_XR_PLC_ENHANCED 0xC0       /* PLC: 11 */
+#define RTCP_XR_JB_ADAPTIVE 0x30        /* JBA: 11 */
+size_t rtcp_write_xr_voip(uint8_t *buf, size_t size, uint32_t ssrc,
+			  const struct rtcp_voip *v);
 /* Notes an incoming SR's timestamp for the LSR/DLSR fields. */
 void rtcp_parse(struct rtp_rxstat *rx, const uint8_t *buf, size_t len,
 		uint64_t now_us);

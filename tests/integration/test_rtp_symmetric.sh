@@ -3,7 +3,8 @@
 # unnoticed either):
 #  - five participants get a continuous stream (no sequence gaps, so
 #    sequence numbers, timestamps and SSRC are right) and each gets RTCP
-#    reports (SR) for the very stream it receives;
+#    reports (SR) for the very stream it receives, with RFC 3611 XR VoIP
+#    metrics of the stream it sends;
 #  - symmetric RTP: five participants whose SDP names a port they never use
 #    (the real one plus 1000) still get their mix, because the focus sends
 #    to where their media comes from.
@@ -14,8 +15,11 @@ start_caucusd
 	--max-loss 0 > "$WORK/lg-rtcp.out" 2>&1 ||
 	{ cat "$WORK/lg-rtcp.out"; fail "loss with a plain SDP"; }
 grep RESULT "$WORK/lg-rtcp.out"
-grep -q 'rtcp_legs=5$' "$WORK/lg-rtcp.out" ||
+grep -q 'rtcp_legs=5 ' "$WORK/lg-rtcp.out" ||
 	fail "not every participant got an RTCP report for its stream"
+# with RFC 3611 VoIP metrics (loss, discards, jitter buffer) of its own
+grep -q 'xr_legs=5$' "$WORK/lg-rtcp.out" ||
+	fail "not every participant got XR VoIP metrics of what it sends"
 
 "$BIN/caucus-loadgen" --pid "$CAUCUSD_PID" --api "$API" \
 	--target "sip:demo@127.0.0.1:$SIP_PORT" --n 5 --warmup 1 --seconds 2 \

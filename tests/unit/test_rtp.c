@@ -260,6 +260,67 @@ static void test_sr_write_parse(void **state)
 	assert_int_equal(peer.lsr_arrival_us, 5);
 }
 
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		(uint32_t)b[2] << 8 | b[3];
+}
+
+/* The report's jitter is in the stream's clock: an Opus stream (48 kHz)
+ * counted in 8 kHz units is reported six times larger */
+static void test_rr_jitter_clock(void **state)
+{
+	uint8_t buf[256];
+	struct rtp_rxstat rx = {0};
+	struct rtp_hdr h = {.ssrc = 7};
+	struct rtcp_sender s = {.sent = false, .ssrc = 99};
+	uint32_t j1;
+
+	(void)state;
+	for (uint16_t q = 0; q < 50; q++) {
+		h.seq = q;
+		h.ts = q * 160u;
+		rtp_rxstat_update(&rx, &h, q * 160u + (q % 2) * 40);
+	}
+	assert_true(rtp_rxstat_jitter(&rx) > 0);
+	(void)rtcp_write_sr(buf, sizeof(buf), &s, &rx, "x");
+	j1 = get32(buf + 8 + 12);
+	assert_int_equal(j1, rtp_rxstat_jitter(&rx));
+	s.clock_ratio = 6;
+	(void)rtcp_write_sr(buf, sizeof(buf), &s, &rx, "x");
+	assert_int_equal(get32(buf + 8 + 12), 6 * j1);
+}
+
+/* RFC 3611 s. 4.7: the VoIP Metrics block where a receiver expects it */
+static void test_xr_voip(void **state)
+{
+	uint8_t buf[64];
+	const struct rtcp_voip v = {
+		.source = 0x01020304, .loss_rate = 13, .discard_rate = 5,
+		.end_delay_ms = 60, .rx_config = RTCP_XR_PLC_ENHANCED |
+		RTCP_XR_JB_ADAPTIVE, .jb_nominal_ms = 40, .jb_max_ms = 140,
+		.jb_abs_max_ms = 300};
+
+	(void)state;
+	assert_int_equal(rtcp_write_xr_voip(buf, 43, 9, &v), 0);
+	assert_int_equal(rtcp_write_xr_voip(buf, sizeof(buf), 9, &v),
+			 RTCP_XR_VOIP_LEN);
+	assert_int_equal(buf[0], 0x80);
+	assert_int_equal(buf[1], 207);
+	assert_int_equal((buf[2] << 8 | buf[3]) * 4 + 4, RTCP_XR_VOIP_LEN);
+	assert_int_equal(get32(buf + 4), 9);
+	assert_int_equal(buf[8], 7);                     /* BT */
+	assert_int_equal(buf[10] << 8 | buf[11], 8);     /* block length */
+	assert_int_equal(get32(buf + 12), 0x01020304);
+	assert_int_equal(buf[16], 13);
+	assert_int_equal(buf[17], 5);
+	assert_int_equal(buf[30] << 8 | buf[31], 60);   /* end system delay */
+	assert_int_equal(buf[32], 127);                 /* signal: unknown */
+	assert_int_equal(buf[35], 16);                  /* Gmin */
+	assert_int_equal(buf[40], 0xF0);                /* PLC, JBA */
+	assert_int_equal(buf[42] << 8 | buf[43], 40);   /* JB nominal */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +331,8 @@ int main(void)
 		cmocka_unit_test(test_audio_level),
 		cmocka_unit_test(test_rxstat_loss_jitter),
 		cmocka_unit_test(test_sr_write_parse),
+		cmocka_unit_test(test_rr_jitter_clock),
+		cmocka_unit_test(test_xr_voip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

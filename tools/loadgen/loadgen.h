@@ -31,6 +31,7 @@ struct leg {
 	struct rtp_rxstat rx;
 	uint32_t win_expected, win_received;
 	bool rtcp_ok;     /* an RTCP report for the stream we receive came */
+	bool xr_ok;       /* with RFC 3611 VoIP metrics of what we send */
 };
 
 struct opts {
@@ -58,6 +59,7 @@ struct lg_results {
 		jitter_ms_max, late_ticks, tx_late, late_p99_ms;
 	unsigned rtcp_legs;        /* legs that got an RTCP report for the
 				    * stream caucusd sends them */
+	unsigned xr_legs;          /* and VoIP metrics of what they send */
 };
 
 extern struct opts o;

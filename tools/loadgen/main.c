@@ -91,12 +91,12 @@ static void finish(void)
 	printf("RESULT n=%u joined=%u failed=%u cpu_pct=%.1f us_per_pf=%.3f "
 	       "mixer_us_per_pf=%.3f loss_pct=%.4f jitter_ms=%.2f "
 	       "jitter_max_ms=%.2f late_ticks=%.0f late_p99_ms=%.2f "
-	       "gen_late=%.0f rtcp_legs=%u\n",
+	       "gen_late=%.0f rtcp_legs=%u xr_legs=%u\n",
 	       o.n, established, failed, res.cpu_us / 1e6 * 100 / o.seconds,
 	       res.cpu_us / pf, res.busy_us / pf,
 	       res.expected ? 100.0 * res.lost / res.expected : 0,
 	       res.jitter_ms_mean, res.jitter_ms_max, res.late_ticks,
-	       res.late_p99_ms, res.tx_late, res.rtcp_legs);
+	       res.late_p99_ms, res.tx_late, res.rtcp_legs, res.xr_legs);
 	fflush(stdout);
 }
 

@@ -333,6 +333,29 @@ static void media_recv(void)
 
 /* RTCP from caucusd: an SR or RR whose sender SSRC is the SSRC of the RTP
  * stream that the same caucusd port pair sends this leg */
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		(uint32_t)b[2] << 8 | b[3];
+}
+
+/* An RFC 3611 VoIP Metrics block about the stream leg l sends, in the
+ * compound packet buf */
+static bool has_xr_voip(const uint8_t *buf, size_t n, const struct leg *l)
+{
+	for (size_t off = 0; off + 4 <= n;) {
+		size_t plen = 4 + 4u * (buf[off + 2] << 8 | buf[off + 3]);
+
+		if ((buf[off] >> 6) != 2 || off + plen > n)
+			return false;
+		if (buf[off + 1] == 207 && plen >= 44 && buf[off + 8] == 7 &&
+		    be32(buf + off + 12) == l->tx_ssrc)
+			return true;
+		off += plen;
+	}
+	return false;
+}
+
 static void rtcp_recv(void)
 {
 	uint8_t buf[512];
@@ -352,10 +375,12 @@ static void rtcp_recv(void)
 			    (buf[1] != 200 && buf[1] != 201))
 				continue;
 			li = port_to_leg[(uint16_t)(ntohs(src.sin_port) - 1)];
-			if (li >= 0 && legs[li].rx.init &&
-			    ((uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 |
-			     (uint32_t)buf[6] << 8 | buf[7]) == legs[li].rx.ssrc)
-				legs[li].rtcp_ok = true;
+			if (li < 0 || !legs[li].rx.init ||
+			    be32(buf + 4) != legs[li].rx.ssrc)
+				continue;
+			legs[li].rtcp_ok = true;
+			if (has_xr_voip(buf, (size_t)n, &legs[li]))
+				legs[li].xr_ok = true;
 		}
 	}
 }
@@ -377,6 +402,7 @@ static void window_mark(bool start)
 			continue;
 		}
 		res.rtcp_legs += l->rtcp_ok;
+		res.xr_legs += l->xr_ok;
 		res.expected += exp - l->win_expected;
 		res.lost += (double)(exp - l->win_expected) -
 			(double)(l->rx.received - l->win_received);
