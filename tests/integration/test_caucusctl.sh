@@ -60,6 +60,11 @@ ctl policy set weekly /nonexistent; want 2 "cannot read"
 ctl part kick weekly "$pid"; want 0 "removed"
 sipp_wait "$ann" ann
 ctl conf media weekly recvonly; want 0 "audio recvonly"
+ctl conf mix weekly --rate 48000 --talkers 3; want 0 "mixed at 48000 Hz, 3 talkers"
+ctl conf mix weekly --rate 0; want 0 "the server's rate, 3 talkers"
+ctl conf mix weekly --rate 44100; want 4 "mix_rate"
+ctl conf mix weekly --rate fast; want 2 "whole number"
+ctl conf mix weekly; want 2 "--talkers K or --rate HZ"
 ctl part add weekly "sip:nobody@127.0.0.1:9"; want 0 "dialing-out"
 
 # mass invitation to two targets that refuse at once, then the job
