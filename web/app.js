@@ -87,6 +87,8 @@ async function renderConf(id) {
   $("#conf-uri").textContent = c.conference_uri;
   if (document.activeElement !== $("#audio"))
     $("#audio").value = audio ? audio.status : "none";
+  if (document.activeElement !== $("#mix-rate"))
+    $("#mix-rate").value = String(c.mix_rate || 0);
   // moderators see who waits; for others the page leaves out what the
   // server would refuse them
   let pending = [], mod = true;
@@ -154,6 +156,14 @@ $("#audio").addEventListener("change", async (ev) => {
   try {
     await api("PATCH", "/conferences/" + encodeURIComponent(current()),
       {media: v === "none" ? [] : [{type: "audio", status: v}]});
+    await render();
+  } catch (e) { showError(e); }
+});
+
+$("#mix-rate").addEventListener("change", async (ev) => {
+  try {
+    await api("PATCH", "/conferences/" + encodeURIComponent(current()),
+      {mix_rate: Number(ev.target.value)});
     await render();
   } catch (e) { showError(e); }
 });

@@ -80,7 +80,7 @@ size_t media_coder_to_mix(struct media_coder *mc, const int16_t *in,
 /* Forget the receive resampler's history (its input had a gap) */
 void media_coder_rx_reset(struct media_coder *mc);
 
-/* G.711 packet loss concealment at 8 kHz (spandsp's): every frame that
+/* G.711 packet loss concealment at 8 kHz (media/plc.c): every frame that
  * arrived goes through media_plc_rx, a missing one is made by
  * media_plc_fill (samples, or -1 without a concealer) */
 struct media_plc;

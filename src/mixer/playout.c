@@ -4,8 +4,8 @@
  * packets in timeline order (a packet longer than a frame leaves the rest
  * for the next ticks) and concealing what is missing: Opus from the next
  * packet's in-band FEC when exactly one frame is gone and the next packet
- * is there, else by libopus's own PLC; G.711 by spandsp's concealer
- * (the last pitch period repeated, fading); G.722 by repeating the last
+ * is there, else by libopus's own PLC; G.711 by media/plc.c (the last
+ * pitch period repeated, fading); G.722 by repeating the last
  * frame, 6 dB quieter each time, then silence.
  * A silent Opus frame of a stream that is not talking (by its RFC 6464
  * level, or by its size) is not decoded at all; the decoder catches up

@@ -92,6 +92,15 @@ function send(method, path, body) {
     step("muted from the page; the API agrees");
     await page.screenshot({ path: `${shots}/3-muted.png` });
 
+    await page.selectOption("#mix-rate", "48000");
+    for (let i = 0; i < 50; i++) {
+      if ((await getJSON("/v1/conferences/standup")).mix_rate === 48000) break;
+      await page.waitForTimeout(100);
+    }
+    if ((await getJSON("/v1/conferences/standup")).mix_rate !== 48000)
+      throw new Error("the API does not show the conference at 48 kHz");
+    step("mix rate set to fullband from the page; the API agrees");
+
     await page.fill("#say input[name=text]", "standup starts now");
     await page.click("#say button");
     await page.waitForSelector("#msgs li:has-text('standup starts now')", { timeout: 5000 });
