@@ -164,7 +164,8 @@ bool mstream_playout(struct mstream *s, int16_t *out)
 		s->conceal_run++;
 	else {
 		s->conceal_run = 0;
-		memcpy(s->last, out, s->nframe * sizeof(*out));
+		if (s->m.codec == MEDIA_G722)    /* what its concealment uses */
+			memcpy(s->last, out, s->nframe * sizeof(*out));
 	}
 	return true;
 }
