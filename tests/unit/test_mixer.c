@@ -311,6 +311,41 @@ static void stop_h(void *arg)
 	re_cancel();
 }
 
+/* Frame k of an Opus stream (encoded at enc's rate hz, RTP clock 48 kHz)
+ * carrying 400 Hz and, when f2 is set, f2 too, to the mixer (l NULL:
+ * encoded, then lost) */
+static void send_opus(struct media_coder *enc, struct leg *l, unsigned k,
+		      unsigned hz, double f2)
+{
+	uint8_t pkt[12 + MEDIA_MAX_PAYLOAD];
+	int16_t pcm[960];
+	unsigned n = hz / 50;
+	uint32_t ts = k * 960;
+	size_t len;
+
+	for (unsigned i = 0; i < n; i++) {
+		double t = (double)(k * n + i) / hz;
+
+		pcm[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 400 * t) +
+					(f2 ? 8000 * sin(2 * M_PI * f2 * t) :
+					 0));
+	}
+	len = media_coder_encode(enc, MEDIA_OPUS, pkt + 12, MEDIA_MAX_PAYLOAD,
+				 pcm, n);
+	pkt[0] = 0x80;
+	pkt[1] = 111;
+	pkt[2] = (uint8_t)(k >> 8);
+	pkt[3] = (uint8_t)k;
+	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
+	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
+	pkt[8] = pkt[9] = pkt[10] = 0;
+	pkt[11] = 9;
+	if (l)
+		(void)sendto(l->peer, pkt, 12 + len, 0,
+			     (struct sockaddr *)&l->mix_addr,
+			     sizeof(l->mix_addr));
+}
+
 /* Opus in, G.711 out, with every 10th Opus packet lost: the mixer
  * rebuilds each lost frame from the next packet's in-band FEC (the stats
  * event counts them) and the listener hears the tone */
@@ -333,28 +368,12 @@ static void test_opus_fec_path(void **state)
 	leg_add(mx, 9, b, MEDIA_PCMU, 0);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (unsigned k = 0; k < 150; k++) {
-		uint8_t pkt[12 + MEDIA_MAX_PAYLOAD];
-		int16_t pcm[FRAME];
-		uint32_t ts = k * 960;
-		size_t len;
-
-		for (int i = 0; i < FRAME; i++)
-			pcm[i] = (int16_t)lrint(12000 * sin(2 * M_PI * 400 *
-						(double)(k * FRAME + i) / 8000));
-		len = media_coder_encode(enc, MEDIA_OPUS, pkt + 12,
-					 MEDIA_MAX_PAYLOAD, pcm, FRAME);
-		pkt[0] = 0x80;
-		pkt[1] = 111;
-		pkt[2] = (uint8_t)(k >> 8);
-		pkt[3] = (uint8_t)k;
-		pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-		pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-		pkt[8] = pkt[9] = pkt[10] = 0;
-		pkt[11] = 7;
-		if (k % 10 != 5)         /* every 10th lost */
-			(void)sendto(a->peer, pkt, 12 + len, 0,
-				     (struct sockaddr *)&a->mix_addr,
-				     sizeof(a->mix_addr));
+		/* every 10th packet lost (encoded all the same: the next
+		 * carries its FEC) */
+		if (k % 10 != 5)
+			send_opus(enc, a, k, 8000, 0);
+		else
+			send_opus(enc, NULL, k, 8000, 0);
 		drain(a);
 		drain(b);
 		tick_sleep(&next);
@@ -410,34 +429,6 @@ static double opus_power_db(const struct leg *l, double f)
 	return 10 * log10(total / 20 + 1e-20);
 }
 
-/* 20 ms of Opus (48 kHz) carrying 400 Hz and 6 kHz, to the mixer */
-static void send_opus(struct media_coder *enc, struct leg *l, unsigned k)
-{
-	uint8_t pkt[12 + MEDIA_MAX_PAYLOAD];
-	int16_t pcm[960];
-	uint32_t ts = k * 960;
-	size_t len;
-
-	for (int i = 0; i < 960; i++) {
-		double t = (double)(ts + (unsigned)i) / 48000;
-
-		pcm[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 400 * t) +
-					8000 * sin(2 * M_PI * 6000 * t));
-	}
-	len = media_coder_encode(enc, MEDIA_OPUS, pkt + 12, MEDIA_MAX_PAYLOAD,
-				 pcm, 960);
-	pkt[0] = 0x80;
-	pkt[1] = 111;
-	pkt[2] = (uint8_t)(k >> 8);
-	pkt[3] = (uint8_t)k;
-	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-	pkt[8] = pkt[9] = pkt[10] = 0;
-	pkt[11] = 9;
-	(void)sendto(l->peer, pkt, 12 + len, 0,
-		     (struct sockaddr *)&l->mix_addr, sizeof(l->mix_addr));
-}
-
 /* The mix rate: in a 48 kHz room an Opus speaker's 6 kHz reaches an Opus
  * listener, and a G.711 listener hears its 400 Hz (the G.711 leg is
  * resampled both ways); the same room switched to 8 kHz (room_hz, the
@@ -465,7 +456,7 @@ static void test_mix_rate(void **state)
 	leg_add(mx, 11, c, MEDIA_PCMU, 0);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (; k < 120; k++) {
-		send_opus(enc, a, k);
+		send_opus(enc, a, k, 48000, 6000);
 		for (int i = 0; i < 3; i++)
 			drain(&legs[i]);
 		if (k == 70)
@@ -489,7 +480,7 @@ static void test_mix_rate(void **state)
 		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
 	}
 	for (; k < 220; k++) {
-		send_opus(enc, a, k);
+		send_opus(enc, a, k, 48000, 6000);
 		for (int i = 0; i < 3; i++)
 			drain(&legs[i]);
 		tick_sleep(&next);
