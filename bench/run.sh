@@ -12,6 +12,8 @@ echo
 echo "== side by side with Janus AudioBridge (bench/janus.sh) =="
 bash "$dir/janus.sh" "$build"
 BENCH_CODEC=opus bash "$dir/janus.sh" "$build"
+BENCH_CODEC=g722 bash "$dir/janus.sh" "$build" 100 200
+BENCH_CODEC=mixed bash "$dir/janus.sh" "$build" 100 200
 echo
 echo "== signalling (bench/signalling.sh) =="
 bash "$dir/signalling.sh" "$build"

@@ -49,7 +49,8 @@ static const struct opt opts[] = {
 	{"mixer_threads", U(mixer_threads), "0", 0, 64,
 	 "mixer threads (0: one per core)"},
 	{"jitter_ms", U(jitter_ms), "40", 20, 400,
-	 "jitter buffer playout delay"},
+	 "the jitter buffer's least playout delay (it waits longer when a "
+	 "stream's jitter or late packets ask for it, up to 200 ms or this)"},
 	{"mixer_rate", U(mixer_rate), "16000", 8000, 48000,
 	 "mix rate of a conference unless it names one: 8000, 16000 or "
 	 "48000 Hz (streams at other rates are resampled)"},

@@ -148,12 +148,15 @@ enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
 }
 
 /* The target: the configured minimum, or three times the jitter over a
- * frame, plus what late packets asked for; at most JB_TARGET_MAX_MS */
+ * frame, plus what late packets asked for; at most JB_TARGET_MAX_MS (or
+ * the minimum, when that was configured higher) */
 static void adapt_target(struct jbuf *jb)
 {
 	unsigned t = jb->frame + 3 * jbuf_jitter(jb);
 	unsigned max = JB_TARGET_MAX_MS * (jb->clock / 1000);
 
+	if (max < jb->target_min)        /* configured above it */
+		max = jb->target_min;
 	if (t < jb->target_min)
 		t = jb->target_min;
 	t += jb->late_boost;

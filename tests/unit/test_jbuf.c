@@ -403,6 +403,16 @@ static void test_follows_slow_sender(void **state)
 	assert_true(jb.stats.stretched >= 25 && jb.stats.stretched <= 35);
 }
 
+/* A minimum configured above the adaptive ceiling is kept */
+static void test_high_minimum(void **state)
+{
+	(void)state;
+	jbuf_init(&jb, 8000, 300);
+	put(1, F, 160);
+	tick();
+	assert_int_equal(jbuf_target(&jb), 2400);
+}
+
 static void test_opus_clock(void **state)
 {
 	(void)state;
@@ -435,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup(test_target_follows_jitter, setup),
 		cmocka_unit_test_setup(test_follows_fast_sender, setup),
 		cmocka_unit_test_setup(test_follows_slow_sender, setup),
+		cmocka_unit_test_setup(test_high_minimum, setup),
 		cmocka_unit_test_setup(test_opus_clock, setup),
 	};
 

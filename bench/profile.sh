@@ -1,0 +1,48 @@
+#!/bin/bash
+# Where caucusd's time goes: N participants of one codec (2 talking) in
+# one conference mixing at that codec's rate, as in bench/janus.sh, with
+# `perf record -g` on caucusd for 8 s in the middle of the run; prints the
+# kernel's share and the top symbols (self time).
+#   bench/profile.sh [build-dir] [N]          BENCH_CODEC as in janus.sh
+# perf comes from Debian (package linux-perf, installed here when missing).
+. "$(dirname "$0")/common.sh"
+shift || true
+N=${1:-400}
+CODEC=${BENCH_CODEC:-pcmu}
+case $CODEC in
+pcmu)	RATE=8000 ;;
+g722)	RATE=16000 ;;
+opus|mixed) RATE=48000 ;;
+*)	echo "BENCH_CODEC: pcmu, g722, opus or mixed" >&2; exit 2 ;;
+esac
+if ! command -v perf >/dev/null; then
+	echo "bench: installing perf (Debian package linux-perf)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends linux-perf >&2
+fi
+
+machine
+echo "profile: $CODEC, N=$N, mixing at $RATE Hz, 2 talking, 8 s of perf"
+start_server --mixer-rate "$RATE"
+"$BIN/caucus-loadgen" --n "$N" --rate 300 --warmup 3 --codec "$CODEC" \
+	--seconds 16 --pid "$PID" --api "$API" \
+	--target "sip:bench@127.0.0.1:$SIP_PORT" >"$WORK/lg.out" \
+	2>"$WORK/lg.err" &
+LG=$!
+# the calls are up and the warm-up is over once the generator says so
+for _ in $(seq 1 600); do
+	grep -q measuring "$WORK/lg.err" 2>/dev/null && break
+	sleep 0.1
+done
+sleep 2
+perf record -q -g -F 999 -p "$PID" -o "$WORK/perf.data" -- sleep 8 \
+	>/dev/null 2>&1
+wait "$LG" || true
+grep '^RESULT' "$WORK/lg.out" || true
+stop_server
+perf report -i "$WORK/perf.data" --no-children --sort dso -q 2>/dev/null |
+	awk 'NF >= 2 { printf "  %-8s %s\n", $1, $2 }' | head -8
+echo "top symbols (self):"
+perf report -i "$WORK/perf.data" --no-children --sort symbol -q \
+	-g none 2>/dev/null | awk 'NF >= 3 && $1 ~ /%/ { $2 = ""; print "  " $0 }' |
+	head -25 | tee "$OUT/profile-$CODEC-$N.txt"
