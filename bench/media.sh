@@ -35,5 +35,4 @@ echo "columns: cpu % of one core; us/pf = caucusd CPU us per" \
 	"participant-frame (whole process); mixer us = mixer thread busy" \
 	"us per participant-frame; jitter = RFC 3550 interarrival, ms;" \
 	"late = mixer ticks that ended past their deadline; p99 late =" \
-	"99th percentile of how long after its due time a tick's frames" \
-	"went out, ms (bucket bound)"
+	"99th percentile of how late a tick started, ms (bucket bound)"

@@ -132,8 +132,7 @@ static int mixer_part(struct mbuf *mb, struct mixer *mx)
 			    st[t].tick_hist, st[t].busy_us / 1e6,
 			    st[t].ticks);
 	err |= head(mb, "caucus_mixer_tick_lateness_seconds", "histogram",
-		    "how long after its due time each tick's frames went "
-		    "out, by thread");
+		    "how late each 20 ms mixer tick started, by thread");
 	for (unsigned t = 0; t < n; t++)
 		err |= hist(mb, "caucus_mixer_tick_lateness_seconds", t,
 			    st[t].late_hist, st[t].late_us / 1e6,

@@ -92,9 +92,8 @@ extern const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1];
 
 struct mixer_thread_stats {
 	uint64_t tick_hist[MIXER_TICK_BUCKETS];  /* not cumulative */
-	uint64_t late_hist[MIXER_TICK_BUCKETS];  /* when each tick's work
-						  * ended after its due time
-						  * (same bounds) */
+	uint64_t late_hist[MIXER_TICK_BUCKETS];  /* how late each tick
+						  * started (same bounds) */
 	uint64_t ticks;
 	uint64_t late_ticks;
 	uint64_t busy_us;          /* time spent working in ticks */

@@ -331,8 +331,13 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 						   127);
 		}
 		else {
-			changed = talk_frame(&s->talk, got && s->m.recv ?
-					     native : NULL, s->nframe);
+			/* an Opus frame not decoded (silent) needs no
+			 * measuring */
+			bool quiet = s->m.codec == MEDIA_OPUS && s->dec_stale;
+
+			changed = talk_frame(&s->talk, got && s->m.recv &&
+					     !quiet ? native : NULL,
+					     s->nframe);
 		}
 		if (changed) {
 			struct mixer_event ev = {
@@ -487,6 +492,17 @@ void *mthread_main(void *arg)
 			;
 		start = now_us(CLOCK_MONOTONIC);
 		wall = now_us(CLOCK_REALTIME);
+		/* how late this tick starts: the timer's wake-up and any
+		 * overrun of the tick before it (its own work is in
+		 * tick_hist) */
+		{
+			uint64_t due = (uint64_t)next.tv_sec * 1000000 +
+				(uint64_t)next.tv_nsec / 1000;
+			uint64_t us = start > due ? start - due : 0;
+
+			atomic_fetch_add(&t->late_hist[tick_bucket(us)], 1);
+			atomic_fetch_add(&t->late_us, us);
+		}
 		drain_commands(t);
 		mono = start;
 		if (t->moh_ready)              /* the music moves on */
@@ -508,15 +524,7 @@ void *mthread_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		late_ns = (now.tv_sec - next.tv_sec) * 1000000000LL +
 			(now.tv_nsec - next.tv_nsec);
-		/* how long after it was due this tick's frames went out
-		 * (late_ns is measured from this tick's due time) */
-		{
-			uint64_t us = late_ns > 0 ? (uint64_t)late_ns / 1000 :
-				0;
 
-			atomic_fetch_add(&t->late_hist[tick_bucket(us)], 1);
-			atomic_fetch_add(&t->late_us, us);
-		}
 		if (late_ns > TICK_NS) {
 			atomic_fetch_add(&t->late_ticks, 1);
 			if (late_ns > 5 * TICK_NS)

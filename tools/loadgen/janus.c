@@ -89,6 +89,13 @@ static int collect(unsigned *joined)
 		(void)odict_get_number(ev, &sender, "sender");
 		pd = obj(ev, "plugindata");
 		d = pd ? obj(pd, "data") : NULL;
+		if (d && odict_string(d, "error")) {
+			/* a join refused: waiting for it would be forever */
+			fprintf(stderr, "loadgen: Janus refused a join: %s\n",
+				odict_string(d, "error"));
+			mem_deref(evs);
+			return EPROTO;
+		}
 		rtp = d ? obj(d, "rtp") : NULL;
 		if (!rtp || !odict_get_number(rtp, &port, "port"))
 			continue;
