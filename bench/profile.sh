@@ -35,14 +35,16 @@ for _ in $(seq 1 600); do
 	sleep 0.1
 done
 sleep 2
-perf record -q -g -F 999 -p "$PID" -o "$WORK/perf.data" -- sleep 8 \
+perf record -q -g -F 2999 -p "$PID" -o "$WORK/perf.data" -- sleep 8 \
 	>/dev/null 2>&1
 wait "$LG" || true
 grep '^RESULT' "$WORK/lg.out" || true
 stop_server
-perf report -i "$WORK/perf.data" --no-children --sort dso -q 2>/dev/null |
-	awk 'NF >= 2 { printf "  %-8s %s\n", $1, $2 }' | head -8
-echo "top symbols (self):"
-perf report -i "$WORK/perf.data" --no-children --sort symbol -q \
-	-g none 2>/dev/null | awk 'NF >= 3 && $1 ~ /%/ { $2 = ""; print "  " $0 }' |
-	head -25 | tee "$OUT/profile-$CODEC-$N.txt"
+echo "where (self time by object):"
+perf report -i "$WORK/perf.data" --no-children --sort dso -g none -q \
+	--stdio 2>/dev/null | awk 'NF >= 2 { printf "  %7s  %s\n", $1, $2 }' |
+	head -8 | tee "$OUT/profile-$CODEC-$N.txt"
+echo "top symbols (self time):"
+perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none -q \
+	--stdio 2>/dev/null | awk 'NF >= 3 { printf "  %7s  %-22s %s\n",
+	$1, $2, $NF }' | head -25 | tee -a "$OUT/profile-$CODEC-$N.txt"
