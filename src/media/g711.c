@@ -1,8 +1,9 @@
 /*
  * G.711 mu-law and A-law (ITU-T G.711), segment arithmetic written out;
- * decoding goes through 256-entry tables built on first use. Any thread:
- * the tables are built by media_g711_init() before the mixers start, and
- * are read-only after that.
+ * decoding (and the energy of a frame) goes through 256-entry tables built
+ * on first use. Any thread: the first use is on the signalling thread
+ * (mixer_alloc decodes a sample) before any mixer thread exists, and the
+ * tables are read-only after that.
  */
 #include <stdbool.h>
 #include "media/media.h"
@@ -72,6 +73,7 @@ int16_t g711_alaw_decode(uint8_t a)
 }
 
 static int16_t ulaw_tab[256], alaw_tab[256];
+static uint32_t ulaw_sq[256], alaw_sq[256];     /* the squares, >> 4 */
 static bool tabs_ready;
 
 static void tabs_init(void)
@@ -79,8 +81,24 @@ static void tabs_init(void)
 	for (int i = 0; i < 256; i++) {
 		ulaw_tab[i] = g711_ulaw_decode((uint8_t)i);
 		alaw_tab[i] = g711_alaw_decode((uint8_t)i);
+		ulaw_sq[i] = (uint32_t)(ulaw_tab[i] * ulaw_tab[i]) >> 4;
+		alaw_sq[i] = (uint32_t)(alaw_tab[i] * alaw_tab[i]) >> 4;
 	}
 	tabs_ready = true;
+}
+
+uint64_t media_g711_energy(enum media_codec c, const uint8_t *src,
+			   size_t n)
+{
+	const uint32_t *sq;
+	uint64_t e = 0;
+
+	if (!tabs_ready)
+		tabs_init();
+	sq = c == MEDIA_PCMA ? alaw_sq : ulaw_sq;
+	for (size_t i = 0; i < n; i++)
+		e += sq[src[i]];
+	return e << 4;
 }
 
 void media_encode(enum media_codec c, uint8_t *dst, const int16_t *src,
@@ -101,9 +119,6 @@ void media_decode(enum media_codec c, int16_t *dst, const uint8_t *src,
 {
 	const int16_t *tab;
 
-	/* The first call happens on the signalling thread (mixer_alloc
-	 * decodes one sample) before any mixer thread exists, so the lazy
-	 * build never races. */
 	if (!tabs_ready)
 		tabs_init();
 	tab = c == MEDIA_PCMA ? alaw_tab : ulaw_tab;

@@ -94,6 +94,14 @@ int16_t g711_ulaw_decode(uint8_t u);
 uint8_t g711_alaw_encode(int16_t s);
 int16_t g711_alaw_decode(uint8_t a);
 
+/* The sum of the squares of n G.711 samples, read from their bytes
+ * without decoding (within 1/16 per sample) */
+uint64_t media_g711_energy(enum media_codec c, const uint8_t *src,
+			   size_t n);
+/* Forget what the concealer heard (a stretch not decoded: a loss right
+ * after it is concealed with silence) */
+void media_plc_reset(struct media_plc *p);
+
 /* Whole-buffer forms; n samples <-> n bytes. */
 void media_encode(enum media_codec c, uint8_t *dst, const int16_t *src,
 		  size_t n);

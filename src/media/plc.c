@@ -25,8 +25,12 @@
 #define MERGE 32            /* 4 ms blended when audio returns */
 
 struct media_plc {
-	int16_t hist[HIST];     /* newest last */
-	unsigned filled;        /* samples of hist that are real */
+	int16_t ring[HIST];     /* what was heard, a ring (no copying of
+				 * the whole history for each frame) */
+	unsigned w;             /* where the next sample goes */
+	unsigned filled;        /* samples of the ring that are real */
+	int16_t hist[HIST];     /* the ring in order, newest last: made
+				 * when a loss starts */
 	float period[PITCH_MAX];
 	unsigned pitch, pos;    /* the period's length, where we are in it */
 	unsigned missing;       /* samples made in this loss */
@@ -44,14 +48,26 @@ void media_plc_free(struct media_plc *p)
 
 static void remember(struct media_plc *p, const int16_t *pcm, size_t n)
 {
-	if (n >= HIST) {
-		memcpy(p->hist, pcm + n - HIST, sizeof(p->hist));
-	}
-	else {
-		memmove(p->hist, p->hist + n, (HIST - n) * sizeof(p->hist[0]));
-		memcpy(p->hist + HIST - n, pcm, n * sizeof(pcm[0]));
+	if (n > HIST) {
+		pcm += n - HIST;
+		n = HIST;
 	}
 	p->filled = p->filled + n > HIST ? HIST : p->filled + (unsigned)n;
+	while (n) {
+		size_t k = HIST - p->w < n ? HIST - p->w : n;
+
+		memcpy(p->ring + p->w, pcm, k * sizeof(pcm[0]));
+		p->w = (unsigned)((p->w + k) % HIST);
+		pcm += k;
+		n -= k;
+	}
+}
+
+/* The ring in time order into hist */
+static void unroll(struct media_plc *p)
+{
+	memcpy(p->hist, p->ring + p->w, (HIST - p->w) * sizeof(p->ring[0]));
+	memcpy(p->hist + HIST - p->w, p->ring, p->w * sizeof(p->ring[0]));
 }
 
 /* The level of the k-th sample of a loss */
@@ -119,6 +135,14 @@ static int16_t clip(float v)
 	return v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)v;
 }
 
+void media_plc_reset(struct media_plc *p)
+{
+	if (p) {
+		p->filled = 0;
+		p->missing = 0;
+	}
+}
+
 void media_plc_rx(struct media_plc *p, int16_t *pcm, size_t n)
 {
 	if (!p)
@@ -145,6 +169,7 @@ int media_plc_fill(struct media_plc *p, int16_t *pcm, size_t n)
 		return (int)n;
 	}
 	if (!p->missing) {
+		unroll(p);
 		p->pitch = find_pitch(p->hist);
 		take_period(p);
 	}

@@ -226,6 +226,16 @@ bool jbuf_tick(struct jbuf *jb)
 	return true;
 }
 
+const struct jb_slot *jbuf_peek(const struct jbuf *jb)
+{
+	const struct jb_slot *s;
+
+	if (!jb->playing || !jb->count)
+		return NULL;
+	s = &jb->slot[jb->order[0]];
+	return s->ts == jb->play_ts ? s : NULL;
+}
+
 enum jb_next jbuf_next(struct jbuf *jb, uint32_t want, struct jb_out *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -103,6 +103,9 @@ struct jb_out {
  * (the play point moves past it, except when the buffer is empty: then
  * it waits for the data, and the delay grows) */
 enum jb_next jbuf_next(struct jbuf *jb, uint32_t want, struct jb_out *o);
+/* The packet that starts exactly at the playout point, if it is there
+ * (jbuf_next would hand it out whole next); NULL otherwise */
+const struct jb_slot *jbuf_peek(const struct jbuf *jb);
 /* Clock units buffered ahead of the playout point */
 unsigned jbuf_depth(const struct jbuf *jb);
 /* The current target and jitter, in clock units */

@@ -38,6 +38,10 @@ struct mstream {
 	unsigned fifo_n;
 	unsigned conceal_run;
 	bool dec_stale;      /* Opus: the last frame was not decoded */
+	bool quiet;          /* this tick's frame was quiet and not even
+			      * decoded: quiet_level is its level, the
+			      * samples were not written */
+	uint8_t quiet_level;
 	bool up_live;        /* the receive resampler ran last tick */
 	int16_t fifo[PLAYOUT_FIFO];
 	int16_t last[MEDIA_FRAME_MAX];
@@ -94,7 +98,8 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		   bool *sig);
 /* One 20 ms frame (s->nframe samples at the native rate) out of the
  * jitter buffer, decoded or concealed (playout.c). False: the stream is
- * not playing; out is silence */
+ * not playing; out is silence. With s->quiet set, out was not written:
+ * the frame was quiet (s->quiet_level) from a stream not talking */
 bool mstream_playout(struct mstream *s, int16_t *out);
 /* Sets up a stream's playout for its codec and its room's rate */
 void mstream_playout_init(struct mstream *s, unsigned mix_hz,

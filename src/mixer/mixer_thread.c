@@ -330,6 +330,11 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 						   age < 800 ? s->hdr_level :
 						   127);
 		}
+		else if (got && s->quiet) {
+			/* not decoded: its level is known */
+			changed = talk_level_frame(&s->talk, s->m.recv ?
+						   s->quiet_level : 127);
+		}
 		else {
 			/* an Opus frame not decoded (silent) needs no
 			 * measuring */
@@ -349,7 +354,8 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			mthread_push_event(t, &ev, sig);
 		}
 		s->have = false;
-		if (!got || !s->m.recv || s->m.muted ||
+		/* (a quiet frame's samples were not even made) */
+		if (!got || s->quiet || !s->m.recv || s->m.muted ||
 		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV)) {
 			s->up_live = false;
 			continue;

@@ -131,14 +131,56 @@ static void decode(struct mstream *s, const struct jb_slot *p,
 	s->fifo_n += (unsigned)got - drop;
 }
 
+/* A quiet frame of a stream not talking, one whole packet, needs no
+ * decoding at all: G.711's level is read from its bytes, a silent Opus
+ * frame is silence. The packet is taken; *level is set. */
+static bool quiet_frame(struct mstream *s, uint8_t *level)
+{
+	const struct jb_slot *p;
+	struct jb_out o;
+
+	if (s->fifo_n || s->talk.talking)
+		return false;
+	p = jbuf_peek(&s->jb);
+	if (!p || to_samples(s, p->dur) != s->nframe)
+		return false;
+	if (s->m.codec == MEDIA_OPUS) {
+		if (!skip_decode(s, p))
+			return false;
+		*level = 127;
+		s->dec_stale = true;
+		s->st.decode_skipped++;
+	}
+	else if (s->plc) {                /* G.711, either law */
+		enum media_codec c = p->pt == s->m.tx_pt ? s->m.codec :
+			(enum media_codec)p->pt;
+
+		*level = talk_level_energy((double)media_g711_energy(
+				c, p->data, p->len), p->len);
+		if (*level < TALK_ON_DBOV)
+			return false;     /* loud: decoded as usual */
+		media_plc_reset(s->plc);
+	}
+	else
+		return false;
+	(void)jbuf_next(&s->jb, s->jb.frame, &o);
+	s->conceal_run = 0;
+	return true;
+}
+
 bool mstream_playout(struct mstream *s, int16_t *out)
 {
 	bool concealed = false;
 
+	s->quiet = false;
 	if (!jbuf_tick(&s->jb)) {
 		s->fifo_n = 0;
 		memset(out, 0, s->nframe * sizeof(*out));
 		return false;
+	}
+	if (quiet_frame(s, &s->quiet_level)) {
+		s->quiet = true;
+		return true;
 	}
 	while (s->fifo_n < s->nframe) {
 		struct jb_out o;

@@ -4,10 +4,17 @@
 
 uint8_t talk_level(const int16_t *frame, size_t n)
 {
-	double e = 0, db;
+	double e = 0;
 
 	for (size_t i = 0; i < n; i++)
 		e += (double)frame[i] * frame[i];
+	return talk_level_energy(e, n);
+}
+
+uint8_t talk_level_energy(double e, size_t n)
+{
+	double db;
+
 	if (!n || e <= 0)
 		return 127;
 	/* dBov: relative to a full-scale square wave (RMS 32767) */

@@ -24,6 +24,8 @@ struct talk {
 
 /* -dBov of a frame of n samples, 0..127 (RFC 6464 s. 3) */
 uint8_t talk_level(const int16_t *frame, size_t n);
+/* The same from the frame's energy (the sum of its squared samples) */
+uint8_t talk_level_energy(double energy, size_t n);
 /* One frame (NULL: none arrived). True when talking changed. */
 bool talk_frame(struct talk *t, const int16_t *frame, size_t n);
 /* The same with the frame's level already known (RFC 6464: the sender

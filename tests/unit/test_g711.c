@@ -67,6 +67,32 @@ static void test_decode_table_matches(void **state)
 	}
 }
 
+/* A frame's energy read from its bytes equals (within 1/16 per sample)
+ * the energy of its decoded samples, for every byte value and law */
+static void test_energy(void **state)
+{
+	const enum media_codec laws[] = {MEDIA_PCMU, MEDIA_PCMA};
+	uint8_t b[256];
+	int16_t pcm[256];
+
+	(void)state;
+	for (int i = 0; i < 256; i++)
+		b[i] = (uint8_t)i;
+	for (int l = 0; l < 2; l++) {
+		double want = 0, got;
+
+		media_decode(laws[l], pcm, b, 256);
+		for (int i = 0; i < 256; i++)
+			want += (double)pcm[i] * pcm[i];
+		got = (double)media_g711_energy(laws[l], b, 256);
+		assert_true(got <= want && got >= want - 256 * 16);
+		/* a single byte of silence has next to none */
+		assert_true(media_g711_energy(laws[l], l ? (const uint8_t *)"\xd5" :
+					      (const uint8_t *)"\xff", 1) < 256);
+	}
+	assert_int_equal(media_g711_energy(MEDIA_PCMU, b, 0), 0);
+}
+
 static void test_monotonic(void **state)
 {
 	int prev = -40000;
@@ -87,6 +113,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_ulaw),
 		cmocka_unit_test(test_roundtrip_alaw),
 		cmocka_unit_test(test_decode_table_matches),
+		cmocka_unit_test(test_energy),
 		cmocka_unit_test(test_monotonic),
 	};
 
