@@ -64,6 +64,16 @@ static void conceal(struct mstream *s, unsigned n,
 	int16_t *dst = s->fifo + s->fifo_n;
 	unsigned shift = s->conceal_run + 1;
 
+	if (!s->talk.talking) {
+		/* nobody hears a stream that is not talking: what it lost
+		 * is silence, and costs no concealer (an Opus caller in
+		 * DTX leaves a hole after each comfort noise packet) */
+		memset(dst, 0, n * sizeof(*dst));
+		s->fifo_n += n;
+		if (s->m.codec == MEDIA_OPUS)
+			s->dec_stale = true;
+		return;
+	}
 	if (s->m.codec == MEDIA_OPUS && !s->dec_stale) {
 		/* exactly the frame before a packet that is here: its FEC */
 		if (after && (int)to_units(s, n) ==

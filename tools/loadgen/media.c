@@ -234,20 +234,31 @@ static void media_send(void)
 			struct leg *l = &legs[i];
 			enum media_codec c = lg_leg_codec(i);
 			unsigned ci = media_codec_index(c);
+			/* each leg at its own place in the loop: callers
+			 * are not in step (an Opus caller in DTX sends its
+			 * comfort noise when its own encoder says) */
+			unsigned pos = (loop_pos + i * 7) % LOOP;
+			bool talk = i < o.talkers;
+			size_t len = talk ? talk_len[ci][pos] :
+				quiet_len[ci][pos];
+			uint32_t ts = l->tx_ts;
 
 			if (!l->up)
 				continue;
-			rtp_write_hdr(hdr[n], l->tx_seq == 0, (uint8_t)c,
-				      l->tx_seq, l->tx_ts, l->tx_ssrc);
-			l->tx_seq++;
 			l->tx_ts += lg_codec_clock(c) / 50;
+			/* libopus: a packet of 2 bytes or less need not be
+			 * transmitted (DTX); nothing is sent, the clock
+			 * runs on */
+			if (c == MEDIA_OPUS && len <= 2)
+				continue;
+			rtp_write_hdr(hdr[n], l->tx_seq == 0, (uint8_t)c,
+				      l->tx_seq, ts, l->tx_ssrc);
+			l->tx_seq++;
 			iov[n][0].iov_base = hdr[n];
 			iov[n][0].iov_len = RTP_HDR_LEN;
-			iov[n][1].iov_base = i < o.talkers ?
-				talk_pl[ci][loop_pos] : quiet_pl[ci][loop_pos];
-			iov[n][1].iov_len = i < o.talkers ?
-				talk_len[ci][loop_pos] :
-				quiet_len[ci][loop_pos];
+			iov[n][1].iov_base = talk ? talk_pl[ci][pos] :
+				quiet_pl[ci][pos];
+			iov[n][1].iov_len = len;
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 2;
