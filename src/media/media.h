@@ -2,8 +2,9 @@
  * Codecs and sample helpers. A conference mixes at one rate (8, 16 or
  * 48 kHz); each codec decodes to and encodes from its native rate there:
  * G.711 at 8 kHz (stateless, pure functions), G.722 (spandsp) at 16 kHz,
- * Opus (libopus) at the mix rate itself. A coder object holds the codec state and the speexdsp
- * resamplers between native and mix rate where they differ. A coder is
+ * Opus (libopus) at the mix rate itself. A coder object holds the codec
+ * state and the speexdsp resamplers between native and mix rate where
+ * they differ. A coder is
  * made when a stream is added (or its room changes rate) and used by one
  * mixer thread.
  */
