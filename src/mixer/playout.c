@@ -128,8 +128,12 @@ static void decode(struct mstream *s, const struct jb_slot *p,
 		}
 	}
 	if (got <= 0) {
+		/* undecodable: concealed in its place (conceal writes at
+		 * dst and counts it; it is counted below instead, less what
+		 * was already played) */
 		s->st.rx_bad++;
 		conceal(s, n, NULL);
+		s->fifo_n -= n;
 		got = (int)n;
 	}
 	/* the start of it was already played (concealed) */

@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <time.h>
@@ -497,12 +498,68 @@ static void test_mix_rate(void **state)
 		close(legs[i].peer);
 }
 
+/* Undecodable payloads (random bytes in valid RTP: Opus packets that
+ * claim up to 120 ms, G.711 payload types the stream did not negotiate)
+ * from one caller in a 48 kHz room: concealed in place, the mixer goes
+ * on, and a listener still hears the other caller's tone */
+static void test_garbage_payloads(void **state)
+{
+	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 40,
+				.max_speakers = 4, .mix_hz = 48000};
+	struct mixer *mx = NULL;
+	struct leg *a = &legs[0], *b = &legs[1], *c = &legs[2];
+	struct timespec next;
+
+	(void)state;
+	memset(legs, 0, sizeof(legs));
+	b->freq = 400;
+	b->amp = 12000;
+	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
+	leg_add(mx, 13, a, MEDIA_OPUS, 111);
+	leg_add(mx, 13, b, MEDIA_PCMU, 0);
+	leg_add(mx, 13, c, MEDIA_PCMU, 0);
+	srand(6465);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (unsigned k = 0; k < 120; k++) {
+		uint8_t pkt[12 + 600];
+		size_t len = 12 + 1 + (size_t)(rand() % 600);
+		uint32_t ts = k * 960;
+
+		for (size_t i = 12; i < len; i++)
+			pkt[i] = (uint8_t)rand();
+		pkt[0] = 0x80;
+		pkt[1] = (uint8_t)(k % 3 ? 111 : (k % 2 ? 0 : 8));
+		pkt[2] = (uint8_t)(k >> 8);
+		pkt[3] = (uint8_t)k;
+		pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
+		pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
+		pkt[8] = pkt[9] = pkt[10] = 0;
+		pkt[11] = 3;
+		(void)sendto(a->peer, pkt, len, 0,
+			     (struct sockaddr *)&a->mix_addr,
+			     sizeof(a->mix_addr));
+		send_frame(b, k);
+		for (int i = 0; i < 3; i++)
+			drain(&legs[i]);
+		tick_sleep(&next);
+	}
+	print_message("C hears 400 Hz at %.1f dBFS\n", power_db(c, 400));
+	assert_true(c->got > 100);
+	assert_true(power_db(c, 400) > -25);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+	mem_deref(mx);
+	for (int i = 0; i < 3; i++)
+		close(legs[i].peer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixer),
 		cmocka_unit_test(test_opus_fec_path),
 		cmocka_unit_test(test_mix_rate),
+		cmocka_unit_test(test_garbage_payloads),
 	};
 	int r;
 
