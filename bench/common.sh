@@ -43,6 +43,18 @@ stop_server() {
 	PID=""
 }
 
+# codec_rate: CODEC from BENCH_CODEC (pcmu, g722, opus, mixed; pcmu by
+# default) and RATE, the mix rate both servers use for it
+codec_rate() {
+	CODEC=${BENCH_CODEC:-pcmu}
+	case $CODEC in
+	pcmu)	RATE=8000 ;;
+	g722)	RATE=16000 ;;
+	opus|mixed) RATE=48000 ;;
+	*)	echo "BENCH_CODEC: pcmu, g722, opus or mixed" >&2; exit 2 ;;
+	esac
+}
+
 participants() {
 	curl -s "$API/v1/status" | grep -o '"participants":[0-9]*' |
 		cut -d: -f2

@@ -23,13 +23,7 @@
 # Janus comes from Debian (package janus, installed here when missing).
 . "$(dirname "$0")/common.sh"
 shift || true
-CODEC=${BENCH_CODEC:-pcmu}
-case $CODEC in
-pcmu)	RATE=8000 ;;
-g722)	RATE=16000 ;;
-opus|mixed) RATE=48000 ;;
-*)	echo "BENCH_CODEC: pcmu, g722, opus or mixed" >&2; exit 2 ;;
-esac
+codec_rate        # CODEC and RATE from BENCH_CODEC
 if [ "$CODEC" = pcmu ]; then
 	SIZES=${*:-50 200 400 1000 2000}
 	JANUS_MAX_N=${JANUS_MAX_N:-1000}

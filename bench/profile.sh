@@ -8,13 +8,7 @@
 . "$(dirname "$0")/common.sh"
 shift || true
 N=${1:-400}
-CODEC=${BENCH_CODEC:-pcmu}
-case $CODEC in
-pcmu)	RATE=8000 ;;
-g722)	RATE=16000 ;;
-opus|mixed) RATE=48000 ;;
-*)	echo "BENCH_CODEC: pcmu, g722, opus or mixed" >&2; exit 2 ;;
-esac
+codec_rate        # CODEC and RATE from BENCH_CODEC
 if ! command -v perf >/dev/null; then
 	echo "bench: installing perf (Debian package linux-perf)" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
