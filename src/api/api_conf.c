@@ -56,6 +56,7 @@ static int media_json(struct odict **odp, struct participant *p)
 	err |= add_int(od, "concealed_frames", st->concealed);
 	err |= add_int(od, "fec_recovered", st->fec_recovered);
 	err |= add_int(od, "decode_skipped", st->decode_skipped);
+	err |= add_int(od, "dtx_not_sent", st->tx_dtx);
 	err |= add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
 	err |= add_dbl(od, "jitter_buffer_target_ms",
 		       st->jb_target_us / 1000.0);

@@ -64,6 +64,7 @@ struct mixer_stream_stats {
 	uint32_t rx_lost, rx_late, rx_dup, rx_bad, concealed;
 	uint32_t decode_skipped;   /* silent frames not decoded (Opus) */
 	uint32_t fec_recovered;    /* lost frames rebuilt from Opus FEC */
+	uint32_t tx_dtx;           /* Opus frames not sent (DTX) */
 	uint32_t jitter_us;
 	uint32_t jb_target_us, jb_depth_us;  /* the jitter buffer's target
 					      * and what it holds */

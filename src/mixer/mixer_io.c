@@ -179,6 +179,15 @@ void mstream_send_payload(struct mstream *s, const struct mroom *r,
 
 	if (len > MEDIA_MAX_PAYLOAD)
 		len = 0;
+	if (s->m.codec == MEDIA_OPUS && len && len <= 2) {
+		/* DTX: libopus says a packet of 2 bytes or less need not
+		 * be sent. Nothing goes out, the clock runs on, and the
+		 * next packet sent starts a talkspurt (marker) */
+		s->tx_ts += media_rtp_clock(s->m.codec) / JB_TICKS_PER_S;
+		s->tx_marker = true;
+		s->st.tx_dtx++;
+		return;
+	}
 	hl = nsrc ? rtp_write_hdr_csrc(pkt, s->tx_marker, s->m.tx_pt,
 				       s->tx_seq, s->tx_ts, s->tx_ssrc, csrc,
 				       levels, nsrc, s->m.csrc_level_id) :

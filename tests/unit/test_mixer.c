@@ -56,7 +56,10 @@ struct leg {
 	uint8_t lastop[40][MEDIA_MAX_PAYLOAD];   /* the same, any size */
 	uint16_t oplen[40];
 	unsigned got;
+	unsigned npkts;              /* packets of any size */
 	uint8_t csrc_id;             /* asks for RFC 6465 levels */
+	bool dtx;                    /* asks for DTX (usedtx=1), and hears
+				      * at half gain (its own encoding) */
 	unsigned ncsrc;              /* the last packet's CSRCs, levels */
 	uint32_t csrc[15];
 	uint8_t csrc_level[15];
@@ -94,6 +97,10 @@ static struct mixer_media leg_media(const struct leg *l,
 	m.gain_in_q16 = m.gain_out_q16 = 65536;
 	m.room_speakers = room_speakers;
 	m.csrc_level_id = l->csrc_id;
+	if (l->dtx) {
+		m.opus.usedtx = 1;
+		m.gain_out_q16 = 32768;
+	}
 	return m;
 }
 
@@ -122,6 +129,7 @@ static void drain(struct leg *l)
 
 		if (!rtp_parse(&h, buf, (size_t)n))
 			continue;
+		l->npkts++;
 		l->ncsrc = buf[0] & 0x0f;
 		for (unsigned i = 0; i < l->ncsrc; i++) {
 			const uint8_t *c = buf + 12 + 4 * i;
@@ -553,6 +561,44 @@ static void test_garbage_payloads(void **state)
 		close(legs[i].peer);
 }
 
+/* DTX: an Opus listener that asked for it (usedtx=1) and hears a silent
+ * room through its own encoding gets next to nothing (libopus's DTX
+ * frames are not sent), while a PCMU listener gets every frame */
+static void test_dtx(void **state)
+{
+	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 40,
+				.max_speakers = 4, .mix_hz = 16000};
+	struct mixer *mx = NULL;
+	struct leg *a = &legs[0], *b = &legs[1];
+	struct timespec next;
+
+	(void)state;
+	memset(legs, 0, sizeof(legs));
+	a->dtx = true;
+	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
+	leg_add(mx, 15, a, MEDIA_OPUS, 111);
+	leg_add(mx, 15, b, MEDIA_PCMU, 0);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (unsigned k = 0; k < 100; k++) {
+
+		send_frame(b, k);                /* silence (amp 0) */
+		for (int i = 0; i < 2; i++)
+			drain(&legs[i]);
+		tick_sleep(&next);
+	}
+	drain(a);
+	drain(b);
+	print_message("in 2 s of silence: the DTX listener got %u packets, "
+		      "the PCMU one %u\n", a->npkts, b->got);
+	assert_true(b->got > 90);
+	assert_true(a->npkts > 0 && a->npkts < 30);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+	mem_deref(mx);
+	for (int i = 0; i < 2; i++)
+		close(legs[i].peer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_opus_fec_path),
 		cmocka_unit_test(test_mix_rate),
 		cmocka_unit_test(test_garbage_payloads),
+		cmocka_unit_test(test_dtx),
 	};
 	int r;
 
