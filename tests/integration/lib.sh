@@ -233,6 +233,26 @@ baresip_finish() {
 # recording DIR: the WAV a baresip client made there of what it heard
 recording() { ls "$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
 
+# baresip_caller DIR NAME CONF CODEC TONE_HZ RATE [LINE...]: a baresip
+# client in DIR (baresip_conf, extra config lines after) that calls
+# sip:CONF with one codec, in baresip's words (PCMU, G722/16000/1,
+# opus/48000/2), and sends a 40 s tone of TONE_HZ made at RATE (its file
+# source does not resample; its Opus is two channels, so the file is made
+# so too). Started in the background, its pid added to BS_PIDS and
+# CHILDREN; it hangs up after BS_SECONDS (30).
+baresip_caller() {
+	local d=$1 n=$2 conf=$3 codec=$4 tone=$5 rate=$6
+	shift 6
+	baresip_conf "$d" "$n" "module sndfile.so" "snd_path $d" "$@"
+	"$BIN/tonegen" "$d/tone.wav" "$tone" 40 "$rate" 0.3
+	case $codec in opus*) wav_stereo "$d/tone.wav" ;; esac
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=$codec" >"$d/accounts"
+	baresip -f "$d" -e "/dial sip:$conf@127.0.0.1:$SIP_PORT" \
+		-t "${BS_SECONDS:-30}" >"$d/baresip.log" 2>&1 &
+	BS_PIDS="$BS_PIDS $!"
+	CHILDREN="$CHILDREN $!"
+}
+
 # wav_stereo FILE: a mono WAV made two-channel in place (baresip's Opus
 # is two channels and its file source does not convert)
 wav_stereo() {

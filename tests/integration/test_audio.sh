@@ -11,19 +11,9 @@ start_caucusd
 declare -A TONE=([a]=400 [b]=700 [c]=1100)
 declare -A CODEC=([a]=PCMU [b]=PCMU [c]=PCMA)
 BS_PIDS=""
-i=0
 for n in a b c; do
-	d="$WORK/bs-$n"
-	baresip_conf "$d" "$n" "audio_alert aubridge,alert-$n" \
-		"module sndfile.so" "snd_path $d"
-	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 8000 0.3
-	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=${CODEC[$n]}" \
-		> "$d/accounts"
-	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 40 \
-		> "$d/baresip.log" 2>&1 &
-	BS_PIDS="$BS_PIDS $!"
-	CHILDREN="$CHILDREN $!"
-	i=$((i + 1))
+	BS_SECONDS=40 baresip_caller "$WORK/bs-$n" "$n" demo "${CODEC[$n]}" \
+		"${TONE[$n]}" 8000 "audio_alert aubridge,alert-$n"
 done
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

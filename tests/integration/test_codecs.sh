@@ -16,18 +16,8 @@ declare -A BSCODEC=([a]=PCMU [b]=G722/16000/1 [c]=opus/48000/2)
 declare -A RATE=([a]=8000 [b]=16000 [c]=48000)
 BS_PIDS=""
 for n in a b c; do
-	d="$WORK/bs-$n"
-	BS_CODECS="g722.so opus.so" baresip_conf "$d" "$n" \
-		"module sndfile.so" "snd_path $d"
-	"$BIN/tonegen" "$d/tone.wav" "${TONE[$n]}" 40 "${RATE[$n]}" 0.3
-	# baresip's Opus is two channels: the source file must be too
-	[ "$n" = c ] && wav_stereo "$d/tone.wav"
-	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=${BSCODEC[$n]}" \
-		> "$d/accounts"
-	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
-		> "$d/baresip.log" 2>&1 &
-	BS_PIDS="$BS_PIDS $!"
-	CHILDREN="$CHILDREN $!"
+	BS_CODECS="g722.so opus.so" baresip_caller "$WORK/bs-$n" "$n" demo \
+		"${BSCODEC[$n]}" "${TONE[$n]}" "${RATE[$n]}"
 done
 three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
 wait_for 15 three || fail "three baresip clients did not connect: $(get /v1/conferences/demo)"

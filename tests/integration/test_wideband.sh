@@ -27,16 +27,8 @@ fh:fb:opus/48000/2:10000:48000 fl:fb:opus/48000/2:400:48000"
 BS_PIDS=""
 for c in $CLIENTS; do
 	IFS=: read -r n conf codec tone rate <<<"$c"
-	d="$WORK/bs-$n"
-	BS_CODECS="g722.so opus.so" baresip_conf "$d" "$n" \
-		"module sndfile.so" "snd_path $d"
-	"$BIN/tonegen" "$d/tone.wav" "$tone" 40 "$rate" 0.3
-	case $codec in opus*) wav_stereo "$d/tone.wav" ;; esac
-	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=$codec" >"$d/accounts"
-	baresip -f "$d" -e "/dial sip:$conf@127.0.0.1:$SIP_PORT" -t 30 \
-		>"$d/baresip.log" 2>&1 &
-	BS_PIDS="$BS_PIDS $!"
-	CHILDREN="$CHILDREN $!"
+	BS_CODECS="g722.so opus.so" baresip_caller "$WORK/bs-$n" "$n" \
+		"$conf" "$codec" "$tone" "$rate"
 done
 two() { [ "$(count_status "$(get "/v1/conferences/$1")" connected)" = 2 ]; }
 for conf in demo nb fb; do
