@@ -119,6 +119,17 @@ static void leg_add(struct mixer *mx, uint32_t room, struct leg *l,
 					  &m, &l->id), 0);
 }
 
+/* The end of a test: the first n legs' streams removed (each must be
+ * there), the mixer freed, the test's sockets closed */
+static void legs_end(struct mixer *mx, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+	mem_deref(mx);
+	for (int i = 0; i < n; i++)
+		close(legs[i].peer);
+}
+
 static void drain(struct leg *l)
 {
 	uint8_t buf[1500];
@@ -297,11 +308,7 @@ static void test_mixer(void **state)
 	assert_true(power_db(&legs[3], 400) > -25);
 	assert_true(power_db(&legs[3], 700) < -45);
 	assert_true(power_db(&legs[0], 700) < -45);   /* A hears nobody */
-	for (int i = 0; i < NS; i++)
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-	mem_deref(mx);
-	for (int i = 0; i < NS; i++)
-		close(legs[i].peer);
+	legs_end(mx, NS);
 }
 
 static struct mixer_stream_stats a_stats;
@@ -403,12 +410,8 @@ static void test_opus_fec_path(void **state)
 	 * not what is checked) */
 	assert_true(a_stats.fec_recovered >= a_stats.rx_lost - 1);
 	assert_true(power_db(b, 400) > -25);
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-	mem_deref(mx);
+	legs_end(mx, 2);
 	media_coder_free(enc);
-	for (int i = 0; i < 2; i++)
-		close(legs[i].peer);
 }
 
 /* Power (dB) at f in what an Opus listener got, decoded at 48 kHz */
@@ -498,12 +501,8 @@ static void test_mix_rate(void **state)
 		      opus_power_db(b, 400), opus_power_db(b, 6000));
 	assert_true(opus_power_db(b, 400) > -30);
 	assert_true(opus_power_db(b, 6000) < -50);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-	mem_deref(mx);
+	legs_end(mx, 3);
 	media_coder_free(enc);
-	for (int i = 0; i < 3; i++)
-		close(legs[i].peer);
 }
 
 /* Undecodable payloads (random bytes in valid RTP: Opus packets that
@@ -554,11 +553,7 @@ static void test_garbage_payloads(void **state)
 	print_message("C hears 400 Hz at %.1f dBFS\n", power_db(c, 400));
 	assert_true(c->got > 100);
 	assert_true(power_db(c, 400) > -25);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-	mem_deref(mx);
-	for (int i = 0; i < 3; i++)
-		close(legs[i].peer);
+	legs_end(mx, 3);
 }
 
 /* DTX: an Opus listener that asked for it (usedtx=1) and hears a silent
@@ -592,11 +587,7 @@ static void test_dtx(void **state)
 		      "the PCMU one %u\n", a->npkts, b->got);
 	assert_true(b->got > 90);
 	assert_true(a->npkts > 0 && a->npkts < 30);
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-	mem_deref(mx);
-	for (int i = 0; i < 2; i++)
-		close(legs[i].peer);
+	legs_end(mx, 2);
 }
 
 int main(void)
