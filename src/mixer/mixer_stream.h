@@ -98,8 +98,9 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		   bool *sig);
 /* One 20 ms frame (s->nframe samples at the native rate) out of the
  * jitter buffer, decoded or concealed (playout.c). False: the stream is
- * not playing; out is silence. With s->quiet set, out was not written:
- * the frame was quiet (s->quiet_level) from a stream not talking */
+ * not playing (nothing to hear; out is not written). With s->quiet set,
+ * out was not written either: the frame was quiet (s->quiet_level) from
+ * a stream not talking */
 bool mstream_playout(struct mstream *s, int16_t *out);
 /* Sets up a stream's playout for its codec and its room's rate */
 void mstream_playout_init(struct mstream *s, unsigned mix_hz,

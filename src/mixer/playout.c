@@ -189,7 +189,6 @@ bool mstream_playout(struct mstream *s, int16_t *out)
 	s->quiet = false;
 	if (!jbuf_tick(&s->jb)) {
 		s->fifo_n = 0;
-		memset(out, 0, s->nframe * sizeof(*out));
 		return false;
 	}
 	if (quiet_frame(s, &s->quiet_level)) {
