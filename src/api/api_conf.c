@@ -529,6 +529,13 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 		err |= add_int(t, "max_tick_us", st.max_tick_us);
 		err |= hist_add(t, "late_hist", st.late_hist);
 		err |= add_int(t, "events_dropped", (int64_t)st.events_dropped);
+		if (st.port) {        /* per-thread RTP sockets */
+			err |= add_int(t, "rtp_port", st.port);
+			err |= add_int(t, "rtp_unmatched",
+				       (int64_t)st.rx_unmatched);
+			err |= add_int(t, "rtp_tx_dropped",
+				       (int64_t)st.tx_dropped);
+		}
 		err |= odict_entry_add(arr, key, ODICT_OBJECT, t);
 		mem_deref(t);
 	}

@@ -148,6 +148,24 @@ static int mixer_part(struct mbuf *mb, struct mixer *mx)
 	for (unsigned t = 0; t < n; t++)
 		err |= mbuf_printf(mb, "caucus_mixer_streams{thread=\"%u\"} "
 				   "%u\n", t, st[t].streams);
+	if (n && st[0].port) {           /* per-thread RTP sockets */
+		err |= head(mb, "caucus_rtp_unmatched_packets_total",
+			    "counter", "packets at a mixer thread's RTP port "
+			    "that no call claimed");
+		for (unsigned t = 0; t < n; t++)
+			err |= mbuf_printf(mb, "caucus_rtp_unmatched_packets"
+					   "_total{thread=\"%u\"} %llu\n", t,
+					   (unsigned long long)
+					   st[t].rx_unmatched);
+		err |= head(mb, "caucus_rtp_send_dropped_packets_total",
+			    "counter", "packets a mixer thread's RTP socket "
+			    "refused to send");
+		for (unsigned t = 0; t < n; t++)
+			err |= mbuf_printf(mb, "caucus_rtp_send_dropped_packets"
+					   "_total{thread=\"%u\"} %llu\n", t,
+					   (unsigned long long)
+					   st[t].tx_dropped);
+	}
 	mem_deref(st);
 	return err;
 }

@@ -46,6 +46,13 @@ static const struct opt opts[] = {
 	 "lowest RTP port"},
 	{"rtp_port_max", U(rtp_port_max), "39999", 1025, 65535,
 	 "highest RTP port"},
+	{"rtp_sockets", S(rtp_sockets), "per-call", 0, 0,
+	 "per-call: each call has its own RTP/RTCP port pair from the "
+	 "range; per-thread: mixer thread i has one pair, rtp_port_min + 2i, "
+	 "for all its calls, demultiplexed by source address and SSRC and "
+	 "read and sent in batches (cheaper; a caller must send from the "
+	 "address its SDP gives, or its host's, unless it is the only one "
+	 "on the thread not yet heard)"},
 	{"mixer_threads", U(mixer_threads), "0", 0, 64,
 	 "mixer threads (0: one per core)"},
 	{"jitter_ms", U(jitter_ms), "40", 20, 400,
@@ -282,6 +289,12 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	if (cfg->rtp_port_max <= cfg->rtp_port_min + 2) {
 		snprintf(errbuf, errsz, "rtp_port_max must be above "
 			 "rtp_port_min + 2");
+		return EINVAL;
+	}
+	if (strcmp(cfg->rtp_sockets, "per-call") &&
+	    strcmp(cfg->rtp_sockets, "per-thread")) {
+		snprintf(errbuf, errsz, "rtp_sockets: '%s' is not per-call or "
+			 "per-thread", cfg->rtp_sockets);
 		return EINVAL;
 	}
 	/* an API open to the network must ask who calls it */

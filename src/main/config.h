@@ -20,6 +20,7 @@ struct config {
 	char rtp_addr[64];
 	uint32_t rtp_port_min;
 	uint32_t rtp_port_max;
+	char rtp_sockets[16];
 	uint32_t mixer_threads;
 	uint32_t jitter_ms;
 	uint32_t mixer_max_speakers;

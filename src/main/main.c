@@ -203,6 +203,19 @@ static int start(void)
 			return err;
 		}
 	}
+	if (!strcmp(cfg->rtp_sockets, "per-thread")) {
+		/* thread i on the even port rtp_port_min + 2i and the next */
+		struct sa a;
+
+		err = sa_set_str(&a, rtp_addr, 0);
+		if (err) {
+			log_err("main", "msg=\"rtp_addr is not an address\" "
+				"rtp_addr=%s", rtp_addr);
+			return err;
+		}
+		memcpy(&mcfg.shared_addr, &a.u, a.len);
+		mcfg.shared_port = (uint16_t)((cfg->rtp_port_min + 1) & ~1u);
+	}
 	err = mixer_alloc(&app.mixer, &mcfg, mixer_event, NULL);
 	if (err) {
 		log_err("main", "msg=\"cannot start mixer\" err=%m", err);

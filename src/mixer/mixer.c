@@ -35,6 +35,9 @@ struct mixer {
 	uint32_t next_id;
 	struct hash *streams;   /* struct smap by id */
 	struct hash *rooms;     /* struct rmap by room */
+	uint16_t shared_port;   /* per-thread sockets: thread i's RTP port
+				 * is shared_port + 2i (0: per call) */
+	unsigned *holds;        /* rooms held on each thread, for placing */
 };
 
 static void mixer_destructor(void *arg)
@@ -43,14 +46,16 @@ static void mixer_destructor(void *arg)
 
 	for (unsigned i = 0; i < mx->n; i++)
 		atomic_store(&mx->t[i].run, false);
-	for (unsigned i = 0; i < mx->n; i++) {
+	for (unsigned i = 0; mx->t && i < mx->n; i++) {
 		if (mx->t[i].tid)
 			pthread_join(mx->t[i].tid, NULL);
 		mthread_free_rooms(&mx->t[i]);
+		mux_free(mx->t[i].mux);
 		spsc_free(&mx->t[i].cmdq);
 		spsc_free(&mx->t[i].evq);
 	}
 	mem_deref(mx->t);
+	mem_deref(mx->holds);
 	if (mx->efd >= 0) {
 		fd_close(mx->efd);
 		close(mx->efd);
@@ -73,6 +78,38 @@ static void efd_handler(int flags, void *arg)
 	for (unsigned i = 0; i < mx->n; i++)
 		while (spsc_pop(&mx->t[i].evq, &ev))
 			mx->eh(&ev, mx->arg);
+}
+
+/* Thread i's own RTP and RTCP sockets (per-thread sockets) */
+static int thread_sockets(struct mixer *mx, const struct mixer_cfg *cfg,
+			  unsigned i)
+{
+	unsigned port = cfg->shared_port + 2 * i, rcvbuf = 0;
+	int err;
+
+	if (port + 1 > 65535) {
+		log_err("mixer", "msg=\"no port for thread's RTP\" "
+			  "thread=%u port=%u", i, port);
+		return EINVAL;
+	}
+	err = mux_new(&mx->t[i].mux, &cfg->shared_addr, (uint16_t)port,
+		      &rcvbuf);
+	if (err) {
+		log_err("mixer", "msg=\"cannot bind the thread's RTP "
+			  "port\" thread=%u port=%u err=\"%m\"", i, port,
+			  err);
+		return err;
+	}
+	mx->shared_port = cfg->shared_port;
+	log_info("mixer", "msg=\"per-thread RTP sockets\" thread=%u "
+		 "rtp_port=%u rtcp_port=%u rcvbuf=%u", i, port, port + 1,
+		 rcvbuf);
+	if (rcvbuf < (2u << 20))
+		log_warn("mixer", "msg=\"small receive buffer: a busy "
+			 "thread may drop packets; raise net.core.rmem_max "
+			 "or run with CAP_NET_ADMIN\" thread=%u rcvbuf=%u",
+			 i, rcvbuf);
+	return 0;
 }
 
 int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
@@ -100,7 +137,8 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 	err = hash_alloc(&mx->streams, 1024);
 	err |= hash_alloc(&mx->rooms, 256);
 	mx->t = mem_zalloc(n * sizeof(*mx->t), NULL);
-	if (err || !mx->t) {
+	mx->holds = mem_zalloc(n * sizeof(*mx->holds), NULL);
+	if (err || !mx->t || !mx->holds) {
 		err = ENOMEM;
 		goto out;
 	}
@@ -133,13 +171,19 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 			goto out;
 		}
 		mx->n = i + 1;
+		if (cfg->shared_port) {
+			err = thread_sockets(mx, cfg, i);
+			if (err)
+				goto out;
+		}
 		err = pthread_create(&t->tid, NULL, mthread_main, t);
 		if (err)
 			goto out;
 	}
 	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u "
-		 "max_speakers=%u mix_hz=%u", n, cfg->jitter_ms,
-		 mx->t[0].max_speakers, mx->t[0].mix_hz);
+		 "max_speakers=%u mix_hz=%u rtp_sockets=%s", n, cfg->jitter_ms,
+		 mx->t[0].max_speakers, mx->t[0].mix_hz,
+		 cfg->shared_port ? "per-thread" : "per-call");
 out:
 	if (err)
 		mem_deref(mx);
@@ -173,10 +217,54 @@ static unsigned least_loaded(const struct mixer *mx)
 	unsigned best = 0;
 
 	for (unsigned i = 1; i < mx->n; i++)
-		if (atomic_load(&mx->t[i].streams) <
-		    atomic_load(&mx->t[best].streams))
+		if (atomic_load(&mx->t[i].streams) + mx->holds[i] <
+		    atomic_load(&mx->t[best].streams) + mx->holds[best])
 			best = i;
 	return best;
+}
+
+bool mixer_shared_sockets(const struct mixer *mx)
+{
+	return mx->shared_port != 0;
+}
+
+int mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port)
+{
+	struct rmap *r;
+
+	if (!mx->shared_port)
+		return ENOTSUP;
+	r = rmap_find(mx, room);
+	if (!r) {
+		r = mem_zalloc(sizeof(*r), NULL);
+		if (!r)
+			return ENOMEM;
+		r->room = room;
+		r->thread = least_loaded(mx);
+		hash_append(mx->rooms, room, &r->he, r);
+	}
+	r->streams++;              /* a hold counts as a stream */
+	mx->holds[r->thread]++;
+	*port = (uint16_t)(mx->shared_port + 2 * r->thread);
+	return 0;
+}
+
+static void rmap_put(struct rmap *r)
+{
+	if (r && !--r->streams) {
+		hash_unlink(&r->he);
+		mem_deref(r);
+	}
+}
+
+void mixer_room_release(struct mixer *mx, uint32_t room)
+{
+	struct rmap *r = rmap_find(mx, room);
+
+	if (!r)
+		return;
+	mx->holds[r->thread]--;
+	rmap_put(r);
 }
 
 int mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
@@ -233,17 +321,12 @@ int mixer_stream_remove(struct mixer *mx, uint32_t id)
 {
 	struct mcmd c = {.type = MCMD_REMOVE, .id = id};
 	struct smap *s = smap_find(mx, id);
-	struct rmap *r;
 
 	if (!s)
 		return ENOENT;
 	if (!spsc_push(&mx->t[s->thread].cmdq, &c))
 		return EAGAIN;
-	r = rmap_find(mx, s->room);
-	if (r && !--r->streams) {
-		hash_unlink(&r->he);
-		mem_deref(r);
-	}
+	rmap_put(rmap_find(mx, s->room));
 	hash_unlink(&s->he);
 	mem_deref(s);
 	return 0;
@@ -270,4 +353,8 @@ void mixer_thread_stats(const struct mixer *mx, unsigned idx,
 	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++)
 		st->late_hist[b] = atomic_load(&t->late_hist[b]);
 	st->late_us = atomic_load(&t->late_us);
+	st->rx_unmatched = atomic_load(&t->rx_unmatched);
+	st->tx_dropped = atomic_load(&t->tx_dropped);
+	st->port = mx->shared_port ? (uint16_t)(mx->shared_port + 2 * idx) :
+		0;
 }

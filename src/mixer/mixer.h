@@ -26,6 +26,12 @@ struct mixer_cfg {
 				  * MIXER_MAX_SPEAKERS; 0: 4) */
 	unsigned mix_hz;         /* a room's rate unless it names one
 				  * (8000, 16000, 48000; 0: 16000) */
+	/* per-thread RTP sockets: thread i binds shared_addr (its port
+	 * ignored) at shared_port + 2i, RTCP on the next, and carries all
+	 * its streams on them (mixer_stream_add takes no sockets then).
+	 * 0: each stream brings its own pair */
+	uint16_t shared_port;
+	struct sockaddr_storage shared_addr;
 };
 
 /* The per-stream settings that can change during a call. */
@@ -102,19 +108,31 @@ struct mixer_thread_stats {
 	uint32_t max_tick_us;
 	uint32_t streams;
 	uint64_t events_dropped;
+	/* per-thread sockets: packets no stream claimed (an unknown
+	 * source), packets a full socket refused to send */
+	uint64_t rx_unmatched, tx_dropped;
+	uint16_t port;             /* the thread's RTP port (0: per call) */
 };
 
 typedef void (mixer_event_h)(const struct mixer_event *ev, void *arg);
 
 int  mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 		 mixer_event_h *eh, void *arg);
-/* Hands rtp_fd and rtcp_fd over to the mixer (it closes them). Streams of
- * one room are always on one thread. */
+/* Hands rtp_fd and rtcp_fd over to the mixer (it closes them); with
+ * per-thread sockets both are -1 and the room must be held
+ * (mixer_room_hold). Streams of one room are always on one thread. */
 int  mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
 		      int rtcp_fd, const struct mixer_media *m, uint32_t *idp);
 int  mixer_stream_update(struct mixer *mx, uint32_t id,
 			 const struct mixer_media *m);
 int  mixer_stream_remove(struct mixer *mx, uint32_t id);
+/* Per-thread sockets: places room on a thread (if it is not placed yet)
+ * and holds it there until mixer_room_release, so that a call can name
+ * that thread's port in its SDP before its stream is added. ENOTSUP:
+ * the mixer takes sockets per call (rtp_ports_alloc's). */
+int  mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port);
+void mixer_room_release(struct mixer *mx, uint32_t room);
+bool mixer_shared_sockets(const struct mixer *mx);
 unsigned mixer_thread_count(const struct mixer *mx);
 void mixer_thread_stats(const struct mixer *mx, unsigned idx,
 			struct mixer_thread_stats *st);

@@ -19,6 +19,7 @@ struct mcmd {
 };
 
 struct mroom;
+struct mux;
 
 struct mthread {
 	pthread_t tid;
@@ -27,6 +28,8 @@ struct mthread {
 	unsigned max_speakers;    /* K: the loudest mixed in each room */
 	unsigned mix_hz;          /* a room's rate unless it names one */
 	int efd;                  /* eventfd shared with the signalling loop */
+	struct mux *mux;          /* per-thread RTP sockets (NULL: a pair
+				   * per stream) */
 	atomic_bool run;
 	struct spsc cmdq;         /* signalling -> mixer */
 	struct spsc evq;          /* mixer -> signalling */
@@ -41,12 +44,19 @@ struct mthread {
 				   * (mixer thread only; for the tests) */
 	/* written by the mixer thread, read by anyone */
 	_Atomic uint64_t ticks, late_ticks, busy_us, late_us, events_dropped;
+	_Atomic uint64_t rx_unmatched, tx_dropped;   /* per-thread sockets */
 	_Atomic uint64_t tick_hist[MIXER_TICK_BUCKETS];
 	_Atomic uint64_t late_hist[MIXER_TICK_BUCKETS];
 	_Atomic uint32_t max_tick_us, streams;
 };
 
 void *mthread_main(void *arg);
+/* Per-thread sockets (mixer_mux.c), made and freed on the signalling
+ * thread before the mixer thread starts and after it ended. addr's port
+ * is ignored: RTP binds port, RTCP port + 1. */
+int  mux_new(struct mux **mp, const struct sockaddr_storage *addr,
+	     uint16_t port, unsigned *rcvbuf);
+void mux_free(struct mux *m);
 void mthread_free_rooms(struct mthread *t);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * A stream's network side, on its mixer thread: receive (recvmmsg),
+ * A stream's network side, on its mixer thread: receive (recvmmsg, on its
+ * own socket; with per-thread sockets mixer_mux.c reads and hands over),
  * latch the sender's address (symmetric RTP), take DTMF events and RFC 6464
  * levels, into the jitter buffer (decoded at playout, playout.c); encode
  * and send our frames; RTCP
@@ -36,9 +37,9 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return alen == blen && !memcmp(a, b, alen);
 }
 
-static void rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
-		   size_t len, const struct sockaddr_storage *src,
-		   socklen_t srclen, uint32_t arrival_ts, bool *sig)
+void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
+		    size_t len, const struct sockaddr_storage *src,
+		    socklen_t srclen, uint32_t arrival_ts, bool *sig)
 {
 	struct rtp_hdr h, h8;
 	enum media_codec codec;
@@ -107,6 +108,8 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	uint32_t arrival_ts = (uint32_t)(mono_us * 8 / 1000);
 	int n;
 
+	if (s->mux)              /* read for the whole thread (mixer_mux.c) */
+		return;
 	for (;;) {
 		for (int i = 0; i < RX_BATCH; i++) {
 			iov[i].iov_base = buf[i];
@@ -121,8 +124,9 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++)
-			rx_rtp(t, s, buf[i], msgs[i].msg_len, &rxsrc[i],
-			       msgs[i].msg_hdr.msg_namelen, arrival_ts, sig);
+			mstream_rx_rtp(t, s, buf[i], msgs[i].msg_len,
+				       &rxsrc[i], msgs[i].msg_hdr.msg_namelen,
+				       arrival_ts, sig);
 		if (n < RX_BATCH)
 			break;
 	}
@@ -140,12 +144,19 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 
 		if (r <= 0)
 			break;
-		rtcp_parse(&s->rx, buf[0], (size_t)r, wall_us);
-		if (!s->rtcp_latched) {
-			memcpy(&s->m.rtcp_dst, &src, slen);
-			s->m.rtcp_dst_len = slen;
-			s->rtcp_latched = true;
-		}
+		mstream_rx_rtcp(s, buf[0], (size_t)r, &src, slen, wall_us);
+	}
+}
+
+void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
+		     const struct sockaddr_storage *src, socklen_t srclen,
+		     uint64_t wall_us)
+{
+	rtcp_parse(&s->rx, buf, len, wall_us);
+	if (!s->rtcp_latched) {
+		memcpy(&s->m.rtcp_dst, src, srclen);
+		s->m.rtcp_dst_len = srclen;
+		s->rtcp_latched = true;
 	}
 }
 
@@ -171,7 +182,9 @@ static unsigned mix_sources(const struct mstream *s, const struct mroom *r,
 void mstream_send_payload(struct mstream *s, const struct mroom *r,
 			  const uint8_t *payload, size_t len)
 {
-	uint8_t pkt[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	/* with the thread's sockets, written straight into its queue */
+	uint8_t *pkt = s->mux ? mux_slot(s->mux) : own;
 	uint32_t csrc[RTP_MAX_CSRC];
 	uint8_t levels[RTP_MAX_CSRC];
 	unsigned nsrc = mix_sources(s, r, csrc, levels);
@@ -194,17 +207,23 @@ void mstream_send_payload(struct mstream *s, const struct mroom *r,
 		rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
 			      s->tx_ts, s->tx_ssrc);
 	memcpy(pkt + hl, payload, len);
-	if (len && sendto(s->rtp_fd, pkt, hl + len, MSG_DONTWAIT,
-			  (struct sockaddr *)&s->m.rtp_dst,
-			  s->m.rtp_dst_len) > 0) {
-		s->tx_marker = false;
-		s->tx_packets++;
-		s->tx_octets += (uint32_t)len;
-		s->st.tx_packets++;
-		s->st.tx_bytes += hl + len;
-	}
+	if (len && s->mux)
+		mux_commit(s->mux, s, hl + len, len);
+	else if (len && sendto(s->rtp_fd, pkt, hl + len, MSG_DONTWAIT,
+			       (struct sockaddr *)&s->m.rtp_dst,
+			       s->m.rtp_dst_len) > 0)
+		mstream_sent(s, hl + len, len);
 	s->tx_seq++;
 	s->tx_ts += media_rtp_clock(s->m.codec) / JB_TICKS_PER_S;
+}
+
+void mstream_sent(struct mstream *s, size_t bytes, size_t payload)
+{
+	s->tx_marker = false;
+	s->tx_packets++;
+	s->tx_octets += (uint32_t)payload;
+	s->st.tx_packets++;
+	s->st.tx_bytes += bytes;
 }
 
 void mstream_send(struct mstream *s, const struct mroom *r,

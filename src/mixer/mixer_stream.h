@@ -23,7 +23,8 @@
 /* A stream and a room, owned by their mixer thread */
 struct mstream {
 	uint32_t id;
-	int rtp_fd, rtcp_fd;
+	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
+	struct mux *mux;         /* per-thread sockets (NULL: its own) */
 	struct mixer_media m;
 	struct media_coder *coder;   /* codec state and resamplers (NULL:
 				      * G.711 in an 8 kHz mix) */
@@ -94,6 +95,16 @@ void mstream_send(struct mstream *s, const struct mroom *r,
 void mstream_send_payload(struct mstream *s, const struct mroom *r,
 			  const uint8_t *payload, size_t len);
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us);
+/* One RTP or RTCP packet from src for s (mixer_io.c; the mux hands it
+ * over once it knows whose it is) */
+void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
+		    size_t len, const struct sockaddr_storage *src,
+		    socklen_t srclen, uint32_t arrival_ts, bool *sig);
+void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
+		     const struct sockaddr_storage *src, socklen_t srclen,
+		     uint64_t wall_us);
+/* A packet of bytes, payload of them, went out for s */
+void mstream_sent(struct mstream *s, size_t bytes, size_t payload);
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		   bool *sig);
 /* One 20 ms frame (s->nframe samples at the native rate) out of the
@@ -105,5 +116,25 @@ bool mstream_playout(struct mstream *s, int16_t *out);
 /* Sets up a stream's playout for its codec and its room's rate */
 void mstream_playout_init(struct mstream *s, unsigned mix_hz,
 			  unsigned jitter_ms);
+
+/* Per-thread sockets (mixer_mux.c), mixer thread only. At a command:
+ * room for n streams in the lookup tables (false: out of memory); s
+ * starts or stops using the thread's sockets; s's signalled address
+ * changed. */
+bool mux_reserve(struct mux *m, unsigned n);
+void mux_attach(struct mux *m, struct mstream *s);
+void mux_detach(struct mux *m, struct mstream *s);
+void mux_changed(struct mux *m);
+/* At the start of a tick: everything that arrived, read in batches and
+ * handed to its stream (before any stream plays out) */
+void mux_receive(struct mthread *t, uint64_t mono_us, uint64_t wall_us,
+		 bool *sig);
+/* Sending: the buffer the next packet is written into; the packet
+ * queued for s (sent at the latest by mux_flush, at the end of the
+ * tick) */
+uint8_t *mux_slot(struct mux *m);
+void mux_commit(struct mux *m, struct mstream *s, size_t bytes,
+		size_t payload);
+void mux_flush(struct mux *m);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The mixer thread: a 20 ms tick over the rooms placed on it. Each tick:
  * apply queued commands, read every stream's sockets (recvmmsg, non-
- * blocking), play one frame out of each jitter buffer, sum the frames that
- * may be heard, and send each listener the sum minus its own voice.
+ * blocking; or the thread's shared ones, mixer_mux.c), play one frame out
+ * of each jitter buffer, sum the frames that may be heard, and send each
+ * listener the sum minus its own voice.
  *
  * Rules (ARCHITECTURE.md): no SIP, no SQL, no disk, no logging per packet,
  * no allocation in steady state (rooms and streams are allocated only when
@@ -68,8 +69,13 @@ static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 
 static void stream_free(struct mstream *s)
 {
-	close(s->rtp_fd);
-	close(s->rtcp_fd);
+	if (s->mux) {                /* the thread's: they stay open */
+		mux_detach(s->mux, s);
+	}
+	else {
+		close(s->rtp_fd);
+		close(s->rtcp_fd);
+	}
 	media_coder_free(s->coder);
 	media_plc_free(s->plc);
 	free(s);
@@ -81,6 +87,18 @@ static void room_free(struct mroom *r)
 		media_coder_free(r->shared[i]);
 	free(r->s);
 	free(r);
+}
+
+/* An empty room leaves the thread */
+static void room_drop(struct mthread *t, struct mroom *r)
+{
+	for (unsigned k = 0; k < t->nrooms; k++) {
+		if (t->rooms[k] == r) {
+			t->rooms[k] = t->rooms[--t->nrooms];
+			break;
+		}
+	}
+	room_free(r);
 }
 
 /* The coders of a stream and of its room's shared mix for its codec
@@ -165,17 +183,27 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 {
 	struct mroom *r = room_find(t, c->room, true);
 	struct mstream *s = calloc(1, sizeof(*s));
+	bool shared = c->rtp_fd < 0;
 
-	if (!r || !s || !room_reserve(r)) {
+	if (!r || !s || !room_reserve(r) || (shared && !t->mux) ||
+	    (shared && !mux_reserve(t->mux, atomic_load(&t->streams) + 1))) {
 		/* out of memory: the stream is not mixed, its sockets close */
-		close(c->rtp_fd);
-		close(c->rtcp_fd);
+		if (!shared) {
+			close(c->rtp_fd);
+			close(c->rtcp_fd);
+		}
 		free(s);
+		if (r && !r->n)
+			room_drop(t, r);
 		return;
 	}
 	s->id = c->id;
-	s->rtp_fd = c->rtp_fd;
-	s->rtcp_fd = c->rtcp_fd;
+	if (shared)
+		mux_attach(t->mux, s);
+	else {
+		s->rtp_fd = c->rtp_fd;
+		s->rtcp_fd = c->rtcp_fd;
+	}
 	s->m = c->media;
 	room_rate(t, r, c->media.room_hz);
 	coders_for(t, r, s);
@@ -205,15 +233,8 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 	r->s[i] = r->s[--r->n];
 	stream_free(s);
 	atomic_fetch_sub(&t->streams, 1);
-	if (!r->n) {
-		for (unsigned k = 0; k < t->nrooms; k++) {
-			if (t->rooms[k] == r) {
-				t->rooms[k] = t->rooms[--t->nrooms];
-				break;
-			}
-		}
-		room_free(r);
-	}
+	if (!r->n)
+		room_drop(t, r);
 }
 
 static void drain_commands(struct mthread *t)
@@ -247,6 +268,8 @@ static void drain_commands(struct mthread *t)
 				s->m = c.media;
 				if (recode)     /* a re-INVITE chose another */
 					coders_for(t, r, s);
+				if (s->mux)     /* its address may be new */
+					mux_changed(s->mux);
 				if (s->latched && !same)
 					s->latched = false;
 				else if (s->latched) {
@@ -514,8 +537,13 @@ void *mthread_main(void *arg)
 		if (t->moh_ready)              /* the music moves on */
 			t->moh_tick++;
 		t->moh_ready = 0;
+		/* the thread's own sockets: read once for every room, and
+		 * what the rooms send goes out in batches */
+		mux_receive(t, mono, wall, &sig);
 		for (unsigned i = 0; i < t->nrooms; i++)
 			room_tick(t, t->rooms[i], mono, wall, &sig);
+		if (t->mux)
+			mux_flush(t->mux);
 		if (sig)
 			(void)!write(t->efd, &one, sizeof(one));
 

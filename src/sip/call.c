@@ -25,6 +25,8 @@ static void call_destructor(void *arg)
 		close(call->rtp_fd);
 	if (call->rtcp_fd >= 0)
 		close(call->rtcp_fd);
+	if (call->room_held)
+		mixer_room_release(call->f->mixer, call->room_key);
 	/* deref of an established session sends BYE, of an early one
 	 * CANCEL; libre finishes those transactions on its own */
 	mem_deref(call->sess);
@@ -47,12 +49,21 @@ static int call_alloc(struct call **callp, struct focus *f,
 	call->rtp_fd = call->rtcp_fd = -1;
 	tmr_init(&call->st_tmr);
 	f->stats.calls_active++;
-	err = rtp_ports_alloc(f, &call->rtp_fd, &call->rtcp_fd, &call->lport);
-	if (err) {
-		log_warn("sip", "msg=\"no free RTP port pair\" range=%u-%u",
-			 f->rtp_min, f->rtp_max);
-		goto out;
+	if (mixer_shared_sockets(f->mixer)) {
+		/* the port of the mixer thread the conference is on */
+		call->room_key = conf_room(c);
+		err = mixer_room_hold(f->mixer, call->room_key, &call->lport);
+		call->room_held = !err;
 	}
+	else {
+		err = rtp_ports_alloc(f, &call->rtp_fd, &call->rtcp_fd,
+				      &call->lport);
+		if (err)
+			log_warn("sip", "msg=\"no free RTP port pair\" "
+				 "range=%u-%u", f->rtp_min, f->rtp_max);
+	}
+	if (err)
+		goto out;
 	err = sdpneg_alloc(&call->sdp, &f->rtp_laddr, call->lport);
 	if (err)
 		goto out;

@@ -16,6 +16,10 @@ struct call {
 	bool negotiated;
 	int rtp_fd, rtcp_fd;          /* until handed to the mixer */
 	uint16_t lport;
+	bool room_held;               /* per-thread RTP sockets: lport is
+				       * the port of the thread room_key is
+				       * held on (mixer_room_hold) */
+	uint32_t room_key;
 	uint32_t stream_id;           /* 0: no mixer stream yet */
 	char *cuser;
 	bool established;

@@ -37,6 +37,8 @@ trap cleanup EXIT
 . "$SRC/scripts/ports.sh"
 
 # start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, RTP_MIN, API.
+# CAUCUS_RTP_SOCKETS in the environment (per-call, per-thread) is passed
+# on as --rtp-sockets: ctest runs some tests both ways.
 # Ports are picked free but can be taken before caucusd binds them (another
 # test runs alongside), so a start that cannot listen is tried again.
 start_caucusd() {
@@ -51,13 +53,15 @@ start_caucusd() {
 			--db "$WORK/var/caucus.db" --demo demo \
 			--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 398)) \
 			--web-root "$SRC/web" --log-level debug --shutdown-ms 3000 \
+			${CAUCUS_RTP_SOCKETS:+--rtp-sockets "$CAUCUS_RTP_SOCKETS"} \
 			"$@" >>"$WORK/caucusd.log" 2>&1 &
 		CAUCUSD_PID=$!
 		for _ in $(seq 1 100); do
 			# the API description answers with or without a token
 			if curl -sf "$API/v1/openapi.json" >/dev/null 2>&1; then
 				log "caucusd pid $CAUCUSD_PID sip $SIP_PORT" \
-					"http $HTTP_PORT rtp $RTP_MIN"
+					"http $HTTP_PORT rtp $RTP_MIN" \
+					"${CAUCUS_RTP_SOCKETS:-}"
 				return 0
 			fi
 			kill -0 "$CAUCUSD_PID" 2>/dev/null || break

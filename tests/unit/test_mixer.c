@@ -33,6 +33,7 @@
 #include "media/media.h"
 #include "mixer/mixer.h"
 #include "mixer/rtp.h"
+#include "rtp_peer.h"
 
 static atomic_ulong allocs;
 void *__real_malloc(size_t n);
@@ -67,20 +68,6 @@ struct leg {
 
 static struct leg legs[NS];
 
-static int udp_bound(struct sockaddr_in *sa)
-{
-	socklen_t len = sizeof(*sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)sa, &len), 0);
-	return fd;
-}
-
 /* What the mixer sends leg l: codec, unity gains, both ways */
 static struct mixer_media leg_media(const struct leg *l,
 				    enum media_codec codec, uint8_t pt,
@@ -111,9 +98,9 @@ static void leg_add(struct mixer *mx, uint32_t room, struct leg *l,
 	struct sockaddr_in rtcp;
 	struct mixer_media m;
 
-	l->mix_rtp = udp_bound(&l->mix_addr);
-	l->mix_rtcp = udp_bound(&rtcp);
-	l->peer = udp_bound(&l->peer_addr);
+	l->mix_rtp = peer_udp(&l->mix_addr);
+	l->mix_rtcp = peer_udp(&rtcp);
+	l->peer = peer_udp(&l->peer_addr);
 	m = leg_media(l, codec, pt, 0);
 	assert_int_equal(mixer_stream_add(mx, room, l->mix_rtp, l->mix_rtcp,
 					  &m, &l->id), 0);
@@ -169,55 +156,17 @@ static void drain(struct leg *l)
 static void send_frame(struct leg *l, unsigned k)
 {
 	uint8_t pkt[12 + FRAME];
-	int16_t pcm[FRAME];
-	uint32_t ts = k * FRAME, ssrc = 0x1000 + (uint32_t)(l - legs);
+	size_t n = peer_pcmu_packet(pkt, k, l->freq, l->amp,
+				    0x1000 + (uint32_t)(l - legs));
 
-	for (int i = 0; i < FRAME; i++)
-		pcm[i] = (int16_t)lrint(l->amp * sin(2 * M_PI * l->freq *
-						     (double)(ts + i) / 8000));
-	pkt[0] = 0x80;
-	pkt[1] = 0;                              /* PCMU */
-	pkt[2] = (uint8_t)(k >> 8);
-	pkt[3] = (uint8_t)k;
-	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-	pkt[8] = (uint8_t)(ssrc >> 24); pkt[9] = (uint8_t)(ssrc >> 16);
-	pkt[10] = (uint8_t)(ssrc >> 8); pkt[11] = (uint8_t)ssrc;
-	media_encode(MEDIA_PCMU, pkt + 12, pcm, FRAME);
-	(void)sendto(l->peer, pkt, sizeof(pkt), 0,
-		     (struct sockaddr *)&l->mix_addr, sizeof(l->mix_addr));
+	(void)sendto(l->peer, pkt, n, 0, (struct sockaddr *)&l->mix_addr,
+		     sizeof(l->mix_addr));
 }
 
 /* Power (dB, relative to full scale) at f over the last 20 frames heard */
 static double power_db(const struct leg *l, double f)
 {
-	double total = 0;
-
-	for (int k = 20; k < 40; k++) {
-		int16_t pcm[FRAME];
-		double s1 = 0, s2 = 0, c = 2 * cos(2 * M_PI * f / 8000), p;
-
-		media_decode(MEDIA_PCMU, pcm, l->last[k], FRAME);
-		for (int i = 0; i < FRAME; i++) {
-			double s0 = pcm[i] / 32768.0 + c * s1 - s2;
-
-			s2 = s1;
-			s1 = s0;
-		}
-		p = s1 * s1 + s2 * s2 - c * s1 * s2;
-		total += p / (FRAME * FRAME / 4.0);
-	}
-	return 10 * log10(total / 20 + 1e-20);
-}
-
-static void tick_sleep(struct timespec *next)
-{
-	next->tv_nsec += 20000000;
-	if (next->tv_nsec >= 1000000000) {
-		next->tv_nsec -= 1000000000;
-		next->tv_sec++;
-	}
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
+	return peer_pcmu_power_db(l->last + 20, 20, f);
 }
 
 static void test_mixer(void **state)
@@ -247,7 +196,7 @@ static void test_mixer(void **state)
 		}
 		if (k == PKTS - 50)          /* a second of steady state */
 			before = allocs;
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	assert_int_equal(allocs - before, 0);
 	for (int i = 0; i < NS; i++)
@@ -301,7 +250,7 @@ static void test_mixer(void **state)
 			send_frame(&legs[i], k);
 			drain(&legs[i]);
 		}
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	print_message("K=1: D hears 400 %.1f, 700 %.1f dBFS\n",
 		      power_db(&legs[3], 400), power_db(&legs[3], 700));
@@ -392,7 +341,7 @@ static void test_opus_fec_path(void **state)
 			send_opus(enc, NULL, k, 8000, 0);
 		drain(a);
 		drain(b);
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	drain(b);
 	/* the stats events (every second) say what became of the 14 lost
@@ -473,7 +422,7 @@ static void test_mix_rate(void **state)
 			drain(&legs[i]);
 		if (k == 70)
 			before = allocs;
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	assert_int_equal(allocs - before, 0);
 	print_message("48 kHz mix: B (Opus) 400 Hz %.1f, 6 kHz %.1f dBFS; "
@@ -495,7 +444,7 @@ static void test_mix_rate(void **state)
 		send_opus(enc, a, k, 48000, 6000);
 		for (int i = 0; i < 3; i++)
 			drain(&legs[i]);
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	print_message("8 kHz mix: B (Opus) 400 Hz %.1f, 6 kHz %.1f dBFS\n",
 		      opus_power_db(b, 400), opus_power_db(b, 6000));
@@ -548,7 +497,7 @@ static void test_garbage_payloads(void **state)
 		send_frame(b, k);
 		for (int i = 0; i < 3; i++)
 			drain(&legs[i]);
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	print_message("C hears 400 Hz at %.1f dBFS\n", power_db(c, 400));
 	assert_true(c->got > 100);
@@ -579,7 +528,7 @@ static void test_dtx(void **state)
 		send_frame(b, k);                /* silence (amp 0) */
 		for (int i = 0; i < 2; i++)
 			drain(&legs[i]);
-		tick_sleep(&next);
+		peer_tick_sleep(&next);
 	}
 	drain(a);
 	drain(b);

@@ -17,6 +17,9 @@
 #include "mixer/rtp.h"
 
 #define LEGS_PER_SOCK 128
+/* legs sharing a socket pair: LEGS_PER_SOCK, or 1 with --own-sockets
+ * (for a server that tells calls apart by their address) */
+extern unsigned legs_per_sock;
 
 struct leg {
 	struct sipsess *sess;
@@ -43,6 +46,7 @@ struct opts {
 	int pid;
 	const char *janus;           /* Janus HTTP API instead of SIP */
 	const char *peers;           /* or a file of ports to send to */
+	bool own_sockets;            /* a socket pair per leg */
 	/* --codec pcmu|g722|opus|mixed (a third of the legs each) */
 	enum lg_codec { LG_PCMU, LG_G722, LG_OPUS, LG_MIXED } codec;
 	struct OpusEncoder *enc, *enc_quiet;   /* for the payload loops */

@@ -276,7 +276,7 @@ static void usage(void)
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
 		" [--janus URL | --peers FILE] [--codec pcmu|g722|opus|mixed]"
-		" [--header]\n");
+		" [--own-sockets] [--header]\n");
 	exit(2);
 }
 
@@ -289,6 +289,10 @@ int main(int argc, char *argv[])
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(a, "--own-sockets")) {
+			o.own_sockets = true;
+			continue;
+		}
 		if (!strcmp(a, "--header")) {
 			printf("%6s %7s %9s %10s %10s %8s %8s %8s %6s %8s\n",
 			       "N", "joined", "cpu %", "us/pf", "mixer us",
@@ -356,9 +360,10 @@ int main(int argc, char *argv[])
 	legs = calloc(o.n, sizeof(*legs));
 	if (!legs || libre_init())
 		return 1;
+	legs_per_sock = o.own_sockets ? 1 : LEGS_PER_SOCK;
 	for (unsigned i = 0; i < o.n; i++) {
 		legs[i].idx = i;
-		legs[i].sock = i / LEGS_PER_SOCK;
+		legs[i].sock = i / legs_per_sock;
 	}
 	err = open_sockets();
 	sa_set_str(&laddr, "127.0.0.1", 0);

@@ -24,6 +24,7 @@
 int *socks, *rtcp_socks;
 unsigned nsocks;
 int port_to_leg[65536];
+unsigned legs_per_sock = LEGS_PER_SOCK;
 atomic_bool media_done;
 struct lg_results res;
 
@@ -229,8 +230,8 @@ static void media_send(void)
 	for (unsigned s = 0; s < nsocks; s++) {
 		unsigned n = 0;
 
-		for (unsigned i = s * LEGS_PER_SOCK;
-		     i < o.n && i < (s + 1) * LEGS_PER_SOCK; i++) {
+		for (unsigned i = s * legs_per_sock;
+		     i < o.n && i < (s + 1) * legs_per_sock; i++) {
 			struct leg *l = &legs[i];
 			enum media_codec c = lg_leg_codec(i);
 			unsigned ci = media_codec_index(c);
@@ -295,6 +296,16 @@ static uint32_t arrival_ts(struct msghdr *mh)
 	return (uint32_t)(mono_us() * 8 / 1000);
 }
 
+/* Whose packet: with a socket per leg, that socket's leg; else the leg
+ * whose server port sent it (RTP; RTCP from the port after it) */
+static int leg_of(unsigned sock, const struct sockaddr_in *src,
+		  unsigned rtcp)
+{
+	if (legs_per_sock == 1)
+		return sock < o.n ? (int)sock : -1;
+	return port_to_leg[(uint16_t)(ntohs(src->sin_port) - rtcp)];
+}
+
 static void media_recv(void)
 {
 	static struct mmsghdr msgs[BATCH];
@@ -324,7 +335,7 @@ static void media_recv(void)
 			if (n <= 0)
 				break;
 			for (int i = 0; i < n; i++) {
-				int li = port_to_leg[ntohs(src[i].sin_port)];
+				int li = leg_of(s, &src[i], 0);
 				struct rtp_hdr h;
 
 				if (li < 0 || !rtp_parse(&h, buf[i],
@@ -385,7 +396,7 @@ static void rtcp_recv(void)
 			if (n < 8 || (buf[0] >> 6) != 2 ||
 			    (buf[1] != 200 && buf[1] != 201))
 				continue;
-			li = port_to_leg[(uint16_t)(ntohs(src.sin_port) - 1)];
+			li = leg_of(s, &src, 1);
 			if (li < 0 || !legs[li].rx.init ||
 			    be32(buf + 4) != legs[li].rx.ssrc)
 				continue;
@@ -546,7 +557,7 @@ static int open_pair(int *rtp, int *rtcp)
 
 int open_sockets(void)
 {
-	nsocks = (o.n + LEGS_PER_SOCK - 1) / LEGS_PER_SOCK;
+	nsocks = (o.n + legs_per_sock - 1) / legs_per_sock;
 	socks = calloc(nsocks, sizeof(*socks));
 	rtcp_socks = calloc(nsocks, sizeof(*rtcp_socks));
 	if (!socks || !rtcp_socks)

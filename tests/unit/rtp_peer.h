@@ -1,0 +1,25 @@
+/* The far end of a mixer stream in the unit tests: a UDP socket on
+ * loopback, PCMU tone packets, and the power of a tone in PCMU frames. */
+#ifndef CAUCUS_TEST_RTP_PEER_H
+#define CAUCUS_TEST_RTP_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <netinet/in.h>
+
+#define PEER_FRAME 160           /* 20 ms of PCMU */
+
+/* A UDP socket bound to 127.0.0.1 on a free port (asserted); sa: where */
+int peer_udp(struct sockaddr_in *sa);
+/* RTP packet k of a PCMU tone (freq Hz, amp of full 32768; 0: silence)
+ * from ssrc, into pkt (12 + PEER_FRAME bytes); returns its length */
+size_t peer_pcmu_packet(uint8_t *pkt, unsigned k, double freq, double amp,
+			uint32_t ssrc);
+/* Power at f (dB relative to full scale) over n PCMU frames */
+double peer_pcmu_power_db(const uint8_t (*frames)[PEER_FRAME], unsigned n,
+			  double f);
+/* Sleeps until 20 ms after *next, which moves on */
+void peer_tick_sleep(struct timespec *next);
+
+#endif
