@@ -69,6 +69,13 @@ static void test_flags(void **state)
 	assert_int_equal(args(&c, err, 1, "--sip-transports=udp,sctp"), 0);
 	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "sctp"));
+	config_defaults(&c);
+	assert_string_equal(c.rtp_sockets, "per-call");
+	assert_int_equal(args(&c, err, 1, "--rtp-sockets=per-thread"), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(args(&c, err, 1, "--rtp-sockets=shared"), 0);
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "rtp_sockets"));
 }
 
 static void test_file(void **state)
