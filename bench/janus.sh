@@ -1,14 +1,18 @@
 #!/bin/bash
 # caucus and Janus AudioBridge side by side, G.711: the same load generator
 # (caucus-loadgen) brings N PCMU participants at 20 ms (2 talking, the
-# rest silent) into one conference of caucusd (by SIP, one mixer thread)
-# and into one AudioBridge room of Janus (plain RTP participants,
-# sampling_rate 8000), one after the other in the same run, and prints
-# each one's CPU per participant-frame, loss and jitter, and the ratio.
-# A third run measures the floor: tools/udpfloor, a bare loop that reads
-# each of N sockets with recvmmsg and sends every packet back, the system
-# calls a server with a socket per participant cannot avoid; caucus's cost
-# is also given as a multiple of it.
+# rest silent) into one conference of caucusd (by SIP, one mixer thread),
+# twice: with a socket pair per call (rtp_sockets = per-call, the default)
+# and with one per mixer thread (per-thread: batched recvmmsg/sendmmsg
+# across participants); then into one AudioBridge room of Janus (plain
+# RTP participants, sampling_rate 8000), one after the other in the same
+# run, and prints each one's CPU per participant-frame, loss and jitter,
+# and the ratios. Two more runs measure the floor: tools/udpfloor, a bare
+# loop that reads each of N sockets with recvmmsg and sends every packet
+# back (the system calls a server with a socket per participant cannot
+# avoid), and the same over one shared socket with recvmmsg/sendmmsg 64
+# at a time (the floor of per-thread sockets); each caucus mode is given
+# as a multiple of its floor.
 #   bench/janus.sh [build-dir] [N ...]
 #   BENCH_CODEC=opus bench/janus.sh ...   the same with Opus (48 kHz; the
 #     silent legs in DTX as a browser in a meeting); g722 (16 kHz);
@@ -92,10 +96,34 @@ janus_stop() {
 	wait "$JPID" 2>/dev/null || true
 }
 
+# Every run gives each participant its own socket pair (--own-sockets):
+# caucusd's per-thread sockets tell callers apart by address, and every
+# server and the floor get the same generator.
 run() { # NAME N extra-args... -> prints the RESULT line
 	"$BIN/caucus-loadgen" --n "$2" --rate 300 --warmup 3 --codec "$CODEC" \
-		--seconds "$SECONDS_MEASURE" "${@:3}" 2>"$WORK/lg-$1-$2.err" |
-		grep '^RESULT' || echo "RESULT failed"
+		--own-sockets --seconds "$SECONDS_MEASURE" "${@:3}" \
+		2>"$WORK/lg-$1-$2.err" | grep '^RESULT' || echo "RESULT failed"
+}
+
+caucus_run() { # SOCKETS N -> RESULT line of caucusd with rtp_sockets
+	start_server --mixer-rate "$RATE" --rtp-sockets "$1"
+	run "caucus-$1" "$2" --pid "$PID" --api "$API" \
+		--target "sip:bench@127.0.0.1:$SIP_PORT"
+	stop_server
+}
+
+floor_run() { # N [--shared] -> RESULT line of udpfloor
+	"$BIN/udpfloor" ${2:-} "$1" "$WORK/floor.ports" &
+	FPID=$!
+	for _ in $(seq 1 50); do
+		[ "$(wc -l <"$WORK/floor.ports" 2>/dev/null ||
+			echo 0)" = "$1" ] && break
+		sleep 0.1
+	done
+	run "floor${2:-}" "$1" --pid "$FPID" --peers "$WORK/floor.ports"
+	kill "$FPID" 2>/dev/null || true
+	wait "$FPID" 2>/dev/null || true
+	rm -f "$WORK/floor.ports"
 }
 
 ratio() { # A B: A / B as "N.Nx"
@@ -117,19 +145,19 @@ g722)	echo "G.722 20 ms, both servers mixing at 16 kHz, one conference," \
 *)	echo "G.711 PCMU 20 ms, both servers mixing at 8 kHz, one" \
 		"conference, 2 talking" ;;
 esac
-echo "${SECONDS_MEASURE}s measured after 3s warm-up"
-printf '%6s | %10s %8s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' N \
-	"caucus us" "loss %" "jit ms" "p99 late" "janus us" "loss %" "jit ms" \
-	"floor us" "janus/caucus" "caucus/floor"
-start_server --mixer-rate "$RATE"
+echo "${SECONDS_MEASURE}s measured after 3s warm-up; every participant" \
+	"with its own socket pair"
+printf '%6s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s\n' \
+	N "call us" "loss %" "thread us" "loss %" "jit ms" "p99 late" \
+	"janus us" "loss %" "floor us" "sh.floor" "janus/" "call/" "thread/"
+printf '%6s | %17s | %33s | %17s | %17s | %8s %8s %8s\n' "" \
+	"caucus per-call" "caucus per-thread" "Janus" "" "thread" "floor" \
+	"sh.floor"
 for n in $SIZES; do
-	echo "  ... N=$n: caucus" >&2
-	c=$(run caucus "$n" --pid "$PID" --api "$API" \
-		--target "sip:bench@127.0.0.1:$SIP_PORT")
-	for _ in $(seq 1 100); do
-		[ "$(participants)" = 0 ] && break
-		sleep 0.1
-	done
+	echo "  ... N=$n: caucus, a socket pair per call" >&2
+	c=$(caucus_run per-call "$n")
+	echo "  ... N=$n: caucus, a socket pair per mixer thread" >&2
+	t=$(caucus_run per-thread "$n")
 	j="RESULT skipped"
 	# (AudioBridge 1.1.2 takes plain RTP participants in Opus, PCMU and
 	# PCMA only: "codec must opus, pcmu or pcma")
@@ -141,32 +169,28 @@ for n in $SIZES; do
 		janus_stop
 	fi
 	fl="RESULT skipped"        # the floor knows no codec: G.711 runs only
+	fs="RESULT skipped"
 	if [ "$CODEC" = pcmu ]; then
-		echo "  ... N=$n: floor" >&2
-		"$BIN/udpfloor" "$n" "$WORK/floor.ports" &
-		FPID=$!
-		for _ in $(seq 1 50); do
-			[ "$(wc -l <"$WORK/floor.ports" 2>/dev/null ||
-				echo 0)" = "$n" ] && break
-			sleep 0.1
-		done
-		fl=$(run floor "$n" --pid "$FPID" --peers "$WORK/floor.ports")
-		kill "$FPID" 2>/dev/null || true
-		wait "$FPID" 2>/dev/null || true
-		rm -f "$WORK/floor.ports"
+		echo "  ... N=$n: floor, a socket each, then one shared" >&2
+		fl=$(floor_run "$n")
+		fs=$(floor_run "$n" --shared)
 	fi
-	cu=$(field "$c" us_per_pf); ju=$(field "$j" us_per_pf)
-	fu=$(field "$fl" us_per_pf)
-	printf '%6s | %10s %8s %8s %8s | %10s %8s %8s | %8s | %12s %12s\n' \
+	cu=$(field "$c" us_per_pf); tu=$(field "$t" us_per_pf)
+	ju=$(field "$j" us_per_pf); fu=$(field "$fl" us_per_pf)
+	su=$(field "$fs" us_per_pf)
+	printf '%6s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s\n' \
 		"$n" "${cu:--}" "$(field "$c" loss_pct)" \
-		"$(field "$c" jitter_ms)" "$(field "$c" late_p99_ms)" \
-		"${ju:--}" "$(field "$j" loss_pct)" "$(field "$j" jitter_ms)" \
-		"${fu:--}" "$(ratio "$ju" "$cu")" "$(ratio "$cu" "$fu")" |
-		tee -a "$OUT/janus.txt"
+		"${tu:--}" "$(field "$t" loss_pct)" \
+		"$(field "$t" jitter_ms)" "$(field "$t" late_p99_ms)" \
+		"${ju:--}" "$(field "$j" loss_pct)" "${fu:--}" "${su:--}" \
+		"$(ratio "$ju" "$tu")" "$(ratio "$cu" "$fu")" \
+		"$(ratio "$tu" "$su")" | tee -a "$OUT/janus.txt"
 done
-stop_server
 echo "columns: us = CPU us per participant-frame (whole process); loss" \
 	"and jitter of what each server sent the generator; p99 late = 99th" \
 	"percentile of how late a caucus mixer tick started, ms (the upper" \
-	"bound of its histogram bucket); floor = the bare" \
-	"recvmmsg/sendto echo loop over as many sockets"
+	"bound of its histogram bucket); floor = the bare recvmmsg/sendto" \
+	"echo loop over a socket per participant; sh.floor = the same over" \
+	"one socket, recvmmsg/sendmmsg 64 at a time; janus/thread = Janus's" \
+	"CPU over caucus per-thread's; call/floor = caucus per-call over the" \
+	"floor; thread/sh.floor = caucus per-thread over the shared floor"

@@ -7,11 +7,17 @@
  * participant pays. bench/janus.sh runs it under the same generator
  * (caucus-loadgen --peers FILE) as caucusd and Janus.
  *
- *   udpfloor N PORTS-FILE     writes one port per line, then loops until
- *                             SIGTERM
+ * With --shared, the floor of a server with one socket for everyone
+ * (caucusd's rtp_sockets = per-thread): one socket, read with recvmmsg
+ * and answered with sendmmsg, 64 packets a call.
+ *
+ *   udpfloor [--shared] N PORTS-FILE   writes one port per line (the
+ *                                      same one N times with --shared),
+ *                                      then loops until SIGTERM
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,7 @@
 #include <sys/socket.h>
 
 #define BATCH 8
+#define SHARED_BATCH 64
 #define PKT 1500
 
 static volatile sig_atomic_t run = 1;
@@ -31,6 +38,46 @@ static void stop(int sig)
 	run = 0;
 }
 
+static void tick_wait(struct timespec *next)
+{
+	next->tv_nsec += 20000000;
+	if (next->tv_nsec >= 1000000000) {
+		next->tv_nsec -= 1000000000;
+		next->tv_sec++;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next,
+			       NULL) == EINTR && run)
+		;
+}
+
+/* Everything there is on fd, SHARED_BATCH at a time, straight back */
+static void echo_shared(int fd)
+{
+	static uint8_t buf[SHARED_BATCH][PKT];
+	static struct mmsghdr mh[SHARED_BATCH];
+	static struct iovec iov[SHARED_BATCH];
+	static struct sockaddr_in from[SHARED_BATCH];
+	int got;
+
+	do {
+		for (int k = 0; k < SHARED_BATCH; k++) {
+			iov[k].iov_base = buf[k];
+			iov[k].iov_len = PKT;
+			memset(&mh[k], 0, sizeof(mh[k]));
+			mh[k].msg_hdr.msg_iov = &iov[k];
+			mh[k].msg_hdr.msg_iovlen = 1;
+			mh[k].msg_hdr.msg_name = &from[k];
+			mh[k].msg_hdr.msg_namelen = sizeof(from[k]);
+		}
+		got = recvmmsg(fd, mh, SHARED_BATCH, MSG_DONTWAIT, NULL);
+		for (int k = 0; k < got; k++)
+			iov[k].iov_len = mh[k].msg_len;
+		for (int off = 0, r; off < got; off += r > 0 ? r : 1)
+			r = sendmmsg(fd, mh + off, (unsigned)(got - off),
+				     MSG_DONTWAIT);
+	} while (got == SHARED_BATCH);
+}
+
 int main(int argc, char *argv[])
 {
 	static uint8_t buf[BATCH][PKT];
@@ -38,11 +85,15 @@ int main(int argc, char *argv[])
 	struct iovec iov[BATCH];
 	struct sockaddr_in from[BATCH];
 	struct timespec next;
+	bool shared = argc > 1 && !strcmp(argv[1], "--shared");
 	FILE *f;
 	int *fd, n;
+	unsigned port0 = 0;
 
+	argc -= shared;
+	argv += shared;
 	if (argc != 3 || (n = atoi(argv[1])) <= 0 || n > 20000) {
-		fprintf(stderr, "usage: udpfloor N PORTS-FILE\n");
+		fprintf(stderr, "usage: udpfloor [--shared] N PORTS-FILE\n");
 		return 2;
 	}
 	fd = calloc((size_t)n, sizeof(*fd));
@@ -50,6 +101,10 @@ int main(int argc, char *argv[])
 	if (!fd || !f)
 		return 1;
 	for (int i = 0; i < n; i++) {
+		if (shared && i) {            /* everyone to the first */
+			fprintf(f, "%u\n", port0);
+			continue;
+		}
 		struct sockaddr_in a = {.sin_family = AF_INET};
 		socklen_t len = sizeof(a);
 
@@ -61,7 +116,17 @@ int main(int argc, char *argv[])
 			perror("udpfloor: socket");
 			return 1;
 		}
-		fprintf(f, "%u\n", ntohs(a.sin_port));
+		port0 = ntohs(a.sin_port);
+		fprintf(f, "%u\n", port0);
+		if (shared) {
+			/* (as caucusd asks for its per-thread sockets) */
+			int big = 8 << 20;
+
+			if (setsockopt(fd[i], SOL_SOCKET, SO_RCVBUFFORCE, &big,
+				       sizeof(big)))
+				(void)setsockopt(fd[i], SOL_SOCKET, SO_RCVBUF,
+						 &big, sizeof(big));
+		}
 	}
 	fclose(f);
 	signal(SIGTERM, stop);
@@ -71,7 +136,11 @@ int main(int argc, char *argv[])
 		iov[k].iov_len = PKT;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (run) {
+	while (run && shared) {
+		echo_shared(fd[0]);
+		tick_wait(&next);
+	}
+	while (run && !shared) {
 		for (int i = 0; i < n; i++) {
 			int got;
 
@@ -89,14 +158,7 @@ int main(int argc, char *argv[])
 					     (struct sockaddr *)&from[k],
 					     mh[k].msg_hdr.msg_namelen);
 		}
-		next.tv_nsec += 20000000;
-		if (next.tv_nsec >= 1000000000) {
-			next.tv_nsec -= 1000000000;
-			next.tv_sec++;
-		}
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
-				       NULL) == EINTR && run)
-			;
+		tick_wait(&next);
 	}
 	return 0;
 }
