@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <re.h>
 #include "api/api.h"
 #include "conf/conf.h"
@@ -18,6 +17,7 @@
 #include "sip/sip.h"
 #include "store/store.h"
 #include "users/users.h"
+#include "util/fdlimit.h"
 #include "util/log.h"
 
 struct app {
@@ -96,33 +96,17 @@ bad:
 }
 
 /* Two sockets per participant (RTP, RTCP) on top of SIP and HTTP: a few
- * hundred participants pass the usual soft limit of 1024 descriptors, and
- * libre by default only watches descriptors below 1024 (its fd table is
- * sized by fd_setsize), so later TCP and HTTP connections would be dropped.
- * Raise both, to the hard limit or 65536, whichever is lower. */
+ * hundred participants pass the usual soft limit of 1024 descriptors
+ * (util/fdlimit.c raises it and libre's table with it). */
 static void raise_fd_limit(void)
 {
-	struct rlimit rl;
-	rlim_t want;
+	int ok;
+	unsigned max = fd_limit_raise(&ok);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	want = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
-	if (rl.rlim_cur < want) {
-		rl.rlim_cur = want;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	/* libre_init() already sized the table and only the first size
-	 * counts, so free it first (nothing listens yet). Do not call
-	 * poll_method_set() after this: it sizes the table to 1024 itself.
-	 * libre then picks epoll, which has no 1024 limit of its own. */
-	(void)fd_setsize(0);
-	if (fd_setsize((int)rl.rlim_cur))
-		log_warn("main", "msg=\"fd_setsize failed\" max=%u",
-			 (unsigned)rl.rlim_cur);
-	log_dbg("main", "msg=\"descriptors\" max=%u poll=%s",
-		(unsigned)rl.rlim_cur, poll_method_name(poll_method_best()));
+	if (!ok)
+		log_warn("main", "msg=\"fd_setsize failed\" max=%u", max);
+	log_dbg("main", "msg=\"descriptors\" max=%u poll=%s", max,
+		poll_method_name(poll_method_best()));
 }
 
 static int subscribe_gate(struct conf *c, const struct sip_msg *msg,

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <opus/opus.h>
 #include "loadgen.h"
+#include "util/fdlimit.h"
 
 struct opts o = {
 	.target = "sip:demo@127.0.0.1:5060", .api = "http://127.0.0.1:8080",
@@ -360,6 +361,15 @@ int main(int argc, char *argv[])
 	legs = calloc(o.n, sizeof(*legs));
 	if (!legs || libre_init())
 		return 1;
+	{
+		/* a socket pair per leg (--own-sockets) passes 1024 */
+		int ok;
+		unsigned max = fd_limit_raise(&ok);
+
+		if (!ok || max < 2 * o.n + 64)
+			fprintf(stderr, "loadgen: %u descriptors for %u legs: "
+				"may not be enough\n", max, o.n);
+	}
 	legs_per_sock = o.own_sockets ? 1 : LEGS_PER_SOCK;
 	for (unsigned i = 0; i < o.n; i++) {
 		legs[i].idx = i;
