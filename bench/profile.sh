@@ -3,7 +3,8 @@
 # one conference mixing at that codec's rate, as in bench/janus.sh, with
 # `perf record -g` on caucusd for 8 s in the middle of the run; prints the
 # kernel's share and the top symbols (self time).
-#   bench/profile.sh [build-dir] [N]          BENCH_CODEC as in janus.sh
+#   bench/profile.sh [build-dir] [N]          BENCH_CODEC as in janus.sh;
+#   BENCH_SOCKETS=per-thread: caucusd's rtp_sockets (per-call by default)
 # perf comes from Debian (package linux-perf, installed here when missing).
 . "$(dirname "$0")/common.sh"
 shift || true
@@ -16,9 +17,12 @@ if ! command -v perf >/dev/null; then
 fi
 
 machine
-echo "profile: $CODEC, N=$N, mixing at $RATE Hz, 2 talking, 8 s of perf"
-start_server --mixer-rate "$RATE"
+SOCKETS=${BENCH_SOCKETS:-per-call}
+echo "profile: $CODEC, N=$N, mixing at $RATE Hz, 2 talking, RTP sockets" \
+	"$SOCKETS, 8 s of perf"
+start_server --mixer-rate "$RATE" --rtp-sockets "$SOCKETS"
 "$BIN/caucus-loadgen" --n "$N" --rate 300 --warmup 3 --codec "$CODEC" \
+	--own-sockets \
 	--seconds 16 --pid "$PID" --api "$API" \
 	--target "sip:bench@127.0.0.1:$SIP_PORT" >"$WORK/lg.out" \
 	2>"$WORK/lg.err" &
@@ -37,8 +41,8 @@ stop_server
 echo "where (self time by object):"
 perf report -i "$WORK/perf.data" --no-children --sort dso -g none -q \
 	--stdio 2>/dev/null | awk 'NF >= 2 { printf "  %7s  %s\n", $1, $2 }' |
-	head -8 | tee "$OUT/profile-$CODEC-$N.txt"
+	head -8 | tee "$OUT/profile-$CODEC-$N-$SOCKETS.txt"
 echo "top symbols (self time):"
 perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none -q \
 	--stdio 2>/dev/null | awk 'NF >= 3 { printf "  %7s  %-22s %s\n",
-	$1, $2, $NF }' | head -25 | tee -a "$OUT/profile-$CODEC-$N.txt"
+	$1, $2, $NF }' | head -25 | tee -a "$OUT/profile-$CODEC-$N-$SOCKETS.txt"

@@ -45,7 +45,9 @@ for c in demo second; do
 	grep -q 'xr_legs=6$' "$WORK/lg-$c.out" ||
 		fail "$c: not every caller got XR VoIP metrics"
 done
-gone() { [ "$(json_field "$(get /v1/conferences/$1)" participant_count)" = 0 ]; }
+gone() {
+	[ "$(json_field "$(get "/v1/conferences/$1")" participant_count)" = 0 ]
+}
 wait_for 5 gone demo || fail "demo's calls did not end"
 wait_for 5 gone second || fail "second's calls did not end"
 
