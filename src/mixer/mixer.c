@@ -95,9 +95,9 @@ static int thread_sockets(struct mixer *mx, const struct mixer_cfg *cfg,
 	err = mux_new(&mx->t[i].mux, &cfg->shared_addr, (uint16_t)port,
 		      &rcvbuf);
 	if (err) {
-		log_err("mixer", "msg=\"cannot bind the thread's RTP "
-			  "port\" thread=%u port=%u err=\"%m\"", i, port,
-			  err);
+		log_err("mixer", "msg=\"cannot listen\" what=\"the "
+			"thread's RTP ports\" thread=%u port=%u err=\"%m\"",
+			i, port, err);
 		return err;
 	}
 	mx->shared_port = cfg->shared_port;
