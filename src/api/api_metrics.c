@@ -5,6 +5,7 @@
  * tick duration histogram and late ticks. Signalling thread; reads
  * counters only. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
@@ -114,6 +115,23 @@ static int hist(struct mbuf *mb, const char *name, unsigned t,
 	return err;
 }
 
+/* One series per mixer thread of a 64-bit field of its stats */
+static int per_thread(struct mbuf *mb, const char *name, const char *type,
+		      const char *help, const struct mixer_thread_stats *st,
+		      unsigned n, size_t off)
+{
+	int err = head(mb, name, type, help);
+
+	for (unsigned t = 0; t < n; t++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&st[t] + off, sizeof(v));
+		err |= mbuf_printf(mb, "%s{thread=\"%u\"} %llu\n", name, t,
+				   (unsigned long long)v);
+	}
+	return err;
+}
+
 static int mixer_part(struct mbuf *mb, struct mixer *mx)
 {
 	unsigned n = mixer_thread_count(mx);
@@ -137,34 +155,25 @@ static int mixer_part(struct mbuf *mb, struct mixer *mx)
 		err |= hist(mb, "caucus_mixer_tick_lateness_seconds", t,
 			    st[t].late_hist, st[t].late_us / 1e6,
 			    st[t].ticks);
-	err |= head(mb, "caucus_mixer_late_ticks_total", "counter",
-		    "mixer ticks that ended after the next was due");
-	for (unsigned t = 0; t < n; t++)
-		err |= mbuf_printf(mb, "caucus_mixer_late_ticks_total{thread="
-				   "\"%u\"} %llu\n", t,
-				   (unsigned long long)st[t].late_ticks);
+	err |= per_thread(mb, "caucus_mixer_late_ticks_total", "counter",
+			  "mixer ticks that ended after the next was due", st,
+			  n, offsetof(struct mixer_thread_stats, late_ticks));
 	err |= head(mb, "caucus_mixer_streams", "gauge",
 		    "participant streams, by mixer thread");
 	for (unsigned t = 0; t < n; t++)
 		err |= mbuf_printf(mb, "caucus_mixer_streams{thread=\"%u\"} "
 				   "%u\n", t, st[t].streams);
 	if (n && st[0].port) {           /* per-thread RTP sockets */
-		err |= head(mb, "caucus_rtp_unmatched_packets_total",
-			    "counter", "packets at a mixer thread's RTP port "
-			    "that no call claimed");
-		for (unsigned t = 0; t < n; t++)
-			err |= mbuf_printf(mb, "caucus_rtp_unmatched_packets"
-					   "_total{thread=\"%u\"} %llu\n", t,
-					   (unsigned long long)
-					   st[t].rx_unmatched);
-		err |= head(mb, "caucus_rtp_send_dropped_packets_total",
-			    "counter", "packets a mixer thread's RTP socket "
-			    "refused to send");
-		for (unsigned t = 0; t < n; t++)
-			err |= mbuf_printf(mb, "caucus_rtp_send_dropped_packets"
-					   "_total{thread=\"%u\"} %llu\n", t,
-					   (unsigned long long)
-					   st[t].tx_dropped);
+		err |= per_thread(mb, "caucus_rtp_unmatched_packets_total",
+				  "counter", "packets at a mixer thread's RTP "
+				  "port that no call claimed", st, n,
+				  offsetof(struct mixer_thread_stats,
+					   rx_unmatched));
+		err |= per_thread(mb, "caucus_rtp_send_dropped_packets_total",
+				  "counter", "packets a mixer thread's RTP "
+				  "socket refused to send", st, n,
+				  offsetof(struct mixer_thread_stats,
+					   tx_dropped));
 	}
 	mem_deref(st);
 	return err;

@@ -33,15 +33,8 @@
 #include "media/media.h"
 #include "mixer/mixer.h"
 #include "mixer/rtp.h"
+#include "alloc_count.h"
 #include "rtp_peer.h"
-
-static atomic_ulong allocs;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n) { allocs++; return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { allocs++; return __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { allocs++; return __real_realloc(p, n); }
 
 #define NS 4
 #define FRAME 160

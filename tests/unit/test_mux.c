@@ -32,15 +32,8 @@
 #include "media/media.h"
 #include "mixer/mixer.h"
 #include "mixer/rtp.h"
+#include "alloc_count.h"
 #include "rtp_peer.h"
-
-static atomic_ulong allocs;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n) { allocs++; return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { allocs++; return __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { allocs++; return __real_realloc(p, n); }
 
 struct leg {
 	int sig;                     /* the socket its SDP names */
@@ -116,6 +109,16 @@ static void leg_close(struct leg *l)
 	if (l->tx != l->sig)
 		close(l->tx);
 	close(l->sig);
+}
+
+/* The end of a test: the legs' streams removed, the mixer freed */
+static void legs_end(struct mixer *mx, struct leg *legs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+		leg_close(&legs[i]);
+	}
+	mem_deref(mx);
 }
 
 static void leg_send(struct leg *l, unsigned k)
@@ -252,12 +255,8 @@ static void test_shared_port(void **state)
 	assert_true(heard_db(&legs[0], 700) > -30);
 	assert_true(heard_db(&legs[1], 400) > -30);
 
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-		leg_close(&legs[i]);
-	}
 	leg_close(&stranger);
-	mem_deref(mx);
+	legs_end(mx, legs, 3);
 }
 
 /* Two unheard callers at one host, both sending from ports their SDP
@@ -292,11 +291,7 @@ static void test_ambiguous(void **state)
 		      heard_db(&legs[0], 700), heard_db(&legs[0], 1000));
 	assert_true(heard_db(&legs[0], 700) > -30);
 	assert_true(heard_db(&legs[0], 1000) > -30);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
-		leg_close(&legs[i]);
-	}
-	mem_deref(mx);
+	legs_end(mx, legs, 3);
 }
 
 int main(void)
