@@ -38,6 +38,10 @@ class Client:
         self.sock.bind((HOST, 0))
         self.sock.settimeout(3)
         self.lport = self.sock.getsockname()[1]
+        # the RTP port our SDP names, bound now so nobody else takes it
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind((HOST, 0))
+        self.rtp_port = self.rtp.getsockname()[1]
 
     def send(self, text):
         self.sock.sendto(text.replace("\n", "\r\n").encode(),
@@ -108,7 +112,7 @@ def request(cl, method, conf, user, auth=None, cseq=1, callid=None,
     callid = callid or "%x@sipauth" % random.getrandbits(48)
     body = ""
     if method == "INVITE":
-        body = (SDP % (cl.lport + 2)).replace("\n", "\r\n")
+        body = (SDP % cl.rtp_port).replace("\n", "\r\n")
         if getattr(cl, "extmap", False):
             body += ("a=extmap:1 urn:ietf:params:rtp-hdrext:"
                      "ssrc-audio-level\r\n")
@@ -292,8 +296,7 @@ def talk(port, conf, user, secs, loss, reorder, level=None):
         print("INVITE: %s" % first, file=sys.stderr)
         return 2
     # where the focus wants our RTP: its SDP answer
-    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rtp.bind((HOST, cl.lport + 2))
+    rtp = cl.rtp
     sdp_port = int(re.search(r"m=audio (\d+)", cl.answer).group(1))
     frames = int(secs * 50)
     order = list(range(frames))
