@@ -237,6 +237,14 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 		room_drop(t, r);
 }
 
+static bool opus_fmtp_eq(const struct media_opus_fmtp *a,
+			 const struct media_opus_fmtp *b)
+{
+	return a->maxplaybackrate == b->maxplaybackrate &&
+		a->maxaveragebitrate == b->maxaveragebitrate &&
+		a->useinbandfec == b->useinbandfec && a->usedtx == b->usedtx;
+}
+
 static void drain_commands(struct mthread *t)
 {
 	struct mcmd c;
@@ -251,7 +259,11 @@ static void drain_commands(struct mthread *t)
 			struct mstream *s = stream_find(t, c.id, &r, NULL);
 
 			if (s) {
-				bool recode = s->m.codec != c.media.codec;
+				/* a re-INVITE chose another codec, or
+				 * other Opus parameters (bitrate, FEC, DTX) */
+				bool recode = s->m.codec != c.media.codec ||
+					!opus_fmtp_eq(&s->m.opus,
+						      &c.media.opus);
 
 				r->k = c.media.room_speakers;
 				room_rate(t, r, c.media.room_hz);
@@ -266,7 +278,7 @@ static void drain_commands(struct mthread *t)
 				socklen_t dlen = s->m.rtp_dst_len;
 
 				s->m = c.media;
-				if (recode)     /* a re-INVITE chose another */
+				if (recode)
 					coders_for(t, r, s);
 				if (s->mux)     /* its address may be new */
 					mux_changed(s->mux);

@@ -529,6 +529,25 @@ static void test_dtx(void **state)
 		      "the PCMU one %u\n", a->npkts, b->got);
 	assert_true(b->got > 90);
 	assert_true(a->npkts > 0 && a->npkts < 30);
+	/* a re-INVITE that only turns DTX off (usedtx=0): its encoder is
+	 * made again, and every frame goes out */
+	{
+		struct mixer_media m = leg_media(a, MEDIA_OPUS, 111, 0);
+
+		m.opus.usedtx = -1;
+		assert_int_equal(mixer_stream_update(mx, a->id, &m), 0);
+	}
+	a->npkts = 0;
+	for (unsigned k = 100; k < 200; k++) {
+		send_frame(b, k);
+		for (int i = 0; i < 2; i++)
+			drain(&legs[i]);
+		peer_tick_sleep(&next);
+	}
+	drain(a);
+	print_message("DTX turned off by an update: %u packets in 2 s\n",
+		      a->npkts);
+	assert_true(a->npkts > 90);
 	legs_end(mx, 2);
 }
 
