@@ -37,7 +37,9 @@ struct mixer {
 	struct hash *rooms;     /* struct rmap by room */
 	uint16_t shared_port;   /* per-thread sockets: thread i's RTP port
 				 * is shared_port + 2i (0: per call) */
-	unsigned *holds;        /* rooms held on each thread, for placing */
+	unsigned *load;         /* streams and holds on each thread, as
+				 * commanded (a new room goes to the least
+				 * loaded; the thread's own count lags) */
 };
 
 static void mixer_destructor(void *arg)
@@ -55,7 +57,7 @@ static void mixer_destructor(void *arg)
 		spsc_free(&mx->t[i].evq);
 	}
 	mem_deref(mx->t);
-	mem_deref(mx->holds);
+	mem_deref(mx->load);
 	if (mx->efd >= 0) {
 		fd_close(mx->efd);
 		close(mx->efd);
@@ -137,8 +139,8 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 	err = hash_alloc(&mx->streams, 1024);
 	err |= hash_alloc(&mx->rooms, 256);
 	mx->t = mem_zalloc(n * sizeof(*mx->t), NULL);
-	mx->holds = mem_zalloc(n * sizeof(*mx->holds), NULL);
-	if (err || !mx->t || !mx->holds) {
+	mx->load = mem_zalloc(n * sizeof(*mx->load), NULL);
+	if (err || !mx->t || !mx->load) {
 		err = ENOMEM;
 		goto out;
 	}
@@ -217,8 +219,7 @@ static unsigned least_loaded(const struct mixer *mx)
 	unsigned best = 0;
 
 	for (unsigned i = 1; i < mx->n; i++)
-		if (atomic_load(&mx->t[i].streams) + mx->holds[i] <
-		    atomic_load(&mx->t[best].streams) + mx->holds[best])
+		if (mx->load[i] < mx->load[best])
 			best = i;
 	return best;
 }
@@ -244,7 +245,7 @@ int mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port)
 		hash_append(mx->rooms, room, &r->he, r);
 	}
 	r->streams++;              /* a hold counts as a stream */
-	mx->holds[r->thread]++;
+	mx->load[r->thread]++;
 	*port = (uint16_t)(mx->shared_port + 2 * r->thread);
 	return 0;
 }
@@ -263,7 +264,7 @@ void mixer_room_release(struct mixer *mx, uint32_t room)
 
 	if (!r)
 		return;
-	mx->holds[r->thread]--;
+	mx->load[r->thread]--;
 	rmap_put(r);
 }
 
@@ -298,6 +299,7 @@ int mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
 		return EAGAIN;
 	}
 	r->streams++;
+	mx->load[r->thread]++;
 	s->id = c.id;
 	s->room = room;
 	s->thread = r->thread;
@@ -326,6 +328,7 @@ int mixer_stream_remove(struct mixer *mx, uint32_t id)
 		return ENOENT;
 	if (!spsc_push(&mx->t[s->thread].cmdq, &c))
 		return EAGAIN;
+	mx->load[s->thread]--;
 	rmap_put(rmap_find(mx, s->room));
 	hash_unlink(&s->he);
 	mem_deref(s);

@@ -128,8 +128,10 @@ int  mixer_stream_update(struct mixer *mx, uint32_t id,
 int  mixer_stream_remove(struct mixer *mx, uint32_t id);
 /* Per-thread sockets: places room on a thread (if it is not placed yet)
  * and holds it there until mixer_room_release, so that a call can name
- * that thread's port in its SDP before its stream is added. ENOTSUP:
- * the mixer takes sockets per call (rtp_ports_alloc's). */
+ * that thread's port in its SDP before its stream is added (a stream
+ * keeps its room where it is too, so the hold may be released once the
+ * stream is added). ENOTSUP: the mixer takes sockets per call
+ * (rtp_ports_alloc's). */
 int  mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port);
 void mixer_room_release(struct mixer *mx, uint32_t room);
 bool mixer_shared_sockets(const struct mixer *mx);

@@ -149,6 +149,10 @@ static int media_apply(struct call *call)
 	if (err)
 		return err;
 	call->rtp_fd = call->rtcp_fd = -1;      /* the mixer owns them now */
+	if (call->room_held) {       /* the stream keeps the room there now */
+		mixer_room_release(call->f->mixer, call->room_key);
+		call->room_held = false;
+	}
 	hash_append(call->f->calls, call->stream_id, &call->he, call);
 	return 0;
 }

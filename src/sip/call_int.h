@@ -18,7 +18,8 @@ struct call {
 	uint16_t lport;
 	bool room_held;               /* per-thread RTP sockets: lport is
 				       * the port of the thread room_key is
-				       * held on (mixer_room_hold) */
+				       * held on (mixer_room_hold) until the
+				       * call's stream is there */
 	uint32_t room_key;
 	uint32_t stream_id;           /* 0: no mixer stream yet */
 	char *cuser;
