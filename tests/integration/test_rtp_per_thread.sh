@@ -8,10 +8,20 @@
 #    SSRC), every packet from the thread's port;
 #  - a caller whose SDP names a port it never sends from is still served
 #    when it is the only one not yet heard (symmetric RTP);
+#  - a port range too small for a pair per thread is refused, saying so;
 #  - garbage and strangers at a thread's port are counted
 #    (rtp_unmatched, caucus_rtp_unmatched_packets_total) and change
 #    nothing; caucusd keeps serving.
 . "$(dirname "$0")/lib.sh"
+# a range without a port pair for each thread is refused, saying why
+if "$BIN/caucusd" --rtp-sockets per-thread --mixer-threads 4 \
+	--rtp-port-min 61000 --rtp-port-max 61005 --sip-port "$(free_port)" \
+	--http-port "$(free_port)" --db "$WORK/refused.db" \
+	>"$WORK/refused.log" 2>&1; then
+	fail "caucusd started without room for the threads' ports"
+fi
+grep -q 'no room for a port pair per mixer thread' "$WORK/refused.log" ||
+	{ cat "$WORK/refused.log"; fail "the refusal does not say why"; }
 start_caucusd --rtp-sockets per-thread --mixer-threads 2
 status=$(get /v1/status)
 echo "$status"
