@@ -11,8 +11,10 @@
  * same rule as symmetric RTP on a socket of its own), else by a stream
  * not yet heard from: the only such stream at that host, or the only one
  * on the thread. Anything else is counted (rx_unmatched) and dropped: a
- * stranger cannot take a stream over, and two unheard callers behind one
- * NAT wait until one of them is heard from its signalled address.
+ * stranger cannot take a stream over, two unheard callers behind one
+ * NAT wait until one of them is heard from its signalled address, and
+ * two unheard calls signalled at one address and port are not served
+ * until one of them ends (which is which cannot be known).
  *
  * Mixer thread only, except mux_new and mux_free. Tables are sized at
  * commands (mux_reserve); a tick allocates nothing.
@@ -226,14 +228,15 @@ static void put_ssrc(struct mux *m, struct mstream *s)
 }
 
 /* The stream at address a: the one heard with this SSRC there, else the
- * only one there (a sender may change its SSRC), else one there not yet
- * heard from (calls multiplexed on one address, told apart by SSRC) */
+ * only one there (a sender may change its SSRC), else the only one there
+ * not yet heard from (calls multiplexed on one address, told apart by
+ * SSRC once each was heard); two or more unheard: nobody (no guessing) */
 static struct mstream *find_addr(const struct mux *m,
 				 const struct sockaddr_storage *a,
 				 uint32_t ssrc)
 {
 	struct mstream *one = NULL, *fresh = NULL;
-	unsigned n = 0;
+	unsigned n = 0, nfresh = 0;
 
 	for (unsigned i = addr_hash(a) & (m->cap - 1); m->by_addr[i];
 	     i = (i + 1) & (m->cap - 1)) {
@@ -245,10 +248,12 @@ static struct mstream *find_addr(const struct mux *m,
 			return s;
 		n++;
 		one = s;
-		if (!s->latched && !fresh)
+		if (!s->latched) {
+			nfresh++;
 			fresh = s;
+		}
 	}
-	return n == 1 ? one : fresh;
+	return n == 1 ? one : nfresh == 1 ? fresh : NULL;
 }
 
 static struct mstream *find_ssrc(const struct mux *m, uint32_t ssrc)

@@ -11,7 +11,8 @@
  *   - A moves to another port with the same SSRC (a NAT re-mapped): the
  *     others still hear it and its mix follows it;
  *   - two callers at one host whose SDP both name ports they do not send
- *     from are not guessed at: neither is heard (no cross-wiring);
+ *     from are not guessed at: neither is heard (no cross-wiring), nor
+ *     are two unheard calls signalled at one address and port;
  *   - the thread allocates nothing in steady state, and the thread's
  *     stats name P. */
 #include <stdarg.h>
@@ -43,6 +44,7 @@ struct leg {
 	uint32_t ssrc, id;
 	uint8_t last[20][PEER_FRAME];
 	unsigned got, wrong_src;
+	bool borrowed;               /* its socket is another leg's */
 };
 
 static uint16_t port;            /* the thread's RTP port */
@@ -94,6 +96,28 @@ static void leg_add(struct mixer *mx, struct leg *l, double freq,
 	assert_int_equal(mixer_stream_add(mx, 1, -1, -1, &m, &l->id), 0);
 }
 
+/* l's stream in room 1 at the very address (and socket) of another leg:
+ * two calls multiplexed on one address, told apart by SSRC */
+static void leg_add_at(struct mixer *mx, struct leg *l, double freq,
+		       uint32_t ssrc, const struct leg *at)
+{
+	struct mixer_media m = {0};
+
+	memset(l, 0, sizeof(*l));
+	l->freq = freq;
+	l->ssrc = ssrc;
+	l->sig = l->tx = at->sig;
+	l->sig_addr = at->sig_addr;
+	l->borrowed = true;
+	memcpy(&m.rtp_dst, &l->sig_addr, sizeof(l->sig_addr));
+	m.rtp_dst_len = sizeof(l->sig_addr);
+	m.codec = MEDIA_PCMU;
+	m.telev_pt = -1;
+	m.send = m.recv = true;
+	m.gain_in_q16 = m.gain_out_q16 = 65536;
+	assert_int_equal(mixer_stream_add(mx, 1, -1, -1, &m, &l->id), 0);
+}
+
 /* A new socket for l to send (and be answered) from, same SSRC */
 static void leg_move(struct leg *l)
 {
@@ -106,6 +130,8 @@ static void leg_move(struct leg *l)
 
 static void leg_close(struct leg *l)
 {
+	if (l->borrowed)
+		return;
 	if (l->tx != l->sig)
 		close(l->tx);
 	close(l->sig);
@@ -294,11 +320,40 @@ static void test_ambiguous(void **state)
 	legs_end(mx, legs, 3);
 }
 
+/* Two calls signalled at one address and port, both sending (SSRCs
+ * 0xd0, 0xe0) before either was heard: which is which cannot be known,
+ * so neither is taken; once one of the calls ends, the other is the only
+ * one at that address and is heard */
+static void test_same_address(void **state)
+{
+	struct mixer *mx = mixer_on_free_port();
+	struct leg legs[3];
+	struct timespec next;
+
+	(void)state;
+	leg_add(mx, &legs[0], 400, 0xa2, false);
+	leg_add(mx, &legs[1], 700, 0xd0, false);
+	leg_add_at(mx, &legs[2], 1000, 0xe0, &legs[1]);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	run(legs, 3, 0, 60, &next, NULL);
+	print_message("A hears 700 %.1f, 1000 %.1f dBFS\n",
+		      heard_db(&legs[0], 700), heard_db(&legs[0], 1000));
+	assert_true(heard_db(&legs[0], 700) < -40);
+	assert_true(heard_db(&legs[0], 1000) < -40);
+	assert_int_equal(mixer_stream_remove(mx, legs[2].id), 0);
+	run(legs, 2, 60, 120, &next, NULL);
+	print_message("the 1000 Hz call ended: A hears 700 %.1f dBFS\n",
+		      heard_db(&legs[0], 700));
+	assert_true(heard_db(&legs[0], 700) > -30);
+	legs_end(mx, legs, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_port),
 		cmocka_unit_test(test_ambiguous),
+		cmocka_unit_test(test_same_address),
 	};
 
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
