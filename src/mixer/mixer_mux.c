@@ -398,7 +398,7 @@ static void rx_one(struct mthread *t, struct mux *m, const uint8_t *buf,
 }
 
 /* RTCP: whose is told by the sender's SSRC (SR and RR both carry it
- * first), else by the source of its RTP */
+ * first), once that stream's RTP has been heard; before, nobody's */
 static void rx_rtcp_one(struct mux *m, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *src, socklen_t slen,
 			uint64_t wall_us)
@@ -433,6 +433,7 @@ void mux_receive(struct mthread *t, uint64_t mono_us, uint64_t wall_us,
 {
 	struct mux *m = t->mux;
 	uint32_t arrival_ts = (uint32_t)(mono_us * 8 / 1000);
+	unsigned budget;
 	int n;
 
 	if (!m)
@@ -440,20 +441,25 @@ void mux_receive(struct mthread *t, uint64_t mono_us, uint64_t wall_us,
 	if (m->dirty)
 		rebuild(t, m);
 	m->claims = 0;
+	/* at most about four packets per stream and tick, so a flood at
+	 * the port cannot hold the tick (the rest waits in the socket,
+	 * which drops what does not fit) */
+	budget = 4 + m->nstreams / 16;
 	do {
 		n = rx_batch(m, m->rtp_fd);
 		for (int i = 0; i < n; i++)
 			rx_one(t, m, m->rxbuf[i], m->rxm[i].msg_len,
 			       &m->rxsrc[i], m->rxm[i].msg_hdr.msg_namelen,
 			       arrival_ts, sig);
-	} while (n == MUX_RX_BATCH);
+	} while (n == MUX_RX_BATCH && --budget);
+	budget = 2 + m->nstreams / 64;
 	do {
 		n = rx_batch(m, m->rtcp_fd);
 		for (int i = 0; i < n; i++)
 			rx_rtcp_one(m, m->rxbuf[i], m->rxm[i].msg_len,
 				    &m->rxsrc[i],
 				    m->rxm[i].msg_hdr.msg_namelen, wall_us);
-	} while (n == MUX_RX_BATCH);
+	} while (n == MUX_RX_BATCH && --budget);
 	atomic_store(&t->rx_unmatched, m->rx_unmatched);
 	atomic_store(&t->tx_dropped, m->tx_dropped);
 }
