@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <re.h>
 #include "api/api.h"
 #include "conf/conf.h"
@@ -198,20 +197,9 @@ static int start(void)
 				"rtp_addr=%s", rtp_addr);
 			return err;
 		}
-		long n = cfg->mixer_threads ? (long)cfg->mixer_threads :
-			sysconf(_SC_NPROCESSORS_ONLN);
-
 		memcpy(&mcfg.shared_addr, &a.u, a.len);
 		mcfg.shared_port = (uint16_t)((cfg->rtp_port_min + 1) & ~1u);
-		if (mcfg.shared_port + 2 * (n > 0 ? n : 1) - 1 >
-		    (long)cfg->rtp_port_max) {
-			log_err("main", "msg=\"rtp_port_min..rtp_port_max "
-				"has no room for a port pair per mixer "
-				"thread\" threads=%ld rtp_port_min=%u "
-				"rtp_port_max=%u", n, cfg->rtp_port_min,
-				cfg->rtp_port_max);
-			return EINVAL;
-		}
+		mcfg.shared_port_max = (uint16_t)cfg->rtp_port_max;
 	}
 	err = mixer_alloc(&app.mixer, &mcfg, mixer_event, NULL);
 	if (err) {

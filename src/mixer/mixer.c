@@ -87,14 +87,7 @@ static int thread_sockets(struct mixer *mx, const struct mixer_cfg *cfg,
 			  unsigned i)
 {
 	unsigned port = cfg->shared_port + 2 * i, rcvbuf = 0;
-	int err;
-
-	if (port + 1 > 65535) {
-		log_err("mixer", "msg=\"no port for thread's RTP\" "
-			  "thread=%u port=%u", i, port);
-		return EINVAL;
-	}
-	err = mux_new(&mx->t[i].mux, &cfg->shared_addr, (uint16_t)port,
+	int err = mux_new(&mx->t[i].mux, &cfg->shared_addr, (uint16_t)port,
 		      &rcvbuf);
 	if (err) {
 		log_err("mixer", "msg=\"cannot listen\" what=\"the "
@@ -102,7 +95,6 @@ static int thread_sockets(struct mixer *mx, const struct mixer_cfg *cfg,
 			i, port, err);
 		return err;
 	}
-	mx->shared_port = cfg->shared_port;
 	log_info("mixer", "msg=\"per-thread RTP sockets\" thread=%u "
 		 "rtp_port=%u rtcp_port=%u rcvbuf=%u", i, port, port + 1,
 		 rcvbuf);
@@ -127,10 +119,23 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		n = cores > 0 ? (unsigned)cores : 1;
 	}
+	if (cfg->shared_port) {          /* a pair per thread, all in range */
+		unsigned max = cfg->shared_port_max ? cfg->shared_port_max :
+			65535;
+
+		if (cfg->shared_port + 2 * n - 1 > max) {
+			log_err("mixer", "msg=\"rtp_port_min..rtp_port_max "
+				"has no room for a port pair per mixer "
+				"thread\" threads=%u rtp_port_min=%u "
+				"rtp_port_max=%u", n, cfg->shared_port, max);
+			return EINVAL;
+		}
+	}
 	mx = mem_zalloc(sizeof(*mx), mixer_destructor);
 	if (!mx)
 		return ENOMEM;
 	mx->efd = -1;
+	mx->shared_port = cfg->shared_port;
 	mx->eh = eh;
 	mx->arg = arg;
 	/* builds the G.711 tables here, before any mixer thread reads them */

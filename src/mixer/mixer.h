@@ -28,9 +28,10 @@ struct mixer_cfg {
 				  * (8000, 16000, 48000; 0: 16000) */
 	/* per-thread RTP sockets: thread i binds shared_addr (its port
 	 * ignored) at shared_port + 2i, RTCP on the next, and carries all
-	 * its streams on them (mixer_stream_add takes no sockets then).
+	 * its streams on them (mixer_stream_add takes no sockets then);
+	 * every thread's pair must fit below shared_port_max (0: 65535).
 	 * 0: each stream brings its own pair */
-	uint16_t shared_port;
+	uint16_t shared_port, shared_port_max;
 	struct sockaddr_storage shared_addr;
 };
 
