@@ -74,19 +74,11 @@ static struct mixer *mixer_on_free_port(void)
 	return mx;
 }
 
-/* l's stream in room 1; it sends from its signalled socket unless
- * apart */
-static void leg_add(struct mixer *mx, struct leg *l, double freq,
-		    uint32_t ssrc, bool apart)
+/* l's stream in room 1, signalled at l->sig_addr: PCMU both ways */
+static void stream_add(struct mixer *mx, struct leg *l)
 {
 	struct mixer_media m = {0};
-	struct sockaddr_in other;
 
-	memset(l, 0, sizeof(*l));
-	l->freq = freq;
-	l->ssrc = ssrc;
-	l->sig = peer_udp(&l->sig_addr);
-	l->tx = apart ? peer_udp(&other) : l->sig;
 	memcpy(&m.rtp_dst, &l->sig_addr, sizeof(l->sig_addr));
 	m.rtp_dst_len = sizeof(l->sig_addr);
 	m.codec = MEDIA_PCMU;
@@ -96,26 +88,43 @@ static void leg_add(struct mixer *mx, struct leg *l, double freq,
 	assert_int_equal(mixer_stream_add(mx, 1, -1, -1, &m, &l->id), 0);
 }
 
-/* l's stream in room 1 at the very address (and socket) of another leg:
- * two calls multiplexed on one address, told apart by SSRC */
+/* A leg with its stream; it sends from its signalled socket unless
+ * apart */
+static void leg_add(struct mixer *mx, struct leg *l, double freq,
+		    uint32_t ssrc, bool apart)
+{
+	struct sockaddr_in other;
+
+	memset(l, 0, sizeof(*l));
+	l->freq = freq;
+	l->ssrc = ssrc;
+	l->sig = peer_udp(&l->sig_addr);
+	l->tx = apart ? peer_udp(&other) : l->sig;
+	stream_add(mx, l);
+}
+
+/* A leg with its stream at the very address (and socket) of another
+ * leg: two calls multiplexed on one address, told apart by SSRC */
 static void leg_add_at(struct mixer *mx, struct leg *l, double freq,
 		       uint32_t ssrc, const struct leg *at)
 {
-	struct mixer_media m = {0};
-
 	memset(l, 0, sizeof(*l));
 	l->freq = freq;
 	l->ssrc = ssrc;
 	l->sig = l->tx = at->sig;
 	l->sig_addr = at->sig_addr;
 	l->borrowed = true;
-	memcpy(&m.rtp_dst, &l->sig_addr, sizeof(l->sig_addr));
-	m.rtp_dst_len = sizeof(l->sig_addr);
-	m.codec = MEDIA_PCMU;
-	m.telev_pt = -1;
-	m.send = m.recv = true;
-	m.gain_in_q16 = m.gain_out_q16 = 65536;
-	assert_int_equal(mixer_stream_add(mx, 1, -1, -1, &m, &l->id), 0);
+	stream_add(mx, l);
+}
+
+/* A, B and C with 400, 700 and 1000 Hz from SSRCs ssrc, + 0x10, + 0x20;
+ * C (and B when b_apart) send from ports their SDP does not name */
+static void tones_add(struct mixer *mx, struct leg *legs, uint32_t ssrc,
+		      bool b_apart)
+{
+	leg_add(mx, &legs[0], 400, ssrc, false);
+	leg_add(mx, &legs[1], 700, ssrc + 0x10, b_apart);
+	leg_add(mx, &legs[2], 1000, ssrc + 0x20, true);
 }
 
 /* A new socket for l to send (and be answered) from, same SSRC */
@@ -221,9 +230,7 @@ static void test_shared_port(void **state)
 	struct sockaddr_in ja;
 
 	(void)state;
-	leg_add(mx, &legs[0], 400, 0xa0, false);
-	leg_add(mx, &legs[1], 700, 0xb0, false);
-	leg_add(mx, &legs[2], 1000, 0xc0, true);
+	tones_add(mx, legs, 0xa0, false);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	run(legs, 3, 0, 50, &next, NULL);
 	before = allocs;
@@ -297,9 +304,7 @@ static void test_ambiguous(void **state)
 	struct timespec next;
 
 	(void)state;
-	leg_add(mx, &legs[0], 400, 0xa1, false);
-	leg_add(mx, &legs[1], 700, 0xb1, true);
-	leg_add(mx, &legs[2], 1000, 0xc1, true);
+	tones_add(mx, legs, 0xa1, true);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	run(legs, 3, 0, 60, &next, NULL);
 	mixer_thread_stats(mx, 0, &st);
