@@ -89,29 +89,37 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 	return err;
 }
 
-/* Each thread's counters read once, so that the families agree */
-/* One thread's histogram over mixer_tick_bounds_us, cumulative as
- * Prometheus wants it */
-static int hist(struct mbuf *mb, const char *name, unsigned t,
-		const uint64_t *h, double sum_s, uint64_t count)
+/* A histogram over mixer_tick_bounds_us per mixer thread, cumulative as
+ * Prometheus wants it: the buckets at hist_off of each thread's stats,
+ * their sum in us at sum_off, one count per tick */
+static int hists(struct mbuf *mb, const char *name, const char *help,
+		 const struct mixer_thread_stats *st, unsigned n,
+		 size_t hist_off, size_t sum_off)
 {
-	uint64_t cum = 0;
-	int err = 0;
+	int err = head(mb, name, "histogram", help);
 
-	for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++) {
-		char le[24] = "+Inf";
+	for (unsigned t = 0; t < n; t++) {
+		const char *base = (const char *)&st[t];
+		uint64_t h[MIXER_TICK_BUCKETS], sum_us, cum = 0;
 
-		cum += h[b];
-		if (b < MIXER_TICK_BUCKETS - 1)
-			re_snprintf(le, sizeof(le), "%.6f",
-				    mixer_tick_bounds_us[b] / 1e6);
-		err |= mbuf_printf(mb, "%s_bucket{thread=\"%u\",le=\"%s\"} "
-				   "%llu\n", name, t, le,
-				   (unsigned long long)cum);
+		memcpy(h, base + hist_off, sizeof(h));
+		memcpy(&sum_us, base + sum_off, sizeof(sum_us));
+		for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++) {
+			char le[24] = "+Inf";
+
+			cum += h[b];
+			if (b < MIXER_TICK_BUCKETS - 1)
+				re_snprintf(le, sizeof(le), "%.6f",
+					    mixer_tick_bounds_us[b] / 1e6);
+			err |= mbuf_printf(mb, "%s_bucket{thread=\"%u\","
+					   "le=\"%s\"} %llu\n", name, t, le,
+					   (unsigned long long)cum);
+		}
+		err |= mbuf_printf(mb, "%s_sum{thread=\"%u\"} %.6f\n"
+				   "%s_count{thread=\"%u\"} %llu\n", name, t,
+				   sum_us / 1e6, name, t,
+				   (unsigned long long)st[t].ticks);
 	}
-	err |= mbuf_printf(mb, "%s_sum{thread=\"%u\"} %.6f\n%s_count{thread="
-			   "\"%u\"} %llu\n", name, t, sum_s, name, t,
-			   (unsigned long long)count);
 	return err;
 }
 
@@ -141,20 +149,17 @@ static int mixer_part(struct mbuf *mb, struct mixer *mx)
 
 	if (!st)
 		return ENOMEM;
+	/* each thread's counters read once, so that the families agree */
 	for (unsigned t = 0; t < n; t++)
 		mixer_thread_stats(mx, t, &st[t]);
-	err = head(mb, "caucus_mixer_tick_duration_seconds", "histogram",
-		   "work per 20 ms mixer tick, by thread");
-	for (unsigned t = 0; t < n; t++)
-		err |= hist(mb, "caucus_mixer_tick_duration_seconds", t,
-			    st[t].tick_hist, st[t].busy_us / 1e6,
-			    st[t].ticks);
-	err |= head(mb, "caucus_mixer_tick_lateness_seconds", "histogram",
-		    "how late each 20 ms mixer tick started, by thread");
-	for (unsigned t = 0; t < n; t++)
-		err |= hist(mb, "caucus_mixer_tick_lateness_seconds", t,
-			    st[t].late_hist, st[t].late_us / 1e6,
-			    st[t].ticks);
+	err = hists(mb, "caucus_mixer_tick_duration_seconds",
+		    "work per 20 ms mixer tick, by thread", st, n,
+		    offsetof(struct mixer_thread_stats, tick_hist),
+		    offsetof(struct mixer_thread_stats, busy_us));
+	err |= hists(mb, "caucus_mixer_tick_lateness_seconds",
+		     "how late each 20 ms mixer tick started, by thread", st,
+		     n, offsetof(struct mixer_thread_stats, late_hist),
+		     offsetof(struct mixer_thread_stats, late_us));
 	err |= per_thread(mb, "caucus_mixer_late_ticks_total", "counter",
 			  "mixer ticks that ended after the next was due", st,
 			  n, offsetof(struct mixer_thread_stats, late_ticks));
