@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include "mixer/mixer_stream.h"
 
@@ -31,10 +32,28 @@ static void rx_telev(struct mthread *t, struct mstream *s,
 	mthread_push_event(t, &ev, sig);
 }
 
-static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
-		      const struct sockaddr_storage *b, socklen_t blen)
+/* Address and port, whatever the rest of the sockaddr holds */
+bool mstream_addr_eq(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b, bool port)
 {
-	return alen == blen && !memcmp(a, b, alen);
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a;
+		const struct sockaddr_in *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
+			(!port || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a;
+		const struct sockaddr_in6 *y = (const void *)b;
+
+		return !memcmp(&x->sin6_addr, &y->sin6_addr,
+			       sizeof(x->sin6_addr)) &&
+			(!port || x->sin6_port == y->sin6_port);
+	}
+	return false;
 }
 
 void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
@@ -55,7 +74,7 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	/* symmetric RTP: send to where the media comes from. The first
 	 * valid packet latches; later a new address is taken only from the
 	 * same SSRC (a NAT that re-mapped), not from a stranger. */
-	if (!same_addr(src, srclen, &s->m.rtp_dst, s->m.rtp_dst_len) &&
+	if (!mstream_addr_eq(src, &s->m.rtp_dst, true) &&
 	    (!s->latched || h.ssrc == s->rx.ssrc)) {
 		memcpy(&s->m.rtp_dst, src, srclen);
 		s->m.rtp_dst_len = srclen;

@@ -139,30 +139,6 @@ void mux_free(struct mux *m)
 	free(m);
 }
 
-/* Address and port, whatever the rest of the sockaddr holds */
-static bool addr_eq(const struct sockaddr_storage *a,
-		    const struct sockaddr_storage *b, bool port)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a;
-		const struct sockaddr_in *y = (const void *)b;
-
-		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
-			(!port || x->sin_port == y->sin_port);
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a;
-		const struct sockaddr_in6 *y = (const void *)b;
-
-		return !memcmp(&x->sin6_addr, &y->sin6_addr,
-			       sizeof(x->sin6_addr)) &&
-			(!port || x->sin6_port == y->sin6_port);
-	}
-	return false;
-}
-
 static uint32_t mix32(uint32_t h)
 {
 	h ^= h >> 16;
@@ -242,7 +218,7 @@ static struct mstream *find_addr(const struct mux *m,
 	     i = (i + 1) & (m->cap - 1)) {
 		struct mstream *s = m->by_addr[i];
 
-		if (!addr_eq(&s->m.rtp_dst, a, true))
+		if (!mstream_addr_eq(&s->m.rtp_dst, a, true))
 			continue;
 		if (s->latched && s->rx.ssrc == ssrc)
 			return s;
@@ -355,7 +331,7 @@ static struct mstream *claim(struct mthread *t, struct mux *m,
 			nany++;
 			any = s;
 			if (s->m.rtp_dst_len &&
-			    addr_eq(&s->m.rtp_dst, src, false)) {
+			    mstream_addr_eq(&s->m.rtp_dst, src, false)) {
 				nhost++;
 				host = s;
 			}
@@ -390,7 +366,7 @@ static void rx_one(struct mthread *t, struct mux *m, const uint8_t *buf,
 	mstream_rx_rtp(t, s, buf, len, src, slen, arrival_ts, sig);
 	if (s->latched && (!was_latched || s->rx.ssrc != known))
 		put_ssrc(m, s);
-	if (s->m.rtp_dst_len && addr_eq(&s->m.rtp_dst, src, true) &&
+	if (s->m.rtp_dst_len && mstream_addr_eq(&s->m.rtp_dst, src, true) &&
 	    find_addr(m, src, ssrc) != s) {
 		put_addr(m, s);        /* latched to a new address */
 		m->dirty = true;       /* and the old one is stale */

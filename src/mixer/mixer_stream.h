@@ -103,6 +103,10 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
 		     const struct sockaddr_storage *src, socklen_t srclen,
 		     uint64_t wall_us);
+/* Same address (and port, if port) of the same family, whatever else
+ * the sockaddrs hold */
+bool mstream_addr_eq(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b, bool port);
 /* A packet of bytes, payload of them, went out for s */
 void mstream_sent(struct mstream *s, size_t bytes, size_t payload);
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
