@@ -7,7 +7,7 @@
 # change survives a restart.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 
 sipp_bg ann uac_media_follow.xml -s demo -key who ann
 ann=$SIPP_PID

@@ -4,7 +4,7 @@
 # carries the real dialog ids and the SSRC we send; the JSON equivalent,
 # 406 for types we cannot give, 404 for unknown conferences.
 . "$(dirname "$0")/lib.sh"
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 [ -f "$XSD" ] || fail "schema not found at $XSD"
 start_caucusd
 

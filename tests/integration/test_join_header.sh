@@ -5,7 +5,7 @@
 # is accepted, other Require options get 420.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 
 api POST /v1/conferences '{"id":"room","display_text":"Room"}'
 expect_status 201 "create room"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 start_caucusd --moderation-timeout-s 3
 export CAUCUS_URL="$API"
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 api PUT /v1/conferences/demo/policy '{"default_action":"moderate","users":[{"aor":"sip:mod@example.com","role":"moderator"}]}'
 expect_status 200 "moderated policy"
 waiting() { # USER: is it listed as pending?

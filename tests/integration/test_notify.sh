@@ -11,7 +11,7 @@
 #    subscriptions with reason=noresource;
 #  - every NOTIFY body validates against the RFC 4575 schema.
 . "$(dirname "$0")/lib.sh"
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 [ -f "$XSD" ] || fail "schema not found at $XSD"
 start_caucusd
 sipp_run sub_bad uac_sub_bad.xml -s demo

@@ -6,7 +6,7 @@
 # versions that never skip or go back. Every body validates against the
 # schema.
 . "$(dirname "$0")/lib.sh"
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 [ -f "$XSD" ] || fail "schema not found at $XSD"
 start_caucusd --notify-interval-ms 50
 

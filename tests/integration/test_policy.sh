@@ -8,7 +8,7 @@
 # survives a restart; destroy when the last one leaves and at the end time.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 P=/v1/conferences/demo/policy
 etag() { curl -s -D - -o /dev/null "$API$P" | tr -d '\r' |
 	sed -n 's/^ETag: //Ip'; }

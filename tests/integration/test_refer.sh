@@ -8,7 +8,7 @@
 # with Referred-By shows who sent the caller.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 
 # alice refers bob (who answers) from inside her call
 bport=$(free_port)

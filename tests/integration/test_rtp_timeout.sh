@@ -4,7 +4,7 @@
 # failed (408 RTP timeout) in the API and in the RFC 4575 document; callers
 # that keep sending stay.
 . "$(dirname "$0")/lib.sh"
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 start_caucusd --rtp-timeout-s 2
 
 # silent: sipp sends no RTP at all

@@ -69,7 +69,7 @@ waiting() { api GET /v1/conferences/demo/pending; printf '%s' "$BODY" | grep -q 
 wait_for 5 waiting || fail "pat is not waiting"
 python3 "$AUTH" fetch "$SIP_PORT" demo alice wonderland >"$WORK/alice.xml" ||
 	fail "alice's SUBSCRIBE"
-XSD="${CAUCUS_SCHEMA_DIR:-$SRC/../shared/schemas}/conference-info.xsd"
+XSD="$SRC/tests/schemas/conference-info.xsd"
 xmllint --noout --schema "$XSD" "$WORK/alice.xml" || fail "alice's document"
 grep -q 'sip:pat@example.com' "$WORK/alice.xml" || fail "the moderator does not see pat"
 grep -q '<status>pending</status>' "$WORK/alice.xml" || fail "no pending status"

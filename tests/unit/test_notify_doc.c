@@ -1,5 +1,5 @@
 /* RFC 4575 documents: every state a participant can be in, both views,
- * validated with xmllint against the schema in shared/schemas; views hide
+ * validated with xmllint against the schema in tests/schemas; views hide
  * and anonymise; users group endpoints; text is escaped. */
 #include <stdarg.h>
 #include <stddef.h>
