@@ -12,8 +12,9 @@ mkdir -p "$etc" "$DESTDIR$PREFIX/lib/systemd/system" \
 	"$DESTDIR$PREFIX/share/doc/caucus"
 conf="$etc/caucus.conf"
 [ -e "$conf" ] && conf="$etc/caucus.conf.new"
+# web_root stays empty: caucusd finds PREFIX/share/caucus/web beside
+# itself (PREFIX/bin), wherever it is started from
 sed -e "s|^db = .*|db = /var/lib/caucus/caucus.db|" \
-    -e "s|^web_root = .*|web_root = $PREFIX/share/caucus/web|" \
     "$SRC/caucus.conf.sample" > "$conf"
 echo "installed $conf"
 sed "s|@PREFIX@|$PREFIX|g" "$SRC/dist/caucus.service.in" \

@@ -5,19 +5,10 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
 #include "util/json.h"
 #include "util/log.h"
-
-struct route {
-	const char *method;
-	const char *path;          /* segments; "{x}" captures one */
-	api_handler *h;
-	enum api_perm perm;
-	const char *summary;
-};
 
 #define PUB API_PERM_PUBLIC
 #define ANY API_PERM_ANY
@@ -27,7 +18,7 @@ struct route {
 #define SLF API_PERM_CONF_MOD_OR_SELF
 #define OWN API_PERM_CONF_ADMIN
 
-static const struct route routes[] = {
+static const struct api_route routes[] = {
 	{"GET",    "/v1/conferences", api_conf_list, ANY, "list conferences"},
 	{"POST",   "/v1/conferences", api_conf_create, ANY, "create a conference"},
 	{"GET",    "/v1/conferences/{id}", api_conf_get, CNF,
@@ -96,126 +87,10 @@ static const struct route routes[] = {
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 _Static_assert(NROUTES <= API_MAX_ROUTES, "raise API_MAX_ROUTES");
 
-size_t api_route_count(void)
+const struct api_route *api_routes(size_t *n)
 {
-	return NROUTES;
-}
-
-void api_route(size_t i, const char **method, const char **path,
-	       const char **summary)
-{
-	*method = routes[i].method;
-	*path = routes[i].path;
-	*summary = routes[i].summary;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void api_count(struct api_req *r, uint16_t scode)
-{
-	size_t route = r->route >= 0 && r->route < API_MAX_ROUTES ?
-		(size_t)r->route : API_MAX_ROUTES;
-
-	r->api->hits[route][scode >= 100 && scode < 600 ? scode / 100 : 0]++;
-}
-
-void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
-		    const struct odict *od, const char *extra_hdrs)
-{
-	struct mbuf *mb = mbuf_alloc(512);
-
-	api_count(r, scode);
-	if (!mb || (od && mbuf_printf(mb, "%H\n", json_print, od))) {
-		http_ereply(r->conn, 500, "Internal Server Error");
-		mem_deref(mb);
-		return;
-	}
-	(void)http_reply(r->conn, scode, reason,
-			 "Content-Type: application/json\r\n"
-			 "Cache-Control: no-store\r\n"
-			 "%s"
-			 "Content-Length: %zu\r\n\r\n%b",
-			 extra_hdrs ? extra_hdrs : "", mb->end, mb->buf,
-			 mb->end);
-	mem_deref(mb);
-}
-
-void api_reply_obj(struct api_req *r, uint16_t scode, const char *reason,
-		   struct odict *od, int err, const char *hdrs)
-{
-	if (err)
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-	else
-		api_reply_json(r, scode, reason, od, hdrs);
-	mem_deref(od);
-}
-
-void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
-		   const char *error, const char *detail, const char *hdrs)
-{
-	struct odict *od = NULL;
-
-	if (odict_alloc(&od, 4)) {
-		http_ereply(r->conn, 500, "Internal Server Error");
-		return;
-	}
-	(void)odict_entry_add(od, "error", ODICT_STRING, error);
-	if (detail)
-		(void)odict_entry_add(od, "detail", ODICT_STRING, detail);
-	log_dbg("api", "msg=\"refused\" status=%u error=\"%s\"", scode, error);
-	api_reply_json(r, scode, reason, od, hdrs);
-	mem_deref(od);
-}
-
-void api_error(struct api_req *r, uint16_t scode, const char *reason,
-	       const char *error, const char *detail)
-{
-	api_error_hdr(r, scode, reason, error, detail, NULL);
-}
-
-struct conf *api_conf_or_404(struct api_req *r)
-{
-	struct conf *c = confs_lookup(r->api->confs, r->param[0]);
-
-	if (!c)
-		api_error(r, 404, "Not Found", "no such conference",
-			  r->param[0]);
-	return c;
-}
-
-int api_body(struct api_req *r, const struct api_field *fields, size_t n,
-	     struct odict **odp)
-{
-	const struct http_msg *m = r->msg;
-	char detail[160];
-	int err;
-
-	if (m->mb && mbuf_get_left(m->mb) && pl_isset(&m->ctyp.type) &&
-	    !msg_ctype_cmp(&m->ctyp, "application", "json") &&
-	    /* curl -d sends this by default; the body must still be JSON */
-	    !msg_ctype_cmp(&m->ctyp, "application",
-			   "x-www-form-urlencoded")) {
-		api_error(r, 415, "Unsupported Media Type",
-			  "unsupported content type",
-			  "send the body as application/json");
-		return EINVAL;
-	}
-	err = api_json_parse(odp, m->mb ? (const char *)mbuf_buf(m->mb) : "",
-			     m->mb ? mbuf_get_left(m->mb) : 0, fields, n,
-			     detail, sizeof(detail));
-	if (err) {
-		api_error(r, 400, "Bad Request", err == EBADMSG ?
-			  "malformed JSON" : "invalid request", detail);
-		return err;
-	}
-	return 0;
+	*n = NROUTES;
+	return routes;
 }
 
 /* Matches path against pattern; fills r->param. */
@@ -351,9 +226,14 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->notifier = nt;
 	a->max_body = cfg->max_body;
 	a->users = mem_ref(cfg->users);
-	a->started_us = now_us();
-	if (cfg->web_root)
-		(void)str_dup(&a->web_root, cfg->web_root);
+	a->routes = routes;
+	a->nroutes = NROUTES;
+	a->started_us = api_now_us();
+	err = api_web_locate(&a->web_root, cfg->web_root);
+	if (err) {
+		mem_deref(a);
+		return err;
+	}
 	if (cfg->admin_token && cfg->admin_token[0]) {
 		uint8_t key[32];
 
@@ -392,9 +272,4 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		 a->auth ? "token" : "none (loopback only)");
 	*apip = a;
 	return 0;
-}
-
-uint64_t api_uptime_us(const struct api *a)
-{
-	return now_us() - a->started_us;
 }

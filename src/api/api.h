@@ -19,7 +19,8 @@ struct api_cfg {
 	const char *addr;
 	uint16_t port;
 	uint32_t max_body;
-	const char *web_root;     /* folder of console files, may be NULL */
+	const char *web_root;     /* folder of console files; NULL or "":
+				   * found beside the executable */
 	const char *admin_token;  /* "" or NULL: no authentication */
 	struct users *users;      /* per-user tokens */
 };

@@ -105,8 +105,9 @@ static void tick(void *arg)
 	while (c && j->next < j->n && j->next < due) {
 		struct target *t = &j->t[j->next++];
 		struct participant *p = NULL;
+		struct part_new pn = {.uri = t->uri, .dial_out = true};
 
-		if (part_add(c, t->uri, NULL, true, &p)) {
+		if (part_add(c, &pn, &p)) {
 			t->st = T_FAILED;
 			continue;
 		}

@@ -38,7 +38,7 @@ static int add_dbl(struct odict *od, const char *k, double v)
 static int media_json(struct odict **odp, struct participant *p)
 {
 	const struct part_media *pm = part_media(p);
-	const struct mixer_stream_stats *st = part_stats(p);
+	const struct part_stats *st = part_stats(p);
 	struct odict *od;
 	int err = odict_alloc(&od, 16);
 
@@ -428,6 +428,7 @@ void api_part_add(struct api_req *r)
 	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
 	struct participant *p = NULL;
+	struct part_new pn = {.dial_out = true};
 	const char *uri;
 	char hdr[160];
 	int err;
@@ -440,7 +441,8 @@ void api_part_add(struct api_req *r)
 			  "field 'uri' must be a sip: or sips: URI");
 		goto out;
 	}
-	err = part_add(c, uri, NULL, true, &p);
+	pn.uri = uri;
+	err = part_add(c, &pn, &p);
 	if (err) {
 		api_error(r, 500, "Internal Server Error", "cannot add",
 			  strerror(err));
@@ -492,7 +494,7 @@ void api_part_patch(struct api_req *r)
 	(void)odict_get_boolean(in, &s.deaf, "deaf");
 	(void)api_json_number(in, "gain_in_db", &s.gain_in_db);
 	(void)api_json_number(in, "gain_out_db", &s.gain_out_db);
-	(void)part_update_settings(p, &s);
+	part_update_settings(p, &s);
 	err = part_json(&out, p, sight);
 	api_reply_obj(r, 200, "OK", out, err, NULL);
 	mem_deref(in);

@@ -1,5 +1,10 @@
 /* Private to the api module: the request context, reply helpers and the
- * handlers that the route table in api.c points at. Signalling thread. */
+ * handlers that the route table in api.c points at. The files call each
+ * other in one direction: api.c (the router and its table) calls the
+ * handlers; handlers call api_reply.c (replies, the body, the conference
+ * of {id}), api_auth.c and api_json.c, which call nothing back. A handler
+ * that needs the table (/metrics) finds it through struct api.
+ * Signalling thread. */
 #ifndef CAUCUS_API_INT_H
 #define CAUCUS_API_INT_H
 
@@ -10,8 +15,34 @@
 #define API_MAX_PARAMS 2
 #define API_MAX_ROUTES 48
 
+struct api_req;
+typedef void (api_handler)(struct api_req *r);
+
+/* What a route asks of its caller (api_auth.c) */
+enum api_perm {
+	API_PERM_PUBLIC,         /* nothing */
+	API_PERM_ANY,            /* any authenticated caller */
+	API_PERM_ADMIN,          /* the server's administrators */
+	API_PERM_CONF,           /* any role in conference {id} */
+	API_PERM_CONF_MOD,       /* its moderators and administrators */
+	API_PERM_CONF_MOD_OR_SELF,   /* those, or the participant {pid}
+				      * itself */
+	API_PERM_CONF_ADMIN,     /* its administrators */
+};
+
+/* A route of the API (the table is in api.c) */
+struct api_route {
+	const char *method;
+	const char *path;          /* segments; "{x}" captures one */
+	api_handler *h;
+	enum api_perm perm;
+	const char *summary;
+};
+
 struct api {
 	struct http_sock *sock;
+	const struct api_route *routes;   /* api.c's table */
+	size_t nroutes;
 	struct confs *confs;
 	struct focus *focus;
 	struct mixer *mixer;
@@ -33,18 +64,6 @@ struct api {
 	struct users *users;
 	struct list changes;          /* requested changes (api_change.c) */
 	uint32_t change_ids;
-};
-
-/* What a route asks of its caller (api_auth.c) */
-enum api_perm {
-	API_PERM_PUBLIC,         /* nothing */
-	API_PERM_ANY,            /* any authenticated caller */
-	API_PERM_ADMIN,          /* the server's administrators */
-	API_PERM_CONF,           /* any role in conference {id} */
-	API_PERM_CONF_MOD,       /* its moderators and administrators */
-	API_PERM_CONF_MOD_OR_SELF,   /* those, or the participant {pid}
-				      * itself */
-	API_PERM_CONF_ADMIN,     /* its administrators */
 };
 
 struct api_req {
@@ -72,9 +91,7 @@ bool api_sees_all(const struct api_req *r, struct conf *c);
 /* The caller's own AoR (a user), or NULL */
 const char *api_self_aor(const struct api_req *r);
 
-typedef void (api_handler)(struct api_req *r);
-
-/* Replies */
+/* Replies (api_reply.c) */
 void api_reply_json(struct api_req *r, uint16_t scode, const char *reason,
 		    const struct odict *od, const char *extra_hdrs);
 /* od when err is 0, else 500; od is released either way */
@@ -95,12 +112,18 @@ int  api_body(struct api_req *r, const struct api_field *fields, size_t n,
 	      struct odict **odp);
 
 uint64_t api_uptime_us(const struct api *a);
+/* a monotonic clock in µs */
+uint64_t api_now_us(void);
 /* Counts a reply for /metrics (every reply goes through it) */
 void api_count(struct api_req *r, uint16_t scode);
-/* The route table, for /metrics and /v1/openapi.json */
-size_t api_route_count(void);
-void api_route(size_t i, const char **method, const char **path,
-	       const char **summary);
+/* The route table (api.c), for the tests (handlers use r->api->routes) */
+const struct api_route *api_routes(size_t *n);
+
+/* The console's folder into *rootp: configured (a warning when it has no
+ * index.html), else found beside the executable (NULL and a warning when
+ * there is none: the console then answers 404) */
+int  api_web_locate(char **rootp, const char *configured);
+void api_web(struct api_req *r);
 
 /* /metrics (api_metrics.c) */
 void api_metrics(struct api_req *r);
@@ -164,7 +187,5 @@ void api_events_close(struct api *a);
 void api_events_send(struct api *a, const char *conf_id,
 		     const struct odict *msg);
 
-/* Console (api_web.c) */
-void api_web(struct api_req *r);
 
 #endif

@@ -23,7 +23,7 @@ struct part_sums {
 static bool part_h(struct participant *p, void *arg)
 {
 	struct part_sums *s = arg;
-	const struct mixer_stream_stats *st = part_stats(p);
+	const struct part_stats *st = part_stats(p);
 
 	s->by_status[part_status(p)]++;
 	if (part_media(p)->codec[0] && st->rx_packets) {
@@ -55,7 +55,8 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 
 	for (size_t i = 0; i < FOCUS_NMETHODS; i++)
 		err |= mbuf_printf(mb, "caucus_sip_requests_received_total"
-				   "{method=\"%s\"} %llu\n", focus_methods[i],
+				   "{method=\"%s\"} %llu\n",
+				   focus_method_name((int)i),
 				   (unsigned long long)fs->req_rx[i]);
 	err |= head(mb, "caucus_sip_responses_sent_total", "counter",
 		    "SIP responses sent, by class");
@@ -189,13 +190,15 @@ static int api_part(struct mbuf *mb, const struct api *a)
 	int err = head(mb, "caucus_api_requests_total", "counter",
 		       "HTTP API requests, by route and status class");
 
-	for (size_t i = 0; i <= api_route_count(); i++) {
-		const char *m = "", *p = "other", *s;
+	for (size_t i = 0; i <= a->nroutes; i++) {
+		const char *m = "", *p = "other";
 
-		if (i < api_route_count())
-			api_route(i, &m, &p, &s);
+		if (i < a->nroutes) {
+			m = a->routes[i].method;
+			p = a->routes[i].path;
+		}
 		for (unsigned c = 1; c <= 5; c++) {
-			size_t row = i < api_route_count() ? i : API_MAX_ROUTES;
+			size_t row = i < a->nroutes ? i : API_MAX_ROUTES;
 
 			if (!a->hits[row][c])
 				continue;

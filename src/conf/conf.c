@@ -13,9 +13,6 @@
 #include "store/store.h"
 #include "util/log.h"
 
-/* how long a failed dial-out stays in the roster for the API to show */
-#define FAILED_LINGER_MS (300 * 1000)
-
 static void confs_destructor(void *arg)
 {
 	struct confs *cs = arg;
@@ -390,8 +387,7 @@ static void reconcile_pass(struct conf *c)
 		}
 		if (leave && !p->hangup_sent) {
 			p->hangup_sent = true;
-			p->status = PART_DISCONNECTING;
-			conf_changed(c);
+			part_set_status(p, PART_DISCONNECTING);
 			if (ops)
 				ops->hangup(p, arg);
 			continue;
@@ -440,230 +436,6 @@ void conf_reconcile(struct conf *c)
 	mem_deref(c);
 }
 
-static void part_destructor(void *arg)
-{
-	struct participant *p = arg;
-
-	tmr_cancel(&p->linger);
-	tmr_cancel(&p->pend_tmr);
-	list_unlink(&p->le);
-	mem_deref(p->uri);
-	mem_deref(p->display);
-	mem_deref(p->fail_reason);
-	mem_deref(p->referred_by);
-	mem_deref(p->removed_by);
-	mem_deref(p->conf);
-}
-
-int part_add(struct conf *c, const char *uri, const char *display,
-	     bool dial_out, struct participant **pp)
-{
-	struct participant *p;
-	int err;
-
-	if (c->destroyed)
-		return ENOENT;
-	p = mem_zalloc(sizeof(*p), part_destructor);
-	if (!p)
-		return ENOMEM;
-	p->conf = mem_ref(c);
-	re_snprintf(p->pid, sizeof(p->pid), "%u", ++c->next_pid);
-	err = str_dup(&p->uri, uri);
-	err |= str_dup(&p->display, display ? display : "");
-	if (err) {
-		mem_deref(p);
-		return ENOMEM;
-	}
-	p->dial_out = dial_out;
-	p->status = dial_out ? PART_DIALING_OUT : PART_DIALING_IN;
-	p->joined_at = (int64_t)time(NULL);
-	p->status_since = p->joined_at;
-	tmr_init(&p->linger);
-	tmr_init(&p->pend_tmr);
-	list_append(&c->parts, &p->le, p);
-	conf_idle_check(c);
-	conf_changed(c);
-	if (pp)
-		*pp = p;
-	return 0;
-}
-
-void part_remove(struct participant *p)
-{
-	p->removing = true;
-	conf_reconcile(p->conf);
-}
-
-void part_remove_by(struct participant *p, const char *by)
-{
-	mem_deref(p->removed_by);
-	p->removed_by = NULL;
-	if (by)
-		(void)str_dup(&p->removed_by, by);
-	part_remove(p);
-}
-
-int part_set_referred_by(struct participant *p, const char *by)
-{
-	int err = 0;
-
-	mem_deref(p->referred_by);
-	p->referred_by = NULL;
-	if (by)
-		err = str_dup(&p->referred_by, by);
-	conf_changed(p->conf);
-	return err;
-}
-
-const char *part_referred_by(const struct participant *p)
-{
-	return p->referred_by;
-}
-
-const char *part_removed_by(const struct participant *p)
-{
-	return p->removed_by;
-}
-
-static void linger_expired(void *arg)
-{
-	struct participant *p = arg;
-
-	/* out of the roster before the observers look (a reference held
-	 * elsewhere must not keep it listed) */
-	list_unlink(&p->le);
-	conf_changed(p->conf);
-	mem_deref(p);
-}
-
-static void gone(struct participant *p, uint16_t scode, const char *reason,
-		 bool failed)
-{
-	struct conf *c = p->conf;
-
-	p->ep = NULL;
-	if (failed) {
-		/* keep it listed so the API can say why it failed */
-		p->status = PART_FAILED;
-		p->status_since = (int64_t)time(NULL);
-		p->fail_code = scode;
-		mem_deref(p->fail_reason);
-		p->fail_reason = NULL;
-		if (reason)
-			(void)str_dup(&p->fail_reason, reason);
-		log_info("conf", "msg=\"call failed\" conf=%s pid=%s "
-			 "uri=%s code=%u reason=\"%s\"", c->id, p->pid, p->uri,
-			 scode, reason ? reason : "");
-		tmr_start(&p->linger, FAILED_LINGER_MS, linger_expired, p);
-		conf_changed(c);       /* observers see it failed */
-		return;
-	}
-	log_info("conf", "msg=\"left\" conf=%s pid=%s uri=%s", c->id, p->pid,
-		 p->uri);
-	list_unlink(&p->le);           /* observers see it gone */
-	conf_changed(c);
-	/* p may hold the last reference to a destroyed conference */
-	mem_ref(c);
-	mem_deref(p);
-	if ((c->adhoc || c->policy->destroy_on_last_leave) &&
-	    !c->destroyed && list_isempty(&c->parts)) {
-		log_info("conf", "msg=\"conference empty, destroying\" "
-			 "conf=%s adhoc=%d", c->id, c->adhoc);
-		(void)conf_destroy(c);
-	}
-	conf_idle_check(c);            /* nothing for a destroyed one */
-	mem_deref(c);
-}
-
-void part_gone(struct participant *p, uint16_t scode, const char *reason)
-{
-	gone(p, scode, reason, p->dial_out && p->status != PART_CONNECTED &&
-	     p->status != PART_ON_HOLD && p->status != PART_DISCONNECTING &&
-	     !p->removing && !p->conf->destroyed);
-}
-
-void part_failed(struct participant *p, uint16_t scode, const char *reason)
-{
-	gone(p, scode, reason, !p->removing && !p->conf->destroyed);
-}
-
-void part_set_status(struct participant *p, enum part_status st)
-{
-	if (p->status == st)
-		return;
-	if (st == PART_CONNECTED && p->status != PART_ON_HOLD)
-		log_info("conf", "msg=\"joined\" conf=%s pid=%s uri=%s",
-			 p->conf->id, p->pid, p->uri);
-	p->status = st;
-	p->status_since = (int64_t)time(NULL);
-	conf_changed(p->conf);
-}
-
-int part_update_settings(struct participant *p,
-			 const struct part_settings *s)
-{
-	p->set = *s;
-	p->settings_dirty = true;
-	conf_changed(p->conf);
-	conf_reconcile(p->conf);
-	return 0;
-}
-
-const char *part_id(const struct participant *p) { return p->pid; }
-const char *part_uri(const struct participant *p) { return p->uri; }
-const char *part_display(const struct participant *p) { return p->display; }
-struct conf *part_conf(const struct participant *p) { return p->conf; }
-enum part_status part_status(const struct participant *p) { return p->status; }
-bool part_dial_out(const struct participant *p) { return p->dial_out; }
-uint16_t part_fail_code(const struct participant *p) { return p->fail_code; }
-const char *part_fail_reason(const struct participant *p)
-{
-	return p->fail_reason;
-}
-const struct part_settings *part_settings(const struct participant *p)
-{
-	return &p->set;
-}
-struct part_media *part_media(struct participant *p) { return &p->media; }
-struct part_dialog *part_dialog(struct participant *p) { return &p->dialog; }
-struct part_privacy *part_privacy(struct participant *p)
-{
-	return &p->privacy;
-}
-int64_t part_status_since(const struct participant *p)
-{
-	return p->status_since;
-}
-const char *part_role(const struct participant *p)
-{
-	return p->role[0] ? p->role : "participant";
-}
-
-void part_set_role(struct participant *p, const char *role)
-{
-	re_snprintf(p->role, sizeof(p->role), "%s", role ? role : "");
-	conf_changed(p->conf);
-}
-struct mixer_stream_stats *part_stats(struct participant *p)
-{
-	return &p->stats;
-}
-int64_t part_joined_at(const struct participant *p) { return p->joined_at; }
-void part_set_ep(struct participant *p, void *ep) { p->ep = ep; }
-void *part_ep(const struct participant *p) { return p->ep; }
-
-const char *part_status_name(enum part_status st)
-{
-	static const char *names[] = {
-		"dialing-in", "dialing-out", "alerting", "connected",
-		"on-hold", "disconnecting", "failed",
-	};
-
-	return (unsigned)st < sizeof(names) / sizeof(names[0]) ?
-		names[st] : "unknown";
-}
-
-
 struct participant *conf_find_uri(const struct conf *c, const char *uri,
 				  bool live)
 {
@@ -678,9 +450,4 @@ struct participant *conf_find_uri(const struct conf *c, const char *uri,
 		return p;
 	}
 	return NULL;
-}
-
-bool part_in_conf(const struct participant *p)
-{
-	return p->le.list != NULL;
 }

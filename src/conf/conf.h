@@ -14,58 +14,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <re.h>
-#include "mixer/mixer.h"
+#include "conf/part.h"
 
 struct confs;
 struct conf;
 struct participant;
 struct conf_msg;
 struct store;
-
-/* The RFC 4575 endpoint statuses caucus uses. */
-enum part_status {
-	PART_DIALING_IN,
-	PART_DIALING_OUT,
-	PART_ALERTING,
-	PART_CONNECTED,
-	PART_ON_HOLD,
-	PART_DISCONNECTING,
-	PART_FAILED,
-};
-
-struct part_settings {
-	bool muted;
-	bool deaf;
-	double gain_in_db;
-	double gain_out_db;
-};
-
-/* The SIP dialog of a participant, as RFC 4575 call-info wants it: tags
- * in the order of the initial request (From is the caller). */
-struct part_dialog {
-	char call_id[128];
-	char from_tag[64];
-	char to_tag[64];
-	char contact[160];       /* the participant's Contact URI */
-};
-
-/* How others see a participant (set through the policy; the notification
- * views honour them). */
-struct part_privacy {
-	bool anonymous;          /* others see an anonymous URI, no name */
-	bool hidden;             /* others do not see it at all */
-	bool pending;            /* awaiting a moderator: only moderators
-				  * see it, with status pending */
-};
-
-/* What the SIP side knows about a participant's media, for the API. */
-struct part_media {
-	char codec[16];
-	char remote[64];         /* address:port from SDP */
-	uint16_t local_port;
-	char direction[12];      /* sendrecv, sendonly, recvonly, inactive */
-	uint32_t tx_ssrc;        /* the SSRC of the mix we send them */
-};
 
 struct conf_ops {
 	/* Start a dial-out to p's URI. Returns 0 or an errno; on error the
@@ -156,16 +111,6 @@ void conf_admit(struct conf *c, const char *aor, bool authed,
 		struct policy_admission *a);
 /* people in the conference or on their way (not failed, not leaving) */
 unsigned conf_present_count(const struct conf *c);
-/* A new participant's per-user entry: role, anonymity, hiding, muted on
- * entry (listeners always) */
-void part_apply_entry(struct participant *p);
-/* Moderated joins: the participant is in the call but neither heard nor
- * hearing, shown as pending to moderators only, until approved (joins as
- * its entry says) or rejected (BYE), or timeout_s passes (rejected; 0:
- * never). EALREADY when it is not pending. */
-void part_set_pending(struct participant *p, uint32_t timeout_s);
-int  part_approve(struct participant *p);
-int  part_reject(struct participant *p);
 /* A conference made by the factory URI (RFC 4579 s. 5.4): a random id,
  * not stored, destroyed when its last participant leaves. */
 int  conf_create_adhoc(struct confs *cs, const char *display_text,
@@ -210,58 +155,5 @@ struct participant *conf_find_uri(const struct conf *c, const char *uri,
 				  bool live);
 void conf_reconcile(struct conf *c);
 
-/* A caller dialled in (status dialing-in) or the API asked for a dial-out
- * (status dialing-out; the reconciler dials). */
-int  part_add(struct conf *c, const char *uri, const char *display,
-	      bool dial_out, struct participant **pp);
-/* Ask for p to leave (API kick): the reconciler hangs up. */
-void part_remove(struct participant *p);
-/* The same on someone's request (REFER with method=BYE), recorded for
- * RFC 4575 disconnection-info */
-void part_remove_by(struct participant *p, const char *by);
-const char *part_removed_by(const struct participant *p);
-/* Who referred p to the conference (REFER, or Referred-By in its INVITE):
- * RFC 4575 endpoint referred/by. NULL: nobody. */
-int  part_set_referred_by(struct participant *p, const char *by);
-const char *part_referred_by(const struct participant *p);
-/* The call is over. Failed dial-outs stay listed as failed for a while. */
-void part_gone(struct participant *p, uint16_t scode, const char *reason);
-/* The call failed after it was up (RTP timeout, session timer): listed as
- * failed for a while, like a failed dial-out. */
-void part_failed(struct participant *p, uint16_t scode, const char *reason);
-void part_set_status(struct participant *p, enum part_status st);
-int  part_update_settings(struct participant *p,
-			  const struct part_settings *s);
-
-const char *part_id(const struct participant *p);
-const char *part_uri(const struct participant *p);
-const char *part_display(const struct participant *p);
-struct conf *part_conf(const struct participant *p);
-enum part_status part_status(const struct participant *p);
-const char *part_status_name(enum part_status st);
-bool part_dial_out(const struct participant *p);
-uint16_t part_fail_code(const struct participant *p);
-const char *part_fail_reason(const struct participant *p);
-const struct part_settings *part_settings(const struct participant *p);
-struct part_media *part_media(struct participant *p);
-struct part_dialog *part_dialog(struct participant *p);
-struct part_privacy *part_privacy(struct participant *p);
-int64_t part_status_since(const struct participant *p);
-/* Why and when it left, for RFC 4575 disconnection-info (failed ones) */
-const char *part_role(const struct participant *p);
-/* administrator, moderator, participant (the default), listener */
-void part_set_role(struct participant *p, const char *role);
-struct mixer_stream_stats *part_stats(struct participant *p);
-/* Talking started or stopped (the mixer's detector): the observers hear
- * of it (the console's indicator); the RFC 4575 document has no place for
- * it, so subscribers get no NOTIFY for it */
-void part_set_talking(struct participant *p, bool talking);
-bool part_talking(const struct participant *p);
-int64_t part_joined_at(const struct participant *p);
-void  part_set_ep(struct participant *p, void *ep);
-/* Still in its conference's roster (false once it left; a reference held
- * elsewhere keeps the object, not the membership) */
-bool  part_in_conf(const struct participant *p);
-void *part_ep(const struct participant *p);
 
 #endif

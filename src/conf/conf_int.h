@@ -1,6 +1,8 @@
-/* Private to the conf module: the objects behind conf.h's handles, for
- * conf.c (conferences, roster, reconciler) and conf_msg.c (instant
- * messages). Signalling thread only. */
+/* Private to the conf module: the objects behind conf.h's and part.h's
+ * handles, for conf.c (conferences, roster, reconciler), part.c
+ * (participants and their setters), conf_policy.c, conf_media.c and
+ * conf_msg.c. Only these files write the fields; everyone else goes
+ * through the setters. Signalling thread only. */
 #ifndef CAUCUS_CONF_INT_H
 #define CAUCUS_CONF_INT_H
 
@@ -72,7 +74,7 @@ struct participant {
 	struct part_dialog dialog;
 	struct part_privacy privacy;
 	bool talking;                 /* by the mixer's detector */
-	struct mixer_stream_stats stats;
+	struct part_stats stats;
 	int64_t joined_at;
 	int64_t status_since;
 	void *ep;
@@ -90,5 +92,13 @@ int  conf_settings_save(struct conf *c);
 void conf_policy_enforce(struct conf *c, const struct policy *old);
 /* Arms or cancels the idle timer as the roster empties or fills */
 void conf_idle_check(struct conf *c);
+/* For a participant being added (part_add), which then bumps the version
+ * once: the policy's entry for its URI (role, privacy, muted), and the
+ * wait for a moderator (pending, muted, deaf, the expiry timer) */
+void part_entry_apply(struct participant *p);
+void part_pending_start(struct participant *p, uint32_t timeout_s);
+/* Settings without a reconcile: true when they changed (the version went
+ * up and the mixer is due an update) */
+bool part_settings_set(struct participant *p, const struct part_settings *s);
 
 #endif

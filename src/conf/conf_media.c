@@ -108,19 +108,6 @@ int conf_set_audio(struct conf *c, const char *status)
 	return 0;
 }
 
-void part_set_talking(struct participant *p, bool talking)
-{
-	if (p->talking == talking)
-		return;
-	p->talking = talking;
-	conf_changed(p->conf);
-}
-
-bool part_talking(const struct participant *p)
-{
-	return p->talking;
-}
-
 unsigned conf_max_speakers(const struct conf *c)
 {
 	return c->max_speakers;

@@ -79,18 +79,17 @@ static void enforce_part(struct conf *c, struct participant *p,
 	}
 	/* without an entry a role given otherwise (the factory's
 	 * administrator) stays */
-	if (u && strcmp(p->role, u->role)) {
-		re_snprintf(p->role, sizeof(p->role), "%s", u->role);
-		p->settings_dirty = true;    /* listeners: not mixed */
-	}
-	p->privacy.anonymous = u && u->anonymous;
-	p->privacy.hidden = u && u->hidden;
+	if (u)
+		part_set_role(p, u->role);
+	part_set_privacy(p, u && u->anonymous, u && u->hidden);
 	/* the entry's mute flag, when it changes (not for those waiting) */
 	if (old && !p->privacy.pending && (u ? u->muted : false) !=
 	    (ou ? ou->muted : false)) {
-		p->set.muted = (u && u->muted) ||
+		struct part_settings s = p->set;
+
+		s.muted = (u && u->muted) ||
 			(u && !strcmp(u->role, "listener"));
-		p->settings_dirty = true;
+		(void)part_settings_set(p, &s);
 	}
 }
 
@@ -108,7 +107,8 @@ static void invite_entries(struct conf *c, const struct policy *old)
 		p = conf_find_uri(c, u->aor, false);
 		if (p && p->status != PART_FAILED && !p->removing)
 			continue;                 /* there, or on the way */
-		if (part_add(c, u->aor, NULL, true, NULL))
+		if (part_add(c, &(struct part_new){.uri = u->aor,
+					.dial_out = true}, NULL))
 			log_warn("conf", "msg=\"cannot invite\" conf=%s "
 				 "uri=%s", c->id, u->aor);
 		else
@@ -189,7 +189,7 @@ void conf_admit(struct conf *c, const char *aor, bool authed,
 		     conf_present_count(c), a);
 }
 
-void part_apply_entry(struct participant *p)
+void part_entry_apply(struct participant *p)
 {
 	const struct policy_user *u = policy_user_find(p->conf->policy, p->uri);
 
@@ -202,7 +202,6 @@ void part_apply_entry(struct participant *p)
 		p->set.muted = true;          /* listeners are never mixed */
 		p->settings_dirty = true;
 	}
-	conf_changed(p->conf);
 }
 
 static void pending_expired(void *arg)
@@ -214,7 +213,7 @@ static void pending_expired(void *arg)
 	part_remove(p);             /* treated as rejected: BYE */
 }
 
-void part_set_pending(struct participant *p, uint32_t timeout_s)
+void part_pending_start(struct participant *p, uint32_t timeout_s)
 {
 	p->privacy.pending = true;
 	/* waiting: neither heard nor hearing the conference */
@@ -226,7 +225,6 @@ void part_set_pending(struct participant *p, uint32_t timeout_s)
 			  p);
 	log_info("conf", "msg=\"join waits for a moderator\" conf=%s pid=%s "
 		 "uri=%s", p->conf->id, p->pid, p->uri);
-	conf_changed(p->conf);
 }
 
 int part_approve(struct participant *p)
@@ -239,7 +237,7 @@ int part_approve(struct participant *p)
 	p->privacy.pending = false;
 	p->set.muted = u && (u->muted || !strcmp(u->role, "listener"));
 	p->set.deaf = false;
-	p->settings_dirty = true;
+	p->settings_dirty = true;        /* one change with the above */
 	log_info("conf", "msg=\"pending join approved\" conf=%s pid=%s",
 		 p->conf->id, p->pid);
 	conf_changed(p->conf);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "main/config.h"
 #include "media/media.h"
-#include "sip/digest.h"
+#include "sip/sip.h"
 #include "util/log.h"
 
 enum opt_type { OPT_STR, OPT_U32 };
@@ -69,8 +69,10 @@ static const struct opt opts[] = {
 	 "create this conference at startup if it is missing"},
 	{"api_max_body", U(api_max_body), "65536", 256, 16777216,
 	 "largest HTTP request body in bytes"},
-	{"web_root", S(web_root), "./web", 0, 0,
-	 "folder of the web console files"},
+	{"web_root", S(web_root), "", 0, 0,
+	 "folder of the web console files (default: found from where "
+	 "caucusd is: PREFIX/share/caucus/web when installed, the "
+	 "checkout's web/ in a build folder)"},
 	{"notify_interval_ms", U(notify_interval_ms), "250", 0, 60000,
 	 "least time between two NOTIFYs to one subscriber"},
 	{"notify_min_expires", U(notify_min_expires), "60", 1, 3600,
@@ -311,7 +313,7 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 			 "or early", cfg->moderation_answer);
 		return EINVAL;
 	}
-	if (!digest_algs_valid(cfg->sip_digest_algorithms)) {
+	if (!focus_digest_algs_valid(cfg->sip_digest_algorithms)) {
 		snprintf(errbuf, errsz, "sip_digest_algorithms: '%s' is not "
 			 "one of SHA-256,MD5 / MD5,SHA-256 / SHA-256 / MD5",
 			 cfg->sip_digest_algorithms);

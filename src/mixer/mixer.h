@@ -60,8 +60,8 @@ struct mixer_media {
 				 * 48000 (0: the thread's); every stream of
 				 * a room carries the same */
 	struct media_opus_fmtp opus;   /* the peer's Opus fmtp */
-	int32_t gain_in_q16;
-	int32_t gain_out_q16;
+	double gain_in_db;      /* applied to their audio in the mix */
+	double gain_out_db;     /* applied to what they hear */
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so
 			     * the signalling side can name it (src-id) */
 };

@@ -5,6 +5,7 @@
 #ifndef CAUCUS_MIXER_STREAM_H
 #define CAUCUS_MIXER_STREAM_H
 
+#include <time.h>
 #include <sys/socket.h>
 #include "media/media.h"
 #include "mixer/jbuf.h"
@@ -26,6 +27,7 @@ struct mstream {
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
 	struct mixer_media m;
+	int32_t gain_in_q16, gain_out_q16;   /* m's gains in mix.h's unit */
 	struct media_coder *coder;   /* codec state and resamplers (NULL:
 				      * G.711 in an 8 kHz mix) */
 	struct media_plc *plc;       /* G.711's concealment */
@@ -81,6 +83,10 @@ struct mroom {
 
 
 /* An event for the signalling thread (*sig: the eventfd must be poked) */
+/* clk's time in µs */
+uint64_t mthread_now_us(clockid_t clk);
+/* The queued commands applied (mixer_cmd.c), at the start of a tick */
+void mthread_drain_commands(struct mthread *t);
 void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 			bool *sig);
 /* A stream's network side (mixer_io.c): read into the jitter buffer;

@@ -228,6 +228,9 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 	if (part_media(p)->codec[0]) {
 		m = item(child(ep, "media", true, errp), errp);
 		str(m, "@id", "1", errp);
+		/* the codec we send them: a re-INVITE that changes only the
+		 * codec is news for subscribers */
+		str(m, "display-text", part_media(p)->codec, errp);
 		str(m, "type", "audio", errp);
 		str(m, "label", "audio", errp);
 		re_snprintf(ssrc, sizeof(ssrc), "%u", part_media(p)->tx_ssrc);

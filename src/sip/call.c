@@ -1,15 +1,17 @@
 /*
  * One call between the focus and a participant: its SIP session (libre
- * sipsess), its SDP negotiation, and its mixer stream. Incoming calls start
- * in call_accept(), dial-outs in call_dial(); either way the call ends in
- * call_close(), which tells the roster (part_gone). Timers and the RTP
- * timeout of calls that are up are in call_watch.c. Signalling thread.
+ * sipsess), its SDP negotiation, and its mixer stream. Incoming calls are
+ * taken in call_in.c (call_accept), dial-outs start in call_dial(); either
+ * way the call ends in call_close(), which tells the roster (part_gone).
+ * What a negotiation settled is reported to the participant's owner in
+ * one step (part_set_media); the dialog likewise (part_set_dialog).
+ * Timers and the RTP timeout of calls that are up are in call_watch.c.
+ * Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include "conf/policy.h"
-#include "mixer/mix.h"
+#include "mixer/mixer.h"
 #include "sip/call_int.h"
 #include "util/log.h"
 
@@ -37,8 +39,8 @@ static void call_destructor(void *arg)
 		call->f->stats.calls_active--;
 }
 
-static int call_alloc(struct call **callp, struct focus *f,
-		      const struct conf *c, struct participant *p)
+int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
+	       struct participant *p)
 {
 	struct call *call = mem_zalloc(sizeof(*call), call_destructor);
 	int err;
@@ -47,6 +49,7 @@ static int call_alloc(struct call **callp, struct focus *f,
 		return ENOMEM;
 	call->f = f;
 	call->rtp_fd = call->rtcp_fd = -1;
+	call->tx_ssrc = rand_u32() | 1;        /* never 0 */
 	tmr_init(&call->st_tmr);
 	f->stats.calls_active++;
 	if (mixer_shared_sockets(f->mixer)) {
@@ -104,31 +107,33 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	m->level_id = r->level_id;
 	m->opus = r->opus;
 	m->csrc_level_id = r->csrc_level_id;
-	m->gain_in_q16 = mix_gain_q16(s->gain_in_db);
-	m->gain_out_q16 = mix_gain_q16(s->gain_out_db);
-	m->tx_ssrc = part_media(call->part)->tx_ssrc;
+	m->gain_in_db = s->gain_in_db;
+	m->gain_out_db = s->gain_out_db;
+	m->tx_ssrc = call->tx_ssrc;
 }
 
-static void part_media_fill(struct call *call)
+/* What the negotiation settled, told to the participant's owner in one
+ * change (a codec or direction of its own is news for subscribers) */
+static void media_report(const struct call *call)
 {
-	struct part_media *pm = part_media(call->part);
+	struct part_media pm = {.tx_ssrc = call->tx_ssrc};
 
 	if (call->neg.removed) {          /* no stream: no media to show */
-		pm->codec[0] = '\0';
-		pm->remote[0] = '\0';
-		re_snprintf(pm->direction, sizeof(pm->direction), "inactive");
-		return;
+		re_snprintf(pm.direction, sizeof(pm.direction), "inactive");
 	}
-	re_snprintf(pm->codec, sizeof(pm->codec), "%s",
-		    media_codec_name(call->neg.codec));
-	re_snprintf(pm->remote, sizeof(pm->remote), "%J", &call->neg.rtp);
-	pm->local_port = call->lport;
-	re_snprintf(pm->direction, sizeof(pm->direction), "%s",
-		    call->neg.dir);
+	else {
+		re_snprintf(pm.codec, sizeof(pm.codec), "%s",
+			    media_codec_name(call->neg.codec));
+		re_snprintf(pm.remote, sizeof(pm.remote), "%J",
+			    &call->neg.rtp);
+		pm.local_port = call->lport;
+		re_snprintf(pm.direction, sizeof(pm.direction), "%s",
+			    call->neg.dir);
+	}
+	part_set_media(call->part, &pm);
 }
 
-/* Starts or updates the mixer stream from the latest negotiation. */
-static int media_apply(struct call *call)
+int call_media_apply(struct call *call)
 {
 	struct mixer_media m;
 	int err;
@@ -137,10 +142,8 @@ static int media_apply(struct call *call)
 		return 0;
 	call->rx_last_ms = tmr_jiffies();     /* a fresh start for the
 					       * RTP timeout */
-	if (!part_media(call->part)->tx_ssrc)
-		part_media(call->part)->tx_ssrc = rand_u32() | 1;  /* not 0 */
 	media_fill(&m, call);
-	part_media_fill(call);
+	media_report(call);
 	if (call->stream_id)
 		return mixer_stream_update(call->f->mixer, call->stream_id, &m);
 	err = mixer_stream_add(call->f->mixer, conf_room(part_conf(call->part)),
@@ -203,7 +206,7 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 		return err;
 	}
 	call->negotiated = true;
-	err = media_apply(call);
+	err = call_media_apply(call);
 	status_from_media(call);
 	return err;
 }
@@ -223,11 +226,11 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 		return err;
 	}
 	call->negotiated = true;
-	return media_apply(call);
+	return call_media_apply(call);
 }
 
 /* The Contact URI of msg into dst (left as is when there is none) */
-static void contact_copy(char *dst, size_t sz, const struct sip_msg *msg)
+void call_contact_copy(char *dst, size_t sz, const struct sip_msg *msg)
 {
 	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
 	struct sip_addr addr;
@@ -241,16 +244,17 @@ static void contact_copy(char *dst, size_t sz, const struct sip_msg *msg)
  * From/To order, and the far end's Contact for dial-outs. */
 static void dialog_record(struct call *call, const struct sip_msg *msg)
 {
-	struct part_dialog *d;
+	struct part_dialog d;
 
 	if (!call->part || !msg)
 		return;
-	d = part_dialog(call->part);
-	pl_strcpy(&msg->callid, d->call_id, sizeof(d->call_id));
-	pl_strcpy(&msg->from.tag, d->from_tag, sizeof(d->from_tag));
-	pl_strcpy(&msg->to.tag, d->to_tag, sizeof(d->to_tag));
+	d = *part_dialog(call->part);
+	pl_strcpy(&msg->callid, d.call_id, sizeof(d.call_id));
+	pl_strcpy(&msg->from.tag, d.from_tag, sizeof(d.from_tag));
+	pl_strcpy(&msg->to.tag, d.to_tag, sizeof(d.to_tag));
 	if (msg->scode)              /* a 200: the far end's Contact */
-		contact_copy(d->contact, sizeof(d->contact), msg);
+		call_contact_copy(d.contact, sizeof(d.contact), msg);
+	part_set_dialog(call->part, &d);
 }
 
 static void estab_handler(const struct sip_msg *msg, void *arg)
@@ -313,203 +317,15 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	call_close(call, scode, reason[0] ? reason : NULL);
 }
 
-int focus_aor_print(char **aorp, const struct uri *u)
+int call_sess_accept(struct call *call, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, struct mbuf *desc,
+		     const char *hdrs)
 {
-	bool v6 = u->af == AF_INET6;
-	char port[8] = "";
-
-	if (u->port)
-		re_snprintf(port, sizeof(port), ":%u", u->port);
-	return re_sdprintf(aorp, "%r:%r%s%s%r%s%s", &u->scheme, &u->user,
-			   pl_isset(&u->user) ? "@" : "", v6 ? "[" : "",
-			   &u->host, v6 ? "]" : "", port);
-}
-
-static bool unsupported_h(const struct sip_hdr *hdr,
-			  const struct sip_msg *msg, void *arg)
-{
-	(void)msg;
-	(void)arg;
-	return pl_strcasecmp(&hdr->val, "join") &&
-		pl_strcasecmp(&hdr->val, "timer");
-}
-
-/* The first option in Require that we do not support (we support
- * FOCUS_SUPPORTED), or NULL */
-static const struct sip_hdr *unsupported_require(const struct sip_msg *msg)
-{
-	return sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, unsupported_h,
-				 NULL);
-}
-
-/* Referred-By of an INVITE (someone sent the caller here), as an AoR */
-static void referred_by(struct participant *p, const struct sip_msg *msg)
-{
-	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REFERRED_BY);
-	struct sip_addr a;
-	char *aor = NULL;
-
-	if (!h || sip_addr_decode(&a, &h->val) ||
-	    focus_aor_print(&aor, &a.uri))
-		return;
-	(void)part_set_referred_by(p, aor);
-	mem_deref(aor);
-}
-
-int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
-		const char *role)
-{
-	struct call *call = NULL;
-	struct participant *p = NULL;
-	struct mbuf *desc = NULL;
-	char *aor = NULL, *dname = NULL;
-	const char *reason = NULL;
-	bool has_body = mbuf_get_left(msg->mb) > 0;
-	struct stimer_neg st;
-	struct policy_admission adm = {0};
-	struct gate_id id;
-	int st_err = stimer_negotiate(msg, &f->st_cfg, &st);
-	char st_hdrs[96];
-	int err;
-
-	if (unsupported_require(msg)) {
-		const struct sip_hdr *h = unsupported_require(msg);
-		char hdr[160];
-
-		re_snprintf(hdr, sizeof(hdr), "Unsupported: %r\r\n", &h->val);
-		focus_reply(f, msg, 420, "Bad Extension", hdr);
-		return 0;
-	}
-	if (st_err == EBADMSG) {
-		focus_reply(f, msg, 400, "Bad Request (malformed Session-Expires "
-			    "or Min-SE)", NULL);
-		return 0;
-	}
-	if (st_err == ERANGE) {
-		char hdr[32];
-
-		re_snprintf(hdr, sizeof(hdr), "Min-SE: %u\r\n",
-			    f->st_cfg.min_se);
-		focus_reply(f, msg, 422, "Session Interval Too Small", hdr);
-		return 0;
-	}
-	if (has_body && msg_ctype_cmp(&msg->ctyp, "application", "sdp") == 0) {
-		focus_reply(f, msg, 415, "Unsupported Media Type "
-			    "(send application/sdp)",
-			    "Accept: application/sdp\r\n");
-		return 0;
-	}
-	if (focus_gate(f, c, msg, &id))
-		return 0;                    /* challenged or refused */
-	err = call_alloc(&call, f, c, NULL);
-	if (err) {
-		focus_reply(f, msg, 503, err == EADDRINUSE ?
-			    "Service Unavailable (no RTP ports)" :
-			    "Service Unavailable", NULL);
-		return err;
-	}
-	if (has_body) {
-		/* a conference without audio takes callers without it */
-		err = strcmp(conf_audio(c), "none") ?
-			sdpneg_answer(call->sdp, msg->mb, &desc, &call->neg,
-				      &reason) :
-			sdpneg_reanswer(call->sdp, msg->mb, &desc, &call->neg,
-					&reason);
-		if (err) {
-			if (err == EBADMSG)
-				focus_reply(f, msg, 400, "Bad Request "
-					    "(malformed SDP)", NULL);
-			else
-				focus_reply(f, msg, 488, reason ? reason :
-					    "Not Acceptable Here",
-					    "Warning: 305 caucus "
-					    "\"Incompatible media format\"\r\n");
-			goto out;
-		}
-		call->negotiated = true;
-	}
-	else {
-		/* late offer: we offer in the 200, the answer is in the ACK */
-		err = sdpneg_offer(call->sdp, &desc);
-		if (err)
-			goto out;
-	}
-
-	err = focus_aor_print(&aor, &msg->from.uri);
-	if (pl_isset(&msg->from.dname))
-		err |= pl_strdup(&dname, &msg->from.dname);
-	if (!err) {
-		conf_admit(c, aor, id.authed, &adm);
-		if (!adm.allowed) {
-			char why[160];
-
-			re_snprintf(why, sizeof(why), "%s (%s)",
-				    adm.scode == 486 ? "Busy Here" :
-				    "Forbidden", adm.reason);
-			focus_reply(f, msg, adm.scode, why, NULL);
-			log_info("sip", "msg=\"join refused by policy\" "
-				 "conf=%s from=%s code=%u reason=\"%s\"",
-				 conf_id(c), aor, adm.scode, adm.reason);
-			err = EPERM;
-			goto out;
-		}
-	}
-	err = err ? err : part_add(c, aor, dname, false, &p);
-	if (err)
-		goto out;
-	call->part = p;
-	part_set_ep(p, call);
-	part_apply_entry(p);
-	if (adm.pending)
-		part_set_pending(p, f->moderation_timeout_s);
-	if (role)
-		part_set_role(p, role);
-	referred_by(p, msg);
-	contact_copy(part_dialog(p)->contact, sizeof(part_dialog(p)->contact),
-		     msg);
-	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
-			    msg->tp);
-	call->st = st;
-	err = err ? err : stimer_print(st_hdrs, sizeof(st_hdrs), &st);
-	if (err)
-		goto out;
-	/* a waiting join hears music on hold: in early media (183 with our
-	 * SDP, the 200 comes with the approval) when so configured and the
-	 * INVITE made an offer, else in an answered call */
-	call->early = adm.pending && f->moderation_early && has_body;
-	if (call->early) {
-		call->early_desc = mem_ref(desc);
-		re_snprintf(call->st_hdrs, sizeof(call->st_hdrs), "%s",
-			    st_hdrs);
-	}
-	err = sipsess_accept(&call->sess, f->sock, msg,
-			     call->early ? 183 : 200, call->early ?
-			     "Session Progress" : "OK",
-			     call->cuser, "application/sdp", desc, NULL, NULL,
-			     false, offer_handler, answer_handler,
-			     estab_handler, NULL, refer_h, close_handler, call,
-			     ANSWER_HDRS "%s", st_hdrs);
-	if (err) {
-		focus_reply(f, msg, 500, "Server Internal Error", NULL);
-		goto out;
-	}
-	err = media_apply(call);
-	if (err)
-		log_warn("sip", "msg=\"mixer refused stream\" err=%m", err);
-	err = 0;
-out:
-	if (err && call) {
-		if (p) {
-			call->part = NULL;
-			part_set_ep(p, NULL);
-			part_remove(p);
-		}
-		mem_deref(call);
-	}
-	mem_deref(desc);
-	mem_deref(aor);
-	mem_deref(dname);
-	return err;
+	return sipsess_accept(&call->sess, call->f->sock, msg, scode, reason,
+			      call->cuser, "application/sdp", desc, NULL, NULL,
+			      false, offer_handler, answer_handler,
+			      estab_handler, NULL, refer_h, close_handler, call,
+			      "%s%s", call->f->answer_hdrs, hdrs);
 }
 
 int call_dial(struct focus *f, struct participant *p)
@@ -544,7 +360,7 @@ int call_dial(struct focus *f, struct participant *p)
 			      "application/sdp", desc, NULL, NULL, false,
 			      offer_handler, answer_handler, progress_handler,
 			      estab_handler, NULL, refer_h, close_handler, call,
-			      "Allow: " FOCUS_ALLOW "\r\n");
+			      "Allow: %s\r\n", f->allow);
 	if (err)
 		part_set_ep(p, NULL);
 out:
@@ -575,7 +391,7 @@ static void answer_early(struct call *call)
 
 	call->early = false;
 	err = sipsess_answer(call->sess, 200, "OK", call->early_desc,
-			     ANSWER_HDRS "%s", call->st_hdrs);
+			     "%s%s", call->f->answer_hdrs, call->st_hdrs);
 	call->early_desc = mem_deref(call->early_desc);
 	if (err)
 		call_fail(call, 500, "cannot answer after approval");
@@ -605,7 +421,7 @@ void call_apply_settings(struct participant *p)
 {
 	struct call *call = part_ep(p);
 
-	if (call && media_apply(call))
+	if (call && call_media_apply(call))
 		log_warn("sip", "msg=\"mixer update failed\" pid=%s",
 			 part_id(p));
 	if (call && call->early && !part_privacy(p)->pending)

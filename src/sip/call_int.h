@@ -1,5 +1,5 @@
-/* Private to call.c and call_watch.c: one call between the focus and a
- * participant. Signalling thread. */
+/* Private to call.c, call_in.c and call_watch.c: one call between the
+ * focus and a participant. Signalling thread. */
 #ifndef CAUCUS_CALL_INT_H
 #define CAUCUS_CALL_INT_H
 
@@ -22,6 +22,7 @@ struct call {
 				       * call's stream is there */
 	uint32_t room_key;
 	uint32_t stream_id;           /* 0: no mixer stream yet */
+	uint32_t tx_ssrc;             /* of the mix we send them */
 	char *cuser;
 	bool established;
 	bool early;                   /* answered 183 with SDP: waits for a
@@ -37,6 +38,20 @@ struct call {
 	struct tmr st_tmr;
 };
 
+/* A call for conference c (p: its participant, when known), with its
+ * RTP ports (or its room held on a mixer thread) and SDP state. */
+int  call_alloc(struct call **callp, struct focus *f, const struct conf *c,
+		struct participant *p);
+/* Answers msg (the INVITE) as scode/reason with desc and our answer
+ * headers (hdrs: more of them), the session's handlers being call.c's */
+int  call_sess_accept(struct call *call, const struct sip_msg *msg,
+		      uint16_t scode, const char *reason, struct mbuf *desc,
+		      const char *hdrs);
+/* Starts or updates the mixer stream from the latest negotiation and
+ * reports the media to the participant's owner */
+int  call_media_apply(struct call *call);
+/* The Contact URI of msg into dst (left as is when there is none) */
+void call_contact_copy(char *dst, size_t sz, const struct sip_msg *msg);
 /* The call failed after it was up: BYE with why, listed as failed */
 void call_fail(struct call *call, uint16_t code, const char *why);
 /* RFC 4028: (re)arms the session timer for the call's negotiation */

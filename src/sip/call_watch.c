@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "mixer/mixer.h"
 #include "sip/call_int.h"
 #include "util/log.h"
 
@@ -97,6 +98,25 @@ static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
 	call_fail(call, 408, "RTP timeout");
 }
 
+/* The mixer's counters as the roster keeps them (conf knows nothing of
+ * the mixer) */
+static void stats_report(struct participant *p,
+			 const struct mixer_stream_stats *m)
+{
+	struct part_stats st = {
+		.rx_packets = m->rx_packets, .tx_packets = m->tx_packets,
+		.rx_lost = m->rx_lost, .rx_late = m->rx_late,
+		.rx_dup = m->rx_dup, .concealed = m->concealed,
+		.decode_skipped = m->decode_skipped,
+		.fec_recovered = m->fec_recovered, .tx_dtx = m->tx_dtx,
+		.jitter_us = m->jitter_us, .jb_target_us = m->jb_target_us,
+		.jb_depth_us = m->jb_depth_us, .jb_skipped = m->jb_skipped,
+		.jb_stretched = m->jb_stretched,
+	};
+
+	part_set_stats(p, &st);
+}
+
 static bool stream_cmp(struct le *le, void *arg)
 {
 	return ((struct call *)le->data)->stream_id == *(uint32_t *)arg;
@@ -112,7 +132,7 @@ void call_mixer_event(struct focus *f, const struct mixer_event *ev)
 		return;
 	switch (ev->type) {
 	case MIXER_EV_STATS:
-		*part_stats(call->part) = ev->stats;
+		stats_report(call->part, &ev->stats);
 		rtp_check(call, &ev->stats);
 		break;
 	case MIXER_EV_DTMF:

@@ -76,7 +76,7 @@ static int parse_algs(const char *s, enum hashhex_alg algs[2],
 	return EINVAL;
 }
 
-bool digest_algs_valid(const char *algs)
+bool focus_digest_algs_valid(const char *algs)
 {
 	enum hashhex_alg a[2];
 	unsigned n;

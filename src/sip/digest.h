@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <re.h>
+#include "sip/sip.h"
 #include "util/hashhex.h"
 
 struct digest;
@@ -48,7 +49,6 @@ int  digest_response(enum hashhex_alg alg, const char *ha1,
  * challenge and know only MD5), "SHA-256" or "MD5"; EINVAL otherwise */
 int  digest_alloc(struct digest **dp, const char *realm, uint32_t ttl_s,
 		  const char *algs);
-bool digest_algs_valid(const char *algs);
 /* Checks the credentials of msg. On DIGEST_OK *up is the user; why says
  * what went wrong otherwise (for the reason phrase and the log). */
 enum digest_result digest_check(struct digest *d, const struct users *us,

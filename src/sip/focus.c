@@ -1,8 +1,9 @@
 /*
  * The focus UA: the SIP stack, its transports, and the dispatch of
- * requests that do not belong to a call. INVITEs go to call.c; OPTIONS is
- * answered here; everything else gets a clear refusal. Also the graceful
- * shutdown (BYE everyone, wait for the transactions). Signalling thread.
+ * requests that do not belong to a call: INVITEs to call_in.c, the rest
+ * by the table of methods (methods.c), anything unknown a clear refusal.
+ * Also the graceful shutdown (BYE everyone, wait for the transactions).
+ * Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,19 +15,13 @@
  * calls in flight (LIBRE-NOTES.md: 32 buckets cost 42 % CPU at 200/s) */
 #define SIP_HASH_SIZE 8192
 
-void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
-		 const char *reason, const char *hdrs)
+/* the length of the first token of p (up to c or len) */
+static size_t token_len(const char *p, size_t len, char c)
 {
-	if (scode >= 400)
-		f->stats.rejected++;
-	(void)sip_treplyf(NULL, NULL, f->sip, msg, false, scode, reason,
-			  "%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : "");
-}
+	const char *e = memchr(p, c, len);
 
-const char *const focus_methods[FOCUS_NMETHODS] = {
-	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY",
-	"REFER", "MESSAGE", "INFO", "UPDATE", "PRACK", "other",
-};
+	return e ? (size_t)(e - p) : len;
+}
 
 /* Every SIP message in and out passes here (libre's trace hook): the
  * counters of /metrics, from the wire, whoever answers. */
@@ -50,15 +45,7 @@ static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
 	}
 	if (tx)
 		return;
-	for (size_t i = 0; i < FOCUS_NMETHODS - 1; i++) {
-		size_t n = strlen(focus_methods[i]);
-
-		if (len > n && !memcmp(p, focus_methods[i], n) && p[n] == ' ') {
-			f->stats.req_rx[i]++;
-			return;
-		}
-	}
-	f->stats.req_rx[FOCUS_NMETHODS - 1]++;
+	f->stats.req_rx[focus_method_index(p, token_len(p, len, ' '))]++;
 }
 
 static struct conf *conf_of(const struct focus *f, const struct sip_msg *msg)
@@ -91,10 +78,10 @@ static void factory_invite(struct focus *f, const struct sip_msg *msg)
 		return;
 	}
 	mem_ref(c);           /* a refused call may already destroy it */
-	(void)call_accept(f, c, msg, "administrator");
-	if (!conf_destroyed(c) && !conf_participant_count(c))
+	err = call_accept(f, c, msg, "administrator");
+	if (err && !conf_destroyed(c))
 		(void)conf_destroy(c);    /* the call was refused */
-	else if (!conf_destroyed(c))
+	else if (!err)
 		log_info("sip", "msg=\"conference created by factory URI\" "
 			 "conf=%s", conf_id(c));
 	mem_deref(c);
@@ -194,61 +181,41 @@ static void invite_handler(const struct sip_msg *msg, void *arg)
 	(void)call_accept(f, c, msg, NULL);
 }
 
-/* Requests outside a call: OPTIONS, and clear refusals for the rest. */
+/* Requests outside a call that no call and no subscription took: by the
+ * table of methods, after the conference lookup (404 for a conference
+ * that does not exist, whatever the method: ACK excepted, it gets no
+ * answer). */
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct focus *f = arg;
+	const struct focus_method *m;
 	bool to_conf = pl_isset(&msg->uri.user);
+	struct conf *c = to_conf ? conf_of(f, msg) : NULL;
+	int i = focus_method_index(msg->met.p, msg->met.l);
+	char hdr[160];
 
 	f->stats.requests_in++;
-	if (to_conf && !conf_of(f, msg) && !to_factory(f, msg) &&
+	if (to_conf && !c && !to_factory(f, msg) &&
 	    pl_strcmp(&msg->met, "ACK")) {
 		focus_reply(f, msg, 404, "Conference Not Found", NULL);
 		return true;
 	}
-	if (!pl_strcmp(&msg->met, "OPTIONS")) {
-		(void)sip_treplyf(NULL, NULL, f->sip, msg, false, 200, "OK",
-				  "Allow: " FOCUS_ALLOW "\r\n"
-				  "Allow-Events: " FOCUS_EVENTS "\r\n"
-				  "Accept: application/sdp\r\n"
-				  "Accept-Language: en\r\n"
-				  "Supported: " FOCUS_SUPPORTED "\r\n"
-				  "Content-Length: 0\r\n\r\n");
+	re_snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", f->allow);
+	if (i == FOCUS_NMETHODS - 1) {
+		focus_reply(f, msg, 501, "Not Implemented", hdr);
 		return true;
 	}
-	if (!pl_strcmp(&msg->met, "ACK"))
-		return true;                 /* stray ACK: nothing to answer */
-	if (!pl_strcmp(&msg->met, "MESSAGE") && to_conf) {
-		struct gate_id id;
-
-		if (!focus_gate(f, conf_of(f, msg), msg, &id))
-			im_handle(f, conf_of(f, msg), msg);
+	m = &focus_methods[i];
+	if (!m->allow || !m->outside) {
+		focus_reply(f, msg, 405, "Method Not Allowed", hdr);
 		return true;
 	}
-	if (!pl_strcmp(&msg->met, "REFER") && to_conf) {
-		struct gate_id id;
-
-		if (pl_isset(&msg->to.tag))      /* no call of ours has it */
-			focus_reply(f, msg, 481, "Call/Transaction Does Not "
-				    "Exist", NULL);
-		else if (!focus_gate(f, conf_of(f, msg), msg, &id))
-			refer_handle(f, conf_of(f, msg), NULL, NULL, msg);
+	if (m->conf && !c) {
+		focus_reply(f, msg, 404, "Not Found (the request URI names no "
+			    "conference)", NULL);
 		return true;
 	}
-	if (!pl_strcmp(&msg->met, "MESSAGE") ||
-	    !pl_strcmp(&msg->met, "REFER") ||
-	    !pl_strcmp(&msg->met, "NOTIFY") ||
-	    !pl_strcmp(&msg->met, "PUBLISH") ||
-	    !pl_strcmp(&msg->met, "REGISTER") ||
-	    !pl_strcmp(&msg->met, "INFO") ||
-	    !pl_strcmp(&msg->met, "UPDATE") ||
-	    !pl_strcmp(&msg->met, "PRACK")) {
-		focus_reply(f, msg, 405, "Method Not Allowed",
-			    "Allow: " FOCUS_ALLOW "\r\n");
-		return true;
-	}
-	focus_reply(f, msg, 501, "Not Implemented",
-		    "Allow: " FOCUS_ALLOW "\r\n");
+	m->outside(f, c, msg);
 	return true;
 }
 
@@ -362,6 +329,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 				    "caucus/0.1", sip_exit_handler, f);
 	if (err)
 		goto out;
+	focus_methods_init(f);
 	sip_set_trace_handler(f->sip, sip_trace);
 	if (cfg->udp)
 		err = sip_transp_add(f->sip, SIP_TRANSP_UDP, &f->sip_laddr);

@@ -299,9 +299,9 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 	else
 		err = str_dup(&uri, taor);
 	target = NULL;
-	err = err ? err : part_add(c, uri, NULL, true, &target);
-	if (!err && target)
-		err = part_set_referred_by(target, by);
+	err = err ? err : part_add(c, &(struct part_new){.uri = uri,
+				   .dial_out = true, .referred_by = by},
+				   &target);
 	err = err ? err : refer_alloc(&r, f, c, dlg, msg);
 	if (err) {
 		if (target)

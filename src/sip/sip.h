@@ -34,9 +34,11 @@ struct focus_cfg {
 	const char *digest_algs;    /* offered, preferred first */
 };
 
-/* SIP methods counted by name (the last: any other) */
-#define FOCUS_NMETHODS 13
-extern const char *const focus_methods[FOCUS_NMETHODS];
+/* SIP methods counted by name: the focus's table of methods
+ * (sip/methods.c), then any other */
+#define FOCUS_NMETHODS 15
+/* the name of method i (0 .. FOCUS_NMETHODS - 1; the last is "other") */
+const char *focus_method_name(int i);
 
 struct focus_stats {
 	uint64_t req_rx[FOCUS_NMETHODS];   /* requests received, by method */
@@ -65,6 +67,10 @@ void focus_mixer_event(struct focus *f, const struct mixer_event *ev);
 void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
 		    void *arg);
 void focus_get_stats(const struct focus *f, struct focus_stats *st);
+
+/* A digest_algorithms setting the focus can offer: "SHA-256,MD5",
+ * "MD5,SHA-256", "SHA-256" or "MD5" (for the settings' check) */
+bool focus_digest_algs_valid(const char *algs);
 
 /* For the notifier: authenticate a SUBSCRIBE to c (0: go on, *moderator
  * says whether it gets the moderator view; else replied already) */

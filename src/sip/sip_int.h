@@ -1,5 +1,9 @@
-/* Private to the sip module: the focus object and the call functions
- * shared by focus.c and call.c. Signalling thread. */
+/* Private to the sip module: the focus object, its table of methods, and
+ * the functions its files share. The files call each other in one
+ * direction only: focus.c dispatches to methods.c, call_in.c, call.c,
+ * call_watch.c, gate.c, im.c and refer.c; none of those calls back into
+ * focus.c, and reply.c (replies, AoRs) and contact.c are leaves every
+ * file may use (tests/lint checks the graph). Signalling thread. */
 #ifndef CAUCUS_SIP_INT_H
 #define CAUCUS_SIP_INT_H
 
@@ -32,7 +36,35 @@ struct focus {
 	struct list refers;          /* REFER subscriptions (refer.c) */
 	struct users *users;         /* NULL: nobody authenticates */
 	struct digest *digest;
+	/* from the table of methods (methods.c), made once */
+	char allow[128];             /* the Allow header's value */
+	char supported[32];          /* the Supported header's value */
+	char answer_hdrs[256];       /* Allow, Supported, Allow-Events and
+				      * Accept of our answers to INVITE */
 };
+
+/* A method in the focus's table (methods.c). outside: what is done with
+ * a request outside any call that no other module took (NULL: it never
+ * gets there, or is not allowed: 405); conf: outside needs a conference
+ * URI (else 404). */
+typedef void (focus_method_h)(struct focus *f, struct conf *c,
+			      const struct sip_msg *msg);
+struct focus_method {
+	const char *name;
+	bool allow;                  /* the focus takes it: listed in Allow */
+	focus_method_h *outside;
+	bool conf;
+	const char *doc;             /* docs/sip.md */
+};
+extern const struct focus_method focus_methods[FOCUS_NMETHODS - 1];
+/* The index of the method named p (len bytes) in focus_methods, or
+ * FOCUS_NMETHODS - 1 for any other */
+int  focus_method_index(const char *p, size_t len);
+/* f's allow, supported and answer_hdrs from the table */
+void focus_methods_init(struct focus *f);
+/* The first option tag in a Require of msg that we do not support, or
+ * NULL */
+const struct sip_hdr *focus_unsupported(const struct sip_msg *msg);
 
 /* Who sent a request, after the gate (gate.c) */
 struct gate_id {
@@ -47,18 +79,12 @@ struct gate_id {
 int  focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		struct gate_id *id);
 
-/* The methods the focus takes, for Allow headers. */
-#define FOCUS_ALLOW \
-	"INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, MESSAGE, REFER"
 #define FOCUS_EVENTS "conference"
-#define FOCUS_SUPPORTED "join, timer"
-/* The headers of our answers to INVITE */
-#define ANSWER_HDRS "Allow: " FOCUS_ALLOW "\r\n" \
-	"Supported: " FOCUS_SUPPORTED "\r\n" \
-	"Allow-Events: " FOCUS_EVENTS "\r\n" \
-	"Accept: application/sdp\r\n"
 
-/* role: the new participant's (NULL: participant) */
+/* An INVITE to conference c (call_in.c); role: the new participant's
+ * (NULL: its policy entry's). 0: the call is set up (answered, or in
+ * early media waiting for a moderator); else an errno, and msg has been
+ * refused with a final answer saying why. */
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		 const char *role);
 int  call_dial(struct focus *f, struct participant *p);

@@ -2,7 +2,8 @@
 # make install, staged with DESTDIR: binaries, console, settings file with
 # the installed paths (an existing one is kept), docs and a systemd unit
 # that names the installed binary; the installed caucusd starts from the
-# installed settings and serves the installed console; caucusctl works.
+# installed settings and serves the installed console, which it finds
+# beside itself (no web_root in the settings); caucusctl works.
 . "$(dirname "$0")/lib.sh"
 root="$WORK/root"
 DESTDIR="$root" cmake --install "$BIN" --prefix /usr/local >"$WORK/i.out"
@@ -27,7 +28,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 fi
 conf="$root/etc/caucus/caucus.conf"
 grep -q '^db = /var/lib/caucus/caucus.db$' "$conf" || fail "db path"
-grep -q '^web_root = /usr/local/share/caucus/web$' "$conf" || fail "web_root"
+grep -q '^web_root = *$' "$conf" || fail "web_root is set: $(grep web_root "$conf")"
 # again: the operator's file stays, the new one goes beside it
 echo "# mine" >>"$conf"
 DESTDIR="$root" PREFIX=/usr/local sh "$SRC/scripts/install.sh" >/dev/null
@@ -35,11 +36,13 @@ grep -q '^# mine$' "$conf" || fail "install overwrote caucus.conf"
 [ -e "$conf.new" ] || fail "no caucus.conf.new"
 
 # the installed binary with the installed settings (paths into the stage)
-sed -e "s|^web_root = .*|web_root = $root/usr/local/share/caucus/web|" \
-    -e "s|^db = .*|db = $WORK/var/caucus.db|" "$conf" >"$WORK/test.conf"
+sed -e "s|^db = .*|db = $WORK/var/caucus.db|" "$conf" >"$WORK/test.conf"
 mkdir -p "$WORK/var"
-BIN="$root/usr/local/bin" start_caucusd --config "$WORK/test.conf"
-curl -sf "$API/" | grep -qi '<html' || fail "console not served"
+BIN="$root/usr/local/bin" start_caucusd --config "$WORK/test.conf" \
+	--web-root ""
+curl -sf "$API/" >"$WORK/index.html" || fail "console not served"
+cmp -s "$WORK/index.html" "$root/usr/local/share/caucus/web/index.html" ||
+	fail "the console served is not the installed one"
 CAUCUS_URL="$API" "$root/usr/local/bin/caucusctl" conf list | grep -q demo ||
 	fail "installed caucusctl"
 stop_caucusd

@@ -76,6 +76,15 @@ static const struct conf_ops ops = {
 	.reoffer = rec_reoffer, .message = rec_message,
 };
 
+static int add(struct conf *c, const char *uri, const char *display,
+	       bool dial_out, struct participant **pp)
+{
+	struct part_new n = {.uri = uri, .display = display,
+			     .dial_out = dial_out};
+
+	return part_add(c, &n, pp);
+}
+
 static int setup(void **state)
 {
 	char path[128];
@@ -136,7 +145,7 @@ static void test_dial_out_and_remove(void **state)
 
 	(void)state;
 	assert_int_equal(conf_create(cs, "r", NULL, &c), 0);
-	assert_int_equal(part_add(c, "sip:bob@x", NULL, true, &p), 0);
+	assert_int_equal(add(c, "sip:bob@x", NULL, true, &p), 0);
 	assert_int_equal(part_status(p), PART_DIALING_OUT);
 	conf_reconcile(c);
 	assert_int_equal(rec.dials, 1);
@@ -154,6 +163,61 @@ static void test_dial_out_and_remove(void **state)
 	assert_int_equal(conf_participant_count(c), 0);
 }
 
+/* Every setter of part.h moves the version exactly when what others can
+ * see changed; given what is already there it does nothing */
+static void test_setters_version(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p = NULL;
+	struct part_media m = {.codec = "PCMU", .remote = "10.0.0.1:4000",
+			       .local_port = 30000, .direction = "sendrecv",
+			       .tx_ssrc = 7};
+	struct part_dialog d = {.call_id = "c1", .from_tag = "f",
+				.to_tag = "t", .contact = "sip:a@10.0.0.1"};
+	struct part_settings st = {.gain_in_db = -6};
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "v", NULL, &c), 0);
+	v = conf_version(c);
+	assert_int_equal(add(c, "sip:a@x", "A", false, &p), 0);
+	assert_int_equal(conf_version(c), v + 1);      /* a join: one change */
+	part_set_ep(p, &rec);
+
+#define SAME(call) do { v = conf_version(c); call; \
+	assert_int_equal(conf_version(c), v); } while (0)
+#define CHANGED(call) do { v = conf_version(c); call; \
+	assert_true(conf_version(c) > v); } while (0)
+	CHANGED(part_set_status(p, PART_CONNECTED));
+	SAME(part_set_status(p, PART_CONNECTED));
+	CHANGED(part_set_media(p, &m));
+	SAME(part_set_media(p, &m));
+	strcpy(m.codec, "PCMA");                /* the codec alone */
+	CHANGED(part_set_media(p, &m));
+	assert_string_equal(part_media(p)->codec, "PCMA");
+	strcpy(m.direction, "recvonly");
+	CHANGED(part_set_media(p, &m));
+	CHANGED(part_set_dialog(p, &d));
+	SAME(part_set_dialog(p, &d));
+	strcpy(d.to_tag, "t2");
+	CHANGED(part_set_dialog(p, &d));
+	CHANGED(part_set_privacy(p, true, false));
+	SAME(part_set_privacy(p, true, false));
+	CHANGED(part_set_role(p, "moderator"));
+	SAME(part_set_role(p, "moderator"));
+	CHANGED(part_update_settings(p, &st));
+	assert_int_equal(rec.media, 1);         /* the mixer hears of it */
+	SAME(part_update_settings(p, &st));
+	assert_int_equal(rec.media, 1);
+	CHANGED(part_set_talking(p, true));
+	SAME(part_set_talking(p, true));
+	/* counters are read live: never a new version */
+	SAME(part_set_stats(p, &(struct part_stats){.rx_packets = 50}));
+	assert_int_equal(part_stats(p)->rx_packets, 50);
+#undef SAME
+#undef CHANGED
+}
+
 static void test_failed_dial_lingers(void **state)
 {
 	struct conf *c = NULL;
@@ -161,7 +225,7 @@ static void test_failed_dial_lingers(void **state)
 
 	(void)state;
 	assert_int_equal(conf_create(cs, "r", NULL, &c), 0);
-	assert_int_equal(part_add(c, "sip:bob@x", NULL, true, &p), 0);
+	assert_int_equal(add(c, "sip:bob@x", NULL, true, &p), 0);
 	conf_reconcile(c);
 	/* the far end said 486 */
 	part_set_ep(p, NULL);
@@ -177,7 +241,7 @@ static void test_failed_dial_lingers(void **state)
 
 	/* a dial that cannot even start fails at once */
 	rec.dial_err = EINVAL;
-	assert_int_equal(part_add(c, "sip:x@y", NULL, true, &p), 0);
+	assert_int_equal(add(c, "sip:x@y", NULL, true, &p), 0);
 	conf_reconcile(c);
 	assert_int_equal(part_status(p), PART_FAILED);
 }
@@ -193,7 +257,7 @@ static void test_destroy_hangs_up_everyone(void **state)
 	rec.hangup_completes = false;   /* BYEs still in flight */
 	assert_int_equal(conf_create(cs, "d", NULL, &c), 0);
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(part_add(c, "sip:u@x", NULL, false, &p), 0);
+		assert_int_equal(add(c, "sip:u@x", NULL, false, &p), 0);
 		part_set_ep(p, &rec);
 		part_set_status(p, PART_CONNECTED);
 	}
@@ -202,7 +266,7 @@ static void test_destroy_hangs_up_everyone(void **state)
 	assert_int_equal(rec.hangups, 5);
 	assert_null(confs_lookup(cs, "d"));     /* 404 from now on */
 	/* a new call cannot join the destroyed conference */
-	assert_int_equal(part_add(c, "sip:late@x", NULL, false, &p), ENOENT);
+	assert_int_equal(add(c, "sip:late@x", NULL, false, &p), ENOENT);
 	/* the BYEs complete */
 	while ((p = conf_apply_parts(c, first, NULL))) {
 		part_set_ep(p, NULL);
@@ -228,7 +292,7 @@ static void test_destroy_then_calls_end(void **state)
 	(void)state;
 	rec.hangup_completes = false;
 	assert_int_equal(conf_create(cs, "e", NULL, &c), 0);
-	assert_int_equal(part_add(c, "sip:u@x", NULL, false, &p), 0);
+	assert_int_equal(add(c, "sip:u@x", NULL, false, &p), 0);
 	part_set_ep(p, &rec);
 	mem_ref(c);
 	assert_int_equal(conf_destroy(c), 0);
@@ -273,8 +337,8 @@ static void test_audio_mode(void **state)
 	(void)state;
 	assert_int_equal(conf_create(cs, "talk", NULL, &c), 0);
 	assert_string_equal(conf_audio(c), "sendrecv");
-	assert_int_equal(part_add(c, "sip:a@x", NULL, false, &a), 0);
-	assert_int_equal(part_add(c, "sip:b@x", NULL, false, &b), 0);
+	assert_int_equal(add(c, "sip:a@x", NULL, false, &a), 0);
+	assert_int_equal(add(c, "sip:b@x", NULL, false, &b), 0);
 	part_set_ep(a, &rec);                 /* b has no call yet */
 	assert_int_equal(conf_set_audio(c, "loud"), EINVAL);
 	assert_int_equal(conf_set_audio(c, ""), EINVAL);
@@ -305,10 +369,10 @@ static void test_messages(void **state)
 
 	(void)state;
 	assert_int_equal(conf_create(cs, "im", NULL, &c), 0);
-	assert_int_equal(part_add(c, "sip:a@x", "A", false, &a), 0);
-	assert_int_equal(part_add(c, "sip:b@x", NULL, false, &b), 0);
-	assert_int_equal(part_add(c, "sip:h@x", NULL, false, &h), 0);
-	assert_int_equal(part_add(c, "sip:d@x", NULL, false, &d), 0);
+	assert_int_equal(add(c, "sip:a@x", "A", false, &a), 0);
+	assert_int_equal(add(c, "sip:b@x", NULL, false, &b), 0);
+	assert_int_equal(add(c, "sip:h@x", NULL, false, &h), 0);
+	assert_int_equal(add(c, "sip:d@x", NULL, false, &d), 0);
 	part_set_ep(a, &rec);
 	part_set_ep(b, &rec);
 	part_set_ep(h, &rec);
@@ -326,7 +390,7 @@ static void test_messages(void **state)
 	assert_string_equal(((struct conf_msg *)l->head->data)->text, "hi");
 	assert_string_equal(((struct conf_msg *)l->head->data)->display, "A");
 
-	part_privacy(b)->anonymous = true;
+	part_set_privacy(b, true, false);
 	assert_int_equal(conf_message(c, b, "text/plain", "psst", 4, false,
 				      &sent), 0);
 	assert_string_equal(rec.last_from, CONF_ANON_URI);
@@ -354,6 +418,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dial_out_and_remove,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setters_version, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_dial_lingers,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_hangs_up_everyone,

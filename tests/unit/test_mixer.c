@@ -74,12 +74,12 @@ static struct mixer_media leg_media(const struct leg *l,
 	m.tx_pt = pt;
 	m.telev_pt = -1;
 	m.send = m.recv = true;
-	m.gain_in_q16 = m.gain_out_q16 = 65536;
+	m.gain_in_db = m.gain_out_db = 0;
 	m.room_speakers = room_speakers;
 	m.csrc_level_id = l->csrc_id;
 	if (l->dtx) {
 		m.opus.usedtx = 1;
-		m.gain_out_q16 = 32768;
+		m.gain_out_db = -6;   /* its own frame, not the shared one */
 	}
 	return m;
 }

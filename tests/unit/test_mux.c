@@ -84,7 +84,7 @@ static void stream_add(struct mixer *mx, struct leg *l)
 	m.codec = MEDIA_PCMU;
 	m.telev_pt = -1;
 	m.send = m.recv = true;
-	m.gain_in_q16 = m.gain_out_q16 = 65536;
+	m.gain_in_db = m.gain_out_db = 0;
 	assert_int_equal(mixer_stream_add(mx, 1, -1, -1, &m, &l->id), 0);
 }
 

@@ -38,30 +38,42 @@ static const struct conf_ops ops = {
 	.dial = rec_dial, .hangup = rec_none, .media = rec_none,
 };
 
+/* A participant as the SIP side would report it: its dialog, and for
+ * one that is in, its media */
+static struct participant *add_with(const struct part_new *n,
+				    enum part_status status)
+{
+	struct participant *p = NULL;
+	struct part_dialog d = {0};
+
+	assert_int_equal(part_add(c, n, &p), 0);
+	part_set_ep(p, &cs);
+	part_set_status(p, status);
+	snprintf(d.call_id, sizeof(d.call_id), "call-%s", part_id(p));
+	snprintf(d.from_tag, sizeof(d.from_tag), "ft%s", part_id(p));
+	snprintf(d.to_tag, sizeof(d.to_tag), "tt%s", part_id(p));
+	snprintf(d.contact, sizeof(d.contact), "sip:ep@10.0.0.%s:5060",
+		 part_id(p));
+	part_set_dialog(p, &d);
+	if (status == PART_CONNECTED || status == PART_ON_HOLD) {
+		struct part_media m = {0};
+
+		snprintf(m.codec, sizeof(m.codec), "PCMU");
+		snprintf(m.direction, sizeof(m.direction), "%s",
+			 status == PART_ON_HOLD ? "recvonly" : "sendrecv");
+		m.tx_ssrc = 1000u + (unsigned)atoi(part_id(p));
+		part_set_media(p, &m);
+	}
+	return p;
+}
+
 static struct participant *add(const char *uri, const char *name,
 			       enum part_status status, bool dial_out)
 {
-	struct participant *p = NULL;
-	struct part_dialog *d;
+	struct part_new n = {.uri = uri, .display = name,
+			     .dial_out = dial_out};
 
-	assert_int_equal(part_add(c, uri, name, dial_out, &p), 0);
-	part_set_ep(p, &cs);
-	part_set_status(p, status);
-	d = part_dialog(p);
-	snprintf(d->call_id, sizeof(d->call_id), "call-%s", part_id(p));
-	snprintf(d->from_tag, sizeof(d->from_tag), "ft%s", part_id(p));
-	snprintf(d->to_tag, sizeof(d->to_tag), "tt%s", part_id(p));
-	snprintf(d->contact, sizeof(d->contact), "sip:ep@10.0.0.%s:5060",
-		 part_id(p));
-	if (status == PART_CONNECTED || status == PART_ON_HOLD) {
-		struct part_media *m = part_media(p);
-
-		snprintf(m->codec, sizeof(m->codec), "PCMU");
-		snprintf(m->direction, sizeof(m->direction), "%s",
-			 status == PART_ON_HOLD ? "recvonly" : "sendrecv");
-		m->tx_ssrc = 1000u + (unsigned)atoi(part_id(p));
-	}
-	return p;
+	return add_with(&n, status);
 }
 
 static int setup(void **state)
@@ -282,16 +294,17 @@ static void test_users_group_endpoints(void **state)
 
 static void test_views(void **state)
 {
-	struct participant *anon, *hid, *pend;
+	struct participant *anon, *hid;
 
 	(void)state;
 	add("sip:open@example.org", "Open", PART_CONNECTED, false);
 	anon = add("sip:secret@example.org", "Secret", PART_CONNECTED, false);
-	part_privacy(anon)->anonymous = true;
+	part_set_privacy(anon, true, false);
 	hid = add("sip:ghost@example.org", "Ghost", PART_CONNECTED, false);
-	part_privacy(hid)->hidden = true;
-	pend = add("sip:waiting@example.org", "Wait", PART_DIALING_IN, false);
-	part_privacy(pend)->pending = true;
+	part_set_privacy(hid, false, true);
+	add_with(&(struct part_new){.uri = "sip:waiting@example.org",
+				    .display = "Wait", .pending = true},
+		 PART_DIALING_IN);
 
 	render(false);
 	golden("views");
@@ -318,11 +331,13 @@ static void test_views(void **state)
 /* Referred by someone (REFER) and leaving at someone's request */
 static void test_referred_and_removed(void **state)
 {
-	struct participant *a, *b;
+	struct participant *b;
 
 	(void)state;
-	a = add("sip:a@example.org", "A", PART_CONNECTED, true);
-	assert_int_equal(part_set_referred_by(a, "sip:boss@example.org"), 0);
+	add_with(&(struct part_new){.uri = "sip:a@example.org",
+				    .display = "A", .dial_out = true,
+				    .referred_by = "sip:boss@example.org"},
+		 PART_CONNECTED);
 	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
 	part_remove_by(b, "sip:boss@example.org");
 	render(false);
@@ -443,7 +458,7 @@ static void test_render_matches_tree(void **state)
 	(void)state;
 	add("sip:a@example.org", "A & <b>", PART_CONNECTED, false);
 	p = add("sip:c@example.org", NULL, PART_ON_HOLD, false);
-	part_privacy(p)->anonymous = true;
+	part_set_privacy(p, true, false);
 	assert_int_equal(notify_doc_full(&doc, c, 42, &view), 0);
 	re_snprintf(tree, sizeof(tree), "%H", notify_xml_print, doc);
 	assert_int_equal(notify_render_alloc(&r, c, &view), 0);

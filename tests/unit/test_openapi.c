@@ -51,13 +51,15 @@ static void test_routes_described(void **state)
 {
 	const struct odict_entry *paths = odict_lookup(doc, "paths");
 
+	size_t n;
+	const struct api_route *rt = api_routes(&n);
+
 	(void)state;
-	for (size_t i = 0; i < api_route_count(); i++) {
-		const char *m, *p, *s;
+	for (size_t i = 0; i < n; i++) {
+		const char *m = rt[i].method, *p = rt[i].path;
 		const struct odict_entry *pe, *op;
 		char met[12];
 
-		api_route(i, &m, &p, &s);
 		lower(met, m, sizeof(met));
 		pe = odict_lookup(paths->u.odict, p);
 		if (!pe)
@@ -80,6 +82,9 @@ static void test_nothing_else(void **state)
 		"trace",
 	};
 
+	size_t n;
+	const struct api_route *rt = api_routes(&n);
+
 	(void)state;
 	for (struct le *le = paths->u.odict->lst.head; le; le = le->next) {
 		const struct odict_entry *pe = le->data;
@@ -90,13 +95,11 @@ static void test_nothing_else(void **state)
 
 			if (!odict_lookup(pe->u.odict, methods[k]))
 				continue;
-			for (size_t i = 0; i < api_route_count(); i++) {
-				const char *m, *p, *s;
+			for (size_t i = 0; i < n; i++) {
 				char met[12];
 
-				api_route(i, &m, &p, &s);
-				lower(met, m, sizeof(met));
-				if (!strcmp(p, pe->key) &&
+				lower(met, rt[i].method, sizeof(met));
+				if (!strcmp(rt[i].path, pe->key) &&
 				    !strcmp(met, methods[k]))
 					found = true;
 			}

@@ -1,0 +1,339 @@
+/*
+ * Participants (see part.h): their lifecycle in a conference's roster
+ * (added, leaving, gone or failed and lingering) and the setters that are
+ * the only way their visible state changes. Each setter compares, and
+ * bumps the conference's version (conf_changed) only for a real change.
+ * Called by the sip and api modules and by the rest of conf; signalling
+ * thread only.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "conf/conf_int.h"
+#include "util/log.h"
+
+/* how long a failed participant stays in the roster for the API to show */
+#define FAILED_LINGER_MS (300 * 1000)
+
+static void part_destructor(void *arg)
+{
+	struct participant *p = arg;
+
+	tmr_cancel(&p->linger);
+	tmr_cancel(&p->pend_tmr);
+	list_unlink(&p->le);
+	mem_deref(p->uri);
+	mem_deref(p->display);
+	mem_deref(p->fail_reason);
+	mem_deref(p->referred_by);
+	mem_deref(p->removed_by);
+	mem_deref(p->conf);
+}
+
+/* a copy of s, or NULL for NULL or "" */
+static int dup_opt(char **dst, const char *s)
+{
+	*dst = NULL;
+	return s && s[0] ? str_dup(dst, s) : 0;
+}
+
+static void new_fields(struct participant *p, const struct part_new *n)
+{
+	p->dial_out = n->dial_out;
+	p->status = n->dial_out ? PART_DIALING_OUT : PART_DIALING_IN;
+	p->joined_at = (int64_t)time(NULL);
+	p->status_since = p->joined_at;
+	if (n->contact)
+		re_snprintf(p->dialog.contact, sizeof(p->dialog.contact), "%s",
+			    n->contact);
+	part_entry_apply(p);
+	if (n->role)
+		re_snprintf(p->role, sizeof(p->role), "%s", n->role);
+	if (n->pending)
+		part_pending_start(p, n->pending_timeout_s);
+}
+
+int part_add(struct conf *c, const struct part_new *n,
+	     struct participant **pp)
+{
+	struct participant *p;
+	int err;
+
+	if (c->destroyed)
+		return ENOENT;
+	if (!n->uri)
+		return EINVAL;
+	p = mem_zalloc(sizeof(*p), part_destructor);
+	if (!p)
+		return ENOMEM;
+	p->conf = mem_ref(c);
+	tmr_init(&p->linger);
+	tmr_init(&p->pend_tmr);
+	err = str_dup(&p->uri, n->uri);
+	err = err ? err : str_dup(&p->display, n->display ? n->display : "");
+	err = err ? err : dup_opt(&p->referred_by, n->referred_by);
+	if (err) {
+		mem_deref(p);
+		return err;
+	}
+	re_snprintf(p->pid, sizeof(p->pid), "%u", ++c->next_pid);
+	new_fields(p, n);
+	list_append(&c->parts, &p->le, p);
+	conf_idle_check(c);
+	conf_changed(c);                 /* the join is one change */
+	if (pp)
+		*pp = p;
+	return 0;
+}
+
+void part_remove(struct participant *p)
+{
+	p->removing = true;
+	conf_reconcile(p->conf);
+}
+
+void part_remove_by(struct participant *p, const char *by)
+{
+	mem_deref(p->removed_by);
+	p->removed_by = NULL;
+	if (by)
+		(void)str_dup(&p->removed_by, by);
+	part_remove(p);
+}
+
+static void linger_expired(void *arg)
+{
+	struct participant *p = arg;
+
+	/* out of the roster before the observers look (a reference held
+	 * elsewhere must not keep it listed) */
+	list_unlink(&p->le);
+	conf_changed(p->conf);
+	mem_deref(p);
+}
+
+static void mark_failed(struct participant *p, uint16_t scode,
+			const char *reason)
+{
+	struct conf *c = p->conf;
+
+	/* keep it listed so the API can say why it failed */
+	p->status = PART_FAILED;
+	p->status_since = (int64_t)time(NULL);
+	p->fail_code = scode;
+	mem_deref(p->fail_reason);
+	p->fail_reason = NULL;
+	if (reason)
+		(void)str_dup(&p->fail_reason, reason);
+	log_info("conf", "msg=\"call failed\" conf=%s pid=%s uri=%s code=%u "
+		 "reason=\"%s\"", c->id, p->pid, p->uri, scode,
+		 reason ? reason : "");
+	tmr_start(&p->linger, FAILED_LINGER_MS, linger_expired, p);
+	conf_changed(c);       /* observers see it failed */
+}
+
+static void gone(struct participant *p, uint16_t scode, const char *reason,
+		 bool failed)
+{
+	struct conf *c = p->conf;
+
+	p->ep = NULL;
+	if (failed) {
+		mark_failed(p, scode, reason);
+		return;
+	}
+	log_info("conf", "msg=\"left\" conf=%s pid=%s uri=%s", c->id, p->pid,
+		 p->uri);
+	list_unlink(&p->le);           /* observers see it gone */
+	conf_changed(c);
+	/* p may hold the last reference to a destroyed conference */
+	mem_ref(c);
+	mem_deref(p);
+	if ((c->adhoc || c->policy->destroy_on_last_leave) &&
+	    !c->destroyed && list_isempty(&c->parts)) {
+		log_info("conf", "msg=\"conference empty, destroying\" "
+			 "conf=%s adhoc=%d", c->id, c->adhoc);
+		(void)conf_destroy(c);
+	}
+	conf_idle_check(c);            /* nothing for a destroyed one */
+	mem_deref(c);
+}
+
+void part_gone(struct participant *p, uint16_t scode, const char *reason)
+{
+	gone(p, scode, reason, p->dial_out && p->status != PART_CONNECTED &&
+	     p->status != PART_ON_HOLD && p->status != PART_DISCONNECTING &&
+	     !p->removing && !p->conf->destroyed);
+}
+
+void part_failed(struct participant *p, uint16_t scode, const char *reason)
+{
+	gone(p, scode, reason, !p->removing && !p->conf->destroyed);
+}
+
+void part_set_status(struct participant *p, enum part_status st)
+{
+	if (p->status == st)
+		return;
+	if (st == PART_CONNECTED && p->status != PART_ON_HOLD)
+		log_info("conf", "msg=\"joined\" conf=%s pid=%s uri=%s",
+			 p->conf->id, p->pid, p->uri);
+	p->status = st;
+	p->status_since = (int64_t)time(NULL);
+	conf_changed(p->conf);
+}
+
+bool part_settings_set(struct participant *p, const struct part_settings *s)
+{
+	if (p->set.muted == s->muted && p->set.deaf == s->deaf &&
+	    p->set.gain_in_db == s->gain_in_db &&
+	    p->set.gain_out_db == s->gain_out_db)
+		return false;
+	p->set = *s;
+	p->settings_dirty = true;        /* the reconciler tells the mixer */
+	conf_changed(p->conf);
+	return true;
+}
+
+void part_update_settings(struct participant *p,
+			  const struct part_settings *s)
+{
+	if (part_settings_set(p, s))
+		conf_reconcile(p->conf);
+}
+
+void part_set_media(struct participant *p, const struct part_media *m)
+{
+	const struct part_media *o = &p->media;
+
+	if (!strcmp(o->codec, m->codec) && !strcmp(o->remote, m->remote) && o->local_port == m->local_port &&
+	    !strcmp(o->direction, m->direction) && o->tx_ssrc == m->tx_ssrc)
+		return;
+	p->media = *m;
+	conf_changed(p->conf);
+}
+
+void part_set_dialog(struct participant *p, const struct part_dialog *d)
+{
+	const struct part_dialog *o = &p->dialog;
+
+	if (!strcmp(o->call_id, d->call_id) &&
+	    !strcmp(o->from_tag, d->from_tag) &&
+	    !strcmp(o->to_tag, d->to_tag) && !strcmp(o->contact, d->contact))
+		return;
+	p->dialog = *d;
+	conf_changed(p->conf);
+}
+
+void part_set_privacy(struct participant *p, bool anonymous, bool hidden)
+{
+	if (p->privacy.anonymous == anonymous && p->privacy.hidden == hidden)
+		return;
+	p->privacy.anonymous = anonymous;
+	p->privacy.hidden = hidden;
+	conf_changed(p->conf);
+}
+
+void part_set_role(struct participant *p, const char *role)
+{
+	if (!role)
+		role = "";
+	if (!strcmp(p->role, role))
+		return;
+	re_snprintf(p->role, sizeof(p->role), "%s", role);
+	p->settings_dirty = true;        /* listeners are not mixed */
+	conf_changed(p->conf);
+}
+
+void part_set_talking(struct participant *p, bool talking)
+{
+	if (p->talking == talking)
+		return;
+	p->talking = talking;
+	conf_changed(p->conf);
+}
+
+void part_set_stats(struct participant *p, const struct part_stats *st)
+{
+	p->stats = *st;
+}
+
+void part_set_ep(struct participant *p, void *ep) { p->ep = ep; }
+void *part_ep(const struct participant *p) { return p->ep; }
+
+const char *part_id(const struct participant *p) { return p->pid; }
+const char *part_uri(const struct participant *p) { return p->uri; }
+const char *part_display(const struct participant *p) { return p->display; }
+struct conf *part_conf(const struct participant *p) { return p->conf; }
+enum part_status part_status(const struct participant *p) { return p->status; }
+bool part_dial_out(const struct participant *p) { return p->dial_out; }
+uint16_t part_fail_code(const struct participant *p) { return p->fail_code; }
+bool part_talking(const struct participant *p) { return p->talking; }
+int64_t part_joined_at(const struct participant *p) { return p->joined_at; }
+
+const char *part_fail_reason(const struct participant *p)
+{
+	return p->fail_reason;
+}
+
+const struct part_settings *part_settings(const struct participant *p)
+{
+	return &p->set;
+}
+
+const struct part_media *part_media(const struct participant *p)
+{
+	return &p->media;
+}
+
+const struct part_dialog *part_dialog(const struct participant *p)
+{
+	return &p->dialog;
+}
+
+const struct part_privacy *part_privacy(const struct participant *p)
+{
+	return &p->privacy;
+}
+
+const struct part_stats *part_stats(const struct participant *p)
+{
+	return &p->stats;
+}
+
+int64_t part_status_since(const struct participant *p)
+{
+	return p->status_since;
+}
+
+const char *part_role(const struct participant *p)
+{
+	return p->role[0] ? p->role : "participant";
+}
+
+const char *part_referred_by(const struct participant *p)
+{
+	return p->referred_by;
+}
+
+const char *part_removed_by(const struct participant *p)
+{
+	return p->removed_by;
+}
+
+bool part_in_conf(const struct participant *p)
+{
+	return p->le.list != NULL;
+}
+
+const char *part_status_name(enum part_status st)
+{
+	static const char *names[] = {
+		"dialing-in", "dialing-out", "alerting", "connected",
+		"on-hold", "disconnecting", "failed",
+	};
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ?
+		names[st] : "unknown";
+}

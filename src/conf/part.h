@@ -1,0 +1,177 @@
+/*
+ * A participant of a conference: one endpoint (one SIP dialog, or a
+ * dial-out on its way) in a conference's roster. The conf module owns it.
+ *
+ * The rule that holds the state model together: everything about a
+ * participant that the API, the RFC 4575 documents or the mixer can see
+ * is read through the const accessors below and changes only through a
+ * setter of this header. Each setter compares the new value with the old
+ * and, when something visible changed, bumps the conference's version
+ * (conf_version()), which the notifier, the API's event stream and the
+ * reconciler follow; a setter handed what is already there does nothing.
+ * Measurements (part_set_stats) are the one exception: they are read
+ * live and never bump the version (a NOTIFY a second per participant
+ * would be a storm).
+ *
+ * Other modules (sip, api, notify) hold struct participant pointers but
+ * never write through them. Signalling thread only.
+ */
+#ifndef CAUCUS_PART_H
+#define CAUCUS_PART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conf;
+struct participant;
+
+/* The RFC 4575 endpoint statuses caucus uses. */
+enum part_status {
+	PART_DIALING_IN,
+	PART_DIALING_OUT,
+	PART_ALERTING,
+	PART_CONNECTED,
+	PART_ON_HOLD,
+	PART_DISCONNECTING,
+	PART_FAILED,
+};
+
+/* What the mixer does with the participant's audio. */
+struct part_settings {
+	bool muted;
+	bool deaf;
+	double gain_in_db;
+	double gain_out_db;
+};
+
+/* The SIP dialog of a participant, as RFC 4575 call-info wants it: tags
+ * in the order of the initial request (From is the caller). */
+struct part_dialog {
+	char call_id[128];
+	char from_tag[64];
+	char to_tag[64];
+	char contact[160];       /* the participant's Contact URI */
+};
+
+/* How others see a participant (from the policy's per-user entries and
+ * moderation; the notification views and the API honour them). */
+struct part_privacy {
+	bool anonymous;          /* others see an anonymous URI, no name */
+	bool hidden;             /* others do not see it at all */
+	bool pending;            /* awaiting a moderator: only moderators
+				  * see it, with status pending */
+};
+
+/* The outcome of the last SDP negotiation of the participant's call, as
+ * the SIP side reports it (part_set_media). codec "" : no audio stream. */
+struct part_media {
+	char codec[16];          /* what we send them: PCMU, PCMA, G722,
+				  * opus */
+	char remote[64];         /* address:port from SDP */
+	uint16_t local_port;
+	char direction[12];      /* sendrecv, sendonly, recvonly, inactive */
+	uint32_t tx_ssrc;        /* the SSRC of the mix we send them */
+};
+
+/* The mixer's counters for the participant's stream (part_set_stats):
+ * measurements, not state. */
+struct part_stats {
+	uint64_t rx_packets, tx_packets;
+	uint32_t rx_lost, rx_late, rx_dup, concealed;
+	uint32_t decode_skipped;  /* silent frames not decoded */
+	uint32_t fec_recovered;   /* lost frames rebuilt from Opus FEC */
+	uint32_t tx_dtx;          /* Opus frames not sent (DTX) */
+	uint32_t jitter_us;
+	uint32_t jb_target_us, jb_depth_us;
+	uint32_t jb_skipped, jb_stretched;
+};
+
+/* A new participant, all it is known by from the start, so that a join is
+ * one change of the conference (one version, one NOTIFY). */
+struct part_new {
+	const char *uri;          /* its AoR (dial-in) or the URI to dial */
+	const char *display;      /* NULL: none */
+	bool dial_out;            /* the reconciler dials it */
+	const char *role;         /* NULL: its policy entry's, else
+				   * participant */
+	const char *referred_by;  /* who sent it here (REFER, Referred-By);
+				   * NULL: nobody */
+	const char *contact;      /* its Contact URI (dial-in); NULL: none */
+	bool pending;             /* waits for a moderator */
+	uint32_t pending_timeout_s;  /* then rejected (0: never) */
+};
+
+/* A caller dialled in (status dialing-in) or a dial-out was asked for
+ * (status dialing-out; the reconciler dials). The policy's entry for its
+ * URI gives its role, privacy and mute. ENOENT: the conference is
+ * destroyed. */
+int  part_add(struct conf *c, const struct part_new *n,
+	      struct participant **pp);
+/* Ask for p to leave (API kick): the reconciler hangs up. */
+void part_remove(struct participant *p);
+/* The same on someone's request (REFER with method=BYE, the policy),
+ * recorded for RFC 4575 disconnection-info */
+void part_remove_by(struct participant *p, const char *by);
+/* The call is over. Failed dial-outs stay listed as failed for a while. */
+void part_gone(struct participant *p, uint16_t scode, const char *reason);
+/* The call failed after it was up (RTP timeout, session timer): listed as
+ * failed for a while, like a failed dial-out. */
+void part_failed(struct participant *p, uint16_t scode, const char *reason);
+
+/* Setters: each bumps the conference's version when the value changed */
+void part_set_status(struct participant *p, enum part_status st);
+/* mute, deaf, gains; the reconciler carries them to the mixer */
+void part_update_settings(struct participant *p,
+			  const struct part_settings *s);
+void part_set_media(struct participant *p, const struct part_media *m);
+void part_set_dialog(struct participant *p, const struct part_dialog *d);
+void part_set_privacy(struct participant *p, bool anonymous, bool hidden);
+/* administrator, moderator, participant, listener ("" or NULL:
+ * participant); a listener is never mixed */
+void part_set_role(struct participant *p, const char *role);
+/* Talking started or stopped (the mixer's detector): the observers hear
+ * of it (the console's indicator); the RFC 4575 document has no place for
+ * it, so subscribers get no NOTIFY for it */
+void part_set_talking(struct participant *p, bool talking);
+/* Counters: never a new version (see the top of this file) */
+void part_set_stats(struct participant *p, const struct part_stats *st);
+/* Moderated joins: the participant is in the call but neither heard nor
+ * hearing, shown as pending to moderators only, until approved (joins as
+ * its entry says) or rejected (BYE), or its timeout passes (rejected).
+ * EALREADY when it is not pending. */
+int  part_approve(struct participant *p);
+int  part_reject(struct participant *p);
+
+/* The SIP call carrying p (opaque here; NULL: none). Not state others
+ * see: no version. */
+void  part_set_ep(struct participant *p, void *ep);
+void *part_ep(const struct participant *p);
+
+/* Accessors */
+const char *part_id(const struct participant *p);
+const char *part_uri(const struct participant *p);
+const char *part_display(const struct participant *p);
+struct conf *part_conf(const struct participant *p);
+enum part_status part_status(const struct participant *p);
+const char *part_status_name(enum part_status st);
+bool part_dial_out(const struct participant *p);
+uint16_t part_fail_code(const struct participant *p);
+const char *part_fail_reason(const struct participant *p);
+const struct part_settings *part_settings(const struct participant *p);
+const struct part_media *part_media(const struct participant *p);
+const struct part_dialog *part_dialog(const struct participant *p);
+const struct part_privacy *part_privacy(const struct participant *p);
+const struct part_stats *part_stats(const struct participant *p);
+const char *part_role(const struct participant *p);
+bool part_talking(const struct participant *p);
+int64_t part_joined_at(const struct participant *p);
+int64_t part_status_since(const struct participant *p);
+/* Who referred p (RFC 4575 endpoint referred/by); NULL: nobody */
+const char *part_referred_by(const struct participant *p);
+/* Who asked it to leave, for disconnection-info; NULL: nobody */
+const char *part_removed_by(const struct participant *p);
+/* Still in its conference's roster (false once it left; a reference held
+ * elsewhere keeps the object, not the membership) */
+bool part_in_conf(const struct participant *p);
+
+#endif

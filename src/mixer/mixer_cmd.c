@@ -1,0 +1,295 @@
+/*
+ * The commands a mixer thread takes from the signalling thread (add,
+ * update, remove a stream), applied at the start of a tick: the rooms and
+ * streams they make and free, the coders and gains they set up. The only
+ * place a mixer thread allocates (ARCHITECTURE.md: never in steady
+ * state). Mixer thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "mixer/mix.h"
+#include "mixer/mixer_stream.h"
+
+static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
+{
+	struct mroom *r;
+
+	for (unsigned i = 0; i < t->nrooms; i++)
+		if (t->rooms[i]->key == key)
+			return t->rooms[i];
+	if (!create)
+		return NULL;
+	if (t->nrooms == t->cap_rooms) {
+		unsigned cap = t->cap_rooms ? t->cap_rooms * 2 : 8;
+		struct mroom **v = realloc(t->rooms, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->rooms = v;
+		t->cap_rooms = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->key = key;
+	r->hz = t->mix_hz;
+	r->frame = r->hz / JB_TICKS_PER_S;
+	t->rooms[t->nrooms++] = r;
+	return r;
+}
+
+static void stream_free(struct mstream *s)
+{
+	if (s->mux) {                /* the thread's: they stay open */
+		mux_detach(s->mux, s);
+	}
+	else {
+		close(s->rtp_fd);
+		close(s->rtcp_fd);
+	}
+	media_coder_free(s->coder);
+	media_plc_free(s->plc);
+	free(s);
+}
+
+static void room_free(struct mroom *r)
+{
+	for (unsigned i = 0; i < MEDIA_NCODECS; i++)
+		media_coder_free(r->shared[i]);
+	free(r->s);
+	free(r);
+}
+
+/* An empty room leaves the thread */
+static void room_drop(struct mthread *t, struct mroom *r)
+{
+	for (unsigned k = 0; k < t->nrooms; k++) {
+		if (t->rooms[k] == r) {
+			t->rooms[k] = t->rooms[--t->nrooms];
+			break;
+		}
+	}
+	room_free(r);
+}
+
+/* The coders of a stream and of its room's shared mix for its codec
+ * (allocated here, at a command, never in a tick). ENOMEM leaves the
+ * stream without one: its codec's frames are not decoded or sent. */
+static void coders_for(struct mthread *t, struct mroom *r,
+		       struct mstream *s)
+{
+	unsigned ci = media_codec_index(s->m.codec);
+	int err;
+
+	media_coder_free(s->coder);
+	s->coder = media_coder_new(s->m.codec, r->hz, &s->m.opus, &err);
+	if (s->m.codec == MEDIA_PCMU || s->m.codec == MEDIA_PCMA) {
+		if (!s->plc)
+			s->plc = media_plc_new();
+	}
+	else {
+		media_plc_free(s->plc);
+		s->plc = NULL;
+	}
+	if (!r->shared[ci])
+		r->shared[ci] = media_coder_new(s->m.codec, r->hz, NULL,
+						&err);
+	mstream_playout_init(s, r->hz, t->jitter_ms);
+}
+
+/* A room that changes its mix rate (a command, not a tick): every
+ * stream's coders and playout are made again at the new rate */
+static void room_rate(struct mthread *t, struct mroom *r, unsigned hz)
+{
+	if (!hz)
+		hz = t->mix_hz;
+	if (!media_rate_valid(hz) || hz == r->hz)
+		return;
+	r->hz = hz;
+	r->frame = hz / JB_TICKS_PER_S;
+	for (unsigned i = 0; i < MEDIA_NCODECS; i++) {
+		media_coder_free(r->shared[i]);
+		r->shared[i] = NULL;
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		coders_for(t, r, r->s[i]);
+}
+
+static struct mstream *stream_find(struct mthread *t, uint32_t id,
+				   struct mroom **rp, unsigned *ip)
+{
+	for (unsigned r = 0; r < t->nrooms; r++) {
+		struct mroom *room = t->rooms[r];
+
+		for (unsigned i = 0; i < room->n; i++) {
+			if (room->s[i]->id != id)
+				continue;
+			if (rp)
+				*rp = room;
+			if (ip)
+				*ip = i;
+			return room->s[i];
+		}
+	}
+	return NULL;
+}
+
+static bool room_reserve(struct mroom *r)
+{
+	unsigned cap;
+	struct mstream **v;
+
+	if (r->n < r->cap)
+		return true;
+	cap = r->cap ? r->cap * 2 : 8;
+	v = realloc(r->s, cap * sizeof(*v));
+	if (!v)
+		return false;
+	r->s = v;
+	r->cap = cap;
+	return true;
+}
+
+/* The gains as the mix applies them (a command, not a tick: pow() is
+ * fine here) */
+static void stream_gains(struct mstream *s)
+{
+	s->gain_in_q16 = mix_gain_q16(s->m.gain_in_db);
+	s->gain_out_q16 = mix_gain_q16(s->m.gain_out_db);
+}
+
+static void cmd_add(struct mthread *t, const struct mcmd *c)
+{
+	struct mroom *r = room_find(t, c->room, true);
+	struct mstream *s = calloc(1, sizeof(*s));
+	bool shared = c->rtp_fd < 0;
+
+	if (!r || !s || !room_reserve(r) || (shared && !t->mux) ||
+	    (shared && !mux_reserve(t->mux, atomic_load(&t->streams) + 1))) {
+		/* out of memory: the stream is not mixed, its sockets close */
+		if (!shared) {
+			close(c->rtp_fd);
+			close(c->rtcp_fd);
+		}
+		free(s);
+		if (r && !r->n)
+			room_drop(t, r);
+		return;
+	}
+	s->id = c->id;
+	if (shared)
+		mux_attach(t->mux, s);
+	else {
+		s->rtp_fd = c->rtp_fd;
+		s->rtcp_fd = c->rtcp_fd;
+	}
+	s->m = c->media;
+	stream_gains(s);
+	room_rate(t, r, c->media.room_hz);
+	coders_for(t, r, s);
+	s->tx_ssrc = c->media.tx_ssrc ? c->media.tx_ssrc : arc4random();
+	s->tx_seq = (uint16_t)arc4random();
+	s->tx_ts = arc4random();
+	s->tx_marker = true;
+	s->st.tx_ssrc = s->tx_ssrc;
+	/* spread RTCP and stats of many streams over the interval */
+	s->next_rtcp_us = mthread_now_us(CLOCK_MONOTONIC) + 1000000 +
+		arc4random_uniform(RTCP_INTERVAL_US);
+	s->next_stats_us = mthread_now_us(CLOCK_MONOTONIC) +
+		arc4random_uniform(STATS_INTERVAL_US);
+	r->k = c->media.room_speakers;
+	r->s[r->n++] = s;
+	atomic_fetch_add(&t->streams, 1);
+}
+
+static void cmd_remove(struct mthread *t, uint32_t id)
+{
+	struct mroom *r;
+	unsigned i;
+	struct mstream *s = stream_find(t, id, &r, &i);
+
+	if (!s)
+		return;
+	r->s[i] = r->s[--r->n];
+	stream_free(s);
+	atomic_fetch_sub(&t->streams, 1);
+	if (!r->n)
+		room_drop(t, r);
+}
+
+static bool opus_fmtp_eq(const struct media_opus_fmtp *a,
+			 const struct media_opus_fmtp *b)
+{
+	return a->maxplaybackrate == b->maxplaybackrate &&
+		a->maxaveragebitrate == b->maxaveragebitrate &&
+		a->useinbandfec == b->useinbandfec && a->usedtx == b->usedtx;
+}
+
+void mthread_drain_commands(struct mthread *t)
+{
+	struct mcmd c;
+
+	while (spsc_pop(&t->cmdq, &c)) {
+		switch (c.type) {
+		case MCMD_ADD:
+			cmd_add(t, &c);
+			break;
+		case MCMD_UPDATE: {
+			struct mroom *r = NULL;
+			struct mstream *s = stream_find(t, c.id, &r, NULL);
+
+			if (s) {
+				/* a re-INVITE chose another codec, or
+				 * other Opus parameters (bitrate, FEC, DTX) */
+				bool recode = s->m.codec != c.media.codec ||
+					!opus_fmtp_eq(&s->m.opus,
+						      &c.media.opus);
+
+				r->k = c.media.room_speakers;
+				room_rate(t, r, c.media.room_hz);
+				/* a latched address is the truth (NAT); keep
+				 * it unless signalling gave a new one */
+				bool same = s->m.rtp_dst_len ==
+					c.media.rtp_dst_len &&
+					!memcmp(&s->m.rtp_dst,
+						&c.media.rtp_dst,
+						c.media.rtp_dst_len);
+				struct sockaddr_storage dst = s->m.rtp_dst;
+				socklen_t dlen = s->m.rtp_dst_len;
+
+				s->m = c.media;
+				stream_gains(s);
+				if (recode)
+					coders_for(t, r, s);
+				if (s->mux)     /* its address may be new */
+					mux_changed(s->mux);
+				if (s->latched && !same)
+					s->latched = false;
+				else if (s->latched) {
+					s->m.rtp_dst = dst;
+					s->m.rtp_dst_len = dlen;
+				}
+			}
+			break;
+		}
+		case MCMD_REMOVE:
+			cmd_remove(t, c.id);
+			break;
+		}
+	}
+}
+
+void mthread_free_rooms(struct mthread *t)
+{
+	for (unsigned r = 0; r < t->nrooms; r++) {
+		for (unsigned i = 0; i < t->rooms[r]->n; i++)
+			stream_free(t->rooms[r]->s[i]);
+		room_free(t->rooms[r]);
+	}
+	free(t->rooms);
+	t->rooms = NULL;
+	t->nrooms = 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * An INVITE that makes a new call into a conference, in steps. Each step
+ * either lets the INVITE go on (0) or refuses it with a final answer that
+ * says why and returns an errno; so call_accept() returns 0 exactly when a
+ * call was set up, and its callers (focus.c: a conference URI, the
+ * factory URI, a Join) can rely on that. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "conf/policy.h"
+#include "sip/call_int.h"
+#include "util/log.h"
+
+/* What an INVITE asks for that we cannot give, before anything is made:
+ * an extension we lack, a malformed or too short session timer, a body
+ * that is not SDP */
+static int check_request(struct focus *f, const struct sip_msg *msg,
+			 struct stimer_neg *st)
+{
+	const struct sip_hdr *h = focus_unsupported(msg);
+	int err;
+
+	if (h) {
+		char hdr[160];
+
+		re_snprintf(hdr, sizeof(hdr), "Unsupported: %r\r\n", &h->val);
+		focus_reply(f, msg, 420, "Bad Extension", hdr);
+		return EPROTO;
+	}
+	err = stimer_negotiate(msg, &f->st_cfg, st);
+	if (err == EBADMSG) {
+		focus_reply(f, msg, 400, "Bad Request (malformed Session-Expires "
+			    "or Min-SE)", NULL);
+		return err;
+	}
+	if (err == ERANGE) {
+		char hdr[32];
+
+		re_snprintf(hdr, sizeof(hdr), "Min-SE: %u\r\n",
+			    f->st_cfg.min_se);
+		focus_reply(f, msg, 422, "Session Interval Too Small", hdr);
+		return err;
+	}
+	if (mbuf_get_left(msg->mb) &&
+	    msg_ctype_cmp(&msg->ctyp, "application", "sdp") == 0) {
+		focus_reply(f, msg, 415, "Unsupported Media Type "
+			    "(send application/sdp)",
+			    "Accept: application/sdp\r\n");
+		return EPROTO;
+	}
+	return 0;
+}
+
+/* Our SDP for the 200 (or 183): the answer to the INVITE's offer, or our
+ * offer when it had none (its answer comes in the ACK) */
+static int negotiate(struct call *call, const struct conf *c,
+		     const struct sip_msg *msg, struct mbuf **descp)
+{
+	const char *reason = NULL;
+	int err;
+
+	if (!mbuf_get_left(msg->mb))
+		err = sdpneg_offer(call->sdp, descp);
+	else if (strcmp(conf_audio(c), "none"))
+		err = sdpneg_answer(call->sdp, msg->mb, descp, &call->neg,
+				    &reason);
+	else    /* a conference without audio takes callers without it */
+		err = sdpneg_reanswer(call->sdp, msg->mb, descp, &call->neg,
+				      &reason);
+	if (err == EBADMSG) {
+		focus_reply(call->f, msg, 400, "Bad Request (malformed SDP)",
+			    NULL);
+		return err;
+	}
+	if (err == ENOMEM) {
+		focus_reply(call->f, msg, 500, "Server Internal Error", NULL);
+		return err;
+	}
+	if (err) {
+		focus_reply(call->f, msg, 488, reason ? reason :
+			    "Not Acceptable Here",
+			    "Warning: 305 caucus \"Incompatible media "
+			    "format\"\r\n");
+		return err;
+	}
+	call->negotiated = mbuf_get_left(msg->mb) > 0;
+	return 0;
+}
+
+/* The conference's policy on this caller: in, waiting for a moderator
+ * (adm->pending), or refused (403/486 with the policy's reason) */
+static int admit(struct focus *f, struct conf *c, const struct sip_msg *msg,
+		 const char *aor, bool authed, struct policy_admission *adm)
+{
+	char why[160];
+
+	conf_admit(c, aor, authed, adm);
+	if (adm->allowed)
+		return 0;
+	re_snprintf(why, sizeof(why), "%s (%s)", adm->scode == 486 ?
+		    "Busy Here" : "Forbidden", adm->reason);
+	focus_reply(f, msg, adm->scode, why, NULL);
+	log_info("sip", "msg=\"join refused by policy\" conf=%s from=%s "
+		 "code=%u reason=\"%s\"", conf_id(c), aor, adm->scode,
+		 adm->reason);
+	return EPERM;
+}
+
+/* Referred-By of an INVITE (someone sent the caller here), as an AoR
+ * into *byp (NULL: none, or not a usable address) */
+static void referred_by(char **byp, const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REFERRED_BY);
+	struct sip_addr a;
+
+	*byp = NULL;
+	if (h && !sip_addr_decode(&a, &h->val))
+		(void)focus_aor_print(byp, &a.uri);
+}
+
+/* The caller into the roster, as one change of the conference */
+static int join(struct call *call, struct conf *c, const struct sip_msg *msg,
+		const struct gate_id *id, const char *role, bool pending)
+{
+	struct part_new pn = {.uri = id->aor, .role = role,
+			      .pending = pending,
+			      .pending_timeout_s =
+			      call->f->moderation_timeout_s};
+	char *dname = NULL, *by = NULL, contact[160] = "";
+	struct participant *p = NULL;
+	int err = 0;
+
+	if (pl_isset(&msg->from.dname))
+		err = pl_strdup(&dname, &msg->from.dname);
+	referred_by(&by, msg);
+	call_contact_copy(contact, sizeof(contact), msg);
+	pn.display = dname;
+	pn.referred_by = by;
+	pn.contact = contact;
+	err = err ? err : part_add(c, &pn, &p);
+	mem_deref(dname);
+	mem_deref(by);
+	if (err) {
+		focus_reply(call->f, msg, 500, "Server Internal Error", NULL);
+		return err;
+	}
+	call->part = p;
+	part_set_ep(p, call);
+	return 0;
+}
+
+/* The answer: 200, or 183 with our SDP for a join waiting for a
+ * moderator in early media (the 200 comes with the approval) */
+static int answer(struct call *call, struct conf *c,
+		  const struct sip_msg *msg, struct mbuf *desc, bool pending)
+{
+	struct focus *f = call->f;
+	char st_hdrs[96];
+	int err;
+
+	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
+			    msg->tp);
+	err = err ? err : stimer_print(st_hdrs, sizeof(st_hdrs), &call->st);
+	if (err) {
+		focus_reply(f, msg, 500, "Server Internal Error", NULL);
+		return err;
+	}
+	call->early = pending && f->moderation_early && call->negotiated;
+	if (call->early) {
+		call->early_desc = mem_ref(desc);
+		re_snprintf(call->st_hdrs, sizeof(call->st_hdrs), "%s",
+			    st_hdrs);
+	}
+	err = call_sess_accept(call, msg, call->early ? 183 : 200,
+			       call->early ? "Session Progress" : "OK", desc,
+			       st_hdrs);
+	if (err) {
+		focus_reply(f, msg, 500, "Server Internal Error", NULL);
+		return err;
+	}
+	/* the call is answered: a mixer that cannot take the stream now
+	 * leaves it silent, not refused (the RTP timeout ends it) */
+	err = call_media_apply(call);
+	if (err)
+		log_warn("sip", "msg=\"mixer refused stream\" err=%m", err);
+	return 0;
+}
+
+int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
+		const char *role)
+{
+	struct call *call = NULL;
+	struct mbuf *desc = NULL;
+	struct policy_admission adm = {0};
+	struct stimer_neg st;
+	struct gate_id id;
+	int err;
+
+	err = check_request(f, msg, &st);
+	err = err ? err : focus_gate(f, c, msg, &id);
+	if (err)
+		return err;
+	err = call_alloc(&call, f, c, NULL);
+	if (err) {
+		focus_reply(f, msg, 503, err == EADDRINUSE ?
+			    "Service Unavailable (no RTP ports)" :
+			    "Service Unavailable", NULL);
+		return err;
+	}
+	call->st = st;
+	err = negotiate(call, c, msg, &desc);
+	err = err ? err : admit(f, c, msg, id.aor, id.authed, &adm);
+	err = err ? err : join(call, c, msg, &id, role, adm.pending);
+	err = err ? err : answer(call, c, msg, desc, adm.pending);
+	if (err && call->part) {
+		struct participant *p = call->part;
+
+		call->part = NULL;
+		part_set_ep(p, NULL);
+		part_remove(p);
+	}
+	if (err)
+		mem_deref(call);
+	mem_deref(desc);
+	return err;
+}
