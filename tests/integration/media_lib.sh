@@ -1,0 +1,85 @@
+# Helpers for the tests that measure what the mixer does to levels
+# (test_media_gain, test_media_listener, test_media_hold). Sourced after
+# lib.sh, which gives WORK, BIN, SIP_PORT, CHILDREN and baresip_conf.
+#
+# Phases are timed by the audio itself, not by the clock: a baresip
+# client's recording (its sndfile dump, written as it decodes) grows by
+# 16 000 bytes per second of PCMU, so "the listener has heard 3 s more"
+# is an event to wait for, and the file's length when the API changed
+# something is where that change starts in the recording.
+
+# pcmu_caller DIR NAME CONF TONE_HZ AMPLITUDE: a baresip client that calls
+# sip:CONF with PCMU, sends a 40 s tone at that amplitude (0..1; lib.sh's
+# baresip_caller always sends 0.3, too loud to raise by 6 dB without the
+# limiter bending it) and records what it hears. Pid added to BS_PIDS and
+# CHILDREN.
+pcmu_caller() {
+	local d=$1 n=$2 conf=$3 tone=$4 amp=$5
+	baresip_conf "$d" "$n" "module sndfile.so" "snd_path $d" \
+		"audio_alert aubridge,alert-$n"
+	"$BIN/tonegen" "$d/tone.wav" "$tone" 40 8000 "$amp"
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$d/accounts"
+	baresip -f "$d" -e "/dial sip:$conf@127.0.0.1:$SIP_PORT" \
+		-t "${BS_SECONDS:-40}" >"$d/baresip.log" 2>&1 &
+	BS_PIDS="$BS_PIDS $!"
+	CHILDREN="$CHILDREN $!"
+}
+
+# rec_bytes DIR: the size of the client's recording so far (0: none yet)
+rec_bytes() {
+	local f
+	f=$(recording "$1")
+	[ -n "$f" ] && stat -c %s "$f" || echo 0
+}
+
+# rec_grown DIR FROM_BYTES SECONDS: true once the recording holds SECONDS
+# of 8 kHz 16-bit mono audio beyond FROM_BYTES
+rec_grown() {
+	[ "$(rec_bytes "$1")" -ge $(( $2 + $(printf '%.0f' "$(awk -v s="$3" \
+		'BEGIN { print s * 16000 }')") )) ]
+}
+
+# wait_heard DIR FROM_BYTES SECONDS: waits (at most SECONDS + 10 s) until
+# the client has recorded SECONDS more, failing the test otherwise
+wait_heard() {
+	wait_for $(( ${3%.*} + 10 )) rec_grown "$1" "$2" "$3" ||
+		fail "$1 recorded nothing more for ${3} s"
+}
+
+# rec_offset WAV: the byte offset of the samples in a finished recording
+rec_offset() {
+	python3 - "$1" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read(4096)
+print(b.index(b"data") + 8)
+PY
+}
+
+# rec_window WAV FROM_BYTES TO_BYTES SKIP_S: tonecheck's --from/--to for
+# the audio recorded between two marks, without the first SKIP_S seconds
+# (the change travelling through the mixer and baresip's jitter buffer)
+# and the last 0.1 s
+rec_window() {
+	awk -v o="$(rec_offset "$1")" -v a="$2" -v b="$3" -v k="$4" 'BEGIN {
+		printf "--from %.3f --to %.3f", (a - o) / 16000 + k,
+			(b - o) / 16000 - 0.1 }'
+}
+
+# tone_level WAV WINDOW FREQ: the tone's level in dBFS in that window
+# (tonecheck's FFT; a tone nobody sends measures far below -60)
+tone_level() {
+	# shellcheck disable=SC2086
+	"$BIN/tonecheck" "$1" $2 --expect "$3" |
+		awk '$1 == "expect" { print $4 }'
+}
+
+# near GOT WANT TOL: true when |GOT - WANT| <= TOL (dB)
+near() {
+	awk -v g="$1" -v w="$2" -v t="$3" \
+		'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= t) }'
+}
+
+# json_num JSON KEY: the first number after "KEY": (within media too)
+json_num() {
+	printf '%s' "$1" | grep -o "\"$2\":-\?[0-9.]*" | head -n1 | cut -d: -f2
+}
