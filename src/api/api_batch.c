@@ -246,6 +246,10 @@ static void eject(struct api_req *r, struct conf *c,
 		bad = "field 'eject' must name all, role or pattern";
 	if (!bad && !e.all && !e.role && !e.pattern)
 		bad = "field 'eject.all' must be true";
+	/* a typo must not look like "nobody had that role" */
+	if (!bad && e.role && !policy_role_bit(e.role))
+		bad = "field 'eject.role' must be administrator, moderator, "
+			"participant or listener";
 	if (bad) {
 		api_error(r, 400, "Bad Request", "invalid request", bad);
 		return;

@@ -494,9 +494,18 @@ void api_part_patch(struct api_req *r)
 	(void)odict_get_boolean(in, &s.deaf, "deaf");
 	(void)api_json_number(in, "gain_in_db", &s.gain_in_db);
 	(void)api_json_number(in, "gain_out_db", &s.gain_out_db);
+	/* the mixer never mixes a listener: unmuting one would be a 200
+	 * that changes nothing anyone hears */
+	if (!s.muted && !strcmp(part_role(p), "listener")) {
+		api_error(r, 409, "Conflict", "a listener is never heard",
+			  "give it another role in the conference's policy "
+			  "to unmute it");
+		goto out;
+	}
 	part_update_settings(p, &s);
 	err = part_json(&out, p, sight);
 	api_reply_obj(r, 200, "OK", out, err, NULL);
+out:
 	mem_deref(in);
 }
 

@@ -58,6 +58,11 @@ void conf_idle_check(struct conf *c)
 			  idle_reached, c);
 }
 
+static bool entry_mutes(const struct policy_user *u)
+{
+	return u && (u->muted || !strcmp(u->role, "listener"));
+}
+
 /* One participant against the new policy (and the old one, to act on
  * what changed only) */
 static void enforce_part(struct conf *c, struct participant *p,
@@ -82,13 +87,13 @@ static void enforce_part(struct conf *c, struct participant *p,
 	if (u)
 		part_set_role(p, u->role);
 	part_set_privacy(p, u && u->anonymous, u && u->hidden);
-	/* the entry's mute flag, when it changes (not for those waiting) */
-	if (old && !p->privacy.pending && (u ? u->muted : false) !=
-	    (ou ? ou->muted : false)) {
+	/* muted by the entry (its flag, or the listener role): when that
+	 * changes, so does the participant's mute (not for those waiting);
+	 * a listener made a participant is heard again */
+	if (old && !p->privacy.pending && entry_mutes(u) != entry_mutes(ou)) {
 		struct part_settings s = p->set;
 
-		s.muted = (u && u->muted) ||
-			(u && !strcmp(u->role, "listener"));
+		s.muted = entry_mutes(u);
 		(void)part_settings_set(p, &s);
 	}
 }

@@ -5,11 +5,11 @@
 # listener before it calls. An FFT over four phases, each 3 s of what the
 # clients record:
 #   1. s, a listener, is heard by nobody and hears b and c;
-#   2. the API unmutes s (PATCH muted:false, answered 200): still nobody
-#      hears it;
-#   3. the policy makes s a participant: b and c hear it, as loud as each
-#      other's tone;
-#   4. the policy makes s a listener again: nobody hears it.
+#   2. the API is asked to unmute s: refused (409, a listener is never
+#      heard), s stays muted and nobody hears it;
+#   3. the policy makes s a participant: it is unmuted (the API says so)
+#      and b and c hear it, as loud as each other's tone;
+#   4. the policy makes s a listener again: muted, nobody hears it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/media_lib.sh"
 start_caucusd
@@ -51,14 +51,20 @@ phase() { # N: lasts until s has recorded 3 s more
 }
 
 phase 1
+muted_is() { api GET "$C/participants/$PS"; [ "$(json_field "$BODY" muted)" = "$1" ]; }
+muted_is true || fail "a listener is not shown muted: $BODY"
 api PATCH "$C/participants/$PS" '{"muted":false}'
-expect_status 200 "unmute the listener"
+expect_status 409 "unmute the listener"
+printf '%s' "$BODY" | grep -q 'listener' || fail "409 without why: $BODY"
+muted_is true || fail "the refused unmute changed s: $BODY"
 phase 2
 entry participant
 role_is participant || fail "s is not a participant now: $BODY"
+muted_is false || fail "a listener made a participant stays muted: $BODY"
 phase 3
 entry listener
 role_is listener || fail "s is not a listener again: $BODY"
+muted_is true || fail "a participant made a listener is not muted: $BODY"
 phase 4
 phase end
 # shellcheck disable=SC2086
