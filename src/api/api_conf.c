@@ -7,33 +7,10 @@
 #include "api/api_int.h"
 #include "conf/conf.h"
 #include "conf/policy.h"
-#include "mixer/mixer.h"
-#include "notify/notify.h"
-#include "sip/sip.h"
 #include "users/users.h"
 #include "util/log.h"
 
 #define DISPLAY_MAX 256
-
-static int add_str(struct odict *od, const char *k, const char *v)
-{
-	return odict_entry_add(od, k, ODICT_STRING, v ? v : "");
-}
-
-static int add_int(struct odict *od, const char *k, int64_t v)
-{
-	return odict_entry_add(od, k, ODICT_INT, v);
-}
-
-static int add_bool(struct odict *od, const char *k, bool v)
-{
-	return odict_entry_add(od, k, ODICT_BOOL, v);
-}
-
-static int add_dbl(struct odict *od, const char *k, double v)
-{
-	return odict_entry_add(od, k, ODICT_DOUBLE, v);
-}
 
 static int media_json(struct odict **odp, struct participant *p)
 {
@@ -44,25 +21,25 @@ static int media_json(struct odict **odp, struct participant *p)
 
 	if (err)
 		return err;
-	err |= add_str(od, "codec", pm->codec);
-	err |= add_str(od, "remote", pm->remote);
-	err |= add_int(od, "local_port", pm->local_port);
-	err |= add_str(od, "direction", pm->direction);
-	err |= add_int(od, "rx_packets", (int64_t)st->rx_packets);
-	err |= add_int(od, "tx_packets", (int64_t)st->tx_packets);
-	err |= add_int(od, "rx_lost", st->rx_lost);
-	err |= add_int(od, "rx_late", st->rx_late);
-	err |= add_int(od, "rx_duplicate", st->rx_dup);
-	err |= add_int(od, "concealed_frames", st->concealed);
-	err |= add_int(od, "fec_recovered", st->fec_recovered);
-	err |= add_int(od, "decode_skipped", st->decode_skipped);
-	err |= add_int(od, "dtx_not_sent", st->tx_dtx);
-	err |= add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
-	err |= add_dbl(od, "jitter_buffer_target_ms",
+	err |= api_add_str(od, "codec", pm->codec);
+	err |= api_add_str(od, "remote", pm->remote);
+	err |= api_add_int(od, "local_port", pm->local_port);
+	err |= api_add_str(od, "direction", pm->direction);
+	err |= api_add_int(od, "rx_packets", (int64_t)st->rx_packets);
+	err |= api_add_int(od, "tx_packets", (int64_t)st->tx_packets);
+	err |= api_add_int(od, "rx_lost", st->rx_lost);
+	err |= api_add_int(od, "rx_late", st->rx_late);
+	err |= api_add_int(od, "rx_duplicate", st->rx_dup);
+	err |= api_add_int(od, "concealed_frames", st->concealed);
+	err |= api_add_int(od, "fec_recovered", st->fec_recovered);
+	err |= api_add_int(od, "decode_skipped", st->decode_skipped);
+	err |= api_add_int(od, "dtx_not_sent", st->tx_dtx);
+	err |= api_add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
+	err |= api_add_dbl(od, "jitter_buffer_target_ms",
 		       st->jb_target_us / 1000.0);
-	err |= add_dbl(od, "jitter_buffer_depth_ms", st->jb_depth_us / 1000.0);
-	err |= add_int(od, "jitter_buffer_skipped", st->jb_skipped);
-	err |= add_int(od, "jitter_buffer_stretched", st->jb_stretched);
+	err |= api_add_dbl(od, "jitter_buffer_depth_ms", st->jb_depth_us / 1000.0);
+	err |= api_add_int(od, "jitter_buffer_skipped", st->jb_skipped);
+	err |= api_add_int(od, "jitter_buffer_stretched", st->jb_stretched);
 	if (err)
 		mem_deref(od);
 	else
@@ -99,36 +76,36 @@ static int part_json(struct odict **odp, struct participant *p,
 
 	if (err)
 		return err;
-	err |= add_str(od, "id", part_id(p));
-	err |= add_str(od, "uri", anon ? "sip:anonymous@anonymous.invalid" :
+	err |= api_add_str(od, "id", part_id(p));
+	err |= api_add_str(od, "uri", anon ? "sip:anonymous@anonymous.invalid" :
 		       part_uri(p));
-	err |= add_str(od, "display_name", anon ? "Anonymous" :
+	err |= api_add_str(od, "display_name", anon ? "Anonymous" :
 		       part_display(p));
-	err |= add_str(od, "status", part_status_name(part_status(p)));
-	err |= add_str(od, "role", part_role(p));
-	err |= add_str(od, "joining_method", part_dial_out(p) ?
+	err |= api_add_str(od, "status", part_status_name(part_status(p)));
+	err |= api_add_str(od, "role", part_role(p));
+	err |= api_add_str(od, "joining_method", part_dial_out(p) ?
 		       "dialed-out" : "dialed-in");
-	err |= add_bool(od, "muted", s->muted);
-	err |= add_bool(od, "deaf", s->deaf);
-	err |= add_bool(od, "talking", part_talking(p));
-	err |= add_dbl(od, "gain_in_db", s->gain_in_db);
-	err |= add_dbl(od, "gain_out_db", s->gain_out_db);
-	err |= add_int(od, "joined_at", part_joined_at(p));
+	err |= api_add_bool(od, "muted", s->muted);
+	err |= api_add_bool(od, "deaf", s->deaf);
+	err |= api_add_bool(od, "talking", part_talking(p));
+	err |= api_add_dbl(od, "gain_in_db", s->gain_in_db);
+	err |= api_add_dbl(od, "gain_out_db", s->gain_out_db);
+	err |= api_add_int(od, "joined_at", part_joined_at(p));
 	if (part_privacy(p)->pending)
-		err |= add_bool(od, "pending", true);
+		err |= api_add_bool(od, "pending", true);
 	/* only those who see through it learn that it is anonymous */
 	if (sight == SIGHT_FULL && part_privacy(p)->anonymous)
-		err |= add_bool(od, "anonymous", true);
+		err |= api_add_bool(od, "anonymous", true);
 	if (sight == SIGHT_FULL && part_privacy(p)->hidden)
-		err |= add_bool(od, "hidden", true);
+		err |= api_add_bool(od, "hidden", true);
 	if (part_referred_by(p) && !anon)
-		err |= add_str(od, "referred_by", part_referred_by(p));
+		err |= api_add_str(od, "referred_by", part_referred_by(p));
 	if (part_removed_by(p) && !anon)
-		err |= add_str(od, "removed_by", part_removed_by(p));
+		err |= api_add_str(od, "removed_by", part_removed_by(p));
 	if (part_status(p) == PART_FAILED) {
-		err |= add_int(od, "sip_code", part_fail_code(p));
+		err |= api_add_int(od, "sip_code", part_fail_code(p));
 		if (part_fail_reason(p))
-			err |= add_str(od, "reason", part_fail_reason(p));
+			err |= api_add_str(od, "reason", part_fail_reason(p));
 	}
 	if (part_media(p)->codec[0]) {
 		err |= media_json(&media, p);
@@ -195,29 +172,12 @@ static int media_list_json(struct odict *od, const struct conf *c)
 
 	if (!err && strcmp(conf_audio(c), "none")) {
 		err = odict_alloc(&e, 4);
-		err |= add_str(e, "type", "audio");
-		err |= add_str(e, "status", conf_audio(c));
+		err |= api_add_str(e, "type", "audio");
+		err |= api_add_str(e, "status", conf_audio(c));
 		err |= odict_entry_add(arr, "0", ODICT_OBJECT, e);
 	}
 	err = err ? err : odict_entry_add(od, "media", ODICT_ARRAY, arr);
 	mem_deref(e);
-	mem_deref(arr);
-	return err;
-}
-
-/* a histogram over mixer_tick_bounds_us (the last bucket unbounded) */
-static int hist_add(struct odict *od, const char *k, const uint64_t *h)
-{
-	struct odict *arr;
-	int err = odict_alloc(&arr, MIXER_TICK_BUCKETS);
-
-	for (unsigned b = 0; !err && b < MIXER_TICK_BUCKETS; b++) {
-		char idx[4];
-
-		re_snprintf(idx, sizeof(idx), "%u", b);
-		err = odict_entry_add(arr, idx, ODICT_INT, (int64_t)h[b]);
-	}
-	err = err ? err : odict_entry_add(od, k, ODICT_ARRAY, arr);
 	mem_deref(arr);
 	return err;
 }
@@ -231,17 +191,17 @@ int api_conf_json(struct odict **odp, struct conf *c,
 
 	if (err)
 		return err;
-	err |= add_str(od, "id", conf_id(c));
-	err |= add_str(od, "conference_uri", conf_uri(c));
-	err |= add_str(od, "policy_uri", conf_policy_uri(c));
-	err |= add_str(od, "display_text", conf_display_text(c));
-	err |= add_int(od, "created_at", conf_created_at(c));
-	err |= add_int(od, "participant_count", conf_participant_count(c));
-	err |= add_int(od, "version", conf_version(c));
-	err |= add_bool(od, "adhoc", conf_adhoc(c));
+	err |= api_add_str(od, "id", conf_id(c));
+	err |= api_add_str(od, "conference_uri", conf_uri(c));
+	err |= api_add_str(od, "policy_uri", conf_policy_uri(c));
+	err |= api_add_str(od, "display_text", conf_display_text(c));
+	err |= api_add_int(od, "created_at", conf_created_at(c));
+	err |= api_add_int(od, "participant_count", conf_participant_count(c));
+	err |= api_add_int(od, "version", conf_version(c));
+	err |= api_add_bool(od, "adhoc", conf_adhoc(c));
 	err |= media_list_json(od, c);
-	err |= add_int(od, "max_speakers", conf_max_speakers(c));
-	err |= add_int(od, "mix_rate", conf_mix_rate(c));
+	err |= api_add_int(od, "max_speakers", conf_max_speakers(c));
+	err |= api_add_int(od, "mix_rate", conf_mix_rate(c));
 	if (r) {
 		err |= parts_json(&arr, c, r);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);
@@ -518,86 +478,4 @@ void api_part_delete(struct api_req *r)
 		return;
 	part_remove(p);
 	api_reply_json(r, 204, "No Content", NULL, NULL);
-}
-
-static int mixer_json(struct odict **arrp, struct mixer *mx)
-{
-	struct odict *arr;
-	int err = odict_alloc(&arr, 8);
-
-	for (unsigned i = 0; !err && i < mixer_thread_count(mx); i++) {
-		struct mixer_thread_stats st;
-		struct odict *t = NULL;
-		char key[8];
-
-		mixer_thread_stats(mx, i, &st);
-		re_snprintf(key, sizeof(key), "%u", i);
-		err = odict_alloc(&t, 8);
-		err = err ? err : add_int(t, "streams", st.streams);
-		err |= add_int(t, "ticks", (int64_t)st.ticks);
-		err |= add_int(t, "late_ticks", (int64_t)st.late_ticks);
-		err |= add_int(t, "busy_us", (int64_t)st.busy_us);
-		err |= add_int(t, "max_tick_us", st.max_tick_us);
-		err |= hist_add(t, "late_hist", st.late_hist);
-		err |= add_int(t, "events_dropped", (int64_t)st.events_dropped);
-		if (st.port) {        /* per-thread RTP sockets */
-			err |= add_int(t, "rtp_port", st.port);
-			err |= add_int(t, "rtp_unmatched",
-				       (int64_t)st.rx_unmatched);
-			err |= add_int(t, "rtp_tx_dropped",
-				       (int64_t)st.tx_dropped);
-		}
-		err |= odict_entry_add(arr, key, ODICT_OBJECT, t);
-		mem_deref(t);
-	}
-	if (err)
-		mem_deref(arr);
-	else
-		*arrp = arr;
-	return err;
-}
-
-void api_status(struct api_req *r)
-{
-	struct odict *od = NULL, *sip = NULL, *mix = NULL, *nt = NULL;
-	struct focus_stats fs;
-	int err = odict_alloc(&od, 8);
-
-	focus_get_stats(r->api->focus, &fs);
-	err |= odict_alloc(&sip, 8);
-	err |= odict_alloc(&nt, 4);
-	if (err)
-		goto out;
-	err |= add_str(od, "version", "0.1.0");
-	err |= add_int(od, "uptime_s",
-		       (int64_t)(api_uptime_us(r->api) / 1000000));
-	err |= add_int(od, "conferences", confs_count(r->api->confs));
-	err |= add_int(od, "participants",
-		       confs_participant_count(r->api->confs));
-	err |= add_int(sip, "requests_in", (int64_t)fs.requests_in);
-	err |= add_int(sip, "invites_in", (int64_t)fs.invites_in);
-	err |= add_int(sip, "rejected", (int64_t)fs.rejected);
-	err |= add_int(sip, "calls_active", (int64_t)fs.calls_active);
-	err |= odict_entry_add(od, "sip", ODICT_OBJECT, sip);
-	if (r->api->notifier) {
-		struct notify_stats ns;
-
-		notifier_stats(r->api->notifier, &ns);
-		err |= add_int(nt, "subscriptions", (int64_t)ns.subscriptions);
-		err |= add_int(nt, "notifies_sent", (int64_t)ns.notifies);
-		err |= add_int(nt, "partial_sent", (int64_t)ns.partial);
-		err |= add_int(nt, "bytes_sent", (int64_t)ns.bytes);
-		err |= add_int(nt, "change_notifies", (int64_t)ns.delayed);
-		err |= add_int(nt, "delay_p50_ms", ns.delay_p50_ms);
-		err |= add_int(nt, "delay_p99_ms", ns.delay_p99_ms);
-		err |= add_int(nt, "delay_max_ms", ns.delay_max_ms);
-		err |= odict_entry_add(od, "notify", ODICT_OBJECT, nt);
-	}
-	err |= mixer_json(&mix, r->api->mixer);
-	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);
-out:
-	mem_deref(sip);
-	mem_deref(mix);
-	mem_deref(nt);
-	api_reply_obj(r, 200, "OK", od, err, NULL);
 }

@@ -313,3 +313,24 @@ out:
 		*odp = od;
 	return err;
 }
+
+/* One member of an object, by type (the handlers' shorthand) */
+int api_add_str(struct odict *od, const char *k, const char *v)
+{
+	return odict_entry_add(od, k, ODICT_STRING, v ? v : "");
+}
+
+int api_add_int(struct odict *od, const char *k, int64_t v)
+{
+	return odict_entry_add(od, k, ODICT_INT, v);
+}
+
+int api_add_bool(struct odict *od, const char *k, bool v)
+{
+	return odict_entry_add(od, k, ODICT_BOOL, v);
+}
+
+int api_add_dbl(struct odict *od, const char *k, double v)
+{
+	return odict_entry_add(od, k, ODICT_DOUBLE, v);
+}

@@ -29,5 +29,10 @@ int api_json_parse(struct odict **odp, const char *body, size_t len,
 bool api_json_number(const struct odict *od, const char *name, double *v);
 /* Strict RFC 8259 syntax (libre's decoder is lenient) */
 bool api_json_strict(const char *body, size_t len);
+/* od[k] = v, by type; 0 or an errno (the handlers OR them together) */
+int  api_add_str(struct odict *od, const char *k, const char *v);
+int  api_add_int(struct odict *od, const char *k, int64_t v);
+int  api_add_bool(struct odict *od, const char *k, bool v);
+int  api_add_dbl(struct odict *od, const char *k, double v);
 
 #endif

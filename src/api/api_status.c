@@ -1,0 +1,109 @@
+/*
+ * GET /v1/status: the server at a glance for its administrators: uptime,
+ * conferences and participants, SIP and notification counters, and each
+ * mixer thread's ticks. Signalling thread.
+ */
+#include "api/api_int.h"
+#include "conf/conf.h"
+#include "mixer/mixer.h"
+#include "notify/notify.h"
+#include "sip/sip.h"
+
+/* a histogram over mixer_tick_bounds_us (the last bucket unbounded) */
+static int hist_add(struct odict *od, const char *k, const uint64_t *h)
+{
+	struct odict *arr;
+	int err = odict_alloc(&arr, MIXER_TICK_BUCKETS);
+
+	for (unsigned b = 0; !err && b < MIXER_TICK_BUCKETS; b++) {
+		char idx[4];
+
+		re_snprintf(idx, sizeof(idx), "%u", b);
+		err = odict_entry_add(arr, idx, ODICT_INT, (int64_t)h[b]);
+	}
+	err = err ? err : odict_entry_add(od, k, ODICT_ARRAY, arr);
+	mem_deref(arr);
+	return err;
+}
+
+static int mixer_json(struct odict **arrp, struct mixer *mx)
+{
+	struct odict *arr;
+	int err = odict_alloc(&arr, 8);
+
+	for (unsigned i = 0; !err && i < mixer_thread_count(mx); i++) {
+		struct mixer_thread_stats st;
+		struct odict *t = NULL;
+		char key[8];
+
+		mixer_thread_stats(mx, i, &st);
+		re_snprintf(key, sizeof(key), "%u", i);
+		err = odict_alloc(&t, 8);
+		err = err ? err : api_add_int(t, "streams", st.streams);
+		err |= api_add_int(t, "ticks", (int64_t)st.ticks);
+		err |= api_add_int(t, "late_ticks", (int64_t)st.late_ticks);
+		err |= api_add_int(t, "busy_us", (int64_t)st.busy_us);
+		err |= api_add_int(t, "max_tick_us", st.max_tick_us);
+		err |= hist_add(t, "late_hist", st.late_hist);
+		err |= api_add_int(t, "events_dropped", (int64_t)st.events_dropped);
+		if (st.port) {        /* per-thread RTP sockets */
+			err |= api_add_int(t, "rtp_port", st.port);
+			err |= api_add_int(t, "rtp_unmatched",
+				       (int64_t)st.rx_unmatched);
+			err |= api_add_int(t, "rtp_tx_dropped",
+				       (int64_t)st.tx_dropped);
+		}
+		err |= odict_entry_add(arr, key, ODICT_OBJECT, t);
+		mem_deref(t);
+	}
+	if (err)
+		mem_deref(arr);
+	else
+		*arrp = arr;
+	return err;
+}
+
+void api_status(struct api_req *r)
+{
+	struct odict *od = NULL, *sip = NULL, *mix = NULL, *nt = NULL;
+	struct focus_stats fs;
+	int err = odict_alloc(&od, 8);
+
+	focus_get_stats(r->api->focus, &fs);
+	err |= odict_alloc(&sip, 8);
+	err |= odict_alloc(&nt, 4);
+	if (err)
+		goto out;
+	err |= api_add_str(od, "version", "0.1.0");
+	err |= api_add_int(od, "uptime_s",
+		       (int64_t)(api_uptime_us(r->api) / 1000000));
+	err |= api_add_int(od, "conferences", confs_count(r->api->confs));
+	err |= api_add_int(od, "participants",
+		       confs_participant_count(r->api->confs));
+	err |= api_add_int(sip, "requests_in", (int64_t)fs.requests_in);
+	err |= api_add_int(sip, "invites_in", (int64_t)fs.invites_in);
+	err |= api_add_int(sip, "rejected", (int64_t)fs.rejected);
+	err |= api_add_int(sip, "calls_active", (int64_t)fs.calls_active);
+	err |= odict_entry_add(od, "sip", ODICT_OBJECT, sip);
+	if (r->api->notifier) {
+		struct notify_stats ns;
+
+		notifier_stats(r->api->notifier, &ns);
+		err |= api_add_int(nt, "subscriptions", (int64_t)ns.subscriptions);
+		err |= api_add_int(nt, "notifies_sent", (int64_t)ns.notifies);
+		err |= api_add_int(nt, "partial_sent", (int64_t)ns.partial);
+		err |= api_add_int(nt, "bytes_sent", (int64_t)ns.bytes);
+		err |= api_add_int(nt, "change_notifies", (int64_t)ns.delayed);
+		err |= api_add_int(nt, "delay_p50_ms", ns.delay_p50_ms);
+		err |= api_add_int(nt, "delay_p99_ms", ns.delay_p99_ms);
+		err |= api_add_int(nt, "delay_max_ms", ns.delay_max_ms);
+		err |= odict_entry_add(od, "notify", ODICT_OBJECT, nt);
+	}
+	err |= mixer_json(&mix, r->api->mixer);
+	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);
+out:
+	mem_deref(sip);
+	mem_deref(mix);
+	mem_deref(nt);
+	api_reply_obj(r, 200, "OK", od, err, NULL);
+}
