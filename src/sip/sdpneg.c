@@ -299,6 +299,8 @@ static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 
 	*reason = NULL;
 	err = sdp_decode_keep(sn->sess, offer, true);
+	if (err == ENOMEM)
+		return err;             /* not the offer's fault */
 	if (err) {
 		*reason = "Malformed SDP";
 		return EBADMSG;
@@ -338,7 +340,10 @@ int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 	int err;
 
 	*reason = NULL;
-	if (sdp_decode_keep(sn->sess, answer, false)) {
+	err = sdp_decode_keep(sn->sess, answer, false);
+	if (err == ENOMEM)
+		return err;             /* not the answer's fault */
+	if (err) {
 		*reason = "Malformed SDP";
 		return EBADMSG;
 	}
