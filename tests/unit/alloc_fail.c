@@ -81,6 +81,7 @@ static struct {
 	int btn;
 	size_t live, used;        /* blocks in the table; slots not free */
 	const struct af_case *cur;   /* the path running, for af_guard */
+	bool checking;            /* cur's check, not its run */
 	int saved_stderr;
 } af = {.saved_stderr = -1};
 
@@ -272,11 +273,11 @@ static void quiet(bool on)
  * AF_VERBOSE prints the same frames thousands of times. */
 static void print_frame(int i, void *addr)
 {
-	static struct { void *addr; char text[320]; } seen[2048];
+	static struct { void *addr; char text[1024]; } seen[2048];
 	size_t h = slot_of(addr) & 2047;
 	Dl_info info;
 	uintptr_t a = (uintptr_t)addr, off;
-	char cmd[768], line[256] = "";
+	char cmd[768], line[1024] = "";
 	FILE *f;
 
 	if (seen[h].addr == addr) {
@@ -439,7 +440,9 @@ void af_run(const struct af_case *c, struct af_stats *st)
 			 * be the whole one, not a half-built one (af_guard
 			 * says which n when the check fails) */
 			af.cur = c;
+			af.checking = true;
 			c->check(false);
+			af.checking = false;
 			af.cur = NULL;
 			st->unneeded++;
 		}
@@ -458,11 +461,15 @@ int af_guard(void **state)
 	disarm();
 	quiet(false);
 	if (af.cur) {
-		fprintf(stderr, "%s, n = %lu: the run or the check of its "
-			"result did not come back\n", af.cur->name,
-			af.fail_at);
+		/* a crash in the run went to cmocka's handler while stderr
+		 * was muted, so say it here */
+		fprintf(stderr, "%s, n = %lu: %s\n", af.cur->name, af.fail_at,
+			af.checking ? "the result is not the one of a run "
+			"without failures (above)" : "the run did not come "
+			"back: it crashed (a signal cmocka caught)");
 		print_hit();
 		af.cur = NULL;
+		af.checking = false;
 	}
 	return 0;
 }
