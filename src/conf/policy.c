@@ -208,8 +208,15 @@ int policy_parse(struct policy *out, const struct policy *base,
 
 	while (i < len && isspace((unsigned char)json[i]))
 		i++;
-	if (i == len || json[i] != '{' ||
-	    json_decode_odict(&od, 32, json, len, 8) || !od)
+	err = i == len || json[i] != '{' ? EBADMSG :
+		json_decode_odict(&od, 32, json, len, 8);
+	if (err == ENOMEM) {
+		/* not the document's fault: it must not be called invalid
+		 * (EINVAL says it is) */
+		snprintf(detail, dsz, "out of memory");
+		return err;
+	}
+	if (err || !od)
 		return bad(detail, dsz, "%s", "the policy must be a JSON "
 			   "object");
 	if (base)

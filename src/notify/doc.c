@@ -34,8 +34,14 @@ static struct odict *child(struct odict *parent, const char *key,
 			   bool array, int *errp)
 {
 	struct odict *c = NULL;
-	int err = odict_alloc(&c, 8);
+	int err;
 
+	/* after a failure, nothing more: the parent may be missing (NULL),
+	 * and odict_entry_add(NULL, ...) would replace *errp (ENOMEM) with
+	 * EINVAL */
+	if (!parent || *errp)
+		return NULL;
+	err = odict_alloc(&c, 8);
 	if (!err)
 		err = odict_entry_add(parent, key, array ? ODICT_ARRAY :
 				      ODICT_OBJECT, c);

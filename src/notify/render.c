@@ -154,7 +154,9 @@ int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 		err = r->users ? 0 : ENOMEM;
 		for (struct le *le = arr->u.odict->lst.head; !err && le;
 		     le = le->next) {
-			struct rnd_user *u = &r->users[r->nusers];
+			/* counted before it is filled in: the destructor
+			 * frees its entity when its XML cannot be made */
+			struct rnd_user *u = &r->users[r->nusers++];
 			struct notify_elem el = {"user", le->data};
 
 			err = str_dup(&u->entity,
@@ -163,7 +165,6 @@ int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 						      notify_elem_print, &el);
 			if (err)
 				break;
-			r->nusers++;
 			u->key = hash_joaat_str(u->entity);
 			u->len = strlen(u->xml);
 			u->hash = notify_hash(u->xml, u->len);

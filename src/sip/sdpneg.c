@@ -172,10 +172,13 @@ static bool extmap_h(const char *name, const char *value, void *arg)
 	return true;
 }
 
-static void level_ext(struct sdpneg *sn, struct sdpneg_result *res)
+/* An error leaves the answer without an extension that res says was
+ * taken: the caller must not answer then */
+static int level_ext(struct sdpneg *sn, struct sdpneg_result *res)
 {
 	struct extmap_want lv = {SDPNEG_AUDIO_LEVEL, SDP_SENDONLY, 0};
 	struct extmap_want cl = {SDPNEG_CSRC_LEVEL, SDP_RECVONLY, 0};
+	int err = 0;
 
 	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &lv);
 	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &cl);
@@ -184,14 +187,15 @@ static void level_ext(struct sdpneg *sn, struct sdpneg_result *res)
 	/* our answer takes them: we receive the one, send the other */
 	sdp_media_del_lattr(sn->audio, "extmap");
 	if (res->level_id)
-		(void)sdp_media_set_lattr(sn->audio, false, "extmap",
+		err = sdp_media_set_lattr(sn->audio, false, "extmap",
 					  "%u/recvonly %s", res->level_id,
 					  SDPNEG_AUDIO_LEVEL);
-	if (res->csrc_level_id)
-		(void)sdp_media_set_lattr(sn->audio, false, "extmap",
+	if (!err && res->csrc_level_id)
+		err = sdp_media_set_lattr(sn->audio, false, "extmap",
 					  "%u/sendonly %s",
 					  res->csrc_level_id,
 					  SDPNEG_CSRC_LEVEL);
+	return err;
 }
 
 static bool codec_of(const char *name, enum media_codec *c)
@@ -274,8 +278,7 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 	res->send = dir & SDP_SENDONLY;
 	res->recv = dir & SDP_RECVONLY;
 	res->dir = dir_word(dir);
-	level_ext(sn, res);
-	return 0;
+	return level_ext(sn, res);
 }
 
 /* audio taken away (port 0 on either side) inside a call */
@@ -296,6 +299,8 @@ static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 
 	*reason = NULL;
 	err = sdp_decode_keep(sn->sess, offer, true);
+	if (err == ENOMEM)
+		return err;             /* not the offer's fault */
 	if (err) {
 		*reason = "Malformed SDP";
 		return EBADMSG;
@@ -335,7 +340,10 @@ int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 	int err;
 
 	*reason = NULL;
-	if (sdp_decode_keep(sn->sess, answer, false)) {
+	err = sdp_decode_keep(sn->sess, answer, false);
+	if (err == ENOMEM)
+		return err;             /* not the answer's fault */
+	if (err) {
 		*reason = "Malformed SDP";
 		return EBADMSG;
 	}
