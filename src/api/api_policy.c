@@ -69,6 +69,11 @@ static void policy_write(struct api_req *r, bool patch)
 	}
 	err = policy_parse(&np, patch ? conf_policy(c) : NULL, body, len,
 			   detail, sizeof(detail));
+	if (err == ENOMEM) {
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  "nothing was changed");
+		return;
+	}
 	if (err) {
 		api_error(r, 400, "Bad Request", "invalid policy", detail);
 		return;
@@ -79,6 +84,11 @@ static void policy_write(struct api_req *r, bool patch)
 			    body, len))
 		return;
 	err = conf_set_policy(c, &np);
+	if (err == ENOMEM) {
+		api_error(r, 500, "Internal Server Error", "out of memory",
+			  "nothing was changed");
+		return;
+	}
 	if (err) {
 		api_error(r, 503, "Service Unavailable", "cannot store the "
 			  "policy", "the store failed; nothing was changed");

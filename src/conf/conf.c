@@ -156,14 +156,18 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 
 static int load_one(const struct store_conf *sc, void *arg)
 {
-	struct conf *c;
+	struct conf *c = NULL;
 	int err = conf_new(arg, sc->id, sc->display_text, sc->created_at, &c);
 
-	if (!err) {
-		conf_settings_apply(c, sc->settings);
-		conf_policy_enforce(c, NULL);
+	err = err ? err : conf_settings_apply(c, sc->settings);
+	if (err) {
+		/* not with the defaults (an open policy where a closed one is
+		 * stored): not at all, and the start fails saying so */
+		mem_deref(c);
+		return err;
 	}
-	return err;
+	conf_policy_enforce(c, NULL);
+	return 0;
 }
 
 int confs_load(struct confs *cs)

@@ -84,16 +84,26 @@ struct participant {
 
 /* The state changed: the version goes up and the observers hear of it */
 void conf_changed(struct conf *c);
-/* The stored settings JSON of a conference applied at load, and written
- * back after a change (conf_media.c): its audio and its policy */
-void conf_settings_apply(struct conf *c, const char *settings);
+/* The stored settings JSON of a conference applied at load (ENOMEM: the
+ * load must fail, not go on with the defaults; settings that cannot be
+ * read are logged and the defaults kept), and written back after a
+ * change (conf_media.c): its audio and its policy */
+int  conf_settings_apply(struct conf *c, const char *settings);
 int  conf_settings_save(struct conf *c);
 /* The policy's timers and per-user entries applied to the live state */
 void conf_policy_enforce(struct conf *c, const struct policy *old);
 /* Arms or cancels the idle timer as the roster empties or fills */
 void conf_idle_check(struct conf *c);
-/* For a participant being added (part_add), which then bumps the version
- * once: the policy's entry for its URI (role, privacy, muted), and the
+/* part_add() in two steps: the record, all that can fail (not yet in
+ * the roster, no id), then its entry into the roster, which cannot fail
+ * (the policy's entry as it is then, the role and wait asked for, one new
+ * version). conf_set_policy() makes its invitees' records before it
+ * changes anything. */
+int  part_make(struct conf *c, const struct part_new *n,
+	       struct participant **pp);
+void part_enter(struct participant *p, const struct part_new *n);
+/* For a participant being added (part_enter), which then bumps the
+ * version once: the policy's entry for its URI (role, privacy, muted), and the
  * wait for a moderator (pending, muted, deaf, the expiry timer) */
 void part_entry_apply(struct participant *p);
 void part_pending_start(struct participant *p, uint32_t timeout_s);

@@ -23,15 +23,23 @@ static const char *known(const char *s)
 	return NULL;
 }
 
-void conf_settings_apply(struct conf *c, const char *settings)
+int conf_settings_apply(struct conf *c, const char *settings)
 {
 	struct odict *od = NULL;
 	const struct odict_entry *pe;
 	const char *a;
+	int err;
 
-	if (!settings || json_decode_odict(&od, 8, settings, strlen(settings),
-					   8))
-		return;
+	if (!settings)
+		return 0;
+	err = json_decode_odict(&od, 8, settings, strlen(settings), 8);
+	if (err) {
+		if (err == ENOMEM)
+			return err;
+		log_warn("conf", "msg=\"stored settings unreadable, defaults "
+			 "kept\" conf=%s err=%m", c->id, err);
+		return 0;
+	}
 	a = known(odict_string(od, "audio"));
 	if (a)
 		re_snprintf(c->audio, sizeof(c->audio), "%s", a);
@@ -45,16 +53,23 @@ void conf_settings_apply(struct conf *c, const char *settings)
 		c->mix_rate = (uint32_t)pe->u.integer;
 	pe = odict_lookup(od, "policy");
 	if (pe && pe->type == ODICT_OBJECT) {
-		char *json = NULL, detail[160];
+		char *json = NULL, detail[160] = "";
 
-		if (!re_sdprintf(&json, "%H", json_print, pe->u.odict) &&
-		    policy_parse(c->policy, NULL, json, strlen(json), detail,
-				 sizeof(detail)))
+		/* a stored policy must not give way to the open default for
+		 * want of memory */
+		err = re_sdprintf(&json, "%H", json_print, pe->u.odict);
+		err = err ? err : policy_parse(c->policy, NULL, json,
+					       strlen(json), detail,
+					       sizeof(detail));
+		if (err && err != ENOMEM) {
 			log_warn("conf", "msg=\"stored policy ignored\" "
 				 "conf=%s why=\"%s\"", c->id, detail);
+			err = 0;
+		}
 		mem_deref(json);
 	}
 	mem_deref(od);
+	return err;
 }
 
 int conf_settings_save(struct conf *c)

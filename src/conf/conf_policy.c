@@ -98,27 +98,53 @@ static void enforce_part(struct conf *c, struct participant *p,
 	}
 }
 
-/* Entries that must be present and newly say so: the focus calls them */
-static void invite_entries(struct conf *c, const struct policy *old)
+/* The records of the entries that must be present and newly say so,
+ * made before the policy changes: the one step that can fail, so that
+ * conf_set_policy() then fails with nothing changed */
+static int invitees_make(struct conf *c, const struct policy *np,
+			 const struct policy *old, struct list *made)
 {
-	for (size_t i = 0; i < c->policy->nusers; i++) {
-		const struct policy_user *u = &c->policy->users[i];
-		const struct policy_user *ou = old ?
-			policy_user_find(old, u->aor) : NULL;
+	for (size_t i = 0; i < np->nusers; i++) {
+		const struct policy_user *u = &np->users[i];
+		const struct policy_user *ou = policy_user_find(old, u->aor);
 		struct participant *p;
+		int err;
 
 		if (!u->invite || (ou && ou->invite))
 			continue;
-		p = conf_find_uri(c, u->aor, false);
-		if (p && p->status != PART_FAILED && !p->removing)
-			continue;                 /* there, or on the way */
-		if (part_add(c, &(struct part_new){.uri = u->aor,
-					.dial_out = true}, NULL))
-			log_warn("conf", "msg=\"cannot invite\" conf=%s "
-				 "uri=%s", c->id, u->aor);
-		else
-			log_info("conf", "msg=\"policy invites\" conf=%s "
-				 "uri=%s", c->id, u->aor);
+		err = part_make(c, &(struct part_new){.uri = u->aor,
+				.dial_out = true}, &p);
+		if (err) {
+			list_flush(made);
+			return err;
+		}
+		list_append(made, &p->le, p);
+	}
+	return 0;
+}
+
+/* ... then entered, those not there or on their way by now: the focus
+ * calls them */
+static void invitees_enter(struct conf *c, struct list *made)
+{
+	struct le *le;
+
+	while ((le = list_head(made))) {
+		struct participant *np = le->data;
+		struct participant *p = conf_find_uri(c, np->uri, false);
+
+		list_unlink(le);
+		/* enforcing may have ended the conference (its last one
+		 * ejected, destroy_on_last_leave) */
+		if (c->destroyed ||
+		    (p && p->status != PART_FAILED && !p->removing)) {
+			mem_deref(np);
+			continue;
+		}
+		log_info("conf", "msg=\"policy invites\" conf=%s uri=%s",
+			 c->id, np->uri);
+		part_enter(np, &(struct part_new){.uri = np->uri,
+			   .dial_out = true});
 	}
 }
 
@@ -141,14 +167,14 @@ void conf_policy_enforce(struct conf *c, const struct policy *old)
 		if (p->status != PART_FAILED && !p->removing)
 			enforce_part(c, p, old);
 	}
-	if (old)
-		invite_entries(c, old);
 	conf_idle_check(c);
 }
 
 int conf_set_policy(struct conf *c, const struct policy *np)
 {
 	struct policy *old = c->policy, *p;
+	struct list invited = LIST_INIT;
+	int err;
 
 	if (c->destroyed)
 		return ENOENT;
@@ -156,9 +182,15 @@ int conf_set_policy(struct conf *c, const struct policy *np)
 	if (!p)
 		return ENOMEM;
 	*p = *np;
+	err = invitees_make(c, p, old, &invited);
+	if (err) {
+		mem_deref(p);
+		return err;
+	}
 	c->policy = p;
 	if (conf_settings_save(c)) {         /* stored first */
 		c->policy = old;
+		list_flush(&invited);
 		mem_deref(p);
 		return EIO;
 	}
@@ -167,6 +199,7 @@ int conf_set_policy(struct conf *c, const struct policy *np)
 		 p->max_participants);
 	mem_ref(c);             /* enforcing may end the conference */
 	conf_policy_enforce(c, old);
+	invitees_enter(c, &invited);
 	mem_deref(old);
 	conf_changed(c);
 	conf_reconcile(c);

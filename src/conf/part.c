@@ -38,30 +38,12 @@ static int dup_opt(char **dst, const char *s)
 	return s && s[0] ? str_dup(dst, s) : 0;
 }
 
-static void new_fields(struct participant *p, const struct part_new *n)
-{
-	p->dial_out = n->dial_out;
-	p->status = n->dial_out ? PART_DIALING_OUT : PART_DIALING_IN;
-	p->joined_at = (int64_t)time(NULL);
-	p->status_since = p->joined_at;
-	if (n->contact)
-		re_snprintf(p->dialog.contact, sizeof(p->dialog.contact), "%s",
-			    n->contact);
-	part_entry_apply(p);
-	if (n->role)
-		re_snprintf(p->role, sizeof(p->role), "%s", n->role);
-	if (n->pending)
-		part_pending_start(p, n->pending_timeout_s);
-}
-
-int part_add(struct conf *c, const struct part_new *n,
-	     struct participant **pp)
+int part_make(struct conf *c, const struct part_new *n,
+	      struct participant **pp)
 {
 	struct participant *p;
 	int err;
 
-	if (c->destroyed)
-		return ENOENT;
 	if (!n->uri)
 		return EINVAL;
 	p = mem_zalloc(sizeof(*p), part_destructor);
@@ -77,11 +59,44 @@ int part_add(struct conf *c, const struct part_new *n,
 		mem_deref(p);
 		return err;
 	}
+	p->dial_out = n->dial_out;
+	p->status = n->dial_out ? PART_DIALING_OUT : PART_DIALING_IN;
+	if (n->contact)
+		re_snprintf(p->dialog.contact, sizeof(p->dialog.contact), "%s",
+			    n->contact);
+	*pp = p;
+	return 0;
+}
+
+void part_enter(struct participant *p, const struct part_new *n)
+{
+	struct conf *c = p->conf;
+
 	re_snprintf(p->pid, sizeof(p->pid), "%u", ++c->next_pid);
-	new_fields(p, n);
+	p->joined_at = (int64_t)time(NULL);
+	p->status_since = p->joined_at;
+	part_entry_apply(p);             /* the policy as it is now */
+	if (n->role)
+		re_snprintf(p->role, sizeof(p->role), "%s", n->role);
+	if (n->pending)
+		part_pending_start(p, n->pending_timeout_s);
 	list_append(&c->parts, &p->le, p);
 	conf_idle_check(c);
 	conf_changed(c);                 /* the join is one change */
+}
+
+int part_add(struct conf *c, const struct part_new *n,
+	     struct participant **pp)
+{
+	struct participant *p;
+	int err;
+
+	if (c->destroyed)
+		return ENOENT;
+	err = part_make(c, n, &p);
+	if (err)
+		return err;
+	part_enter(p, n);
 	if (pp)
 		*pp = p;
 	return 0;

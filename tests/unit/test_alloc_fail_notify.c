@@ -46,30 +46,41 @@ static const struct conf_ops w_ops = {
 	.dial = w_dial, .hangup = w_none, .media = w_none,
 };
 
+/* a participant as the SIP side would report it */
+static struct participant *add_with(const struct part_new *n,
+				    enum part_status status)
+{
+	struct participant *p = NULL;
+	struct part_dialog d = {0};
+
+	assert_int_equal(part_add(w.c, n, &p), 0);
+	part_set_ep(p, &w);
+	part_set_status(p, status);
+	snprintf(d.call_id, sizeof(d.call_id), "call-%s", part_id(p));
+	snprintf(d.from_tag, sizeof(d.from_tag), "ft%s", part_id(p));
+	snprintf(d.to_tag, sizeof(d.to_tag), "tt%s", part_id(p));
+	snprintf(d.contact, sizeof(d.contact), "sip:ep@10.0.0.%s:5060",
+		 part_id(p));
+	part_set_dialog(p, &d);
+	if (status == PART_CONNECTED || status == PART_ON_HOLD) {
+		struct part_media m = {0};
+
+		snprintf(m.codec, sizeof(m.codec), "opus");
+		snprintf(m.direction, sizeof(m.direction), "%s",
+			 status == PART_ON_HOLD ? "recvonly" : "sendrecv");
+		m.tx_ssrc = 1000u + (unsigned)atoi(part_id(p));
+		part_set_media(p, &m);
+	}
+	return p;
+}
+
 static struct participant *add(const char *uri, const char *name,
 			       enum part_status status, bool dial_out)
 {
-	struct participant *p = NULL;
-	struct part_dialog *d;
+	struct part_new n = {.uri = uri, .display = name,
+			     .dial_out = dial_out};
 
-	assert_int_equal(part_add(w.c, uri, name, dial_out, &p), 0);
-	part_set_ep(p, &w);
-	part_set_status(p, status);
-	d = part_dialog(p);
-	snprintf(d->call_id, sizeof(d->call_id), "call-%s", part_id(p));
-	snprintf(d->from_tag, sizeof(d->from_tag), "ft%s", part_id(p));
-	snprintf(d->to_tag, sizeof(d->to_tag), "tt%s", part_id(p));
-	snprintf(d->contact, sizeof(d->contact), "sip:ep@10.0.0.%s:5060",
-		 part_id(p));
-	if (status == PART_CONNECTED || status == PART_ON_HOLD) {
-		struct part_media *m = part_media(p);
-
-		snprintf(m->codec, sizeof(m->codec), "opus");
-		snprintf(m->direction, sizeof(m->direction), "%s",
-			 status == PART_ON_HOLD ? "recvonly" : "sendrecv");
-		m->tx_ssrc = 1000u + (unsigned)atoi(part_id(p));
-	}
-	return p;
+	return add_with(&n, status);
 }
 
 /* A conference with someone in every state and view: two endpoints of
@@ -98,17 +109,20 @@ int notify_world_setup(void **state)
 	part_set_role(p, "moderator");
 	add("sip:ann@example.org", "Ann & Co", PART_CONNECTED, false);
 	add("sip:bob@example.org", NULL, PART_DIALING_OUT, true);
-	p = add("sip:cat@example.org", "Cat", PART_ALERTING, true);
-	assert_int_equal(part_set_referred_by(p, "sip:ann@example.org"), 0);
+	add_with(&(struct part_new){.uri = "sip:cat@example.org",
+				    .display = "Cat", .dial_out = true,
+				    .referred_by = "sip:ann@example.org"},
+		 PART_ALERTING);
 	add("sip:dee@example.org", "Dee", PART_ON_HOLD, false);
 	p = add("sip:eve@example.org", "Eve", PART_CONNECTED, false);
 	part_update_settings(p, &mute);
 	p = add("sip:fay@example.org", "Fay", PART_CONNECTED, false);
-	part_privacy(p)->anonymous = true;
+	part_set_privacy(p, true, false);
 	p = add("sip:gus@example.org", "Gus", PART_CONNECTED, false);
-	part_privacy(p)->hidden = true;
-	p = add("sip:hal@example.org", "Hal", PART_DIALING_IN, false);
-	part_privacy(p)->pending = true;
+	part_set_privacy(p, false, true);
+	add_with(&(struct part_new){.uri = "sip:hal@example.org",
+				    .display = "Hal", .pending = true},
+		 PART_DIALING_IN);
 	p = add("sip:ivy@example.org", "Ivy", PART_DIALING_OUT, true);
 	part_set_ep(p, NULL);
 	part_gone(p, 486, "Busy Here");
