@@ -136,6 +136,28 @@ count_status() { # JSON STATUS: how many participants have that status
 	printf '%s' "$1" | grep -o "\"status\":\"$2\"" | wc -l
 }
 
+# connected_count_is CONF N: exactly N participants of CONF are connected
+connected_count_is() {
+	[ "$(count_status "$(get "/v1/conferences/$1")" connected)" = "$2" ]
+}
+
+# wait_connected SECONDS CONF N [WHAT]: until exactly N participants of
+# CONF are connected; else fails saying WHAT, how many are, and the roster
+wait_connected() {
+	wait_for "$1" connected_count_is "$2" "$3" && return 0
+	local body
+	body=$(get "/v1/conferences/$2")
+	fail "${4:-participants did not connect}:" \
+		"$(count_status "$body" connected) connected in $2 after $1 s," \
+		"want $3: $body"
+}
+
+# conference_gone CONF: the API answers 404 for CONF (destroyed)
+conference_gone() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' \
+		"$API/v1/conferences/$1")" = 404 ]
+}
+
 # pid_of USER: the participant id of sip:USER@... in $BODY (a conference)
 pid_of() {
 	printf '%s' "$BODY" |

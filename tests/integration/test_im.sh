@@ -26,8 +26,7 @@ for n in alice bob; do
 		"$d/out" 30 &
 	CHILDREN="$CHILDREN $!"
 done
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 15 two || fail "the baresip clients did not connect"
+wait_connected 15 demo 2 "the baresip clients did not connect"
 cmd() { echo "$2" >> "$WORK/bs-$1/cmds"; }
 saw() { grep -aq "$2" "$WORK/bs-$1/out"; }
 cmd alice "/about"                    # cons now answers bscons.py

@@ -20,8 +20,7 @@ for who in ann ben; do
 	sipp_bg "$who" uac_wait_bye.xml -s demo -key who "$who"
 	pids="$pids $SIPP_PID"
 done
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 8 two || fail "ann and ben did not connect"
+wait_connected 8 demo 2 "ann and ben did not connect"
 api GET /v1/conferences/demo
 ann=$(pid_of ann)
 ben=$(pid_of ben)
