@@ -246,12 +246,27 @@ baresip_conf() {
 		>"$d/config"
 }
 
-# baresip_finish PID...: hang up everyone (stop_caucusd: the BYEs make
-# baresip close its recordings), then end the clients
+# recordings_closed PID...: none of these baresip processes holds a
+# recording (its sndfile dump-*.wav) open; one that has exited holds none
+recordings_closed() {
+	local p
+	for p in "$@"; do
+		if ls -l "/proc/$p/fd" 2>/dev/null | grep -q '/dump-[^/]*\.wav$'
+		then
+			return 1
+		fi
+	done
+}
+
+# baresip_finish PID...: hang up everyone (stop_caucusd: the BYEs end the
+# calls, and baresip closes a call's recordings, finishing their WAV
+# headers, when the call ends), wait until the files are closed, then end
+# the clients
 baresip_finish() {
 	local p
 	stop_caucusd
-	sleep 1
+	wait_for 10 recordings_closed "$@" ||
+		fail "baresip still records 10 s after the BYEs"
 	for p in "$@"; do kill "$p" 2>/dev/null || true; done
 	wait "$@" 2>/dev/null || true
 }
