@@ -136,6 +136,28 @@ count_status() { # JSON STATUS: how many participants have that status
 	printf '%s' "$1" | grep -o "\"status\":\"$2\"" | wc -l
 }
 
+# connected_count_is CONF N: exactly N participants of CONF are connected
+connected_count_is() {
+	[ "$(count_status "$(get "/v1/conferences/$1")" connected)" = "$2" ]
+}
+
+# wait_connected SECONDS CONF N [WHAT]: until exactly N participants of
+# CONF are connected; else fails saying WHAT, how many are, and the roster
+wait_connected() {
+	wait_for "$1" connected_count_is "$2" "$3" && return 0
+	local body
+	body=$(get "/v1/conferences/$2")
+	fail "${4:-participants did not connect}:" \
+		"$(count_status "$body" connected) connected in $2 after $1 s," \
+		"want $3: $body"
+}
+
+# conference_gone CONF: the API answers 404 for CONF (destroyed)
+conference_gone() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' \
+		"$API/v1/conferences/$1")" = 404 ]
+}
+
 # pid_of USER: the participant id of sip:USER@... in $BODY (a conference)
 pid_of() {
 	printf '%s' "$BODY" |
@@ -224,12 +246,27 @@ baresip_conf() {
 		>"$d/config"
 }
 
-# baresip_finish PID...: hang up everyone (stop_caucusd: the BYEs make
-# baresip close its recordings), then end the clients
+# recordings_closed PID...: none of these baresip processes holds a
+# recording (its sndfile dump-*.wav) open; one that has exited holds none
+recordings_closed() {
+	local p
+	for p in "$@"; do
+		if ls -l "/proc/$p/fd" 2>/dev/null | grep -q '/dump-[^/]*\.wav$'
+		then
+			return 1
+		fi
+	done
+}
+
+# baresip_finish PID...: hang up everyone (stop_caucusd: the BYEs end the
+# calls, and baresip closes a call's recordings, finishing their WAV
+# headers, when the call ends), wait until the files are closed, then end
+# the clients
 baresip_finish() {
 	local p
 	stop_caucusd
-	sleep 1
+	wait_for 10 recordings_closed "$@" ||
+		fail "baresip still records 10 s after the BYEs"
 	for p in "$@"; do kill "$p" 2>/dev/null || true; done
 	wait "$@" 2>/dev/null || true
 }

@@ -28,6 +28,8 @@ import socket
 import sys
 import time
 
+import rtplib
+
 HOST = "127.0.0.1"
 
 
@@ -287,7 +289,6 @@ def talk(port, conf, user, secs, loss, reorder, level=None):
     """level: send silence, but say in an RFC 6464 header extension
     (id 1, offered in the SDP) that the audio is at -level dBov"""
     import math
-    import struct
     rnd = random.Random(4575)
     cl = Client(port)
     cl.extmap = level is not None
@@ -312,17 +313,15 @@ def talk(port, conf, user, secs, loss, reorder, level=None):
     start = time.monotonic()
     for slot, k in enumerate(order):
         if level is not None:
-            # silence, and a one-byte extension: id 1, length 1, V + level
-            pkt = struct.pack("!BBHII", 0x90, 0, k & 0xffff, k * 160,
-                              0x4575) + bytes([0xBE, 0xDE, 0, 1, 0x10,
-                                               0x80 | level, 0, 0]) + \
-                bytes([0xff] * 160)
+            # silence (u-law 0xff), and the level in the extension
+            pkt = rtplib.packet(0, k, k * 160, 0x4575, bytes([0xff] * 160),
+                                level=level)
         else:
             pcm = [int(12000 * math.sin(2 * math.pi * 440 *
                                         (k * 160 + i) / 8000))
                    for i in range(160)]
-            pkt = struct.pack("!BBHII", 0x80, 0, k & 0xffff, k * 160,
-                              0x4575) + bytes(ulaw(v) for v in pcm)
+            pkt = rtplib.packet(0, k, k * 160, 0x4575,
+                                bytes(ulaw(v) for v in pcm))
         if rnd.random() < loss / 100.0:
             dropped += 1
         else:

@@ -61,7 +61,7 @@ expect_status 200 "trailing slash"
 port=$(free_port)
 LPORT=$port sipp_bg bob uas_answer.xml
 bob=$SIPP_PID
-sleep 0.3
+wait_udp "$port"                # bob's UAS listens before we dial it
 api POST /v1/conferences/weekly/participants "{\"uri\":\"sip:bob@127.0.0.1:$port\"}"
 expect_status 201 "dial bob"
 pid=$(json_field "$BODY" id)

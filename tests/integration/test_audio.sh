@@ -17,8 +17,7 @@ for n in a b c; do
 done
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
-wait_for 15 three || fail "three baresip clients did not connect"
+wait_connected 15 demo 3 "three baresip clients did not connect"
 T0=$(now_ms)
 api GET /v1/conferences/demo
 echo "$BODY"

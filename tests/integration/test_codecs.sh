@@ -19,8 +19,7 @@ for n in a b c; do
 	BS_CODECS="g722.so opus.so" baresip_caller "$WORK/bs-$n" "$n" demo \
 		"${BSCODEC[$n]}" "${TONE[$n]}" "${RATE[$n]}"
 done
-three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
-wait_for 15 three || fail "three baresip clients did not connect: $(get /v1/conferences/demo)"
+wait_connected 15 demo 3 "three baresip clients did not connect"
 api GET /v1/conferences/demo
 for c in PCMU G722 opus; do
 	printf '%s' "$BODY" | grep -q "\"codec\":\"$c\"" || fail "no call uses $c: $BODY"

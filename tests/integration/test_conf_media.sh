@@ -13,8 +13,7 @@ sipp_bg ann uac_media_follow.xml -s demo -key who ann
 ann=$SIPP_PID
 sipp_bg rob uac_media_reject.xml -s demo -key who rob
 rob=$SIPP_PID
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 5 two || fail "ann and rob did not join"
+wait_connected 5 demo 2 "ann and rob did not join"
 api GET /v1/conferences/demo
 ann_id=$(pid_of ann)
 rob_id=$(pid_of rob)

@@ -26,10 +26,7 @@ has_adhoc() { [ -n "$(adhoc_id)" ]; }
 wait_for 10 has_adhoc || fail "no ad-hoc conference appeared"
 id=$(adhoc_id)
 log "factory made conference $id"
-connected() {
-	[ "$(count_status "$(get "/v1/conferences/$id")" connected)" = "$1" ]
-}
-wait_for 10 connected 1 || fail "baresip is not connected in $id"
+wait_connected 10 "$id" 1 "baresip is not connected in $id"
 api GET "/v1/conferences/$id"
 [ "$(json_field "$BODY" role)" = administrator ] ||
 	fail "the creator is not the administrator: $BODY"
@@ -53,11 +50,7 @@ n=$(printf '%s' "$(get /v1/conferences)" | grep -o '"adhoc":true' | wc -l)
 # the last one leaves (baresip says BYE on SIGTERM): the conference ends
 # and its URI answers 404
 kill -TERM "$bs"
-gone() {
-	[ "$(curl -s -o /dev/null -w '%{http_code}' \
-		"$API/v1/conferences/$id")" = 404 ]
-}
-wait_for 10 gone || fail "the empty ad-hoc conference is still there"
+wait_for 10 conference_gone "$id" || fail "the empty ad-hoc conference is still there"
 sipp_run late uac_404.xml -s "$id"
 
 # the last one kicked through the API: the conference ends the same way
@@ -69,6 +62,6 @@ api GET "/v1/conferences/$id"
 api DELETE "/v1/conferences/$id/participants/$(pid_of kim)"
 expect_status 204 "kick the last one"
 sipp_wait "$kim" kim
-wait_for 5 gone || fail "the ad-hoc conference outlived its kicked last one"
+wait_for 5 conference_gone "$id" || fail "the ad-hoc conference outlived its kicked last one"
 stop_caucusd
 log PASS

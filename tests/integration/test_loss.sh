@@ -15,8 +15,7 @@ baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
 	>"$d/baresip.log" 2>&1 &
 EAR=$!
 CHILDREN="$CHILDREN $EAR"
-ear_in() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 1 ]; }
-wait_for 10 ear_in || fail "the listener did not join"
+wait_connected 10 demo 1 "the listener did not join"
 python3 "$SRC/tests/integration/sipauth.py" talk "$SIP_PORT" demo lossy 6 5 5 ||
 	fail "the lossy caller"
 lost=$(curl -s "$API/metrics" | awk '/^caucus_rtp_packets_lost_total/ { print $2 }')

@@ -69,8 +69,7 @@ grep -q 'pending join expired' "$WORK/caucusd.log" || fail "no expiry logged"
 # a moderator does not wait
 sipp_bg mod uac_wait_bye.xml -s demo -key who mod
 mod=$SIPP_PID
-mod_in() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 5 mod_in || fail "the moderator did not join"
+wait_connected 5 demo 2 "the moderator did not join"
 waiting mod && fail "the moderator waits"
 api DELETE /v1/conferences/demo
 expect_status 204 "destroy"

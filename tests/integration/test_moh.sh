@@ -23,8 +23,7 @@ run() { # MODE
 	baresip -f "$WORK/$mode-talker" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" \
 		-t 30 >"$WORK/$mode-talker/baresip.log" 2>&1 &
 	BS="$BS $!"
-	talker_in() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 1 ]; }
-	wait_for 10 talker_in || fail "$mode: the moderator did not join"
+	wait_connected 10 demo 1 "$mode: the moderator did not join"
 	baresip -f "$WORK/$mode-waiter" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" \
 		-t 30 >"$WORK/$mode-waiter/baresip.log" 2>&1 &
 	BS="$BS $!"

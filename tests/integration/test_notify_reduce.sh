@@ -20,8 +20,7 @@ for who in ann ben; do
 	sipp_bg "$who" uac_wait_bye.xml -s demo -key who "$who"
 	pids="$pids $SIPP_PID"
 done
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 8 two || fail "ann and ben did not connect"
+wait_connected 8 demo 2 "ann and ben did not connect"
 api GET /v1/conferences/demo
 ann=$(pid_of ann)
 ben=$(pid_of ben)
@@ -32,7 +31,7 @@ hold=$SIPP_PID
 port=$(free_port)
 LPORT=$port sipp_bg bob uas_answer.xml
 bob=$SIPP_PID
-sleep 0.3
+wait_udp "$port"                # bob's UAS listens before we dial it
 api POST /v1/conferences/demo/participants "{\"uri\":\"sip:bob@127.0.0.1:$port\"}"
 expect_status 201 "dial bob"
 api POST /v1/conferences/demo/participants \
@@ -41,7 +40,28 @@ sipp_wait "$hold" cat
 api DELETE "/v1/conferences/demo/participants/$ben"
 expect_status 204 "kick ben"
 api PATCH "/v1/conferences/demo/participants/$ann" '{"muted":false,"deaf":true}'
-sleep 1                         # let the last NOTIFYs go out
+expect_status 200 "unmute and deafen ann"
+# The room settles: ben's BYE answered, bob's dial-out answered, nobody's
+# refused (listed as failed); ann and bob connected. Then the watcher has
+# caught up once its NOTIFYs, reduced, give the document the API serves
+# now (nobody here is hidden, pending or anonymous, so the API's view is
+# the watcher's). The fetch below is what the test checks against.
+settled() {
+	local b
+	b=$(get /v1/conferences/demo)
+	[ "$(json_field "$b" participant_count)" = 3 ] &&
+		[ "$(count_status "$b" connected)" = 2 ] &&
+		[ "$(count_status "$b" failed)" = 1 ]
+}
+wait_for 10 settled || fail "the room did not settle: $(get /v1/conferences/demo)"
+caught_up() {
+	curl -s -H 'Accept: application/conference-info+xml' \
+		"$API/v1/conferences/demo/info" >"$WORK/now.xml" &&
+		python3 "$SRC/tests/integration/reduce.py" "$WORK/watch.msg" \
+			"$WORK/now.xml"
+}
+wait_for 10 caught_up ||
+	{ caught_up || true; fail "the watcher's NOTIFYs never caught up"; }
 
 sipp_run fetch uac_fetch.xml -s demo
 awk '/<\?xml/ { on = 1 } on { print } /<\/conference-info>/ { on = 0 }' \

@@ -53,8 +53,7 @@ sipp_bg ann uac_wait_bye.xml -s demo -key who ann
 ann=$SIPP_PID
 sipp_bg ghost uac_wait_bye.xml -s demo -key who ghost
 ghost=$SIPP_PID
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 5 two || fail "ann and the ghost did not join"
+wait_connected 5 demo 2 "ann and the ghost did not join"
 sipp_run third uac_join_refused_486.xml -s demo -key who cy -key host example.com
 grep -q "^SIP/2.0 486 .*full" "$WORK/third.msg" || fail "third: no 'full' reason"
 # the ghost is hidden from participants, seen by moderators (the API)
@@ -75,8 +74,7 @@ sipp_run locked uac_join_refused_403.xml -s demo -key who dee -key host example.
 grep -q "^SIP/2.0 403 .*locked" "$WORK/locked.msg" || fail "locked: no 'locked' reason"
 sipp_bg boss uac_wait_bye.xml -s demo -key who boss
 boss=$SIPP_PID
-three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
-wait_for 5 three || fail "the moderator did not pass the lock and the limit"
+wait_connected 5 demo 3 "the moderator did not pass the lock and the limit"
 api GET /v1/conferences/demo
 api GET "/v1/conferences/demo/participants/$(pid_of boss)"
 [ "$(json_field "$BODY" role)" = moderator ] || fail "boss: $BODY"
@@ -102,14 +100,13 @@ P=/v1/conferences/brief/policy
 put PATCH '{"destroy_on_last_leave":true}'
 expect_status 200 "destroy on last leave"
 sipp_run brief uac_join.xml -s brief -d 300
-gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/v1/conferences/$1")" = 404 ]; }
-wait_for 5 gone brief || fail "brief outlived its last participant"
+wait_for 5 conference_gone brief || fail "brief outlived its last participant"
 
 # and at its end time
 api POST /v1/conferences '{"id":"timed"}'
 P=/v1/conferences/timed/policy
 put PATCH "{\"end\":$(( $(date +%s) + 2 ))}"
 expect_status 200 "end time"
-wait_for 5 gone timed || fail "timed outlived its end"
+wait_for 5 conference_gone timed || fail "timed outlived its end"
 stop_caucusd
 log PASS

@@ -14,8 +14,7 @@ sipp_bg pat uac_wait_bye.xml -s demo -key who pat
 pat=$SIPP_PID
 LPORT=$(free_port) sipp_bg mal uac_wait_bye.xml -s demo -key who mal
 mal=$SIPP_PID
-two() { [ "$(count_status "$(get $P)" connected)" = 2 ]; }
-wait_for 5 two || fail "pat and mal did not join"
+wait_connected 5 demo 2 "pat and mal did not join"
 api GET $P
 PAT=$(pid_of pat)
 
@@ -25,7 +24,7 @@ expect_status 200 "deny mal"
 sipp_wait "$mal" mal
 grep -q 'no longer allowed by the policy, ejecting.*sip:mal@' "$WORK/caucusd.log" ||
 	fail "no ejection logged"
-[ "$(count_status "$(get $P)" connected)" = 1 ] || fail "pat left too"
+connected_count_is demo 1 || fail "pat left too"
 
 log "the entry's mute flag"
 api PATCH $P/policy '{"users":[{"aor":"sip:pat@example.com","muted":true}]}'
@@ -57,8 +56,7 @@ expect_status 201 "create idle"
 t0=$(date +%s%N)
 api PATCH /v1/conferences/idle/policy '{"idle_timeout_s":2}'
 expect_status 200 "idle_timeout_s"
-gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/v1/conferences/idle")" = 404 ]; }
-wait_for 5 gone || fail "idle conference not destroyed"
+wait_for 5 conference_gone idle || fail "idle conference not destroyed"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 log "destroyed after $ms ms empty (idle_timeout_s 2)"
 [ "$ms" -ge 1800 ] || fail "destroyed too early ($ms ms)"
@@ -68,8 +66,7 @@ sipp_run guest uac_join.xml -s idle2 -key who guest    # in and out
 sleep 1
 api GET /v1/conferences/idle2
 expect_status 200 "idle2 after its guest left a second ago"
-idle2_gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/v1/conferences/idle2")" = 404 ]; }
-wait_for 5 idle2_gone || fail "idle2 not destroyed after its guest left"
+wait_for 5 conference_gone idle2 || fail "idle2 not destroyed after its guest left"
 
 log "an end time in the past ends the conference now"
 api PATCH $P/policy '{"end":1000}'

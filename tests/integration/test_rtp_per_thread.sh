@@ -73,17 +73,22 @@ wait_for 5 gone demo || fail "the moved caller did not end"
 # garbage at both threads' RTP and RTCP ports
 before=$(curl -s "$API/metrics" |
 	awk '/^caucus_rtp_unmatched_packets_total/ { s += $2 } END { print s + 0 }')
-python3 - "$RTP_MIN" <<'PY'
+PYTHONPATH="$SRC/tests/integration" python3 - "$RTP_MIN" <<'PY'
 import os, random, socket, sys
+import rtplib
 base = int(sys.argv[1])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 random.seed(7)
 for i in range(400):
     n = random.randrange(0, 300)
-    b = bytearray(os.urandom(n))
+    b = os.urandom(n)
     if i % 2 and n >= 12:
-        b[0] = 0x80                 # RTP-like, from a stranger
-    s.sendto(bytes(b), ("127.0.0.1", base + (i % 4)))
+        # RTP-like, from a stranger: any payload type, sequence,
+        # timestamp and SSRC
+        b = rtplib.packet(random.randrange(128), random.randrange(65536),
+                          random.getrandbits(32), random.getrandbits(32),
+                          b[12:], marker=random.random() < 0.5)
+    s.sendto(b, ("127.0.0.1", base + (i % 4)))
 PY
 sleep 0.5
 alive

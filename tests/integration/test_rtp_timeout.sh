@@ -11,10 +11,10 @@ start_caucusd --rtp-timeout-s 2
 t0=$(date +%s%N)
 sipp_bg silent uac_wait_bye.xml -s demo -key who silent
 silent=$SIPP_PID
-sleep 0.5
-api GET /v1/conferences/demo
+# listed from its INVITE on, and still after the timeout (as failed)
+listed() { api GET /v1/conferences/demo; [ -n "$(pid_of silent)" ]; }
+wait_for 5 listed || fail "the silent caller is not listed"
 pid=$(pid_of silent)
-[ -n "$pid" ] || fail "the silent caller is not listed"
 sipp_wait "$silent" silent
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 log "silent caller hung up after ${ms} ms"

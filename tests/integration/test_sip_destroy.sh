@@ -12,8 +12,7 @@ for who in ann ben cat; do
 	sipp_bg "$who" uac_wait_bye.xml -s room -key who "$who"
 	pids="$pids $SIPP_PID"
 done
-three() { [ "$(count_status "$(get /v1/conferences/room)" connected)" = 3 ]; }
-wait_for 8 three || fail "three participants did not connect"
+wait_connected 8 room 3 "three participants did not connect"
 api DELETE /v1/conferences/room 
 expect_status 204 "destroy room"
 i=0
@@ -30,8 +29,7 @@ for who in dan eve; do
 	sipp_bg "$who" uac_wait_bye.xml -s demo -key who "$who"
 	pids="$pids $SIPP_PID"
 done
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 8 two || fail "two participants did not connect"
+wait_connected 8 demo 2 "two participants did not connect"
 stop_caucusd
 i=0
 for p in $pids; do i=$((i + 1)); sipp_wait "$p" "shutdown-$i"; done

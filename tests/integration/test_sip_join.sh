@@ -37,8 +37,7 @@ sipp_bg a1 uac_wait_bye.xml -s demo -key who alice
 a1=$SIPP_PID
 sipp_bg a2 uac_wait_bye.xml -s demo -key who alice
 a2=$SIPP_PID
-two() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 2 ]; }
-wait_for 5 two || fail "two endpoints of alice are not two participants"
+wait_connected 5 demo 2 "two endpoints of alice are not two participants"
 api GET /v1/conferences/demo
 body=$BODY
 [ "$(printf '%s' "$body" | grep -o '"uri":"sip:alice@example.com"' |

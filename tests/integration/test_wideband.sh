@@ -30,10 +30,8 @@ for c in $CLIENTS; do
 	BS_CODECS="g722.so opus.so" baresip_caller "$WORK/bs-$n" "$n" \
 		"$conf" "$codec" "$tone" "$rate"
 done
-two() { [ "$(count_status "$(get "/v1/conferences/$1")" connected)" = 2 ]; }
 for conf in demo nb fb; do
-	wait_for 15 two "$conf" ||
-		fail "$conf: two clients did not connect: $(get "/v1/conferences/$conf")"
+	wait_connected 15 "$conf" 2 "$conf: two clients did not connect"
 done
 sleep 5
 # shellcheck disable=SC2086

@@ -254,13 +254,20 @@ static void test_mixer(void **state)
 }
 
 static struct mixer_stream_stats a_stats;
+static uint64_t a_sent;          /* packets sent to A's stream */
 static struct tmr stop_tmr;
 
+/* A's stats, every second: the loop ends with the first report in which
+ * everything sent has arrived and been played out (nothing left in the
+ * jitter buffer), so what became of the lost frames is final */
 static void stats_h(const struct mixer_event *ev, void *arg)
 {
 	(void)arg;
-	if (ev->type == MIXER_EV_STATS && ev->stream_id == legs[0].id)
-		a_stats = ev->stats;
+	if (ev->type != MIXER_EV_STATS || ev->stream_id != legs[0].id)
+		return;
+	a_stats = ev->stats;
+	if (a_sent && a_stats.rx_packets >= a_sent && !a_stats.jb_depth_us)
+		re_cancel();
 }
 
 static void stop_h(void *arg)
@@ -324,27 +331,37 @@ static void test_opus_fec_path(void **state)
 	assert_int_equal(mixer_alloc(&mx, &cfg, stats_h, NULL), 0);
 	leg_add(mx, 9, a, MEDIA_OPUS, 111);
 	leg_add(mx, 9, b, MEDIA_PCMU, 0);
+	a_sent = 0;
+	memset(&a_stats, 0, sizeof(a_stats));
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (unsigned k = 0; k < 150; k++) {
 		/* every 10th packet lost (encoded all the same: the next
 		 * carries its FEC) */
-		if (k % 10 != 5)
+		if (k % 10 != 5) {
 			send_opus(enc, a, k, 8000, 0);
-		else
+			a_sent++;
+		} else {
 			send_opus(enc, NULL, k, 8000, 0);
+		}
 		drain(a);
 		drain(b);
 		peer_tick_sleep(&next);
 	}
 	drain(b);
-	/* the stats events (every second) say what became of the 14 lost
-	 * frames: rebuilt from FEC; and B kept hearing the tone */
+	/* the stats events (every second) say what became of the 15 lost
+	 * frames: rebuilt from FEC; and B kept hearing the tone. The loop
+	 * runs until a report covers everything sent (stats_h); 10 s is
+	 * only the bound of a failure */
 	tmr_init(&stop_tmr);
-	tmr_start(&stop_tmr, 1300, stop_h, NULL);
+	tmr_start(&stop_tmr, 10000, stop_h, NULL);
 	(void)re_main(NULL);
-	print_message("A: lost %u, FEC recovered %u, concealed %u\n",
-		      a_stats.rx_lost, a_stats.fec_recovered,
-		      a_stats.concealed);
+	tmr_cancel(&stop_tmr);
+	print_message("A: received %llu of %llu, lost %u, FEC recovered %u, "
+		      "concealed %u\n", (unsigned long long)a_stats.rx_packets,
+		      (unsigned long long)a_sent, a_stats.rx_lost,
+		      a_stats.fec_recovered, a_stats.concealed);
+	assert_true(a_stats.rx_packets >= a_sent);
+	assert_int_equal(a_stats.jb_depth_us, 0);
 	assert_true(a_stats.rx_lost >= 10);
 	/* (with recovery off this is 0, and every lost frame is left to
 	 * the jitter buffer's concealment; the concealed count itself also
