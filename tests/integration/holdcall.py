@@ -30,6 +30,7 @@ import time
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rtplib  # noqa: E402
 from sipauth import HOST, Client, bye, request, ulaw  # noqa: E402
 
 SDP = ("v=0\r\no=t 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
@@ -77,9 +78,8 @@ class Holder:
             pcm = (int(3277 * math.sin(2 * math.pi * self.tone_hz *
                                        (k * 160 + i) / 8000))
                    for i in range(160))
-            pkt = struct.pack("!BBHII", 0x80, 0, k & 0xffff,
-                              (k * 160) & 0xffffffff, 0x40ed) + \
-                bytes(ulaw(v) for v in pcm)
+            pkt = rtplib.packet(0, k, k * 160, 0x40ed,
+                                bytes(ulaw(v) for v in pcm))
             self.cl.rtp.sendto(pkt, (HOST, self.focus_rtp))
             k += 1
             delay = start + k * 0.02 - time.monotonic()

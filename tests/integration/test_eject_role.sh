@@ -28,8 +28,7 @@ for n in $LEFT; do
 	LPORT=$(free_port) sipp_bg "$n" uac_wait_bye.xml -s demo -key who "$n"
 	SIPP[$n]=$SIPP_PID
 done
-six() { [ "$(count_status "$(get $C)" connected)" = 6 ]; }
-wait_for 10 six || fail "six callers did not connect: $(get $C)"
+wait_connected 10 demo 6 "six callers did not connect"
 api GET $C
 for n in $LEFT; do
 	printf '%s' "$BODY" | grep -q "\"uri\":\"sip:$n@example.com\",[^}]*\"status\":\"connected\",\"role\":\"${ROLE[$n]}\"" ||
@@ -84,7 +83,7 @@ api POST $C/participants:batch '{"eject":{"role":"adminstrator"}}'
 [ "$STATUS" = 400 ] || fail "a misspelt role: HTTP $STATUS $BODY"
 printf '%s' "$BODY" | grep -q "eject.role" ||
 	fail "the refusal does not name the field: $BODY"
-[ "$(count_status "$(get $C)" connected)" = 1 ] && ! gone ada ||
+connected_count_is demo 1 && ! gone ada ||
 	fail "a misspelt role ejected ada"
 stop_caucusd
 sipp_wait "${SIPP[ada]}" ada

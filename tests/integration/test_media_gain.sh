@@ -22,8 +22,7 @@ BS_PIDS=""
 pcmu_caller "$WORK/bs-a" a demo 400 0.1
 pcmu_caller "$WORK/bs-b" b demo 700 0.1
 pcmu_caller "$WORK/bs-l" l demo 1700 0.001
-three() { [ "$(count_status "$(get /v1/conferences/demo)" connected)" = 3 ]; }
-wait_for 15 three || fail "three baresip clients did not connect"
+wait_connected 15 demo 3 "three baresip clients did not connect"
 api GET /v1/conferences/demo
 PA=$(pid_of a)
 PB=$(pid_of b)

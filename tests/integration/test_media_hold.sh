@@ -27,8 +27,7 @@ python3 "$SRC/tests/integration/holdcall.py" "$SIP_PORT" demo h 1000 \
 	"$WORK/h.ctl" "$WORK/h.out" 2>"$WORK/h.err" &
 HPID=$!
 CHILDREN="$CHILDREN $HPID"
-three() { [ "$(count_status "$(get $C)" connected)" = 3 ]; }
-wait_for 15 three || fail "b, c and h did not connect"
+wait_connected 15 demo 3 "b, c and h did not connect"
 api GET $C
 PH=$(pid_of h)
 [ -n "$PH" ] || fail "no participant h: $BODY"

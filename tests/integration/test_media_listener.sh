@@ -27,8 +27,7 @@ BS_PIDS=""
 pcmu_caller "$WORK/bs-s" s demo 400 0.1
 pcmu_caller "$WORK/bs-b" b demo 700 0.1
 pcmu_caller "$WORK/bs-c" c demo 1100 0.1
-three() { [ "$(count_status "$(get $C)" connected)" = 3 ]; }
-wait_for 15 three || fail "three baresip clients did not connect"
+wait_connected 15 demo 3 "three baresip clients did not connect"
 api GET $C
 PS=$(pid_of s)
 [ -n "$PS" ] || fail "no participant s: $BODY"
