@@ -72,6 +72,14 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 			   (unsigned long long)fs->auth_challenged,
 			   (unsigned long long)fs->auth_ok,
 			   (unsigned long long)fs->auth_failed);
+	err |= head(mb, "caucus_sip_malformed_total", "counter",
+		    "SIP requests refused by the gate (400, 513; an ACK "
+		    "dropped), by the check that failed");
+	for (unsigned i = 0; i < FOCUS_NCHECKS; i++)
+		err |= mbuf_printf(mb, "caucus_sip_malformed_total"
+				   "{check=\"%s\"} %llu\n",
+				   focus_check_name(i),
+				   (unsigned long long)fs->malformed[i]);
 	err |= head(mb, "caucus_calls_active", "gauge", "SIP calls up");
 	err |= mbuf_printf(mb, "caucus_calls_active %llu\n",
 			   (unsigned long long)fs->calls_active);

@@ -236,6 +236,10 @@ static void focus_destructor(void *arg)
 	if (f->confs)
 		confs_remove_change_handler(f->confs, on_conf_change, f);
 	mem_deref(f->lsnr);
+	mem_deref(f->valid_lsnr);
+	/* the helper before the transport's socket it hangs on */
+	mem_deref(f->udp_guard);
+	mem_deref(f->probe_sock);
 	if (f->sock)
 		sipsess_close_all(f->sock);
 	mem_deref(f->sock);
@@ -340,14 +344,19 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 			&f->sip_laddr, err);
 		goto out;
 	}
-	err = sipsess_listen(&f->sock, f->sip, SIP_HASH_SIZE, invite_handler,
-			     f);
+	/* the gate before every handler: libre offers a request to its
+	 * listeners in the order they were added */
+	err = sip_listen(&f->valid_lsnr, f->sip, true, focus_validate, f);
+	err = err ? err : sipsess_listen(&f->sock, f->sip, SIP_HASH_SIZE,
+					 invite_handler, f);
 	if (err)
 		goto out;
 	confs_set_ops(cs, &focus_conf_ops, f);
 	err = confs_add_change_handler(cs, on_conf_change, f);
 	if (err)
 		goto out;
+	if (cfg->udp)
+		(void)focus_udp_guard_probe(f);     /* logs what fails */
 	log_info("sip", "msg=\"listening\" addr=%J udp=%d tcp=%d rtp=%j:%u-%u",
 		 &f->sip_laddr, cfg->udp, cfg->tcp, &f->rtp_laddr, f->rtp_min,
 		 f->rtp_max);

@@ -40,6 +40,11 @@ struct focus_cfg {
 /* the name of method i (0 .. FOCUS_NMETHODS - 1; the last is "other") */
 const char *focus_method_name(int i);
 
+/* The checks every request passes first (sip/validate.c), counted by
+ * name for /metrics */
+#define FOCUS_NCHECKS 11
+const char *focus_check_name(unsigned i);
+
 struct focus_stats {
 	uint64_t req_rx[FOCUS_NMETHODS];   /* requests received, by method */
 	uint64_t resp_tx[7];     /* responses sent, by class (1..6; 0 bad) */
@@ -49,6 +54,7 @@ struct focus_stats {
 	uint64_t rejected;      /* 4xx/5xx we sent to requests */
 	uint64_t calls_active;
 	uint64_t auth_challenged, auth_ok, auth_failed;   /* SIP digest */
+	uint64_t malformed[FOCUS_NCHECKS];   /* refused by the gate */
 };
 
 typedef void (focus_done_h)(void *arg);

@@ -16,6 +16,11 @@ struct focus {
 	struct sip *sip;
 	struct sipsess_sock *sock;
 	struct sip_lsnr *lsnr;
+	struct sip_lsnr *valid_lsnr;     /* validate.c, first of all */
+	struct udp_sock *probe_sock;     /* udp_guard.c: until the probe */
+	char probe_id[24];
+	struct udp_sock *udp_sock;       /* the UDP transport's (libre's) */
+	struct udp_helper *udp_guard;
 	struct confs *confs;
 	struct mixer *mixer;
 	struct sa sip_laddr;
@@ -65,6 +70,18 @@ void focus_methods_init(struct focus *f);
 /* The first option tag in a Require of msg that we do not support, or
  * NULL */
 const struct sip_hdr *focus_unsupported(const struct sip_msg *msg);
+
+/* The first listener of every request (validate.c): true when it was
+ * malformed (answered 400/513, or an ACK dropped), false to go on */
+bool focus_validate(const struct sip_msg *msg, void *arg);
+/* The checks' places in focus_stats.malformed of the faults the raw
+ * guard finds (udp_guard.c) */
+enum { FOCUS_CHECK_UNPARSABLE = 0, FOCUS_CHECK_SIZE = 1 };
+/* The guard of undecodable datagrams at the SIP UDP port (udp_guard.c):
+ * the probe the focus sends itself at start, and the gate's claim of it
+ * (true: msg was the probe; the guard now sees every datagram) */
+int  focus_udp_guard_probe(struct focus *f);
+bool focus_udp_guard_claim(struct focus *f, const struct sip_msg *msg);
 
 /* Who sent a request, after the gate (gate.c) */
 struct gate_id {

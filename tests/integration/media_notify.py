@@ -82,13 +82,16 @@ class Peer:
                 self.reply_ok(hdrs)
 
     def request(self, method, callid, cseq, ftag, to, extra="", body=""):
+        # send() turns every \n into \r\n, the body's too: its length is
+        # counted as it goes out
+        blen = len(body.replace("\n", "\r\n").encode())
         self.send("%s %s SIP/2.0\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%x;"
                   "rport\nFrom: <sip:mia@example.com>;tag=%s\nTo: %s\n"
                   "Call-ID: %s\nCSeq: %d %s\nContact: <sip:mia@%s:%d>\n"
                   "Max-Forwards: 70\n%sContent-Length: %d\n\n%s"
                   % (method, self.ruri, HOST, self.lport,
                      random.getrandbits(48), ftag, to, callid, cseq, method,
-                     HOST, self.lport, extra, len(body.encode()), body))
+                     HOST, self.lport, extra, blen, body))
 
     def final(self, what):
         def got():
