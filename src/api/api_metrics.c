@@ -95,6 +95,11 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 		    "RTP packets participants sent that never arrived");
 	err |= mbuf_printf(mb, "caucus_rtp_packets_lost_total %llu\n",
 			   (unsigned long long)fs->rtp_lost);
+	err |= head(mb, "caucus_rtp_strangers_dropped_total", "counter",
+		    "RTP and RTCP packets at a call's ports that did not come "
+		    "from its participant, dropped");
+	err |= mbuf_printf(mb, "caucus_rtp_strangers_dropped_total %llu\n",
+			   (unsigned long long)fs->rtp_strangers);
 	return err;
 }
 

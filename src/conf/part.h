@@ -78,6 +78,7 @@ struct part_media {
 struct part_stats {
 	uint64_t rx_packets, tx_packets;
 	uint32_t rx_lost, rx_late, rx_dup, concealed;
+	uint32_t rx_stranger;     /* RTP/RTCP not from its owner, dropped */
 	uint32_t decode_skipped;  /* silent frames not decoded */
 	uint32_t fec_recovered;   /* lost frames rebuilt from Opus FEC */
 	uint32_t tx_dtx;          /* Opus frames not sent (DTX) */

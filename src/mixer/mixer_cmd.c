@@ -187,6 +187,8 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		s->rtcp_fd = c->rtcp_fd;
 	}
 	s->m = c->media;
+	msource_signal(&s->src, &c->media.rtp_dst, c->media.rtp_dst_len,
+		       &c->media.rtcp_dst, c->media.rtcp_dst_len);
 	stream_gains(s);
 	room_rate(t, r, c->media.room_hz);
 	coders_for(t, r, s);
@@ -250,27 +252,35 @@ void mthread_drain_commands(struct mthread *t)
 
 				r->k = c.media.room_speakers;
 				room_rate(t, r, c.media.room_hz);
-				/* a latched address is the truth (NAT); keep
-				 * it unless signalling gave a new one */
-				bool same = s->m.rtp_dst_len ==
-					c.media.rtp_dst_len &&
-					!memcmp(&s->m.rtp_dst,
-						&c.media.rtp_dst,
-						c.media.rtp_dst_len);
+				/* a learnt source is the truth (NAT); it is
+				 * kept unless signalling gave a new address
+				 * (msource_signal forgets it then) */
 				struct sockaddr_storage dst = s->m.rtp_dst;
 				socklen_t dlen = s->m.rtp_dst_len;
+				struct sockaddr_storage rdst = s->m.rtcp_dst;
+				socklen_t rlen = s->m.rtcp_dst_len;
 
 				s->m = c.media;
+				msource_signal(&s->src, &c.media.rtp_dst,
+					       c.media.rtp_dst_len,
+					       &c.media.rtcp_dst,
+					       c.media.rtcp_dst_len);
 				stream_gains(s);
 				if (recode)
 					coders_for(t, r, s);
 				if (s->mux)     /* its address may be new */
 					mux_changed(s->mux);
-				if (s->latched && !same)
-					s->latched = false;
-				else if (s->latched) {
+				s->latched = s->latched && s->src.cur_len;
+				if (s->latched) {
 					s->m.rtp_dst = dst;
 					s->m.rtp_dst_len = dlen;
+				}
+				if (s->rtcp_latched && s->latched) {
+					s->m.rtcp_dst = rdst;
+					s->m.rtcp_dst_len = rlen;
+				}
+				else {
+					s->rtcp_latched = false;
 				}
 			}
 			break;

@@ -71,13 +71,19 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 		s->st.rx_bad++;
 		return;
 	}
-	/* symmetric RTP: send to where the media comes from. The first
-	 * valid packet latches; later a new address is taken only from the
-	 * same SSRC (a NAT that re-mapped), not from a stranger. */
-	if (!mstream_addr_eq(src, &s->m.rtp_dst, true) &&
-	    (!s->latched || h.ssrc == s->rx.ssrc)) {
+	/* the owner's media only (source.c); symmetric RTP: we send to
+	 * where it comes from */
+	switch (msource_rtp(&s->src, src, srclen, h.ssrc, h.seq,
+			    arrival_ts / 8)) {
+	case MSOURCE_DROP:
+		s->st.rx_stranger++;
+		return;
+	case MSOURCE_NEW:
 		memcpy(&s->m.rtp_dst, src, srclen);
 		s->m.rtp_dst_len = srclen;
+		break;
+	case MSOURCE_SAME:
+		break;
 	}
 	s->latched = true;
 	s->st.rx_packets++;
@@ -171,6 +177,12 @@ void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
 		     const struct sockaddr_storage *src, socklen_t srclen,
 		     uint64_t wall_us)
 {
+	/* the owner's RTCP only: a stranger's first datagram must not
+	 * steer our reports */
+	if (!msource_rtcp(&s->src, src)) {
+		s->st.rx_stranger++;
+		return;
+	}
 	rtcp_parse(&s->rx, buf, len, wall_us);
 	if (!s->rtcp_latched) {
 		memcpy(&s->m.rtcp_dst, src, srclen);

@@ -21,6 +21,39 @@
 /* 120 ms at 48 kHz (the longest Opus packet) and a frame */
 #define PLAYOUT_FIFO (5760 + MEDIA_FRAME_MAX)
 
+/* Whose media a stream takes (source.c): the owner's only */
+struct msource {
+	struct sockaddr_storage sig, sig_rtcp;   /* signalled in SDP */
+	socklen_t sig_len, sig_rtcp_len;
+	struct sockaddr_storage cur;   /* the source now (signalled, or
+					* learnt) */
+	socklen_t cur_len;
+	bool heard;                    /* a packet was taken from cur */
+	uint32_t ssrc;                 /* of the last packet taken */
+	uint16_t seq;
+	uint32_t last_ms;              /* when (arrival clock) */
+	struct sockaddr_storage cand;  /* an address on probation */
+	uint32_t cand_ssrc;
+	uint16_t cand_seq;
+	uint8_t cand_n;                /* packets in sequence from it */
+};
+
+enum msource_verdict { MSOURCE_DROP, MSOURCE_SAME, MSOURCE_NEW };
+/* The addresses signalling gave (add, update); a new RTP address resets
+ * what was learnt */
+void msource_signal(struct msource *ms, const struct sockaddr_storage *rtp,
+		    socklen_t rtp_len, const struct sockaddr_storage *rtcp,
+		    socklen_t rtcp_len);
+/* A parsed RTP packet from src: taken from the source (SAME), taken from
+ * a new source (NEW: send there from now on), or dropped */
+enum msource_verdict msource_rtp(struct msource *ms,
+				 const struct sockaddr_storage *src,
+				 socklen_t len, uint32_t ssrc, uint16_t seq,
+				 uint32_t now_ms);
+/* An RTCP packet from src is the owner's */
+bool msource_rtcp(const struct msource *ms,
+		  const struct sockaddr_storage *src);
+
 /* A stream and a room, owned by their mixer thread */
 struct mstream {
 	uint32_t id;
@@ -31,7 +64,9 @@ struct mstream {
 	struct media_coder *coder;   /* codec state and resamplers (NULL:
 				      * G.711 in an 8 kHz mix) */
 	struct media_plc *plc;       /* G.711's concealment */
-	bool latched;            /* rtp_dst learnt from received media */
+	struct msource src;      /* whose media is taken (source.c) */
+	bool latched;            /* a source was heard: rtp_dst is where
+				  * its media comes from */
 	bool rtcp_latched;
 	struct jbuf jb;
 	/* playout: decoded samples at the native rate waiting to be

@@ -32,6 +32,7 @@ struct call {
 	uint64_t rx_packets;          /* as of the last mixer report */
 	uint64_t tx_packets;
 	uint32_t rx_lost;
+	uint32_t rx_stranger;
 	uint64_t rx_last_ms;          /* when they last grew (or media
 				       * was (re)negotiated) */
 	struct stimer_neg st;         /* RFC 4028 session timer */

@@ -80,6 +80,10 @@ static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
 		call->f->stats.rtp_tx += st->tx_packets - call->tx_packets;
 	if (st->rx_lost > call->rx_lost)
 		call->f->stats.rtp_lost += st->rx_lost - call->rx_lost;
+	if (st->rx_stranger > call->rx_stranger)
+		call->f->stats.rtp_strangers += st->rx_stranger -
+			call->rx_stranger;
+	call->rx_stranger = st->rx_stranger;
 	call->tx_packets = st->tx_packets;
 	call->rx_lost = st->rx_lost;
 	if (st->rx_packets != call->rx_packets) {
@@ -106,6 +110,7 @@ static void stats_report(struct participant *p,
 	struct part_stats st = {
 		.rx_packets = m->rx_packets, .tx_packets = m->tx_packets,
 		.rx_lost = m->rx_lost, .rx_late = m->rx_late,
+		.rx_stranger = m->rx_stranger,
 		.rx_dup = m->rx_dup, .concealed = m->concealed,
 		.decode_skipped = m->decode_skipped,
 		.fec_recovered = m->fec_recovered, .tx_dtx = m->tx_dtx,

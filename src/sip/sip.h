@@ -49,6 +49,7 @@ struct focus_stats {
 	uint64_t req_rx[FOCUS_NMETHODS];   /* requests received, by method */
 	uint64_t resp_tx[7];     /* responses sent, by class (1..6; 0 bad) */
 	uint64_t rtp_rx, rtp_tx, rtp_lost; /* over all calls, ended ones too */
+	uint64_t rtp_strangers;   /* RTP/RTCP not from a call's owner */
 	uint64_t requests_in;
 	uint64_t invites_in;
 	uint64_t rejected;      /* 4xx/5xx we sent to requests */

@@ -11,18 +11,23 @@ arrives at its port is kept with its arrival time. It reads commands,
 one a line, from the FIFO CTL:
   hold    re-INVITE with a=sendonly (the focus must answer recvonly)
   resume  re-INVITE with a=sendrecv
+  remap   what a NAT that re-maps does: nothing is sent for REMAP_GAP_S,
+          then the same stream (SSRC, sequence and timestamps running on)
+          comes from a new port, where RTP is received from then on
   bye     BYE, then the summary, then exit
 and writes to OUT, a line each as it happens: "joined", "held",
-"resumed", then after the BYE "rx PHASE N" for each of before (the join
-to the hold), held (0.1 s after the focus answered the hold to the
-resume: the focus's last frames may be on their way) and after (0.1 s
-after the focus answered the resume, to the BYE), and the audio of each
+"resumed", "remapped", then after the BYE "rx PHASE N" for each of
+before (the join to the hold), held (0.1 s after the focus answered the
+hold to the resume: the focus's last frames may be on their way), after
+(0.1 s after the focus answered the resume, to the BYE) and remapped
+(from the new port's first packet to the BYE), and the audio of each
 phase, decoded, as OUT-PHASE.wav (8 kHz, packets in arrival order).
 """
 import math
 import os
 import random
 import re
+import socket
 import struct
 import sys
 import threading
@@ -36,6 +41,7 @@ from sipauth import HOST, Client, bye, request, ulaw  # noqa: E402
 SDP = ("v=0\r\no=t 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
        "t=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n")
 GRACE_S = 0.1
+REMAP_GAP_S = 0.5          # the old source falls silent this long
 
 
 def unulaw(b):
@@ -53,7 +59,9 @@ class Holder:
         self.outname = out
         self.rx = []               # (arrival, payload) of each packet
         self.marks = {}            # event name: monotonic time
+        self.remapped_sock = None
         self.running = True
+        self.paused = False
         self.version = 1
 
     def say(self, what):
@@ -80,7 +88,8 @@ class Holder:
                    for i in range(160))
             pkt = rtplib.packet(0, k, k * 160, 0x40ed,
                                 bytes(ulaw(v) for v in pcm))
-            self.cl.rtp.sendto(pkt, (HOST, self.focus_rtp))
+            if not self.paused:
+                self.cl.rtp.sendto(pkt, (HOST, self.focus_rtp))
             k += 1
             delay = start + k * 0.02 - time.monotonic()
             if delay > 0:
@@ -94,6 +103,9 @@ class Holder:
             except OSError:
                 continue
             if len(data) > 12 and data[1] & 0x7f == 0:
+                if self.remapped_sock is self.cl.rtp and \
+                   "remapped" not in self.marks:
+                    self.say("remapped")   # the focus follows
                 self.rx.append((time.monotonic(), data[12:]))
 
     def reinvite(self, direction):
@@ -121,6 +133,18 @@ class Holder:
         self.cl.dialog = (ruri, frm, to, callid, self.cseq)
         return answer
 
+    def remap(self):
+        """the NAT re-maps: silence, then the same stream from a new
+        port (the caller's part of the gap is the event under test)"""
+        self.paused = True
+        time.sleep(REMAP_GAP_S)
+        new = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        new.bind((HOST, 0))
+        new.settimeout(0.2)
+        self.remapped_sock = new
+        self.cl.rtp = new
+        self.paused = False
+
     def hold(self):
         answer = self.reinvite("sendonly")
         if "a=recvonly" not in answer:
@@ -142,7 +166,8 @@ class Holder:
                   ("held", m.get("held", 0) + GRACE_S,
                    m.get("resumed", m["bye"])),
                   ("after", m.get("resumed", m["bye"]) + GRACE_S,
-                   m["bye"])]
+                   m["bye"]),
+                  ("remapped", m.get("remapped", m["bye"]), m["bye"])]
         for name, a, b in phases:
             pkts = [p for t, p in self.rx if a <= t < b]
             self.out.write("rx %s %d\n" % (name, len(pkts)))
@@ -172,6 +197,8 @@ def main():
                     h.hold()
                 elif cmd == "resume":
                     h.resume()
+                elif cmd == "remap":
+                    h.remap()
                 elif cmd == "bye":
                     h.finish()
                     return 0
