@@ -121,3 +121,23 @@ wait_all_heard() {
 				"more than ${from[$d]}"
 	done
 }
+
+# rec_db DIR FROM_BYTES TO_BYTES: the RMS level in dBFS of what a client
+# recorded between two of its marks (rec_bytes), read while it still
+# records (the WAV header is only finished when the call ends)
+rec_db() {
+	python3 - "$(recording "$1")" "$2" "$3" <<'PY'
+import math, struct, sys
+f, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(f, "rb") as fh:
+    o = fh.read(4096).index(b"data") + 8
+    a = o + max(a - o, 0) // 2 * 2     # whole 16-bit samples
+    fh.seek(a)
+    d = fh.read(max(b - a, 0) // 2 * 2)
+n = len(d) // 2
+if not n:
+    sys.exit("nothing recorded between the marks")
+e = sum(v * v for v in struct.unpack("<%dh" % n, d)) / n
+print("%.1f" % (10 * math.log10(e / 32768.0 ** 2 + 1e-12)))
+PY
+}
