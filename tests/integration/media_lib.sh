@@ -1,12 +1,15 @@
 # Helpers for the tests that measure what the mixer does to levels
-# (test_media_gain, test_media_listener, test_media_hold). Sourced after
-# lib.sh, which gives WORK, BIN, SIP_PORT, CHILDREN and baresip_conf.
+# (test_media_gain, test_media_listener, test_media_hold), and for any
+# test that times its phases by what its baresip clients record. Sourced
+# after lib.sh, which gives WORK, BIN, SIP_PORT, CHILDREN and
+# baresip_conf.
 #
 # Phases are timed by the audio itself, not by the clock: a baresip
 # client's recording (its sndfile dump, written as it decodes) grows by
 # 16 000 bytes per second of PCMU, so "the listener has heard 3 s more"
 # is an event to wait for, and the file's length when the API changed
-# something is where that change starts in the recording.
+# something is where that change starts in the recording. (Other codecs
+# record at other rates: rec_rate reads it from the WAV header.)
 
 # pcmu_caller DIR NAME CONF TONE_HZ AMPLITUDE: a baresip client that calls
 # sip:CONF with PCMU, sends a 40 s tone at that amplitude (0..1; lib.sh's
@@ -82,4 +85,59 @@ near() {
 # json_num JSON KEY: the first number after "KEY": (within media too)
 json_num() {
 	printf '%s' "$1" | grep -o "\"$2\":-\?[0-9.]*" | head -n1 | cut -d: -f2
+}
+
+# rec_rate DIR: bytes per second of the client's recording, from its WAV
+# header (16 000 for PCMU and PCMA, 32 000 for G.722, 192 000 for
+# baresip's two-channel Opus at 48 kHz); 0 while there is none
+rec_rate() {
+	local f r=""
+	f=$(recording "$1")
+	[ -n "$f" ] && r=$(od -An -t u4 -j 28 -N 4 "$f" 2>/dev/null | tr -d ' ')
+	echo "${r:-0}"
+}
+
+# rec_has DIR FROM_BYTES SECONDS: true once the recording holds SECONDS
+# of audio beyond FROM_BYTES at its own rate (rec_grown for any codec)
+rec_has() {
+	local r
+	r=$(rec_rate "$1")
+	[ "$r" -gt 0 ] && [ "$(rec_bytes "$1")" -ge $(( $2 + $(awk \
+		-v s="$3" -v r="$r" 'BEGIN { printf "%.0f", s * r }') )) ]
+}
+
+# wait_all_heard SECONDS DIR...: from where each client's recording is
+# now (nothing yet counts as 0), waits until every one has recorded
+# SECONDS more at its own rate, at most SECONDS + 10 s for each, failing
+# the test otherwise
+wait_all_heard() {
+	local s=$1 d
+	shift
+	local -A from
+	for d in "$@"; do from[$d]=$(rec_bytes "$d"); done
+	for d in "$@"; do
+		wait_for $(( ${s%.*} + 10 )) rec_has "$d" "${from[$d]}" "$s" ||
+			fail "$d recorded $(rec_bytes "$d") bytes, not $s s" \
+				"more than ${from[$d]}"
+	done
+}
+
+# rec_db DIR FROM_BYTES TO_BYTES: the RMS level in dBFS of what a client
+# recorded between two of its marks (rec_bytes), read while it still
+# records (the WAV header is only finished when the call ends)
+rec_db() {
+	python3 - "$(recording "$1")" "$2" "$3" <<'PY'
+import math, struct, sys
+f, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(f, "rb") as fh:
+    o = fh.read(4096).index(b"data") + 8
+    a = o + max(a - o, 0) // 2 * 2     # whole 16-bit samples
+    fh.seek(a)
+    d = fh.read(max(b - a, 0) // 2 * 2)
+n = len(d) // 2
+if not n:
+    sys.exit("nothing recorded between the marks")
+e = sum(v * v for v in struct.unpack("<%dh" % n, d)) / n
+print("%.1f" % (10 * math.log10(e / 32768.0 ** 2 + 1e-12)))
+PY
 }

@@ -123,9 +123,17 @@ as "$ALICE" PATCH /v1/conferences/room/policy '{"end":0}'
 as "$BOB" PATCH /v1/conferences/room '{"media":[{"type":"audio","status":"recvonly"}]}'
 expect_status 202 "a participant requests a media change"
 CH3=$(json_field "$BODY" id)
-sleep 3
-as "$BOB" GET "/v1/conferences/room/changes/$CH3"
-[ "$(json_field "$BODY" state)" = expired ] || fail "not expired: $BODY"
+t0=$(date +%s%N)
+[ "$(json_field "$BODY" state)" = pending ] || fail "not pending: $BODY"
+# unanswered, it expires after changes.ttl_s (2 s), not before
+ch3_expired() {
+	as "$BOB" GET "/v1/conferences/room/changes/$CH3"
+	[ "$(json_field "$BODY" state)" = expired ]
+}
+wait_for 10 ch3_expired || fail "not expired 10 s after the request: $BODY"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+log "the media change expired after $ms ms (changes.ttl_s 2)"
+[ "$ms" -ge 1800 ] || fail "expired too early ($ms ms)"
 as "$BOB" GET /v1/conferences/room
 grep -q '"status":"sendrecv"' <<<"$BODY" || fail "an expired change applied"
 as "$BOB" GET "/v1/conferences/room/changes/99"

@@ -6,6 +6,7 @@
 # proves each hears the other two and not itself, and the API names the
 # codec each call uses.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/media_lib.sh"
 start_caucusd
 
 declare -A TONE=([a]=400 [b]=700 [c]=1100)
@@ -24,7 +25,9 @@ api GET /v1/conferences/demo
 for c in PCMU G722 opus; do
 	printf '%s' "$BODY" | grep -q "\"codec\":\"$c\"" || fail "no call uses $c: $BODY"
 done
-sleep 5
+# tone_check looks from 2 s into each recording: five seconds of audio
+# recorded by every client once all three are in (each at its own rate)
+wait_all_heard 5 "$WORK/bs-a" "$WORK/bs-b" "$WORK/bs-c"
 # shellcheck disable=SC2086
 baresip_finish $BS_PIDS
 

@@ -5,9 +5,10 @@
 # the melody (FFT: its notes, not the room) and, once approved, the room
 # (a baresip tone of 1100 Hz) instead of the melody.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/media_lib.sh"
 
 run() { # MODE
-	local mode=$1 d t0 t1 t2 rec
+	local mode=$1 d m0 m1 m2 rec ww wr
 	start_caucusd --moderation-answer "$mode" --moderation-timeout-s 60
 	api PUT /v1/conferences/demo/policy \
 		'{"default_action":"moderate","users":[{"aor":"sip:talker@127.0.0.1","role":"moderator"}]}'
@@ -30,35 +31,38 @@ run() { # MODE
 	CHILDREN="$CHILDREN $BS"
 	waiting() { api GET /v1/conferences/demo/pending; printf '%s' "$BODY" | grep -q 'sip:waiter@'; }
 	wait_for 10 waiting || fail "$mode: the waiter is not waiting"
-	t0=$(date +%s%N)
-	sleep 4
+	# the two phases are timed by what the waiter records (media_lib.sh):
+	# 4 s while it waits (its recording starts as the music reaches it),
+	# then 4 s after the approval; the marks are where each starts in the
+	# recording
+	d="$WORK/$mode-waiter"
+	m0=0
+	wait_heard "$d" "$m0" 4
+	m1=$(rec_bytes "$d")
 	api GET /v1/conferences/demo/pending
 	pid=$(printf '%s' "$BODY" | grep -o '"id":"[0-9]*"' | head -n1 | cut -d'"' -f4)
-	t1=$(date +%s%N)
 	api POST "/v1/conferences/demo/pending/$pid/approve"
 	expect_status 204 "$mode: approve"
-	sleep 4
-	t2=$(date +%s%N)
+	wait_heard "$d" "$m1" 4
+	m2=$(rec_bytes "$d")
 	api GET "/v1/conferences/demo/participants/$pid"
 	[ "$(json_field "$BODY" status)" = connected ] ||
 		fail "$mode: not connected after approval: $BODY"
 	# shellcheck disable=SC2086
 	baresip_finish $BS
-	rec=$(recording "$WORK/$mode-waiter")
+	rec=$(recording "$d")
 	[ -n "$rec" ] || fail "$mode: no recording from the waiter"
-	local len_s
-	len_s=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$rec")
-	# the recording starts when the waiter's audio starts (just before
-	# it shows as waiting, t0) and ends at the BYE (just after t2)
-	local wait_s=$(( (t1 - t0) / 1000000 )) in_s=$(( (t2 - t1) / 1000000 ))
-	awk -v L="$len_s" -v w="$wait_s" -v i="$in_s" 'BEGIN {
-		printf "%.2f %.2f %.2f %.2f\n", 0.8, w/1000 - 0.5,
-			L - i/1000 + 1.5, L - 0.8 }' >"$WORK/$mode.win"
-	read -r ws we is ie <"$WORK/$mode.win"
-	log "$mode: waiting window $ws-$we s, in the room $is-$ie s of $len_s s"
-	"$BIN/tonecheck" "$rec" --from "$ws" --to "$we" --expect 523,659,784 \
+	# waiting: all of it but its first 0.8 s; in the room: without its
+	# first 1.5 s (the approval reaching the mixer, and in early media
+	# the 200 reaching baresip)
+	ww=$(rec_window "$rec" "$m0" "$m1" 0.8)
+	wr=$(rec_window "$rec" "$m1" "$m2" 1.5)
+	log "$mode: waiting $ww, in the room $wr"
+	# shellcheck disable=SC2086
+	"$BIN/tonecheck" "$rec" $ww --expect 523,659,784 \
 		--absent 1100 || fail "$mode: no music on hold while waiting"
-	"$BIN/tonecheck" "$rec" --from "$is" --to "$ie" --expect 1100 \
+	# shellcheck disable=SC2086
+	"$BIN/tonecheck" "$rec" $wr --expect 1100 \
 		--absent 523,659,784 || fail "$mode: music on hold after approval"
 }
 

@@ -62,11 +62,15 @@ log "destroyed after $ms ms empty (idle_timeout_s 2)"
 [ "$ms" -ge 1800 ] || fail "destroyed too early ($ms ms)"
 api POST /v1/conferences '{"id":"idle2"}'
 api PATCH /v1/conferences/idle2/policy '{"idle_timeout_s":2}'
-sipp_run guest uac_join.xml -s idle2 -key who guest    # in and out
-sleep 1
-api GET /v1/conferences/idle2
-expect_status 200 "idle2 after its guest left a second ago"
-wait_for 5 conference_gone idle2 || fail "idle2 not destroyed after its guest left"
+# a guest stays a second, longer than the time left on the timer armed
+# when the policy came (it must be stopped, and armed again when the
+# guest leaves), and then leaves: idle2 ends idle_timeout_s after that
+sipp_run guest uac_join.xml -s idle2 -key who guest -d 1000
+t0=$(date +%s%N)
+wait_for 6 conference_gone idle2 || fail "idle2 not destroyed after its guest left"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+log "idle2 destroyed $ms ms after its guest left (idle_timeout_s 2)"
+[ "$ms" -ge 1800 ] || fail "idle2 destroyed too early ($ms ms after its guest left)"
 
 log "an end time in the past ends the conference now"
 api PATCH $P/policy '{"end":1000}'

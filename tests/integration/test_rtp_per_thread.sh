@@ -38,12 +38,15 @@ for c in demo second; do
 		--warmup 1 --seconds 7 --max-loss 0 >"$WORK/lg-$c.out" 2>&1 &
 	eval "LG_$c=$!"
 done
-sleep 4
-status=$(get /v1/status)
+# both threads carry six streams: one conference each (while the calls
+# last: 1 s of warm-up and 7 s of audio)
+one_each() {
+	status=$(get /v1/status)
+	[ "$(printf '%s' "$status" | grep -o '"streams":6' | wc -l)" = 2 ]
+}
+wait_for 8 one_each ||
+	fail "the two conferences are not on one thread each: $status"
 echo "$status"
-# both threads carry six streams: one conference each
-[ "$(printf '%s' "$status" | grep -o '"streams":6' | wc -l)" = 2 ] ||
-	fail "the two conferences are not on one thread each"
 wait "$LG_demo" || { cat "$WORK/lg-demo.out"; fail "loss in demo"; }
 wait "$LG_second" || { cat "$WORK/lg-second.out"; fail "loss in second"; }
 for c in demo second; do
@@ -71,8 +74,11 @@ grep RESULT "$WORK/lg-moved.out"
 wait_for 5 gone demo || fail "the moved caller did not end"
 
 # garbage at both threads' RTP and RTCP ports
-before=$(curl -s "$API/metrics" |
-	awk '/^caucus_rtp_unmatched_packets_total/ { s += $2 } END { print s + 0 }')
+unmatched() { # packets counted unmatched, all threads
+	curl -s "$API/metrics" | awk '/^caucus_rtp_unmatched_packets_total/ {
+		s += $2 } END { print s + 0 }'
+}
+before=$(unmatched)
 PYTHONPATH="$SRC/tests/integration" python3 - "$RTP_MIN" <<'PY'
 import os, random, socket, sys
 import rtplib
@@ -90,12 +96,11 @@ for i in range(400):
                           b[12:], marker=random.random() < 0.5)
     s.sendto(b, ("127.0.0.1", base + (i % 4)))
 PY
-sleep 0.5
+counted() { [ "$(unmatched)" -ge $((before + 300)) ]; }
+wait_for 10 counted || fail "garbage was not counted: $(unmatched) after" \
+	"$before before it"
 alive
-after=$(curl -s "$API/metrics" |
-	awk '/^caucus_rtp_unmatched_packets_total/ { s += $2 } END { print s + 0 }')
-log "unmatched packets: $before before the garbage, $after after"
-[ "$after" -ge $((before + 300)) ] || fail "garbage was not counted"
+log "unmatched packets: $before before the garbage, $(unmatched) after"
 # and the server still serves a call
 "$BIN/caucus-loadgen" --pid "$CAUCUSD_PID" --api "$API" --own-sockets \
 	--target "sip:demo@127.0.0.1:$SIP_PORT" --n 3 --warmup 1 --seconds 2 \

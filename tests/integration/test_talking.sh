@@ -6,11 +6,14 @@
 # both start talking, A stops about 0.4 s after its tone ends, B goes on.
 # A muted participant still shows talking (the console says "muted").
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/media_lib.sh"
 start_caucusd
 BS=""
+# (a records what it hears: b alone, until b is muted)
+baresip_conf "$WORK/bs-a" a "module sndfile.so" "snd_path $WORK/bs-a"
+baresip_conf "$WORK/bs-b" b
 for n in a b; do
 	d="$WORK/bs-$n"
-	baresip_conf "$d" "$n"
 	"$BIN/tonegen" "$d/tone.wav" 600 40 8000 0.3
 	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$d/accounts"
 done
@@ -42,8 +45,19 @@ wait_for 8 talking a false || fail "a never stopped talking"
 log "a stopped talking $(( ($(date +%s%N) - t0) / 1000000 )) ms after both talked"
 talking b true || fail "b stopped too"
 PB=$(pid_of b)
+m0=$(rec_bytes "$WORK/bs-a")
 api PATCH "/v1/conferences/demo/participants/$PB" '{"muted":true}'
-sleep 0.5
+expect_status 200 "mute b"
+# Talking must not stop: nothing happens, so wait for what would come
+# after it. a, who hears b alone, has recorded 1.5 s since the mute and
+# the last second of it is silent: the mute has been in force in the
+# mixer for longer than the 0.4 s of quiet that would end talking.
+wait_heard "$WORK/bs-a" "$m0" 1.5
+m1=$(rec_bytes "$WORK/bs-a")
+db=$(rec_db "$WORK/bs-a" $((m1 - 16000)) "$m1")
+log "a heard ${db} dBFS in its last second (b muted)"
+awk -v d="$db" 'BEGIN { exit !(d < -50) }' ||
+	fail "a still hears muted b (${db} dBFS)"
 talking b true || fail "muted b no longer shows talking"
 grep -q '"type":"conference-changed"' "$WORK/events" ||
 	fail "the event stream said nothing of it"

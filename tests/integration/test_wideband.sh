@@ -7,6 +7,7 @@
 #   fb (mix_rate 48000): Opus sends 10 kHz, the other Opus caller hears it.
 # FFT of what each client recorded (tools/tonecheck).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/media_lib.sh"
 start_caucusd
 
 for c in nb fb; do
@@ -33,7 +34,13 @@ done
 for conf in demo nb fb; do
 	wait_connected 15 "$conf" 2 "$conf: two clients did not connect"
 done
-sleep 5
+# tone_check looks from 2 s into each recording: five seconds of audio
+# recorded by every client once all six are in (each at its own rate;
+# nl records the silence it is sent)
+DIRS=""
+for c in $CLIENTS; do DIRS="$DIRS $WORK/bs-${c%%:*}"; done
+# shellcheck disable=SC2086
+wait_all_heard 5 $DIRS
 # shellcheck disable=SC2086
 baresip_finish $BS_PIDS
 
