@@ -9,6 +9,7 @@
 #include "conf/conf.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 #define PUB API_PERM_PUBLIC
 #define ANY API_PERM_ANY
@@ -149,6 +150,15 @@ static void request_handler(struct http_conn *conn,
 	char allow[64], hdr[96];
 
 	r.api->requests++;
+	if (srclimit_check(r.api->limit, http_conn_peer(conn)) !=
+	    SRCLIMIT_OK) {
+		/* over its rate, or blocked: over TCP an answer reflects
+		 * nothing, so it gets one */
+		api_error_hdr(&r, 429, "Too Many Requests", "too many "
+			      "requests", "from your address; see Retry-After",
+			      "Retry-After: 1\r\n");
+		return;
+	}
 	if (msg->clen > r.api->max_body ||
 	    (msg->mb && mbuf_get_left(msg->mb) > r.api->max_body)) {
 		char detail[80];
@@ -205,6 +215,8 @@ static void api_destructor(void *arg)
 	list_flush(&a->jobs);
 	api_changes_flush(a);
 	mem_deref(a->users);
+	mem_deref(a->limit);
+	mem_deref(a->sip_limit);
 	mem_deref(a->tok_mac);
 	mem_deref(a->sock);
 	mem_deref(a->web_root);
@@ -226,6 +238,8 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->notifier = nt;
 	a->max_body = cfg->max_body;
 	a->users = mem_ref(cfg->users);
+	a->limit = mem_ref(cfg->limit);
+	a->sip_limit = mem_ref(cfg->sip_limit);
 	a->routes = routes;
 	a->nroutes = NROUTES;
 	a->started_us = api_now_us();

@@ -23,6 +23,9 @@ struct api_cfg {
 				   * found beside the executable */
 	const char *admin_token;  /* "" or NULL: no authentication */
 	struct users *users;      /* per-user tokens */
+	struct srclimit *limit;   /* per-source limits of the API (NULL:
+				   * none) */
+	struct srclimit *sip_limit;   /* the focus's, for /metrics */
 };
 
 int api_alloc(struct api **apip, const struct api_cfg *cfg,

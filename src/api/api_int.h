@@ -63,6 +63,8 @@ struct api {
 	bool auth;                    /* a token is required */
 	struct users *users;
 	struct list changes;          /* requested changes (api_change.c) */
+	struct srclimit *limit;       /* per source: rate, blocks */
+	struct srclimit *sip_limit;   /* the focus's (for /metrics) */
 	uint32_t change_ids;
 };
 

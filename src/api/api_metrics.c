@@ -10,6 +10,7 @@
 #include "api/api_int.h"
 #include "conf/conf.h"
 #include "mixer/mixer.h"
+#include "util/srclimit.h"
 #include "notify/notify.h"
 #include "sip/sip.h"
 
@@ -198,6 +199,56 @@ static int mixer_part(struct mbuf *mb, struct mixer *mx)
 	return err;
 }
 
+/* Per-source limits (util/srclimit.h), of SIP and of the API */
+static int limits_part(struct mbuf *mb, const struct api *a)
+{
+	static const char *const what[] = {"sip", "api"};
+	struct srclimit_stats st[2] = {{0}, {0}};
+	int err = 0;
+
+	if (a->sip_limit)
+		srclimit_stats(a->sip_limit, &st[0]);
+	if (a->limit)
+		srclimit_stats(a->limit, &st[1]);
+	err |= head(mb, "caucus_limit_refused_total", "counter",
+		    "requests over their address's rate, refused (SIP 503, "
+		    "API 429)");
+	for (int i = 0; i < 2; i++)
+		err |= mbuf_printf(mb, "caucus_limit_refused_total{what=\"%s\"} "
+				   "%llu\n", what[i],
+				   (unsigned long long)st[i].refused);
+	err |= head(mb, "caucus_limit_dropped_total", "counter",
+		    "requests dropped without an answer (a flood, a blocked "
+		    "address)");
+	for (int i = 0; i < 2; i++)
+		err |= mbuf_printf(mb, "caucus_limit_dropped_total{what=\"%s\"} "
+				   "%llu\n", what[i],
+				   (unsigned long long)st[i].dropped);
+	err |= head(mb, "caucus_limit_blocks_total", "counter",
+		    "addresses blocked for too many refusals (404, 403, 401)");
+	for (int i = 0; i < 2; i++)
+		err |= mbuf_printf(mb, "caucus_limit_blocks_total{what=\"%s\"} "
+				   "%llu\n", what[i],
+				   (unsigned long long)st[i].blocks);
+	err |= head(mb, "caucus_limit_blocked_addresses", "gauge",
+		    "addresses blocked now");
+	for (int i = 0; i < 2; i++)
+		err |= mbuf_printf(mb, "caucus_limit_blocked_addresses{what="
+				   "\"%s\"} %u\n", what[i], st[i].blocked);
+	err |= head(mb, "caucus_limit_held_refused_total", "counter",
+		    "calls, subscriptions and connections refused: their "
+		    "address had its most at once");
+	err |= mbuf_printf(mb, "caucus_limit_held_refused_total{kind=\"calls\"}"
+			   " %llu\ncaucus_limit_held_refused_total{kind="
+			   "\"subscriptions\"} %llu\n"
+			   "caucus_limit_held_refused_total{kind=\"connections"
+			   "\"} %llu\n",
+			   (unsigned long long)st[0].held_refused[0],
+			   (unsigned long long)st[0].held_refused[1],
+			   (unsigned long long)st[0].conns_refused);
+	return err;
+}
+
 static int api_part(struct mbuf *mb, const struct api *a)
 {
 	int err = head(mb, "caucus_api_requests_total", "counter",
@@ -281,6 +332,7 @@ void api_metrics(struct api_req *r)
 				   (unsigned long long)ns.bytes);
 	}
 	err |= mixer_part(mb, r->api->mixer);
+	err |= limits_part(mb, r->api);
 	api_count(r, 200);       /* this reply counts before it is printed */
 	err |= api_part(mb, r->api);
 	if (err) {

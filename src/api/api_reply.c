@@ -11,6 +11,7 @@
 #include "conf/conf.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 uint64_t api_now_us(void)
 {
@@ -73,6 +74,11 @@ void api_error_hdr(struct api_req *r, uint16_t scode, const char *reason,
 	if (detail)
 		(void)odict_entry_add(od, "detail", ODICT_STRING, detail);
 	log_dbg("api", "msg=\"refused\" status=%u error=\"%s\"", scode, error);
+	/* what tells a scanner something: a wrong token, a forbidden
+	 * route, no such thing */
+	if (scode == 401 || scode == 403 || scode == 404)
+		srclimit_offence(r->api->limit, http_conn_peer(r->conn),
+				 error);
 	api_reply_json(r, scode, reason, od, hdrs);
 	mem_deref(od);
 }

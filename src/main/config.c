@@ -11,6 +11,7 @@
 #include "media/media.h"
 #include "sip/sip.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 enum opt_type { OPT_STR, OPT_U32 };
 
@@ -104,6 +105,35 @@ static const struct opt opts[] = {
 	 "hang up a call that sent no RTP for this long (0: never)"},
 	{"shutdown_ms", U(shutdown_ms), "2000", 0, 60000,
 	 "how long shutdown waits for BYE transactions"},
+	{"sip_rate_per_s", U(sip_rate_per_s), "50", 0, 1000000,
+	 "SIP requests a second from one address, sustained; past it 503 "
+	 "with Retry-After, then silence (0: no limit)"},
+	{"sip_burst", U(sip_burst), "200", 1, 1000000,
+	 "SIP requests at once from one address"},
+	{"api_rate_per_s", U(api_rate_per_s), "50", 0, 1000000,
+	 "HTTP API requests a second from one address, sustained; past it "
+	 "429 (0: no limit)"},
+	{"api_burst", U(api_burst), "200", 1, 1000000,
+	 "HTTP API requests at once from one address"},
+	{"block_after_refusals", U(block_after_refusals), "20", 0, 1000000,
+	 "an address that earns this many refusals that tell a scanner "
+	 "something (404, 403; API 401 too) within block_window_s is blocked "
+	 "(0: never)"},
+	{"block_window_s", U(block_window_s), "60", 1, 86400,
+	 "the window of block_after_refusals"},
+	{"block_s", U(block_s), "600", 1, 604800,
+	 "how long a blocked address gets nothing (logged once: src=ADDR)"},
+	{"max_calls_per_source", U(max_calls_per_source), "200", 0, 1000000,
+	 "calls from one address at once (503 past it; 0: no limit)"},
+	{"max_subscriptions_per_source", U(max_subscriptions_per_source),
+	 "200", 0, 1000000,
+	 "conference subscriptions from one address at once (0: no limit)"},
+	{"max_connections_per_source", U(max_connections_per_source), "64", 0,
+	 1000000, "TCP and TLS connections (SIP and HTTP) from one address "
+	 "at once (0: no limit)"},
+	{"limits_exempt", S(limits_exempt), "", 0, 0,
+	 "addresses no per-source limit applies to, as address/bits, comma "
+	 "separated (an SBC or a proxy in front)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -317,6 +347,11 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 		snprintf(errbuf, errsz, "sip_digest_algorithms: '%s' is not "
 			 "one of SHA-256,MD5 / MD5,SHA-256 / SHA-256 / MD5",
 			 cfg->sip_digest_algorithms);
+		return EINVAL;
+	}
+	if (!srclimit_exempt_valid(cfg->limits_exempt)) {
+		snprintf(errbuf, errsz, "limits_exempt: '%s' is not a comma "
+			 "list of address/bits (at most 16)", cfg->limits_exempt);
 		return EINVAL;
 	}
 	if (cfg->admin_token[0] && strlen(cfg->admin_token) < 16) {

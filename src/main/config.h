@@ -42,6 +42,13 @@ struct config {
 	char moderation_answer[8];
 	char sip_digest_algorithms[16];
 	uint32_t nonce_ttl_s;
+	/* per-source limits (util/srclimit.h, docs/security.md) */
+	uint32_t sip_rate_per_s, sip_burst;
+	uint32_t api_rate_per_s, api_burst;
+	uint32_t block_after_refusals, block_window_s, block_s;
+	uint32_t max_calls_per_source, max_subscriptions_per_source;
+	uint32_t max_connections_per_source;
+	char limits_exempt[256];
 };
 
 void config_defaults(struct config *cfg);

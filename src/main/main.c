@@ -17,8 +17,10 @@
 #include "sip/sip.h"
 #include "store/store.h"
 #include "users/users.h"
+#include "main/accept_guard.h"
 #include "util/fdlimit.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 struct app {
 	struct config cfg;
@@ -29,6 +31,7 @@ struct app {
 	struct focus *focus;
 	struct notifier *notifier;
 	struct api *api;
+	struct srclimit *sip_limit, *api_limit;
 	bool stopping;
 };
 
@@ -115,6 +118,37 @@ static int subscribe_gate(struct conf *c, const struct sip_msg *msg,
 	return focus_gate_subscribe(arg, c, msg, moderator);
 }
 
+/* The per-source limits of SIP and of the API (docs/security.md), and
+ * of connections at accept() */
+static int limits_start(const struct config *cfg)
+{
+	struct srclimit_cfg sc = {
+		.what = "sip", .rate_per_s = cfg->sip_rate_per_s,
+		.burst = cfg->sip_burst,
+		.offences = cfg->block_after_refusals,
+		.window_s = cfg->block_window_s, .block_s = cfg->block_s,
+		.exempt = cfg->limits_exempt,
+		.held_max = {cfg->max_calls_per_source,
+			     cfg->max_subscriptions_per_source},
+	};
+	struct srclimit_cfg ac = sc;
+	int err;
+
+	ac.what = "api";
+	ac.rate_per_s = cfg->api_rate_per_s;
+	ac.burst = cfg->api_burst;
+	ac.held_max[0] = ac.held_max[1] = 0;
+	err = srclimit_alloc(&app.sip_limit, &sc);
+	err = err ? err : srclimit_alloc(&app.api_limit, &ac);
+	err = err ? err : accept_guard_set(cfg->max_connections_per_source);
+	if (err) {
+		log_err("main", "msg=\"cannot set up the limits\" err=%m", err);
+		return err;
+	}
+	accept_guard_limits(app.sip_limit);
+	return 0;
+}
+
 static int start(void)
 {
 	struct config *cfg = &app.cfg;
@@ -160,6 +194,10 @@ static int start(void)
 	snprintf(http_base, sizeof(http_base), "http://%s:%u", cfg->http_addr,
 		 cfg->http_port);
 
+	err = limits_start(cfg);
+	if (err)
+		return err;
+	fcfg.limit = app.sip_limit;
 	err = store_open(&app.store, cfg->db);
 	if (err) {
 		log_err("main", "msg=\"cannot open store\" db=%s", cfg->db);
@@ -212,8 +250,10 @@ static int start(void)
 	err = notifier_alloc(&app.notifier, focus_sip(app.focus), app.confs,
 			     focus_laddr(app.focus), cfg->notify_interval_ms,
 			     cfg->notify_min_expires);
-	if (!err)
+	if (!err) {
 		notifier_set_gate(app.notifier, subscribe_gate, app.focus);
+		notifier_set_limit(app.notifier, app.sip_limit);
+	}
 	err = err ? err : focus_start(app.focus);
 	if (err) {
 		log_err("main", "msg=\"cannot start the notifier\" err=%m",
@@ -221,6 +261,8 @@ static int start(void)
 		return err;
 	}
 	acfg.users = app.users;
+	acfg.limit = app.api_limit;
+	acfg.sip_limit = app.sip_limit;
 	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer,
 			app.notifier);
 	if (err)
@@ -241,6 +283,8 @@ static void stop(void)
 	app.users = mem_deref(app.users);
 	app.mixer = mem_deref(app.mixer);
 	app.store = mem_deref(app.store);
+	app.sip_limit = mem_deref(app.sip_limit);
+	app.api_limit = mem_deref(app.api_limit);
 }
 
 int main(int argc, char *argv[])

@@ -26,9 +26,10 @@ static void notifier_destructor(void *arg)
 	tmr_cancel(&n->tmr);
 	tmr_cancel(&n->exp_tmr);
 	confs_remove_change_handler(n->confs, sub_conf_changed, n);
-	list_flush(&n->subs);
+	list_flush(&n->subs);          /* before the limits they give back */
 	list_flush(&n->renders);
 	mem_deref(n->lsnr);
+	mem_deref(n->limit);
 }
 
 int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
@@ -59,6 +60,12 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 	}
 	*np = n;
 	return 0;
+}
+
+void notifier_set_limit(struct notifier *n, struct srclimit *sl)
+{
+	mem_deref(n->limit);
+	n->limit = mem_ref(sl);
 }
 
 void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg)

@@ -76,6 +76,10 @@ struct conf;
 typedef int (notify_gate_h)(struct conf *c, const struct sip_msg *msg,
 			    bool *moderator, void *arg);
 void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg);
+/* Per-source limits: subscriptions from one address at once, and a 404
+ * for a conference that does not exist counted as an offence */
+struct srclimit;
+void notifier_set_limit(struct notifier *n, struct srclimit *sl);
 
 #define NOTIFY_DELAY_BUCKETS 10001     /* 0..9999 ms, then "more" */
 struct notify_stats {

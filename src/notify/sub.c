@@ -23,6 +23,7 @@
 #include <string.h>
 #include "notify/sub_int.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 static void flush(void *arg);
 
@@ -83,6 +84,8 @@ static void nsub_destructor(void *arg)
 	struct nsub *s = arg;
 
 	list_unlink(&s->le);
+	if (s->src_held)
+		srclimit_give(s->n->limit, &s->src, SRCLIMIT_SUBS);
 	mem_deref(s->req);            /* no callback after this */
 	mem_deref(s->dlg);
 	mem_deref(s->last);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include "notify/sub_int.h"
+#include "util/srclimit.h"
 
 #define EXPIRES_DFL 3600
 #define EXPIRES_MAX 3600
@@ -163,16 +164,26 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	if (!c) {
 		reply(n, msg, 404, "Conference Not Found", NULL);
+		srclimit_offence(n->limit, &msg->src, "no such conference");
 		return true;
 	}
 	if (n->gateh && n->gateh(c, msg, &moderator, n->gate_arg))
 		return true;                  /* challenged or refused */
 	if (granted_expires(n, msg, &expires))
 		return true;
+	if (!srclimit_take(n->limit, &msg->src, SRCLIMIT_SUBS)) {
+		reply(n, msg, 503, "Service Unavailable (too many "
+		      "subscriptions from your address)",
+		      "Retry-After: 30\r\n");
+		return true;
+	}
 	if (sub_alloc(&s, n, c)) {
+		srclimit_give(n->limit, &msg->src, SRCLIMIT_SUBS);
 		reply(n, msg, 500, "Server Internal Error", NULL);
 		return true;
 	}
+	s->src = msg->src;
+	s->src_held = true;
 	s->view.moderator = moderator;    /* proven moderators only */
 	re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s", conf_id(c),
 		    n->laddr, sip_transp_param(msg->tp));

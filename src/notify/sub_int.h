@@ -40,6 +40,7 @@ struct notifier {
 	uint32_t delay_hist[NOTIFY_DELAY_BUCKETS];   /* ms; last: more */
 	notify_gate_h *gateh;
 	void *gate_arg;
+	struct srclimit *limit;       /* NULL: none */
 };
 
 enum sub_end { END_NONE = 0, END_TIMEOUT, END_NORESOURCE, END_UNSUB };
@@ -60,6 +61,8 @@ struct nsub {
 	enum sub_end end;             /* ending: the NOTIFY to send is final */
 	bool final_sent;
 	struct notify_view view;
+	struct sa src;                /* counted per source while it lasts */
+	bool src_held;
 };
 
 

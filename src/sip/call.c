@@ -14,6 +14,7 @@
 #include "mixer/mixer.h"
 #include "sip/call_int.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 static void call_destructor(void *arg)
 {
@@ -29,6 +30,8 @@ static void call_destructor(void *arg)
 		close(call->rtcp_fd);
 	if (call->room_held)
 		mixer_room_release(call->f->mixer, call->room_key);
+	if (call->src_held)
+		srclimit_give(call->f->limit, &call->src, SRCLIMIT_CALLS);
 	/* deref of an established session sends BYE, of an early one
 	 * CANCEL; libre finishes those transactions on its own */
 	mem_deref(call->sess);

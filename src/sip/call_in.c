@@ -10,6 +10,7 @@
 #include "conf/policy.h"
 #include "sip/call_int.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 /* What an INVITE asks for that we cannot give, before anything is made:
  * an extension we lack, a malformed or too short session timer, a body
@@ -208,6 +209,15 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		return err;
 	}
 	call->st = st;
+	/* held per source while the call lasts (call.c gives it back) */
+	if (!srclimit_take(f->limit, &msg->src, SRCLIMIT_CALLS)) {
+		focus_reply(f, msg, 503, "Service Unavailable (too many calls "
+			    "from your address)", "Retry-After: 30\r\n");
+		mem_deref(call);
+		return EBUSY;
+	}
+	call->src = msg->src;
+	call->src_held = true;
 	err = negotiate(call, c, msg, &desc);
 	err = err ? err : admit(f, c, msg, id.aor, id.authed, &adm);
 	err = err ? err : join(call, c, msg, &id, role, adm.pending);

@@ -23,6 +23,10 @@ struct call {
 	uint32_t room_key;
 	uint32_t stream_id;           /* 0: no mixer stream yet */
 	uint32_t tx_ssrc;             /* of the mix we send them */
+	struct sa src;                /* a call in: where its INVITE came
+				       * from, counted per source while it
+				       * lasts (srclimit) */
+	bool src_held;
 	char *cuser;
 	bool established;
 	bool early;                   /* answered 183 with SDP: waits for a

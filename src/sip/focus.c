@@ -252,6 +252,7 @@ static void focus_destructor(void *arg)
 	mem_deref(f->calls);
 	mem_deref(f->digest);
 	mem_deref(f->users);
+	mem_deref(f->limit);
 }
 
 static int conf_dial(struct participant *p, void *arg)
@@ -313,6 +314,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	re_snprintf(f->factory_user, sizeof(f->factory_user), "%s",
 		    cfg->factory_user ? cfg->factory_user : "");
 	f->users = mem_ref(cfg->users);
+	f->limit = mem_ref(cfg->limit);
 	if (cfg->realm) {
 		err = digest_alloc(&f->digest, cfg->realm, cfg->nonce_ttl_s,
 				   cfg->digest_algs ? cfg->digest_algs :

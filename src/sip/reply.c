@@ -1,16 +1,22 @@
 /*
  * Leaves of the sip module that every file of it may call: a reply to a
- * request (counted as a rejection when it is one), and the AoR of a URI
+ * request (counted as a rejection when it is one, and as an offence of
+ * its sender when it tells a scanner something), and the AoR of a URI
  * as the roster and the policy name people. They call nothing else of
  * the module. Signalling thread.
  */
 #include "sip/sip_int.h"
+#include "util/srclimit.h"
 
 void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
 		 const char *reason, const char *hdrs)
 {
 	if (scode >= 400)
 		f->stats.rejected++;
+	/* what tells a scanner something: no such conference, refused
+	 * credentials (a first 401 is every caller's challenge) */
+	if (scode == 404 || scode == 403)
+		srclimit_offence(f->limit, &msg->src, reason);
 	(void)sip_treplyf(NULL, NULL, f->sip, msg, false, scode, reason,
 			  "%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : "");
 }

@@ -32,6 +32,7 @@ struct focus_cfg {
 	const char *realm;          /* digest realm */
 	uint32_t nonce_ttl_s;       /* how long a digest nonce is good */
 	const char *digest_algs;    /* offered, preferred first */
+	struct srclimit *limit;     /* per-source limits (NULL: none) */
 };
 
 /* SIP methods counted by name: the focus's table of methods
@@ -56,6 +57,7 @@ struct focus_stats {
 	uint64_t calls_active;
 	uint64_t auth_challenged, auth_ok, auth_failed;   /* SIP digest */
 	uint64_t malformed[FOCUS_NCHECKS];   /* refused by the gate */
+	uint64_t limited;       /* refused or dropped: per-source limits */
 };
 
 typedef void (focus_done_h)(void *arg);

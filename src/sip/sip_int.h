@@ -39,6 +39,7 @@ struct focus {
 	struct focus_stats stats;
 	struct list im_copies;       /* messages on their way (im.c) */
 	struct list refers;          /* REFER subscriptions (refer.c) */
+	struct srclimit *limit;      /* per source: rate, blocks, calls */
 	struct users *users;         /* NULL: nobody authenticates */
 	struct digest *digest;
 	/* from the table of methods (methods.c), made once */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include "sip/sip_int.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 /* The largest datagram read whole: every bound of the gate (validate.c)
  * fits in it; a datagram that fills it was larger (cut by recvfrom) */
@@ -176,6 +177,11 @@ static bool guard_recv(struct sa *src, struct mbuf *mb, void *arg)
 	 * libre's to answer */
 	if (n <= 4 || mbuf_buf(mb)[0] < 0x20)
 		return false;
+	/* a blocked source gets nothing, and costs no decoding */
+	if (srclimit_blocked(f->limit, src)) {
+		f->stats.limited++;
+		return true;
+	}
 	raw.p = (const char *)mbuf_buf(mb);
 	raw.l = n;
 	if (n >= RX_MAX) {

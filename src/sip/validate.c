@@ -15,6 +15,7 @@
 #include <string.h>
 #include "sip/sip_int.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 /* Bounds: a conference's requests are small (an INVITE with SDP is 1 to
  * 3 KB; a MESSAGE at most IM_MAX_BYTES of text). Larger means a mistake
@@ -217,6 +218,20 @@ bool focus_validate(const struct sip_msg *msg, void *arg)
 
 	if (focus_udp_guard_claim(f, msg))
 		return true;                  /* our own probe */
+	switch (srclimit_check(f->limit, &msg->src)) {
+	case SRCLIMIT_OK:
+		break;
+	case SRCLIMIT_OVER:
+		f->stats.limited++;
+		if (pl_strcmp(&msg->met, "ACK"))
+			focus_reply(f, msg, 503, "Service Unavailable (too "
+				    "many requests from your address)",
+				    "Retry-After: 1\r\n");
+		return true;
+	case SRCLIMIT_QUIET:
+		f->stats.limited++;
+		return true;                  /* blocked, or a flood */
+	}
 	for (unsigned i = 0; i < FOCUS_NCHECKS; i++) {
 		const char *why = checks[i].check ? checks[i].check(msg) :
 			NULL;

@@ -1,0 +1,355 @@
+/*
+ * Per-source limits (srclimit.h). A table of the sources heard lately, by
+ * IP address: each has a token bucket (rate_per_s, burst) and a count of
+ * the refusals it earned within window_s. Past its rate a request is
+ * refused (the caller answers 503 or 429) a few times a second, then
+ * dropped without an answer: answering every packet of a flood would
+ * make the server a reflector. Past `offences` refusals a source is
+ * blocked for block_s: dropped, whatever it sends.
+ *
+ * The table is bounded (a flood of spoofed sources must not grow it
+ * without end): idle entries make room, and a source that finds no room
+ * goes unlimited rather than evict a blocked one. Signalling thread.
+ */
+#include <errno.h>
+#include <string.h>
+#include "util/log.h"
+#include "util/srclimit.h"
+
+#define TABLE_MAX 65536
+#define BUCKETS 4096
+#define EXEMPT_MAX 16
+#define REFUSALS_PER_S 5      /* answered refusals a second, a source */
+
+struct net {
+	struct sa addr;
+	unsigned bits;
+};
+
+struct source {
+	struct le he;
+	struct sa addr;
+	double tokens;
+	uint64_t seen_ms;             /* the bucket's last refill */
+	uint64_t refused_sec;         /* the second of refused_n */
+	unsigned refused_n;
+	uint64_t window_ms;           /* the start of offences' window */
+	unsigned offences;
+	uint64_t blocked_until_ms;
+	unsigned held[2];             /* by srclimit_kind */
+};
+
+struct srclimit {
+	struct srclimit_cfg cfg;
+	char what[16];
+	struct hash *ht;
+	unsigned n;
+	struct net exempt[EXEMPT_MAX];
+	unsigned nexempt;
+	struct srclimit_stats st;
+};
+
+static uint64_t now_ms(const struct srclimit *sl)
+{
+	return sl->cfg.clock_ms ? sl->cfg.clock_ms() : tmr_jiffies();
+}
+
+static void source_destructor(void *arg)
+{
+	struct source *s = arg;
+
+	hash_unlink(&s->he);
+}
+
+static void destructor(void *arg)
+{
+	struct srclimit *sl = arg;
+
+	hash_flush(sl->ht);
+	mem_deref(sl->ht);
+}
+
+/* "a.b.c.d/n" or "x::y/n" (n optional: the whole address) */
+static int net_parse(struct net *n, const struct pl *pl)
+{
+	struct pl a = *pl, b = PL_INIT;
+	const char *slash = pl_strchr(pl, '/');
+	unsigned max;
+
+	if (slash) {
+		a.l = (size_t)(slash - pl->p);
+		b.p = slash + 1;
+		b.l = pl->l - a.l - 1;
+	}
+	if (sa_set(&n->addr, &a, 0))
+		return EINVAL;
+	max = sa_af(&n->addr) == AF_INET ? 32 : 128;
+	n->bits = pl_isset(&b) ? pl_u32(&b) : max;
+	if (n->bits > max || (pl_isset(&b) && (b.l > 3 || !b.l ||
+					      pl_u32(&b) > max)))
+		return EINVAL;
+	return 0;
+}
+
+static int exempt_parse(struct srclimit *sl, const char *list)
+{
+	struct pl rest, item;
+
+	if (!list)
+		return 0;
+	pl_set_str(&rest, list);
+	while (rest.l) {
+		const char *comma = pl_strchr(&rest, ',');
+
+		item.p = rest.p;
+		item.l = comma ? (size_t)(comma - rest.p) : rest.l;
+		pl_advance(&rest, item.l + (comma ? 1 : 0));
+		while (item.l && item.p[0] == ' ')
+			pl_advance(&item, 1);
+		if (!item.l)
+			continue;
+		if (sl && sl->nexempt >= EXEMPT_MAX)
+			return EINVAL;
+		if (sl) {
+			if (net_parse(&sl->exempt[sl->nexempt++], &item))
+				return EINVAL;
+		}
+		else {
+			struct net n;
+
+			if (net_parse(&n, &item))
+				return EINVAL;
+		}
+	}
+	return 0;
+}
+
+bool srclimit_exempt_valid(const char *exempt)
+{
+	return !exempt_parse(NULL, exempt);
+}
+
+static bool in_net(const struct net *n, const struct sa *a)
+{
+	const uint8_t *x, *y;
+	unsigned bits = n->bits;
+
+	if (sa_af(a) != sa_af(&n->addr))
+		return false;
+	x = sa_af(a) == AF_INET ? (const uint8_t *)&a->u.in.sin_addr :
+		(const uint8_t *)&a->u.in6.sin6_addr;
+	y = sa_af(a) == AF_INET ? (const uint8_t *)&n->addr.u.in.sin_addr :
+		(const uint8_t *)&n->addr.u.in6.sin6_addr;
+	for (; bits >= 8; bits -= 8)
+		if (*x++ != *y++)
+			return false;
+	return !bits || !((*x ^ *y) & (0xff00 >> bits));
+}
+
+int srclimit_alloc(struct srclimit **slp, const struct srclimit_cfg *cfg)
+{
+	struct srclimit *sl = mem_zalloc(sizeof(*sl), destructor);
+	int err;
+
+	if (!sl)
+		return ENOMEM;
+	sl->cfg = *cfg;
+	re_snprintf(sl->what, sizeof(sl->what), "%s", cfg->what ? cfg->what :
+		    "");
+	sl->cfg.what = sl->what;
+	sl->cfg.exempt = NULL;
+	err = exempt_parse(sl, cfg->exempt);
+	err = err ? err : hash_alloc(&sl->ht, BUCKETS);
+	if (err) {
+		mem_deref(sl);
+		return err;
+	}
+	*slp = sl;
+	return 0;
+}
+
+static bool addr_cmp(struct le *le, void *arg)
+{
+	return sa_cmp(&((struct source *)le->data)->addr, arg, SA_ADDR);
+}
+
+/* Room for one more: the entries with nothing to remember go */
+static void sweep(struct srclimit *sl, uint64_t now)
+{
+	uint32_t nb = hash_bsize(sl->ht);
+
+	for (uint32_t i = 0; i < nb; i++) {
+		struct le *le = list_head(hash_list(sl->ht, i));
+
+		while (le) {
+			struct source *s = le->data;
+
+			le = le->next;
+			if (s->blocked_until_ms > now || s->held[0] ||
+			    s->held[1] ||
+			    now - s->seen_ms < sl->cfg.window_s * 1000ull)
+				continue;
+			mem_deref(s);
+			sl->n--;
+		}
+	}
+}
+
+static struct source *source_get(struct srclimit *sl, const struct sa *a,
+				 uint64_t now, bool create)
+{
+	uint32_t key = sa_hash(a, SA_ADDR);
+	struct source *s = list_ledata(hash_lookup(sl->ht, key, addr_cmp,
+						   (void *)a));
+
+	if (s || !create)
+		return s;
+	if (sl->n >= TABLE_MAX)
+		sweep(sl, now);
+	if (sl->n >= TABLE_MAX)
+		return NULL;           /* full of live ones: not tracked */
+	s = mem_zalloc(sizeof(*s), source_destructor);
+	if (!s)
+		return NULL;
+	sa_cpy(&s->addr, a);
+	s->tokens = sl->cfg.burst;
+	s->seen_ms = now;
+	s->window_ms = now;
+	hash_append(sl->ht, key, &s->he, s);
+	sl->n++;
+	return s;
+}
+
+bool srclimit_exempt(const struct srclimit *sl, const struct sa *a)
+{
+	if (!sl)
+		return false;
+	for (unsigned i = 0; i < sl->nexempt; i++)
+		if (in_net(&sl->exempt[i], a))
+			return true;
+	return false;
+}
+
+enum srclimit_verdict srclimit_check(struct srclimit *sl,
+				     const struct sa *src)
+{
+	uint64_t now = now_ms(sl);
+	struct source *s;
+	double t;
+
+	if (!sl || srclimit_exempt(sl, src))
+		return SRCLIMIT_OK;
+	s = source_get(sl, src, now, sl->cfg.rate_per_s != 0);
+	if (!s)
+		return SRCLIMIT_OK;
+	if (s->blocked_until_ms > now) {
+		sl->st.dropped++;
+		return SRCLIMIT_QUIET;
+	}
+	if (!sl->cfg.rate_per_s)
+		return SRCLIMIT_OK;
+	t = s->tokens + (double)(now - s->seen_ms) * sl->cfg.rate_per_s /
+		1000.0;
+	s->tokens = t > sl->cfg.burst ? sl->cfg.burst : t;
+	s->seen_ms = now;
+	if (s->tokens >= 1.0) {
+		s->tokens -= 1.0;
+		return SRCLIMIT_OK;
+	}
+	if (s->refused_sec != now / 1000) {
+		s->refused_sec = now / 1000;
+		s->refused_n = 0;
+	}
+	if (s->refused_n++ < REFUSALS_PER_S) {
+		sl->st.refused++;
+		return SRCLIMIT_OVER;
+	}
+	sl->st.dropped++;
+	return SRCLIMIT_QUIET;
+}
+
+bool srclimit_blocked(struct srclimit *sl, const struct sa *src)
+{
+	struct source *s = sl ? source_get(sl, src, 0, false) : NULL;
+
+	if (!s || s->blocked_until_ms <= now_ms(sl))
+		return false;
+	sl->st.dropped++;
+	return true;
+}
+
+void srclimit_offence(struct srclimit *sl, const struct sa *src,
+		      const char *why)
+{
+	uint64_t now = now_ms(sl);
+	struct source *s;
+
+	if (!sl || !sl->cfg.offences || srclimit_exempt(sl, src))
+		return;
+	s = source_get(sl, src, now, true);
+	if (!s || s->blocked_until_ms > now)
+		return;
+	if (now - s->window_ms > sl->cfg.window_s * 1000ull) {
+		s->window_ms = now;
+		s->offences = 0;
+	}
+	if (++s->offences < sl->cfg.offences)
+		return;
+	s->blocked_until_ms = now + sl->cfg.block_s * 1000ull;
+	s->offences = 0;
+	sl->st.blocks++;
+	/* one line per block, the address as src=: fail2ban's regex can
+	 * take it (docs/security.md) */
+	log_warn("limit", "msg=\"source blocked\" what=%s src=%j "
+		 "reason=\"%u refusals in %u s, the last: %s\" block_s=%u",
+		 sl->what, src, sl->cfg.offences, sl->cfg.window_s, why,
+		 sl->cfg.block_s);
+}
+
+bool srclimit_take(struct srclimit *sl, const struct sa *src,
+		   enum srclimit_kind kind)
+{
+	struct source *s;
+
+	if (!sl || !sl->cfg.held_max[kind] || srclimit_exempt(sl, src))
+		return true;
+	s = source_get(sl, src, now_ms(sl), true);
+	if (!s)
+		return true;          /* not tracked: the table is full */
+	if (s->held[kind] >= sl->cfg.held_max[kind]) {
+		sl->st.held_refused[kind]++;
+		return false;
+	}
+	s->held[kind]++;
+	return true;
+}
+
+void srclimit_give(struct srclimit *sl, const struct sa *src,
+		   enum srclimit_kind kind)
+{
+	struct source *s = sl ? source_get(sl, src, 0, false) : NULL;
+
+	if (s && s->held[kind])
+		s->held[kind]--;
+}
+
+void srclimit_conn_refused(struct srclimit *sl)
+{
+	if (sl)
+		sl->st.conns_refused++;
+}
+
+void srclimit_stats(const struct srclimit *sl, struct srclimit_stats *st)
+{
+	uint64_t now = now_ms(sl);
+	uint32_t nb = hash_bsize(sl->ht);
+
+	*st = sl->st;
+	st->sources = sl->n;
+	st->blocked = 0;
+	for (uint32_t i = 0; i < nb; i++)
+		for (struct le *le = list_head(hash_list(sl->ht, i)); le;
+		     le = le->next)
+			if (((struct source *)le->data)->blocked_until_ms > now)
+				st->blocked++;
+}
