@@ -4,7 +4,7 @@
 # what is missing (and `apt-get update` only then).
 set -eu
 PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libspeexdsp-dev libsqlite3-dev sqlite3 \
-libcmocka-dev sip-tester baresip-core libxml2-utils curl iproute2 procps \
+libcmocka-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
 python3 chromium"
 missing=""
 for p in $PKGS; do

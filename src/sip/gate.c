@@ -17,6 +17,7 @@
 #include "sip/sip_int.h"
 #include "users/users.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 int focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	       struct gate_id *id)
@@ -71,6 +72,9 @@ int focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	case DIGEST_BAD:
 		re_snprintf(reason, sizeof(reason), "Bad Request (%s)", why);
 		focus_reply(f, msg, 400, reason, NULL);
+		/* credentials that do not even parse or fit: a failed
+		 * attempt all the same (a 403 counts in focus_reply) */
+		srclimit_offence(f->limit, &msg->src, why);
 		break;
 	default:
 		re_snprintf(reason, sizeof(reason), "Forbidden (%s)", why);

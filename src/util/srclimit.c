@@ -84,11 +84,17 @@ static int net_parse(struct net *n, const struct pl *pl)
 	if (sa_set(&n->addr, &a, 0))
 		return EINVAL;
 	max = sa_af(&n->addr) == AF_INET ? 32 : 128;
-	n->bits = pl_isset(&b) ? pl_u32(&b) : max;
-	if (n->bits > max || (pl_isset(&b) && (b.l > 3 || !b.l ||
-					      pl_u32(&b) > max)))
+	if (!slash) {
+		n->bits = max;
+		return 0;
+	}
+	if (!b.l || b.l > 3)
 		return EINVAL;
-	return 0;
+	for (size_t i = 0; i < b.l; i++)
+		if (b.p[i] < '0' || b.p[i] > '9')
+			return EINVAL;
+	n->bits = pl_u32(&b);
+	return n->bits > max ? EINVAL : 0;
 }
 
 static int exempt_parse(struct srclimit *sl, const char *list)

@@ -1,0 +1,155 @@
+/* Per-source limits (src/util/srclimit.c) on a clock of our own: the
+ * token bucket, refusals then silence, blocks after offences and their
+ * end, exempt networks, what a source may hold at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <re.h>
+#include "util/log.h"
+#include "util/srclimit.h"
+
+static uint64_t now;
+
+static uint64_t clock_ms(void)
+{
+	return now;
+}
+
+static struct sa at(const char *ip)
+{
+	struct sa a;
+
+	assert_int_equal(sa_set_str(&a, ip, 5060), 0);
+	return a;
+}
+
+static struct srclimit *make(const char *exempt)
+{
+	struct srclimit_cfg cfg = {
+		.what = "test", .rate_per_s = 10, .burst = 5, .offences = 3,
+		.window_s = 60, .block_s = 600, .exempt = exempt,
+		.held_max = {2, 1}, .clock_ms = clock_ms,
+	};
+	struct srclimit *sl = NULL;
+
+	assert_int_equal(srclimit_alloc(&sl, &cfg), 0);
+	return sl;
+}
+
+static void test_bucket(void **state)
+{
+	struct srclimit *sl = make(NULL);
+	struct sa a = at("192.0.2.1"), b = at("192.0.2.2");
+	struct srclimit_stats st;
+	int i;
+
+	(void)state;
+	now = 1000;
+	for (i = 0; i < 5; i++)                    /* the burst */
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	for (i = 0; i < 5; i++)                    /* refused, answered */
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OVER);
+	for (i = 0; i < 20; i++)                   /* then silence */
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_QUIET);
+	assert_int_equal(srclimit_check(sl, &b), SRCLIMIT_OK);   /* its own */
+	now += 100;                                /* one token back */
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_QUIET);
+	now += 1000;                  /* a new second: refusals again */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OVER);
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.refused, 6);
+	assert_int_equal(st.dropped, 21);
+	mem_deref(sl);
+}
+
+static void test_block(void **state)
+{
+	struct srclimit *sl = make(NULL);
+	struct sa a = at("192.0.2.1");
+	struct srclimit_stats st;
+
+	(void)state;
+	now = 50000;
+	srclimit_offence(sl, &a, "404");
+	srclimit_offence(sl, &a, "404");
+	now += 61000;                 /* the window passed: counts again */
+	srclimit_offence(sl, &a, "404");
+	srclimit_offence(sl, &a, "404");
+	assert_false(srclimit_blocked(sl, &a));
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	srclimit_offence(sl, &a, "404");           /* the third in 60 s */
+	assert_true(srclimit_blocked(sl, &a));
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_QUIET);
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.blocks, 1);
+	assert_int_equal(st.blocked, 1);
+	now += 600000;                /* the block is over */
+	assert_false(srclimit_blocked(sl, &a));
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	mem_deref(sl);
+}
+
+static void test_exempt(void **state)
+{
+	struct srclimit *sl = make("10.0.0.0/8, 2001:db8::/32,192.0.2.7");
+	struct sa in = at("10.1.2.3"), v6 = at("2001:db8::1");
+	struct sa one = at("192.0.2.7"), out = at("11.0.0.1");
+
+	(void)state;
+	now = 0;
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(srclimit_check(sl, &in), SRCLIMIT_OK);
+		assert_int_equal(srclimit_check(sl, &v6), SRCLIMIT_OK);
+		assert_int_equal(srclimit_check(sl, &one), SRCLIMIT_OK);
+		srclimit_offence(sl, &in, "404");
+	}
+	assert_false(srclimit_blocked(sl, &in));
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(srclimit_check(sl, &out), SRCLIMIT_OK);
+	assert_int_equal(srclimit_check(sl, &out), SRCLIMIT_OVER);
+	assert_true(srclimit_exempt_valid("127.0.0.1/32,::1"));
+	assert_true(srclimit_exempt_valid(""));
+	assert_false(srclimit_exempt_valid("127.0.0.1/33"));
+	assert_false(srclimit_exempt_valid("10.0.0.0/x"));
+	assert_false(srclimit_exempt_valid("not-an-address"));
+	mem_deref(sl);
+}
+
+static void test_held(void **state)
+{
+	struct srclimit *sl = make(NULL);
+	struct sa a = at("192.0.2.1"), b = at("192.0.2.2");
+	struct srclimit_stats st;
+
+	(void)state;
+	assert_true(srclimit_take(sl, &a, SRCLIMIT_CALLS));
+	assert_true(srclimit_take(sl, &a, SRCLIMIT_CALLS));
+	assert_false(srclimit_take(sl, &a, SRCLIMIT_CALLS));
+	assert_true(srclimit_take(sl, &b, SRCLIMIT_CALLS));
+	assert_true(srclimit_take(sl, &a, SRCLIMIT_SUBS));
+	assert_false(srclimit_take(sl, &a, SRCLIMIT_SUBS));
+	srclimit_give(sl, &a, SRCLIMIT_CALLS);
+	assert_true(srclimit_take(sl, &a, SRCLIMIT_CALLS));
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.held_refused[SRCLIMIT_CALLS], 1);
+	assert_int_equal(st.held_refused[SRCLIMIT_SUBS], 1);
+	mem_deref(sl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_block),
+		cmocka_unit_test(test_exempt),
+		cmocka_unit_test(test_held),
+	};
+
+	log_set_level(LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
