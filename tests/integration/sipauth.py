@@ -202,7 +202,8 @@ def checks(port, conf, user, pw):
     expect("uri that is not the Request-URI",
            request(cl, "INVITE", conf, user, a)[0], 400)
     a = auth_header(chal, "SHA-256", user, pw + "x", "INVITE", ruri)
-    expect("wrong password", request(cl, "INVITE", conf, user, a)[0], 403)
+    wrong = request(cl, "INVITE", conf, user, a)
+    expect("wrong password", wrong[0], 403)
     a = auth_header(chal, "SHA-256", user, pw, "INVITE", ruri,
                     realm="elsewhere")
     expect("credentials for another realm",
@@ -224,8 +225,16 @@ def checks(port, conf, user, pw):
                True)
     # credentials of another user for this From
     a = auth_header(chal, "SHA-256", "nobody", pw, "INVITE", ruri)
-    expect("credentials of an unknown user",
-           request(cl, "INVITE", conf, user, a)[0], 403)
+    unknown = request(cl, "INVITE", conf, user, a)
+    expect("credentials of an unknown user", unknown[0], 403)
+    # and nothing else in the answer tells them apart either: the same
+    # status line, the same headers but those that name the request
+    def telling(r):
+        return r[1], sorted((k, v) for k, vs in r[2].items() for v in vs
+                            if k not in ("via", "from", "to", "call-id",
+                                         "cseq"))
+    expect("unknown user and wrong password answered alike",
+           telling(unknown) == telling(wrong), True)
     # MESSAGE and REFER outside a call are challenged too
     for method in ("MESSAGE", "REFER"):
         code = request(cl, method, conf, user,
