@@ -17,7 +17,7 @@ MAKEFLAGS += --no-print-directory
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build run test bench install clean
+.PHONY: all deps build run test bench fuzz install clean
 
 all: build
 
@@ -37,6 +37,10 @@ test: build
 bench: build
 	@sh bench/run.sh $(BUILD)
 
+# the fuzz targets under libFuzzer for FUZZ_SECONDS each (scripts/fuzz.sh)
+fuzz: deps
+	@sh scripts/fuzz.sh
+
 # binaries, console and docs under PREFIX, /etc/caucus/caucus.conf (kept if
 # present), the systemd unit; DESTDIR for staging
 install: build
@@ -44,4 +48,4 @@ install: build
 	@DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) sh scripts/install.sh
 
 clean:
-	rm -rf build build-san build-tsan
+	rm -rf build build-san build-tsan build-fuzz

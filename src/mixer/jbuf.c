@@ -115,6 +115,21 @@ enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
 		jb->count = 0;
 		jb->stats.resyncs++;
 	}
+	/* far from what is buffered, either way: a new timeline (a sender
+	 * that restarted, or garbage). Keeping everything within 2 s of the
+	 * head keeps the buffer's order well defined: timestamps compare
+	 * modulo 2^32, and two of them 2^31 apart are each before the
+	 * other (found by fuzz_jbuf) */
+	if (jb->count) {
+		int32_t d = tsdiff(ts, jb->slot[jb->order[0]].ts);
+
+		if (d >= (int32_t)(2 * jb->clock) ||
+		    d <= -(int32_t)(2 * jb->clock)) {
+			jb->playing = false;
+			jb->count = 0;
+			jb->stats.resyncs++;
+		}
+	}
 	for (pos = 0; pos < jb->count; pos++) {
 		const struct jb_slot *s = &jb->slot[jb->order[pos]];
 

@@ -120,6 +120,11 @@ struct mroom {
 /* An event for the signalling thread (*sig: the eventfd must be poked) */
 /* clk's time in µs */
 uint64_t mthread_now_us(clockid_t clk);
+/* One 20 ms tick's work (mixer_thread.c): commands, receive, play out,
+ * mix, send; *sig: an event waits for the signalling thread. The fuzz
+ * target of the media path runs it on a thread of its own making. */
+void mthread_tick(struct mthread *t, uint64_t mono, uint64_t wall,
+		  bool *sig);
 /* The queued commands applied (mixer_cmd.c), at the start of a tick */
 void mthread_drain_commands(struct mthread *t);
 void mthread_push_event(struct mthread *t, const struct mixer_event *ev,

@@ -251,6 +251,22 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	}
 }
 
+void mthread_tick(struct mthread *t, uint64_t mono, uint64_t wall,
+		  bool *sig)
+{
+	mthread_drain_commands(t);
+	if (t->moh_ready)              /* the music moves on */
+		t->moh_tick++;
+	t->moh_ready = 0;
+	/* the thread's own sockets: read once for every room, and what the
+	 * rooms send goes out in batches */
+	mux_receive(t, mono, wall, sig);
+	for (unsigned i = 0; i < t->nrooms; i++)
+		room_tick(t, t->rooms[i], mono, wall, sig);
+	if (t->mux)
+		mux_flush(t->mux);
+}
+
 void *mthread_main(void *arg)
 {
 	struct mthread *t = arg;
@@ -285,18 +301,8 @@ void *mthread_main(void *arg)
 			atomic_fetch_add(&t->late_hist[tick_bucket(us)], 1);
 			atomic_fetch_add(&t->late_us, us);
 		}
-		mthread_drain_commands(t);
 		mono = start;
-		if (t->moh_ready)              /* the music moves on */
-			t->moh_tick++;
-		t->moh_ready = 0;
-		/* the thread's own sockets: read once for every room, and
-		 * what the rooms send goes out in batches */
-		mux_receive(t, mono, wall, &sig);
-		for (unsigned i = 0; i < t->nrooms; i++)
-			room_tick(t, t->rooms[i], mono, wall, &sig);
-		if (t->mux)
-			mux_flush(t->mux);
+		mthread_tick(t, mono, wall, &sig);
 		if (sig)
 			(void)!write(t->efd, &one, sizeof(one));
 

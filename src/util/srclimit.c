@@ -239,12 +239,13 @@ bool srclimit_exempt(const struct srclimit *sl, const struct sa *a)
 enum srclimit_verdict srclimit_check(struct srclimit *sl,
 				     const struct sa *src)
 {
-	uint64_t now = now_ms(sl);
+	uint64_t now;
 	struct source *s;
 	double t;
 
 	if (!sl || srclimit_exempt(sl, src))
 		return SRCLIMIT_OK;
+	now = now_ms(sl);
 	s = source_get(sl, src, now, sl->cfg.rate_per_s != 0);
 	if (!s)
 		return SRCLIMIT_OK;
@@ -287,11 +288,12 @@ bool srclimit_blocked(struct srclimit *sl, const struct sa *src)
 void srclimit_offence(struct srclimit *sl, const struct sa *src,
 		      const char *why)
 {
-	uint64_t now = now_ms(sl);
+	uint64_t now;
 	struct source *s;
 
 	if (!sl || !sl->cfg.offences || srclimit_exempt(sl, src))
 		return;
+	now = now_ms(sl);
 	s = source_get(sl, src, now, true);
 	if (!s || s->blocked_until_ms > now)
 		return;

@@ -121,6 +121,23 @@ static void test_duplicates(void **state)
 	assert_int_equal(put(1, F, 160), JB_LATE);
 }
 
+/* a packet far from what is buffered (here half the timestamp circle,
+ * where modulo-2^32 order says each is before the other) starts a new
+ * timeline instead of being sorted in (found by fuzz_jbuf) */
+static void test_far_timestamp_resyncs(void **state)
+{
+	(void)state;
+	assert_int_equal(put(16, F, 2560), JB_OK);
+	assert_int_equal(put(17, F, 2720), JB_OK);
+	assert_int_equal(put(0, F, 2560u + 0x80000000u), JB_OK);
+	assert_int_equal(jb.count, 1);
+	assert_int_equal(jb.stats.resyncs, 1);
+	assert_int_equal(put(1, F, 2720u + 0x80000000u), JB_OK);
+	assert_int_equal(jb.count, 2);
+	assert_string_equal(tick(), "p0");
+	assert_string_equal(tick(), "p1");
+}
+
 static void test_hole_names_the_next_packet(void **state)
 {
 	(void)state;
@@ -447,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup(test_follows_slow_sender, setup),
 		cmocka_unit_test_setup(test_high_minimum, setup),
 		cmocka_unit_test_setup(test_opus_clock, setup),
+		cmocka_unit_test_setup(test_far_timestamp_resyncs, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

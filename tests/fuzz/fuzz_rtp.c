@@ -1,0 +1,187 @@
+/*
+ * Fuzz target: the media path of a mixer thread, on a thread struct of
+ * our own (no thread, no clock): four streams in one room (PCMU, PCMA,
+ * G.722, Opus with FEC; RFC 6464 levels on one, RFC 6465 on another,
+ * telephone-events), and a script of what arrives:
+ *   op & 3 == 0, 1: an RTP packet for stream (op >> 2) & 3: its length
+ *                   (2 bytes) and bytes; from the stream's signalled
+ *                   address, or (op & 0x20) from a stranger
+ *   op & 3 == 2:    an RTCP packet for stream (op >> 2) & 3, likewise
+ *   op & 3 == 3:    a 20 ms tick (decode, conceal, detect talking, mix,
+ *                   encode, send); with op & 0x40 first an update of
+ *                   stream (op >> 2) & 3 to another codec or room rate
+ * Everything an RTP or RTCP parser, the source rule, the jitter buffer,
+ * the decoders, the concealers and the mix can be handed goes through
+ * the code caucusd runs. Fresh streams for every input.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include "mixer/mixer_stream.h"
+
+#define NSTREAMS 4
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct mthread t;
+static struct sockaddr_storage peer[NSTREAMS], stranger;
+static uint32_t next_id;
+
+static const enum media_codec codecs[NSTREAMS] = {
+	MEDIA_PCMU, MEDIA_PCMA, MEDIA_G722, MEDIA_OPUS,
+};
+
+static void addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &in->sin_addr);
+}
+
+static void media(struct mixer_media *m, int i, enum media_codec c,
+		  unsigned room_hz)
+{
+	memset(m, 0, sizeof(*m));
+	m->rtp_dst = peer[i];
+	m->rtp_dst_len = sizeof(struct sockaddr_in);
+	m->rtcp_dst = peer[i];
+	((struct sockaddr_in *)&m->rtcp_dst)->sin_port =
+		htons((uint16_t)(ntohs(((struct sockaddr_in *)&peer[i])->
+				       sin_port) + 1));
+	m->rtcp_dst_len = sizeof(struct sockaddr_in);
+	m->codec = c;
+	m->tx_pt = c == MEDIA_OPUS ? 111 : (uint8_t)c;
+	m->telev_pt = 101;
+	m->send = m->recv = true;
+	m->room_hz = room_hz;
+	m->level_id = i == 0 ? 1 : 0;
+	m->csrc_level_id = i == 1 ? 2 : 0;
+	m->opus.useinbandfec = 1;
+	m->gain_in_db = i == 2 ? -6 : 0;
+}
+
+static void push(const struct mcmd *c)
+{
+	if (!spsc_push(&t.cmdq, c))
+		__builtin_trap();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	t.jitter_ms = 40;
+	t.max_speakers = 4;
+	t.mix_hz = 16000;
+	t.efd = eventfd(0, EFD_NONBLOCK);
+	if (spsc_init(&t.cmdq, 64, sizeof(struct mcmd)) ||
+	    spsc_init(&t.evq, 4096, sizeof(struct mixer_event)))
+		__builtin_trap();
+	for (int i = 0; i < NSTREAMS; i++)     /* nothing listens there */
+		addr(&peer[i], "127.0.0.1", (uint16_t)(9 + 2 * i));
+	addr(&stranger, "127.0.0.66", 4000);
+	return 0;
+}
+
+/* the streams of one input, each with sockets of its own (closed by the
+ * mixer when the stream goes) */
+static void streams_add(void)
+{
+	for (int i = 0; i < NSTREAMS; i++) {
+		struct mcmd c = {.type = MCMD_ADD, .id = ++next_id, .room = 1};
+		struct sockaddr_in a = {.sin_family = AF_INET};
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		c.rtp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		c.rtcp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		(void)bind(c.rtp_fd, (struct sockaddr *)&a, sizeof(a));
+		(void)bind(c.rtcp_fd, (struct sockaddr *)&a, sizeof(a));
+		media(&c.media, i, codecs[i], 0);
+		push(&c);
+	}
+	mthread_drain_commands(&t);
+}
+
+static void streams_remove(void)
+{
+	struct mixer_event ev;
+
+	for (unsigned r = 0; r < t.nrooms; r++)
+		for (unsigned i = 0; i < t.rooms[r]->n; i++) {
+			struct mcmd c = {.type = MCMD_REMOVE,
+					 .id = t.rooms[r]->s[i]->id};
+
+			push(&c);
+		}
+	mthread_drain_commands(&t);
+	while (spsc_pop(&t.evq, &ev))
+		;
+}
+
+static struct mstream *stream(unsigned i)
+{
+	if (!t.nrooms || !t.rooms[0]->n)
+		return NULL;
+	return t.rooms[0]->s[i % t.rooms[0]->n];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t mono = 1000000000, wall = 1700000000000000ull;
+	const uint8_t *p = data, *end = data + size;
+	struct mixer_event ev;
+	bool sig = false;
+
+	streams_add();
+	while (p < end) {
+		unsigned op = *p++, i = (op >> 2) & 3, len;
+		struct mstream *s = stream(i);
+
+		if (!s)
+			break;
+		if ((op & 3) == 3) {
+			if (op & 0x40 && p < end) {
+				static const unsigned hz[] = {0, 8000, 16000,
+							      48000};
+				struct mcmd c = {.type = MCMD_UPDATE,
+						 .id = s->id};
+				uint8_t b = *p++;
+
+				media(&c.media, (int)i, codecs[b & 3],
+				      hz[(b >> 2) & 3]);
+				push(&c);
+			}
+			mthread_tick(&t, mono, wall, &sig);
+			mono += 20000;
+			wall += 20000;
+			while (spsc_pop(&t.evq, &ev))
+				;
+			continue;
+		}
+		if (end - p < 2)
+			break;
+		len = (unsigned)p[0] | (unsigned)p[1] << 8;
+		p += 2;
+		if (len > (size_t)(end - p))
+			len = (unsigned)(end - p);
+		if ((op & 3) == 2)
+			mstream_rx_rtcp(s, p, len, &peer[i],
+					sizeof(struct sockaddr_in), wall);
+		else
+			mstream_rx_rtp(&t, s, p, len, op & 0x20 ? &stranger :
+				       &peer[i], sizeof(struct sockaddr_in),
+				       (uint32_t)(mono * 8 / 1000), &sig);
+		p += len;
+	}
+	streams_remove();
+	return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * A caucus server in the fuzzer's own process (world.c), for the targets
+ * that drive it over loopback: fuzz_sip (UDP datagrams) and fuzz_api
+ * (HTTP requests). Signalling thread only.
+ */
+#ifndef CAUCUS_FUZZ_WORLD_H
+#define CAUCUS_FUZZ_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct world_ports {
+	uint16_t sip;       /* UDP, on 127.0.0.1 */
+	uint16_t http;      /* the API, TCP on 127.0.0.1 */
+};
+
+/* Starts it once (traps when it cannot) */
+int  world_start(struct world_ports *wp);
+/* Runs its loop until done(arg) says so (NULL: until what waits on the
+ * sockets now is handled), at most max_ms */
+void world_run(bool (*done)(void *arg), void *arg, unsigned max_ms);
+
+#endif
