@@ -4,7 +4,7 @@
 # (default 60) from its seed corpus. New inputs it finds go to
 # build-fuzz/corpus/<target> (not into the repository: keep the ones
 # worth keeping by hand, or FUZZ_MERGE=1 merges the new coverage into
-# tests/fuzz/corpus), crashes to build-fuzz/artifacts/. A table of
+# tests/fuzz/corpus), crashes to build-fuzz/artifacts/<date>/. A table of
 # executions, speed, coverage and findings at the end.
 #   make fuzz FUZZ_SECONDS=3600 FUZZ_TARGETS="fuzz_sip fuzz_sdp"
 set -eu
@@ -28,7 +28,9 @@ echo "fuzz: building with clang in $B"
 CC=clang cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCAUCUS_FUZZ=ON >/dev/null
 cmake --build "$B" -j "$(nproc)" --target $TARGETS >/dev/null
-mkdir -p "$B/artifacts"
+# this run's findings, apart from earlier runs
+ART="$B/artifacts/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$ART"
 printf '%-12s %12s %9s %8s %8s %9s\n' target executions "exec/s" cov \
 	corpus crashes >"$B/fuzz-summary.txt"
 for t in $TARGETS; do
@@ -39,13 +41,13 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2086
 	"$B/tests/fuzz/$t" "$B/corpus/$t" $seeds \
 		-max_total_time="$SECONDS_EACH" -print_final_stats=1 \
-		-artifact_prefix="$B/artifacts/$t-" -timeout=10 \
+		-artifact_prefix="$ART/$t-" -timeout=10 \
 		-rss_limit_mb=4096 >"$B/$t.log" 2>&1 || true
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/$t.log")
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$B/$t.log")
 	cov=$(grep -o 'cov: [0-9]*' "$B/$t.log" | tail -n1 | cut -d' ' -f2)
 	n=$(ls "$B/corpus/$t" | wc -l)
-	crashes=$(ls "$B/artifacts" | grep -c "^$t-" || true)
+	crashes=$(ls "$ART" | grep -c "^$t-" || true)
 	printf '%-12s %12s %9s %8s %8s %9s\n' "$t" "${execs:-?}" \
 		"${speed:-?}" "${cov:-?}" "$n" "$crashes" >>"$B/fuzz-summary.txt"
 	if [ "${FUZZ_MERGE:-0}" = 1 ]; then
@@ -54,7 +56,7 @@ for t in $TARGETS; do
 	fi
 done
 cat "$B/fuzz-summary.txt"
-if ls "$B/artifacts" | grep -q .; then
-	echo "fuzz: findings in $B/artifacts (reproduce: the target with the file)"
+if ls "$ART" | grep -q .; then
+	echo "fuzz: findings in $ART (reproduce: the target with the file)"
 	exit 1
 fi
