@@ -271,7 +271,11 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		return err;
 	}
 	err = sa_set_str(&laddr, cfg->addr, cfg->port);
-	err = err ? err : http_listen(&a->sock, &laddr, request_handler, a);
+	if (!err && cfg->tls_cert)
+		err = https_listen(&a->sock, &laddr, cfg->tls_cert,
+				   request_handler, a);
+	else if (!err)
+		err = http_listen(&a->sock, &laddr, request_handler, a);
 	/* libre listens with a backlog of 5: a burst of clients (a console
 	 * reload, a monitoring fleet) would be refused. listen() again on the
 	 * same socket only raises the backlog. */
@@ -282,7 +286,8 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		mem_deref(a);
 		return err;
 	}
-	log_info("api", "msg=\"listening\" url=http://%J/ auth=%s", &laddr,
+	log_info("api", "msg=\"listening\" url=%s://%J/ auth=%s",
+		 cfg->tls_cert ? "https" : "http", &laddr,
 		 a->auth ? "token" : "none (loopback only)");
 	*apip = a;
 	return 0;

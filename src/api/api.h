@@ -26,6 +26,8 @@ struct api_cfg {
 	struct srclimit *limit;   /* per-source limits of the API (NULL:
 				   * none) */
 	struct srclimit *sip_limit;   /* the focus's, for /metrics */
+	const char *tls_cert;     /* PEM (certificate and key): https;
+				   * NULL: plain http */
 };
 
 int api_alloc(struct api **apip, const struct api_cfg *cfg,

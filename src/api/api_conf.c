@@ -25,10 +25,13 @@ static int media_json(struct odict **odp, struct participant *p)
 	err |= api_add_str(od, "remote", pm->remote);
 	err |= api_add_int(od, "local_port", pm->local_port);
 	err |= api_add_str(od, "direction", pm->direction);
+	err |= api_add_str(od, "encryption", pm->encryption[0] ?
+			   pm->encryption : "none");
 	err |= api_add_int(od, "rx_packets", (int64_t)st->rx_packets);
 	err |= api_add_int(od, "tx_packets", (int64_t)st->tx_packets);
 	err |= api_add_int(od, "rx_lost", st->rx_lost);
 	err |= api_add_int(od, "rx_strangers", st->rx_stranger);
+	err |= api_add_int(od, "rx_unauthenticated", st->rx_unauth);
 	err |= api_add_int(od, "rx_late", st->rx_late);
 	err |= api_add_int(od, "rx_duplicate", st->rx_dup);
 	err |= api_add_int(od, "concealed_frames", st->concealed);

@@ -101,6 +101,21 @@ static int sip_part(struct mbuf *mb, const struct focus_stats *fs)
 		    "from its participant, dropped");
 	err |= mbuf_printf(mb, "caucus_rtp_strangers_dropped_total %llu\n",
 			   (unsigned long long)fs->rtp_strangers);
+	err |= head(mb, "caucus_srtp_unauthenticated_total", "counter",
+		    "SRTP and SRTCP packets from a call's participant that "
+		    "did not authenticate, dropped");
+	err |= mbuf_printf(mb, "caucus_srtp_unauthenticated_total %llu\n",
+			   (unsigned long long)fs->srtp_unauth);
+	err |= head(mb, "caucus_dtls_total", "counter",
+		    "DTLS-SRTP: calls keyed, calls ended without keys, and "
+		    "handshakes refused for a certificate that was not the "
+		    "SDP's fingerprint");
+	err |= mbuf_printf(mb, "caucus_dtls_total{outcome=\"keyed\"} %llu\n"
+			   "caucus_dtls_total{outcome=\"failed\"} %llu\n"
+			   "caucus_dtls_total{outcome=\"fingerprint\"} %llu\n",
+			   (unsigned long long)fs->dtls_ok,
+			   (unsigned long long)fs->dtls_failed,
+			   (unsigned long long)fs->dtls_mismatch);
 	return err;
 }
 

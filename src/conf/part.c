@@ -222,8 +222,10 @@ void part_set_media(struct participant *p, const struct part_media *m)
 {
 	const struct part_media *o = &p->media;
 
-	if (!strcmp(o->codec, m->codec) && !strcmp(o->remote, m->remote) && o->local_port == m->local_port &&
-	    !strcmp(o->direction, m->direction) && o->tx_ssrc == m->tx_ssrc)
+	if (!strcmp(o->codec, m->codec) && !strcmp(o->remote, m->remote) &&
+	    o->local_port == m->local_port &&
+	    !strcmp(o->direction, m->direction) && o->tx_ssrc == m->tx_ssrc &&
+	    !strcmp(o->encryption, m->encryption))
 		return;
 	p->media = *m;
 	conf_changed(p->conf);

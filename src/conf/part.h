@@ -71,6 +71,8 @@ struct part_media {
 	uint16_t local_port;
 	char direction[12];      /* sendrecv, sendonly, recvonly, inactive */
 	uint32_t tx_ssrc;        /* the SSRC of the mix we send them */
+	char encryption[48];     /* "none", "SDES <suite>", "DTLS-SRTP
+				  * <suite>", "DTLS-SRTP (handshake)" */
 };
 
 /* The mixer's counters for the participant's stream (part_set_stats):
@@ -79,6 +81,7 @@ struct part_stats {
 	uint64_t rx_packets, tx_packets;
 	uint32_t rx_lost, rx_late, rx_dup, concealed;
 	uint32_t rx_stranger;     /* RTP/RTCP not from its owner, dropped */
+	uint32_t rx_unauth;       /* SRTP/SRTCP that did not authenticate */
 	uint32_t decode_skipped;  /* silent frames not decoded */
 	uint32_t fec_recovered;   /* lost frames rebuilt from Opus FEC */
 	uint32_t tx_dtx;          /* Opus frames not sent (DTX) */

@@ -9,6 +9,7 @@
 static const char *const actions[] = {"allow", "deny", "moderate",
 				      "authenticate"};
 static const char *const matches[] = {"aor", "domain", "pattern"};
+static const char *const srtps[] = {"optional", "required", "off"};
 static const char *const roles[] = {"administrator", "moderator",
 				    "participant", "listener"};
 
@@ -273,6 +274,16 @@ int policy_parse(struct policy *out, const struct policy *base,
 			else
 				p.default_action = (enum policy_action)a;
 		}
+		else if (!strcmp(e->key, "srtp")) {
+			int a = e->type == ODICT_STRING ?
+				word(srtps, NWORDS(srtps), e->u.str) : -1;
+
+			if (a < 0)
+				err = bad(detail, dsz, "field '%s' must be "
+					  "optional, required or off", e->key);
+			else
+				p.srtp = (enum policy_srtp)a;
+		}
 		else if (!strcmp(e->key, "rules") ||
 			 !strcmp(e->key, "users")) {
 			err = parse_list(&p, e, !strcmp(e->key, "rules"),
@@ -299,7 +310,7 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 			     "\"idle_timeout_s\":%u,"
 			     "\"max_participants\":%u,\"locked\":%s,"
 			     "\"allow_unauthenticated\":%s,"
-			     "\"reveal_anonymous\":%s,"
+			     "\"reveal_anonymous\":%s,\"srtp\":\"%s\","
 			     "\"default_action\":\"%s\",\"rules\":[",
 			     (long long)p->start, (long long)p->end,
 			     p->destroy_on_last_leave ? "true" : "false",
@@ -307,7 +318,7 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 			     p->max_participants, p->locked ? "true" : "false",
 			     p->allow_unauthenticated ? "true" : "false",
 			     p->reveal_anonymous ? "true" : "false",
-			     actions[p->default_action]);
+			     srtps[p->srtp], actions[p->default_action]);
 
 	for (size_t i = 0; i < p->nrules && !err; i++)
 		err = re_hprintf(pf, "%s{\"%s\":%H,\"action\":\"%s\"}",

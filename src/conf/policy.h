@@ -21,6 +21,12 @@ enum policy_match { POLICY_MATCH_AOR, POLICY_MATCH_DOMAIN,
 enum policy_action { POLICY_ALLOW, POLICY_DENY, POLICY_MODERATE,
 		     POLICY_AUTHENTICATE };
 
+/* SRTP in a conference's calls: taken when offered (optional, the
+ * default), refused unless offered (required), refused when offered
+ * (off) */
+enum policy_srtp { POLICY_SRTP_OPTIONAL, POLICY_SRTP_REQUIRED,
+		   POLICY_SRTP_OFF };
+
 /* Roles as bits, for access lists */
 enum policy_role_bit {
 	POLICY_ROLE_ADMINISTRATOR = 1, POLICY_ROLE_MODERATOR = 2,
@@ -79,6 +85,7 @@ struct policy {
 	bool self_anonymous, self_hidden;
 	bool reveal_anonymous;    /* moderators see who anonymous people are
 				   * (false: only server administrators) */
+	enum policy_srtp srtp;    /* media encryption of the calls */
 };
 
 /* The open conference: everyone may join, no limits */

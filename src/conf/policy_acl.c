@@ -272,6 +272,8 @@ unsigned policy_diff(const struct policy *a, const struct policy *b)
 	    a->self_hidden != b->self_hidden ||
 	    a->reveal_anonymous != b->reveal_anonymous)
 		parts |= 1u << POLICY_PART_PRIVACY;
+	if (a->srtp != b->srtp)
+		parts |= 1u << POLICY_PART_MEDIA;
 	if (memcmp(a->acl, b->acl, sizeof(a->acl)) ||
 	    a->change_ttl_s != b->change_ttl_s)
 		parts |= 1u << POLICY_PART_CONTROL;

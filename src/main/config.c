@@ -34,7 +34,15 @@ static const struct opt opts[] = {
 	 "address SIP listens on"},
 	{"sip_port", U(sip_port), "5060", 1, 65535, "SIP port (UDP and TCP)"},
 	{"sip_transports", S(sip_transports), "udp,tcp", 0, 0,
-	 "comma list of udp, tcp"},
+	 "comma list of udp, tcp, tls"},
+	{"sip_tls_port", U(sip_tls_port), "5061", 1, 65535,
+	 "SIP over TLS port (sips:), when sip_transports has tls"},
+	{"tls_cert", S(tls_cert), "", 0, 0,
+	 "PEM file with the TLS certificate chain and its private key, for "
+	 "SIP over TLS and https (SIP: empty makes a self-signed one at "
+	 "each start)"},
+	{"http_tls", U(http_tls), "0", 0, 1,
+	 "1: the HTTP API and console over TLS (https), with tls_cert"},
 	{"domain", S(domain), "", 0, 0,
 	 "domain of conference URIs (default: sip_addr)"},
 	{"http_addr", S(http_addr), "127.0.0.1", 0, 0,
@@ -349,6 +357,11 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 			 cfg->sip_digest_algorithms);
 		return EINVAL;
 	}
+	if (cfg->http_tls && !cfg->tls_cert[0]) {
+		snprintf(errbuf, errsz, "http_tls: needs tls_cert (a PEM file "
+			 "with the certificate and its key)");
+		return EINVAL;
+	}
 	if (!srclimit_exempt_valid(cfg->limits_exempt)) {
 		snprintf(errbuf, errsz, "limits_exempt: '%s' is not a comma "
 			 "list of address/bits (at most 16)", cfg->limits_exempt);
@@ -362,7 +375,8 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	snprintf(tmp, sizeof(tmp), "%s", cfg->sip_transports);
 	for (tok = strtok_r(tmp, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "udp") && strcmp(tok, "tcp")) {
+		if (strcmp(tok, "udp") && strcmp(tok, "tcp") &&
+		    strcmp(tok, "tls")) {
 			snprintf(errbuf, errsz, "sip_transports: unknown "
 				 "transport '%s'", tok);
 			return EINVAL;

@@ -13,6 +13,9 @@ struct config {
 	char sip_addr[64];
 	uint32_t sip_port;
 	char sip_transports[32];
+	uint32_t sip_tls_port;
+	char tls_cert[256];
+	uint32_t http_tls;
 	char domain[128];
 	char http_addr[64];
 	uint32_t http_port;

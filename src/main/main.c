@@ -44,6 +44,16 @@ static void mixer_event(const struct mixer_event *ev, void *arg)
 		focus_mixer_event(app.focus, ev);
 }
 
+static void mixer_packet(uint32_t stream_id, bool rtcp,
+			 const struct sockaddr_storage *src, socklen_t srclen,
+			 const uint8_t *data, size_t len, void *arg)
+{
+	(void)arg;
+	if (app.focus)
+		focus_mixer_packet(app.focus, stream_id, rtcp, src, srclen,
+				   data, len);
+}
+
 static void shutdown_done(void *arg)
 {
 	(void)arg;
@@ -112,6 +122,13 @@ static void raise_fd_limit(void)
 		poll_method_name(poll_method_best()));
 }
 
+static int notify_contact(char *buf, size_t sz, const char *conf_id,
+			  const struct sip_msg *msg, void *arg)
+{
+	return focus_contact_uri(buf, sz, arg, conf_id, msg->tp,
+				 !pl_strcasecmp(&msg->uri.scheme, "sips"));
+}
+
 static int subscribe_gate(struct conf *c, const struct sip_msg *msg,
 			  bool *moderator, void *arg)
 {
@@ -157,6 +174,7 @@ static int start(void)
 		cfg->sip_addr;
 	struct confs_cfg ccfg = {.domain = domain, .http_base = http_base};
 	struct mixer_cfg mcfg = {.threads = cfg->mixer_threads,
+				 .packet_h = mixer_packet,
 				 .jitter_ms = cfg->jitter_ms,
 				 .max_speakers = cfg->mixer_max_speakers,
 				 .mix_hz = cfg->mixer_rate};
@@ -164,6 +182,9 @@ static int start(void)
 		.sip_addr = cfg->sip_addr, .sip_port = (uint16_t)cfg->sip_port,
 		.udp = strstr(cfg->sip_transports, "udp") != NULL,
 		.tcp = strstr(cfg->sip_transports, "tcp") != NULL,
+		.tls = strstr(cfg->sip_transports, "tls") != NULL,
+		.tls_port = (uint16_t)cfg->sip_tls_port,
+		.tls_cert = cfg->tls_cert,
 		.rtp_addr = rtp_addr,
 		.rtp_port_min = (uint16_t)cfg->rtp_port_min,
 		.rtp_port_max = (uint16_t)cfg->rtp_port_max,
@@ -181,6 +202,7 @@ static int start(void)
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,
 		.max_body = cfg->api_max_body, .web_root = cfg->web_root,
 		.admin_token = cfg->admin_token,
+		.tls_cert = cfg->http_tls ? cfg->tls_cert : NULL,
 	};
 	int err;
 
@@ -191,7 +213,8 @@ static int start(void)
 	else
 		snprintf(domain, sizeof(domain), "%s:%u", cfg->sip_addr,
 			 cfg->sip_port);
-	snprintf(http_base, sizeof(http_base), "http://%s:%u", cfg->http_addr,
+	snprintf(http_base, sizeof(http_base), "%s://%s:%u",
+		 cfg->http_tls ? "https" : "http", cfg->http_addr,
 		 cfg->http_port);
 
 	err = limits_start(cfg);
@@ -253,6 +276,7 @@ static int start(void)
 	if (!err) {
 		notifier_set_gate(app.notifier, subscribe_gate, app.focus);
 		notifier_set_limit(app.notifier, app.sip_limit);
+		notifier_set_contact(app.notifier, notify_contact, app.focus);
 	}
 	err = err ? err : focus_start(app.focus);
 	if (err) {

@@ -31,6 +31,7 @@ struct mixer {
 	unsigned n;
 	int efd;
 	mixer_event_h *eh;
+	mixer_packet_h *packet_h;
 	void *arg;
 	uint32_t next_id;
 	struct hash *streams;   /* struct smap by id */
@@ -55,6 +56,7 @@ static void mixer_destructor(void *arg)
 		mux_free(mx->t[i].mux);
 		spsc_free(&mx->t[i].cmdq);
 		spsc_free(&mx->t[i].evq);
+		spsc_free(&mx->t[i].pktq);
 	}
 	mem_deref(mx->t);
 	mem_deref(mx->load);
@@ -77,9 +79,18 @@ static void efd_handler(int flags, void *arg)
 	(void)flags;
 	if (read(mx->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		log_warn("mixer", "msg=\"eventfd read\" err=%d", errno);
-	for (unsigned i = 0; i < mx->n; i++)
+	for (unsigned i = 0; i < mx->n; i++) {
+		struct mpkt pkt;
+
 		while (spsc_pop(&mx->t[i].evq, &ev))
 			mx->eh(&ev, mx->arg);
+		while (spsc_pop(&mx->t[i].pktq, &pkt))
+			if (mx->packet_h)
+				mx->packet_h(pkt.stream_id, pkt.rtcp,
+					     &pkt.src,
+					     pkt.srclen, pkt.data, pkt.len,
+					     mx->arg);
+	}
 }
 
 /* Thread i's own RTP and RTCP sockets (per-thread sockets) */
@@ -137,6 +148,7 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 	mx->efd = -1;
 	mx->shared_port = cfg->shared_port;
 	mx->eh = eh;
+	mx->packet_h = cfg->packet_h;
 	mx->arg = arg;
 	/* builds the G.711 tables here, before any mixer thread reads them */
 	media_decode(MEDIA_PCMU, &warm, &zero, 1);
@@ -173,6 +185,9 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 		 * ticks without the signalling side ever seeing "full" */
 		err = spsc_init(&t->cmdq, 4096, sizeof(struct mcmd));
 		err |= spsc_init(&t->evq, 8192, sizeof(struct mixer_event));
+		/* DTLS handshakes: a few records a call, a few calls at
+		 * once */
+		err |= spsc_init(&t->pktq, 64, sizeof(struct mpkt));
 		if (err) {
 			err = ENOMEM;
 			goto out;
@@ -253,6 +268,15 @@ int mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port)
 	mx->load[r->thread]++;
 	*port = (uint16_t)(mx->shared_port + 2 * r->thread);
 	return 0;
+}
+
+int mixer_room_fd(const struct mixer *mx, uint32_t room, bool rtcp)
+{
+	const struct rmap *r = rmap_find((struct mixer *)mx, room);
+
+	if (!mx->shared_port || !r || !mx->t[r->thread].mux)
+		return -1;
+	return mux_fd(mx->t[r->thread].mux, rtcp);
 }
 
 static void rmap_put(struct rmap *r)

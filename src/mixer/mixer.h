@@ -19,8 +19,18 @@ struct mixer;
 
 #define MIXER_MAX_SPEAKERS 16
 
+/* A DTLS record (RFC 7983: first byte 20 to 63) that arrived at a
+ * stream's RTP or RTCP port, handed to the signalling thread (which runs the
+ * handshake and sends its own records from the same port) */
+typedef void (mixer_packet_h)(uint32_t stream_id, bool rtcp,
+			      const struct sockaddr_storage *src,
+			      socklen_t srclen, const uint8_t *data, size_t len,
+			      void *arg);
+
 struct mixer_cfg {
 	unsigned threads;        /* 0: one per core */
+	mixer_packet_h *packet_h;   /* DTLS records (NULL: dropped); called
+				     * with mixer_alloc's arg */
 	unsigned jitter_ms;
 	unsigned max_speakers;   /* the K loudest talkers are mixed (1 to
 				  * MIXER_MAX_SPEAKERS; 0: 4) */
@@ -33,6 +43,29 @@ struct mixer_cfg {
 	 * 0: each stream brings its own pair */
 	uint16_t shared_port, shared_port_max;
 	struct sockaddr_storage shared_addr;
+};
+
+/* SRTP of a stream (keys by value: nothing is shared between threads;
+ * the mixer makes its own contexts at the command) */
+#define MIXER_SRTP_KEY_MAX 30
+struct mixer_srtp_keys {
+	bool set;                 /* false: not known yet (a DTLS
+				   * handshake): nothing sent, nothing
+				   * taken */
+	int suite;                /* libre's enum srtp_suite */
+	uint8_t len;              /* master key and salt */
+	uint8_t rx[MIXER_SRTP_KEY_MAX];   /* what they send */
+	uint8_t tx[MIXER_SRTP_KEY_MAX];   /* what we send */
+};
+
+struct mixer_srtp {
+	bool on;                  /* SRTP: nothing plain goes or is taken */
+	bool dtls;                /* keyed by DTLS handshakes: records at
+				   * the ports go to packet_h */
+	struct mixer_srtp_keys rtp;
+	/* RTCP: with SDES the RTP keys protect it too (rtcp unset); with
+	 * DTLS-SRTP the RTCP port has a handshake and keys of its own */
+	struct mixer_srtp_keys rtcp;
 };
 
 /* The per-stream settings that can change during a call. */
@@ -64,6 +97,7 @@ struct mixer_media {
 	double gain_out_db;     /* applied to what they hear */
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so
 			     * the signalling side can name it (src-id) */
+	struct mixer_srtp srtp;
 };
 
 struct mixer_stream_stats {
@@ -79,6 +113,7 @@ struct mixer_stream_stats {
 					      * waited for late data */
 	uint32_t rx_stranger;      /* RTP and RTCP not from the owner,
 				    * dropped (mixer/source.c) */
+	uint32_t rx_unauth;        /* SRTP that did not authenticate */
 	uint32_t rx_ssrc, tx_ssrc;
 	bool talking_seen;     /* media arrived since the last report */
 };
@@ -136,6 +171,10 @@ int  mixer_stream_remove(struct mixer *mx, uint32_t id);
  * stream is added). ENOTSUP: the mixer takes sockets per call
  * (rtp_ports_alloc's). */
 int  mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port);
+/* With per-thread sockets, the RTP (or RTCP) socket of the thread room
+ * is held on (for a call's DTLS records to go out from the port its SDP
+ * names: the caller dups it); -1 when there is none */
+int  mixer_room_fd(const struct mixer *mx, uint32_t room, bool rtcp);
 void mixer_room_release(struct mixer *mx, uint32_t room);
 bool mixer_shared_sockets(const struct mixer *mx);
 unsigned mixer_thread_count(const struct mixer *mx);

@@ -33,6 +33,7 @@ struct mthread {
 	atomic_bool run;
 	struct spsc cmdq;         /* signalling -> mixer */
 	struct spsc evq;          /* mixer -> signalling */
+	struct spsc pktq;         /* mixer -> signalling: DTLS records */
 	/* owned by the mixer thread */
 	struct mroom **rooms;
 	unsigned nrooms, cap_rooms;
@@ -57,6 +58,17 @@ void *mthread_main(void *arg);
 int  mux_new(struct mux **mp, const struct sockaddr_storage *addr,
 	     uint16_t port, unsigned *rcvbuf);
 void mux_free(struct mux *m);
+int  mux_fd(const struct mux *m, bool rtcp);
+
+/* A DTLS record on its way to the signalling thread */
+struct mpkt {
+	uint32_t stream_id;
+	bool rtcp;                /* at the RTCP port */
+	socklen_t srclen;
+	uint16_t len;
+	struct sockaddr_storage src;
+	uint8_t data[1500];
+};
 void mthread_free_rooms(struct mthread *t);
 
 #endif

@@ -56,7 +56,42 @@ bool mstream_addr_eq(const struct sockaddr_storage *a,
 	return false;
 }
 
-void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
+/* DTLS records handed on per stream and window (about a second): a
+ * handshake is a few, a retransmitting one a few more; a flood at the
+ * port is not the signalling thread's problem */
+#define DTLS_PER_WIN 32
+
+void mstream_rx_dtls(struct mthread *t, struct mstream *s, bool rtcp,
+		     const uint8_t *buf, size_t len,
+		     const struct sockaddr_storage *src, socklen_t srclen,
+		     uint32_t arrival_ts, bool *sig)
+{
+	/* static: a tick's stack is no place for 1.6 KB, and only this
+	 * thread touches it */
+	static __thread struct mpkt p;
+	uint32_t win = arrival_ts >> 13;
+
+	/* only a stream keyed by DTLS takes records; a full queue drops
+	 * them (the peer retransmits) */
+	if (!s->m.srtp.dtls || len > sizeof(p.data))
+		return;
+	if (win != s->dtls_win) {
+		s->dtls_win = win;
+		s->dtls_n = 0;
+	}
+	if (++s->dtls_n > DTLS_PER_WIN)
+		return;
+	p.stream_id = s->id;
+	p.rtcp = rtcp;
+	p.src = *src;
+	p.srclen = srclen;
+	p.len = (uint16_t)len;
+	memcpy(p.data, buf, len);
+	if (spsc_push(&t->pktq, &p))
+		*sig = true;
+}
+
+void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 		    size_t len, const struct sockaddr_storage *src,
 		    socklen_t srclen, uint32_t arrival_ts, bool *sig)
 {
@@ -73,6 +108,7 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	}
 	/* the owner's media only (source.c); symmetric RTP: we send to
 	 * where it comes from */
+	/* the owner's, and then authentic (SRTP): decrypted in place */
 	switch (msource_rtp(&s->src, src, srclen, h.ssrc, h.seq,
 			    arrival_ts / 8)) {
 	case MSOURCE_DROP:
@@ -85,6 +121,9 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
 	case MSOURCE_SAME:
 		break;
 	}
+	if (s->m.srtp.on && (!msrtp_rx(s, buf, &len, false) ||
+			     !rtp_parse(&h, buf, len)))
+		return;
 	s->latched = true;
 	s->st.rx_packets++;
 	s->st.rx_bytes += len;
@@ -148,17 +187,27 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		n = recvmmsg(s->rtp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		for (int i = 0; i < n; i++)
-			mstream_rx_rtp(t, s, buf[i], msgs[i].msg_len,
-				       &rxsrc[i], msgs[i].msg_hdr.msg_namelen,
-				       arrival_ts, sig);
+		for (int i = 0; i < n; i++) {
+			if (mstream_is_dtls(buf[i], msgs[i].msg_len))
+				mstream_rx_dtls(t, s, false, buf[i],
+						msgs[i].msg_len, &rxsrc[i],
+						msgs[i].msg_hdr.msg_namelen,
+						arrival_ts, sig);
+			else
+				mstream_rx_rtp(t, s, buf[i], msgs[i].msg_len,
+					       &rxsrc[i],
+					       msgs[i].msg_hdr.msg_namelen,
+					       arrival_ts, sig);
+		}
 		if (n < RX_BATCH)
 			break;
 	}
 	/* RTCP comes every few seconds: its socket is read every
 	 * RTCP_POLL_TICKS ticks (streams spread over them), not every tick,
 	 * which saves a system call per participant per tick */
-	if ((mono_us / 20000 + s->id) % RTCP_POLL_TICKS)
+	if ((mono_us / 20000 + s->id) % RTCP_POLL_TICKS &&
+	    !(s->m.srtp.dtls && !s->m.srtp.rtcp.set))  /* a handshake is
+							 * on: every tick */
 		return;
 	for (;;) {
 		struct sockaddr_storage src;
@@ -169,11 +218,16 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 
 		if (r <= 0)
 			break;
-		mstream_rx_rtcp(s, buf[0], (size_t)r, &src, slen, wall_us);
+		if (mstream_is_dtls(buf[0], (size_t)r))
+			mstream_rx_dtls(t, s, true, buf[0], (size_t)r, &src,
+					slen, arrival_ts, sig);
+		else
+			mstream_rx_rtcp(s, buf[0], (size_t)r, &src, slen,
+					wall_us);
 	}
 }
 
-void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
+void mstream_rx_rtcp(struct mstream *s, uint8_t *buf, size_t len,
 		     const struct sockaddr_storage *src, socklen_t srclen,
 		     uint64_t wall_us)
 {
@@ -183,6 +237,8 @@ void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
 		s->st.rx_stranger++;
 		return;
 	}
+	if (!msrtp_rx(s, buf, &len, true))
+		return;
 	rtcp_parse(&s->rx, buf, len, wall_us);
 	if (!s->rtcp_latched) {
 		memcpy(&s->m.rtcp_dst, src, srclen);
@@ -213,7 +269,7 @@ static unsigned mix_sources(const struct mstream *s, const struct mroom *r,
 void mstream_send_payload(struct mstream *s, const struct mroom *r,
 			  const uint8_t *payload, size_t len)
 {
-	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD + MSRTP_TAG_MAX];
 	/* with the thread's sockets, written straight into its queue */
 	uint8_t *pkt = s->mux ? mux_slot(s->mux) : own;
 	uint32_t csrc[RTP_MAX_CSRC];
@@ -238,12 +294,17 @@ void mstream_send_payload(struct mstream *s, const struct mroom *r,
 		rtp_write_hdr(pkt, s->tx_marker, s->m.tx_pt, s->tx_seq,
 			      s->tx_ts, s->tx_ssrc);
 	memcpy(pkt + hl, payload, len);
+	size_t n = hl + len;
+
+	/* SRTP: encrypted in place, the buffers have room for the tag */
+	if (len && !msrtp_tx(s, pkt, &n, sizeof(own), false))
+		len = 0;
 	if (len && s->mux)
-		mux_commit(s->mux, s, hl + len, len);
-	else if (len && sendto(s->rtp_fd, pkt, hl + len, MSG_DONTWAIT,
+		mux_commit(s->mux, s, n, len);
+	else if (len && sendto(s->rtp_fd, pkt, n, MSG_DONTWAIT,
 			       (struct sockaddr *)&s->m.rtp_dst,
 			       s->m.rtp_dst_len) > 0)
-		mstream_sent(s, hl + len, len);
+		mstream_sent(s, n, len);
 	s->tx_seq++;
 	s->tx_ts += media_rtp_clock(s->m.codec) / JB_TICKS_PER_S;
 }
@@ -295,7 +356,7 @@ static void voip_metrics(const struct mstream *s, struct rtcp_voip *v)
 
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 {
-	uint8_t pkt[256];
+	uint8_t pkt[256 + MSRTP_TAG_MAX];
 	struct rtcp_sender snd = {
 		.sent = s->tx_packets != s->tx_packets_reported,
 		.ssrc = s->tx_ssrc, .rtp_ts = s->tx_ts,
@@ -310,13 +371,16 @@ void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 	s->tx_packets_reported = s->tx_packets;
 	if (!s->m.rtcp_dst_len)
 		return;
-	n = rtcp_write_sr(pkt, sizeof(pkt), &snd, &s->rx, "caucus@focus");
+	n = rtcp_write_sr(pkt, sizeof(pkt) - MSRTP_TAG_MAX, &snd, &s->rx,
+			  "caucus@focus");
 	/* with what the jitter buffer saw, once something was received */
 	if (n && s->rx.init) {
 		voip_metrics(s, &v);
-		n += rtcp_write_xr_voip(pkt + n, sizeof(pkt) - n, s->tx_ssrc,
-					&v);
+		n += rtcp_write_xr_voip(pkt + n, sizeof(pkt) - MSRTP_TAG_MAX - n,
+					s->tx_ssrc, &v);
 	}
+	if (n && !msrtp_tx(s, pkt, &n, sizeof(pkt), true))
+		n = 0;
 	if (n)
 		(void)sendto(s->rtcp_fd, pkt, n, MSG_DONTWAIT,
 			     (struct sockaddr *)&s->m.rtcp_dst,

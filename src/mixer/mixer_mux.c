@@ -56,7 +56,8 @@ struct mux {
 	struct mmsghdr txm[MUX_TX_BATCH];
 	struct iovec txiov[MUX_TX_BATCH];
 	struct sockaddr_storage txdst[MUX_TX_BATCH];
-	uint8_t txbuf[MUX_TX_BATCH][RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	uint8_t txbuf[MUX_TX_BATCH][RTP_HDR_MAX + MEDIA_MAX_PAYLOAD +
+				    MSRTP_TAG_MAX];
 	/* counted here, published by the thread */
 	uint64_t rx_unmatched, tx_dropped;
 };
@@ -124,6 +125,11 @@ int mux_new(struct mux **mp, const struct sockaddr_storage *addr,
 	}
 	*mp = m;
 	return 0;
+}
+
+int mux_fd(const struct mux *m, bool rtcp)
+{
+	return rtcp ? m->rtcp_fd : m->rtp_fd;
 }
 
 void mux_free(struct mux *m)
@@ -342,7 +348,7 @@ static struct mstream *claim(struct mthread *t, struct mux *m,
 	return !nhost && nany == 1 ? any : NULL;
 }
 
-static void rx_one(struct mthread *t, struct mux *m, const uint8_t *buf,
+static void rx_one(struct mthread *t, struct mux *m, uint8_t *buf,
 		   size_t len, const struct sockaddr_storage *src,
 		   socklen_t slen, uint32_t arrival_ts, bool *sig)
 {
@@ -350,6 +356,18 @@ static void rx_one(struct mthread *t, struct mux *m, const uint8_t *buf,
 	uint32_t ssrc = 0, known;
 	bool was_latched;
 
+	/* DTLS: the stream at that address, or the one not yet heard from
+	 * there (no SSRC to go by) */
+	if (mstream_is_dtls(buf, len)) {
+		s = find_addr(m, src, 0);
+		s = s ? s : claim(t, m, 0, src);
+		if (s)
+			mstream_rx_dtls(t, s, false, buf, len, src, slen,
+					arrival_ts, sig);
+		else
+			m->rx_unmatched++;
+		return;
+	}
 	if (len >= 12 && (buf[0] >> 6) == 2) {      /* else nobody's */
 		ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
 			(uint32_t)buf[10] << 8 | buf[11];
@@ -373,14 +391,55 @@ static void rx_one(struct mthread *t, struct mux *m, const uint8_t *buf,
 	}
 }
 
+/* DTLS at the RTCP port: the stream of a DTLS-SRTP call whose RTCP is
+ * signalled there, else the one such stream of that host (a NAT moved
+ * the port) still waiting for RTCP keys */
+static struct mstream *rtcp_dtls_owner(struct mthread *t, struct mux *m,
+				       const struct sockaddr_storage *src)
+{
+	struct mstream *host = NULL;
+	unsigned nhost = 0;
+
+	if (m->claims >= MUX_CLAIMS_PER_TICK)
+		return NULL;
+	m->claims++;
+	for (unsigned r = 0; r < t->nrooms; r++) {
+		for (unsigned i = 0; i < t->rooms[r]->n; i++) {
+			struct mstream *s = t->rooms[r]->s[i];
+
+			if (s->mux != m || !s->m.srtp.dtls ||
+			    !s->m.rtcp_dst_len)
+				continue;
+			if (mstream_addr_eq(&s->m.rtcp_dst, src, true))
+				return s;
+			if (!s->m.srtp.rtcp.set &&
+			    mstream_addr_eq(&s->m.rtcp_dst, src, false)) {
+				nhost++;
+				host = s;
+			}
+		}
+	}
+	return nhost == 1 ? host : NULL;
+}
+
 /* RTCP: whose is told by the sender's SSRC (SR and RR both carry it
  * first), once that stream's RTP has been heard; before, nobody's */
-static void rx_rtcp_one(struct mux *m, const uint8_t *buf, size_t len,
-			const struct sockaddr_storage *src, socklen_t slen,
-			uint64_t wall_us)
+static void rx_rtcp_one(struct mthread *t, struct mux *m, uint8_t *buf,
+			size_t len, const struct sockaddr_storage *src,
+			socklen_t slen, uint32_t arrival_ts, uint64_t wall_us,
+			bool *sig)
 {
 	struct mstream *s = NULL;
 
+	if (mstream_is_dtls(buf, len)) {
+		s = rtcp_dtls_owner(t, m, src);
+		if (s)
+			mstream_rx_dtls(t, s, true, buf, len, src, slen,
+					arrival_ts, sig);
+		else
+			m->rx_unmatched++;
+		return;
+	}
 	if (len >= 8 && (buf[0] >> 6) == 2)
 		s = find_ssrc(m, (uint32_t)buf[4] << 24 |
 			      (uint32_t)buf[5] << 16 |
@@ -432,9 +491,10 @@ void mux_receive(struct mthread *t, uint64_t mono_us, uint64_t wall_us,
 	do {
 		n = rx_batch(m, m->rtcp_fd);
 		for (int i = 0; i < n; i++)
-			rx_rtcp_one(m, m->rxbuf[i], m->rxm[i].msg_len,
+			rx_rtcp_one(t, m, m->rxbuf[i], m->rxm[i].msg_len,
 				    &m->rxsrc[i],
-				    m->rxm[i].msg_hdr.msg_namelen, wall_us);
+				    m->rxm[i].msg_hdr.msg_namelen, arrival_ts,
+				    wall_us, sig);
 	} while (n == MUX_RX_BATCH && --budget);
 	atomic_store(&t->rx_unmatched, m->rx_unmatched);
 	atomic_store(&t->tx_dropped, m->tx_dropped);

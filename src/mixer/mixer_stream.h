@@ -54,6 +54,19 @@ enum msource_verdict msource_rtp(struct msource *ms,
 bool msource_rtcp(const struct msource *ms,
 		  const struct sockaddr_storage *src);
 
+/* SRTP of a stream (msrtp.c): contexts made from s->m.srtp at a command
+ * (the only allocation), freed with the stream; packets decrypted in
+ * place (false: not authentic, or keys not yet known: drop), encrypted
+ * in place with room for the tag (cap: the buffer's size) */
+struct mstream;
+struct srtp;
+#define MSRTP_TAG_MAX 24         /* the tag, and SRTCP's index too */
+int  msrtp_apply(struct mstream *s, const struct mixer_srtp *old);
+void msrtp_free(struct mstream *s);
+bool msrtp_rx(struct mstream *s, uint8_t *buf, size_t *len, bool rtcp);
+bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
+	      bool rtcp);
+
 /* A stream and a room, owned by their mixer thread */
 struct mstream {
 	uint32_t id;
@@ -65,6 +78,10 @@ struct mstream {
 				      * G.711 in an 8 kHz mix) */
 	struct media_plc *plc;       /* G.711's concealment */
 	struct msource src;      /* whose media is taken (source.c) */
+	struct srtp *srtp_rx, *srtp_tx;   /* msrtp.c; NULL: plain RTP */
+	struct srtp *srtcp_rx, *srtcp_tx; /* RTCP's own (DTLS-SRTP) */
+	uint32_t dtls_win;       /* DTLS records handed on in this window */
+	unsigned dtls_n;         /* (about a second), at most DTLS_PER_WIN */
 	bool latched;            /* a source was heard: rtp_dst is where
 				  * its media comes from */
 	bool rtcp_latched;
@@ -143,10 +160,20 @@ void mstream_send_payload(struct mstream *s, const struct mroom *r,
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us);
 /* One RTP or RTCP packet from src for s (mixer_io.c; the mux hands it
  * over once it knows whose it is) */
-void mstream_rx_rtp(struct mthread *t, struct mstream *s, const uint8_t *buf,
+/* RFC 7983: a datagram at an RTP port whose first byte is 20 to 63 is
+ * DTLS; mstream_rx_dtls hands it to the signalling thread */
+static inline bool mstream_is_dtls(const uint8_t *buf, size_t len)
+{
+	return len >= 13 && buf[0] >= 20 && buf[0] <= 63;
+}
+void mstream_rx_dtls(struct mthread *t, struct mstream *s, bool rtcp,
+		     const uint8_t *buf, size_t len,
+		     const struct sockaddr_storage *src, socklen_t srclen,
+		     uint32_t arrival_ts, bool *sig);
+void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 		    size_t len, const struct sockaddr_storage *src,
 		    socklen_t srclen, uint32_t arrival_ts, bool *sig);
-void mstream_rx_rtcp(struct mstream *s, const uint8_t *buf, size_t len,
+void mstream_rx_rtcp(struct mstream *s, uint8_t *buf, size_t len,
 		     const struct sockaddr_storage *src, socklen_t srclen,
 		     uint64_t wall_us);
 /* Same address (and port, if port) of the same family, whatever else

@@ -62,6 +62,13 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 	return 0;
 }
 
+void notifier_set_contact(struct notifier *n, notify_contact_h *h,
+			  void *arg)
+{
+	n->contacth = h;
+	n->contact_arg = arg;
+}
+
 void notifier_set_limit(struct notifier *n, struct srclimit *sl)
 {
 	mem_deref(n->limit);

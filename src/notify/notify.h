@@ -76,6 +76,12 @@ struct conf;
 typedef int (notify_gate_h)(struct conf *c, const struct sip_msg *msg,
 			    bool *moderator, void *arg);
 void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg);
+/* The focus's own URI for a conference over a transport (its Contact:
+ * sips: at the TLS port over TLS); without one, the notifier's laddr */
+typedef int (notify_contact_h)(char *buf, size_t sz, const char *conf_id,
+			       const struct sip_msg *msg, void *arg);
+void notifier_set_contact(struct notifier *n, notify_contact_h *h,
+			  void *arg);
 /* Per-source limits: subscriptions from one address at once, and a 404
  * for a conference that does not exist counted as an offence */
 struct srclimit;

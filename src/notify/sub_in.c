@@ -185,8 +185,10 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 	s->src = msg->src;
 	s->src_held = true;
 	s->view.moderator = moderator;    /* proven moderators only */
-	re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s", conf_id(c),
-		    n->laddr, sip_transp_param(msg->tp));
+	if (!n->contacth || n->contacth(s->contact, sizeof(s->contact),
+					conf_id(c), msg, n->contact_arg))
+		re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s",
+			    conf_id(c), n->laddr, sip_transp_param(msg->tp));
 	/* the dialog's local tag is the To tag libre puts in our reply */
 	err = sip_dialog_accept(&s->dlg, msg);
 	if (err) {

@@ -41,6 +41,8 @@ struct notifier {
 	notify_gate_h *gateh;
 	void *gate_arg;
 	struct srclimit *limit;       /* NULL: none */
+	notify_contact_h *contacth;
+	void *contact_arg;
 };
 
 enum sub_end { END_NONE = 0, END_TIMEOUT, END_NORESOURCE, END_UNSUB };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "mixer/mixer.h"
 #include "sip/call_int.h"
+#include "sip/dtls.h"
 #include "util/log.h"
 #include "util/srclimit.h"
 
@@ -34,6 +35,7 @@ static void call_destructor(void *arg)
 		srclimit_give(call->f->limit, &call->src, SRCLIMIT_CALLS);
 	/* deref of an established session sends BYE, of an early one
 	 * CANCEL; libre finishes those transactions on its own */
+	mem_deref(call->dtls);
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
 	mem_deref(call->early_desc);
@@ -46,6 +48,7 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 	       struct participant *p)
 {
 	struct call *call = mem_zalloc(sizeof(*call), call_destructor);
+	struct sdpsec_cfg sec;
 	int err;
 
 	if (!call)
@@ -70,7 +73,8 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 	}
 	if (err)
 		goto out;
-	err = sdpneg_alloc(&call->sdp, &f->rtp_laddr, call->lport);
+	err = sdpneg_alloc(&call->sdp, &f->rtp_laddr, call->lport,
+			   focus_sec_cfg(f, c, &sec));
 	if (err)
 		goto out;
 	sdpneg_set_audio(call->sdp, conf_audio(c));
@@ -81,6 +85,29 @@ out:
 	else
 		*callp = call;
 	return err;
+}
+
+/* SRTP keys for the mixer: SDES from the negotiation, DTLS-SRTP from the
+ * handshakes (until the RTP one is done the stream waits: nothing sent
+ * or taken) */
+static void srtp_fill(struct mixer_srtp *k, const struct call *call)
+{
+	const struct sdpneg_result *r = &call->neg;
+
+	memset(k, 0, sizeof(*k));
+	if (r->removed || r->sec == SDPSEC_PLAIN)
+		return;
+	k->on = true;
+	if (r->sec == SDPSEC_DTLS) {
+		k->dtls = true;
+		dtls_call_keys(call->dtls, k);
+		return;
+	}
+	k->rtp.set = true;
+	k->rtp.suite = (int)r->suite;
+	k->rtp.len = (uint8_t)r->key_len;
+	memcpy(k->rtp.rx, r->rx_key, r->key_len);
+	memcpy(k->rtp.tx, r->tx_key, r->key_len);
 }
 
 static void media_fill(struct mixer_media *m, const struct call *call)
@@ -113,6 +140,32 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	m->gain_in_db = s->gain_in_db;
 	m->gain_out_db = s->gain_out_db;
 	m->tx_ssrc = call->tx_ssrc;
+	srtp_fill(&m->srtp, call);
+}
+
+/* The media security of the call, for the API and the console */
+static void encryption_print(char *buf, size_t sz, const struct call *call)
+{
+	struct mixer_srtp k;
+
+	switch (call->neg.sec) {
+	case SDPSEC_PLAIN:
+		re_snprintf(buf, sz, "none");
+		break;
+	case SDPSEC_SDES:
+		re_snprintf(buf, sz, "SDES %s",
+			    srtp_suite_name(call->neg.suite));
+		break;
+	case SDPSEC_DTLS:
+		memset(&k, 0, sizeof(k));
+		dtls_call_keys(call->dtls, &k);
+		if (k.rtp.set)
+			re_snprintf(buf, sz, "DTLS-SRTP %s", srtp_suite_name(
+					    (enum srtp_suite)k.rtp.suite));
+		else
+			re_snprintf(buf, sz, "DTLS-SRTP (handshake)");
+		break;
+	}
 }
 
 /* What the negotiation settled, told to the participant's owner in one
@@ -132,8 +185,42 @@ static void media_report(const struct call *call)
 		pm.local_port = call->lport;
 		re_snprintf(pm.direction, sizeof(pm.direction), "%s",
 			    call->neg.dir);
+		encryption_print(pm.encryption, sizeof(pm.encryption), call);
 	}
 	part_set_media(call->part, &pm);
+}
+
+static void dtls_keyed(void *arg)
+{
+	(void)call_media_apply(arg);
+}
+
+static void dtls_failed(const char *why, void *arg)
+{
+	struct call *call = arg;
+
+	log_info("sip", "msg=\"call ended\" conf=%s reason=\"%s\"",
+		 call->part ? conf_id(part_conf(call->part)) : "-", why);
+	call_fail(call, 488, why);
+}
+
+/* DTLS-SRTP follows each negotiation; its records go out from the call's
+ * sockets, or the mixer thread's its room is held on */
+static int dtls_update(struct call *call)
+{
+	int fd[2] = {call->rtp_fd, call->rtcp_fd};
+
+	if (fd[0] < 0 && call->room_held) {
+		fd[0] = mixer_room_fd(call->f->mixer, call->room_key, false);
+		fd[1] = mixer_room_fd(call->f->mixer, call->room_key, true);
+	}
+	/* the sockets are the mixer's once the stream is there: DTLS-SRTP
+	 * starts with the call, not in a re-INVITE */
+	if (!call->dtls && call->stream_id)
+		fd[0] = fd[1] = -1;
+	return dtls_call_update(&call->dtls, call->f, &call->neg,
+				call->src_held ? &call->src : NULL, fd,
+				dtls_keyed, dtls_failed, call);
 }
 
 int call_media_apply(struct call *call)
@@ -143,6 +230,9 @@ int call_media_apply(struct call *call)
 
 	if (!call->part || !call->negotiated)
 		return 0;
+	err = dtls_update(call);
+	if (err)
+		return err;
 	call->rx_last_ms = tmr_jiffies();     /* a fresh start for the
 					       * RTP timeout */
 	media_fill(&m, call);
@@ -200,6 +290,8 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 		call_st_arm(call);
 	}
 
+	/* libre took the target from its Contact again */
+	(void)focus_dialog_follow_conn(sipsess_dialog(call->sess), msg);
 	if (!mbuf_get_left(msg->mb))          /* re-INVITE without SDP */
 		return sdpneg_offer(call->sdp, descp);
 	err = sdpneg_reanswer(call->sdp, msg->mb, descp, &call->neg, &reason);
@@ -324,11 +416,17 @@ int call_sess_accept(struct call *call, const struct sip_msg *msg,
 		     uint16_t scode, const char *reason, struct mbuf *desc,
 		     const char *hdrs)
 {
-	return sipsess_accept(&call->sess, call->f->sock, msg, scode, reason,
-			      call->cuser, "application/sdp", desc, NULL, NULL,
-			      false, offer_handler, answer_handler,
-			      estab_handler, NULL, refer_h, close_handler, call,
-			      "%s%s", call->f->answer_hdrs, hdrs);
+	int err = sipsess_accept(&call->sess, call->f->sock, msg, scode,
+				 reason, call->cuser, "application/sdp", desc,
+				 NULL, NULL, false, offer_handler,
+				 answer_handler, estab_handler, NULL, refer_h,
+				 close_handler, call, "%s%s",
+				 call->f->answer_hdrs, hdrs);
+
+	if (!err)
+		(void)focus_dialog_follow_conn(sipsess_dialog(call->sess),
+					       msg);
+	return err;
 }
 
 int call_dial(struct focus *f, struct participant *p)
@@ -344,15 +442,21 @@ int call_dial(struct focus *f, struct participant *p)
 	pl_set_str(&pl, part_uri(p));
 	if (uri_decode(&uri, &pl))
 		return EINVAL;
-	if (!msg_param_decode(&uri.params, "transport", &pl) &&
-	    !pl_strcasecmp(&pl, "tcp"))
-		tp = SIP_TRANSP_TCP;
+	/* the transport the call goes over: libre picks it from the URI
+	 * the same way (sips: and transport=tls: TLS) */
+	if (!pl_strcasecmp(&uri.scheme, "sips"))
+		tp = SIP_TRANSP_TLS;
+	else if (!msg_param_decode(&uri.params, "transport", &pl))
+		tp = !pl_strcasecmp(&pl, "tcp") ? SIP_TRANSP_TCP :
+			!pl_strcasecmp(&pl, "tls") ? SIP_TRANSP_TLS :
+			SIP_TRANSP_UDP;
 	err = call_alloc(&call, f, c, p);
 	if (err)
 		return err;
 	err = sdpneg_offer(call->sdp, &desc);
 	err = err ? err : focus_contact(&call->cuser, f, conf_id(c),
-					conf_policy_uri(c), tp);
+					conf_policy_uri(c), tp,
+					!pl_strcasecmp(&uri.scheme, "sips"));
 	if (err)
 		goto out;
 	part_set_ep(p, call);

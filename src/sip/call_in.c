@@ -160,7 +160,7 @@ static int answer(struct call *call, struct conf *c,
 	int err;
 
 	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
-			    msg->tp);
+			    msg->tp, !pl_strcasecmp(&msg->uri.scheme, "sips"));
 	err = err ? err : stimer_print(st_hdrs, sizeof(st_hdrs), &call->st);
 	if (err) {
 		focus_reply(f, msg, 500, "Server Internal Error", NULL);

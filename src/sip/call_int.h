@@ -13,6 +13,7 @@ struct call {
 	struct sipsess *sess;
 	struct sdpneg *sdp;
 	struct sdpneg_result neg;
+	struct dtls_call *dtls;       /* DTLS-SRTP of this call (dtls.c) */
 	bool negotiated;
 	int rtp_fd, rtcp_fd;          /* until handed to the mixer */
 	uint16_t lport;
@@ -37,6 +38,7 @@ struct call {
 	uint64_t tx_packets;
 	uint32_t rx_lost;
 	uint32_t rx_stranger;
+	uint32_t rx_unauth;
 	uint64_t rx_last_ms;          /* when they last grew (or media
 				       * was (re)negotiated) */
 	struct stimer_neg st;         /* RFC 4028 session timer */

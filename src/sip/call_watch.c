@@ -9,6 +9,7 @@
 #include <string.h>
 #include "mixer/mixer.h"
 #include "sip/call_int.h"
+#include "sip/dtls.h"
 #include "util/log.h"
 
 /* The call failed after it was up: BYE with why, listed as failed */
@@ -84,6 +85,9 @@ static void rtp_check(struct call *call, const struct mixer_stream_stats *st)
 		call->f->stats.rtp_strangers += st->rx_stranger -
 			call->rx_stranger;
 	call->rx_stranger = st->rx_stranger;
+	if (st->rx_unauth > call->rx_unauth)
+		call->f->stats.srtp_unauth += st->rx_unauth - call->rx_unauth;
+	call->rx_unauth = st->rx_unauth;
 	call->tx_packets = st->tx_packets;
 	call->rx_lost = st->rx_lost;
 	if (st->rx_packets != call->rx_packets) {
@@ -111,6 +115,7 @@ static void stats_report(struct participant *p,
 		.rx_packets = m->rx_packets, .tx_packets = m->tx_packets,
 		.rx_lost = m->rx_lost, .rx_late = m->rx_late,
 		.rx_stranger = m->rx_stranger,
+		.rx_unauth = m->rx_unauth,
 		.rx_dup = m->rx_dup, .concealed = m->concealed,
 		.decode_skipped = m->decode_skipped,
 		.fec_recovered = m->fec_recovered, .tx_dtx = m->tx_dtx,
@@ -125,6 +130,17 @@ static void stats_report(struct participant *p,
 static bool stream_cmp(struct le *le, void *arg)
 {
 	return ((struct call *)le->data)->stream_id == *(uint32_t *)arg;
+}
+
+void call_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
+		       const struct sockaddr_storage *src, socklen_t srclen,
+		       const uint8_t *data, size_t len)
+{
+	struct call *call = list_ledata(hash_lookup(f->calls, stream_id,
+						    stream_cmp, &stream_id));
+
+	if (call)
+		dtls_call_packet(call->dtls, rtcp, src, srclen, data, len);
 }
 
 void call_mixer_event(struct focus *f, const struct mixer_event *ev)

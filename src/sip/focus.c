@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include "sip/digest.h"
+#include "sip/dtls.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
 
@@ -251,6 +252,8 @@ static void focus_destructor(void *arg)
 	hash_flush(f->calls);
 	mem_deref(f->calls);
 	mem_deref(f->digest);
+	mem_deref(f->tls);
+	mem_deref(f->dtls_tls);
 	mem_deref(f->users);
 	mem_deref(f->limit);
 }
@@ -291,6 +294,40 @@ static const struct conf_ops focus_conf_ops = {
 	.reoffer = conf_reoffer,
 	.message = conf_im,
 };
+
+/* SIP over TLS on tls_port, with the certificate of tls_cert, or one
+ * made for this run (libre's self-signed RSA: OpenSSL 3 refuses its
+ * default kind, LIBRE-NOTES) */
+static int tls_start(struct focus *f, const struct focus_cfg *cfg)
+{
+	bool own = cfg->tls_cert && cfg->tls_cert[0];
+	int err;
+
+	err = tls_alloc(&f->tls, TLS_METHOD_SSLV23, own ? cfg->tls_cert :
+			NULL, NULL);
+	if (err) {
+		log_err("sip", "msg=\"cannot load the TLS certificate and "
+			"key\" file=%s err=%m", cfg->tls_cert, err);
+		return err;
+	}
+	if (!own) {
+		err = tls_set_selfsigned_rsa(f->tls, cfg->sip_addr, 2048);
+		if (err) {
+			log_err("sip", "msg=\"cannot make a certificate\" "
+				"err=%m", err);
+			return err;
+		}
+		log_warn("sip", "msg=\"TLS with a self-signed certificate made "
+			 "for this run: set tls_cert\"");
+	}
+	err = sa_set_str(&f->tls_laddr, cfg->sip_addr, cfg->tls_port);
+	err = err ? err : sip_transp_add(f->sip, SIP_TRANSP_TLS, &f->tls_laddr,
+					 f->tls);
+	if (err)
+		log_err("sip", "msg=\"cannot listen\" addr=%J transport=tls "
+			"err=%m", &f->tls_laddr, err);
+	return err;
+}
 
 int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		struct confs *cs, struct mixer *mx)
@@ -346,6 +383,13 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 			&f->sip_laddr, err);
 		goto out;
 	}
+	if (cfg->tls) {
+		err = tls_start(f, cfg);
+		if (err)
+			goto out;
+	}
+	/* without it, DTLS-SRTP offers are refused (SDES still works) */
+	(void)focus_dtls_init(f);
 	/* the gate before every handler: libre offers a request to its
 	 * listeners in the order they were added */
 	err = sip_listen(&f->valid_lsnr, f->sip, true, focus_validate, f);
@@ -359,9 +403,10 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		goto out;
 	if (cfg->udp)
 		(void)focus_udp_guard_probe(f);     /* logs what fails */
-	log_info("sip", "msg=\"listening\" addr=%J udp=%d tcp=%d rtp=%j:%u-%u",
-		 &f->sip_laddr, cfg->udp, cfg->tcp, &f->rtp_laddr, f->rtp_min,
-		 f->rtp_max);
+	log_info("sip", "msg=\"listening\" addr=%J udp=%d tcp=%d tls=%d "
+		 "tls_port=%u rtp=%j:%u-%u", &f->sip_laddr, cfg->udp, cfg->tcp,
+		 cfg->tls, cfg->tls ? cfg->tls_port : 0, &f->rtp_laddr,
+		 f->rtp_min, f->rtp_max);
 out:
 	if (err)
 		mem_deref(f);
@@ -390,6 +435,13 @@ const struct sa *focus_laddr(const struct focus *f)
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev)
 {
 	call_mixer_event(f, ev);
+}
+
+void focus_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
+			const struct sockaddr_storage *src, socklen_t srclen,
+			const uint8_t *data, size_t len)
+{
+	call_mixer_packet(f, stream_id, rtcp, src, srclen, data, len);
 }
 
 static void shutdown_done(struct focus *f)

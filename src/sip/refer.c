@@ -192,8 +192,9 @@ static int refer_alloc(struct refer **rp, struct focus *f, struct conf *c,
 	r->f = f;
 	r->id = msg->cseq.num;
 	tmr_init(&r->tmr);
-	re_snprintf(r->contact, sizeof(r->contact), "sip:%s@%J%s", conf_id(c),
-		    &f->sip_laddr, sip_transp_param(msg->tp));
+	(void)focus_contact_uri(r->contact, sizeof(r->contact), f, conf_id(c),
+				msg->tp, !pl_strcasecmp(&msg->uri.scheme,
+							"sips"));
 	if (dlg) {
 		r->dlg = mem_ref(dlg);
 	}

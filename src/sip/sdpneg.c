@@ -11,6 +11,9 @@
 struct sdpneg {
 	struct sdp_session *sess;
 	struct sdp_media *audio;
+	struct sdpsec_cfg sec;
+	struct sdpsec_state sec_state;
+	bool offered;                  /* the last thing we sent: an offer */
 };
 
 static void sdpneg_destructor(void *arg)
@@ -22,16 +25,28 @@ static void sdpneg_destructor(void *arg)
 }
 
 int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
-		 uint16_t rtp_port)
+		 uint16_t rtp_port, const struct sdpsec_cfg *sec)
 {
 	struct sdpneg *sn = mem_zalloc(sizeof(*sn), sdpneg_destructor);
 	int err;
 
 	if (!sn)
 		return ENOMEM;
+	sn->sec.mode = SDPSEC_OFF;
+	if (sec)
+		sn->sec = *sec;
 	err = sdp_session_alloc(&sn->sess, laddr);
+	/* the profile we offer: SRTP (SDES) where it is required; every
+	 * profile is one we take in an offer, the policy decides */
 	err = err ? err : sdp_media_add(&sn->audio, sn->sess, sdp_media_audio,
-					rtp_port, sdp_proto_rtpavp);
+					rtp_port,
+					sn->sec.mode == SDPSEC_REQUIRED ?
+					"RTP/SAVP" : sdp_proto_rtpavp);
+	err = err ? err : sdp_media_set_alt_protos(sn->audio, 6, "RTP/AVP",
+						   "RTP/AVPF", "RTP/SAVP",
+						   "RTP/SAVPF",
+						   "UDP/TLS/RTP/SAVP",
+						   "UDP/TLS/RTP/SAVPF");
 	err = err ? err : sdp_format_add(NULL, sn->audio, false, "0", "PCMU",
 					 8000, 1, NULL, NULL, NULL, false,
 					 NULL);
@@ -233,10 +248,13 @@ static void first_in_answer(struct sdpneg *sn, const char *name)
 	}
 }
 
-/* Reads the negotiated state out of the session after a decode. */
+/* Reads the negotiated state out of the session after a decode (of an
+ * offer, or of the answer to ours). */
 static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
-		      const char **reason)
+		      const char **reason, bool offer)
 {
+	int err;
+
 	const struct sdp_format *fmt, *te;
 	struct le *le;
 	enum sdp_dir dir;
@@ -278,7 +296,11 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 	res->send = dir & SDP_SENDONLY;
 	res->recv = dir & SDP_RECVONLY;
 	res->dir = dir_word(dir);
-	return level_ext(sn, res);
+	err = offer ? sdpsec_answer(&sn->sec_state, sn->sess, sn->audio,
+				    &sn->sec, res, reason) :
+		sdpsec_take_answer(&sn->sec_state, sn->audio, &sn->sec, res,
+				   reason);
+	return err ? err : level_ext(sn, res);
 }
 
 /* audio taken away (port 0 on either side) inside a call */
@@ -305,7 +327,7 @@ static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		*reason = "Malformed SDP";
 		return EBADMSG;
 	}
-	err = result_get(sn, res, reason);
+	err = result_get(sn, res, reason, true);
 	if (err == EPROTO && allow_removed) {
 		/* audio taken away: answer it with port 0, keep the call */
 		removed(res, reason);
@@ -330,7 +352,9 @@ int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 {
-	return sdp_encode(offerp, sn->sess, true);
+	int err = sdpsec_offer(&sn->sec_state, sn->audio, &sn->sec);
+
+	return err ? err : sdp_encode(offerp, sn->sess, true);
 }
 
 int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
@@ -347,7 +371,7 @@ int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 		*reason = "Malformed SDP";
 		return EBADMSG;
 	}
-	err = result_get(sn, res, reason);
+	err = result_get(sn, res, reason, false);
 	if (err == EPROTO && allow_removed) {
 		removed(res, reason);
 		err = 0;

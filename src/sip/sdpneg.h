@@ -13,6 +13,25 @@
 
 struct sdpneg;
 
+/* Media security (sdpsec.c) */
+enum sdpsec_mode { SDPSEC_OPTIONAL, SDPSEC_REQUIRED, SDPSEC_OFF };
+enum sdpsec_kind { SDPSEC_PLAIN, SDPSEC_SDES, SDPSEC_DTLS };
+#define SDPSEC_KEY_MAX 30          /* master key and salt, bytes */
+#define SDPSEC_FP_LEN 32           /* sha-256 */
+
+struct sdpsec_cfg {
+	enum sdpsec_mode mode;     /* the conference's srtp policy */
+	bool have_dtls;            /* a DTLS certificate to answer with */
+	uint8_t fingerprint[SDPSEC_FP_LEN];   /* its sha-256 */
+};
+
+/* What one call keeps: its own keys, made once */
+struct sdpsec_state {
+	uint8_t own[3][SDPSEC_KEY_MAX];
+	bool own_made[3];
+	bool negotiated;           /* re-offers keep the profile agreed */
+};
+
 struct sdpneg_result {
 	enum media_codec codec;
 	uint8_t pt;
@@ -29,13 +48,23 @@ struct sdpneg_result {
 	uint8_t csrc_level_id;     /* RFC 6465 mixer-to-client levels id
 				    * they want from us (0: none) */
 	struct media_opus_fmtp opus;   /* Opus: their fmtp */
+	/* media security: plain; SDES with the suite and both keys (rx:
+	 * theirs, tx: ours); DTLS-SRTP with their fingerprint and whether
+	 * we start the handshake (they said passive) */
+	enum sdpsec_kind sec;
+	enum srtp_suite suite;
+	size_t key_len;
+	uint8_t rx_key[SDPSEC_KEY_MAX], tx_key[SDPSEC_KEY_MAX];
+	uint8_t peer_fp[SDPSEC_FP_LEN];
+	bool dtls_active;
 };
 
 #define SDPNEG_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define SDPNEG_CSRC_LEVEL "urn:ietf:params:rtp-hdrext:csrc-audio-level"
 
+/* sec NULL: plain RTP only (SDPSEC_OFF without DTLS) */
 int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
-		 uint16_t rtp_port);
+		 uint16_t rtp_port, const struct sdpsec_cfg *sec);
 /* A received offer. Errors: EBADMSG malformed SDP, EPROTO no audio stream
  * we can take, ENOTSUP no codec in common. reason gets a short text for
  * the SIP response. */
@@ -54,6 +83,20 @@ int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp);
 int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 			 struct sdpneg_result *res, const char **reason,
 			 bool allow_removed);
+/* sdpsec.c, for sdpneg.c: the kind of a profile; the answer to an offer
+ * (after its decode), our offer's lines, and an answer to our offer */
+enum sdpsec_kind sdpsec_kind_of(const char *proto);
+int  sdpsec_answer(struct sdpsec_state *st, const struct sdp_session *sess,
+		   struct sdp_media *m, const struct sdpsec_cfg *cfg,
+		   struct sdpneg_result *res, const char **reason);
+int  sdpsec_offer(struct sdpsec_state *st, struct sdp_media *m,
+		  const struct sdpsec_cfg *cfg);
+int  sdpsec_take_answer(struct sdpsec_state *st, struct sdp_media *m,
+			const struct sdpsec_cfg *cfg,
+			struct sdpneg_result *res, const char **reason);
+/* %H: a sha-256 fingerprint as SDP writes it (AB:CD:...) */
+int  sdpsec_fp_print(struct re_printf *pf, void *md);
+
 /* The conference's audio (conf_audio()): our direction is its mirror,
  * "none" offers and answers audio with port 0 */
 void sdpneg_set_audio(struct sdpneg *sn, const char *status);

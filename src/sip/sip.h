@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <re.h>
 
 struct focus;
 struct confs;
@@ -18,7 +19,11 @@ struct mixer_event;
 struct focus_cfg {
 	const char *sip_addr;
 	uint16_t sip_port;
-	bool udp, tcp;
+	bool udp, tcp, tls;
+	uint16_t tls_port;          /* SIP over TLS (sips:) */
+	const char *tls_cert;       /* PEM: certificate chain and key; NULL
+				     * or "": a self-signed one for this
+				     * run */
 	const char *rtp_addr;
 	uint16_t rtp_port_min, rtp_port_max;
 	uint32_t rtp_timeout_s;     /* no RTP this long: BYE (0: never) */
@@ -51,6 +56,7 @@ struct focus_stats {
 	uint64_t resp_tx[7];     /* responses sent, by class (1..6; 0 bad) */
 	uint64_t rtp_rx, rtp_tx, rtp_lost; /* over all calls, ended ones too */
 	uint64_t rtp_strangers;   /* RTP/RTCP not from a call's owner */
+	uint64_t srtp_unauth;     /* SRTP/SRTCP that did not authenticate */
 	uint64_t requests_in;
 	uint64_t invites_in;
 	uint64_t rejected;      /* 4xx/5xx we sent to requests */
@@ -58,6 +64,11 @@ struct focus_stats {
 	uint64_t auth_challenged, auth_ok, auth_failed;   /* SIP digest */
 	uint64_t malformed[FOCUS_NCHECKS];   /* refused by the gate */
 	uint64_t limited;       /* refused or dropped: per-source limits */
+	uint64_t dtls_ok;       /* DTLS-SRTP calls keyed */
+	uint64_t dtls_failed;   /* ended: no keys in time, or a wrong
+				 * fingerprint from the peer's host */
+	uint64_t dtls_mismatch; /* handshakes whose certificate was not
+				 * the SDP's fingerprint */
 };
 
 typedef void (focus_done_h)(void *arg);
@@ -71,11 +82,21 @@ struct sip *focus_sip(const struct focus *f);
 const struct sa *focus_laddr(const struct focus *f);
 /* Mixer events (stats, DTMF) for the calls of this focus. */
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev);
+/* A DTLS record the mixer read at a call's RTP or RTCP port */
+void focus_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
+			const struct sockaddr_storage *src, socklen_t srclen,
+			const uint8_t *data, size_t len);
 /* BYE everyone, then call doneh when every transaction has ended or after
  * wait_ms, whichever comes first. New requests get 503 meanwhile. */
 void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
 		    void *arg);
 void focus_get_stats(const struct focus *f, struct focus_stats *st);
+
+/* The focus's own URI for conference user over transport tp, for Contact
+ * headers (the notifier's too): sips: when the request was sips:, at the
+ * TLS port over TLS */
+int  focus_contact_uri(char *buf, size_t sz, const struct focus *f,
+		       const char *user, enum sip_transp tp, bool sips);
 
 /* A digest_algorithms setting the focus can offer: "SHA-256,MD5",
  * "MD5,SHA-256", "SHA-256" or "MD5" (for the settings' check) */

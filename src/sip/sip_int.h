@@ -24,6 +24,10 @@ struct focus {
 	struct confs *confs;
 	struct mixer *mixer;
 	struct sa sip_laddr;
+	struct sa tls_laddr;          /* SIP over TLS (port 0: none) */
+	struct tls *tls;
+	struct tls *dtls_tls;         /* DTLS-SRTP's certificate (dtls.c) */
+	uint8_t dtls_fp[32];          /* its sha-256 */
 	struct sa rtp_laddr;
 	uint16_t rtp_min, rtp_max, rtp_next;
 	uint64_t rtp_timeout_ms;      /* 0: never */
@@ -110,6 +114,9 @@ void call_hangup(struct participant *p);
 void call_apply_settings(struct participant *p);
 void call_reoffer(struct participant *p);
 void call_mixer_event(struct focus *f, const struct mixer_event *ev);
+void call_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
+		       const struct sockaddr_storage *src, socklen_t srclen,
+		       const uint8_t *data, size_t len);
 
 /* "sip:user@host[:port]" of a name-addr, without parameters */
 int  focus_aor_print(char **aorp, const struct uri *u);
@@ -125,9 +132,22 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 		  struct sip_dialog *dlg, const struct sip_msg *msg);
 void refer_conf_changed(struct focus *f, struct conf *c);
 
-/* Contact header value with ;isfocus (contact.c, see the comment there). */
+/* The media security a call into c may negotiate: the conference's srtp
+ * policy, and DTLS-SRTP when the focus has its certificate (dtls.c) */
+struct sdpsec_cfg;
+const struct sdpsec_cfg *focus_sec_cfg(const struct focus *f,
+				       const struct conf *c,
+				       struct sdpsec_cfg *sec);
+
+/* Over TCP and TLS: the requests of dlg go back over the connection msg
+ * (the INVITE, a re-INVITE) came on (contact.c, see the comment there) */
+int  focus_dialog_follow_conn(struct sip_dialog *dlg,
+			      const struct sip_msg *msg);
+
+/* Contact header value with ;isfocus (contact.c, see the comment there);
+ * focus_contact_uri (sip.h) is its URI. */
 int  focus_contact(char **cuserp, const struct focus *f, const char *conf_id,
-		   const char *policy_uri, enum sip_transp tp);
+		   const char *policy_uri, enum sip_transp tp, bool sips);
 /* An even/odd UDP port pair for RTP/RTCP from the configured range. */
 int  rtp_ports_alloc(struct focus *f, int *rtp_fd, int *rtcp_fd,
 		     uint16_t *port);

@@ -5,7 +5,10 @@
  * telephone-events), and a script of what arrives:
  *   op & 3 == 0, 1: an RTP packet for stream (op >> 2) & 3: its length
  *                   (2 bytes) and bytes; from the stream's signalled
- *                   address, or (op & 0x20) from a stranger
+ *                   address, or (op & 0x20) from a stranger; stream 1
+ *                   is SRTP (SDES keys), and with op & 0x80 the packet
+ *                   is first encrypted as its peer would (else it will
+ *                   not authenticate)
  *   op & 3 == 2:    an RTCP packet for stream (op >> 2) & 3, likewise
  *   op & 3 == 3:    a 20 ms tick (decode, conceal, detect talking, mix,
  *                   encode, send); with op & 0x40 first an update of
@@ -24,6 +27,10 @@
 #include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include <re_mbuf.h>
+#include <re_srtp.h>
 #include "mixer/mixer_stream.h"
 
 #define NSTREAMS 4
@@ -34,6 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct mthread t;
 static struct sockaddr_storage peer[NSTREAMS], stranger;
 static uint32_t next_id;
+static struct srtp *peer_tx;        /* stream 1's peer, encrypting */
+static const uint8_t key_a[30] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+static const uint8_t key_b[30] = {11, 12, 13, 14, 15, 16, 17, 18};
 
 static const enum media_codec codecs[NSTREAMS] = {
 	MEDIA_PCMU, MEDIA_PCMA, MEDIA_G722, MEDIA_OPUS,
@@ -69,6 +79,17 @@ static void media(struct mixer_media *m, int i, enum media_codec c,
 	m->csrc_level_id = i == 1 ? 2 : 0;
 	m->opus.useinbandfec = 1;
 	m->gain_in_db = i == 2 ? -6 : 0;
+	if (i == 1 || i == 3) {
+		/* 1: SDES; 3: DTLS-SRTP with RTP keyed, RTCP not yet (its
+		 * records are handed on, its RTCP dropped) */
+		m->srtp.on = true;
+		m->srtp.dtls = i == 3;
+		m->srtp.rtp.set = true;
+		m->srtp.rtp.suite = SRTP_AES_CM_128_HMAC_SHA1_80;
+		m->srtp.rtp.len = 30;
+		memcpy(m->srtp.rtp.rx, key_a, 30);
+		memcpy(m->srtp.rtp.tx, key_b, 30);
+	}
 }
 
 static void push(const struct mcmd *c)
@@ -105,7 +126,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	t.mix_hz = 16000;
 	t.efd = eventfd(0, EFD_NONBLOCK);
 	if (spsc_init(&t.cmdq, 64, sizeof(struct mcmd)) ||
-	    spsc_init(&t.evq, 4096, sizeof(struct mixer_event)))
+	    spsc_init(&t.evq, 4096, sizeof(struct mixer_event)) ||
+	    spsc_init(&t.pktq, 64, sizeof(struct mpkt)))
 		__builtin_trap();
 	for (int i = 0; i < NSTREAMS; i++)     /* nothing listens there */
 		addr(&peer[i], "127.0.0.1", (uint16_t)(9 + 2 * i));
@@ -123,9 +145,11 @@ static struct mstream *stream(unsigned i)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static uint8_t pkt[PKT_MAX + MSRTP_TAG_MAX];
 	uint64_t mono = 1000000000, wall = 1700000000000000ull;
 	const uint8_t *p = data, *end = data + size;
 	struct mixer_event ev;
+	static struct mpkt rec;
 	bool sig = false;
 	unsigned ticks = 0;
 
@@ -147,8 +171,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		msource_signal(&s->src, &s->m.rtp_dst, s->m.rtp_dst_len,
 			       &s->m.rtcp_dst, s->m.rtcp_dst_len);
 	}
+	/* stream 1's peer starts over too (its rollover state) */
+	mem_deref(peer_tx);
+	if (srtp_alloc(&peer_tx, SRTP_AES_CM_128_HMAC_SHA1_80, key_a, 30, 0))
+		__builtin_trap();
 	while (p < end) {
 		unsigned op = *p++, i = (op >> 2) & 3, len;
+		size_t n;
 		struct mstream *s = stream(i);
 
 		if (!s)
@@ -182,16 +211,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += 2;
 		if (len > (size_t)(end - p))
 			len = (unsigned)(end - p);
+		n = len > PKT_MAX ? PKT_MAX : len;
+		memcpy(pkt, p, n);
+		p += len;
+		if ((i == 1 || i == 3) && (op & 0x80)) {
+			struct mbuf mb = {.buf = pkt, .size = sizeof(pkt),
+					  .end = n};
+
+			if ((op & 3) == 2 ? srtcp_encrypt(peer_tx, &mb) :
+			    srtp_encrypt(peer_tx, &mb))
+				continue;
+			n = mb.end;
+		}
 		if ((op & 3) == 2)
-			mstream_rx_rtcp(s, p, len, &peer[i],
+			mstream_rx_rtcp(s, pkt, n, &peer[i],
 					sizeof(struct sockaddr_in), wall);
+		else if (mstream_is_dtls(pkt, n))
+			mstream_rx_dtls(&t, s, false, pkt, n, &peer[i],
+					sizeof(struct sockaddr_in),
+					(uint32_t)(mono * 8 / 1000), &sig);
 		else
-			mstream_rx_rtp(&t, s, p, len, op & 0x20 ? &stranger :
+			mstream_rx_rtp(&t, s, pkt, n, op & 0x20 ? &stranger :
 				       &peer[i], sizeof(struct sockaddr_in),
 				       (uint32_t)(mono * 8 / 1000), &sig);
-		p += len;
 	}
 	while (spsc_pop(&t.evq, &ev))
+		;
+	while (spsc_pop(&t.pktq, &rec))
 		;
 	return 0;
 }

@@ -232,8 +232,9 @@ sipp_wait() {
 # that plays DIR/tone.wav (make it with tonegen) and sends what it hears
 # to the aubridge device play-NAME, on free ports; extra config lines
 # (modules, settings) follow. The accounts file is the caller's.
-# (BS_CODECS: more codec modules, e.g. "g722.so opus.so"; they must load
-# before the account module reads the accounts' audio_codecs)
+# (BS_CODECS: more modules the accounts name, codecs, e.g. "g722.so
+# opus.so", or a media encryption, "srtp.so": they must load before the
+# account module reads the accounts' audio_codecs and mediaenc)
 baresip_conf() {
 	local d=$1 n=$2 rtp m extra=()
 	shift 2

@@ -103,7 +103,9 @@ static int sdp_alloc(void)
 	struct sa laddr;
 
 	sa_set_str(&laddr, "203.0.113.1", 0);
-	return sdpneg_alloc(&sdp.sn, &laddr, 20000);
+	static const struct sdpsec_cfg opt = {.mode = SDPSEC_OPTIONAL};
+
+	return sdpneg_alloc(&sdp.sn, &laddr, 20000, &opt);
 }
 
 static struct mbuf *sdp_body(const char *s)

@@ -9,6 +9,8 @@
 #include "sip/sdpneg.h"
 
 static struct sdpneg *sn;
+/* the default: SRTP taken when offered */
+static const struct sdpsec_cfg opt = {.mode = SDPSEC_OPTIONAL};
 
 static int setup(void **state)
 {
@@ -16,7 +18,7 @@ static int setup(void **state)
 
 	(void)state;
 	sa_set_str(&laddr, "127.0.0.1", 0);
-	return sdpneg_alloc(&sn, &laddr, 20000);
+	return sdpneg_alloc(&sn, &laddr, 20000, &opt);
 }
 
 static int teardown(void **state)

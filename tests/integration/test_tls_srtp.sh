@@ -1,0 +1,138 @@
+#!/bin/bash
+# SIP over TLS and SRTP with real clients. Three baresip callers, all over
+# TLS (;transport=tls: baresip 1.0 cannot dial a sips: URI), with the three
+# media encryptions baresip has: srtp (SDES in RTP/AVP, "best effort"),
+# srtp-mand (SDES in RTP/SAVP) and dtls_srtp (DTLS-SRTP, both ports
+# keyed). The API must show each call encrypted as it should be, and an
+# FFT that each hears the other two and not itself. A sips: INVITE over
+# TLS (Python's ssl) gets a sips: Contact.
+# Then, in a conference whose policy says srtp: required: a plain RTP
+# caller is refused (488 saying why); a DTLS-SRTP caller (openssl
+# s_client doing the handshake) whose certificate is the one its SDP
+# fingerprints is keyed; one whose certificate is not is hung up at once
+# with a BYE saying why. With srtp: off an SRTP-only offer gets 488.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/media_lib.sh"
+
+# a certificate for SIP over TLS that the clients trust (sip_cafile),
+# and two for the DTLS checks
+cert() { # NAME
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$WORK/$1.key" -out "$WORK/$1.crt" 2>/dev/null ||
+		fail "openssl could not make a certificate"
+}
+cert sip
+cert good
+cert other
+cat "$WORK/sip.crt" "$WORK/sip.key" >"$WORK/caucus.pem"
+TLS_PORT=$(free_port)
+start_caucusd --sip-transports udp,tcp,tls --sip-tls-port "$TLS_PORT" \
+	--tls-cert "$WORK/caucus.pem"
+
+# tls_caller NAME ENC TONE URI: a baresip client over TLS with media
+# encryption ENC (its mediaenc) that dials URI and sends TONE Hz
+tls_caller() {
+	local n=$1 enc=$2 tone=$3 uri=$4 d="$WORK/bs-$1" mod=srtp.so
+	[ "$enc" = dtls_srtp ] && mod=dtls_srtp.so
+	BS_CODECS=$mod baresip_conf "$d" "$n" "module sndfile.so" \
+		"snd_path $d" "sip_cafile $WORK/sip.crt"
+	"$BIN/tonegen" "$d/tone.wav" "$tone" 40 8000 0.3
+	echo "<sip:$n@127.0.0.1;transport=tls>;regint=0;audio_codecs=PCMU;mediaenc=$enc" \
+		>"$d/accounts"
+	baresip -f "$d" -e "/dial $uri" -t 40 >"$d/baresip.log" 2>&1 &
+	BS_PIDS="$BS_PIDS $!"
+	CHILDREN="$CHILDREN $!"
+}
+declare -A TONE=([a]=400 [b]=700 [c]=1100)
+BS_PIDS=""
+tls_caller a srtp 400 "sip:demo@127.0.0.1:$TLS_PORT;transport=tls"
+tls_caller b srtp-mand 700 "sip:demo@127.0.0.1:$TLS_PORT;transport=tls"
+tls_caller c dtls_srtp 1100 "sip:demo@127.0.0.1:$TLS_PORT;transport=tls"
+wait_connected 15 demo 3 "three baresip clients did not connect over TLS"
+
+tls_conns() { ss -Htn state established "( sport = :$TLS_PORT )" | wc -l; }
+[ "$(tls_conns)" -eq 3 ] || fail "$(tls_conns) TLS connections, not 3"
+# each call as encrypted as its client asked; DTLS keys come a moment
+# after the call is up
+enc_of() { # NAME: the encryption the API shows for sip:NAME@127.0.0.1
+	api GET /v1/conferences/demo
+	printf '%s' "$BODY" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["participants"]:
+    if p["uri"] == "sip:%s@127.0.0.1" % sys.argv[1]:
+        print(p["media"]["encryption"])' "$1"
+}
+dtls_keyed() { [ "$(enc_of c)" = "DTLS-SRTP AES_CM_128_HMAC_SHA1_80" ]; }
+wait_for 10 dtls_keyed || fail "c is not keyed by DTLS: $(enc_of c)"
+for n in a b; do
+	[ "$(enc_of $n)" = "SDES AES_CM_128_HMAC_SHA1_80" ] ||
+		fail "$n: encryption $(enc_of $n)"
+done
+grep -q 'inline:' "$WORK/caucusd.log" && fail "an SDES key in the log"
+
+# every client hears PHASE seconds of the others, then the FFT
+PHASE=4
+declare -A MARK
+for n in a b c; do MARK[$n]=$(rec_bytes "$WORK/bs-$n"); done
+for n in a b c; do wait_heard "$WORK/bs-$n" "${MARK[$n]}" "$PHASE"; done
+declare -A END
+for n in a b c; do END[$n]=$(rec_bytes "$WORK/bs-$n"); done
+
+# sips: over TLS: the focus answers with a sips: Contact
+out=$(python3 "$SRC/tests/integration/srtpcall.py" "$TLS_PORT" demo sips \
+	"$WORK/sip.crt")
+log "sips: $(echo $out)"
+printf '%s' "$out" | grep -q '^final 200' || fail "sips INVITE: $out"
+printf '%s' "$out" | grep -q '^contact <sips:demo@127.0.0.1:'"$TLS_PORT" ||
+	fail "the Contact of a sips: call is not sips: at the TLS port: $out"
+printf '%s' "$out" | grep -q '^bye 200' || fail "sips BYE: $out"
+
+# the security checks run in another conference meanwhile
+api POST /v1/conferences '{"id":"sec"}'
+expect_status 201 "create sec"
+api PATCH /v1/conferences/sec/policy '{"srtp":"required"}'
+expect_status 200 "srtp required"
+out=$(python3 "$SRC/tests/integration/srtpcall.py" "$SIP_PORT" sec plain)
+log "plain RTP: $out"
+printf '%s' "$out" | grep -q '^final 488 .*requires SRTP' ||
+	fail "plain RTP where SRTP is required: $out"
+out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/srtpcall.py" \
+	"$SIP_PORT" sec dtls "$WORK/good.crt" "$WORK/good.key" \
+	"$WORK/good.crt")
+log "DTLS, the right certificate: $(echo $out)"
+printf '%s' "$out" | grep -q '^setup passive' || fail "setup: $out"
+printf '%s' "$out" | grep -q '^up$' || fail "DTLS with the SDP's certificate: $out"
+out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/srtpcall.py" \
+	"$SIP_PORT" sec dtls "$WORK/other.crt" "$WORK/other.key" \
+	"$WORK/good.crt")
+log "DTLS, another certificate: $(echo $out)"
+printf '%s' "$out" | grep -q '^bye DTLS fingerprint does not match' ||
+	fail "DTLS with a certificate the SDP did not name: $out"
+grep -q 'msg="DTLS refused: the certificate is not the SDP' \
+	"$WORK/caucusd.log" || fail "the refusal is not logged"
+api PATCH /v1/conferences/sec/policy '{"srtp":"off"}'
+expect_status 200 "srtp off"
+out=$(python3 "$SRC/tests/integration/srtpcall.py" "$SIP_PORT" sec sdes)
+log "SDES where SRTP is off: $out"
+printf '%s' "$out" | grep -q '^final 488 .*SRTP is off' ||
+	fail "SRTP where it is off: $out"
+api GET /metrics
+printf '%s' "$BODY" | grep -q '^caucus_dtls_total{outcome="fingerprint"} [1-9]' ||
+	fail "no fingerprint refusal in /metrics"
+
+# shellcheck disable=SC2086
+baresip_finish $BS_PIDS
+for n in a b c; do
+	f=$(recording "$WORK/bs-$n")
+	[ -n "$f" ] || fail "no recording from $n"
+	others=""
+	for o in a b c; do
+		[ "$o" = "$n" ] || others="$others,${TONE[$o]}"
+	done
+	# shellcheck disable=SC2046
+	"$BIN/tonecheck" "$f" $(rec_window "$f" "${MARK[$n]}" "${END[$n]}" 1) \
+		--expect "${others#,}" --absent "${TONE[$n]}" ||
+		fail "$n: does not hear ${others#,} alone"
+done
+log PASS
