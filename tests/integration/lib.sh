@@ -36,7 +36,9 @@ trap cleanup EXIT
 
 . "$SRC/scripts/ports.sh"
 
-# start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, RTP_MIN, API.
+# start_caucusd [extra flags...]: sets SIP_PORT, HTTP_PORT, RTP_MIN, API
+# (API_SCHEME=https for an API over TLS: give curl the CA in
+# CURL_CA_BUNDLE).
 # CAUCUS_RTP_SOCKETS in the environment (per-call, per-thread) is passed
 # on as --rtp-sockets: ctest runs some tests both ways.
 # The tests' own address, 127.0.0.1, is exempt from the per-source limits
@@ -52,7 +54,7 @@ start_caucusd() {
 		HTTP_PORT=${fixed_http:-$(free_port)}
 		# RTP above the ephemeral range too: 61000-64999 in blocks
 		RTP_MIN=$(( 61000 + (RANDOM % 9) * 400 ))
-		API="http://127.0.0.1:$HTTP_PORT"
+		API="${API_SCHEME:-http}://127.0.0.1:$HTTP_PORT"
 		"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
 			--db "$WORK/var/caucus.db" --demo demo \
 			--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 398)) \
