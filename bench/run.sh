@@ -9,6 +9,9 @@ build=${1:-build}
 echo "== media (bench/media.sh) =="
 bash "$dir/media.sh" "$build"
 echo
+echo "== what SRTP costs (bench/srtp.sh) =="
+bash "$dir/srtp.sh" "$build"
+echo
 echo "== side by side with Janus AudioBridge (bench/janus.sh) =="
 bash "$dir/janus.sh" "$build"
 BENCH_CODEC=opus bash "$dir/janus.sh" "$build"

@@ -28,6 +28,10 @@ struct leg {
 	struct sockaddr_in dst;
 	unsigned idx, sock;
 	bool up, failed;
+	/* --srtp: SDES AES_CM_128_HMAC_SHA1_80, our key and the contexts
+	 * (made by main.c before the media starts) */
+	uint8_t key[30];
+	struct srtp *srtp_tx, *srtp_rx;
 	/* media thread only */
 	uint16_t tx_seq;
 	uint32_t tx_ts, tx_ssrc;
@@ -47,6 +51,7 @@ struct opts {
 	const char *janus;           /* Janus HTTP API instead of SIP */
 	const char *peers;           /* or a file of ports to send to */
 	bool own_sockets;            /* a socket pair per leg */
+	bool srtp;                   /* SDES SRTP (RTP/SAVP) */
 	/* --codec pcmu|g722|opus|mixed (a third of the legs each) */
 	enum lg_codec { LG_PCMU, LG_G722, LG_OPUS, LG_MIXED } codec;
 	struct OpusEncoder *enc, *enc_quiet;   /* for the payload loops */
@@ -64,6 +69,8 @@ struct lg_results {
 	unsigned rtcp_legs;        /* legs that got an RTCP report for the
 				    * stream caucusd sends them */
 	unsigned xr_legs;          /* and VoIP metrics of what they send */
+	double unauth;             /* SRTP from caucusd that did not
+				    * authenticate (--srtp) */
 };
 
 extern struct opts o;

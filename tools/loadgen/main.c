@@ -48,6 +48,8 @@ static void hangup_all(void)
 	for (unsigned i = 0; i < o.n; i++) {
 		legs[i].sess = mem_deref(legs[i].sess);
 		legs[i].sdp = mem_deref(legs[i].sdp);
+		legs[i].srtp_tx = mem_deref(legs[i].srtp_tx);
+		legs[i].srtp_rx = mem_deref(legs[i].srtp_rx);
 	}
 }
 
@@ -92,12 +94,13 @@ static void finish(void)
 	printf("RESULT n=%u joined=%u failed=%u cpu_pct=%.1f us_per_pf=%.3f "
 	       "mixer_us_per_pf=%.3f loss_pct=%.4f jitter_ms=%.2f "
 	       "jitter_max_ms=%.2f late_ticks=%.0f late_p99_ms=%.2f "
-	       "gen_late=%.0f rtcp_legs=%u xr_legs=%u\n",
+	       "gen_late=%.0f rtcp_legs=%u xr_legs=%u srtp_unauth=%.0f\n",
 	       o.n, established, failed, res.cpu_us / 1e6 * 100 / o.seconds,
 	       res.cpu_us / pf, res.busy_us / pf,
 	       res.expected ? 100.0 * res.lost / res.expected : 0,
 	       res.jitter_ms_mean, res.jitter_ms_max, res.late_ticks,
-	       res.late_p99_ms, res.tx_late, res.rtcp_legs, res.xr_legs);
+	       res.late_p99_ms, res.tx_late, res.rtcp_legs, res.xr_legs,
+	       res.unauth);
 	fflush(stdout);
 }
 
@@ -136,6 +139,28 @@ static void check_all(void)
 		all_up();
 }
 
+/* --srtp: our key went in the offer; theirs is in the answer's a=crypto
+ * (the suite we offered, tag 1) */
+static int srtp_keys(struct leg *l)
+{
+	const char *c = sdp_media_rattr(l->m, "crypto");
+	struct pl key;
+	uint8_t theirs[64];
+	size_t n = sizeof(theirs);
+	int err;
+
+	if (!c || re_regex(c, strlen(c), "1 AES_CM_128_HMAC_SHA1_80 "
+			   "inline:[^|]+", &key) ||
+	    base64_decode(key.p, key.l, theirs, &n) || n != 30)
+		return EPROTO;
+	err = srtp_alloc(&l->srtp_tx, SRTP_AES_CM_128_HMAC_SHA1_80, l->key,
+			 30, 0);
+	err = err ? err : srtp_alloc(&l->srtp_rx,
+				     SRTP_AES_CM_128_HMAC_SHA1_80, theirs, 30,
+				     0);
+	return err;
+}
+
 static int answer_h(const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
@@ -147,6 +172,11 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 	ra = sdp_media_raddr(l->m);
 	if (!sa_isset(ra, SA_ALL))
 		return EPROTO;
+	if (o.srtp) {
+		err = srtp_keys(l);
+		if (err)
+			return err;
+	}
 	memcpy(&l->dst, &ra->u.in, sizeof(l->dst));
 	return 0;
 }
@@ -202,7 +232,19 @@ static int place_call(struct leg *l)
 	sa_set_port(&laddr, (uint16_t)(sa_port(&laddr) + o.sdp_port_offset));
 	err = sdp_session_alloc(&l->sdp, &laddr);
 	err = err ? err : sdp_media_add(&l->m, l->sdp, "audio",
-					sa_port(&laddr), "RTP/AVP");
+					sa_port(&laddr),
+					o.srtp ? "RTP/SAVP" : "RTP/AVP");
+	if (!err && o.srtp) {
+		char b64[48];
+		size_t bn = sizeof(b64) - 1;
+
+		rand_bytes(l->key, sizeof(l->key));
+		err = base64_encode(l->key, sizeof(l->key), b64, &bn);
+		b64[bn] = '\0';
+		err = err ? err : sdp_media_set_lattr(
+			l->m, false, "crypto",
+			"1 AES_CM_128_HMAC_SHA1_80 inline:%s", b64);
+	}
 	if (!err) {
 		enum media_codec c = lg_leg_codec(l->idx);
 		char pt[4];
@@ -277,7 +319,7 @@ static void usage(void)
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
 		" [--janus URL | --peers FILE] [--codec pcmu|g722|opus|mixed]"
-		" [--own-sockets] [--header]\n");
+		" [--own-sockets] [--srtp] [--header]\n");
 	exit(2);
 }
 
@@ -292,6 +334,10 @@ int main(int argc, char *argv[])
 
 		if (!strcmp(a, "--own-sockets")) {
 			o.own_sockets = true;
+			continue;
+		}
+		if (!strcmp(a, "--srtp")) {
+			o.srtp = true;
 			continue;
 		}
 		if (!strcmp(a, "--header")) {

@@ -221,11 +221,53 @@ static void payloads_make(void)
 		loop_make(MEDIA_OPUS);
 }
 
+/* --srtp: the header and payload of iov in buf, encrypted, as iov[0] */
+static bool srtp_whole(struct leg *l, uint8_t *buf, size_t cap,
+		       struct iovec *iov)
+{
+	struct mbuf mb;
+
+	memcpy(buf, iov[0].iov_base, iov[0].iov_len);
+	memcpy(buf + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+	memset(&mb, 0, sizeof(mb));
+	mb.buf = buf;
+	mb.size = cap;
+	mb.end = iov[0].iov_len + iov[1].iov_len;
+	if (srtp_encrypt(l->srtp_tx, &mb))
+		return false;
+	iov[0].iov_base = buf;
+	iov[0].iov_len = mb.end;
+	return true;
+}
+
+/* --srtp: decrypted in place; false (counted) when it does not
+ * authenticate */
+static bool srtp_open(struct leg *l, uint8_t *buf, size_t *len, bool rtcp)
+{
+	struct mbuf mb;
+
+	if (!l->srtp_rx)
+		return true;
+	memset(&mb, 0, sizeof(mb));
+	mb.buf = buf;
+	mb.size = *len;
+	mb.end = *len;
+	if (rtcp ? srtcp_decrypt(l->srtp_rx, &mb) :
+	    srtp_decrypt(l->srtp_rx, &mb)) {
+		res.unauth++;
+		return false;
+	}
+	*len = mb.end;
+	return true;
+}
+
 static void media_send(void)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH][2];
 	static uint8_t hdr[BATCH][RTP_HDR_LEN];
+	/* --srtp: each packet whole, encrypted in place, with its tag */
+	static uint8_t whole[BATCH][RTP_HDR_LEN + MEDIA_MAX_PAYLOAD + 16];
 
 	for (unsigned s = 0; s < nsocks; s++) {
 		unsigned n = 0;
@@ -263,6 +305,11 @@ static void media_send(void)
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 2;
+			if (l->srtp_tx && !srtp_whole(l, whole[n],
+						      sizeof(whole[n]), iov[n]))
+				continue;
+			if (l->srtp_tx)
+				msgs[n].msg_hdr.msg_iovlen = 1;
 			msgs[n].msg_hdr.msg_name = &l->dst;
 			msgs[n].msg_hdr.msg_namelen = sizeof(l->dst);
 			n++;
@@ -336,10 +383,13 @@ static void media_recv(void)
 				break;
 			for (int i = 0; i < n; i++) {
 				int li = leg_of(s, &src[i], 0);
+				size_t len = msgs[i].msg_len;
 				struct rtp_hdr h;
 
-				if (li < 0 || !rtp_parse(&h, buf[i],
-							 msgs[i].msg_len))
+				if (li < 0 ||
+				    !srtp_open(&legs[li], buf[i], &len,
+					       false) ||
+				    !rtp_parse(&h, buf[i], len))
 					continue;
 				/* statistics at 8 kHz */
 				if (lg_leg_codec((unsigned)li) == MEDIA_OPUS)
@@ -389,6 +439,7 @@ static void rtcp_recv(void)
 			ssize_t n = recvfrom(rtcp_socks[s], buf, sizeof(buf),
 					     MSG_DONTWAIT,
 					     (struct sockaddr *)&src, &slen);
+			size_t len;
 			int li;
 
 			if (n <= 0)
@@ -400,8 +451,11 @@ static void rtcp_recv(void)
 			if (li < 0 || !legs[li].rx.init ||
 			    be32(buf + 4) != legs[li].rx.ssrc)
 				continue;
+			len = (size_t)n;
+			if (!srtp_open(&legs[li], buf, &len, true))
+				continue;
 			legs[li].rtcp_ok = true;
-			if (has_xr_voip(buf, (size_t)n, &legs[li]))
+			if (has_xr_voip(buf, len, &legs[li]))
 				legs[li].xr_ok = true;
 		}
 	}
