@@ -17,7 +17,7 @@ MAKEFLAGS += --no-print-directory
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build run test bench fuzz install clean
+.PHONY: all deps build run test bench soak fuzz install clean
 
 all: build
 
@@ -36,6 +36,15 @@ test: build
 
 bench: build
 	@sh bench/run.sh $(BUILD)
+
+# the soak (bench/soak.sh): SOAK_N callers (400) joining and leaving for
+# SOAK_SECONDS (3600) against caucusd under AddressSanitizer, a kill -9
+# halfway
+SOAK_SECONDS ?= 3600
+SOAK_N ?= 400
+soak:
+	@$(MAKE) build SAN=1
+	@bash bench/soak.sh build-san $(SOAK_SECONDS) $(SOAK_N)
 
 # the fuzz targets under libFuzzer for FUZZ_SECONDS each (scripts/fuzz.sh)
 fuzz: deps
