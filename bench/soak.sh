@@ -29,7 +29,7 @@ export ASAN_OPTIONS="quarantine_size_mb=16:detect_leaks=1:${ASAN_OPTIONS:-}"
 
 machine
 san=plain
-grep -q 'CAUCUS_SAN:BOOL=ON' "$BIN/CMakeCache.txt" 2>/dev/null &&
+grep -qiE 'CAUCUS_SAN:BOOL=(ON|1|TRUE|YES)' "$BIN/CMakeCache.txt" 2>/dev/null &&
 	san="ASan+UBSan"
 echo "soak: $N participants joining and leaving (5 to 15 s each) over" \
 	"4 conferences for ${TOTAL}s, policy edits every ${EDIT_S}s," \
