@@ -1,8 +1,10 @@
 /*
- * Fuzz target: SDP offer/answer (src/sip/sdpneg.c) on any body: as the
- * offer of a new call, as a re-offer in a call (after a good first
- * offer), and as the answer to our own offer. Whatever it is, the result
- * is an error or a negotiation whose answer libre can decode again.
+ * Fuzz target: SDP offer/answer (src/sip/sdpneg.c, its SRTP in sdpsec.c)
+ * on any body: as the offer of a new call, as a re-offer in a call (after
+ * a good first offer), and as the answer to our own offer, under the srtp
+ * policy the body's length picks (optional, required, off). Whatever it
+ * is, the result is an error or a negotiation whose answer libre can
+ * decode again.
  */
 #include <stdint.h>
 #include <string.h>
@@ -46,12 +48,12 @@ static void once(const uint8_t *data, size_t size, int step)
 	struct sa laddr;
 	const char *reason = NULL;
 
-	(void)sa_set_str(&laddr, "127.0.0.1", 0);
-	/* SRTP taken when offered, DTLS-SRTP too (a made-up fingerprint) */
-	static const struct sdpsec_cfg sec = {.mode = SDPSEC_OPTIONAL,
-					      .have_dtls = true,
-					      .fingerprint = {1, 2, 3}};
+	/* DTLS-SRTP with a made-up fingerprint; the policy by the length,
+	 * so each body meets all three over the corpus */
+	struct sdpsec_cfg sec = {.mode = (enum sdpsec_mode)(size % 3),
+				 .have_dtls = true, .fingerprint = {1, 2, 3}};
 
+	(void)sa_set_str(&laddr, "127.0.0.1", 0);
 	if (!in || sdpneg_alloc(&sn, &laddr, 30000, &sec))
 		goto out;
 	if (step == 1) {
