@@ -209,6 +209,7 @@ static void dtls_failed(const char *why, void *arg)
 static int dtls_update(struct call *call)
 {
 	int fd[2] = {call->rtp_fd, call->rtcp_fd};
+	int err;
 
 	if (fd[0] < 0 && call->room_held) {
 		fd[0] = mixer_room_fd(call->f->mixer, call->room_key, false);
@@ -218,9 +219,12 @@ static int dtls_update(struct call *call)
 	 * starts with the call, not in a re-INVITE */
 	if (!call->dtls && call->stream_id)
 		fd[0] = fd[1] = -1;
-	return dtls_call_update(&call->dtls, call->f, &call->neg,
-				call->src_held ? &call->src : NULL, fd,
-				dtls_keyed, dtls_failed, call);
+	err = dtls_call_update(&call->dtls, call->f, &call->neg,
+			       call->src_held ? &call->src : NULL, fd,
+			       dtls_keyed, dtls_failed, call);
+	if (err)
+		log_warn("sip", "msg=\"DTLS-SRTP cannot start\" err=%m", err);
+	return err;
 }
 
 int call_media_apply(struct call *call)

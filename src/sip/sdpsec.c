@@ -212,7 +212,7 @@ int sdpsec_answer(struct sdpsec_state *st, const struct sdp_session *sess,
 		return 0;
 	}
 	if (k == SDPSEC_DTLS) {
-		const char *setup = sdp_media_rattr(m, "setup");
+		const char *setup = sdp_media_session_rattr(m, sess, "setup");
 
 		if (!cfg->have_dtls) {
 			*reason = "Not Acceptable Here (no DTLS-SRTP here)";

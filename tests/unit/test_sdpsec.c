@@ -227,6 +227,13 @@ static void test_dtls(void **state)
 				sizeof(ans), NULL), 0);
 	assert_true(r.dtls_active);
 	assert_non_null(strstr(ans, "a=setup:active"));
+	/* passive at session level too */
+	make(SDPSEC_OPTIONAL, true);
+	assert_int_equal(answer(HDR "a=setup:passive\r\n"
+				"a=fingerprint:sha-256 " FP "\r\n"
+				"m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n", &r, ans,
+				sizeof(ans), NULL), 0);
+	assert_true(r.dtls_active);
 	/* no DTLS certificate here, a sha-1 or broken fingerprint */
 	make(SDPSEC_OPTIONAL, false);
 	assert_int_equal(answer(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
