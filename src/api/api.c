@@ -21,7 +21,8 @@
 
 static const struct api_route routes[] = {
 	{"GET",    "/v1/conferences", api_conf_list, ANY, "list conferences"},
-	{"POST",   "/v1/conferences", api_conf_create, ANY, "create a conference"},
+	{"POST",   "/v1/conferences", api_conf_create, ANY,
+	 "create a conference"},
 	{"GET",    "/v1/conferences/{id}", api_conf_get, CNF,
 	 "a conference with its participants"},
 	{"PATCH",  "/v1/conferences/{id}", api_conf_patch, CNF,
@@ -41,8 +42,8 @@ static const struct api_route routes[] = {
 	 "a mass invitation's progress and per-target results"},
 	{"GET",    "/v1/conferences/{id}/participants/{pid}", api_part_get, CNF,
 	 "one participant"},
-	{"PATCH",  "/v1/conferences/{id}/participants/{pid}", api_part_patch, SLF,
-	 "mute, deaf, gains"},
+	{"PATCH",  "/v1/conferences/{id}/participants/{pid}", api_part_patch,
+	 SLF, "mute, deaf, gains"},
 	{"DELETE", "/v1/conferences/{id}/participants/{pid}",
 	 api_part_delete, SLF, "remove a participant (BYE)"},
 	{"GET",    "/v1/conferences/{id}/policy", api_policy_get, CNF,

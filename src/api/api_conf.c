@@ -41,7 +41,8 @@ static int media_json(struct odict **odp, struct participant *p)
 	err |= api_add_dbl(od, "jitter_ms", st->jitter_us / 1000.0);
 	err |= api_add_dbl(od, "jitter_buffer_target_ms",
 		       st->jb_target_us / 1000.0);
-	err |= api_add_dbl(od, "jitter_buffer_depth_ms", st->jb_depth_us / 1000.0);
+	err |= api_add_dbl(od, "jitter_buffer_depth_ms",
+			   st->jb_depth_us / 1000.0);
 	err |= api_add_int(od, "jitter_buffer_skipped", st->jb_skipped);
 	err |= api_add_int(od, "jitter_buffer_stretched", st->jb_stretched);
 	if (err)

@@ -229,15 +229,15 @@ static int limits_part(struct mbuf *mb, const struct api *a)
 		    "requests over their address's rate, refused (SIP 503, "
 		    "API 429)");
 	for (int i = 0; i < 2; i++)
-		err |= mbuf_printf(mb, "caucus_limit_refused_total{what=\"%s\"} "
-				   "%llu\n", what[i],
+		err |= mbuf_printf(mb, "caucus_limit_refused_total"
+				   "{what=\"%s\"} %llu\n", what[i],
 				   (unsigned long long)st[i].refused);
 	err |= head(mb, "caucus_limit_dropped_total", "counter",
 		    "requests dropped without an answer (a flood, a blocked "
 		    "address)");
 	for (int i = 0; i < 2; i++)
-		err |= mbuf_printf(mb, "caucus_limit_dropped_total{what=\"%s\"} "
-				   "%llu\n", what[i],
+		err |= mbuf_printf(mb, "caucus_limit_dropped_total"
+				   "{what=\"%s\"} %llu\n", what[i],
 				   (unsigned long long)st[i].dropped);
 	err |= head(mb, "caucus_limit_blocks_total", "counter",
 		    "addresses blocked for too many refusals (404, 403, 401)");

@@ -364,7 +364,8 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	}
 	if (!srclimit_exempt_valid(cfg->limits_exempt)) {
 		snprintf(errbuf, errsz, "limits_exempt: '%s' is not a comma "
-			 "list of address/bits (at most 16)", cfg->limits_exempt);
+			 "list of address/bits (at most 16)",
+			 cfg->limits_exempt);
 		return EINVAL;
 	}
 	if (cfg->admin_token[0] && strlen(cfg->admin_token) < 16) {

@@ -376,7 +376,8 @@ void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us)
 	/* with what the jitter buffer saw, once something was received */
 	if (n && s->rx.init) {
 		voip_metrics(s, &v);
-		n += rtcp_write_xr_voip(pkt + n, sizeof(pkt) - MSRTP_TAG_MAX - n,
+		n += rtcp_write_xr_voip(pkt + n,
+					sizeof(pkt) - MSRTP_TAG_MAX - n,
 					s->tx_ssrc, &v);
 	}
 	if (n && !msrtp_tx(s, pkt, &n, sizeof(pkt), true))

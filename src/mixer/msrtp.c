@@ -3,8 +3,8 @@
  * one stream (RTP's, and RTCP's when a DTLS handshake on the RTCP port
  * gave it keys of its own), made on its mixer thread when a command
  * brings keys (add, update: a re-INVITE, or the end of a DTLS handshake)
- * and freed with it; every packet decrypted and authenticated in place on receipt,
- * encrypted in place before it is sent. A stream whose keys are not
+ * and freed with it; every packet decrypted and authenticated in place
+ * on receipt, encrypted in place before it is sent. A stream whose keys are not
  * known yet (DTLS in progress) neither sends nor takes anything. No
  * logging: what does not authenticate is counted (rx_unauth).
  *

@@ -30,8 +30,8 @@ static int check_request(struct focus *f, const struct sip_msg *msg,
 	}
 	err = stimer_negotiate(msg, &f->st_cfg, st);
 	if (err == EBADMSG) {
-		focus_reply(f, msg, 400, "Bad Request (malformed Session-Expires "
-			    "or Min-SE)", NULL);
+		focus_reply(f, msg, 400, "Bad Request (malformed "
+			    "Session-Expires or Min-SE)", NULL);
 		return err;
 	}
 	if (err == ERANGE) {

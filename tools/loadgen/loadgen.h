@@ -92,5 +92,12 @@ int   lg_http(const char *url, const char *method, const char *path,
 /* --janus URL: join every leg to a Janus AudioBridge room (janus.c) */
 int   janus_join_all(const char *url);
 void *media_main(void *arg);
+/* --srtp (srtp.c): the leg's contexts from the answer's a=crypto; a
+ * packet (iov: header, payload) sealed whole into buf as iov[0]; one
+ * received opened in place (false: did not authenticate, counted) */
+int   lg_srtp_keys(struct leg *l);
+bool  lg_srtp_seal(struct leg *l, uint8_t *buf, size_t cap,
+		   struct iovec *iov);
+bool  lg_srtp_open(struct leg *l, uint8_t *buf, size_t *len, bool rtcp);
 
 #endif

@@ -139,28 +139,6 @@ static void check_all(void)
 		all_up();
 }
 
-/* --srtp: our key went in the offer; theirs is in the answer's a=crypto
- * (the suite we offered, tag 1) */
-static int srtp_keys(struct leg *l)
-{
-	const char *c = sdp_media_rattr(l->m, "crypto");
-	struct pl key;
-	uint8_t theirs[64];
-	size_t n = sizeof(theirs);
-	int err;
-
-	if (!c || re_regex(c, strlen(c), "1 AES_CM_128_HMAC_SHA1_80 "
-			   "inline:[^|]+", &key) ||
-	    base64_decode(key.p, key.l, theirs, &n) || n != 30)
-		return EPROTO;
-	err = srtp_alloc(&l->srtp_tx, SRTP_AES_CM_128_HMAC_SHA1_80, l->key,
-			 30, 0);
-	err = err ? err : srtp_alloc(&l->srtp_rx,
-				     SRTP_AES_CM_128_HMAC_SHA1_80, theirs, 30,
-				     0);
-	return err;
-}
-
 static int answer_h(const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
@@ -173,7 +151,7 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 	if (!sa_isset(ra, SA_ALL))
 		return EPROTO;
 	if (o.srtp) {
-		err = srtp_keys(l);
+		err = lg_srtp_keys(l);
 		if (err)
 			return err;
 	}

@@ -221,46 +221,6 @@ static void payloads_make(void)
 		loop_make(MEDIA_OPUS);
 }
 
-/* --srtp: the header and payload of iov in buf, encrypted, as iov[0] */
-static bool srtp_whole(struct leg *l, uint8_t *buf, size_t cap,
-		       struct iovec *iov)
-{
-	struct mbuf mb;
-
-	memcpy(buf, iov[0].iov_base, iov[0].iov_len);
-	memcpy(buf + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
-	memset(&mb, 0, sizeof(mb));
-	mb.buf = buf;
-	mb.size = cap;
-	mb.end = iov[0].iov_len + iov[1].iov_len;
-	if (srtp_encrypt(l->srtp_tx, &mb))
-		return false;
-	iov[0].iov_base = buf;
-	iov[0].iov_len = mb.end;
-	return true;
-}
-
-/* --srtp: decrypted in place; false (counted) when it does not
- * authenticate */
-static bool srtp_open(struct leg *l, uint8_t *buf, size_t *len, bool rtcp)
-{
-	struct mbuf mb;
-
-	if (!l->srtp_rx)
-		return true;
-	memset(&mb, 0, sizeof(mb));
-	mb.buf = buf;
-	mb.size = *len;
-	mb.end = *len;
-	if (rtcp ? srtcp_decrypt(l->srtp_rx, &mb) :
-	    srtp_decrypt(l->srtp_rx, &mb)) {
-		res.unauth++;
-		return false;
-	}
-	*len = mb.end;
-	return true;
-}
-
 static void media_send(void)
 {
 	static struct mmsghdr msgs[BATCH];
@@ -305,8 +265,9 @@ static void media_send(void)
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 2;
-			if (l->srtp_tx && !srtp_whole(l, whole[n],
-						      sizeof(whole[n]), iov[n]))
+			if (l->srtp_tx && !lg_srtp_seal(l, whole[n],
+							sizeof(whole[n]),
+							iov[n]))
 				continue;
 			if (l->srtp_tx)
 				msgs[n].msg_hdr.msg_iovlen = 1;
@@ -387,8 +348,8 @@ static void media_recv(void)
 				struct rtp_hdr h;
 
 				if (li < 0 ||
-				    !srtp_open(&legs[li], buf[i], &len,
-					       false) ||
+				    !lg_srtp_open(&legs[li], buf[i], &len,
+						  false) ||
 				    !rtp_parse(&h, buf[i], len))
 					continue;
 				/* statistics at 8 kHz */
@@ -452,7 +413,7 @@ static void rtcp_recv(void)
 			    be32(buf + 4) != legs[li].rx.ssrc)
 				continue;
 			len = (size_t)n;
-			if (!srtp_open(&legs[li], buf, &len, true))
+			if (!lg_srtp_open(&legs[li], buf, &len, true))
 				continue;
 			legs[li].rtcp_ok = true;
 			if (has_xr_voip(buf, len, &legs[li]))
