@@ -213,30 +213,43 @@ static char *trim(char *s)
 	return s;
 }
 
-int config_load_file(struct config *cfg, const char *path, char *errbuf,
-		     size_t errsz)
-{
-	char line[512], err[256];
-	unsigned lineno = 0;
-	int rc = 0;
-	FILE *f = fopen(path, "r");
+/* One line at most: longer ones are refused, not cut in two */
+#define LINE_MAX_LEN 510
 
-	if (!f) {
-		snprintf(errbuf, errsz, "%s: %s", path, strerror(errno));
-		return errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
+/* name: the file's, for the messages */
+static int load_stream(struct config *cfg, FILE *f, const char *name,
+		       char *errbuf, size_t errsz)
+{
+	char *line = NULL, err[256];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
 		char *s, *eq, *key;
 		const struct opt *o;
 
 		lineno++;
+		if (n > LINE_MAX_LEN) {
+			snprintf(errbuf, errsz, "%s:%u: line longer than %d "
+				 "characters", name, lineno, LINE_MAX_LEN);
+			rc = EINVAL;
+			break;
+		}
+		if (memchr(line, '\0', (size_t)n)) {
+			snprintf(errbuf, errsz, "%s:%u: a NUL byte", name,
+				 lineno);
+			rc = EINVAL;
+			break;
+		}
 		s = trim(line);
 		if (!*s || *s == '#')
 			continue;
 		eq = strchr(s, '=');
 		if (!eq) {
 			snprintf(errbuf, errsz, "%s:%u: expected key = value",
-				 path, lineno);
+				 name, lineno);
 			rc = EINVAL;
 			break;
 		}
@@ -245,17 +258,48 @@ int config_load_file(struct config *cfg, const char *path, char *errbuf,
 		o = opt_find(key, strlen(key));
 		if (!o) {
 			snprintf(errbuf, errsz, "%s:%u: unknown setting '%s'",
-				 path, lineno, key);
+				 name, lineno, key);
 			rc = EINVAL;
-			break;
 		}
-		if (opt_set(cfg, o, trim(eq + 1), err, sizeof(err))) {
-			snprintf(errbuf, errsz, "%s:%u: %s", path, lineno,
+		else if (opt_set(cfg, o, trim(eq + 1), err, sizeof(err))) {
+			snprintf(errbuf, errsz, "%s:%u: %s", name, lineno,
 				 err);
 			rc = EINVAL;
-			break;
 		}
 	}
+	free(line);
+	return rc;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *errbuf,
+		     size_t errsz)
+{
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		snprintf(errbuf, errsz, "%s: %s", path, strerror(errno));
+		return errno;
+	}
+	rc = load_stream(cfg, f, path, errbuf, errsz);
+	fclose(f);
+	return rc;
+}
+
+int config_load_mem(struct config *cfg, const char *buf, size_t len,
+		    char *errbuf, size_t errsz)
+{
+	FILE *f;
+	int rc;
+
+	if (!len)
+		return 0;
+	f = fmemopen((void *)buf, len, "r");
+	if (!f) {
+		snprintf(errbuf, errsz, "memory: %s", strerror(errno));
+		return errno;
+	}
+	rc = load_stream(cfg, f, "(memory)", errbuf, errsz);
 	fclose(f);
 	return rc;
 }

@@ -58,6 +58,9 @@ void config_defaults(struct config *cfg);
 /* Reads `key = value` lines; errbuf gets "file:line: reason" on error. */
 int  config_load_file(struct config *cfg, const char *path, char *errbuf,
 		      size_t errsz);
+/* The same from len bytes in memory (tests, the fuzz target) */
+int  config_load_mem(struct config *cfg, const char *buf, size_t len,
+		     char *errbuf, size_t errsz);
 /* Applies argv flags (*want_help: 1 for --help, 2 for --sample-config).
  * *cfgfile is set when --config is given (the caller
  * loads the file first, then re-applies the flags so flags win). */

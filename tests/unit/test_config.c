@@ -1,4 +1,5 @@
 /* Settings: defaults, flags, the file, and refusals that say why. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -108,6 +109,38 @@ static void test_file(void **state)
 	assert_int_not_equal(config_load_file(&c, path, err, sizeof(err)), 0);
 }
 
+/* A line too long to read whole is refused, not read as two lines (its
+ * rest must not become a setting), and so is a NUL byte */
+static void test_file_hostile(void **state)
+{
+	char buf[1200], err[256];
+	struct config c;
+	int n;
+
+	(void)state;
+	config_defaults(&c);
+	n = snprintf(buf, sizeof(buf), "admin_token = %0600d", 7);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "sip_port = 5999\n");
+	assert_int_equal(config_load_mem(&c, buf, (size_t)n, err, sizeof(err)),
+			 EINVAL);
+	assert_non_null(strstr(err, ":1: line longer than"));
+	assert_int_not_equal(c.sip_port, 5999);
+	config_defaults(&c);
+	memcpy(buf, "sip_port = 5080\0 junk\n", 23);
+	assert_int_equal(config_load_mem(&c, buf, 23, err, sizeof(err)),
+			 EINVAL);
+	assert_non_null(strstr(err, "NUL"));
+	/* the last line without a newline still counts */
+	config_defaults(&c);
+	assert_int_equal(config_load_mem(&c, "sip_port = 5081", 15, err,
+					 sizeof(err)), 0);
+	assert_int_equal(c.sip_port, 5081);
+	/* a value out of range names the setting */
+	assert_int_equal(config_load_mem(&c, "sip_port = 70000\n", 17, err,
+					 sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "sip_port"));
+}
+
 /* caucus.conf.sample is what the settings table prints, and loading it
  * gives the defaults: the sample cannot drift from the code */
 static void test_sample(void **state)
@@ -149,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_hostile),
 		cmocka_unit_test(test_sample),
 	};
 
