@@ -6,9 +6,12 @@
  *   op & 3 == 0, 1: an RTP packet for stream (op >> 2) & 3: its length
  *                   (2 bytes) and bytes; from the stream's signalled
  *                   address, or (op & 0x20) from a stranger; stream 1
- *                   is SRTP (SDES keys), and with op & 0x80 the packet
- *                   is first encrypted as its peer would (else it will
- *                   not authenticate)
+ *                   is SRTP (SDES keys), stream 3 DTLS-SRTP with its RTP
+ *                   keyed and its RTCP not yet, and with op & 0x80 their
+ *                   packet is first encrypted as the peer would (else it
+ *                   will not authenticate); a packet whose first byte is
+ *                   20 to 63 is a DTLS record, handed on (or not) as the
+ *                   mixer does
  *   op & 3 == 2:    an RTCP packet for stream (op >> 2) & 3, likewise
  *   op & 3 == 3:    a 20 ms tick (decode, conceal, detect talking, mix,
  *                   encode, send); with op & 0x40 first an update of
