@@ -66,6 +66,35 @@ static bool named(const struct pl *n, const char *full, const char *compact)
 								     compact));
 }
 
+/* "METHOD URI VERSION" at the start of msg: two words (no space, tab,
+ * CR or LF) each followed by one space, then the rest of the line. In one
+ * pass: a regex search would try every position of a datagram that has
+ * no such line, at a cost of the square of its length. */
+static bool start_line(const struct pl *msg, struct pl *method,
+		       struct pl *uri, struct pl *ver)
+{
+	struct pl *w[2] = {method, uri};
+	size_t i = 0;
+
+	for (int k = 0; k < 2; k++) {
+		size_t b = i;
+
+		while (i < msg->l && msg->p[i] != ' ' && msg->p[i] != '\t' &&
+		       msg->p[i] != '\r' && msg->p[i] != '\n')
+			i++;
+		if (i == b || i >= msg->l || msg->p[i] != ' ')
+			return false;
+		w[k]->p = msg->p + b;
+		w[k]->l = i - b;
+		i++;
+	}
+	ver->p = msg->p + i;
+	while (i < msg->l && msg->p[i] != '\r' && msg->p[i] != '\n')
+		i++;
+	ver->l = (size_t)(msg->p + i - ver->p);
+	return ver->l > 0;
+}
+
 /* What libre's decoder would choke on, in words for the reason phrase;
  * scode: the answer (0: none, a response or nothing to answer to) */
 static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
@@ -74,8 +103,7 @@ static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
 	struct raw_hdr h;
 	bool via = false;
 
-	if (re_regex(msg->p, msg->l, "[^ \t\r\n]+ [^ \t\r\n]+ [^\r\n]+",
-		     &method, &uri, &ver) || method.p != msg->p) {
+	if (!start_line(msg, &method, &uri, &ver)) {
 		re_snprintf(why, sz, "start line malformed");
 		return 400;
 	}

@@ -87,6 +87,15 @@ void world_run(bool (*done)(void *arg), void *arg, unsigned max_ms)
 	(void)re_main(NULL);
 }
 
+void world_tidy(void)
+{
+	struct focus_stats st;
+
+	focus_get_stats(w.f, &st);
+	if (st.calls_active > WORLD_MAX_CALLS)
+		confs_hangup_all(w.cs);
+}
+
 static void conferences(void)
 {
 	struct policy p;

@@ -20,4 +20,11 @@ int  world_start(struct world_ports *wp);
  * sockets now is handled), at most max_ms */
 void world_run(bool (*done)(void *arg), void *arg, unsigned max_ms);
 
+/* Keeps the server small: past WORLD_MAX_CALLS calls everyone is hung
+ * up. A call otherwise lasts until its RTP timeout, and a fuzzer makes
+ * hundreds a second: each input would cost more than the one before, and
+ * the run would crawl (an hour of fuzz_sip made 20 000 executions so). */
+#define WORLD_MAX_CALLS 32
+void world_tidy(void);
+
 #endif
