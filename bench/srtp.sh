@@ -37,6 +37,10 @@ for talkers in 2 "$N"; do
 		}
 		echo "$mode talkers=$talkers $r" >>"$OUT/srtp.txt"
 		val() { printf '%s' "$r" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+		if [ "$(val joined)" != "$N" ]; then
+			echo "srtp: only $(val joined) of $N joined" >&2
+			exit 1
+		fi
 		US[$mode,$talkers]=$(val us_per_pf)
 		MIX[$mode,$talkers]=$(val mixer_us_per_pf)
 		printf '%-6s %8s %7s %9s %10s %8s %7s\n' "$mode" "$talkers" \
