@@ -107,6 +107,11 @@ edit_once() {
 	edit=$((edit + 1))
 }
 start=$(date +%s)
+pstart=$start
+# the baseline of each process's RSS: a sample once it has run a minute
+# (jitter buffers filled, the sanitizer's quarantine full), or 5 s in a
+# short run
+WARM=$(( TOTAL >= 600 ? 60 : 5 ))
 next_sample=$((start + 15))
 next_edit=$((start + EDIT_S))
 killed=0
@@ -127,7 +132,7 @@ while kill -0 "$CHURN" 2>/dev/null; do
 		next_edit=$((now + EDIT_S))
 	fi
 	if [ "$now" -ge "$next_sample" ]; then
-		sample "$((now - start))" 1
+		sample "$((now - start))" $(( now - pstart >= WARM ? 1 : 0 ))
 		next_sample=$((now + SAMPLE_S))
 	fi
 	if [ "$killed" = 0 ] && [ $((now - start)) -ge $((TOTAL / 2)) ]; then
@@ -149,6 +154,7 @@ while kill -0 "$CHURN" 2>/dev/null; do
 			FAILED="$FAILED state"
 		fi
 		proc=2
+		pstart=$(date +%s)
 		# empty yet: shown, not the baseline (that is the next one,
 		# once everyone is back)
 		sample "$((now - start)) (restarted)" 0
@@ -177,7 +183,7 @@ for i in "${!RSS_T[@]}"; do
 	printf '%-24s %8s %8s\n' "${RSS_T[$i]}" "${RSS_MB[$i]}" "${RSS_P[$i]}"
 done
 # flat: within each process's life, its last sample against its first
-# counted one (taken with everyone in)
+# counted one (taken with everyone in, after WARM seconds)
 for p in 1 2; do
 	base="" last=""
 	for i in "${!RSS_T[@]}"; do
@@ -190,7 +196,8 @@ for p in 1 2; do
 		echo "soak: process $p grew from $base MB to $last MB" >&2
 		FAILED="$FAILED rss"
 	fi
-	echo "process $p: RSS $base MB with everyone in, $last MB at its end"
+	echo "process $p: RSS $base MB after ${WARM}s with everyone in," \
+		"$last MB at its end"
 done
 python3 - "$WORK/churn.json" "$killed" <<'PY' || FAILED="$FAILED calls"
 import json, sys
