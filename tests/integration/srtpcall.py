@@ -9,6 +9,10 @@
       INVITE to sips:CONF over TLS (the focus's certificate checked
       against CA), SDES SDP; prints "final CODE REASON", "contact URI"
       (the focus's Contact: it must be sips:), then BYEs
+  srtpcall.py PORT CONF dtls-passive CERT KEY SDP_CERT
+      the same with a=setup:passive: `openssl s_server` waits at the port
+      our SDP names and the focus must start the handshake (it answers
+      setup:active); prints "final", "setup", then "up" or "bye"
   srtpcall.py PORT CONF dtls CERT KEY SDP_CERT
       INVITE with UDP/TLS/RTP/SAVP, a=setup:actpass and the sha-256
       fingerprint of SDP_CERT; once answered (the focus must say
@@ -35,6 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sipauth  # noqa: E402
 from sipauth import HOST, Client  # noqa: E402
 
+USER = "srtp%d" % os.getpid()      # this run's caller
 SDP_HEAD = ("v=0\no=t 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\n"
             "t=0 0\n")
 
@@ -50,17 +55,19 @@ def invite(cl, conf, body):
     saved = sipauth.SDP
     sipauth.SDP = body.replace("%", "%%").replace("RTPPORT", "%d")
     try:
-        return sipauth.request(cl, "INVITE", conf, "srtp")
+        return sipauth.request(cl, "INVITE", conf, USER)
     finally:
         sipauth.SDP = saved
 
 
 def keyed(conf):
+    """this call (by its From: each run has its own) shows DTLS keys"""
     url = "http://127.0.0.1:%s/v1/conferences/%s" % (
         os.environ["HTTP_PORT"], conf)
     doc = json.load(urllib.request.urlopen(url, timeout=3))
-    return any(p.get("media", {}).get("encryption", "").startswith(
-        "DTLS-SRTP AES") for p in doc.get("participants", []))
+    return any(p["uri"] == "sip:%s@example.com" % USER and
+               p.get("media", {}).get("encryption", "").startswith(
+                   "DTLS-SRTP AES") for p in doc.get("participants", []))
 
 
 def wait_bye(cl, seconds, conf):
@@ -147,6 +154,46 @@ def sips_call(port, conf, ca):
             return
 
 
+def dtls_passive(cl, conf, cert, key, sdp_cert):
+    """we say setup:passive: an openssl DTLS server at the port our SDP
+    names, the focus must start the handshake (setup:active) and key the
+    call"""
+    rtp_port = cl.rtp_port
+    cl.rtp.close()
+    srv = subprocess.Popen(
+        ["openssl", "s_server", "-dtls1_2", "-quiet",
+         "-accept", "%s:%d" % (HOST, rtp_port),
+         "-use_srtp", "SRTP_AES128_CM_SHA1_80", "-cert", cert, "-key", key],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        # the server listens once its port is bound
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not udp_bound(rtp_port):
+            time.sleep(0.02)
+        code, first, _, _, _ = invite(
+            cl, conf, SDP_HEAD + "m=audio RTPPORT UDP/TLS/RTP/SAVP 0\n"
+            "a=rtpmap:0 PCMU/8000\na=setup:passive\n"
+            "a=fingerprint:sha-256 %s\n" % fingerprint(sdp_cert))
+        print("final %d" % code, flush=True)
+        if code != 200:
+            return
+        setup = re.search(r"a=setup:(\w+)", cl.answer)
+        print("setup %s" % (setup.group(1) if setup else "-"), flush=True)
+        reason = wait_bye(cl, 10, conf)
+        print("bye %s" % reason if reason is not None else "up", flush=True)
+    finally:
+        srv.kill()
+        srv.wait()
+
+
+def udp_bound(port):
+    """something listens on UDP port (ss, as the shell tests ask)"""
+    out = subprocess.run(["ss", "-Hlnu", "sport = :%d" % port],
+                         capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
 def main():
     port, conf, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     if mode == "sips":
@@ -168,6 +215,9 @@ def main():
         print("final %s" % first.split(" ", 1)[1])
         return
     cert, key, sdp_cert = sys.argv[4:7]
+    if mode == "dtls-passive":
+        dtls_passive(cl, conf, cert, key, sdp_cert)
+        return
     code, first, _, _, _ = invite(
         cl, conf, SDP_HEAD + "m=audio RTPPORT UDP/TLS/RTP/SAVP 0\n"
         "a=rtpmap:0 PCMU/8000\na=setup:actpass\n"

@@ -9,8 +9,10 @@
 # Then, in a conference whose policy says srtp: required: a plain RTP
 # caller is refused (488 saying why); a DTLS-SRTP caller (openssl
 # s_client doing the handshake) whose certificate is the one its SDP
-# fingerprints is keyed; one whose certificate is not is hung up at once
-# with a BYE saying why. With srtp: off an SRTP-only offer gets 488.
+# fingerprints is keyed, and so is one that waits as DTLS server
+# (setup:passive: openssl s_server) for the focus to start; one whose
+# certificate is not the SDP's is hung up at once with a BYE saying why.
+# With srtp: off an SRTP-only offer gets 488.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/media_lib.sh"
 
@@ -103,6 +105,13 @@ out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/srtpcall.py" \
 log "DTLS, the right certificate: $(echo $out)"
 printf '%s' "$out" | grep -q '^setup passive' || fail "setup: $out"
 printf '%s' "$out" | grep -q '^up$' || fail "DTLS with the SDP's certificate: $out"
+out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/srtpcall.py" \
+	"$SIP_PORT" sec dtls-passive "$WORK/good.crt" "$WORK/good.key" \
+	"$WORK/good.crt")
+log "DTLS, the caller passive: $(echo $out)"
+printf '%s' "$out" | grep -q '^setup active' || fail "setup: $out"
+printf '%s' "$out" | grep -q '^up$' ||
+	fail "the focus as DTLS client did not key the call: $out"
 out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/srtpcall.py" \
 	"$SIP_PORT" sec dtls "$WORK/other.crt" "$WORK/other.key" \
 	"$WORK/good.crt")
