@@ -298,7 +298,8 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 	res->dir = dir_word(dir);
 	err = offer ? sdpsec_answer(&sn->sec_state, sn->sess, sn->audio,
 				    &sn->sec, res, reason) :
-		sdpsec_take_answer(&sn->sec_state, sn->audio, &sn->sec, res,
+		sdpsec_take_answer(&sn->sec_state, sn->sess, sn->audio,
+				   &sn->sec, res,
 				   reason);
 	return err ? err : level_ext(sn, res);
 }

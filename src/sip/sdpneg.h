@@ -25,11 +25,15 @@ struct sdpsec_cfg {
 	uint8_t fingerprint[SDPSEC_FP_LEN];   /* its sha-256 */
 };
 
-/* What one call keeps: its own keys, made once */
+/* What one call keeps: its own keys, made once, and what was agreed
+ * (our re-offers say it again, and the answers to them must match) */
 struct sdpsec_state {
 	uint8_t own[3][SDPSEC_KEY_MAX];
 	bool own_made[3];
 	bool negotiated;           /* re-offers keep the profile agreed */
+	enum sdpsec_kind kind;     /* agreed: plain, SDES, DTLS-SRTP */
+	unsigned tag;              /* SDES: the a=crypto tag and suite */
+	int suite;                 /* (index in sdpsec.c's table) */
 };
 
 struct sdpneg_result {
@@ -91,7 +95,8 @@ int  sdpsec_answer(struct sdpsec_state *st, const struct sdp_session *sess,
 		   struct sdpneg_result *res, const char **reason);
 int  sdpsec_offer(struct sdpsec_state *st, struct sdp_media *m,
 		  const struct sdpsec_cfg *cfg);
-int  sdpsec_take_answer(struct sdpsec_state *st, struct sdp_media *m,
+int  sdpsec_take_answer(struct sdpsec_state *st,
+			const struct sdp_session *sess, struct sdp_media *m,
 			const struct sdpsec_cfg *cfg,
 			struct sdpneg_result *res, const char **reason);
 /* %H: a sha-256 fingerprint as SDP writes it (AB:CD:...) */

@@ -171,6 +171,27 @@ static int crypto_attr(struct sdp_media *m, unsigned tag,
 }
 
 /* Our key for suite s (made once a call, kept across re-offers) */
+static uint8_t *own_key(struct sdpsec_state *st, const struct suite *s);
+
+/* SDES agreed on cp: both keys in res, the agreement kept, and from now
+ * on our SDP says only our line for it (an answer, our re-offers) */
+static int sdes_agree(struct sdpsec_state *st, struct sdp_media *m,
+		      const struct crypto_pick *cp, struct sdpneg_result *res)
+{
+	res->sec = SDPSEC_SDES;
+	res->suite = cp->s->suite;
+	res->key_len = cp->s->key_len;
+	memcpy(res->rx_key, cp->key, cp->s->key_len);
+	memcpy(res->tx_key, own_key(st, cp->s), cp->s->key_len);
+	st->negotiated = true;
+	st->kind = SDPSEC_SDES;
+	st->tag = cp->tag;
+	st->suite = (int)(cp->s - suites);
+	sdp_media_del_lattr(m, "crypto");
+	return crypto_attr(m, cp->tag, cp->s, res->tx_key);
+}
+
+
 static uint8_t *own_key(struct sdpsec_state *st, const struct suite *s)
 {
 	size_t i = (size_t)(s - suites);
@@ -209,6 +230,7 @@ int sdpsec_answer(struct sdpsec_state *st, const struct sdp_session *sess,
 	if (k == SDPSEC_PLAIN) {
 		sdp_media_del_lattr(m, "crypto");
 		st->negotiated = true;
+		st->kind = k;
 		return 0;
 	}
 	if (k == SDPSEC_DTLS) {
@@ -226,6 +248,7 @@ int sdpsec_answer(struct sdpsec_state *st, const struct sdp_session *sess,
 		/* the peer actpass or active: we wait for its ClientHello */
 		res->dtls_active = setup && !strcmp(setup, "passive");
 		st->negotiated = true;
+		st->kind = k;
 		return dtls_attrs(m, cfg, res->dtls_active);
 	}
 	if (!cp.found)
@@ -236,13 +259,7 @@ int sdpsec_answer(struct sdpsec_state *st, const struct sdp_session *sess,
 			"AEAD_AES_128_GCM, without MKI)";
 		return ENOTSUP;
 	}
-	res->suite = cp.s->suite;
-	res->key_len = cp.s->key_len;
-	memcpy(res->rx_key, cp.key, cp.s->key_len);
-	memcpy(res->tx_key, own_key(st, cp.s), cp.s->key_len);
-	st->negotiated = true;
-	sdp_media_del_lattr(m, "crypto");
-	return crypto_attr(m, cp.tag, cp.s, res->tx_key);
+	return sdes_agree(st, m, &cp, res);
 }
 
 int sdpsec_offer(struct sdpsec_state *st, struct sdp_media *m,
@@ -263,37 +280,55 @@ int sdpsec_offer(struct sdpsec_state *st, struct sdp_media *m,
 	return err;
 }
 
-int sdpsec_take_answer(struct sdpsec_state *st, struct sdp_media *m,
+int sdpsec_take_answer(struct sdpsec_state *st,
+		       const struct sdp_session *sess, struct sdp_media *m,
 		       const struct sdpsec_cfg *cfg,
 		       struct sdpneg_result *res, const char **reason)
 {
 	enum sdpsec_kind k = sdpsec_kind_of(sdp_media_proto(m));
 	struct crypto_pick cp = {0};
 
+	/* best effort SDES (RTP/AVP) re-offered: its answer too */
+	if (k == SDPSEC_PLAIN && st->kind == SDPSEC_SDES) {
+		(void)sdp_media_rattr_apply(m, "crypto", crypto_h, &cp);
+		if (cp.found)
+			k = SDPSEC_SDES;
+	}
 	res->sec = k;
 	if (k == SDPSEC_PLAIN) {
 		if (cfg->mode == SDPSEC_REQUIRED) {
 			*reason = "answer without SRTP where it is required";
 			return ENOTSUP;
 		}
+		st->kind = k;
 		return 0;
 	}
 	if (k == SDPSEC_DTLS) {
-		*reason = "a DTLS-SRTP answer to an offer of ours";
-		return ENOTSUP;
+		const char *setup = sdp_media_session_rattr(m, sess, "setup");
+
+		/* we offer DTLS-SRTP only again in a call that has it */
+		if (st->kind != SDPSEC_DTLS) {
+			*reason = "a DTLS-SRTP answer to an offer without it";
+			return ENOTSUP;
+		}
+		if (fingerprint_get(sess, m, res->peer_fp)) {
+			*reason = "a DTLS-SRTP answer without a sha-256 "
+				"fingerprint";
+			return ENOTSUP;
+		}
+		res->dtls_active = setup && !strcmp(setup, "passive");
+		return 0;
 	}
-	(void)sdp_media_rattr_apply(m, "crypto", crypto_h, &cp);
-	if (!cp.found || cp.tag < 1 || cp.tag > NSUITES ||
-	    &suites[cp.tag - 1] != cp.s) {
+	if (!cp.found)
+		(void)sdp_media_rattr_apply(m, "crypto", crypto_h, &cp);
+	/* a first offer of ours has every suite under tags 1 to 3; a
+	 * re-offer the one agreed, under its tag */
+	if (!cp.found ||
+	    (st->kind == SDPSEC_SDES ? cp.tag != st->tag ||
+	     cp.s != &suites[st->suite] :
+	     cp.tag < 1 || cp.tag > NSUITES || &suites[cp.tag - 1] != cp.s)) {
 		*reason = "an answer whose a=crypto is none of those offered";
 		return ENOTSUP;
 	}
-	res->suite = cp.s->suite;
-	res->key_len = cp.s->key_len;
-	memcpy(res->rx_key, cp.key, cp.s->key_len);
-	memcpy(res->tx_key, own_key(st, cp.s), cp.s->key_len);
-	/* from now on our re-offers say only what was agreed */
-	sdp_media_del_lattr(m, "crypto");
-	st->negotiated = true;
-	return crypto_attr(m, cp.tag, cp.s, res->tx_key);
+	return sdes_agree(st, m, &cp, res);
 }

@@ -305,6 +305,94 @@ static void test_our_offer(void **state)
 	mem_deref(ans);
 }
 
+static char *offer_text(void)
+{
+	struct mbuf *offer = NULL;
+	char *o;
+
+	assert_int_equal(sdpneg_offer(sn, &offer), 0);
+	o = mem_zalloc(offer->end + 1, NULL);
+	memcpy(o, offer->buf, offer->end);
+	mem_deref(offer);
+	return o;
+}
+
+static int take(const char *answer_sdp, struct sdpneg_result *r)
+{
+	struct mbuf *ans = mbuf_alloc(512);
+	const char *why;
+	int err;
+
+	mbuf_write_str(ans, answer_sdp);
+	ans->pos = 0;
+	err = sdpneg_handle_answer(sn, ans, r, &why, false);
+	mem_deref(ans);
+	return err;
+}
+
+/* Our re-offer in an SDES call (a session refresh, a media change) keeps
+ * the agreed tag, suite and our key; the peer's answer with that tag is
+ * taken, whatever the tag (the peer chose it in its offer) */
+static void test_reoffer_sdes(void **state)
+{
+	struct sdpneg_result r;
+	char ans[1024], *o;
+
+	(void)state;
+	make(SDPSEC_OPTIONAL, true);
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/SAVP 0\r\n"
+				"a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:"
+				KEY30 "\r\n", &r, ans, sizeof(ans), NULL), 0);
+	o = offer_text();
+	assert_non_null(strstr(o, "RTP/SAVP"));
+	assert_non_null(strstr(o, "a=crypto:7 AES_CM_128_HMAC_SHA1_32 "));
+	assert_null(strstr(o, "a=crypto:1"));
+	mem_deref(o);
+	assert_int_equal(take(HDR "m=audio 4000 RTP/SAVP 0\r\n"
+			      "a=crypto:7 AES_CM_128_HMAC_SHA1_32 inline:"
+			      KEY30 "\r\n", &r), 0);
+	assert_int_equal(r.sec, SDPSEC_SDES);
+	assert_int_equal(r.suite, SRTP_AES_CM_128_HMAC_SHA1_32);
+	/* another tag or suite than agreed is not an answer to it */
+	o = offer_text();
+	mem_deref(o);
+	assert_int_equal(take(HDR "m=audio 4000 RTP/SAVP 0\r\n"
+			      "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:"
+			      KEY30 "\r\n", &r), ENOTSUP);
+}
+
+/* Our re-offer in a DTLS-SRTP call keeps the profile, our fingerprint
+ * and our role; the peer's answer (its fingerprint, the other role) is
+ * taken and names the same association */
+static void test_reoffer_dtls(void **state)
+{
+	struct sdpneg_result r;
+	char ans[1024], *o;
+
+	(void)state;
+	make(SDPSEC_OPTIONAL, true);
+	assert_int_equal(answer(HDR "a=fingerprint:sha-256 " FP "\r\n"
+				"a=setup:actpass\r\n"
+				"m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n", &r, ans,
+				sizeof(ans), NULL), 0);
+	o = offer_text();
+	assert_non_null(strstr(o, "UDP/TLS/RTP/SAVP"));
+	assert_non_null(strstr(o, "a=setup:passive"));
+	assert_non_null(strstr(o, "a=fingerprint:sha-256 00:01:02:03:"));
+	mem_deref(o);
+	assert_int_equal(take(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+			      "a=setup:active\r\n"
+			      "a=fingerprint:sha-256 " FP "\r\n", &r), 0);
+	assert_int_equal(r.sec, SDPSEC_DTLS);
+	assert_false(r.dtls_active);
+	assert_int_equal(r.peer_fp[0], 0xab);
+	/* an answer without a fingerprint is none */
+	o = offer_text();
+	mem_deref(o);
+	assert_int_equal(take(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+			      "a=setup:active\r\n", &r), ENOTSUP);
+}
+
 /* optional: our offers are plain RTP */
 static void test_our_offer_optional(void **state)
 {
@@ -330,6 +418,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_dtls, teardown),
 		cmocka_unit_test_teardown(test_our_offer, teardown),
 		cmocka_unit_test_teardown(test_our_offer_optional, teardown),
+		cmocka_unit_test_teardown(test_reoffer_sdes, teardown),
+		cmocka_unit_test_teardown(test_reoffer_dtls, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
