@@ -55,7 +55,7 @@ for c in demo second; do
 	grep -q 'loss_pct=0.0000' "$WORK/lg-$c.out" || fail "$c: loss"
 	grep -q 'rtcp_legs=6 ' "$WORK/lg-$c.out" ||
 		fail "$c: not every caller got RTCP for its stream"
-	grep -q 'xr_legs=6$' "$WORK/lg-$c.out" ||
+	grep -q 'xr_legs=6 ' "$WORK/lg-$c.out" ||
 		fail "$c: not every caller got XR VoIP metrics"
 done
 gone() {

@@ -18,7 +18,7 @@ grep RESULT "$WORK/lg-rtcp.out"
 grep -q 'rtcp_legs=5 ' "$WORK/lg-rtcp.out" ||
 	fail "not every participant got an RTCP report for its stream"
 # with RFC 3611 VoIP metrics (loss, discards, jitter buffer) of its own
-grep -q 'xr_legs=5$' "$WORK/lg-rtcp.out" ||
+grep -q 'xr_legs=5 ' "$WORK/lg-rtcp.out" ||
 	fail "not every participant got XR VoIP metrics of what it sends"
 
 "$BIN/caucus-loadgen" --pid "$CAUCUSD_PID" --api "$API" \
