@@ -297,7 +297,8 @@ static void test_offer_and_answer(void **state)
 	(void)state;
 	assert_int_equal(sdpneg_offer(sn, &offer), 0);
 	offer->pos = 0;
-	assert_non_null(strstr((char *)offer->buf, "RTP/AVP 0 8 9 111 101"));
+	assert_non_null(memmem(offer->buf, offer->end, "RTP/AVP 0 8 9 111 101",
+				21));
 	mbuf_write_str(ans, HDR "m=audio 5000 RTP/AVP 8\r\n");
 	ans->pos = 0;
 	assert_int_equal(sdpneg_handle_answer(sn, ans, &r, &reason, false), 0);

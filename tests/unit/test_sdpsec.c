@@ -396,15 +396,14 @@ static void test_reoffer_dtls(void **state)
 /* optional: our offers are plain RTP */
 static void test_our_offer_optional(void **state)
 {
-	struct mbuf *offer = NULL;
+	char *o;
 
 	(void)state;
 	make(SDPSEC_OPTIONAL, true);
-	assert_int_equal(sdpneg_offer(sn, &offer), 0);
-	offer->pos = 0;
-	assert_non_null(strstr((char *)offer->buf, "RTP/AVP"));
-	assert_null(strstr((char *)offer->buf, "a=crypto"));
-	mem_deref(offer);
+	o = offer_text();
+	assert_non_null(strstr(o, "RTP/AVP"));
+	assert_null(strstr(o, "a=crypto"));
+	mem_deref(o);
 }
 
 int main(void)
