@@ -20,6 +20,12 @@ fail() {
 		echo "---- caucusd.log (last 40 lines) ----"
 		tail -n 40 "$WORK/caucusd.log"
 	fi
+	local f     # the clients' side of it (why a baresip hung up)
+	for f in "$WORK"/*/baresip.log; do
+		[ -f "$f" ] || continue
+		echo "---- ${f#"$WORK"/} (last 15 lines) ----"
+		tail -n 15 "$f"
+	done
 	exit 1
 }
 
