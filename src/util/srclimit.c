@@ -349,9 +349,14 @@ void srclimit_conn_refused(struct srclimit *sl)
 
 void srclimit_stats(const struct srclimit *sl, struct srclimit_stats *st)
 {
-	uint64_t now = now_ms(sl);
-	uint32_t nb = hash_bsize(sl->ht);
+	uint64_t now;
+	uint32_t nb;
 
+	memset(st, 0, sizeof(*st));
+	if (!sl)                         /* no limits: nothing counted */
+		return;
+	now = now_ms(sl);
+	nb = hash_bsize(sl->ht);
 	*st = sl->st;
 	st->sources = sl->n;
 	st->blocked = 0;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 #include <re.h>
 #include "util/log.h"
@@ -141,6 +142,30 @@ static void test_held(void **state)
 	mem_deref(sl);
 }
 
+/* No table (limits off, as the fuzz world runs): everything is let
+ * through and nothing reads through the NULL (found by fuzz_sip) */
+static void test_no_table(void **state)
+{
+	struct sa a;
+	struct srclimit_stats st;
+
+	(void)state;
+	assert_int_equal(sa_set_str(&a, "192.0.2.1", 5060), 0);
+	assert_int_equal(srclimit_check(NULL, &a), SRCLIMIT_OK);
+	assert_false(srclimit_blocked(NULL, &a));
+	for (int i = 0; i < 100; i++)
+		srclimit_offence(NULL, &a, "404");
+	assert_int_equal(srclimit_check(NULL, &a), SRCLIMIT_OK);
+	assert_true(srclimit_take(NULL, &a, SRCLIMIT_CALLS));
+	srclimit_give(NULL, &a, SRCLIMIT_CALLS);
+	assert_false(srclimit_exempt(NULL, &a));
+	srclimit_conn_refused(NULL);
+	memset(&st, 0xff, sizeof(st));
+	srclimit_stats(NULL, &st);
+	assert_int_equal(st.blocks, 0);
+	assert_int_equal(st.sources, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_block),
 		cmocka_unit_test(test_exempt),
 		cmocka_unit_test(test_held),
+		cmocka_unit_test(test_no_table),
 	};
 
 	log_set_level(LOG_ERROR);
