@@ -285,7 +285,10 @@ void api_events(struct api_req *r)
 	list_append(&r->api->ev_clients, &cl->le, cl);
 	/* A client that reads the 101 and a first frame in one go may lose
 	 * the frame (libre's own client does): the initial state goes a
-	 * moment after the handshake. Changes before then are included. */
+	 * moment after the handshake, which helps such clients on an idle
+	 * machine and guarantees nothing (our own clients, caucusctl and
+	 * tools/wsclient, keep the bytes after the 101). Changes before
+	 * then are included. */
 	tmr_start(&cl->initial, 20, initial_h, cl);
 }
 
