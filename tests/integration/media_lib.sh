@@ -141,3 +141,25 @@ e = sum(v * v for v in struct.unpack("<%dh" % n, d)) / n
 print("%.1f" % (10 * math.log10(e / 32768.0 ** 2 + 1e-12)))
 PY
 }
+
+# holdcall_start CONF TONE_HZ: h, a caller of our own (holdcall.py) that
+# sends TONE_HZ and takes commands (hold, resume, remap, bye) from the
+# FIFO $WORK/h.ctl, answering each in $WORK/h.out; pid in HPID and
+# CHILDREN
+holdcall_start() {
+	mkfifo "$WORK/h.ctl"
+	python3 "$SRC/tests/integration/holdcall.py" "$SIP_PORT" "$1" h "$2" \
+		"$WORK/h.ctl" "$WORK/h.out" 2>"$WORK/h.err" &
+	HPID=$!
+	CHILDREN="$CHILDREN $HPID"
+}
+h_said() { grep -qx "$1" "$WORK/h.out"; }
+# h_cmd COMMAND REPLY: tells h, waits for it to be done (a FIFO: a writer
+# waits for its reader, so not for ever)
+h_cmd() {
+	# shellcheck disable=SC2016
+	timeout 5 bash -c 'echo "$1" >"$2"' _ "$1" "$WORK/h.ctl" ||
+		fail "h does not read its commands: $(cat "$WORK/h.err")"
+	wait_for 10 h_said "$2" ||
+		fail "h did not say $2: $(cat "$WORK/h.err" "$WORK/h.out")"
+}

@@ -22,11 +22,7 @@ UNHEARD=-50    # and one not mixed is below this
 BS_PIDS=""
 pcmu_caller "$WORK/bs-b" b demo 700 0.1
 pcmu_caller "$WORK/bs-c" c demo 1100 0.1
-mkfifo "$WORK/h.ctl"
-python3 "$SRC/tests/integration/holdcall.py" "$SIP_PORT" demo h 1000 \
-	"$WORK/h.ctl" "$WORK/h.out" 2>"$WORK/h.err" &
-HPID=$!
-CHILDREN="$CHILDREN $HPID"
+holdcall_start demo 1000
 wait_connected 15 demo 3 "b, c and h did not connect"
 api GET $C
 PH=$(pid_of h)
@@ -37,15 +33,6 @@ recording_all() {
 }
 wait_for 10 recording_all || fail "the clients do not record"
 
-h_said() { grep -qx "$1" "$WORK/h.out"; }
-h_cmd() { # COMMAND REPLY: tells h, waits for it to be done
-	# (a FIFO: a writer waits for its reader, so not for ever)
-	# shellcheck disable=SC2016
-	timeout 5 bash -c 'echo "$1" >"$2"' _ "$1" "$WORK/h.ctl" ||
-		fail "h does not read its commands: $(cat "$WORK/h.err")"
-	wait_for 5 h_said "$2" ||
-		fail "h did not say $2: $(cat "$WORK/h.err" "$WORK/h.out")"
-}
 h_media() { # KEY: that number of h's media in the API
 	api GET "$C/participants/$PH"
 	json_num "$BODY" "$1"

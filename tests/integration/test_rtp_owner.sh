@@ -22,10 +22,7 @@ UNHEARD=-50    # and one not mixed is below this
 BS_PIDS=""
 pcmu_caller "$WORK/bs-a" a demo 400 0.1
 pcmu_caller "$WORK/bs-b" b demo 700 0.1
-mkfifo "$WORK/h.ctl"
-python3 "$SRC/tests/integration/holdcall.py" "$SIP_PORT" demo h 1000 \
-	"$WORK/h.ctl" "$WORK/h.out" 2>"$WORK/h.err" &
-CHILDREN="$CHILDREN $!"
+holdcall_start demo 1000
 wait_connected 15 demo 3 "a, b and h did not connect"
 api GET $C
 conf=$BODY
@@ -44,14 +41,6 @@ recording_all() {
 }
 wait_for 10 recording_all || fail "the clients do not record"
 
-h_said() { grep -qx "$1" "$WORK/h.out"; }
-h_cmd() { # COMMAND REPLY: tells h, waits for it to be done
-	# shellcheck disable=SC2016
-	timeout 5 bash -c 'echo "$1" >"$2"' _ "$1" "$WORK/h.ctl" ||
-		fail "h does not read its commands: $(cat "$WORK/h.err")"
-	wait_for 10 h_said "$2" ||
-		fail "h did not say $2: $(cat "$WORK/h.err" "$WORK/h.out")"
-}
 declare -A MARK
 mark() { MARK[a,$1]=$(rec_bytes "$WORK/bs-a"); MARK[b,$1]=$(rec_bytes "$WORK/bs-b"); }
 heard_for() { wait_heard "$WORK/bs-a" "${MARK[a,$1]}" "$2"; }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <re.h>
+#include "part_fixture.h"
 #include "conf/conf.h"
 #include "notify/notify.h"
 #include "store/store.h"
@@ -43,28 +44,7 @@ static const struct conf_ops ops = {
 static struct participant *add_with(const struct part_new *n,
 				    enum part_status status)
 {
-	struct participant *p = NULL;
-	struct part_dialog d = {0};
-
-	assert_int_equal(part_add(c, n, &p), 0);
-	part_set_ep(p, &cs);
-	part_set_status(p, status);
-	snprintf(d.call_id, sizeof(d.call_id), "call-%s", part_id(p));
-	snprintf(d.from_tag, sizeof(d.from_tag), "ft%s", part_id(p));
-	snprintf(d.to_tag, sizeof(d.to_tag), "tt%s", part_id(p));
-	snprintf(d.contact, sizeof(d.contact), "sip:ep@10.0.0.%s:5060",
-		 part_id(p));
-	part_set_dialog(p, &d);
-	if (status == PART_CONNECTED || status == PART_ON_HOLD) {
-		struct part_media m = {0};
-
-		snprintf(m.codec, sizeof(m.codec), "PCMU");
-		snprintf(m.direction, sizeof(m.direction), "%s",
-			 status == PART_ON_HOLD ? "recvonly" : "sendrecv");
-		m.tx_ssrc = 1000u + (unsigned)atoi(part_id(p));
-		part_set_media(p, &m);
-	}
-	return p;
+	return part_fixture_add(c, &cs, n, status, "PCMU");
 }
 
 static struct participant *add(const char *uri, const char *name,
