@@ -24,6 +24,8 @@
 /* The largest datagram read whole: every bound of the gate (validate.c)
  * fits in it; a datagram that fills it was larger (cut by recvfrom) */
 #define RX_MAX 20480
+/* An answer is at most this much larger than the datagram it answers */
+#define ANSWER_MARGIN 256
 
 /* One header line of a raw message: its name and value */
 struct raw_hdr {
@@ -96,53 +98,58 @@ static bool start_line(const struct pl *msg, struct pl *method,
 }
 
 /* What libre's decoder would choke on, in words for the reason phrase;
- * scode: the answer (0: none, a response or nothing to answer to) */
+ * scode: the answer (0: none: a response, or no Via to answer to). The
+ * first fault is named; every line is read for a Via all the same. */
 static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
 {
 	struct pl method, uri, ver, rest = *msg;
+	const char *nl = memchr(msg->p, '\n', msg->l);
 	struct raw_hdr h;
+	uint16_t scode = 0;
 	bool via = false;
 
+	/* a response, even one whose start line or headers are beyond
+	 * reading, is never answered (RFC 3261 s. 18.1.2: discarded) */
+	if (msg->l >= 4 && !memcmp(msg->p, "SIP/", 4))
+		return 0;
 	if (!start_line(msg, &method, &uri, &ver)) {
 		re_snprintf(why, sz, "start line malformed");
-		return 400;
+		scode = 400;
 	}
-	if (method.l >= 4 && !memcmp(method.p, "SIP/", 4))
-		return 0;                     /* a response: never answered */
-	pl_advance(&rest, (size_t)(ver.p + ver.l - msg->p));
-	while (rest.l && (*rest.p == '\r' || *rest.p == '\n'))
-		pl_advance(&rest, 1);
+	pl_advance(&rest, nl ? (size_t)(nl + 1 - msg->p) : msg->l);
 	while (next_hdr(&rest, &h)) {
 		struct sip_addr a;
 		struct sip_via v;
 		struct sip_cseq c;
+		const char *fault = NULL;
 
-		if (!h.name.l || memchr(h.name.p, ' ', h.name.l)) {
-			re_snprintf(why, sz, "a header line without a name");
-			return 400;
-		}
-		if (named(&h.name, "Via", "v")) {
+		if (!h.name.l || memchr(h.name.p, ' ', h.name.l))
+			fault = "a header line without a name";
+		else if (named(&h.name, "Via", "v")) {
 			via = true;
-			if (sip_via_decode(&v, &h.val)) {
-				re_snprintf(why, sz, "Via malformed");
-				return 400;
-			}
+			if (sip_via_decode(&v, &h.val))
+				fault = "Via malformed";
 		}
 		else if ((named(&h.name, "From", "f") ||
 			  named(&h.name, "To", "t")) &&
 			 sip_addr_decode(&a, &h.val)) {
-			re_snprintf(why, sz, "%r is not an address", &h.name);
-			return 400;
+			if (!scode)
+				re_snprintf(why, sz, "%r is not an address",
+					    &h.name);
+			scode = 400;
 		}
 		else if (named(&h.name, "CSeq", NULL) &&
-			 sip_cseq_decode(&c, &h.val)) {
-			re_snprintf(why, sz, "CSeq is not a number and a "
-				    "method");
-			return 400;
+			 sip_cseq_decode(&c, &h.val))
+			fault = "CSeq is not a number and a method";
+		if (fault && !scode) {
+			re_snprintf(why, sz, "%s", fault);
+			scode = 400;
 		}
 	}
 	if (!via)
 		return 0;                     /* nowhere to answer */
+	if (scode)
+		return scode;
 	if (pl_strcmp(&ver, "SIP/2.0")) {
 		re_snprintf(why, sz, "SIP version %r", &ver);
 		return 505;
@@ -156,10 +163,18 @@ static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
 }
 
 /* An answer made of the request's own Via, From, To, Call-ID and CSeq
- * lines, as RFC 3261 s. 8.2.6.2 wants them (a To tag added) */
+ * lines, as RFC 3261 s. 8.2.6.2 wants them (a To tag added), the first
+ * of each only: a datagram of many To or Via lines must not make an
+ * answer larger than itself (its source address may be forged: the
+ * focus must not be a reflector that amplifies). ENOSPC: not sent. */
 static int answer(struct udp_sock *us, const struct sa *dst,
 		  const struct pl *msg, uint16_t scode, const char *reason)
 {
+	static const char *const names[][2] = {
+		{"Via", "v"}, {"From", "f"}, {"To", "t"}, {"Call-ID", "i"},
+		{"CSeq", NULL},
+	};
+	bool seen[ARRAY_SIZE(names)] = {false};
 	struct mbuf *mb = mbuf_alloc(512);
 	struct pl rest = *msg;
 	struct raw_hdr h;
@@ -168,23 +183,29 @@ static int answer(struct udp_sock *us, const struct sa *dst,
 
 	if (!mb || !nl) {
 		mem_deref(mb);
-		return ENOMEM;
+		return mb ? EINVAL : ENOMEM;
 	}
 	pl_advance(&rest, (size_t)(nl + 1 - msg->p));
 	err = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
 	while (!err && next_hdr(&rest, &h)) {
-		bool to = named(&h.name, "To", "t");
+		size_t i;
+		bool to;
 
-		if (!to && !named(&h.name, "Via", "v") &&
-		    !named(&h.name, "From", "f") &&
-		    !named(&h.name, "Call-ID", "i") &&
-		    !named(&h.name, "CSeq", NULL))
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (named(&h.name, names[i][0], names[i][1]))
+				break;
+		if (i == ARRAY_SIZE(names) || seen[i])
 			continue;
+		seen[i] = true;
+		to = i == 2;
 		err = mbuf_printf(mb, "%r: %r%s\r\n", &h.name, &h.val,
 				  to && !re_regex(h.val.p, h.val.l, ";tag=") ?
 				  "" : to ? ";tag=caucus-bad" : "");
 	}
 	err = err ? err : mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	/* the status line and a tag are all it may add */
+	if (!err && mb->end > msg->l + ANSWER_MARGIN)
+		err = ENOSPC;
 	mb->pos = 0;
 	err = err ? err : udp_send(us, dst, mb);
 	mem_deref(mb);
@@ -228,13 +249,20 @@ static bool guard_recv(struct sa *src, struct mbuf *mb, void *arg)
 			   FOCUS_CHECK_UNPARSABLE]++;
 	if (!scode)
 		return true;              /* dropped: nothing to answer */
+	/* answers to garbage come out of the source's bucket as any
+	 * answer does; past it, silence (not even the 503 a request would
+	 * get: garbage is not worth a second answer) */
+	if (srclimit_check(f->limit, src) != SRCLIMIT_OK) {
+		f->stats.limited++;
+		return true;
+	}
 	log_dbg("sip", "msg=\"undecodable datagram\" src=%J fault=\"%s\"",
 		src, why);
 	re_snprintf(reason, sizeof(reason), "%s (%s)", scode == 513 ?
 		    "Message Too Large" : scode == 505 ?
 		    "Version Not Supported" : "Bad Request", why);
-	(void)answer(f->udp_sock, src, &raw, scode, reason);
-	f->stats.rejected++;
+	if (!answer(f->udp_sock, src, &raw, scode, reason))
+		f->stats.rejected++;
 	return true;
 }
 

@@ -6,6 +6,9 @@ limits), for test_flood:
   flood.py burst BIND PORT CONF N
       N OPTIONS to sip:CONF at once; prints how many got 200, 503 (and
       whether each 503 had Retry-After) and nothing
+  flood.py garbage BIND PORT CONF N
+      N OPTIONS that libre cannot decode (CSeq abc) at once; prints how
+      many got 400, anything else, and nothing
   flood.py calls BIND PORT CONF N
       N INVITEs one after the other, each call kept up (ACKed, no BYE);
       prints the final code of each, in order
@@ -162,6 +165,22 @@ def main():
         retry = sum(1 for t in busy if "\r\nRetry-After: " in t)
         print("sent %d ok %d 503 %d retry-after %d silent %d"
               % (n, ok, len(busy), retry, n - len(got)))
+    elif what == "garbage":
+        # requests libre cannot decode (a CSeq that is no number), each
+        # with a Via: the UDP guard's 400s come out of the same bucket
+        for i in range(n):
+            src.sock.sendto(("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP "
+                             "%s:%d;branch=z9hG4bKg%d\r\nFrom: <sip:g@x>;"
+                             "tag=g%d\r\nTo: <%s>\r\nCall-ID: g%d@flood\r\n"
+                             "CSeq: abc OPTIONS\r\n\r\n"
+                             % (src.ruri, bind, src.lport, i, i, src.ruri,
+                                i)).encode(), ("127.0.0.1", src.port))
+            if i % 50 == 49:
+                time.sleep(0.002)
+        got = src.answers(1.0)
+        bad = sum(1 for f, _ in got if f.startswith("SIP/2.0 400"))
+        print("sent %d 400 %d other %d silent %d"
+              % (n, bad, len(got) - bad, n - len(got)))
     elif what == "calls":
         codes = []
         for i in range(n):

@@ -3,7 +3,9 @@
 sip-malformed/*.sip, byte for byte as they are) to caucusd over UDP and
 checks its answer against expected.txt: the status code and words of the
 reason phrase, or no answer at all (code 0) where none may be given (no
-Via, an ACK, a response). "No answer" is seen in order, not by waiting: a
+Via, an ACK, a response); and that no answer is larger than the datagram
+it answers by more than its status line and a To tag (256 bytes): a
+forged source must not make the focus an amplifier. "No answer" is seen in order, not by waiting: a
 valid OPTIONS follows each such datagram, and its 200 must come first.
 Prints a line per case; exits 1 on any mismatch.
 
@@ -59,6 +61,9 @@ def main():
                 if cid is None or cid in ans or b"Call-ID" not in ans:
                     break
             ok = first.startswith("SIP/2.0 %s " % code) and why in first
+            if len(ans) > len(data) + 256:
+                print("  FAIL: %d bytes answer %d" % (len(ans), len(data)))
+                ok = False
             print("%-22s %s" % (name, first))
         if not ok:
             print("  FAIL: want %s with '%s'" % (code, why))

@@ -14,6 +14,8 @@
 #  - a burst of 400 OPTIONS from 127.0.0.4: the burst allowance (200)
 #    answered, then 503 with Retry-After a few times a second, then
 #    silence;
+#  - 400 requests libre cannot decode from 127.0.0.13: the UDP guard's
+#    400s come out of the same allowance, then silence;
 #  - calls, subscriptions and TCP connections per address at most
 #    max_*_per_source (3, 2, 4 here): the next call and subscription get
 #    503, the next connection a reset; other addresses are not affected;
@@ -92,6 +94,14 @@ read -r _ sent _ ok _ busy _ retry _ silent <<<"$out"
 [ "$(metric 'caucus_limit_refused_total{what="sip"}')" -ge 1 ] &&
 	[ "$(metric 'caucus_limit_dropped_total{what="sip"}')" -ge 100 ] ||
 	fail "the burst was not counted"
+
+log "400 undecodable requests from 127.0.0.13"
+out=$(python3 "$FLOOD" garbage 127.0.0.13 "$SIP_PORT" room031 400)
+log "$out"
+read -r _ sent _ bad _ other _ silent <<<"$out"
+[ "$bad" -ge 150 ] && [ "$bad" -lt 260 ] && [ "$other" = 0 ] ||
+	fail "the guard's answers to garbage are not limited: $out"
+[ "$silent" -ge 100 ] || fail "the garbage flood was answered: $out"
 
 log "calls, subscriptions, connections per address"
 out=$(python3 "$FLOOD" calls 127.0.0.6 "$SIP_PORT" room031 4)
