@@ -20,6 +20,7 @@
 #define BUCKETS 4096
 #define EXEMPT_MAX 16
 #define REFUSALS_PER_S 5      /* answered refusals a second, a source */
+#define SWEEP_EVERY_MS 1000   /* a full table is swept at most this often */
 
 struct net {
 	struct sa addr;
@@ -43,7 +44,10 @@ struct srclimit {
 	struct srclimit_cfg cfg;
 	char what[16];
 	struct hash *ht;
+	uint32_t seed;                /* of the address hash */
 	unsigned n;
+	bool swept;
+	uint64_t swept_ms;            /* the last sweep of a full table */
 	struct net exempt[EXEMPT_MAX];
 	unsigned nexempt;
 	struct srclimit_stats st;
@@ -166,6 +170,7 @@ int srclimit_alloc(struct srclimit **slp, const struct srclimit_cfg *cfg)
 	sl->cfg.exempt = NULL;
 	err = exempt_parse(sl, cfg->exempt);
 	err = err ? err : hash_alloc(&sl->ht, BUCKETS);
+	sl->seed = rand_u32();
 	if (err) {
 		mem_deref(sl);
 		return err;
@@ -201,17 +206,48 @@ static void sweep(struct srclimit *sl, uint64_t now)
 	}
 }
 
+/* The bucket key of an address: Jenkins's one-at-a-time over a random
+ * seed and the address's bytes. libre's sa_hash is the address itself
+ * (IPv4) or its words XORed (IPv6): a flood from sources chosen to share
+ * a bucket would make every lookup walk one long chain. */
+static uint32_t addr_key(const struct srclimit *sl, const struct sa *a)
+{
+	const uint8_t *p = sa_af(a) == AF_INET6 ?
+		(const uint8_t *)&a->u.in6.sin6_addr :
+		(const uint8_t *)&a->u.in.sin_addr;
+	size_t n = sa_af(a) == AF_INET6 ? 16 : 4;
+	uint32_t h = sl->seed;
+
+	for (size_t i = 0; i < n; i++) {
+		h += p[i];
+		h += h << 10;
+		h ^= h >> 6;
+	}
+	h += h << 3;
+	h ^= h >> 11;
+	h += h << 15;
+	return h;
+}
+
 static struct source *source_get(struct srclimit *sl, const struct sa *a,
 				 uint64_t now, bool create)
 {
-	uint32_t key = sa_hash(a, SA_ADDR);
+	uint32_t key = addr_key(sl, a);
 	struct source *s = list_ledata(hash_lookup(sl->ht, key, addr_cmp,
 						   (void *)a));
 
 	if (s || !create)
 		return s;
-	if (sl->n >= TABLE_MAX)
+	/* a full table is swept (a walk of every entry) at most once a
+	 * second: a flood of new sources that keeps it full of live ones
+	 * would otherwise cost a whole walk per packet */
+	if (sl->n >= TABLE_MAX &&
+	    (!sl->swept || now - sl->swept_ms >= SWEEP_EVERY_MS)) {
 		sweep(sl, now);
+		sl->swept = true;
+		sl->swept_ms = now;
+		sl->st.sweeps++;
+	}
 	if (sl->n >= TABLE_MAX)
 		return NULL;           /* full of live ones: not tracked */
 	s = mem_zalloc(sizeof(*s), source_destructor);

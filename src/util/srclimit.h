@@ -43,6 +43,7 @@ struct srclimit_stats {
 	uint64_t refused, dropped, blocks;
 	uint64_t held_refused[2];     /* takes refused, by kind */
 	uint64_t conns_refused;       /* connections (srclimit_conn_refused) */
+	uint64_t sweeps;              /* walks of a full table for room */
 	unsigned sources, blocked;
 };
 

@@ -142,6 +142,50 @@ static void test_held(void **state)
 	mem_deref(sl);
 }
 
+/* A table full of live sources (a flood from many addresses): a new one
+ * goes untracked (unlimited), and finding that out walks the table at most
+ * once a second, not once a packet; once the sources go quiet for the
+ * window, a sweep makes room and new ones are limited again */
+static void test_full_table(void **state)
+{
+	struct srclimit *sl = make(NULL);
+	struct srclimit_stats st;
+	struct sa a;
+	int i;
+
+	(void)state;
+	now = 5000;
+	for (i = 0; i < 65536; i++) {
+		sa_set_in(&a, 0x0a000000u | (uint32_t)i, 5060);  /* 10.0/16 */
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	}
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.sources, 65536);
+	assert_int_equal(st.sweeps, 0);
+	for (i = 0; i < 1000; i++) {       /* 1000 more in the same second */
+		sa_set_in(&a, 0x0b000000u | (uint32_t)i, 5060);
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	}
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.sweeps, 1);    /* one walk, not 1000 */
+	assert_int_equal(st.sources, 65536);
+	now += 1000;
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.sweeps, 2);
+	/* the flood stops: after the window the next newcomer makes room
+	 * and is limited as any source is */
+	now += 61000;
+	sa_set_in(&a, 0x0c000001u, 5060);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OK);
+	assert_int_equal(srclimit_check(sl, &a), SRCLIMIT_OVER);
+	srclimit_stats(sl, &st);
+	assert_int_equal(st.sweeps, 3);
+	assert_int_equal(st.sources, 1);
+	mem_deref(sl);
+}
+
 /* No table (limits off, as the fuzz world runs): everything is let
  * through and nothing reads through the NULL (found by fuzz_sip) */
 static void test_no_table(void **state)
@@ -174,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_exempt),
 		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_no_table),
+		cmocka_unit_test(test_full_table),
 	};
 
 	log_set_level(LOG_ERROR);
