@@ -22,8 +22,15 @@
  * What this does not stop: a stranger who wins the race at the very
  * start of a call whose SDP address is not where its media comes from
  * (it must send PROBATION in-sequence packets to the right port before
- * the caller's first one arrives), and anyone on the path who can read
- * the SSRC and forge the source address. SRTP stops both.
+ * the caller's first one arrives, or after a re-INVITE names a new
+ * address), and anyone on the path who can read the SSRC and forge the
+ * source address. With SRTP such a stranger's media is never mixed (it
+ * does not authenticate) and what we send it cannot be read, but the
+ * rule runs before authentication (libre's srtp moves a context's
+ * rollover state before it checks the tag: strangers must not reach
+ * it), so a stranger who wins that race becomes the source, and a
+ * caller behind a NAT (another SSRC) is refused until a re-INVITE names
+ * a new address: a denial of service, not a leak.
  *
  * Mixer thread (msource_signal: at commands). No allocation.
  */
@@ -47,10 +54,12 @@ void msource_signal(struct msource *ms, const struct sockaddr_storage *rtp,
 	ms->sig_rtcp_len = rtcp_len;
 	if (rtcp_len)
 		ms->sig_rtcp = *rtcp;
-	/* a new address from signalling: what was learnt is history */
+	/* a new address from signalling: what was learnt is history, the
+	 * source's SSRC too (a new stream may come from behind a NAT) */
 	if (moved) {
 		ms->cur_len = 0;
 		ms->cand_n = 0;
+		ms->heard = false;
 	}
 }
 

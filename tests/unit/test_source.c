@@ -168,6 +168,14 @@ static void test_resignal(void **state)
 	assert_int_equal(ms.cur_len, 0);
 	assert_int_equal(rtp(&ms, "203.0.113.7", 31000, 5, 4, 100),
 			 MSOURCE_DROP);
+	/* and the SSRC learnt is history too: behind its NAT the caller
+	 * now sends another stream (a new SSRC from a new port, as after a
+	 * transfer through a B2BUA), learnt as at the start */
+	for (uint16_t s = 0; s < 3; s++)
+		assert_int_equal(rtp(&ms, "203.0.113.7", 32000, 9, s,
+				     400 + s * 20), MSOURCE_DROP);
+	assert_int_equal(rtp(&ms, "203.0.113.7", 32000, 9, 3, 460),
+			 MSOURCE_NEW);
 }
 
 int main(void)
