@@ -190,7 +190,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	s->m = c->media;
 	msource_signal(&s->src, &c->media.rtp_dst, c->media.rtp_dst_len,
 		       &c->media.rtcp_dst, c->media.rtcp_dst_len);
-	(void)msrtp_apply(s, NULL);    /* no contexts: nothing goes */
+	(void)msrtp_apply(s);
 	stream_gains(s);
 	room_rate(t, r, c->media.room_hz);
 	coders_for(t, r, s);
@@ -262,10 +262,8 @@ void mthread_drain_commands(struct mthread *t)
 				struct sockaddr_storage rdst = s->m.rtcp_dst;
 				socklen_t rlen = s->m.rtcp_dst_len;
 
-				struct mixer_srtp old = s->m.srtp;
-
 				s->m = c.media;
-				(void)msrtp_apply(s, &old);
+				(void)msrtp_apply(s);
 				msource_signal(&s->src, &c.media.rtp_dst,
 					       c.media.rtp_dst_len,
 					       &c.media.rtcp_dst,

@@ -55,13 +55,14 @@ bool msource_rtcp(const struct msource *ms,
 		  const struct sockaddr_storage *src);
 
 /* SRTP of a stream (msrtp.c): contexts made from s->m.srtp at a command
- * (the only allocation), freed with the stream; packets decrypted in
+ * (the only allocation; one whose key is unchanged is kept), freed with
+ * the stream; packets decrypted in
  * place (false: not authentic, or keys not yet known: drop), encrypted
  * in place with room for the tag (cap: the buffer's size) */
 struct mstream;
 struct srtp;
 #define MSRTP_TAG_MAX 24         /* the tag, and SRTCP's index too */
-int  msrtp_apply(struct mstream *s, const struct mixer_srtp *old);
+int  msrtp_apply(struct mstream *s);
 void msrtp_free(struct mstream *s);
 bool msrtp_rx(struct mstream *s, uint8_t *buf, size_t *len, bool rtcp);
 bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
@@ -80,6 +81,11 @@ struct mstream {
 	struct msource src;      /* whose media is taken (source.c) */
 	struct srtp *srtp_rx, *srtp_tx;   /* msrtp.c; NULL: plain RTP */
 	struct srtp *srtcp_rx, *srtcp_tx; /* RTCP's own (DTLS-SRTP) */
+	struct msrtp_made {               /* the key each context holds */
+		int suite;
+		uint8_t len;
+		uint8_t key[MIXER_SRTP_KEY_MAX];
+	} made[4];               /* RTP rx, tx; RTCP's own rx, tx */
 	uint32_t dtls_win;       /* DTLS records handed on in this window */
 	unsigned dtls_n;         /* (about a second), at most DTLS_PER_WIN */
 	bool latched;            /* a source was heard: rtp_dst is where

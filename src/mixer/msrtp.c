@@ -26,43 +26,54 @@ void msrtp_free(struct mstream *s)
 	s->srtp_tx = mem_deref(s->srtp_tx);
 	s->srtcp_rx = mem_deref(s->srtcp_rx);
 	s->srtcp_tx = mem_deref(s->srtcp_tx);
+	memset(s->made, 0, sizeof(s->made));
 }
 
-static int ctx_pair(struct srtp **rx, struct srtp **tx,
-		    const struct mixer_srtp_keys *k)
+/* One direction's context for the keys k. A context whose key has not
+ * changed is kept, with its rollover counter, SRTCP index and replay
+ * window: a send context made again with the key it had would start its
+ * index again and encrypt with keystream it already used (RFC 3711
+ * s. 9.1; with AEAD_AES_128_GCM a nonce used twice). So a send context
+ * outlives a pause (SRTP off, audio removed by port 0) and is remade only
+ * for a new key or suite, as a receive one is. */
+static int ctx_for(struct srtp **ctx, struct msrtp_made *made,
+		   const struct mixer_srtp_keys *k, bool tx)
 {
+	const uint8_t *key = tx ? k->tx : k->rx;
 	int err;
 
-	*rx = mem_deref(*rx);
-	*tx = mem_deref(*tx);
-	if (!k->set)
+	if (!k->set) {
+		if (!tx)                       /* nothing to take now */
+			*ctx = mem_deref(*ctx);
 		return 0;
-	err = srtp_alloc(rx, (enum srtp_suite)k->suite, k->rx, k->len, 0);
-	err = err ? err : srtp_alloc(tx, (enum srtp_suite)k->suite, k->tx,
-				     k->len, 0);
-	if (err) {
-		*rx = mem_deref(*rx);
-		*tx = mem_deref(*tx);
 	}
-	return err;
+	if (*ctx && made->suite == k->suite && made->len == k->len &&
+	    !memcmp(made->key, key, k->len))
+		return 0;
+	*ctx = mem_deref(*ctx);
+	err = srtp_alloc(ctx, (enum srtp_suite)k->suite, key, k->len, 0);
+	if (err)
+		return err;
+	made->suite = k->suite;
+	made->len = k->len;
+	memcpy(made->key, key, k->len);
+	return 0;
 }
 
-int msrtp_apply(struct mstream *s, const struct mixer_srtp *old)
+int msrtp_apply(struct mstream *s)
 {
+	static const struct mixer_srtp_keys none;
 	const struct mixer_srtp *k = &s->m.srtp;
-	int err = 0;
+	const struct mixer_srtp_keys *rtp = k->on ? &k->rtp : &none;
+	const struct mixer_srtp_keys *rtcp = k->on ? &k->rtcp : &none;
+	int err;
 
-	if (!k->on) {
-		msrtp_free(s);
-		return 0;
-	}
-	/* the same keys keep their contexts (and rollover state): a
-	 * re-INVITE that changed something else, or the second
-	 * handshake's keys coming in */
-	if (!old || !old->on || memcmp(&old->rtp, &k->rtp, sizeof(k->rtp)))
-		err = ctx_pair(&s->srtp_rx, &s->srtp_tx, &k->rtp);
-	if (!old || !old->on || memcmp(&old->rtcp, &k->rtcp, sizeof(k->rtcp)))
-		err |= ctx_pair(&s->srtcp_rx, &s->srtcp_tx, &k->rtcp);
+	/* off: nothing is taken (the receive contexts go), and the send
+	 * contexts wait for their key to come back */
+	err = ctx_for(&s->srtp_rx, &s->made[0], rtp, false);
+	err |= ctx_for(&s->srtp_tx, &s->made[1], rtp, true);
+	err |= ctx_for(&s->srtcp_rx, &s->made[2], rtcp, false);
+	err |= ctx_for(&s->srtcp_tx, &s->made[3], rtcp, true);
 	return err;
 }
 
@@ -115,6 +126,11 @@ bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
 
 	if (!s->m.srtp.on)
 		return true;
+	/* a send context kept from before (ctx_for) sends only under the
+	 * keys in force: none while a new handshake runs */
+	if (!(rtcp && s->m.srtp.rtcp.set ? s->m.srtp.rtcp.set :
+	      s->m.srtp.rtp.set))
+		return false;
 	ctx = rtcp ? rtcp_ctx(s, false) : s->srtp_tx;
 	if (!ctx)
 		return false;
