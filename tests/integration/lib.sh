@@ -24,7 +24,7 @@ fail() {
 	for f in "$WORK"/*/baresip.log; do
 		[ -f "$f" ] || continue
 		echo "---- ${f#"$WORK"/} (last 15 lines) ----"
-		tail -n 15 "$f"
+		tr '\r' '\n' <"$f" | grep -v '^\[[0-9:]*\] audio=' | tail -n 15
 	done
 	exit 1
 }

@@ -28,6 +28,8 @@ PY
 	>"$WORK/events" 2>"$WORK/ws.err" &
 WS=$!
 CHILDREN="$CHILDREN $WS"
+wait_for 5 grep -q connected "$WORK/ws.err" ||
+	fail "the event stream did not connect: $(cat "$WORK/ws.err")"
 for n in a b; do
 	baresip -f "$WORK/bs-$n" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
 		>"$WORK/bs-$n/baresip.log" 2>&1 &
@@ -60,7 +62,7 @@ awk -v d="$db" 'BEGIN { exit !(d < -50) }' ||
 	fail "a still hears muted b (${db} dBFS)"
 talking b true || fail "muted b no longer shows talking"
 grep -q '"type":"conference-changed"' "$WORK/events" ||
-	fail "the event stream said nothing of it"
+	fail "the event stream said nothing of it: $(cat "$WORK/ws.err"; cut -c1-200 "$WORK/events")"
 
 # RFC 6464: silence whose header extension says -10 dBov is talking (the
 # sender's measure is taken), and plain silence is not
