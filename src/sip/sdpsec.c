@@ -106,27 +106,44 @@ static bool crypto_h(const char *name, const char *value, void *arg)
 	return true;
 }
 
-/* sha-256 AB:CD:... of the peer (media level, else session level) */
-static int fingerprint_get(const struct sdp_session *sess,
-			   const struct sdp_media *m, uint8_t *md)
+/* "sha-256 AB:CD:..." into md; EPROTO for another hash or a malformed
+ * one */
+static int fingerprint_parse(const char *fp, uint8_t *md)
 {
-	const char *fp = sdp_media_rattr(m, "fingerprint");
 	struct pl hash, hex;
 	size_t n = 0;
 
-	if (!fp)
-		fp = sdp_session_rattr(sess, "fingerprint");
-	if (!fp || re_regex(fp, strlen(fp), "[^ ]+ [0-9A-Fa-f:]+", &hash,
-			    &hex) || pl_strcasecmp(&hash, "sha-256"))
+	if (re_regex(fp, strlen(fp), "[^ ]+ [0-9A-Fa-f:]+", &hash, &hex) ||
+	    pl_strcasecmp(&hash, "sha-256"))
 		return EPROTO;
 	for (size_t i = 0; i < hex.l; i += 3) {
 		if (n >= SDPSEC_FP_LEN || i + 1 >= hex.l ||
+		    hex.p[i] == ':' || hex.p[i + 1] == ':' ||
 		    (i + 2 < hex.l && hex.p[i + 2] != ':'))
 			return EPROTO;
 		md[n++] = (uint8_t)(ch_hex(hex.p[i]) << 4 |
 				    ch_hex(hex.p[i + 1]));
 	}
 	return n == SDPSEC_FP_LEN ? 0 : EPROTO;
+}
+
+static bool sha256_attr(const char *name, const char *value, void *arg)
+{
+	(void)name;
+	return value && !fingerprint_parse(value, arg);
+}
+
+/* The peer's sha-256 fingerprint, whichever of its a=fingerprint lines
+ * gives it (RFC 8122 allows several, of several hashes): media level, else
+ * session level */
+static int fingerprint_get(const struct sdp_session *sess,
+			   const struct sdp_media *m, uint8_t *md)
+{
+	if (sdp_media_rattr(m, "fingerprint"))
+		return sdp_media_rattr_apply(m, "fingerprint", sha256_attr,
+					     md) ? 0 : EPROTO;
+	return sdp_session_rattr_apply(sess, "fingerprint", sha256_attr,
+				       md) ? 0 : EPROTO;
 }
 
 static int dtls_attrs(struct sdp_media *m, const struct sdpsec_cfg *cfg,

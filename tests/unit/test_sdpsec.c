@@ -16,6 +16,9 @@
 #define KEY30 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
 /* 28 bytes */
 #define KEY28 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="
+/* 32 "bytes" of a digit and a colon */
+#define BADFP "0::0::0::0::0::0::0::0::0::0::0::0::0::0::0::0::" \
+	"0::0::0::0::0::0::0::0::0::0::0::0::0::0::0::00"
 #define FP "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:" \
 	"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
 
@@ -234,6 +237,18 @@ static void test_dtls(void **state)
 				"m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n", &r, ans,
 				sizeof(ans), NULL), 0);
 	assert_true(r.dtls_active);
+	/* several fingerprints (RFC 8122): the sha-256 one is taken, after
+	 * a sha-1 line too */
+	make(SDPSEC_OPTIONAL, true);
+	assert_int_equal(answer(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+				"a=setup:actpass\r\n"
+				"a=fingerprint:sha-1 AB:CD:EF:01:23:45:67:89:"
+				"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01\r\n"
+				"a=fingerprint:sha-256 " FP "\r\n", &r, ans,
+				sizeof(ans), NULL), 0);
+	assert_int_equal(r.sec, SDPSEC_DTLS);
+	assert_int_equal(r.peer_fp[0], 0xab);
+	assert_int_equal(r.peer_fp[31], 0x89);
 	/* no DTLS certificate here, a sha-1 or broken fingerprint */
 	make(SDPSEC_OPTIONAL, false);
 	assert_int_equal(answer(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
@@ -251,6 +266,10 @@ static void test_dtls(void **state)
 	assert_int_equal(answer(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
 				"a=fingerprint:sha-256 " FP ":AB\r\n", &r, NULL,
 				0, &why), ENOTSUP);
+	/* colons where digits belong: not a fingerprint */
+	assert_int_equal(answer(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+				"a=fingerprint:sha-256 " BADFP "\r\n", &r,
+				NULL, 0, &why), ENOTSUP);
 	make(SDPSEC_OFF, true);
 	assert_int_equal(answer(HDR "m=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
 				"a=fingerprint:sha-256 " FP "\r\n", &r, NULL, 0,
