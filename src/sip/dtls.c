@@ -10,9 +10,16 @@
  * the media socket, so they leave from the port our SDP names.
  *
  * Who may handshake: any source while the component has no keys (a NAT
- * may show the peer at an address the SDP does not name), at most
- * DTLS_CONNS attempts; once keyed, only the peer that gave the keys. A
- * handshake counts only when the certificate's sha-256 is the SDP's
+ * may show the peer at an address the SDP does not name); once keyed,
+ * only the peer that gave the keys. A source new to us starts with a
+ * ClientHello or is not heard. Anyone can forge one, from any address,
+ * so nothing a stranger sends may use the call's handshakes up for good:
+ * at most DTLS_CONNS are under way at once, one that ends without keys
+ * frees its place, and a ClientHello that finds them all taken pushes
+ * out the oldest. Forgeries sent before the peer's ClientHello cannot
+ * keep it out; a flood that goes on through its handshake can still
+ * push it out (the mixer passes a stream DTLS_PER_WIN records a second).
+ * A handshake counts only when the certificate's sha-256 is the SDP's
  * a=fingerprint. A wrong one from the host the peer signalled (its SDP
  * address or the source of its INVITE) ends the call at once; from
  * anywhere else it is dropped, and a call whose RTP has no keys after
@@ -26,7 +33,7 @@
 #include "util/log.h"
 
 enum {
-	DTLS_CONNS = 4,             /* handshakes a component may try */
+	DTLS_CONNS = 4,             /* handshakes of a component at once */
 	DTLS_TIMEOUT_MS = 10000,    /* for the RTP keys */
 	LAYER_SEND = -100,          /* our helper, below DTLS */
 	LAYER_DTLS = 20,
@@ -36,8 +43,9 @@ struct dcomp;
 
 struct dconn {
 	struct dcomp *c;
-	struct tls_conn *tc;
-	bool bad;                   /* wrong fingerprint: ignored */
+	struct tls_conn *tc;        /* NULL: a free place */
+	unsigned age;               /* its order of starting: lowest, oldest */
+	bool ours;                  /* our dtls_connect: never pushed out */
 };
 
 struct dcomp {
@@ -48,7 +56,7 @@ struct dcomp {
 	struct udp_helper *uh;
 	struct dtls_sock *ds;
 	struct dconn conn[DTLS_CONNS];
-	unsigned attempts;
+	unsigned started;           /* handshakes so far (their age) */
 	struct sa peer;             /* who gave the keys */
 	struct mixer_srtp_keys keys;
 };
@@ -71,12 +79,12 @@ static void comp_reset(struct dcomp *c)
 {
 	for (unsigned i = 0; i < DTLS_CONNS; i++) {
 		c->conn[i].tc = mem_deref(c->conn[i].tc);
-		c->conn[i].bad = false;
+		c->conn[i].ours = false;
 	}
 	c->ds = mem_deref(c->ds);
 	c->uh = mem_deref(c->uh);
 	c->us = mem_deref(c->us);
-	c->attempts = 0;
+	c->started = 0;
 	memset(&c->keys, 0, sizeof(c->keys));
 	sa_init(&c->peer, AF_UNSPEC);
 }
@@ -159,6 +167,13 @@ static size_t key_len(enum srtp_suite s)
 	return s == SRTP_AES_128_GCM ? 28 : 30;
 }
 
+/* A handshake done that gives no keys holds no place: libre lets its
+ * estab handler drop the connection */
+static void conn_drop(struct dconn *d)
+{
+	d->tc = mem_deref(d->tc);
+}
+
 static void estab_h(void *arg)
 {
 	struct dconn *d = arg;
@@ -172,7 +187,6 @@ static void estab_h(void *arg)
 	err = tls_peer_fingerprint(d->tc, TLS_FINGERPRINT_SHA256, fp,
 				   sizeof(fp));
 	if (err || memcmp(fp, dc->peer_fp, sizeof(fp))) {
-		d->bad = true;
 		dc->f->stats.dtls_mismatch++;
 		log_info("sip", "msg=\"DTLS refused: the certificate is not "
 			 "the SDP's fingerprint\" src=%J component=%s", peer,
@@ -182,6 +196,7 @@ static void estab_h(void *arg)
 		     sa_cmp(peer, &dc->sig_src, SA_ADDR)))
 			fail_later(dc, "DTLS fingerprint does not match the "
 				   "SDP");
+		conn_drop(d);              /* peer and fp were logged */
 		return;
 	}
 	if (c->keys.set)                    /* another source was first */
@@ -191,6 +206,7 @@ static void estab_h(void *arg)
 	if (err) {
 		log_info("sip", "msg=\"DTLS without SRTP keys\" src=%J "
 			 "err=%m", peer, err);
+		conn_drop(d);
 		return;
 	}
 	c->keys.set = true;
@@ -218,34 +234,63 @@ static void close_h(int err, void *arg)
 	d->tc = mem_deref(d->tc);
 }
 
+/* A place for a new handshake: a free one, else the oldest under way
+ * (without keys every connection kept is one: estab_h drops the rest).
+ * Pushing out rather than refusing: what fills the places may be forged
+ * at no cost, and the genuine peer's ClientHello must still get in. The
+ * cost: a genuine handshake pushed out fails (its next flight starts
+ * nothing), which takes DTLS_CONNS newer ClientHellos during it. */
 static struct dconn *conn_slot(struct dcomp *c)
 {
-	for (unsigned i = 0; i < DTLS_CONNS; i++)
-		if (!c->conn[i].tc)
-			return &c->conn[i];
-	return NULL;
+	struct dconn *old = NULL;
+
+	for (unsigned i = 0; i < DTLS_CONNS; i++) {
+		struct dconn *d = &c->conn[i];
+
+		if (!d->tc)
+			return d;
+		if (!d->ours && (!old || d->age < old->age))
+			old = d;
+	}
+	if (old) {
+		log_dbg("sip", "msg=\"DTLS handshake pushed out\" src=%J "
+			"component=%s", dtls_peer(old->tc),
+			c->rtcp ? "rtcp" : "rtp");
+		conn_drop(old);
+	}
+	return old;
 }
 
+/* A ClientHello from a source without a connection. The place is found
+ * once OpenSSL has taken the record: one it rejects at once (junk after
+ * a ClientHello's header) pushes nobody out. No handler runs inside
+ * dtls_accept, so they get their argument afterwards. */
 static void conn_h(const struct sa *peer, void *arg)
 {
 	struct dcomp *c = arg;
+	struct tls_conn *tc = NULL;
 	struct dconn *d;
 	int err;
 
-	/* keyed: nobody new; else a few tries (each costs a flight) */
-	if (c->keys.set || c->attempts >= DTLS_CONNS)
+	if (c->keys.set)                    /* keyed: nobody new */
 		return;
+	err = dtls_accept(&tc, c->dc->f->dtls_tls, c->ds, NULL, NULL, NULL,
+			  NULL);
+	if (err) {
+		log_dbg("sip", "msg=\"DTLS accept failed\" src=%J err=%m",
+			peer, err);
+		return;
+	}
 	d = conn_slot(c);
-	if (!d)
+	if (!d) {
+		mem_deref(tc);
 		return;
-	c->attempts++;
+	}
 	d->c = c;
-	d->bad = false;
-	err = dtls_accept(&d->tc, c->dc->f->dtls_tls, c->ds, estab_h,
-			  NULL, close_h, d);
-	if (err)
-		log_info("sip", "msg=\"DTLS accept failed\" src=%J err=%m",
-			 peer, err);
+	d->tc = tc;
+	d->age = c->started++;
+	d->ours = false;
+	dtls_set_handlers(tc, estab_h, NULL, close_h, d);
 }
 
 static int comp_start(struct dcomp *c, const struct sa *raddr)
@@ -266,8 +311,9 @@ static int comp_start(struct dcomp *c, const struct sa *raddr)
 		return err;
 	if (!c->dc->active || !sa_isset(raddr, SA_ALL))
 		return 0;
-	c->attempts++;
 	c->conn[0].c = c;
+	c->conn[0].age = c->started++;
+	c->conn[0].ours = true;
 	return dtls_connect(&c->conn[0].tc, f->dtls_tls, c->ds, raddr,
 			    estab_h, NULL, close_h, &c->conn[0]);
 }
@@ -339,6 +385,22 @@ void dtls_call_keys(const struct dtls_call *dc, struct mixer_srtp *k)
 	k->rtcp = dc->comp[1].keys;
 }
 
+/* RFC 6347 s. 4.1: a record's 13-byte header (type 22: handshake; the
+ * epoch 0 at bytes 3-4), then the handshake's type: 1, ClientHello */
+static bool is_client_hello(const uint8_t *p, size_t len)
+{
+	return len > 13 && p[0] == 22 && !p[3] && !p[4] && p[13] == 1;
+}
+
+static bool conn_known(const struct dcomp *c, const struct sa *src)
+{
+	for (unsigned i = 0; i < DTLS_CONNS; i++)
+		if (c->conn[i].tc &&
+		    sa_cmp(dtls_peer(c->conn[i].tc), src, SA_ALL))
+			return true;
+	return false;
+}
+
 void dtls_call_packet(struct dtls_call *dc, bool rtcp,
 		      const struct sockaddr_storage *src, socklen_t srclen,
 		      const uint8_t *data, size_t len)
@@ -356,6 +418,10 @@ void dtls_call_packet(struct dtls_call *dc, bool rtcp,
 	/* keyed: the peer that gave the keys only (a retransmitted
 	 * Finished, an alert) */
 	if (c->keys.set && !sa_cmp(&sa, &c->peer, SA_ALL))
+		return;
+	/* a source new to us starts with a ClientHello: libre would give
+	 * OpenSSL anything as one, and an SSL object to refuse junk */
+	if (!conn_known(c, &sa) && !is_client_hello(data, len))
 		return;
 	mb = mbuf_alloc(len);
 	if (!mb)

@@ -11,7 +11,8 @@
 # Then, in a conference whose policy says srtp: required: a plain RTP
 # caller is refused (488 saying why); a DTLS-SRTP caller (openssl
 # s_client doing the handshake) whose certificate is the one its SDP
-# fingerprints is keyed, and so is one that waits as DTLS server
+# fingerprints is keyed, even when strangers have sent forged DTLS records
+# to its port first, and so is one that waits as DTLS server
 # (setup:passive: openssl s_server) for the focus to start; one whose
 # certificate is not the SDP's is hung up at once with a BYE saying why.
 # With srtp: off an SRTP-only offer gets 488.
@@ -146,6 +147,21 @@ out=$(python3 "$SRC/tests/integration/srtpcall.py" "$SIP_PORT" sec plain)
 log "plain RTP: $out"
 printf '%s' "$out" | grep -q '^final 488 .*requires SRTP' ||
 	fail "plain RTP where SRTP is required: $out"
+# before the caller's ClientHello, 8 records that only look like DTLS
+# from 8 other ports (anyone may handshake while a call has no keys, and
+# a spoofer can show any address): junk, ClientHellos OpenSSL refuses,
+# and ClientHellos whose rest never comes, which hold a place each. They
+# must not keep the genuine handshake out. First of the DTLS calls here:
+# with per-thread sockets a stranger's record goes to the one stream on
+# the port not yet heard from, and the calls below stay up unheard.
+out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/dtls_forged.py" \
+	"$SIP_PORT" sec "$WORK/good.crt" "$WORK/good.key" 8)
+log "DTLS after forged records: $(echo $out)"
+printf '%s' "$out" | grep -q '^forged 8$' || fail "the forgeries: $out"
+printf '%s' "$out" | grep -q '^up$' ||
+	fail "forged DTLS records kept the genuine handshake out: $out"
+grep -q 'msg="DTLS handshake pushed out"' "$WORK/caucusd.log" ||
+	fail "no forged handshake took a place: they never reached the focus"
 out=$(HTTP_PORT=$HTTP_PORT python3 "$SRC/tests/integration/srtpcall.py" \
 	"$SIP_PORT" sec dtls "$WORK/good.crt" "$WORK/good.key" \
 	"$WORK/good.crt")
