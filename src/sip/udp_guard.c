@@ -106,6 +106,7 @@ static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
 	const char *nl = memchr(msg->p, '\n', msg->l);
 	struct raw_hdr h;
 	uint16_t scode = 0;
+	const char *fault0;
 	bool via = false;
 
 	/* a response, even one whose start line or headers are beyond
@@ -114,6 +115,12 @@ static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
 		return 0;
 	if (!start_line(msg, &method, &uri, &ver)) {
 		re_snprintf(why, sz, "start line malformed");
+		scode = 400;
+	}
+	/* an address too long for libre's decoders (sipdec_guard.c kept
+	 * it from them): named, and not decoded below either */
+	if (!scode && (fault0 = sip_addr_lines_check(msg->p, msg->l))) {
+		re_snprintf(why, sz, "%s", fault0);
 		scode = 400;
 	}
 	pl_advance(&rest, nl ? (size_t)(nl + 1 - msg->p) : msg->l);
@@ -132,6 +139,7 @@ static uint16_t diagnose(const struct pl *msg, char *why, size_t sz)
 		}
 		else if ((named(&h.name, "From", "f") ||
 			  named(&h.name, "To", "t")) &&
+			 h.val.l <= SIP_ADDR_MAX &&
 			 sip_addr_decode(&a, &h.val)) {
 			if (!scode)
 				re_snprintf(why, sz, "%r is not an address",
