@@ -51,6 +51,7 @@ const char *focus_method_name(int i);
  * a second From or To: the fault ("From too long", "To missing or repeated"), or
  * NULL (addr_lines.c; libre's decoders must not see such a message) */
 #define SIP_ADDR_MAX 512
+#define SIP_VALUES_MAX 64     /* of Via, Route, Record-Route, Contact */
 const char *sip_addr_lines_check(const char *p, size_t len);
 
 /* The checks every request passes first (sip/validate.c), counted by

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Strict SIP (RFC 3261 s. 8.2, 18.3): a corpus of 49 malformed datagrams
+# Strict SIP (RFC 3261 s. 8.2, 18.3): a corpus of 50 malformed datagrams
 # (tests/data/sip-malformed, byte for byte) gets 400 with a reason naming
 # the fault (505 another version, 513 too large), or no answer where none
 # may be given; each refusal is counted in /metrics by the check that

@@ -95,6 +95,32 @@ static void test_twice_and_folded(void **state)
 	free(half);
 }
 
+/* Via, Route, Record-Route and Contact values together: at most
+ * SIP_VALUES_MAX (the request's own Via is one) */
+static void test_values(void **state)
+{
+	char extra[2048];
+	int n = snprintf(extra, sizeof(extra), "Route: <sip:r@p>");
+
+	(void)state;
+	for (int i = 2; i < SIP_VALUES_MAX; i++)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+			      ",<sip:r@p>");
+	snprintf(extra + n, sizeof(extra) - (size_t)n, "\r\n");
+	assert_int_equal(decode(" <sip:x@y>;tag=1", extra, true), 0);
+	snprintf(extra + n, sizeof(extra) - (size_t)n, "\r\nv: x\r\n");
+	assert_int_equal(decode(" <sip:x@y>;tag=1", extra, true), EBADMSG);
+	{
+		char via[128] = "INVITE a b\r\nVia: ";
+		size_t k = strlen(via);
+
+		memset(via + k, ',', SIP_VALUES_MAX);      /* 65 values */
+		memcpy(via + k + SIP_VALUES_MAX, "\r\n", 3);
+		assert_string_equal(sip_addr_lines_check(via, strlen(via)),
+				    "too many Via, Route or Contact values");
+	}
+}
+
 static void test_arriving(void **state)
 {
 	char *big = from_of(SIP_ADDR_MAX + 1);
@@ -188,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_twice_and_folded),
+		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_arriving),
 		cmocka_unit_test(test_libre_calls_it),
 	};
