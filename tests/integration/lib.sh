@@ -26,6 +26,11 @@ fail() {
 		echo "---- ${f#"$WORK"/} (last 15 lines) ----"
 		tr '\r' '\n' <"$f" | grep -v '^\[[0-9:]*\] audio=' | tail -n 15
 	done
+	for f in "$WORK"/*.err; do    # sipp's error files, and others'
+		[ -s "$f" ] || continue
+		echo "---- ${f#"$WORK"/} (last 8 lines) ----"
+		tail -n 8 "$f"
+	done
 	exit 1
 }
 

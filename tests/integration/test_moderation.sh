@@ -18,7 +18,7 @@ pid_by() { api GET /v1/conferences/demo; pid_of "$1"; }
 
 sipp_bg pat uac_wait_bye.xml -s demo -key who pat
 pat=$SIPP_PID
-wait_for 5 waiting pat || fail "pat is not waiting"
+wait_for 10 waiting pat || fail "pat is not waiting"
 pid=$(pid_by pat)
 api GET "/v1/conferences/demo/participants/$pid"
 [ "$(json_field "$BODY" pending)" = true ] || fail "not pending: $BODY"
