@@ -29,7 +29,7 @@ echo "notify: $SUBS subscribers ($SUB_TP), $PARTS participants joining" \
 	"${WINDOW}s measured"
 start_server --notify-interval-ms "$INTERVAL"
 sipp -sf "$SCEN/uac_sub_loop.xml" -s bench -i 127.0.0.1 -p "$(free_port)" \
-	-mp "$(free_port)" -m "$SUBS" -r 500 -l "$SUBS" -timeout 300s \
+	-mp "$(free_media_port)" -m "$SUBS" -r 500 -l "$SUBS" -timeout 300s \
 	-t "$SUB_TP" \
 	-max_socket 4000 -nostdin "127.0.0.1:$SIP_PORT" \
 	>"$WORK/subs.out" 2>&1 &
@@ -42,7 +42,7 @@ echo "  ... $(field "$(stat)" subscriptions) subscribers in" >&2
 hold_ms=$(( PARTS * 1000 / RATE ))
 total=$(( RATE * (WINDOW + 40) ))
 sipp -sf "$SCEN/uac_join.xml" -s bench -i 127.0.0.1 -p "$(free_port)" \
-	-mp "$(free_port)" -r "$RATE" -m "$total" -d "$hold_ms" \
+	-mp "$(free_media_port)" -r "$RATE" -m "$total" -d "$hold_ms" \
 	-l $((PARTS + 100)) -timeout 300s -nostdin \
 	"127.0.0.1:$SIP_PORT" >"$WORK/parts.out" 2>&1 &
 parts_pid=$!

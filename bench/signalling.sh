@@ -23,7 +23,7 @@ for tp in u1 t1; do
 		cpu0=$(awk '{print $14+$15}' "/proc/$PID/stat")
 		t0=$(date +%s%N)
 		sipp -sf "$SCEN" -s bench -i 127.0.0.1 -p "$(free_port)" \
-			-mp "$(free_port)" -t "$tp" -r "$r" -m "$total" -d 0 \
+			-mp "$(free_media_port)" -t "$tp" -r "$r" -m "$total" -d 0 \
 			-l $((r * 4)) -timeout $((STEP_S * 3))s -nostdin \
 			-max_socket 2000 -trace_stat -stf "$WORK/stat.csv" \
 			"127.0.0.1:$SIP_PORT" >"$WORK/sipp.out" 2>&1 || true

@@ -14,3 +14,26 @@ free_port() {
 	done
 	return 1
 }
+
+# free_media_port: an even port P where P to P+3 are free, for sipp's -mp
+# (it binds audio RTP and RTCP at P and P+1 and video at P+2 and P+3, and
+# exits when any of them is taken)
+free_media_port() {
+	local p k ok
+	for _ in $(seq 1 200); do
+		p=$(( ((RANDOM * 32768 + RANDOM) % 10000) * 2 + 11000 ))
+		ok=1
+		for k in 0 1 2 3; do
+			if ss -Hlnu "sport = :$((p + k))" | grep -q . ||
+			   ss -Hlnt "sport = :$((p + k))" | grep -q .; then
+				ok=0
+				break
+			fi
+		done
+		if [ "$ok" = 1 ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}

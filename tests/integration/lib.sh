@@ -203,7 +203,7 @@ sipp_run() {
 	local lport
 	lport=$(free_port)
 	if ! sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -m 1 \
-		-mp "$(free_port)" \
+		-mp "$(free_media_port)" \
 		-timeout 30s -nostdin -trace_err -trace_msg \
 		-error_file "$WORK/$name.err" -message_file "$WORK/$name.msg" \
 		-key conf_port "$SIP_PORT" "$@" \
@@ -222,7 +222,7 @@ sipp_bg() {
 	shift 2
 	local lport=${LPORT:-$(free_port)}
 	sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -m 1 -timeout 60s \
-		-mp "$(free_port)" \
+		-mp "$(free_media_port)" \
 		-nostdin -trace_err -trace_msg -error_file "$WORK/$name.err" \
 		-message_file "$WORK/$name.msg" -key conf_port "$SIP_PORT" \
 		"$@" 127.0.0.1:"$SIP_PORT" >"$WORK/$name.out" 2>&1 &

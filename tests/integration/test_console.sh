@@ -28,10 +28,10 @@ shots="$BIN/test-output/console"
 rm -rf "$shots"
 mkdir -p "$shots"
 sipp_cmd="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who zoe \
--i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
+-i 127.0.0.1 -p $(free_port) -mp $(free_media_port) -m 1 -timeout 60s -nostdin \
 127.0.0.1:$SIP_PORT >$WORK/zoe.out 2>&1"
 sipp_cmd2="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who yan \
--i 127.0.0.1 -p $(free_port) -mp $(free_port) -m 1 -timeout 60s -nostdin \
+-i 127.0.0.1 -p $(free_port) -mp $(free_media_port) -m 1 -timeout 60s -nostdin \
 127.0.0.1:$SIP_PORT >$WORK/yan.out 2>&1"
 # a caller who talks (a tone), for the talking indicator
 baresip_conf "$WORK/bs-tom" tom

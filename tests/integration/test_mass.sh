@@ -12,7 +12,7 @@ start_caucusd --rtp-port-min 65000 --rtp-port-max 65499 \
 N=200
 port=$(free_port)
 sipp -sf "$SCEN/uas_answer.xml" -i 127.0.0.1 -p "$port" -m "$N" \
-	-mp "$(free_port)" -timeout 90s -nostdin -trace_err \
+	-mp "$(free_media_port)" -timeout 90s -nostdin -trace_err \
 	-error_file "$WORK/uas.err" -max_socket 1000 \
 	>"$WORK/uas.out" 2>&1 &
 uas=$!
