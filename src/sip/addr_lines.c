@@ -3,9 +3,9 @@
  * by line, before anything decodes them: a From, To or Contact longer
  * than SIP_ADDR_MAX (folded lines counted whole), a second From or To, or
  * more than SIP_VALUES_MAX values of Via, Route, Record-Route and Contact
- * lines together, is a fault. libre's decoders spend the square of an address's length
- * on it (main/sipdec_guard.c keeps such messages from libre; the UDP
- * guard names the fault in its answer). Any thread.
+ * lines together, is a fault. libre's decoders spend the square of an
+ * address's length on it (main/sipdec_guard.c keeps such messages from
+ * libre; the UDP guard names the fault in its answer). Any thread.
  */
 #include <stdbool.h>
 #include <string.h>

@@ -46,10 +46,11 @@ struct focus_cfg {
 /* the name of method i (0 .. FOCUS_NMETHODS - 1; the last is "other") */
 const char *focus_method_name(int i);
 
-/* The longest From, To or Contact value a message may carry, and the
- * check of a header section (p: the start line first) against it and for
- * a second From or To: the fault ("From too long", "To missing or repeated"), or
- * NULL (addr_lines.c; libre's decoders must not see such a message) */
+/* The longest From, To or Contact value a message may carry, the most
+ * values of address lists, and the check of a header section (p: the
+ * start line first) against them and for a second From or To: the fault
+ * ("From too long", "To missing or repeated"), or NULL (addr_lines.c;
+ * libre's decoders must not see such a message) */
 #define SIP_ADDR_MAX 512
 #define SIP_VALUES_MAX 64     /* of Via, Route, Record-Route, Contact */
 const char *sip_addr_lines_check(const char *p, size_t len);
