@@ -5,8 +5,9 @@ checks its answer against expected.txt: the status code and words of the
 reason phrase, or no answer at all (code 0) where none may be given (no
 Via, an ACK, a response); and that no answer is larger than the datagram
 it answers by more than its status line and a To tag (256 bytes): a
-forged source must not make the focus an amplifier. "No answer" is seen in order, not by waiting: a
-valid OPTIONS follows each such datagram, and its 200 must come first.
+forged source must not make the focus an amplifier. "No answer" is seen
+in order, not by waiting: a valid OPTIONS follows each such datagram, and
+its 200 must come first.
 Prints a line per case; exits 1 on any mismatch.
 
   sip_strict.py PORT DIR
