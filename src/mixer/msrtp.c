@@ -88,13 +88,18 @@ static struct mbuf view(uint8_t *buf, size_t len, size_t cap)
 	return mb;
 }
 
-/* RTCP's context: its own (DTLS on the RTCP port), else RTP's (SDES);
- * DTLS-SRTP without RTCP keys yet: none */
-static struct srtp *rtcp_ctx(const struct mstream *s, bool rx)
+/* The context for a packet, under the keys in force (NULL: none yet).
+ * RTCP's: its own (DTLS on the RTCP port), else RTP's (SDES); DTLS-SRTP
+ * without RTCP keys yet: none. RTP's: none while its keys are not known,
+ * whatever send context is kept from before (ctx_for): a new handshake
+ * is under way. */
+static struct srtp *ctx_of(const struct mstream *s, bool rtcp, bool rx)
 {
-	if (s->m.srtp.rtcp.set)
+	const struct mixer_srtp *k = &s->m.srtp;
+
+	if (rtcp && k->rtcp.set)
 		return rx ? s->srtcp_rx : s->srtcp_tx;
-	if (s->m.srtp.dtls)
+	if ((rtcp && k->dtls) || !k->rtp.set)
 		return NULL;
 	return rx ? s->srtp_rx : s->srtp_tx;
 }
@@ -106,7 +111,7 @@ bool msrtp_rx(struct mstream *s, uint8_t *buf, size_t *len, bool rtcp)
 
 	if (!s->m.srtp.on)
 		return true;
-	ctx = rtcp ? rtcp_ctx(s, true) : s->srtp_rx;
+	ctx = ctx_of(s, rtcp, true);
 	if (!ctx)                              /* keys not yet known */
 		return false;
 	mb = view(buf, *len, *len);
@@ -126,12 +131,7 @@ bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
 
 	if (!s->m.srtp.on)
 		return true;
-	/* a send context kept from before (ctx_for) sends only under the
-	 * keys in force: none while a new handshake runs */
-	if (!(rtcp && s->m.srtp.rtcp.set ? s->m.srtp.rtcp.set :
-	      s->m.srtp.rtp.set))
-		return false;
-	ctx = rtcp ? rtcp_ctx(s, false) : s->srtp_tx;
+	ctx = ctx_of(s, rtcp, false);
 	if (!ctx)
 		return false;
 	mb = view(buf, *len, cap);
