@@ -89,10 +89,8 @@ def forge(port, n):
 def main():
     port, conf, cert, key, n = sys.argv[1:6]
     cl = Client(int(port))
-    code, _, _, _, _ = srtpcall.invite(
-        cl, conf, srtpcall.SDP_HEAD + "m=audio RTPPORT UDP/TLS/RTP/SAVP 0\n"
-        "a=rtpmap:0 PCMU/8000\na=setup:actpass\n"
-        "a=fingerprint:sha-256 %s\n" % srtpcall.fingerprint(cert))
+    code, _, _, _, _ = srtpcall.invite(cl, conf,
+                                       srtpcall.dtls_offer("actpass", cert))
     print("final %d" % code, flush=True)
     if code != 200:
         return

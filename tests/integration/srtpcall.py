@@ -171,10 +171,8 @@ def dtls_passive(cl, conf, cert, key, sdp_cert):
         end = time.monotonic() + 5
         while time.monotonic() < end and not udp_bound(rtp_port):
             time.sleep(0.02)
-        code, first, _, _, _ = invite(
-            cl, conf, SDP_HEAD + "m=audio RTPPORT UDP/TLS/RTP/SAVP 0\n"
-            "a=rtpmap:0 PCMU/8000\na=setup:passive\n"
-            "a=fingerprint:sha-256 %s\n" % fingerprint(sdp_cert))
+        code, first, _, _, _ = invite(cl, conf,
+                                      dtls_offer("passive", sdp_cert))
         print("final %d" % code, flush=True)
         if code != 200:
             return
@@ -185,6 +183,14 @@ def dtls_passive(cl, conf, cert, key, sdp_cert):
     finally:
         srv.kill()
         srv.wait()
+
+
+def dtls_offer(setup, sdp_cert):
+    """a DTLS-SRTP offer of PCMU with that a=setup and the sha-256
+    fingerprint of the certificate file sdp_cert"""
+    return (SDP_HEAD + "m=audio RTPPORT UDP/TLS/RTP/SAVP 0\n"
+            "a=rtpmap:0 PCMU/8000\na=setup:%s\n"
+            "a=fingerprint:sha-256 %s\n" % (setup, fingerprint(sdp_cert)))
 
 
 def udp_bound(port):
@@ -218,10 +224,7 @@ def main():
     if mode == "dtls-passive":
         dtls_passive(cl, conf, cert, key, sdp_cert)
         return
-    code, first, _, _, _ = invite(
-        cl, conf, SDP_HEAD + "m=audio RTPPORT UDP/TLS/RTP/SAVP 0\n"
-        "a=rtpmap:0 PCMU/8000\na=setup:actpass\n"
-        "a=fingerprint:sha-256 %s\n" % fingerprint(sdp_cert))
+    code, first, _, _, _ = invite(cl, conf, dtls_offer("actpass", sdp_cert))
     print("final %d" % code, flush=True)
     if code != 200:
         return
