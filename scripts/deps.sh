@@ -5,7 +5,8 @@
 set -eu
 PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libspeexdsp-dev libsqlite3-dev sqlite3 \
 libcmocka-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
-python3 chromium openssl"
+python3 chromium openssl \
+libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

@@ -30,6 +30,10 @@ struct api_cfg {
 				   * NULL: plain http */
 };
 
+/* The applications (announcements, recordings) the API drives; NULL:
+ * none (their routes answer 503) */
+struct apps;
+void api_set_apps(struct api *a, struct apps *apps);
 int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	      struct confs *cs, struct focus *f, struct mixer *mx,
 	      struct notifier *nt);

@@ -63,7 +63,7 @@ static enum sight part_sight(const struct api_req *r, bool all,
 
 	if (r->admin || (self && !strcasecmp(self, part_uri(p))))
 		return SIGHT_FULL;
-	if (!all && (pv->hidden || pv->pending))
+	if (!all && (pv->hidden || pv->pending || pv->lobby))
 		return SIGHT_NONE;
 	/* moderators see through anonymity where the policy lets them */
 	if (all && conf_policy(part_conf(p))->reveal_anonymous)
@@ -96,8 +96,12 @@ static int part_json(struct odict **odp, struct participant *p,
 	err |= api_add_dbl(od, "gain_in_db", s->gain_in_db);
 	err |= api_add_dbl(od, "gain_out_db", s->gain_out_db);
 	err |= api_add_int(od, "joined_at", part_joined_at(p));
+	err |= api_add_bool(od, "hand_raised", part_hand(p));
 	if (part_privacy(p)->pending)
 		err |= api_add_bool(od, "pending", true);
+	/* keying the conference's PIN */
+	if (part_privacy(p)->lobby)
+		err |= api_add_bool(od, "lobby", true);
 	/* only those who see through it learn that it is anonymous */
 	if (sight == SIGHT_FULL && part_privacy(p)->anonymous)
 		err |= api_add_bool(od, "anonymous", true);
@@ -442,6 +446,7 @@ static const struct api_field patch_fields[] = {
 	{"deaf", API_BOOL, false, 0, 0},
 	{"gain_in_db", API_NUMBER, false, -96, 24},
 	{"gain_out_db", API_NUMBER, false, -96, 24},
+	{"hand_raised", API_BOOL, false, 0, 0},
 };
 
 void api_part_patch(struct api_req *r)
@@ -452,9 +457,13 @@ void api_part_patch(struct api_req *r)
 	struct odict *in = NULL, *out = NULL;
 	int err;
 
-	if (!p || api_body(r, patch_fields, 4, &in))
+	bool hand;
+
+	if (!p || api_body(r, patch_fields, 5, &in))
 		return;
 	s = *part_settings(p);
+	hand = part_hand(p);
+	(void)odict_get_boolean(in, &hand, "hand_raised");
 	(void)odict_get_boolean(in, &s.muted, "muted");
 	(void)odict_get_boolean(in, &s.deaf, "deaf");
 	(void)api_json_number(in, "gain_in_db", &s.gain_in_db);
@@ -468,6 +477,7 @@ void api_part_patch(struct api_req *r)
 		goto out;
 	}
 	part_update_settings(p, &s);
+	part_set_hand(p, hand);
 	err = part_json(&out, p, sight);
 	api_reply_obj(r, 200, "OK", out, err, NULL);
 out:

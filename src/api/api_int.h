@@ -47,6 +47,7 @@ struct api {
 	struct focus *focus;
 	struct mixer *mixer;
 	struct notifier *notifier;
+	struct apps *apps;            /* announcements, recordings */
 	uint32_t max_body;
 	char *web_root;
 	uint64_t started_us;
@@ -132,6 +133,14 @@ void api_metrics(struct api_req *r);
 /* /v1/openapi.json: src/api/openapi.json, built in (openapi_gen.c) */
 extern const char api_openapi_json[];
 void api_openapi(struct api_req *r);
+
+/* Handlers (api_apps.c) */
+void api_announce(struct api_req *r);
+void api_rec_list(struct api_req *r);
+void api_rec_start(struct api_req *r);
+void api_rec_get(struct api_req *r);
+void api_rec_stop(struct api_req *r);
+void api_rec_audio(struct api_req *r);
 
 /* Handlers (api_conf.c) */
 void api_conf_list(struct api_req *r);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "api/api_int.h"
+#include "apps/apps.h"
 #include "conf/conf.h"
 #include "mixer/mixer.h"
 #include "util/srclimit.h"
@@ -323,6 +324,20 @@ void api_metrics(struct api_req *r)
 				   "%llu\n", st_names[i],
 				   (unsigned long long)ps.by_status[i]);
 	err |= sip_part(mb, &fs);
+	if (r->api->apps) {
+		unsigned playing, recording;
+
+		apps_counts(r->api->apps, &playing, &recording);
+		err |= head(mb, "caucus_announcements_active", "gauge",
+			    "announcements being said or waiting their turn "
+			    "(each an application stream in the mixer)");
+		err |= mbuf_printf(mb, "caucus_announcements_active %u\n",
+				   playing);
+		err |= head(mb, "caucus_recordings_active", "gauge",
+			    "conferences being recorded");
+		err |= mbuf_printf(mb, "caucus_recordings_active %u\n",
+				   recording);
+	}
 	err |= head(mb, "caucus_rtp_jitter_seconds", "gauge",
 		    "interarrival jitter over live streams (RFC 3550)");
 	err |= mbuf_printf(mb, "caucus_rtp_jitter_seconds{stat=\"max\"} "

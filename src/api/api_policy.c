@@ -114,7 +114,7 @@ static bool pending_h(struct participant *p, void *arg)
 	struct odict *o = NULL;
 	char key[12];
 
-	if (!part_privacy(p)->pending)
+	if (!part_privacy(p)->pending && !part_privacy(p)->lobby)
 		return false;
 	re_snprintf(key, sizeof(key), "%u", (unsigned)odict_count(arr, false));
 	if (!odict_alloc(&o, 8)) {
@@ -124,6 +124,9 @@ static bool pending_h(struct participant *p, void *arg)
 				      part_display(p));
 		(void)odict_entry_add(o, "since", ODICT_INT,
 				      part_joined_at(p));
+		/* keying the PIN (approve lets it in without one) */
+		(void)odict_entry_add(o, "lobby", ODICT_BOOL,
+				      part_privacy(p)->lobby);
 		(void)odict_entry_add(arr, key, ODICT_OBJECT, o);
 	}
 	mem_deref(o);
@@ -164,7 +167,20 @@ static void decide(struct api_req *r, bool approve)
 			  r->param[1]);
 		return;
 	}
-	err = approve ? part_approve(p) : part_reject(p);
+	if (part_privacy(p)->lobby) {
+		/* a moderator lets a caller in without its PIN, or sends
+		 * it away */
+		if (approve)
+			part_set_lobby(p, false);
+		else
+			part_remove_by(p, "moderator");
+		err = 0;
+		if (approve && part_privacy(p)->pending)
+			err = part_approve(p);
+	}
+	else {
+		err = approve ? part_approve(p) : part_reject(p);
+	}
 	if (err == EALREADY) {
 		api_error(r, 409, "Conflict", "not pending",
 			  "the participant does not wait for a moderator");

@@ -69,6 +69,12 @@ int confs_add_change_handler(struct confs *cs, conf_change_h *h, void *arg)
 	return ENOSPC;
 }
 
+void confs_set_dtmf_handler(struct confs *cs, conf_dtmf_h *h, void *arg)
+{
+	cs->dtmf_h = h;
+	cs->dtmf_arg = arg;
+}
+
 void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
 				 void *arg)
 {
@@ -98,6 +104,7 @@ static void conf_destructor(void *arg)
 	mem_deref(c->uri);
 	mem_deref(c->policy_uri);
 	mem_deref(c->display_text);
+	mem_deref(c->recording);
 }
 
 bool conf_id_valid(const char *id)

@@ -87,6 +87,12 @@ void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg);
 int  confs_add_change_handler(struct confs *cs, conf_change_h *h, void *arg);
 void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
 				 void *arg);
+/* A keypad digit (DTMF) from a participant, whichever way it came (RFC
+ * 4733 event, SIP INFO, in-band tone): the SIP side reports it with
+ * part_dtmf(), one module (the applications', its keypad and PIN lobby)
+ * takes it */
+typedef void (conf_dtmf_h)(struct participant *p, char digit, void *arg);
+void confs_set_dtmf_handler(struct confs *cs, conf_dtmf_h *h, void *arg);
 struct conf *confs_lookup(const struct confs *cs, const char *id);
 typedef bool (conf_apply_h)(struct conf *c, void *arg);
 struct conf *confs_apply(const struct confs *cs, conf_apply_h *h, void *arg);
@@ -129,6 +135,11 @@ int  conf_set_audio(struct conf *c, const char *status);
  * to the mixer (no re-INVITE: each codec keeps its own rate); EINVAL above
  * CONF_MAX_SPEAKERS or for another rate, EIO when the store failed */
 #define CONF_MAX_SPEAKERS 16
+/* The conference is being recorded: the recording's URI (where the API
+ * serves it; the RFC 4575 document lists it as a service URI with
+ * purpose "recording"), or NULL when not. A change is a new version. */
+int  conf_set_recording(struct conf *c, const char *uri);
+const char *conf_recording(const struct conf *c);
 unsigned conf_max_speakers(const struct conf *c);
 unsigned conf_mix_rate(const struct conf *c);
 int  conf_set_mix(struct conf *c, unsigned max_speakers, unsigned rate_hz);

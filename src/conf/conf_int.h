@@ -20,6 +20,8 @@ struct confs {
 		conf_change_h *h;
 		void *arg;
 	} obs[CONF_MAX_OBSERVERS];
+	conf_dtmf_h *dtmf_h;          /* keypad digits (part_dtmf) */
+	void *dtmf_arg;
 	uint32_t next_room;
 };
 
@@ -47,6 +49,8 @@ struct conf {
 	uint32_t mix_rate;            /* Hz; 0: the server's */
 	char audio[12];               /* conference media: the audio status
 				       * as participants see it, or "none" */
+	char *recording;              /* its URI while recorded (NULL:
+				       * not) */
 	struct list msgs;             /* struct conf_msg, oldest first */
 	uint32_t next_msg;
 };
@@ -74,6 +78,8 @@ struct participant {
 	struct part_dialog dialog;
 	struct part_privacy privacy;
 	bool talking;                 /* by the mixer's detector */
+	bool hand;                    /* raised */
+	uint32_t stream;              /* its mixer stream (0: none) */
 	struct part_stats stats;
 	int64_t joined_at;
 	int64_t status_since;

@@ -162,3 +162,24 @@ int conf_set_mix(struct conf *c, unsigned max_speakers, unsigned rate_hz)
 	conf_reconcile(c);
 	return 0;
 }
+
+int conf_set_recording(struct conf *c, const char *uri)
+{
+	char *old = c->recording;
+
+	if ((!uri && !old) || (uri && old && !strcmp(uri, old)))
+		return 0;
+	c->recording = NULL;
+	if (uri && str_dup(&c->recording, uri)) {
+		c->recording = old;
+		return ENOMEM;
+	}
+	mem_deref(old);
+	conf_changed(c);
+	return 0;
+}
+
+const char *conf_recording(const struct conf *c)
+{
+	return c->recording;
+}

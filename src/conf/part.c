@@ -76,6 +76,13 @@ void part_enter(struct participant *p, const struct part_new *n)
 	p->joined_at = (int64_t)time(NULL);
 	p->status_since = p->joined_at;
 	part_entry_apply(p);             /* the policy as it is now */
+	/* a caller keys the conference's PIN first (the applications'
+	 * lobby); those we call do not */
+	if (!p->dial_out && (c->policy->apps.pin[0] ||
+			     c->policy->apps.moderator_pin[0])) {
+		p->privacy.lobby = true;
+		p->settings_dirty = true;
+	}
 	if (n->role)
 		re_snprintf(p->role, sizeof(p->role), "%s", n->role);
 	if (n->pending)
@@ -274,6 +281,37 @@ void part_set_talking(struct participant *p, bool talking)
 void part_set_stats(struct participant *p, const struct part_stats *st)
 {
 	p->stats = *st;
+}
+
+void part_set_lobby(struct participant *p, bool lobby)
+{
+	if (p->privacy.lobby == lobby)
+		return;
+	p->privacy.lobby = lobby;
+	p->settings_dirty = true;        /* the mixer: heard, hearing */
+	conf_changed(p->conf);
+	conf_reconcile(p->conf);
+}
+
+void part_set_hand(struct participant *p, bool raised)
+{
+	if (p->hand == raised)
+		return;
+	p->hand = raised;
+	conf_changed(p->conf);
+}
+
+bool part_hand(const struct participant *p) { return p->hand; }
+void part_set_stream(struct participant *p, uint32_t id) { p->stream = id; }
+uint32_t part_stream(const struct participant *p) { return p->stream; }
+
+void part_dtmf(struct participant *p, char digit)
+{
+	struct confs *cs = p->conf->cs;
+
+	if (!strchr("0123456789*#ABCD", digit) || !digit || !cs->dtmf_h)
+		return;
+	cs->dtmf_h(p, digit, cs->dtmf_arg);
 }
 
 void part_set_ep(struct participant *p, void *ep) { p->ep = ep; }

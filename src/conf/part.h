@@ -60,6 +60,9 @@ struct part_privacy {
 	bool hidden;             /* others do not see it at all */
 	bool pending;            /* awaiting a moderator: only moderators
 				  * see it, with status pending */
+	bool lobby;              /* keying the conference's PIN: like
+				  * pending (only moderators see it), and
+				  * neither heard nor hearing the room */
 };
 
 /* The outcome of the last SDP negotiation of the participant's call, as
@@ -137,6 +140,23 @@ void part_set_role(struct participant *p, const char *role);
  * of it (the console's indicator); the RFC 4575 document has no place for
  * it, so subscribers get no NOTIFY for it */
 void part_set_talking(struct participant *p, bool talking);
+/* The PIN lobby (the applications' module): a caller in it is in the
+ * call but neither heard nor hearing the room (it hears the prompts said
+ * to it), shown as pending to moderators only */
+void part_set_lobby(struct participant *p, bool lobby);
+/* Raised hand (keypad, API): shown in the API, the RFC 4575 document and
+ * the event stream */
+void part_set_hand(struct participant *p, bool raised);
+bool part_hand(const struct participant *p);
+/* The mixer stream carrying p's audio (the SIP side sets it; 0: none),
+ * for applications that speak to p alone. Not state others see: no
+ * version. */
+void part_set_stream(struct participant *p, uint32_t id);
+uint32_t part_stream(const struct participant *p);
+/* A keypad digit ('0'-'9', '*', '#', 'A'-'D') from p, however it came:
+ * handed to the conference's keypad handler (confs_set_dtmf_handler);
+ * anything else is ignored. Not state: no version. */
+void part_dtmf(struct participant *p, char digit);
 /* Counters: never a new version (see the top of this file) */
 void part_set_stats(struct participant *p, const struct part_stats *st);
 /* Moderated joins: the participant is in the call but neither heard nor

@@ -20,6 +20,7 @@ void policy_default(struct policy *p)
 	p->allow_unauthenticated = true;
 	p->reveal_anonymous = true;
 	policy_acl_default(p);
+	policy_apps_default(&p->apps);
 }
 
 static int word(const char *const *set, size_t n, const char *s)
@@ -263,6 +264,9 @@ int policy_parse(struct policy *out, const struct policy *base,
 		else if (!strcmp(e->key, "self_service")) {
 			err = policy_self_parse(&p, e, detail, dsz);
 		}
+		else if (policy_apps_key(e->key)) {
+			err = policy_apps_parse(&p, e, detail, dsz);
+		}
 		else if (!strcmp(e->key, "default_action")) {
 			int a = e->type == ODICT_STRING ?
 				word(actions, NWORDS(actions), e->u.str) : -1;
@@ -338,7 +342,8 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 				 u->muted ? "true" : "false",
 				 u->invite ? "true" : "false");
 	}
-	err = err ? err : re_hprintf(pf, "],%H}", policy_acl_print, p);
+	err = err ? err : re_hprintf(pf, "],%H,%H}", policy_acl_print, p,
+				     policy_apps_print, p);
 	return err;
 }
 

@@ -64,6 +64,48 @@ struct policy_user {
 				   * when the entry says so */
 };
 
+/* Phone callers' applications (policy_apps.c): the PIN lobby, the
+ * prompts' language, the built-in announcements, recording, and the
+ * keypad table */
+#define POLICY_PIN_MAX 16
+#define POLICY_KEYS_MAX 32
+enum policy_announce { POLICY_ANNOUNCE_OFF, POLICY_ANNOUNCE_TONE,
+		       POLICY_ANNOUNCE_NAME };
+/* What a keypad sequence does (the words in policy_key_names) */
+enum policy_key_action {
+	POLICY_KEY_MUTE = 1, POLICY_KEY_HAND, POLICY_KEY_ROLL_CALL,
+	POLICY_KEY_COUNT, POLICY_KEY_LISTEN_UP, POLICY_KEY_LISTEN_DOWN,
+	POLICY_KEY_TALK_UP, POLICY_KEY_TALK_DOWN, POLICY_KEY_OPERATOR,
+	POLICY_KEY_HELP,
+	/* moderators only from here on */
+	POLICY_KEY_LOCK, POLICY_KEY_MUTE_ALL, POLICY_KEY_UNMUTE_ALL,
+	POLICY_KEY_EJECT_LAST, POLICY_KEY_RECORD, POLICY_KEY_EXTEND,
+	POLICY_KEY_NACTIONS
+};
+#define POLICY_KEY_FIRST_MODERATOR POLICY_KEY_LOCK
+extern const char *const policy_key_names[POLICY_KEY_NACTIONS];
+struct policy_key {
+	char seq[4];              /* one to three of 0-9 * # A-D */
+	uint8_t action;           /* enum policy_key_action */
+};
+struct policy_apps {
+	char pin[POLICY_PIN_MAX + 1];            /* digits; "": none */
+	char moderator_pin[POLICY_PIN_MAX + 1];  /* gives the role */
+	char language[16];        /* of the prompts ("en") */
+	uint8_t entry, exit;      /* enum policy_announce */
+	bool only_participant;    /* "you are the only participant" */
+	bool count;               /* the participant count on entry */
+	bool locked;              /* "the conference is locked" (lock and
+				   * unlock, and to a caller refused) */
+	bool recording;           /* "recording has started" / stopped */
+	bool wait_moderator;      /* "waiting for the moderator" */
+	bool name;                /* record each caller's name at entry */
+	bool record_auto;         /* recorded from the first join */
+	uint8_t record_format;    /* media.h's enum media_rec_format */
+	struct policy_key keys[POLICY_KEYS_MAX];
+	size_t nkeys;
+};
+
 struct policy {
 	int64_t start, end;       /* unix seconds; 0: none */
 	bool destroy_on_last_leave;
@@ -86,6 +128,7 @@ struct policy {
 	bool reveal_anonymous;    /* moderators see who anonymous people are
 				   * (false: only server administrators) */
 	enum policy_srtp srtp;    /* media encryption of the calls */
+	struct policy_apps apps;
 };
 
 /* The open conference: everyone may join, no limits */
@@ -152,6 +195,20 @@ int  policy_acl_parse(struct policy *p, const struct odict_entry *e,
 int  policy_self_parse(struct policy *p, const struct odict_entry *e,
 		       char *detail, size_t dsz);
 int  policy_acl_print(struct re_printf *pf, const struct policy *p);
+/* The applications' part (policy_apps.c): defaults (the keypad table
+ * of docs/keypad.md), the "pin", "moderator_pin", "language",
+ * "announcements", "recording" and "keypad" members, printed as those
+ * members (without braces, after a comma); the keypad action of seq
+ * (0: none; actions from POLICY_KEY_FIRST_MODERATOR on are for
+ * moderators, which the keypad checks) */
+void policy_apps_default(struct policy_apps *a);
+int  policy_apps_parse(struct policy *p, const struct odict_entry *e,
+		       char *detail, size_t dsz);
+bool policy_apps_key(const char *key);
+int  policy_apps_print(struct re_printf *pf, const struct policy *p);
+int  policy_apps_action(const struct policy_apps *a, const char *seq);
+/* true when some sequence of the table starts with prefix */
+bool policy_apps_prefix(const struct policy_apps *a, const char *prefix);
 /* The per-user entry of aor (AoRs compare case-insensitively), or NULL */
 const struct policy_user *policy_user_find(const struct policy *p,
 					   const char *aor);

@@ -272,7 +272,13 @@ unsigned policy_diff(const struct policy *a, const struct policy *b)
 	    a->self_hidden != b->self_hidden ||
 	    a->reveal_anonymous != b->reveal_anonymous)
 		parts |= 1u << POLICY_PART_PRIVACY;
-	if (a->srtp != b->srtp)
+	/* the PINs say who gets in (and as what); prompts, recording and
+	 * the keypad are the conference's media */
+	if (strcmp(a->apps.pin, b->apps.pin) ||
+	    strcmp(a->apps.moderator_pin, b->apps.moderator_pin))
+		parts |= 1u << POLICY_PART_MEMBERSHIP;
+	if (a->srtp != b->srtp ||
+	    memcmp(&a->apps, &b->apps, sizeof(a->apps)))
 		parts |= 1u << POLICY_PART_MEDIA;
 	if (memcmp(a->acl, b->acl, sizeof(a->acl)) ||
 	    a->change_ttl_s != b->change_ttl_s)

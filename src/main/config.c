@@ -49,6 +49,20 @@ static const struct opt opts[] = {
 	 "address the HTTP API listens on"},
 	{"http_port", U(http_port), "8080", 1, 65535, "HTTP API port"},
 	{"db", S(db), "./var/caucus.db", 0, 0, "SQLite policy store"},
+	{"prompts_dir", S(prompts_dir), "", 0, 0,
+	 "folder of prompt files (<dir>/<language>/<name>.wav or .ogg, "
+	 "then <dir>/<name>.*) that replace the built-in spoken prompts "
+	 "(docs/applications.md); empty: the built-in ones only"},
+	{"recordings_dir", S(recordings_dir), "", 0, 0,
+	 "where recordings go (<dir>/<conference>/<id>.ogg); empty: "
+	 "'recordings' beside the db"},
+	{"operator_uri", S(operator_uri), "", 0, 0,
+	 "SIP URI the keypad's operator key dials into the conference "
+	 "(empty: none)"},
+	{"pin_timeout_s", U(pin_timeout_s), "20", 5, 300,
+	 "seconds a caller has to key a conference PIN"},
+	{"pin_tries", U(pin_tries), "3", 1, 10,
+	 "wrong PINs before the caller hears goodbye"},
 	{"rtp_addr", S(rtp_addr), "", 0, 0,
 	 "address for RTP (default: sip_addr)"},
 	{"rtp_port_min", U(rtp_port_min), "20000", 1024, 65534,

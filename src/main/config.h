@@ -52,6 +52,11 @@ struct config {
 	uint32_t max_calls_per_source, max_subscriptions_per_source;
 	uint32_t max_connections_per_source;
 	char limits_exempt[256];
+	/* the applications (apps/apps.h, docs/applications.md) */
+	char prompts_dir[256];
+	char recordings_dir[256];
+	char operator_uri[256];
+	uint32_t pin_timeout_s, pin_tries;
 };
 
 void config_defaults(struct config *cfg);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <re.h>
 #include "api/api.h"
+#include "apps/apps.h"
 #include "conf/conf.h"
 #include "main/config.h"
 #include "mixer/mixer.h"
@@ -31,6 +32,7 @@ struct app {
 	struct focus *focus;
 	struct notifier *notifier;
 	struct api *api;
+	struct apps *apps;
 	struct srclimit *sip_limit, *api_limit;
 	bool stopping;
 };
@@ -166,6 +168,34 @@ static int limits_start(const struct config *cfg)
 	return 0;
 }
 
+/* The applications: recordings and the speech cache beside the db
+ * unless a folder is set */
+static int apps_start(const struct config *cfg)
+{
+	char base[256], rec[300], cache[300];
+	const char *slash = strrchr(cfg->db, '/');
+	struct apps_cfg ac = {
+		.prompts_dir = cfg->prompts_dir,
+		.operator_uri = cfg->operator_uri,
+		.pin_timeout_s = cfg->pin_timeout_s,
+		.pin_tries = cfg->pin_tries,
+		.cache_dir = cache, .recordings_dir = rec,
+	};
+	int err;
+
+	snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - cfg->db) :
+		 1, slash ? cfg->db : ".");
+	snprintf(cache, sizeof(cache), "%s/prompt-cache", base);
+	snprintf(rec, sizeof(rec), "%s", cfg->recordings_dir);
+	if (!rec[0])
+		snprintf(rec, sizeof(rec), "%s/recordings", base);
+	err = apps_alloc(&app.apps, &ac, app.confs, app.mixer);
+	if (err)
+		log_err("main", "msg=\"cannot start the applications\" "
+			"err=%m", err);
+	return err;
+}
+
 static int start(void)
 {
 	struct config *cfg = &app.cfg;
@@ -284,6 +314,9 @@ static int start(void)
 			err);
 		return err;
 	}
+	err = apps_start(cfg);
+	if (err)
+		return err;
 	acfg.users = app.users;
 	acfg.limit = app.api_limit;
 	acfg.sip_limit = app.sip_limit;
@@ -291,6 +324,7 @@ static int start(void)
 			app.notifier);
 	if (err)
 		return err;
+	api_set_apps(app.api, app.apps);
 	log_info("main", "msg=\"ready\" conferences=%u sip=%s:%u http=%s",
 		 confs_count(app.confs), cfg->sip_addr, cfg->sip_port,
 		 http_base);
@@ -301,6 +335,7 @@ static void stop(void)
 {
 	/* the focus first: its calls hold mixer streams */
 	app.api = mem_deref(app.api);
+	app.apps = mem_deref(app.apps);      /* it holds conferences */
 	app.notifier = mem_deref(app.notifier);
 	app.focus = mem_deref(app.focus);
 	app.confs = mem_deref(app.confs);

@@ -50,6 +50,7 @@ unsigned media_native_rate(enum media_codec c, unsigned mix_hz)
 {
 	switch (c) {
 	case MEDIA_G722: return 16000;
+	case MEDIA_L16:  return 16000;
 	case MEDIA_OPUS: return mix_hz;
 	default:         return 8000;
 	}
@@ -57,7 +58,7 @@ unsigned media_native_rate(enum media_codec c, unsigned mix_hz)
 
 unsigned media_rtp_clock(enum media_codec c)
 {
-	return c == MEDIA_OPUS ? 48000 : 8000;
+	return c == MEDIA_OPUS ? 48000 : c == MEDIA_L16 ? 16000 : 8000;
 }
 
 unsigned media_codec_index(enum media_codec c)
@@ -66,6 +67,7 @@ unsigned media_codec_index(enum media_codec c)
 	case MEDIA_PCMA: return 1;
 	case MEDIA_G722: return 2;
 	case MEDIA_OPUS: return 3;
+	case MEDIA_L16:  return 4;
 	default:         return 0;
 	}
 }
@@ -73,7 +75,7 @@ unsigned media_codec_index(enum media_codec c)
 const char *media_codec_name(enum media_codec c)
 {
 	static const char *const names[MEDIA_NCODECS] = {
-		"PCMU", "PCMA", "G722", "opus"};
+		"PCMU", "PCMA", "G722", "opus", "L16"};
 
 	return names[media_codec_index(c)];
 }
@@ -213,6 +215,11 @@ static size_t encode_native(struct media_coder *mc, enum media_codec c,
 			return 0;
 		r = opus_encode(mc->opuse, pcm, (int)n, dst, (opus_int32)dsz);
 		return r > 0 ? (size_t)r : 0;
+	case MEDIA_L16:
+		if (n * sizeof(*pcm) > dsz)
+			return 0;
+		memcpy(dst, pcm, n * sizeof(*pcm));
+		return n * sizeof(*pcm);
 	default:
 		if (n > dsz)
 			return 0;
@@ -256,6 +263,11 @@ int media_coder_decode(struct media_coder *mc, enum media_codec c,
 			return -1;
 		return opus_decode(mc->opusd, src, (opus_int32)len, pcm,
 				   (int)max, 0);
+	case MEDIA_L16:
+		if (len / 2 > max)
+			return -1;
+		memcpy(pcm, src, len / 2 * sizeof(*pcm));
+		return (int)(len / 2);
 	default:
 		if (len > max)
 			return -1;
@@ -279,6 +291,23 @@ size_t media_coder_to_mix(struct media_coder *mc, const int16_t *in,
 	if (want > max)
 		want = max;
 	return resample(mc->up, in, n, out, want);
+}
+
+size_t media_coder_from_mix(struct media_coder *mc, const int16_t *in,
+			    size_t n, int16_t *out, size_t max)
+{
+	size_t want;
+
+	if (!mc || !mc->down) {
+		if (n > max)
+			n = max;
+		memcpy(out, in, n * sizeof(*in));
+		return n;
+	}
+	want = n * mc->native_hz / mc->mix_hz;
+	if (want > max)
+		want = max;
+	return resample(mc->down, in, n, out, want);
 }
 
 void media_coder_rx_reset(struct media_coder *mc)

@@ -297,11 +297,12 @@ void mixer_room_release(struct mixer *mx, uint32_t room)
 	rmap_put(r);
 }
 
-int mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
-		     int rtcp_fd, const struct mixer_media *m, uint32_t *idp)
+/* An add command for the thread room is on (placed now if it is on
+ * none) */
+static int stream_add(struct mixer *mx, struct mcmd *cp, uint32_t *idp)
 {
-	struct mcmd c = {.type = MCMD_ADD, .room = room, .rtp_fd = rtp_fd,
-			 .rtcp_fd = rtcp_fd, .media = *m};
+	struct mcmd c = *cp;
+	uint32_t room = c.room;
 	struct rmap *r = rmap_find(mx, room);
 	struct smap *s;
 
@@ -335,6 +336,36 @@ int mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
 	hash_append(mx->streams, s->id, &s->he, s);
 	*idp = c.id;
 	return 0;
+}
+
+int mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
+		     int rtcp_fd, const struct mixer_media *m, uint32_t *idp)
+{
+	struct mcmd c = {.type = MCMD_ADD, .room = room, .rtp_fd = rtp_fd,
+			 .rtcp_fd = rtcp_fd, .media = *m};
+
+	return stream_add(mx, &c, idp);
+}
+
+int mixer_app_add(struct mixer *mx, uint32_t room, struct mixer_app *a,
+		  uint32_t to, const struct mixer_media *m, uint32_t *idp)
+{
+	struct mcmd c = {.type = MCMD_ADD, .room = room, .rtp_fd = -1,
+			 .rtcp_fd = -1, .app = a, .app_to = to, .media = *m};
+	int err;
+
+	c.media.codec = MEDIA_L16;
+	c.media.send = a->sink;
+	c.media.recv = a->source;
+	c.media.rtp_dst_len = c.media.rtcp_dst_len = 0;
+	c.media.srtp.on = false;
+	c.media.level_id = c.media.csrc_level_id = 0;
+	c.media.telev_pt = -1;
+	mixer_app_get(a);           /* the command's, then the stream's */
+	err = stream_add(mx, &c, idp);
+	if (err)
+		mixer_app_put(a);
+	return err;
 }
 
 int mixer_stream_update(struct mixer *mx, uint32_t id,

@@ -161,6 +161,38 @@ int  mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
  * (mixer_room_hold). Streams of one room are always on one thread. */
 int  mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
 		      int rtcp_fd, const struct mixer_media *m, uint32_t *idp);
+/*
+ * Applications (prompt players, recorders) join a room the way a call
+ * does: as a stream, with the same settings (mute, deaf, gains), but
+ * without sockets. A source plays 20 ms frames of 16 kHz linear PCM
+ * (MIXER_APP_FRAME samples) into the mix from a ring its own thread
+ * fills; a sink gets the mix it hears, as every listener does, into a
+ * ring its thread drains. Each ring has one producer and one consumer
+ * (the application's thread and the mixer thread); the object is shared
+ * by counted references, so either side may let go first. A source
+ * whose ring is empty is silent; a sink whose ring is full loses the
+ * frame (counted). to: a source heard by that stream alone (a private
+ * prompt; 0: by everyone the room's rules let hear it). An application's
+ * audio is mixed beside the K loudest speakers, never instead of one.
+ */
+#define MIXER_APP_FRAME (MEDIA_APP_HZ / 50)   /* 20 ms */
+struct mixer_app;
+/* source, sink: what it does; frames: the rings' size (a power of 2) */
+struct mixer_app *mixer_app_new(bool source, bool sink, unsigned frames);
+/* Lets go of a reference (the caller's; the mixer holds its own while
+ * the stream is in a room) */
+void mixer_app_put(struct mixer_app *a);
+/* The application's side: a frame to play (false: the ring is full);
+ * a frame heard (false: none waiting); frames waiting to be played;
+ * frames lost because the sink's ring was full */
+bool mixer_app_play(struct mixer_app *a, const int16_t *frame);
+bool mixer_app_take(struct mixer_app *a, int16_t *frame);
+unsigned mixer_app_queued(const struct mixer_app *a);
+uint32_t mixer_app_lost(const struct mixer_app *a);
+/* Adds the application to room (m: its settings; codec and addresses
+ * are ignored); the mixer takes a reference */
+int  mixer_app_add(struct mixer *mx, uint32_t room, struct mixer_app *a,
+		   uint32_t to, const struct mixer_media *m, uint32_t *idp);
 int  mixer_stream_update(struct mixer *mx, uint32_t id,
 			 const struct mixer_media *m);
 int  mixer_stream_remove(struct mixer *mx, uint32_t id);

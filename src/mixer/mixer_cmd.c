@@ -43,7 +43,10 @@ static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 
 static void stream_free(struct mstream *s)
 {
-	if (s->mux) {                /* the thread's: they stay open */
+	if (s->app) {                /* an application: no sockets */
+		mixer_app_put(s->app);
+	}
+	else if (s->mux) {           /* the thread's: they stay open */
 		mux_detach(s->mux, s);
 	}
 	else {
@@ -95,7 +98,9 @@ static void coders_for(struct mthread *t, struct mroom *r,
 		media_plc_free(s->plc);
 		s->plc = NULL;
 	}
-	if (!r->shared[ci])
+	/* (an application's sink hears its own frame, never the shared
+	 * one) */
+	if (!r->shared[ci] && s->m.codec != MEDIA_L16)
 		r->shared[ci] = media_coder_new(s->m.codec, r->hz, NULL,
 						&err);
 	mstream_playout_init(s, r->hz, t->jitter_ms);
@@ -166,12 +171,15 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 {
 	struct mroom *r = room_find(t, c->room, true);
 	struct mstream *s = calloc(1, sizeof(*s));
-	bool shared = c->rtp_fd < 0;
+	bool shared = c->rtp_fd < 0 && !c->app;
 
 	if (!r || !s || !room_reserve(r) || (shared && !t->mux) ||
 	    (shared && !mux_reserve(t->mux, atomic_load(&t->streams) + 1))) {
-		/* out of memory: the stream is not mixed, its sockets close */
-		if (!shared) {
+		/* out of memory: the stream is not mixed, its sockets close
+		 * (an application's reference goes) */
+		if (c->app)
+			mixer_app_put(c->app);
+		else if (!shared) {
 			close(c->rtp_fd);
 			close(c->rtcp_fd);
 		}
@@ -181,7 +189,12 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		return;
 	}
 	s->id = c->id;
-	if (shared)
+	if (c->app) {
+		s->app = c->app;       /* the command's reference, now ours */
+		s->app_to = c->app_to;
+		s->rtp_fd = s->rtcp_fd = -1;
+	}
+	else if (shared)
 		mux_attach(t->mux, s);
 	else {
 		s->rtp_fd = c->rtp_fd;
@@ -245,6 +258,17 @@ void mthread_drain_commands(struct mthread *t)
 			struct mroom *r = NULL;
 			struct mstream *s = stream_find(t, c.id, &r, NULL);
 
+			if (s && s->app) {
+				/* an application keeps what it is */
+				c.media.codec = MEDIA_L16;
+				c.media.send = s->m.send;
+				c.media.recv = s->m.recv;
+				c.media.rtp_dst_len = 0;
+				c.media.rtcp_dst_len = 0;
+				c.media.srtp.on = false;
+				c.media.level_id = 0;
+				c.media.csrc_level_id = 0;
+			}
 			if (s) {
 				/* a re-INVITE chose another codec, or
 				 * other Opus parameters (bitrate, FEC, DTX) */
@@ -297,6 +321,19 @@ void mthread_drain_commands(struct mthread *t)
 
 void mthread_free_rooms(struct mthread *t)
 {
+	struct mcmd c;
+
+	/* commands never applied: what they carry is let go */
+	while (spsc_pop(&t->cmdq, &c)) {
+		if (c.type != MCMD_ADD)
+			continue;
+		if (c.app)
+			mixer_app_put(c.app);
+		else if (c.rtp_fd >= 0) {
+			close(c.rtp_fd);
+			close(c.rtcp_fd);
+		}
+	}
 	for (unsigned r = 0; r < t->nrooms; r++) {
 		for (unsigned i = 0; i < t->rooms[r]->n; i++)
 			stream_free(t->rooms[r]->s[i]);

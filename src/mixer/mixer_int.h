@@ -15,8 +15,22 @@ struct mcmd {
 	uint32_t id;
 	uint32_t room;
 	int rtp_fd, rtcp_fd;
+	struct mixer_app *app;    /* MCMD_ADD of an application (a
+				   * reference the command carries) */
+	uint32_t app_to;
 	struct mixer_media media;
 };
+
+/* An application's rings (mixer.h), shared by reference between its
+ * thread and the mixer thread */
+struct mixer_app {
+	_Atomic int refs;
+	bool source, sink;
+	struct spsc in;           /* frames to play: app -> mixer */
+	struct spsc out;          /* frames heard: mixer -> app */
+	_Atomic uint32_t lost;    /* frames the sink's full ring lost */
+};
+struct mixer_app *mixer_app_get(struct mixer_app *a);
 
 struct mroom;
 struct mux;

@@ -22,10 +22,15 @@ static void rx_telev(struct mthread *t, struct mstream *s,
 
 	if (h->plen < 4 || !(h->payload[1] & 0x80))
 		return;
-	if (s->dtmf_seen && s->dtmf_ts == h->ts)
+	/* an event's end is sent three times (RFC 4733 s. 2.5.1.4): once
+	 * per event, told by its timestamp and its code (some senders
+	 * start every event at one timestamp) */
+	if (s->dtmf_seen && s->dtmf_ts == h->ts &&
+	    s->dtmf_ev == h->payload[0])
 		return;
 	s->dtmf_seen = true;
 	s->dtmf_ts = h->ts;
+	s->dtmf_ev = h->payload[0];
 	if (h->payload[0] >= 16)
 		return;
 	ev.digit = digits[h->payload[0]];
@@ -172,7 +177,9 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	uint32_t arrival_ts = (uint32_t)(mono_us * 8 / 1000);
 	int n;
 
-	if (s->mux)              /* read for the whole thread (mixer_mux.c) */
+	/* read for the whole thread (mixer_mux.c); an application has no
+	 * sockets */
+	if (s->mux || s->app)
 		return;
 	for (;;) {
 		for (int i = 0; i < RX_BATCH; i++) {
@@ -322,9 +329,21 @@ void mstream_send(struct mstream *s, const struct mroom *r,
 		  const int16_t *pcm, unsigned n)
 {
 	uint8_t payload[MEDIA_MAX_PAYLOAD];
-	size_t len = media_coder_encode(s->coder, s->m.codec, payload,
-					sizeof(payload), pcm, n);
+	size_t len;
 
+	if (s->app) {
+		/* an application's sink: the frame at its rate, into its
+		 * ring (a full ring loses it) */
+		int16_t f[MIXER_APP_FRAME];
+
+		if (media_coder_from_mix(s->coder, pcm, n, f,
+					 MIXER_APP_FRAME) != MIXER_APP_FRAME ||
+		    !spsc_push(&s->app->out, f))
+			atomic_fetch_add(&s->app->lost, 1);
+		return;
+	}
+	len = media_coder_encode(s->coder, s->m.codec, payload,
+				 sizeof(payload), pcm, n);
 	mstream_send_payload(s, r, payload, len);
 }
 
@@ -399,6 +418,8 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	int32_t lost = rtp_rxstat_lost(&s->rx);
 
 	s->next_stats_us = mono_us + STATS_INTERVAL_US;
+	if (s->app)              /* nothing of a network to report */
+		return;
 	s->st.rx_lost = lost > 0 ? (uint32_t)lost : 0;
 	s->st.rx_late = s->jb.stats.late;
 	s->st.rx_dup = s->jb.stats.dup;

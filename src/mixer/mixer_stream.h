@@ -71,6 +71,9 @@ bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
 /* A stream and a room, owned by their mixer thread */
 struct mstream {
 	uint32_t id;
+	struct mixer_app *app;   /* an application (no sockets): its rings
+				  * instead of the network (mixer.h) */
+	uint32_t app_to;         /* a source heard by this stream only */
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
 	struct mixer_media m;
@@ -113,6 +116,7 @@ struct mstream {
 	bool tx_marker;
 	uint64_t next_rtcp_us, next_stats_us;
 	uint32_t dtmf_ts;        /* timestamp of the last reported event */
+	uint8_t dtmf_ev;         /* and its code */
 	bool dtmf_seen;
 	struct mixer_stream_stats st;
 	struct talk talk;        /* who is talking (what they send, muted
@@ -134,6 +138,11 @@ struct mroom {
 	/* the speakers in this tick's mix, loudest first (RFC 6465) */
 	const struct mstream *spk[MIXER_MAX_SPEAKERS];
 	unsigned nspk;
+	/* private sources this tick (an application heard by one stream
+	 * only: its app_to) */
+#define ROOM_PRIVATE_MAX 8
+	const struct mstream *priv[ROOM_PRIVATE_MAX];
+	unsigned npriv;
 	/* the shared mix of each codec with state (G.722, Opus), made when
 	 * a stream with that codec is added */
 	struct media_coder *shared[MEDIA_NCODECS];

@@ -89,6 +89,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	if (k > MIXER_MAX_SPEAKERS)
 		k = MIXER_MAX_SPEAKERS;
 	memset(r->sum, 0, r->frame * sizeof(r->sum[0]));
+	r->npriv = 0;
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
 		bool got, changed;
@@ -120,7 +121,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 					     !quiet ? native : NULL,
 					     s->nframe);
 		}
-		if (changed) {
+		if (changed && !s->app) {
 			struct mixer_event ev = {
 				.type = MIXER_EV_TALKING, .stream_id = s->id,
 				.talking = s->talk.talking,
@@ -132,7 +133,8 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		s->have = false;
 		/* (a quiet frame's samples were not even made) */
 		if (!got || s->quiet || !s->m.recv || s->m.muted ||
-		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV)) {
+		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV &&
+		     !s->app)) {
 			s->up_live = false;
 			continue;
 		}
@@ -142,7 +144,17 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		media_coder_to_mix(s->coder, native, s->nframe, mixf,
 				   r->frame);
 		mix_scale(s->contrib, mixf, s->gain_in_q16, r->frame);
-		speaker_offer(sel, &nsel, k, s);
+		if (!s->app) {
+			speaker_offer(sel, &nsel, k, s);
+		}
+		else if (!s->app_to) {
+			/* an application is mixed beside the K speakers */
+			s->have = true;
+			mix_add(r->sum, s->contrib, r->frame);
+		}
+		else if (r->npriv < ROOM_PRIVATE_MAX) {
+			r->priv[r->npriv++] = s;   /* for one listener */
+		}
 	}
 	for (unsigned i = 0; i < nsel; i++) {
 		sel[i]->have = true;             /* in the mix this tick */
@@ -197,12 +209,32 @@ static const int16_t *moh_frame(struct mthread *t, const struct mroom *r)
 	return t->moh[i];
 }
 
+/* What the private sources of this tick say to s (an application heard
+ * by s alone), added to base (the frame s would hear otherwise, in the
+ * mix's 32 bits) into out; false: none is for s */
+static bool private_for(const struct mroom *r, const struct mstream *s,
+			const int32_t *base, int32_t *out)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < r->npriv; i++) {
+		if (r->priv[i]->app_to != s->id)
+			continue;
+		if (!any)
+			memcpy(out, base, r->frame * sizeof(*out));
+		mix_add(out, r->priv[i]->contrib, r->frame);
+		any = true;
+	}
+	return any;
+}
+
 static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		      uint64_t wall_us, bool *sig)
 {
 	struct shared_mix sh;
 	int16_t frame[MEDIA_FRAME_MAX];
-	int32_t music[MEDIA_FRAME_MAX];
+	int32_t music[MEDIA_FRAME_MAX], own[MEDIA_FRAME_MAX];
+	static const int32_t silence[MEDIA_FRAME_MAX];
 	size_t len;
 
 	sh.pcm_ready = false;
@@ -211,24 +243,35 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
 
-		if (!s->m.send || !s->m.rtp_dst_len) {
+		if (!s->m.send || (!s->m.rtp_dst_len && !s->app)) {
 			/* keep the clock running so a resumed stream's
 			 * timestamps stay in step with real time */
 			s->tx_ts += media_rtp_clock(s->m.codec) /
 				JB_TICKS_PER_S;
 		}
-		else if (s->m.hold_music) {
-			mix_scale(music, moh_frame(t, r), s->gain_out_q16,
-				  r->frame);
-			mix_render(frame, music, NULL, MIX_UNITY_Q16,
+		else if (s->m.hold_music || s->m.deaf) {
+			/* music on hold, or nothing; and what an
+			 * application says to this stream alone */
+			const int32_t *base = silence;
+
+			if (s->m.hold_music) {
+				mix_scale(music, moh_frame(t, r),
+					  MIX_UNITY_Q16, r->frame);
+				base = music;
+			}
+			if (private_for(r, s, base, own))
+				base = own;
+			mix_render(frame, base, NULL, s->gain_out_q16,
 				   r->frame);
 			mstream_send(s, NULL, frame, r->frame);
 		}
-		else if (s->m.deaf) {
-			memset(frame, 0, r->frame * sizeof(frame[0]));
-			mstream_send(s, NULL, frame, r->frame);
+		else if (private_for(r, s, r->sum, own)) {
+			mix_render(frame, own, s->have ? s->contrib : NULL,
+				   s->gain_out_q16, r->frame);
+			mstream_send(s, r, frame, r->frame);
 		}
-		else if (!s->have && s->gain_out_q16 == MIX_UNITY_Q16) {
+		else if (!s->have && s->gain_out_q16 == MIX_UNITY_Q16 &&
+			 !s->app) {
 			/* not in the mix: the shared frame (len is set by
 			 * shared_payload, so it is called first) */
 			const uint8_t *pl = shared_payload(&sh, r, s->m.codec,

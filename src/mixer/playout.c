@@ -187,6 +187,8 @@ bool mstream_playout(struct mstream *s, int16_t *out)
 	bool concealed = false;
 
 	s->quiet = false;
+	if (s->app)      /* an application's frame, from its ring */
+		return s->app->source && spsc_pop(&s->app->in, out);
 	if (!jbuf_tick(&s->jb)) {
 		s->fifo_n = 0;
 		return false;

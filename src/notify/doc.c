@@ -119,6 +119,9 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 		    v1 ? (size_t)(v1 - pu) : strlen(pu), conf_id(c));
 	uri_entry(u, web, "web-page", errp);
 	uri_entry(u, conf_policy_uri(c), "control", errp);
+	/* while it is being recorded (RFC 4575 s. 5.3.3) */
+	if (conf_recording(c))
+		uri_entry(u, conf_recording(c), "recording", errp);
 	if (conf_policy(c)->max_participants)
 		num(d, "maximum-user-count", conf_policy(c)->max_participants,
 		    errp);
@@ -146,7 +149,7 @@ static void host_info(struct odict *ci, const struct conf *c, int *errp)
 
 static const char *ep_status(struct participant *p)
 {
-	if (part_privacy(p)->pending)
+	if (part_privacy(p)->pending || part_privacy(p)->lobby)
 		return "pending";
 	switch (part_status(p)) {
 	case PART_DIALING_IN:    return "dialing-in";
@@ -251,6 +254,18 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 		str(sip, "from-tag", dlg->from_tag, errp);
 		str(sip, "to-tag", dlg->to_tag, errp);
 	}
+	/* what RFC 4575 has no element for, in caucus's own namespace
+	 * (the schema admits other namespaces at the end of an endpoint):
+	 * a raised hand, a caller keying its PIN */
+	if (part_hand(p) || part_privacy(p)->lobby) {
+		struct odict *x = child(ep, "caucus", false, errp);
+
+		str(x, "@xmlns", NOTIFY_EXT_NS, errp);
+		if (part_hand(p))
+			str(x, "@hand-raised", "true", errp);
+		if (part_privacy(p)->lobby)
+			str(x, "@lobby", "true", errp);
+	}
 }
 
 static bool entity_cmp(struct le *le, void *arg)
@@ -326,7 +341,7 @@ static bool add_part(struct participant *p, void *arg)
 	struct user_ref *u;
 	const char *contact = part_dialog(p)->contact;
 
-	if ((pv->hidden || pv->pending) && !b->view->moderator)
+	if ((pv->hidden || pv->pending || pv->lobby) && !b->view->moderator)
 		return false;
 	if (anon)
 		re_snprintf(entity, sizeof(entity),
@@ -350,7 +365,8 @@ static bool add_part(struct participant *p, void *arg)
 	u->n++;
 	/* user-count: users with an endpoint in the conference, so not a
 	 * dial-out that failed */
-	if (!u->counted && part_status(p) != PART_FAILED && !pv->pending) {
+	if (!u->counted && part_status(p) != PART_FAILED && !pv->pending &&
+	    !pv->lobby) {
 		u->counted = true;
 		b->user_count++;
 	}

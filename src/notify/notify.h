@@ -8,6 +8,11 @@
 #ifndef CAUCUS_NOTIFY_H
 #define CAUCUS_NOTIFY_H
 
+/* caucus's namespace for what RFC 4575 has no element for (an element
+ * <caucus> at the end of an endpoint: hand-raised, lobby) */
+#define NOTIFY_EXT_NS "urn:x-caucus:params:xml:ns:conference-info"
+
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <re.h>

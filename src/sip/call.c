@@ -33,6 +33,11 @@ static void call_destructor(void *arg)
 		mixer_room_release(call->f->mixer, call->room_key);
 	if (call->src_held)
 		srclimit_give(call->f->limit, &call->src, SRCLIMIT_CALLS);
+	if (call->dtmf_dropped && call->sess)     /* call_info.c */
+		log_info("sip", "msg=\"keypad digits by INFO over the limit "
+			 "were dropped\" call_id=%s dropped=%u",
+			 sip_dialog_callid(sipsess_dialog(call->sess)),
+			 call->dtmf_dropped);
 	/* deref of an established session sends BYE, of an early one
 	 * CANCEL; libre finishes those transactions on its own */
 	mem_deref(call->dtls);
@@ -132,6 +137,12 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 	m->muted = s->muted || !strcmp(part_role(call->part), "listener");
 	m->deaf = s->deaf;
 	m->hold_music = part_privacy(call->part)->pending;
+	/* keying a PIN: it hears only what is said to it (the lobby's
+	 * prompts), and nobody hears it */
+	if (part_privacy(call->part)->lobby) {
+		m->muted = m->deaf = true;
+		m->hold_music = false;
+	}
 	m->room_speakers = (uint8_t)conf_max_speakers(part_conf(call->part));
 	m->room_hz = conf_mix_rate(part_conf(call->part));
 	m->level_id = r->level_id;
@@ -254,6 +265,7 @@ int call_media_apply(struct call *call)
 		call->room_held = false;
 	}
 	hash_append(call->f->calls, call->stream_id, &call->he, call);
+	part_set_stream(call->part, call->stream_id);
 	return 0;
 }
 
@@ -274,6 +286,7 @@ static void call_close(struct call *call, uint16_t scode, const char *reason)
 	call->part = NULL;
 	if (p) {
 		part_set_ep(p, NULL);
+		part_set_stream(p, 0);
 		part_gone(p, scode, reason);
 	}
 	mem_deref(call);
@@ -423,8 +436,8 @@ int call_sess_accept(struct call *call, const struct sip_msg *msg,
 	int err = sipsess_accept(&call->sess, call->f->sock, msg, scode,
 				 reason, call->cuser, "application/sdp", desc,
 				 NULL, NULL, false, offer_handler,
-				 answer_handler, estab_handler, NULL, refer_h,
-				 close_handler, call, "%s%s",
+				 answer_handler, estab_handler, call_info_h,
+				 refer_h, close_handler, call, "%s%s",
 				 call->f->answer_hdrs, hdrs);
 
 	if (!err)
@@ -470,8 +483,8 @@ int call_dial(struct focus *f, struct participant *p)
 			      conf_uri(c), call->cuser, NULL, 0,
 			      "application/sdp", desc, NULL, NULL, false,
 			      offer_handler, answer_handler, progress_handler,
-			      estab_handler, NULL, refer_h, close_handler, call,
-			      "Allow: %s\r\n", f->allow);
+			      estab_handler, call_info_h, refer_h,
+			      close_handler, call, "Allow: %s\r\n", f->allow);
 	if (err)
 		part_set_ep(p, NULL);
 out:

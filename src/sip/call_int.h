@@ -3,6 +3,7 @@
 #ifndef CAUCUS_CALL_INT_H
 #define CAUCUS_CALL_INT_H
 
+#include "sip/dtmfinfo.h"
 #include "sip/sdpneg.h"
 #include "sip/sip_int.h"
 
@@ -43,6 +44,8 @@ struct call {
 				       * was (re)negotiated) */
 	struct stimer_neg st;         /* RFC 4028 session timer */
 	struct tmr st_tmr;
+	struct dtmfinfo_rate dtmf_rate;   /* digits by INFO (call_info.c) */
+	uint32_t dtmf_dropped;        /* over that limit, dropped */
 };
 
 /* A call for conference c (p: its participant, when known), with its
@@ -63,5 +66,7 @@ void call_contact_copy(char *dst, size_t sz, const struct sip_msg *msg);
 void call_fail(struct call *call, uint16_t code, const char *why);
 /* RFC 4028: (re)arms the session timer for the call's negotiation */
 void call_st_arm(struct call *call);
+/* INFO in the call's dialog (call_info.c): keypad digits; answers it */
+void call_info_h(struct sip *sip, const struct sip_msg *msg, void *arg);
 
 #endif

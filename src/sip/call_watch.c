@@ -160,6 +160,7 @@ void call_mixer_event(struct focus *f, const struct mixer_event *ev)
 		log_dbg("sip", "msg=\"dtmf\" conf=%s pid=%s digit=%c",
 			conf_id(part_conf(call->part)), part_id(call->part),
 			ev->digit);
+		part_dtmf(call->part, ev->digit);
 		break;
 	case MIXER_EV_TALKING:
 		part_set_talking(call->part, ev->talking);

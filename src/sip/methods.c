@@ -31,8 +31,9 @@ static void ack_h(struct focus *f, struct conf *c, const struct sip_msg *msg)
 	(void)msg;
 }
 
-/* BYE and CANCEL that no call took name no call of ours (RFC 3261
- * s. 15.1.2 and 9.2) */
+/* BYE, CANCEL and INFO that no call took name no call of ours (RFC 3261
+ * s. 15.1.2 and 9.2; RFC 6086 for INFO). libre's session answers an INFO
+ * of no dialog 481 itself, before this table is asked. */
 static void no_call_h(struct focus *f, struct conf *c,
 		      const struct sip_msg *msg)
 {
@@ -85,8 +86,9 @@ const struct focus_method focus_methods[] = {
 	 "(RFC 4579): dial someone in, or with method=BYE remove someone"},
 	{"MESSAGE", true, message_h, true, "to a conference URI or in a "
 	 "call: an instant message to everyone else (text, CPIM)"},
-	{"INFO", false, NULL, false, "405 (DTMF comes as RFC 4733 "
-	 "telephone-events)"},
+	{"INFO", true, no_call_h, false, "in a call: a keypad digit "
+	 "(`application/dtmf-relay` or `application/dtmf`), as RFC 4733 "
+	 "telephone-events are; outside one: 481"},
 	{"UPDATE", false, NULL, false, "405"},
 	{"PRACK", false, NULL, false, "405 (no reliable provisional "
 	 "responses)"},

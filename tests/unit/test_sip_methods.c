@@ -100,7 +100,7 @@ static void test_allow_header(void **state)
 	memset(&f, 0, sizeof(f));
 	focus_methods_init(&f);
 	assert_string_equal(f.allow, "INVITE, ACK, BYE, CANCEL, OPTIONS, "
-			    "SUBSCRIBE, REFER, MESSAGE");
+			    "SUBSCRIBE, REFER, MESSAGE, INFO");
 	assert_string_equal(f.supported, "join, timer");
 	assert_non_null(strstr(f.answer_hdrs, "Allow: INVITE, ACK,"));
 	assert_non_null(strstr(f.answer_hdrs, "Supported: join, timer\r\n"));

@@ -1,0 +1,478 @@
+/*
+ * Callers and their keypads: the PIN lobby, the keypad commands of the
+ * conference's table (policy_apps.c, docs/keypad.md), and the entry and
+ * exit announcements. A caller's state (struct caller) is made when its
+ * participant is first seen connected and goes when it leaves. Digits
+ * arrive here however they came (RFC 4733, SIP INFO: part_dtmf()), and
+ * every conference change is looked at for joins and leaves.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "apps/apps_int.h"
+#include "conf/conf.h"
+#include "conf/part.h"
+#include "conf/policy.h"
+#include "util/log.h"
+
+#define KEY_WAIT_MS 3000          /* between the keys of one sequence */
+#define GAIN_STEP_DB 3.0
+#define GAIN_MAX_DB 12.0
+#define EXTEND_S 600
+
+
+static void caller_free(struct caller *k)
+{
+	tmr_cancel(&k->key_tmr);
+	tmr_cancel(&k->pin_tmr);
+	list_unlink(&k->le);
+	hash_unlink(&k->he);
+	mem_deref(k->p);
+	free(k);
+}
+
+static uint32_t key_of(const struct participant *p)
+{
+	return hash_fast((const char *)&p, sizeof(p));
+}
+
+static bool same_p(struct le *le, void *arg)
+{
+	return ((struct caller *)le->data)->p == arg;
+}
+
+static struct caller *caller_find(const struct apps *a,
+				  const struct participant *p)
+{
+	return list_ledata(hash_lookup(a->caller_by, key_of(p), same_p,
+				       (void *)p));
+}
+
+static struct caller *caller_get(struct apps *a, struct participant *p)
+{
+	struct caller *k = caller_find(a, p);
+
+	if (k)
+		return k;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->a = a;
+	k->p = mem_ref(p);
+	tmr_init(&k->key_tmr);
+	tmr_init(&k->pin_tmr);
+	list_append(&a->callers, &k->le, k);
+	hash_append(a->caller_by, key_of(p), &k->he, k);
+	return k;
+}
+
+bool keypad_present(const struct participant *p)
+{
+	const struct part_privacy *pv = part_privacy(p);
+
+	return part_status(p) == PART_CONNECTED && !pv->hidden &&
+		!pv->pending && !pv->lobby;
+}
+
+static bool count_h(struct participant *p, void *arg)
+{
+	if (keypad_present(p))
+		(*(unsigned *)arg)++;
+	return false;
+}
+
+static unsigned present_count(const struct conf *c)
+{
+	unsigned n = 0;
+
+	(void)conf_apply_parts(c, count_h, &n);
+	return n;
+}
+
+static const char *spoken_name(const struct participant *p)
+{
+	if (part_privacy(p)->anonymous)
+		return "An anonymous participant";
+	return part_display(p) && part_display(p)[0] ? part_display(p) :
+		"A caller";
+}
+
+/* --- keypad commands --- */
+
+struct roll {
+	const struct participant *self;
+	char text[256];
+	size_t len;
+	unsigned named, others;
+};
+
+static bool roll_h(struct participant *q, void *arg)
+{
+	struct roll *r = arg;
+
+	if (q == r->self || !keypad_present(q))
+		return false;
+	if (r->named < 6 && r->len < sizeof(r->text) - 80) {
+		r->len += (size_t)re_snprintf(r->text + r->len,
+					      sizeof(r->text) - r->len,
+					      "%s %s", r->named ? "," : "",
+					      spoken_name(q));
+		r->named++;
+	}
+	else {
+		r->others++;
+	}
+	return false;
+}
+
+/* Who is here, said to the one who asked: up to six names (their
+ * display names, spoken), then how many more */
+static void roll_call(struct apps *a, struct caller *k)
+{
+	struct conf *c = part_conf(k->p);
+	struct roll r = {.self = k->p};
+
+	r.len = (size_t)re_snprintf(r.text, sizeof(r.text),
+				    "In the conference:");
+	(void)conf_apply_parts(c, roll_h, &r);
+	if (!r.named)
+		re_snprintf(r.text, sizeof(r.text), "Nobody else is here.");
+	else if (r.others)
+		re_snprintf(r.text + r.len, sizeof(r.text) - r.len,
+			    ", and %u more.", r.others);
+	else
+		re_snprintf(r.text + r.len, sizeof(r.text) - r.len, ".");
+	(void)apps_say_text(a, c, k->p, r.text);
+}
+
+static void volume(struct caller *k, bool listen, bool up)
+{
+	struct part_settings s = *part_settings(k->p);
+	double *g = listen ? &s.gain_out_db : &s.gain_in_db;
+
+	*g += up ? GAIN_STEP_DB : -GAIN_STEP_DB;
+	if (*g > GAIN_MAX_DB)
+		*g = GAIN_MAX_DB;
+	if (*g < -GAIN_MAX_DB)
+		*g = -GAIN_MAX_DB;
+	part_update_settings(k->p, &s);
+	(void)apps_say(k->a, part_conf(k->p), k->p, up ? "up" : "down",
+		       NULL, NULL);
+}
+
+struct mute_all {
+	bool mute;
+};
+
+static bool mute_h(struct participant *p, void *arg)
+{
+	const struct mute_all *m = arg;
+	struct part_settings s = *part_settings(p);
+
+	if (!strcmp(part_role(p), "moderator") ||
+	    !strcmp(part_role(p), "administrator"))
+		return false;
+	s.muted = m->mute;
+	part_update_settings(p, &s);
+	return false;
+}
+
+static bool latest_h(struct participant *p, void *arg)
+{
+	struct participant **best = arg;
+
+	if (part_status(p) == PART_CONNECTED && !part_privacy(p)->lobby &&
+	    strcmp(part_role(p), "moderator") &&
+	    strcmp(part_role(p), "administrator") &&
+	    (!*best || part_joined_at(p) > part_joined_at(*best) ||
+	     (part_joined_at(p) == part_joined_at(*best) &&
+	      atoi(part_id(p)) > atoi(part_id(*best)))))
+		*best = p;
+	return false;
+}
+
+static void moderator_action(struct caller *k, int act)
+{
+	struct apps *a = k->a;
+	struct participant *p = k->p;
+	struct conf *c = part_conf(p);
+	struct policy np = *conf_policy(c);
+	struct mute_all m;
+	struct participant *last = NULL;
+	char rid[64];
+
+	switch (act) {
+	case POLICY_KEY_LOCK:
+		np.locked = !np.locked;
+		if (conf_set_policy(c, &np))
+			break;
+		if (np.apps.locked)
+			(void)apps_say(a, c, p, np.locked ? "locked" :
+				       "unlocked", NULL, NULL);
+		break;
+	case POLICY_KEY_MUTE_ALL:
+	case POLICY_KEY_UNMUTE_ALL:
+		m.mute = act == POLICY_KEY_MUTE_ALL;
+		(void)conf_apply_parts(c, mute_h, &m);
+		(void)apps_say(a, c, NULL, m.mute ? "all-muted" :
+			       "all-unmuted", NULL, NULL);
+		break;
+	case POLICY_KEY_EJECT_LAST:
+		(void)conf_apply_parts(c, latest_h, &last);
+		if (last && last != p) {
+			part_remove_by(last, part_uri(p));
+			(void)apps_say(a, c, p, "ejected", NULL, NULL);
+		}
+		else {
+			(void)apps_say(a, c, p, "nobody-to-eject", NULL,
+				       NULL);
+		}
+		break;
+	case POLICY_KEY_RECORD:
+		if (record_on(a, c))
+			(void)apps_record_stop(a, c, NULL);
+		else
+			(void)apps_record_start(a, c, NULL, rid, sizeof(rid));
+		break;
+	case POLICY_KEY_EXTEND:
+		if (!np.end) {
+			(void)apps_say(a, c, p, "no-end", NULL, NULL);
+			break;
+		}
+		np.end += EXTEND_S;
+		if (!conf_set_policy(c, &np))
+			(void)apps_say(a, c, NULL, "extended", NULL, NULL);
+		break;
+	}
+}
+
+static void operator_call(struct caller *k)
+{
+	struct conf *c = part_conf(k->p);
+	struct part_new n = {.uri = k->a->operator_uri, .dial_out = true,
+			     .display = "Operator",
+			     .referred_by = part_uri(k->p)};
+
+	if (!k->a->operator_uri || part_add(c, &n, NULL)) {
+		(void)apps_say(k->a, c, k->p, "no-operator", NULL, NULL);
+		return;
+	}
+	log_info("apps", "msg=\"operator called\" conf=%s pid=%s uri=%s",
+		 conf_id(c), part_id(k->p), k->a->operator_uri);
+	conf_reconcile(c);
+	(void)apps_say(k->a, c, k->p, "operator", NULL, NULL);
+}
+
+static void action(struct caller *k, int act)
+{
+	struct apps *a = k->a;
+	struct participant *p = k->p;
+	struct conf *c = part_conf(p);
+	struct part_settings s = *part_settings(p);
+	char text[96];
+
+	log_info("apps", "msg=\"keypad\" conf=%s pid=%s action=%s",
+		 conf_id(c), part_id(p), policy_key_names[act]);
+	if (act >= POLICY_KEY_FIRST_MODERATOR &&
+	    strcmp(part_role(p), "moderator") &&
+	    strcmp(part_role(p), "administrator")) {
+		(void)apps_say(a, c, p, "moderator-only", NULL, NULL);
+		return;
+	}
+	switch (act) {
+	case POLICY_KEY_MUTE:
+		s.muted = !s.muted;
+		part_update_settings(p, &s);
+		(void)apps_say(a, c, p, s.muted ? "muted" : "unmuted", NULL,
+			       NULL);
+		break;
+	case POLICY_KEY_HAND:
+		part_set_hand(p, !part_hand(p));
+		(void)apps_say(a, c, p, part_hand(p) ? "hand-raised" :
+			       "hand-lowered", NULL, NULL);
+		break;
+	case POLICY_KEY_ROLL_CALL:
+		roll_call(a, k);
+		break;
+	case POLICY_KEY_COUNT:
+		re_snprintf(text, sizeof(text), "There %s %u participant%s "
+			    "in this conference.",
+			    present_count(c) == 1 ? "is" : "are",
+			    present_count(c),
+			    present_count(c) == 1 ? "" : "s");
+		(void)apps_say_text(a, c, p, text);
+		break;
+	case POLICY_KEY_LISTEN_UP:
+	case POLICY_KEY_LISTEN_DOWN:
+		volume(k, true, act == POLICY_KEY_LISTEN_UP);
+		break;
+	case POLICY_KEY_TALK_UP:
+	case POLICY_KEY_TALK_DOWN:
+		volume(k, false, act == POLICY_KEY_TALK_UP);
+		break;
+	case POLICY_KEY_OPERATOR:
+		operator_call(k);
+		break;
+	case POLICY_KEY_HELP:
+		(void)apps_say(a, c, p, "help", NULL, NULL);
+		break;
+	default:
+		moderator_action(k, act);
+		break;
+	}
+}
+
+static void keys_expired(void *arg)
+{
+	struct caller *k = arg;
+
+	k->keys[0] = '\0';
+}
+
+static void key_digit(struct caller *k, char d)
+{
+	const struct policy_apps *pa = &conf_policy(part_conf(k->p))->apps;
+	size_t n = strlen(k->keys);
+	int act;
+
+	k->keys[n] = d;
+	k->keys[n + 1] = '\0';
+	act = policy_apps_action(pa, k->keys);
+	if (act) {
+		k->keys[0] = '\0';
+		tmr_cancel(&k->key_tmr);
+		action(k, act);
+		return;
+	}
+	if (n + 1 < sizeof(k->keys) - 1 && policy_apps_prefix(pa, k->keys)) {
+		tmr_start(&k->key_tmr, KEY_WAIT_MS, keys_expired, k);
+		return;
+	}
+	/* no such sequence: this key may start one */
+	k->keys[0] = '\0';
+	tmr_cancel(&k->key_tmr);
+	if (n)
+		key_digit(k, d);
+}
+
+void keypad_dtmf(struct participant *p, char digit, void *arg)
+{
+	struct apps *a = arg;
+	struct caller *k;
+
+	if (!part_in_conf(p) || part_status(p) != PART_CONNECTED)
+		return;
+	k = caller_get(a, p);
+	if (!k)
+		return;
+	if (part_privacy(p)->lobby)
+		lobby_digit(k, digit);
+	else if (!part_privacy(p)->pending)
+		key_digit(k, digit);
+}
+
+/* --- joins and leaves --- */
+
+static void entered(struct apps *a, struct caller *k)
+{
+	struct conf *c = part_conf(k->p);
+	const struct policy_apps *pa = &conf_policy(c)->apps;
+	unsigned n = present_count(c);
+	char text[300];
+
+	k->announced = true;
+	if (pa->entry == POLICY_ANNOUNCE_TONE) {
+		(void)apps_say(a, c, NULL, "entry", NULL, NULL);
+	}
+	else if (pa->entry == POLICY_ANNOUNCE_NAME) {
+		re_snprintf(text, sizeof(text), "%s has joined.",
+			    spoken_name(k->p));
+		(void)apps_say_text(a, c, NULL, text);
+	}
+	if (n <= 1 && pa->only_participant) {
+		(void)apps_say(a, c, k->p, "only-participant", NULL, NULL);
+	}
+	else if (n > 1 && pa->count) {
+		re_snprintf(text, sizeof(text), "There are %u participants "
+			    "in this conference.", n);
+		(void)apps_say_text(a, c, k->p, text);
+	}
+}
+
+static void left(struct apps *a, struct caller *k)
+{
+	struct conf *c = part_conf(k->p);
+	const struct policy_apps *pa = &conf_policy(c)->apps;
+	char text[300];
+
+	if (conf_destroyed(c) || !k->announced)
+		return;
+	if (pa->exit == POLICY_ANNOUNCE_TONE) {
+		(void)apps_say(a, c, NULL, "exit", NULL, NULL);
+	}
+	else if (pa->exit == POLICY_ANNOUNCE_NAME) {
+		re_snprintf(text, sizeof(text), "%s has left.",
+			    spoken_name(k->p));
+		(void)apps_say_text(a, c, NULL, text);
+	}
+}
+
+struct seen {
+	struct apps *a;
+};
+
+static bool seen_h(struct participant *p, void *arg)
+{
+	struct apps *a = ((struct seen *)arg)->a;
+	const struct part_privacy *pv = part_privacy(p);
+	struct caller *k;
+
+	if (part_status(p) != PART_CONNECTED)
+		return false;
+	k = caller_get(a, p);
+	if (!k)
+		return false;
+	if (pv->lobby && !k->lobby_started)
+		lobby_start(k);
+	else if (!pv->lobby && pv->pending && !k->told_wait) {
+		k->told_wait = true;
+		if (conf_policy(part_conf(p))->apps.wait_moderator)
+			(void)apps_say(a, part_conf(p), p, "wait-moderator",
+				       NULL, NULL);
+	}
+	else if (keypad_present(p) && !k->announced) {
+		entered(a, k);
+	}
+	return false;
+}
+
+void keypad_conf_changed(struct apps *a, struct conf *c, bool destroyed)
+{
+	struct seen s = {.a = a};
+	struct le *le = a->callers.head;
+
+	/* the callers of c who left */
+	while (le) {
+		struct caller *k = le->data;
+
+		le = le->next;
+		if (part_conf(k->p) != c)
+			continue;
+		if (destroyed || !part_in_conf(k->p) ||
+		    part_status(k->p) == PART_DISCONNECTING ||
+		    part_status(k->p) == PART_FAILED) {
+			if (!destroyed)
+				left(a, k);
+			caller_free(k);
+		}
+	}
+	if (!destroyed)
+		(void)conf_apply_parts(c, seen_h, &s);
+}
+
+void keypad_free(struct apps *a)
+{
+	while (a->callers.head)
+		caller_free(a->callers.head->data);
+}

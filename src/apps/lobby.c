@@ -1,0 +1,125 @@
+/*
+ * The PIN lobby: a caller of a conference whose policy has a PIN (or a
+ * moderator PIN) joins in the lobby (conf: part_enter), hearing only the
+ * prompts said to it and heard by nobody, until it keys the PIN and
+ * pound. The moderator PIN gives the moderator role. Each try has
+ * pin_timeout_s (from the end of the prompt, and again from each key);
+ * a wrong PIN or none in time is a try, and after pin_tries the caller
+ * hears goodbye and the call ends. A moderator can let a caller in
+ * without its PIN (approve), or send it away.
+ */
+#include <errno.h>
+#include <string.h>
+#include "apps/apps_int.h"
+#include "conf/conf.h"
+#include "conf/part.h"
+#include "util/log.h"
+
+
+static void pin_timeout(void *arg);
+
+static void pin_wait(struct job *j, int err, void *arg)
+{
+	struct caller *k = arg;
+
+	(void)j;
+	if (err != ECANCELED && !k->leaving)
+		tmr_start(&k->pin_tmr, k->a->cfg.pin_timeout_s * 1000ull,
+			  pin_timeout, k);
+}
+
+static void goodbye_done(struct job *j, int err, void *arg)
+{
+	struct participant *p = arg;
+
+	(void)j;
+	(void)err;
+	if (part_in_conf(p))
+		part_remove_by(p, "pin");
+	mem_deref(p);
+}
+
+void lobby_start(struct caller *k)
+{
+	struct conf *c = part_conf(k->p);
+
+	k->lobby_started = true;
+	if (apps_say(k->a, c, k->p, "enter-pin", pin_wait, k))
+		pin_wait(NULL, 0, k);
+}
+
+/* A wrong PIN, or none in time: another try, or goodbye */
+static void pin_failed(struct caller *k, bool timeout)
+{
+	struct conf *c = part_conf(k->p);
+
+	k->digits[0] = '\0';
+	if (++k->tries < k->a->cfg.pin_tries) {
+		if (apps_say(k->a, c, k->p, "pin-wrong", pin_wait, k))
+			pin_wait(NULL, 0, k);
+		return;
+	}
+	log_info("apps", "msg=\"PIN refused: goodbye\" conf=%s pid=%s "
+		 "tries=%u timeout=%s", conf_id(c), part_id(k->p), k->tries,
+		 timeout ? "yes" : "no");
+	k->leaving = true;
+	if (apps_say(k->a, c, k->p, timeout ? "pin-timeout" : "pin-goodbye",
+		     goodbye_done, mem_ref(k->p)))
+		goodbye_done(NULL, 0, mem_ref(k->p));
+}
+
+static void pin_check(struct caller *k)
+{
+	const struct policy_apps *pa = &conf_policy(part_conf(k->p))->apps;
+	bool mod = pa->moderator_pin[0] &&
+		!strcmp(k->digits, pa->moderator_pin);
+
+	tmr_cancel(&k->pin_tmr);
+	/* (with a moderator PIN only, others get in with none) */
+	if (!mod && strcmp(k->digits, pa->pin)) {
+		pin_failed(k, false);
+		return;
+	}
+	log_info("apps", "msg=\"PIN accepted\" conf=%s pid=%s role=%s",
+		 conf_id(part_conf(k->p)), part_id(k->p),
+		 mod ? "moderator" : part_role(k->p));
+	k->digits[0] = '\0';
+	if (mod)
+		part_set_role(k->p, "moderator");
+	part_set_lobby(k->p, false);
+}
+
+static void pin_timeout(void *arg)
+{
+	struct caller *k = arg;
+
+	if (k->digits[0])
+		pin_check(k);
+	else
+		pin_failed(k, true);
+}
+
+void lobby_digit(struct caller *k, char d)
+{
+	size_t n = strlen(k->digits);
+
+	if (k->leaving)
+		return;
+	if (d == '#') {
+		pin_check(k);
+		return;
+	}
+	if (d == '*') {                   /* start again */
+		k->digits[0] = '\0';
+		return;
+	}
+	if (d < '0' || d > '9')
+		return;
+	tmr_start(&k->pin_tmr, k->a->cfg.pin_timeout_s * 1000ull,
+		  pin_timeout, k);
+	k->digits[n] = d;
+	k->digits[n + 1] = '\0';
+	if (n + 1 == POLICY_PIN_MAX)
+		pin_check(k);
+}
+

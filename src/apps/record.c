@@ -1,0 +1,383 @@
+/*
+ * Recording a conference: its mix, as every listener hears it, written by
+ * the I/O thread to <recordings_dir>/<conference>/<id>.ogg (or .wav).
+ * Started and stopped by the API, the keypad or the policy (automatic:
+ * from the first caller present until the last leaves); at most one per
+ * conference at a time. The conference's state says while it records (a
+ * service URI with purpose "recording" in RFC 4575, the API, the event
+ * stream). A recording that cannot be written (disk full, a folder that
+ * went away) stops with a warning and an event; the conference goes on.
+ * Past recordings are listed from the folder, this run's with their
+ * state.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include "apps/apps_int.h"
+#include "conf/conf.h"
+#include "conf/part.h"
+#include "conf/policy.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#define RECS_KEPT 200            /* this run's finished ones remembered */
+
+enum rec_state { REC_ON, REC_STOPPING, REC_DONE, REC_FAILED };
+static const char *const state_names[] = {"recording", "stopping",
+					  "stopped", "failed"};
+
+struct rec {
+	struct le le;              /* in apps.recs, newest first */
+	struct apps *a;
+	char conf_id[72];
+	char rid[32];
+	enum media_rec_format fmt;
+	enum rec_state state;
+	bool auto_started;
+	int64_t started, stopped;  /* unix seconds */
+	uint64_t samples;
+	int err;
+	struct job *job;           /* while on */
+};
+
+static void rec_forget_old(struct apps *a)
+{
+	unsigned n = 0;
+	struct le *le = a->recs.head;
+
+	while (le) {
+		struct rec *r = le->data;
+
+		le = le->next;
+		if (++n > RECS_KEPT && !r->job) {
+			list_unlink(&r->le);
+			free(r);
+		}
+	}
+}
+
+static struct rec *rec_active(const struct apps *a, const struct conf *c)
+{
+	for (struct le *le = a->recs.head; le; le = le->next) {
+		struct rec *r = le->data;
+
+		if (r->job && !strcmp(r->conf_id, conf_id(c)))
+			return r;
+	}
+	return NULL;
+}
+
+bool record_on(const struct apps *a, const struct conf *c)
+{
+	return rec_active(a, c) != NULL;
+}
+
+static void rec_done(struct job *j, int err, void *arg)
+{
+	struct rec *r = arg;
+	struct conf *c = confs_lookup(r->a->cs, r->conf_id);
+
+	r->samples = atomic_load(&j->samples);
+	r->stopped = (int64_t)time(NULL);
+	r->err = err == ECANCELED ? 0 : err;
+	r->state = r->err ? REC_FAILED : REC_DONE;
+	r->job = NULL;
+	if (r->err)
+		log_warn("apps", "msg=\"recording stopped: it could not be "
+			 "written\" conf=%s id=%s err=\"%m\"", r->conf_id,
+			 r->rid, r->err);
+	else
+		log_info("apps", "msg=\"recording stopped\" conf=%s id=%s "
+			 "seconds=%llu", r->conf_id, r->rid,
+			 (unsigned long long)(r->samples / MEDIA_APP_HZ));
+	if (!c || conf_destroyed(c))
+		return;
+	(void)conf_set_recording(c, NULL);
+	if (conf_policy(c)->apps.recording && err != ECANCELED)
+		(void)apps_say(r->a, c, NULL, "recording-stopped", NULL,
+			       NULL);
+}
+
+static const char *ext_of(enum media_rec_format f)
+{
+	return media_rec_format_name(f);
+}
+
+/* <recordings_dir>/<conference>, made when missing */
+static int conf_dir(const struct apps *a, const char *cid, char *buf,
+		    size_t sz)
+{
+	if (!a->recordings_dir)
+		return ENOTSUP;
+	re_snprintf(buf, sz, "%s", a->recordings_dir);
+	if (mkdir(buf, 0750) && errno != EEXIST)
+		return errno;
+	re_snprintf(buf, sz, "%s/%s", a->recordings_dir, cid);
+	if (mkdir(buf, 0750) && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
+		     bool automatic, char *rid, size_t rsz)
+{
+	char dir[512], path[600], uri[600];
+	struct rec *r;
+	struct tm tm;
+	time_t now = time(NULL);
+	int err;
+
+	if (rec_active(a, c))
+		return EALREADY;
+	err = conf_dir(a, conf_id(c), dir, sizeof(dir));
+	if (err) {
+		log_warn("apps", "msg=\"recording not started: no folder\" "
+			 "conf=%s err=\"%m\"", conf_id(c), err);
+		return EIO;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return ENOMEM;
+	r->a = a;
+	r->fmt = f;
+	r->auto_started = automatic;
+	r->started = (int64_t)now;
+	re_snprintf(r->conf_id, sizeof(r->conf_id), "%s", conf_id(c));
+	gmtime_r(&now, &tm);
+	/* a name of its time, made unique */
+	for (unsigned k = 1; k < 100; k++) {
+		struct stat st;
+		size_t n = strftime(r->rid, sizeof(r->rid), "%Y%m%dT%H%M%SZ",
+				    &tm);
+
+		if (k > 1)
+			re_snprintf(r->rid + n, sizeof(r->rid) - n, "-%u", k);
+		re_snprintf(path, sizeof(path), "%s/%s.%s", dir, r->rid,
+			    ext_of(f));
+		if (stat(path, &st))
+			break;
+	}
+	r->job = apps_job_rec(a, c, path, f, rec_done, r);
+	if (!r->job) {
+		free(r);
+		return ENOMEM;
+	}
+	list_prepend(&a->recs, &r->le, r);
+	rec_forget_old(a);
+	re_snprintf(uri, sizeof(uri), "%s/recordings/%s", conf_policy_uri(c),
+		    r->rid);
+	(void)conf_set_recording(c, uri);
+	log_info("apps", "msg=\"recording started\" conf=%s id=%s path=%s "
+		 "automatic=%s", conf_id(c), r->rid, path,
+		 automatic ? "yes" : "no");
+	if (conf_policy(c)->apps.recording)
+		(void)apps_say(a, c, NULL, "recording-started", NULL, NULL);
+	if (rid)
+		re_snprintf(rid, rsz, "%s", r->rid);
+	return 0;
+}
+
+int apps_record_start(struct apps *a, struct conf *c, const char *format,
+		      char *rid, size_t rsz)
+{
+	enum media_rec_format f =
+		(enum media_rec_format)conf_policy(c)->apps.record_format;
+
+	if (format && format[0] && media_rec_format_parse(format, &f))
+		return EINVAL;
+	if (conf_destroyed(c))
+		return ENOENT;
+	return rec_begin(a, c, f, false, rid, rsz);
+}
+
+int apps_record_stop(struct apps *a, struct conf *c, const char *rid)
+{
+	struct rec *r = rec_active(a, c);
+
+	if (!r || (rid && strcmp(rid, r->rid)))
+		return ENOENT;
+	if (r->state == REC_ON)
+		r->state = REC_STOPPING;
+	apps_job_stop(r->job);
+	return 0;
+}
+
+/* Anyone to record? (connected, not waiting, not in the lobby) */
+static bool someone_h(struct participant *p, void *arg)
+{
+	(void)arg;
+	return part_status(p) == PART_CONNECTED &&
+		!part_privacy(p)->pending && !part_privacy(p)->lobby;
+}
+
+void record_conf_changed(struct apps *a, struct conf *c, bool destroyed)
+{
+	struct rec *r = rec_active(a, c);
+	bool someone;
+
+	if (destroyed) {
+		if (r)
+			apps_job_stop(r->job);
+		return;
+	}
+	someone = conf_apply_parts(c, someone_h, NULL) != NULL;
+	if (!r && someone && conf_policy(c)->apps.record_auto)
+		(void)rec_begin(a, c, (enum media_rec_format)
+				conf_policy(c)->apps.record_format, true,
+				NULL, 0);
+	else if (r && r->auto_started && !someone && r->state == REC_ON)
+		(void)apps_record_stop(a, c, NULL);
+}
+
+void record_free(struct apps *a)
+{
+	while (a->recs.head) {
+		struct rec *r = a->recs.head->data;
+
+		list_unlink(&r->le);
+		free(r);
+	}
+}
+
+static bool rid_valid(const char *rid)
+{
+	size_t n = strlen(rid);
+
+	return n && n < 32 && rid[0] != '.' &&
+		strspn(rid, "0123456789TZ-") == n;
+}
+
+int apps_record_path(const struct apps *a, const struct conf *c,
+		     const char *rid, char *path, size_t psz,
+		     const char **ctype)
+{
+	const struct rec *r = rec_active(a, c);
+	struct stat st;
+
+	if (!a->recordings_dir || !rid_valid(rid))
+		return ENOENT;
+	if (r && !strcmp(r->rid, rid))
+		return EBUSY;
+	for (int f = 0; f < 2; f++) {
+		re_snprintf(path, psz, "%s/%s/%s.%s", a->recordings_dir,
+			    conf_id(c), rid, ext_of((enum media_rec_format)f));
+		if (!stat(path, &st) && S_ISREG(st.st_mode)) {
+			*ctype = f == MEDIA_REC_OGG_OPUS ? "audio/ogg" :
+				"audio/wav";
+			return 0;
+		}
+	}
+	return ENOENT;
+}
+
+static int print_one(struct re_printf *pf, const struct rec *r,
+		     const char *dir)
+{
+	char path[700];
+	struct stat st;
+	uint64_t samples = r->job ? atomic_load(&r->job->samples) :
+		r->samples;
+	int err;
+
+	re_snprintf(path, sizeof(path), "%s/%s.%s", dir, r->rid,
+		    ext_of(r->fmt));
+	err = re_hprintf(pf, "{\"id\":%H,\"format\":\"%s\",\"state\":\"%s\","
+			 "\"automatic\":%s,\"started_at\":%lld,"
+			 "\"duration_ms\":%llu", json_print_string, r->rid,
+			 ext_of(r->fmt), state_names[r->state],
+			 r->auto_started ? "true" : "false",
+			 (long long)r->started,
+			 (unsigned long long)(samples * 1000 / MEDIA_APP_HZ));
+	if (!err && r->stopped)
+		err = re_hprintf(pf, ",\"stopped_at\":%lld",
+				 (long long)r->stopped);
+	if (!err && r->err)
+		err = re_hprintf(pf, ",\"error\":\"%m\"", r->err);
+	if (!err && !stat(path, &st))
+		err = re_hprintf(pf, ",\"bytes\":%lld", (long long)st.st_size);
+	return err ? err : re_hprintf(pf, "}");
+}
+
+static const struct rec *rec_known(const struct apps *a, const char *cid,
+				   const char *rid)
+{
+	for (struct le *le = a->recs.head; le; le = le->next) {
+		const struct rec *r = le->data;
+
+		if (!strcmp(r->conf_id, cid) && !strcmp(r->rid, rid))
+			return r;
+	}
+	return NULL;
+}
+
+/* Files of an earlier run: what the folder says of them */
+static int print_file(struct re_printf *pf, const char *dir,
+		      const char *name, bool *first)
+{
+	char path[700], rid[32];
+	const char *dot = strrchr(name, '.');
+	struct stat st;
+	enum media_rec_format f;
+	const char *sep;
+
+	if (!dot || (size_t)(dot - name) >= sizeof(rid) ||
+	    media_rec_format_parse(dot + 1, &f))
+		return 0;
+	memcpy(rid, name, (size_t)(dot - name));
+	rid[dot - name] = '\0';
+	re_snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!rid_valid(rid) || stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	sep = *first ? "" : ",";
+	*first = false;
+	return re_hprintf(pf, "%s{\"id\":%H,\"format\":\"%s\",\"state\":"
+			  "\"stopped\",\"stopped_at\":%lld,\"bytes\":%lld}",
+			  sep, json_print_string, rid, dot + 1,
+			  (long long)st.st_mtime, (long long)st.st_size);
+}
+
+int apps_record_list(struct re_printf *pf, void *arg)
+{
+	const struct apps_rec_list *l = arg;
+	const char *cid = conf_id(l->c);
+	char dir[600];
+	bool first = true;
+	DIR *d;
+	int err = 0;
+
+	re_snprintf(dir, sizeof(dir), "%s/%s", l->a->recordings_dir ?
+		    l->a->recordings_dir : "", cid);
+	if (l->rid) {
+		const struct rec *r = rec_known(l->a, cid, l->rid);
+
+		return r ? print_one(pf, r, dir) : ENOENT;
+	}
+	err = re_hprintf(pf, "[");
+	for (struct le *le = l->a->recs.head; le && !err; le = le->next) {
+		const struct rec *r = le->data;
+
+		if (strcmp(r->conf_id, cid))
+			continue;
+		err = re_hprintf(pf, "%s", first ? "" : ",");
+		err = err ? err : print_one(pf, r, dir);
+		first = false;
+	}
+	d = l->a->recordings_dir ? opendir(dir) : NULL;
+	for (struct dirent *e; d && !err && (e = readdir(d));) {
+		char rid[32];
+		const char *dot = strrchr(e->d_name, '.');
+
+		if (!dot || (size_t)(dot - e->d_name) >= sizeof(rid))
+			continue;
+		memcpy(rid, e->d_name, (size_t)(dot - e->d_name));
+		rid[dot - e->d_name] = '\0';
+		if (!rec_known(l->a, cid, rid))
+			err = print_file(pf, dir, e->d_name, &first);
+	}
+	if (d)
+		closedir(d);
+	return err ? err : re_hprintf(pf, "]");
+}
