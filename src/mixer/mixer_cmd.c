@@ -55,6 +55,7 @@ static void stream_free(struct mstream *s)
 	}
 	media_coder_free(s->coder);
 	media_plc_free(s->plc);
+	inband_free(s);
 	msrtp_free(s);
 	free(s);
 }
@@ -104,6 +105,7 @@ static void coders_for(struct mthread *t, struct mroom *r,
 		r->shared[ci] = media_coder_new(s->m.codec, r->hz, NULL,
 						&err);
 	mstream_playout_init(s, r->hz, t->jitter_ms);
+	inband_setup(s);
 }
 
 /* A room that changes its mix rate (a command, not a tick): every
@@ -295,6 +297,9 @@ void mthread_drain_commands(struct mthread *t)
 				stream_gains(s);
 				if (recode)
 					coders_for(t, r, s);
+				else
+					inband_setup(s);   /* telephone-event
+							    * may be new */
 				if (s->mux)     /* its address may be new */
 					mux_changed(s->mux);
 				s->latched = s->latched && s->src.cur_len;

@@ -20,11 +20,13 @@ static void rx_telev(struct mthread *t, struct mstream *s,
 	static const char digits[] = "0123456789*#ABCD";
 	struct mixer_event ev = {.type = MIXER_EV_DTMF, .stream_id = s->id};
 
-	if (h->plen < 4 || !(h->payload[1] & 0x80))
+	/* reported at its first packet (some senders end an event only
+	 * when the key is let go) */
+	if (h->plen < 4)
 		return;
-	/* an event's end is sent three times (RFC 4733 s. 2.5.1.4): once
-	 * per event, told by its timestamp and its code (some senders
-	 * start every event at one timestamp) */
+	/* an event comes in many packets (and its end three times, RFC
+	 * 4733 s. 2.5.1.4): once per event, told by its timestamp and its
+	 * code (some senders start every event at one timestamp) */
 	if (s->dtmf_seen && s->dtmf_ts == h->ts &&
 	    s->dtmf_ev == h->payload[0])
 		return;
@@ -136,12 +138,14 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 	/* statistics in 8 kHz units, whatever the codec's clock */
 	h8 = h;
 	h8.ts = h.ts / (clock_k / 8);
-	rtp_rxstat_update(&s->rx, &h8, arrival_ts);
 
 	if (s->m.telev_pt >= 0 && h.pt == s->m.telev_pt) {
+		rtp_rxstat_count(&s->rx, &h8, arrival_ts);
+		inband_telev(s, arrival_ts / 8);   /* its audio is not heard */
 		rx_telev(t, s, &h, sig);
 		return;
 	}
+	rtp_rxstat_update(&s->rx, &h8, arrival_ts);
 	/* RFC 6464: the sender's own measure of its level; talking is
 	 * judged on it instead of on the decoded audio */
 	if (s->m.level_id &&

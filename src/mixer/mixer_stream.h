@@ -14,6 +14,7 @@
 #include "mixer/talk.h"
 
 #define RX_BATCH 8
+#define INBAND_FRAME 160         /* 20 ms at 8 kHz */
 #define PKT_MAX 1500
 #define RTCP_INTERVAL_US 5000000
 #define STATS_INTERVAL_US 1000000
@@ -115,6 +116,17 @@ struct mstream {
 	uint16_t tx_seq;
 	bool tx_marker;
 	uint64_t next_rtcp_us, next_stats_us;
+	/* keypad tones (inband.c): RFC 4733 events silence the audio
+	 * until telev_until_ms; a G.711 caller without telephone-event is
+	 * listened to for in-band tones and delayed two frames */
+	bool telev_on;
+	uint32_t telev_until_ms;
+	struct dtmf_rx_state_s *inband;
+	int16_t inband_dl[2][INBAND_FRAME];
+	bool inband_got[2];
+	uint8_t inband_fill, inband_drop;
+	char inband_digits[4];
+	unsigned inband_n;
 	uint32_t dtmf_ts;        /* timestamp of the last reported event */
 	uint8_t dtmf_ev;         /* and its code */
 	bool dtmf_seen;
@@ -208,6 +220,19 @@ bool mstream_playout(struct mstream *s, int16_t *out);
 /* Sets up a stream's playout for its codec and its room's rate */
 void mstream_playout_init(struct mstream *s, unsigned mix_hz,
 			  unsigned jitter_ms);
+
+/* Keypad tones (inband.c): wanted for s (G.711 without telephone-event);
+ * its receiver made or freed to match (a command); an RFC 4733 event
+ * arrived; is the audio silenced for one (now in ms); one frame (8 kHz,
+ * INBAND_FRAME samples, in pcm, got: there is one) through the in-band
+ * receiver and its delay: true when pcm holds a frame to mix */
+bool inband_wanted(const struct mstream *s);
+void inband_setup(struct mstream *s);
+void inband_free(struct mstream *s);
+void inband_telev(struct mstream *s, uint32_t now_ms);
+bool inband_telev_quiet(struct mstream *s, uint32_t now_ms);
+bool inband_frame(struct mthread *t, struct mstream *s, int16_t *pcm,
+		  bool got, bool *sig);
 
 /* Per-thread sockets (mixer_mux.c), mixer thread only. At a command:
  * room for n streams in the lookup tables (false: out of memory); s

@@ -39,7 +39,6 @@ void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 	*signalled = true;
 }
 
-/* RFC 4733: report each event once, when its end bit first shows. */
 static unsigned tick_bucket(uint64_t us)
 {
 	unsigned b = 0;
@@ -97,6 +96,12 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		mstream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
 		got = mstream_playout(s, native);
+		/* keypad tones are never heard (inband.c) */
+		if (s->inband)
+			got = inband_frame(t, s, native, got, sig);
+		if (got && s->telev_on &&
+		    inband_telev_quiet(s, (uint32_t)(mono_us * 8 / 1000) / 8))
+			got = false;
 		if (s->m.level_id && s->hdr_level_at) {
 			/* a level from the last 100 ms of headers, else
 			 * silence (the sender stopped, or DTX) */

@@ -173,18 +173,18 @@ static void rxstat_reset(struct rtp_rxstat *st, const struct rtp_hdr *h)
 	st->lsr_arrival_us = lsr_at;
 }
 
-void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
+/* The sequence side of a packet (RFC 3550 A.1); false for a first
+ * packet (the timing starts from it) */
+static bool rxstat_seq(struct rtp_rxstat *st, const struct rtp_hdr *h,
 		       uint32_t arrival_ts)
 {
 	uint16_t udelta;
-	uint32_t transit;
-	int32_t d;
 
 	if (!st->init || st->ssrc != h->ssrc) {
 		rxstat_reset(st, h);
 		st->transit = arrival_ts - h->ts;
 		st->received = 1;
-		return;
+		return false;
 	}
 	udelta = (uint16_t)(h->seq - st->max_seq);
 	if (udelta < MAX_DROPOUT) {
@@ -197,7 +197,17 @@ void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
 		rxstat_reset(st, h);
 	}
 	st->received++;
+	return true;
+}
 
+void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
+		       uint32_t arrival_ts)
+{
+	uint32_t transit;
+	int32_t d;
+
+	if (!rxstat_seq(st, h, arrival_ts))
+		return;
 	transit = arrival_ts - h->ts;
 	d = (int32_t)(transit - st->transit);
 	st->transit = transit;
@@ -205,6 +215,12 @@ void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
 		d = -d;
 	/* J += (|D| - J) / 16, kept scaled by 16 (RFC 3550 A.8) */
 	st->jitter_q4 += (uint32_t)d - ((st->jitter_q4 + 8) >> 4);
+}
+
+void rtp_rxstat_count(struct rtp_rxstat *st, const struct rtp_hdr *h,
+		      uint32_t arrival_ts)
+{
+	(void)rxstat_seq(st, h, arrival_ts);
 }
 
 uint32_t rtp_rxstat_expected(const struct rtp_rxstat *st)

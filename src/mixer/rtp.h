@@ -60,6 +60,11 @@ struct rtp_rxstat {
 /* arrival_ts: the arrival time in the stream's clock (8 kHz units). */
 void rtp_rxstat_update(struct rtp_rxstat *st, const struct rtp_hdr *h,
 		       uint32_t arrival_ts);
+/* The same for a packet whose timestamp says nothing of when it was
+ * sent (RFC 4733: every packet of an event carries its start's): it
+ * counts for loss, not for jitter */
+void rtp_rxstat_count(struct rtp_rxstat *st, const struct rtp_hdr *h,
+		      uint32_t arrival_ts);
 uint32_t rtp_rxstat_expected(const struct rtp_rxstat *st);
 int32_t  rtp_rxstat_lost(const struct rtp_rxstat *st);
 uint32_t rtp_rxstat_jitter(const struct rtp_rxstat *st); /* ts units */

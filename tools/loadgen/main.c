@@ -232,6 +232,13 @@ static int place_call(struct leg *l)
 				     lg_codec_sdp_name(c), lg_codec_clock(c),
 				     c == MEDIA_OPUS ? 2 : 1, NULL, NULL,
 				     NULL, false, NULL);
+		/* keypad digits as RFC 4733 events, as phones offer (a
+		 * G.711 caller without them has its audio searched for
+		 * tones, and delayed for it) */
+		err = err ? err : sdp_format_add(NULL, l->m, false, "101",
+						 "telephone-event", 8000, 1,
+						 NULL, NULL, NULL, false,
+						 "0-15");
 	}
 	err = err ? err : sdp_encode(&offer, l->sdp, true);
 	if (err)
