@@ -12,6 +12,9 @@ echo
 echo "== what SRTP costs (bench/srtp.sh) =="
 bash "$dir/srtp.sh" "$build"
 echo
+echo "== what recording costs (bench/record.sh) =="
+bash "$dir/record.sh" "$build"
+echo
 echo "== side by side with Janus AudioBridge (bench/janus.sh) =="
 bash "$dir/janus.sh" "$build"
 BENCH_CODEC=opus bash "$dir/janus.sh" "$build"

@@ -124,6 +124,7 @@ void api_rec_list(struct api_req *r)
 
 static const struct api_field rec_fields[] = {
 	{"format", API_STRING, false, 0, 8},
+	{"tracks", API_BOOL, false, 0, 0},
 };
 
 void api_rec_start(struct api_req *r)
@@ -135,10 +136,13 @@ void api_rec_start(struct api_req *r)
 	char rid[40];
 	int err;
 
-	if (!apps || api_body(r, rec_fields, 1, &in))
+	bool tracks = false;
+
+	if (!apps || api_body(r, rec_fields, 2, &in))
 		return;
-	err = apps_record_start(apps, c, odict_string(in, "format"), rid,
-				sizeof(rid));
+	(void)odict_get_boolean(in, &tracks, "tracks");
+	err = apps_record_start(apps, c, odict_string(in, "format"), tracks,
+				rid, sizeof(rid));
 	switch (err) {
 	case 0:
 		l.rid = rid;

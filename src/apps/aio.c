@@ -176,7 +176,17 @@ static int render(struct aio *io, struct job *j)
 		size_t tn = 0, add;
 		int err;
 
-		if (it->kind == APPS_TONE)
+		if (it->kind == APPS_PCM) {
+			tone = malloc((it->pcm->n ? it->pcm->n : 1) *
+				      sizeof(*tone));
+			err = tone ? 0 : ENOMEM;
+			if (tone) {
+				memcpy(tone, it->pcm->s,
+				       it->pcm->n * sizeof(*tone));
+				tn = it->pcm->n;
+			}
+		}
+		else if (it->kind == APPS_TONE)
 			err = prompt_tone(it->what, &tone, &tn);
 		else if (it->kind == APPS_PROMPT)
 			err = prompt(io, it->what, j->lang, &c);
@@ -219,6 +229,12 @@ static void begin(struct aio *io, struct job *j)
 	if (j->kind == JOB_PLAY) {
 		err = render(io, j);
 	}
+	else if (!j->path[0]) {
+		/* into memory (a name) */
+		j->pcm = malloc((j->cap ? j->cap : 1) * sizeof(*j->pcm));
+		j->n = 0;
+		err = j->pcm ? 0 : ENOMEM;
+	}
 	else {
 		err = media_rec_open(&j->rec, j->path, j->format,
 				     MEDIA_APP_HZ, j->title);
@@ -253,7 +269,18 @@ static bool step(struct job *j)
 		/* over once the mixer has taken the last frame */
 		return j->pos >= j->n && !mixer_app_queued(j->app);
 	}
-	while (mixer_app_take(j->app, frame)) {
+	while (!j->rec && mixer_app_take(j->app, frame)) {
+		size_t k = j->cap - j->n;
+
+		if (k > MIXER_APP_FRAME)
+			k = MIXER_APP_FRAME;
+		memcpy(j->pcm + j->n, frame, k * sizeof(*frame));
+		j->n += k;
+		atomic_fetch_add(&j->samples, k);
+		if (j->n == j->cap)
+			return true;
+	}
+	while (j->rec && mixer_app_take(j->app, frame)) {
 		int err = media_rec_write(j->rec, frame, MIXER_APP_FRAME);
 
 		if (err) {
@@ -269,8 +296,11 @@ static bool step(struct job *j)
  * thing the thread does with it */
 static void finish(struct job *j)
 {
-	free(j->pcm);
-	j->pcm = NULL;
+	/* (what a job recorded into memory stays, for its owner) */
+	if (j->kind == JOB_PLAY) {
+		free(j->pcm);
+		j->pcm = NULL;
+	}
 	if (j->rec) {
 		int err = media_rec_close(j->rec, NULL);
 

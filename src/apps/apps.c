@@ -22,9 +22,36 @@
 #define PLAY_FRAMES 16             /* an announcement's ring: 320 ms */
 #define REC_FRAMES 128             /* a recorder's: 2.5 s */
 
+struct apps_pcm *apps_pcm_new(const int16_t *s, size_t n)
+{
+	struct apps_pcm *p = malloc(sizeof(*p) + n * sizeof(*s));
+
+	if (!p)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	p->n = n;
+	memcpy(p->s, s, n * sizeof(*s));
+	return p;
+}
+
+struct apps_pcm *apps_pcm_get(struct apps_pcm *p)
+{
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+void apps_pcm_put(struct apps_pcm *p)
+{
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
+		free(p);
+}
+
 static void job_free(struct job *j)
 {
 	list_unlink(&j->le);
+	for (unsigned i = 0; i < j->nitems; i++)
+		apps_pcm_put(j->items[i].pcm);
 	if (j->stream)
 		(void)mixer_stream_remove(j->a->mx, j->stream);
 	mixer_app_put(j->app);
@@ -165,6 +192,11 @@ int apps_job_play(struct apps *a, struct conf *c, struct participant *to,
 	for (unsigned i = 0; i < n; i++) {
 		size_t len = strnlen(items[i].what, sizeof(items[i].what));
 
+		if (items[i].kind == APPS_PCM) {
+			if (!items[i].pcm)
+				return EINVAL;
+			continue;
+		}
 		if (!len || len == sizeof(items[i].what))
 			return E2BIG;
 		if (items[i].kind == APPS_PROMPT &&
@@ -179,10 +211,30 @@ int apps_job_play(struct apps *a, struct conf *c, struct participant *to,
 	}
 	if (conf_destroyed(c) || (to && !part_in_conf(to)))
 		return ENOENT;
+	/* a tone already waiting to be played to the same listeners is
+	 * not queued again: a hundred joins in a second are one entry
+	 * tone, not a minute of them */
+	for (struct le *le = a->jobs.head;
+	     n == 1 && !doneh && items[0].kind == APPS_TONE && le;
+	     le = le->next) {
+		const struct job *o = le->data;
+
+		if (o->kind == JOB_PLAY && !o->handed && o->conf == c &&
+		    o->to == to && o->nitems == 1 &&
+		    o->items[0].kind == items[0].kind &&
+		    !strcmp(o->items[0].what, items[0].what)) {
+			if (idp)
+				*idp = o->id;
+			return 0;
+		}
+	}
 	j = job_new(a, c, to, JOB_PLAY, doneh, arg);
 	if (!j)
 		return ENOMEM;
 	memcpy(j->items, items, n * sizeof(*items));
+	for (unsigned i = 0; i < n; i++)
+		j->items[i].pcm = items[i].kind == APPS_PCM ?
+			apps_pcm_get(items[i].pcm) : NULL;
 	j->nitems = n;
 	if (idp)
 		*idp = j->id;
@@ -229,21 +281,33 @@ bool apps_prompt_exists(const struct apps *a, const char *name,
 		!prompt_file(a->prompts_dir, name, lang, path, sizeof(path));
 }
 
-struct job *apps_job_rec(struct apps *a, struct conf *c, const char *path,
-			 enum media_rec_format fmt, job_done_h *doneh,
-			 void *arg)
+struct job *apps_job_rec(struct apps *a, struct conf *c,
+			 struct participant *to, const char *path,
+			 enum media_rec_format fmt, size_t cap,
+			 job_done_h *doneh, void *arg)
 {
-	struct job *j = job_new(a, c, NULL, JOB_REC, doneh, arg);
+	struct job *j = job_new(a, c, to, JOB_REC, doneh, arg);
 
 	if (!j)
 		return NULL;
 	re_snprintf(j->path, sizeof(j->path), "%s", path);
+	j->cap = cap;
 	re_snprintf(j->title, sizeof(j->title), "%s",
 		    conf_display_text(c) && conf_display_text(c)[0] ?
 		    conf_display_text(c) : conf_id(c));
 	j->format = fmt;
 	job_launch(a, j);
 	return j;
+}
+
+void apps_jobs_forget(struct apps *a, void *arg)
+{
+	for (struct le *le = a->jobs.head; le; le = le->next) {
+		struct job *j = le->data;
+
+		if (j->arg == arg)
+			j->doneh = NULL;
+	}
 }
 
 void apps_job_stop(struct job *j)

@@ -38,10 +38,12 @@ int  apps_alloc(struct apps **ap, const struct apps_cfg *cfg,
 
 /* Announcements: what is said, in order (up to APPS_ITEMS_MAX items) */
 #define APPS_ITEMS_MAX 8
-enum apps_item_kind { APPS_PROMPT, APPS_TEXT, APPS_TONE };
+enum apps_item_kind { APPS_PROMPT, APPS_TEXT, APPS_TONE, APPS_PCM };
+struct apps_pcm;
 struct apps_item {
 	enum apps_item_kind kind;
 	char what[256];            /* a prompt's or tone's name, or text */
+	struct apps_pcm *pcm;      /* APPS_PCM: audio (a recorded name) */
 };
 /* Says items in conference c, to everyone or to one participant (to;
  * NULL: everyone), after whatever is being said to the same listeners.
@@ -55,9 +57,11 @@ bool apps_prompt_exists(const struct apps *a, const char *name,
 
 /* Recording (the conference's mix) into recordings_dir. start: EALREADY
  * when one is on, EIO when the file cannot be made; format "" or NULL:
- * the policy's. stop: ENOENT when rid is not the one on. */
+ * the policy's; tracks: also one file per participant (its own voice,
+ * <id>-<participant>.ogg), for everyone present and whoever joins. stop:
+ * ENOENT when rid is not the one on. */
 int  apps_record_start(struct apps *a, struct conf *c, const char *format,
-		       char *rid, size_t rsz);
+		       bool tracks, char *rid, size_t rsz);
 int  apps_record_stop(struct apps *a, struct conf *c, const char *rid);
 /* The recordings of c as a JSON array (re_printf %H), newest first */
 int  apps_record_list(struct re_printf *pf, void *arg);

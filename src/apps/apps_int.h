@@ -37,7 +37,9 @@ struct job {
 	struct apps_item items[APPS_ITEMS_MAX];
 	unsigned nitems;
 	char lang[16];
-	char path[512];            /* JOB_REC: the file */
+	char path[512];            /* JOB_REC: the file ("": into pcm,
+				    * at most cap samples: a name) */
+	size_t cap;
 	enum media_rec_format format;
 	char title[128];
 	/* shared with the I/O thread */
@@ -93,10 +95,27 @@ int  apps_say(struct apps *a, struct conf *c, struct participant *to,
 	      const char *prompt, job_done_h *doneh, void *arg);
 int  apps_say_text(struct apps *a, struct conf *c, struct participant *to,
 		   const char *text);
-struct job *apps_job_rec(struct apps *a, struct conf *c, const char *path,
-			 enum media_rec_format fmt, job_done_h *doneh,
-			 void *arg);
+/* A recording of c's mix (to NULL) or of one participant's voice, into
+ * path (or, path "", into memory: at most cap samples, in j->pcm and
+ * j->n when it is done) */
+struct job *apps_job_rec(struct apps *a, struct conf *c,
+			 struct participant *to, const char *path,
+			 enum media_rec_format fmt, size_t cap,
+			 job_done_h *doneh, void *arg);
+/* Audio shared by reference between announcements (a recorded name):
+ * made with n samples of room, any thread lets go */
+struct apps_pcm {
+	_Atomic int refs;
+	size_t n;
+	int16_t s[];
+};
+struct apps_pcm *apps_pcm_new(const int16_t *s, size_t n);
+struct apps_pcm *apps_pcm_get(struct apps_pcm *p);
+void apps_pcm_put(struct apps_pcm *p);
 void apps_job_stop(struct job *j);
+/* The jobs whose handler would be called with arg (a caller that went)
+ * call none */
+void apps_jobs_forget(struct apps *a, void *arg);
 
 /* A caller's keypad and lobby state (keypad.c, lobby.c) */
 struct caller {
@@ -113,6 +132,8 @@ struct caller {
 	bool leaving;              /* said goodbye: no more keys */
 	bool announced;            /* its entry was announced */
 	bool told_wait;            /* told to wait for a moderator */
+	bool naming;               /* its name is being recorded */
+	struct apps_pcm *name;     /* its name as it said it, or NULL */
 };
 
 /* keypad.c: digits, entry and exit announcements. present: connected,
@@ -125,6 +146,12 @@ void keypad_free(struct apps *a);
 /* lobby.c: asks for the PIN; a digit keyed in the lobby */
 void lobby_start(struct caller *k);
 void lobby_digit(struct caller *k, char d);
+/* keypad.c: the speakable name of a participant into an item (its
+ * recorded name, else its display name spoken) */
+void keypad_name_item(struct apps *a, const struct participant *p,
+		      struct apps_item *it);
+/* record.c: a participant present now gets its own track */
+void record_tracks(struct apps *a, struct conf *c);
 
 /* record.c */
 void record_conf_changed(struct apps *a, struct conf *c, bool destroyed);

@@ -28,6 +28,8 @@ static void caller_free(struct caller *k)
 	tmr_cancel(&k->pin_tmr);
 	list_unlink(&k->le);
 	hash_unlink(&k->he);
+	apps_jobs_forget(k->a, k);
+	apps_pcm_put(k->name);
 	mem_deref(k->p);
 	free(k);
 }
@@ -98,13 +100,28 @@ static const char *spoken_name(const struct participant *p)
 		"A caller";
 }
 
+void keypad_name_item(struct apps *a, const struct participant *p,
+		      struct apps_item *it)
+{
+	const struct caller *k = caller_find(a, p);
+
+	memset(it, 0, sizeof(*it));
+	if (k && k->name && !part_privacy(p)->anonymous) {
+		it->kind = APPS_PCM;      /* as it said it */
+		it->pcm = k->name;
+		return;
+	}
+	it->kind = APPS_TEXT;
+	re_snprintf(it->what, sizeof(it->what), "%s", spoken_name(p));
+}
+
 /* --- keypad commands --- */
 
 struct roll {
+	struct apps *a;
 	const struct participant *self;
-	char text[256];
-	size_t len;
-	unsigned named, others;
+	struct apps_item it[APPS_ITEMS_MAX];
+	unsigned n, others;
 };
 
 static bool roll_h(struct participant *q, void *arg)
@@ -113,37 +130,48 @@ static bool roll_h(struct participant *q, void *arg)
 
 	if (q == r->self || !keypad_present(q))
 		return false;
-	if (r->named < 6 && r->len < sizeof(r->text) - 80) {
-		r->len += (size_t)re_snprintf(r->text + r->len,
-					      sizeof(r->text) - r->len,
-					      "%s %s", r->named ? "," : "",
-					      spoken_name(q));
-		r->named++;
-	}
-	else {
+	/* room for "and N more" after the names */
+	if (r->n < APPS_ITEMS_MAX - 1)
+		keypad_name_item(r->a, q, &r->it[r->n++]);
+	else
 		r->others++;
-	}
 	return false;
 }
 
-/* Who is here, said to the one who asked: up to six names (their
- * display names, spoken), then how many more */
+/* Who is here, said to the one who asked: their names as they said
+ * them, else their display names spoken (up to six), then how many
+ * more */
 static void roll_call(struct apps *a, struct caller *k)
 {
 	struct conf *c = part_conf(k->p);
-	struct roll r = {.self = k->p};
+	struct roll r = {.a = a, .self = k->p};
 
-	r.len = (size_t)re_snprintf(r.text, sizeof(r.text),
-				    "In the conference:");
+	r.it[0].kind = APPS_TEXT;
+	re_snprintf(r.it[0].what, sizeof(r.it[0].what), "In the conference:");
+	r.n = 1;
 	(void)conf_apply_parts(c, roll_h, &r);
-	if (!r.named)
-		re_snprintf(r.text, sizeof(r.text), "Nobody else is here.");
-	else if (r.others)
-		re_snprintf(r.text + r.len, sizeof(r.text) - r.len,
-			    ", and %u more.", r.others);
-	else
-		re_snprintf(r.text + r.len, sizeof(r.text) - r.len, ".");
-	(void)apps_say_text(a, c, k->p, r.text);
+	if (r.n == 1)
+		re_snprintf(r.it[0].what, sizeof(r.it[0].what),
+			    "Nobody else is here.");
+	if (r.others) {
+		r.it[r.n].kind = APPS_TEXT;
+		re_snprintf(r.it[r.n++].what, sizeof(r.it[0].what),
+			    "and %u more.", r.others);
+	}
+	(void)apps_job_play(a, c, k->p, r.it, r.n, NULL, NULL, NULL);
+}
+
+/* "<name> has joined.", "<name> has left." to everyone */
+static void name_news(struct apps *a, struct caller *k, const char *what)
+{
+	struct apps_item it[2];
+
+	keypad_name_item(a, k->p, &it[0]);
+	memset(&it[1], 0, sizeof(it[1]));
+	it[1].kind = APPS_TEXT;
+	re_snprintf(it[1].what, sizeof(it[1].what), "%s", what);
+	(void)apps_job_play(a, part_conf(k->p), NULL, it, 2, NULL, NULL,
+			    NULL);
 }
 
 static void volume(struct caller *k, bool listen, bool up)
@@ -233,7 +261,8 @@ static void moderator_action(struct caller *k, int act)
 		if (record_on(a, c))
 			(void)apps_record_stop(a, c, NULL);
 		else
-			(void)apps_record_start(a, c, NULL, rid, sizeof(rid));
+			(void)apps_record_start(a, c, NULL, false, rid,
+						 sizeof(rid));
 		break;
 	case POLICY_KEY_EXTEND:
 		if (!np.end) {
@@ -386,9 +415,7 @@ static void entered(struct apps *a, struct caller *k)
 		(void)apps_say(a, c, NULL, "entry", NULL, NULL);
 	}
 	else if (pa->entry == POLICY_ANNOUNCE_NAME) {
-		re_snprintf(text, sizeof(text), "%s has joined.",
-			    spoken_name(k->p));
-		(void)apps_say_text(a, c, NULL, text);
+		name_news(a, k, "has joined.");
 	}
 	if (n <= 1 && pa->only_participant) {
 		(void)apps_say(a, c, k->p, "only-participant", NULL, NULL);
@@ -404,7 +431,6 @@ static void left(struct apps *a, struct caller *k)
 {
 	struct conf *c = part_conf(k->p);
 	const struct policy_apps *pa = &conf_policy(c)->apps;
-	char text[300];
 
 	if (conf_destroyed(c) || !k->announced)
 		return;
@@ -412,9 +438,7 @@ static void left(struct apps *a, struct caller *k)
 		(void)apps_say(a, c, NULL, "exit", NULL, NULL);
 	}
 	else if (pa->exit == POLICY_ANNOUNCE_NAME) {
-		re_snprintf(text, sizeof(text), "%s has left.",
-			    spoken_name(k->p));
-		(void)apps_say_text(a, c, NULL, text);
+		name_news(a, k, "has left.");
 	}
 }
 

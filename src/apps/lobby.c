@@ -39,11 +39,75 @@ static void goodbye_done(struct job *j, int err, void *arg)
 	mem_deref(p);
 }
 
+/* --- the caller's name, said after the tone, for roll call and the
+ * entry and exit announcements --- */
+
+#define NAME_SAMPLES (3 * MEDIA_APP_HZ)
+
+static void name_said(struct job *j, int err, void *arg)
+{
+	struct caller *k = arg;
+
+	k->naming = false;
+	if (!err && j->pcm && j->n) {
+		apps_pcm_put(k->name);
+		k->name = apps_pcm_new(j->pcm, j->n);
+	}
+	log_info("apps", "msg=\"name recorded\" conf=%s pid=%s ms=%zu",
+		 conf_id(part_conf(k->p)), part_id(k->p),
+		 k->name ? k->name->n * 1000 / MEDIA_APP_HZ : (size_t)0);
+	part_set_lobby(k->p, false);
+}
+
+static void name_asked(struct job *j, int err, void *arg)
+{
+	struct caller *k = arg;
+
+	(void)j;
+	if (!part_in_conf(k->p))
+		return;
+	/* the caller's own voice for three seconds */
+	if (err || !apps_job_rec(k->a, part_conf(k->p), k->p, "",
+				 MEDIA_REC_WAV, NAME_SAMPLES, name_said, k)) {
+		k->naming = false;
+		part_set_lobby(k->p, false);
+	}
+}
+
+static void name_start(struct caller *k)
+{
+	struct apps_item it[2] = {
+		{.kind = APPS_PROMPT, .what = "say-name"},
+		{.kind = APPS_TONE, .what = "beep"},
+	};
+
+	k->naming = true;
+	if (apps_job_play(k->a, part_conf(k->p), k->p, it, 2, name_asked, k,
+			  NULL)) {
+		k->naming = false;
+		part_set_lobby(k->p, false);
+	}
+}
+
+/* Out of the lobby: the name asked for first, when the policy says so */
+static void lobby_leave(struct caller *k)
+{
+	if (conf_policy(part_conf(k->p))->apps.name && !k->name)
+		name_start(k);
+	else
+		part_set_lobby(k->p, false);
+}
+
 void lobby_start(struct caller *k)
 {
 	struct conf *c = part_conf(k->p);
+	const struct policy_apps *pa = &conf_policy(c)->apps;
 
 	k->lobby_started = true;
+	if (!pa->pin[0] && !pa->moderator_pin[0]) {
+		lobby_leave(k);            /* a name only */
+		return;
+	}
 	if (apps_say(k->a, c, k->p, "enter-pin", pin_wait, k))
 		pin_wait(NULL, 0, k);
 }
@@ -86,7 +150,7 @@ static void pin_check(struct caller *k)
 	k->digits[0] = '\0';
 	if (mod)
 		part_set_role(k->p, "moderator");
-	part_set_lobby(k->p, false);
+	lobby_leave(k);
 }
 
 static void pin_timeout(void *arg)
@@ -103,7 +167,7 @@ void lobby_digit(struct caller *k, char d)
 {
 	size_t n = strlen(k->digits);
 
-	if (k->leaving)
+	if (k->leaving || k->naming)
 		return;
 	if (d == '#') {
 		pin_check(k);

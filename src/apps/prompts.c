@@ -46,6 +46,7 @@ static const struct {
 	{"moderator-only", "That key is for moderators only."},
 	{"ejected", "The last participant to join has been removed."},
 	{"nobody-to-eject", "There is nobody to remove."},
+	{"say-name", "After the tone, please say your name."},
 	{"help", "Star one: mute or unmute. Star two: raise or lower your "
 	 "hand. Star three: who is here. Star five: how many are here. "
 	 "Star four and star six: listening volume. Star seven and star "

@@ -29,9 +29,20 @@ enum rec_state { REC_ON, REC_STOPPING, REC_DONE, REC_FAILED };
 static const char *const state_names[] = {"recording", "stopping",
 					  "stopped", "failed"};
 
+/* A participant's own track of a recording */
+struct track {
+	struct le le;              /* in rec.tracks */
+	struct rec *r;
+	struct participant *p;     /* a reference, while recorded */
+	struct job *job;           /* while recorded */
+	char pid[12];
+};
+
 struct rec {
 	struct le le;              /* in apps.recs, newest first */
 	struct apps *a;
+	bool tracks;               /* one file per participant too */
+	struct list tl;            /* struct track */
 	char conf_id[72];
 	char rid[32];
 	enum media_rec_format fmt;
@@ -43,6 +54,27 @@ struct rec {
 	struct job *job;           /* while on */
 };
 
+static bool tracks_running(const struct rec *r)
+{
+	for (struct le *le = r->tl.head; le; le = le->next)
+		if (((struct track *)le->data)->job)
+			return true;
+	return false;
+}
+
+static void rec_free(struct rec *r)
+{
+	while (r->tl.head) {
+		struct track *t = r->tl.head->data;
+
+		list_unlink(&t->le);
+		mem_deref(t->p);
+		free(t);
+	}
+	list_unlink(&r->le);
+	free(r);
+}
+
 static void rec_forget_old(struct apps *a)
 {
 	unsigned n = 0;
@@ -52,11 +84,64 @@ static void rec_forget_old(struct apps *a)
 		struct rec *r = le->data;
 
 		le = le->next;
-		if (++n > RECS_KEPT && !r->job) {
-			list_unlink(&r->le);
-			free(r);
-		}
+		if (++n > RECS_KEPT && !r->job && !tracks_running(r))
+			rec_free(r);
 	}
+}
+
+static void track_done(struct job *j, int err, void *arg)
+{
+	struct track *t = arg;
+
+	(void)j;
+	if (err && err != ECANCELED)
+		log_warn("apps", "msg=\"track stopped: it could not be "
+			 "written\" conf=%s id=%s-%s err=\"%m\"",
+			 t->r->conf_id, t->r->rid, t->pid, err);
+	t->job = NULL;
+	t->p = mem_deref(t->p);
+}
+
+static bool tracked(const struct rec *r, const struct participant *p)
+{
+	for (struct le *le = r->tl.head; le; le = le->next)
+		if (((struct track *)le->data)->p == p)
+			return true;
+	return false;
+}
+
+struct track_ctx {
+	struct apps *a;
+	struct rec *r;
+	struct conf *c;
+};
+
+static bool track_h(struct participant *p, void *arg)
+{
+	struct track_ctx *x = arg;
+	char path[700];
+	struct track *t;
+
+	if (!keypad_present(p) || tracked(x->r, p))
+		return false;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return true;
+	t->r = x->r;
+	t->p = mem_ref(p);
+	re_snprintf(t->pid, sizeof(t->pid), "%s", part_id(p));
+	re_snprintf(path, sizeof(path), "%s/%s/%s-%s.%s",
+		    x->a->recordings_dir, x->r->conf_id, x->r->rid, t->pid,
+		    media_rec_format_name(x->r->fmt));
+	t->job = apps_job_rec(x->a, x->c, p, path, x->r->fmt, 0, track_done,
+			      t);
+	if (!t->job) {
+		mem_deref(t->p);
+		free(t);
+		return true;
+	}
+	list_append(&x->r->tl, &t->le, t);
+	return false;
 }
 
 static struct rec *rec_active(const struct apps *a, const struct conf *c)
@@ -75,6 +160,15 @@ bool record_on(const struct apps *a, const struct conf *c)
 	return rec_active(a, c) != NULL;
 }
 
+void record_tracks(struct apps *a, struct conf *c)
+{
+	struct rec *r = rec_active(a, c);
+	struct track_ctx x = {.a = a, .r = r, .c = c};
+
+	if (r && r->tracks && r->state == REC_ON)
+		(void)conf_apply_parts(c, track_h, &x);
+}
+
 static void rec_done(struct job *j, int err, void *arg)
 {
 	struct rec *r = arg;
@@ -82,6 +176,12 @@ static void rec_done(struct job *j, int err, void *arg)
 
 	r->samples = atomic_load(&j->samples);
 	r->stopped = (int64_t)time(NULL);
+	for (struct le *le = r->tl.head; le; le = le->next) {
+		struct track *t = le->data;
+
+		if (t->job)               /* (a failed mix ends them too) */
+			apps_job_stop(t->job);
+	}
 	r->err = err == ECANCELED ? 0 : err;
 	r->state = r->err ? REC_FAILED : REC_DONE;
 	r->job = NULL;
@@ -122,7 +222,7 @@ static int conf_dir(const struct apps *a, const char *cid, char *buf,
 }
 
 static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
-		     bool automatic, char *rid, size_t rsz)
+		     bool automatic, bool tracks, char *rid, size_t rsz)
 {
 	char dir[512], path[600], uri[600];
 	struct rec *r;
@@ -144,6 +244,7 @@ static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
 	r->a = a;
 	r->fmt = f;
 	r->auto_started = automatic;
+	r->tracks = tracks;
 	r->started = (int64_t)now;
 	re_snprintf(r->conf_id, sizeof(r->conf_id), "%s", conf_id(c));
 	gmtime_r(&now, &tm);
@@ -160,7 +261,7 @@ static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
 		if (stat(path, &st))
 			break;
 	}
-	r->job = apps_job_rec(a, c, path, f, rec_done, r);
+	r->job = apps_job_rec(a, c, NULL, path, f, 0, rec_done, r);
 	if (!r->job) {
 		free(r);
 		return ENOMEM;
@@ -177,11 +278,12 @@ static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
 		(void)apps_say(a, c, NULL, "recording-started", NULL, NULL);
 	if (rid)
 		re_snprintf(rid, rsz, "%s", r->rid);
+	record_tracks(a, c);
 	return 0;
 }
 
 int apps_record_start(struct apps *a, struct conf *c, const char *format,
-		      char *rid, size_t rsz)
+		      bool tracks, char *rid, size_t rsz)
 {
 	enum media_rec_format f =
 		(enum media_rec_format)conf_policy(c)->apps.record_format;
@@ -190,7 +292,7 @@ int apps_record_start(struct apps *a, struct conf *c, const char *format,
 		return EINVAL;
 	if (conf_destroyed(c))
 		return ENOENT;
-	return rec_begin(a, c, f, false, rid, rsz);
+	return rec_begin(a, c, f, false, tracks, rid, rsz);
 }
 
 int apps_record_stop(struct apps *a, struct conf *c, const char *rid)
@@ -202,6 +304,12 @@ int apps_record_stop(struct apps *a, struct conf *c, const char *rid)
 	if (r->state == REC_ON)
 		r->state = REC_STOPPING;
 	apps_job_stop(r->job);
+	for (struct le *le = r->tl.head; le; le = le->next) {
+		struct track *t = le->data;
+
+		if (t->job)
+			apps_job_stop(t->job);
+	}
 	return 0;
 }
 
@@ -220,26 +328,23 @@ void record_conf_changed(struct apps *a, struct conf *c, bool destroyed)
 
 	if (destroyed) {
 		if (r)
-			apps_job_stop(r->job);
+			(void)apps_record_stop(a, c, NULL);
 		return;
 	}
+	record_tracks(a, c);
 	someone = conf_apply_parts(c, someone_h, NULL) != NULL;
 	if (!r && someone && conf_policy(c)->apps.record_auto)
 		(void)rec_begin(a, c, (enum media_rec_format)
 				conf_policy(c)->apps.record_format, true,
-				NULL, 0);
+				false, NULL, 0);
 	else if (r && r->auto_started && !someone && r->state == REC_ON)
 		(void)apps_record_stop(a, c, NULL);
 }
 
 void record_free(struct apps *a)
 {
-	while (a->recs.head) {
-		struct rec *r = a->recs.head->data;
-
-		list_unlink(&r->le);
-		free(r);
-	}
+	while (a->recs.head)
+		rec_free(a->recs.head->data);
 }
 
 static bool rid_valid(const char *rid)
@@ -259,7 +364,8 @@ int apps_record_path(const struct apps *a, const struct conf *c,
 
 	if (!a->recordings_dir || !rid_valid(rid))
 		return ENOENT;
-	if (r && !strcmp(r->rid, rid))
+	/* (its tracks are <rid>-<participant>) */
+	if (r && !strncmp(r->rid, rid, strlen(r->rid)))
 		return EBUSY;
 	for (int f = 0; f < 2; f++) {
 		re_snprintf(path, psz, "%s/%s/%s.%s", a->recordings_dir,
@@ -294,6 +400,23 @@ static int print_one(struct re_printf *pf, const struct rec *r,
 	if (!err && r->stopped)
 		err = re_hprintf(pf, ",\"stopped_at\":%lld",
 				 (long long)r->stopped);
+	if (!err && r->tracks) {
+		bool first = true;
+
+		err = re_hprintf(pf, ",\"tracks\":[");
+		for (struct le *le = r->tl.head; le && !err; le = le->next) {
+			const struct track *t = le->data;
+
+			err = re_hprintf(pf, "%s{\"id\":\"%s-%s\","
+					 "\"participant\":%H,"
+					 "\"recording\":%s}",
+					 first ? "" : ",", r->rid, t->pid,
+					 json_print_string, t->pid,
+					 t->job ? "true" : "false");
+			first = false;
+		}
+		err = err ? err : re_hprintf(pf, "]");
+	}
 	if (!err && r->err)
 		err = re_hprintf(pf, ",\"error\":\"%m\"", r->err);
 	if (!err && !stat(path, &st))

@@ -76,10 +76,11 @@ void part_enter(struct participant *p, const struct part_new *n)
 	p->joined_at = (int64_t)time(NULL);
 	p->status_since = p->joined_at;
 	part_entry_apply(p);             /* the policy as it is now */
-	/* a caller keys the conference's PIN first (the applications'
-	 * lobby); those we call do not */
+	/* a caller keys the conference's PIN, and says its name, first
+	 * (the applications' lobby); those we call do not */
 	if (!p->dial_out && (c->policy->apps.pin[0] ||
-			     c->policy->apps.moderator_pin[0])) {
+			     c->policy->apps.moderator_pin[0] ||
+			     c->policy->apps.name)) {
 		p->privacy.lobby = true;
 		p->settings_dirty = true;
 	}

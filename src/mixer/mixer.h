@@ -172,8 +172,10 @@ int  mixer_stream_add(struct mixer *mx, uint32_t room, int rtp_fd,
  * by counted references, so either side may let go first. A source
  * whose ring is empty is silent; a sink whose ring is full loses the
  * frame (counted). to: a source heard by that stream alone (a private
- * prompt; 0: by everyone the room's rules let hear it). An application's
- * audio is mixed beside the K loudest speakers, never instead of one.
+ * prompt; 0: by everyone the room's rules let hear it); a sink that
+ * hears that stream alone, muted or not (its own track of a recording,
+ * a name said at the lobby; 0: the room's mix). An application's audio
+ * is mixed beside the K loudest speakers, never instead of one.
  */
 #define MIXER_APP_FRAME (MEDIA_APP_HZ / 50)   /* 20 ms */
 struct mixer_app;

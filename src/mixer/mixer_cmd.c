@@ -41,8 +41,46 @@ static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 	return r;
 }
 
+/* A sink that hears one stream (app_to) is tied to it, and that stream
+ * keeps a copy of its audio each tick (allocated here, at a command) */
+static void tap_attach(struct mroom *r, struct mstream *s)
+{
+	if (!s->app || !s->app->sink || !s->app_to)
+		return;
+	for (unsigned i = 0; i < r->n; i++) {
+		struct mstream *o = r->s[i];
+
+		if (o->id != s->app_to || o->app)
+			continue;
+		if (!o->tap)
+			o->tap = calloc(MEDIA_FRAME_MAX, sizeof(*o->tap));
+		if (!o->tap)
+			return;
+		o->tapped_by++;
+		s->tap_src = o;
+		return;
+	}
+}
+
+/* s leaves its room: what taps it, or what it taps, lets go */
+static void tap_detach(struct mroom *r, struct mstream *s)
+{
+	struct mstream *o = s->tap_src;
+
+	if (o && --o->tapped_by == 0) {
+		free(o->tap);
+		o->tap = NULL;
+		o->tap_have = false;
+	}
+	s->tap_src = NULL;
+	for (unsigned i = 0; s->tapped_by && i < r->n; i++)
+		if (r->s[i]->tap_src == s)
+			r->s[i]->tap_src = NULL;
+}
+
 static void stream_free(struct mstream *s)
 {
+	free(s->tap);
 	if (s->app) {                /* an application: no sockets */
 		mixer_app_put(s->app);
 	}
@@ -221,6 +259,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		arc4random_uniform(STATS_INTERVAL_US);
 	r->k = c->media.room_speakers;
 	r->s[r->n++] = s;
+	tap_attach(r, s);
 	atomic_fetch_add(&t->streams, 1);
 }
 
@@ -233,6 +272,7 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 	if (!s)
 		return;
 	r->s[i] = r->s[--r->n];
+	tap_detach(r, s);
 	stream_free(s);
 	atomic_fetch_sub(&t->streams, 1);
 	if (!r->n)

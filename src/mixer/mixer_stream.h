@@ -74,7 +74,13 @@ struct mstream {
 	uint32_t id;
 	struct mixer_app *app;   /* an application (no sockets): its rings
 				  * instead of the network (mixer.h) */
-	uint32_t app_to;         /* a source heard by this stream only */
+	uint32_t app_to;         /* a source heard by this stream only;
+				  * a sink hearing this stream only */
+	struct mstream *tap_src; /* a sink: the stream it hears (app_to) */
+	int16_t *tap;            /* tapped by a sink: this tick's audio at
+				  * the mix rate, mixed or not (muted) */
+	bool tap_have;           /* tap holds audio this tick */
+	unsigned tapped_by;      /* sinks hearing it */
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
 	struct mixer_media m;

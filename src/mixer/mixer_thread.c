@@ -91,7 +91,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	r->npriv = 0;
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
-		bool got, changed;
+		bool got, changed, mixable, tapped;
 
 		mstream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
@@ -136,10 +136,15 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			mthread_push_event(t, &ev, sig);
 		}
 		s->have = false;
+		s->tap_have = false;
 		/* (a quiet frame's samples were not even made) */
-		if (!got || s->quiet || !s->m.recv || s->m.muted ||
-		    (!s->talk.talking && s->talk.level >= TALK_ON_DBOV &&
-		     !s->app)) {
+		mixable = got && !s->quiet && s->m.recv && !s->m.muted &&
+			(s->talk.talking || s->talk.level < TALK_ON_DBOV ||
+			 s->app);
+		/* a stream a sink hears alone (its own track, its name) is
+		 * heard muted or not */
+		tapped = s->tap && got && !s->quiet && s->m.recv;
+		if (!mixable && !tapped) {
 			s->up_live = false;
 			continue;
 		}
@@ -148,6 +153,12 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		s->up_live = true;
 		media_coder_to_mix(s->coder, native, s->nframe, mixf,
 				   r->frame);
+		if (tapped) {
+			memcpy(s->tap, mixf, r->frame * sizeof(*mixf));
+			s->tap_have = true;
+		}
+		if (!mixable)
+			continue;
 		mix_scale(s->contrib, mixf, s->gain_in_q16, r->frame);
 		if (!s->app) {
 			speaker_offer(sel, &nsel, k, s);
@@ -253,6 +264,17 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			 * timestamps stay in step with real time */
 			s->tx_ts += media_rtp_clock(s->m.codec) /
 				JB_TICKS_PER_S;
+		}
+		else if (s->app && s->app_to) {
+			/* a sink that hears one stream alone */
+			const struct mstream *src = s->tap_src;
+
+			if (src && src->tap_have)
+				memcpy(frame, src->tap,
+				       r->frame * sizeof(frame[0]));
+			else
+				memset(frame, 0, r->frame * sizeof(frame[0]));
+			mstream_send(s, NULL, frame, r->frame);
 		}
 		else if (s->m.hold_music || s->m.deaf) {
 			/* music on hold, or nothing; and what an

@@ -9,6 +9,9 @@ Joins sip:CONF (PCMU) and talks for SECS: a 500 Hz "voice" at -20 dBFS,
 except where it keys: after 2 s, each of DIGITS as its two DTMF
 frequencies (-9 dBFS each, 120 ms) followed by 300 ms of voice. Prints
 "joined", "keyed" once the digits are sent, then leaves (BYE).
+VOICE_HZ in the environment changes the voice's pitch; VOICE_S makes it
+fall silent after that many seconds (it still sends silence, and prints
+"quiet").
 """
 import math
 import os
@@ -39,11 +42,18 @@ def main():
     focus = int(re.search(r"m=audio (\d+)", cl.answer).group(1))
     print("joined", flush=True)
     # what is sent, sample by sample: (f1, f2, amplitude) per 20 ms
-    plan = [(500, 0, 3277)] * 100                  # 2 s of voice
+    hz = int(os.environ.get("VOICE_HZ", "500"))
+    voice = (hz, 0, 3277)
+    plan = [voice] * 100                           # 2 s of voice
     for d in digits:
         plan += [(LOW[d], HIGH[d], 11600)] * 6     # 120 ms
-        plan += [(500, 0, 3277)] * 15              # 300 ms
-    plan += [(500, 0, 3277)] * max(0, int(secs * 50) - len(plan))
+        plan += [voice] * 15                       # 300 ms
+    plan += [voice] * max(0, int(secs * 50) - len(plan))
+    quiet_at = -1
+    if "VOICE_S" in os.environ:
+        quiet = int(float(os.environ["VOICE_S"]) * 50)
+        plan = [p if k < quiet else (hz, 0, 0) for k, p in enumerate(plan)]
+        quiet_at = quiet
     start = time.monotonic()
     keyed_at = 100 + 21 * len(digits)
     for k, (f1, f2, amp) in enumerate(plan):
@@ -59,6 +69,8 @@ def main():
                       (HOST, focus))
         if k == keyed_at:
             print("keyed", flush=True)
+        if k == quiet_at:
+            print("quiet", flush=True)
         delay = start + (k + 1) * 0.02 - time.monotonic()
         if delay > 0:
             time.sleep(delay)

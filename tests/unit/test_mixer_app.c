@@ -219,6 +219,116 @@ static void test_apps(void **state)
 		close(l[i].peer);
 }
 
+/* A sink that hears one stream alone (a track of its own, a name said
+ * in the lobby): A talks (400 Hz) and is muted, B talks (700 Hz), P
+ * plays (1000 Hz): T, tapping A, hears A alone although nobody else
+ * does; U, the room's mix, hears B and P but not A. A removed first:
+ * T hears silence and nothing breaks. */
+static void test_tap(void **state)
+{
+	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 20};
+	struct mixer *mx = NULL;
+	struct leg l[2];
+	struct mixer_app *p = mixer_app_new(true, false, 16);
+	struct mixer_app *tap = mixer_app_new(false, true, 64);
+	struct mixer_app *u = mixer_app_new(false, true, 64);
+	struct mixer_media am = {0};
+	uint32_t pid, tid, uid;
+	int16_t frame[MIXER_APP_FRAME];
+	static int16_t th[20 * MIXER_APP_FRAME], uh[20 * MIXER_APP_FRAME];
+	unsigned nt = 0, nu = 0, kp = 0;
+	struct timespec next;
+	struct mixer_media m = {0};
+
+	(void)state;
+	memset(l, 0, sizeof(l));
+	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
+	for (int i = 0; i < 2; i++)
+		leg_add(mx, 4, &l[i], false);
+	/* A muted */
+	memcpy(&m.rtp_dst, &l[0].peer_addr, sizeof(l[0].peer_addr));
+	m.rtp_dst_len = sizeof(l[0].peer_addr);
+	m.codec = MEDIA_PCMU;
+	m.telev_pt = -1;
+	m.send = m.recv = m.muted = true;
+	m.room_speakers = 1;
+	assert_int_equal(mixer_stream_update(mx, l[0].id, &m), 0);
+	assert_int_equal(mixer_app_add(mx, 4, p, 0, &am, &pid), 0);
+	assert_int_equal(mixer_app_add(mx, 4, tap, l[0].id, &am, &tid), 0);
+	assert_int_equal(mixer_app_add(mx, 4, u, 0, &am, &uid), 0);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (unsigned k = 0; k < TICKS; k++) {
+		for (int i = 0; i < 2; i++) {
+			uint8_t pkt[12 + PEER_FRAME];
+			size_t n = peer_pcmu_packet(pkt, k, i ? 700 : 400,
+						    12000, 0x3000 + i);
+
+			(void)sendto(l[i].peer, pkt, n, 0,
+				     (struct sockaddr *)&l[i].mix_addr,
+				     sizeof(l[i].mix_addr));
+			drain(&l[i]);
+		}
+		while (mixer_app_queued(p) < 4) {
+			tone_frame(frame, kp++, 1000, 8000);
+			assert_true(mixer_app_play(p, frame));
+		}
+		while (mixer_app_take(tap, frame)) {
+			if (nt == 20)
+				memmove(th, th + MIXER_APP_FRAME,
+					sizeof(th) - sizeof(frame));
+			else
+				nt++;
+			memcpy(th + (nt - 1) * MIXER_APP_FRAME, frame,
+			       sizeof(frame));
+		}
+		while (mixer_app_take(u, frame)) {
+			if (nu == 20)
+				memmove(uh, uh + MIXER_APP_FRAME,
+					sizeof(uh) - sizeof(frame));
+			else
+				nu++;
+			memcpy(uh + (nu - 1) * MIXER_APP_FRAME, frame,
+			       sizeof(frame));
+		}
+		peer_tick_sleep(&next);
+	}
+	print_message("tap of A: 400 %.1f, 700 %.1f, 1000 %.1f dBFS; mix: "
+		      "400 %.1f, 700 %.1f, 1000 %.1f dBFS\n",
+		      pcm_db(th, sizeof(th) / 2, 400),
+		      pcm_db(th, sizeof(th) / 2, 700),
+		      pcm_db(th, sizeof(th) / 2, 1000),
+		      pcm_db(uh, sizeof(uh) / 2, 400),
+		      pcm_db(uh, sizeof(uh) / 2, 700),
+		      pcm_db(uh, sizeof(uh) / 2, 1000));
+	assert_int_equal(nt, 20);
+	assert_true(pcm_db(th, sizeof(th) / 2, 400) > -30);
+	assert_true(pcm_db(th, sizeof(th) / 2, 700) < -45);
+	assert_true(pcm_db(th, sizeof(th) / 2, 1000) < -45);
+	assert_true(pcm_db(uh, sizeof(uh) / 2, 400) < -45);
+	assert_true(pcm_db(uh, sizeof(uh) / 2, 700) > -30);
+	assert_true(pcm_db(uh, sizeof(uh) / 2, 1000) > -30);
+	/* the tapped stream goes first: the tap hears silence */
+	assert_int_equal(mixer_stream_remove(mx, l[0].id), 0);
+	for (unsigned k = 0; k < 10; k++)
+		peer_tick_sleep(&next);
+	while (mixer_app_take(tap, frame))
+		;
+	for (unsigned k = 0; k < 5; k++)
+		peer_tick_sleep(&next);
+	assert_true(mixer_app_take(tap, frame));
+	assert_true(pcm_db(frame, MIXER_APP_FRAME, 400) < -60);
+	mixer_app_put(p);
+	mixer_app_put(tap);
+	mixer_app_put(u);
+	assert_int_equal(mixer_stream_remove(mx, pid), 0);
+	assert_int_equal(mixer_stream_remove(mx, tid), 0);
+	assert_int_equal(mixer_stream_remove(mx, uid), 0);
+	assert_int_equal(mixer_stream_remove(mx, l[1].id), 0);
+	mem_deref(mx);
+	for (int i = 0; i < 2; i++)
+		close(l[i].peer);
+}
+
 /* An application added and the mixer freed before any tick applied the
  * command: the command's reference is let go too */
 static void test_app_unapplied(void **state)
@@ -240,6 +350,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apps),
+		cmocka_unit_test(test_tap),
 		cmocka_unit_test(test_app_unapplied),
 	};
 	int r;
