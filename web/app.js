@@ -1,7 +1,9 @@
 // caucus web console: plain JavaScript over the /v1 API, no build step.
 // The list and the roster follow the live event stream (websocket
 // /v1/events): every change there re-reads the view shown; if the stream
-// drops, it reconnects and a slow poll covers the gap.
+// drops, it reconnects and a slow poll covers the gap. Moderators also get
+// the applications: announcements, recordings (start, stop, download) and
+// the PIN lobby.
 "use strict";
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
@@ -65,9 +67,16 @@ function partRow(cid, p, mod) {
   const why = p.status === "failed" ?
     `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
   const talk = p.talking ? `<span class="talking" title="talking${p.muted ? " (muted)" : ""}"></span>` : "";
-  return `<tr class="${p.talking ? "is-talking" : ""}"><td>${talk}${esc(p.display_name || p.uri)}
+  // words, not an emoji: not every browser has a font with the hand
+  const hand = p.hand_raised ? `<span class="hand" title="hand raised">hand up</span>` : "";
+  // a raised hand is lowered by a moderator or by its owner
+  const lower = p.hand_raised && (mod || mine) ? `<button class="ghost" data-toggle="hand_raised"
+    data-pid="${esc(p.id)}" data-val="false">Lower hand</button>` : "";
+  return `<tr class="${p.talking ? "is-talking" : ""}${p.hand_raised ? " hand-up" : ""}"><td>${talk}${hand}${esc(p.display_name || p.uri)}
       ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
-    <td><span class="status ${esc(p.status)}">${p.pending ? "waiting" : esc(p.status)}</span>${why}
+    <td><span class="status ${p.lobby ? "lobby" : esc(p.status)}">${p.lobby ? "lobby" :
+      p.pending ? "waiting" : esc(p.status)}</span>${why}
+      ${p.lobby ? `<div class="muted">keying the PIN</div>` : ""}
       ${p.role && p.role !== "participant" ? `<div class="muted">${esc(p.role)}</div>` : ""}
       ${p.anonymous ? `<div class="muted badge">anonymous to others</div>` : ""}
       ${p.hidden ? `<div class="muted badge">hidden from others</div>` : ""}
@@ -76,7 +85,7 @@ function partRow(cid, p, mod) {
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
     <td>${live && (mod || mine) ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}</td>
-    <td>${mod || mine ? `<div class="actions"><button class="danger" data-kick="${esc(p.id)}">
+    <td>${mod || mine ? `<div class="actions">${lower}<button class="danger" data-kick="${esc(p.id)}">
       ${mine ? "Leave" : "Remove"}</button></div>` : ""}</td></tr>`;
 }
 
@@ -100,15 +109,78 @@ async function renderConf(id) {
   }
   $("#dial").hidden = !mod;
   $("#waiting").hidden = !pending.length;
-  $("#pend tbody").innerHTML = pending.map((p) => `<tr>
+  // a caller in the PIN lobby is let in without its PIN, or sent away
+  $("#pend tbody").innerHTML = pending.map((p) => `<tr class="${p.lobby ? "lobby" : ""}">
     <td>${esc(p.display_name || p.uri)}<div class="muted">${esc(p.uri)}</div></td>
+    <td class="muted">${p.lobby ? "in the lobby, keying the PIN" : "waits for a moderator"}</td>
     <td><div class="actions"><button data-approve="${esc(p.id)}">Let in</button>
-      <button class="danger" data-reject="${esc(p.id)}">Refuse</button></div></td></tr>`).join("");
+      <button class="danger" data-reject="${esc(p.id)}">${p.lobby ? "Send away" : "Refuse"}</button>
+      </div></td></tr>`).join("");
+  $("#apps").hidden = !mod;
+  if (!mod) recOn = null;
+  else {
+    announceTargets(c.participants);
+    // a server whose applications did not start answers 503: no box then
+    await renderRecs(id).catch((e) => {
+      if (!/no applications/.test(e.message)) throw e;
+      $("#apps").hidden = true;
+    });
+  }
   const {messages} = await api("GET", `/conferences/${encodeURIComponent(id)}/messages`);
   $("#msgs").innerHTML = messages.slice(-8).map((m) =>
     `<li><b>${esc(m.display || m.from)}</b> ${esc(m.text)}</li>`).join("");
   $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p, mod)).join("") ||
     `<tr><td colspan="5" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
+}
+
+// m:ss of milliseconds
+const clock = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, "0")}`;
+const size = (n) => n == null ? "" : n < 1e6 ? `${Math.round(n / 1e3)} kB` : `${(n / 1e6).toFixed(1)} MB`;
+
+// The recordings (moderators): the one on, if any, and the list. The
+// duration of the one on is counted on here between re-reads.
+let recOn = null;
+async function renderRecs(id) {
+  const {recordings} = await api("GET", `/conferences/${encodeURIComponent(id)}/recordings`);
+  const on = recordings.find((r) => r.state === "recording" || r.state === "stopping");
+  recOn = on ? {id: on.id, state: on.state, ms: on.duration_ms || 0, at: performance.now()} : null;
+  const t = $("#rec-toggle");
+  t.textContent = on ? (on.state === "stopping" ? "Stopping" : "Stop recording") : "Start recording";
+  t.className = on ? "danger" : "";
+  t.disabled = !!on && on.state === "stopping";
+  $("#rec-format").hidden = !!on;
+  recTick();
+  $("#recs").hidden = !recordings.length;
+  $("#recs tbody").innerHTML = recordings.map((r) => {
+    const when = r.started_at || r.stopped_at;
+    const done = r.state !== "recording" && r.state !== "stopping" && r.bytes;
+    return `<tr data-rid="${esc(r.id)}"><td>${when ? esc(new Date(when * 1000).toLocaleString()) : ""}
+        <div class="muted">${esc(r.id)}${r.automatic ? " (automatic)" : ""}</div></td>
+      <td><span class="status rec-${esc(r.state)}">${esc(r.state)}</span>
+        ${r.error ? `<div class="muted">${esc(r.error)}</div>` : ""}</td>
+      <td>${r.duration_ms != null ? clock(r.duration_ms) : ""}</td>
+      <td>${esc(size(r.bytes))}</td>
+      <td><div class="actions">${done ? `<a href="/v1/conferences/${encodeURIComponent(id)}/recordings/${
+        encodeURIComponent(r.id)}/audio" data-download="${esc(r.id)}.${esc(r.format)}">Download ${
+        esc(r.format)}</a>` : ""}</div></td></tr>`;
+  }).join("");
+}
+
+function recTick() {
+  $("#rec-state").innerHTML = !recOn ? "" : recOn.state === "stopping" ? "finishing the file" :
+    `<span class="rec-dot"></span>recording ${clock(recOn.ms + performance.now() - recOn.at)}`;
+}
+setInterval(() => { if (recOn && !$("#conf-view").hidden) recTick(); }, 1000);
+
+// Whom an announcement goes to: everyone, or one participant present
+function announceTargets(parts) {
+  const sel = $("#announce-to");
+  if (document.activeElement === sel) return;
+  const keep = sel.value;
+  sel.innerHTML = `<option value="">to everyone</option>` + parts
+    .filter((p) => p.status !== "failed" && p.status !== "disconnecting")
+    .map((p) => `<option value="${esc(p.id)}">to ${esc(p.display_name || p.uri)} only</option>`).join("");
+  sel.value = [...sel.options].some((o) => o.value === keep) ? keep : "";
 }
 
 function current() { return decodeURIComponent(location.hash.slice(1)); }
@@ -141,6 +213,60 @@ document.addEventListener("click", async (ev) => {
         {[t.dataset.toggle]: t.dataset.val === "true"});
     await render();
   } catch (e) { showError(e); }
+});
+
+$("#rec-toggle").addEventListener("click", async () => {
+  const path = `/conferences/${encodeURIComponent(current())}/recordings`;
+  const fmt = $("#rec-format").value;
+  try {
+    if (recOn) await api("POST", `${path}/${encodeURIComponent(recOn.id)}/stop`);
+    else await api("POST", path, fmt ? {format: fmt} : {});
+    await render();
+  } catch (e) { showError(e); }
+});
+
+// A recording's file needs the token, which a plain link cannot send:
+// fetched here and handed to the browser as a download
+document.addEventListener("click", async (ev) => {
+  const a = ev.target.closest("a[data-download]");
+  if (!a) return;
+  ev.preventDefault();
+  try {
+    const headers = token() ? {Authorization: "Bearer " + token()} : {};
+    const r = await fetch(a.href, {headers});
+    if (!r.ok) {
+      const j = await r.json().catch(() => ({}));
+      throw new Error(`${j.error || r.status}${j.detail ? ": " + j.detail : ""}`);
+    }
+    const url = URL.createObjectURL(await r.blob());
+    const save = document.createElement("a");
+    save.href = url;
+    save.download = `${current()}-${a.dataset.download}`;
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  } catch (e) { showError(e); }
+});
+
+$("#announce-kind").addEventListener("change", (ev) => {
+  const prompt = ev.target.value === "prompt";
+  $("#announce-what").placeholder = prompt ? "a prompt's name, e.g. welcome" : "words to say";
+  $("#announce-what").maxLength = prompt ? 63 : 255;
+});
+
+$("#announce").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const body = {[f.get("kind")]: f.get("what")};
+  if (f.get("to")) body.to = f.get("to");
+  const sel = $("#announce-to");
+  try {
+    const r = await api("POST", `/conferences/${encodeURIComponent(current())}/announcements`, body);
+    $("#announce-msg").textContent = `announcement ${r.id} queued` +
+      (body.to ? ` ${sel.options[sel.selectedIndex].text}` : "");
+    $("#announce-what").value = "";
+  } catch (e) { $("#announce-msg").textContent = e.message; }
 });
 
 $("#create").addEventListener("submit", async (ev) => {

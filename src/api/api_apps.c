@@ -182,9 +182,16 @@ void api_rec_stop(struct api_req *r)
 
 	if (!apps)
 		return;
-	if (apps_record_stop(apps, c, r->param[1])) {
+	switch (apps_record_stop(apps, c, r->param[1])) {
+	case 0:
+		break;
+	case EALREADY:
 		api_error(r, 409, "Conflict", "not recording",
-			  "that recording is not on");
+			  "that recording is over");
+		return;
+	default:
+		api_error(r, 404, "Not Found", "no such recording",
+			  r->param[1]);
 		return;
 	}
 	reply_printed(r, 202, "Accepted", apps_record_list, &l);

@@ -211,6 +211,9 @@ int api_conf_json(struct odict **odp, struct conf *c,
 	err |= media_list_json(od, c);
 	err |= api_add_int(od, "max_speakers", conf_max_speakers(c));
 	err |= api_add_int(od, "mix_rate", conf_mix_rate(c));
+	/* while it is recorded: where the recording is */
+	if (conf_recording(c))
+		err |= api_add_str(od, "recording", conf_recording(c));
 	if (r) {
 		err |= parts_json(&arr, c, r);
 		err |= odict_entry_add(od, "participants", ODICT_ARRAY, arr);

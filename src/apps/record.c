@@ -130,7 +130,7 @@ static bool track_h(struct participant *p, void *arg)
 	t->r = x->r;
 	t->p = mem_ref(p);
 	re_snprintf(t->pid, sizeof(t->pid), "%s", part_id(p));
-	re_snprintf(path, sizeof(path), "%s/%s/%s-%s.%s",
+	re_snprintf(path, sizeof(path), "%s/%s/%s-p%s.%s",
 		    x->a->recordings_dir, x->r->conf_id, x->r->rid, t->pid,
 		    media_rec_format_name(x->r->fmt));
 	t->job = apps_job_rec(x->a, x->c, p, path, x->r->fmt, 0, track_done,
@@ -150,6 +150,18 @@ static struct rec *rec_active(const struct apps *a, const struct conf *c)
 		struct rec *r = le->data;
 
 		if (r->job && !strcmp(r->conf_id, conf_id(c)))
+			return r;
+	}
+	return NULL;
+}
+
+static const struct rec *rec_known(const struct apps *a, const char *cid,
+				   const char *rid)
+{
+	for (struct le *le = a->recs.head; le; le = le->next) {
+		const struct rec *r = le->data;
+
+		if (!strcmp(r->conf_id, cid) && !strcmp(r->rid, rid))
 			return r;
 	}
 	return NULL;
@@ -254,11 +266,18 @@ static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
 		size_t n = strftime(r->rid, sizeof(r->rid), "%Y%m%dT%H%M%SZ",
 				    &tm);
 
+		char other[600];
+
 		if (k > 1)
 			re_snprintf(r->rid + n, sizeof(r->rid) - n, "-%u", k);
+		/* unique whatever the format: an id names one file */
 		re_snprintf(path, sizeof(path), "%s/%s.%s", dir, r->rid,
 			    ext_of(f));
-		if (stat(path, &st))
+		re_snprintf(other, sizeof(other), "%s/%s.%s", dir, r->rid,
+			    ext_of(f == MEDIA_REC_WAV ? MEDIA_REC_OGG_OPUS :
+				   MEDIA_REC_WAV));
+		if (stat(path, &st) && stat(other, &st) &&
+		    !rec_known(a, conf_id(c), r->rid))
 			break;
 	}
 	r->job = apps_job_rec(a, c, NULL, path, f, 0, rec_done, r);
@@ -300,7 +319,8 @@ int apps_record_stop(struct apps *a, struct conf *c, const char *rid)
 	struct rec *r = rec_active(a, c);
 
 	if (!r || (rid && strcmp(rid, r->rid)))
-		return ENOENT;
+		return rid && rec_known(a, conf_id(c), rid) ? EALREADY :
+			ENOENT;
 	if (r->state == REC_ON)
 		r->state = REC_STOPPING;
 	apps_job_stop(r->job);
@@ -352,7 +372,7 @@ static bool rid_valid(const char *rid)
 	size_t n = strlen(rid);
 
 	return n && n < 32 && rid[0] != '.' &&
-		strspn(rid, "0123456789TZ-") == n;
+		strspn(rid, "0123456789TZp-") == n;
 }
 
 int apps_record_path(const struct apps *a, const struct conf *c,
@@ -407,7 +427,7 @@ static int print_one(struct re_printf *pf, const struct rec *r,
 		for (struct le *le = r->tl.head; le && !err; le = le->next) {
 			const struct track *t = le->data;
 
-			err = re_hprintf(pf, "%s{\"id\":\"%s-%s\","
+			err = re_hprintf(pf, "%s{\"id\":\"%s-p%s\","
 					 "\"participant\":%H,"
 					 "\"recording\":%s}",
 					 first ? "" : ",", r->rid, t->pid,
@@ -424,18 +444,6 @@ static int print_one(struct re_printf *pf, const struct rec *r,
 	return err ? err : re_hprintf(pf, "}");
 }
 
-static const struct rec *rec_known(const struct apps *a, const char *cid,
-				   const char *rid)
-{
-	for (struct le *le = a->recs.head; le; le = le->next) {
-		const struct rec *r = le->data;
-
-		if (!strcmp(r->conf_id, cid) && !strcmp(r->rid, rid))
-			return r;
-	}
-	return NULL;
-}
-
 /* Files of an earlier run: what the folder says of them */
 static int print_file(struct re_printf *pf, const char *dir,
 		      const char *name, bool *first)
@@ -444,7 +452,7 @@ static int print_file(struct re_printf *pf, const char *dir,
 	const char *dot = strrchr(name, '.');
 	struct stat st;
 	enum media_rec_format f;
-	const char *sep;
+	const char *sep, *track;
 
 	if (!dot || (size_t)(dot - name) >= sizeof(rid) ||
 	    media_rec_format_parse(dot + 1, &f))
@@ -456,10 +464,14 @@ static int print_file(struct re_printf *pf, const char *dir,
 		return 0;
 	sep = *first ? "" : ",";
 	*first = false;
+	track = strstr(rid, "-p");
 	return re_hprintf(pf, "%s{\"id\":%H,\"format\":\"%s\",\"state\":"
-			  "\"stopped\",\"stopped_at\":%lld,\"bytes\":%lld}",
-			  sep, json_print_string, rid, dot + 1,
-			  (long long)st.st_mtime, (long long)st.st_size);
+			  "\"stopped\",\"stopped_at\":%lld,\"bytes\":%lld"
+			  "%s%b%s}", sep, json_print_string, rid, dot + 1,
+			  (long long)st.st_mtime, (long long)st.st_size,
+			  track ? ",\"track_of\":\"" : "", rid,
+			  track ? (size_t)(track - rid) : (size_t)0,
+			  track ? "\"" : "");
 }
 
 int apps_record_list(struct re_printf *pf, void *arg)
@@ -497,7 +509,15 @@ int apps_record_list(struct re_printf *pf, void *arg)
 			continue;
 		memcpy(rid, e->d_name, (size_t)(dot - e->d_name));
 		rid[dot - e->d_name] = '\0';
-		if (!rec_known(l->a, cid, rid))
+		char *tp = strstr(rid, "-p");
+		bool mine = rec_known(l->a, cid, rid);
+
+		if (tp) {             /* a track: with its recording */
+			*tp = '\0';
+			mine = rec_known(l->a, cid, rid);
+			*tp = '-';
+		}
+		if (!mine)
 			err = print_file(pf, dir, e->d_name, &first);
 	}
 	if (d)

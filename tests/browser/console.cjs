@@ -1,12 +1,15 @@
 // The web console in a real browser (Debian's chromium through
 // playwright-core): create a conference, watch a SIP participant appear
 // live (the websocket, not the 10 s poll), mute it and see the change in
-// the page and the API, send a message; with TOKEN, sign in first (a
-// wrong token is refused); screenshots at each step.
+// the page and the API, send a message; lower a raised hand, make
+// announcements, record the conference and download the recording, let a
+// caller in from the PIN lobby; with TOKEN, sign in first (a wrong token
+// is refused); screenshots at each step.
 //   CAUCUS_URL=http://127.0.0.1:PORT SHOTS=dir SIPP_CMD='sipp ...' node console.cjs
 "use strict";
 const { chromium } = require("playwright-core");
 const { spawn } = require("child_process");
+const fs = require("fs");
 const http = require("http");
 
 const base = process.env.CAUCUS_URL;
@@ -48,7 +51,7 @@ function send(method, path, body) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  let sipp = null, sipp2 = null, talker = null;
+  let sipp = null, sipp2 = null, sipp3 = null, talker = null;
   try {
     await page.goto(base + "/");
     if (process.env.TOKEN) {
@@ -145,6 +148,78 @@ function send(method, path, body) {
     step("a caller sending a tone shows as talking");
     await page.screenshot({ path: `${shots}/7b-talking.png` });
 
+    /* a raised hand (the caller's keypad; here the API) shows, and the
+     * page lowers it */
+    const zoe = (await getJSON("/v1/conferences/standup/participants")).participants
+      .find((p) => p.uri === "sip:zoe@example.com");
+    const up = await send("PATCH", `/v1/conferences/standup/participants/${zoe.id}`, { hand_raised: true });
+    if (up.status !== 200) throw new Error("cannot raise zoe's hand: " + up.status);
+    await page.waitForSelector("#parts tr.hand-up:has-text('zoe') .hand", { timeout: 5000 });
+    await page.screenshot({ path: `${shots}/7c-hand.png` });
+    await page.click("#parts tr.hand-up button[data-toggle=hand_raised]");
+    await page.waitForSelector("#parts .hand", { state: "detached", timeout: 5000 });
+    const lowered = (await getJSON("/v1/conferences/standup/participants")).participants
+      .find((p) => p.id === zoe.id);
+    if (lowered.hand_raised !== false) throw new Error("the API does not show zoe's hand lowered");
+    step("a raised hand shows in the page, and the page lowers it");
+
+    /* announcements: words to everyone, a prompt to one participant, an
+     * unknown prompt refused */
+    await page.fill("#announce-what", "the standup starts now");
+    await page.click("#announce button");
+    await page.waitForSelector("#announce-msg:has-text('queued')", { timeout: 5000 });
+    await page.selectOption("#announce-kind", "prompt");
+    await page.selectOption("#announce-to", zoe.id);
+    await page.fill("#announce-what", "no-such-prompt");
+    await page.click("#announce button");
+    await page.waitForSelector("#announce-msg:has-text('no such prompt')", { timeout: 5000 });
+    await page.fill("#announce-what", "welcome");
+    await page.click("#announce button");
+    await page.waitForSelector("#announce-msg:has-text('queued to zoe only')", { timeout: 5000 });
+    step("announcements from the page: words to everyone, a prompt to zoe (an unknown one refused)");
+    await page.screenshot({ path: `${shots}/7d-announce.png` });
+
+    /* a recording: started from the page, its time counts, stopped, listed
+     * (the stop arrives by the event stream) and downloaded as Ogg Opus */
+    await page.selectOption("#rec-format", "ogg");
+    await page.click("#rec-toggle");
+    await page.waitForSelector("#rec-toggle:has-text('Stop recording')", { timeout: 5000 });
+    await page.waitForSelector("#recs .status.rec-recording", { timeout: 5000 });
+    const recs = (await getJSON("/v1/conferences/standup/recordings")).recordings;
+    if (!recs.length || recs[0].state !== "recording" || recs[0].format !== "ogg")
+      throw new Error("the API does not show the recording on: " + JSON.stringify(recs));
+    await page.waitForSelector("#rec-state:has-text('recording 0:01')", { timeout: 5000 });
+    await page.screenshot({ path: `${shots}/7e-recording.png` });
+    await page.click("#rec-toggle");
+    await page.waitForSelector(`#recs tr[data-rid='${recs[0].id}'] .status.rec-stopped`, { timeout: 8000 });
+    await page.waitForSelector("#rec-toggle:has-text('Start recording')", { timeout: 5000 });
+    const [dl] = await Promise.all([
+      page.waitForEvent("download", { timeout: 5000 }),
+      page.click(`#recs tr[data-rid='${recs[0].id}'] a[data-download]`),
+    ]);
+    const head = fs.readFileSync(await dl.path()).subarray(0, 4).toString("latin1");
+    if (head !== "OggS") throw new Error(`the download is not Ogg: ${JSON.stringify(head)}`);
+    if (!dl.suggestedFilename().endsWith(".ogg"))
+      throw new Error("the download is named " + dl.suggestedFilename());
+    step(`recorded from the page, stopped, downloaded ${dl.suggestedFilename()} (Ogg)`);
+    await page.screenshot({ path: `${shots}/7f-recorded.png` });
+
+    /* the PIN lobby: a caller keying the PIN shows as such, and the page
+     * lets it in without the PIN */
+    const pin = await send("PATCH", "/v1/conferences/standup/policy",
+      { default_action: "allow", pin: "4321" });
+    if (pin.status !== 200) throw new Error("cannot set a PIN: " + pin.status);
+    sipp3 = spawn("sh", ["-c", process.env.SIPP_CMD3], { stdio: "ignore" });
+    await page.waitForSelector("#pend tr.lobby td:has-text('sip:lia@example.com')", { timeout: 5000 });
+    await page.waitForSelector("#parts .status.lobby", { timeout: 5000 });
+    await page.screenshot({ path: `${shots}/7g-lobby.png` });
+    await page.click("#pend tr.lobby button[data-approve]");
+    await page.waitForSelector("#waiting", { state: "hidden", timeout: 5000 });
+    const lia = (await getJSON("/v1/conferences/standup/participants")).participants
+      .find((p) => p.uri === "sip:lia@example.com");
+    if (!lia || lia.lobby || lia.status !== "connected") throw new Error("lia was not let in");
+    step("a caller in the PIN lobby was let in from the page");
+
     /* a user's own token: yan is anonymous by the policy; the moderator
      * (admin) page says so, the participant's page shows "Anonymous",
      * no dial-out, no waiting list, no Remove for others */
@@ -167,6 +242,8 @@ function send(method, path, body) {
     const seen = await upage.textContent("#parts");
     if (seen.includes("sip:yan@example.com")) throw new Error("a participant sees who yan is");
     if (await upage.isVisible("#dial")) throw new Error("a participant is offered dial-out");
+    if (await upage.isVisible("#apps"))
+      throw new Error("a participant is offered recordings and announcements");
     if (await upage.locator("#parts button[data-kick]").count())
       throw new Error("a participant is offered Remove for others");
     await upage.waitForSelector("#live.on", { timeout: 6000 });
@@ -183,6 +260,7 @@ function send(method, path, body) {
   } finally {
     if (sipp) sipp.kill();
     if (sipp2) sipp2.kill();
+    if (sipp3) sipp3.kill();
     if (talker) talker.kill();
     await browser.close();
   }

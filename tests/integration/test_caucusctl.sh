@@ -1,5 +1,6 @@
 #!/bin/bash
-# caucusctl against a running caucusd: every command, tables and --json,
+# caucusctl against a running caucusd: every command (announcements,
+# recordings and raised hands among them), tables and --json,
 # and the errors with their exit codes (usage 2, unknown conference 3,
 # refused 4, unreachable server 6). docs/caucusctl.md is what the command
 # table prints.
@@ -35,6 +36,58 @@ ctl part deaf weekly "$pid"; want 0 "connected"
 ctl part undeaf weekly "$pid"; want 0 "connected"
 ctl part gain weekly "$pid" -3 2.5; want 0 "connected"
 ctl --json part list weekly; want 0 '"gain_out_db": 2.5'
+
+# a raised hand (the caller's keypad would raise it; here the API) shows in
+# the table, and caucusctl lowers it
+api PATCH "/v1/conferences/weekly/participants/$pid" '{"hand_raised":true}'
+expect_status 200 "raising ann's hand"
+ctl part list weekly; want 0 "PCMU   \(✋\|hand\)"
+ctl hand weekly "$pid" down; want 0 "HAND"
+ctl --json part list weekly; want 0 '"hand_raised": false'
+ctl hand weekly "$pid" up; want 0 "PCMU   \(✋\|hand\)"
+ctl hand weekly "$pid" down; want 0 "connected"
+ctl hand weekly "$pid" sideways; want 2 "up or down"
+ctl hand weekly 999 down; want 3 "404"
+
+# announcements: words, a prompt, to one participant; the errors
+ctl announce weekly --text "the meeting starts"; want 0 "announcement [0-9]* queued"
+ctl announce weekly --prompt welcome --to "$pid"; want 0 "queued for $pid"
+ctl --json announce weekly --prompt welcome; want 0 '"id": '
+ctl announce weekly --prompt no-such-prompt; want 3 "no such prompt"
+ctl announce weekly --prompt welcome --to 999; want 3 "no such participant"
+ctl announce weekly --text "$(printf 'x%.0s' $(seq 300))"; want 4 "400"
+ctl announce weekly; want 2 "--text WORDS or --prompt NAME"
+ctl announce weekly --text hi --prompt welcome; want 2 "--text WORDS or --prompt NAME"
+ctl announce nosuch --text hi; want 3 "404"
+
+# a recording: start, one at a time, not downloadable while on, stop,
+# listed with its duration, downloaded as Ogg Opus; then one in WAV
+ctl record-start weekly --format ogg; want 0 "ogg     recording"
+rid=$(awk 'NR == 2 { print $1 }' "$WORK/ctl.out")
+ctl record-start weekly; want 4 "409 already recording"
+ctl recordings weekly; want 0 "$rid  ogg     recording"
+ctl record-get weekly "$rid" -o "$WORK/rec.ogg"; want 4 "409 still recording"
+sleep 1
+ctl record-stop weekly "$rid"; want 0 "$rid"
+rec_stopped() { "$CTL" recordings weekly | grep -q "^$rid  ogg     stopped  0:0[1-9]"; }
+wait_for 5 rec_stopped || fail "the recording did not stop: $("$CTL" recordings weekly)"
+ctl record-stop weekly "$rid"; want 4 "409"
+ctl --json recordings weekly; want 0 '"duration_ms": '
+ctl record-get weekly "$rid" -o "$WORK/rec.ogg"; want 0 "(audio/ogg) to $WORK/rec.ogg"
+[ "$(head -c 4 "$WORK/rec.ogg")" = OggS ] || fail "the recording is not Ogg: $(head -c 16 "$WORK/rec.ogg" | od -c)"
+[ "$(stat -c %s "$WORK/rec.ogg")" -gt 1000 ] || fail "the recording is nearly empty"
+ctl record-get weekly "$rid"; want 2 "record-get CONF RID -o FILE"
+ctl record-get weekly "$rid" -o; want 2 "record-get CONF RID -o FILE"
+ctl record-get weekly "$rid" -o /nonexistent/rec.ogg; want 2 "cannot write"
+ctl record-get weekly 20000101T000000Z -o "$WORK/none"; want 3 "404"
+ctl record-start weekly --format mp3; want 4 "400"
+ctl --json record-start weekly --format wav; want 0 '"format": "wav"'
+wid=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$WORK/ctl.out")
+ctl record-stop weekly "$wid"; want 0 "wav"
+wav_stopped() { "$CTL" --json record-get weekly "$wid" -o "$WORK/rec.wav" >/dev/null 2>&1; }
+wait_for 5 wav_stopped || fail "the WAV recording cannot be fetched"
+[ "$(head -c 4 "$WORK/rec.wav")" = RIFF ] || fail "the WAV recording is not RIFF"
+ctl recordings nosuch; want 3 "404"
 ctl msg send weekly "hello room"; want 0 "sent to 1"
 ctl msg list weekly; want 0 "hello room"
 ctl events --conf weekly --count 1; want 0 "weekly v"

@@ -2,7 +2,8 @@
 # The web console in Debian's chromium driven by Playwright (playwright-
 # core from tests/browser/package-lock.json): sign in with the API token,
 # create a conference, see a sipp participant appear live, mute it, send a
-# message. Screenshots go to
+# message, lower a raised hand, announce, record and download, let a caller
+# in from the PIN lobby. Screenshots go to
 # BUILD/test-output/console/.
 . "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
@@ -23,7 +24,8 @@ if ! cmp -s "$SRC/tests/browser/package-lock.json" \
 fi
 
 TOKEN=console-test-token-0123456789
-start_caucusd --admin-token "$TOKEN"
+# the PIN lobby caller keys nothing: the page lets it in well before this
+start_caucusd --admin-token "$TOKEN" --pin-timeout-s 120
 shots="$BIN/test-output/console"
 rm -rf "$shots"
 mkdir -p "$shots"
@@ -33,6 +35,9 @@ sipp_cmd="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who zoe \
 sipp_cmd2="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who yan \
 -i 127.0.0.1 -p $(free_port) -mp $(free_media_port) -m 1 -timeout 60s -nostdin \
 127.0.0.1:$SIP_PORT >$WORK/yan.out 2>&1"
+sipp_cmd3="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who lia \
+-i 127.0.0.1 -p $(free_port) -mp $(free_media_port) -m 1 -timeout 60s -nostdin \
+127.0.0.1:$SIP_PORT >$WORK/lia.out 2>&1"
 # a caller who talks (a tone), for the talking indicator
 baresip_conf "$WORK/bs-tom" tom
 "$BIN/tonegen" "$WORK/bs-tom/tone.wav" 500 40 8000 0.3
@@ -41,6 +46,7 @@ bs_cmd="baresip -f $WORK/bs-tom -e '/dial sip:standup@127.0.0.1:$SIP_PORT' \
 -t 30 >$WORK/bs-tom/baresip.log 2>&1"
 NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" TOKEN="$TOKEN" \
 	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" SIPP_CMD2="$sipp_cmd2" \
+	SIPP_CMD3="$sipp_cmd3" \
 	BARESIP_CMD="$bs_cmd" \
 	node "$SRC/tests/browser/console.cjs" || fail "browser test failed"
 ls "$shots"/*.png >/dev/null || fail "no screenshots"
