@@ -302,8 +302,11 @@ static void finish(struct job *j)
 		j->pcm = NULL;
 	}
 	if (j->rec) {
-		int err = media_rec_close(j->rec, NULL);
+		uint64_t n = 0;
+		int err = media_rec_close(j->rec, &n);
 
+		/* (what the file holds: less after a failed write) */
+		atomic_store(&j->samples, n);
 		j->rec = NULL;
 		if (err && !atomic_load(&j->err))
 			atomic_store(&j->err, err);

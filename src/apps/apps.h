@@ -56,7 +56,8 @@ bool apps_prompt_exists(const struct apps *a, const char *name,
 			const char *lang);
 
 /* Recording (the conference's mix) into recordings_dir. start: EALREADY
- * when one is on, EIO when the file cannot be made; format "" or NULL:
+ * when one is on, the file system's error when its folder cannot be
+ * made; format "" or NULL:
  * the policy's; tracks: also one file per participant (its own voice,
  * <id>-<participant>.ogg), for everyone present and whoever joins. stop:
  * ENOENT when rid is not the one on. */

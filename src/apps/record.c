@@ -218,16 +218,24 @@ static const char *ext_of(enum media_rec_format f)
 	return media_rec_format_name(f);
 }
 
-/* <recordings_dir>/<conference>, made when missing */
+/* <recordings_dir>/<conference>, made with the folders above it when
+ * missing */
 static int conf_dir(const struct apps *a, const char *cid, char *buf,
 		    size_t sz)
 {
 	if (!a->recordings_dir)
 		return ENOTSUP;
-	re_snprintf(buf, sz, "%s", a->recordings_dir);
-	if (mkdir(buf, 0750) && errno != EEXIST)
-		return errno;
 	re_snprintf(buf, sz, "%s/%s", a->recordings_dir, cid);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) && errno != EEXIST) {
+			*p = '/';
+			return errno;
+		}
+		*p = '/';
+	}
 	if (mkdir(buf, 0750) && errno != EEXIST)
 		return errno;
 	return 0;
@@ -247,8 +255,8 @@ static int rec_begin(struct apps *a, struct conf *c, enum media_rec_format f,
 	err = conf_dir(a, conf_id(c), dir, sizeof(dir));
 	if (err) {
 		log_warn("apps", "msg=\"recording not started: no folder\" "
-			 "conf=%s err=\"%m\"", conf_id(c), err);
-		return EIO;
+			 "conf=%s dir=%s err=\"%m\"", conf_id(c), dir, err);
+		return err;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)

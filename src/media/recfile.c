@@ -344,6 +344,10 @@ int media_rec_close(struct media_rec *r, uint64_t *samples)
 	err = r->err;
 	if (samples)
 		*samples = r->samples;
+	/* a WAV file holds what reached it, which after a failed write is
+	 * less than was handed in (what its buffer held is lost) */
+	if (samples && r->fmt == MEDIA_REC_WAV && err)
+		*samples = r->data_bytes / 2;
 	if (!err && r->fmt == MEDIA_REC_WAV) {
 		err = r->buf_len || !r->data_bytes ? wav_flush(r) : 0;
 		if (!err && close(r->fd))
