@@ -502,6 +502,11 @@ void call_hangup(struct participant *p)
 
 	if (!call)
 		return;
+	/* a caller sent away for wrong PINs is guessing, as a scanner
+	 * does: it counts toward blocking its address */
+	if (part_removed_by(p) && !strcmp(part_removed_by(p), "pin") &&
+	    call->src_held)
+		srclimit_offence(call->f->limit, &call->src, "wrong PIN");
 	if (call->early)           /* never answered: a final refusal */
 		(void)sipsess_reject(call->sess, 403, "Forbidden (not "
 				     "admitted by a moderator)", "");

@@ -10,7 +10,8 @@
 #   - by RFC 4733 events (sipp playing sip-tester's DTMF captures): the
 #     moderator PIN gives the moderator role, the PIN a participant;
 #   - by RFC 4733 from baresip (its keypad through the cons module);
-#   - a moderator lets a caller in without its PIN (approve).
+#   - a moderator lets a caller in without its PIN (approve);
+#   - an address sent away for wrong PINs is blocked like a scanner.
 . "$(dirname "$0")/lib.sh"
 XSD="$SRC/tests/schemas/conference-info.xsd"
 PCAPS=/usr/share/sip-tester
@@ -113,6 +114,31 @@ wait_for 5 admitted sip:frank@127.0.0.1 || fail "frank not let in"
 sipp_wait "$F" frank
 
 for p in "$A" "$C" "$D"; do wait "$p" || fail "a sipp caller failed"; done
+alive
+stop_caucusd
+
+# guessing PINs from one address is scanning: with block_after_refusals
+# 2, a caller from 127.0.0.2 (not exempt) sent away twice is blocked
+start_caucusd --pin-timeout-s 5 --block-after-refusals 2
+api PATCH /v1/conferences/demo/policy '{"pin":"1234"}'
+expect_status 200 "PIN set"
+guess() { # N: one call from 127.0.0.2 keying wrong PINs
+	sipp -sf "$SCEN/pin_wrong.xml" -i 127.0.0.2 -p "$(free_port)" -m 1 \
+		-mp "$(free_media_port)" -timeout 30s -nostdin \
+		-key conf_port "$SIP_PORT" -key who mallory -s demo \
+		127.0.0.1:"$SIP_PORT" >"$WORK/guess$1.out" 2>&1
+}
+guess 1 || fail "the first guessing call did not end with goodbye"
+guess 2 || fail "the second guessing call did not end with goodbye"
+grep -q 'msg="source blocked" .*src=127.0.0.2' "$WORK/caucusd.log" ||
+	fail "two calls of wrong PINs did not block their address"
+# (blocked: the INVITE gets no answer, the call never starts)
+timeout 20 sipp -sf "$SCEN/pin_wrong.xml" -i 127.0.0.2 -p "$(free_port)" \
+	-m 1 -mp "$(free_media_port)" -timeout 5s -nostdin \
+	-key conf_port "$SIP_PORT" -key who mallory -s demo \
+	127.0.0.1:"$SIP_PORT" >"$WORK/guess3.out" 2>&1 &&
+	fail "a blocked address still got into the lobby"
+log "PIN guessing from 127.0.0.2 blocked after two calls"
 alive
 stop_caucusd
 log PASS
