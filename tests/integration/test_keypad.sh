@@ -6,14 +6,17 @@
 #   - kim (baresip, RFC 4733 from its keypad through cons): *1 mutes
 #     her, *6 and *9 raise her listening and talking volume, *2 raises
 #     her hand (the API, and the RFC 4575 document in caucus's namespace,
-#     schema-valid); #1 (lock) is refused while she is a participant and
+#     schema-valid); *0 dials the operator (operator_uri, a sipp UAS) into
+#     the conference; #1 (lock) is refused while she is a participant and
 #     works once the policy makes her a moderator; #5 starts and stops a
-#     recording; #2 mutes everyone but moderators. lisa hears none of
+#     recording; #2 mutes everyone but moderators; #4 removes the last to
+#     join (the operator); #6 extends the end by 10 minutes. lisa hears none of
 #     kim's keys either.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/media_lib.sh"
 XSD="$SRC/tests/schemas/conference-info.xsd"
-start_caucusd
+OPPORT=$(free_port)
+start_caucusd --operator-uri "sip:operator@127.0.0.1:$OPPORT"
 # no entry and exit tones: lisa's recording carries the room alone
 api PATCH /v1/conferences/demo/policy \
 	'{"announcements":{"entry":"off","exit":"off","only_participant":false}}'
@@ -77,6 +80,17 @@ grep -q '<caucus xmlns="urn:x-caucus:params:xml:ns:conference-info" hand-raised=
 	"$WORK/info.xml" || fail "no raised hand in the document"
 log "kim: muted, volumes +3 dB, hand raised"
 
+# *0: the operator (a sipp UAS) is dialled into the conference
+LPORT=$OPPORT sipp_bg operator uas_answer.xml
+wait_udp "$OPPORT"
+key "*0"
+wait_for 10 field_is operator status connected ||
+	fail "*0 did not bring the operator in: $(part operator)"
+field_is operator joining_method dialed-out || fail "the operator was not dialled"
+part operator | grep -q '"referred_by":"sip:kim@127.0.0.1"' ||
+	fail "the operator's call does not say kim asked for it"
+log "kim: *0 brought the operator in"
+
 # moderator keys: refused to a participant, then hers
 key "#1"
 wait_for 10 grep -q 'action=lock' "$WORK/caucusd.log" ||
@@ -100,7 +114,21 @@ wait_for 10 rec_state stopped || fail "#5 did not stop the recording"
 key "#2"
 wait_for 10 field_is lisa muted true || fail "#2 did not mute lisa"
 field_is kim role moderator || fail "kim lost her role"
-log "kim (moderator): locked, recorded, muted everyone else"
+# the last to join (the operator) removed; the end time moved 10 min on
+key "#4"
+gone() { ! part operator | grep -q '"status":"connected"'; }
+wait_for 10 gone || fail "#4 did not remove the operator: $(part operator)"
+# (not "end": wait_for has a local of that name, which bash's dynamic
+# scope would show the check instead)
+t_end=$(( $(date +%s) + 3600 ))
+api PATCH /v1/conferences/demo/policy "{\"end\":$t_end}"
+expect_status 200 "an end time"
+key "#6"
+extended() { api GET /v1/conferences/demo/policy
+	[ "$(json_field "$BODY" end)" = $((t_end + 600)) ]; }
+wait_for 10 extended || fail "#6 did not extend the end: $BODY"
+log "kim (moderator): locked, recorded, muted everyone else, removed" \
+	"the last one in, extended the end"
 alive
 
 # baresip_finish stops caucusd and closes lisa's recording; then the
