@@ -293,6 +293,77 @@ static void operator_call(struct caller *k)
 	(void)apps_say(k->a, c, k->p, "operator", NULL, NULL);
 }
 
+/* The keys: the built-in prompt for the default table (a file may
+ * replace it), else this conference's table spoken, the keys it gives
+ * everyone (and moderators' to moderators) */
+static void help(struct apps *a, struct caller *k)
+{
+	static const char *const words[POLICY_KEY_NACTIONS] = {
+		[POLICY_KEY_MUTE] = "mute", [POLICY_KEY_HAND] = "your hand",
+		[POLICY_KEY_ROLL_CALL] = "who is here",
+		[POLICY_KEY_COUNT] = "how many are here",
+		[POLICY_KEY_LISTEN_UP] = "louder",
+		[POLICY_KEY_LISTEN_DOWN] = "softer",
+		[POLICY_KEY_TALK_UP] = "talk louder",
+		[POLICY_KEY_TALK_DOWN] = "talk softer",
+		[POLICY_KEY_OPERATOR] = "the operator",
+		[POLICY_KEY_HELP] = "these keys", [POLICY_KEY_LOCK] = "lock",
+		[POLICY_KEY_MUTE_ALL] = "mute all",
+		[POLICY_KEY_UNMUTE_ALL] = "unmute all",
+		[POLICY_KEY_EJECT_LAST] = "remove the last caller",
+		[POLICY_KEY_RECORD] = "record",
+		[POLICY_KEY_EXTEND] = "extend the time",
+	};
+	struct conf *c = part_conf(k->p);
+	const struct policy_apps *pa = &conf_policy(c)->apps;
+	struct policy_apps def;
+	bool mod = !strcmp(part_role(k->p), "moderator") ||
+		!strcmp(part_role(k->p), "administrator");
+	struct apps_item it[APPS_ITEMS_MAX];
+	unsigned n = 0;
+	size_t len = 0;
+
+	policy_apps_default(&def);
+	if (pa->nkeys == def.nkeys &&
+	    !memcmp(pa->keys, def.keys, sizeof(def.keys)) && !mod) {
+		(void)apps_say(a, c, k->p, "help", NULL, NULL);
+		return;
+	}
+	memset(it, 0, sizeof(it));
+	/* a few keys a sentence, a sentence an item */
+	for (size_t i = 0; i < pa->nkeys; i++) {
+		const struct policy_key *key = &pa->keys[i];
+		char *t;
+
+		if (key->action >= POLICY_KEY_FIRST_MODERATOR && !mod)
+			continue;
+		if (len > sizeof(it[0].what) - 64) {
+			if (++n == APPS_ITEMS_MAX)
+				break;
+			len = 0;
+		}
+		t = it[n].what;
+		it[n].kind = APPS_TEXT;
+		for (const char *d = key->seq; *d; d++)
+			len += (size_t)re_snprintf(t + len,
+						   sizeof(it[n].what) - len,
+						   "%s ", *d == '*' ? "star" :
+						   *d == '#' ? "pound" :
+						   (char[2]){*d, 0});
+		len += (size_t)re_snprintf(t + len, sizeof(it[n].what) - len,
+					   "%s. ", words[key->action]);
+	}
+	if (n < APPS_ITEMS_MAX && len)
+		n++;
+	if (!n) {
+		it[0].kind = APPS_TEXT;
+		re_snprintf(it[0].what, sizeof(it[0].what), "No keys are set "
+			    "for this conference.");
+		n = 1;
+	}
+	(void)apps_job_play(a, c, k->p, it, n, NULL, NULL, NULL);
+}
+
 static void action(struct caller *k, int act)
 {
 	struct apps *a = k->a;
@@ -344,7 +415,7 @@ static void action(struct caller *k, int act)
 		operator_call(k);
 		break;
 	case POLICY_KEY_HELP:
-		(void)apps_say(a, c, p, "help", NULL, NULL);
+		help(a, k);
 		break;
 	default:
 		moderator_action(k, act);

@@ -123,6 +123,8 @@ wait_for 10 gone || fail "#4 did not remove the operator: $(part operator)"
 t_end=$(( $(date +%s) + 3600 ))
 api PATCH /v1/conferences/demo/policy "{\"end\":$t_end}"
 expect_status 200 "an end time"
+key "**"
+wait_for 10 grep -q 'action=help' "$WORK/caucusd.log" || fail "** did not ask for help"
 key "#6"
 extended() { api GET /v1/conferences/demo/policy
 	[ "$(json_field "$BODY" end)" = $((t_end + 600)) ]; }
@@ -151,4 +153,9 @@ for w in "$wi" "$wk"; do
 	done
 done
 log "no keypad tone in lisa's recording"
+# every announcement of the run was rendered (the spoken keypad table
+# for a moderator is made of several items)
+grep -q 'announcement item not rendered' "$WORK/caucusd.log" &&
+	fail "an announcement item was not rendered"
+
 log PASS
