@@ -86,6 +86,8 @@ static const struct api_route routes[] = {
 	 "create a user (SIP digest password, API token shown once)"},
 	{"DELETE", "/v1/users/{id}", api_user_delete, ADM, "delete a user"},
 	{"GET",    "/v1/me", api_me, ANY, "who the token belongs to"},
+	{"GET",    "/v1/prompts", api_prompts, ANY,
+	 "the prompts announcements can name"},
 	{"PUT",    "/v1/conferences/{id}/self", api_self_put, CNF,
 	 "set your own role and anonymity before joining"},
 	{"GET",    "/v1/conferences/{id}/changes", api_change_list, CNF,

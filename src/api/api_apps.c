@@ -107,6 +107,14 @@ out:
 	mem_deref(mb);
 }
 
+void api_prompts(struct api_req *r)
+{
+	struct apps *apps = apps_or_503(r);
+
+	if (apps)
+		reply_printed(r, 200, "OK", apps_prompt_list, apps);
+}
+
 static int list_print(struct re_printf *pf, void *arg)
 {
 	return re_hprintf(pf, "{\"recordings\":%H}", apps_record_list, arg);

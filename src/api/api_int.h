@@ -136,6 +136,7 @@ void api_openapi(struct api_req *r);
 
 /* Handlers (api_apps.c) */
 void api_announce(struct api_req *r);
+void api_prompts(struct api_req *r);
 void api_rec_list(struct api_req *r);
 void api_rec_start(struct api_req *r);
 void api_rec_get(struct api_req *r);

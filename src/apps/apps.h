@@ -51,6 +51,10 @@ struct apps_item {
  * E2BIG: a text too long; *idp: the announcement's number. */
 int  apps_announce(struct apps *a, struct conf *c, struct participant *to,
 		   const struct apps_item *items, unsigned n, uint32_t *idp);
+/* The prompts as JSON (re_printf %H, arg: the apps): the built-in ones
+ * with their words, the tones, the files of the prompts folder (with
+ * their language folder) */
+int  apps_prompt_list(struct re_printf *pf, void *arg);
 /* Is name a prompt (a file of the prompts folder or a built-in one)? */
 bool apps_prompt_exists(const struct apps *a, const char *name,
 			const char *lang);

@@ -5,6 +5,7 @@
  * built-in words (docs/applications.md lists the names). Pure, any
  * thread.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <re.h>
 #include "apps/apps_int.h"
+#include "util/json.h"
 
 static const struct {
 	const char *name, *text;
@@ -147,4 +149,81 @@ int prompt_file(const char *dir, const char *name, const char *lang,
 		}
 	}
 	return ENOENT;
+}
+
+/* The prompt files of dir (lang: its language folder, or NULL) */
+static int files_print(struct re_printf *pf, const char *dir,
+		       const char *lang, bool *first)
+{
+	char path[600];
+	DIR *d;
+	int err = 0;
+
+	re_snprintf(path, sizeof(path), "%s%s%s", dir, lang ? "/" : "",
+		    lang ? lang : "");
+	d = opendir(path);
+	for (struct dirent *e; d && !err && (e = readdir(d));) {
+		char name[64];
+		const char *dot = strrchr(e->d_name, '.');
+		size_t n = dot ? (size_t)(dot - e->d_name) : 0;
+
+		if (!n || n >= sizeof(name) || (strcmp(dot, ".wav") &&
+						 strcmp(dot, ".ogg") &&
+						 strcmp(dot, ".opus")))
+			continue;
+		memcpy(name, e->d_name, n);
+		name[n] = '\0';
+		if (!prompt_name_valid(name))
+			continue;
+		err = re_hprintf(pf, "%s{\"name\":%H,\"file\":%H",
+				 *first ? "" : ",", json_print_string, name,
+				 json_print_string, e->d_name);
+		if (!err && lang)
+			err = re_hprintf(pf, ",\"language\":%H",
+					 json_print_string, lang);
+		err = err ? err : re_hprintf(pf, "}");
+		*first = false;
+	}
+	if (d)
+		closedir(d);
+	return err;
+}
+
+static bool lang_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 2 && n < 16 && s[0] != '-' &&
+		strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		       "ABCDEFGHIJKLMNOPQRSTUVWXYZ-") == n;
+}
+
+int apps_prompt_list(struct re_printf *pf, void *arg)
+{
+	const struct apps *a = arg;
+	bool first = true;
+	int err = re_hprintf(pf, "{\"builtin\":[");
+
+	for (size_t i = 0; i < NBUILTIN && !err; i++)
+		err = re_hprintf(pf, "%s{\"name\":\"%s\",\"text\":%H}",
+				 i ? "," : "", builtin[i].name,
+				 json_print_string, builtin[i].text);
+	err = err ? err : re_hprintf(pf, "],\"tones\":[");
+	for (size_t i = 0; i < sizeof(tones) / sizeof(tones[0]) && !err; i++)
+		err = re_hprintf(pf, "%s\"%s\"", i ? "," : "",
+				 tones[i].name);
+	err = err ? err : re_hprintf(pf, "],\"files\":[");
+	if (!err && a->prompts_dir) {
+		DIR *d = opendir(a->prompts_dir);
+
+		err = files_print(pf, a->prompts_dir, NULL, &first);
+		/* and the language folders */
+		for (struct dirent *e; d && !err && (e = readdir(d));)
+			if (e->d_type == DT_DIR && lang_valid(e->d_name))
+				err = files_print(pf, a->prompts_dir,
+						  e->d_name, &first);
+		if (d)
+			closedir(d);
+	}
+	return err ? err : re_hprintf(pf, "]}");
 }

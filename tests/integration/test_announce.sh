@@ -31,6 +31,13 @@ mkdir -p "$WORK/prompts"
 start_caucusd --prompts-dir "$WORK/prompts"
 api PATCH $C/policy '{"announcements":{"entry":"off","exit":"off","only_participant":false,"recording":false}}'
 expect_status 200 "built-in announcements off"
+# what can be named: the folder's file and the built-in set
+api GET /v1/prompts
+expect_status 200 "the prompts"
+printf '%s' "$BODY" | grep -q '"files":\[{"name":"tone700","file":"tone700.wav"}\]' ||
+	fail "the prompts folder's file is not listed: $BODY"
+printf '%s' "$BODY" | grep -q '{"name":"welcome","text":"Welcome to the conference."}' ||
+	fail "the built-in prompts are not listed: $BODY"
 
 BS_PIDS=""
 # silence: tonegen wants an amplitude above 0, and 1 LSB is below what
