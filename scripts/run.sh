@@ -67,6 +67,9 @@ cat <<MSG
     baresip:   sip_cafile ./var/tls/cert.pem in its config, an account
                with ;transport=tls and mediaenc=srtp or dtls_srtp
   A new conference on the fly: call  sip:conference-factory@127.0.0.1${URI#sip:demo@127.0.0.1}
+  One number for every conference: call  sip:bridge@127.0.0.1${URI#sip:demo@127.0.0.1}
+    and key the conference's id (digits, e.g. a conference "4711") and #
+  Keypad in a call: *1 mute, *2 raise hand, *3 who is here, ** all keys
   Web console: http://127.0.0.1:$HTTP_PORT/
   Terminal:    CAUCUS_URL=http://127.0.0.1:$HTTP_PORT tools/caucusctl conf list
   API:         curl http://127.0.0.1:$HTTP_PORT/v1/conferences/demo
@@ -74,5 +77,5 @@ cat <<MSG
 
 MSG
 # shellcheck disable=SC2086
-exec "./$BUILD/caucusd" --demo demo --db ./var/caucus.db \
+exec "./$BUILD/caucusd" --demo demo --lobby-user bridge --db ./var/caucus.db \
 	--sip-transports udp,tcp,tls --tls-cert "$CERT" ${ARGS:-}

@@ -7,6 +7,9 @@
  * a wrong PIN or none in time is a try, and after pin_tries the caller
  * hears goodbye and the call ends. A moderator can let a caller in
  * without its PIN (approve), or send it away.
+ * In the dial-in lobby (the conference named by the setting lobby_user,
+ * lobby_only) the digits are a conference's number: the caller's call
+ * moves on there (part_move) and keys that conference's PIN there.
  */
 #include <errno.h>
 #include <string.h>
@@ -104,6 +107,11 @@ void lobby_start(struct caller *k)
 	const struct policy_apps *pa = &conf_policy(c)->apps;
 
 	k->lobby_started = true;
+	if (conf_lobby_only(c)) {          /* the dial-in lobby */
+		if (apps_say(k->a, c, k->p, "enter-number", pin_wait, k))
+			pin_wait(NULL, 0, k);
+		return;
+	}
 	if (!pa->pin[0] && !pa->moderator_pin[0]) {
 		lobby_leave(k);            /* a name only */
 		return;
@@ -117,19 +125,62 @@ static void pin_failed(struct caller *k, bool timeout)
 {
 	struct conf *c = part_conf(k->p);
 
+	bool number = conf_lobby_only(c);
+
 	k->digits[0] = '\0';
 	if (++k->tries < k->a->cfg.pin_tries) {
-		if (apps_say(k->a, c, k->p, "pin-wrong", pin_wait, k))
+		if (apps_say(k->a, c, k->p, number ? "number-wrong" :
+			     "pin-wrong", pin_wait, k))
 			pin_wait(NULL, 0, k);
 		return;
 	}
-	log_info("apps", "msg=\"PIN refused: goodbye\" conf=%s pid=%s "
-		 "tries=%u timeout=%s", conf_id(c), part_id(k->p), k->tries,
-		 timeout ? "yes" : "no");
+	log_info("apps", "msg=\"%s refused: goodbye\" conf=%s pid=%s "
+		 "tries=%u timeout=%s", number ? "number" : "PIN", conf_id(c),
+		 part_id(k->p), k->tries, timeout ? "yes" : "no");
 	k->leaving = true;
-	if (apps_say(k->a, c, k->p, timeout ? "pin-timeout" : "pin-goodbye",
-		     goodbye_done, mem_ref(k->p)))
+	if (apps_say(k->a, c, k->p, timeout ? "pin-timeout" : number ?
+		     "number-goodbye" : "pin-goodbye", goodbye_done,
+		     mem_ref(k->p)))
 		goodbye_done(NULL, 0, mem_ref(k->p));
+}
+
+static void moved_goodbye(struct job *j, int err, void *arg)
+{
+	struct participant *p = arg;
+
+	(void)j;
+	(void)err;
+	if (part_in_conf(p))
+		part_remove_by(p, "lobby");
+	mem_deref(p);
+}
+
+/* The dial-in lobby: the number keyed is a conference's id; the caller
+ * goes on there (and keys its PIN there, if it has one) */
+static void number_check(struct caller *k)
+{
+	struct conf *c = part_conf(k->p);
+	struct conf *to = k->digits[0] ? confs_lookup(k->a->cs, k->digits) :
+		NULL;
+	int err;
+
+	tmr_cancel(&k->pin_tmr);
+	if (!to || to == c || conf_lobby_only(to) || conf_destroyed(to)) {
+		pin_failed(k, false);
+		return;
+	}
+	log_info("apps", "msg=\"conference number keyed\" conf=%s pid=%s "
+		 "to=%s", conf_id(c), part_id(k->p), conf_id(to));
+	k->leaving = true;
+	err = part_move(k->p, to);
+	if (!err)
+		return;            /* (k goes with its participant) */
+	log_warn("apps", "msg=\"the caller cannot be moved to its "
+		 "conference\" conf=%s pid=%s to=%s err=\"%m\"", conf_id(c),
+		 part_id(k->p), conf_id(to), err);
+	if (apps_say(k->a, c, k->p, "no-move", moved_goodbye,
+		     mem_ref(k->p)))
+		moved_goodbye(NULL, 0, mem_ref(k->p));
 }
 
 static void pin_check(struct caller *k)
@@ -157,7 +208,9 @@ static void pin_timeout(void *arg)
 {
 	struct caller *k = arg;
 
-	if (k->digits[0])
+	if (k->digits[0] && conf_lobby_only(part_conf(k->p)))
+		number_check(k);
+	else if (k->digits[0])
 		pin_check(k);
 	else
 		pin_failed(k, true);
@@ -170,7 +223,10 @@ void lobby_digit(struct caller *k, char d)
 	if (k->leaving || k->naming)
 		return;
 	if (d == '#') {
-		pin_check(k);
+		if (conf_lobby_only(part_conf(k->p)))
+			number_check(k);
+		else
+			pin_check(k);
 		return;
 	}
 	if (d == '*') {                   /* start again */
@@ -183,7 +239,11 @@ void lobby_digit(struct caller *k, char d)
 		  pin_timeout, k);
 	k->digits[n] = d;
 	k->digits[n + 1] = '\0';
-	if (n + 1 == POLICY_PIN_MAX)
-		pin_check(k);
+	if (n + 1 == POLICY_PIN_MAX) {
+		if (conf_lobby_only(part_conf(k->p)))
+			number_check(k);
+		else
+			pin_check(k);
+	}
 }
 

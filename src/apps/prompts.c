@@ -27,6 +27,10 @@ static const struct {
 	 "pound."},
 	{"number-wrong", "There is no conference with that number. Please "
 	 "try again."},
+	{"number-goodbye", "There is no conference with that number. "
+	 "Goodbye."},
+	{"no-move", "That conference cannot be reached from here. Please "
+	 "call it directly. Goodbye."},
 	{"only-participant", "You are the only participant in this "
 	 "conference."},
 	{"locked", "The conference is locked."},

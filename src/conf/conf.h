@@ -37,6 +37,10 @@ struct conf_ops {
 	/* Deliver an instant message to p (page mode). 0: sent. */
 	int  (*message)(struct participant *p, const struct conf_msg *m,
 			void *arg);
+	/* Move p's call into conference to (the dial-in lobby): a new
+	 * participant there carries the call, p leaves. 0, or an errno
+	 * (p stays where it is) */
+	int  (*move)(struct participant *p, struct conf *to, void *arg);
 };
 
 /* An instant message to the conference (from a participant or from the
@@ -135,6 +139,11 @@ int  conf_set_audio(struct conf *c, const char *status);
  * to the mixer (no re-INVITE: each codec keeps its own rate); EINVAL above
  * CONF_MAX_SPEAKERS or for another rate, EIO when the store failed */
 #define CONF_MAX_SPEAKERS 16
+/* The dial-in lobby (the setting lobby_user): a conference whose
+ * callers all wait in the lobby to key a conference's number and are
+ * then moved there (part_move). Not stored: set at each start. */
+void conf_set_lobby_only(struct conf *c, bool on);
+bool conf_lobby_only(const struct conf *c);
 /* The conference is being recorded: the recording's URI (where the API
  * serves it; the RFC 4575 document lists it as a service URI with
  * purpose "recording"), or NULL when not. A change is a new version. */

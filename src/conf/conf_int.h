@@ -49,6 +49,7 @@ struct conf {
 	uint32_t mix_rate;            /* Hz; 0: the server's */
 	char audio[12];               /* conference media: the audio status
 				       * as participants see it, or "none" */
+	bool lobby_only;              /* the dial-in lobby */
 	char *recording;              /* its URI while recorded (NULL:
 				       * not) */
 	struct list msgs;             /* struct conf_msg, oldest first */

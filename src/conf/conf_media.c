@@ -183,3 +183,13 @@ const char *conf_recording(const struct conf *c)
 {
 	return c->recording;
 }
+
+void conf_set_lobby_only(struct conf *c, bool on)
+{
+	c->lobby_only = on;
+}
+
+bool conf_lobby_only(const struct conf *c)
+{
+	return c->lobby_only;
+}

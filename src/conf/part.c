@@ -80,7 +80,7 @@ void part_enter(struct participant *p, const struct part_new *n)
 	 * (the applications' lobby); those we call do not */
 	if (!p->dial_out && (c->policy->apps.pin[0] ||
 			     c->policy->apps.moderator_pin[0] ||
-			     c->policy->apps.name)) {
+			     c->policy->apps.name || c->lobby_only)) {
 		p->privacy.lobby = true;
 		p->settings_dirty = true;
 	}
@@ -313,6 +313,16 @@ void part_dtmf(struct participant *p, char digit)
 	if (!strchr("0123456789*#ABCD", digit) || !digit || !cs->dtmf_h)
 		return;
 	cs->dtmf_h(p, digit, cs->dtmf_arg);
+}
+
+int part_move(struct participant *p, struct conf *to)
+{
+	struct confs *cs = p->conf->cs;
+
+	if (to == p->conf || to->destroyed || !p->ep || !cs->ops ||
+	    !cs->ops->move)
+		return EINVAL;
+	return cs->ops->move(p, to, cs->ops_arg);
 }
 
 void part_set_ep(struct participant *p, void *ep) { p->ep = ep; }

@@ -153,6 +153,10 @@ bool part_hand(const struct participant *p);
  * version. */
 void part_set_stream(struct participant *p, uint32_t id);
 uint32_t part_stream(const struct participant *p);
+/* The dial-in lobby: p's call goes on in conference to, as a new
+ * participant that joins there (its lobby, if to has a PIN); p leaves.
+ * 0, or an errno (EXDEV, ENOTSUP: the call cannot be moved; p stays) */
+int  part_move(struct participant *p, struct conf *to);
 /* A keypad digit ('0'-'9', '*', '#', 'A'-'D') from p, however it came:
  * handed to the conference's keypad handler (confs_set_dtmf_handler);
  * anything else is ignored. Not state: no version. */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "conf/conf.h"
 #include "main/config.h"
 #include "media/media.h"
 #include "sip/sip.h"
@@ -59,6 +60,10 @@ static const struct opt opts[] = {
 	{"operator_uri", S(operator_uri), "", 0, 0,
 	 "SIP URI the keypad's operator key dials into the conference "
 	 "(empty: none)"},
+	{"lobby_user", S(lobby_user), "", 0, 0,
+	 "the dial-in lobby: sip:<lobby_user>@<domain> asks callers for a "
+	 "conference's number (its id) and moves them there (then its PIN), "
+	 "one number for every conference; empty: none"},
 	{"pin_timeout_s", U(pin_timeout_s), "20", 5, 300,
 	 "seconds a caller has to key a conference PIN"},
 	{"pin_tries", U(pin_tries), "3", 1, 10,
@@ -377,6 +382,11 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	if (log_level_parse(cfg->log_level, &lvl)) {
 		snprintf(errbuf, errsz, "log_level: '%s' is not one of "
 			 "error, warn, info, debug", cfg->log_level);
+		return EINVAL;
+	}
+	if (cfg->lobby_user[0] && !conf_id_valid(cfg->lobby_user)) {
+		snprintf(errbuf, errsz, "lobby_user: '%s' is not a conference "
+			 "id (1 to 64 of A-Z a-z 0-9 . _ -)", cfg->lobby_user);
 		return EINVAL;
 	}
 	if (!media_rate_valid(cfg->mixer_rate)) {

@@ -56,6 +56,7 @@ struct config {
 	char prompts_dir[256];
 	char recordings_dir[256];
 	char operator_uri[256];
+	char lobby_user[64];
 	uint32_t pin_timeout_s, pin_tries;
 };
 

@@ -278,6 +278,18 @@ static int start(void)
 			return err;
 		}
 	}
+	if (cfg->lobby_user[0]) {
+		struct conf *c = confs_lookup(app.confs, cfg->lobby_user);
+
+		err = c ? 0 : conf_create(app.confs, cfg->lobby_user,
+					  "Dial-in lobby", &c);
+		if (err) {
+			log_err("main", "msg=\"cannot make the dial-in lobby\" "
+				"id=%s err=%m", cfg->lobby_user, err);
+			return err;
+		}
+		conf_set_lobby_only(c, true);
+	}
 	if (!strcmp(cfg->rtp_sockets, "per-thread")) {
 		/* thread i on the even port rtp_port_min + 2i and the next */
 		struct sa a;

@@ -395,6 +395,43 @@ int mixer_stream_remove(struct mixer *mx, uint32_t id)
 	return 0;
 }
 
+int mixer_stream_move(struct mixer *mx, uint32_t id, uint32_t room)
+{
+	struct mcmd c = {.type = MCMD_MOVE, .id = id, .room = room};
+	struct smap *s = smap_find(mx, id);
+	struct rmap *r;
+	bool made = false;
+
+	if (!s)
+		return ENOENT;
+	if (s->room == room)
+		return 0;
+	r = rmap_find(mx, room);
+	if (!r) {                  /* not placed: where the stream is */
+		r = mem_zalloc(sizeof(*r), NULL);
+		if (!r)
+			return ENOMEM;
+		r->room = room;
+		r->thread = s->thread;
+		hash_append(mx->rooms, room, &r->he, r);
+		made = true;
+	}
+	if (r->thread != s->thread || !spsc_push(&mx->t[s->thread].cmdq,
+						 &c)) {
+		int err = r->thread != s->thread ? EXDEV : EAGAIN;
+
+		if (made) {
+			hash_unlink(&r->he);
+			mem_deref(r);
+		}
+		return err;
+	}
+	r->streams++;
+	rmap_put(rmap_find(mx, s->room));
+	s->room = room;
+	return 0;
+}
+
 unsigned mixer_thread_count(const struct mixer *mx)
 {
 	return mx->n;

@@ -198,6 +198,11 @@ int  mixer_app_add(struct mixer *mx, uint32_t room, struct mixer_app *a,
 int  mixer_stream_update(struct mixer *mx, uint32_t id,
 			 const struct mixer_media *m);
 int  mixer_stream_remove(struct mixer *mx, uint32_t id);
+/* The stream goes over to another room (a caller moved from the dial-in
+ * lobby into its conference), keeping its sockets, state and SSRC. A
+ * room on no thread yet is placed on the stream's; EXDEV: the room is on
+ * another thread (the caller removes the stream and adds it there) */
+int  mixer_stream_move(struct mixer *mx, uint32_t id, uint32_t room);
 /* Per-thread sockets: places room on a thread (if it is not placed yet)
  * and holds it there until mixer_room_release, so that a call can name
  * that thread's port in its SDP before its stream is added (a stream

@@ -279,6 +279,38 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 		room_drop(t, r);
 }
 
+/* A stream over to another room of the thread (made when missing): its
+ * coders made for the room's rate and codec; the room it leaves goes
+ * when empty */
+static void cmd_move(struct mthread *t, uint32_t id, uint32_t key)
+{
+	struct mroom *r, *to;
+	unsigned i;
+	struct mstream *s = stream_find(t, id, &r, &i);
+
+	if (!s || r->key == key)
+		return;
+	to = room_find(t, key, true);
+	if (!to || !room_reserve(to)) {
+		if (to && !to->n)
+			room_drop(t, to);
+		return;            /* out of memory: it stays where it is */
+	}
+	r->s[i] = r->s[--r->n];
+	tap_detach(r, s);
+	/* a room with streams keeps its rate and K (the update that
+	 * follows carries the conference's); a new one takes the
+	 * stream's */
+	if (!to->n) {
+		to->k = s->m.room_speakers;
+		room_rate(t, to, s->m.room_hz);
+	}
+	to->s[to->n++] = s;
+	coders_for(t, to, s);
+	if (!r->n)
+		room_drop(t, r);
+}
+
 static bool opus_fmtp_eq(const struct media_opus_fmtp *a,
 			 const struct media_opus_fmtp *b)
 {
@@ -359,6 +391,9 @@ void mthread_drain_commands(struct mthread *t)
 		}
 		case MCMD_REMOVE:
 			cmd_remove(t, c.id);
+			break;
+		case MCMD_MOVE:
+			cmd_move(t, c.id, c.room);
 			break;
 		}
 	}

@@ -8,7 +8,7 @@
 #include "mixer/mixer.h"
 #include "util/spsc.h"
 
-enum mcmd_type { MCMD_ADD, MCMD_UPDATE, MCMD_REMOVE };
+enum mcmd_type { MCMD_ADD, MCMD_UPDATE, MCMD_REMOVE, MCMD_MOVE };
 
 struct mcmd {
 	enum mcmd_type type;

@@ -84,6 +84,10 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 		goto out;
 	sdpneg_set_audio(call->sdp, conf_audio(c));
 	call->part = p;
+	/* a caller of the dial-in lobby moves on to its conference, maybe
+	 * on another mixer thread, where its stream is made again from
+	 * its sockets */
+	call->keep_fds = conf_lobby_only(c) && call->rtp_fd >= 0;
 out:
 	if (err)
 		mem_deref(call);
@@ -254,12 +258,29 @@ int call_media_apply(struct call *call)
 	media_report(call);
 	if (call->stream_id)
 		return mixer_stream_update(call->f->mixer, call->stream_id, &m);
-	err = mixer_stream_add(call->f->mixer, conf_room(part_conf(call->part)),
-			       call->rtp_fd, call->rtcp_fd, &m,
-			       &call->stream_id);
-	if (err)
-		return err;
-	call->rtp_fd = call->rtcp_fd = -1;      /* the mixer owns them now */
+	if (call->keep_fds) {
+		int fd[2] = {dup(call->rtp_fd), dup(call->rtcp_fd)};
+
+		if (fd[0] < 0 || fd[1] < 0 ||
+		    mixer_stream_add(call->f->mixer,
+				     conf_room(part_conf(call->part)), fd[0],
+				     fd[1], &m, &call->stream_id)) {
+			if (fd[0] >= 0)
+				close(fd[0]);
+			if (fd[1] >= 0)
+				close(fd[1]);
+			return EMFILE;
+		}
+	}
+	else {
+		err = mixer_stream_add(call->f->mixer,
+				       conf_room(part_conf(call->part)),
+				       call->rtp_fd, call->rtcp_fd, &m,
+				       &call->stream_id);
+		if (err)
+			return err;
+		call->rtp_fd = call->rtcp_fd = -1;   /* the mixer's now */
+	}
 	if (call->room_held) {       /* the stream keeps the room there now */
 		mixer_room_release(call->f->mixer, call->room_key);
 		call->room_held = false;

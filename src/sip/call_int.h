@@ -16,7 +16,11 @@ struct call {
 	struct sdpneg_result neg;
 	struct dtls_call *dtls;       /* DTLS-SRTP of this call (dtls.c) */
 	bool negotiated;
-	int rtp_fd, rtcp_fd;          /* until handed to the mixer */
+	int rtp_fd, rtcp_fd;          /* until handed to the mixer (kept,
+				       * the mixer getting copies, when the
+				       * call may move: keep_fds) */
+	bool keep_fds;                /* in the dial-in lobby: it may move
+				       * to another mixer thread */
 	uint16_t lport;
 	bool room_held;               /* per-thread RTP sockets: lport is
 				       * the port of the thread room_key is

@@ -287,7 +287,14 @@ static int conf_im(struct participant *p, const struct conf_msg *m,
 	return im_send(arg, p, m);
 }
 
+static int conf_move(struct participant *p, struct conf *to, void *arg)
+{
+	(void)arg;
+	return call_move(p, to);
+}
+
 static const struct conf_ops focus_conf_ops = {
+	.move = conf_move,
 	.dial = conf_dial,
 	.hangup = conf_hangup,
 	.media = conf_media,

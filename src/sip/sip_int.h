@@ -113,6 +113,9 @@ int  call_dial(struct focus *f, struct participant *p);
 void call_hangup(struct participant *p);
 void call_apply_settings(struct participant *p);
 void call_reoffer(struct participant *p);
+/* The dial-in lobby's move (call_move.c, conf_ops.move): p's call goes
+ * on in conference to as a new participant */
+int  call_move(struct participant *p, struct conf *to);
 void call_mixer_event(struct focus *f, const struct mixer_event *ev);
 void call_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
 		       const struct sockaddr_storage *src, socklen_t srclen,

@@ -9,7 +9,8 @@ Joins sip:CONF (PCMU) and talks for SECS: a 500 Hz "voice" at -20 dBFS,
 except where it keys: after 2 s, each of DIGITS as its two DTMF
 frequencies (-9 dBFS each, 120 ms) followed by 300 ms of voice. Prints
 "joined", "keyed" once the digits are sent, then leaves (BYE).
-VOICE_HZ in the environment changes the voice's pitch; VOICE_S makes it
+VOICE_HZ in the environment changes the voice's pitch; DIGITS_AT the
+second the keys start at (2); VOICE_S makes it
 fall silent after that many seconds (it still sends silence, and prints
 "quiet").
 """
@@ -44,7 +45,7 @@ def main():
     # what is sent, sample by sample: (f1, f2, amplitude) per 20 ms
     hz = int(os.environ.get("VOICE_HZ", "500"))
     voice = (hz, 0, 3277)
-    plan = [voice] * 100                           # 2 s of voice
+    plan = [voice] * int(float(os.environ.get("DIGITS_AT", "2")) * 50)
     for d in digits:
         plan += [(LOW[d], HIGH[d], 11600)] * 6     # 120 ms
         plan += [voice] * 15                       # 300 ms
@@ -55,7 +56,8 @@ def main():
         plan = [p if k < quiet else (hz, 0, 0) for k, p in enumerate(plan)]
         quiet_at = quiet
     start = time.monotonic()
-    keyed_at = 100 + 21 * len(digits)
+    keyed_at = int(float(os.environ.get("DIGITS_AT", "2")) * 50) + \
+        21 * len(digits)
     for k, (f1, f2, amp) in enumerate(plan):
         pcm = []
         for i in range(160):
