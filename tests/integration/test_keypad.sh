@@ -3,8 +3,9 @@
 #   - ivan (inband.py) keys *2 as tones in his audio (no telephone-event):
 #     the in-band receiver raises his hand; lisa, listening, hears his
 #     voice (500 Hz) but none of the tones' frequencies;
-#   - kim (baresip, RFC 4733 from its keypad through cons): *1 mutes
-#     her, *6 and *9 raise her listening and talking volume, *2 raises
+#   - kim (baresip, RFC 4733 from its keypad through cons): *9 raises
+#     her talking volume (lisa hears her 3 dB louder: FFT), *1 mutes her
+#     (lisa hears her no more), *6 raises her listening volume, *2 raises
 #     her hand (the API, and the RFC 4575 document in caucus's namespace,
 #     schema-valid); *0 dials the operator (operator_uri, a sipp UAS) into
 #     the conference; #1 (lock) is refused while she is a participant and
@@ -62,13 +63,25 @@ grep -q 'msg="dtmf" conf=demo pid=[0-9]* digit=\*$' "$WORK/caucusd.log" ||
 log "ivan's in-band *2 raised his hand"
 
 # kim's keypad (RFC 4733)
-key() { echo "$1" >> "$d/cmds"; }
-key "*1"
-wait_for 10 field_is kim muted true || fail "*1 did not mute kim: $(part kim)"
-key "*6"
-wait_for 10 field_is kim gain_out_db 3 || fail "*6: $(part kim)"
+# (baresip's /sndcode sends the keys and then lets go of the last; keys
+# typed at its console one by one are held until the next one, and a
+# caller whose event goes on is not heard meanwhile)
+key() { echo "/sndcode $1" >> "$d/cmds"; }
+# what lisa hears of kim (300 Hz): as she talks, 3 dB louder after *9,
+# nothing after *1
+ka=$(rec_bytes "$WORK/lisa")
+wait_heard "$WORK/lisa" "$ka" 2
 key "*9"
 wait_for 10 field_is kim gain_in_db 3 || fail "*9: $(part kim)"
+kb=$(rec_bytes "$WORK/lisa")
+wait_heard "$WORK/lisa" "$kb" 2.5
+key "*1"
+wait_for 10 field_is kim muted true || fail "*1 did not mute kim: $(part kim)"
+kc=$(rec_bytes "$WORK/lisa")
+wait_heard "$WORK/lisa" "$kc" 2.5
+kd=$(rec_bytes "$WORK/lisa")
+key "*6"
+wait_for 10 field_is kim gain_out_db 3 || fail "*6: $(part kim)"
 key "*2"
 wait_for 10 field_is kim hand_raised true || fail "*2: $(part kim)"
 m2=$(rec_bytes "$WORK/lisa")
@@ -153,6 +166,14 @@ for w in "$wi" "$wk"; do
 	done
 done
 log "no keypad tone in lisa's recording"
+l0=$(tone_level "$rec" "$(rec_window "$rec" "$ka" "$kb" 0.5)" 300)
+l1=$(tone_level "$rec" "$(rec_window "$rec" "$kb" "$kc" 0.8)" 300)
+l2=$(tone_level "$rec" "$(rec_window "$rec" "$kc" "$kd" 0.8)" 300)
+log "kim in lisa's ears: $l0 dBFS, after *9 $l1, after *1 $l2"
+awk -v a="$l0" -v b="$l1" 'BEGIN { d = b - a; exit !(d > 2 && d < 4) }' ||
+	fail "*9 did not raise kim by 3 dB for lisa ($l0 -> $l1)"
+awk -v v="$l2" 'BEGIN { exit !(v < -45) }' ||
+	fail "lisa still hears kim after *1 ($l2)"
 # every announcement of the run was rendered (the spoken keypad table
 # for a moderator is made of several items)
 grep -q 'announcement item not rendered' "$WORK/caucusd.log" &&
