@@ -178,8 +178,9 @@ static void number_check(struct caller *k)
 	log_warn("apps", "msg=\"the caller cannot be moved to its "
 		 "conference\" conf=%s pid=%s to=%s err=\"%m\"", conf_id(c),
 		 part_id(k->p), conf_id(to), err);
-	if (apps_say(k->a, c, k->p, "no-move", moved_goodbye,
-		     mem_ref(k->p)))
+	if (apps_say(k->a, c, k->p, err != EACCES ? "no-move" :
+		     conf_policy(to)->locked ? "locked-goodbye" : "no-entry",
+		     moved_goodbye, mem_ref(k->p)))
 		moved_goodbye(NULL, 0, mem_ref(k->p));
 }
 

@@ -31,6 +31,8 @@ static const struct {
 	 "Goodbye."},
 	{"no-move", "That conference cannot be reached from here. Please "
 	 "call it directly. Goodbye."},
+	{"no-entry", "You may not join that conference. Goodbye."},
+	{"locked-goodbye", "The conference is locked. Goodbye."},
 	{"only-participant", "You are the only participant in this "
 	 "conference."},
 	{"locked", "The conference is locked."},

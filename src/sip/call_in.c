@@ -218,6 +218,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	}
 	call->src = msg->src;
 	call->src_held = true;
+	call->authed = id.authed;
 	err = negotiate(call, c, msg, &desc);
 	err = err ? err : admit(f, c, msg, id.aor, id.authed, &adm);
 	err = err ? err : join(call, c, msg, &id, role, adm.pending);

@@ -21,6 +21,9 @@ struct call {
 				       * call may move: keep_fds) */
 	bool keep_fds;                /* in the dial-in lobby: it may move
 				       * to another mixer thread */
+	bool authed;                  /* the caller proved who it is
+				       * (digest): for the policy of a
+				       * conference it moves to */
 	uint16_t lport;
 	bool room_held;               /* per-thread RTP sockets: lport is
 				       * the port of the thread room_key is

@@ -13,12 +13,15 @@
  *     used would repeat its keystream, a new SSRC makes another one;
  *   - with the mixer's per-thread sockets the port would change: the
  *     move is refused (ENOTSUP) and the caller stays in the lobby.
+ * The conference's policy decides as at its door (EACCES: refused;
+ * moderated: the caller waits there).
  * Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include "mixer/mixer.h"
+#include "conf/policy.h"
 #include "sip/call_int.h"
 #include "util/log.h"
 
@@ -28,12 +31,27 @@ int call_move(struct participant *p, struct conf *to)
 	struct part_new n = {.uri = part_uri(p), .display = part_display(p),
 			     .contact = part_dialog(p)->contact};
 	struct participant *np = NULL;
+	struct policy_admission adm;
 	uint32_t from_room;
 	bool again;
 	int err;
 
 	if (!call || call->part != p || !call->stream_id || call->early)
 		return EINVAL;
+	/* that conference's policy, as at its door: a deny rule, its lock,
+	 * its limit, authentication it asks for (which a call cannot give
+	 * any more) refuse; moderation makes the caller wait there */
+	conf_admit(to, part_uri(p), call->authed, &adm);
+	if (!adm.allowed) {
+		log_info("sip", "msg=\"move refused by policy\" conf=%s "
+			 "pid=%s to=%s code=%u reason=\"%s\"",
+			 conf_id(part_conf(p)), part_id(p), conf_id(to),
+			 adm.scode, adm.reason ? adm.reason :
+			 "authentication required");
+		return EACCES;
+	}
+	n.pending = adm.pending;
+	n.pending_timeout_s = call->f->moderation_timeout_s;
 	from_room = conf_room(part_conf(p));
 	err = mixer_stream_move(call->f->mixer, call->stream_id,
 				conf_room(to));

@@ -8,6 +8,7 @@
 #     other thread: the stream is made again there from the call's own
 #     sockets (logged thread=another);
 #   - one mixer thread: the stream moves between rooms (thread=same);
+#   - a locked conference refuses the caller as at its door (goodbye);
 #   - a number that is no conference: tried again, then goodbye.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/media_lib.sh"
@@ -81,6 +82,23 @@ wait_for 20 in_conf 4711 ivan || fail "ivan did not reach 4711 (one thread)"
 grep -q 'msg="moved from the lobby" conf=bridge .* thread=same' \
 	"$WORK/caucusd.log" || fail "the move was not within the thread"
 wait "$IV" || fail "inband.py: $(cat "$WORK/ivan2.out")"
+
+# a conference whose policy would refuse the caller at its door
+# refuses it from the lobby too (locked: said so, then goodbye)
+api POST /v1/conferences '{"id":"4712"}'
+[ "$STATUS" = 201 ] || [ "$STATUS" = 409 ] || fail "conference 4712: $STATUS"
+api PATCH /v1/conferences/4712/policy '{"locked":true}'
+expect_status 200 "4712 locked"
+DIGITS_AT=3 python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" bridge \
+	trudy '4712#' 15 > "$WORK/trudy.out" 2>&1 &
+TR=$!
+CHILDREN="$CHILDREN $TR"
+refused() { grep -q 'msg="move refused by policy" conf=bridge .* to=4712 code=403 reason="the conference is locked"' \
+	"$WORK/caucusd.log"; }
+wait_for 15 refused || fail "the lobby let a caller into a locked conference"
+trudy_gone() { [ -z "$(part bridge trudy)" ] && [ -z "$(part 4712 trudy)" ]; }
+wait_for 15 trudy_gone || fail "the refused caller was not sent away"
+kill "$TR" 2>/dev/null || true
 
 # 3. no such conference: again, then goodbye (BYE: inband.py's own BYE
 # then meets 481 and it fails, which is what is wanted here)
