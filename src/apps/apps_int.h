@@ -1,7 +1,8 @@
 /* Private to the applications' module: the jobs (an announcement or a
  * recording), the I/O thread that feeds and drains them (aio.c), the
- * prompts (prompts.c), the callers' keypad and lobby state (keypad.c),
- * recording (record.c) and the module (apps.c). */
+ * prompts (prompts.c), the callers' keypad state and the entry and exit
+ * announcements (keypad.c), the PIN lobby, names and the dial-in lobby
+ * (lobby.c), recording (record.c) and the module (apps.c). */
 #ifndef CAUCUS_APPS_INT_H
 #define CAUCUS_APPS_INT_H
 
@@ -143,7 +144,8 @@ bool keypad_present(const struct participant *p);
 void keypad_dtmf(struct participant *p, char digit, void *arg);
 void keypad_conf_changed(struct apps *a, struct conf *c, bool destroyed);
 void keypad_free(struct apps *a);
-/* lobby.c: asks for the PIN; a digit keyed in the lobby */
+/* lobby.c: asks for the PIN (or, in the dial-in lobby, the number; or
+ * the name); a digit keyed in the lobby */
 void lobby_start(struct caller *k);
 void lobby_digit(struct caller *k, char d);
 /* keypad.c: the speakable name of a participant into an item (its
