@@ -80,6 +80,7 @@ start_caucusd() {
 				log "caucusd pid $CAUCUSD_PID sip $SIP_PORT" \
 					"http $HTTP_PORT rtp $RTP_MIN" \
 					"${CAUCUS_RTP_SOCKETS:-}"
+				[ "${CAUCUS_PROMPTS:-0}" = 1 ] || quiet_room demo
 				return 0
 			fi
 			kill -0 "$CAUCUSD_PID" 2>/dev/null || break
@@ -95,6 +96,19 @@ start_caucusd() {
 		log "port taken, starting again ($try)"
 	done
 	fail "caucusd could not find free ports"
+}
+
+# quiet_room CONF: the conference's built-in announcements off (entry
+# and exit tones, "you are the only participant", "please wait", the
+# recording's): tests that measure what callers hear must hear the room
+# alone. start_caucusd does it for demo unless CAUCUS_PROMPTS=1 (the
+# applications' tests say what they want themselves); best effort (a
+# server with a token refuses it, and its tests do not measure audio).
+quiet_room() {
+	curl -s -o /dev/null -X PATCH -H 'Content-Type: application/json' \
+		${API_TOKEN:+-H "Authorization: Bearer $API_TOKEN"} \
+		--data-binary '{"announcements":{"entry":"off","exit":"off","only_participant":false,"wait_moderator":false,"recording":false}}' \
+		"$API/v1/conferences/$1/policy" || true
 }
 
 # stop_caucusd: SIGTERM, expect exit 0 and a clean sanitizer log

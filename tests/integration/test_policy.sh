@@ -91,7 +91,7 @@ api DELETE "/v1/conferences/demo/participants/$gid"
 sipp_wait "$ghost" ghost
 e2=$(etag)
 stop_caucusd
-start_caucusd
+CAUCUS_PROMPTS=1 start_caucusd   # (as it was: quiet_room would change it)
 [ "$(etag)" = "$e2" ] || fail "the policy did not survive a restart"
 
 # destroy when the last one leaves

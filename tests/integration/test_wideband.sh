@@ -13,6 +13,7 @@ start_caucusd
 for c in nb fb; do
 	api POST /v1/conferences "{\"id\":\"$c\"}"
 	expect_status 201 "create $c"
+	quiet_room "$c"
 done
 api PATCH /v1/conferences/nb '{"mix_rate":8000}'
 expect_status 200 "nb at 8 kHz"
