@@ -67,7 +67,11 @@ rid=$(awk 'NR == 2 { print $1 }' "$WORK/ctl.out")
 ctl record-start weekly; want 4 "409 already recording"
 ctl recordings weekly; want 0 "$rid  ogg     recording"
 ctl record-get weekly "$rid" -o "$WORK/rec.ogg"; want 4 "409 still recording"
-sleep 1
+# a second of it recorded (its listing then shows 0:01)
+second() { "$CTL" --json recordings weekly | python3 -c "import json, sys
+r = [x for x in json.load(sys.stdin)['recordings'] if x['id'] == sys.argv[1]]
+sys.exit(0 if r and r[0]['duration_ms'] >= 1000 else 1)" "$rid"; }
+wait_for 5 second || fail "the recording did not reach a second"
 ctl record-stop weekly "$rid"; want 0 "$rid"
 rec_stopped() { "$CTL" recordings weekly | grep -q "^$rid  ogg     stopped  0:0[1-9]"; }
 wait_for 5 rec_stopped || fail "the recording did not stop: $("$CTL" recordings weekly)"
