@@ -98,6 +98,15 @@ start_caucusd() {
 	fail "caucusd could not find free ports"
 }
 
+# part_of CONF USER: the participant of CONF whose URI is sip:USER@...,
+# as compact JSON (nothing when there is none; json_field reads it)
+part_of() {
+	get "/v1/conferences/$1/participants" | python3 -c "import json, sys
+for p in json.load(sys.stdin)['participants']:
+    if p['uri'].startswith('sip:' + sys.argv[1] + '@'):
+        print(json.dumps(p, separators=(',', ':')))" "$2"
+}
+
 # quiet_room CONF: the conference's built-in announcements off (entry
 # and exit tones, "you are the only participant", "please wait", the
 # recording's): tests that measure what callers hear must hear the room

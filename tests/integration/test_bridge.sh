@@ -13,11 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/media_lib.sh"
 
-part() { get "/v1/conferences/$1/participants" |
-	python3 -c "import json,sys
-for p in json.load(sys.stdin)['participants']:
-    if p['uri'].startswith('sip:' + sys.argv[1] + '@'):
-        print(json.dumps(p, separators=(',', ':')))" "$2"; }
+part() { part_of "$1" "$2"; }
 in_conf() { local p; p=$(part "$1" "$2"); [ -n "$p" ] &&
 	[ "$(json_field "$p" status)" = connected ] &&
 	! printf '%s' "$p" | grep -q '"lobby":true'; }

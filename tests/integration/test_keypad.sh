@@ -23,12 +23,8 @@ api PATCH /v1/conferences/demo/policy \
 	'{"announcements":{"entry":"off","exit":"off","only_participant":false}}'
 expect_status 200 "announcements off"
 
-# part USER: the participant whose URI starts sip:USER@, compact JSON
-part() { get /v1/conferences/demo/participants |
-	python3 -c "import json,sys
-for p in json.load(sys.stdin)['participants']:
-    if p['uri'].startswith('sip:' + sys.argv[1] + '@'):
-        print(json.dumps(p, separators=(',', ':')))" "$1"; }
+# part USER: its participant in demo (lib.sh part_of)
+part() { part_of demo "$1"; }
 field_is() { [ "$(json_field "$(part "$1")" "$2")" = "$3" ]; }
 
 BS_PIDS=""

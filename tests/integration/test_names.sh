@@ -15,11 +15,7 @@ api PATCH /v1/conferences/demo/policy \
 	'{"announcements":{"name":true,"entry":"name","exit":"off","only_participant":false}}'
 expect_status 200 "names on"
 
-part() { get /v1/conferences/demo/participants |
-	python3 -c "import json,sys
-for p in json.load(sys.stdin)['participants']:
-    if p['uri'].startswith('sip:' + sys.argv[1] + '@'):
-        print(json.dumps(p, separators=(',', ':')))" "$1"; }
+part() { part_of demo "$1"; }
 present() { local p; p=$(part "$1"); [ -n "$p" ] &&
 	! printf '%s' "$p" | grep -q '"lobby":true'; }
 

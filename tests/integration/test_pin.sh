@@ -21,11 +21,8 @@ start_caucusd --pin-timeout-s 5
 api PATCH /v1/conferences/demo/policy '{"pin":"1234","moderator_pin":"9073"}'
 expect_status 200 "PINs set"
 
-# part URI: the participant of that AoR as the moderator's API lists it
-part() { get /v1/conferences/demo/participants |
-	python3 -c "import json,sys
-for p in json.load(sys.stdin)['participants']:
-    if p['uri'].startswith(sys.argv[1]): print(json.dumps(p, separators=(',', ':')))" "$1"; }
+# part URI: the participant of that AoR in demo (lib.sh part_of)
+part() { local u=${1#sip:}; part_of demo "${u%%@*}"; }
 admitted() { local p; p=$(part "$1"); [ -n "$p" ] &&
 	[ "$(json_field "$p" status)" = connected ] &&
 	! printf '%s' "$p" | grep -q '"lobby":true'; }
