@@ -203,10 +203,7 @@ int apps_job_play(struct apps *a, struct conf *c, struct participant *to,
 		    !apps_prompt_exists(a, items[i].what, lang))
 			return ENOENT;
 		if (items[i].kind == APPS_TONE &&
-		    strcmp(items[i].what, "entry") &&
-		    strcmp(items[i].what, "exit") &&
-		    strcmp(items[i].what, "beep") &&
-		    strcmp(items[i].what, "up") && strcmp(items[i].what, "down"))
+		    !prompt_is_tone(items[i].what))
 			return ENOENT;
 	}
 	if (conf_destroyed(c) || (to && !part_in_conf(to)))
@@ -248,9 +245,7 @@ int apps_say(struct apps *a, struct conf *c, struct participant *to,
 	struct apps_item it = {.kind = APPS_PROMPT};
 
 	re_snprintf(it.what, sizeof(it.what), "%s", prompt);
-	if (!strcmp(prompt, "entry") || !strcmp(prompt, "exit") ||
-	    !strcmp(prompt, "beep") || !strcmp(prompt, "up") ||
-	    !strcmp(prompt, "down"))
+	if (prompt_is_tone(prompt))
 		it.kind = APPS_TONE;
 	return apps_job_play(a, c, to, &it, 1, doneh, arg, NULL);
 }

@@ -79,7 +79,9 @@ void aio_hand(struct aio *io, struct job *j);
  * tones, and where a prompt's file is */
 const char *prompt_text(const char *name);
 const char *prompt_name(unsigned i);     /* NULL past the last */
-/* A tone's samples at MEDIA_APP_HZ (malloc'd); ENOENT: no such tone */
+/* Is name one of the tones? Its samples at MEDIA_APP_HZ (malloc'd);
+ * ENOENT: no such tone */
+bool prompt_is_tone(const char *name);
 int  prompt_tone(const char *name, int16_t **pcm, size_t *n);
 /* The file of a prompt in the prompts folder (0: found) */
 int  prompt_file(const char *dir, const char *name, const char *lang,

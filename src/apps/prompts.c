@@ -97,6 +97,14 @@ static const struct {
 	{"down", {{440, 80}}},
 };
 
+bool prompt_is_tone(const char *name)
+{
+	for (size_t t = 0; t < sizeof(tones) / sizeof(tones[0]); t++)
+		if (!strcmp(tones[t].name, name))
+			return true;
+	return false;
+}
+
 int prompt_tone(const char *name, int16_t **pcm, size_t *n)
 {
 	for (size_t t = 0; t < sizeof(tones) / sizeof(tones[0]); t++) {
