@@ -96,9 +96,12 @@ static void conf_destructor(void *arg)
 
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->idle_tmr);
+	tmr_cancel(&c->breakout_tmr);
 	list_unlink(&c->le);
 	list_flush(&c->parts);
 	list_flush(&c->msgs);
+	sidebars_flush(c);
+	mem_deref(c->mediapol);
 	mem_deref(c->policy);
 	mem_deref(c->id);
 	mem_deref(c->uri);
@@ -146,6 +149,13 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 		return ENOMEM;
 	}
 	policy_default(c->policy);
+	tmr_init(&c->breakout_tmr);
+	c->mediapol = mem_zalloc(sizeof(*c->mediapol), NULL);
+	if (!c->mediapol) {
+		mem_deref(c);
+		return ENOMEM;
+	}
+	mediapol_default(c->mediapol);
 	re_snprintf(c->audio, sizeof(c->audio), "sendrecv");
 	err = str_dup(&c->id, id);
 	err |= str_dup(&c->display_text, dt ? dt : "");
@@ -300,6 +310,7 @@ int conf_destroy(struct conf *c)
 	c->destroyed = true;
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->idle_tmr);
+	tmr_cancel(&c->breakout_tmr);
 	list_unlink(&c->le);
 	observers(c, true);
 	/* the registry's reference moves to this function for the reconcile,

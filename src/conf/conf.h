@@ -175,5 +175,101 @@ struct participant *conf_find_uri(const struct conf *c, const char *uri,
 				  bool live);
 void conf_reconcile(struct conf *c);
 
+/*
+ * The media policy (conf/mediapol.h): read it, replace it (stored first;
+ * EIO when the store failed, nothing changed then), its ETag. A change
+ * is a new version and reaches the mixer on its next tick.
+ */
+struct mediapol;
+const struct mediapol *conf_mediapol(const struct conf *c);
+int  conf_set_mediapol(struct conf *c, const struct mediapol *mp);
+void conf_mediapol_etag(const struct conf *c, char *buf, size_t sz);
+
+/*
+ * Sidebars (spec s. 5.6): a conference within the conference, with a URI
+ * of its own that the same focus answers (sip:<conf>+<sidebar>@domain,
+ * an alias), its own display text and its own policy (how its members
+ * hear the main conference). Members of the main conference move in over
+ * their existing dialog (part_set_sidebar: a virtual connection); a call
+ * to the sidebar's URI joins the conference straight into it. Members
+ * hear each other at full level, the main conference in the background
+ * (or not at all), and are heard only in the sidebar; the main
+ * conference does not hear them. Sidebars are stored with the
+ * conference; membership is live.
+ */
+struct sidebar;
+#define CONF_MAX_SIDEBARS 32
+#define SIDEBAR_ID_MAX 32
+struct sidebar_cfg {
+	const char *id;           /* NULL: s1, s2, ... (conf_id_valid's
+				   * characters, at most SIDEBAR_ID_MAX) */
+	const char *display_text; /* NULL: none */
+	bool bg;                  /* members hear the main conference */
+	double bg_db;             /* at this gain (MEDIAPOL_GAIN_*_DB) */
+	bool by_val;              /* the main conference's document lists
+				   * its members (sidebars-by-val); false:
+				   * only its URI (sidebars-by-ref) */
+	uint32_t breakout_s;      /* a breakout room: ends (members back in
+				   * the main conference) after this long;
+				   * 0: lasts until deleted */
+};
+/* A sidebar with cfg's settings (the media policy's background gain is
+ * the usual cfg->bg_db). EEXIST: the id is taken; EINVAL: a bad id or
+ * gain; ENOSPC: CONF_MAX_SIDEBARS; EIO: the store failed (nothing made) */
+int  conf_sidebar_add(struct conf *c, const struct sidebar_cfg *cfg,
+		      struct sidebar **sbp);
+/* Changes its display text, background and listing (cfg->id and
+ * breakout_s are ignored) */
+int  conf_sidebar_update(struct sidebar *sb, const struct sidebar_cfg *cfg);
+/* Ends it: its members go back to the main conference (same dialogs);
+ * callers who dialled its URI too */
+int  conf_sidebar_remove(struct sidebar *sb);
+struct sidebar *conf_sidebar_find(const struct conf *c, const char *id);
+typedef bool (sidebar_apply_h)(struct sidebar *sb, void *arg);
+struct sidebar *conf_apply_sidebars(const struct conf *c,
+				    sidebar_apply_h *h, void *arg);
+unsigned conf_sidebar_count(const struct conf *c);
+const char *sidebar_id(const struct sidebar *sb);
+const char *sidebar_uri(const struct sidebar *sb);
+const char *sidebar_display_text(const struct sidebar *sb);
+struct conf *sidebar_conf(const struct sidebar *sb);
+/* how its members hear the main conference: false: not at all */
+bool sidebar_bg(const struct sidebar *sb, double *db);
+bool sidebar_by_val(const struct sidebar *sb);
+/* its number in the conference (1, 2, ...: the mixer's group) */
+unsigned sidebar_index(const struct sidebar *sb);
+/* a breakout room (conf_breakout_start made it), and when it ends (unix
+ * seconds; 0: not a breakout, or no time limit) */
+bool sidebar_breakout(const struct sidebar *sb);
+int64_t sidebar_ends_at(const struct sidebar *sb);
+unsigned sidebar_member_count(const struct sidebar *sb);
+
+/*
+ * Breakouts: the conference's participants (those connected, not
+ * pending, moderators and administrators staying in the main conference
+ * unless listed) split into n sidebars "Breakout 1".."n", by lists of
+ * participant ids (lists[i] for room i, NULL-terminated each) or round
+ * robin (lists NULL); after duration_s (0: until ended) everyone comes
+ * back, told so by an announcement. EBUSY: breakouts already run;
+ * EINVAL: n is 0 or over CONF_MAX_SIDEBARS less the sidebars there are,
+ * or a list names someone not there.
+ */
+int  conf_breakout_start(struct conf *c, unsigned n,
+			 const char *const *const *lists,
+			 uint32_t duration_s);
+/* Ends them now: everyone back, the breakout sidebars removed */
+int  conf_breakout_end(struct conf *c);
+bool conf_breakout_active(const struct conf *c);
+/* The applications' module is told when breakouts end (to announce it),
+ * and when someone enters a sidebar by keypad */
+typedef void (conf_breakout_h)(struct conf *c, void *arg);
+void confs_set_breakout_handler(struct confs *cs, conf_breakout_h *h,
+				void *arg);
+
+/* A request URI's user part (a conference id, or <conf>+<sidebar>):
+ * the conference and the sidebar (NULL: the main conference) */
+struct conf *confs_lookup_user(const struct confs *cs, const char *user,
+			       struct sidebar **sbp);
+
 
 #endif

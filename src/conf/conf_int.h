@@ -7,6 +7,7 @@
 #define CAUCUS_CONF_INT_H
 
 #include "conf/conf.h"
+#include "conf/mediapol.h"
 #include "conf/policy.h"
 
 struct confs {
@@ -22,6 +23,8 @@ struct confs {
 	} obs[CONF_MAX_OBSERVERS];
 	conf_dtmf_h *dtmf_h;          /* keypad digits (part_dtmf) */
 	void *dtmf_arg;
+	conf_breakout_h *breakout_h;  /* breakouts ended (sidebar.c) */
+	void *breakout_arg;
 	uint32_t next_room;
 };
 
@@ -54,6 +57,27 @@ struct conf {
 				       * not) */
 	struct list msgs;             /* struct conf_msg, oldest first */
 	uint32_t next_msg;
+	struct mediapol *mediapol;    /* never NULL */
+	struct list sidebars;         /* struct sidebar, by creation */
+	uint32_t next_sidebar;        /* for ids s1, s2, ... */
+	struct tmr breakout_tmr;      /* brings everyone back */
+	bool breakout;                /* breakouts run */
+};
+
+/* A sidebar (conf.h), in its conference's list */
+struct sidebar {
+	struct le le;
+	struct conf *conf;            /* no reference: it lives in c's list */
+	char id[SIDEBAR_ID_MAX + 1];
+	char *uri;
+	char *display_text;
+	bool bg;
+	double bg_db;
+	bool by_val;
+	unsigned index;               /* 1 to CONF_MAX_SIDEBARS: the
+				       * mixer's group */
+	bool breakout;                /* made by conf_breakout_start */
+	int64_t ends_at;              /* breakouts: unix seconds */
 };
 
 struct participant {
@@ -81,6 +105,11 @@ struct participant {
 	bool talking;                 /* by the mixer's detector */
 	bool hand;                    /* raised */
 	uint32_t stream;              /* its mixer stream (0: none) */
+	struct sidebar *sidebar;      /* the one it is in (NULL: main) */
+	bool floor;                   /* heard in lecture mode */
+	int64_t hand_since;           /* unix ms the hand went up */
+	char whisper[12];             /* pid it whispers to ("": none) */
+	uint8_t listen;               /* enum part_listen while whispering */
 	struct part_stats stats;
 	int64_t joined_at;
 	int64_t status_since;
@@ -88,6 +117,17 @@ struct participant {
 	struct tmr linger;
 	struct tmr pend_tmr;          /* a pending join's expiry */
 };
+
+/* Who hears whom (conf_mix.c). q's stream or role changed: those whose
+ * relations or whisper name it are told again */
+void conf_mix_named(struct participant *q);
+/* p left (out of the roster): whispers to it end */
+void conf_mix_part_gone(struct participant *p);
+/* Sidebars (sidebar.c): at load and save, in the settings JSON */
+struct odict_entry;
+int  sidebar_settings_apply(struct conf *c, const struct odict_entry *e);
+int  sidebar_settings_print(struct re_printf *pf, const struct conf *c);
+void sidebars_flush(struct conf *c);
 
 /* The state changed: the version goes up and the observers hear of it */
 void conf_changed(struct conf *c);

@@ -68,6 +68,24 @@ int conf_settings_apply(struct conf *c, const char *settings)
 		}
 		mem_deref(json);
 	}
+	pe = err ? NULL : odict_lookup(od, "media_policy");
+	if (pe && pe->type == ODICT_OBJECT) {
+		char *json = NULL, detail[160] = "";
+
+		err = re_sdprintf(&json, "%H", json_print, pe->u.odict);
+		err = err ? err : mediapol_parse(c->mediapol, NULL, json,
+						 strlen(json), detail,
+						 sizeof(detail));
+		if (err && err != ENOMEM) {
+			log_warn("conf", "msg=\"stored media policy ignored\" "
+				 "conf=%s why=\"%s\"", c->id, detail);
+			err = 0;
+		}
+		mem_deref(json);
+	}
+	pe = err ? NULL : odict_lookup(od, "sidebars");
+	if (pe)
+		err = sidebar_settings_apply(c, pe);
 	mem_deref(od);
 	return err;
 }
@@ -80,9 +98,11 @@ int conf_settings_save(struct conf *c)
 	if (c->adhoc)
 		return 0;               /* not stored */
 	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"max_speakers\":%u,"
-			  "\"mix_rate\":%u,\"policy\":%H}", c->audio,
+			  "\"mix_rate\":%u,\"policy\":%H,"
+			  "\"media_policy\":%H,\"sidebars\":%H}", c->audio,
 			  c->max_speakers, c->mix_rate, policy_print,
-			  c->policy);
+			  c->policy, mediapol_print, c->mediapol,
+			  sidebar_settings_print, c);
 	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
 	if (err)
 		log_warn("conf", "msg=\"cannot store settings\" conf=%s "

@@ -86,6 +86,8 @@ void part_enter(struct participant *p, const struct part_new *n)
 	}
 	if (n->role)
 		re_snprintf(p->role, sizeof(p->role), "%s", n->role);
+	if (n->sidebar && n->sidebar->conf == c)
+		p->sidebar = n->sidebar;
 	if (n->pending)
 		part_pending_start(p, n->pending_timeout_s);
 	list_append(&c->parts, &p->le, p);
@@ -170,6 +172,7 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 		 p->uri);
 	list_unlink(&p->le);           /* observers see it gone */
 	conf_changed(c);
+	conf_mix_part_gone(p);         /* whispers to it end */
 	/* p may hold the last reference to a destroyed conference */
 	mem_ref(c);
 	mem_deref(p);
@@ -269,6 +272,8 @@ void part_set_role(struct participant *p, const char *role)
 	re_snprintf(p->role, sizeof(p->role), "%s", role);
 	p->settings_dirty = true;        /* listeners are not mixed */
 	conf_changed(p->conf);
+	/* relations that name it may now decide otherwise */
+	conf_mix_named(p);
 }
 
 void part_set_talking(struct participant *p, bool talking)
@@ -299,11 +304,27 @@ void part_set_hand(struct participant *p, bool raised)
 	if (p->hand == raised)
 		return;
 	p->hand = raised;
+	if (raised) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		p->hand_since = (int64_t)ts.tv_sec * 1000 +
+			ts.tv_nsec / 1000000;
+	}
 	conf_changed(p->conf);
 }
 
 bool part_hand(const struct participant *p) { return p->hand; }
-void part_set_stream(struct participant *p, uint32_t id) { p->stream = id; }
+
+void part_set_stream(struct participant *p, uint32_t id)
+{
+	if (p->stream == id)
+		return;
+	p->stream = id;
+	/* others' relations and whispers name streams */
+	conf_mix_named(p);
+}
+
 uint32_t part_stream(const struct participant *p) { return p->stream; }
 
 void part_dtmf(struct participant *p, char digit)

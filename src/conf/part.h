@@ -24,6 +24,7 @@
 
 struct conf;
 struct participant;
+struct sidebar;
 
 /* The RFC 4575 endpoint statuses caucus uses. */
 enum part_status {
@@ -104,6 +105,8 @@ struct part_new {
 	const char *referred_by;  /* who sent it here (REFER, Referred-By);
 				   * NULL: nobody */
 	const char *contact;      /* its Contact URI (dial-in); NULL: none */
+	struct sidebar *sidebar;  /* joins straight into it (a call to its
+				   * URI); NULL: the main conference */
 	bool pending;             /* waits for a moderator */
 	uint32_t pending_timeout_s;  /* then rejected (0: never) */
 };
@@ -161,6 +164,64 @@ int  part_move(struct participant *p, struct conf *to);
  * handed to the conference's keypad handler (confs_set_dtmf_handler);
  * anything else is ignored. Not state: no version. */
 void part_dtmf(struct participant *p, char digit);
+/* Media policy (conf/mediapol.h, docs/media-policy.md). The sidebar p is
+ * in (NULL: the main conference), moved over its existing dialog; it
+ * hears the sidebar and the main conference in the background, and is
+ * heard only in the sidebar. EINVAL: sb is another conference's. */
+int  part_set_sidebar(struct participant *p, struct sidebar *sb);
+struct sidebar *part_sidebar(const struct participant *p);
+/* The floor in lecture mode: a participant given it by a moderator is
+ * heard until it is taken back (giving it lowers the hand) */
+void part_set_floor(struct participant *p, bool floor);
+bool part_floor(const struct participant *p);
+/* When p raised its hand (unix ms; 0: not raised): moderators' keypads
+ * give the floor to the first */
+int64_t part_hand_since(const struct participant *p);
+/* Whisper (coach): p speaks to `to` alone (not heard by anyone else) and
+ * hears as listen says: the room as usual, `to` alone, or nothing.
+ * to NULL: p speaks to the room again (barge out). EINVAL: to is p, or
+ * in another conference */
+enum part_listen { PART_LISTEN_ROOM, PART_LISTEN_TARGET, PART_LISTEN_NONE };
+int  part_set_whisper(struct participant *p, struct participant *to,
+		      enum part_listen listen);
+/* whom p whispers to (NULL: nobody), and how it listens */
+struct participant *part_whisper(const struct participant *p,
+				 enum part_listen *listen);
+
+/* How the mixer treats p under the media policy, resolved against the
+ * roster as it is now (conf_part_mix; the SIP side carries it to p's
+ * stream with the settings). Streams are mixer stream ids. */
+#define PART_MIX_REL_MAX 16
+#define PART_MIX_CLASSES 4        /* administrator, moderator,
+				   * participant, listener */
+struct part_mix {
+	bool silenced;            /* not heard (lecture mode, not a
+				   * lecturer, no floor) */
+	unsigned group;           /* 0: the main conference; a sidebar's
+				   * index */
+	bool bg;                  /* a sidebar member hears the main
+				   * conference */
+	double bg_db;             /* at this gain */
+	unsigned cls;             /* its role's class (index above) */
+	bool by_class;            /* cls_db is not all 0 dB */
+	double cls_db[PART_MIX_CLASSES];   /* how it hears each class
+					    * (<= MEDIAPOL_GAIN_MIN_DB:
+					    * not at all) */
+	struct part_mix_rel {
+		uint32_t stream;
+		double gain_db;   /* how it hears that stream */
+	} rel[PART_MIX_REL_MAX];
+	unsigned nrel;
+	uint32_t whisper_to;      /* speaks only to this stream (0: to its
+				   * group as usual) */
+	uint32_t listen_to;       /* hears only this stream (0: its group's
+				   * mix) */
+	bool listen_none;         /* hears nothing (whispering, listen
+				   * none) */
+};
+void conf_part_mix(const struct participant *p, struct part_mix *m);
+unsigned part_mix_class(const char *role);
+
 /* Counters: never a new version (see the top of this file) */
 void part_set_stats(struct participant *p, const struct part_stats *st);
 /* Moderated joins: the participant is in the call but neither heard nor

@@ -39,6 +39,15 @@ void mix_add(int32_t *sum, const int32_t *add, size_t n)
 		sum[i] += add[i];
 }
 
+void mix_add_scaled(int32_t *sum, const int32_t *add, int32_t gain_q16,
+		    size_t n)
+{
+	/* add is at most ~2^20 (a +24 dB contribution), the gain a few
+	 * times unity either way: 64 bits for the product */
+	for (size_t i = 0; i < n; i++)
+		sum[i] += (int32_t)(((int64_t)add[i] * gain_q16) >> 16);
+}
+
 int16_t mix_limit(int64_t v)
 {
 	/* below the knee the signal passes as it is; above it the excess

@@ -17,6 +17,10 @@ int32_t mix_gain_q16(double gain_db);
 void mix_scale(int32_t *dst, const int16_t *src, int32_t gain_q16, size_t n);
 /* sum[i] += add[i] */
 void mix_add(int32_t *sum, const int32_t *add, size_t n);
+/* sum[i] += add[i] * gain (gain may be negative: a relation that takes
+ * some of a voice out of a mix) */
+void mix_add_scaled(int32_t *sum, const int32_t *add, int32_t gain_q16,
+		    size_t n);
 #define MIX_KNEE 24576   /* -2.5 dBFS: the limiter starts bending here */
 
 /* out[i] = limit((sum[i] - own[i]) * gain); own may be NULL */

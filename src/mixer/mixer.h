@@ -18,6 +18,12 @@
 struct mixer;
 
 #define MIXER_MAX_SPEAKERS 16
+/* media policy (struct mixer_media) */
+#define MIXER_CLASSES 4
+#define MIXER_REL_MAX 16
+#define MIXER_GAIN_OFF_DB -60.0f
+/* sidebars in a room (groups 1 to MIXER_GROUPS - 1) */
+#define MIXER_GROUPS 33
 
 /* A DTLS record (RFC 7983: first byte 20 to 63) that arrived at a
  * stream's RTP or RTCP port, handed to the signalling thread (which runs the
@@ -95,6 +101,29 @@ struct mixer_media {
 	struct media_opus_fmtp opus;   /* the peer's Opus fmtp */
 	double gain_in_db;      /* applied to their audio in the mix */
 	double gain_out_db;     /* applied to what they hear */
+	/* Media policy (conf/part.h's struct part_mix): exceptions to
+	 * "everyone hears everyone" that cost nothing to listeners they do
+	 * not touch. group: 0 the room's main mix, else a sidebar's
+	 * (members are mixed only there and hear the main mix at bg_gain
+	 * if bg); cls: the class of its voice; cls_gain_db: how it hears
+	 * each class (used when by_class); rel: how it hears one stream;
+	 * whisper_to: heard by that stream alone (not in any mix);
+	 * listen_to: hears that stream alone. A gain at or below
+	 * MIXER_GAIN_OFF_DB is silence. Relations change how a speaker in
+	 * the mix is heard; they never add one the K loudest left out. */
+	uint16_t group;
+	bool bg;
+	float bg_gain_db;
+	uint8_t cls;
+	bool by_class;
+	float cls_gain_db[MIXER_CLASSES];
+	struct mixer_rel {
+		uint32_t stream;
+		float gain_db;
+	} rel[MIXER_REL_MAX];
+	uint8_t nrel;
+	uint32_t whisper_to;
+	uint32_t listen_to;
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so
 			     * the signalling side can name it (src-id) */
 	struct mixer_srtp srtp;

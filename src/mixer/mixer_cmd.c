@@ -35,47 +35,132 @@ static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 	if (!r)
 		return NULL;
 	r->key = key;
+	r->grp[0] = &r->main;
 	r->hz = t->mix_hz;
 	r->frame = r->hz / JB_TICKS_PER_S;
 	t->rooms[t->nrooms++] = r;
 	return r;
 }
 
-/* A sink that hears one stream (app_to) is tied to it, and that stream
- * keeps a copy of its audio each tick (allocated here, at a command) */
-static void tap_attach(struct mroom *r, struct mstream *s)
+static struct mstream *room_stream(const struct mroom *r, uint32_t id)
 {
-	if (!s->app || !s->app->sink || !s->app_to)
-		return;
-	for (unsigned i = 0; i < r->n; i++) {
-		struct mstream *o = r->s[i];
+	for (unsigned i = 0; id && i < r->n; i++)
+		if (r->s[i]->id == id)
+			return r->s[i];
+	return NULL;
+}
 
-		if (o->id != s->app_to || o->app)
+/* A group of the room, made when first named (out of memory: the main
+ * one) */
+static struct mgroup *group_get(struct mroom *r, unsigned idx)
+{
+	struct mgroup *g;
+
+	if (idx >= MIXER_GROUPS)
+		idx = 0;
+	if (r->grp[idx])
+		return r->grp[idx];
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return &r->main;
+	g->idx = idx;
+	r->grp[idx] = g;
+	return g;
+}
+
+static int32_t policy_q16(float db)
+{
+	return db <= MIXER_GAIN_OFF_DB ? 0 : mix_gain_q16(db);
+}
+
+/*
+ * After the commands of a tick changed a room: what each stream's media
+ * policy names is looked up again (streams by id become pointers), its
+ * group made, the group's shared coder for its codec made, and the
+ * streams that are heard alone (by a sink, by a whisperer listening to
+ * its target) keep a copy of their audio each tick. The only place these
+ * links are made, so a stream that left is never pointed at in a tick.
+ */
+static void room_relink(struct mroom *r)
+{
+	for (unsigned g = 0; g < MIXER_GROUPS; g++)
+		if (r->grp[g])
+			r->grp[g]->live = false;
+	for (unsigned i = 0; i < r->n; i++) {
+		r->s[i]->tap_src = NULL;
+		r->s[i]->tapped_by = 0;
+	}
+	for (unsigned i = 0; i < r->n; i++) {
+		struct mstream *s = r->s[i];
+		const struct mixer_media *m = &s->m;
+		unsigned ci = media_codec_index(m->codec);
+		struct mgroup *g;
+		int err;
+
+		s->priv_to = s->app ? (s->app->source ? s->app_to : 0) :
+			m->whisper_to;
+		s->hear_only = s->app ? (s->app->sink ? s->app_to : 0) :
+			m->listen_to;
+		g = s->grp = group_get(r, m->group);
+		if (!g->live) {              /* its members carry the same */
+			g->live = true;
+			g->bg = g->idx && m->bg;
+			g->bg_q16 = policy_q16(m->bg_gain_db);
+		}
+		/* (an application's sink hears its own frame, never the
+		 * shared one) */
+		if (!g->shared[ci] && m->codec != MEDIA_L16)
+			g->shared[ci] = media_coder_new(m->codec, r->hz, NULL,
+							&err);
+		s->custom = false;
+		for (unsigned c = 0; c < MIXER_CLASSES; c++) {
+			s->cls_q16[c] = m->by_class ?
+				policy_q16(m->cls_gain_db[c]) : MIX_UNITY_Q16;
+			s->custom |= s->cls_q16[c] != MIX_UNITY_Q16;
+		}
+		s->nrelp = 0;
+		for (unsigned k = 0; k < m->nrel && k < MIXER_REL_MAX; k++) {
+			const struct mstream *o = room_stream(r,
+							      m->rel[k].stream);
+
+			if (!o || o == s)
+				continue;
+			s->relp[s->nrelp] = o;
+			s->rel_q16[s->nrelp++] = policy_q16(m->rel[k].gain_db);
+			s->custom = true;
+		}
+	}
+	for (unsigned i = 0; i < r->n; i++) {
+		struct mstream *s = r->s[i];
+		struct mstream *o = room_stream(r, s->hear_only);
+
+		if (!o || o == s || o->app)
 			continue;
 		if (!o->tap)
 			o->tap = calloc(MEDIA_FRAME_MAX, sizeof(*o->tap));
 		if (!o->tap)
-			return;
+			continue;
 		o->tapped_by++;
 		s->tap_src = o;
-		return;
 	}
+	for (unsigned i = 0; i < r->n; i++) {
+		struct mstream *s = r->s[i];
+
+		if (!s->tapped_by && s->tap) {
+			free(s->tap);
+			s->tap = NULL;
+			s->tap_have = false;
+		}
+	}
+	r->relink = false;
 }
 
-/* s leaves its room: what taps it, or what it taps, lets go */
-static void tap_detach(struct mroom *r, struct mstream *s)
+static void group_coders_free(struct mgroup *g)
 {
-	struct mstream *o = s->tap_src;
-
-	if (o && --o->tapped_by == 0) {
-		free(o->tap);
-		o->tap = NULL;
-		o->tap_have = false;
+	for (unsigned i = 0; i < MEDIA_NCODECS; i++) {
+		media_coder_free(g->shared[i]);
+		g->shared[i] = NULL;
 	}
-	s->tap_src = NULL;
-	for (unsigned i = 0; s->tapped_by && i < r->n; i++)
-		if (r->s[i]->tap_src == s)
-			r->s[i]->tap_src = NULL;
 }
 
 static void stream_free(struct mstream *s)
@@ -100,8 +185,13 @@ static void stream_free(struct mstream *s)
 
 static void room_free(struct mroom *r)
 {
-	for (unsigned i = 0; i < MEDIA_NCODECS; i++)
-		media_coder_free(r->shared[i]);
+	for (unsigned g = 0; g < MIXER_GROUPS; g++) {
+		if (!r->grp[g])
+			continue;
+		group_coders_free(r->grp[g]);
+		if (r->grp[g] != &r->main)
+			free(r->grp[g]);
+	}
 	free(r->s);
 	free(r);
 }
@@ -118,13 +208,12 @@ static void room_drop(struct mthread *t, struct mroom *r)
 	room_free(r);
 }
 
-/* The coders of a stream and of its room's shared mix for its codec
- * (allocated here, at a command, never in a tick). ENOMEM leaves the
+/* The coders of a stream (allocated here, at a command, never in a
+ * tick; its group's shared one room_relink makes). ENOMEM leaves the
  * stream without one: its codec's frames are not decoded or sent. */
 static void coders_for(struct mthread *t, struct mroom *r,
 		       struct mstream *s)
 {
-	unsigned ci = media_codec_index(s->m.codec);
 	int err;
 
 	media_coder_free(s->coder);
@@ -137,11 +226,7 @@ static void coders_for(struct mthread *t, struct mroom *r,
 		media_plc_free(s->plc);
 		s->plc = NULL;
 	}
-	/* (an application's sink hears its own frame, never the shared
-	 * one) */
-	if (!r->shared[ci] && s->m.codec != MEDIA_L16)
-		r->shared[ci] = media_coder_new(s->m.codec, r->hz, NULL,
-						&err);
+	r->relink = true;
 	mstream_playout_init(s, r->hz, t->jitter_ms);
 	inband_setup(s);
 }
@@ -156,10 +241,10 @@ static void room_rate(struct mthread *t, struct mroom *r, unsigned hz)
 		return;
 	r->hz = hz;
 	r->frame = hz / JB_TICKS_PER_S;
-	for (unsigned i = 0; i < MEDIA_NCODECS; i++) {
-		media_coder_free(r->shared[i]);
-		r->shared[i] = NULL;
-	}
+	for (unsigned g = 0; g < MIXER_GROUPS; g++)
+		if (r->grp[g])
+			group_coders_free(r->grp[g]);
+	r->relink = true;
 	for (unsigned i = 0; i < r->n; i++)
 		coders_for(t, r, r->s[i]);
 }
@@ -259,7 +344,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		arc4random_uniform(STATS_INTERVAL_US);
 	r->k = c->media.room_speakers;
 	r->s[r->n++] = s;
-	tap_attach(r, s);
+	r->relink = true;
 	atomic_fetch_add(&t->streams, 1);
 }
 
@@ -272,9 +357,9 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 	if (!s)
 		return;
 	r->s[i] = r->s[--r->n];
-	tap_detach(r, s);
 	stream_free(s);
 	atomic_fetch_sub(&t->streams, 1);
+	r->relink = true;
 	if (!r->n)
 		room_drop(t, r);
 }
@@ -297,7 +382,7 @@ static void cmd_move(struct mthread *t, uint32_t id, uint32_t key)
 		return;            /* out of memory: it stays where it is */
 	}
 	r->s[i] = r->s[--r->n];
-	tap_detach(r, s);
+	r->relink = true;
 	/* a room with streams keeps its rate and K (the update that
 	 * follows carries the conference's); a new one takes the
 	 * stream's */
@@ -367,6 +452,7 @@ void mthread_drain_commands(struct mthread *t)
 					       &c.media.rtcp_dst,
 					       c.media.rtcp_dst_len);
 				stream_gains(s);
+				r->relink = true;
 				if (recode)
 					coders_for(t, r, s);
 				else
@@ -397,6 +483,9 @@ void mthread_drain_commands(struct mthread *t)
 			break;
 		}
 	}
+	for (unsigned i = 0; i < t->nrooms; i++)
+		if (t->rooms[i]->relink)
+			room_relink(t->rooms[i]);
 }
 
 void mthread_free_rooms(struct mthread *t)

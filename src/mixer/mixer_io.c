@@ -259,25 +259,25 @@ void mstream_rx_rtcp(struct mstream *s, uint8_t *buf, size_t len,
 }
 
 /* RFC 6465: who is in the mix s hears (everyone mixed but s itself) */
-static unsigned mix_sources(const struct mstream *s, const struct mroom *r,
+static unsigned mix_sources(const struct mstream *s, const struct mgroup *g,
 			    uint32_t *csrc, uint8_t *levels)
 {
 	unsigned n = 0;
 
-	if (!r || !s->m.csrc_level_id)
+	if (!g || !s->m.csrc_level_id)
 		return 0;
-	for (unsigned i = 0; i < r->nspk && n < RTP_MAX_CSRC; i++) {
-		if (r->spk[i] == s)
+	for (unsigned i = 0; i < g->nspk && n < RTP_MAX_CSRC; i++) {
+		if (g->spk[i] == s)
 			continue;
-		csrc[n] = r->spk[i]->rx.ssrc;
-		levels[n++] = r->spk[i]->talk.level;
+		csrc[n] = g->spk[i]->rx.ssrc;
+		levels[n++] = g->spk[i]->talk.level;
 	}
 	return n;
 }
 
 /* One packet of an encoded 20 ms frame; the RTP clock runs at the
  * codec's clock rate (48 kHz for Opus) */
-void mstream_send_payload(struct mstream *s, const struct mroom *r,
+void mstream_send_payload(struct mstream *s, const struct mgroup *g,
 			  const uint8_t *payload, size_t len)
 {
 	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD + MSRTP_TAG_MAX];
@@ -285,7 +285,7 @@ void mstream_send_payload(struct mstream *s, const struct mroom *r,
 	uint8_t *pkt = s->mux ? mux_slot(s->mux) : own;
 	uint32_t csrc[RTP_MAX_CSRC];
 	uint8_t levels[RTP_MAX_CSRC];
-	unsigned nsrc = mix_sources(s, r, csrc, levels);
+	unsigned nsrc = mix_sources(s, g, csrc, levels);
 	size_t hl;
 
 	if (len > MEDIA_MAX_PAYLOAD)
@@ -329,7 +329,7 @@ void mstream_sent(struct mstream *s, size_t bytes, size_t payload)
 	s->st.tx_bytes += bytes;
 }
 
-void mstream_send(struct mstream *s, const struct mroom *r,
+void mstream_send(struct mstream *s, const struct mgroup *g,
 		  const int16_t *pcm, unsigned n)
 {
 	uint8_t payload[MEDIA_MAX_PAYLOAD];
@@ -348,7 +348,7 @@ void mstream_send(struct mstream *s, const struct mroom *r,
 	}
 	len = media_coder_encode(s->coder, s->m.codec, payload,
 				 sizeof(payload), pcm, n);
-	mstream_send_payload(s, r, payload, len);
+	mstream_send_payload(s, g, payload, len);
 }
 
 /* RFC 3611 VoIP metrics of what we receive: loss and discards (late,

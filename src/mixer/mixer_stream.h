@@ -76,7 +76,19 @@ struct mstream {
 				  * instead of the network (mixer.h) */
 	uint32_t app_to;         /* a source heard by this stream only;
 				  * a sink hearing this stream only */
-	struct mstream *tap_src; /* a sink: the stream it hears (app_to) */
+	/* the media policy (struct mixer_media's group, cls, rel,
+	 * whisper_to, listen_to), resolved at commands by room_relink */
+	uint32_t priv_to;        /* heard by that stream alone (a private
+				  * application, a whisper) */
+	uint32_t hear_only;      /* hears that stream alone (a sink's
+				  * app_to, a call's listen_to) */
+	struct mgroup *grp;      /* the mix it is in (never NULL) */
+	bool custom;             /* relations: a frame of its own */
+	int32_t cls_q16[MIXER_CLASSES];      /* how it hears each class */
+	const struct mstream *relp[MIXER_REL_MAX];  /* how it hears */
+	int32_t rel_q16[MIXER_REL_MAX];             /* these streams */
+	unsigned nrelp;
+	struct mstream *tap_src; /* the stream it hears alone (hear_only) */
 	int16_t *tap;            /* tapped by a sink: this tick's audio at
 				  * the mix rate, mixed or not (muted) */
 	bool tap_have;           /* tap holds audio this tick */
@@ -146,24 +158,50 @@ struct mstream {
 	int32_t contrib[MEDIA_FRAME_MAX];
 };
 
+/* A mix within a room: the main conference's (group 0) or a
+ * sidebar's. Its members' K loudest are summed; a member hears the sum
+ * but itself, and a sidebar's members the main sum too, at bg_q16 */
+struct mgroup {
+	unsigned idx;
+	bool live;               /* has members (room_relink) */
+	bool bg;                 /* members hear the main mix */
+	int32_t bg_q16;
+	int32_t sum[MEDIA_FRAME_MAX];
+	/* the speakers in this tick's mix, loudest first (RFC 6465) */
+	const struct mstream *spk[MIXER_MAX_SPEAKERS];
+	unsigned nspk;
+	/* what members not in the mix hear (a sidebar's: its sum and the
+	 * main one's in the background), made when first needed in a
+	 * tick */
+	int32_t base[MEDIA_FRAME_MAX];
+	bool base_ready;
+	/* that frame at unity gain, encoded once per codec in a tick by
+	 * the group's own coder (state for G.722 and Opus; made at
+	 * commands) and sent to all of them */
+	struct media_coder *shared[MEDIA_NCODECS];
+	int16_t pcm[MEDIA_FRAME_MAX];
+	bool pcm_ready;
+	uint8_t enc[MEDIA_NCODECS][MEDIA_MAX_PAYLOAD];
+	size_t len[MEDIA_NCODECS];
+	bool enc_ready[MEDIA_NCODECS];
+};
+
 struct mroom {
 	uint32_t key;
 	unsigned k;              /* speakers mixed; 0: the thread's */
 	unsigned hz, frame;      /* mix rate, samples in 20 ms */
 	struct mstream **s;
 	unsigned n, cap;
-	int32_t sum[MEDIA_FRAME_MAX];
-	/* the speakers in this tick's mix, loudest first (RFC 6465) */
-	const struct mstream *spk[MIXER_MAX_SPEAKERS];
-	unsigned nspk;
-	/* private sources this tick (an application heard by one stream
-	 * only: its app_to) */
-#define ROOM_PRIVATE_MAX 8
+	struct mgroup main;
+	struct mgroup *grp[MIXER_GROUPS];   /* [0]: &main; sidebars' made
+					     * at commands */
+	bool relink;             /* a command changed it: room_relink
+				  * before the next tick */
+	/* private sources this tick (an application or a whisper heard
+	 * by one stream only: its priv_to) */
+#define ROOM_PRIVATE_MAX 64
 	const struct mstream *priv[ROOM_PRIVATE_MAX];
 	unsigned npriv;
-	/* the shared mix of each codec with state (G.722, Opus), made when
-	 * a stream with that codec is added */
-	struct media_coder *shared[MEDIA_NCODECS];
 };
 
 
@@ -184,11 +222,11 @@ void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
  * when due */
 void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		     uint64_t wall_us, bool *sig);
-/* (r: the room whose mix this is, for the RFC 6465 CSRC list and levels;
- * NULL: no sources, e.g. music on hold) */
-void mstream_send(struct mstream *s, const struct mroom *r,
+/* (g: the mix this is, for the RFC 6465 CSRC list and levels; NULL: no
+ * sources, e.g. music on hold) */
+void mstream_send(struct mstream *s, const struct mgroup *g,
 		  const int16_t *pcm, unsigned n);
-void mstream_send_payload(struct mstream *s, const struct mroom *r,
+void mstream_send_payload(struct mstream *s, const struct mgroup *g,
 			  const uint8_t *payload, size_t len);
 void mstream_rtcp(struct mstream *s, uint64_t mono_us, uint64_t wall_us);
 /* One RTP or RTCP packet from src for s (mixer_io.c; the mux hands it

@@ -74,20 +74,34 @@ static void speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
 	sel[i] = s;
 }
 
-/* Receive, play out, detect talking; the K loudest speakers go into the
- * room's sum at the mix rate (a stream that is talking, or loud in this
- * very frame so a talker's first words are not cut, is a candidate; only
- * candidates are resampled) */
+/* Receive, play out, detect talking; the K loudest speakers of each
+ * group go into its sum at the mix rate (a stream that is talking, or
+ * loud in this very frame so a talker's first words are not cut, is a
+ * candidate; only candidates are resampled). A whisper, and an
+ * application speaking to one stream, go to no sum: they are private
+ * (r->priv) */
 static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			uint64_t wall_us, bool *sig)
 {
-	struct mstream *sel[MIXER_MAX_SPEAKERS];
-	unsigned nsel = 0, k = r->k ? r->k : t->max_speakers;
+	struct mstream *sel[MIXER_GROUPS][MIXER_MAX_SPEAKERS];
+	unsigned nsel[MIXER_GROUPS];
+	unsigned k = r->k ? r->k : t->max_speakers;
 	int16_t native[MEDIA_FRAME_MAX], mixf[MEDIA_FRAME_MAX];
 
 	if (k > MIXER_MAX_SPEAKERS)
 		k = MIXER_MAX_SPEAKERS;
-	memset(r->sum, 0, r->frame * sizeof(r->sum[0]));
+	for (unsigned g = 0; g < MIXER_GROUPS; g++) {
+		struct mgroup *gr = r->grp[g];
+
+		nsel[g] = 0;
+		if (!gr || !gr->live)
+			continue;
+		memset(gr->sum, 0, r->frame * sizeof(gr->sum[0]));
+		gr->nspk = 0;
+		gr->base_ready = false;
+		gr->pcm_ready = false;
+		memset(gr->enc_ready, 0, sizeof(gr->enc_ready));
+	}
 	r->npriv = 0;
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
@@ -141,8 +155,8 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		mixable = got && !s->quiet && s->m.recv && !s->m.muted &&
 			(s->talk.talking || s->talk.level < TALK_ON_DBOV ||
 			 s->app);
-		/* a stream a sink hears alone (its own track, its name) is
-		 * heard muted or not */
+		/* a stream heard alone (a sink's own track, its name; a
+		 * whisperer listening to its target) is copied muted or not */
 		tapped = s->tap && got && !s->quiet && s->m.recv;
 		if (!mixable && !tapped) {
 			s->up_live = false;
@@ -160,56 +174,69 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		if (!mixable)
 			continue;
 		mix_scale(s->contrib, mixf, s->gain_in_q16, r->frame);
-		if (!s->app) {
-			speaker_offer(sel, &nsel, k, s);
+		if (s->priv_to) {
+			if (r->npriv < ROOM_PRIVATE_MAX)
+				r->priv[r->npriv++] = s;   /* for one */
 		}
-		else if (!s->app_to) {
+		else if (!s->app) {
+			unsigned g = s->grp->idx;
+
+			speaker_offer(sel[g], &nsel[g], k, s);
+		}
+		else {
 			/* an application is mixed beside the K speakers */
 			s->have = true;
-			mix_add(r->sum, s->contrib, r->frame);
-		}
-		else if (r->npriv < ROOM_PRIVATE_MAX) {
-			r->priv[r->npriv++] = s;   /* for one listener */
+			mix_add(s->grp->sum, s->contrib, r->frame);
 		}
 	}
-	for (unsigned i = 0; i < nsel; i++) {
-		sel[i]->have = true;             /* in the mix this tick */
-		mix_add(r->sum, sel[i]->contrib, r->frame);
-		r->spk[i] = sel[i];
+	for (unsigned g = 0; g < MIXER_GROUPS; g++) {
+		struct mgroup *gr = r->grp[g];
+
+		for (unsigned i = 0; i < nsel[g]; i++) {
+			sel[g][i]->have = true;      /* in the mix this tick */
+			mix_add(gr->sum, sel[g][i]->contrib, r->frame);
+			gr->spk[i] = sel[g][i];
+		}
+		if (gr)
+			gr->nspk = nsel[g];
 	}
-	r->nspk = nsel;
 }
 
-/* The frame everyone who is not in the mix hears at unity gain, encoded
- * once per codec in a tick (by the room's own coder, which resamples to
- * the codec's rate where it differs) and sent to all of them */
-struct shared_mix {
-	int16_t pcm[MEDIA_FRAME_MAX];
-	bool pcm_ready;
-	uint8_t enc[MEDIA_NCODECS][MEDIA_MAX_PAYLOAD];
-	size_t len[MEDIA_NCODECS];
-	bool enc_ready[MEDIA_NCODECS];
-};
+/* What a member of g hears when it is not in the mix itself: the
+ * group's sum, and for a sidebar the main sum in the background */
+static const int32_t *group_base(const struct mroom *r, struct mgroup *g)
+{
+	if (!g->idx || !g->bg || !g->bg_q16)
+		return g->sum;
+	if (!g->base_ready) {
+		memcpy(g->base, g->sum, r->frame * sizeof(g->base[0]));
+		mix_add_scaled(g->base, r->main.sum, g->bg_q16, r->frame);
+		g->base_ready = true;
+	}
+	return g->base;
+}
 
-static const uint8_t *shared_payload(struct shared_mix *sh,
-				     const struct mroom *r,
+/* The frame of g's members who hear it at unity gain, encoded once per
+ * codec in a tick (by the group's own coder, which resamples to the
+ * codec's rate where it differs) and sent to all of them */
+static const uint8_t *shared_payload(const struct mroom *r, struct mgroup *g,
 				     enum media_codec codec, size_t *len)
 {
 	unsigned i = media_codec_index(codec);
 
-	if (!sh->pcm_ready) {
-		mix_render(sh->pcm, r->sum, NULL, MIX_UNITY_Q16, r->frame);
-		sh->pcm_ready = true;
+	if (!g->pcm_ready) {
+		mix_render(g->pcm, group_base(r, g), NULL, MIX_UNITY_Q16,
+			   r->frame);
+		g->pcm_ready = true;
 	}
-	if (!sh->enc_ready[i]) {
-		sh->len[i] = media_coder_encode(r->shared[i], codec,
-						sh->enc[i],
-						sizeof(sh->enc[i]), sh->pcm,
-						r->frame);
-		sh->enc_ready[i] = true;
+	if (!g->enc_ready[i]) {
+		g->len[i] = media_coder_encode(g->shared[i], codec, g->enc[i],
+					       sizeof(g->enc[i]), g->pcm,
+					       r->frame);
+		g->enc_ready[i] = true;
 	}
-	*len = sh->len[i];
-	return sh->enc[i];
+	*len = g->len[i];
+	return g->enc[i];
 }
 
 /* This tick's music on hold at the room's rate, made once per rate */
@@ -225,18 +252,18 @@ static const int16_t *moh_frame(struct mthread *t, const struct mroom *r)
 	return t->moh[i];
 }
 
-/* What the private sources of this tick say to s (an application heard
- * by s alone), added to base (the frame s would hear otherwise, in the
- * mix's 32 bits) into out; false: none is for s */
+/* What the private sources of this tick say to s (an application or a
+ * whisper heard by s alone), added to base (the frame s would hear
+ * otherwise, in the mix's 32 bits) into out; false: none is for s */
 static bool private_for(const struct mroom *r, const struct mstream *s,
 			const int32_t *base, int32_t *out)
 {
 	bool any = false;
 
 	for (unsigned i = 0; i < r->npriv; i++) {
-		if (r->priv[i]->app_to != s->id)
+		if (r->priv[i]->priv_to != s->id)
 			continue;
-		if (!any)
+		if (!any && out != base)
 			memcpy(out, base, r->frame * sizeof(*out));
 		mix_add(out, r->priv[i]->contrib, r->frame);
 		any = true;
@@ -244,20 +271,86 @@ static bool private_for(const struct mroom *r, const struct mstream *s,
 	return any;
 }
 
+/* How s hears a speaker under the media policy (Q16) */
+static int32_t heard_q16(const struct mstream *s, const struct mstream *spk)
+{
+	for (unsigned i = 0; i < s->nrelp; i++)
+		if (s->relp[i] == spk)
+			return s->rel_q16[i];
+	return s->cls_q16[spk->m.cls < MIXER_CLASSES ? spk->m.cls : 0];
+}
+
+/* The relations of s applied to the frame it hears (out, which holds
+ * its group's base): each speaker in a mix it hears is taken out and put
+ * back at the level the policy says, so the cost is per speaker mixed,
+ * not per pair */
+static void relations_apply(const struct mroom *r, const struct mgroup *g,
+			    const struct mstream *s, int32_t *out)
+{
+	for (unsigned i = 0; i < g->nspk; i++) {
+		const struct mstream *spk = g->spk[i];
+		int32_t q;
+
+		if (spk == s)
+			continue;
+		q = heard_q16(s, spk);
+		if (q != MIX_UNITY_Q16)
+			mix_add_scaled(out, spk->contrib, q - MIX_UNITY_Q16,
+				       r->frame);
+	}
+	if (!g->idx || !g->bg || !g->bg_q16)
+		return;
+	for (unsigned i = 0; i < r->main.nspk; i++) {
+		const struct mstream *spk = r->main.spk[i];
+		int32_t q = heard_q16(s, spk);
+
+		if (q != MIX_UNITY_Q16)
+			mix_add_scaled(out, spk->contrib,
+				       (int32_t)(((int64_t)q * g->bg_q16) >>
+						 16) - g->bg_q16, r->frame);
+	}
+}
+
+/* A stream that hears one other alone (a sink's own track; a whisperer
+ * listening to its target) and what is said to it privately */
+static void send_heard_alone(const struct mroom *r, struct mstream *s)
+{
+	const struct mstream *src = s->tap_src;
+	int16_t frame[MEDIA_FRAME_MAX];
+	int32_t own[MEDIA_FRAME_MAX];
+	/* a call hears a muted voice no more than the room does; a
+	 * recorder's track of it is made all the same */
+	bool heard = src && src->tap_have && (s->app || !src->m.muted);
+
+	if (s->app) {                  /* a track: the samples as they are */
+		if (heard)
+			memcpy(frame, src->tap, r->frame * sizeof(frame[0]));
+		else
+			memset(frame, 0, r->frame * sizeof(frame[0]));
+		mstream_send(s, NULL, frame, r->frame);
+		return;
+	}
+	if (heard)
+		mix_scale(own, src->tap, MIX_UNITY_Q16, r->frame);
+	else
+		memset(own, 0, r->frame * sizeof(own[0]));
+	(void)private_for(r, s, own, own);
+	mix_render(frame, own, NULL, s->gain_out_q16, r->frame);
+	mstream_send(s, NULL, frame, r->frame);
+}
+
 static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		      uint64_t wall_us, bool *sig)
 {
-	struct shared_mix sh;
 	int16_t frame[MEDIA_FRAME_MAX];
 	int32_t music[MEDIA_FRAME_MAX], own[MEDIA_FRAME_MAX];
 	static const int32_t silence[MEDIA_FRAME_MAX];
 	size_t len;
 
-	sh.pcm_ready = false;
-	memset(sh.enc_ready, 0, sizeof(sh.enc_ready));
 	room_gather(t, r, mono_us, wall_us, sig);
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
+		struct mgroup *g = s->grp;
 
 		if (!s->m.send || (!s->m.rtp_dst_len && !s->app)) {
 			/* keep the clock running so a resumed stream's
@@ -265,16 +358,8 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			s->tx_ts += media_rtp_clock(s->m.codec) /
 				JB_TICKS_PER_S;
 		}
-		else if (s->app && s->app_to) {
-			/* a sink that hears one stream alone */
-			const struct mstream *src = s->tap_src;
-
-			if (src && src->tap_have)
-				memcpy(frame, src->tap,
-				       r->frame * sizeof(frame[0]));
-			else
-				memset(frame, 0, r->frame * sizeof(frame[0]));
-			mstream_send(s, NULL, frame, r->frame);
+		else if (s->hear_only) {
+			send_heard_alone(r, s);
 		}
 		else if (s->m.hold_music || s->m.deaf) {
 			/* music on hold, or nothing; and what an
@@ -292,28 +377,38 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 				   r->frame);
 			mstream_send(s, NULL, frame, r->frame);
 		}
-		else if (private_for(r, s, r->sum, own)) {
-			mix_render(frame, own, s->have ? s->contrib : NULL,
-				   s->gain_out_q16, r->frame);
-			mstream_send(s, r, frame, r->frame);
-		}
-		else if (!s->have && s->gain_out_q16 == MIX_UNITY_Q16 &&
-			 !s->app) {
-			/* not in the mix: the shared frame (len is set by
-			 * shared_payload, so it is called first) */
-			const uint8_t *pl = shared_payload(&sh, r, s->m.codec,
-							   &len);
-
-			mstream_send_payload(s, r, pl, len);
-			t->shared_sends++;
-		}
 		else {
+			const int32_t *base = group_base(r, g);
+			bool priv = r->npriv && private_for(r, s, base, own);
+
+			if (!priv && !s->custom && !s->have && !s->app &&
+			    s->gain_out_q16 == MIX_UNITY_Q16) {
+				/* not in the mix: the shared frame (len is
+				 * set by shared_payload, so it is called
+				 * first) */
+				const uint8_t *pl = shared_payload(
+					r, g, s->m.codec, &len);
+
+				mstream_send_payload(s, g, pl, len);
+				t->shared_sends++;
+				goto next;
+			}
+			if (s->custom) {
+				if (!priv)
+					memcpy(own, base,
+					       r->frame * sizeof(own[0]));
+				relations_apply(r, g, s, own);
+				priv = true;
+			}
 			/* a speaker hears everyone but itself; a listener
-			 * with its own gain gets its own frame */
-			mix_render(frame, r->sum, s->have ? s->contrib : NULL,
+			 * with its own gain or relations gets its own
+			 * frame */
+			mix_render(frame, priv ? own : base,
+				   s->have ? s->contrib : NULL,
 				   s->gain_out_q16, r->frame);
-			mstream_send(s, r, frame, r->frame);
+			mstream_send(s, g, frame, r->frame);
 		}
+next:
 		if (mono_us >= s->next_rtcp_us)
 			mstream_rtcp(s, mono_us, wall_us);
 		if (mono_us >= s->next_stats_us)

@@ -147,6 +147,7 @@ static void media_fill(struct mixer_media *m, const struct call *call)
 		m->muted = m->deaf = true;
 		m->hold_music = false;
 	}
+	call_mix_fill(m, call->part);
 	m->room_speakers = (uint8_t)conf_max_speakers(part_conf(call->part));
 	m->room_hz = conf_mix_rate(part_conf(call->part));
 	m->level_id = r->level_id;

@@ -119,6 +119,20 @@ static void referred_by(char **byp, const struct sip_msg *msg)
 		(void)focus_aor_print(byp, &a.uri);
 }
 
+/* The sidebar a request URI names (<conf>+<sidebar>), or NULL */
+static struct sidebar *sidebar_of(const struct focus *f,
+				  const struct sip_msg *msg)
+{
+	struct sidebar *sb = NULL;
+	char id[65];
+
+	if (pl_isset(&msg->uri.user) && msg->uri.user.l < sizeof(id)) {
+		pl_strcpy(&msg->uri.user, id, sizeof(id));
+		(void)confs_lookup_user(f->confs, id, &sb);
+	}
+	return sb;
+}
+
 /* The caller into the roster, as one change of the conference */
 static int join(struct call *call, struct conf *c, const struct sip_msg *msg,
 		const struct gate_id *id, const char *role, bool pending)
@@ -138,6 +152,8 @@ static int join(struct call *call, struct conf *c, const struct sip_msg *msg,
 	pn.display = dname;
 	pn.referred_by = by;
 	pn.contact = contact;
+	/* a call to a sidebar's URI joins straight into it */
+	pn.sidebar = sidebar_of(call->f, msg);
 	err = err ? err : part_add(c, &pn, &p);
 	mem_deref(dname);
 	mem_deref(by);
@@ -156,10 +172,15 @@ static int answer(struct call *call, struct conf *c,
 		  const struct sip_msg *msg, struct mbuf *desc, bool pending)
 {
 	struct focus *f = call->f;
-	char st_hdrs[96];
+	const struct sidebar *sb = part_sidebar(call->part);
+	char st_hdrs[96], user[64 + SIDEBAR_ID_MAX + 2];
 	int err;
 
-	err = focus_contact(&call->cuser, f, conf_id(c), conf_policy_uri(c),
+	/* a call to a sidebar's URI: the sidebar is the focus it reached
+	 * (RFC 4579: Contact is the conference URI, ;isfocus) */
+	re_snprintf(user, sizeof(user), "%s%s%s", conf_id(c), sb ? "+" : "",
+		    sb ? sidebar_id(sb) : "");
+	err = focus_contact(&call->cuser, f, user, conf_policy_uri(c),
 			    msg->tp, !pl_strcasecmp(&msg->uri.scheme, "sips"));
 	err = err ? err : stimer_print(st_hdrs, sizeof(st_hdrs), &call->st);
 	if (err) {

@@ -67,6 +67,9 @@ int  call_sess_accept(struct call *call, const struct sip_msg *msg,
 /* Starts or updates the mixer stream from the latest negotiation and
  * reports the media to the participant's owner */
 int  call_media_apply(struct call *call);
+/* The media policy's part of p's stream settings (call_mix.c) */
+struct mixer_media;
+void call_mix_fill(struct mixer_media *m, const struct participant *p);
 /* The Contact URI of msg into dst (left as is when there is none) */
 void call_contact_copy(char *dst, size_t sz, const struct sip_msg *msg);
 /* The call failed after it was up: BYE with why, listed as failed */

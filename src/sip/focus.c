@@ -49,15 +49,19 @@ static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
 	f->stats.req_rx[focus_method_index(p, token_len(p, len, ' '))]++;
 }
 
+/* The conference a request URI names: its id, or a sidebar's alias
+ * (<conf>+<sidebar>) */
 static struct conf *conf_of(const struct focus *f, const struct sip_msg *msg)
 {
+	struct sidebar *sb;
 	char id[65];
 
 	if (!pl_isset(&msg->uri.user) || msg->uri.user.l >= sizeof(id))
 		return NULL;
 	pl_strcpy(&msg->uri.user, id, sizeof(id));
-	return confs_lookup(f->confs, id);
+	return confs_lookup_user(f->confs, id, &sb);
 }
+
 
 static bool to_factory(const struct focus *f, const struct sip_msg *msg)
 {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <re.h>
 #include "conf/conf.h"
+#include "conf/mediapol.h"
 #include "store/store.h"
 
 static char dir[64];
@@ -411,6 +412,241 @@ static void test_messages(void **state)
 	assert_int_equal(conf_destroy(c), 0);
 }
 
+/* A caller in the call (what the SIP side would have made it) */
+static struct participant *caller(struct conf *c, const char *uri,
+				  uint32_t stream)
+{
+	struct participant *p = NULL;
+
+	assert_int_equal(add(c, uri, NULL, false, &p), 0);
+	part_set_ep(p, &rec);
+	part_set_status(p, PART_CONNECTED);
+	part_set_stream(p, stream);
+	return p;
+}
+
+/* Sidebars: made, named by their alias, joined and left by setters (a
+ * new version each, the mixer told), ended with their members back,
+ * stored with the conference */
+static void test_sidebars(void **state)
+{
+	struct conf *c = NULL, *c2;
+	struct confs *cs2 = NULL;
+	struct confs_cfg cfg = {.domain = "example.org",
+				.http_base = "http://h"};
+	struct sidebar_cfg sc = {.id = "team", .display_text = "Team",
+				 .bg = true, .bg_db = -12, .by_val = true};
+	struct sidebar *sb = NULL, *sb2 = NULL, *found;
+	struct participant *a, *b;
+	struct part_mix m;
+	uint32_t v;
+	double db;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "c1", NULL, &c), 0);
+	a = caller(c, "sip:a@x", 11);
+	b = caller(c, "sip:b@x", 12);
+	assert_int_equal(conf_sidebar_add(c, &sc, &sb), 0);
+	assert_string_equal(sidebar_uri(sb), "sip:c1+team@example.org");
+	assert_int_equal(sidebar_index(sb), 1);
+	assert_int_equal(conf_sidebar_add(c, &sc, NULL), EEXIST);
+	sc.id = "bad+id";
+	assert_int_equal(conf_sidebar_add(c, &sc, NULL), EINVAL);
+	sc.id = NULL;
+	sc.bg_db = 40;
+	assert_int_equal(conf_sidebar_add(c, &sc, NULL), EINVAL);
+	sc.bg = false;
+	assert_int_equal(conf_sidebar_add(c, &sc, &sb2), 0);
+	assert_string_equal(sidebar_id(sb2), "s1");
+	assert_int_equal(sidebar_index(sb2), 2);
+	assert_ptr_equal(confs_lookup_user(cs, "c1+team", &found), c);
+	assert_ptr_equal(found, sb);
+	assert_ptr_equal(confs_lookup_user(cs, "c1", &found), c);
+	assert_null(found);
+	assert_null(confs_lookup_user(cs, "c1+nope", &found));
+	assert_null(confs_lookup_user(cs, "nope+team", &found));
+
+	v = conf_version(c);
+	rec.media = 0;
+	assert_int_equal(part_set_sidebar(a, sb), 0);
+	assert_true(conf_version(c) > v);
+	assert_int_equal(rec.media, 1);        /* a's stream is told */
+	assert_ptr_equal(part_sidebar(a), sb);
+	assert_int_equal(sidebar_member_count(sb), 1);
+	conf_part_mix(a, &m);
+	assert_int_equal(m.group, 1);
+	assert_true(m.bg);
+	assert_true(m.bg_db == -12);
+	conf_part_mix(b, &m);
+	assert_int_equal(m.group, 0);
+	v = conf_version(c);
+	assert_int_equal(part_set_sidebar(a, sb), 0);  /* no change */
+	assert_int_equal(conf_version(c), v);
+
+	/* stored: a new registry reads the sidebars back (no members) */
+	assert_int_equal(confs_alloc(&cs2, &cfg, st), 0);
+	assert_int_equal(confs_load(cs2), 0);
+	c2 = confs_lookup(cs2, "c1");
+	assert_non_null(c2);
+	assert_int_equal(conf_sidebar_count(c2), 2);
+	found = conf_sidebar_find(c2, "team");
+	assert_non_null(found);
+	assert_string_equal(sidebar_display_text(found), "Team");
+	assert_true(sidebar_bg(found, &db) && db == -12);
+	assert_false(sidebar_bg(conf_sidebar_find(c2, "s1"), NULL));
+	mem_deref(cs2);
+
+	/* the end: a is back in the main conference */
+	rec.media = 0;
+	assert_int_equal(conf_sidebar_remove(sb), 0);
+	assert_null(part_sidebar(a));
+	assert_int_equal(rec.media, 1);        /* a's stream is told */
+	assert_int_equal(conf_sidebar_count(c), 1);
+	assert_int_equal(part_set_sidebar(b, sb2), 0);
+	for (unsigned i = 0; i < CONF_MAX_SIDEBARS - 1; i++)
+		assert_int_equal(conf_sidebar_add(c, &sc, NULL), 0);
+	assert_int_equal(conf_sidebar_add(c, &sc, NULL), ENOSPC);
+}
+
+static unsigned breakouts_over;
+
+static void over_h(struct conf *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	breakouts_over++;
+}
+
+static unsigned members(const struct conf *c, const char *id)
+{
+	return sidebar_member_count(conf_sidebar_find(c, id));
+}
+
+/* Breakouts: round robin (moderators stay), by lists, refused when
+ * they run or a list is wrong, ended with everyone back and told */
+static void test_breakouts(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p[5];
+	const char *l1[] = {"1", "2", NULL}, *l2[] = {"3", NULL};
+	const char *const *lists[] = {l1, l2};
+	const char *bad1[] = {"1", "9", NULL};
+	const char *const *badl[] = {bad1, l2};
+	const char *dup1[] = {"1", "3", NULL};
+	const char *const *dupl[] = {dup1, l2};
+	char uri[16];
+
+	(void)state;
+	breakouts_over = 0;
+	confs_set_breakout_handler(cs, over_h, NULL);
+	assert_int_equal(conf_create(cs, "b1", NULL, &c), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(uri, sizeof(uri), "sip:%d@x", i);
+		p[i] = caller(c, uri, (uint32_t)(20 + i));
+	}
+	part_set_role(p[4], "moderator");
+	assert_int_equal(conf_breakout_start(c, 0, NULL, 0), EINVAL);
+	assert_int_equal(conf_breakout_start(c, 2, NULL, 0), 0);
+	assert_true(conf_breakout_active(c));
+	assert_int_equal(conf_sidebar_count(c), 2);
+	assert_int_equal(members(c, "s1") + members(c, "s2"), 4);
+	assert_true(members(c, "s1") == 2 && members(c, "s2") == 2);
+	assert_null(part_sidebar(p[4]));               /* the moderator */
+	assert_int_equal(conf_breakout_start(c, 2, NULL, 0), EBUSY);
+	assert_int_equal(conf_breakout_end(c), 0);
+	assert_int_equal(breakouts_over, 1);
+	assert_int_equal(conf_sidebar_count(c), 0);
+	for (int i = 0; i < 5; i++)
+		assert_null(part_sidebar(p[i]));
+	assert_int_equal(conf_breakout_end(c), EALREADY);
+
+	/* by lists: ids that are there, once each */
+	assert_int_equal(conf_breakout_start(c, 2, badl, 0), EINVAL);
+	assert_int_equal(conf_breakout_start(c, 2, dupl, 0), EINVAL);
+	assert_int_equal(conf_sidebar_count(c), 0);
+	assert_int_equal(conf_breakout_start(c, 2, lists, 0), 0);
+	assert_ptr_equal(part_sidebar(p[0]), part_sidebar(p[1]));
+	assert_non_null(part_sidebar(p[2]));
+	assert_ptr_not_equal(part_sidebar(p[0]), part_sidebar(p[2]));
+	assert_null(part_sidebar(p[3]));
+	/* a breakout room removed by hand: the last one ends them */
+	assert_int_equal(conf_sidebar_remove(part_sidebar(p[0])), 0);
+	assert_int_equal(conf_sidebar_remove(part_sidebar(p[2])), 0);
+	assert_false(conf_breakout_active(c));
+	confs_set_breakout_handler(cs, NULL, NULL);
+}
+
+/* The media policy resolved for the mixer: class rows, relations naming
+ * one speaker (by its stream), lecture mode and the floor, whispers */
+static void test_part_mix(void **state)
+{
+	static struct mediapol mp;
+	struct conf *c = NULL;
+	struct participant *a, *b, *l;
+	struct part_mix m;
+	char detail[160];
+	const char *doc = "{\"relations\":["
+		"{\"listener\":{\"role\":\"participant\"},"
+		"\"speaker\":{\"role\":\"moderator\"},\"gain_db\":6},"
+		"{\"listener\":{\"uri\":\"sip:l@x\"},"
+		"\"speaker\":{\"uri\":\"sip:b@x\"},\"hears\":false}],"
+		"\"lecture\":{\"enabled\":true,\"lecturers\":"
+		"[{\"uri\":\"sip:a@x\"}]}}";
+	enum part_listen listen;
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "m1", NULL, &c), 0);
+	a = caller(c, "sip:a@x", 31);
+	b = caller(c, "sip:b@x", 32);
+	l = caller(c, "sip:l@x", 33);
+	assert_int_equal(mediapol_parse(&mp, NULL, doc, strlen(doc), detail,
+					sizeof(detail)), 0);
+	rec.media = 0;
+	assert_int_equal(conf_set_mediapol(c, &mp), 0);
+	assert_int_equal(rec.media, 3);        /* everyone's mixing */
+	conf_part_mix(l, &m);
+	assert_true(m.by_class);
+	assert_true(m.cls_db[1] == 6);         /* moderators louder */
+	assert_true(m.cls_db[2] == 0);
+	assert_int_equal(m.nrel, 1);           /* b, by its stream */
+	assert_int_equal(m.rel[0].stream, 32);
+	assert_true(m.rel[0].gain_db <= MEDIAPOL_GAIN_MIN_DB);
+	assert_true(m.silenced);               /* lecture: not a lecturer */
+	conf_part_mix(a, &m);
+	assert_false(m.silenced);
+	assert_int_equal(m.nrel, 0);
+	/* the floor, and its hand lowered */
+	part_set_hand(l, true);
+	assert_true(part_hand_since(l) > 0);
+	part_set_floor(l, true);
+	assert_false(part_hand(l));
+	conf_part_mix(l, &m);
+	assert_false(m.silenced);
+	/* a stream that changes is named anew in the relations that name
+	 * it (l's only) */
+	rec.media = 0;
+	part_set_stream(b, 42);
+	assert_int_equal(rec.media, 1);
+	conf_part_mix(l, &m);
+	assert_int_equal(m.rel[0].stream, 42);
+
+	/* a whisper from a to l, listening to l alone */
+	assert_int_equal(part_set_whisper(a, a, PART_LISTEN_ROOM), EINVAL);
+	assert_int_equal(part_set_whisper(a, l, PART_LISTEN_TARGET), 0);
+	assert_ptr_equal(part_whisper(a, &listen), l);
+	assert_int_equal(listen, PART_LISTEN_TARGET);
+	conf_part_mix(a, &m);
+	assert_int_equal(m.whisper_to, 33);
+	assert_int_equal(m.listen_to, 33);
+	/* l leaves: the whisper ends */
+	part_set_ep(l, NULL);
+	part_gone(l, 0, NULL);
+	assert_null(part_whisper(a, NULL));
+	conf_part_mix(a, &m);
+	assert_int_equal(m.whisper_to, 0);
+	assert_int_equal(m.listen_to, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +664,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audio_mode, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sidebars, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_breakouts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_part_mix, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup,
 						teardown),
