@@ -4,7 +4,11 @@
  * anonymous participants become users of their own with an anonymous URI,
  * and hidden ones and those pending approval are left out, except for
  * moderators (who see pending ones with status pending, not counted).
- * Signalling thread.
+ * Sidebars (RFC 4575 s. 5.9): the conference's document lists every one
+ * in sidebars-by-ref and, for those whose members it shows, in
+ * sidebars-by-val (its description and its members, in the same view);
+ * a subscriber to a sidebar's URI gets the sidebar's own document, its
+ * members only. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,7 +19,9 @@
 
 struct build {
 	const struct notify_view *view;
-	struct odict *users;        /* the <users> element */
+	bool members;               /* only the members of sb */
+	const struct sidebar *sb;
+	struct odict *users;        /* the <users> element's user array */
 	struct hash *by_entity;     /* struct user_ref by user entity */
 	unsigned user_count;
 	bool any_connected;
@@ -343,6 +349,8 @@ static bool add_part(struct participant *p, void *arg)
 
 	if ((pv->hidden || pv->pending || pv->lobby) && !b->view->moderator)
 		return false;
+	if (b->members && part_sidebar(p) != b->sb)
+		return false;
 	if (anon)
 		re_snprintf(entity, sizeof(entity),
 			    "sip:anonymous-%s@anonymous.invalid", part_id(p));
@@ -375,36 +383,155 @@ static bool add_part(struct participant *p, void *arg)
 	return b->err != 0;
 }
 
+/* The <users> element of parent: c's participants in b's view (only the
+ * members of b->sb when b->members); with `none`, empty */
+static void users_add(struct odict *parent, const struct conf *c,
+		      struct build *b, bool none)
+{
+	b->users = child(child(parent, "users", false, &b->err), "user", true,
+			 &b->err);
+	if (b->err || none)
+		return;
+	b->err = hash_alloc(&b->by_entity, 64);
+	if (!b->err)
+		conf_apply_parts(c, add_part, b);
+	if (b->by_entity)
+		hash_flush(b->by_entity);
+	b->by_entity = mem_deref(b->by_entity);
+}
+
+static void state_add(struct odict *st, const struct conf *c,
+		      const struct build *b, int *errp)
+{
+	num(st, "user-count", b->user_count, errp);
+	flag(st, "active", b->any_connected, errp);
+	flag(st, "locked", conf_policy(c)->locked, errp);
+}
+
+struct sidebars {
+	const struct notify_view *view;
+	struct odict *ci;
+	struct odict *ref;          /* sidebars-by-ref's entry array */
+	struct odict *val;          /* sidebars-by-val's, made on demand */
+	int err;
+};
+
+static bool by_ref_h(struct sidebar *sb, void *arg)
+{
+	struct sidebars *x = arg;
+	struct odict *e = item(x->ref, &x->err);
+
+	str(e, "uri", sidebar_uri(sb), &x->err);
+	if (sidebar_display_text(sb)[0])
+		str(e, "display-text", sidebar_display_text(sb), &x->err);
+	return x->err != 0;
+}
+
+/* A sidebar as a conference of its own (conference-type): its display
+ * text, and its members with the rules of the main users */
+static bool by_val_h(struct sidebar *sb, void *arg)
+{
+	struct sidebars *x = arg;
+	struct build b = {.view = x->view, .members = true, .sb = sb};
+	struct odict *e, *d;
+
+	if (!sidebar_by_val(sb))
+		return false;
+	if (!x->val)
+		x->val = child(child(x->ci, "sidebars-by-val", false, &x->err),
+			       "entry", true, &x->err);
+	e = item(x->val, &x->err);
+	str(e, "@entity", sidebar_uri(sb), &x->err);
+	str(e, "@state", "full", &x->err);
+	/* always there, empty or not: a partial entry can replace it, but
+	 * nothing could take it away */
+	d = child(e, "conference-description", false, &x->err);
+	if (sidebar_display_text(sb)[0])
+		str(d, "display-text", sidebar_display_text(sb), &x->err);
+	if (!x->err) {
+		users_add(e, sidebar_conf(sb), &b, false);
+		x->err = b.err;
+	}
+	return x->err != 0;
+}
+
+/* sidebars-by-ref, every sidebar; sidebars-by-val, those listed by value;
+ * neither without sidebars. The list by reference is whole (state full)
+ * in partial documents too: its entries have no state of their own. */
+static void sidebars(struct odict *ci, const struct conf *c,
+		     const struct notify_view *view, int *errp)
+{
+	struct sidebars x = {.view = view, .ci = ci};
+	struct odict *ref;
+
+	if (*errp || !conf_sidebar_count(c))
+		return;
+	ref = child(ci, "sidebars-by-ref", false, errp);
+	str(ref, "@state", "full", errp);
+	x.ref = child(ref, "entry", true, errp);
+	if (*errp)
+		return;
+	(void)conf_apply_sidebars(c, by_ref_h, &x);
+	if (!x.err)
+		(void)conf_apply_sidebars(c, by_val_h, &x);
+	*errp = x.err;
+}
+
+/* The document of a sidebar (view->sidebar), or of one that ended
+ * (view->ended): its URI, display text and members */
+static int sidebar_doc(struct odict *ci, const struct conf *c,
+		       const struct notify_view *view)
+{
+	const struct sidebar *sb = view->sidebar;
+	const char *uri = sb ? sidebar_uri(sb) : view->ended;
+	struct build b = {.view = view, .members = true, .sb = sb};
+	struct odict *d, *u, *st;
+	int err = 0;
+
+	d = child(ci, "conference-description", false, &err);
+	if (sb && sidebar_display_text(sb)[0])
+		str(d, "display-text", sidebar_display_text(sb), &err);
+	u = child(child(d, "conf-uris", false, &err), "entry", true, &err);
+	uri_entry(u, uri, "participation", &err);
+	host_info(ci, c, &err);
+	st = child(ci, "conference-state", false, &err);
+	if (err)
+		return err;
+	users_add(ci, c, &b, !sb);
+	err = b.err;
+	state_add(st, c, &b, &err);
+	return err;
+}
+
 int notify_doc_full(struct odict **docp, const struct conf *c,
 		    uint32_t version, const struct notify_view *view)
 {
 	struct build b = {.view = view};
+	bool of_sidebar = view->sidebar || view->ended;
 	struct odict *doc = NULL, *ci, *st;
 	int err = odict_alloc(&doc, 4);
 
 	if (err)
 		return err;
-	err = hash_alloc(&b.by_entity, 64);
-	ci = err ? NULL : child(doc, "conference-info", false, &err);
-	str(ci, "@entity", conf_uri(c), &err);
+	ci = child(doc, "conference-info", false, &err);
+	str(ci, "@entity", view->sidebar ? sidebar_uri(view->sidebar) :
+	    view->ended ? view->ended : conf_uri(c), &err);
 	str(ci, "@state", "full", &err);
 	num(ci, "@version", version, &err);
-	if (!err) {
+	if (!err && of_sidebar) {
+		err = sidebar_doc(ci, c, view);
+	}
+	else if (!err) {
 		description(ci, c, &err);
 		host_info(ci, c, &err);
 		st = child(ci, "conference-state", false, &err);
-		b.users = child(ci, "users", false, &err);
-		b.users = b.users ? child(b.users, "user", true, &err) : NULL;
+		if (!err) {
+			users_add(ci, c, &b, false);
+			err = b.err;
+			state_add(st, c, &b, &err);
+		}
+		sidebars(ci, c, view, &err);
 	}
-	if (!err) {
-		conf_apply_parts(c, add_part, &b);
-		err = b.err;
-		num(st, "user-count", b.user_count, &err);
-		flag(st, "active", b.any_connected, &err);
-		flag(st, "locked", conf_policy(c)->locked, &err);
-	}
-	hash_flush(b.by_entity);
-	mem_deref(b.by_entity);
 	if (err)
 		mem_deref(doc);
 	else

@@ -18,11 +18,19 @@
 #include <re.h>
 
 struct conf;
+struct sidebar;
 
 /* Who the document is for: others see anonymous participants without
- * their identity and do not see hidden ones; moderators see all. */
+ * their identity and do not see hidden ones; moderators see all. And of
+ * what: the conference (its users, and its sidebars by reference and, for
+ * those that say so, by value: RFC 4575 s. 5.9), or one of its sidebars
+ * (sidebar: a document of its own, entity its URI, users its members
+ * only). A sidebar that has ended is named by its URI alone (ended, with
+ * sidebar NULL): the empty document its subscribers get last. */
 struct notify_view {
 	bool moderator;
+	const struct sidebar *sidebar;
+	const char *ended;
 };
 
 #define NOTIFY_CTYPE "application/conference-info+xml"
@@ -74,15 +82,17 @@ int notifier_alloc(struct notifier **np, struct sip *sip, struct confs *cs,
 		   uint32_t min_expires);
 unsigned notifier_count(const struct notifier *n);
 /* Who may subscribe: called for each new SUBSCRIBE to an existing
- * conference. 0: accept, *moderator picks the view; else the gate has
- * replied (a digest challenge, a refusal) and the notifier stays out. */
+ * conference (to one of its sidebars: with the conference). 0: accept,
+ * *moderator picks the view; else the gate has replied (a digest
+ * challenge, a refusal) and the notifier stays out. */
 struct sip_msg;
 struct conf;
 typedef int (notify_gate_h)(struct conf *c, const struct sip_msg *msg,
 			    bool *moderator, void *arg);
 void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg);
 /* The focus's own URI for a conference over a transport (its Contact:
- * sips: at the TLS port over TLS); without one, the notifier's laddr */
+ * sips: at the TLS port over TLS); without one, the notifier's laddr.
+ * conf_id is the URI's user part: for a sidebar, <conf>+<sidebar> */
 typedef int (notify_contact_h)(char *buf, size_t sz, const char *conf_id,
 			       const struct sip_msg *msg, void *arg);
 void notifier_set_contact(struct notifier *n, notify_contact_h *h,

@@ -3,8 +3,10 @@
  * (a snapshot of the last document sent to it) and the current full
  * document, as an RFC 4575 partial document: changed top-level elements
  * whole, changed or new users whole (state="full"), gone users as
- * state="deleted". When the partial document is not smaller than the full
- * one, or the subscriber has nothing yet, the full document goes instead.
+ * state="deleted"; sidebars (RFC 4575 s. 4.6, 5.9) as render.c sends
+ * them: sidebars-by-ref whole, sidebars-by-val's entries new (whole),
+ * changed (state="partial") or gone (state="deleted"). When the
+ * subscriber has nothing yet, the full document goes instead.
  * Comparison is by each element's XML, so anything that changes what the
  * subscriber would see counts, and nothing else. Signalling thread.
  */
@@ -20,10 +22,25 @@ struct snap_user {
 	bool seen;
 };
 
+/* An entry of sidebars-by-val it has */
+struct snap_sb {
+	struct le le;
+	char *entity;
+	uint64_t hash;              /* the whole entry */
+	uint64_t desc;              /* its conference-description */
+	struct hash *users;         /* struct snap_user by entity */
+	bool seen;
+};
+
 struct notify_snap {
 	bool have;                  /* the subscriber got a document */
 	uint64_t sect[NOTIFY_NSECT];  /* 0: absent */
 	struct hash *users;         /* struct snap_user by entity */
+	/* sidebars-by-ref as sent (documents do not change once built:
+	 * a reference), for the entries a deleted list still names */
+	struct odict *by_ref;
+	uint64_t by_ref_hash;
+	struct list sbs;            /* struct snap_sb */
 };
 
 const char *const notify_sections[NOTIFY_NSECT] = {
@@ -40,12 +57,25 @@ static void snap_user_destructor(void *arg)
 	mem_deref(u->entity);
 }
 
+static void snap_sb_destructor(void *arg)
+{
+	struct snap_sb *sb = arg;
+
+	list_unlink(&sb->le);
+	mem_deref(sb->entity);
+	if (sb->users)
+		hash_flush(sb->users);
+	mem_deref(sb->users);
+}
+
 static void snap_destructor(void *arg)
 {
 	struct notify_snap *s = arg;
 
 	hash_flush(s->users);
 	mem_deref(s->users);
+	mem_deref(s->by_ref);
+	list_flush(&s->sbs);
 }
 
 uint64_t notify_hash(const char *p, size_t n)
@@ -82,46 +112,43 @@ static int xml_of(char **xmlp, const char *name, const struct odict_entry *e)
 	return re_sdprintf(xmlp, "%H", notify_elem_print, &el);
 }
 
+/* The hash of e's XML as element `name` */
+static int hash_of(uint64_t *hp, const char *name,
+		   const struct odict_entry *e)
+{
+	char *xml = NULL;
+	int err = xml_of(&xml, name, e);
+
+	if (!err)
+		*hp = notify_hash(xml, strlen(xml));
+	mem_deref(xml);
+	return err;
+}
+
 static bool entity_cmp(struct le *le, void *arg)
 {
 	return !strcmp(((struct snap_user *)le->data)->entity, arg);
 }
 
-static struct snap_user *snap_find_h(const struct notify_snap *s,
-				     const char *entity, uint32_t key)
+static struct snap_user *users_find_h(struct hash *h, const char *entity,
+				      uint32_t key)
 {
-	return list_ledata(hash_lookup(s->users, key, entity_cmp,
-				       (void *)entity));
+	return list_ledata(hash_lookup(h, key, entity_cmp, (void *)entity));
 }
 
-static struct snap_user *snap_find(const struct notify_snap *s,
-				   const char *entity)
-{
-	return snap_find_h(s, entity, hash_joaat_str(entity));
-}
-
-static int snap_add_h(struct notify_snap *s, const char *entity,
-		      uint32_t key, uint64_t hash)
-{
-	struct snap_user *su = mem_zalloc(sizeof(*su), snap_user_destructor);
-
-	if (!su || str_dup(&su->entity, entity)) {
-		mem_deref(su);
-		return ENOMEM;
-	}
-	hash_append(s->users, key, &su->he, su);
-	su->hash = hash;
-	su->seen = true;
-	return 0;
-}
-
-static int snap_set(struct notify_snap *s, const char *entity, uint64_t hash)
+static int users_set(struct hash *h, const char *entity, uint64_t hash)
 {
 	uint32_t key = hash_joaat_str(entity);
-	struct snap_user *su = snap_find_h(s, entity, key);
+	struct snap_user *su = users_find_h(h, entity, key);
 
-	if (!su)
-		return snap_add_h(s, entity, key, hash);
+	if (!su) {
+		su = mem_zalloc(sizeof(*su), snap_user_destructor);
+		if (!su || str_dup(&su->entity, entity)) {
+			mem_deref(su);
+			return ENOMEM;
+		}
+		hash_append(h, key, &su->he, su);
+	}
 	su->hash = hash;
 	su->seen = true;
 	return 0;
@@ -134,11 +161,6 @@ static bool unseen_h(struct le *le, void *arg)
 	return false;
 }
 
-static void snap_unsee(struct notify_snap *s)
-{
-	(void)hash_apply(s->users, unseen_h, NULL);
-}
-
 static bool drop_h(struct le *le, void *arg)
 {
 	struct snap_user *su = le->data;
@@ -149,9 +171,30 @@ static bool drop_h(struct le *le, void *arg)
 	return false;
 }
 
-static void snap_drop_unseen(struct notify_snap *s)
+/* The users of a <users> element (NULL: none) */
+static const struct odict_entry *user_array(const struct odict_entry *ue)
 {
-	(void)hash_apply(s->users, drop_h, NULL);
+	return ue ? odict_lookup(ue->u.odict, "user") : NULL;
+}
+
+/* h becomes the users of ue */
+static int users_take(struct hash *h, const struct odict_entry *ue)
+{
+	const struct odict_entry *arr = user_array(ue);
+	int err = 0;
+
+	(void)hash_apply(h, unseen_h, NULL);
+	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le && !err;
+	     le = le->next) {
+		const struct odict_entry *u = le->data;
+		const char *entity = odict_string(u->u.odict, "@entity");
+		uint64_t hash = 0;
+
+		err = entity ? hash_of(&hash, "user", u) : EINVAL;
+		err = err ? err : users_set(h, entity, hash);
+	}
+	(void)hash_apply(h, drop_h, NULL);
+	return err;
 }
 
 static int add_ref(struct odict *o, const char *key,
@@ -160,118 +203,283 @@ static int add_ref(struct odict *o, const char *key,
 	return odict_entry_add(o, key, e->type, e->u.odict);
 }
 
-struct diff {
-	struct notify_snap *snap;
-	struct odict *root;         /* partial conference-info */
-	struct odict *users;        /* its user array, made on demand */
+/* The next element of an array, a reference to e */
+static int append_ref(struct odict *arr, const struct odict_entry *e)
+{
+	char key[12];
+
+	re_snprintf(key, sizeof(key), "%zu", odict_count(arr, false));
+	return add_ref(arr, key, e);
+}
+
+/* A new object: in parent under key (parent an array: key NULL), with
+ * its state attribute and, unless NULL, its entity */
+static struct odict *obj_add(struct odict *parent, const char *key,
+			     const char *entity, const char *state, int *errp)
+{
+	struct odict *o = NULL;
+	char k[12];
+	int err = *errp;
+
+	if (!key) {
+		re_snprintf(k, sizeof(k), "%zu", odict_count(parent, false));
+		key = k;
+	}
+	err = err ? err : odict_alloc(&o, 8);
+	if (!err && entity)
+		err = odict_entry_add(o, "@entity", ODICT_STRING, entity);
+	err = err ? err : odict_entry_add(o, "@state", ODICT_STRING, state);
+	err = err ? err : odict_entry_add(parent, key, ODICT_OBJECT, o);
+	mem_deref(o);                /* the parent holds it now */
+	*errp = err;
+	return err ? NULL : o;
+}
+
+/* The users that differ from a snapshot's, into parent's
+ * <users state="partial">, made on demand */
+struct udiff {
+	struct hash *snap;
+	struct odict *parent;
+	struct odict *arr;          /* the partial users' user array */
 	unsigned changes;
 	int err;
 };
 
-static struct odict *partial_users(struct diff *d)
+static struct odict *partial_users(struct udiff *d)
 {
-	struct odict *users = NULL, *arr = NULL;
+	struct odict *users, *arr = NULL;
 
-	if (d->users)
-		return d->users;
-	d->err = odict_alloc(&users, 4);
+	if (d->arr)
+		return d->arr;
+	users = obj_add(d->parent, "users", NULL, "partial", &d->err);
 	d->err = d->err ? d->err : odict_alloc(&arr, 16);
-	d->err = d->err ? d->err : odict_entry_add(users, "@state",
-						   ODICT_STRING, "partial");
 	d->err = d->err ? d->err : odict_entry_add(users, "user",
 						   ODICT_ARRAY, arr);
-	d->err = d->err ? d->err : odict_entry_add(d->root, "users",
-						   ODICT_OBJECT, users);
-	mem_deref(users);
 	mem_deref(arr);
-	d->users = d->err ? NULL : arr;
-	return d->users;
+	d->arr = d->err ? NULL : arr;
+	return d->arr;
 }
 
-static void diff_user(struct diff *d, const struct odict_entry *ue)
+static void diff_user(struct udiff *d, const struct odict_entry *ue)
 {
 	const char *entity = odict_string(ue->u.odict, "@entity");
+	uint64_t hash = 0;
 	struct snap_user *su;
-	char *xml = NULL, key[12];
 
-	if (!entity || xml_of(&xml, "user", ue)) {
-		d->err = ENOMEM;
+	d->err = entity ? hash_of(&hash, "user", ue) : EINVAL;
+	if (d->err)
 		return;
-	}
-	su = snap_find(d->snap, entity);
+	su = users_find_h(d->snap, entity, hash_joaat_str(entity));
 	if (su) {
 		su->seen = true;
-		if (su->hash == notify_hash(xml, strlen(xml))) {
-			mem_deref(xml);
+		if (su->hash == hash)
 			return;
-		}
 	}
-	if (!partial_users(d)) {
-		mem_deref(xml);
+	if (!partial_users(d))
 		return;
-	}
-	re_snprintf(key, sizeof(key), "%zu", odict_count(d->users, false));
-	d->err = add_ref(d->users, key, ue);
+	d->err = append_ref(d->arr, ue);
 	d->changes++;
-	mem_deref(xml);
 }
 
 static bool deleted_h(struct le *le, void *arg)
 {
 	struct snap_user *su = le->data;
-	struct diff *d = arg;
-	struct odict *gone = NULL;
-	char key[12];
+	struct udiff *d = arg;
 
 	if (su->seen || !partial_users(d))
 		return d->err != 0;
-	d->err = odict_alloc(&gone, 4);
-	d->err = d->err ? d->err : odict_entry_add(gone, "@entity",
-						   ODICT_STRING, su->entity);
-	d->err = d->err ? d->err : odict_entry_add(gone, "@state",
-						   ODICT_STRING, "deleted");
-	re_snprintf(key, sizeof(key), "%zu", odict_count(d->users, false));
-	d->err = d->err ? d->err : odict_entry_add(d->users, key,
-						   ODICT_OBJECT, gone);
-	mem_deref(gone);
+	(void)obj_add(d->arr, NULL, su->entity, "deleted", &d->err);
 	d->changes++;
 	return d->err != 0;
 }
 
+/* The users of ue (a <users> element) against d->snap */
+static int users_diff(struct udiff *d, const struct odict_entry *ue)
+{
+	const struct odict_entry *arr = user_array(ue);
+
+	(void)hash_apply(d->snap, unseen_h, NULL);
+	for (struct le *le = arr ? arr->u.odict->lst.head : NULL;
+	     le && !d->err; le = le->next)
+		diff_user(d, le->data);
+	if (!d->err)
+		(void)hash_apply(d->snap, deleted_h, d);
+	return d->err;
+}
+
+/* Sidebars (RFC 4575 s. 5.9) ------------------------------------- */
+
+static struct snap_sb *sb_find(const struct notify_snap *s,
+			       const char *entity)
+{
+	for (struct le *le = s->sbs.head; le; le = le->next) {
+		struct snap_sb *sb = le->data;
+
+		if (!strcmp(sb->entity, entity))
+			return sb;
+	}
+	return NULL;
+}
+
+/* An entry that changed: state partial, what changed in it */
+static int entry_partial(struct odict *arr, struct snap_sb *o,
+			 const struct odict_entry *e, unsigned *changes)
+{
+	const struct odict_entry *d = odict_lookup(e->u.odict,
+						   "conference-description");
+	struct udiff ud = {.snap = o->users};
+	uint64_t h = 0;
+	int err = d ? hash_of(&h, "conference-description", d) : 0;
+
+	ud.parent = obj_add(arr, NULL, o->entity, "partial", &err);
+	if (!err && d && h != o->desc)
+		err = add_ref(ud.parent, "conference-description", d);
+	err = err ? err : users_diff(&ud, odict_lookup(e->u.odict, "users"));
+	(*changes)++;
+	return err;
+}
+
+/* sidebars-by-val: whole when the subscriber has none, deleted when it
+ * is gone, else its entries new (whole), changed (partial) or gone */
+static int val_diff(struct odict *root, struct notify_snap *s,
+		    const struct odict_entry *v, unsigned *changes)
+{
+	const struct odict_entry *arr = v ?
+		odict_lookup(v->u.odict, "entry") : NULL;
+	struct odict *part = NULL, *entries = NULL;
+	int err = 0;
+
+	if (!v || !s->sbs.head) {
+		if (v)
+			err = add_ref(root, "sidebars-by-val", v);
+		else if (s->sbs.head)
+			(void)obj_add(root, "sidebars-by-val", NULL, "deleted",
+				      &err);
+		*changes += v || s->sbs.head;
+		return err;
+	}
+	for (struct le *le = s->sbs.head; le; le = le->next)
+		((struct snap_sb *)le->data)->seen = false;
+	part = obj_add(root, "sidebars-by-val", NULL, "partial", &err);
+	err = err ? err : odict_alloc(&entries, 8);
+	err = err ? err : odict_entry_add(part, "entry", ODICT_ARRAY, entries);
+	mem_deref(entries);             /* part holds it now */
+	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le && !err;
+	     le = le->next) {
+		const struct odict_entry *e = le->data;
+		const char *entity = odict_string(e->u.odict, "@entity");
+		struct snap_sb *o = entity ? sb_find(s, entity) : NULL;
+		uint64_t h = 0;
+
+		if (!o) {
+			err = append_ref(entries, e);
+			(*changes)++;
+			continue;
+		}
+		o->seen = true;
+		err = hash_of(&h, "entry", e);
+		if (!err && h != o->hash)
+			err = entry_partial(entries, o, e, changes);
+	}
+	for (struct le *le = s->sbs.head; le && !err; le = le->next) {
+		struct snap_sb *o = le->data;
+
+		if (o->seen)
+			continue;
+		(void)obj_add(entries, NULL, o->entity, "deleted", &err);
+		(*changes)++;
+	}
+	/* nothing changed in it: not in the document */
+	if (!err && !odict_count(entries, false))
+		odict_entry_del(root, "sidebars-by-val");
+	return err;
+}
+
+/* sidebars-by-ref whole when it changed; deleted (with the entries it
+ * had, as the schema wants one) when it is gone */
+static int sidebars_diff(struct odict *root, struct notify_snap *s,
+			 const struct odict *ci, unsigned *changes)
+{
+	const struct odict_entry *ref = odict_lookup(ci, "sidebars-by-ref");
+	uint64_t h = 0;
+	int err = ref ? hash_of(&h, "sidebars-by-ref", ref) : 0;
+
+	if (err)
+		return err;
+	if (ref && h != s->by_ref_hash) {
+		err = add_ref(root, "sidebars-by-ref", ref);
+		(*changes)++;
+	}
+	else if (!ref && s->by_ref) {
+		struct odict *gone = obj_add(root, "sidebars-by-ref", NULL,
+					     "deleted", &err);
+		const struct odict_entry *had = odict_lookup(s->by_ref,
+							     "entry");
+
+		if (!err && had)
+			err = add_ref(gone, "entry", had);
+		(*changes)++;
+	}
+	return err ? err : val_diff(root, s, odict_lookup(ci,
+							   "sidebars-by-val"),
+				    changes);
+}
+
+/* The snapshot's sidebars become those of ci */
+static int sidebars_take(struct notify_snap *s, const struct odict *ci)
+{
+	const struct odict_entry *ref = odict_lookup(ci, "sidebars-by-ref");
+	const struct odict_entry *v = odict_lookup(ci, "sidebars-by-val");
+	const struct odict_entry *arr = v ?
+		odict_lookup(v->u.odict, "entry") : NULL;
+	int err = 0;
+
+	s->by_ref = mem_deref(s->by_ref);
+	s->by_ref_hash = 0;
+	if (ref) {
+		s->by_ref = mem_ref(ref->u.odict);
+		err = hash_of(&s->by_ref_hash, "sidebars-by-ref", ref);
+	}
+	/* a few entries at most: made again */
+	list_flush(&s->sbs);
+	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le && !err;
+	     le = le->next) {
+		const struct odict_entry *e = le->data;
+		const struct odict_entry *d = odict_lookup(e->u.odict,
+						"conference-description");
+		struct snap_sb *sb = mem_zalloc(sizeof(*sb),
+						snap_sb_destructor);
+
+		if (!sb)
+			return ENOMEM;
+		list_append(&s->sbs, &sb->le, sb);
+		err = str_dup(&sb->entity, odict_string(e->u.odict,
+							"@entity"));
+		err = err ? err : hash_alloc(&sb->users, 16);
+		err = err ? err : hash_of(&sb->hash, "entry", e);
+		if (!err && d)
+			err = hash_of(&sb->desc, "conference-description", d);
+		err = err ? err : users_take(sb->users,
+					     odict_lookup(e->u.odict,
+							  "users"));
+	}
+	return err;
+}
 
 /* Replaces the snapshot with the state of full. */
 static int snap_take(struct notify_snap *s, const struct odict *ci)
 {
-	const struct odict_entry *ue = odict_lookup(ci, "users");
-	const struct odict_entry *arr = ue ? odict_lookup(ue->u.odict,
-							  "user") : NULL;
 	int err = 0;
 
 	for (size_t i = 0; i < NSECT && !err; i++) {
 		const struct odict_entry *e = odict_lookup(ci, sections[i]);
-		char *xml = NULL;
 
 		s->sect[i] = 0;
-		if (!e)
-			continue;
-		err = xml_of(&xml, sections[i], e);
-		if (!err)
-			s->sect[i] = notify_hash(xml, strlen(xml));
-		mem_deref(xml);
+		if (e)
+			err = hash_of(&s->sect[i], sections[i], e);
 	}
-	snap_unsee(s);
-	for (struct le *le = arr ? arr->u.odict->lst.head : NULL; le && !err;
-	     le = le->next) {
-		const struct odict_entry *u = le->data;
-		const char *entity = odict_string(u->u.odict, "@entity");
-		char *xml = NULL;
-
-		err = entity ? xml_of(&xml, "user", u) : EINVAL;
-		if (!err)
-			err = snap_set(s, entity, notify_hash(xml, strlen(xml)));
-		mem_deref(xml);
-	}
-	snap_drop_unseen(s);
+	err = err ? err : users_take(s->users, odict_lookup(ci, "users"));
+	err = err ? err : sidebars_take(s, ci);
 	s->have = !err;
 	return err;
 }
@@ -279,45 +487,34 @@ static int snap_take(struct notify_snap *s, const struct odict *ci)
 static int build_partial(struct odict **docp, struct notify_snap *s,
 			 const struct odict *ci, uint32_t version)
 {
-	struct diff d = {.snap = s};
+	struct udiff d = {.snap = s->users};
 	struct odict *doc = NULL;
-	const struct odict_entry *ue, *arr;
 	int err = odict_alloc(&doc, 4);
 
-	err = err ? err : odict_alloc(&d.root, 16);
-	err = err ? err : odict_entry_add(d.root, "@entity", ODICT_STRING,
+	err = err ? err : odict_alloc(&d.parent, 16);
+	err = err ? err : odict_entry_add(d.parent, "@entity", ODICT_STRING,
 					  odict_string(ci, "@entity"));
-	err = err ? err : odict_entry_add(d.root, "@state", ODICT_STRING,
+	err = err ? err : odict_entry_add(d.parent, "@state", ODICT_STRING,
 					  "partial");
-	err = err ? err : odict_entry_add(d.root, "@version", ODICT_INT,
+	err = err ? err : odict_entry_add(d.parent, "@version", ODICT_INT,
 					  (int64_t)version);
 	for (size_t i = 0; !err && i < NSECT; i++) {
 		const struct odict_entry *e = odict_lookup(ci, sections[i]);
-		char *xml = NULL;
+		uint64_t h = 0;
 
 		if (!e)
 			continue;
-		err = xml_of(&xml, sections[i], e);
-		if (!err && s->sect[i] != notify_hash(xml, strlen(xml))) {
-			err = add_ref(d.root, sections[i], e);
+		err = hash_of(&h, sections[i], e);
+		if (!err && s->sect[i] != h) {
+			err = add_ref(d.parent, sections[i], e);
 			d.changes++;
 		}
-		mem_deref(xml);
 	}
-	if (!err) {
-		snap_unsee(s);
-		ue = odict_lookup(ci, "users");
-		arr = ue ? odict_lookup(ue->u.odict, "user") : NULL;
-		for (struct le *le = arr ? arr->u.odict->lst.head : NULL;
-		     le && !d.err; le = le->next)
-			diff_user(&d, le->data);
-		if (!d.err)
-			(void)hash_apply(s->users, deleted_h, &d);
-		err = d.err;
-	}
+	err = err ? err : users_diff(&d, odict_lookup(ci, "users"));
+	err = err ? err : sidebars_diff(d.parent, s, ci, &d.changes);
 	err = err ? err : odict_entry_add(doc, "conference-info",
-					  ODICT_OBJECT, d.root);
-	mem_deref(d.root);
+					  ODICT_OBJECT, d.parent);
+	mem_deref(d.parent);
 	if (!err && !d.changes)
 		err = ENODATA;
 	if (err)

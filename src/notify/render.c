@@ -8,19 +8,26 @@
  * computed once per pair of renders and shared by every subscriber
  * making the same step. So a NOTIFY costs its SIP transaction and a
  * lookup, whatever the number of users; the diff, O(users), is paid once
- * per step, not per subscriber. Signalling thread.
+ * per step, not per subscriber.
+ *
+ * Sidebars (RFC 4575 s. 4.6, 5.9): sidebars-by-ref goes whole when it
+ * changed (its entries have no state of their own); sidebars-by-val
+ * entries are keyed by entity like users: new ones whole, changed ones
+ * state="partial" (their description whole when it changed, their users
+ * as the conference's are), gone ones state="deleted". A list that goes
+ * altogether is state="deleted". Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
 #include "conf/conf.h"
 #include "notify/notify_int.h"
+#include "notify/render_int.h"
 
-struct rnd_user {
-	char *entity;
-	uint32_t key;                /* hash_joaat_str(entity), once */
-	char *xml;
-	size_t len;
-	uint64_t hash;
+/* One entry of sidebars-by-val */
+struct rnd_sb {
+	struct rnd_item e;           /* the whole entry */
+	struct rnd_item desc;        /* its conference-description */
+	struct rnd_list users;
 };
 
 /* A body from one render to this one, shared */
@@ -36,17 +43,18 @@ struct rdelta {
 
 struct notify_render {
 	uint64_t serial;             /* unique for the process */
-	char *entity;                /* the conference URI */
-	char *sect[NOTIFY_NSECT];
-	size_t sect_len[NOTIFY_NSECT];
-	uint64_t sect_hash[NOTIFY_NSECT];
-	struct rnd_user *users;
-	size_t nusers;
-	size_t full_len;             /* sections + users, without root */
-	uint32_t *ix;                /* users by entity: index + 1, 0 free */
-	size_t ixmask;               /* slots - 1 (a power of two) */
+	char *entity;                /* the conference's (sidebar's) URI */
+	struct rnd_item sect[NOTIFY_NSECT];
+	struct rnd_list users;
+	struct rnd_item by_ref;      /* sidebars-by-ref */
+	struct rnd_sb *sbs;          /* sidebars-by-val's entries */
+	size_t nsbs;
+	size_t full_len;             /* without root and users' tags */
 	struct list deltas;          /* struct rdelta, newest first */
 };
+
+static const char val_open[] = "<sidebars-by-val>";
+static const char val_close[] = "</sidebars-by-val>";
 
 static uint64_t serials;
 
@@ -64,54 +72,52 @@ static void render_destructor(void *arg)
 
 	mem_deref(r->entity);
 	for (size_t i = 0; i < NOTIFY_NSECT; i++)
-		mem_deref(r->sect[i]);
-	for (size_t i = 0; i < r->nusers; i++) {
-		mem_deref(r->users[i].entity);
-		mem_deref(r->users[i].xml);
+		rnd_item_free(&r->sect[i]);
+	rnd_list_free(&r->users);
+	rnd_item_free(&r->by_ref);
+	for (size_t i = 0; i < r->nsbs; i++) {
+		rnd_item_free(&r->sbs[i].e);
+		rnd_item_free(&r->sbs[i].desc);
+		rnd_list_free(&r->sbs[i].users);
 	}
-	mem_deref(r->users);
-	mem_deref(r->ix);
+	mem_deref(r->sbs);
 	list_flush(&r->deltas);
 }
 
-/* Open addressing, at most half full */
-static int index_users(struct notify_render *r)
+/* sidebars-by-val's entries (val NULL: none) */
+static int sidebars_make(struct notify_render *r,
+			 const struct odict_entry *val)
 {
-	size_t slots = 8;
+	const struct odict_entry *arr = val ?
+		odict_lookup(val->u.odict, "entry") : NULL;
+	size_t n = arr ? odict_count(arr->u.odict, false) : 0, ulen = 0;
+	int err = 0;
 
-	while (slots < 2 * r->nusers)
-		slots *= 2;
-	r->ix = mem_zalloc(slots * sizeof(*r->ix), NULL);
-	if (!r->ix)
+	if (!n)
+		return 0;
+	r->sbs = mem_zalloc(n * sizeof(*r->sbs), NULL);
+	if (!r->sbs)
 		return ENOMEM;
-	r->ixmask = slots - 1;
-	for (size_t i = 0; i < r->nusers; i++) {
-		size_t j = r->users[i].key & r->ixmask;
+	r->full_len += sizeof(val_open) + sizeof(val_close) - 2;
+	for (struct le *le = arr->u.odict->lst.head; le && !err;
+	     le = le->next) {
+		const struct odict_entry *e = le->data;
+		struct rnd_sb *sb = &r->sbs[r->nsbs++];
+		const struct odict_entry *d = odict_lookup(e->u.odict,
+						"conference-description");
 
-		while (r->ix[j])
-			j = (j + 1) & r->ixmask;
-		r->ix[j] = (uint32_t)i + 1;
+		err = rnd_item_make(&sb->e, "entry", e, true);
+		if (!err && d)
+			err = rnd_item_make(&sb->desc, "conference-description", d,
+					false);
+		if (!err)
+			err = rnd_list_make(&sb->users, odict_lookup(e->u.odict,
+								 "users"),
+					&ulen);
+		if (!err)
+			r->full_len += sb->e.len;
 	}
-	return 0;
-}
-
-static const struct rnd_user *user_find(const struct notify_render *r,
-					 const struct rnd_user *like)
-{
-	for (size_t j = like->key & r->ixmask; r->ix[j];
-	     j = (j + 1) & r->ixmask) {
-		const struct rnd_user *u = &r->users[r->ix[j] - 1];
-
-		if (u->key == like->key && !strcmp(u->entity, like->entity))
-			return u;
-	}
-	return NULL;
-}
-
-static bool same_xml(const struct rnd_user *a, const struct rnd_user *b)
-{
-	return a->hash == b->hash && a->len == b->len &&
-		!memcmp(a->xml, b->xml, a->len);
+	return err;
 }
 
 int notify_render_alloc(struct notify_render **rp, const struct conf *c,
@@ -119,59 +125,34 @@ int notify_render_alloc(struct notify_render **rp, const struct conf *c,
 {
 	struct notify_render *r = mem_zalloc(sizeof(*r), render_destructor);
 	struct odict *doc = NULL;
-	const struct odict_entry *root, *ue, *arr;
+	const struct odict_entry *root, *e;
 	int err;
 
 	if (!r)
 		return ENOMEM;
 	r->serial = ++serials;
 	err = notify_doc_full(&doc, c, 0, view);
-	err = err ? err : str_dup(&r->entity, conf_uri(c));
 	if (err)
 		goto out;
 	root = odict_lookup(doc, "conference-info");
+	err = str_dup(&r->entity, odict_string(root->u.odict, "@entity"));
 	for (size_t i = 0; i < NOTIFY_NSECT && !err; i++) {
-		struct notify_elem el = {notify_sections[i],
-				  odict_lookup(root->u.odict,
-					       notify_sections[i])};
-
-		if (!el.e)
+		e = odict_lookup(root->u.odict, notify_sections[i]);
+		if (!e)
 			continue;
-		err = re_sdprintf(&r->sect[i], "%H", notify_elem_print, &el);
-		if (!err) {
-			r->sect_len[i] = strlen(r->sect[i]);
-			r->sect_hash[i] = notify_hash(r->sect[i],
-						      r->sect_len[i]);
-			r->full_len += r->sect_len[i];
-		}
+		err = rnd_item_make(&r->sect[i], notify_sections[i], e, false);
+		r->full_len += r->sect[i].len;
 	}
-	ue = odict_lookup(root->u.odict, "users");
-	arr = ue ? odict_lookup(ue->u.odict, "user") : NULL;
-	if (!err && arr) {
-		size_t n = odict_count(arr->u.odict, false);
-
-		r->users = mem_zalloc(n ? n * sizeof(*r->users) : 1, NULL);
-		err = r->users ? 0 : ENOMEM;
-		for (struct le *le = arr->u.odict->lst.head; !err && le;
-		     le = le->next) {
-			/* counted before it is filled in: the destructor
-			 * frees its entity when its XML cannot be made */
-			struct rnd_user *u = &r->users[r->nusers++];
-			struct notify_elem el = {"user", le->data};
-
-			err = str_dup(&u->entity,
-				      odict_string(el.e->u.odict, "@entity"));
-			err = err ? err : re_sdprintf(&u->xml, "%H",
-						      notify_elem_print, &el);
-			if (err)
-				break;
-			u->key = hash_joaat_str(u->entity);
-			u->len = strlen(u->xml);
-			u->hash = notify_hash(u->xml, u->len);
-			r->full_len += u->len;
-		}
+	err = err ? err : rnd_list_make(&r->users,
+				    odict_lookup(root->u.odict, "users"),
+				    &r->full_len);
+	e = odict_lookup(root->u.odict, "sidebars-by-ref");
+	if (!err && e) {
+		err = rnd_item_make(&r->by_ref, "sidebars-by-ref", e, false);
+		r->full_len += r->by_ref.len;
 	}
-	err = err ? err : index_users(r);
+	err = err ? err : sidebars_make(r, odict_lookup(root->u.odict,
+							"sidebars-by-val"));
 out:
 	mem_deref(doc);
 	if (err)
@@ -192,29 +173,137 @@ int notify_render_head(char *buf, size_t sz, const struct notify_render *r,
 		ENOMEM : 0;
 }
 
+static int item_write(struct mbuf *mb, const struct rnd_item *it)
+{
+	return it->xml ? mbuf_write_mem(mb, (uint8_t *)it->xml, it->len) : 0;
+}
+
+/* sidebars-by-val whole (nothing without entries) */
+static int val_print(struct mbuf *mb, const struct notify_render *r)
+{
+	int err;
+
+	if (!r->nsbs)
+		return 0;
+	err = mbuf_write_str(mb, val_open);
+	for (size_t i = 0; i < r->nsbs && !err; i++)
+		err = item_write(mb, &r->sbs[i].e);
+	return err ? err : mbuf_write_str(mb, val_close);
+}
+
 static int print_full(struct mbuf *mb, const struct notify_render *r)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < NOTIFY_NSECT && !err; i++)
-		if (r->sect[i])
-			err = mbuf_write_mem(mb, (uint8_t *)r->sect[i],
-					     r->sect_len[i]);
-	err = err ? err : mbuf_write_str(mb, "<users>");
-	for (size_t i = 0; i < r->nusers && !err; i++)
-		err = mbuf_write_mem(mb, (uint8_t *)r->users[i].xml,
-				     r->users[i].len);
-	return err ? err : mbuf_write_str(mb, "</users></conference-info>");
+		err = item_write(mb, &r->sect[i]);
+	err = err ? err : rnd_list_print(mb, &r->users);
+	err = err ? err : item_write(mb, &r->by_ref);
+	err = err ? err : val_print(mb, r);
+	return err ? err : mbuf_write_str(mb, "</conference-info>");
 }
 
-static bool sect_differs(const struct notify_render *r,
-			 const struct notify_render *from, size_t i)
+static const struct rnd_sb *sb_find(const struct notify_render *r,
+				    const struct rnd_sb *like)
 {
-	if (!r->sect[i] || !from->sect[i])
-		return r->sect[i] != from->sect[i];
-	return r->sect_hash[i] != from->sect_hash[i] ||
-		r->sect_len[i] != from->sect_len[i] ||
-		memcmp(r->sect[i], from->sect[i], r->sect_len[i]);
+	for (size_t i = 0; i < r->nsbs; i++)
+		if (r->sbs[i].e.key == like->e.key &&
+		    !strcmp(r->sbs[i].e.entity, like->e.entity))
+			return &r->sbs[i];
+	return NULL;
+}
+
+static bool val_differs(const struct notify_render *r,
+			const struct notify_render *from)
+{
+	if (r->nsbs != from->nsbs)
+		return true;
+	for (size_t i = 0; i < r->nsbs; i++) {
+		const struct rnd_sb *o = sb_find(from, &r->sbs[i]);
+
+		if (!o || rnd_item_differs(&o->e, &r->sbs[i].e))
+			return true;
+	}
+	return false;
+}
+
+/* An entry that changed: what changed in it */
+static int entry_partial(struct mbuf *mb, const struct rnd_sb *sb,
+			 const struct rnd_sb *o)
+{
+	size_t n = 0;
+	int err = mbuf_printf(mb, "<entry entity=\"%H\" state=\"partial\">",
+			      notify_xml_escape, sb->e.entity);
+
+	if (!err && rnd_item_differs(&sb->desc, &o->desc))
+		err = item_write(mb, &sb->desc);
+	(void)rnd_list_delta_len(&sb->users, &o->users, &n);
+	if (!err && n)
+		err = rnd_list_delta_print(mb, &sb->users, &o->users);
+	return err ? err : mbuf_write_str(mb, "</entry>");
+}
+
+static int val_partial(struct mbuf *mb, const struct notify_render *r,
+		       const struct notify_render *from)
+{
+	int err;
+
+	if (!r->nsbs)
+		return mbuf_write_str(mb, "<sidebars-by-val state=\"deleted\">"
+				      "</sidebars-by-val>");
+	if (!from->nsbs)                  /* the first: the list whole */
+		return val_print(mb, r);
+	err = mbuf_write_str(mb, "<sidebars-by-val state=\"partial\">");
+	for (size_t i = 0; i < r->nsbs && !err; i++) {
+		const struct rnd_sb *sb = &r->sbs[i];
+		const struct rnd_sb *o = sb_find(from, sb);
+
+		if (!o)
+			err = item_write(mb, &sb->e);
+		else if (rnd_item_differs(&o->e, &sb->e))
+			err = entry_partial(mb, sb, o);
+	}
+	for (size_t i = 0; i < from->nsbs && !err; i++)
+		if (!sb_find(r, &from->sbs[i]))
+			err = mbuf_printf(mb, "<entry entity=\"%H\" "
+					  "state=\"deleted\"></entry>",
+					  notify_xml_escape,
+					  from->sbs[i].e.entity);
+	return err ? err : mbuf_write_str(mb, val_close);
+}
+
+/* What changed in the sidebars from `from` to r (*mbp NULL: nothing) */
+static int sidebars_partial(struct mbuf **mbp, const struct notify_render *r,
+			    const struct notify_render *from)
+{
+	bool ref = rnd_item_differs(&r->by_ref, &from->by_ref);
+	bool val = val_differs(r, from);
+	struct mbuf *mb;
+	int err = 0;
+
+	if (!ref && !val)
+		return 0;
+	mb = mbuf_alloc(512);
+	if (!mb)
+		return ENOMEM;
+	if (ref && r->by_ref.xml) {
+		err = item_write(mb, &r->by_ref);
+	}
+	else if (ref) {
+		/* the last sidebar went: the list goes (deleted); the schema
+		 * wants an entry in it, so it keeps those it had */
+		const char *rest = strchr(from->by_ref.xml, '>');
+
+		err = mbuf_printf(mb, "<sidebars-by-ref state=\"deleted\">%s",
+				  rest ? rest + 1 : "");
+	}
+	if (val && !err)
+		err = val_partial(mb, r, from);
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+	return err;
 }
 
 /* What differs from `from` to r, as a partial body; *emptyp when
@@ -224,67 +313,43 @@ static int print_partial(struct mbuf **mbp, bool *emptyp,
 			 const struct notify_render *r,
 			 const struct notify_render *from)
 {
-	static const char del[] = "<user entity=\"\" state=\"deleted\">"
-		"</user>";
 	size_t plen = 0, nusers = 0, nsect = 0;
-	struct mbuf *mb;
-	int err = 0;
+	struct mbuf *mb = NULL, *sbm = NULL;
+	int err;
 
 	for (size_t i = 0; i < NOTIFY_NSECT; i++) {
-		if (sect_differs(r, from, i)) {
-			plen += r->sect_len[i];
+		if (rnd_item_differs(&r->sect[i], &from->sect[i])) {
+			plen += r->sect[i].len;
 			nsect++;
 		}
 	}
-	for (size_t i = 0; i < r->nusers; i++) {
-		const struct rnd_user *o = user_find(from, &r->users[i]);
-
-		if (!o || !same_xml(o, &r->users[i])) {
-			plen += r->users[i].len;
-			nusers++;
-		}
-	}
-	for (size_t i = 0; i < from->nusers; i++) {
-		if (!user_find(r, &from->users[i])) {
-			plen += strlen(from->users[i].entity) +
-				sizeof(del);
-			nusers++;
-		}
-	}
-	*emptyp = !nsect && !nusers;
+	plen += rnd_list_delta_len(&r->users, &from->users, &nusers);
+	/* a few sidebars at most: made, then measured */
+	err = sidebars_partial(&sbm, r, from);
+	if (err)
+		return err;
+	plen += sbm ? sbm->end : 0;
+	*emptyp = !nsect && !nusers && !sbm;
 	if (*emptyp || plen >= r->full_len)
-		return 0;
+		goto out;
 	mb = mbuf_alloc(plen + 64);
-	if (!mb)
-		return ENOMEM;
-	for (size_t i = 0; i < NOTIFY_NSECT && !err; i++)
-		if (r->sect[i] && sect_differs(r, from, i))
-			err = mbuf_write_mem(mb, (uint8_t *)r->sect[i],
-					     r->sect_len[i]);
-	if (nusers && !err) {
-		err = mbuf_write_str(mb, "<users state=\"partial\">");
-		for (size_t i = 0; i < r->nusers && !err; i++) {
-			const struct rnd_user *o = user_find(from,
-							     &r->users[i]);
-
-			if (!o || !same_xml(o, &r->users[i]))
-				err = mbuf_write_mem(mb,
-						     (uint8_t *)r->users[i].xml,
-						     r->users[i].len);
-		}
-		for (size_t i = 0; i < from->nusers && !err; i++)
-			if (!user_find(r, &from->users[i]))
-				err = mbuf_printf(mb, "<user entity=\"%H\" "
-						  "state=\"deleted\"></user>",
-						  notify_xml_escape,
-						  from->users[i].entity);
-		err = err ? err : mbuf_write_str(mb, "</users>");
+	if (!mb) {
+		err = ENOMEM;
+		goto out;
 	}
+	for (size_t i = 0; i < NOTIFY_NSECT && !err; i++)
+		if (rnd_item_differs(&r->sect[i], &from->sect[i]))
+			err = item_write(mb, &r->sect[i]);
+	if (nusers && !err)
+		err = rnd_list_delta_print(mb, &r->users, &from->users);
+	if (sbm && !err)
+		err = mbuf_write_mem(mb, sbm->buf, sbm->end);
 	err = err ? err : mbuf_write_str(mb, "</conference-info>");
 	if (err)
-		mem_deref(mb);
-	else
-		*mbp = mb;
+		mb = mem_deref(mb);
+	*mbp = mb;
+out:
+	mem_deref(sbm);
 	return err;
 }
 

@@ -14,6 +14,9 @@
  * - Refresh: 200 and a full NOTIFY. Unsubscribe (Expires: 0) and fetch:
  *   200 and a final full NOTIFY, terminated. Expiry: terminated;
  *   reason=timeout. Destroy and shutdown: terminated;reason=noresource.
+ * - A sidebar's URI (<conf>+<sidebar>): the same, with the sidebar's own
+ *   document. Its subscribers see it end as a conference's see a destroy:
+ *   terminated;reason=noresource, the last document empty.
  * - A NOTIFY that fails (timeout, 481, any error) ends the subscription.
  *
  * This file sends the NOTIFYs; SUBSCRIBE requests are taken in
@@ -62,10 +65,13 @@ static struct notify_render *render_get(struct notifier *n,
 	for (struct le *le = n->renders.head; le; le = le->next) {
 		rc = le->data;
 		if (rc->conf == s->conf && rc->moderator == s->view.moderator &&
+		    rc->sb == s->view.sidebar && !s->view.ended &&
 		    rc->version == conf_version(s->conf))
 			return mem_ref(rc->r);
 	}
-	if (conf_destroyed(s->conf) && n->ending != s->conf)
+	/* an ended sidebar's last document is its subscriber's own */
+	if ((conf_destroyed(s->conf) && n->ending != s->conf) ||
+	    s->view.ended)
 		return notify_render_alloc(&r, s->conf, &s->view) ? NULL : r;
 	rc = mem_zalloc(sizeof(*rc), rcache_destructor);
 	if (!rc || notify_render_alloc(&rc->r, s->conf, &s->view)) {
@@ -73,6 +79,7 @@ static struct notify_render *render_get(struct notifier *n,
 		return NULL;
 	}
 	rc->conf = mem_ref(s->conf);
+	rc->sb = s->view.sidebar;
 	rc->moderator = s->view.moderator;
 	rc->version = conf_version(s->conf);
 	list_append(&n->renders, &rc->le, rc);
@@ -90,6 +97,7 @@ static void nsub_destructor(void *arg)
 	mem_deref(s->dlg);
 	mem_deref(s->last);
 	mem_deref(s->conf);
+	mem_deref(s->sb_uri);
 }
 
 static const char *substate(const struct nsub *s, char *buf, size_t sz)
@@ -255,6 +263,23 @@ static void flush(void *arg)
 	}
 }
 
+/* A subscriber to a sidebar: still there? Sidebars are not referenced,
+ * so its sidebar is found again by id at each change (a sidebar goes
+ * with a change of its conference). Gone: the view names its URI. */
+static bool sidebar_ended(struct nsub *s)
+{
+	const struct sidebar *sb;
+
+	if (!s->sb_id[0] || s->view.ended)
+		return false;
+	sb = conf_sidebar_find(s->conf, s->sb_id);
+	if (sb && sb == s->view.sidebar)
+		return false;
+	s->view.sidebar = NULL;
+	s->view.ended = s->sb_uri;
+	return true;
+}
+
 void sub_conf_changed(struct conf *c, bool destroyed, void *arg)
 {
 	struct notifier *n = arg;
@@ -270,7 +295,8 @@ void sub_conf_changed(struct conf *c, bool destroyed, void *arg)
 		le = le->next;
 		if (s->conf != c)
 			continue;
-		if (destroyed) {
+		/* a sidebar that went: as a conference destroyed */
+		if (destroyed || sidebar_ended(s)) {
 			sub_end(s, END_NORESOURCE);
 			continue;
 		}
@@ -289,7 +315,8 @@ void sub_conf_changed(struct conf *c, bool destroyed, void *arg)
 }
 
 
-int sub_alloc(struct nsub **sp, struct notifier *n, struct conf *c)
+int sub_alloc(struct nsub **sp, struct notifier *n, struct conf *c,
+	      const struct sidebar *sb)
 {
 	struct nsub *s = mem_zalloc(sizeof(*s), nsub_destructor);
 
@@ -297,6 +324,14 @@ int sub_alloc(struct nsub **sp, struct notifier *n, struct conf *c)
 		return ENOMEM;
 	s->n = n;
 	s->conf = mem_ref(c);
+	if (sb) {
+		re_snprintf(s->sb_id, sizeof(s->sb_id), "%s", sidebar_id(sb));
+		s->view.sidebar = sb;
+		if (str_dup(&s->sb_uri, sidebar_uri(sb))) {
+			mem_deref(s);
+			return ENOMEM;
+		}
+	}
 	*sp = s;
 	return 0;
 }

@@ -2,7 +2,9 @@
  * SUBSCRIBE requests to conference URIs (RFC 6665, Event: conference): a
  * new subscription, a refresh, an unsubscribe or a fetch; each checked
  * (Event, Accept, Expires) and answered before sub.c sends its NOTIFY.
- * Signalling thread.
+ * A sidebar's URI (<conf>+<sidebar>) is subscribed to like its
+ * conference's, through the conference's gate, for the sidebar's own
+ * document. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -145,9 +147,11 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 	struct notifier *n = arg;
 	struct nsub *s;
 	struct conf *c = NULL;
+	struct sidebar *sb = NULL;
 	uint32_t expires;
 	bool moderator = false;
-	char id[65];
+	/* a conference id (conf_id_valid: at most 64), or <conf>+<sidebar> */
+	char id[64 + 1 + SIDEBAR_ID_MAX + 1], user[sizeof(id)];
 	int err;
 
 	if (pl_strcmp(&msg->met, "SUBSCRIBE"))
@@ -158,7 +162,7 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 	}
 	if (pl_isset(&msg->uri.user) && msg->uri.user.l < sizeof(id)) {
 		pl_strcpy(&msg->uri.user, id, sizeof(id));
-		c = confs_lookup(n->confs, id);
+		c = confs_lookup_user(n->confs, id, &sb);
 	}
 	if (check_request(n, msg))
 		return true;
@@ -177,7 +181,7 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 		      "Retry-After: 30\r\n");
 		return true;
 	}
-	if (sub_alloc(&s, n, c)) {
+	if (sub_alloc(&s, n, c, sb)) {
 		srclimit_give(n->limit, &msg->src, SRCLIMIT_SUBS);
 		reply(n, msg, 500, "Server Internal Error", NULL);
 		return true;
@@ -185,10 +189,13 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 	s->src = msg->src;
 	s->src_held = true;
 	s->view.moderator = moderator;    /* proven moderators only */
+	/* the URI subscribed to is the focus's for this dialog */
+	re_snprintf(user, sizeof(user), "%s%s%s", conf_id(c), sb ? "+" : "",
+		    sb ? sidebar_id(sb) : "");
 	if (!n->contacth || n->contacth(s->contact, sizeof(s->contact),
-					conf_id(c), msg, n->contact_arg))
+					user, msg, n->contact_arg))
 		re_snprintf(s->contact, sizeof(s->contact), "sip:%s@%J%s",
-			    conf_id(c), n->laddr, sip_transp_param(msg->tp));
+			    user, n->laddr, sip_transp_param(msg->tp));
 	/* the dialog's local tag is the To tag libre puts in our reply */
 	err = sip_dialog_accept(&s->dlg, msg);
 	if (err) {

@@ -15,6 +15,10 @@
 struct rcache {
 	struct le le;
 	struct conf *conf;            /* referenced */
+	const struct sidebar *sb;     /* the sidebar's document (NULL: the
+				       * conference's); dropped with the
+				       * conference's renders at each change,
+				       * before a sidebar can go */
 	bool moderator;
 	uint32_t version;
 	struct notify_render *r;
@@ -62,14 +66,22 @@ struct nsub {
 	bool want_full;               /* next NOTIFY: the full state */
 	enum sub_end end;             /* ending: the NOTIFY to send is final */
 	bool final_sent;
-	struct notify_view view;
+	struct notify_view view;      /* view.sidebar: see sb_id */
+	/* a subscription to a sidebar's URI: the sidebar, by id (sidebars
+	 * are not referenced: view.sidebar is looked up again at each
+	 * change of the conference) and URI (for the last document once
+	 * it ended); "": the conference's */
+	char sb_id[SIDEBAR_ID_MAX + 1];
+	char *sb_uri;
 	struct sa src;                /* counted per source while it lasts */
 	bool src_held;
 };
 
 
-/* A new subscription to c, not yet listed (sub.c) */
-int  sub_alloc(struct nsub **sp, struct notifier *n, struct conf *c);
+/* A new subscription to c, or to its sidebar sb (NULL: c itself), not
+ * yet listed (sub.c) */
+int  sub_alloc(struct nsub **sp, struct notifier *n, struct conf *c,
+	       const struct sidebar *sb);
 /* Sends the next NOTIFY now if none is in flight. */
 void sub_send_next(struct nsub *s);
 /* Ends a subscription with a final NOTIFY (after the one in flight). */

@@ -37,3 +37,15 @@ struct participant *part_fixture_add(struct conf *c, void *ep,
 	}
 	return p;
 }
+
+struct sidebar *part_fixture_sidebar(struct conf *c, const char *id,
+				     const char *display, bool by_val)
+{
+	struct sidebar_cfg cfg = {.id = id, .display_text = display,
+				  .by_val = by_val};
+	struct sidebar *sb = NULL;
+
+	assert_int_equal(conf_sidebar_add(c, &cfg, &sb), 0);
+	assert_non_null(sb);
+	return sb;
+}

@@ -15,4 +15,9 @@ struct participant *part_fixture_add(struct conf *c, void *ep,
 				     enum part_status status,
 				     const char *codec);
 
+/* A sidebar of c (asserted): id, display text, listed by value or by
+ * reference only in the conference's document; no background */
+struct sidebar *part_fixture_sidebar(struct conf *c, const char *id,
+				     const char *display, bool by_val);
+
 #endif

@@ -65,7 +65,8 @@ static struct participant *add(const char *uri, const char *name,
 
 /* A conference with someone in every state and view: two endpoints of
  * one user, dial-outs, a referral, hold, focus mute, anonymous, hidden
- * and pending people, a failed dial-out and someone being removed */
+ * and pending people, a failed dial-out and someone being removed, and
+ * sidebars */
 int notify_world_setup(void **state)
 {
 	struct confs_cfg cfg = {.domain = "example.org",
@@ -73,6 +74,7 @@ int notify_world_setup(void **state)
 	struct part_settings mute = {.muted = true};
 	struct policy pol;
 	struct participant *p;
+	struct sidebar *s1, *s2;
 
 	(void)state;
 	log_set_level(LOG_ERROR);
@@ -108,6 +110,13 @@ int notify_world_setup(void **state)
 	part_gone(p, 486, "Busy Here");
 	p = add("sip:joe@example.org", "Joe", PART_CONNECTED, false);
 	part_remove_by(p, "sip:ann@example.org");
+	/* sidebars, one listed by value, with members of every kind */
+	s1 = part_fixture_sidebar(w.c, "s1", "One", true);
+	s2 = part_fixture_sidebar(w.c, "s2", "Two", false);
+	part_set_sidebar(conf_find_uri(w.c, "sip:dee@example.org", false), s1);
+	part_set_sidebar(conf_find_uri(w.c, "sip:fay@example.org", false), s1);
+	part_set_sidebar(conf_find_uri(w.c, "sip:gus@example.org", false), s1);
+	part_set_sidebar(conf_find_uri(w.c, "sip:eve@example.org", false), s2);
 	return 0;
 }
 
@@ -127,7 +136,7 @@ static const struct notify_view view_mod = {.moderator = true};
 static struct {
 	struct odict *doc[2];
 	char *text[4];
-	char ref[4][16384];
+	char ref[4][65536];
 } full;
 
 static int full_run(void)
@@ -179,6 +188,7 @@ void test_notify_full(void **state)
 	assert_null(strstr(full.ref[0], "gus@"));
 	assert_non_null(strstr(full.ref[2], "gus@"));
 	assert_non_null(strstr(full.ref[2], "<status>pending</status>"));
+	assert_non_null(strstr(full.ref[0], "<sidebars-by-val><entry"));
 }
 
 /* Partial documents from snapshots (the JSON event stream's way): a
@@ -191,7 +201,7 @@ static struct {
 	bool partial[2];
 	int nodata;
 	char *text;
-	char ref[16384];
+	char ref[65536];
 	bool ref_partial[2];
 } dif;
 
@@ -257,6 +267,9 @@ void test_notify_diff(void **state)
 	assert_false(dif.ref_partial[0]);
 	assert_true(dif.ref_partial[1]);
 	assert_non_null(strstr(dif.ref, "state=\"deleted\""));
+	assert_non_null(strstr(dif.ref, "<sidebars-by-val state=\"partial\">"
+			       "<entry entity=\"sip:room+s1@example.org\" "
+			       "state=\"partial\"><users state=\"partial\">"));
 }
 
 /* Shared renders (the SIP NOTIFYs' way): full, partial from another
@@ -267,8 +280,8 @@ static struct {
 	struct mbuf *b[4];
 	bool partial[4];
 	int nodata;
-	char text[4][16384], head[2][512];
-	char ref[4][16384], ref_head[2][512];
+	char text[4][65536], head[2][512];
+	char ref[4][65536], ref_head[2][512];
 	bool ref_partial[4];
 } rnd;
 

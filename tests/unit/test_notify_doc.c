@@ -1,6 +1,9 @@
 /* RFC 4575 documents: every state a participant can be in, both views,
  * validated with xmllint against the schema in tests/schemas; views hide
- * and anonymise; users group endpoints; text is escaped. */
+ * and anonymise; users group endpoints; text is escaped; sidebars by
+ * reference and by value, a sidebar's own document, and the partial
+ * documents of sidebar changes (the shared renders' and the tree diff's,
+ * the same). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,7 +23,7 @@ static char dir[64];
 static struct store *st;
 static struct confs *cs;
 static struct conf *c;
-static char xml[16384];
+static char xml[32768];
 
 static int rec_dial(struct participant *p, void *arg)
 {
@@ -118,15 +121,19 @@ static void validate(void)
 }
 
 /* Renders the view to xml[] and validates it against the schema. */
-static void render(bool moderator)
+static void render_view(const struct notify_view *view)
 {
-	struct notify_view view = {.moderator = moderator};
 	struct odict *doc = NULL;
 
-	assert_int_equal(notify_doc_full(&doc, c, 7, &view), 0);
+	assert_int_equal(notify_doc_full(&doc, c, 7, view), 0);
 	re_snprintf(xml, sizeof(xml), "%H", notify_xml_print, doc);
 	mem_deref(doc);
 	validate();
+}
+
+static void render(bool moderator)
+{
+	render_view(&(struct notify_view){.moderator = moderator});
 }
 
 /* xml[] the way golden files hold it: one element per line, the times
@@ -157,7 +164,7 @@ static void canonical(char *out, size_t sz)
  * (CAUCUS_GOLDEN_DIR); CAUCUS_UPDATE_GOLDEN=1 writes it instead. */
 static void golden(const char *name)
 {
-	static char want[16384], got[16384];
+	static char want[32768], got[32768];
 	const char *gd = getenv("CAUCUS_GOLDEN_DIR");
 	const char *upd = getenv("CAUCUS_UPDATE_GOLDEN");
 	char path[512];
@@ -210,6 +217,7 @@ static void test_empty_conference(void **state)
 	assert_non_null(strstr(xml, "<uri>http://h:8080/v1/conferences/room"
 			       "</uri><purpose>control</purpose>"));
 	assert_non_null(strstr(xml, "<uri>http://h:8080/#room</uri>"));
+	assert_null(strstr(xml, "sidebars"));    /* none: not listed */
 }
 
 static void test_every_status(void **state)
@@ -349,16 +357,15 @@ static void test_json_equivalent(void **state)
 	mem_deref(doc);
 }
 
-/* The next NOTIFY body for a subscriber whose last render is *last, the
- * way the notifier builds it; *last becomes the new render */
-static int next_doc(struct notify_render **last, uint32_t version,
-		    bool *partial)
+/* The next NOTIFY body in a view for a subscriber whose last render is
+ * *last, the way the notifier builds it; *last becomes the new render */
+static int next_doc_view(struct notify_render **last, uint32_t version,
+			 bool *partial, const struct notify_view *view)
 {
-	struct notify_view view = {.moderator = false};
 	struct notify_render *r = NULL;
 	struct mbuf *mb = NULL;
 	char head[512];
-	int err = notify_render_alloc(&r, c, &view);
+	int err = notify_render_alloc(&r, c, view);
 
 	err = err ? err : notify_render_delta(&mb, partial, r, *last, !*last);
 	err = err ? err : notify_render_head(head, sizeof(head), r, *partial,
@@ -375,6 +382,13 @@ static int next_doc(struct notify_render **last, uint32_t version,
 		mem_deref(r);
 	}
 	return err;
+}
+
+static int next_doc(struct notify_render **last, uint32_t version,
+		    bool *partial)
+{
+	return next_doc_view(last, version, partial,
+			     &(struct notify_view){.moderator = false});
 }
 
 static void test_partial_documents(void **state)
@@ -469,6 +483,294 @@ static void test_render_matches_tree(void **state)
 	mem_deref(doc);
 }
 
+/* Sidebars (RFC 4575 s. 5.9) ------------------------------------- */
+
+static void move(struct participant *p, struct sidebar *sb)
+{
+	assert_int_equal(part_set_sidebar(p, sb), 0);
+}
+
+/* The conference's document lists every sidebar by reference and the
+ * ones that say so by value, their members in the subscriber's view */
+static void test_sidebars_in_document(void **state)
+{
+	struct sidebar *s1, *s2;
+	struct participant *p;
+
+	(void)state;
+	add("sip:a@example.org", "A", PART_CONNECTED, false);
+	s1 = part_fixture_sidebar(c, "s1", "Side <1> & co", true);
+	s2 = part_fixture_sidebar(c, "s2", NULL, false);
+	move(add("sip:b@example.org", "B", PART_CONNECTED, false), s1);
+	p = add("sip:secret@example.org", "Secret", PART_CONNECTED, false);
+	part_set_privacy(p, true, false);
+	move(p, s1);
+	p = add("sip:ghost@example.org", "Ghost", PART_CONNECTED, false);
+	part_set_privacy(p, false, true);
+	move(p, s1);
+	move(add_with(&(struct part_new){.uri = "sip:waiting@example.org",
+					 .display = "Wait", .pending = true},
+		      PART_DIALING_IN), s1);
+	move(add("sip:d@example.org", "D", PART_CONNECTED, false), s2);
+	/* one user, two endpoints: one of them in the sidebar */
+	add("sip:eve@example.org", "Eve", PART_CONNECTED, false);
+	move(add("sip:eve@example.org", "Eve", PART_ON_HOLD, false), s1);
+
+	render(false);
+	golden("sidebars");
+	assert_non_null(strstr(xml, "</users><sidebars-by-ref state=\"full\">"
+			       "<entry><uri>sip:room+s1@example.org</uri>"
+			       "<display-text>Side &lt;1&gt; &amp; co"
+			       "</display-text></entry><entry><uri>"
+			       "sip:room+s2@example.org</uri></entry>"
+			       "</sidebars-by-ref><sidebars-by-val><entry "
+			       "entity=\"sip:room+s1@example.org\" state="
+			       "\"full\"><conference-description>"
+			       "<display-text>Side &lt;1&gt; &amp; co"
+			       "</display-text></conference-description>"
+			       "<users><user entity=\"sip:b@example.org\""));
+	assert_int_equal(count("<sidebars-by-val>"), 1);
+	assert_null(strstr(xml, "entity=\"sip:room+s2@example.org\""));
+	/* members are users of the conference still, and of the sidebar */
+	assert_int_equal(count("<user entity=\"sip:b@example.org\""), 2);
+	assert_int_equal(count("<user entity=\"sip:d@example.org\""), 1);
+	assert_int_equal(count("<user entity=\"sip:a@example.org\""), 1);
+	/* the same rules as the conference's users */
+	assert_int_equal(count("<user entity=\"sip:anonymous-3@anonymous."
+			       "invalid\""), 2);
+	assert_null(strstr(xml, "Secret"));
+	assert_null(strstr(xml, "ghost"));
+	assert_null(strstr(xml, "waiting"));
+	assert_non_null(strstr(xml, "<user-count>5</user-count>"));
+	/* Eve: both endpoints in the conference, one in the sidebar */
+	assert_int_equal(count("<user entity=\"sip:eve@example.org\""), 2);
+	assert_int_equal(count("<endpoint entity=\"sip:ep@10.0.0.8:5060\""),
+			 2);
+	assert_int_equal(count("<endpoint entity=\"sip:ep@10.0.0.7:5060\""),
+			 1);
+
+	render(true);
+	golden("sidebars-moderator");
+	assert_int_equal(count("<user entity=\"sip:ghost@example.org\""), 2);
+	assert_int_equal(count("<user entity=\"sip:waiting@example.org\""),
+			 2);
+	assert_int_equal(count("<user entity=\"sip:secret@example.org\""), 2);
+	assert_int_equal(count("<status>pending</status>"), 2);
+}
+
+/* A subscriber to a sidebar's URI: the sidebar's own document */
+static void test_sidebar_document(void **state)
+{
+	struct notify_view v = {.moderator = false};
+	struct sidebar *sb;
+	struct participant *p;
+
+	(void)state;
+	add("sip:a@example.org", "A", PART_CONNECTED, false);
+	/* by reference in the conference's document: its own is whole */
+	sb = part_fixture_sidebar(c, "huddle", "Huddle", false);
+	move(add("sip:b@example.org", "B", PART_CONNECTED, false), sb);
+	p = add("sip:secret@example.org", "Secret", PART_CONNECTED, false);
+	part_set_privacy(p, true, false);
+	move(p, sb);
+	p = add("sip:ghost@example.org", "Ghost", PART_CONNECTED, false);
+	part_set_privacy(p, false, true);
+	move(p, sb);
+
+	v.sidebar = sb;
+	render_view(&v);
+	golden("sidebar-doc");
+	assert_non_null(strstr(xml, "<conference-info xmlns=\"urn:ietf:params:"
+			       "xml:ns:conference-info\" entity=\"sip:room+"
+			       "huddle@example.org\" state=\"full\" "
+			       "version=\"7\"><conference-description>"
+			       "<display-text>Huddle</display-text><conf-uris>"
+			       "<entry><uri>sip:room+huddle@example.org</uri>"
+			       "<purpose>participation</purpose></entry>"
+			       "</conf-uris></conference-description>"));
+	assert_non_null(strstr(xml, "<user-count>2</user-count><active>true"
+			       "</active>"));
+	assert_int_equal(count("<user "), 2);
+	assert_non_null(strstr(xml, "<user entity=\"sip:b@example.org\""));
+	assert_non_null(strstr(xml, "sip:anonymous-3@anonymous.invalid"));
+	assert_null(strstr(xml, "sip:a@example.org"));
+	assert_null(strstr(xml, "ghost"));
+	assert_null(strstr(xml, "sidebars"));
+	v.moderator = true;
+	render_view(&v);
+	assert_non_null(strstr(xml, "<user-count>3</user-count>"));
+	assert_non_null(strstr(xml, "sip:ghost@example.org"));
+
+	/* ended: what its subscribers get last, empty */
+	v.sidebar = NULL;
+	v.ended = "sip:room+huddle@example.org";
+	render_view(&v);
+	golden("sidebar-ended");
+	assert_non_null(strstr(xml, "entity=\"sip:room+huddle@example.org\""));
+	assert_non_null(strstr(xml, "<user-count>0</user-count><active>false"
+			       "</active>"));
+	assert_non_null(strstr(xml, "<users></users>"));
+}
+
+/* The next partial document of the conference both ways: the shared
+ * renders of the SIP NOTIFYs (xml[], valid, as its golden document) and
+ * the tree diff of the event stream, which must say the same */
+static void next_partial(struct notify_render **last, struct notify_snap *snap,
+			 uint32_t version, const char *name)
+{
+	struct notify_view view = {.moderator = false};
+	struct odict *full = NULL, *doc = NULL;
+	bool partial = false;
+	char *tree = NULL;
+
+	assert_int_equal(next_doc(last, version, &partial), 0);
+	assert_true(partial);
+	validate();
+	if (name)
+		golden(name);
+	assert_int_equal(notify_doc_full(&full, c, version, &view), 0);
+	assert_int_equal(notify_doc_diff(&doc, snap, full, &partial), 0);
+	assert_true(partial);
+	assert_int_equal(re_sdprintf(&tree, "%H", notify_xml_print, doc), 0);
+	assert_string_equal(tree, xml);
+	mem_deref(tree);
+	mem_deref(doc);
+	mem_deref(full);
+}
+
+static void test_sidebar_partials(void **state)
+{
+	struct notify_view view = {.moderator = false};
+	struct sidebar_cfg cfg = {.display_text = "Huddle 2", .by_val = true};
+	struct notify_render *last = NULL;
+	struct notify_snap *snap = NULL;
+	struct odict *full = NULL, *doc = NULL;
+	struct sidebar *s1, *s2;
+	struct participant *b;
+	bool partial = true;
+	uint32_t v = 1;
+
+	(void)state;
+	add("sip:a@example.org", "A", PART_CONNECTED, false);
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	assert_int_equal(next_doc(&last, v, &partial), 0);
+	assert_false(partial);
+	assert_int_equal(notify_snap_alloc(&snap), 0);
+	assert_int_equal(notify_doc_full(&full, c, v, &view), 0);
+	assert_int_equal(notify_doc_diff(&doc, snap, full, &partial), 0);
+	assert_false(partial);
+	doc = mem_deref(doc);
+	full = mem_deref(full);
+
+	/* a sidebar: both lists, whole */
+	s1 = part_fixture_sidebar(c, "s1", "Huddle", true);
+	next_partial(&last, snap, ++v, "partial-sidebar-add");
+	assert_non_null(strstr(xml, "<sidebars-by-ref state=\"full\">"));
+	assert_non_null(strstr(xml, "<sidebars-by-val><entry entity=\"sip:"
+			       "room+s1@example.org\" state=\"full\">"));
+	assert_non_null(strstr(xml, "<users></users></entry>")); /* empty */
+	assert_null(strstr(xml, "<users state="));   /* nobody changed */
+
+	/* someone moves in: the entry's users, partial */
+	move(b, s1);
+	next_partial(&last, snap, ++v, "partial-sidebar-join");
+	assert_non_null(strstr(xml, "<sidebars-by-val state=\"partial\">"
+			       "<entry entity=\"sip:room+s1@example.org\" "
+			       "state=\"partial\"><users state=\"partial\">"
+			       "<user entity=\"sip:b@example.org\" "
+			       "state=\"full\">"));
+	assert_null(strstr(xml, "sidebars-by-ref"));
+	assert_null(strstr(xml, "conference-description"));
+
+	/* renamed: the list by reference whole, the entry's description */
+	assert_int_equal(conf_sidebar_update(s1, &cfg), 0);
+	next_partial(&last, snap, ++v, "partial-sidebar-rename");
+	assert_non_null(strstr(xml, "<display-text>Huddle 2</display-text>"
+			       "</entry></sidebars-by-ref>"));
+	assert_non_null(strstr(xml, "state=\"partial\"><conference-"
+			       "description><display-text>Huddle 2"
+			       "</display-text></conference-description>"
+			       "</entry>"));
+	assert_null(strstr(xml, "<users"));
+
+	/* from one sidebar to another: out of one entry, into the other */
+	s2 = part_fixture_sidebar(c, "s2", "Other", true);
+	next_partial(&last, snap, ++v, NULL);
+	move(b, s2);
+	next_partial(&last, snap, ++v, "partial-sidebar-move");
+	assert_non_null(strstr(xml, "<entry entity=\"sip:room+s1@example.org\""
+			       " state=\"partial\"><users state=\"partial\">"
+			       "<user entity=\"sip:b@example.org\" state="
+			       "\"deleted\"></user></users></entry>"));
+	assert_non_null(strstr(xml, "<entry entity=\"sip:room+s2@example.org\""
+			       " state=\"partial\"><users state=\"partial\">"
+			       "<user entity=\"sip:b@example.org\" state="
+			       "\"full\">"));
+
+	/* back in the main conference */
+	move(b, NULL);
+	next_partial(&last, snap, ++v, "partial-sidebar-leave");
+	assert_int_equal(count("state=\"deleted\""), 1);
+
+	/* a sidebar goes: its entry deleted */
+	assert_int_equal(conf_sidebar_remove(s1), 0);
+	next_partial(&last, snap, ++v, "partial-sidebar-remove");
+	assert_non_null(strstr(xml, "<entry entity=\"sip:room+s1@example.org\""
+			       " state=\"deleted\"></entry>"));
+	assert_null(strstr(xml, "<uri>sip:room+s1@example.org</uri>"));
+
+	/* the last one: both lists deleted */
+	assert_int_equal(conf_sidebar_remove(s2), 0);
+	next_partial(&last, snap, ++v, "partial-sidebar-last");
+	assert_non_null(strstr(xml, "<sidebars-by-ref state=\"deleted\">"));
+	assert_non_null(strstr(xml, "<sidebars-by-val state=\"deleted\">"
+			       "</sidebars-by-val>"));
+	assert_int_equal(next_doc(&last, ++v, &partial), ENODATA);
+	render(false);
+	assert_null(strstr(xml, "sidebars"));
+	mem_deref(snap);
+	mem_deref(last);
+}
+
+/* A sidebar's subscriber: members joining and leaving are its users' */
+static void test_sidebar_subscriber_partial(void **state)
+{
+	struct notify_view view = {.moderator = false};
+	struct notify_render *last = NULL;
+	struct participant *a;
+	bool partial = true;
+
+	(void)state;
+	view.sidebar = part_fixture_sidebar(c, "s1", "Huddle", false);
+	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
+	assert_int_equal(next_doc_view(&last, 1, &partial, &view), 0);
+	assert_false(partial);
+	validate();
+	assert_non_null(strstr(xml, "<users></users>"));
+	/* someone joins the conference, not the sidebar: nothing for it */
+	add("sip:b@example.org", "B", PART_CONNECTED, false);
+	assert_int_equal(next_doc_view(&last, 2, &partial, &view), ENODATA);
+
+	move(a, (struct sidebar *)view.sidebar);
+	assert_int_equal(next_doc_view(&last, 2, &partial, &view), 0);
+	assert_true(partial);
+	validate();
+	golden("sidebar-partial-join");
+	assert_non_null(strstr(xml, "entity=\"sip:room+s1@example.org\" "
+			       "state=\"partial\" version=\"2\">"));
+	assert_non_null(strstr(xml, "<user-count>1</user-count>"));
+	assert_non_null(strstr(xml, "<users state=\"partial\"><user entity="
+			       "\"sip:a@example.org\" state=\"full\">"));
+
+	move(a, NULL);
+	assert_int_equal(next_doc_view(&last, 3, &partial, &view), 0);
+	assert_true(partial);
+	validate();
+	assert_non_null(strstr(xml, "<user entity=\"sip:a@example.org\" "
+			       "state=\"deleted\"></user>"));
+	mem_deref(last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +789,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_render_matches_tree,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidebars_in_document,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidebar_document,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidebar_partials,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sidebar_subscriber_partial, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
