@@ -3,7 +3,8 @@
 // /v1/events): every change there re-reads the view shown; if the stream
 // drops, it reconnects and a slow poll covers the gap. Moderators also get
 // the applications: announcements, recordings (start, stop, download) and
-// the PIN lobby.
+// the PIN lobby; and the rooms: sidebars (make, end, move people between
+// them), breakouts, the floor and whispers.
 "use strict";
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
@@ -57,13 +58,46 @@ async function whoami() {
   $("#who").textContent = me ? (me.aor || me.name) + (me.admin ? " (administrator)" : "") : "";
 }
 
-function partRow(cid, p, mod) {
+// The sidebars and the roster as a row needs them: names by id
+function roomsOf(sidebars, parts) {
+  const name = (pid) => {
+    const q = parts.find((x) => x.id === pid);
+    return q ? q.display_name || q.uri : pid;
+  };
+  const sbName = (sid) => {
+    const s = sidebars.find((x) => x.id === sid);
+    return s ? s.display_text || s.id : sid;
+  };
+  return {sidebars, parts, name, sbName};
+}
+
+const isLive = (p) => p.status !== "failed" && p.status !== "disconnecting";
+
+// Moderators move a participant between rooms and set its whisper with
+// these selectors (a change is sent as it is made)
+function roomSelect(p, rooms) {
+  return `<select class="room" data-move="${esc(p.id)}" title="the room it is in">
+    <option value="">main room</option>${rooms.sidebars.map((s) =>
+      `<option value="${esc(s.id)}"${p.sidebar === s.id ? " selected" : ""}>${
+        esc(s.display_text || s.id)}</option>`).join("")}</select>`;
+}
+
+function whisperSelect(p, rooms) {
+  const to = p.whisper ? p.whisper.to : "";
+  return `<select class="whisper" data-whisper="${esc(p.id)}" title="speak to one participant alone">
+    <option value="">no whisper</option>${rooms.parts.filter((q) => q.id !== p.id && isLive(q))
+      .map((q) => `<option value="${esc(q.id)}"${to === q.id ? " selected" : ""}>whisper to ${
+        esc(q.display_name || q.uri)}</option>`).join("")}</select>`;
+}
+
+function partRow(cid, p, mod, rooms) {
   const m = p.media || {};
   const mine = me && me.aor && me.aor.toLowerCase() === String(p.uri).toLowerCase();
   const btn = (field, label, on) => `<button class="ghost ${p[field] ? "on" : ""}"
     data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}"
     title="${p[field] ? "click to undo" : ""}">${p[field] ? on : label}</button>`;
-  const live = p.status !== "failed" && p.status !== "disconnecting";
+  const live = isLive(p);
+  const hears = {target: " (hears them only)", none: " (hears nothing)"};
   const why = p.status === "failed" ?
     `<div class="muted">${p.sip_code ? p.sip_code + " " : ""}${esc(p.reason)}</div>` : "";
   const talk = p.talking ? `<span class="talking" title="talking${p.muted ? " (muted)" : ""}"></span>` : "";
@@ -80,12 +114,18 @@ function partRow(cid, p, mod) {
       ${p.role && p.role !== "participant" ? `<div class="muted">${esc(p.role)}</div>` : ""}
       ${p.anonymous ? `<div class="muted badge">anonymous to others</div>` : ""}
       ${p.hidden ? `<div class="muted badge">hidden from others</div>` : ""}
-      ${p.referred_by ? `<div class="muted">referred by ${esc(p.referred_by)}</div>` : ""}</td>
+      ${p.referred_by ? `<div class="muted">referred by ${esc(p.referred_by)}</div>` : ""}
+      ${p.sidebar ? `<div class="muted">in <span class="status sidebar">${esc(rooms.sbName(p.sidebar))}</span></div>` : ""}
+      ${p.floor ? `<div><span class="status floor">has the floor</span></div>` : ""}
+      ${p.whisper ? `<div class="muted whispers">whispers to ${esc(rooms.name(p.whisper.to))}${
+        hears[p.whisper.listen] || ""}</div>` : ""}</td>
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
-    <td>${live && (mod || mine) ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}</td>
-    <td>${mod || mine ? `<div class="actions">${lower}<button class="danger" data-kick="${esc(p.id)}">
+    <td>${live && (mod || mine) ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}
+      ${live && mod ? btn("floor", "Give floor", "Has floor") : ""}</td>
+    <td>${mod || mine ? `<div class="actions">${lower}${live && mod ?
+      roomSelect(p, rooms) + whisperSelect(p, rooms) : ""}<button class="danger" data-kick="${esc(p.id)}">
       ${mine ? "Leave" : "Remove"}</button></div>` : ""}</td></tr>`;
 }
 
@@ -117,6 +157,13 @@ async function renderConf(id) {
       <button class="danger" data-reject="${esc(p.id)}">${p.lobby ? "Send away" : "Refuse"}</button>
       </div></td></tr>`).join("");
   $("#apps").hidden = !mod;
+  $("#sidebars-box").hidden = !mod;
+  let sidebars = [];
+  if (mod) {
+    ({sidebars} = await api("GET", `/conferences/${encodeURIComponent(id)}/sidebars`));
+    const breakouts = await api("GET", `/conferences/${encodeURIComponent(id)}/breakouts`);
+    renderSidebars(sidebars, breakouts, c.participants);
+  }
   if (!mod) recOn = null;
   else {
     announceTargets(c.participants);
@@ -129,8 +176,32 @@ async function renderConf(id) {
   const {messages} = await api("GET", `/conferences/${encodeURIComponent(id)}/messages`);
   $("#msgs").innerHTML = messages.slice(-8).map((m) =>
     `<li><b>${esc(m.display || m.from)}</b> ${esc(m.text)}</li>`).join("");
-  $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p, mod)).join("") ||
+  // a selector open in the roster is left alone until it is used
+  const open = document.activeElement;
+  if (open && open.tagName === "SELECT" && $("#parts").contains(open)) return;
+  const rooms = roomsOf(sidebars, c.participants);
+  $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p, mod, rooms)).join("") ||
     `<tr><td colspan="5" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
+}
+
+// The sidebars with their members, and the breakouts (moderators)
+let breakoutOn = false;
+function renderSidebars(sidebars, breakouts, parts) {
+  const rooms = roomsOf(sidebars, parts);
+  $("#sidebars tbody").innerHTML = sidebars.map((s) => `<tr data-sid="${esc(s.id)}">
+    <td>${esc(s.display_text || s.id)}<div class="muted">${esc(s.id)}${s.breakout ? " (breakout)" : ""}</div></td>
+    <td class="members">${s.members.map((m) => esc(rooms.name(m))).join(", ") ||
+      `<span class="muted">nobody yet</span>`}</td>
+    <td>${s.background_db == null ? "not heard" : `${s.background_db} dB`}</td>
+    <td><div class="actions"><button class="danger" data-sidebar-rm="${esc(s.id)}">End</button></div></td>
+    </tr>`).join("") || `<tr><td colspan="4" class="muted">No sidebars.</td></tr>`;
+  breakoutOn = breakouts.active;
+  const t = $("#breakout-toggle");
+  t.textContent = breakoutOn ? "End breakouts" : "Start breakouts";
+  t.className = breakoutOn ? "danger" : "";
+  const end = breakouts.rooms.map((r) => r.ends_at).find(Boolean);
+  $("#breakout-state").textContent = !breakoutOn ? "" : `${breakouts.rooms.length} rooms` +
+    (end ? `, until ${new Date(end * 1000).toLocaleTimeString()}` : ", until ended");
 }
 
 // m:ss of milliseconds
@@ -208,9 +279,51 @@ document.addEventListener("click", async (ev) => {
       await api("POST", `/conferences/${encodeURIComponent(id)}/pending/${t.dataset.reject}/reject`);
     else if (t.dataset.kick)
       await api("DELETE", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.kick}`);
+    else if (t.dataset.sidebarRm)
+      await api("DELETE", `/conferences/${encodeURIComponent(id)}/sidebars/${
+        encodeURIComponent(t.dataset.sidebarRm)}`);
     else if (t.dataset.toggle)
       await api("PATCH", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.pid}`,
         {[t.dataset.toggle]: t.dataset.val === "true"});
+    await render();
+  } catch (e) { showError(e); }
+});
+
+// A participant moved to another room, or set to whisper (moderators)
+document.addEventListener("change", async (ev) => {
+  const s = ev.target.closest("select[data-move], select[data-whisper]");
+  if (!s) return;
+  const pid = s.dataset.move || s.dataset.whisper;
+  const body = s.dataset.move ? {sidebar: s.value || null} :
+    {whisper: s.value ? {to: s.value, listen: "room"} : null};
+  s.blur();
+  try {
+    await api("PATCH", `/conferences/${encodeURIComponent(current())}/participants/${
+      encodeURIComponent(pid)}`, body);
+    showError(null);
+  } catch (e) { showError(e); }
+  await render();
+});
+
+$("#sidebar-add").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target), body = {};
+  if (f.get("display_text")) body.display_text = f.get("display_text");
+  if (f.get("background") === "off") body.background_db = null;
+  try {
+    await api("POST", `/conferences/${encodeURIComponent(current())}/sidebars`, body);
+    ev.target.reset(); await render();
+  } catch (e) { showError(e); }
+});
+
+$("#breakout").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const path = `/conferences/${encodeURIComponent(current())}/breakouts`;
+  try {
+    if (breakoutOn) await api("DELETE", path);
+    else await api("POST", path, {rooms: Number(f.get("rooms")),
+      duration_s: Math.round(Number(f.get("minutes") || 0) * 60)});
     await render();
   } catch (e) { showError(e); }
 });

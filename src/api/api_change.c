@@ -1,19 +1,20 @@
 /*
- * Requested changes (spec s. 5.3, 5.5): a policy or media change by
- * someone whose role may only ask for it. It is answered 202 with the
- * change's id and waits; a moderator of every part it touches approves it
- * (it is applied then, on the policy as it is at that moment) or rejects
- * it (dropped); unanswered it expires as rejected after the policy's
- * changes.ttl_s. The requester follows the outcome with GET on the change
- * or on the event stream ("policy-change" messages). Decided changes are
- * kept for a while (the newest API_CHANGES_KEPT) so that their outcome can
- * be read. Signalling thread.
+ * Requested changes (spec s. 5.3, 5.5): a policy, media or media policy
+ * change by someone whose role may only ask for it. It is answered 202
+ * with the change's id and waits; a moderator of every part it touches
+ * approves it (it is applied then, on the policy as it is at that moment)
+ * or rejects it (dropped); unanswered it expires as rejected after the
+ * policy's changes.ttl_s. The requester follows the outcome with GET on
+ * the change or on the event stream ("policy-change" messages). Decided
+ * changes are kept for a while (the newest API_CHANGES_KEPT) so that
+ * their outcome can be read. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/mediapol.h"
 #include "conf/policy.h"
 #include "users/users.h"
 #include "util/log.h"
@@ -25,7 +26,8 @@ enum change_state { CH_PENDING, CH_APPROVED, CH_REJECTED, CH_EXPIRED,
 static const char *const state_names[] = {"pending", "approved",
 					  "rejected", "expired", "failed"};
 static const char *const kind_names[] = {"policy-put", "policy-patch",
-					 "media"};
+					 "media", "media-policy-put",
+					 "media-policy-patch"};
 
 struct change {
 	struct le le;
@@ -34,6 +36,8 @@ struct change {
 	char conf_id[72];
 	enum api_change_kind kind;
 	char *payload;             /* the JSON body, or the audio status */
+	char base_etag[24];        /* a media policy PUT: the media policy's
+				    * ETag when it was asked for */
 	unsigned parts;
 	char requester[160];
 	int64_t created, expires;
@@ -201,6 +205,8 @@ int api_change_gate(struct api_req *r, struct conf *c, unsigned parts,
 	re_snprintf(ch->conf_id, sizeof(ch->conf_id), "%s", conf_id(c));
 	ch->kind = kind;
 	ch->parts = parts;
+	if (kind == API_CHANGE_MEDIAPOL_PUT)
+		conf_mediapol_etag(c, ch->base_etag, sizeof(ch->base_etag));
 	re_snprintf(ch->requester, sizeof(ch->requester), "%s", who(r));
 	ch->created = (int64_t)time(NULL);
 	ch->expires = ch->created + p->change_ttl_s;
@@ -286,6 +292,29 @@ void api_change_get(struct api_req *r)
 		reply_change(r, ch);
 }
 
+/* A requested media policy document, on the media policy as it is now */
+static int apply_mediapol(struct change *ch, struct conf *c)
+{
+	static struct mediapol mp;        /* large; signalling thread only */
+	bool put = ch->kind == API_CHANGE_MEDIAPOL_PUT;
+	char etag[24];
+	int err;
+
+	/* the media policy is one part: a whole document asked for earlier
+	 * would now also undo what others changed meanwhile */
+	conf_mediapol_etag(c, etag, sizeof(etag));
+	if (put && strcmp(etag, ch->base_etag)) {
+		re_snprintf(ch->detail, sizeof(ch->detail), "the media policy "
+			    "changed since the request: it would now undo "
+			    "that change too; request it again");
+		return EINVAL;
+	}
+	err = mediapol_parse(&mp, put ? NULL : conf_mediapol(c), ch->payload,
+			     strlen(ch->payload), ch->detail,
+			     sizeof(ch->detail));
+	return err ? err : conf_set_mediapol(c, &mp);
+}
+
 /* Applies ch to c as c is now; EINVAL with detail when it no longer fits */
 static int apply(struct change *ch, struct conf *c)
 {
@@ -294,6 +323,9 @@ static int apply(struct change *ch, struct conf *c)
 
 	if (ch->kind == API_CHANGE_MEDIA)
 		return conf_set_audio(c, ch->payload);
+	if (ch->kind == API_CHANGE_MEDIAPOL_PUT ||
+	    ch->kind == API_CHANGE_MEDIAPOL_PATCH)
+		return apply_mediapol(ch, c);
 	err = policy_parse(&np, ch->kind == API_CHANGE_POLICY_PATCH ?
 			   conf_policy(c) : NULL, ch->payload,
 			   strlen(ch->payload), ch->detail,

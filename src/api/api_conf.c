@@ -71,8 +71,15 @@ static enum sight part_sight(const struct api_req *r, bool all,
 	return pv->anonymous ? SIGHT_ANON : SIGHT_FULL;
 }
 
+bool api_part_visible(const struct api_req *r, struct participant *p)
+{
+	return part_sight(r, api_sees_all(r, part_conf(p)), api_self_aor(r),
+			  p) != SIGHT_NONE;
+}
+
+/* whole: the caller moderates, or is p (it sees whom p whispers to) */
 static int part_json(struct odict **odp, struct participant *p,
-		     enum sight sight)
+		     enum sight sight, bool whole)
 {
 	const struct part_settings *s = part_settings(p);
 	struct odict *od, *media = NULL;
@@ -97,6 +104,7 @@ static int part_json(struct odict **odp, struct participant *p,
 	err |= api_add_dbl(od, "gain_out_db", s->gain_out_db);
 	err |= api_add_int(od, "joined_at", part_joined_at(p));
 	err |= api_add_bool(od, "hand_raised", part_hand(p));
+	err |= api_part_mix_json(od, p, whole);
 	if (part_privacy(p)->pending)
 		err |= api_add_bool(od, "pending", true);
 	/* keying the conference's PIN */
@@ -128,6 +136,15 @@ static int part_json(struct odict **odp, struct participant *p,
 	return err;
 }
 
+/* Does the caller see p whole (whom it whispers to): moderators, and p
+ * itself */
+static bool whole(const struct api_req *r, const char *self,
+		  struct participant *p)
+{
+	return api_sees_all(r, part_conf(p)) ||
+		(self && !strcasecmp(self, part_uri(p)));
+}
+
 /* Appends one JSON object per visited item to arr, keyed "0", "1", ... */
 struct arr_ctx {
 	struct odict *arr;
@@ -149,7 +166,7 @@ static bool part_to_arr(struct participant *p, void *arg)
 	if (sight == SIGHT_NONE)
 		return false;
 	re_snprintf(key, sizeof(key), "%u", ctx->n++);
-	ctx->err = part_json(&po, p, sight);
+	ctx->err = part_json(&po, p, sight, whole(ctx->r, ctx->self, p));
 	if (!ctx->err)
 		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, po);
 	mem_deref(po);
@@ -424,7 +441,7 @@ void api_part_add(struct api_req *r)
 	conf_reconcile(c);
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/"
 		 "participants/%s\r\n", conf_id(c), part_id(p));
-	err = part_json(&out, p, SIGHT_FULL);
+	err = part_json(&out, p, SIGHT_FULL, true);
 	api_reply_obj(r, 201, "Created", out, err, hdr);
 	mem_deref(p);
 out:
@@ -440,7 +457,7 @@ void api_part_get(struct api_req *r)
 
 	if (!p)
 		return;
-	err = part_json(&od, p, sight);
+	err = part_json(&od, p, sight, whole(r, api_self_aor(r), p));
 	api_reply_obj(r, 200, "OK", od, err, NULL);
 }
 
@@ -450,20 +467,26 @@ static const struct api_field patch_fields[] = {
 	{"gain_in_db", API_NUMBER, false, -96, 24},
 	{"gain_out_db", API_NUMBER, false, -96, 24},
 	{"hand_raised", API_BOOL, false, 0, 0},
+	/* the media policy's (api_part_mix.c) */
+	{"sidebar", API_STRING | API_OR_NULL, false, 0, 64},
+	{"floor", API_BOOL, false, 0, 0},
+	{"whisper", API_OBJECT | API_OR_NULL, false, 0, 0},
 };
 
 void api_part_patch(struct api_req *r)
 {
 	enum sight sight;
 	struct participant *p = part_or_404(r, &sight);
+	struct api_mix_patch mix;
 	struct part_settings s;
 	struct odict *in = NULL, *out = NULL;
 	int err;
 
 	bool hand;
 
-	if (!p || api_body(r, patch_fields, 5, &in))
-		return;
+	if (!p || api_body(r, patch_fields, ARRAY_SIZE(patch_fields), &in) ||
+	    api_part_mix_check(r, p, in, &mix))
+		goto out;
 	s = *part_settings(p);
 	hand = part_hand(p);
 	(void)odict_get_boolean(in, &hand, "hand_raised");
@@ -481,7 +504,8 @@ void api_part_patch(struct api_req *r)
 	}
 	part_update_settings(p, &s);
 	part_set_hand(p, hand);
-	err = part_json(&out, p, sight);
+	api_part_mix_apply(p, &mix);
+	err = part_json(&out, p, sight, whole(r, api_self_aor(r), p));
 	api_reply_obj(r, 200, "OK", out, err, NULL);
 out:
 	mem_deref(in);

@@ -11,9 +11,10 @@
 #include <re.h>
 #include "api/api.h"
 #include "api/api_json.h"
+#include "conf/part.h"
 
-#define API_MAX_PARAMS 2
-#define API_MAX_ROUTES 48
+#define API_MAX_PARAMS 3
+#define API_MAX_ROUTES 64
 
 struct api_req;
 typedef void (api_handler)(struct api_req *r);
@@ -73,7 +74,7 @@ struct api_req {
 	struct api *api;
 	struct http_conn *conn;
 	const struct http_msg *msg;
-	char param[API_MAX_PARAMS][72];   /* {id}, {pid} from the path */
+	char param[API_MAX_PARAMS][72];   /* {id}, {pid}, ... from the path */
 	int route;                        /* index in the route table; -1 */
 	bool admin;                       /* may do everything */
 	const struct user *user;          /* by a user token, else NULL */
@@ -180,13 +181,58 @@ void api_change_reject(struct api_req *r);
 /* Applies or queues a change of conference c by the caller: parts are
  * what it touches; 0 when it replied (200/202/403 etc.) */
 enum api_change_kind { API_CHANGE_POLICY_PUT, API_CHANGE_POLICY_PATCH,
-		       API_CHANGE_MEDIA };
+		       API_CHANGE_MEDIA, API_CHANGE_MEDIAPOL_PUT,
+		       API_CHANGE_MEDIAPOL_PATCH };
 /* Forbidden: replied 403, returns EACCES; moderated: queued, replied
  * 202, returns EINPROGRESS; direct: returns 0 and the caller applies */
 int  api_change_gate(struct api_req *r, struct conf *c, unsigned parts,
 		     enum api_change_kind kind, const char *payload,
 		     size_t len);
 void api_changes_flush(struct api *a);
+/* The media policy (api_mediapol.c) */
+void api_mediapol_get(struct api_req *r);
+void api_mediapol_put(struct api_req *r);
+void api_mediapol_patch(struct api_req *r);
+/* Sidebars and breakouts (api_sidebar.c, api_breakout.c) */
+void api_sidebar_list(struct api_req *r);
+void api_sidebar_create(struct api_req *r);
+void api_sidebar_get(struct api_req *r);
+void api_sidebar_patch(struct api_req *r);
+void api_sidebar_delete(struct api_req *r);
+void api_sidebar_join(struct api_req *r);
+void api_sidebar_leave(struct api_req *r);
+void api_breakout_get(struct api_req *r);
+void api_breakout_start(struct api_req *r);
+void api_breakout_end(struct api_req *r);
+/* Sidebars as JSON, in r's caller's view (api_sidebar_json.c); a list
+ * of them as out[name] (breakouts: the breakout rooms only) */
+struct sidebar;
+int  api_sidebar_json(struct odict **odp, struct sidebar *sb,
+		      const struct api_req *r);
+int  api_sidebars_json(struct odict *out, const char *name, struct conf *c,
+		       const struct api_req *r, bool breakouts);
+/* The media policy members of a participant PATCH ("sidebar", "floor",
+ * "whisper"; moderators only): all checked before anything is applied.
+ * 0: *mp says what to apply; else it has replied (400, 403) */
+struct api_mix_patch {
+	bool sidebar_set, floor_set, whisper_set;
+	struct sidebar *sidebar;        /* NULL: the main conference */
+	bool floor;
+	struct participant *whisper_to; /* NULL: speak to the room again */
+	enum part_listen listen;
+};
+int  api_part_mix_check(struct api_req *r, struct participant *p,
+			const struct odict *in, struct api_mix_patch *mp);
+void api_part_mix_apply(struct participant *p,
+			const struct api_mix_patch *mp);
+/* "sidebar", "floor", "whisper" and "hand_raised_at" of p into od; whom
+ * it whispers to only for those who moderate or are p (whole: true) */
+int  api_part_mix_json(struct odict *od, const struct participant *p,
+		       bool whole);
+/* May the caller see p in the roster (hidden and waiting participants
+ * only to moderators and themselves; api_conf.c) */
+bool api_part_visible(const struct api_req *r, struct participant *p);
+
 /* Instant messages (api_msg.c) */
 void api_msg_list(struct api_req *r);
 void api_msg_send(struct api_req *r);

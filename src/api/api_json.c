@@ -179,6 +179,7 @@ static const char *type_name(enum api_ftype t)
 	case API_BOOL:   return "a boolean";
 	case API_ARRAY:  return "an array";
 	case API_OBJECT: return "an object";
+	case API_ANY:    return "a value";
 	default:         return "a number";
 	}
 }
@@ -201,9 +202,16 @@ bool api_json_number(const struct odict *od, const char *name, double *v)
 static int check_entry(const struct odict_entry *e, const struct api_field *f,
 		       char *detail, size_t dsz)
 {
+	bool nullable = f->type & API_OR_NULL;
+	enum api_ftype type = f->type & ~API_OR_NULL;
 	bool ok;
 
-	switch (f->type) {
+	if (e->type == ODICT_NULL && nullable)
+		return 0;
+	switch (type) {
+	case API_ANY:
+		ok = true;
+		break;
 	case API_STRING:
 		ok = e->type == ODICT_STRING;
 		if (ok && f->max > 0 && strlen(e->u.str) > (size_t)f->max) {
@@ -240,8 +248,8 @@ static int check_entry(const struct odict_entry *e, const struct api_field *f,
 	}
 	}
 	if (!ok) {
-		snprintf(detail, dsz, "field '%s' must be %s", f->name,
-			 type_name(f->type));
+		snprintf(detail, dsz, "field '%s' must be %s%s", f->name,
+			 type_name(type), nullable ? " or null" : "");
 		return EINVAL;
 	}
 	return 0;

@@ -10,7 +10,11 @@
 #include <stddef.h>
 #include <re.h>
 
-enum api_ftype { API_STRING, API_BOOL, API_NUMBER, API_ARRAY, API_OBJECT };
+/* API_ANY: any JSON value; the handler checks it (a member that takes
+ * one of several shapes). API_OR_NULL, or'ed into a type: null is also
+ * accepted (it says "none": no sidebar, no background). */
+enum api_ftype { API_STRING, API_BOOL, API_NUMBER, API_ARRAY, API_OBJECT,
+		 API_ANY, API_OR_NULL = 0x100 };
 
 struct api_field {
 	const char *name;

@@ -3,7 +3,8 @@
 // live (the websocket, not the 10 s poll), mute it and see the change in
 // the page and the API, send a message; lower a raised hand, make
 // announcements, record the conference and download the recording, let a
-// caller in from the PIN lobby; with TOKEN, sign in first (a wrong token
+// caller in from the PIN lobby; make a sidebar and move a caller into it,
+// give the floor, set a whisper, start and end breakouts; with TOKEN, sign in first (a wrong token
 // is refused); screenshots at each step.
 //   CAUCUS_URL=http://127.0.0.1:PORT SHOTS=dir SIPP_CMD='sipp ...' node console.cjs
 "use strict";
@@ -220,6 +221,58 @@ function send(method, path, body) {
     if (!lia || lia.lobby || lia.status !== "connected") throw new Error("lia was not let in");
     step("a caller in the PIN lobby was let in from the page");
 
+    /* sidebars: one made from the page, zoe moved into it with her row's
+     * room selector and shown as its member; the floor and a whisper from
+     * her row; breakouts started and ended; the sidebar ended, zoe back */
+    await page.waitForSelector("#sidebars-box:not([hidden])", { timeout: 5000 });
+    await page.fill("#sidebar-add input[name=display_text]", "Huddle");
+    await page.click("#sidebar-add button");
+    await page.waitForSelector("#sidebars td:has-text('Huddle')", { timeout: 5000 });
+    const huddle = (await getJSON("/v1/conferences/standup/sidebars")).sidebars
+      .find((x) => x.display_text === "Huddle");
+    if (!huddle) throw new Error("the API does not show the sidebar made in the page");
+    await page.selectOption(`#parts select[data-move='${zoe.id}']`, huddle.id);
+    await page.waitForSelector(`#sidebars tr[data-sid='${huddle.id}'] .members:has-text('zoe')`,
+      { timeout: 5000 });
+    await page.waitForSelector("#parts tr:has-text('zoe') .status.sidebar:has-text('Huddle')",
+      { timeout: 5000 });
+    const moved = await getJSON(`/v1/conferences/standup/participants/${zoe.id}`);
+    if (moved.sidebar !== huddle.id) throw new Error("the API does not show zoe in the sidebar");
+    step("a sidebar made from the page, zoe moved into it with the room selector");
+    await page.click(`#parts button[data-toggle=floor][data-pid='${zoe.id}']`);
+    await page.waitForSelector("#parts tr:has-text('zoe') .status.floor", { timeout: 5000 });
+    if ((await getJSON(`/v1/conferences/standup/participants/${zoe.id}`)).floor !== true)
+      throw new Error("the API does not show zoe's floor");
+    await page.selectOption(`#parts select[data-whisper='${zoe.id}']`, lia.id);
+    await page.waitForSelector("#parts tr:has-text('zoe') .whispers:has-text('lia')", { timeout: 5000 });
+    const whisper = (await getJSON(`/v1/conferences/standup/participants/${zoe.id}`)).whisper;
+    if (!whisper || whisper.to !== lia.id) throw new Error("the API does not show zoe's whisper");
+    await page.screenshot({ path: `${shots}/7h-sidebar.png` });
+    await page.selectOption(`#parts select[data-whisper='${zoe.id}']`, "");
+    await page.waitForSelector("#parts .whispers", { state: "detached", timeout: 5000 });
+    await page.click(`#parts button[data-toggle=floor][data-pid='${zoe.id}']`);
+    await page.waitForSelector("#parts .status.floor", { state: "detached", timeout: 5000 });
+    step("the floor given and a whisper set from zoe's row, then both undone");
+    await page.fill("#breakout input[name=rooms]", "2");
+    await page.fill("#breakout input[name=minutes]", "5");
+    await page.click("#breakout-toggle");
+    await page.waitForSelector("#breakout-toggle:has-text('End breakouts')", { timeout: 5000 });
+    await page.waitForSelector("#sidebars td:has-text('Breakout 2')", { timeout: 5000 });
+    const bo = await getJSON("/v1/conferences/standup/breakouts");
+    if (!bo.active || bo.rooms.length !== 2 || !bo.rooms[0].ends_at)
+      throw new Error("the API does not show two timed breakout rooms: " + JSON.stringify(bo));
+    await page.screenshot({ path: `${shots}/7i-breakouts.png` });
+    await page.click("#breakout-toggle");
+    await page.waitForSelector("#breakout-toggle:has-text('Start breakouts')", { timeout: 5000 });
+    if ((await getJSON("/v1/conferences/standup/breakouts")).active)
+      throw new Error("the breakouts did not end");
+    step("breakouts started (2 rooms, 5 minutes) and ended from the page");
+    await page.click(`#sidebars button[data-sidebar-rm='${huddle.id}']`);
+    await page.waitForSelector("#sidebars td:has-text('Huddle')", { state: "detached", timeout: 5000 });
+    const back = await getJSON(`/v1/conferences/standup/participants/${zoe.id}`);
+    if (back.sidebar !== null) throw new Error("zoe is not back in the main room");
+    step("the sidebar ended from the page; zoe is back in the main room");
+
     /* a user's own token: yan is anonymous by the policy; the moderator
      * (admin) page says so, the participant's page shows "Anonymous",
      * no dial-out, no waiting list, no Remove for others */
@@ -244,6 +297,9 @@ function send(method, path, body) {
     if (await upage.isVisible("#dial")) throw new Error("a participant is offered dial-out");
     if (await upage.isVisible("#apps"))
       throw new Error("a participant is offered recordings and announcements");
+    if (await upage.isVisible("#sidebars-box") ||
+        await upage.locator("#parts select[data-move], #parts button[data-toggle=floor]").count())
+      throw new Error("a participant is offered the sidebars, the floor or whispers");
     if (await upage.locator("#parts button[data-kick]").count())
       throw new Error("a participant is offered Remove for others");
     await upage.waitForSelector("#live.on", { timeout: 6000 });

@@ -1,6 +1,7 @@
 #!/bin/bash
 # caucusctl against a running caucusd: every command (announcements,
-# recordings and raised hands among them), tables and --json,
+# recordings, raised hands, sidebars, breakouts, the floor, whispers and
+# the media policy among them), tables and --json,
 # and the errors with their exit codes (usage 2, unknown conference 3,
 # refused 4, unreachable server 6). docs/caucusctl.md is what the command
 # table prints.
@@ -48,6 +49,73 @@ ctl hand weekly "$pid" up; want 0 "PCMU   \(✋\|hand\)"
 ctl hand weekly "$pid" down; want 0 "connected"
 ctl hand weekly "$pid" sideways; want 2 "up or down"
 ctl hand weekly 999 down; want 3 "404"
+
+# sidebars, the floor, whispers, breakouts and the media policy, with a
+# second caller
+sipp_bg cy uac_wait_bye.xml -s weekly -key who cy
+cy=$SIPP_PID
+two_in() { [ "$("$CTL" part list weekly | grep -c connected)" = 2 ]; }
+wait_for 5 two_in || fail "cy not listed by caucusctl"
+cpid=$("$CTL" --json part list weekly | python3 -c 'import json, sys
+print([p["id"] for p in json.load(sys.stdin)["participants"] if p["uri"].startswith("sip:cy@")][0])')
+ctl sidebar add weekly --id side --name "Side room" --background -20
+want 0 "side  Side room"
+ctl sidebar add weekly --background off --by-val no; want 0 "s1 .* off"
+ctl --json sidebar show weekly s1; want 0 '"by_val": false'
+ctl sidebar add weekly --id side; want 4 "409"
+ctl sidebar add weekly --background loud; want 2 "gain in dB or off"
+ctl sidebar add weekly --by-val maybe; want 2 "yes or no"
+ctl sidebar add nosuch; want 3 "404"
+ctl sidebar list weekly; want 0 "-20 dB"
+ctl sidebar move weekly "$pid" side; want 0 "connected .* side"
+ctl sidebar show weekly side; want 0 "side  Side room  $pid"
+ctl sidebar move weekly "$pid" nope; want 4 "400 .*sidebar"
+ctl sidebar move weekly "$pid" main; want 0 "connected"
+ctl --json part list weekly; want 0 '"sidebar": null'
+ctl sidebar set weekly side --name Quiet --background off; want 0 "side  Quiet .* off"
+ctl sidebar set weekly side; want 2 "say what"
+ctl sidebar show weekly nope; want 3 "404"
+ctl sidebar rm weekly side; want 0 "ended"
+ctl sidebar rm weekly side; want 3 "404"
+ctl sidebar rm weekly s1; want 0 "ended"
+ctl floor weekly "$pid" on; want 0 "connected"
+ctl --json part list weekly; want 0 '"floor": true'
+ctl floor weekly "$pid" maybe; want 2 "on or off"
+ctl floor weekly 999 on; want 3 "404"
+ctl whisper weekly "$pid" "$cpid" --listen target; want 0 "$cpid (target)"
+ctl whisper weekly "$pid" "$pid"; want 4 "400"
+ctl whisper weekly "$pid" off --listen room; want 2 "not off"
+ctl whisper weekly "$pid" "$cpid" --listen loud; want 2 "room, target or none"
+ctl whisper weekly "$pid" off; want 0 "connected"
+ctl --json part list weekly; want 0 '"whisper": null'
+ctl floor weekly "$pid" off; want 0 "connected"
+ctl breakout start weekly 2 --duration 60; want 0 "breakouts run"
+grep -q "Breakout 2" "$WORK/ctl.out" || fail "no second room: $(cat "$WORK/ctl.out")"
+ctl breakout start weekly 2; want 4 "409"
+ctl breakout list weekly; want 0 "Breakout 1"
+ctl breakout end weekly; want 0 "ended"
+ctl breakout end weekly; want 4 "409"
+ctl breakout start weekly 2 --assign "$pid/$cpid"; want 0 "Breakout 1  $pid "
+ctl breakout end weekly; want 0 "ended"
+ctl breakout start weekly 2 --assign "999/"; want 4 "400"
+ctl breakout start weekly two; want 2 "whole number"
+ctl breakout list weekly; want 0 "do not run"
+ctl media-policy get weekly; want 0 '"sidebar_background_db": -12'
+etag=$(sed -n 's/^ETag: //p' "$WORK/ctl.err")
+[ -n "$etag" ] || fail "media-policy get printed no ETag: $(cat "$WORK/ctl.err")"
+echo '{"lecture":{"enabled":true}}' >"$WORK/mp.json"
+ctl media-policy patch weekly "$WORK/mp.json" --if-match "$etag"
+want 0 '"enabled": true'
+ctl media-policy patch weekly "$WORK/mp.json" --if-match "$etag"
+want 4 "changed since that ETag"
+echo '{"relations":[]}' >"$WORK/mp2.json"
+ctl media-policy put weekly - <"$WORK/mp2.json"; want 0 '"enabled": false'
+echo '{"lecture":{"enabled":"yes"}}' >"$WORK/mp3.json"
+ctl media-policy put weekly "$WORK/mp3.json"; want 4 "lecture.enabled"
+ctl media-policy put weekly /nonexistent; want 2 "cannot read"
+ctl media-policy get nosuch; want 3 "404"
+ctl part kick weekly "$cpid"; want 0 "removed"
+sipp_wait "$cy" cy
 
 # announcements: words, a prompt, to one participant; the errors
 ctl announce weekly --text "the meeting starts"; want 0 "announcement [0-9]* queued"
