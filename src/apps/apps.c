@@ -339,6 +339,7 @@ static void apps_destructor(void *arg)
 	tmr_cancel(&a->poll);
 	confs_remove_change_handler(a->cs, conf_change, a);
 	confs_set_dtmf_handler(a->cs, NULL, NULL);
+	confs_set_breakout_handler(a->cs, NULL, NULL);
 	/* the thread ends first: recordings are closed with what they
 	 * heard, then every job is over */
 	aio_stop(a->io);
@@ -362,6 +363,12 @@ static int dup_cfg(char **dst, const char *s)
 {
 	*dst = NULL;
 	return s && s[0] ? str_dup(dst, s) : 0;
+}
+
+/* Breakouts ended (conf_breakout_end): everyone is back, and told so */
+static void breakout_over(struct conf *c, void *arg)
+{
+	(void)apps_say(arg, c, NULL, "breakout-over", NULL, NULL);
 }
 
 int apps_alloc(struct apps **ap, const struct apps_cfg *cfg,
@@ -404,6 +411,7 @@ int apps_alloc(struct apps **ap, const struct apps_cfg *cfg,
 		return err;
 	}
 	confs_set_dtmf_handler(cs, keypad_dtmf, a);
+	confs_set_breakout_handler(cs, breakout_over, a);
 	*ap = a;
 	return 0;
 }

@@ -160,6 +160,8 @@ void record_tracks(struct apps *a, struct conf *c);
 /* record.c */
 void record_conf_changed(struct apps *a, struct conf *c, bool destroyed);
 bool record_on(const struct apps *a, const struct conf *c);
+/* A moderator's keypad action (keypad_mod.c; enum policy_key_action) */
+void keypad_moderator(struct caller *k, int act);
 void record_free(struct apps *a);
 
 #endif

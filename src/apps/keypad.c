@@ -19,7 +19,6 @@
 #define KEY_WAIT_MS 3000          /* between the keys of one sequence */
 #define GAIN_STEP_DB 3.0
 #define GAIN_MAX_DB 12.0
-#define EXTEND_S 600
 
 
 static void caller_free(struct caller *k)
@@ -189,93 +188,6 @@ static void volume(struct caller *k, bool listen, bool up)
 		       NULL, NULL);
 }
 
-struct mute_all {
-	bool mute;
-};
-
-static bool mute_h(struct participant *p, void *arg)
-{
-	const struct mute_all *m = arg;
-	struct part_settings s = *part_settings(p);
-
-	if (!strcmp(part_role(p), "moderator") ||
-	    !strcmp(part_role(p), "administrator"))
-		return false;
-	s.muted = m->mute;
-	part_update_settings(p, &s);
-	return false;
-}
-
-static bool latest_h(struct participant *p, void *arg)
-{
-	struct participant **best = arg;
-
-	if (part_status(p) == PART_CONNECTED && !part_privacy(p)->lobby &&
-	    strcmp(part_role(p), "moderator") &&
-	    strcmp(part_role(p), "administrator") &&
-	    (!*best || part_joined_at(p) > part_joined_at(*best) ||
-	     (part_joined_at(p) == part_joined_at(*best) &&
-	      atoi(part_id(p)) > atoi(part_id(*best)))))
-		*best = p;
-	return false;
-}
-
-static void moderator_action(struct caller *k, int act)
-{
-	struct apps *a = k->a;
-	struct participant *p = k->p;
-	struct conf *c = part_conf(p);
-	struct policy np = *conf_policy(c);
-	struct mute_all m;
-	struct participant *last = NULL;
-	char rid[64];
-
-	switch (act) {
-	case POLICY_KEY_LOCK:
-		np.locked = !np.locked;
-		if (conf_set_policy(c, &np))
-			break;
-		if (np.apps.locked)
-			(void)apps_say(a, c, p, np.locked ? "locked" :
-				       "unlocked", NULL, NULL);
-		break;
-	case POLICY_KEY_MUTE_ALL:
-	case POLICY_KEY_UNMUTE_ALL:
-		m.mute = act == POLICY_KEY_MUTE_ALL;
-		(void)conf_apply_parts(c, mute_h, &m);
-		(void)apps_say(a, c, NULL, m.mute ? "all-muted" :
-			       "all-unmuted", NULL, NULL);
-		break;
-	case POLICY_KEY_EJECT_LAST:
-		(void)conf_apply_parts(c, latest_h, &last);
-		if (last && last != p) {
-			part_remove_by(last, part_uri(p));
-			(void)apps_say(a, c, p, "ejected", NULL, NULL);
-		}
-		else {
-			(void)apps_say(a, c, p, "nobody-to-eject", NULL,
-				       NULL);
-		}
-		break;
-	case POLICY_KEY_RECORD:
-		if (record_on(a, c))
-			(void)apps_record_stop(a, c, NULL);
-		else
-			(void)apps_record_start(a, c, NULL, false, rid,
-						 sizeof(rid));
-		break;
-	case POLICY_KEY_EXTEND:
-		if (!np.end) {
-			(void)apps_say(a, c, p, "no-end", NULL, NULL);
-			break;
-		}
-		np.end += EXTEND_S;
-		if (!conf_set_policy(c, &np))
-			(void)apps_say(a, c, NULL, "extended", NULL, NULL);
-		break;
-	}
-}
-
 static void operator_call(struct caller *k)
 {
 	struct conf *c = part_conf(k->p);
@@ -417,8 +329,12 @@ static void action(struct caller *k, int act)
 	case POLICY_KEY_HELP:
 		help(a, k);
 		break;
+	case POLICY_KEY_MAIN:
+		if (part_sidebar(p) && !part_set_sidebar(p, NULL))
+			(void)apps_say(a, c, p, "back-in-main", NULL, NULL);
+		break;
 	default:
-		moderator_action(k, act);
+		keypad_moderator(k, act);
 		break;
 	}
 }

@@ -58,7 +58,19 @@ static const struct {
 	{"help", "Star one: mute or unmute. Star two: raise or lower your "
 	 "hand. Star three: who is here. Star five: how many are here. "
 	 "Star four and star six: listening volume. Star seven and star "
-	 "nine: talking volume. Star zero: the operator."},
+	 "nine: talking volume. Star eight: back to the main conference. "
+	 "Star zero: the operator."},
+	{"floor-given", "You have the floor. Everyone can hear you."},
+	{"floor-taken", "The floor has been taken back."},
+	{"no-hands", "Nobody has raised a hand."},
+	{"whisper-on", "You are whispering. Only one participant hears "
+	 "you."},
+	{"whisper-off", "You are speaking to the conference again."},
+	{"whisper-to-you", "A moderator is speaking to you privately."},
+	{"back-in-main", "You are back in the main conference."},
+	{"no-sidebars", "There are no sidebars."},
+	{"breakout-over", "The breakout rooms are closed. You are back in "
+	 "the main conference."},
 };
 
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))

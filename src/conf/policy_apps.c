@@ -22,12 +22,17 @@ const char *const policy_key_names[POLICY_KEY_NACTIONS] = {
 	[POLICY_KEY_TALK_DOWN] = "talk_down",
 	[POLICY_KEY_OPERATOR] = "operator",
 	[POLICY_KEY_HELP] = "help",
+	[POLICY_KEY_MAIN] = "main",
 	[POLICY_KEY_LOCK] = "lock",
 	[POLICY_KEY_MUTE_ALL] = "mute_all",
 	[POLICY_KEY_UNMUTE_ALL] = "unmute_all",
 	[POLICY_KEY_EJECT_LAST] = "eject_last",
 	[POLICY_KEY_RECORD] = "record",
 	[POLICY_KEY_EXTEND] = "extend",
+	[POLICY_KEY_FLOOR] = "floor",
+	[POLICY_KEY_FLOOR_TAKE] = "floor_take",
+	[POLICY_KEY_WHISPER] = "whisper",
+	[POLICY_KEY_VISIT] = "visit",
 };
 
 /* The default table (docs/keypad.md): star and a digit for everyone,
@@ -41,6 +46,9 @@ static const struct policy_key default_keys[] = {
 	{"#1", POLICY_KEY_LOCK}, {"#2", POLICY_KEY_MUTE_ALL},
 	{"#3", POLICY_KEY_UNMUTE_ALL}, {"#4", POLICY_KEY_EJECT_LAST},
 	{"#5", POLICY_KEY_RECORD}, {"#6", POLICY_KEY_EXTEND},
+	{"*8", POLICY_KEY_MAIN}, {"#7", POLICY_KEY_FLOOR},
+	{"#8", POLICY_KEY_FLOOR_TAKE}, {"#9", POLICY_KEY_WHISPER},
+	{"#0", POLICY_KEY_VISIT},
 };
 
 #define NDEFAULT (sizeof(default_keys) / sizeof(default_keys[0]))

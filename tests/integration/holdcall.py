@@ -14,9 +14,11 @@ one a line, from the FIFO CTL:
   remap   what a NAT that re-maps does: nothing is sent for REMAP_GAP_S,
           then the same stream (SSRC, sequence and timestamps running on)
           comes from a new port, where RTP is received from then on
+  keys K  the keypad keys K (0-9 * #), one SIP INFO each
+          (application/dtmf-relay), each answered 200
   bye     BYE, then the summary, then exit
 and writes to OUT, a line each as it happens: "joined", "held",
-"resumed", "remapped", then after the BYE "rx PHASE N" for each of
+"resumed", "remapped", "keyed K", then after the BYE "rx PHASE N" for each of
 before (the join to the hold), held (0.1 s after the focus answered the
 hold to the resume: the focus's last frames may be on their way), after
 (0.1 s after the focus answered the resume, to the BYE) and remapped
@@ -145,6 +147,27 @@ class Holder:
         self.cl.rtp = new
         self.paused = False
 
+    def keys(self, digits):
+        """one INFO per key, in the dialog"""
+        ruri, frm, to, callid, _ = self.cl.dialog
+        for d in digits:
+            self.cseq += 1
+            body = "Signal=%s\nDuration=100\n" % d
+            via = "SIP/2.0/UDP %s:%d;branch=z9hG4bK%x;rport" % (
+                HOST, self.cl.lport, random.getrandbits(48))
+            self.cl.send(
+                "INFO %s SIP/2.0\nVia: %s\nFrom: %s\nTo: %s\n"
+                "Call-ID: %s\nCSeq: %d INFO\nContact: <sip:%s@%s:%d>\n"
+                "Max-Forwards: 70\nContent-Type: application/dtmf-relay\n"
+                "Content-Length: %d\n\n%s"
+                % (ruri, via, frm, to, callid, self.cseq, self.user, HOST,
+                   self.cl.lport, len(body.replace("\n", "\r\n")), body))
+            code, first, _, _ = self.cl.final()
+            if code != 200:
+                raise SystemExit("INFO %s: %s" % (d, first))
+        self.cl.dialog = (ruri, frm, to, callid, self.cseq)
+        self.say("keyed " + digits)
+
     def hold(self):
         answer = self.reinvite("sendonly")
         if "a=recvonly" not in answer:
@@ -199,6 +222,8 @@ def main():
                     h.resume()
                 elif cmd == "remap":
                     h.remap()
+                elif cmd.startswith("keys "):
+                    h.keys(cmd[5:])
                 elif cmd == "bye":
                     h.finish()
                     return 0
