@@ -15,6 +15,9 @@ echo
 echo "== what recording costs (bench/record.sh) =="
 bash "$dir/record.sh" "$build"
 echo
+echo "== what the media policy costs (bench/policy.sh) =="
+bash "$dir/policy.sh" "$build"
+echo
 echo "== side by side with Janus AudioBridge (bench/janus.sh) =="
 bash "$dir/janus.sh" "$build"
 BENCH_CODEC=opus bash "$dir/janus.sh" "$build"

@@ -94,7 +94,9 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		struct mgroup *gr = r->grp[g];
 
 		nsel[g] = 0;
-		if (!gr || !gr->live)
+		/* (the main mix is made even with nobody in it: the
+		 * sidebars hear it in the background) */
+		if (!gr || (!gr->live && g))
 			continue;
 		memset(gr->sum, 0, r->frame * sizeof(gr->sum[0]));
 		gr->nspk = 0;

@@ -10,6 +10,8 @@
  *   - a sidebar (group 1, main at -12 dB): C and D hear each other at
  *     full level and A and B 12 dB down; A, B and E do not hear C or D;
  *     with no background, C hears A not at all;
+ *   - everyone in one of two sidebars: the main mix, empty, is silence
+ *     in the background, not its last frame again and again;
  *   - back in the main conference, everyone hears them again;
  *   - a whisper: A speaks to E alone (B does not hear it), and with
  *     listen_to A hears B alone (not C);
@@ -208,6 +210,26 @@ static void test_policy(void **state)
 	run(30);
 	silent(hears(2, 0), "C does not hear A without a background");
 	near(hears(2, 3), full, "C still hears D");
+
+	/* everyone in a sidebar: the main mix is empty, and its silence
+	 * (not its last frame) is what the background carries */
+	for (int i = 0; i < NL; i++) {
+		legs[i].m.group = i == 2 || i == 3 ? 1 : 2;
+		legs[i].m.bg = true;
+		legs[i].m.bg_gain_db = -12;
+		update(mx, &legs[i]);
+	}
+	run(30);
+	silent(hears(2, 0), "C does not hear A (main mix empty)");
+	silent(hears(0, 2), "A does not hear C (another sidebar)");
+	near(hears(0, 1), full, "A hears B in their sidebar");
+	near(hears(2, 3), full, "C hears D in theirs");
+	for (int i = 0; i < NL; i++) {
+		legs[i].m.bg = false;
+		if (i != 2 && i != 3)
+			legs[i].m.group = 0;
+		update(mx, &legs[i]);
+	}
 
 	/* back in the main conference */
 	for (int i = 2; i <= 3; i++) {

@@ -52,6 +52,9 @@ struct opts {
 	const char *peers;           /* or a file of ports to send to */
 	bool own_sockets;            /* a socket pair per leg */
 	bool srtp;                   /* SDES SRTP (RTP/SAVP) */
+	const char *setup;           /* a shell command run once all are
+				      * in, before the media starts (the
+				      * bench's media policy) */
 	/* --codec pcmu|g722|opus|mixed (a third of the legs each) */
 	enum lg_codec { LG_PCMU, LG_G722, LG_OPUS, LG_MIXED } codec;
 	struct OpusEncoder *enc, *enc_quiet;   /* for the payload loops */

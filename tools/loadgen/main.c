@@ -126,6 +126,15 @@ static void all_up(void)
 	fprintf(stderr, "loadgen: %u/%u joined (%u failed), measuring "
 		"%us after %us warm-up\n", established, o.n, failed,
 		o.seconds, o.warmup_s);
+	if (o.setup) {
+		int rc = system(o.setup);
+
+		fprintf(stderr, "loadgen: setup: exit %d\n", rc);
+		if (rc) {
+			re_cancel();
+			return;
+		}
+	}
 	if (pthread_create(&media_tid, NULL, media_main, NULL)) {
 		re_cancel();
 		return;
@@ -304,7 +313,7 @@ static void usage(void)
 		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
 		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
 		" [--janus URL | --peers FILE] [--codec pcmu|g722|opus|mixed]"
-		" [--own-sockets] [--srtp] [--header]\n");
+		" [--own-sockets] [--srtp] [--header] [--setup CMD]\n");
 	exit(2);
 }
 
@@ -348,6 +357,7 @@ int main(int argc, char *argv[])
 			o.max_loss_pct = atof(v);
 		else if (!strcmp(a, "--janus"))
 			o.janus = v;
+		else if (!strcmp(a, "--setup")) o.setup = v;
 		else if (!strcmp(a, "--peers"))
 			o.peers = v;
 		else if (!strcmp(a, "--codec")) {
