@@ -247,6 +247,8 @@ int apps_say(struct apps *a, struct conf *c, struct participant *to,
 	re_snprintf(it.what, sizeof(it.what), "%s", prompt);
 	if (prompt_is_tone(prompt))
 		it.kind = APPS_TONE;
+	log_dbg("apps", "msg=\"say\" conf=%s to=%s prompt=%s", conf_id(c),
+		to ? part_id(to) : "all", prompt);
 	return apps_job_play(a, c, to, &it, 1, doneh, arg, NULL);
 }
 

@@ -8,7 +8,8 @@
 #   - in lecture mode m's #7 gives p the floor (its hand goes down), #8
 #     takes it back;
 #   - p's #7 is refused (a moderator's key);
-#   - with no sidebar, #0 moves nobody.
+#   - with no sidebar, #0 moves nobody;
+#   - a breakout that ends by itself brings p back, announced to all.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 C=/v1/conferences/demo
@@ -88,6 +89,15 @@ api DELETE $C/sidebars/two
 expect_status 204 "DELETE two"
 keys m "#0"
 field_is m sidebar null || fail "#0 with no sidebar moved m: $(part_of demo m)"
+
+# breakouts that end by themselves are announced to everyone
+api POST $C/breakouts '{"rooms":1,"duration_s":1}'
+expect_status 201 "a one-second breakout"
+field_is p sidebar s1 || fail "p is not in the breakout room: $(part_of demo p)"
+wait_for 10 grep -q 'msg="say" conf=demo to=all prompt=breakout-over' \
+	"$WORK/caucusd.log" || fail "the end of the breakouts was not announced"
+field_is p sidebar null || fail "p is not back: $(part_of demo p)"
+log "ok: the breakout ended by itself, announced"
 
 echo bye >"$WORK/m.ctl"
 echo bye >"$WORK/p.ctl"
