@@ -15,7 +15,11 @@
  *   op & 3 == 2:    an RTCP packet for stream (op >> 2) & 3, likewise
  *   op & 3 == 3:    a 20 ms tick (decode, conceal, detect talking, mix,
  *                   encode, send); with op & 0x40 first an update of
- *                   stream (op >> 2) & 3 to another codec or room rate
+ *                   stream (op >> 2) & 3 to another codec or room rate,
+ *                   and with the next byte's media policy: a group
+ *                   (sidebar) with or without the main mix behind it, a
+ *                   whisper to, or listening to, another stream, a
+ *                   relation and a class row
  * Everything an RTP or RTCP parser, the source rule, the jitter buffer,
  * the decoders, the concealers and the mix can be handed goes through
  * the code caucusd runs. The streams are made once (their coders are
@@ -92,6 +96,31 @@ static void media(struct mixer_media *m, int i, enum media_codec c,
 		m->srtp.rtp.len = 30;
 		memcpy(m->srtp.rtp.rx, key_a, 30);
 		memcpy(m->srtp.rtp.tx, key_b, 30);
+	}
+}
+
+static struct mstream *stream(unsigned i);
+
+/* The media policy's part of an update, from one byte: whom it names
+ * is one of the four streams (maybe itself, or one gone) */
+static void policy(struct mixer_media *m, uint8_t q)
+{
+	const struct mstream *o = stream((q >> 4) & 3);
+	uint32_t id = o ? o->id : 0;
+
+	m->group = q & 3;
+	m->bg = q & 4;
+	m->bg_gain_db = -12;
+	m->whisper_to = q & 8 ? id : 0;
+	m->listen_to = q & 0x40 ? id : 0;
+	if (q & 0x80) {
+		m->rel[0].stream = id;
+		m->rel[0].gain_db = q & 0x20 ? -6 : MIXER_GAIN_OFF_DB;
+		m->nrel = 1;
+		m->cls = q & 3;
+		m->by_class = true;
+		m->cls_gain_db[q & 3] = MIXER_GAIN_OFF_DB;
+		m->cls_gain_db[(q + 1) & 3] = 6;
 	}
 }
 
@@ -199,6 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				media(&c.media, (int)i, codecs[b & 3],
 				      hz[(b >> 2) & 3]);
+				if (p < end)
+					policy(&c.media, *p++);
 				push(&c);
 			}
 			mthread_tick(&t, mono, wall, &sig);
