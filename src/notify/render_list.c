@@ -110,8 +110,9 @@ const struct rnd_item *rnd_list_find(const struct rnd_list *l,
 	return NULL;
 }
 
-static const char user_del[] = "<user entity=\"\" state=\"deleted\">"
-	"</user>";
+/* a deleted user's element, but for its entity (clang: an array used
+ * only in sizeof would not be needed) */
+#define USER_DEL_LEN sizeof("<user entity=\"\" state=\"deleted\"></user>")
 
 /* The size of the users that differ from `from` to l, and how many */
 size_t rnd_list_delta_len(const struct rnd_list *l,
@@ -130,7 +131,7 @@ size_t rnd_list_delta_len(const struct rnd_list *l,
 	for (size_t i = 0; i < from->n; i++) {
 		if (!rnd_list_find(l, &from->items[i])) {
 			len += strlen(from->items[i].entity) +
-				sizeof(user_del);
+				USER_DEL_LEN;
 			(*np)++;
 		}
 	}
