@@ -3,13 +3,13 @@
 # baresip clients (PCMU) record. a, b, c and d send 400, 700, 1000 and
 # 1300 Hz at -20 dBFS; l sends almost nothing (a listener). Phases, each
 # about 2.5 s of what the clients record, every level compared with
-# phase 1 (within TOL dB):
+# phase 1 (within TOL, 1 dB):
 #   1. everyone hears everyone;
 #   2. c and d in a sidebar (main conference at -12 dB): they hear each
 #      other at full level and a and b 12 dB down; a, b and l do not
 #      hear them;
-#   3. a media policy: l hears a at -6 dB (by participant id) and not b
-#      (by URI);
+#   3. a media policy: participants hear moderators (d) at +6 dB (by
+#      role), l hears a at -6 dB (by participant id) and not b (by URI);
 #   4. no relations; a whispers to l: l hears a, b does not;
 #   5. the sidebar deleted (c and d back), the whisper over: everyone
 #      hears everyone again;
@@ -21,7 +21,10 @@
 . "$(dirname "$0")/media_lib.sh"
 start_caucusd
 C=/v1/conferences/demo
-TOL=1.5
+TOL=1
+# d is a moderator (a role for the role relation of phase 3)
+api PATCH $C/policy '{"users":[{"aor":"sip:d@127.0.0.1","role":"moderator"}]}'
+expect_status 200 "d's entry"
 
 BS_PIDS=""
 pcmu_caller "$WORK/bs-a" a demo 400 0.1
@@ -65,7 +68,10 @@ call POST $C/sidebars '{"id":"team","display_text":"Team","background_db":-12}' 
 call POST $C/sidebars/team/members "{\"participant\":\"$Pc\"}" 200
 call POST $C/sidebars/team/members "{\"participant\":\"$Pd\"}" 200
 phase 2
+[ "$(json_field "$(part_of demo d)" role)" = moderator ] ||
+	fail "d is not a moderator: $(part_of demo d)"
 call PUT $C/media-policy "{\"relations\":[
+	{\"listener\":{\"role\":\"participant\"},\"speaker\":{\"role\":\"moderator\"},\"gain_db\":6},
 	{\"listener\":{\"participant\":\"$Pl\"},\"speaker\":{\"participant\":\"$Pa\"},\"gain_db\":-6},
 	{\"listener\":{\"participant\":\"$Pl\"},\"speaker\":{\"uri\":\"sip:b@127.0.0.1\"},\"hears\":false}]}" 200
 phase 3
@@ -148,6 +154,8 @@ expect l a 2 0 "the main conference as before"
 expect l a 3 -6 "a relation: l hears a at -6 dB"
 expect l b 3 off "a relation: l does not hear b"
 expect a b 3 0 "others untouched by l's relations"
+expect c d 3 6 "a role relation: participants hear moderators at +6 dB"
+expect d c 3 0 "the moderator hears a participant as before"
 expect l a 4 0 "a whispers to l"
 expect b a 4 off "b does not hear the whisper"
 expect c a 4 off "nor does the sidebar"
