@@ -101,6 +101,7 @@ static void conf_destructor(void *arg)
 	list_flush(&c->parts);
 	list_flush(&c->msgs);
 	sidebars_flush(c);
+	conf_floor_flush(c);
 	mem_deref(c->mediapol);
 	mem_deref(c->policy);
 	mem_deref(c->id);
@@ -156,6 +157,8 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 		return ENOMEM;
 	}
 	mediapol_default(c->mediapol);
+	c->floor.mode = FLOOR_MODE_CHAIR;
+	c->floor.max_holders = 1;
 	re_snprintf(c->audio, sizeof(c->audio), "sendrecv");
 	err = str_dup(&c->id, id);
 	err |= str_dup(&c->display_text, dt ? dt : "");

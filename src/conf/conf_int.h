@@ -7,6 +7,7 @@
 #define CAUCUS_CONF_INT_H
 
 #include "conf/conf.h"
+#include "conf/floor.h"
 #include "conf/mediapol.h"
 #include "conf/policy.h"
 
@@ -25,6 +26,8 @@ struct confs {
 	void *dtmf_arg;
 	conf_breakout_h *breakout_h;  /* breakouts ended (sidebar.c) */
 	void *breakout_arg;
+	floor_change_h *floor_h;      /* a floor request changed (floor.c) */
+	void *floor_arg;
 	uint32_t next_room;
 };
 
@@ -62,6 +65,10 @@ struct conf {
 	uint32_t next_sidebar;        /* for ids s1, s2, ... */
 	struct tmr breakout_tmr;      /* brings everyone back */
 	bool breakout;                /* breakouts run */
+	struct floor_policy floor;    /* the audio floor's (floor.c) */
+	struct list floor_reqs;       /* struct floor_request, not ended,
+				       * in the floor's order */
+	uint16_t next_floor_req;
 };
 
 /* A sidebar (conf.h), in its conference's list */
@@ -123,6 +130,13 @@ struct participant {
 void conf_mix_named(struct participant *q);
 /* p left (out of the roster): whispers to it end */
 void conf_mix_part_gone(struct participant *p);
+/* Floors (floor.c): p left, its requests end; its hand went up or down
+ * (a request with floor control on); the settings JSON's "floors" */
+void conf_floor_part_gone(struct participant *p);
+void conf_floor_hand(struct participant *p, bool raised);
+void conf_floor_flush(struct conf *c);
+int  floor_settings_apply(struct conf *c, const struct odict_entry *e);
+int  floor_settings_print(struct re_printf *pf, const struct conf *c);
 /* Sidebars (sidebar.c): at load and save, in the settings JSON */
 struct odict_entry;
 int  sidebar_settings_apply(struct conf *c, const struct odict_entry *e);

@@ -86,6 +86,9 @@ int conf_settings_apply(struct conf *c, const char *settings)
 	pe = err ? NULL : odict_lookup(od, "sidebars");
 	if (pe)
 		err = sidebar_settings_apply(c, pe);
+	pe = err ? NULL : odict_lookup(od, "floors");
+	if (pe)
+		err = floor_settings_apply(c, pe);
 	mem_deref(od);
 	return err;
 }
@@ -99,10 +102,11 @@ int conf_settings_save(struct conf *c)
 		return 0;               /* not stored */
 	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"max_speakers\":%u,"
 			  "\"mix_rate\":%u,\"policy\":%H,"
-			  "\"media_policy\":%H,\"sidebars\":%H}", c->audio,
-			  c->max_speakers, c->mix_rate, policy_print,
-			  c->policy, mediapol_print, c->mediapol,
-			  sidebar_settings_print, c);
+			  "\"media_policy\":%H,\"sidebars\":%H,\"floors\":%H}",
+			  c->audio, c->max_speakers, c->mix_rate,
+			  policy_print, c->policy, mediapol_print,
+			  c->mediapol, sidebar_settings_print, c,
+			  floor_settings_print, c);
 	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
 	if (err)
 		log_warn("conf", "msg=\"cannot store settings\" conf=%s "

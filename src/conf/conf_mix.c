@@ -195,6 +195,9 @@ void conf_part_mix(const struct participant *p, struct part_mix *m)
 	m->cls = part_mix_class(me.role);
 	if (mp->lecture && !p->floor && !mediapol_lecturer(mp, &me))
 		m->silenced = true;
+	/* floor control: the holders only (floor.c) */
+	if (c->floor.enabled && !p->floor)
+		m->silenced = true;
 	if (p->sidebar) {
 		m->group = p->sidebar->index;
 		m->bg = p->sidebar->bg;
@@ -276,6 +279,24 @@ struct sidebar *part_sidebar(const struct participant *p)
 
 void part_set_floor(struct participant *p, bool floor)
 {
+	struct floor_request *r;
+
+	if (p->conf->floor.enabled) {
+		/* a chair's grant or revocation (floor.c settles p's
+		 * mixing and the hand) */
+		r = conf_floor_request_of(p->conf, FLOOR_AUDIO, p);
+		if (floor && !r)
+			(void)conf_floor_request(p->conf, FLOOR_AUDIO, p,
+						 NULL, 2, NULL, &r);
+		if (floor && r && floor_request_status(r) != FLOOR_GRANTED)
+			(void)floor_request_decide(r, FLOOR_GRANTED, NULL);
+		else if (!floor && r && floor_request_status(r) ==
+			 FLOOR_GRANTED)
+			(void)floor_request_decide(r, FLOOR_REVOKED, NULL);
+		if (floor && part_hand(p))
+			part_set_hand(p, false);
+		return;
+	}
 	if (p->floor == floor)
 		return;
 	p->floor = floor;

@@ -173,6 +173,7 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 	list_unlink(&p->le);           /* observers see it gone */
 	conf_changed(c);
 	conf_mix_part_gone(p);         /* whispers to it end */
+	conf_floor_part_gone(p);       /* its floor requests too */
 	/* p may hold the last reference to a destroyed conference */
 	mem_ref(c);
 	mem_deref(p);
@@ -312,6 +313,8 @@ void part_set_hand(struct participant *p, bool raised)
 			ts.tv_nsec / 1000000;
 	}
 	conf_changed(p->conf);
+	/* with floor control, a raised hand is a request for the floor */
+	conf_floor_hand(p, raised);
 }
 
 bool part_hand(const struct participant *p) { return p->hand; }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <re.h>
 #include "conf/conf.h"
+#include "conf/floor.h"
 #include "conf/mediapol.h"
 #include "store/store.h"
 
@@ -647,6 +648,149 @@ static void test_part_mix(void **state)
 	assert_int_equal(m.listen_to, 0);
 }
 
+static unsigned floor_told;
+
+static void floor_h(struct floor_request *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	floor_told++;
+}
+
+static bool is_silenced(const struct participant *p)
+{
+	struct part_mix m;
+
+	conf_part_mix(p, &m);
+	return m.silenced;
+}
+
+/* Floor control: chair-moderated and automatic policies, the queue by
+ * priority, the holders limit, the mixing that follows, the hand, a
+ * leave, and the policy stored */
+static void test_floors(void **state)
+{
+	struct conf *c = NULL;
+	struct confs *cs2 = NULL;
+	struct confs_cfg cfg = {.domain = "d", .http_base = "http://h"};
+	struct floor_policy fp = {.enabled = true, .mode = FLOOR_MODE_CHAIR,
+				  .max_holders = 1};
+	struct participant *a, *b, *d;
+	struct floor_request *ra, *rb, *rd, *again;
+	const struct floor_policy *got;
+
+	(void)state;
+	floor_told = 0;
+	confs_set_floor_handler(cs, floor_h, NULL);
+	assert_int_equal(conf_create(cs, "f1", NULL, &c), 0);
+	a = caller(c, "sip:a@x", 51);
+	b = caller(c, "sip:b@x", 52);
+	d = caller(c, "sip:d@x", 53);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, a, NULL, 2, NULL,
+					    &ra), EPERM);      /* off */
+	assert_false(is_silenced(a));
+	fp.max_holders = 0;
+	assert_int_equal(conf_set_floor_policy(c, FLOOR_AUDIO, &fp), EINVAL);
+	fp.max_holders = 1;
+	assert_int_equal(conf_set_floor_policy(c, 2, &fp), ENOENT);
+	assert_int_equal(conf_set_floor_policy(c, FLOOR_AUDIO, &fp), 0);
+	assert_true(is_silenced(a) && is_silenced(b));   /* nobody holds */
+
+	/* chair-moderated: requests wait, by priority then age */
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, a, NULL, 2, "q?",
+					    &ra), 0);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, b, NULL, 2, NULL,
+					    &rb), 0);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, d, NULL, 4, NULL,
+					    &rd), 0);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, a, NULL, 2, NULL,
+					    &again), EALREADY);
+	assert_ptr_equal(again, ra);
+	assert_int_equal(floor_request_status(ra), FLOOR_PENDING);
+	assert_int_equal(floor_request_queue_pos(rd), 1);  /* highest */
+	assert_int_equal(floor_request_queue_pos(ra), 2);
+	assert_int_equal(floor_request_queue_pos(rb), 3);
+	assert_string_equal(floor_request_info(ra), "q?");
+	/* each new request, and a and b again when d went ahead of them */
+	assert_int_equal(floor_told, 5);
+	/* a chair grants a; b cannot be granted beside it */
+	assert_int_equal(floor_request_decide(ra, FLOOR_GRANTED, NULL), 0);
+	assert_int_equal(floor_request_status(ra), FLOOR_GRANTED);
+	assert_int_equal(floor_request_queue_pos(ra), 0);
+	assert_true(part_floor(a));
+	assert_false(is_silenced(a));
+	assert_true(is_silenced(b));
+	assert_int_equal(floor_request_decide(rb, FLOOR_GRANTED, NULL),
+			 ENOSPC);
+	assert_int_equal(floor_request_decide(rb, FLOOR_REVOKED, NULL),
+			 EINVAL);
+	assert_int_equal(floor_request_decide(rd, FLOOR_DENIED, "later"), 0);
+	assert_null(conf_floor_request_of(c, FLOOR_AUDIO, d));  /* ended */
+	assert_int_equal(floor_request_queue_pos(rb), 1);
+	/* revoked: a is silent again, b may have it */
+	assert_int_equal(floor_request_decide(ra, FLOOR_REVOKED, NULL), 0);
+	assert_false(part_floor(a));
+	assert_true(is_silenced(a));
+	assert_int_equal(floor_request_decide(rb, FLOOR_GRANTED, NULL), 0);
+	assert_int_equal(conf_floor_holders(c, FLOOR_AUDIO), 1);
+	floor_request_release(rb);
+	assert_int_equal(conf_floor_holders(c, FLOOR_AUDIO), 0);
+
+	/* automatic, two holders: granted at once, then queued; a release
+	 * moves the queue on */
+	fp.mode = FLOOR_MODE_AUTO;
+	fp.max_holders = 2;
+	assert_int_equal(conf_set_floor_policy(c, FLOOR_AUDIO, &fp), 0);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, a, NULL, 2, NULL,
+					    &ra), 0);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, b, NULL, 2, NULL,
+					    &rb), 0);
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, d, NULL, 2, NULL,
+					    &rd), 0);
+	assert_int_equal(floor_request_status(ra), FLOOR_GRANTED);
+	assert_int_equal(floor_request_status(rb), FLOOR_GRANTED);
+	assert_int_equal(floor_request_status(rd), FLOOR_PENDING);
+	assert_int_equal(floor_request_queue_pos(rd), 1);
+	floor_request_release(ra);
+	assert_int_equal(floor_request_status(rd), FLOOR_GRANTED);
+	/* one holder allowed: the latest grant goes */
+	fp.max_holders = 1;
+	assert_int_equal(conf_set_floor_policy(c, FLOOR_AUDIO, &fp), 0);
+	assert_true(part_floor(b));
+	assert_false(part_floor(d));
+	/* d leaves the queue by its hand; b leaves the conference */
+	part_set_hand(d, true);                 /* a request, queued */
+	assert_non_null(conf_floor_request_of(c, FLOOR_AUDIO, d));
+	part_set_hand(d, false);
+	assert_null(conf_floor_request_of(c, FLOOR_AUDIO, d));
+	part_set_ep(b, NULL);
+	part_gone(b, 0, NULL);
+	assert_int_equal(conf_floor_holders(c, FLOOR_AUDIO), 0);
+	/* the API's floor: a grant on p's behalf, its hand answered */
+	part_set_hand(a, true);
+	assert_true(part_floor(a));             /* auto: granted at once */
+	assert_false(part_hand(a));
+	part_set_floor(a, false);
+	assert_false(part_floor(a));
+
+	/* stored */
+	assert_int_equal(confs_alloc(&cs2, &cfg, st), 0);
+	assert_int_equal(confs_load(cs2), 0);
+	got = conf_floor_policy(confs_lookup(cs2, "f1"), FLOOR_AUDIO);
+	assert_non_null(got);
+	assert_true(got->enabled && got->mode == FLOOR_MODE_AUTO &&
+		    got->max_holders == 1);
+	mem_deref(cs2);
+	/* off: every request ends, everyone heard as usual */
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, d, NULL, 2, NULL,
+					    &rd), 0);
+	fp.enabled = false;
+	assert_int_equal(conf_set_floor_policy(c, FLOOR_AUDIO, &fp), 0);
+	assert_null(conf_floor_request_of(c, FLOOR_AUDIO, d));
+	assert_false(is_silenced(a) || is_silenced(d));
+	confs_set_floor_handler(cs, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +814,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_breakouts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_part_mix, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_floors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup,
 						teardown),
