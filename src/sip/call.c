@@ -84,6 +84,7 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 		goto out;
 	sdpneg_set_audio(call->sdp, conf_audio(c));
 	call->part = p;
+	call_bfcp_update(call, c);
 	/* a caller of the dial-in lobby moves on to its conference, maybe
 	 * on another mixer thread, where its stream is made again from
 	 * its sockets */
@@ -250,6 +251,8 @@ int call_media_apply(struct call *call)
 
 	if (!call->part || !call->negotiated)
 		return 0;
+	/* its conference may be another now (the lobby's move) */
+	call_bfcp_update(call, part_conf(call->part));
 	err = dtls_update(call);
 	if (err)
 		return err;

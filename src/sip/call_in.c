@@ -52,21 +52,22 @@ static int check_request(struct focus *f, const struct sip_msg *msg,
 	return 0;
 }
 
-/* Our SDP for the 200 (or 183): the answer to the INVITE's offer, or our
- * offer when it had none (its answer comes in the ACK) */
+/* The INVITE's offer, taken before anything else is decided (a caller
+ * we cannot talk to is refused first). Our SDP is made once the caller
+ * has joined (describe()): the BFCP user id in it is its participant's. */
 static int negotiate(struct call *call, const struct conf *c,
-		     const struct sip_msg *msg, struct mbuf **descp)
+		     const struct sip_msg *msg)
 {
 	const char *reason = NULL;
 	int err;
 
 	if (!mbuf_get_left(msg->mb))
-		err = sdpneg_offer(call->sdp, descp);
-	else if (strcmp(conf_audio(c), "none"))
-		err = sdpneg_answer(call->sdp, msg->mb, descp, &call->neg,
+		return 0;         /* we offer, in describe() */
+	if (strcmp(conf_audio(c), "none"))
+		err = sdpneg_answer(call->sdp, msg->mb, NULL, &call->neg,
 				    &reason);
 	else    /* a conference without audio takes callers without it */
-		err = sdpneg_reanswer(call->sdp, msg->mb, descp, &call->neg,
+		err = sdpneg_reanswer(call->sdp, msg->mb, NULL, &call->neg,
 				      &reason);
 	if (err == EBADMSG) {
 		focus_reply(call->f, msg, 400, "Bad Request (malformed SDP)",
@@ -166,6 +167,23 @@ static int join(struct call *call, struct conf *c, const struct sip_msg *msg,
 	return 0;
 }
 
+/* Our SDP for the 200 (or 183): the answer to the INVITE's offer, or our
+ * offer when it had none (its answer comes in the ACK) */
+static int describe(struct call *call, const struct conf *c,
+		    const struct sip_msg *msg, struct mbuf **descp)
+{
+	int err;
+
+	call_bfcp_update(call, c);
+	if (call->negotiated)
+		err = sdpneg_answer_encode(call->sdp, descp, &call->neg);
+	else
+		err = sdpneg_offer(call->sdp, descp);
+	if (err)
+		focus_reply(call->f, msg, 500, "Server Internal Error", NULL);
+	return err;
+}
+
 /* The answer: 200, or 183 with our SDP for a join waiting for a
  * moderator in early media (the 200 comes with the approval) */
 static int answer(struct call *call, struct conf *c,
@@ -240,9 +258,10 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	call->src = msg->src;
 	call->src_held = true;
 	call->authed = id.authed;
-	err = negotiate(call, c, msg, &desc);
+	err = negotiate(call, c, msg);
 	err = err ? err : admit(f, c, msg, id.aor, id.authed, &adm);
 	err = err ? err : join(call, c, msg, &id, role, adm.pending);
+	err = err ? err : describe(call, c, msg, &desc);
 	err = err ? err : answer(call, c, msg, desc, adm.pending);
 	if (err && call->part) {
 		struct participant *p = call->part;

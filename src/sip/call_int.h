@@ -1,5 +1,5 @@
-/* Private to call.c, call_in.c and call_watch.c: one call between the
- * focus and a participant. Signalling thread. */
+/* Private to call.c, call_in.c, call_bfcp.c and call_watch.c: one call
+ * between the focus and a participant. Signalling thread. */
 #ifndef CAUCUS_CALL_INT_H
 #define CAUCUS_CALL_INT_H
 
@@ -13,7 +13,8 @@ struct call {
 	struct participant *part;     /* NULL once the roster let go */
 	struct sipsess *sess;
 	struct sdpneg *sdp;
-	struct sdpneg_result neg;
+	struct sdpneg_result neg;     /* the latest negotiation: audio, and
+				       * the BFCP stream (neg.bfcp) */
 	struct dtls_call *dtls;       /* DTLS-SRTP of this call (dtls.c) */
 	bool negotiated;
 	int rtp_fd, rtcp_fd;          /* until handed to the mixer (kept,
@@ -76,6 +77,10 @@ void call_contact_copy(char *dst, size_t sz, const struct sip_msg *msg);
 void call_fail(struct call *call, uint16_t code, const char *why);
 /* RFC 4028: (re)arms the session timer for the call's negotiation */
 void call_st_arm(struct call *call);
+/* The BFCP settings of the call's SDP (call_bfcp.c): the focus's BFCP
+ * port, c's conference id and the participant's user id (none yet: BFCP
+ * is refused should an answer be made before it joins) */
+void call_bfcp_update(struct call *call, const struct conf *c);
 /* INFO in the call's dialog (call_info.c): keypad digits; answers it */
 void call_info_h(struct sip *sip, const struct sip_msg *msg, void *arg);
 

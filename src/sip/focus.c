@@ -357,6 +357,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	f->rtp_timeout_ms = cfg->rtp_timeout_s * 1000ull;
 	f->moderation_timeout_s = cfg->moderation_timeout_s;
 	f->moderation_early = cfg->moderation_early;
+	f->bfcp_port = cfg->bfcp_port;
 	f->st_cfg.expires = cfg->session_expires_s;
 	f->st_cfg.min_se = cfg->session_min_se_s ? cfg->session_min_se_s : 90;
 	re_snprintf(f->factory_user, sizeof(f->factory_user), "%s",

@@ -1,5 +1,6 @@
 /*
- * SDP offer/answer for one audio stream, see sdpneg.h. Signalling thread.
+ * SDP offer/answer for one audio stream and a BFCP stream (sdpbfcp.c),
+ * see sdpneg.h. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 struct sdpneg {
 	struct sdp_session *sess;
 	struct sdp_media *audio;
+	struct sdp_media *bfcp;        /* RFC 8856, after the audio */
+	struct sdpbfcp_state bfcp_st;
 	struct sdpsec_cfg sec;
 	struct sdpsec_state sec_state;
 	bool offered;                  /* the last thing we sent: an offer */
@@ -21,6 +24,7 @@ static void sdpneg_destructor(void *arg)
 	struct sdpneg *sn = arg;
 
 	mem_deref(sn->audio);
+	mem_deref(sn->bfcp);
 	mem_deref(sn->sess);
 }
 
@@ -65,6 +69,7 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 					 "telephone-event", 8000, 1, NULL,
 					 NULL, NULL, false, "0-15");
 	err = err ? err : sdp_media_set_lattr(sn->audio, true, "ptime", "20");
+	err = err ? err : sdpbfcp_media_add(&sn->bfcp, sn->sess);
 	if (err)
 		mem_deref(sn);
 	else
@@ -336,7 +341,17 @@ static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	}
 	if (err)
 		return err;
-	return sdp_encode(ansp, sn->sess, false);
+	sdpbfcp_take_offer(&sn->bfcp_st, sn->bfcp, sn->audio, res);
+	return ansp ? sdpneg_answer_encode(sn, ansp, res) : 0;
+}
+
+int sdpneg_answer_encode(struct sdpneg *sn, struct mbuf **ansp,
+			 struct sdpneg_result *res)
+{
+	int err = sdpbfcp_lines(&sn->bfcp_st, sn->bfcp, sn->audio, true);
+
+	res->bfcp = res->bfcp && sn->bfcp_st.on;
+	return err ? err : sdp_encode(ansp, sn->sess, false);
 }
 
 int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
@@ -355,6 +370,8 @@ int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 {
 	int err = sdpsec_offer(&sn->sec_state, sn->audio, &sn->sec);
 
+	err = err ? err : sdpbfcp_lines(&sn->bfcp_st, sn->bfcp, sn->audio,
+					false);
 	return err ? err : sdp_encode(offerp, sn->sess, true);
 }
 
@@ -377,6 +394,8 @@ int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 		removed(res, reason);
 		err = 0;
 	}
+	if (!err)
+		sdpbfcp_take_answer(&sn->bfcp_st, sn->bfcp, res);
 	return err;
 }
 
@@ -393,4 +412,10 @@ void sdpneg_set_audio(struct sdpneg *sn, const char *status)
 		d = SDP_INACTIVE;
 	sdp_media_set_ldir(sn->audio, d);
 	sdp_media_set_disabled(sn->audio, !strcmp(status, "none"));
+}
+
+void sdpneg_set_bfcp(struct sdpneg *sn, const struct sa *addr,
+		     uint16_t port, uint32_t confid, const char *userid)
+{
+	sdpbfcp_set(&sn->bfcp_st, sn->bfcp, addr, port, confid, userid);
 }

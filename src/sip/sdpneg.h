@@ -1,8 +1,9 @@
 /*
  * SDP offer/answer for one audio stream (RFC 3264) on top of libre's sdp:
  * PCMU, PCMA and telephone-event; the result says what to send, where,
- * and in which directions. Private to the sip module (and its unit tests).
- * Signalling thread.
+ * and in which directions. Beside it, at most one BFCP stream (RFC 8856,
+ * sdpbfcp.c) to the focus's floor control server. Private to the sip
+ * module (and its unit tests). Signalling thread.
  */
 #ifndef CAUCUS_SDPNEG_H
 #define CAUCUS_SDPNEG_H
@@ -61,6 +62,12 @@ struct sdpneg_result {
 	uint8_t rx_key[SDPSEC_KEY_MAX], tx_key[SDPSEC_KEY_MAX];
 	uint8_t peer_fp[SDPSEC_FP_LEN];
 	bool dtls_active;
+	/* BFCP (RFC 8856): a stream taken, we the floor control server;
+	 * over UDP (else TCP, we passive); the client's address as its SDP
+	 * gave it (port 9 for a TCP client that connects: RFC 4145) */
+	bool bfcp;
+	bool bfcp_udp;
+	struct sa bfcp_peer;
 };
 
 #define SDPNEG_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -71,7 +78,8 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 		 uint16_t rtp_port, const struct sdpsec_cfg *sec);
 /* A received offer. Errors: EBADMSG malformed SDP, EPROTO no audio stream
  * we can take, ENOTSUP no codec in common. reason gets a short text for
- * the SIP response. */
+ * the SIP response. ansp NULL: the answer is made later, by
+ * sdpneg_answer_encode (when the BFCP user id is known only then). */
 int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		  struct sdpneg_result *res, const char **reason);
 /* The same for an offer inside an established call (re-INVITE): a stream
@@ -80,6 +88,12 @@ int sdpneg_answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
  * the answer while the rest goes on. */
 int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 		    struct sdpneg_result *res, const char **reason);
+/* The answer to the offer sdpneg_answer took (with ansp NULL); res is
+ * that call's, and says BFCP is off when no user id was set since */
+int sdpneg_answer_encode(struct sdpneg *sn, struct mbuf **ansp,
+			 struct sdpneg_result *res);
+/* Our offer: audio; BFCP only as it was negotiated (a stream the peer
+ * offered stays, at port 0 once it ended; we never add one) */
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp);
 /* An answer to our offer; allow_removed: inside a call, audio at port 0
  * (the peer rejected it, or we offered none) is res->removed, not an
@@ -105,5 +119,41 @@ int  sdpsec_fp_print(struct re_printf *pf, void *md);
 /* The conference's audio (conf_audio()): our direction is its mirror,
  * "none" offers and answers audio with port 0 */
 void sdpneg_set_audio(struct sdpneg *sn, const char *status);
+
+/* BFCP (RFC 8856): the floor control server's address (NULL: the one
+ * of the session, our RTP's) and port (0: BFCP off, every BFCP stream
+ * answered with port 0), the conference id (conf_room) and the
+ * participant's user id (part_id; NULL: not known yet, set it before
+ * the answer is encoded). Takes effect from the next answer. */
+void sdpneg_set_bfcp(struct sdpneg *sn, const struct sa *addr,
+		     uint16_t port, uint32_t confid, const char *userid);
+
+/* sdpbfcp.c, for sdpneg.c: what one call's BFCP stream is */
+#define SDPBFCP_LABEL_MAX 32
+struct sdpbfcp_state {
+	uint16_t port;             /* settings (sdpneg_set_bfcp) */
+	uint32_t confid;
+	char userid[6];            /* "": unknown; BFCP's are 16 bits */
+	bool on;                   /* negotiated: the stream is ours */
+	bool udp;
+	bool existing;             /* the offer reuses the connection */
+	unsigned ver;              /* bfcpver to answer (0: not offered) */
+	char label[SDPBFCP_LABEL_MAX + 1];   /* of our audio stream */
+};
+int  sdpbfcp_media_add(struct sdp_media **mp, struct sdp_session *sess);
+void sdpbfcp_set(struct sdpbfcp_state *st, struct sdp_media *m,
+		 const struct sa *addr, uint16_t port, uint32_t confid,
+		 const char *userid);
+/* After the decode of an offer (of an answer to ours): on or off, into
+ * st and res */
+void sdpbfcp_take_offer(struct sdpbfcp_state *st, struct sdp_media *m,
+			const struct sdp_media *audio,
+			struct sdpneg_result *res);
+void sdpbfcp_take_answer(struct sdpbfcp_state *st, struct sdp_media *m,
+			 struct sdpneg_result *res);
+/* Before every encode: the stream's attributes and our audio's label
+ * (answer: false for an offer of ours) */
+int  sdpbfcp_lines(struct sdpbfcp_state *st, struct sdp_media *m,
+		   struct sdp_media *audio, bool answer);
 
 #endif

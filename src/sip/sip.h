@@ -38,6 +38,9 @@ struct focus_cfg {
 	uint32_t nonce_ttl_s;       /* how long a digest nonce is good */
 	const char *digest_algs;    /* offered, preferred first */
 	struct srclimit *limit;     /* per-source limits (NULL: none) */
+	uint16_t bfcp_port;         /* the floor control server's, for the
+				     * SDP of calls (RFC 8856; 0: BFCP off,
+				     * BFCP streams get port 0) */
 };
 
 /* SIP methods counted by name: the focus's table of methods
@@ -110,6 +113,13 @@ int  focus_contact_uri(char *buf, size_t sz, const struct focus *f,
 /* A digest_algorithms setting the focus can offer: "SHA-256,MD5",
  * "MD5,SHA-256", "SHA-256" or "MD5" (for the settings' check) */
 bool focus_digest_algs_valid(const char *algs);
+
+/* The BFCP stream p's call negotiated (RFC 8856): true when it has one
+ * to our floor control server, its transport ("TCP" or "UDP") into
+ * transport (sz bytes; may be NULL) */
+struct participant;
+bool focus_part_bfcp(const struct participant *p, char *transport,
+		     size_t sz);
 
 /* For the notifier: authenticate a SUBSCRIBE to c (0: go on, *moderator
  * says whether it gets the moderator view; else replied already) */

@@ -35,6 +35,7 @@ struct focus {
 	struct stimer_cfg st_cfg;
 	uint32_t moderation_timeout_s; /* a pending join's longest wait */
 	bool moderation_early;        /* waiting joins in early media */
+	uint16_t bfcp_port;           /* BFCP in the SDP (0: off) */
 	struct hash *calls;          /* struct call by mixer stream id */
 	bool shutting_down;
 	struct tmr shut_tmr;

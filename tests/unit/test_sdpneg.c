@@ -1,5 +1,5 @@
 /* SDP offer/answer: codec choice, directions, hold, telephone-event,
- * and offers that must be refused. */
+ * offers that must be refused, and BFCP streams (RFC 8856). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,8 +28,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int answer(const char *body, struct sdpneg_result *res,
-		  char *ans, size_t anssz)
+static int answer_in(bool call, const char *body, struct sdpneg_result *res,
+		     char *ans, size_t anssz)
 {
 	struct mbuf *mb = mbuf_alloc(512), *out = NULL;
 	const char *reason;
@@ -37,7 +37,8 @@ static int answer(const char *body, struct sdpneg_result *res,
 
 	mbuf_write_str(mb, body);
 	mb->pos = 0;
-	err = sdpneg_answer(sn, mb, &out, res, &reason);
+	err = call ? sdpneg_reanswer(sn, mb, &out, res, &reason) :
+		sdpneg_answer(sn, mb, &out, res, &reason);
 	if (!err && ans) {
 		size_t n = out->end < anssz - 1 ? out->end : anssz - 1;
 
@@ -49,6 +50,12 @@ static int answer(const char *body, struct sdpneg_result *res,
 	mem_deref(out);
 	mem_deref(mb);
 	return err;
+}
+
+static int answer(const char *body, struct sdpneg_result *res,
+		  char *ans, size_t anssz)
+{
+	return answer_in(false, body, res, ans, anssz);
 }
 
 #define HDR "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n" \
@@ -308,28 +315,283 @@ static void test_offer_and_answer(void **state)
 	mem_deref(ans);
 }
 
+/* BFCP (RFC 8856): the focus's floor control server at port 5070, in
+ * conference 42, for user 7 */
+#define AUDIO "m=audio 4000 RTP/AVP 0\r\n"
+#define BFCP_TCP "m=application 9 TCP/BFCP *\r\n"
+
+static void bfcp_on(void)
+{
+	sdpneg_set_bfcp(sn, NULL, 5070, 42, "7");
+}
+
+/* the section of the answer from its m=<media> line to the next one */
+static void section(char *dst, size_t sz, const char *ans, const char *m)
+{
+	const char *p = strstr(ans, m), *end;
+
+	assert_non_null(p);
+	end = strstr(p + 2, "\r\nm=");
+	snprintf(dst, sz, "%.*s", (int)(end ? end - p + 2 : (long)strlen(p)),
+		 p);
+}
+
+/* the stream served (over proto) or refused, in ans and in r */
+static void assert_served(const char *ans, const char *proto,
+			  const struct sdpneg_result *r)
+{
+	char app[512], audio[512], want[64];
+
+	assert_true(r->bfcp);
+	assert_int_equal(r->bfcp_udp, proto[0] == 'U');
+	snprintf(want, sizeof(want), "m=application 5070 %s *\r\n", proto);
+	section(app, sizeof(app), ans, "m=application");
+	assert_true(!strncmp(app, want, strlen(want)));
+	assert_non_null(strstr(app, "a=floorctrl:s-only\r\n"));
+	assert_non_null(strstr(app, "a=confid:42\r\n"));
+	assert_non_null(strstr(app, "a=userid:7\r\n"));
+	assert_non_null(strstr(app, "a=floorid:1 mstrm:1\r\n"));
+	section(audio, sizeof(audio), ans, "m=audio");
+	assert_non_null(strstr(audio, "a=label:1\r\n"));
+}
+
+static void assert_refused(const char *ans, const char *proto,
+			   const struct sdpneg_result *r)
+{
+	char want[64];
+
+	assert_false(r->bfcp);
+	snprintf(want, sizeof(want), "m=application 0 %s", proto);
+	assert_non_null(strstr(ans, want));
+	assert_null(strstr(ans, "a=floorctrl"));
+	assert_null(strstr(ans, "a=label"));
+}
+
+/* TCP: we are passive whether the client is active, actpass or silent
+ * (RFC 4145's default, active), whichever role list lets it be the
+ * client; a=connection:new; our audio's label; and over UDP */
+static void test_bfcp_tcp(void **state)
+{
+	static const char *ok[] = {
+		"a=floorctrl:c-only\r\na=setup:active\r\na=connection:new\r\n",
+		"a=floorctrl:c-s\r\na=setup:actpass\r\n",
+		"a=floorctrl:c-only s-only\r\na=setup:actpass\r\n",
+		"",
+	};
+	struct sdpneg_result r;
+	char body[512], ans[1024];
+	struct sa srv;
+
+	(void)state;
+	bfcp_on();
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(body, sizeof(body), HDR AUDIO BFCP_TCP "%s", ok[i]);
+		assert_int_equal(answer(body, &r, ans, sizeof(ans)), 0);
+		assert_served(ans, "TCP/BFCP", &r);
+		assert_non_null(strstr(ans, "a=setup:passive\r\n"));
+		assert_non_null(strstr(ans, "a=connection:new\r\n"));
+		assert_null(strstr(ans, "bfcpver"));
+		assert_int_equal(sa_port(&r.bfcp_peer), 9);
+		assert_int_equal(r.codec, MEDIA_PCMU);     /* audio as ever */
+	}
+	/* a server at an address of its own: a c= line for the stream */
+	sa_set_str(&srv, "10.1.1.1", 0);
+	sdpneg_set_bfcp(sn, &srv, 5070, 42, "7");
+	assert_int_equal(answer(HDR AUDIO BFCP_TCP, &r, ans, sizeof(ans)), 0);
+	assert_served(ans, "TCP/BFCP", &r);
+	assert_non_null(strstr(ans, "TCP/BFCP *\r\nc=IN IP4 10.1.1.1\r\n"));
+	assert_null(strstr(strstr(ans, "m=audio"), "c=IN IP4 127.0.0.1"));
+	/* the offer's label of its audio is the one the floor names; one
+	 * that is not a token is not */
+	assert_int_equal(answer(HDR AUDIO "a=label:main\r\n" BFCP_TCP, &r, ans,
+				sizeof(ans)), 0);
+	assert_non_null(strstr(ans, "a=floorid:1 mstrm:main\r\n"));
+	assert_non_null(strstr(ans, "a=label:main\r\nm=application"));
+	bfcp_on();
+	assert_int_equal(answer(HDR AUDIO "a=label:a\"b\r\n" BFCP_TCP, &r, ans,
+				sizeof(ans)), 0);
+	assert_served(ans, "TCP/BFCP", &r);
+	/* UDP: no setup, no connection; bfcpver 2 */
+	bfcp_on();
+	assert_int_equal(answer(HDR AUDIO "m=application 6000 UDP/BFCP *\r\n"
+				"a=floorctrl:c-only\r\na=bfcpver:1 2\r\n", &r,
+				ans, sizeof(ans)), 0);
+	assert_served(ans, "UDP/BFCP", &r);
+	assert_non_null(strstr(ans, "a=bfcpver:2\r\n"));
+	assert_null(strstr(ans, "a=setup"));
+	assert_null(strstr(ans, "a=connection"));
+	assert_int_equal(sa_port(&r.bfcp_peer), 6000);
+}
+
+/* port 0 for what we cannot serve; the audio goes on */
+static void test_bfcp_refused(void **state)
+{
+	static const struct { const char *m; const char *proto; } c[] = {
+		{BFCP_TCP "a=setup:passive\r\n", "TCP/BFCP"},
+		{BFCP_TCP "a=setup:holdconn\r\n", "TCP/BFCP"},
+		{BFCP_TCP "a=floorctrl:s-only\r\n", "TCP/BFCP"},
+		{BFCP_TCP "a=bfcpver:2\r\n", "TCP/BFCP"},
+		/* version 1 is TCP's (RFC 8855 s. 5.1) */
+		{"m=application 6 UDP/BFCP *\r\na=bfcpver:1\r\n", "UDP/BFCP"},
+		{"m=application 9 TCP/TLS/BFCP *\r\n", "TCP/TLS/BFCP"},
+		{"m=application 9 UDP/TLS/BFCP *\r\n", "UDP/TLS/BFCP"},
+		{"m=application 9 TCP/BFCP 0\r\n", "TCP/BFCP"},
+	};
+	struct sdpneg_result r;
+	char body[512], ans[1024];
+
+	(void)state;
+	bfcp_on();
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(body, sizeof(body), HDR AUDIO "%s", c[i].m);
+		assert_int_equal(answer(body, &r, ans, sizeof(ans)), 0);
+		assert_refused(ans, c[i].proto, &r);
+		assert_non_null(strstr(ans, "m=audio 20000 RTP/AVP 0"));
+	}
+	/* two streams: the first is served, the second gets port 0 */
+	assert_int_equal(answer(HDR AUDIO BFCP_TCP "m=application 7 UDP/BFCP "
+				"*\r\n", &r, ans, sizeof(ans)), 0);
+	assert_served(ans, "TCP/BFCP", &r);
+	assert_non_null(strstr(strstr(ans, "m=application 5070 TCP/BFCP *"),
+			       "m=application 0 UDP/BFCP"));
+	/* BFCP off */
+	sdpneg_set_bfcp(sn, NULL, 0, 42, "7");
+	assert_int_equal(answer(HDR AUDIO BFCP_TCP, &r, ans, sizeof(ans)), 0);
+	assert_refused(ans, "TCP/BFCP", &r);
+}
+
+/* call_in.c: the offer is taken before the caller joins, the answer made
+ * once its user id is known; with none, BFCP is refused */
+static void test_bfcp_user_later(void **state)
+{
+	struct mbuf *mb = mbuf_alloc(512), *out = NULL;
+	struct sdpneg_result r;
+	const char *reason;
+	char ans[1024];
+
+	(void)state;
+	sdpneg_set_bfcp(sn, NULL, 5070, 42, NULL);
+	mbuf_write_str(mb, HDR AUDIO BFCP_TCP);
+	mb->pos = 0;
+	assert_int_equal(sdpneg_answer(sn, mb, NULL, &r, &reason), 0);
+	assert_true(r.bfcp);
+	sdpneg_set_bfcp(sn, NULL, 5070, 42, "7");
+	assert_int_equal(sdpneg_answer_encode(sn, &out, &r), 0);
+	snprintf(ans, sizeof(ans), "%.*s", (int)out->end, out->buf);
+	assert_served(ans, "TCP/BFCP", &r);
+	mem_deref(out);
+	mem_deref(mb);
+	/* no user id (or one BFCP cannot carry) when the answer is made */
+	sdpneg_set_bfcp(sn, NULL, 5070, 42, "70000");
+	assert_int_equal(answer(HDR AUDIO BFCP_TCP, &r, ans, sizeof(ans)), 0);
+	assert_refused(ans, "TCP/BFCP", &r);
+}
+
+static void offer_str(char *dst, size_t sz)
+{
+	struct mbuf *o = NULL;
+
+	assert_int_equal(sdpneg_offer(sn, &o), 0);
+	snprintf(dst, sz, "%.*s", (int)o->end, o->buf);
+	mem_deref(o);
+}
+
+/* re-INVITEs add the stream, keep it (the same TCP connection), remove
+ * it; our re-offers repeat it as it stands and never add one */
+static void test_bfcp_reoffers(void **state)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	struct sdpneg_result r;
+	const char *reason;
+	char ans[1024];
+
+	(void)state;
+	bfcp_on();
+	assert_int_equal(answer(HDR AUDIO, &r, ans, sizeof(ans)), 0);
+	assert_null(strstr(ans, "m=application"));
+	assert_false(r.bfcp);
+	offer_str(ans, sizeof(ans));
+	assert_null(strstr(ans, "m=application"));
+	/* added */
+	assert_int_equal(answer_in(true, HDR AUDIO BFCP_TCP "a=setup:actpass"
+				   "\r\na=connection:new\r\n", &r, ans,
+				   sizeof(ans)), 0);
+	assert_served(ans, "TCP/BFCP", &r);
+	assert_non_null(strstr(ans, "a=connection:new"));
+	/* kept */
+	assert_int_equal(answer_in(true, HDR AUDIO BFCP_TCP "a=setup:active"
+				   "\r\na=connection:existing\r\n", &r, ans,
+				   sizeof(ans)), 0);
+	assert_served(ans, "TCP/BFCP", &r);
+	assert_non_null(strstr(ans, "a=connection:existing"));
+	offer_str(ans, sizeof(ans));
+	assert_non_null(strstr(ans, "m=application 5070 TCP/BFCP *"));
+	assert_non_null(strstr(ans, "a=floorctrl:s-only"));
+	assert_non_null(strstr(ans, "a=connection:existing"));
+	/* the peer's answer to that may end it */
+	mbuf_write_str(mb, HDR AUDIO "m=application 0 TCP/BFCP *\r\n");
+	mb->pos = 0;
+	assert_int_equal(sdpneg_handle_answer(sn, mb, &r, &reason, true), 0);
+	assert_false(r.bfcp);
+	offer_str(ans, sizeof(ans));
+	assert_refused(ans, "TCP/BFCP", &r);
+	/* over UDP, then removed by the client */
+	assert_int_equal(answer_in(true, HDR AUDIO "m=application 6000 "
+				   "UDP/BFCP *\r\n", &r, ans, sizeof(ans)), 0);
+	assert_served(ans, "UDP/BFCP", &r);
+	assert_int_equal(answer_in(true, HDR AUDIO "m=application 0 UDP/BFCP "
+				   "*\r\n", &r, ans, sizeof(ans)), 0);
+	assert_refused(ans, "UDP/BFCP", &r);
+	/* audio removed, BFCP kept */
+	assert_int_equal(answer_in(true, HDR "m=audio 0 RTP/AVP 0\r\n"
+				   BFCP_TCP, &r, ans, sizeof(ans)), 0);
+	assert_true(r.removed);
+	assert_true(r.bfcp);
+	assert_non_null(strstr(ans, "m=application 5070 TCP/BFCP *"));
+	/* the floor names no stream while the audio has none */
+	assert_non_null(strstr(ans, "a=floorid:1\r\n"));
+	assert_null(strstr(ans, "a=label"));
+	mem_deref(mb);
+}
+
+/* without a BFCP stream in the offer the answer is what it was before
+ * BFCP existed (the o= line aside: its session id is random) */
+static void test_bfcp_none_offered(void **state)
+{
+	static const char *offers[] = {
+		HDR AUDIO,
+		HDR "m=audio 4000 RTP/AVP 96 0 101\r\na=rtpmap:96 opus/48000/2"
+		"\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n",
+		HDR AUDIO "m=video 4002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n",
+	};
+	struct sdpneg_result r;
+	char a1[1024], a2[1024];
+
+	for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		assert_int_equal(setup(state), 0);
+		assert_int_equal(answer(offers[i], &r, a1, sizeof(a1)), 0);
+		teardown(state);
+		assert_int_equal(setup(state), 0);
+		bfcp_on();
+		assert_int_equal(answer(offers[i], &r, a2, sizeof(a2)), 0);
+		teardown(state);
+		assert_false(r.bfcp);
+		assert_string_equal(strstr(a1, "s=-"), strstr(a2, "s=-"));
+	}
+}
+
 int main(void)
 {
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pcmu, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audio_level, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_csrc_level, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_g722_opus, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_offerer_order_wins, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_common_codec, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_audio, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_hold_directions, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_malformed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_offer_and_answer, setup,
-						teardown),
+		T(test_pcmu), T(test_audio_level), T(test_csrc_level),
+		T(test_g722_opus), T(test_offerer_order_wins),
+		T(test_no_common_codec), T(test_no_audio),
+		T(test_hold_directions), T(test_malformed),
+		T(test_offer_and_answer), T(test_bfcp_tcp),
+		T(test_bfcp_refused), T(test_bfcp_user_later),
+		T(test_bfcp_reoffers),
+		cmocka_unit_test(test_bfcp_none_offered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
