@@ -158,6 +158,9 @@ static const struct opt opts[] = {
 	{"max_connections_per_source", U(max_connections_per_source), "64", 0,
 	 1000000, "TCP and TLS connections (SIP and HTTP) from one address "
 	 "at once (0: no limit)"},
+	{"bfcp_port", S(bfcp_port), "auto", 0, 0,
+	 "the BFCP floor control server's port, UDP and TCP (docs/floor.md): "
+	 "auto is sip_port + 2; 0 turns BFCP off"},
 	{"limits_exempt", S(limits_exempt), "", 0, 0,
 	 "addresses no per-source limit applies to, as address/bits, comma "
 	 "separated (an SBC or a proxy in front)"},
@@ -373,6 +376,30 @@ int config_parse_args(struct config *cfg, int argc, char *argv[],
 	return 0;
 }
 
+static bool port_number(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end || v > 65535)
+		return false;
+	if (port)
+		*port = (uint16_t)v;
+	return true;
+}
+
+uint16_t config_bfcp_port(const struct config *cfg)
+{
+	uint16_t port = 0;
+
+	if (!strcmp(cfg->bfcp_port, "auto"))
+		return (uint16_t)(cfg->sip_port + 2);
+	return port_number(cfg->bfcp_port, &port) ? port : 0;
+}
+
 int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 {
 	enum log_level lvl;
@@ -439,6 +466,17 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 	if (cfg->admin_token[0] && strlen(cfg->admin_token) < 16) {
 		snprintf(errbuf, errsz, "admin_token: use at least 16 "
 			 "characters");
+		return EINVAL;
+	}
+	if (strcmp(cfg->bfcp_port, "auto") && !port_number(cfg->bfcp_port,
+							    NULL)) {
+		snprintf(errbuf, errsz, "bfcp_port: '%s' is not auto or a "
+			 "number in 0..65535", cfg->bfcp_port);
+		return EINVAL;
+	}
+	if (!strcmp(cfg->bfcp_port, "auto") && cfg->sip_port > 65533) {
+		snprintf(errbuf, errsz, "bfcp_port: auto (sip_port + 2) is "
+			 "past 65535; give a number");
 		return EINVAL;
 	}
 	snprintf(tmp, sizeof(tmp), "%s", cfg->sip_transports);

@@ -58,6 +58,8 @@ struct config {
 	char operator_uri[256];
 	char lobby_user[64];
 	uint32_t pin_timeout_s, pin_tries;
+	/* the BFCP floor control server (floorctl/floorctl.h) */
+	char bfcp_port[8];
 };
 
 void config_defaults(struct config *cfg);
@@ -75,6 +77,8 @@ int  config_parse_args(struct config *cfg, int argc, char *argv[],
 		       size_t errsz);
 int  config_validate(const struct config *cfg, char *errbuf, size_t errsz);
 void config_usage(FILE *f, const char *prog);
+/* The BFCP port bfcp_port gives (auto: sip_port + 2); 0: BFCP off */
+uint16_t config_bfcp_port(const struct config *cfg);
 /* caucus.conf.sample: every setting with its help and default */
 void config_print_sample(FILE *f);
 

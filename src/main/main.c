@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "apps/apps.h"
 #include "conf/conf.h"
+#include "floorctl/floorctl.h"
 #include "main/config.h"
 #include "mixer/mixer.h"
 #include "notify/notify.h"
@@ -33,6 +34,7 @@ struct app {
 	struct notifier *notifier;
 	struct api *api;
 	struct apps *apps;
+	struct floorctl *floorctl;
 	struct srclimit *sip_limit, *api_limit;
 	bool stopping;
 };
@@ -196,6 +198,30 @@ static int apps_start(const struct config *cfg)
 	return err;
 }
 
+/* The BFCP floor control server, once the conferences exist */
+static int floorctl_start(const struct config *cfg)
+{
+	struct floorctl_cfg fc = {.addr = cfg->sip_addr,
+				  .port = config_bfcp_port(cfg),
+				  .max_conns_per_source = 8};
+	int err;
+
+	if (!fc.port) {
+		log_info("main", "msg=\"bfcp off\"");
+		return 0;
+	}
+	err = floorctl_alloc(&app.floorctl, &fc, app.confs);
+	if (err) {
+		log_err("main", "msg=\"cannot listen\" what=bfcp port=%u "
+			"err=%m", fc.port, err);
+		return err;
+	}
+	log_info("main", "msg=\"bfcp listening\" addr=%s port=%u "
+		 "transports=udp,tcp", cfg->sip_addr,
+		 floorctl_port(app.floorctl));
+	return 0;
+}
+
 static int start(void)
 {
 	struct config *cfg = &app.cfg;
@@ -227,6 +253,7 @@ static int start(void)
 		.realm = cfg->sip_realm[0] ? cfg->sip_realm : domain,
 		.nonce_ttl_s = cfg->nonce_ttl_s,
 		.digest_algs = cfg->sip_digest_algorithms,
+		.bfcp_port = config_bfcp_port(cfg),
 	};
 	struct api_cfg acfg = {
 		.addr = cfg->http_addr, .port = (uint16_t)cfg->http_port,
@@ -327,6 +354,7 @@ static int start(void)
 		return err;
 	}
 	err = apps_start(cfg);
+	err = err ? err : floorctl_start(cfg);
 	if (err)
 		return err;
 	acfg.users = app.users;
@@ -346,6 +374,7 @@ static int start(void)
 static void stop(void)
 {
 	/* the focus first: its calls hold mixer streams */
+	app.floorctl = mem_deref(app.floorctl);    /* it follows confs */
 	app.api = mem_deref(app.api);
 	app.apps = mem_deref(app.apps);      /* it holds conferences */
 	app.notifier = mem_deref(app.notifier);

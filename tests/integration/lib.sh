@@ -71,6 +71,7 @@ start_caucusd() {
 			--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 398)) \
 			--web-root "$SRC/web" --log-level debug --shutdown-ms 3000 \
 			--limits-exempt 127.0.0.1/32 \
+			--bfcp-port "${BFCP_PORT:-$(free_port)}" \
 			${CAUCUS_RTP_SOCKETS:+--rtp-sockets "$CAUCUS_RTP_SOCKETS"} \
 			"$@" >>"$WORK/caucusd.log" 2>&1 &
 		CAUCUSD_PID=$!
