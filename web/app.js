@@ -4,7 +4,9 @@
 // drops, it reconnects and a slow poll covers the gap. Moderators also get
 // the applications: announcements, recordings (start, stop, download) and
 // the PIN lobby; and the rooms: sidebars (make, end, move people between
-// them), breakouts, the floor and whispers.
+// them), breakouts, the floor and whispers; and floor control: its
+// policy, the holders and the queue with grant, deny and revoke (a
+// participant asks for the floor, or lets it go, from its own row).
 "use strict";
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
@@ -106,6 +108,11 @@ function partRow(cid, p, mod, rooms) {
   // a raised hand is lowered by a moderator or by its owner
   const lower = p.hand_raised && (mod || mine) ? `<button class="ghost" data-toggle="hand_raised"
     data-pid="${esc(p.id)}" data-val="false">Lower hand</button>` : "";
+  // with floor control on, a participant asks for the floor itself
+  const ask = !floorOn || !mine || !live ? "" : p.floor_request != null ?
+    `<button class="ghost" data-floor-release="${p.floor_request}">${p.floor ?
+      "Release floor" : "Cancel floor request"}</button>` :
+    `<button class="ghost" data-floor-ask="${esc(p.id)}">Request floor</button>`;
   return `<tr class="${p.talking ? "is-talking" : ""}${p.hand_raised ? " hand-up" : ""}"><td>${talk}${hand}${esc(p.display_name || p.uri)}
       ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
     <td><span class="status ${p.lobby ? "lobby" : esc(p.status)}">${p.lobby ? "lobby" :
@@ -124,7 +131,7 @@ function partRow(cid, p, mod, rooms) {
       jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
     <td>${live && (mod || mine) ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}
       ${live && mod ? btn("floor", "Give floor", "Has floor") : ""}</td>
-    <td>${mod || mine ? `<div class="actions">${lower}${live && mod ?
+    <td>${mod || mine ? `<div class="actions">${lower}${ask}${live && mod ?
       roomSelect(p, rooms) + whisperSelect(p, rooms) : ""}<button class="danger" data-kick="${esc(p.id)}">
       ${mine ? "Leave" : "Remove"}</button></div>` : ""}</td></tr>`;
 }
@@ -164,6 +171,7 @@ async function renderConf(id) {
     const breakouts = await api("GET", `/conferences/${encodeURIComponent(id)}/breakouts`);
     renderSidebars(sidebars, breakouts, c.participants);
   }
+  await renderFloor(id, mod, c.participants);
   if (!mod) recOn = null;
   else {
     announceTargets(c.participants);
@@ -202,6 +210,49 @@ function renderSidebars(sidebars, breakouts, parts) {
   const end = breakouts.rooms.map((r) => r.ends_at).find(Boolean);
   $("#breakout-state").textContent = !breakoutOn ? "" : `${breakouts.rooms.length} rooms` +
     (end ? `, until ${new Date(end * 1000).toLocaleTimeString()}` : ", until ended");
+}
+
+// Floor control (the audio floor, 1): the policy's form, the holders and
+// the queue for moderators; whether it is on, for every row's buttons
+let floorOn = false;
+const floorPath = (id) => `/conferences/${encodeURIComponent(id)}/floors/1`;
+async function renderFloor(id, mod, parts) {
+  const f = await api("GET", floorPath(id));
+  floorOn = f.policy.enabled;
+  $("#floor-box").hidden = !mod;
+  if (!mod) return;
+  const form = $("#floor-policy");
+  if (!form.contains(document.activeElement)) {
+    form.enabled.checked = f.policy.enabled;
+    form.mode.value = f.policy.mode;
+    form.max_holders.value = f.policy.max_holders;
+    form.limit_s.value = f.policy.limit_s;
+  }
+  const name = roomsOf([], parts).name;
+  const who = (q) => `${q.participant ? esc(name(q.participant)) : `<span class="muted">left</span>`}${
+    q.info ? `<div class="muted">${esc(q.info)}</div>` : ""}`;
+  const act = (q, a, label, cls = "") => `<button class="${cls}" data-floor-act="${a}"
+    data-rid="${q.id}">${label}</button>`;
+  $("#floor-holders tbody").innerHTML = f.holders.map((q) => `<tr data-rid="${q.id}">
+    <td>${who(q)}</td><td class="muted">${new Date(q.since).toLocaleTimeString()}</td>
+    <td><div class="actions">${act(q, "revoke", "Revoke", "danger")}</div></td></tr>`).join("") ||
+    `<tr><td colspan="3" class="muted">${floorOn ? "Nobody holds the floor." : "Floor control is off."}</td></tr>`;
+  $("#floor-queue tbody").innerHTML = f.queue.map((q) => `<tr data-rid="${q.id}">
+    <td>${q.queue_position}. ${who(q)}</td>
+    <td><span class="status floor-${esc(q.status)}">${esc(q.status)}</span>${
+      q.status_info ? `<div class="muted">${esc(q.status_info)}</div>` : ""}</td>
+    <td>${q.priority}</td>
+    <td><div class="actions">${act(q, "grant", "Grant")}${q.status === "pending" ?
+      act(q, "accept", "Accept", "ghost") : ""}${act(q, "deny", "Deny", "danger")}</div></td>
+    </tr>`).join("") || `<tr><td colspan="4" class="muted">Nobody waits.</td></tr>`;
+  $("#floor-ask").hidden = !floorOn;
+  const sel = $("#floor-ask select[name=participant]");
+  if (document.activeElement !== sel) {
+    const keep = sel.value;
+    sel.innerHTML = parts.filter((p) => isLive(p) && p.floor_request == null)
+      .map((p) => `<option value="${esc(p.id)}">${esc(p.display_name || p.uri)}</option>`).join("");
+    if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  }
 }
 
 // m:ss of milliseconds
@@ -282,6 +333,12 @@ document.addEventListener("click", async (ev) => {
     else if (t.dataset.sidebarRm)
       await api("DELETE", `/conferences/${encodeURIComponent(id)}/sidebars/${
         encodeURIComponent(t.dataset.sidebarRm)}`);
+    else if (t.dataset.floorAct)
+      await api("POST", `${floorPath(id)}/requests/${t.dataset.rid}/${t.dataset.floorAct}`);
+    else if (t.dataset.floorAsk)
+      await api("POST", `${floorPath(id)}/requests`, {participant: t.dataset.floorAsk});
+    else if (t.dataset.floorRelease)
+      await api("DELETE", `${floorPath(id)}/requests/${t.dataset.floorRelease}`);
     else if (t.dataset.toggle)
       await api("PATCH", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.pid}`,
         {[t.dataset.toggle]: t.dataset.val === "true"});
@@ -313,6 +370,29 @@ $("#sidebar-add").addEventListener("submit", async (ev) => {
   try {
     await api("POST", `/conferences/${encodeURIComponent(current())}/sidebars`, body);
     ev.target.reset(); await render();
+  } catch (e) { showError(e); }
+});
+
+$("#floor-policy").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target;
+  try {
+    const r = await api("PATCH", floorPath(current()), {enabled: f.enabled.checked,
+      mode: f.mode.value, max_holders: Number(f.max_holders.value),
+      limit_s: Number(f.limit_s.value)});
+    $("#floor-msg").textContent = r.policy ? "saved" : "asked: waits for a moderator";
+    f.querySelector("button").blur();
+    await render();
+  } catch (e) { $("#floor-msg").textContent = e.message; }
+});
+
+$("#floor-ask").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  try {
+    await api("POST", `${floorPath(current())}/requests`,
+      {participant: f.get("participant"), priority: Number(f.get("priority"))});
+    await render();
   } catch (e) { showError(e); }
 });
 

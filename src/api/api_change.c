@@ -1,6 +1,6 @@
 /*
- * Requested changes (spec s. 5.3, 5.5): a policy, media or media policy
- * change by someone whose role may only ask for it. It is answered 202
+ * Requested changes (spec s. 5.3, 5.5): a policy, media, media policy or
+ * floor policy change by someone whose role may only ask for it. It is answered 202
  * with the change's id and waits; a moderator of every part it touches
  * approves it (it is applied then, on the policy as it is at that moment)
  * or rejects it (dropped); unanswered it expires as rejected after the
@@ -10,6 +10,7 @@
  * their outcome can be read. Signalling thread.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "api/api_int.h"
@@ -27,7 +28,8 @@ static const char *const state_names[] = {"pending", "approved",
 					  "rejected", "expired", "failed"};
 static const char *const kind_names[] = {"policy-put", "policy-patch",
 					 "media", "media-policy-put",
-					 "media-policy-patch"};
+					 "media-policy-patch",
+					 "floor-policy-patch"};
 
 struct change {
 	struct le le;
@@ -39,6 +41,7 @@ struct change {
 	char base_etag[24];        /* a media policy PUT: the media policy's
 				    * ETag when it was asked for */
 	unsigned parts;
+	unsigned floorid;          /* a floor policy change's floor */
 	char requester[160];
 	int64_t created, expires;
 	enum change_state state;
@@ -99,6 +102,9 @@ static int change_json(struct odict **odp, const struct change *ch)
 			       ch->requester);
 	err |= odict_entry_add(od, "created_at", ODICT_INT, ch->created);
 	err |= odict_entry_add(od, "expires_at", ODICT_INT, ch->expires);
+	if (ch->kind == API_CHANGE_FLOOR_PATCH)
+		err |= odict_entry_add(od, "floor", ODICT_INT,
+				       (int64_t)ch->floorid);
 	if (ch->kind == API_CHANGE_MEDIA)
 		err |= odict_entry_add(od, "audio", ODICT_STRING,
 				       ch->payload);
@@ -207,6 +213,9 @@ int api_change_gate(struct api_req *r, struct conf *c, unsigned parts,
 	ch->parts = parts;
 	if (kind == API_CHANGE_MEDIAPOL_PUT)
 		conf_mediapol_etag(c, ch->base_etag, sizeof(ch->base_etag));
+	/* the floor routes' {floorid}, checked by their handler */
+	if (kind == API_CHANGE_FLOOR_PATCH)
+		ch->floorid = (unsigned)strtoul(r->param[1], NULL, 10);
 	re_snprintf(ch->requester, sizeof(ch->requester), "%s", who(r));
 	ch->created = (int64_t)time(NULL);
 	ch->expires = ch->created + p->change_ttl_s;
@@ -315,6 +324,26 @@ static int apply_mediapol(struct change *ch, struct conf *c)
 	return err ? err : conf_set_mediapol(c, &mp);
 }
 
+/* A requested floor policy change, on the floor's policy as it is now */
+static int apply_floor(struct change *ch, struct conf *c)
+{
+	const struct floor_policy *base = conf_floor_policy(c, ch->floorid);
+	struct floor_policy fp;
+	int err;
+
+	if (!base) {
+		re_snprintf(ch->detail, sizeof(ch->detail), "no floor %u",
+			    ch->floorid);
+		return EINVAL;
+	}
+	err = api_floor_policy_parse(&fp, base, ch->payload,
+				     strlen(ch->payload), ch->detail,
+				     sizeof(ch->detail));
+	if (err == EBADMSG)
+		err = EINVAL;
+	return err ? err : conf_set_floor_policy(c, ch->floorid, &fp);
+}
+
 /* Applies ch to c as c is now; EINVAL with detail when it no longer fits */
 static int apply(struct change *ch, struct conf *c)
 {
@@ -326,6 +355,8 @@ static int apply(struct change *ch, struct conf *c)
 	if (ch->kind == API_CHANGE_MEDIAPOL_PUT ||
 	    ch->kind == API_CHANGE_MEDIAPOL_PATCH)
 		return apply_mediapol(ch, c);
+	if (ch->kind == API_CHANGE_FLOOR_PATCH)
+		return apply_floor(ch, c);
 	err = policy_parse(&np, ch->kind == API_CHANGE_POLICY_PATCH ?
 			   conf_policy(c) : NULL, ch->payload,
 			   strlen(ch->payload), ch->detail,

@@ -11,10 +11,11 @@
 #include <re.h>
 #include "api/api.h"
 #include "api/api_json.h"
+#include "conf/floor.h"
 #include "conf/part.h"
 
 #define API_MAX_PARAMS 3
-#define API_MAX_ROUTES 64
+#define API_MAX_ROUTES 80
 
 struct api_req;
 typedef void (api_handler)(struct api_req *r);
@@ -182,9 +183,10 @@ void api_change_reject(struct api_req *r);
  * what it touches; 0 when it replied (200/202/403 etc.) */
 enum api_change_kind { API_CHANGE_POLICY_PUT, API_CHANGE_POLICY_PATCH,
 		       API_CHANGE_MEDIA, API_CHANGE_MEDIAPOL_PUT,
-		       API_CHANGE_MEDIAPOL_PATCH };
+		       API_CHANGE_MEDIAPOL_PATCH, API_CHANGE_FLOOR_PATCH };
 /* Forbidden: replied 403, returns EACCES; moderated: queued, replied
- * 202, returns EINPROGRESS; direct: returns 0 and the caller applies */
+ * 202, returns EINPROGRESS; direct: returns 0 and the caller applies.
+ * A floor policy change is of the floor the route's {floorid} names. */
 int  api_change_gate(struct api_req *r, struct conf *c, unsigned parts,
 		     enum api_change_kind kind, const char *payload,
 		     size_t len);
@@ -232,6 +234,44 @@ int  api_part_mix_json(struct odict *od, const struct participant *p,
 /* May the caller see p in the roster (hidden and waiting participants
  * only to moderators and themselves; api_conf.c) */
 bool api_part_visible(const struct api_req *r, struct participant *p);
+
+/* Floors (api_floor.c): the floors and their policy, requests on a
+ * participant's behalf, and the chairs' decisions */
+void api_floor_list(struct api_req *r);
+void api_floor_get(struct api_req *r);
+void api_floor_patch(struct api_req *r);
+void api_floor_req_create(struct api_req *r);
+void api_floor_req_get(struct api_req *r);
+void api_floor_req_delete(struct api_req *r);
+void api_floor_req_grant(struct api_req *r);
+void api_floor_req_deny(struct api_req *r);
+void api_floor_req_revoke(struct api_req *r);
+void api_floor_req_accept(struct api_req *r);
+/* Floors as JSON (api_floor_json.c). A request as it was when read (a
+ * decision that ends one frees it) */
+struct api_floor_req {
+	uint16_t id;
+	unsigned floor;
+	struct participant *p, *by;     /* NULL: none */
+	enum floor_status status;
+	unsigned qpos;
+	uint8_t priority;
+	char info[FLOOR_INFO_MAX];
+	char status_info[FLOOR_INFO_MAX];
+	int64_t since_ms;
+};
+void api_floor_snap(struct api_floor_req *s, const struct floor_request *fr);
+/* participants r may not see in the roster are null (r NULL: all seen) */
+int  api_floor_req_json(struct odict **odp, const struct api_floor_req *s,
+			const struct api_req *r);
+/* floorid with its policy, holders and queue; ENOENT: no such floor */
+int  api_floor_json(struct odict **odp, struct conf *c, unsigned floorid,
+		    const struct api_req *r);
+/* A PATCH document of a floor's policy on base into *fp: 0, or EBADMSG
+ * (not JSON) or EINVAL (a bad member) with the member and why in detail */
+int  api_floor_policy_parse(struct floor_policy *fp,
+			    const struct floor_policy *base, const char *body,
+			    size_t len, char *detail, size_t dsz);
 
 /* Instant messages (api_msg.c) */
 void api_msg_list(struct api_req *r);

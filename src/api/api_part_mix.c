@@ -115,12 +115,17 @@ int api_part_mix_json(struct odict *od, const struct participant *p,
 	const struct sidebar *sb = part_sidebar(p);
 	enum part_listen listen = PART_LISTEN_ROOM;
 	struct participant *to = part_whisper(p, &listen);
+	const struct floor_request *fr;
 	struct odict *wo = NULL;
 	int err;
 
 	err = sb ? api_add_str(od, "sidebar", sidebar_id(sb)) :
 		odict_entry_add(od, "sidebar", ODICT_NULL);
 	err |= api_add_bool(od, "floor", part_floor(p));
+	/* its request for the audio floor (floor control), if any */
+	fr = conf_floor_request_of(part_conf(p), FLOOR_AUDIO, p);
+	err |= fr ? api_add_int(od, "floor_request", floor_request_id(fr)) :
+		odict_entry_add(od, "floor_request", ODICT_NULL);
 	err |= part_hand_since(p) ?
 		api_add_int(od, "hand_raised_at", part_hand_since(p)) :
 		odict_entry_add(od, "hand_raised_at", ODICT_NULL);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include "conf/conf.h"
+#include "conf/floor.h"
 #include "conf/policy.h"
 #include "notify/notify.h"
 
@@ -187,6 +188,26 @@ static const char *media_status(struct participant *p)
 	return in ? "sendonly" : out ? "recvonly" : "inactive";
 }
 
+/* With floor control on for the audio floor: whether p holds it, as
+ * RFC 6501's floor element in its audio media (the RFC 4575 schema admits
+ * other namespaces at the end of a media element). Off, nothing: the
+ * floor then decides nothing. */
+static void floor_held(struct odict *m, struct participant *p, int *errp)
+{
+	const struct conf *c = part_conf(p);
+	const struct floor_policy *fp = conf_floor_policy(c, FLOOR_AUDIO);
+	const struct floor_request *r;
+	struct odict *f;
+
+	if (!m || !fp || !fp->enabled)
+		return;
+	r = conf_floor_request_of(c, FLOOR_AUDIO, p);
+	f = child(m, "floor", false, errp);
+	str(f, "@xmlns", NOTIFY_XCON_NS, errp);
+	num(f, "@id", FLOOR_AUDIO, errp);
+	flag(f, "#text", r && floor_request_status(r) == FLOOR_GRANTED, errp);
+}
+
 static void endpoint(struct odict *ep, struct participant *p, bool anon,
 		     const char *entity, int *errp)
 {
@@ -251,6 +272,7 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 		re_snprintf(ssrc, sizeof(ssrc), "%u", part_media(p)->tx_ssrc);
 		str(m, "src-id", ssrc, errp);
 		str(m, "status", media_status(p), errp);
+		floor_held(m, p, errp);
 	}
 	/* the dialog ids would identify an anonymous caller */
 	if (!anon && dlg->call_id[0] && dlg->from_tag[0] && dlg->to_tag[0]) {

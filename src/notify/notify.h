@@ -1,7 +1,8 @@
 /*
  * The conference notification service's documents (RFC 4575). The state
  * of a conference is built once per view as a tree (a libre odict shaped
- * like the XML: "@name" keys are attributes, arrays are repeated elements)
+ * like the XML: "@name" keys are attributes, "#text" an element's text
+ * beside them, arrays are repeated elements)
  * and printed either as application/conference-info+xml or as its JSON
  * equivalent. Signalling thread.
  */
@@ -11,6 +12,9 @@
 /* caucus's namespace for what RFC 4575 has no element for (an element
  * <caucus> at the end of an endpoint: hand-raised, lobby) */
 #define NOTIFY_EXT_NS "urn:x-caucus:params:xml:ns:conference-info"
+/* RFC 6501's (XCON) namespace: its <floor id="N">true|false</floor> in an
+ * endpoint's media says whether the endpoint holds that floor */
+#define NOTIFY_XCON_NS "urn:ietf:params:xml:ns:xcon-conference-info"
 
 
 #include <stdbool.h>

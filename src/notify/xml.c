@@ -1,7 +1,8 @@
 /*
  * XML output of an RFC 4575 document tree (see notify.h): keys that start
- * with '@' become attributes of the enclosing element, arrays become
- * repeated elements, everything else a child element. The root gets the
+ * with '@' become attributes of the enclosing element, "#text" its text
+ * (an element with attributes and a value: RFC 6501's floor), arrays
+ * become repeated elements, everything else a child element. The root gets the
  * conference-info namespace. Signalling thread; pure.
  */
 #include <string.h>
@@ -53,7 +54,7 @@ static int children_print(struct re_printf *pf, const struct odict *o)
 	for (struct le *le = o->lst.head; !err && le; le = le->next) {
 		const struct odict_entry *c = le->data;
 
-		if (c->key[0] == '@')
+		if (c->key[0] == '@' || c->key[0] == '#')
 			continue;
 		if (c->type == ODICT_ARRAY) {
 			for (struct le *ae = c->u.odict->lst.head; !err && ae;
@@ -90,6 +91,8 @@ static int element_print(struct re_printf *pf, const char *name,
 		err |= re_hprintf(pf, "\"");
 	}
 	err |= re_hprintf(pf, ">");
+	if (odict_lookup(e->u.odict, "#text"))
+		err |= scalar_print(pf, odict_lookup(e->u.odict, "#text"));
 	err |= children_print(pf, e->u.odict);
 	return err | re_hprintf(pf, "</%s>", name);
 }

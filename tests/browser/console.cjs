@@ -4,7 +4,10 @@
 // the page and the API, send a message; lower a raised hand, make
 // announcements, record the conference and download the recording, let a
 // caller in from the PIN lobby; make a sidebar and move a caller into it,
-// give the floor, set a whisper, start and end breakouts; with TOKEN, sign in first (a wrong token
+// give the floor, set a whisper, start and end breakouts; floor control
+// on from its form, two callers queued by priority, one granted (a second
+// grant refused), the other denied, the floor revoked, floor control
+// off; with TOKEN, sign in first (a wrong token
 // is refused); screenshots at each step.
 //   CAUCUS_URL=http://127.0.0.1:PORT SHOTS=dir SIPP_CMD='sipp ...' node console.cjs
 "use strict";
@@ -273,6 +276,55 @@ function send(method, path, body) {
     if (back.sidebar !== null) throw new Error("zoe is not back in the main room");
     step("the sidebar ended from the page; zoe is back in the main room");
 
+    /* floor control: on from its form, zoe and lia queued from the panel
+     * (lia, at the highest priority, ahead), zoe granted (her row shows
+     * the floor), a second holder refused, lia denied, zoe's floor
+     * revoked, and floor control off again */
+    const floor = () => getJSON("/v1/conferences/standup/floors/1");
+    await page.waitForSelector("#floor-box:not([hidden])", { timeout: 5000 });
+    await page.check("#floor-policy input[name=enabled]");
+    await page.selectOption("#floor-policy select[name=mode]", "chair");
+    await page.fill("#floor-policy input[name=max_holders]", "1");
+    await page.click("#floor-policy button");
+    await page.waitForSelector("#floor-msg:has-text('saved')", { timeout: 5000 });
+    const fon = await floor();
+    if (!fon.policy.enabled || fon.policy.mode !== "chair" || fon.policy.max_holders !== 1)
+      throw new Error("the API does not show floor control on: " + JSON.stringify(fon.policy));
+    await page.waitForSelector("#floor-ask:not([hidden])", { timeout: 5000 });
+    await page.selectOption("#floor-ask select[name=participant]", zoe.id);
+    await page.click("#floor-ask button");
+    await page.waitForSelector("#floor-queue td:has-text('zoe')", { timeout: 5000 });
+    await page.selectOption("#floor-ask select[name=participant]", lia.id);
+    await page.selectOption("#floor-ask select[name=priority]", "4");
+    await page.click("#floor-ask button");
+    await page.waitForSelector("#floor-queue tr:has-text('lia') .status.floor-pending", { timeout: 5000 });
+    const queue = (await floor()).queue;
+    if (queue.length !== 2 || queue[0].participant !== lia.id || queue[1].participant !== zoe.id)
+      throw new Error("the queue is not by priority: " + JSON.stringify(queue));
+    const [lr, zr] = [queue[0].id, queue[1].id];
+    step("floor control on from the page; zoe and lia queued, lia (highest) first");
+    await page.click(`#floor-queue button[data-floor-act=grant][data-rid='${zr}']`);
+    await page.waitForSelector("#floor-holders td:has-text('zoe')", { timeout: 5000 });
+    await page.waitForSelector("#parts tr:has-text('zoe') .status.floor", { timeout: 5000 });
+    if ((await getJSON(`/v1/conferences/standup/participants/${zoe.id}`)).floor !== true)
+      throw new Error("the API does not show zoe holding the floor");
+    await page.screenshot({ path: `${shots}/7j-floor.png` });
+    await page.click(`#floor-queue button[data-floor-act=grant][data-rid='${lr}']`);
+    await page.waitForSelector("#error:has-text('max_holders')", { timeout: 5000 });
+    await page.click(`#floor-queue button[data-floor-act=deny][data-rid='${lr}']`);
+    await page.waitForSelector("#floor-queue td:has-text('Nobody waits')", { timeout: 5000 });
+    await page.click(`#floor-holders button[data-floor-act=revoke][data-rid='${zr}']`);
+    await page.waitForSelector("#floor-holders td:has-text('Nobody holds')", { timeout: 5000 });
+    await page.waitForSelector("#parts .status.floor", { state: "detached", timeout: 5000 });
+    const foff = await floor();
+    if (foff.holders.length || foff.queue.length)
+      throw new Error("requests left after deny and revoke: " + JSON.stringify(foff));
+    await page.uncheck("#floor-policy input[name=enabled]");
+    await page.click("#floor-policy button");
+    await page.waitForSelector("#floor-holders td:has-text('Floor control is off')", { timeout: 5000 });
+    if ((await floor()).policy.enabled) throw new Error("floor control is still on");
+    step("zoe granted the floor from the panel (a second holder refused), lia denied, zoe's floor revoked, floor control off");
+
     /* a user's own token: yan is anonymous by the policy; the moderator
      * (admin) page says so, the participant's page shows "Anonymous",
      * no dial-out, no waiting list, no Remove for others */
@@ -297,9 +349,9 @@ function send(method, path, body) {
     if (await upage.isVisible("#dial")) throw new Error("a participant is offered dial-out");
     if (await upage.isVisible("#apps"))
       throw new Error("a participant is offered recordings and announcements");
-    if (await upage.isVisible("#sidebars-box") ||
+    if (await upage.isVisible("#sidebars-box") || await upage.isVisible("#floor-box") ||
         await upage.locator("#parts select[data-move], #parts button[data-toggle=floor]").count())
-      throw new Error("a participant is offered the sidebars, the floor or whispers");
+      throw new Error("a participant is offered the sidebars, the floor, floor control or whispers");
     if (await upage.locator("#parts button[data-kick]").count())
       throw new Error("a participant is offered Remove for others");
     await upage.waitForSelector("#live.on", { timeout: 6000 });

@@ -1,7 +1,7 @@
 #!/bin/bash
 # caucusctl against a running caucusd: every command (announcements,
-# recordings, raised hands, sidebars, breakouts, the floor, whispers and
-# the media policy among them), tables and --json,
+# recordings, raised hands, sidebars, breakouts, the floor, whispers,
+# floor control and the media policy among them), tables and --json,
 # and the errors with their exit codes (usage 2, unknown conference 3,
 # refused 4, unreachable server 6). docs/caucusctl.md is what the command
 # table prints.
@@ -200,6 +200,57 @@ ctl job show "$jid"; want 0 "sip:x2@127.0.0.1:9"
 ctl part eject weekly pattern:sip:x*; want 0 "ejected"
 ctl part eject weekly everyone; want 2 "selector"
 ctl job show 999; want 3 "404"
+
+# floor control, with two callers of their own (a sipp call lasts 30 s):
+# the policy, requests queued by priority, the chairs' decisions
+for who in fay gil; do
+	sipp_bg "$who" uac_wait_bye.xml -s demo -key who "$who"
+	eval "sipp_$who=\$SIPP_PID"
+done
+two_in_demo() { [ "$("$CTL" part list demo | grep -c connected)" = 2 ]; }
+wait_for 5 two_in_demo || fail "fay and gil not listed by caucusctl"
+pid_in_demo() { "$CTL" --json part list demo | python3 -c 'import json, sys
+print([p["id"] for p in json.load(sys.stdin)["participants"] if p["uri"].startswith("sip:" + sys.argv[1] + "@")][0])' "$1"; }
+fpid=$(pid_in_demo fay) gpid=$(pid_in_demo gil)
+ctl floor-policy demo; want 0 "floor 1 (audio): off, chair-moderated, at most 1 holder(s), no time limit"
+ctl floor-request demo "$fpid"; want 4 "409 floor control is off"
+ctl floor-policy demo --on --holders 2 --limit 60
+want 0 "floor 1 (audio): on, chair-moderated, at most 2 holder(s), grants of 60 s"
+ctl floor-policy demo --on --off; want 2 "not both"
+ctl floor-policy demo --mode free; want 2 "chair or auto"
+ctl floor-policy demo --holders many; want 2 "whole number"
+ctl floor-policy demo --holders 99; want 4 "400 .*max_holders"
+ctl floor-policy nosuch --on; want 3 "404"
+ctl floor-request demo "$fpid" --priority 1 --info "a question"
+want 0 "pending  *1  *1  *a question"
+prid=$(sed -n '2s/^\([0-9]*\) .*/\1/p' "$WORK/ctl.out")
+ctl floor-request demo "$gpid" --priority 3; want 0 "pending"
+crid=$(sed -n '2s/^\([0-9]*\) .*/\1/p' "$WORK/ctl.out")
+ctl floor-request demo "$fpid"; want 4 "409 already requested: .*request $prid"
+ctl floor-request demo "$fpid" --priority 9; want 2 "0 (lowest) to 4"
+ctl floors demo; want 0 "$crid  *$gpid  *pending  *1 "
+grep -q "^$prid  *$fpid  *pending  *2  *1 .*a question" "$WORK/ctl.out" ||
+	fail "the queue by priority: $(cat "$WORK/ctl.out")"
+ctl floor-grant demo "$prid"; want 0 "$prid  *$fpid  *granted"
+ctl floor-grant demo "$prid"; want 4 "409"
+ctl floor-accept demo "$crid"; want 0 "accepted  *1 "
+ctl --json part list demo; want 0 "\"floor_request\": $crid"
+ctl floor-deny demo "$crid"; want 0 "denied"
+ctl floor-revoke demo "$crid"; want 3 "404"
+ctl floor-revoke demo "$prid"; want 0 "revoked"
+ctl floor-request demo "$fpid"; want 0 "pending"
+prid=$(sed -n '2s/^\([0-9]*\) .*/\1/p' "$WORK/ctl.out")
+ctl floor-policy demo --mode auto; want 0 "automatic"
+grep -q "^$prid  *$fpid  *granted" "$WORK/ctl.out" ||
+	fail "auto mode did not grant the waiting request: $(cat "$WORK/ctl.out")"
+ctl floor-release demo "$prid"; want 0 "released"
+ctl floor-release demo "$prid"; want 3 "404"
+ctl --json floors demo; want 0 '"holders": \[\]'
+ctl floor-policy demo --off --mode chair --holders 1 --limit 0; want 0 "off, chair"
+ctl part kick demo "$fpid"; want 0 "removed"
+ctl part kick demo "$gpid"; want 0 "removed"
+sipp_wait "$sipp_fay" fay
+sipp_wait "$sipp_gil" gil
 
 # users, self service and requested changes
 CAUCUS_PASSWORD=pw-for-ann ctl user add ann --aor sip:ann@example.com

@@ -3,7 +3,8 @@
  * and anonymise; users group endpoints; text is escaped; sidebars by
  * reference and by value, a sidebar's own document, and the partial
  * documents of sidebar changes (the shared renders' and the tree diff's,
- * the same). */
+ * the same); RFC 6501's floor element with floor control on, and the
+ * partial documents of grants and revocations. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <re.h>
 #include "part_fixture.h"
 #include "conf/conf.h"
+#include "conf/floor.h"
 #include "notify/notify.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -771,6 +773,107 @@ static void test_sidebar_subscriber_partial(void **state)
 	mem_deref(last);
 }
 
+/* Floor control (RFC 6501's <floor> in each endpoint's audio media) ---- */
+
+#define FLOOR_TRUE "<floor xmlns=\"urn:ietf:params:xml:ns:xcon-conference-" \
+	"info\" id=\"1\">true</floor>"
+#define FLOOR_FALSE "<floor xmlns=\"urn:ietf:params:xml:ns:xcon-conference-" \
+	"info\" id=\"1\">false</floor>"
+
+static void floor_on(bool on)
+{
+	struct floor_policy fp = *conf_floor_policy(c, FLOOR_AUDIO);
+
+	fp.enabled = on;
+	fp.max_holders = 2;
+	assert_int_equal(conf_set_floor_policy(c, FLOOR_AUDIO, &fp), 0);
+}
+
+static struct floor_request *floor_ask(struct participant *p)
+{
+	struct floor_request *r = NULL;
+
+	assert_int_equal(conf_floor_request(c, FLOOR_AUDIO, p, NULL, 2, NULL,
+					    &r), 0);
+	return r;
+}
+
+/* Off: no floor element (it decides nothing); on: each endpoint's audio
+ * says whether it holds the floor, valid against the RFC 4575 schema */
+static void test_floor_element(void **state)
+{
+	struct participant *a, *b;
+
+	(void)state;
+	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	add("sip:c@example.org", "C", PART_DIALING_IN, false); /* no media */
+	render(false);
+	assert_null(strstr(xml, "<floor"));
+	floor_on(true);
+	assert_int_equal(floor_request_decide(floor_ask(a), FLOOR_GRANTED,
+					      NULL), 0);
+	(void)floor_ask(b);                        /* waits */
+	render(false);
+	golden("floor");
+	assert_int_equal(count(FLOOR_TRUE), 1);
+	assert_int_equal(count(FLOOR_FALSE), 1);
+	assert_non_null(strstr(xml, "<status>sendrecv</status>" FLOOR_TRUE
+			       "</media>"));
+	render(true);                           /* the same for moderators */
+	assert_int_equal(count(FLOOR_TRUE), 1);
+	floor_on(false);
+	render(false);
+	assert_null(strstr(xml, "<floor"));
+}
+
+/* A grant, a revocation, floor control off: partial NOTIFYs carry the
+ * users whose floor changed, and only those */
+static void test_floor_partials(void **state)
+{
+	struct notify_render *snap = NULL;
+	struct participant *a, *b;
+	struct floor_request *ra;
+	bool partial = true;
+
+	(void)state;
+	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	floor_on(true);
+	ra = floor_ask(a);
+	assert_int_equal(next_doc(&snap, 1, &partial), 0);
+	assert_false(partial);
+	assert_int_equal(count(FLOOR_FALSE), 2);
+
+	assert_int_equal(floor_request_decide(ra, FLOOR_GRANTED, NULL), 0);
+	assert_int_equal(next_doc(&snap, 2, &partial), 0);
+	validate();
+	golden("partial-floor-grant");
+	assert_true(partial);
+	assert_non_null(strstr(xml, "<user entity=\"sip:a@example.org\" "
+			       "state=\"full\">"));
+	assert_null(strstr(xml, "sip:b@example.org"));
+	assert_int_equal(count(FLOOR_TRUE), 1);
+
+	assert_int_equal(floor_request_decide(ra, FLOOR_REVOKED, NULL), 0);
+	assert_int_equal(next_doc(&snap, 3, &partial), 0);
+	validate();
+	assert_true(partial);
+	assert_null(strstr(xml, "sip:b@example.org"));
+	assert_int_equal(count(FLOOR_FALSE), 1);
+	assert_int_equal(count(FLOOR_TRUE), 0);
+
+	(void)floor_ask(b);
+	assert_int_equal(next_doc(&snap, 4, &partial), ENODATA);
+	floor_on(false);                 /* everyone's floor element goes */
+	assert_int_equal(next_doc(&snap, 4, &partial), 0);
+	validate();
+	assert_null(strstr(xml, "<floor"));
+	assert_non_null(strstr(xml, "sip:a@example.org"));
+	assert_non_null(strstr(xml, "sip:b@example.org"));
+	mem_deref(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +900,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sidebar_subscriber_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_element, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_floor_partials, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
