@@ -222,6 +222,9 @@ int api_conf_json(struct odict **odp, struct conf *c,
 	err |= api_add_str(od, "policy_uri", conf_policy_uri(c));
 	err |= api_add_str(od, "display_text", conf_display_text(c));
 	err |= api_add_int(od, "created_at", conf_created_at(c));
+	/* the id BFCP's common header carries (RFC 8855; the SDP's
+	 * a=confid), for floor control clients */
+	err |= api_add_int(od, "bfcp_conference_id", conf_room(c));
 	err |= api_add_int(od, "participant_count", conf_participant_count(c));
 	err |= api_add_int(od, "version", conf_version(c));
 	err |= api_add_bool(od, "adhoc", conf_adhoc(c));

@@ -21,7 +21,9 @@ grep -q "msg=\"bfcp listening\" addr=127.0.0.1 port=$BFCP_PORT" \
 	"$WORK/caucusd.log" || fail "no 'bfcp listening' line"
 C=/v1/conferences/demo
 CLIENT=$BIN/caucus-bfcpclient
-CONF=1      # demo is the first conference of a new store: its room is 1
+# the conference's BFCP id, as the API (and the SDP's a=confid) says
+CONF=$(json_field "$(get $C)" bfcp_conference_id)
+[ -n "$CONF" ] || fail "no bfcp_conference_id: $(get $C)"
 
 api PATCH "$C/policy" '{"users":[{"aor":"sip:mia@example.com","role":"moderator"}]}'
 expect_status 200 "mia a moderator"

@@ -38,6 +38,8 @@ wait_for 10 ids bob || fail "bob: no BFCP answer logged"
 read -r port2 confid2 userid2 < <(ids bob)
 api GET /v1/conferences/demo
 [ "$confid2" = "$confid" ] || fail "one conference, confids $confid $confid2"
+[ "$confid" = "$(json_field "$BODY" bfcp_conference_id)" ] ||
+	fail "a=confid $confid is not the API's bfcp_conference_id: $BODY"
 [ "$userid2" = "$(pid_of bob)" ] && [ "$userid2" != "$userid" ] ||
 	fail "bob's userid $userid2 (participant $(pid_of bob), mia $userid)"
 log "BFCP port $port conference $confid users $userid $userid2"
