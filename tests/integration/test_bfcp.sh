@@ -27,14 +27,29 @@ CONF=$(json_field "$(get $C)" bfcp_conference_id)
 
 api PATCH "$C/policy" '{"users":[{"aor":"sip:mia@example.com","role":"moderator"}]}'
 expect_status 200 "mia a moderator"
+# the callers negotiate BFCP in their SDP (RFC 8856) and stay; the
+# ids the answers gave are the ones the clients use below
 for who in ann bob cat mia; do
-	sipp_bg "$who" uac_wait_bye.xml -s demo -key who "$who"
+	sipp_bg "$who" uac_bfcp_wait.xml -s demo -key who "$who" \
+		-trace_logs -log_file "$WORK/$who.ids"
+	eval "sipp_$who=\$SIPP_PID"
 done
 wait_connected 10 demo 4 "the callers did not join"
 uid() { part_of demo "$1" | python3 -c 'import json, sys
 print(json.load(sys.stdin)["id"])'; }
 ANN=$(uid ann) BOB=$(uid bob) CAT=$(uid cat) MIA=$(uid mia)
 log "users: ann=$ANN bob=$BOB cat=$CAT mia=$MIA"
+sdp_ids() { # NAME: "port confid userid" its answer gave
+	sed -n 's/.*bfcp port=\([0-9]*\) confid=\([0-9]*\) userid=\([0-9]*\).*/\1 \2 \3/p' \
+		"$WORK/$1.ids" 2>/dev/null | head -n 1 | grep .
+}
+for who in ann bob cat mia; do
+	wait_for 10 sdp_ids "$who" || fail "$who: no BFCP answer logged"
+	eval "want=\"$BFCP_PORT $CONF \$$(echo "$who" | tr a-z A-Z)\""
+	[ "$(sdp_ids "$who")" = "$want" ] ||
+		fail "$who's SDP gave '$(sdp_ids "$who")', want '$want'"
+done
+log "the SDP's ids: conference $CONF, users as their participant ids"
 
 # bfcp TRANSPORT USER ARGS...: one client run, its output in $OUT, its
 # exit status in $RC
