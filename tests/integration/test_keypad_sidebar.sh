@@ -9,7 +9,9 @@
 #     takes it back;
 #   - p's #7 is refused (a moderator's key);
 #   - with no sidebar, #0 moves nobody;
-#   - a breakout that ends by itself brings p back, announced to all.
+#   - a breakout that ends by itself brings p back, announced to all;
+#   - with floor control on, p's *2 is a request for the floor, m's #7
+#     grants it and #8 revokes it.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 C=/v1/conferences/demo
@@ -98,6 +100,24 @@ wait_for 10 grep -q 'msg="say" conf=demo to=all prompt=breakout-over' \
 	"$WORK/caucusd.log" || fail "the end of the breakouts was not announced"
 field_is p sidebar null || fail "p is not back: $(part_of demo p)"
 log "ok: the breakout ended by itself, announced"
+
+# floor control (issue 18): a raised hand is a request for the floor,
+# a moderator's #7 grants it, #8 revokes it
+api PATCH $C/floors/1 '{"enabled":true,"mode":"chair"}'
+expect_status 200 "floor control on"
+keys p "*2"
+rid=$(json_field "$(part_of demo p)" floor_request)
+[ -n "$rid" ] && [ "$rid" != null ] ||
+	fail "p's raised hand made no floor request: $(part_of demo p)"
+api GET "$C/floors/1/requests/$rid"
+[ "$(json_field "$BODY" status)" = pending ] || fail "not pending: $BODY"
+log "ok: *2 with floor control is a request for the floor ($rid)"
+keys m "#7"
+expect_field p floor true "#7 grants p's request"
+api GET "$C/floors/1/requests/$rid"
+[ "$(json_field "$BODY" status)" = granted ] || fail "not granted: $BODY"
+keys m "#8"
+expect_field p floor false "#8 revokes it"
 
 echo bye >"$WORK/m.ctl"
 echo bye >"$WORK/p.ctl"
