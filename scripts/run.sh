@@ -70,6 +70,9 @@ cat <<MSG
   One number for every conference: call  sip:bridge@127.0.0.1${URI#sip:demo@127.0.0.1}
     and key the conference's id (digits, e.g. a conference "4711") and #
   Keypad in a call: *1 mute, *2 raise hand, *3 who is here, ** all keys
+  Sidebar of demo: sip:demo+<sidebar>@127.0.0.1 once made (docs/media-policy.md)
+  Floor control (BFCP, TCP and UDP): 127.0.0.1:$((SIP_PORT + 2)), offered
+    in the call's SDP; caucus-bfcpclient in ./$BUILD (docs/floor.md)
   Web console: http://127.0.0.1:$HTTP_PORT/
   Terminal:    CAUCUS_URL=http://127.0.0.1:$HTTP_PORT tools/caucusctl conf list
   API:         curl http://127.0.0.1:$HTTP_PORT/v1/conferences/demo
