@@ -20,6 +20,7 @@ cp "$BIN/caucusd" "$WORK/alone/bin/caucusd"
 port=$(free_port)
 rtp=$(( 61000 + (RANDOM % 9) * 400 ))
 "$WORK/alone/bin/caucusd" --sip-port "$(free_port)" --http-port "$port" \
+	--bfcp-port "$(free_port)" \
 	--db "$WORK/alone/caucus.db" --rtp-port-min "$rtp" \
 	--rtp-port-max $((rtp + 398)) >"$WORK/alone.log" 2>&1 &
 alone=$!
