@@ -1,11 +1,13 @@
 # free_port: prints a port nobody listens on (TCP or UDP), for tests and
-# benchmarks. Random, so runs side by side differ, and in 11000-30999:
+# benchmarks. Random, so runs side by side differ, and in 11000-22999:
 # below the kernel's ephemeral range (32768 and up by default), where
-# outgoing connections take ports at any moment.
+# outgoing connections take ports at any moment, and apart from
+# free_media_port's (a caucusd's SIP, HTTP or BFCP port picked by one
+# test never takes the RTP port a sipp of another was given).
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$(( (RANDOM * 32768 + RANDOM) % 20000 + 11000 ))
+		p=$(( (RANDOM * 32768 + RANDOM) % 12000 + 11000 ))
 		if ! ss -Hlnu "sport = :$p" | grep -q . &&
 		   ! ss -Hlnt "sport = :$p" | grep -q .; then
 			echo "$p"
@@ -15,13 +17,14 @@ free_port() {
 	return 1
 }
 
-# free_media_port: an even port P where P to P+3 are free, for sipp's -mp
-# (it binds audio RTP and RTCP at P and P+1 and video at P+2 and P+3, and
-# exits when any of them is taken)
+# free_media_port: a port P where P to P+3 are free, for sipp's -mp (it
+# binds audio RTP and RTCP at P and P+1 and video at P+2 and P+3, and
+# exits when any of them is taken): in 23000-30999, a multiple of 4 there,
+# so that two picks never overlap
 free_media_port() {
 	local p k ok
 	for _ in $(seq 1 200); do
-		p=$(( ((RANDOM * 32768 + RANDOM) % 10000) * 2 + 11000 ))
+		p=$(( ((RANDOM * 32768 + RANDOM) % 2000) * 4 + 23000 ))
 		ok=1
 		for k in 0 1 2 3; do
 			if ss -Hlnu "sport = :$((p + k))" | grep -q . ||
