@@ -162,6 +162,14 @@ void api_conf_info(struct api_req *r);
 void api_batch(struct api_req *r);
 void api_job_get(struct api_req *r);
 /* Policy (api_policy.c) */
+/* A policy-like document (api_policy.c, api_mediapol.c): 200 with it as
+ * JSON and its ETag; a PUT's or PATCH's If-Match (412: "the WHAT
+ * changed") and strict JSON body (400) checked, *bodyp and *lenp set
+ * (false: refused, answered) */
+void api_reply_doc(struct api_req *r, re_printf_h *print, const void *doc,
+		   const char *etag);
+bool api_doc_body(struct api_req *r, const char *etag, const char *what,
+		  const char **bodyp, size_t *lenp);
 void api_policy_get(struct api_req *r);
 void api_policy_put(struct api_req *r);
 void api_policy_patch(struct api_req *r);

@@ -13,27 +13,17 @@
 #include "conf/mediapol.h"
 #include "conf/policy.h"
 
+static int print_mediapol(struct re_printf *pf, void *mp)
+{
+	return mediapol_print(pf, mp);
+}
+
 static void reply_mediapol(struct api_req *r, struct conf *c)
 {
-	char etag[24], hdr[48];
-	struct mbuf *mb = mbuf_alloc(512);
+	char etag[24];
 
-	if (!mb || mbuf_printf(mb, "%H\n", mediapol_print, conf_mediapol(c))) {
-		mem_deref(mb);
-		api_error(r, 500, "Internal Server Error", "out of memory",
-			  NULL);
-		return;
-	}
 	conf_mediapol_etag(c, etag, sizeof(etag));
-	re_snprintf(hdr, sizeof(hdr), "ETag: %s\r\n", etag);
-	api_count(r, 200);
-	(void)http_reply(r->conn, 200, "OK",
-			 "Content-Type: application/json\r\n"
-			 "Cache-Control: no-store\r\n"
-			 "%s"
-			 "Content-Length: %zu\r\n\r\n%b", hdr, mb->end,
-			 mb->buf, mb->end);
-	mem_deref(mb);
+	api_reply_doc(r, print_mediapol, conf_mediapol(c), etag);
 }
 
 void api_mediapol_get(struct api_req *r)
@@ -47,7 +37,6 @@ void api_mediapol_get(struct api_req *r)
 static void mediapol_write(struct api_req *r, bool patch)
 {
 	static struct mediapol mp;        /* large; signalling thread only */
-	const struct http_hdr *im;
 	struct conf *c = api_conf_or_404(r);
 	const char *body;
 	size_t len;
@@ -57,21 +46,9 @@ static void mediapol_write(struct api_req *r, bool patch)
 
 	if (!c)
 		return;
-	im = http_msg_hdr(r->msg, HTTP_HDR_IF_MATCH);
 	conf_mediapol_etag(c, etag, sizeof(etag));
-	if (im && pl_strcmp(&im->val, "*") && pl_strcmp(&im->val, etag)) {
-		api_error(r, 412, "Precondition Failed", "the media policy "
-			  "changed", "If-Match does not name the current "
-			  "ETag; GET it again");
+	if (!api_doc_body(r, etag, "media policy", &body, &len))
 		return;
-	}
-	body = r->msg->mb ? (const char *)mbuf_buf(r->msg->mb) : "";
-	len = r->msg->mb ? mbuf_get_left(r->msg->mb) : 0;
-	if (!api_json_strict(body, len)) {
-		api_error(r, 400, "Bad Request", "malformed JSON",
-			  "the body is not one JSON object");
-		return;
-	}
 	err = mediapol_parse(&mp, patch ? conf_mediapol(c) : NULL, body, len,
 			     detail, sizeof(detail));
 	if (err == ENOMEM) {

@@ -8,22 +8,21 @@
 #include "conf/conf.h"
 #include "conf/policy.h"
 
-static void reply_policy(struct api_req *r, struct conf *c, uint16_t scode,
-			 const char *reason)
+void api_reply_doc(struct api_req *r, re_printf_h *print, const void *doc,
+		   const char *etag)
 {
-	char etag[24], hdr[48];
+	char hdr[48];
 	struct mbuf *mb = mbuf_alloc(1024);
 
-	if (!mb || mbuf_printf(mb, "%H\n", policy_print, conf_policy(c))) {
+	if (!mb || mbuf_printf(mb, "%H\n", print, doc)) {
 		mem_deref(mb);
 		api_error(r, 500, "Internal Server Error", "out of memory",
 			  NULL);
 		return;
 	}
-	conf_policy_etag(c, etag, sizeof(etag));
 	re_snprintf(hdr, sizeof(hdr), "ETag: %s\r\n", etag);
-	api_count(r, scode);
-	(void)http_reply(r->conn, scode, reason,
+	api_count(r, 200);
+	(void)http_reply(r->conn, 200, "OK",
 			 "Content-Type: application/json\r\n"
 			 "Cache-Control: no-store\r\n"
 			 "%s"
@@ -32,18 +31,53 @@ static void reply_policy(struct api_req *r, struct conf *c, uint16_t scode,
 	mem_deref(mb);
 }
 
+bool api_doc_body(struct api_req *r, const char *etag, const char *what,
+		  const char **bodyp, size_t *lenp)
+{
+	const struct http_hdr *im = http_msg_hdr(r->msg, HTTP_HDR_IF_MATCH);
+	char why[48];
+
+	if (im && pl_strcmp(&im->val, "*") && pl_strcmp(&im->val, etag)) {
+		re_snprintf(why, sizeof(why), "the %s changed", what);
+		api_error(r, 412, "Precondition Failed", why,
+			  "If-Match does not name the current ETag; GET it "
+			  "again");
+		return false;
+	}
+	*bodyp = r->msg->mb ? (const char *)mbuf_buf(r->msg->mb) : "";
+	*lenp = r->msg->mb ? mbuf_get_left(r->msg->mb) : 0;
+	if (!api_json_strict(*bodyp, *lenp)) {
+		api_error(r, 400, "Bad Request", "malformed JSON",
+			  "the body is not one JSON object");
+		return false;
+	}
+	return true;
+}
+
+static int print_policy(struct re_printf *pf, void *p)
+{
+	return policy_print(pf, p);
+}
+
+static void reply_policy(struct api_req *r, struct conf *c)
+{
+	char etag[24];
+
+	conf_policy_etag(c, etag, sizeof(etag));
+	api_reply_doc(r, print_policy, conf_policy(c), etag);
+}
+
 void api_policy_get(struct api_req *r)
 {
 	struct conf *c = api_conf_or_404(r);
 
 	if (c)
-		reply_policy(r, c, 200, "OK");
+		reply_policy(r, c);
 }
 
 static void policy_write(struct api_req *r, bool patch)
 {
 	static struct policy np;          /* large; signalling thread only */
-	const struct http_hdr *im;
 	struct conf *c = api_conf_or_404(r);
 	const char *body;
 	size_t len;
@@ -52,21 +86,9 @@ static void policy_write(struct api_req *r, bool patch)
 
 	if (!c)
 		return;
-	im = http_msg_hdr(r->msg, HTTP_HDR_IF_MATCH);
 	conf_policy_etag(c, etag, sizeof(etag));
-	if (im && pl_strcmp(&im->val, "*") && pl_strcmp(&im->val, etag)) {
-		api_error(r, 412, "Precondition Failed", "the policy changed",
-			  "If-Match does not name the current ETag; GET it "
-			  "again");
+	if (!api_doc_body(r, etag, "policy", &body, &len))
 		return;
-	}
-	body = r->msg->mb ? (const char *)mbuf_buf(r->msg->mb) : "";
-	len = r->msg->mb ? mbuf_get_left(r->msg->mb) : 0;
-	if (!api_json_strict(body, len)) {
-		api_error(r, 400, "Bad Request", "malformed JSON",
-			  "the body is not one JSON object");
-		return;
-	}
 	err = policy_parse(&np, patch ? conf_policy(c) : NULL, body, len,
 			   detail, sizeof(detail));
 	if (err == ENOMEM) {
@@ -94,7 +116,7 @@ static void policy_write(struct api_req *r, bool patch)
 			  "policy", "the store failed; nothing was changed");
 		return;
 	}
-	reply_policy(r, c, 200, "OK");
+	reply_policy(r, c);
 }
 
 void api_policy_put(struct api_req *r)

@@ -143,6 +143,10 @@ int  sidebar_settings_apply(struct conf *c, const struct odict_entry *e);
 int  sidebar_settings_print(struct re_printf *pf, const struct conf *c);
 void sidebars_flush(struct conf *c);
 
+/* A document's ETag: a hash of what print prints, quoted
+ * (conf_policy.c; the policy's and the media policy's) */
+void conf_doc_etag(char *buf, size_t sz, re_printf_h *print,
+		   const void *doc);
 /* The state changed: the version goes up and the observers hear of it */
 void conf_changed(struct conf *c);
 /* The stored settings JSON of a conference applied at load (ENOMEM: the

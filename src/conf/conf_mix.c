@@ -33,16 +33,14 @@ const struct mediapol *conf_mediapol(const struct conf *c)
 	return c->mediapol;
 }
 
+static int print_mediapol(struct re_printf *pf, void *mp)
+{
+	return mediapol_print(pf, mp);
+}
+
 void conf_mediapol_etag(const struct conf *c, char *buf, size_t sz)
 {
-	char *json = NULL;
-	uint64_t h = 14695981039346656037ull;      /* FNV-1a of the document */
-
-	if (!re_sdprintf(&json, "%H", mediapol_print, c->mediapol))
-		for (const char *p = json; *p; p++)
-			h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	mem_deref(json);
-	re_snprintf(buf, sz, "\"%016llx\"", (unsigned long long)h);
+	conf_doc_etag(buf, sz, print_mediapol, c->mediapol);
 }
 
 int conf_set_mediapol(struct conf *c, const struct mediapol *mp)

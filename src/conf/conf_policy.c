@@ -14,16 +14,27 @@ const struct policy *conf_policy(const struct conf *c)
 	return c->policy;
 }
 
-void conf_policy_etag(const struct conf *c, char *buf, size_t sz)
+void conf_doc_etag(char *buf, size_t sz, re_printf_h *print,
+		   const void *doc)
 {
 	char *json = NULL;
 	uint64_t h = 14695981039346656037ull;      /* FNV-1a of the document */
 
-	if (!re_sdprintf(&json, "%H", policy_print, c->policy))
+	if (!re_sdprintf(&json, "%H", print, doc))
 		for (const char *p = json; *p; p++)
 			h = (h ^ (uint8_t)*p) * 1099511628211ull;
 	mem_deref(json);
 	re_snprintf(buf, sz, "\"%016llx\"", (unsigned long long)h);
+}
+
+static int print_policy(struct re_printf *pf, void *p)
+{
+	return policy_print(pf, p);
+}
+
+void conf_policy_etag(const struct conf *c, char *buf, size_t sz)
+{
+	conf_doc_etag(buf, sz, print_policy, c->policy);
 }
 
 static void end_reached(void *arg)
