@@ -163,3 +163,44 @@ h_cmd() {
 	wait_for 10 h_said "$2" ||
 		fail "h did not say $2: $(cat "$WORK/h.err" "$WORK/h.out")"
 }
+
+# Phases timed by the audio, for tests with baresip clients bs-NAME for
+# each NAME in $NAMES and a silent listener bs-l (test_sidebar_media,
+# test_floor_media): recording_all is true once every client records;
+# mark PHASE notes in MARK[NAME,PHASE] where PHASE starts in each
+# recording; phase PHASE marks it and waits until l has 2.5 s more.
+declare -A MARK
+recording_all() {
+	local n
+	for n in $NAMES; do
+		[ "$(rec_bytes "$WORK/bs-$n")" -gt 8100 ] || return 1
+	done
+}
+mark() {
+	local n
+	for n in $NAMES; do MARK[$n,$1]=$(rec_bytes "$WORK/bs-$n"); done
+}
+phase() {
+	mark "$1"
+	log "phase $1"
+	wait_heard "$WORK/bs-l" "${MARK[l,$1]}" 2.5
+}
+
+# expect_level LISTENER SPEAKER PHASE CHANGE_DB WHY: in LV (levels in
+# dBFS by LV[LISTENER,PHASE,SPEAKER]), the level in PHASE is phase 1's
+# plus CHANGE_DB within TOL; CHANGE_DB "off": not heard at all (below
+# -45 dBFS)
+expect_level() {
+	local lv=${LV[$1,$3,$2]} got
+	if [ "$4" = off ]; then
+		awk -v x="$lv" 'BEGIN { exit !(x < -45) }' ||
+			fail "$5: $1 hears $2 at $lv dBFS in phase $3, want silence"
+		log "ok: $5: $1 does not hear $2 ($lv dBFS)"
+		return
+	fi
+	got=$(awk -v a="$lv" -v b="${LV[$1,1,$2]}" \
+		'BEGIN { printf "%.1f", a - b }')
+	near "$got" "$4" "$TOL" ||
+		fail "$5: $1 hears $2 ${got} dB from phase 1 in phase $3, want $4"
+	log "ok: $5: $1 hears $2 ${got} dB (want $4)"
+}

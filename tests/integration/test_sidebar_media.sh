@@ -40,24 +40,8 @@ for n in a b c d l; do
 done
 port_c=$(json_field "$(part_of demo c)" local_port)
 NAMES="a b c d l"
-recording_all() {
-	local n
-	for n in $NAMES; do
-		[ "$(rec_bytes "$WORK/bs-$n")" -gt 8100 ] || return 1
-	done
-}
 wait_for 10 recording_all || fail "the clients do not record"
 
-declare -A MARK
-mark() {
-	local n
-	for n in $NAMES; do MARK[$n,$1]=$(rec_bytes "$WORK/bs-$n"); done
-}
-phase() { # N: lasts until l has recorded 2.5 s more
-	mark "$1"
-	log "phase $1"
-	wait_heard "$WORK/bs-l" "${MARK[l,$1]}" 2.5
-}
 call() { # METHOD PATH JSON STATUS
 	api "$1" "$2" "${3:-}"
 	expect_status "$4" "$1 $2 ${3:-}"
@@ -121,22 +105,6 @@ for n in $NAMES; do
 	done
 done
 
-# expect LISTENER SPEAKER PHASE CHANGE_DB WHY: the level in PHASE is
-# phase 1's plus CHANGE_DB (within TOL); "off": not heard at all
-expect() {
-	local lv=${LV[$1,$3,$2]} got
-	if [ "$4" = off ]; then
-		awk -v x="$lv" 'BEGIN { exit !(x < -45) }' ||
-			fail "$5: $1 hears $2 at $lv dBFS in phase $3, want silence"
-		log "ok: $5: $1 does not hear $2 ($lv dBFS)"
-		return
-	fi
-	got=$(awk -v a="$lv" -v b="${LV[$1,1,$2]}" \
-		'BEGIN { printf "%.1f", a - b }')
-	near "$got" "$4" "$TOL" ||
-		fail "$5: $1 hears $2 ${got} dB from phase 1 in phase $3, want $4"
-	log "ok: $5: $1 hears $2 ${got} dB (want $4)"
-}
 for n in $NAMES; do
 	for s in a b c d; do
 		[ "$n" = "$s" ] && continue
@@ -144,29 +112,29 @@ for n in $NAMES; do
 			fail "phase 1: $n hears $s at ${LV[$n,1,$s]} dBFS"
 	done
 done
-expect c d 2 0 "sidebar members hear each other"
-expect d c 2 0 "sidebar members hear each other"
-expect c a 2 -12 "the main conference in the background"
-expect d b 2 -12 "the main conference in the background"
-expect a c 2 off "the main conference does not hear the sidebar"
-expect l d 2 off "the main conference does not hear the sidebar"
-expect l a 2 0 "the main conference as before"
-expect l a 3 -6 "a relation: l hears a at -6 dB"
-expect l b 3 off "a relation: l does not hear b"
-expect a b 3 0 "others untouched by l's relations"
-expect c d 3 6 "a role relation: participants hear moderators at +6 dB"
-expect d c 3 0 "the moderator hears a participant as before"
-expect l a 4 0 "a whispers to l"
-expect b a 4 off "b does not hear the whisper"
-expect c a 4 off "nor does the sidebar"
-expect a c 5 0 "back from the sidebar"
-expect c a 5 0 "back from the sidebar"
-expect l a 6 0 "lecture: the lecturer is heard"
-expect l b 6 off "lecture: b is not"
-expect l c 6 off "lecture: c is not"
-expect a b 6 off "lecture: not even by the lecturer"
-expect l b 7 0 "b given the floor"
-expect l c 7 off "c still not"
+expect_level c d 2 0 "sidebar members hear each other"
+expect_level d c 2 0 "sidebar members hear each other"
+expect_level c a 2 -12 "the main conference in the background"
+expect_level d b 2 -12 "the main conference in the background"
+expect_level a c 2 off "the main conference does not hear the sidebar"
+expect_level l d 2 off "the main conference does not hear the sidebar"
+expect_level l a 2 0 "the main conference as before"
+expect_level l a 3 -6 "a relation: l hears a at -6 dB"
+expect_level l b 3 off "a relation: l does not hear b"
+expect_level a b 3 0 "others untouched by l's relations"
+expect_level c d 3 6 "a role relation: participants hear moderators at +6 dB"
+expect_level d c 3 0 "the moderator hears a participant as before"
+expect_level l a 4 0 "a whispers to l"
+expect_level b a 4 off "b does not hear the whisper"
+expect_level c a 4 off "nor does the sidebar"
+expect_level a c 5 0 "back from the sidebar"
+expect_level c a 5 0 "back from the sidebar"
+expect_level l a 6 0 "lecture: the lecturer is heard"
+expect_level l b 6 off "lecture: b is not"
+expect_level l c 6 off "lecture: c is not"
+expect_level a b 6 off "lecture: not even by the lecturer"
+expect_level l b 7 0 "b given the floor"
+expect_level l c 7 off "c still not"
 
 # no gap over 40 ms in what c heard of b while it moved in and out (b
 # at full level, then in the background, then full again): in 10 ms
