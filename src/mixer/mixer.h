@@ -141,7 +141,7 @@ struct mixer_stream_stats {
 	uint32_t jb_skipped, jb_stretched;   /* frames cut to follow drift,
 					      * waited for late data */
 	uint32_t rx_stranger;      /* RTP and RTCP not from the owner,
-				    * dropped (mixer/source.c) */
+				    * dropped (util/msource.c) */
 	uint32_t rx_unauth;        /* SRTP that did not authenticate */
 	uint32_t rx_ssrc, tx_ssrc;
 	bool talking_seen;     /* media arrived since the last report */

@@ -39,30 +39,6 @@ static void rx_telev(struct mthread *t, struct mstream *s,
 	mthread_push_event(t, &ev, sig);
 }
 
-/* Address and port, whatever the rest of the sockaddr holds */
-bool mstream_addr_eq(const struct sockaddr_storage *a,
-		     const struct sockaddr_storage *b, bool port)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a;
-		const struct sockaddr_in *y = (const void *)b;
-
-		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
-			(!port || x->sin_port == y->sin_port);
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a;
-		const struct sockaddr_in6 *y = (const void *)b;
-
-		return !memcmp(&x->sin6_addr, &y->sin6_addr,
-			       sizeof(x->sin6_addr)) &&
-			(!port || x->sin6_port == y->sin6_port);
-	}
-	return false;
-}
-
 /* DTLS records handed on per stream and window (about a second): a
  * handshake is a few, a retransmitting one a few more; a flood at the
  * port is not the signalling thread's problem */
@@ -113,7 +89,7 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 		s->st.rx_bad++;
 		return;
 	}
-	/* the owner's media only (source.c); symmetric RTP: we send to
+	/* the owner's media only (util/msource.c); symmetric RTP: we send to
 	 * where it comes from */
 	/* the owner's, and then authentic (SRTP): decrypted in place */
 	switch (msource_rtp(&s->src, src, srclen, h.ssrc, h.seq,

@@ -12,6 +12,7 @@
 #include "mixer/mixer_int.h"
 #include "mixer/rtp.h"
 #include "mixer/talk.h"
+#include "util/msource.h"
 
 #define RX_BATCH 8
 #define INBAND_FRAME 160         /* 20 ms at 8 kHz */
@@ -22,38 +23,6 @@
 /* 120 ms at 48 kHz (the longest Opus packet) and a frame */
 #define PLAYOUT_FIFO (5760 + MEDIA_FRAME_MAX)
 
-/* Whose media a stream takes (source.c): the owner's only */
-struct msource {
-	struct sockaddr_storage sig, sig_rtcp;   /* signalled in SDP */
-	socklen_t sig_len, sig_rtcp_len;
-	struct sockaddr_storage cur;   /* the source now (signalled, or
-					* learnt) */
-	socklen_t cur_len;
-	bool heard;                    /* a packet was taken from cur */
-	uint32_t ssrc;                 /* of the last packet taken */
-	uint16_t seq;
-	uint32_t last_ms;              /* when (arrival clock) */
-	struct sockaddr_storage cand;  /* an address on probation */
-	uint32_t cand_ssrc;
-	uint16_t cand_seq;
-	uint8_t cand_n;                /* packets in sequence from it */
-};
-
-enum msource_verdict { MSOURCE_DROP, MSOURCE_SAME, MSOURCE_NEW };
-/* The addresses signalling gave (add, update); a new RTP address resets
- * what was learnt */
-void msource_signal(struct msource *ms, const struct sockaddr_storage *rtp,
-		    socklen_t rtp_len, const struct sockaddr_storage *rtcp,
-		    socklen_t rtcp_len);
-/* A parsed RTP packet from src: taken from the source (SAME), taken from
- * a new source (NEW: send there from now on), or dropped */
-enum msource_verdict msource_rtp(struct msource *ms,
-				 const struct sockaddr_storage *src,
-				 socklen_t len, uint32_t ssrc, uint16_t seq,
-				 uint32_t now_ms);
-/* An RTCP packet from src is the owner's */
-bool msource_rtcp(const struct msource *ms,
-		  const struct sockaddr_storage *src);
 
 /* SRTP of a stream (msrtp.c): contexts made from s->m.srtp at a command
  * (the only allocation; one whose key is unchanged is kept), freed with
@@ -247,10 +216,8 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 void mstream_rx_rtcp(struct mstream *s, uint8_t *buf, size_t len,
 		     const struct sockaddr_storage *src, socklen_t srclen,
 		     uint64_t wall_us);
-/* Same address (and port, if port) of the same family, whatever else
- * the sockaddrs hold */
-bool mstream_addr_eq(const struct sockaddr_storage *a,
-		     const struct sockaddr_storage *b, bool port);
+/* Same address (and port, if port): util/msource.h's msource_addr_eq */
+#define mstream_addr_eq msource_addr_eq
 /* A packet of bytes, payload of them, went out for s */
 void mstream_sent(struct mstream *s, size_t bytes, size_t payload);
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,

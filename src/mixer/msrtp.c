@@ -9,7 +9,7 @@
  * logging: what does not authenticate is counted (rx_unauth).
  *
  * libre keeps up to 8 SSRCs a context and moves its rollover state before
- * it checks a packet's tag; the source rule (source.c) runs first, so
+ * it checks a packet's tag; the source rule (util/msource.c) runs first, so
  * only the owner's address ever reaches these contexts. Mixer thread.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Media is taken only from its owner (mixer/source.c). Two baresip clients
+# Media is taken only from its owner (util/msource.c). Two baresip clients
 # (PCMU) send 400 (a) and 700 Hz (b) at -20 dBFS and record what they
 # hear; h (holdcall.py) sends 1000 Hz. Three phases, each 3 s of a's
 # recording:

@@ -1,4 +1,4 @@
-/* Whose media a stream takes (src/mixer/source.c): the signalled address
+/* Whose media a stream takes (src/util/msource.c): the signalled address
  * always; a learnt one only after PROBATION in-sequence packets of one
  * SSRC while the source is silent, and a re-map only with the source's
  * SSRC; RTCP only from the signalled RTCP address or the source's host. */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include "mixer/mixer_stream.h"
+#include "util/msource.h"
 
 static struct sockaddr_storage addr(const char *ip, uint16_t port)
 {

@@ -32,11 +32,11 @@
  * caller behind a NAT (another SSRC) is refused until a re-INVITE names
  * a new address: a denial of service, not a leak.
  *
- * Mixer thread (msource_signal: at commands). No allocation.
+ * The stream's own thread (msource_signal: at commands). No allocation.
  */
 #include <string.h>
 #include <netinet/in.h>
-#include "mixer/mixer_stream.h"
+#include "util/msource.h"
 
 #define PROBATION 4
 #define SILENT_MS 200
@@ -46,7 +46,7 @@ void msource_signal(struct msource *ms, const struct sockaddr_storage *rtp,
 		    socklen_t rtcp_len)
 {
 	bool moved = rtp_len != ms->sig_len ||
-		(rtp_len && !mstream_addr_eq(rtp, &ms->sig, true));
+		(rtp_len && !msource_addr_eq(rtp, &ms->sig, true));
 
 	ms->sig_len = rtp_len;
 	if (rtp_len)
@@ -81,7 +81,7 @@ static enum msource_verdict take(struct msource *ms,
 				 socklen_t len, uint32_t ssrc, uint16_t seq,
 				 uint32_t now_ms)
 {
-	bool same = ms->cur_len && mstream_addr_eq(src, &ms->cur, true);
+	bool same = ms->cur_len && msource_addr_eq(src, &ms->cur, true);
 
 	ms->cur = *src;
 	ms->cur_len = len;
@@ -99,9 +99,9 @@ enum msource_verdict msource_rtp(struct msource *ms,
 				 uint32_t now_ms)
 {
 	if (usable(&ms->sig, ms->sig_len) &&
-	    mstream_addr_eq(src, &ms->sig, true))
+	    msource_addr_eq(src, &ms->sig, true))
 		return take(ms, src, len, ssrc, seq, now_ms);
-	if (ms->cur_len && mstream_addr_eq(src, &ms->cur, true))
+	if (ms->cur_len && msource_addr_eq(src, &ms->cur, true))
 		return take(ms, src, len, ssrc, seq, now_ms);
 	/* someone else, while the source still talks: never */
 	if (ms->heard && now_ms - ms->last_ms < SILENT_MS)
@@ -111,7 +111,7 @@ enum msource_verdict msource_rtp(struct msource *ms,
 		return MSOURCE_DROP;
 	if (ms->cand_n && ms->cand_ssrc == ssrc &&
 	    (uint16_t)(ms->cand_seq + 1) == seq &&
-	    mstream_addr_eq(src, &ms->cand, true)) {
+	    msource_addr_eq(src, &ms->cand, true)) {
 		ms->cand_seq = seq;
 		if (++ms->cand_n >= PROBATION)
 			return take(ms, src, len, ssrc, seq, now_ms);
@@ -127,7 +127,30 @@ enum msource_verdict msource_rtp(struct msource *ms,
 bool msource_rtcp(const struct msource *ms, const struct sockaddr_storage *src)
 {
 	if (usable(&ms->sig_rtcp, ms->sig_rtcp_len) &&
-	    mstream_addr_eq(src, &ms->sig_rtcp, true))
+	    msource_addr_eq(src, &ms->sig_rtcp, true))
 		return true;
-	return ms->cur_len && mstream_addr_eq(src, &ms->cur, false);
+	return ms->cur_len && msource_addr_eq(src, &ms->cur, false);
+}
+
+bool msource_addr_eq(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b, bool port)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a;
+		const struct sockaddr_in *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
+			(!port || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a;
+		const struct sockaddr_in6 *y = (const void *)b;
+
+		return !memcmp(&x->sin6_addr, &y->sin6_addr,
+			       sizeof(x->sin6_addr)) &&
+			(!port || x->sin6_port == y->sin6_port);
+	}
+	return false;
 }
