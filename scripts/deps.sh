@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libspeexdsp-dev libsqlite3-dev sqlite3 \
 libcmocka-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
 python3 chromium openssl \
-libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools"
+libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools \
+libvpx-dev libavcodec-dev libavutil-dev libswscale-dev baresip-ffmpeg"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

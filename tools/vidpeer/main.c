@@ -1,0 +1,5 @@
+/* placeholder: the SIP video test peer */
+int main(void)
+{
+	return 0;
+}
