@@ -113,6 +113,8 @@ struct video_stream_stats {
 				      * VIDEO_COMPOSED_ID: the composed
 				      * picture) */
 	uint32_t rx_ssrc, tx_ssrc;
+	uint32_t fecc_dropped;       /* FECC: frames over the rate limit
+				      * (VIDEO_EV_FECC: 20 a second) */
 };
 #define VIDEO_COMPOSED_ID 0xffffffffu
 
@@ -140,14 +142,17 @@ typedef void (video_event_h)(const struct video_event *ev, void *arg);
 
 int  video_alloc(struct video **vp, const struct video_cfg *cfg,
 		 video_event_h *eh, void *arg);
-/* Hands rtp_fd and rtcp_fd over (the thread closes them); streams of one
- * room are always on one thread */
+/* Hands rtp_fd and rtcp_fd over (the thread closes them; on an error
+ * the caller keeps them); streams of one room are always on one thread.
+ * rtcp_fd may be -1 or rtp_fd: RTCP muxed on the RTP port */
 int  video_stream_add(struct video *v, uint32_t room, int rtp_fd,
 		      int rtcp_fd, const struct video_media *m, uint32_t *idp);
 int  video_stream_update(struct video *v, uint32_t id,
 			 const struct video_media *m);
 int  video_stream_remove(struct video *v, uint32_t id);
-/* What room shows (the same again costs nothing) */
+/* What room shows (the same again costs nothing). A room whose last
+ * stream leaves forgets it (and its composer): set it again when streams
+ * come back */
 int  video_room_set(struct video *v, uint32_t room,
 		    const struct video_room_cfg *rc);
 /* Sends an H.224 frame (an RTP payload) on FECC stream id */
