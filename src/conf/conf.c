@@ -102,6 +102,7 @@ static void conf_destructor(void *arg)
 	list_flush(&c->msgs);
 	sidebars_flush(c);
 	conf_floor_flush(c);
+	conf_video_flush(c);
 	mem_deref(c->mediapol);
 	mem_deref(c->policy);
 	mem_deref(c->id);
@@ -160,6 +161,7 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 	c->floor.mode = FLOOR_MODE_CHAIR;
 	c->floor.max_holders = 1;
 	re_snprintf(c->audio, sizeof(c->audio), "sendrecv");
+	conf_video_init(c);
 	err = str_dup(&c->id, id);
 	err |= str_dup(&c->display_text, dt ? dt : "");
 	err |= re_sdprintf(&c->uri, "sip:%s@%s", id, cs->domain);
@@ -442,6 +444,11 @@ static void reconcile_pass(struct conf *c)
 			if (ops)
 				ops->media(p, arg);
 		}
+	}
+	if (c->vid_dirty && !c->destroyed) {
+		c->vid_dirty = false;
+		if (ops && ops->video)
+			ops->video(c, arg);
 	}
 }
 

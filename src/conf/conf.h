@@ -41,6 +41,13 @@ struct conf_ops {
 	 * participant there carries the call, p leaves. 0, or an errno
 	 * (p stays where it is) */
 	int  (*move)(struct participant *p, struct conf *to, void *arg);
+	/* The conference's video (who is shown, its mode or layout)
+	 * changed: re-apply it to its video room (NULL: no video) */
+	void (*video)(struct conf *c, void *arg);
+	/* Steer p's camera (H.224 to its camera control stream): 0, ENOENT
+	 * when it has none (NULL: no video) */
+	int  (*camera)(struct participant *p, const char *action, unsigned n,
+		       void *arg);
 };
 
 /* An instant message to the conference (from a participant or from the

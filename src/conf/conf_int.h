@@ -7,6 +7,7 @@
 #define CAUCUS_CONF_INT_H
 
 #include "conf/conf.h"
+#include "conf/conf_video.h"
 #include "conf/floor.h"
 #include "conf/mediapol.h"
 #include "conf/policy.h"
@@ -69,6 +70,18 @@ struct conf {
 	struct list floor_reqs;       /* struct floor_request, not ended,
 				       * in the floor's order */
 	uint16_t next_floor_req;
+	/* video (conf_video.c): the settings, who is shown (pids; "":
+	 * nobody), since when, who was before (most recent first), who is
+	 * pinned, the detector's timer, and a change for the forwarder
+	 * (the reconciler calls ops->video) */
+	struct conf_video video;
+	char vid_shown[12];
+	uint64_t vid_shown_at;        /* tmr_jiffies */
+#define CONF_VIDEO_HIST 8
+	char vid_hist[CONF_VIDEO_HIST][12];
+	char vid_pin[12];
+	struct tmr vid_tmr;
+	bool vid_dirty;
 };
 
 /* A sidebar (conf.h), in its conference's list */
@@ -118,6 +131,10 @@ struct participant {
 	char whisper[12];             /* pid it whispers to ("": none) */
 	uint8_t listen;               /* enum part_listen while whispering */
 	struct part_stats stats;
+	struct part_video video;
+	struct part_video_stats vstats;
+	uint64_t talk_since;          /* tmr_jiffies talking started (0:
+				       * not talking) */
 	int64_t joined_at;
 	int64_t status_since;
 	void *ep;
@@ -137,6 +154,14 @@ void conf_floor_hand(struct participant *p, bool raised);
 void conf_floor_flush(struct conf *c);
 int  floor_settings_apply(struct conf *c, const struct odict_entry *e);
 int  floor_settings_print(struct re_printf *pf, const struct conf *c);
+/* Video (conf_video.c): defaults; the settings JSON's "video"; p's
+ * talking changed; p left (its place in who is shown); the timer */
+void conf_video_init(struct conf *c);
+int  conf_video_settings_apply(struct conf *c, const struct odict_entry *e);
+int  conf_video_settings_print(struct re_printf *pf, const struct conf *c);
+void conf_video_talking(struct participant *p);
+void conf_video_part_gone(struct participant *p);
+void conf_video_flush(struct conf *c);
 /* Sidebars (sidebar.c): at load and save, in the settings JSON */
 struct odict_entry;
 int  sidebar_settings_apply(struct conf *c, const struct odict_entry *e);

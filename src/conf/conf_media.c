@@ -89,6 +89,9 @@ int conf_settings_apply(struct conf *c, const char *settings)
 	pe = err ? NULL : odict_lookup(od, "floors");
 	if (pe)
 		err = floor_settings_apply(c, pe);
+	pe = err ? NULL : odict_lookup(od, "video");
+	if (pe)
+		err = conf_video_settings_apply(c, pe);
 	mem_deref(od);
 	return err;
 }
@@ -102,11 +105,13 @@ int conf_settings_save(struct conf *c)
 		return 0;               /* not stored */
 	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"max_speakers\":%u,"
 			  "\"mix_rate\":%u,\"policy\":%H,"
-			  "\"media_policy\":%H,\"sidebars\":%H,\"floors\":%H}",
+			  "\"media_policy\":%H,\"sidebars\":%H,\"floors\":%H,"
+			  "\"video\":%H}",
 			  c->audio, c->max_speakers, c->mix_rate,
 			  policy_print, c->policy, mediapol_print,
 			  c->mediapol, sidebar_settings_print, c,
-			  floor_settings_print, c);
+			  floor_settings_print, c, conf_video_settings_print,
+			  c);
 	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
 	if (err)
 		log_warn("conf", "msg=\"cannot store settings\" conf=%s "
@@ -211,6 +216,10 @@ const char *conf_recording(const struct conf *c)
 void conf_set_lobby_only(struct conf *c, bool on)
 {
 	c->lobby_only = on;
+	/* its callers move on to their conference: no video streams to
+	 * carry over (conf_video.h) */
+	if (on)
+		re_snprintf(c->video.status, sizeof(c->video.status), "none");
 }
 
 bool conf_lobby_only(const struct conf *c)

@@ -298,6 +298,7 @@ void part_set_floor(struct participant *p, bool floor)
 	if (p->floor == floor)
 		return;
 	p->floor = floor;
+	p->conf->vid_dirty = true;       /* holders of the floor are shown */
 	if (floor) {                     /* the hand it raised is answered */
 		p->hand = false;
 		p->hand_since = 0;

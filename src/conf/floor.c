@@ -185,6 +185,7 @@ static void floor_settle(struct conf *c)
 		if (fp->enabled && p->floor != holds) {
 			p->floor = holds;
 			p->settings_dirty = true;
+			c->vid_dirty = true;     /* holders are shown */
 			changed = true;
 		}
 		if (holds && p->hand) {     /* the raised hand is answered */

@@ -174,6 +174,7 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 	conf_changed(c);
 	conf_mix_part_gone(p);         /* whispers to it end */
 	conf_floor_part_gone(p);       /* its floor requests too */
+	conf_video_part_gone(p);       /* and its place on screens */
 	/* p may hold the last reference to a destroyed conference */
 	mem_ref(c);
 	mem_deref(p);
@@ -283,6 +284,7 @@ void part_set_talking(struct participant *p, bool talking)
 		return;
 	p->talking = talking;
 	conf_changed(p->conf);
+	conf_video_talking(p);          /* who is shown */
 }
 
 void part_set_stats(struct participant *p, const struct part_stats *st)

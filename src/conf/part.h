@@ -79,6 +79,28 @@ struct part_media {
 				  * <suite>", "DTLS-SRTP (handshake)" */
 };
 
+/* The participant's video as negotiated (part_set_video; "" codec: no
+ * video), and what the video forwarder measures (part_set_video_stats:
+ * measurements, not state) */
+struct part_video {
+	char codec[8];           /* VP8, H264, VP9; "": no video */
+	char direction[12];
+	uint16_t local_port;
+	uint32_t tx_ssrc;        /* the SSRC of the video we send them */
+	bool sends;              /* they send video (may be shown) */
+	bool fecc;               /* a camera control stream (H.224) */
+	uint16_t fecc_port;
+};
+struct part_video_stats {
+	uint64_t rx_packets, tx_packets;
+	uint32_t rx_kbps, tx_kbps, est_kbps;
+	uint32_t rx_lost, rx_stranger, keyframes_rx;
+	uint32_t kf_requests_tx, kf_requests_rx, nacks_rx, retransmits;
+	uint32_t switches;
+	char sees[12];           /* the pid of who they see, "composed", or
+				  * "" */
+};
+
 /* The mixer's counters for the participant's stream (part_set_stats):
  * measurements, not state. */
 struct part_stats {
@@ -253,6 +275,13 @@ const struct part_privacy *part_privacy(const struct participant *p);
 const struct part_stats *part_stats(const struct participant *p);
 const char *part_role(const struct participant *p);
 bool part_talking(const struct participant *p);
+/* Video (conf_video.c): as negotiated (a new version when it changed),
+ * and the forwarder's counters (no version) */
+void part_set_video(struct participant *p, const struct part_video *v);
+const struct part_video *part_video(const struct participant *p);
+void part_set_video_stats(struct participant *p,
+			  const struct part_video_stats *st);
+const struct part_video_stats *part_video_stats(const struct participant *p);
 int64_t part_joined_at(const struct participant *p);
 int64_t part_status_since(const struct participant *p);
 /* Who referred p (RFC 4575 endpoint referred/by); NULL: nobody */

@@ -83,6 +83,10 @@ static const struct opt opts[] = {
 	 "on the thread not yet heard)"},
 	{"mixer_threads", U(mixer_threads), "0", 0, 64,
 	 "mixer threads (0: one per core)"},
+	{"video_threads", U(video_threads), "1", 0, 16,
+	 "video forwarding threads (0: no video, every video stream is "
+	 "answered with port 0); a composed conference has a thread of its "
+	 "own besides"},
 	{"jitter_ms", U(jitter_ms), "40", 20, 400,
 	 "the jitter buffer's least playout delay (it waits longer when a "
 	 "stream's jitter or late packets ask for it, up to 200 ms or this)"},

@@ -25,6 +25,7 @@ struct config {
 	uint32_t rtp_port_max;
 	char rtp_sockets[16];
 	uint32_t mixer_threads;
+	uint32_t video_threads;
 	uint32_t jitter_ms;
 	uint32_t mixer_max_speakers;
 	uint32_t mixer_rate;

@@ -15,6 +15,7 @@
 #include "floorctl/floorctl.h"
 #include "main/config.h"
 #include "mixer/mixer.h"
+#include "video/video.h"
 #include "notify/notify.h"
 #include "sip/sip.h"
 #include "store/store.h"
@@ -30,6 +31,7 @@ struct app {
 	struct users *users;
 	struct confs *confs;
 	struct mixer *mixer;
+	struct video *video;
 	struct focus *focus;
 	struct notifier *notifier;
 	struct api *api;
@@ -46,6 +48,13 @@ static void mixer_event(const struct mixer_event *ev, void *arg)
 	(void)arg;
 	if (app.focus)
 		focus_mixer_event(app.focus, ev);
+}
+
+static void video_event(const struct video_event *ev, void *arg)
+{
+	(void)arg;
+	if (app.focus)
+		focus_video_event(app.focus, ev);
 }
 
 static void mixer_packet(uint32_t stream_id, bool rtcp,
@@ -336,6 +345,17 @@ static int start(void)
 		log_err("main", "msg=\"cannot start mixer\" err=%m", err);
 		return err;
 	}
+	if (cfg->video_threads) {
+		struct video_cfg vcfg = {.threads = cfg->video_threads};
+
+		err = video_alloc(&app.video, &vcfg, video_event, NULL);
+		if (err) {
+			log_err("main", "msg=\"cannot start video\" err=%m",
+				err);
+			return err;
+		}
+	}
+	fcfg.video = app.video;
 	err = focus_alloc(&app.focus, &fcfg, app.confs, app.mixer);
 	if (err)
 		return err;
@@ -382,6 +402,7 @@ static void stop(void)
 	app.confs = mem_deref(app.confs);
 	app.users = mem_deref(app.users);
 	app.mixer = mem_deref(app.mixer);
+	app.video = mem_deref(app.video);
 	app.store = mem_deref(app.store);
 	app.sip_limit = mem_deref(app.sip_limit);
 	app.api_limit = mem_deref(app.api_limit);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include "conf/conf.h"
+#include "conf/conf_video.h"
 #include "conf/floor.h"
 #include "conf/policy.h"
 #include "notify/notify.h"
@@ -132,14 +133,25 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 	if (conf_policy(c)->max_participants)
 		num(d, "maximum-user-count", conf_policy(c)->max_participants,
 		    errp);
-	if (!strcmp(conf_audio(c), "none"))
+	if (!strcmp(conf_audio(c), "none") &&
+	    !strcmp(conf_video(c)->status, "none"))
 		return;                   /* no media in the conference */
 	m = child(child(d, "available-media", false, errp), "entry", true,
 		  errp);
-	entry = m ? item(m, errp) : NULL;
-	str(entry, "@label", "audio", errp);
-	str(entry, "type", "audio", errp);
-	str(entry, "status", conf_audio(c), errp);
+	if (strcmp(conf_audio(c), "none")) {
+		entry = m ? item(m, errp) : NULL;
+		str(entry, "@label", "audio", errp);
+		str(entry, "type", "audio", errp);
+		str(entry, "status", conf_audio(c), errp);
+	}
+	if (strcmp(conf_video(c)->status, "none")) {
+		/* switched (the speaker) or composed (continuous presence) */
+		entry = m ? item(m, errp) : NULL;
+		str(entry, "@label", "video", errp);
+		str(entry, "display-text", conf_video(c)->mode, errp);
+		str(entry, "type", "video", errp);
+		str(entry, "status", conf_video(c)->status, errp);
+	}
 }
 
 static void host_info(struct odict *ci, const struct conf *c, int *errp)
@@ -213,6 +225,8 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 {
 	const struct part_dialog *dlg = part_dialog(p);
 	struct odict *ji, *m, *ci, *sip;
+	bool shown, pinned;
+	const char *d;
 	char ssrc[12];
 
 	str(ep, "@entity", entity, errp);
@@ -274,6 +288,19 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 		str(m, "status", media_status(p), errp);
 		floor_held(m, p, errp);
 	}
+	if (part_video(p)->codec[0]) {
+		m = item(child(ep, "media", true, errp), errp);
+		str(m, "@id", "2", errp);
+		str(m, "display-text", part_video(p)->codec, errp);
+		str(m, "type", "video", errp);
+		str(m, "label", "video", errp);
+		re_snprintf(ssrc, sizeof(ssrc), "%u", part_video(p)->tx_ssrc);
+		str(m, "src-id", ssrc, errp);
+		/* its direction is the mirror of ours */
+		d = part_video(p)->direction;
+		str(m, "status", !strcmp(d, "sendonly") ? "recvonly" :
+		    !strcmp(d, "recvonly") ? "sendonly" : d, errp);
+	}
 	/* the dialog ids would identify an anonymous caller */
 	if (!anon && dlg->call_id[0] && dlg->from_tag[0] && dlg->to_tag[0]) {
 		ci = child(ep, "call-info", false, errp);
@@ -284,8 +311,11 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 	}
 	/* what RFC 4575 has no element for, in caucus's own namespace
 	 * (the schema admits other namespaces at the end of an endpoint):
-	 * a raised hand, a caller keying its PIN */
-	if (part_hand(p) || part_privacy(p)->lobby) {
+	 * a raised hand, a caller keying its PIN, the speaker everyone
+	 * sees (switched video) and who a moderator pinned there */
+	shown = conf_video_shown(part_conf(p)) == p;
+	pinned = conf_video_pinned(part_conf(p)) == p;
+	if (part_hand(p) || part_privacy(p)->lobby || shown || pinned) {
 		struct odict *x = child(ep, "caucus", false, errp);
 
 		str(x, "@xmlns", NOTIFY_EXT_NS, errp);
@@ -293,6 +323,10 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 			str(x, "@hand-raised", "true", errp);
 		if (part_privacy(p)->lobby)
 			str(x, "@lobby", "true", errp);
+		if (shown)
+			str(x, "@video-speaker", "true", errp);
+		if (pinned)
+			str(x, "@video-pinned", "true", errp);
 	}
 }
 

@@ -40,6 +40,7 @@ static void call_destructor(void *arg)
 			 call->dtmf_dropped);
 	/* deref of an established session sends BYE, of an early one
 	 * CANCEL; libre finishes those transactions on its own */
+	call_video_close(call);
 	mem_deref(call->dtls);
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
@@ -60,7 +61,11 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 		return ENOMEM;
 	call->f = f;
 	call->rtp_fd = call->rtcp_fd = -1;
+	call->vid_fd[0] = call->vid_fd[1] = -1;
+	call->fecc_fd[0] = call->fecc_fd[1] = -1;
 	call->tx_ssrc = rand_u32() | 1;        /* never 0 */
+	call->vid_ssrc = rand_u32() | 1;
+	call->fecc_ssrc = rand_u32() | 1;
 	tmr_init(&call->st_tmr);
 	f->stats.calls_active++;
 	if (mixer_shared_sockets(f->mixer)) {
@@ -83,6 +88,7 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 	if (err)
 		goto out;
 	sdpneg_set_audio(call->sdp, conf_audio(c));
+	call_video_sdp(call, c);
 	call->part = p;
 	call_bfcp_update(call, c);
 	/* a caller of the dial-in lobby moves on to its conference, maybe
@@ -260,6 +266,7 @@ int call_media_apply(struct call *call)
 					       * RTP timeout */
 	media_fill(&m, call);
 	media_report(call);
+	call_video_apply(call);
 	if (call->stream_id)
 		return mixer_stream_update(call->f->mixer, call->stream_id, &m);
 	if (call->keep_fds) {
@@ -495,6 +502,8 @@ int call_dial(struct focus *f, struct participant *p)
 	err = call_alloc(&call, f, c, p);
 	if (err)
 		return err;
+	if (strcmp(conf_video(c)->status, "none"))
+		sdpneg_offer_video(call->sdp);
 	err = sdpneg_offer(call->sdp, &desc);
 	err = err ? err : focus_contact(&call->cuser, f, conf_id(c),
 					conf_policy_uri(c), tp,
@@ -561,6 +570,7 @@ void call_reoffer(struct participant *p)
 	if (!call)
 		return;
 	sdpneg_set_audio(call->sdp, conf_audio(part_conf(p)));
+	call_video_sdp(call, part_conf(p));
 	if (!call->established)
 		return;               /* the new media goes with the answer */
 	err = sdpneg_offer(call->sdp, &desc);

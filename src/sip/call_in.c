@@ -175,10 +175,14 @@ static int describe(struct call *call, const struct conf *c,
 	int err;
 
 	call_bfcp_update(call, c);
-	if (call->negotiated)
+	if (call->negotiated) {
 		err = sdpneg_answer_encode(call->sdp, descp, &call->neg);
-	else
+	}
+	else {
+		if (strcmp(conf_video(c)->status, "none"))
+			sdpneg_offer_video(call->sdp);
 		err = sdpneg_offer(call->sdp, descp);
+	}
 	if (err)
 		focus_reply(call->f, msg, 500, "Server Internal Error", NULL);
 	return err;

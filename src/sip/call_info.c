@@ -59,6 +59,11 @@ void call_info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
 	}
 	re_snprintf(ctype, sizeof(ctype), "%r/%r", &msg->ctyp.type,
 		    &msg->ctyp.subtype);
+	/* RFC 5168: a video phone asks for a keyframe */
+	if (call_video_info(call, ctype, mbuf_buf(msg->mb), len)) {
+		focus_reply(call->f, msg, 200, "OK", NULL);
+		return;
+	}
 	err = dtmfinfo_parse(ctype, mbuf_buf(msg->mb), len, &digit);
 	switch (err) {
 	case 0:
@@ -67,9 +72,10 @@ void call_info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
 		break;
 	case ENOTSUP:
 		/* e.g. a picture fast update (application/media_control+xml)
-		 * from a video phone: there is no video here */
+		 * in a call without video */
 		focus_reply(call->f, msg, 415, "Unsupported Media Type (INFO "
-			    "carries DTMF only)", DTMF_ACCEPT);
+			    "carries DTMF, and picture fast updates in a call "
+			    "with video)", DTMF_ACCEPT);
 		break;
 	default:
 		focus_reply(call->f, msg, 400, "Bad DTMF Body (one Signal of "

@@ -3,7 +3,9 @@
 #ifndef CAUCUS_CALL_INT_H
 #define CAUCUS_CALL_INT_H
 
+#include "conf/conf_video.h"
 #include "sip/dtmfinfo.h"
+#include "video/h224.h"
 #include "sip/sdpneg.h"
 #include "sip/sip_int.h"
 
@@ -54,6 +56,15 @@ struct call {
 	struct tmr st_tmr;
 	struct dtmfinfo_rate dtmf_rate;   /* digits by INFO (call_info.c) */
 	uint32_t dtmf_dropped;        /* over that limit, dropped */
+	/* video and camera control (call_video.c) */
+	int vid_fd[2], fecc_fd[2];    /* until handed to the forwarder */
+	uint32_t vid_stream, fecc_stream;   /* on it (0: none) */
+	uint32_t vid_ssrc, fecc_ssrc; /* what we send them with */
+	uint32_t vid_seen;            /* the stream they are shown */
+	struct le vhe, fhe;           /* in focus->vcalls by stream id */
+	uint32_t fecc_refused, fecc_relayed;
+	struct h224_fecc fecc_last;   /* the API's last motion (a stop
+				       * names it) */
 };
 
 /* A call for conference c (p: its participant, when known), with its
@@ -81,6 +92,16 @@ void call_st_arm(struct call *call);
  * port, c's conference id and the participant's user id (none yet: BFCP
  * is refused should an answer be made before it joins) */
 void call_bfcp_update(struct call *call, const struct conf *c);
+/* Video (call_video.c): the SDP's port pairs (sdpneg_port_h); the
+ * conference's video settings into the call's SDP; the streams on the
+ * forwarder as the latest negotiation says; gone with the call; an INFO
+ * of application/media_control+xml (RFC 5168: true, it was one) */
+int  call_video_port(bool fecc, uint16_t *port, void *arg);
+void call_video_sdp(struct call *call, const struct conf *c);
+void call_video_apply(struct call *call);
+void call_video_close(struct call *call);
+bool call_video_info(struct call *call, const char *ctype,
+		     const uint8_t *body, size_t len);
 /* INFO in the call's dialog (call_info.c): keypad digits; answers it */
 void call_info_h(struct sip *sip, const struct sip_msg *msg, void *arg);
 

@@ -68,6 +68,8 @@ int call_move(struct participant *p, struct conf *to)
 	part_set_dialog(np, part_dialog(p));
 	part_set_ep(np, call);
 	call->part = np;
+	/* the lobby has no video; a re-INVITE may bring it here */
+	call_video_sdp(call, to);
 	part_set_ep(p, NULL);
 	part_set_stream(p, 0);
 	if (again) {

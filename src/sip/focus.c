@@ -255,6 +255,7 @@ static void focus_destructor(void *arg)
 	list_flush(&f->refers);
 	hash_flush(f->calls);
 	mem_deref(f->calls);
+	mem_deref(f->vcalls);
 	mem_deref(f->digest);
 	mem_deref(f->tls);
 	mem_deref(f->dtls_tls);
@@ -297,7 +298,21 @@ static int conf_move(struct participant *p, struct conf *to, void *arg)
 	return call_move(p, to);
 }
 
+static void conf_video_h(struct conf *c, void *arg)
+{
+	call_video_room(arg, c);
+}
+
+static int conf_camera(struct participant *p, const char *action, unsigned n,
+		       void *arg)
+{
+	(void)arg;
+	return call_camera(p, action, n);
+}
+
 static const struct conf_ops focus_conf_ops = {
+	.video = conf_video_h,
+	.camera = conf_camera,
 	.move = conf_move,
 	.dial = conf_dial,
 	.hangup = conf_hangup,
@@ -350,6 +365,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		return ENOMEM;
 	f->confs = cs;
 	f->mixer = mx;
+	f->video = cfg->video;
 	tmr_init(&f->shut_tmr);
 	f->rtp_min = (uint16_t)((cfg->rtp_port_min + 1) & ~1u);
 	f->rtp_max = cfg->rtp_port_max;
@@ -379,6 +395,7 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		goto out;
 	}
 	err = hash_alloc(&f->calls, 1024);
+	err = err ? err : hash_alloc(&f->vcalls, 256);
 	err = err ? err : sip_alloc(&f->sip, NULL, SIP_HASH_SIZE,
 				    SIP_HASH_SIZE, SIP_HASH_SIZE,
 				    "caucus/0.1", sip_exit_handler, f);
@@ -447,6 +464,11 @@ const struct sa *focus_laddr(const struct focus *f)
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev)
 {
 	call_mixer_event(f, ev);
+}
+
+void focus_video_event(struct focus *f, const struct video_event *ev)
+{
+	call_video_event(f, ev);
 }
 
 void focus_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,

@@ -14,6 +14,9 @@ struct sdpneg {
 	struct sdp_media *audio;
 	struct sdp_media *bfcp;        /* RFC 8856, after the audio */
 	struct sdpbfcp_state bfcp_st;
+	struct sdp_media *video;       /* sdpvideo.c */
+	struct sdp_media *fecc;
+	struct sdpvideo_state vid;
 	struct sdpsec_cfg sec;
 	struct sdpsec_state sec_state;
 	bool offered;                  /* the last thing we sent: an offer */
@@ -25,6 +28,8 @@ static void sdpneg_destructor(void *arg)
 
 	mem_deref(sn->audio);
 	mem_deref(sn->bfcp);
+	mem_deref(sn->video);
+	mem_deref(sn->fecc);
 	mem_deref(sn->sess);
 }
 
@@ -70,6 +75,9 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 					 NULL, NULL, false, "0-15");
 	err = err ? err : sdp_media_set_lattr(sn->audio, true, "ptime", "20");
 	err = err ? err : sdpbfcp_media_add(&sn->bfcp, sn->sess);
+	err = err ? err : sdpvideo_media_add(&sn->video, &sn->fecc, sn->sess,
+					     sn->sec.mode);
+	re_snprintf(sn->vid.status, sizeof(sn->vid.status), "none");
 	if (err)
 		mem_deref(sn);
 	else
@@ -326,6 +334,7 @@ static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	int err;
 
 	*reason = NULL;
+	sdpvideo_prepare(&sn->vid, sn->video, sn->fecc);
 	err = sdp_decode_keep(sn->sess, offer, true);
 	if (err == ENOMEM)
 		return err;             /* not the offer's fault */
@@ -342,6 +351,8 @@ static int answer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 	if (err)
 		return err;
 	sdpbfcp_take_offer(&sn->bfcp_st, sn->bfcp, sn->audio, res);
+	sdpvideo_take(&sn->vid, sn->sess, sn->video, sn->fecc, &sn->sec,
+		      &res->video, false);
 	return ansp ? sdpneg_answer_encode(sn, ansp, res) : 0;
 }
 
@@ -370,6 +381,8 @@ int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 {
 	int err = sdpsec_offer(&sn->sec_state, sn->audio, &sn->sec);
 
+	err = err ? err : sdpvideo_offer(&sn->vid, sn->video, sn->fecc,
+					 &sn->sec);
 	err = err ? err : sdpbfcp_lines(&sn->bfcp_st, sn->bfcp, sn->audio,
 					false);
 	return err ? err : sdp_encode(offerp, sn->sess, true);
@@ -382,6 +395,7 @@ int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 	int err;
 
 	*reason = NULL;
+	sdpvideo_prepare(&sn->vid, sn->video, sn->fecc);
 	err = sdp_decode_keep(sn->sess, answer, false);
 	if (err == ENOMEM)
 		return err;             /* not the answer's fault */
@@ -394,8 +408,11 @@ int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 		removed(res, reason);
 		err = 0;
 	}
-	if (!err)
+	if (!err) {
 		sdpbfcp_take_answer(&sn->bfcp_st, sn->bfcp, res);
+		sdpvideo_take(&sn->vid, sn->sess, sn->video, sn->fecc,
+			      &sn->sec, &res->video, true);
+	}
 	return err;
 }
 
@@ -418,4 +435,18 @@ void sdpneg_set_bfcp(struct sdpneg *sn, const struct sa *addr,
 		     uint16_t port, uint32_t confid, const char *userid)
 {
 	sdpbfcp_set(&sn->bfcp_st, sn->bfcp, addr, port, confid, userid);
+}
+
+void sdpneg_set_video(struct sdpneg *sn, const char *status, bool fecc,
+		      sdpneg_port_h *port_h, void *arg)
+{
+	re_snprintf(sn->vid.status, sizeof(sn->vid.status), "%s", status);
+	sn->vid.fecc_allowed = fecc;
+	sn->vid.port_h = port_h;
+	sn->vid.arg = arg;
+}
+
+void sdpneg_offer_video(struct sdpneg *sn)
+{
+	sn->vid.offer = true;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <re.h>
 #include "media/media.h"
+#include "video/video.h"
 
 struct sdpneg;
 
@@ -35,6 +36,38 @@ struct sdpsec_state {
 	enum sdpsec_kind kind;     /* agreed: plain, SDES, DTLS-SRTP */
 	unsigned tag;              /* SDES: the a=crypto tag and suite */
 	int suite;                 /* (index in sdpsec.c's table) */
+};
+
+/* Media security agreed for one RTP stream (video, camera control) */
+struct sdpneg_sec {
+	enum sdpsec_kind kind;     /* plain or SDES (never DTLS: video and
+				    * FECC over DTLS-SRTP get port 0) */
+	enum srtp_suite suite;
+	size_t key_len;
+	uint8_t rx_key[SDPSEC_KEY_MAX], tx_key[SDPSEC_KEY_MAX];
+};
+
+/* A video stream or an H.224 camera control stream (RFC 4573) as
+ * negotiated (sdpvideo.c) */
+struct sdpneg_stream {
+	bool on;                   /* negotiated with a port (else none, or
+				    * answered with port 0) */
+	uint8_t pt;
+	struct sa rtp, rtcp;       /* theirs */
+	uint16_t lport;            /* ours */
+	bool send, recv;           /* as for audio */
+	const char *dir;
+	struct sdpneg_sec sec;
+};
+
+struct sdpneg_video {
+	struct sdpneg_stream v;
+	enum video_codec codec;
+	uint8_t fb;                /* VIDEO_FB_* of their a=rtcp-fb */
+	uint32_t max_kbps;         /* their b=TIAS or b=AS (0: none) */
+	const char *why_off;       /* offered but not taken: why (NULL: not
+				    * offered, or taken) */
+	struct sdpneg_stream fecc; /* H.224, only beside video */
 };
 
 struct sdpneg_result {
@@ -68,6 +101,8 @@ struct sdpneg_result {
 	bool bfcp;
 	bool bfcp_udp;
 	struct sa bfcp_peer;
+	/* video and camera control (sdpvideo.c) */
+	struct sdpneg_video video;
 };
 
 #define SDPNEG_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -127,6 +162,42 @@ void sdpneg_set_audio(struct sdpneg *sn, const char *status);
  * the answer is encoded). Takes effect from the next answer. */
 void sdpneg_set_bfcp(struct sdpneg *sn, const struct sa *addr,
 		     uint16_t port, uint32_t confid, const char *userid);
+
+/* Video (sdpvideo.c): the conference's video status (conf_video(); "none":
+ * port 0), whether camera control (H.224) is answered, and where the
+ * call's port pairs come from: port_h is asked once per stream, when it
+ * is first taken or offered (fecc: the H.224 stream's); an error leaves
+ * the stream at port 0. Takes effect from the next offer or answer. */
+typedef int (sdpneg_port_h)(bool fecc, uint16_t *port, void *arg);
+void sdpneg_set_video(struct sdpneg *sn, const char *status, bool fecc,
+		      sdpneg_port_h *port_h, void *arg);
+/* Our offers carry video from now on (a dial-out, an INVITE without SDP
+ * in a conference with video); a call that negotiated video keeps it */
+void sdpneg_offer_video(struct sdpneg *sn);
+
+/* sdpvideo.c, for sdpneg.c */
+struct sdpvideo_state {
+	struct sdpsec_state sec, fsec;   /* the streams' own SDES keys */
+	char status[10];
+	bool fecc_allowed;
+	bool offer;                /* our offers carry video */
+	sdpneg_port_h *port_h;
+	void *arg;
+	uint16_t port, fport;      /* 0: none yet */
+};
+int  sdpvideo_media_add(struct sdp_media **vp, struct sdp_media **fp,
+			struct sdp_session *sess, enum sdpsec_mode mode);
+/* Before the decode of an offer or answer */
+void sdpvideo_prepare(struct sdpvideo_state *st, struct sdp_media *v,
+		      struct sdp_media *f);
+/* After the decode of an offer (answer false) or of an answer to ours */
+void sdpvideo_take(struct sdpvideo_state *st, const struct sdp_session *sess,
+		   struct sdp_media *v, struct sdp_media *f,
+		   const struct sdpsec_cfg *cfg, struct sdpneg_video *res,
+		   bool answer);
+/* Before our offer is encoded */
+int  sdpvideo_offer(struct sdpvideo_state *st, struct sdp_media *v,
+		    struct sdp_media *f, const struct sdpsec_cfg *cfg);
 
 /* sdpbfcp.c, for sdpneg.c: what one call's BFCP stream is */
 #define SDPBFCP_LABEL_MAX 32

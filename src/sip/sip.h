@@ -16,6 +16,8 @@ struct confs;
 struct mixer;
 struct mixer_event;
 
+struct video;
+
 struct focus_cfg {
 	const char *sip_addr;
 	uint16_t sip_port;
@@ -41,6 +43,8 @@ struct focus_cfg {
 	uint16_t bfcp_port;         /* the floor control server's, for the
 				     * SDP of calls (RFC 8856; 0: BFCP off,
 				     * BFCP streams get port 0) */
+	struct video *video;        /* the video forwarder (NULL: video is
+				     * answered with port 0) */
 };
 
 /* SIP methods counted by name: the focus's table of methods
@@ -94,6 +98,9 @@ struct sip *focus_sip(const struct focus *f);
 const struct sa *focus_laddr(const struct focus *f);
 /* Mixer events (stats, DTMF) for the calls of this focus. */
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev);
+/* Video forwarder events for the calls of this focus */
+struct video_event;
+void focus_video_event(struct focus *f, const struct video_event *ev);
 /* A DTLS record the mixer read at a call's RTP or RTCP port */
 void focus_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
 			const struct sockaddr_storage *src, socklen_t srclen,

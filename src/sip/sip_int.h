@@ -23,6 +23,8 @@ struct focus {
 	struct udp_helper *udp_guard;
 	struct confs *confs;
 	struct mixer *mixer;
+	struct video *video;          /* NULL: no video (port 0) */
+	struct hash *vcalls;          /* struct call by video stream ids */
 	struct sa sip_laddr;
 	struct sa tls_laddr;          /* SIP over TLS (port 0: none) */
 	struct tls *tls;
@@ -118,6 +120,12 @@ void call_reoffer(struct participant *p);
  * on in conference to as a new participant */
 int  call_move(struct participant *p, struct conf *to);
 void call_mixer_event(struct focus *f, const struct mixer_event *ev);
+/* Video (call_video.c): the forwarder's events; conf_ops' video (what c
+ * shows, to its video room) and camera (an action on p's camera) */
+struct video_event;
+void call_video_event(struct focus *f, const struct video_event *ev);
+void call_video_room(struct focus *f, struct conf *c);
+int  call_camera(struct participant *p, const char *action, unsigned n);
 void call_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
 		       const struct sockaddr_storage *src, socklen_t srclen,
 		       const uint8_t *data, size_t len);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Media changes inside a call: a participant's re-INVITE adding a video
-# stream is answered with the video at port 0 while audio goes on; one
-# removing audio (port 0) is answered likewise and the participant stays
-# in the conference without media; audio comes back with the next.
+# stream is answered with video (a port of its own) while audio goes on;
+# one removing audio and video (port 0) is answered likewise and the
+# participant stays in the conference without media; audio comes back
+# with the next.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 

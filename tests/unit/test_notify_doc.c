@@ -16,6 +16,7 @@
 #include <re.h>
 #include "part_fixture.h"
 #include "conf/conf.h"
+#include "conf/conf_video.h"
 #include "conf/floor.h"
 #include "notify/notify.h"
 #include "store/store.h"
@@ -874,6 +875,47 @@ static void test_floor_partials(void **state)
 	mem_deref(snap);
 }
 
+/* Video: the conference's available media lists it (its mode as the
+ * display text), each endpoint with video has a second media element
+ * (the codec we send, our SSRC, its direction), and the speaker everyone
+ * sees, and who is pinned, carry caucus's attributes; schema-valid; a
+ * conference without video lists none */
+static void test_video_media(void **state)
+{
+	struct part_video v = {.codec = "VP8", .direction = "sendrecv",
+			       .tx_ssrc = 4242, .sends = true};
+	struct participant *a, *b;
+	struct conf_video cv;
+
+	(void)state;
+	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	part_set_video(a, &v);
+	v.tx_ssrc = 4343;
+	re_snprintf(v.direction, sizeof(v.direction), "sendonly");
+	part_set_video(b, &v);
+	conf_video_pin(c, b);
+	render(false);
+	golden("video");
+	assert_non_null(strstr(xml, "<entry label=\"video\">"
+			       "<display-text>switched</display-text>"
+			       "<type>video</type><status>sendrecv</status>"));
+	assert_int_equal(count("<type>video</type>"), 3);
+	assert_non_null(strstr(xml, "<media id=\"2\"><display-text>VP8"
+			       "</display-text><type>video</type><label>video"
+			       "</label><src-id>4242</src-id><status>sendrecv"
+			       "</status></media>"));
+	assert_non_null(strstr(xml, "<src-id>4343</src-id><status>recvonly"));
+	assert_int_equal(count("video-speaker=\"true\""), 1);
+	assert_int_equal(count("video-pinned=\"true\""), 1);
+	assert_ptr_equal(conf_video_shown(c), a);
+	cv = *conf_video(c);
+	re_snprintf(cv.status, sizeof(cv.status), "none");
+	assert_int_equal(conf_set_video(c, &cv), 0);
+	render(false);
+	assert_null(strstr(xml, "label=\"video\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -901,6 +943,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_sidebar_subscriber_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_floor_element, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_video_media, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_floor_partials, setup,
 						teardown),

@@ -1,0 +1,67 @@
+# Video test peers for the integration tests (tools/vidpeer): each is a
+# caucus-vidpeer NAME in $WORK/vp-NAME, its commands through the FIFO
+# $WORK/vp-NAME/ctl, its log $WORK/vp-NAME/log (one event a line).
+# Sourced after lib.sh.
+
+# vp_start NAME CONF CODEC Y,U,V [vidpeer args...]: a caller of CONF
+# sending that colour (and a tone while it talks)
+vp_start() {
+	local n=$1 conf=$2 codec=$3 color=$4 d="$WORK/vp-$1"
+	shift 4
+	mkdir -p "$d"
+	mkfifo "$d/ctl"
+	"$BIN/caucus-vidpeer" --target "sip:$conf@127.0.0.1:$SIP_PORT" \
+		--from "$n" --codec "$codec" --color "$color" \
+		--log "$d/log" "$@" <"$d/ctl" 2>"$d/err" &
+	CHILDREN="$CHILDREN $!"
+	eval "VP_PID_$n=$!"
+	# hold the FIFO open for writing: commands come and go
+	exec {fd}>"$d/ctl"
+	eval "VP_FD_$n=$fd"
+}
+
+# vp_cmd NAME COMMAND: sends it, waits for its "cmd ... ok=1" line
+vp_cmd() {
+	local fd
+	eval "fd=\$VP_FD_$1"
+	local before
+	before=$(grep -c '^cmd ' "$WORK/vp-$1/log" 2>/dev/null || true)
+	echo "$2" >&"$fd"
+	wait_for 5 vp_acked "$1" "$before" ||
+		fail "vidpeer $1 did not take '$2': $(tail -3 "$WORK/vp-$1/log")"
+	grep '^cmd ' "$WORK/vp-$1/log" | tail -1 | grep -q 'ok=1' ||
+		fail "vidpeer $1 refused '$2': $(grep '^cmd ' \
+			"$WORK/vp-$1/log" | tail -1)"
+}
+vp_acked() { [ "$(grep -c '^cmd ' "$WORK/vp-$1/log")" -gt "$2" ]; }
+
+# vp_has NAME REGEX: its log has a line matching
+vp_has() { grep -qE "$2" "$WORK/vp-$1/log" 2>/dev/null; }
+
+# vp_t NAME: its clock now (ms since it started: the t= of its log), from
+# the last line it wrote and the time since
+vp_now() { python3 "$SRC/tests/integration/vidlog.py" now "$WORK/vp-$1/log"; }
+
+# vp_sees NAME Y,U,V [SINCE_MS]: the last picture NAME decoded (after
+# SINCE_MS of its clock) has that colour (each of Y, U, V within 16)
+vp_sees() {
+	python3 "$SRC/tests/integration/vidlog.py" sees "$WORK/vp-$1/log" \
+		"$2" "${3:-0}"
+}
+
+# vp_quit NAME: quit, wait for it to end; its summary line into SUMMARY
+vp_quit() {
+	local pid
+	eval "pid=\$VP_PID_$1"
+	vp_cmd "$1" quit
+	wait_for 10 vp_has "$1" '^summary' ||
+		fail "vidpeer $1 wrote no summary: $(tail -3 "$WORK/vp-$1/log")"
+	wait "$pid" 2>/dev/null || fail "vidpeer $1 exited with an error"
+	SUMMARY=$(grep '^summary' "$WORK/vp-$1/log")
+}
+
+# summary_is KEY VALUE: in SUMMARY
+summary_is() {
+	echo " $SUMMARY " | grep -q " $1=$2 " ||
+		fail "summary $1 is not $2: $SUMMARY"
+}
