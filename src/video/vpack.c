@@ -417,22 +417,22 @@ static int pack_vp9(struct emitter *e, const uint8_t *f, size_t len,
 		    bool key, uint16_t picid, size_t mtu)
 {
 	size_t ssl = key ? sizeof(vp9_ss) : 0, off = 0;
-	size_t per = piece(len + ssl, mtu - 5);
+	size_t per = piece(len + ssl, mtu - 3);
 	int err = 0;
 
-	if (mtu < 5 + ssl + 1)
+	if (mtu < 3 + ssl + 1)
 		return EINVAL;
+	/* one layer: no layer indices (L 0, as RFC 9628 allows; baresip
+	 * 1.0 refuses L 1) */
 	while (off < len && !err) {
 		uint8_t *p = emit_buf(e);
-		size_t hl = 5, n;
+		size_t hl = 3, n;
 
-		p[0] = 0x80 | 0x20;                      /* I, L */
+		p[0] = 0x80;                             /* I */
 		if (!key)
 			p[0] |= 0x40;                    /* P */
 		p[1] = 0x80 | ((picid >> 8) & 0x7f);     /* M: 15 bits */
 		p[2] = picid & 0xff;
-		p[3] = 0;                 /* TID 0, U 0, SID 0, D 0 */
-		p[4] = picid & 0xff;      /* TL0PICIDX: every frame is TL0 */
 		if (!off) {
 			p[0] |= 0x08;                    /* B */
 			if (ssl) {

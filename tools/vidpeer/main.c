@@ -7,7 +7,7 @@
  *
  *   caucus-vidpeer --target sip:CONF@127.0.0.1:PORT [--from NAME]
  *       [--codec vp8|h264|vp9|none] [--color Y,U,V] [--size 320x180]
- *       [--fps 15] [--kbps 300] [--tone HZ] [--fecc] [--no-fb]
+ *       [--fps 15] [--kbps 300] [--tone HZ] [--fecc] [--no-fb] [--grid N]
  *       [--log FILE] [--seconds N]
  *
  *   --from      the caller's user part (sip:NAME@127.0.0.1; vidpeer)
@@ -23,6 +23,8 @@
  *               nack, nack pli, ccm fir, goog-remb)
  *   --log       the log (else stdout)
  *   --seconds   hangs up after N seconds (else runs until quit or BYE)
+ *   --grid      each picture's N x N cells' mean colours too (a composed
+ *               layout's tiles)
  *
  * Commands on stdin, one a line (a test writes them into a FIFO; a FIFO
  * or pipe given as stdin is opened again read-write so that writers may
@@ -50,7 +52,7 @@
  *   call state=failed code=N reason=".."   (code 0: no final answer)
  *   kfreq t= kind=pli|fir                  a keyframe asked of us
  *   keyframe_sent t= bytes=                any keyframe we sent
- *   frame t= ssrc=0x.. key=0|1 w= h= y= u= v=
+ *   frame t= ssrc=0x.. key=0|1 w= h= y= u= v= [grid=y:u:v/...]  (--grid)
  *        each picture decoded; y, u, v: its mean, rounded
  *   rtp t= event=ssrc_change|seq_gap|ts_back from= to=
  *        seq_gap also for a late or repeated packet (to <= from)
@@ -322,6 +324,7 @@ static void usage(void)
 	fprintf(stderr, "usage: caucus-vidpeer --target sip:CONF@HOST:PORT "
 		"[--from NAME] [--codec vp8|h264|vp9|none] [--color Y,U,V]"
 		" [--size WxH] [--fps N] [--kbps N] [--tone HZ] [--fecc]"
+		" [--grid N]"
 		" [--no-fb] [--log FILE] [--seconds N]\ncommands on stdin:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(stderr, "  %s\n", cmds[i].help);
@@ -408,6 +411,8 @@ static void parse_args(struct vp_opts *o, int argc, char *argv[])
 			o->tone_hz = num(v, 1, 3999);
 		else if (!strcmp(a, "--seconds"))
 			o->seconds = num(v, 1, 86400);
+		else if (!strcmp(a, "--grid"))
+			o->grid = num(v, 1, 6);
 		else
 			usage();
 	}

@@ -333,12 +333,40 @@ static void continuity(struct vidpeer *vp, const struct vpkt_rtp *h)
 	v->rx_ts = h->ts;
 }
 
+/* --grid N: " grid=y:u:v/..." of the N x N cells, row by row, each
+ * inset by a tenth so that a tile's edge does not blur it ("" without) */
+static void grid_print(const struct vidpeer *vp, const struct vframe *pic,
+		       char *buf, size_t sz)
+{
+	unsigned n = vp->o.grid, cw, ch;
+	size_t o;
+
+	buf[0] = '\0';
+	if (!n)
+		return;
+	cw = pic->w / n;
+	ch = pic->h / n;
+	o = (size_t)snprintf(buf, sz, " grid=");
+	for (unsigned r = 0; r < n; r++) {
+		for (unsigned c = 0; c < n && o < sz; c++) {
+			double m[3];
+
+			vframe_mean(pic, c * cw + cw / 10, r * ch + ch / 10,
+				    cw - cw / 5, ch - ch / 5, m);
+			o += (size_t)snprintf(buf + o, sz - o, "%s%ld:%ld:%ld",
+					      r || c ? "/" : "", lrint(m[0]),
+					      lrint(m[1]), lrint(m[2]));
+		}
+	}
+}
+
 static void decode(struct vidpeer *vp, const uint8_t *frame, size_t len,
 		   bool key)
 {
 	struct vp_video *v = vp->vid;
 	struct vframe pic;
 	double yuv[3];
+	char cells[512];
 	int r;
 
 	if (key)
@@ -353,9 +381,10 @@ static void decode(struct vidpeer *vp, const uint8_t *frame, size_t len,
 		return;
 	vp->n.frames++;
 	vframe_mean(&pic, 0, 0, pic.w, pic.h, yuv);
-	vp_logt(vp, "frame", "ssrc=0x%08x key=%d w=%u h=%u y=%ld u=%ld v=%ld",
+	grid_print(vp, &pic, cells, sizeof(cells));
+	vp_logt(vp, "frame", "ssrc=0x%08x key=%d w=%u h=%u y=%ld u=%ld v=%ld%s",
 		v->rx_ssrc, key, pic.w, pic.h, lrint(yuv[0]), lrint(yuv[1]),
-		lrint(yuv[2]));
+		lrint(yuv[2]), cells);
 }
 
 static void packet(struct vidpeer *vp, const uint8_t *buf, size_t len)

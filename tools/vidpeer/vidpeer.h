@@ -35,6 +35,8 @@ struct vp_opts {
 	int codec;                 /* enum video_codec or VP_CODEC_NONE */
 	uint8_t color[3];          /* Y, U, V */
 	unsigned w, h, fps, kbps, tone_hz, seconds;
+	unsigned grid;             /* frame lines give an N x N grid's
+				    * mean colours too (0: none) */
 	bool fecc, fb;
 };
 
