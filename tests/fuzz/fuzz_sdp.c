@@ -2,9 +2,10 @@
  * Fuzz target: SDP offer/answer (src/sip/sdpneg.c, its SRTP in sdpsec.c)
  * on any body: as the offer of a new call, as a re-offer in a call (after
  * a good first offer), and as the answer to our own offer, under the srtp
- * policy the body's length picks (optional, required, off). Whatever it
- * is, the result is an error or a negotiation whose answer libre can
- * decode again.
+ * policy the body's length picks (optional, required, off), with video
+ * and camera control on (their ports from a stand-in for the call).
+ * Whatever it is, the result is an error or a negotiation whose answer
+ * libre can decode again.
  */
 #include <stdint.h>
 #include <string.h>
@@ -25,6 +26,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	return libre_init();
+}
+
+static int port_h(bool fecc, uint16_t *port, void *arg)
+{
+	(void)arg;
+	*port = fecc ? 30004 : 30002;
+	return 0;
 }
 
 static struct mbuf *buf(const void *p, size_t n)
@@ -56,6 +64,9 @@ static void once(const uint8_t *data, size_t size, int step)
 	(void)sa_set_str(&laddr, "127.0.0.1", 0);
 	if (!in || sdpneg_alloc(&sn, &laddr, 30000, &sec))
 		goto out;
+	sdpneg_set_video(sn, "sendrecv", true, port_h, NULL);
+	if (step == 2)
+		sdpneg_offer_video(sn);
 	if (step == 1) {
 		struct mbuf *g = buf(good, sizeof(good) - 1);
 
