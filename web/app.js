@@ -6,7 +6,10 @@
 // the PIN lobby; and the rooms: sidebars (make, end, move people between
 // them), breakouts, the floor and whispers; and floor control: its
 // policy, the holders and the queue with grant, deny and revoke (a
-// participant asks for the floor, or lets it go, from its own row).
+// participant asks for the floor, or lets it go, from its own row); and
+// the video: its settings (moderators change them), who is on screen
+// and pinned (from the conference document the event stream carries),
+// each participant's video and what it sees, pins and camera buttons.
 "use strict";
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
@@ -74,6 +77,82 @@ function roomsOf(sidebars, parts) {
 }
 
 const isLive = (p) => p.status !== "failed" && p.status !== "disconnecting";
+const isMine = (p) => !!(me && me.aor && me.aor.toLowerCase() === String(p.uri).toLowerCase());
+
+// The conference documents from the event stream (RFC 4575 as JSON), by
+// conference: their users by entity, kept from partial documents (a user
+// that changed comes whole, one that left as deleted). The roster takes
+// who is on screen and who is pinned from caucus's own element at the
+// end of each endpoint (video-speaker, video-pinned).
+const docs = {};
+const asList = (x) => x == null ? [] : Array.isArray(x) ? x : [x];
+const text = (v) => v != null && typeof v === "object" ? v["#text"] : v;
+function keepDoc(ev) {
+  const ci = ev.document && ev.document["conference-info"];
+  if (!ci) return;
+  const users = ev.state === "full" || !docs[ev.conference] ? {} : docs[ev.conference];
+  for (const u of asList(ci.users && ci.users.user)) {
+    if (u["@state"] === "deleted") delete users[u["@entity"]];
+    else users[u["@entity"]] = u;
+  }
+  docs[ev.conference] = users;
+}
+
+// p's endpoint in the document: the one whose video's src-id is the
+// API's video.tx_ssrc, else the one whose entity ends with its id, else
+// its user's only one (undefined: no document yet; null: not in it)
+function endpointOf(cid, p) {
+  const users = docs[cid];
+  if (!users) return undefined;
+  const ssrc = p.video ? String(p.video.tx_ssrc) : null;
+  for (const u of Object.values(users)) {
+    const eps = asList(u.endpoint);
+    for (const ep of eps) {
+      const vm = asList(ep.media).find((m) => text(m.type) === "video");
+      if ((ssrc && vm && String(text(vm["src-id"])) === ssrc) ||
+          String(ep["@entity"] || "").endsWith(";ep=" + p.id) ||
+          (u["@entity"] === p.uri && eps.length === 1)) return ep;
+    }
+  }
+  return null;
+}
+
+// Is p on screen (the speaker shown), is it pinned? From the document;
+// before one came, from the API's conference
+function videoMarks(cid, p, c) {
+  const ep = endpointOf(cid, p);
+  if (ep === undefined)
+    return {speaker: !!c.video && c.video.shown === p.id, pinned: !!c.video && c.video.pinned === p.id};
+  const x = (ep && ep.caucus) || {};
+  return {speaker: x["@video-speaker"] === "true", pinned: x["@video-pinned"] === "true"};
+}
+
+// What the rows need of the conference's video: the conference, may the
+// page pin (moderators, the holder of the audio floor), may it steer
+// cameras (moderators, or a participant in the call when the policy says
+// participants)
+let vidNow = {conf: {}, pin: false, steer: false};
+const cameraButtons = [["pan_left", "Left"], ["pan_right", "Right"], ["tilt_up", "Up"],
+  ["tilt_down", "Down"], ["zoom_in", "Zoom in"], ["zoom_out", "Zoom out"]];
+
+function videoCell(p, rooms) {
+  const v = p.video;
+  if (!v) return "";
+  const sees = v.sees === "composed" ? "the composed picture" : v.sees ? rooms.name(v.sees) : "nobody yet";
+  return `<div class="video-info">video ${esc(v.codec)} ${esc(v.direction)}<div class="muted">
+    sees ${esc(sees)}, in ${v.rx_kbps} / out ${v.tx_kbps} kbps</div></div>`;
+}
+
+function videoActions(cid, p, marks) {
+  const v = p.video;
+  if (!v || !isLive(p)) return "";
+  const pin = v.sends && vidNow.pin ? `<button class="ghost${marks.pinned ? " on" : ""}"
+    data-pin="${marks.pinned ? "" : esc(p.id)}">${marks.pinned ? "Unpin" : "Pin video"}</button>` : "";
+  const cam = v.camera_control && vidNow.steer ? `<div class="camera" title="steer its camera">${
+    cameraButtons.map(([a, label]) => `<button class="ghost" data-camera="${a}"
+      data-pid="${esc(p.id)}">${label}</button>`).join("")}</div>` : "";
+  return pin + cam;
+}
 
 // Moderators move a participant between rooms and set its whisper with
 // these selectors (a change is sent as it is made)
@@ -94,7 +173,8 @@ function whisperSelect(p, rooms) {
 
 function partRow(cid, p, mod, rooms) {
   const m = p.media || {};
-  const mine = me && me.aor && me.aor.toLowerCase() === String(p.uri).toLowerCase();
+  const mine = isMine(p);
+  const marks = videoMarks(cid, p, vidNow.conf);
   const btn = (field, label, on) => `<button class="ghost ${p[field] ? "on" : ""}"
     data-toggle="${field}" data-pid="${esc(p.id)}" data-val="${!p[field]}"
     title="${p[field] ? "click to undo" : ""}">${p[field] ? on : label}</button>`;
@@ -124,13 +204,16 @@ function partRow(cid, p, mod, rooms) {
       ${p.referred_by ? `<div class="muted">referred by ${esc(p.referred_by)}</div>` : ""}
       ${p.sidebar ? `<div class="muted">in <span class="status sidebar">${esc(rooms.sbName(p.sidebar))}</span></div>` : ""}
       ${p.floor ? `<div><span class="status floor">has the floor</span></div>` : ""}
+      ${marks.speaker ? `<div><span class="status on-screen">on screen</span></div>` : ""}
+      ${marks.pinned ? `<div><span class="status pinned">pinned</span></div>` : ""}
       ${p.whisper ? `<div class="muted whispers">whispers to ${esc(rooms.name(p.whisper.to))}${
         hears[p.whisper.listen] || ""}</div>` : ""}</td>
     <td>${m.codec ? `${esc(m.codec)} ${esc(m.direction)}<div class="muted">
       in ${m.rx_packets} / out ${m.tx_packets}, lost ${m.rx_lost},
-      jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}</td>
+      jitter ${m.jitter_ms.toFixed(1)} ms</div>` : ""}${videoCell(p, rooms)}</td>
     <td>${live && (mod || mine) ? `${btn("muted", "Mute", "Muted")} ${btn("deaf", "Deaf", "Deafened")}` : ""}
       ${live && mod ? btn("floor", "Give floor", "Has floor") : ""}</td>
+    <td><div class="video-actions">${videoActions(cid, p, marks)}</div></td>
     <td>${mod || mine ? `<div class="actions">${lower}${ask}${live && mod ?
       roomSelect(p, rooms) + whisperSelect(p, rooms) : ""}<button class="danger" data-kick="${esc(p.id)}">
       ${mine ? "Leave" : "Remove"}</button></div>` : ""}</td></tr>`;
@@ -145,6 +228,10 @@ async function renderConf(id) {
     $("#audio").value = audio ? audio.status : "none";
   if (document.activeElement !== $("#mix-rate"))
     $("#mix-rate").value = String(c.mix_rate || 0);
+  const video = (c.media || []).find((m) => m.type === "video");
+  if (document.activeElement !== $("#video-status"))
+    $("#video-status").value = video ? video.status : "none";
+  mediaNow = c.media || [];
   // moderators see who waits; for others the page leaves out what the
   // server would refuse them
   let pending = [], mod = true;
@@ -172,6 +259,12 @@ async function renderConf(id) {
     renderSidebars(sidebars, breakouts, c.participants);
   }
   await renderFloor(id, mod, c.participants);
+  const vs = await api("GET", `/conferences/${encodeURIComponent(id)}/video`);
+  renderVideo(vs, mod, c.participants);
+  const inCall = c.participants.some((p) => isMine(p) && isLive(p));
+  vidNow = {conf: c,
+    pin: mod || (floorOn && c.participants.some((p) => isMine(p) && p.floor)),
+    steer: vs.camera_control !== "none" && (mod || (vs.camera_control === "participants" && inCall))};
   if (!mod) recOn = null;
   else {
     announceTargets(c.participants);
@@ -189,7 +282,39 @@ async function renderConf(id) {
   if (open && open.tagName === "SELECT" && $("#parts").contains(open)) return;
   const rooms = roomsOf(sidebars, c.participants);
   $("#parts tbody").innerHTML = c.participants.map((p) => partRow(id, p, mod, rooms)).join("") ||
-    `<tr><td colspan="5" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
+    `<tr><td colspan="6" class="muted">Nobody here yet. Call ${esc(c.conference_uri)}.</td></tr>`;
+}
+
+// The conference's video: its settings (a form for moderators, read only
+// for others; what a moderator has changed and not saved is left alone)
+// and who is on screen, pinned; hidden without video
+let videoEdited = false;
+const cameraWords = {none: "nobody steers cameras", moderators: "moderators steer cameras",
+  participants: "participants steer cameras"};
+function renderVideo(v, mod, parts) {
+  const box = $("#video-box");
+  box.hidden = v.status === "none";
+  const name = roomsOf([], parts).name;
+  $("#video-state").textContent = `${v.mode === "composed" ? `several at once (${v.layout})` :
+    "the speaker"}, ${v.width} x ${v.height} at ${v.fps} fps; on screen: ${
+    v.shown ? name(v.shown) : "nobody"}${v.pinned ? `; pinned: ${name(v.pinned)}` : ""}; ${
+    cameraWords[v.camera_control] || ""}`;
+  if (!videoEdited && !box.contains(document.activeElement)) {
+    box.elements.mode.value = v.mode;
+    box.elements.layout.value = v.layout;
+    box.elements.camera_control.value = v.camera_control;
+  }
+  for (const el of box.querySelectorAll("select")) el.disabled = !mod;
+  $("#video-save").hidden = !mod;
+}
+
+// The media list as a whole, one type's status changed (none: left out):
+// a type the list does not name is taken away
+let mediaNow = [];
+function mediaWith(kind, status) {
+  const media = mediaNow.filter((m) => m.type !== kind);
+  if (status !== "none") media.push({type: kind, status});
+  return media.sort((a, b) => a.type.localeCompare(b.type));
 }
 
 // The sidebars with their members, and the breakouts (moderators)
@@ -339,6 +464,11 @@ document.addEventListener("click", async (ev) => {
       await api("POST", `${floorPath(id)}/requests`, {participant: t.dataset.floorAsk});
     else if (t.dataset.floorRelease)
       await api("DELETE", `${floorPath(id)}/requests/${t.dataset.floorRelease}`);
+    else if (t.dataset.pin !== undefined)
+      await api("PATCH", `/conferences/${encodeURIComponent(id)}/video`, {pin: t.dataset.pin || null});
+    else if (t.dataset.camera)
+      await api("POST", `/conferences/${encodeURIComponent(id)}/participants/${
+        encodeURIComponent(t.dataset.pid)}/camera`, {action: t.dataset.camera});
     else if (t.dataset.toggle)
       await api("PATCH", `/conferences/${encodeURIComponent(id)}/participants/${t.dataset.pid}`,
         {[t.dataset.toggle]: t.dataset.val === "true"});
@@ -470,13 +600,28 @@ $("#create").addEventListener("submit", async (ev) => {
   catch (e) { showError(e); }
 });
 
-$("#audio").addEventListener("change", async (ev) => {
-  const v = ev.target.value;
+for (const [sel, kind] of [["#audio", "audio"], ["#video-status", "video"]]) {
+  $(sel).addEventListener("change", async (ev) => {
+    try {
+      await api("PATCH", "/conferences/" + encodeURIComponent(current()),
+        {media: mediaWith(kind, ev.target.value)});
+      await render();
+    } catch (e) { showError(e); }
+  });
+}
+
+$("#video-box").addEventListener("change", () => { videoEdited = true; });
+$("#video-box").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target.elements;
   try {
-    await api("PATCH", "/conferences/" + encodeURIComponent(current()),
-      {media: v === "none" ? [] : [{type: "audio", status: v}]});
+    await api("PATCH", `/conferences/${encodeURIComponent(current())}/video`,
+      {mode: f.mode.value, layout: f.layout.value, camera_control: f.camera_control.value});
+    $("#video-msg").textContent = "saved";
+    videoEdited = false;
+    $("#video-save").blur();
     await render();
-  } catch (e) { showError(e); }
+  } catch (e) { $("#video-msg").textContent = e.message; }
 });
 
 $("#mix-rate").addEventListener("change", async (ev) => {
@@ -546,6 +691,8 @@ function follow() {
   ws.onmessage = (m) => {
     let ev = {};
     try { ev = JSON.parse(m.data); } catch (e) { return; }
+    if (ev.type === "conference-info") keepDoc(ev);
+    if (ev.type === "conference-destroyed") delete docs[ev.conference];
     const id = current();
     if (!id || ev.conference === id) soon();
   };
@@ -564,7 +711,7 @@ $("#login").addEventListener("submit", async (ev) => {
   await render();
 });
 
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => { videoEdited = false; render(); });
 $("#server").textContent = location.host;
 whoami().then(render);
 follow();

@@ -26,8 +26,8 @@ static const struct api_route routes[] = {
 	{"GET",    "/v1/conferences/{id}", api_conf_get, CNF,
 	 "a conference with its participants"},
 	{"PATCH",  "/v1/conferences/{id}", api_conf_patch, CNF,
-	 "change the conference's media (re-INVITE to everyone) or how many "
-	 "talkers are mixed"},
+	 "change the conference's media, audio and video (re-INVITE to "
+	 "everyone), or how many talkers are mixed"},
 	{"DELETE", "/v1/conferences/{id}", api_conf_delete, OWN,
 	 "destroy a conference (BYE to everyone)"},
 	{"GET",    "/v1/conferences/{id}/info", api_conf_info, CNF,
@@ -81,6 +81,17 @@ static const struct api_route routes[] = {
 	 "split the conference into breakout rooms"},
 	{"DELETE", "/v1/conferences/{id}/breakouts", api_breakout_end, MOD,
 	 "end the breakouts: everyone back in the main conference"},
+	{"GET",    "/v1/conferences/{id}/video", api_video_get, CNF,
+	 "the conference's video: its settings, who is shown and pinned, "
+	 "and the order people are shown in"},
+	{"PATCH",  "/v1/conferences/{id}/video", api_video_patch, CNF,
+	 "change the video's mode, layout, picture or camera policy "
+	 "(moderators), or pin a participant (moderators, or the holder of "
+	 "the audio floor)"},
+	{"POST",   "/v1/conferences/{id}/participants/{pid}/camera",
+	 api_video_camera, CNF, "steer a participant's camera (H.224): "
+	 "moderators, or anyone in the call when camera_control is "
+	 "participants"},
 	{"GET",    "/v1/conferences/{id}/floors", api_floor_list, CNF,
 	 "the conference's floors: policy, holders and queue"},
 	{"GET",    "/v1/conferences/{id}/floors/{floorid}", api_floor_get, CNF,

@@ -15,6 +15,7 @@
 #include <time.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/conf_video.h"
 #include "conf/mediapol.h"
 #include "conf/policy.h"
 #include "users/users.h"
@@ -37,7 +38,8 @@ struct change {
 	uint32_t id;
 	char conf_id[72];
 	enum api_change_kind kind;
-	char *payload;             /* the JSON body, or the audio status */
+	char *payload;             /* the JSON body, or the media statuses
+				    * ("AUDIO/VIDEO", api_media_apply) */
 	char base_etag[24];        /* a media policy PUT: the media policy's
 				    * ETag when it was asked for */
 	unsigned parts;
@@ -84,6 +86,38 @@ static int parts_json(struct odict *od, unsigned parts)
 	return err;
 }
 
+/* "AUDIO/VIDEO" into its two statuses */
+static void media_split(const char *media, char *audio, char *video,
+			size_t sz)
+{
+	const char *slash = strchr(media, '/');
+	size_t n = slash ? (size_t)(slash - media) : strlen(media);
+
+	re_snprintf(audio, sz, "%b", media, n < sz ? n : 0);
+	re_snprintf(video, sz, "%s", slash && strlen(slash + 1) < sz ?
+		    slash + 1 : "");
+}
+
+/* a media change's "audio" and "video" */
+static int media_json(struct odict *od, const char *media)
+{
+	char audio[16], video[16];
+	int err;
+
+	media_split(media, audio, video, sizeof(audio));
+	err = odict_entry_add(od, "audio", ODICT_STRING, audio);
+	return err ? err : odict_entry_add(od, "video", ODICT_STRING, video);
+}
+
+int api_media_apply(struct conf *c, const char *media)
+{
+	char audio[16], video[16];
+
+	media_split(media, audio, video, sizeof(audio));
+	/* stored together, one re-INVITE each */
+	return conf_set_media(c, audio, video);
+}
+
 static int change_json(struct odict **odp, const struct change *ch)
 {
 	struct odict *od = NULL;
@@ -106,8 +140,7 @@ static int change_json(struct odict **odp, const struct change *ch)
 		err |= odict_entry_add(od, "floor", ODICT_INT,
 				       (int64_t)ch->floorid);
 	if (ch->kind == API_CHANGE_MEDIA)
-		err |= odict_entry_add(od, "audio", ODICT_STRING,
-				       ch->payload);
+		err |= media_json(od, ch->payload);
 	else
 		err |= odict_entry_add(od, "document", ODICT_STRING,
 				       ch->payload);
@@ -351,7 +384,7 @@ static int apply(struct change *ch, struct conf *c)
 	int err;
 
 	if (ch->kind == API_CHANGE_MEDIA)
-		return conf_set_audio(c, ch->payload);
+		return api_media_apply(c, ch->payload);
 	if (ch->kind == API_CHANGE_MEDIAPOL_PUT ||
 	    ch->kind == API_CHANGE_MEDIAPOL_PATCH)
 		return apply_mediapol(ch, c);

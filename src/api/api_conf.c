@@ -6,6 +6,7 @@
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/conf_video.h"
 #include "conf/policy.h"
 #include "users/users.h"
 #include "util/log.h"
@@ -77,9 +78,10 @@ bool api_part_visible(const struct api_req *r, struct participant *p)
 			  p) != SIGHT_NONE;
 }
 
-/* whole: the caller moderates, or is p (it sees whom p whispers to) */
+/* whole: the caller moderates, or is p (it sees whom p whispers to);
+ * r: whom its video shows, as the caller may see them */
 static int part_json(struct odict **odp, struct participant *p,
-		     enum sight sight, bool whole)
+		     enum sight sight, bool whole, const struct api_req *r)
 {
 	const struct part_settings *s = part_settings(p);
 	struct odict *od, *media = NULL;
@@ -129,6 +131,7 @@ static int part_json(struct odict **odp, struct participant *p,
 		err |= odict_entry_add(od, "media", ODICT_OBJECT, media);
 		mem_deref(media);
 	}
+	err |= api_video_part_json(od, p, r);
 	if (err)
 		mem_deref(od);
 	else
@@ -166,7 +169,8 @@ static bool part_to_arr(struct participant *p, void *arg)
 	if (sight == SIGHT_NONE)
 		return false;
 	re_snprintf(key, sizeof(key), "%u", ctx->n++);
-	ctx->err = part_json(&po, p, sight, whole(ctx->r, ctx->self, p));
+	ctx->err = part_json(&po, p, sight, whole(ctx->r, ctx->self, p),
+			     ctx->r);
 	if (!ctx->err)
 		ctx->err = odict_entry_add(ctx->arr, key, ODICT_OBJECT, po);
 	mem_deref(po);
@@ -190,20 +194,36 @@ static int parts_json(struct odict **arrp, struct conf *c,
 	return ctx.err;
 }
 
-/* "media": [{"type": "audio", "status": ...}], empty without audio */
+/* One entry of the media list, unless its status is "none" */
+static int media_entry(struct odict *arr, const char *type,
+		       const char *status)
+{
+	struct odict *e = NULL;
+	char key[12];
+	int err;
+
+	if (!strcmp(status, "none"))
+		return 0;
+	re_snprintf(key, sizeof(key), "%u", (unsigned)odict_count(arr,
+								  false));
+	err = odict_alloc(&e, 4);
+	err = err ? err : api_add_str(e, "type", type);
+	err = err ? err : api_add_str(e, "status", status);
+	err = err ? err : odict_entry_add(arr, key, ODICT_OBJECT, e);
+	mem_deref(e);
+	return err;
+}
+
+/* "media": [{"type": "audio"|"video", "status": ...}]: the media the
+ * conference has (RFC 4575 available-media); a type not listed is none */
 static int media_list_json(struct odict *od, const struct conf *c)
 {
-	struct odict *arr = NULL, *e = NULL;
+	struct odict *arr = NULL;
 	int err = odict_alloc(&arr, 4);
 
-	if (!err && strcmp(conf_audio(c), "none")) {
-		err = odict_alloc(&e, 4);
-		err |= api_add_str(e, "type", "audio");
-		err |= api_add_str(e, "status", conf_audio(c));
-		err |= odict_entry_add(arr, "0", ODICT_OBJECT, e);
-	}
+	err = err ? err : media_entry(arr, "audio", conf_audio(c));
+	err = err ? err : media_entry(arr, "video", conf_video(c)->status);
 	err = err ? err : odict_entry_add(od, "media", ODICT_ARRAY, arr);
-	mem_deref(e);
 	mem_deref(arr);
 	return err;
 }
@@ -229,6 +249,8 @@ int api_conf_json(struct odict **odp, struct conf *c,
 	err |= api_add_int(od, "version", conf_version(c));
 	err |= api_add_bool(od, "adhoc", conf_adhoc(c));
 	err |= media_list_json(od, c);
+	/* who is shown and pinned: none named in a listing (r NULL) */
+	err |= api_video_conf_json(od, c, r);
 	err |= api_add_int(od, "max_speakers", conf_max_speakers(c));
 	err |= api_add_int(od, "mix_rate", conf_mix_rate(c));
 	/* while it is recorded: where the recording is */
@@ -444,7 +466,7 @@ void api_part_add(struct api_req *r)
 	conf_reconcile(c);
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/"
 		 "participants/%s\r\n", conf_id(c), part_id(p));
-	err = part_json(&out, p, SIGHT_FULL, true);
+	err = part_json(&out, p, SIGHT_FULL, true, r);
 	api_reply_obj(r, 201, "Created", out, err, hdr);
 	mem_deref(p);
 out:
@@ -460,7 +482,7 @@ void api_part_get(struct api_req *r)
 
 	if (!p)
 		return;
-	err = part_json(&od, p, sight, whole(r, api_self_aor(r), p));
+	err = part_json(&od, p, sight, whole(r, api_self_aor(r), p), r);
 	api_reply_obj(r, 200, "OK", od, err, NULL);
 }
 
@@ -508,7 +530,7 @@ void api_part_patch(struct api_req *r)
 	part_update_settings(p, &s);
 	part_set_hand(p, hand);
 	api_part_mix_apply(p, &mix);
-	err = part_json(&out, p, sight, whole(r, api_self_aor(r), p));
+	err = part_json(&out, p, sight, whole(r, api_self_aor(r), p), r);
 	api_reply_obj(r, 200, "OK", out, err, NULL);
 out:
 	mem_deref(in);

@@ -1,12 +1,14 @@
 /*
  * PATCH /v1/conferences/{id}: the media of the conference as a whole (the
- * audio status, through the policy's media part, which may make it a
- * request for a moderator) and its mixing (speakers mixed, mix rate).
+ * audio and video statuses, through the policy's media part, which may
+ * make it a request for a moderator) and its mixing (speakers mixed, mix
+ * rate). The video's other settings are .../video's (api_video.c).
  * Signalling thread.
  */
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/conf_video.h"
 #include "conf/policy.h"
 #include "media/media.h"
 
@@ -16,22 +18,32 @@ static const struct api_field conf_patch_fields[] = {
 	{"mix_rate", API_NUMBER, false, 0, 48000},
 };
 
-/* The audio status a media list asks for ("none" without audio), or
- * NULL with a sentence in detail */
-static const char *media_from_list(const struct odict_entry *list,
-				   char *detail, size_t dsz)
-{
-	const char *audio = "none";
-	bool seen = false;
+/* What a media list asks for: a status for audio and one for video,
+ * "none" for a type it does not list (the list names the conference's
+ * media as a whole, RFC 4575 available-media); false with a sentence in
+ * detail */
+struct media_ask {
+	const char *audio, *video;
+};
 
+static bool status_known(const char *s)
+{
+	return !strcmp(s, "sendrecv") || !strcmp(s, "recvonly") ||
+		!strcmp(s, "sendonly") || !strcmp(s, "inactive");
+}
+
+static bool media_from_list(const struct odict_entry *list,
+			    struct media_ask *m, char *detail, size_t dsz)
+{
+	m->audio = m->video = "none";
 	for (struct le *le = list->u.odict->lst.head; le; le = le->next) {
 		const struct odict_entry *e = le->data;
-		const char *type, *status;
+		const char *type, *status, **slot;
 
 		if (e->type != ODICT_OBJECT) {
 			snprintf(detail, dsz, "each media entry must be an "
 				 "object with 'type' and 'status'");
-			return NULL;
+			return false;
 		}
 		type = odict_string(e->u.odict, "type");
 		status = odict_string(e->u.odict, "status");
@@ -40,45 +52,45 @@ static const char *media_from_list(const struct odict_entry *list,
 			snprintf(detail, dsz, "each media entry must be an "
 				 "object with 'type' and 'status' (strings) "
 				 "and nothing else");
-			return NULL;
+			return false;
 		}
-		if (strcmp(type, "audio")) {
-			snprintf(detail, dsz, "media type '%.32s' is not "
-				 "mixed by caucus (audio only)", type);
-			return NULL;
+		slot = !strcmp(type, "audio") ? &m->audio :
+			!strcmp(type, "video") ? &m->video : NULL;
+		if (!slot) {
+			snprintf(detail, dsz, "media type '%.32s' is not one "
+				 "caucus serves (audio, video)", type);
+			return false;
 		}
-		if (seen) {
-			snprintf(detail, dsz, "audio is listed twice");
-			return NULL;
+		if (strcmp(*slot, "none")) {
+			snprintf(detail, dsz, "%s is listed twice", type);
+			return false;
 		}
-		if (strcmp(status, "sendrecv") && strcmp(status, "recvonly") &&
-		    strcmp(status, "sendonly") && strcmp(status, "inactive")) {
+		if (!status_known(status)) {
 			snprintf(detail, dsz, "media status must be sendrecv, "
 				 "recvonly, sendonly or inactive");
-			return NULL;
+			return false;
 		}
-		seen = true;
-		audio = status;
+		*slot = status;
 	}
-	return audio;
+	return true;
 }
 
 void api_conf_patch(struct api_req *r)
 {
 	struct conf *c = api_conf_or_404(r);
 	struct odict *in = NULL, *out = NULL;
-	const char *audio = NULL;
-	bool mix;
-	char detail[160];
+	struct media_ask m = {NULL, NULL};
+	bool mix, media;
+	char detail[160], ask[32] = "";
 	double k = -1, hz = -1;
 	int err = 0;
 
 	if (!c || api_body(r, conf_patch_fields, 3, &in))
 		return;
-	if (odict_lookup(in, "media")) {
-		audio = media_from_list(odict_lookup(in, "media"), detail,
-					sizeof(detail));
-		if (!audio) {
+	media = odict_lookup(in, "media") != NULL;
+	if (media) {
+		if (!media_from_list(odict_lookup(in, "media"), &m, detail,
+				     sizeof(detail))) {
 			api_error(r, 400, "Bad Request", "invalid request",
 				  detail);
 			goto out;
@@ -97,7 +109,7 @@ void api_conf_patch(struct api_req *r)
 			  "(0: the server's setting)");
 		goto out;
 	}
-	if (!audio && k < 0 && hz < 0) {
+	if (!media && k < 0 && hz < 0) {
 		api_error(r, 400, "Bad Request", "invalid request",
 			  "name 'media', 'max_speakers' or 'mix_rate'");
 		goto out;
@@ -106,10 +118,15 @@ void api_conf_patch(struct api_req *r)
 		k = conf_max_speakers(c);
 	if (hz < 0)
 		hz = conf_mix_rate(c);
-	/* a media change of the conference: the policy's media part */
-	if (audio && strcmp(audio, conf_audio(c)) &&
-	    api_change_gate(r, c, 1u << POLICY_PART_MEDIA, API_CHANGE_MEDIA,
-			    audio, strlen(audio)))
+	/* a media change of the conference: the policy's media part, both
+	 * statuses in one change, so that an approval applies the list as
+	 * it was asked for */
+	if (media)
+		re_snprintf(ask, sizeof(ask), "%s/%s", m.audio, m.video);
+	media = media && (strcmp(m.audio, conf_audio(c)) ||
+			  strcmp(m.video, conf_video(c)->status));
+	if (media && api_change_gate(r, c, 1u << POLICY_PART_MEDIA,
+				     API_CHANGE_MEDIA, ask, strlen(ask)))
 		goto out;               /* refused, or waits for a moderator */
 	mix = (unsigned)k != conf_max_speakers(c) ||
 		(unsigned)hz != conf_mix_rate(c);
@@ -121,8 +138,8 @@ void api_conf_patch(struct api_req *r)
 			  "directly");
 		goto out;
 	}
-	if (audio)
-		err = conf_set_audio(c, audio);
+	if (media)
+		err = api_media_apply(c, ask);
 	if (!err && mix)
 		err = conf_set_mix(c, (unsigned)k, (unsigned)hz);
 	if (err) {

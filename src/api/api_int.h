@@ -281,6 +281,23 @@ int  api_floor_policy_parse(struct floor_policy *fp,
 			    const struct floor_policy *base, const char *body,
 			    size_t len, char *detail, size_t dsz);
 
+/* Video (api_video.c): the conference's video settings, who is shown
+ * and pinned and in what order, far-end camera control; and the
+ * "video" member of a conference's and of a participant's JSON (none
+ * for a participant without video), naming only participants r may see
+ * in the roster (r NULL: none) */
+void api_video_get(struct api_req *r);
+void api_video_patch(struct api_req *r);
+void api_video_camera(struct api_req *r);
+int  api_video_conf_json(struct odict *od, struct conf *c,
+			 const struct api_req *r);
+int  api_video_part_json(struct odict *od, const struct participant *p,
+			 const struct api_req *r);
+/* A media change (api_change.c): "AUDIO/VIDEO", the statuses a media
+ * list asked for ("none" for a type it left out), applied to c: 0, or
+ * conf_set_audio's or conf_set_video's error */
+int  api_media_apply(struct conf *c, const char *media);
+
 /* Instant messages (api_msg.c) */
 void api_msg_list(struct api_req *r);
 void api_msg_send(struct api_req *r);

@@ -140,6 +140,9 @@ bool conf_adhoc(const struct conf *c);
  * everyone. EINVAL for another word, EIO when the store failed. */
 const char *conf_audio(const struct conf *c);
 int  conf_set_audio(struct conf *c, const char *status);
+/* The audio and the video status at once (conf_video.h), stored
+ * together, one re-INVITE each */
+int  conf_set_media(struct conf *c, const char *audio, const char *video);
 /* How c is mixed: how many of the loudest talkers at once (0: the
  * server's mixer_max_speakers) and at what rate, 8000, 16000 or 48000 Hz
  * (0: the server's mixer_rate). Setting them stores them and carries them

@@ -179,6 +179,9 @@ void conf_changed(struct conf *c);
  * read are logged and the defaults kept), and written back after a
  * change (conf_media.c): its audio and its policy */
 int  conf_settings_apply(struct conf *c, const char *settings);
+/* The word of a media status (sendrecv, recvonly, sendonly, inactive,
+ * none), or NULL for another */
+const char *conf_media_status(const char *s);
 int  conf_settings_save(struct conf *c);
 /* The policy's timers and per-user entries applied to the live state */
 void conf_policy_enforce(struct conf *c, const struct policy *old);

@@ -14,7 +14,7 @@ static const char *const statuses[] = {
 	"sendrecv", "recvonly", "sendonly", "inactive", "none",
 };
 
-static const char *known(const char *s)
+const char *conf_media_status(const char *s)
 {
 	for (size_t i = 0; s && i < sizeof(statuses) / sizeof(statuses[0]);
 	     i++)
@@ -40,7 +40,7 @@ int conf_settings_apply(struct conf *c, const char *settings)
 			 "kept\" conf=%s err=%m", c->id, err);
 		return 0;
 	}
-	a = known(odict_string(od, "audio"));
+	a = conf_media_status(odict_string(od, "audio"));
 	if (a)
 		re_snprintf(c->audio, sizeof(c->audio), "%s", a);
 	pe = odict_lookup(od, "max_speakers");
@@ -127,7 +127,7 @@ const char *conf_audio(const struct conf *c)
 
 int conf_set_audio(struct conf *c, const char *status)
 {
-	const char *a = known(status);
+	const char *a = conf_media_status(status);
 	char old[sizeof(c->audio)];
 
 	if (!a)
@@ -147,6 +147,40 @@ int conf_set_audio(struct conf *c, const char *status)
 
 		p->reoffer = true;
 	}
+	conf_changed(c);
+	conf_reconcile(c);
+	return 0;
+}
+
+int conf_set_media(struct conf *c, const char *audio, const char *video)
+{
+	const char *a = conf_media_status(audio);
+	const char *v = conf_media_status(video);
+	char old_a[sizeof(c->audio)], old_v[sizeof(c->video.status)];
+
+	if (!a || !v)
+		return EINVAL;
+	if (!strcmp(c->audio, a) && !strcmp(c->video.status, v))
+		return 0;
+	re_snprintf(old_a, sizeof(old_a), "%s", c->audio);
+	re_snprintf(old_v, sizeof(old_v), "%s", c->video.status);
+	re_snprintf(c->audio, sizeof(c->audio), "%s", a);
+	re_snprintf(c->video.status, sizeof(c->video.status), "%s", v);
+	if (conf_settings_save(c)) {             /* stored first */
+		re_snprintf(c->audio, sizeof(c->audio), "%s", old_a);
+		re_snprintf(c->video.status, sizeof(c->video.status), "%s",
+			    old_v);
+		return EIO;
+	}
+	log_info("conf", "msg=\"media changed\" conf=%s audio=%s video=%s",
+		 c->id, a, v);
+	/* one re-INVITE each, with both */
+	for (struct le *le = c->parts.head; le; le = le->next) {
+		struct participant *p = le->data;
+
+		p->reoffer = true;
+	}
+	c->vid_dirty = true;
 	conf_changed(c);
 	conf_reconcile(c);
 	return 0;

@@ -10,9 +10,6 @@
 #include "util/json.h"
 #include "util/log.h"
 
-static const char *const statuses[] = {
-	"sendrecv", "recvonly", "sendonly", "inactive", "none",
-};
 static const char *const modes[] = {"switched", "composed"};
 static const char *const layouts[] = {"1", "2x2", "3x3", "1+5"};
 static const char *const cameras[] = {"none", "moderators", "participants"};
@@ -59,7 +56,7 @@ int conf_video_check(const struct conf_video *v, char *detail, size_t sz)
 {
 	const char *why = NULL;
 
-	if (!one_of(v->status, statuses, N(statuses)))
+	if (!conf_media_status(v->status))
 		why = "status: must be sendrecv, recvonly, sendonly, inactive "
 			"or none";
 	else if (!one_of(v->mode, modes, N(modes)))

@@ -126,8 +126,11 @@ static int stream_apply(struct call *call, const struct sdpneg_stream *s,
 
 	if (!s->on) {
 		if (*id) {
+			/* the forwarder closes the port pair with it: a
+			 * stream taken again gets a new one */
 			(void)video_stream_remove(v, *id);
 			*id = 0;
+			sdpneg_video_port_gone(call->sdp, fd == call->fecc_fd);
 		}
 		return 0;
 	}

@@ -446,6 +446,14 @@ void sdpneg_set_video(struct sdpneg *sn, const char *status, bool fecc,
 	sn->vid.arg = arg;
 }
 
+void sdpneg_video_port_gone(struct sdpneg *sn, bool fecc)
+{
+	if (fecc)
+		sn->vid.fport = 0;
+	else
+		sn->vid.port = 0;
+}
+
 void sdpneg_offer_video(struct sdpneg *sn)
 {
 	sn->vid.offer = true;

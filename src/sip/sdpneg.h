@@ -171,6 +171,9 @@ void sdpneg_set_bfcp(struct sdpneg *sn, const struct sa *addr,
 typedef int (sdpneg_port_h)(bool fecc, uint16_t *port, void *arg);
 void sdpneg_set_video(struct sdpneg *sn, const char *status, bool fecc,
 		      sdpneg_port_h *port_h, void *arg);
+/* The port pair of the video (fecc: the H.224) stream is gone with its
+ * stream: the next offer or answer that takes it asks port_h again */
+void sdpneg_video_port_gone(struct sdpneg *sn, bool fecc);
 /* Our offers carry video from now on (a dial-out, an INVITE without SDP
  * in a conference with video); a call that negotiated video keeps it */
 void sdpneg_offer_video(struct sdpneg *sn);

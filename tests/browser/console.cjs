@@ -7,14 +7,21 @@
 // give the floor, set a whisper, start and end breakouts; floor control
 // on from its form, two callers queued by priority, one granted (a second
 // grant refused), the other denied, the floor revoked, floor control
-// off; with TOKEN, sign in first (a wrong token
+// off; a caller with video (sipp offering VP8 and H.224 camera control):
+// its codec and what it sees, on screen by the event stream's document,
+// pinned and unpinned from its row, its camera steered, the conference's
+// video settings changed from their form (read only for a participant);
+// with TOKEN, sign in first (a wrong token
 // is refused); screenshots at each step.
 //   CAUCUS_URL=http://127.0.0.1:PORT SHOTS=dir SIPP_CMD='sipp ...' node console.cjs
+// (SIPP_VIDEO_CMD: the video caller's sipp; by default SIPP_CMD made
+// into one: the video scenario, the name vic, ports of its own)
 "use strict";
 const { chromium } = require("playwright-core");
-const { spawn } = require("child_process");
+const { spawn, execFileSync } = require("child_process");
 const fs = require("fs");
 const http = require("http");
+const path = require("path");
 
 const base = process.env.CAUCUS_URL;
 const shots = process.env.SHOTS;
@@ -47,6 +54,19 @@ function send(method, path, body) {
   });
 }
 
+// The video caller's sipp: SIPP_VIDEO_CMD, else SIPP_CMD with the video
+// scenario (uac_video_fecc.xml, beside uac_wait_bye.xml), as vic, on free
+// ports (scripts/ports.sh)
+function videoCmd() {
+  if (process.env.SIPP_VIDEO_CMD) return process.env.SIPP_VIDEO_CMD;
+  const ports = execFileSync("bash", ["-c", '. "$1"; free_port; free_media_port; free_port', "-",
+    path.join(__dirname, "..", "..", "scripts", "ports.sh")]).toString().trim().split(/\s+/);
+  return process.env.SIPP_CMD.replace("uac_wait_bye.xml", "uac_video_fecc.xml")
+    .replace(/-key who \S+/, `-key who vic -key fecc_port ${ports[2]}`)
+    .replace(/ -p \d+/, ` -p ${ports[0]}`).replace(/ -mp \d+/, ` -mp ${ports[1]}`)
+    .replace(/\/zoe\.out/, "/vic.out");
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -55,7 +75,7 @@ function send(method, path, body) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  let sipp = null, sipp2 = null, sipp3 = null, talker = null;
+  let sipp = null, sipp2 = null, sipp3 = null, talker = null, vic = null;
   try {
     await page.goto(base + "/");
     if (process.env.TOKEN) {
@@ -325,6 +345,50 @@ function send(method, path, body) {
     if ((await floor()).policy.enabled) throw new Error("floor control is still on");
     step("zoe granted the floor from the panel (a second holder refused), lia denied, zoe's floor revoked, floor control off");
 
+    /* video: a caller sending VP8 with camera control shows its codec and
+     * what it sees, and is on screen (the document's video-speaker, from
+     * the event stream); its row pins and unpins it and steers its
+     * camera; the video form changes the conference's settings */
+    const nopin = await send("PATCH", "/v1/conferences/standup/policy", { pin: "" });
+    if (nopin.status !== 200) throw new Error("cannot take the PIN away: " + nopin.status);
+    vic = spawn("sh", ["-c", videoCmd()], { stdio: "ignore" });
+    const vicRow = "#parts tr:has-text('vic@example.com')";
+    await page.waitForSelector(`${vicRow} .video-info:has-text('VP8')`, { timeout: 8000 });
+    await page.waitForSelector(`${vicRow} .status.on-screen`, { timeout: 5000 });
+    await page.waitForSelector("#video-box:not([hidden])", { timeout: 5000 });
+    const vicp = (await getJSON("/v1/conferences/standup/participants")).participants
+      .find((p) => p.uri === "sip:vic@example.com");
+    if (!vicp || !vicp.video || vicp.video.codec !== "VP8")
+      throw new Error("the API does not show vic's video: " + JSON.stringify(vicp));
+    step("a caller with video shows its codec and what it sees, on screen");
+    await page.screenshot({ path: `${shots}/7k-video.png`, fullPage: true });
+    await page.click(`${vicRow} button[data-pin]`);
+    await page.waitForSelector(`${vicRow} .status.pinned`, { timeout: 5000 });
+    if ((await getJSON("/v1/conferences/standup/video")).pinned !== vicp.id)
+      throw new Error("the API does not show vic pinned");
+    await page.click(`${vicRow} button[data-pin]:has-text('Unpin')`);
+    await page.waitForSelector(`${vicRow} .status.pinned`, { state: "detached", timeout: 5000 });
+    if ((await getJSON("/v1/conferences/standup/video")).pinned !== null)
+      throw new Error("the API still shows vic pinned");
+    step("vic pinned and unpinned from its row");
+    const [cam] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/participants/${vicp.id}/camera`), { timeout: 5000 }),
+      page.click(`${vicRow} button[data-camera=zoom_in]`),
+    ]);
+    if (cam.status() !== 204) throw new Error("steering vic's camera answered " + cam.status());
+    step("vic's camera zoomed from its row");
+    await page.selectOption("#video-box select[name=mode]", "composed");
+    await page.selectOption("#video-box select[name=layout]", "3x3");
+    await page.selectOption("#video-box select[name=camera_control]", "participants");
+    await page.click("#video-save");
+    await page.waitForSelector("#video-msg:has-text('saved')", { timeout: 5000 });
+    const vset = await getJSON("/v1/conferences/standup/video");
+    if (vset.mode !== "composed" || vset.layout !== "3x3" || vset.camera_control !== "participants")
+      throw new Error("the API does not show the video settings saved: " + JSON.stringify(vset));
+    await page.waitForSelector("#video-state:has-text('several at once (3x3)')", { timeout: 5000 });
+    step("the video settings changed from their form");
+    await page.screenshot({ path: `${shots}/7l-video-settings.png`, fullPage: true });
+
     /* a user's own token: yan is anonymous by the policy; the moderator
      * (admin) page says so, the participant's page shows "Anonymous",
      * no dial-out, no waiting list, no Remove for others */
@@ -354,6 +418,12 @@ function send(method, path, body) {
       throw new Error("a participant is offered the sidebars, the floor, floor control or whispers");
     if (await upage.locator("#parts button[data-kick]").count())
       throw new Error("a participant is offered Remove for others");
+    /* the video's settings shown, not changed; no pins; no camera to
+     * steer from outside the call */
+    await upage.waitForSelector("#video-box:not([hidden]) select[name=mode]:disabled", { timeout: 5000 });
+    if (await upage.isVisible("#video-save") ||
+        await upage.locator("#parts button[data-pin], #parts button[data-camera]").count())
+      throw new Error("a participant is offered the video's settings, pins or cameras");
     await upage.waitForSelector("#live.on", { timeout: 6000 });
     step("a participant's token: yan shows as Anonymous, no moderator controls, live stream");
     await upage.screenshot({ path: `${shots}/9-participant-view.png` });
@@ -370,6 +440,7 @@ function send(method, path, body) {
     if (sipp2) sipp2.kill();
     if (sipp3) sipp3.kill();
     if (talker) talker.kill();
+    if (vic) vic.kill();
     await browser.close();
   }
 })();

@@ -4,7 +4,9 @@
 # accepts follows (a lecture: the focus only sends), one that rejects the
 # stream (port 0) stays in without media; the RFC 4575 document shows the
 # conference's media; bad lists get 400; audio removed for all; the
-# change survives a restart.
+# change survives a restart. (A list names the conference's media as a
+# whole: video, not listed here, is turned off with the first change, in
+# the same re-INVITE.)
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 XSD="$SRC/tests/schemas/conference-info.xsd"
@@ -40,7 +42,8 @@ xmllint --noout --schema "$XSD" "$WORK/info.xml" || fail "info invalid"
 grep -q '<available-media><entry label="audio"><type>audio</type><status>recvonly</status>' \
 	"$WORK/info.xml" || fail "available-media does not say recvonly"
 
-for bad in '{"media":[{"type":"video","status":"sendrecv"}]}' \
+for bad in '{"media":[{"type":"text","status":"sendrecv"}]}' \
+	'{"media":[{"type":"video","status":"sendrecv"},{"type":"video","status":"none"}]}' \
 	'{"media":[{"type":"audio","status":"loud"}]}' \
 	'{"media":[{"type":"audio","status":"sendrecv"},{"type":"audio","status":"sendrecv"}]}' \
 	'{"media":[{"type":"audio","status":"sendrecv","extra":1}]}' \

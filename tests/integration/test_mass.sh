@@ -6,9 +6,13 @@
 # many targets, a bad URI (named by index), a bad rate, both or neither of
 # invite and eject, an unknown conference and job.
 . "$(dirname "$0")/lib.sh"
-# 200 calls need 200 RTP port pairs: a wider block than the default
+# 200 calls need 200 RTP port pairs: a wider block than the default;
+# an audio call-out: the conference has no video (dial-outs would offer
+# it, with a port pair each)
 start_caucusd --rtp-port-min 65000 --rtp-port-max 65499 \
 	--api-max-body 1048576
+api PATCH /v1/conferences/demo '{"media":[{"type":"audio","status":"sendrecv"}]}'
+expect_status 200 "audio only"
 N=200
 port=$(free_port)
 sipp -sf "$SCEN/uas_answer.xml" -i 127.0.0.1 -p "$port" -m "$N" \

@@ -31,10 +31,9 @@ PA=$(pid_of a)
 PB=$(pid_of b)
 PD=$(pid_of d)
 
-shown() { # PID: the log says PID is the speaker shown (TODO: the API)
-	BODY=$(grep 'msg="video speaker" conf=demo' "$WORK/caucusd.log" |
-		tail -1)
-	[ "${BODY##*pid=}" = "$1" ]
+shown() { # PID: the API says PID is the speaker shown
+	api GET $C/video
+	[ "$(json_field "$BODY" shown)" = "$1" ]
 }
 sees() { wait_for "${3:-5}" vp_sees "$1" "$2" "${4:-0}"; }
 

@@ -65,3 +65,43 @@ summary_is() {
 	echo " $SUMMARY " | grep -q " $1=$2 " ||
 		fail "summary $1 is not $2: $SUMMARY"
 }
+
+# vp_grid NAME SINCE_MS Y,U,V...: the last picture NAME decoded after
+# SINCE_MS has those colours in its grid's cells, row by row (--grid)
+vp_grid() {
+	python3 "$SRC/tests/integration/vidlog.py" grid "$WORK/vp-$1/log" \
+		"${@:2}"
+}
+
+# bs_video DIR NAME CONF MODULE: a baresip 1.0 client with video (its
+# fakevideo picture, 320x240; MODULE vp8.so or avcodec.so for H.264)
+# that calls sip:CONF with PCMU and a quiet tone, and saves the first
+# picture it decodes as DIR/rx.png (snapshot module). baresip 1.0 takes
+# RTP/AVPF only with a media encryption module: srtp.so, best effort
+# (so the call is SDES-SRTP). Pid in BS_PIDS and CHILDREN.
+bs_video() {
+	local d=$1 n=$2 conf=$3 module=$4
+	BS_CODECS="srtp.so" baresip_conf "$d" "$n" "module $module" \
+		"module fakevideo.so" "module snapshot.so" \
+		"video_source fakevideo,nil" "video_display fakevideo,nil" \
+		"video_size 320x240"
+	"$BIN/tonegen" "$d/tone.wav" 300 60 8000 0.001
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=PCMU;mediaenc=srtp" \
+		>"$d/accounts"
+	baresip -f "$d" -e "/dial sip:$conf@127.0.0.1:$SIP_PORT" \
+		-e "/snapshot_recv $d/rx.png" -t 60 >"$d/baresip.log" 2>&1 &
+	BS_PIDS="${BS_PIDS:-} $!"
+	CHILDREN="$CHILDREN $!"
+}
+
+# png_near FILE Y,U,V: the PNG's mean colour is that one (each within 12)
+png_near() {
+	local yuv want i
+	[ -s "$1" ] || return 1
+	read -r -a yuv <<<"$(python3 "$SRC/tests/integration/pngyuv.py" "$1")"
+	IFS=, read -r -a want <<<"$2"
+	for i in 0 1 2; do
+		[ $(( yuv[i] > want[i] ? yuv[i] - want[i] : want[i] - yuv[i] )) \
+			-le 12 ] || return 1
+	done
+}

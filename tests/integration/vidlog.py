@@ -5,6 +5,9 @@ the video tests (video_lib.sh):
                                SINCE (ms) has that colour (within 16)
   first LOG Y,U,V SINCE        "T KEY" of the first picture of that
                                colour after SINCE (exit 1: none)
+  grid LOG SINCE Y,U,V...       exit 0 when the last picture decoded after
+                               SINCE has those colours in its grid cells
+                               (vidpeer --grid), row by row
   cmdt LOG TEXT                the t of the last command TEXT taken
   kfreq LOG SINCE              exit 0 when a keyframe was asked of the
                                peer after SINCE (ms) and it sent one
@@ -65,6 +68,16 @@ def main():
                 print(kv['t'], kv['key'])
                 return 0
         return 1
+    if cmd == 'grid':
+        since, last = int(sys.argv[3]), None
+        want = [tuple(int(x) for x in c.split(',')) for c in sys.argv[4:]]
+        for kind, kv in lines(path):
+            if kind == 'frame' and int(kv['t']) >= since and 'grid' in kv:
+                last = [tuple(int(x) for x in c.split(':'))
+                        for c in kv['grid'].split('/')]
+        if not last or len(last) != len(want):
+            return 1
+        return 0 if all(near(g, w) for g, w in zip(last, want)) else 1
     if cmd == 'cmdt':
         t = None
         for kind, kv in lines(path):
