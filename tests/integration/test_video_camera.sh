@@ -46,5 +46,31 @@ grep 'camera control refused' "$WORK/caucusd.log" | grep -q 'why="the camera pol
 		"$WORK/caucusd.log")"
 vp_has mo '^fecc ' && fail "mo's camera was steered by a participant"
 
+# the API steers a camera (a moderator's request); a stop names the
+# motion it ends
+api GET $C
+PP=$(pid_of pat)
+PN=$(pid_of nofecc)
+api POST "$C/participants/$PP/camera" '{"action":"tilt_up"}'
+expect_status 204 "camera tilt_up"
+wait_for 5 vp_has pat '^fecc .*action=tilt_up' ||
+	fail "the API did not steer pat's camera"
+api POST "$C/participants/$PP/camera" '{"action":"stop"}'
+expect_status 204 "camera stop"
+wait_for 5 vp_has pat '^fecc .*action=stop' || fail "no stop at pat"
+api POST "$C/participants/$PN/camera" '{"action":"zoom_in"}'
+expect_status 409 "a caller without camera control"
+
+# camera control off: the moderator's commands go nowhere either
+api PATCH $C/video '{"camera_control":"none"}'
+expect_status 200 "camera control off"
+n=$(grep -c '^fecc ' "$WORK/vp-pat/log")
+vp_cmd mo "fecc zoom_out"
+api POST "$C/participants/$PP/camera" '{"action":"zoom_out"}'
+expect_status 403 "camera control off, by the API"
+sleep 1              # nothing is to arrive: give it the time it would take
+[ "$(grep -c '^fecc ' "$WORK/vp-pat/log")" = "$n" ] ||
+	fail "pat's camera was steered with camera control off"
+
 stop_caucusd
 log "PASS"
