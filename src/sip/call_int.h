@@ -95,7 +95,8 @@ void call_bfcp_update(struct call *call, const struct conf *c);
 /* Video (call_video.c): the SDP's port pairs (sdpneg_port_h); the
  * conference's video settings into the call's SDP; the streams on the
  * forwarder as the latest negotiation says; gone with the call; an INFO
- * of application/media_control+xml (RFC 5168: true, it was one) */
+ * of application/media_control+xml in a call with video (RFC 5168: true,
+ * taken) */
 int  call_video_port(bool fecc, uint16_t *port, void *arg);
 void call_video_sdp(struct call *call, const struct conf *c);
 void call_video_apply(struct call *call);

@@ -253,9 +253,10 @@ static void fast_update(struct call *call)
 bool call_video_info(struct call *call, const char *ctype,
 		     const uint8_t *body, size_t len)
 {
-	if (strcasecmp(ctype, MEDIA_CONTROL))
+	/* in a call without video it is refused (415) by the caller */
+	if (strcasecmp(ctype, MEDIA_CONTROL) || !call->vid_stream)
 		return false;
-	if (call->vid_stream && memmem(body, len, "picture_fast_update", 19))
+	if (memmem(body, len, "picture_fast_update", 19))
 		(void)video_keyframe(call->f->video, call->vid_stream);
 	return true;
 }
