@@ -491,6 +491,27 @@ void vfwd_select(struct vthread *t, struct vroom *r)
 	}
 }
 
+/* One of r's NACK tokens, refilled at VID_NACK_PER_S up to a burst */
+static bool nack_budget(struct vstream *r, uint64_t now)
+{
+	uint64_t add;
+
+	if (now < r->nack_at_us)
+		r->nack_at_us = now;
+	add = (now - r->nack_at_us) * VID_NACK_PER_S / VID_SECOND_US;
+	if (add) {
+		r->nack_tokens = add >= VID_NACK_BURST ? VID_NACK_BURST :
+			(uint32_t)(r->nack_tokens + add) > VID_NACK_BURST ?
+			VID_NACK_BURST : r->nack_tokens + (uint32_t)add;
+		r->nack_at_us = add >= VID_NACK_BURST ? now :
+			r->nack_at_us + add * VID_SECOND_US / VID_NACK_PER_S;
+	}
+	if (!r->nack_tokens)
+		return false;
+	r->nack_tokens--;
+	return true;
+}
+
 void vfwd_nack(struct vthread *t, struct vstream *r, uint16_t seq)
 {
 	const struct vsent *e;
@@ -501,7 +522,7 @@ void vfwd_nack(struct vthread *t, struct vstream *r, uint16_t seq)
 	uint32_t sid, ts_off;
 	uint16_t in_seq, picid_off;
 
-	if (!r->sent)
+	if (!r->sent || !nack_budget(r, t->now_us))
 		return;
 	e = &r->sent[seq & (VID_SENT_SLOTS - 1)];
 	if (e->used && e->out_seq == seq) {

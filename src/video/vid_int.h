@@ -35,6 +35,9 @@
 #define VID_COMP_GRACE_US 3000000   /* the composer's first picture of a
 				     * codec, at most this late */
 #define VID_FECC_PER_S 20
+#define VID_NACK_PER_S 100      /* packets a receiver may ask again a
+				 * second (sent again or asked upstream) */
+#define VID_NACK_BURST 64
 #define VID_MIN_UP_KBPS 64      /* REMB/TMMBR never ask for less */
 
 /* A sender's last packets, as received (decrypted), for NACKs */
@@ -133,6 +136,10 @@ struct vstream {
 	uint8_t rr_fraction;        /* the last it reported of our stream */
 	bool fir_rx_any;
 	uint8_t fir_rx_seq;
+	/* NACKs it may still have answered (a token bucket: a receiver
+	 * cannot make us send its stream many times over) */
+	uint32_t nack_tokens;
+	uint64_t nack_at_us;
 
 	/* FECC */
 	uint16_t fecc_seq;

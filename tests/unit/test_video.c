@@ -774,9 +774,26 @@ static bool c_nack_stats(void)
 	return st.retransmits >= 2;
 }
 
+static uint64_t flood_base;
+
+/* run_until with it: the loop runs for the time given */
+static bool c_never(void)
+{
+	return false;
+}
+
+static bool c_flood_answered(void)
+{
+	struct video_thread_stats st;
+
+	video_thread_stats(vid, 0, &st);
+	return st.retransmits >= flood_base + 60;
+}
+
 /* NACKs: answered from the sender's buffer with the same seq and bytes;
  * a packet that never came is asked of the sender in its own seq, and
- * forwarded when it comes */
+ * forwarded when it comes; a flood of them is answered only up to the
+ * receiver's budget (a burst of 64, then 100 a second) */
 static void test_nack(void **state)
 {
 	struct peer *a, *r;
@@ -822,6 +839,29 @@ static void test_nack(void **state)
 	/* and asked again now, it is in the buffer */
 	peer_nack(r, wseq);
 	assert_true(run_until(c_nack_stats, 2500));
+
+	/* 40 NACKs of 17 packets each, at once */
+	{
+		struct video_thread_stats st;
+		uint64_t t0;
+		uint8_t fb[64];
+
+		/* the budget has refilled from the answers above */
+		(void)run_until(c_never, 700);
+		video_thread_stats(vid, 0, &st);
+		flood_base = st.retransmits;
+		t0 = now_ms();
+		for (unsigned i = 0; i < 40; i++)
+			peer_rtcp(r, fb, vpkt_nack(fb, sizeof(fb), r->ssrc,
+						   r->eng_ssrc,
+						   r->log[r->nlog - 40].seq,
+						   0xffff));
+		assert_true(run_until(c_flood_answered, 2000));
+		(void)run_until(c_never, 200);
+		video_thread_stats(vid, 0, &st);
+		assert_true(st.retransmits - flood_base <=
+			    64 + 100 * (now_ms() - t0) / 1000 + 2);
+	}
 	teardown_video();
 }
 
