@@ -71,6 +71,9 @@ cat <<MSG
     and key the conference's id (digits, e.g. a conference "4711") and #
   Keypad in a call: *1 mute, *2 raise hand, *3 who is here, ** all keys
   Sidebar of demo: sip:demo+<sidebar>@127.0.0.1 once made (docs/media-policy.md)
+  Video: a phone that offers VP8, H.264 or VP9 sees the speaker; a test
+    caller with a colour and a tone: ./$BUILD/caucus-vidpeer --target $URI
+    composed: curl -X PATCH http://127.0.0.1:$HTTP_PORT/v1/conferences/demo/video -d '{"mode":"composed"}'
   Floor control (BFCP, TCP and UDP): 127.0.0.1:$((SIP_PORT + 2)), offered
     in the call's SDP; caucus-bfcpclient in ./$BUILD (docs/floor.md)
   Web console: http://127.0.0.1:$HTTP_PORT/
