@@ -316,6 +316,7 @@ int conf_destroy(struct conf *c)
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->idle_tmr);
 	tmr_cancel(&c->breakout_tmr);
+	conf_video_flush(c);
 	list_unlink(&c->le);
 	observers(c, true);
 	/* the registry's reference moves to this function for the reconcile,

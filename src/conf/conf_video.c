@@ -178,11 +178,12 @@ int conf_set_video(struct conf *c, const struct conf_video *v)
 	return 0;
 }
 
+/* pid, when it is in a call and sends video (not leaving, not failed) */
 static struct participant *live(const struct conf *c, const char *pid)
 {
 	struct participant *p = pid[0] ? conf_find_part(c, pid) : NULL;
 
-	return p && !p->removing && p->video.sends ? p : NULL;
+	return p && p->ep && !p->removing && p->video.sends ? p : NULL;
 }
 
 void conf_video_pin(struct conf *c, const struct participant *p)
@@ -284,6 +285,9 @@ static void evaluate(void *arg)
 	uint64_t now = tmr_jiffies(), next = 0;
 	bool held;
 
+	if (c->destroyed)
+		return;
+
 	for (struct le *le = c->parts.head; le; le = le->next) {
 		const struct participant *p = le->data;
 		uint64_t due;
@@ -319,6 +323,10 @@ static void evaluate(void *arg)
 		tmr_start(&c->vid_tmr, next > now ? next - now : 1, evaluate, c);
 	else
 		tmr_cancel(&c->vid_tmr);
+	/* someone left: the forwarder's order, even when the speaker
+	 * shown stays */
+	if (c->vid_dirty)
+		conf_reconcile(c);
 }
 
 void conf_video_talking(struct participant *p)
@@ -352,8 +360,9 @@ void conf_video_part_gone(struct participant *p)
 				break;
 			}
 		}
+		conf_changed(c);            /* who is shown now */
 	}
-	if (p->video.sends) {
+	if (p->video.sends && !c->destroyed) {
 		c->vid_dirty = true;
 		/* once it is out of the roster: nobody shown, the first */
 		tmr_start(&c->vid_tmr, 0, evaluate, c);

@@ -165,6 +165,7 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 
 	p->ep = NULL;
 	if (failed) {
+		conf_video_part_gone(p);   /* off the screens at once */
 		mark_failed(p, scode, reason);
 		return;
 	}

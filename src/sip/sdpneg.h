@@ -184,6 +184,7 @@ struct sdpvideo_state {
 	char status[10];
 	bool fecc_allowed;
 	bool offer;                /* our offers carry video */
+	bool offered;              /* the last one did, with a port */
 	sdpneg_port_h *port_h;
 	void *arg;
 	uint16_t port, fport;      /* 0: none yet */

@@ -249,7 +249,10 @@ static const struct sdp_format *pick(struct sdp_media *v,
 	     le = le->next) {
 		const struct sdp_format *f = le->data;
 
-		if (f->sup && codec_of(f->name, c)) {
+		/* 64 to 95 would pass for RTCP with the marker set (RFC
+		 * 5761): the forwarder could not tell them apart */
+		if (f->sup && (f->pt < 64 || f->pt > 95) &&
+		    codec_of(f->name, c)) {
 			fmt = f;
 			break;
 		}
@@ -361,10 +364,17 @@ void sdpvideo_take(struct sdpvideo_state *st, const struct sdp_session *sess,
 		   bool answer)
 {
 	memset(res, 0, sizeof(*res));
-	if (sdp_media_rport(v))
+	if (sdp_media_rport(v)) {
 		video_take(st, sess, v, cfg, res, answer);
-	else if (!answer)
-		sdp_media_set_disabled(v, true);
+	}
+	else if (!answer || st->offered) {
+		/* they have no video (taken away, never offered, or our
+		 * offer of it refused): our re-offers do not bring it back
+		 * (when the conference's video came back, they would) */
+		if (!answer)
+			sdp_media_set_disabled(v, true);
+		st->offer = false;
+	}
 	fecc_take(st, sess, f, cfg, res, answer);
 }
 
@@ -378,6 +388,7 @@ int sdpvideo_offer(struct sdpvideo_state *st, struct sdp_media *v,
 
 	if (want && !port_get(st, false, v))
 		want = false;
+	st->offered = want;
 	sdp_media_set_disabled(v, !want);
 	if (want) {
 		struct list *lst = (struct list *)sdp_media_format_lst(v,

@@ -108,7 +108,7 @@ static void comp_detach(struct vthread *t, struct vroom *r)
 		if (t)
 			(void)epoll_ctl(t->ep, EPOLL_CTL_DEL, vcomp_fd(r->vc),
 					NULL);
-		vcomp_put(r->vc);
+		vcomp_put_nowait(r->vc);
 		r->vc = NULL;
 		if (t)
 			atomic_fetch_sub(&t->composed, 1);
@@ -315,6 +315,9 @@ static void cmd_update(struct vthread *t, struct vstream *s,
 		s->epoch++;
 		for (unsigned i = 0; s->rtx && i < VID_RTX_SLOTS; i++)
 			s->rtx->slot[i].used = false;
+		/* a NACK must not bring back a packet of the old codec */
+		for (unsigned i = 0; s->sent && i < VID_SENT_SLOTS; i++)
+			s->sent[i].used = false;
 	}
 	if (!s->m.send) {
 		s->want = 0;
@@ -355,14 +358,14 @@ static void cmd_room(struct vthread *t, struct vcmd *c)
 
 	if (!r) {
 		if (c->vc)
-			vcomp_put(c->vc);
+			vcomp_put_nowait(c->vc);
 		return;
 	}
 	r->cfg = c->u.rc;
 	if (r->cfg.norder > VIDEO_ORDER_MAX)
 		r->cfg.norder = VIDEO_ORDER_MAX;
 	if (c->vc && c->vc == r->vc) {
-		vcomp_put(c->vc);        /* the same composer: one reference
+		vcomp_put_nowait(c->vc);        /* the same composer: one reference
 					  * is enough */
 	}
 	else if (c->vc != r->vc) {
@@ -419,5 +422,5 @@ void vcmd_discard(struct vcmd *c)
 	if (c->type == VCMD_ADD)
 		vstream_free(c->s);
 	if (c->type == VCMD_ROOM && c->vc)
-		vcomp_put(c->vc);
+		vcomp_put_nowait(c->vc);
 }

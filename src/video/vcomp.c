@@ -491,17 +491,18 @@ void vcomp_get(struct vcomp *vc)
 	atomic_fetch_add_explicit(&vc->refs, 1, memory_order_relaxed);
 }
 
-void vcomp_put(struct vcomp *vc)
+static void put(struct vcomp *vc, bool wait)
 {
 	bool self;
 
 	if (!vc || atomic_fetch_sub_explicit(&vc->refs, 1,
 					     memory_order_acq_rel) != 1)
 		return;
-	/* The composer never holds a reference, so the last put cannot
-	 * come from its own thread; if it ever did, the thread cannot join
-	 * itself: it is detached and frees everything as it ends. */
-	self = pthread_equal(pthread_self(), vc->thread);
+	/* The last put: the composer's thread is stopped and joined; or,
+	 * from a forwarding thread (which must not wait for an encode to
+	 * end), or from the composer's own thread (which cannot join
+	 * itself), detached: it frees everything as it ends. */
+	self = !wait || pthread_equal(pthread_self(), vc->thread);
 	pthread_mutex_lock(&vc->lock);
 	vc->stop = true;
 	vc->self_free = self;
@@ -513,4 +514,14 @@ void vcomp_put(struct vcomp *vc)
 	}
 	pthread_join(vc->thread, NULL);
 	vcomp_free(vc);
+}
+
+void vcomp_put(struct vcomp *vc)
+{
+	put(vc, true);
+}
+
+void vcomp_put_nowait(struct vcomp *vc)
+{
+	put(vc, false);
 }

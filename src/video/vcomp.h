@@ -31,8 +31,11 @@ struct vcomp_cfg {
  * caller's) */
 int  vcomp_new(struct vcomp **vcp, const struct vcomp_cfg *cfg);
 void vcomp_get(struct vcomp *vc);
-/* Any thread: lets go of a reference */
+/* Any thread: lets go of a reference; the last one stops the composer
+ * and waits for its thread to end (a frame being encoded), or with
+ * _nowait (a forwarding thread) leaves it to end and free itself */
 void vcomp_put(struct vcomp *vc);
+void vcomp_put_nowait(struct vcomp *vc);
 /* Readable when payloads wait (vcomp_output); the forwarding thread
  * watches it */
 int  vcomp_fd(const struct vcomp *vc);

@@ -159,6 +159,10 @@ static void fwd_one(struct vthread *t, struct vstream *r, uint32_t sid,
 	 * sender's sequence numbers */
 	if (!synced || (int16_t)(h->seq - r->start_seq) < 0)
 		return;
+	/* the guard follows the stream (a half circle later every seq
+	 * would be "before" it) */
+	if ((int16_t)(h->seq - r->start_seq) > 1024)
+		r->start_seq = (uint16_t)(h->seq - 1024);
 	send_as(t, r, sid, pkt, len, h, (uint16_t)(h->seq + r->seq_off),
 		r->ts_off, r->picid_off, false);
 }
@@ -258,6 +262,8 @@ void vfwd_rx(struct vthread *t, struct vstream *s, uint8_t *buf, size_t len,
 		return;
 	s->st.rx_packets++;
 	s->st.rx_bytes += len;
+	if (s->rx.init && s->rx.ssrc != h.ssrc && h.pt != s->m.pt)
+		return;      /* another stream of theirs (RTX, FEC): not ours */
 	if (!s->rx.init || s->rx.ssrc != h.ssrc) {
 		/* a new SSRC (a restart): its seq and ts are new */
 		s->epoch++;

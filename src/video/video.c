@@ -47,6 +47,17 @@ struct video {
 	struct hash *streams;       /* struct smap by id */
 	struct hash *rooms;         /* struct rmap by room */
 	unsigned *load;             /* streams on each thread, as commanded */
+	/* removals a full command ring did not take yet, oldest first:
+	 * retried, never lost (a stream left behind would go on sending
+	 * to someone who left) */
+	struct list pending;
+	struct tmr retry;
+};
+
+struct pending_rm {
+	struct le le;
+	unsigned thread;
+	uint32_t id;
 };
 
 static void rmap_destructor(void *arg)
@@ -79,6 +90,8 @@ static void video_destructor(void *arg)
 {
 	struct video *v = arg;
 
+	tmr_cancel(&v->retry);
+	list_flush(&v->pending);    /* the threads drop their streams */
 	for (unsigned i = 0; v->t && i < v->n; i++)
 		thread_stop(&v->t[i]);
 	free(v->t);
@@ -149,6 +162,7 @@ int video_alloc(struct video **vp, const struct video_cfg *cfg,
 	v->efd = -1;
 	v->eh = eh;
 	v->arg = arg;
+	tmr_init(&v->retry);
 	err = hash_alloc(&v->streams, 256);
 	err |= hash_alloc(&v->rooms, 64);
 	v->t = calloc(n, sizeof(*v->t));
@@ -304,9 +318,51 @@ int video_stream_update(struct video *v, uint32_t id,
 	return push(v, sm->thread, &c);
 }
 
-int video_stream_remove(struct video *v, uint32_t id)
+static void retry_h(void *arg)
+{
+	struct video *v = arg;
+	struct le *le;
+
+	while ((le = list_head(&v->pending))) {
+		struct pending_rm *p = le->data;
+		struct vcmd c = {.type = VCMD_REMOVE, .id = p->id};
+
+		if (push(v, p->thread, &c))
+			break;
+		mem_deref(p);
+	}
+	if (!list_isempty(&v->pending))
+		tmr_start(&v->retry, 10, retry_h, v);
+}
+
+static void pending_destructor(void *arg)
+{
+	list_unlink(&((struct pending_rm *)arg)->le);
+}
+
+/* The remove command for id on thread, now or (the ring full, or
+ * removals already waiting: in order) soon; ENOMEM only when even that
+ * cannot be noted */
+static int remove_push(struct video *v, unsigned thread, uint32_t id)
 {
 	struct vcmd c = {.type = VCMD_REMOVE, .id = id};
+	struct pending_rm *p;
+
+	if (list_isempty(&v->pending) && !push(v, thread, &c))
+		return 0;
+	p = mem_zalloc(sizeof(*p), pending_destructor);
+	if (!p)
+		return ENOMEM;
+	p->thread = thread;
+	p->id = id;
+	list_append(&v->pending, &p->le, p);
+	if (!tmr_isrunning(&v->retry))
+		tmr_start(&v->retry, 10, retry_h, v);
+	return 0;
+}
+
+int video_stream_remove(struct video *v, uint32_t id)
+{
 	struct smap *sm;
 	struct rmap *r;
 	int err;
@@ -316,7 +372,7 @@ int video_stream_remove(struct video *v, uint32_t id)
 	sm = smap_find(v, id);
 	if (!sm)
 		return ENOENT;
-	err = push(v, sm->thread, &c);
+	err = remove_push(v, sm->thread, id);
 	if (err)
 		return err;
 	v->load[sm->thread]--;
@@ -386,7 +442,7 @@ int video_room_set(struct video *v, uint32_t room,
 	struct vcmd c;
 	struct vcomp *vc = NULL;
 	struct rmap *r;
-	bool made = false, fresh;
+	bool made = false;
 	int err;
 
 	if (!v || !rc || rc->norder > VIDEO_ORDER_MAX ||
@@ -394,10 +450,12 @@ int video_room_set(struct video *v, uint32_t room,
 	    (unsigned)rc->layout > VIDEO_LAYOUT_1P5)
 		return EINVAL;
 	cfg_norm(&cfg, rc);
-	fresh = !rmap_find(v, room);
-	r = rmap_get(v, room);
-	if (!r)
-		return ENOMEM;
+	/* a room without streams has nothing to show: no room on a
+	 * thread, no composer (the settings come again with its first
+	 * stream, ops->video after each join with video) */
+	r = rmap_find(v, room);
+	if (!r || !r->streams)
+		return 0;
 	if (r->set && cfg_same(&r->cfg, &cfg))
 		return 0;
 	if (cfg.mode == VIDEO_COMPOSED) {
@@ -425,8 +483,6 @@ int video_room_set(struct video *v, uint32_t room,
 	r->cfg = cfg;
 	r->set = true;
 out:
-	if (err && fresh)
-		rmap_forget(r);
 	return err;
 }
 

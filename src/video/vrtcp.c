@@ -34,7 +34,8 @@ void vrtcp_rxstat(struct vstream *s, const struct vpkt_rtp *h,
 {
 	struct vrxstat *x = &s->rx;
 	uint16_t delta = (uint16_t)(h->seq - x->max_seq);
-	int32_t transit, d;
+	int32_t transit;
+	int64_t d;
 
 	if (!x->init || x->ssrc != h->ssrc) {
 		memset(x, 0, sizeof(*x));
@@ -62,10 +63,13 @@ void vrtcp_rxstat(struct vstream *s, const struct vpkt_rtp *h,
 	x->received++;
 	/* jitter in 90 kHz units, for video's clock */
 	transit = (int32_t)((uint32_t)(now_us * 9 / 100) - h->ts);
-	d = transit - x->transit;
+	/* in 64 bits: a hostile timestamp can be half the circle away */
+	d = (int64_t)transit - x->transit;
 	x->transit = transit;
 	if (d < 0)
 		d = -d;
+	if (d > INT32_MAX)
+		d = INT32_MAX;
 	x->jitter_q4 += (uint32_t)d - ((x->jitter_q4 + 8) >> 4);
 }
 

@@ -349,6 +349,28 @@ static void test_order_pin_leave(void **state)
 	assert_null(conf_video_pinned(c));
 	assert_int_equal(conf_video_order(c, order, 8), 1);
 	assert_ptr_equal(order[0], a);
+
+	/* someone who is not shown leaves: the forwarder is told the new
+	 * order all the same */
+	b = caller(c, "sip:b2@x", true);
+	videos = 0;
+	part_set_ep(b, NULL);
+	part_gone(b, 0, NULL);
+	(void)wait_shown(c, NULL, 100);
+	assert_true(videos > 0);
+	assert_int_equal(conf_video_order(c, order, 8), 1);
+
+	/* the speaker's call fails (an RTP timeout): off the screens at
+	 * once, though its record stays a while */
+	b = caller(c, "sip:b3@x", true);
+	part_set_talking(b, true);
+	(void)wait_shown(c, b, 1000);
+	assert_ptr_equal(conf_video_shown(c), b);
+	part_failed(b, 408, "no RTP");
+	assert_ptr_equal(conf_video_shown(c), a);
+	assert_int_equal(conf_video_order(c, order, 8), 1);
+	(void)wait_shown(c, NULL, 300);         /* and it stays so */
+	assert_ptr_equal(conf_video_shown(c), a);
 }
 
 /* Who may steer whose camera: the policy, the role, a camera control

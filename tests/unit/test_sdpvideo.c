@@ -292,6 +292,23 @@ static void test_reoffers(void **state)
 	assert_null(r.video.why_off);
 	assert_non_null(strstr(ans, "m=video 0 RTP/AVPF"));
 	assert_true(r.send && r.recv);
+	/* our next offer (a session refresh) keeps it away */
+	{
+		struct mbuf *offer = NULL;
+		char text[2048];
+
+		assert_int_equal(sdpneg_offer(sn, &offer), 0);
+		snprintf(text, sizeof(text), "%.*s", (int)offer->end,
+			 offer->buf);
+		assert_non_null(strstr(text, "m=video 0 "));
+		mem_deref(offer);
+	}
+	/* a payload type RTCP's range would hide (RFC 5761): not taken */
+	assert_int_equal(answer_in(true, HDR AUDIO
+		"m=video 4002 RTP/AVP 77\r\na=rtpmap:77 VP8/90000\r\n", &r, ans,
+		sizeof(ans)), 0);
+	assert_false(r.video.v.on);
+	assert_non_null(r.video.why_off);
 }
 
 /* Our offers: no video unless asked; then every codec with feedback,

@@ -865,6 +865,46 @@ static void test_nack(void **state)
 	teardown_video();
 }
 
+/* A sender's sequence numbers run round the circle (jumps of 20 000,
+ * as a long call's would in minutes): the receiver never stops getting
+ * them (the guard against packets from before a switch follows the
+ * stream) */
+static void test_seq_circle(void **state)
+{
+	struct peer *a, *r;
+
+	(void)state;
+	setup_video(1);
+	a = peer_new(0, VIDEO_VP8, 96, true, false);
+	r = peer_new(1, VIDEO_VP8, 100, false, true);
+	peer_add(a, 2);
+	peer_add(r, 2);
+	order_set(2, &a->id, 1);
+	wa = a; wb = a; wc = r;
+	wmark = 0;
+	wn = 10;
+	assert_true(run_until(c_sees_b, 3000));
+	for (unsigned i = 0; i < 4; i++) {
+		a->seq = (uint16_t)(a->seq + 20000);
+		wmark = r->nlog;
+		wn = 10;
+		assert_true(run_until(c_sees_b, 2000));
+	}
+	/* settings for a room nobody is in (a conference without video
+	 * callers): no room on the thread, no composer */
+	{
+		struct video_room_cfg rc = {.mode = VIDEO_COMPOSED};
+		struct video_thread_stats st;
+
+		assert_int_equal(video_room_set(vid, 77, &rc), 0);
+		(void)run_until(c_never, 100);
+		video_thread_stats(vid, 0, &st);
+		assert_int_equal(st.rooms, 1);
+		assert_int_equal(st.composed, 0);
+	}
+	teardown_video();
+}
+
 static bool c_codec(void)
 {
 	return wa->nlog >= 10 && wb->nlog >= 10 && wc->nlog >= 10;
@@ -1335,6 +1375,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_switch),
 		cmocka_unit_test(test_nack),
+		cmocka_unit_test(test_seq_circle),
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_remb),
 		cmocka_unit_test(test_guards),
