@@ -46,6 +46,15 @@ static struct call *call_of_stream(const struct focus *f, uint32_t id)
 		NULL;
 }
 
+static void fds_close(int fd[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
 int call_video_port(bool fecc, uint16_t *port, void *arg)
 {
 	struct call *call = arg;
@@ -54,6 +63,7 @@ int call_video_port(bool fecc, uint16_t *port, void *arg)
 
 	if (!call->f->video)
 		return ENOSYS;
+	fds_close(fd);              /* a pair never handed over */
 	err = rtp_ports_alloc(call->f, &fd[0], &fd[1], port);
 	if (err)
 		log_warn("sip", "msg=\"no free RTP port pair for %s\" "
@@ -69,15 +79,6 @@ void call_video_sdp(struct call *call, const struct conf *c)
 	sdpneg_set_video(call->sdp, call->f->video ? v->status : "none",
 			 strcmp(v->camera, "none") != 0, call_video_port,
 			 call);
-}
-
-static void fds_close(int fd[2])
-{
-	for (int i = 0; i < 2; i++) {
-		if (fd[i] >= 0)
-			close(fd[i]);
-		fd[i] = -1;
-	}
 }
 
 void call_video_close(struct call *call)
@@ -151,6 +152,7 @@ void call_video_apply(struct call *call)
 	const struct sdpneg_video *nv = &call->neg.video;
 	struct part_video pv;
 	struct video_media m;
+
 	if (!call->f->video || !call->part)
 		return;
 	media_of(&m, &nv->v);
