@@ -275,8 +275,6 @@ static void show(struct conf *c, const struct participant *p)
 	dirty(c);
 }
 
-static void evaluate(void *arg);
-
 /* Who should be shown now, and when to look again */
 static void evaluate(void *arg)
 {
@@ -303,10 +301,16 @@ static void evaluate(void *arg)
 			next = due;
 		}
 	}
-	held = shown && now < c->vid_shown_at + c->video.hold_ms;
+	/* the speaker shown holds the picture for hold_ms, and for as long
+	 * as it talks when it began before the candidate (two talking at
+	 * once: no switching to and fro) */
+	held = shown && (now < c->vid_shown_at + c->video.hold_ms ||
+			 (cand && shown->talk_since &&
+			  shown->talk_since <= cand->talk_since));
 	if (cand && !held)
 		show(c, cand);
-	else if (cand && (!next || c->vid_shown_at + c->video.hold_ms < next))
+	else if (cand && now < c->vid_shown_at + c->video.hold_ms &&
+		 (!next || c->vid_shown_at + c->video.hold_ms < next))
 		next = c->vid_shown_at + c->video.hold_ms;
 	if (!shown && !cand) {
 		/* nobody shown yet: the first who sends video */

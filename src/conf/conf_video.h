@@ -7,8 +7,9 @@
  * Who is shown follows the audio talker detector, steadily: a
  * participant who sends video becomes the speaker shown once it has been
  * talking for talk_ms without a pause the detector counts (a cough, a
- * "yes" are shorter), and not before the speaker shown has been shown
- * for hold_ms. Who is shown, in order (conf_video_order): the pinned
+ * "yes" are shorter), not before the speaker shown has been shown for
+ * hold_ms, and not while the speaker shown still talks, having begun
+ * first. Who is shown, in order (conf_video_order): the pinned
  * participant, the holders of the audio floor (floor control), the
  * speaker, the speakers before (most recent first), then everyone else
  * who sends video. The forwarder shows each receiver the first of these

@@ -297,6 +297,19 @@ static void test_speaker(void **state)
 	assert_ptr_equal(order[0], d);
 	assert_ptr_equal(order[1], a);
 	assert_ptr_equal(order[2], b);
+
+	/* two talking at once: the one shown, who began first, keeps the
+	 * picture until it stops; then the other at once */
+	v = fast(c, 200, 300);
+	assert_int_equal(conf_set_video(c, &v), 0);
+	part_set_talking(d, false);
+	part_set_talking(d, true);
+	part_set_talking(a, true);
+	(void)wait_shown(c, a, 900);
+	assert_ptr_equal(conf_video_shown(c), d);
+	part_set_talking(d, false);
+	assert_ptr_equal(conf_video_shown(c), a);
+	part_set_talking(a, false);
 }
 
 /* Pinned first, then floor holders, then the speaker; a speaker who
