@@ -24,6 +24,13 @@ BENCH_CODEC=opus bash "$dir/janus.sh" "$build"
 BENCH_CODEC=g722 bash "$dir/janus.sh" "$build" 100 200
 BENCH_CODEC=mixed bash "$dir/janus.sh" "$build" 100 200
 echo
+echo "== switched video (bench/video.sh) =="
+bash "$dir/video.sh" "$build"
+echo
+echo "== what a composed picture costs (caucus-vcompbench) =="
+mkdir -p "$dir/out"
+"$build/caucus-vcompbench" 8 | tee "$dir/out/vcompbench.md"
+echo
 echo "== signalling (bench/signalling.sh) =="
 bash "$dir/signalling.sh" "$build"
 echo
