@@ -426,6 +426,8 @@ int aio_start(struct aio **iop, const struct apps *a)
 		io->cache_dir = NULL;
 	}
 	err = pthread_create(&io->tid, NULL, aio_main, io);
+	if (!err)          /* for top -H and perf: which thread is which */
+		(void)pthread_setname_np(io->tid, "caucus-appsio");
 	if (err) {
 		free(io->prompts_dir);
 		free(io->cache_dir);

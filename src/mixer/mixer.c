@@ -199,6 +199,8 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 				goto out;
 		}
 		err = pthread_create(&t->tid, NULL, mthread_main, t);
+		if (!err)   /* for top -H and perf: which thread is which */
+			(void)pthread_setname_np(t->tid, "caucus-mixer");
 		if (err)
 			goto out;
 	}

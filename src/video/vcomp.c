@@ -477,6 +477,8 @@ int vcomp_new(struct vcomp **vcp, const struct vcomp_cfg *cfg)
 		goto out;
 	}
 	err = pthread_create(&vc->thread, NULL, composer, vc);
+	if (!err)          /* for top -H and perf: which thread is which */
+		(void)pthread_setname_np(vc->thread, "caucus-compose");
  out:
 	if (err) {
 		vcomp_free(vc);

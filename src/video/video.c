@@ -144,7 +144,10 @@ static int thread_start(struct video *v, unsigned i)
 	err |= spsc_init(&t->evq, 4096, sizeof(struct video_event));
 	if (err)
 		return ENOMEM;
-	return pthread_create(&t->tid, NULL, vthread_main, t);
+	err = pthread_create(&t->tid, NULL, vthread_main, t);
+	if (!err)          /* for top -H and perf: which thread is which */
+		(void)pthread_setname_np(t->tid, "caucus-video");
+	return err;
 }
 
 int video_alloc(struct video **vp, const struct video_cfg *cfg,
