@@ -17,15 +17,7 @@
 #include "conf/conf.h"
 #include "conf/conf_video.h"
 #include "conf/floor.h"
-
-/* The names h224_action_parse (video/h224.h) takes, checked here first:
- * a typo should be a 400 that lists them, not the 409 of a participant
- * without camera control or the 403 of the camera policy */
-static const char *const actions[] = {
-	"pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in",
-	"zoom_out", "focus_in", "focus_out", "stop", "preset",
-	"store_preset", "source",
-};
+#include "video/h224.h"
 
 /* May the caller see p in the roster? The roster's rule (api_conf.c's
  * api_part_visible: hidden and waiting participants only to moderators
@@ -412,12 +404,15 @@ static const struct api_field camera_fields[] = {
 	{"n", API_NUMBER, false, 0, 15},
 };
 
-static bool action_known(const char *a)
+/* An action h224_action_parse takes, checked here first: a typo should
+ * be a 400 that lists them, not the 409 of a participant without camera
+ * control or the 403 of the camera policy */
+static bool action_known(const char *a, unsigned n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-		if (!strcmp(a, actions[i]))
-			return true;
-	return false;
+	struct h224_fecc f;
+
+	memset(&f, 0, sizeof(f));
+	return !h224_action_parse(&f, a, n);
 }
 
 /* The caller's own participant in the call (a user), or NULL */
@@ -488,11 +483,13 @@ void api_video_camera(struct api_req *r)
 	if (api_body(r, camera_fields, ARRAY_SIZE(camera_fields), &in))
 		return;
 	action = odict_string(in, "action");
-	if (!action_known(action)) {
+	if (!num_get(r, in, "n", 15, &n))
+		goto out;
+	if (!action_known(action, n)) {
 		unknown_action(r, action);
 		goto out;
 	}
-	if (!num_get(r, in, "n", 15, &n) || !steerer(r, c, &from))
+	if (!steerer(r, c, &from))
 		goto out;
 	if (!part_video(p)->fecc) {
 		api_error(r, 409, "Conflict", "no camera control",
