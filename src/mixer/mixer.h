@@ -74,6 +74,25 @@ struct mixer_srtp {
 	struct mixer_srtp_keys rtcp;
 };
 
+/* One direction's SRTP context for keys k (msrtp.c), for the mixer's
+ * streams and the video forwarder's: a context whose key has not
+ * changed is kept, with its rollover counter, SRTCP index and replay
+ * window: a send context made again with the key it had would start its
+ * index again and encrypt with keystream it already used (RFC 3711
+ * s. 9.1; with AEAD_AES_128_GCM a nonce used twice). So a send context
+ * outlives a pause (SRTP off, the stream removed by port 0) and is
+ * remade only for a new key or suite, as a receive one is; keys not
+ * known (k->set false) drop the receive context. made: the key the
+ * context holds. EINVAL for a key longer than MIXER_SRTP_KEY_MAX. */
+struct srtp;
+struct mixer_srtp_made {
+	int suite;
+	uint8_t len;
+	uint8_t key[MIXER_SRTP_KEY_MAX];
+};
+int  mixer_srtp_ctx(struct srtp **ctx, struct mixer_srtp_made *made,
+		    const struct mixer_srtp_keys *k, bool tx);
+
 /* The per-stream settings that can change during a call. */
 struct mixer_media {
 	struct sockaddr_storage rtp_dst;   /* where to send (until latched) */

@@ -72,11 +72,8 @@ struct mstream {
 	struct msource src;      /* whose media is taken (source.c) */
 	struct srtp *srtp_rx, *srtp_tx;   /* msrtp.c; NULL: plain RTP */
 	struct srtp *srtcp_rx, *srtcp_tx; /* RTCP's own (DTLS-SRTP) */
-	struct msrtp_made {               /* the key each context holds */
-		int suite;
-		uint8_t len;
-		uint8_t key[MIXER_SRTP_KEY_MAX];
-	} made[4];               /* RTP rx, tx; RTCP's own rx, tx */
+	struct mixer_srtp_made made[4];   /* the key each context holds:
+					   * RTP rx, tx; RTCP's own rx, tx */
 	uint32_t dtls_win;       /* DTLS records handed on in this window */
 	unsigned dtls_n;         /* (about a second), at most DTLS_PER_WIN */
 	bool latched;            /* a source was heard: rtp_dst is where

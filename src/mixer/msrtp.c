@@ -29,23 +29,16 @@ void msrtp_free(struct mstream *s)
 	memset(s->made, 0, sizeof(s->made));
 }
 
-/* One direction's context for the keys k. A context whose key has not
- * changed is kept, with its rollover counter, SRTCP index and replay
- * window: a send context made again with the key it had would start its
- * index again and encrypt with keystream it already used (RFC 3711
- * s. 9.1; with AEAD_AES_128_GCM a nonce used twice). So a send context
- * outlives a pause (SRTP off, audio removed by port 0) and is remade only
- * for a new key or suite, as a receive one is. */
-static int ctx_for(struct srtp **ctx, struct msrtp_made *made,
+int mixer_srtp_ctx(struct srtp **ctx, struct mixer_srtp_made *made,
 		   const struct mixer_srtp_keys *k, bool tx)
 {
 	const uint8_t *key = tx ? k->tx : k->rx;
 	int err;
 
-	if (!k->set) {
+	if (!k->set || k->len > MIXER_SRTP_KEY_MAX) {
 		if (!tx)                       /* nothing to take now */
 			*ctx = mem_deref(*ctx);
-		return 0;
+		return k->set ? EINVAL : 0;
 	}
 	if (*ctx && made->suite == k->suite && made->len == k->len &&
 	    !memcmp(made->key, key, k->len))
@@ -70,10 +63,10 @@ int msrtp_apply(struct mstream *s)
 
 	/* off: nothing is taken (the receive contexts go), and the send
 	 * contexts wait for their key to come back */
-	err = ctx_for(&s->srtp_rx, &s->made[0], rtp, false);
-	err |= ctx_for(&s->srtp_tx, &s->made[1], rtp, true);
-	err |= ctx_for(&s->srtcp_rx, &s->made[2], rtcp, false);
-	err |= ctx_for(&s->srtcp_tx, &s->made[3], rtcp, true);
+	err = mixer_srtp_ctx(&s->srtp_rx, &s->made[0], rtp, false);
+	err |= mixer_srtp_ctx(&s->srtp_tx, &s->made[1], rtp, true);
+	err |= mixer_srtp_ctx(&s->srtcp_rx, &s->made[2], rtcp, false);
+	err |= mixer_srtp_ctx(&s->srtcp_tx, &s->made[3], rtcp, true);
 	return err;
 }
 

@@ -1,31 +1,7 @@
 /* RTP/RTCP wire helpers, see rtp.h. Mixer thread; no state of its own. */
 #include <string.h>
 #include "mixer/rtp.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		(uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "util/be.h"
 
 bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
 {
@@ -39,7 +15,7 @@ bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
 	if (buf[0] & 0x10) {                 /* header extension */
 		if (len < off + 4)
 			return false;
-		off += 4 + 4u * get16(buf + off + 2);
+		off += 4 + 4u * be16_get(buf + off + 2);
 	}
 	if (len < off)
 		return false;
@@ -55,9 +31,9 @@ bool rtp_parse(struct rtp_hdr *h, const uint8_t *buf, size_t len)
 	/* 72..76 are RTCP packet types seen on a muxed port (RFC 5761) */
 	if (h->pt >= 72 && h->pt <= 76)
 		return false;
-	h->seq = get16(buf + 2);
-	h->ts = get32(buf + 4);
-	h->ssrc = get32(buf + 8);
+	h->seq = be16_get(buf + 2);
+	h->ts = be32_get(buf + 4);
+	h->ssrc = be32_get(buf + 8);
 	h->payload = buf + off;
 	h->plen = len - off;
 	return true;
@@ -75,8 +51,8 @@ bool rtp_audio_level(const uint8_t *buf, size_t len, uint8_t id,
 	off = RTP_HDR_LEN + 4u * (buf[0] & 0x0f);
 	if (len < off + 4)
 		return false;
-	profile = get16(buf + off);
-	end = off + 4 + 4u * get16(buf + off + 2);
+	profile = be16_get(buf + off);
+	end = off + 4 + 4u * be16_get(buf + off + 2);
 	if (end > len)
 		return false;
 	two = (profile & 0xfff0) == 0x1000;
@@ -121,9 +97,9 @@ size_t rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
 {
 	buf[0] = 0x80;
 	buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
-	put16(buf + 2, seq);
-	put32(buf + 4, ts);
-	put32(buf + 8, ssrc);
+	be16_put(buf + 2, seq);
+	be32_put(buf + 4, ts);
+	be32_put(buf + 8, ssrc);
 	return RTP_HDR_LEN;
 }
 
@@ -139,14 +115,14 @@ size_t rtp_write_hdr_csrc(uint8_t *buf, bool marker, uint8_t pt,
 		n = RTP_MAX_CSRC;
 	buf[0] |= (uint8_t)n;
 	for (unsigned i = 0; i < n; i++, off += 4)
-		put32(buf + off, csrc[i]);
+		be32_put(buf + off, csrc[i]);
 	if (!n || !ext_id || ext_id > 14)
 		return off;
 	/* RFC 8285 one-byte form: one element, length n, then padding */
 	buf[0] |= 0x10;
 	words = (1 + n + 3) / 4;
-	put16(buf + off, 0xBEDE);
-	put16(buf + off + 2, (uint16_t)words);
+	be16_put(buf + off, 0xBEDE);
+	be16_put(buf + off + 2, (uint16_t)words);
 	off += 4;
 	memset(buf + off, 0, words * 4);
 	buf[off] = (uint8_t)(ext_id << 4 | (n - 1));
@@ -265,15 +241,15 @@ size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 
 	buf[0] = (uint8_t)(0x80 | rc);
 	buf[1] = s->sent ? 200 : 201;                   /* SR or RR */
-	put16(buf + 2, (uint16_t)(len / 4 - 1));
-	put32(buf + 4, s->ssrc);
+	be16_put(buf + 2, (uint16_t)(len / 4 - 1));
+	be32_put(buf + 4, s->ssrc);
 	if (s->sent) {
 		ntp_time(s->now_us, &sec, &frac);
-		put32(buf + 8, sec);
-		put32(buf + 12, frac);
-		put32(buf + 16, s->rtp_ts);
-		put32(buf + 20, s->packets);
-		put32(buf + 24, s->octets);
+		be32_put(buf + 8, sec);
+		be32_put(buf + 12, frac);
+		be32_put(buf + 16, s->rtp_ts);
+		be32_put(buf + 20, s->packets);
+		be32_put(buf + 24, s->octets);
 	}
 	if (rc) {
 		uint8_t *b = buf + head;
@@ -297,22 +273,22 @@ size_t rtcp_write_sr(uint8_t *buf, size_t size, const struct rtcp_sender *s,
 		if (rx->lsr_arrival_us)
 			dlsr = (uint32_t)((s->now_us - rx->lsr_arrival_us) *
 					  65536 / 1000000);
-		put32(b, rx->ssrc);
-		put32(b + 4, (uint32_t)fraction << 24 |
+		be32_put(b, rx->ssrc);
+		be32_put(b + 4, (uint32_t)fraction << 24 |
 		      ((uint32_t)lost & 0xffffff));
-		put32(b + 8, rx->cycles + rx->max_seq);
-		put32(b + 12, rtp_rxstat_jitter(rx) *
+		be32_put(b + 8, rx->cycles + rx->max_seq);
+		be32_put(b + 12, rtp_rxstat_jitter(rx) *
 		      (s->clock_ratio ? s->clock_ratio : 1));
-		put32(b + 16, rx->lsr);
-		put32(b + 20, rx->lsr ? dlsr : 0);
+		be32_put(b + 16, rx->lsr);
+		be32_put(b + 20, rx->lsr ? dlsr : 0);
 	}
 
 	uint8_t *d = buf + len;
 	memset(d, 0, sdes_len);
 	d[0] = 0x81;
 	d[1] = 202;                                     /* SDES */
-	put16(d + 2, (uint16_t)(sdes_len / 4 - 1));
-	put32(d + 4, s->ssrc);
+	be16_put(d + 2, (uint16_t)(sdes_len / 4 - 1));
+	be32_put(d + 4, s->ssrc);
 	d[8] = 1;                                       /* CNAME */
 	d[9] = (uint8_t)clen;
 	memcpy(d + 10, cname, clen);
@@ -329,24 +305,24 @@ size_t rtcp_write_xr_voip(uint8_t *buf, size_t size, uint32_t ssrc,
 	memset(buf, 0, RTCP_XR_VOIP_LEN);
 	buf[0] = 0x80;
 	buf[1] = 207;                                   /* XR */
-	put16(buf + 2, RTCP_XR_VOIP_LEN / 4 - 1);
-	put32(buf + 4, ssrc);
+	be16_put(buf + 2, RTCP_XR_VOIP_LEN / 4 - 1);
+	be32_put(buf + 4, ssrc);
 	b[0] = 7;                                       /* VoIP Metrics */
-	put16(b + 2, 8);
-	put32(b + 4, v->source);
+	be16_put(b + 2, 8);
+	be32_put(b + 4, v->source);
 	b[8] = v->loss_rate;
 	b[9] = v->discard_rate;
 	/* burst/gap density and duration, round trip: not measured (0) */
-	put16(b + 22, v->end_delay_ms);
+	be16_put(b + 22, v->end_delay_ms);
 	b[24] = 127;                     /* signal level: unavailable */
 	b[25] = 127;                     /* noise level */
 	b[26] = 127;                     /* RERL */
 	b[27] = 16;                      /* Gmin, as RFC 3611 recommends */
 	b[28] = b[29] = b[30] = b[31] = 127;   /* R, ext. R, MOS-LQ, -CQ */
 	b[32] = v->rx_config;
-	put16(b + 34, v->jb_nominal_ms);
-	put16(b + 36, v->jb_max_ms);
-	put16(b + 38, v->jb_abs_max_ms);
+	be16_put(b + 34, v->jb_nominal_ms);
+	be16_put(b + 36, v->jb_max_ms);
+	be16_put(b + 38, v->jb_abs_max_ms);
 	return RTCP_XR_VOIP_LEN;
 }
 
@@ -354,13 +330,13 @@ void rtcp_parse(struct rtp_rxstat *rx, const uint8_t *buf, size_t len,
 		uint64_t now_us)
 {
 	while (len >= 8 && (buf[0] >> 6) == 2) {
-		size_t plen = 4 + 4u * get16(buf + 2);
+		size_t plen = 4 + 4u * be16_get(buf + 2);
 
 		if (plen > len)
 			return;
 		if (buf[1] == 200 && plen >= 28) {
 			/* middle 32 bits of the 64-bit NTP timestamp */
-			rx->lsr = get32(buf + 8) << 16 | get32(buf + 12) >> 16;
+			rx->lsr = be32_get(buf + 8) << 16 | be32_get(buf + 12) >> 16;
 			rx->lsr_arrival_us = now_us;
 		}
 		buf += plen;

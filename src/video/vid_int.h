@@ -73,13 +73,6 @@ struct vrxstat {
 	uint64_t sr_at_us;
 };
 
-/* SRTP keys a context was made with (vsrtp.c) */
-struct vsrtp_made {
-	int suite;
-	uint8_t len;
-	uint8_t key[MIXER_SRTP_KEY_MAX];
-};
-
 enum vfd_kind { VFD_CMD, VFD_RTP, VFD_RTCP, VFD_COMP };
 /* What an epoll event is about (its data.ptr) */
 struct vfd {
@@ -99,7 +92,7 @@ struct vstream {
 	bool rtcp_latched;          /* m.rtcp_dst is where its RTCP came from */
 	bool rtcp_mux;              /* its RTCP came to the RTP port */
 	struct srtp *srtp_rx, *srtp_tx;
-	struct vsrtp_made made[2];
+	struct mixer_srtp_made made[2];   /* mixer_srtp_ctx */
 	struct video_stream_stats st;
 	uint64_t rx_bytes_prev, tx_bytes_prev;   /* at the last second */
 

@@ -39,31 +39,7 @@
  */
 #include <string.h>
 #include "video/vpkt.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		(uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "util/be.h"
 
 bool vpkt_rtp_parse(const uint8_t *buf, size_t len, struct vpkt_rtp *h)
 {
@@ -77,7 +53,7 @@ bool vpkt_rtp_parse(const uint8_t *buf, size_t len, struct vpkt_rtp *h)
 	if (buf[0] & 0x10) {                 /* header extension */
 		if (len - off < 4)
 			return false;
-		off += 4 + 4u * get16(buf + off + 2);
+		off += 4 + 4u * be16_get(buf + off + 2);
 		if (len < off)
 			return false;
 	}
@@ -95,9 +71,9 @@ bool vpkt_rtp_parse(const uint8_t *buf, size_t len, struct vpkt_rtp *h)
 	 * what the audio parser (mixer/rtp.c) refuses too */
 	if (h->pt >= 72 && h->pt <= 76)
 		return false;
-	h->seq = get16(buf + 2);
-	h->ts = get32(buf + 4);
-	h->ssrc = get32(buf + 8);
+	h->seq = be16_get(buf + 2);
+	h->ts = be32_get(buf + 4);
+	h->ssrc = be32_get(buf + 8);
 	h->hlen = off;
 	return true;
 }
@@ -106,9 +82,9 @@ void vpkt_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts,
 		      uint32_t ssrc)
 {
 	buf[1] = (uint8_t)((buf[1] & 0x80) | (pt & 0x7f));
-	put16(buf + 2, seq);
-	put32(buf + 4, ts);
-	put32(buf + 8, ssrc);
+	be16_put(buf + 2, seq);
+	be32_put(buf + 4, ts);
+	be32_put(buf + 8, ssrc);
 }
 
 void vpkt_rtp_header(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
@@ -116,9 +92,9 @@ void vpkt_rtp_header(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq,
 {
 	buf[0] = 0x80;
 	buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
-	put16(buf + 2, seq);
-	put32(buf + 4, ts);
-	put32(buf + 8, ssrc);
+	be16_put(buf + 2, seq);
+	be32_put(buf + 4, ts);
+	be32_put(buf + 8, ssrc);
 }
 
 /* What a VP8 or VP9 payload descriptor says */
@@ -257,7 +233,7 @@ static bool h264_stapa(const uint8_t *p, size_t len, bool *key)
 
 		if (len - off < 2)
 			return false;
-		sz = get16(p + off);
+		sz = be16_get(p + off);
 		off += 2;
 		if (!sz || sz > len - off || (p[off] & 0x80))
 			return false;
@@ -340,7 +316,7 @@ bool vpkt_picid_get(enum video_codec c, const uint8_t *pl, size_t len,
 		return false;
 	if (d.bits == 15) {
 		if (picid)
-			*picid = get16(pl + d.picid_at) & 0x7fff;
+			*picid = be16_get(pl + d.picid_at) & 0x7fff;
 	}
 	else if (picid) {
 		*picid = pl[d.picid_at] & 0x7f;
@@ -359,7 +335,7 @@ bool vpkt_picid_set(enum video_codec c, uint8_t *pl, size_t len,
 		return false;
 	/* the M bit stays: the descriptor keeps its length */
 	if (d.bits == 15)
-		put16(pl + d.picid_at, (uint16_t)(0x8000 | (picid & 0x7fff)));
+		be16_put(pl + d.picid_at, (uint16_t)(0x8000 | (picid & 0x7fff)));
 	else
 		pl[d.picid_at] = picid & 0x7f;
 	return true;

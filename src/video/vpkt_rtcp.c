@@ -47,6 +47,7 @@
  */
 #include <string.h>
 #include "video/vpkt.h"
+#include "util/be.h"
 
 enum {
 	RTCP_SR = 200, RTCP_RR = 201, RTCP_SDES = 202, RTCP_BYE = 203,
@@ -54,31 +55,6 @@ enum {
 };
 
 enum { RR_BLOCK = 24, SR_LEN = 28, RR_LEN = 8, FB_LEN = 12 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		(uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* h NULL: only checking */
 struct walk {
@@ -121,13 +97,13 @@ static void blocks(const struct walk *w, uint32_t sender, const uint8_t *b,
 	for (unsigned i = 0; i < n; i++, b += RR_BLOCK) {
 		struct vpkt_fb fb = {.kind = VPKT_RR, .sender_ssrc = sender};
 
-		fb.media_ssrc = get32(b);
+		fb.media_ssrc = be32_get(b);
 		fb.fraction_lost = b[4];
-		fb.cum_lost = get32(b + 4) & 0xffffff;
-		fb.ext_seq = get32(b + 8);
-		fb.jitter = get32(b + 12);
-		fb.lsr = get32(b + 16);
-		fb.dlsr = get32(b + 20);
+		fb.cum_lost = be32_get(b + 4) & 0xffffff;
+		fb.ext_seq = be32_get(b + 8);
+		fb.jitter = be32_get(b + 12);
+		fb.lsr = be32_get(b + 16);
+		fb.dlsr = be32_get(b + 20);
 		emit(w, &fb);
 	}
 }
@@ -139,9 +115,9 @@ static bool sr(const struct walk *w, const uint8_t *p, size_t len,
 
 	if (len < SR_LEN + (size_t)RR_BLOCK * n)
 		return false;
-	fb.sender_ssrc = get32(p + 4);
-	fb.ntp = (uint64_t)get32(p + 8) << 32 | get32(p + 12);
-	fb.rtp_ts = get32(p + 16);
+	fb.sender_ssrc = be32_get(p + 4);
+	fb.ntp = (uint64_t)be32_get(p + 8) << 32 | be32_get(p + 12);
+	fb.rtp_ts = be32_get(p + 16);
 	emit(w, &fb);
 	blocks(w, fb.sender_ssrc, p + SR_LEN, n);
 	return true;
@@ -152,7 +128,7 @@ static bool rr(const struct walk *w, const uint8_t *p, size_t len,
 {
 	if (len < RR_LEN + (size_t)RR_BLOCK * n)
 		return false;
-	blocks(w, get32(p + 4), p + RR_LEN, n);
+	blocks(w, be32_get(p + 4), p + RR_LEN, n);
 	return true;
 }
 
@@ -203,9 +179,9 @@ static bool app(const struct walk *w, const uint8_t *p, size_t len,
 /* A TMMBR/TMMBN entry: SSRC, then exp (6) mantissa (17) overhead (9) */
 static void tmmb_entry(const uint8_t *e, struct vpkt_fb *fb)
 {
-	uint32_t v = get32(e + 4);
+	uint32_t v = be32_get(e + 4);
 
-	fb->media_ssrc = get32(e);
+	fb->media_ssrc = be32_get(e);
 	fb->bps = rate((v >> 9) & 0x1ffff, v >> 26);
 	fb->overhead = v & 0x1ff;
 }
@@ -213,19 +189,19 @@ static void tmmb_entry(const uint8_t *e, struct vpkt_fb *fb)
 static bool rtpfb(const struct walk *w, const uint8_t *p, size_t len,
 		  unsigned fmt)
 {
-	struct vpkt_fb fb = {.sender_ssrc = get32(p + 4)};
+	struct vpkt_fb fb = {.sender_ssrc = be32_get(p + 4)};
 	const uint8_t *fci = p + FB_LEN;
 	size_t n = len - FB_LEN;
 
-	fb.media_ssrc = get32(p + 8);
+	fb.media_ssrc = be32_get(p + 8);
 	switch (fmt) {
 	case 1:
 		if (!n || n % 4)
 			return false;
 		fb.kind = VPKT_NACK;
 		for (; n; n -= 4, fci += 4) {
-			fb.pid = get16(fci);
-			fb.blp = get16(fci + 2);
+			fb.pid = be16_get(fci);
+			fb.blp = be16_get(fci + 2);
 			emit(w, &fb);
 		}
 		return true;
@@ -256,9 +232,9 @@ static bool remb(const struct walk *w, struct vpkt_fb *fb,
 	if (n != 8 + 4 * (size_t)nssrc)
 		return false;
 	fb->kind = VPKT_REMB;
-	fb->bps = rate((uint32_t)(fci[5] & 3) << 16 | get16(fci + 6),
+	fb->bps = rate((uint32_t)(fci[5] & 3) << 16 | be16_get(fci + 6),
 		       fci[5] >> 2);
-	fb->media_ssrc = nssrc ? get32(fci + 8) : 0;
+	fb->media_ssrc = nssrc ? be32_get(fci + 8) : 0;
 	emit(w, fb);
 	return true;
 }
@@ -266,11 +242,11 @@ static bool remb(const struct walk *w, struct vpkt_fb *fb,
 static bool psfb(const struct walk *w, const uint8_t *p, size_t len,
 		 unsigned fmt)
 {
-	struct vpkt_fb fb = {.sender_ssrc = get32(p + 4)};
+	struct vpkt_fb fb = {.sender_ssrc = be32_get(p + 4)};
 	const uint8_t *fci = p + FB_LEN;
 	size_t n = len - FB_LEN;
 
-	fb.media_ssrc = get32(p + 8);
+	fb.media_ssrc = be32_get(p + 8);
 	switch (fmt) {
 	case 1:
 		if (n)
@@ -283,7 +259,7 @@ static bool psfb(const struct walk *w, const uint8_t *p, size_t len,
 			return false;
 		fb.kind = VPKT_FIR;
 		for (; n; n -= 8, fci += 8) {
-			fb.media_ssrc = get32(fci);
+			fb.media_ssrc = be32_get(fci);
 			fb.fir_seq = fci[4];
 			emit(w, &fb);
 		}
@@ -337,7 +313,7 @@ static bool walk(const struct walk *w, const uint8_t *buf, size_t len)
 
 		if (len - off < 4 || (p[0] >> 6) != 2)
 			return false;
-		plen = 4 + 4 * (size_t)get16(p + 2);
+		plen = 4 + 4 * (size_t)be16_get(p + 2);
 		if (plen > len - off)
 			return false;
 		body = plen;
@@ -370,18 +346,18 @@ static void hdr(uint8_t *buf, unsigned n, uint8_t pt, size_t len)
 {
 	buf[0] = (uint8_t)(0x80 | (n & 0x1f));
 	buf[1] = pt;
-	put16(buf + 2, (uint16_t)(len / 4 - 1));
+	be16_put(buf + 2, (uint16_t)(len / 4 - 1));
 }
 
 static void block_put(uint8_t *b, const struct vpkt_rr_block *rb)
 {
-	put32(b, rb->ssrc);
-	put32(b + 4, (uint32_t)rb->fraction_lost << 24 |
+	be32_put(b, rb->ssrc);
+	be32_put(b + 4, (uint32_t)rb->fraction_lost << 24 |
 	      (rb->cum_lost & 0xffffff));
-	put32(b + 8, rb->ext_seq);
-	put32(b + 12, rb->jitter);
-	put32(b + 16, rb->lsr);
-	put32(b + 20, rb->dlsr);
+	be32_put(b + 8, rb->ext_seq);
+	be32_put(b + 12, rb->jitter);
+	be32_put(b + 16, rb->lsr);
+	be32_put(b + 20, rb->dlsr);
 }
 
 size_t vpkt_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp,
@@ -393,12 +369,12 @@ size_t vpkt_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp,
 	if (!buf || cap < len)
 		return 0;
 	hdr(buf, rb ? 1 : 0, RTCP_SR, len);
-	put32(buf + 4, ssrc);
-	put32(buf + 8, (uint32_t)(ntp >> 32));
-	put32(buf + 12, (uint32_t)ntp);
-	put32(buf + 16, rtp_ts);
-	put32(buf + 20, packets);
-	put32(buf + 24, octets);
+	be32_put(buf + 4, ssrc);
+	be32_put(buf + 8, (uint32_t)(ntp >> 32));
+	be32_put(buf + 12, (uint32_t)ntp);
+	be32_put(buf + 16, rtp_ts);
+	be32_put(buf + 20, packets);
+	be32_put(buf + 24, octets);
 	if (rb)
 		block_put(buf + SR_LEN, rb);
 	return len;
@@ -412,7 +388,7 @@ size_t vpkt_rr(uint8_t *buf, size_t cap, uint32_t ssrc,
 	if (!buf || cap < len)
 		return 0;
 	hdr(buf, rb ? 1 : 0, RTCP_RR, len);
-	put32(buf + 4, ssrc);
+	be32_put(buf + 4, ssrc);
 	if (rb)
 		block_put(buf + RR_LEN, rb);
 	return len;
@@ -429,7 +405,7 @@ size_t vpkt_sdes(uint8_t *buf, size_t cap, uint32_t ssrc, const char *cname)
 		return 0;
 	memset(buf, 0, len);
 	hdr(buf, 1, RTCP_SDES, len);
-	put32(buf + 4, ssrc);
+	be32_put(buf + 4, ssrc);
 	buf[8] = 1;
 	buf[9] = (uint8_t)n;
 	memcpy(buf + 10, cname, n);
@@ -446,8 +422,8 @@ static size_t fb_put(uint8_t *buf, size_t cap, uint8_t pt, unsigned fmt,
 	if (!buf || cap < len)
 		return 0;
 	hdr(buf, fmt, pt, len);
-	put32(buf + 4, ssrc);
-	put32(buf + 8, media);
+	be32_put(buf + 4, ssrc);
+	be32_put(buf + 8, media);
 	return len;
 }
 
@@ -464,8 +440,8 @@ size_t vpkt_fir(uint8_t *buf, size_t cap, uint32_t ssrc, uint32_t media,
 
 	if (!len)
 		return 0;
-	put32(buf + 12, media);
-	put32(buf + 16, (uint32_t)seq << 24);
+	be32_put(buf + 12, media);
+	be32_put(buf + 16, (uint32_t)seq << 24);
 	return len;
 }
 
@@ -476,8 +452,8 @@ size_t vpkt_nack(uint8_t *buf, size_t cap, uint32_t ssrc, uint32_t media,
 
 	if (!len)
 		return 0;
-	put16(buf + 12, pid);
-	put16(buf + 14, blp);
+	be16_put(buf + 12, pid);
+	be16_put(buf + 14, blp);
 	return len;
 }
 
@@ -493,8 +469,8 @@ static size_t tmmb(uint8_t *buf, size_t cap, unsigned fmt, uint32_t ssrc,
 		return 0;
 	if (overhead > 0x1ff)
 		overhead = 0x1ff;
-	put32(buf + 12, media);
-	put32(buf + 16, (uint32_t)exp << 26 |
+	be32_put(buf + 12, media);
+	be32_put(buf + 16, (uint32_t)exp << 26 |
 	      (uint32_t)(bps >> exp) << 9 | overhead);
 	return len;
 }
@@ -527,8 +503,8 @@ size_t vpkt_remb(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t bps,
 	memcpy(buf + 12, "REMB", 4);
 	buf[16] = (uint8_t)n;
 	buf[17] = (uint8_t)(exp << 2 | mant >> 16);
-	put16(buf + 18, (uint16_t)mant);
+	be16_put(buf + 18, (uint16_t)mant);
 	for (unsigned i = 0; i < n; i++)
-		put32(buf + 20 + 4 * i, media[i]);
+		be32_put(buf + 20 + 4 * i, media[i]);
 	return len;
 }

@@ -24,37 +24,6 @@ void vsrtp_free(struct vstream *s)
 	memset(s->made, 0, sizeof(s->made));
 }
 
-/* One direction's context. As in the mixer (msrtp.c's ctx_for), a
- * context whose key did not change is kept, with its rollover counter,
- * SRTCP index and replay window: a send context made again with the key
- * it had would start its index again and encrypt with keystream already
- * used (RFC 3711 s. 9.1; with AES-GCM a nonce used twice). So a send
- * context outlives SRTP switched off by a re-INVITE and is remade only
- * for a new key or suite. */
-static int ctx_for(struct srtp **ctx, struct vsrtp_made *made,
-		   const struct mixer_srtp_keys *k, bool tx)
-{
-	const uint8_t *key = tx ? k->tx : k->rx;
-	int err;
-
-	if (!k->set || k->len > MIXER_SRTP_KEY_MAX) {
-		if (!tx)
-			*ctx = mem_deref(*ctx);
-		return k->set ? EINVAL : 0;
-	}
-	if (*ctx && made->suite == k->suite && made->len == k->len &&
-	    !memcmp(made->key, key, k->len))
-		return 0;
-	*ctx = mem_deref(*ctx);
-	err = srtp_alloc(ctx, (enum srtp_suite)k->suite, key, k->len, 0);
-	if (err)
-		return err;
-	made->suite = k->suite;
-	made->len = k->len;
-	memcpy(made->key, key, k->len);
-	return 0;
-}
-
 int vsrtp_apply(struct vstream *s)
 {
 	static const struct mixer_srtp_keys none;
@@ -62,8 +31,8 @@ int vsrtp_apply(struct vstream *s)
 		&none;
 	int err;
 
-	err = ctx_for(&s->srtp_rx, &s->made[0], k, false);
-	err |= ctx_for(&s->srtp_tx, &s->made[1], k, true);
+	err = mixer_srtp_ctx(&s->srtp_rx, &s->made[0], k, false);
+	err |= mixer_srtp_ctx(&s->srtp_tx, &s->made[1], k, true);
 	return err;
 }
 
