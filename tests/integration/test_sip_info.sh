@@ -7,6 +7,7 @@
 # (part_dtmf), which caucusd logs at debug level (lib.sh starts it so) as
 # msg="dtmf" with how=info. A flood of 40 digits is answered 200
 # throughout but only 20 a second are taken. INFO outside any call: 481.
+# A caller with video asking a keyframe by INFO (RFC 5168): 200.
 . "$(dirname "$0")/lib.sh"
 start_caucusd
 
@@ -51,5 +52,8 @@ grep -q "were dropped\" call_id=.* dropped=$((40 - nines))\$" \
 	fail "flood: the number dropped was not logged when the call ended"
 
 alive
+sipp_run video-info uac_video_info.xml -s demo
+grep -q 'msg="video not taken"' "$WORK/caucusd.log" &&
+	fail "the video caller's video was not taken"
 stop_caucusd
 log PASS
