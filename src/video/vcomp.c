@@ -505,15 +505,17 @@ static void put(struct vcomp *vc, bool wait)
 	 * end), or from the composer's own thread (which cannot join
 	 * itself), detached: it frees everything as it ends. */
 	self = !wait || pthread_equal(pthread_self(), vc->thread);
+	/* detached before it is told to stop: once told, it may free vc
+	 * (and vc->thread) at any moment */
+	if (self)
+		pthread_detach(vc->thread);
 	pthread_mutex_lock(&vc->lock);
 	vc->stop = true;
 	vc->self_free = self;
 	pthread_cond_signal(&vc->cond);
 	pthread_mutex_unlock(&vc->lock);
-	if (self) {
-		pthread_detach(vc->thread);
+	if (self)
 		return;
-	}
 	pthread_join(vc->thread, NULL);
 	vcomp_free(vc);
 }
