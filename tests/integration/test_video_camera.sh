@@ -51,6 +51,7 @@ vp_has mo '^fecc ' && fail "mo's camera was steered by a participant"
 api GET $C
 PP=$(pid_of pat)
 PN=$(pid_of nofecc)
+PM=$(pid_of mo)
 api POST "$C/participants/$PP/camera" '{"action":"tilt_up"}'
 expect_status 204 "camera tilt_up"
 wait_for 5 vp_has pat '^fecc .*action=tilt_up' ||
@@ -68,7 +69,10 @@ n=$(grep -c '^fecc ' "$WORK/vp-pat/log")
 vp_cmd mo "fecc zoom_out"
 api POST "$C/participants/$PP/camera" '{"action":"zoom_out"}'
 expect_status 403 "camera control off, by the API"
-sleep 1              # nothing is to arrive: give it the time it would take
+# the focus decided on mo's frame when it logged the refusal: relayed
+# it would have been at that moment
+wait_for 5 grep -q "msg=\"camera control refused\" conf=demo pid=$PM " \
+	"$WORK/caucusd.log" || fail "mo's frame was not refused"
 [ "$(grep -c '^fecc ' "$WORK/vp-pat/log")" = "$n" ] ||
 	fail "pat's camera was steered with camera control off"
 

@@ -83,13 +83,18 @@ vp_cmd b "talk off"
 
 # a blip of 200 ms from d: nothing changes (d would be shown after 1 s
 # of talking; b's hold has passed by now)
+talking_is() { # PID true|false: the API's talking of PID
+	api GET "$C/participants/$1"
+	[ "$(json_field "$BODY" talking)" = "$2" ]
+}
 vp_cmd d "talk on"
-sleep 0.2                         # the blip itself
+sleep 0.2                  # the blip's length: the stimulus, not a wait
 vp_cmd d "talk off"
 since_a=$(vp_now a)
-# nothing is to happen: the time a switch would take (the detector's
-# 0.4 s hangover, talk_ms, a keyframe) and a margin
-sleep 2
+# the detector heard the blip and let it go (its 0.4 s hangover):
+# d can be shown no more, so what is shown now stays
+wait_for 1 talking_is "$PD" true || fail "the blip was not heard"
+wait_for 3 talking_is "$PD" false || fail "d did not stop talking"
 shown "$PB" || fail "a 200 ms blip switched the speaker: $BODY"
 vp_sees a $B "$since_a" || fail "a blip of d switched a's picture"
 
