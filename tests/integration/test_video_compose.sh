@@ -41,8 +41,12 @@ grid_all() { # the colours every one of them sees
 }
 now_all
 grid_all $A $B $D $E
-api GET $C/participants
-printf '%s' "$BODY" | grep -q '"sees":"composed"' ||
+# the forwarder reports what each sees once a second
+all_composed() {
+	api GET $C/participants
+	[ "$(printf '%s' "$BODY" | grep -o '"sees":"composed"' | wc -l)" = 4 ]
+}
+wait_for 3 all_composed ||
 	fail "the API does not say they see the composed picture: $BODY"
 
 # d talks: it goes first, a (the speaker before) second
