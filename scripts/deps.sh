@@ -7,7 +7,8 @@ PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspand
 libcmocka-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
 python3 chromium openssl \
 libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools \
-libvpx-dev libavcodec-dev libavutil-dev libswscale-dev baresip-ffmpeg"
+libvpx-dev libavcodec-dev libavutil-dev libswscale-dev baresip-ffmpeg \
+libpq-dev postgresql postgresql-client"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
