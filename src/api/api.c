@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
+#include "api/api_remote.h"
 #include "conf/conf.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -258,6 +259,9 @@ static void request_handler(struct http_conn *conn,
 		memset(r.param, 0, sizeof(r.param));
 		if (path_match(routes[i].path, &msg->path, &r)) {
 			r.route = (int)i;
+			if (r.api->cluster &&
+			    api_remote_route(&r, routes[i].h == api_part_get))
+				return;
 			/* the API's description is public; all else asks */
 			if (routes[i].perm != API_PERM_PUBLIC &&
 			    (api_authenticate(&r) ||
@@ -295,6 +299,9 @@ static void api_destructor(void *arg)
 	struct api *a = arg;
 
 	api_events_close(a);
+	list_flush(&a->fwds);
+	mem_deref(a->fwd_cli);
+	mem_deref(a->fwd_dnsc);
 	list_flush(&a->jobs);
 	api_changes_flush(a);
 	mem_deref(a->users);

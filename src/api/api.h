@@ -34,6 +34,9 @@ struct api_cfg {
  * none (their routes answer 503) */
 struct apps;
 void api_set_apps(struct api *a, struct apps *apps);
+/* The cluster this node is part of (status, remote participants) */
+struct cluster;
+void api_set_cluster(struct api *a, struct cluster *cl);
 int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	      struct confs *cs, struct focus *f, struct mixer *mx,
 	      struct notifier *nt);

@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
+#include "api/api_remote.h"
+#include "cluster/cluster.h"
 #include "conf/conf.h"
+#include "conf/conf_remote.h"
 #include "conf/conf_video.h"
 #include "conf/policy.h"
 #include "users/users.h"
@@ -53,39 +56,33 @@ static int media_json(struct odict **odp, struct participant *p)
 	return err;
 }
 
-/* What the caller may see of p: nothing (hidden or waiting, to someone
- * who is not a moderator), p as it is, or p anonymised (spec s. 5.7) */
-enum sight { SIGHT_NONE, SIGHT_FULL, SIGHT_ANON };
-
-static enum sight part_sight(const struct api_req *r, bool all,
-			     const char *self, struct participant *p)
+/* What the caller may see of p (api_remote.h: the same rule as for
+ * other nodes' participants) */
+static enum api_sight part_sight(const struct api_req *r, bool all,
+				 const char *self, struct participant *p)
 {
 	const struct part_privacy *pv = part_privacy(p);
+	struct api_seen s = {.conf = part_conf(p), .uri = part_uri(p),
+			     .anonymous = pv->anonymous, .hidden = pv->hidden,
+			     .waiting = pv->pending || pv->lobby};
 
-	if (r->admin || (self && !strcasecmp(self, part_uri(p))))
-		return SIGHT_FULL;
-	if (!all && (pv->hidden || pv->pending || pv->lobby))
-		return SIGHT_NONE;
-	/* moderators see through anonymity where the policy lets them */
-	if (all && conf_policy(part_conf(p))->reveal_anonymous)
-		return SIGHT_FULL;
-	return pv->anonymous ? SIGHT_ANON : SIGHT_FULL;
+	return api_sight(r, all, self, &s);
 }
 
 bool api_part_visible(const struct api_req *r, struct participant *p)
 {
 	return part_sight(r, api_sees_all(r, part_conf(p)), api_self_aor(r),
-			  p) != SIGHT_NONE;
+			  p) != API_SIGHT_NONE;
 }
 
 /* whole: the caller moderates, or is p (it sees whom p whispers to);
  * r: whom its video shows, as the caller may see them */
 static int part_json(struct odict **odp, struct participant *p,
-		     enum sight sight, bool whole, const struct api_req *r)
+		     enum api_sight sight, bool whole, const struct api_req *r)
 {
 	const struct part_settings *s = part_settings(p);
 	struct odict *od, *media = NULL;
-	bool anon = sight == SIGHT_ANON;
+	bool anon = sight == API_SIGHT_ANON;
 	int err = odict_alloc(&od, 16);
 
 	if (err)
@@ -113,9 +110,9 @@ static int part_json(struct odict **odp, struct participant *p,
 	if (part_privacy(p)->lobby)
 		err |= api_add_bool(od, "lobby", true);
 	/* only those who see through it learn that it is anonymous */
-	if (sight == SIGHT_FULL && part_privacy(p)->anonymous)
+	if (sight == API_SIGHT_FULL && part_privacy(p)->anonymous)
 		err |= api_add_bool(od, "anonymous", true);
-	if (sight == SIGHT_FULL && part_privacy(p)->hidden)
+	if (sight == API_SIGHT_FULL && part_privacy(p)->hidden)
 		err |= api_add_bool(od, "hidden", true);
 	if (part_referred_by(p) && !anon)
 		err |= api_add_str(od, "referred_by", part_referred_by(p));
@@ -132,6 +129,8 @@ static int part_json(struct odict **odp, struct participant *p,
 		mem_deref(media);
 	}
 	err |= api_video_part_json(od, p, r);
+	/* in a cluster: its node; a cascade link: which end, to whom */
+	err |= api_part_cluster_json(od, p, r);
 	if (err)
 		mem_deref(od);
 	else
@@ -164,9 +163,9 @@ static bool part_to_arr(struct participant *p, void *arg)
 	struct odict *po = NULL;
 	char key[12];
 
-	enum sight sight = part_sight(ctx->r, ctx->all, ctx->self, p);
+	enum api_sight sight = part_sight(ctx->r, ctx->all, ctx->self, p);
 
-	if (sight == SIGHT_NONE)
+	if (sight == API_SIGHT_NONE)
 		return false;
 	re_snprintf(key, sizeof(key), "%u", ctx->n++);
 	ctx->err = part_json(&po, p, sight, whole(ctx->r, ctx->self, p),
@@ -187,6 +186,9 @@ static int parts_json(struct odict **arrp, struct conf *c,
 	if (err)
 		return err;
 	conf_apply_parts(c, part_to_arr, &ctx);
+	/* then those other nodes serve (a cascaded conference) */
+	if (!ctx.err)
+		ctx.err = api_remotes_json(ctx.arr, c, r);
 	if (ctx.err)
 		mem_deref(ctx.arr);
 	else
@@ -248,6 +250,15 @@ int api_conf_json(struct odict **odp, struct conf *c,
 	err |= api_add_int(od, "participant_count", conf_participant_count(c));
 	err |= api_add_int(od, "version", conf_version(c));
 	err |= api_add_bool(od, "adhoc", conf_adhoc(c));
+	if (r && r->api->cluster) {
+		/* the node that owns it (its main focus), as this node
+		 * knows it ("": none serves it now), and how many the other
+		 * nodes serve */
+		err |= api_add_str(od, "owner",
+				   cluster_owner(r->api->cluster, c));
+		err |= api_add_int(od, "remote_participant_count",
+				   conf_remote_count(c));
+	}
 	err |= media_list_json(od, c);
 	/* who is shown and pinned: none named in a listing (r NULL) */
 	err |= api_video_conf_json(od, c, r);
@@ -270,7 +281,8 @@ int api_conf_json(struct odict **odp, struct conf *c,
 
 /* {pid} of {id} as the caller may see it, or NULL after replying 404
  * (also for one they may not see: hidden or waiting) */
-static struct participant *part_or_404(struct api_req *r, enum sight *sight)
+static struct participant *part_or_404(struct api_req *r,
+				       enum api_sight *sight)
 {
 	struct conf *c = api_conf_or_404(r);
 	struct participant *p;
@@ -279,8 +291,8 @@ static struct participant *part_or_404(struct api_req *r, enum sight *sight)
 		return NULL;
 	p = conf_find_part(c, r->param[1]);
 	*sight = p ? part_sight(r, api_sees_all(r, c), api_self_aor(r), p) :
-		SIGHT_NONE;
-	if (*sight == SIGHT_NONE) {
+		API_SIGHT_NONE;
+	if (*sight == API_SIGHT_NONE) {
 		api_error(r, 404, "Not Found", "no such participant",
 			  r->param[1]);
 		return NULL;
@@ -466,20 +478,40 @@ void api_part_add(struct api_req *r)
 	conf_reconcile(c);
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s/"
 		 "participants/%s\r\n", conf_id(c), part_id(p));
-	err = part_json(&out, p, SIGHT_FULL, true, r);
+	err = part_json(&out, p, API_SIGHT_FULL, true, r);
 	api_reply_obj(r, 201, "Created", out, err, hdr);
 	mem_deref(p);
 out:
 	mem_deref(in);
 }
 
+/* {pid} names another node's participant ("<pid>@<node>"): answered
+ * here, from what that node published (change: false) or by that node */
+static bool remote_done(struct api_req *r, bool change)
+{
+	const struct conf_remote *rp;
+	struct conf *c;
+
+	if (!api_remote_id(r))
+		return false;
+	c = api_conf_or_404(r);
+	if (c && !change)
+		api_remote_part_get(r, c);
+	else if (c && (rp = api_remote_or_404(r, c)))
+		api_remote_forward(r, rp);
+	return true;
+}
+
 void api_part_get(struct api_req *r)
 {
-	enum sight sight;
-	struct participant *p = part_or_404(r, &sight);
+	enum api_sight sight;
+	struct participant *p;
 	struct odict *od = NULL;
 	int err;
 
+	if (remote_done(r, false))
+		return;
+	p = part_or_404(r, &sight);
 	if (!p)
 		return;
 	err = part_json(&od, p, sight, whole(r, api_self_aor(r), p), r);
@@ -500,8 +532,8 @@ static const struct api_field patch_fields[] = {
 
 void api_part_patch(struct api_req *r)
 {
-	enum sight sight;
-	struct participant *p = part_or_404(r, &sight);
+	enum api_sight sight;
+	struct participant *p;
 	struct api_mix_patch mix;
 	struct part_settings s;
 	struct odict *in = NULL, *out = NULL;
@@ -509,6 +541,9 @@ void api_part_patch(struct api_req *r)
 
 	bool hand;
 
+	if (remote_done(r, true))
+		return;
+	p = part_or_404(r, &sight);
 	if (!p || api_body(r, patch_fields, ARRAY_SIZE(patch_fields), &in) ||
 	    api_part_mix_check(r, p, in, &mix))
 		goto out;
@@ -538,9 +573,12 @@ out:
 
 void api_part_delete(struct api_req *r)
 {
-	enum sight sight;
-	struct participant *p = part_or_404(r, &sight);
+	enum api_sight sight;
+	struct participant *p;
 
+	if (remote_done(r, true))
+		return;
+	p = part_or_404(r, &sight);
 	if (!p)
 		return;
 	part_remove(p);

@@ -50,6 +50,11 @@ struct api {
 	struct mixer *mixer;
 	struct notifier *notifier;
 	struct apps *apps;            /* announcements, recordings */
+	struct cluster *cluster;      /* NULL: one server alone */
+	struct http_cli *fwd_cli;     /* forwards to other nodes
+				       * (api_remote.c); made at first use */
+	struct dnsc *fwd_dnsc;
+	struct list fwds;             /* forwarded requests on their way */
 	uint32_t max_body;
 	char *web_root;
 	uint64_t started_us;

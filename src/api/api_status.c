@@ -4,6 +4,7 @@
  * mixer thread's ticks. Signalling thread.
  */
 #include "api/api_int.h"
+#include "cluster/cluster.h"
 #include "conf/conf.h"
 #include "mixer/mixer.h"
 #include "notify/notify.h"
@@ -63,6 +64,11 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 	return err;
 }
 
+void api_set_cluster(struct api *a, struct cluster *cl)
+{
+	a->cluster = cl;
+}
+
 void api_status(struct api_req *r)
 {
 	struct odict *od = NULL, *sip = NULL, *mix = NULL, *nt = NULL;
@@ -98,6 +104,30 @@ void api_status(struct api_req *r)
 		err |= api_add_int(nt, "delay_p99_ms", ns.delay_p99_ms);
 		err |= api_add_int(nt, "delay_max_ms", ns.delay_max_ms);
 		err |= odict_entry_add(od, "notify", ODICT_OBJECT, nt);
+	}
+	if (r->api->cluster) {
+		struct cluster_stats cst;
+		struct odict *cl = NULL;
+
+		cluster_get_stats(r->api->cluster, &cst);
+		err |= odict_alloc(&cl, 16);
+		err |= api_add_str(cl, "node", cluster_node(r->api->cluster));
+		err |= api_add_int(cl, "nodes", cst.nodes);
+		err |= api_add_int(cl, "owned", cst.owned);
+		err |= api_add_int(cl, "links_up", cst.links_up);
+		err |= api_add_int(cl, "links_down", cst.links_down);
+		err |= api_add_int(cl, "remote_participants", cst.remotes);
+		err |= api_add_int(cl, "roster_writes",
+				   (int64_t)cst.roster_writes);
+		err |= api_add_int(cl, "roster_reads",
+				   (int64_t)cst.roster_reads);
+		err |= api_add_int(cl, "store_errors",
+				   (int64_t)cst.store_errors);
+		err |= api_add_int(cl, "links_refused",
+				   (int64_t)cst.links_refused);
+		if (!err)
+			err |= odict_entry_add(od, "cluster", ODICT_OBJECT, cl);
+		mem_deref(cl);
 	}
 	err |= mixer_json(&mix, r->api->mixer);
 	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);

@@ -30,6 +30,7 @@ static void confs_destructor(void *arg)
 	}
 	mem_deref(cs->domain);
 	mem_deref(cs->http_base);
+	mem_deref(cs->node);
 }
 
 int confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
@@ -43,6 +44,9 @@ int confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
 	cs->store = store;
 	err = str_dup(&cs->domain, cfg->domain);
 	err |= str_dup(&cs->http_base, cfg->http_base);
+	/* clustered (conf_remote.h): its name */
+	if (cfg->node && cfg->node[0])
+		err |= str_dup(&cs->node, cfg->node);
 	if (err) {
 		mem_deref(cs);
 		return ENOMEM;
@@ -100,6 +104,7 @@ static void conf_destructor(void *arg)
 	list_unlink(&c->le);
 	list_flush(&c->parts);
 	list_flush(&c->msgs);
+	list_flush(&c->remotes);      /* other nodes' shares (conf_remote.c) */
 	sidebars_flush(c);
 	conf_floor_flush(c);
 	conf_video_flush(c);
@@ -176,7 +181,7 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 	return 0;
 }
 
-static int load_one(const struct store_conf *sc, void *arg)
+int conf_load_stored(const struct store_conf *sc, void *arg)
 {
 	struct conf *c = NULL;
 	int err = conf_new(arg, sc->id, sc->display_text, sc->created_at, &c);
@@ -194,7 +199,7 @@ static int load_one(const struct store_conf *sc, void *arg)
 
 int confs_load(struct confs *cs)
 {
-	return store_conf_foreach(cs->store, load_one, cs);
+	return store_conf_foreach(cs->store, conf_load_stored, cs);
 }
 
 static bool id_cmp(struct le *le, void *arg)

@@ -85,6 +85,9 @@ typedef void (conf_change_h)(struct conf *c, bool destroyed, void *arg);
 struct confs_cfg {
 	const char *domain;      /* host[:port] of conference URIs */
 	const char *http_base;   /* http://host:port of the policy URIs */
+	const char *node;        /* this node's name in a cluster
+				  * (conf_remote.h); NULL or "": not
+				  * clustered */
 };
 
 int  confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
@@ -92,9 +95,13 @@ int  confs_alloc(struct confs **csp, const struct confs_cfg *cfg,
 /* Loads every conference from the store. */
 int  confs_load(struct confs *cs);
 void confs_set_ops(struct confs *cs, const struct conf_ops *ops, void *arg);
+/* This node's name in a cluster; "" when not clustered. conf_node: the
+ * same, of the registry c is in (the node serving c's own participants) */
+const char *confs_node(const struct confs *cs);
+const char *conf_node(const struct conf *c);
 /* Up to CONF_MAX_OBSERVERS modules observe changes (the notifier, the
- * API's event stream). */
-#define CONF_MAX_OBSERVERS 4
+ * API's event stream, the focus, the applications, the cluster). */
+#define CONF_MAX_OBSERVERS 8
 int  confs_add_change_handler(struct confs *cs, conf_change_h *h, void *arg);
 void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
 				 void *arg);
@@ -275,6 +282,16 @@ bool conf_breakout_active(const struct conf *c);
 typedef void (conf_breakout_h)(struct conf *c, void *arg);
 void confs_set_breakout_handler(struct confs *cs, conf_breakout_h *h,
 				void *arg);
+
+/* The store changed under us (another node of a cluster made, changed
+ * or deleted conference id; conf_sync.c): the conference is made here
+ * when new, its settings applied through the setters when they differ
+ * (nothing written back, no invitation dialled: the node that made the
+ * change does that), ended here when gone from the store. 0, ENOMEM,
+ * EIO */
+int  confs_sync(struct confs *cs, const char *id);
+/* The same for every conference (the change channel was lost) */
+int  confs_sync_all(struct confs *cs);
 
 /* A request URI's user part (a conference id, or <conf>+<sidebar>):
  * the conference and the sidebar (NULL: the main conference) */

@@ -7,6 +7,7 @@
 #define CAUCUS_CONF_INT_H
 
 #include "conf/conf.h"
+#include "conf/conf_remote.h"
 #include "conf/conf_video.h"
 #include "conf/floor.h"
 #include "conf/mediapol.h"
@@ -30,6 +31,12 @@ struct confs {
 	floor_change_h *floor_h;      /* a floor request changed (floor.c) */
 	void *floor_arg;
 	uint32_t next_room;
+	bool syncing;                 /* applying what the store says
+				       * (conf_sync.c): nothing written
+				       * back, no invitations dialled */
+	char *node;                   /* this node's name in a cluster
+				       * (NULL: not clustered;
+				       * conf_remote.c) */
 };
 
 struct conf {
@@ -82,6 +89,10 @@ struct conf {
 	char vid_pin[12];
 	struct tmr vid_tmr;
 	bool vid_dirty;
+	/* cascading (conf_remote.c): the other nodes' shares of the
+	 * roster, one object each (its entries in one array), by node
+	 * name */
+	struct list remotes;
 };
 
 /* A sidebar (conf.h), in its conference's list */
@@ -140,6 +151,12 @@ struct participant {
 	void *ep;
 	struct tmr linger;
 	struct tmr pend_tmr;          /* a pending join's expiry */
+	/* a cascade link (conf_remote.c): which end it is, the other end's
+	 * node and the child focus's URI (fixed sizes: part_set_link cannot
+	 * fail, and they are what conf_remote carries) */
+	enum part_link link;
+	char link_node[CONF_NODE_MAX + 1];
+	char link_focus[128];
 };
 
 /* Who hears whom (conf_mix.c). q's stream or role changed: those whose
@@ -183,6 +200,12 @@ int  conf_settings_apply(struct conf *c, const char *settings);
  * none), or NULL for another */
 const char *conf_media_status(const char *s);
 int  conf_settings_save(struct conf *c);
+/* The settings as they are stored (conf_settings_save writes this) */
+int  conf_settings_json(const struct conf *c, char **jsonp);
+/* A conference of the store made live (at start, and when another node
+ * made it: conf_sync.c); arg is the struct confs */
+struct store_conf;
+int  conf_load_stored(const struct store_conf *sc, void *arg);
 /* The policy's timers and per-user entries applied to the live state */
 void conf_policy_enforce(struct conf *c, const struct policy *old);
 /* Arms or cancels the idle timer as the roster empties or fills */

@@ -96,22 +96,27 @@ int conf_settings_apply(struct conf *c, const char *settings)
 	return err;
 }
 
+int conf_settings_json(const struct conf *c, char **jsonp)
+{
+	return re_sdprintf(jsonp, "{\"audio\":\"%s\",\"max_speakers\":%u,"
+			   "\"mix_rate\":%u,\"policy\":%H,"
+			   "\"media_policy\":%H,\"sidebars\":%H,"
+			   "\"floors\":%H,\"video\":%H}",
+			   c->audio, c->max_speakers, c->mix_rate,
+			   policy_print, c->policy, mediapol_print,
+			   c->mediapol, sidebar_settings_print, c,
+			   floor_settings_print, c,
+			   conf_video_settings_print, c);
+}
+
 int conf_settings_save(struct conf *c)
 {
 	char *json = NULL;
 	int err;
 
-	if (c->adhoc)
-		return 0;               /* not stored */
-	err = re_sdprintf(&json, "{\"audio\":\"%s\",\"max_speakers\":%u,"
-			  "\"mix_rate\":%u,\"policy\":%H,"
-			  "\"media_policy\":%H,\"sidebars\":%H,\"floors\":%H,"
-			  "\"video\":%H}",
-			  c->audio, c->max_speakers, c->mix_rate,
-			  policy_print, c->policy, mediapol_print,
-			  c->mediapol, sidebar_settings_print, c,
-			  floor_settings_print, c, conf_video_settings_print,
-			  c);
+	if (c->adhoc || c->cs->syncing)
+		return 0;       /* not stored, or applying what is stored */
+	err = conf_settings_json(c, &json);
 	err = err ? err : store_conf_set_settings(c->cs->store, c->id, json);
 	if (err)
 		log_warn("conf", "msg=\"cannot store settings\" conf=%s "

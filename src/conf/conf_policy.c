@@ -115,6 +115,10 @@ static void enforce_part(struct conf *c, struct participant *p,
 static int invitees_make(struct conf *c, const struct policy *np,
 			 const struct policy *old, struct list *made)
 {
+	/* a change another node made (conf_sync.c): that node calls its
+	 * invitees, not every node that has the conference */
+	if (c->cs->syncing)
+		return 0;
 	for (size_t i = 0; i < np->nusers; i++) {
 		const struct policy_user *u = &np->users[i];
 		const struct policy_user *ou = policy_user_find(old, u->aor);

@@ -49,7 +49,9 @@ static const struct opt opts[] = {
 	{"http_addr", S(http_addr), "127.0.0.1", 0, 0,
 	 "address the HTTP API listens on"},
 	{"http_port", U(http_port), "8080", 1, 65535, "HTTP API port"},
-	{"db", S(db), "./var/caucus.db", 0, 0, "SQLite policy store"},
+	{"db", S(db), "./var/caucus.db", 0, 0,
+	 "the policy store: a SQLite file, or a postgresql:// URI (a "
+	 "cluster's shared store, docs/scale.md)"},
 	{"prompts_dir", S(prompts_dir), "", 0, 0,
 	 "folder of prompt files (<dir>/<language>/<name>.wav or .ogg, "
 	 "then <dir>/<name>.*) that replace the built-in spoken prompts "
@@ -168,9 +170,31 @@ static const struct opt opts[] = {
 	{"limits_exempt", S(limits_exempt), "", 0, 0,
 	 "addresses no per-source limit applies to, as address/bits, comma "
 	 "separated (an SBC or a proxy in front)"},
+	{"node", S(node), "", 0, 0,
+	 "this node's name in a cluster ([A-Za-z0-9_-], up to 32; needs a "
+	 "postgresql:// db shared by the nodes); empty: one server alone"},
+	{"cluster_capacity", U(cluster_capacity), "500", 1, 1000000,
+	 "participants this node takes before Kamailio sends new joins of "
+	 "its conferences to other nodes (cascading)"},
+	{"cluster_proxies", S(cluster_proxies), "", 0, 0,
+	 "proxies in front (Kamailio), as address/bits, comma separated: a "
+	 "request from one is counted against the caller's address its Via "
+	 "records (received, rport), and they are exempt from the limits"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static bool node_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
 
 static const struct opt *opt_find(const char *name, size_t len)
 {
@@ -465,6 +489,23 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 		snprintf(errbuf, errsz, "limits_exempt: '%s' is not a comma "
 			 "list of address/bits (at most 16)",
 			 cfg->limits_exempt);
+		return EINVAL;
+	}
+	if (!srclimit_exempt_valid(cfg->cluster_proxies)) {
+		snprintf(errbuf, errsz, "cluster_proxies: '%s' is not a comma "
+			 "list of address/bits (at most 16)",
+			 cfg->cluster_proxies);
+		return EINVAL;
+	}
+	if (cfg->node[0] && !node_name_valid(cfg->node)) {
+		snprintf(errbuf, errsz, "node: '%s' is not a name of "
+			 "[A-Za-z0-9_-], up to 32", cfg->node);
+		return EINVAL;
+	}
+	if (cfg->node[0] && strncmp(cfg->db, "postgresql://", 13) &&
+	    strncmp(cfg->db, "postgres://", 11)) {
+		snprintf(errbuf, errsz, "node: a cluster node needs a shared "
+			 "store (db = postgresql://...), not '%s'", cfg->db);
 		return EINVAL;
 	}
 	if (cfg->admin_token[0] && strlen(cfg->admin_token) < 16) {

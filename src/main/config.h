@@ -61,6 +61,10 @@ struct config {
 	uint32_t pin_timeout_s, pin_tries;
 	/* the BFCP floor control server (floorctl/floorctl.h) */
 	char bfcp_port[8];
+	/* the cluster (cluster/cluster.h, docs/scale.md) */
+	char node[33];
+	uint32_t cluster_capacity;
+	char cluster_proxies[256];
 };
 
 void config_defaults(struct config *cfg);

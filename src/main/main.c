@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <re.h>
 #include "api/api.h"
 #include "apps/apps.h"
+#include "cluster/cluster.h"
 #include "conf/conf.h"
 #include "floorctl/floorctl.h"
 #include "main/config.h"
@@ -37,6 +39,7 @@ struct app {
 	struct api *api;
 	struct apps *apps;
 	struct floorctl *floorctl;
+	struct cluster *cluster;         /* NULL: one server alone */
 	struct srclimit *sip_limit, *api_limit;
 	bool stopping;
 };
@@ -158,6 +161,7 @@ static int limits_start(const struct config *cfg)
 		.offences = cfg->block_after_refusals,
 		.window_s = cfg->block_window_s, .block_s = cfg->block_s,
 		.exempt = cfg->limits_exempt,
+		.proxies = cfg->cluster_proxies,
 		.held_max = {cfg->max_calls_per_source,
 			     cfg->max_subscriptions_per_source},
 	};
@@ -165,6 +169,7 @@ static int limits_start(const struct config *cfg)
 	int err;
 
 	ac.what = "api";
+	ac.proxies = NULL;
 	ac.rate_per_s = cfg->api_rate_per_s;
 	ac.burst = cfg->api_burst;
 	ac.held_max[0] = ac.held_max[1] = 0;
@@ -194,8 +199,19 @@ static int apps_start(const struct config *cfg)
 	};
 	int err;
 
-	snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - cfg->db) :
-		 1, slash ? cfg->db : ".");
+	if (!strncmp(cfg->db, "postgresql://", 13) ||
+	    !strncmp(cfg->db, "postgres://", 11)) {
+		/* a shared store: the files are this node's own, in
+		 * ./var/<node> */
+		(void)mkdir("./var", 0750);
+		snprintf(base, sizeof(base), "./var/%s", cfg->node[0] ?
+			 cfg->node : "local");
+		(void)mkdir(base, 0750);
+	}
+	else {
+		snprintf(base, sizeof(base), "%.*s", slash ?
+			 (int)(slash - cfg->db) : 1, slash ? cfg->db : ".");
+	}
 	snprintf(cache, sizeof(cache), "%s/prompt-cache", base);
 	snprintf(rec, sizeof(rec), "%s", cfg->recordings_dir);
 	if (!rec[0])
@@ -308,6 +324,9 @@ static int start(void)
 		struct conf *c;
 
 		err = conf_create(app.confs, cfg->demo, "Demo conference", &c);
+		if (err == EEXIST)     /* another node of the cluster made it
+					* a moment ago */
+			err = confs_sync(app.confs, cfg->demo);
 		if (err) {
 			log_err("main", "msg=\"cannot create demo\" id=%s "
 				"err=%m", cfg->demo, err);
@@ -359,6 +378,22 @@ static int start(void)
 	err = focus_alloc(&app.focus, &fcfg, app.confs, app.mixer);
 	if (err)
 		return err;
+	if (cfg->node[0]) {
+		char sip[80];
+		struct cluster_cfg kcfg = {.node = cfg->node, .sip_addr = sip,
+					   .api_url = http_base,
+					   .capacity = cfg->cluster_capacity};
+
+		snprintf(sip, sizeof(sip), "%s:%u", cfg->sip_addr,
+			 cfg->sip_port);
+		err = cluster_alloc(&app.cluster, &kcfg, app.store, app.confs,
+				    app.users, app.focus);
+		if (err) {
+			log_err("main", "msg=\"cannot join the cluster\" "
+				"node=%s err=%m", cfg->node, err);
+			return err;
+		}
+	}
 	err = notifier_alloc(&app.notifier, focus_sip(app.focus), app.confs,
 			     focus_laddr(app.focus), cfg->notify_interval_ms,
 			     cfg->notify_min_expires);
@@ -382,9 +417,12 @@ static int start(void)
 	acfg.sip_limit = app.sip_limit;
 	err = api_alloc(&app.api, &acfg, app.confs, app.focus, app.mixer,
 			app.notifier);
-	if (err)
+	if (err) {
+		log_err("main", "msg=\"cannot start the API\" err=%m", err);
 		return err;
+	}
 	api_set_apps(app.api, app.apps);
+	api_set_cluster(app.api, app.cluster);
 	log_info("main", "msg=\"ready\" conferences=%u sip=%s:%u http=%s",
 		 confs_count(app.confs), cfg->sip_addr, cfg->sip_port,
 		 http_base);
@@ -397,6 +435,7 @@ static void stop(void)
 	app.floorctl = mem_deref(app.floorctl);    /* it follows confs */
 	app.api = mem_deref(app.api);
 	app.apps = mem_deref(app.apps);      /* it holds conferences */
+	app.cluster = mem_deref(app.cluster);   /* hands conferences on */
 	app.notifier = mem_deref(app.notifier);
 	app.focus = mem_deref(app.focus);
 	app.confs = mem_deref(app.confs);

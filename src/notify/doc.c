@@ -8,109 +8,36 @@
  * in sidebars-by-ref and, for those whose members it shows, in
  * sidebars-by-val (its description and its members, in the same view);
  * a subscriber to a sidebar's URI gets the sidebar's own document, its
- * members only. Signalling thread.
+ * members only.
+ * Cascading (conf_remote.h): a child focus's link into this node is a
+ * user named by the child's conference URI, with <cascaded-focus>; this
+ * node's own link up to the main focus is not listed (the main focus
+ * lists it); the participants other nodes serve follow the local ones
+ * (doc_remote.c), so that every node's document lists everyone.
+ * Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include "conf/conf.h"
+#include "conf/conf_remote.h"
 #include "conf/conf_video.h"
 #include "conf/floor.h"
 #include "conf/policy.h"
-#include "notify/notify.h"
-
-struct build {
-	const struct notify_view *view;
-	bool members;               /* only the members of sb */
-	const struct sidebar *sb;
-	struct odict *users;        /* the <users> element's user array */
-	struct hash *by_entity;     /* struct user_ref by user entity */
-	unsigned user_count;
-	bool any_connected;
-	int err;
-};
-
-struct user_ref {
-	struct le he;
-	char *entity;
-	struct odict *endpoints;    /* the user's <endpoint> array */
-	unsigned n;
-	bool counted;               /* has an endpoint in the conference */
-};
-
-static struct odict *child(struct odict *parent, const char *key,
-			   bool array, int *errp)
-{
-	struct odict *c = NULL;
-	int err;
-
-	/* after a failure, nothing more: the parent may be missing (NULL),
-	 * and odict_entry_add(NULL, ...) would replace *errp (ENOMEM) with
-	 * EINVAL */
-	if (!parent || *errp)
-		return NULL;
-	err = odict_alloc(&c, 8);
-	if (!err)
-		err = odict_entry_add(parent, key, array ? ODICT_ARRAY :
-				      ODICT_OBJECT, c);
-	mem_deref(c);             /* the parent holds it now */
-	if (err) {
-		*errp = err;
-		return NULL;
-	}
-	return c;
-}
-
-/* the next element of an array (keys "0", "1", ...) */
-static struct odict *item(struct odict *arr, int *errp)
-{
-	char key[12];
-
-	re_snprintf(key, sizeof(key), "%zu", odict_count(arr, false));
-	return child(arr, key, false, errp);
-}
-
-static void str(struct odict *o, const char *k, const char *v, int *errp)
-{
-	if (o && v && !*errp)
-		*errp = odict_entry_add(o, k, ODICT_STRING, v);
-}
-
-static void num(struct odict *o, const char *k, int64_t v, int *errp)
-{
-	if (o && !*errp)
-		*errp = odict_entry_add(o, k, ODICT_INT, v);
-}
-
-static void flag(struct odict *o, const char *k, bool v, int *errp)
-{
-	if (o && !*errp)
-		*errp = odict_entry_add(o, k, ODICT_BOOL, v);
-}
-
-static void when(struct odict *o, const char *k, int64_t t, int *errp)
-{
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	str(o, k, buf, errp);
-}
+#include "notify/doc_int.h"
 
 static void uri_entry(struct odict *entries, const char *uri,
 		      const char *purpose, int *errp)
 {
-	struct odict *e = item(entries, errp);
+	struct odict *e = doc_item(entries, errp);
 
-	str(e, "uri", uri, errp);
-	str(e, "purpose", purpose, errp);
+	doc_str(e, "uri", uri, errp);
+	doc_str(e, "purpose", purpose, errp);
 }
 
 static void description(struct odict *ci, const struct conf *c, int *errp)
 {
-	struct odict *d = child(ci, "conference-description", false, errp);
+	struct odict *d = doc_child(ci, "conference-description", false,
+				    errp);
 	struct odict *u, *m, *entry;
 	const char *pu = conf_policy_uri(c), *v1 = strstr(pu, "/v1/");
 	char web[300];
@@ -118,10 +45,12 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 	if (!d)
 		return;
 	if (conf_display_text(c)[0])
-		str(d, "display-text", conf_display_text(c), errp);
-	u = child(child(d, "conf-uris", false, errp), "entry", true, errp);
+		doc_str(d, "display-text", conf_display_text(c), errp);
+	u = doc_child(doc_child(d, "conf-uris", false, errp), "entry", true,
+		      errp);
 	uri_entry(u, conf_uri(c), "participation", errp);
-	u = child(child(d, "service-uris", false, errp), "entry", true, errp);
+	u = doc_child(doc_child(d, "service-uris", false, errp), "entry", true,
+		      errp);
 	/* the console page of this conference, and the policy URI */
 	re_snprintf(web, sizeof(web), "%b/#%s", pu,
 		    v1 ? (size_t)(v1 - pu) : strlen(pu), conf_id(c));
@@ -131,46 +60,46 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 	if (conf_recording(c))
 		uri_entry(u, conf_recording(c), "recording", errp);
 	if (conf_policy(c)->max_participants)
-		num(d, "maximum-user-count", conf_policy(c)->max_participants,
-		    errp);
+		doc_num(d, "maximum-user-count",
+			conf_policy(c)->max_participants, errp);
 	if (!strcmp(conf_audio(c), "none") &&
 	    !strcmp(conf_video(c)->status, "none"))
 		return;                   /* no media in the conference */
-	m = child(child(d, "available-media", false, errp), "entry", true,
-		  errp);
+	m = doc_child(doc_child(d, "available-media", false, errp), "entry",
+		      true, errp);
 	if (strcmp(conf_audio(c), "none")) {
-		entry = m ? item(m, errp) : NULL;
-		str(entry, "@label", "audio", errp);
-		str(entry, "type", "audio", errp);
-		str(entry, "status", conf_audio(c), errp);
+		entry = m ? doc_item(m, errp) : NULL;
+		doc_str(entry, "@label", "audio", errp);
+		doc_str(entry, "type", "audio", errp);
+		doc_str(entry, "status", conf_audio(c), errp);
 	}
 	if (strcmp(conf_video(c)->status, "none")) {
 		/* switched (the speaker) or composed (continuous presence) */
-		entry = m ? item(m, errp) : NULL;
-		str(entry, "@label", "video", errp);
-		str(entry, "display-text", conf_video(c)->mode, errp);
-		str(entry, "type", "video", errp);
-		str(entry, "status", conf_video(c)->status, errp);
+		entry = m ? doc_item(m, errp) : NULL;
+		doc_str(entry, "@label", "video", errp);
+		doc_str(entry, "display-text", conf_video(c)->mode, errp);
+		doc_str(entry, "type", "video", errp);
+		doc_str(entry, "status", conf_video(c)->status, errp);
 	}
 }
 
 static void host_info(struct odict *ci, const struct conf *c, int *errp)
 {
-	struct odict *h = child(ci, "host-info", false, errp);
+	struct odict *h = doc_child(ci, "host-info", false, errp);
 	struct odict *u;
 
-	str(h, "display-text", "caucus", errp);
-	u = h ? child(child(h, "uris", false, errp), "entry", true, errp) :
-		NULL;
+	doc_str(h, "display-text", "caucus", errp);
+	u = h ? doc_child(doc_child(h, "uris", false, errp), "entry", true,
+			  errp) : NULL;
 	if (u)
-		str(item(u, errp), "uri", conf_uri(c), errp);
+		doc_str(doc_item(u, errp), "uri", conf_uri(c), errp);
 }
 
-static const char *ep_status(struct participant *p)
+const char *doc_ep_status(enum part_status st, bool muted, bool waiting)
 {
-	if (part_privacy(p)->pending || part_privacy(p)->lobby)
+	if (waiting)
 		return "pending";
-	switch (part_status(p)) {
+	switch (st) {
 	case PART_DIALING_IN:    return "dialing-in";
 	case PART_DIALING_OUT:   return "dialing-out";
 	case PART_ALERTING:      return "alerting";
@@ -178,22 +107,18 @@ static const char *ep_status(struct participant *p)
 	case PART_DISCONNECTING: return "disconnecting";
 	case PART_FAILED:        return "disconnected";
 	default:
-		return part_settings(p)->muted ? "muted-via-focus" :
-			"connected";
+		return muted ? "muted-via-focus" : "connected";
 	}
 }
 
-/* The media status as the participant sees it (RFC 4575 s. 5.7.1.7):
- * our sendonly is its recvonly; mute and deaf take a direction away. */
-static const char *media_status(struct participant *p)
+const char *doc_media_status(const char *dir, bool muted, bool deaf)
 {
-	const char *d = part_media(p)->direction;
-	bool in = !strcmp(d, "sendrecv") || !strcmp(d, "recvonly");
-	bool out = !strcmp(d, "sendrecv") || !strcmp(d, "sendonly");
+	bool in = !strcmp(dir, "sendrecv") || !strcmp(dir, "recvonly");
+	bool out = !strcmp(dir, "sendrecv") || !strcmp(dir, "sendonly");
 
-	if (part_settings(p)->muted)
+	if (muted)
 		in = false;
-	if (part_settings(p)->deaf)
+	if (deaf)
 		out = false;
 	if (in && out)
 		return "sendrecv";
@@ -214,10 +139,11 @@ static void floor_held(struct odict *m, struct participant *p, int *errp)
 	if (!m || !fp || !fp->enabled)
 		return;
 	r = conf_floor_request_of(c, FLOOR_AUDIO, p);
-	f = child(m, "floor", false, errp);
-	str(f, "@xmlns", NOTIFY_XCON_NS, errp);
-	num(f, "@id", FLOOR_AUDIO, errp);
-	flag(f, "#text", r && floor_request_status(r) == FLOOR_GRANTED, errp);
+	f = doc_child(m, "floor", false, errp);
+	doc_str(f, "@xmlns", NOTIFY_XCON_NS, errp);
+	doc_num(f, "@id", FLOOR_AUDIO, errp);
+	doc_flag(f, "#text", r && floor_request_status(r) == FLOOR_GRANTED,
+		 errp);
 }
 
 static void endpoint(struct odict *ep, struct participant *p, bool anon,
@@ -226,35 +152,38 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 	const struct part_dialog *dlg = part_dialog(p);
 	struct odict *ji, *m, *ci, *sip;
 	bool shown, pinned;
-	const char *d;
+	const char *d, *node;
 	char ssrc[12];
 
-	str(ep, "@entity", entity, errp);
-	str(ep, "@state", "full", errp);
+	doc_str(ep, "@entity", entity, errp);
+	doc_str(ep, "@state", "full", errp);
 	if (!anon && part_display(p)[0])
-		str(ep, "display-text", part_display(p), errp);
+		doc_str(ep, "display-text", part_display(p), errp);
 	if (part_referred_by(p)) {
-		struct odict *ref = child(ep, "referred", false, errp);
+		struct odict *ref = doc_child(ep, "referred", false, errp);
 
-		when(ref, "when", part_joined_at(p), errp);
-		str(ref, "by", part_referred_by(p), errp);
+		doc_when(ref, "when", part_joined_at(p), errp);
+		doc_str(ref, "by", part_referred_by(p), errp);
 	}
-	str(ep, "status", ep_status(p), errp);
-	str(ep, "joining-method", part_dial_out(p) ? "dialed-out" :
+	doc_str(ep, "status", doc_ep_status(part_status(p),
+					    part_settings(p)->muted,
+					    part_privacy(p)->pending ||
+					    part_privacy(p)->lobby), errp);
+	doc_str(ep, "joining-method", part_dial_out(p) ? "dialed-out" :
 	    "dialed-in", errp);
-	ji = child(ep, "joining-info", false, errp);
-	when(ji, "when", part_joined_at(p), errp);
+	ji = doc_child(ep, "joining-info", false, errp);
+	doc_when(ji, "when", part_joined_at(p), errp);
 	if (part_referred_by(p))          /* who sent it here, again */
-		str(ji, "by", part_referred_by(p), errp);
+		doc_str(ji, "by", part_referred_by(p), errp);
 	if (part_status(p) == PART_FAILED) {
 		uint16_t code = part_fail_code(p);
 		struct odict *di;
 		char why[96];
 
-		str(ep, "disconnection-method", code == 486 || code == 600 ?
+		doc_str(ep, "disconnection-method", code == 486 || code == 600 ?
 		    "busy" : "failed", errp);
-		di = child(ep, "disconnection-info", false, errp);
-		when(di, "when", part_status_since(p), errp);
+		di = doc_child(ep, "disconnection-info", false, errp);
+		doc_when(di, "when", part_status_since(p), errp);
 		if (code)
 			re_snprintf(why, sizeof(why), "%u %s", code,
 				    part_fail_reason(p) ?
@@ -263,205 +192,233 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 			re_snprintf(why, sizeof(why), "%s",
 				    part_fail_reason(p) ?
 				    part_fail_reason(p) : "no answer");
-		str(di, "reason", why, errp);
+		doc_str(di, "reason", why, errp);
 	}
 	else if (part_removed_by(p)) {
 		/* leaving at someone's request (REFER method=BYE) */
 		struct odict *di;
 
-		str(ep, "disconnection-method", strcmp(part_removed_by(p),
+		doc_str(ep, "disconnection-method", strcmp(part_removed_by(p),
 		    part_uri(p)) ? "booted" : "departed", errp);
-		di = child(ep, "disconnection-info", false, errp);
-		when(di, "when", part_status_since(p), errp);
-		str(di, "by", part_removed_by(p), errp);
+		di = doc_child(ep, "disconnection-info", false, errp);
+		doc_when(di, "when", part_status_since(p), errp);
+		doc_str(di, "by", part_removed_by(p), errp);
 	}
 	if (part_media(p)->codec[0]) {
-		m = item(child(ep, "media", true, errp), errp);
-		str(m, "@id", "1", errp);
+		m = doc_item(doc_child(ep, "media", true, errp), errp);
+		doc_str(m, "@id", "1", errp);
 		/* the codec we send them: a re-INVITE that changes only the
 		 * codec is news for subscribers */
-		str(m, "display-text", part_media(p)->codec, errp);
-		str(m, "type", "audio", errp);
-		str(m, "label", "audio", errp);
+		doc_str(m, "display-text", part_media(p)->codec, errp);
+		doc_str(m, "type", "audio", errp);
+		doc_str(m, "label", "audio", errp);
 		re_snprintf(ssrc, sizeof(ssrc), "%u", part_media(p)->tx_ssrc);
-		str(m, "src-id", ssrc, errp);
-		str(m, "status", media_status(p), errp);
+		doc_str(m, "src-id", ssrc, errp);
+		doc_str(m, "status", doc_media_status(part_media(p)->direction,
+						      part_settings(p)->muted,
+						      part_settings(p)->deaf),
+			errp);
 		floor_held(m, p, errp);
 	}
 	if (part_video(p)->codec[0]) {
-		m = item(child(ep, "media", true, errp), errp);
-		str(m, "@id", "2", errp);
-		str(m, "display-text", part_video(p)->codec, errp);
-		str(m, "type", "video", errp);
-		str(m, "label", "video", errp);
+		m = doc_item(doc_child(ep, "media", true, errp), errp);
+		doc_str(m, "@id", "2", errp);
+		doc_str(m, "display-text", part_video(p)->codec, errp);
+		doc_str(m, "type", "video", errp);
+		doc_str(m, "label", "video", errp);
 		re_snprintf(ssrc, sizeof(ssrc), "%u", part_video(p)->tx_ssrc);
-		str(m, "src-id", ssrc, errp);
+		doc_str(m, "src-id", ssrc, errp);
 		/* its direction is the mirror of ours */
 		d = part_video(p)->direction;
-		str(m, "status", !strcmp(d, "sendonly") ? "recvonly" :
+		doc_str(m, "status", !strcmp(d, "sendonly") ? "recvonly" :
 		    !strcmp(d, "recvonly") ? "sendonly" : d, errp);
 	}
 	/* the dialog ids would identify an anonymous caller */
 	if (!anon && dlg->call_id[0] && dlg->from_tag[0] && dlg->to_tag[0]) {
-		ci = child(ep, "call-info", false, errp);
-		sip = ci ? child(ci, "sip", false, errp) : NULL;
-		str(sip, "call-id", dlg->call_id, errp);
-		str(sip, "from-tag", dlg->from_tag, errp);
-		str(sip, "to-tag", dlg->to_tag, errp);
+		ci = doc_child(ep, "call-info", false, errp);
+		sip = ci ? doc_child(ci, "sip", false, errp) : NULL;
+		doc_str(sip, "call-id", dlg->call_id, errp);
+		doc_str(sip, "from-tag", dlg->from_tag, errp);
+		doc_str(sip, "to-tag", dlg->to_tag, errp);
 	}
 	/* what RFC 4575 has no element for, in caucus's own namespace
 	 * (the schema admits other namespaces at the end of an endpoint):
 	 * a raised hand, a caller keying its PIN, the speaker everyone
-	 * sees (switched video) and who a moderator pinned there */
+	 * sees (switched video) and who a moderator pinned there; in a
+	 * cluster, the node serving it (doc_remote.c's say the same) */
 	shown = conf_video_shown(part_conf(p)) == p;
 	pinned = conf_video_pinned(part_conf(p)) == p;
-	if (part_hand(p) || part_privacy(p)->lobby || shown || pinned) {
-		struct odict *x = child(ep, "caucus", false, errp);
+	node = conf_node(part_conf(p));
+	if (part_hand(p) || part_privacy(p)->lobby || shown || pinned ||
+	    node[0]) {
+		struct odict *x = doc_child(ep, "caucus", false, errp);
 
-		str(x, "@xmlns", NOTIFY_EXT_NS, errp);
+		doc_str(x, "@xmlns", NOTIFY_EXT_NS, errp);
+		if (node[0])
+			doc_str(x, "@node", node, errp);
 		if (part_hand(p))
-			str(x, "@hand-raised", "true", errp);
+			doc_str(x, "@hand-raised", "true", errp);
 		if (part_privacy(p)->lobby)
-			str(x, "@lobby", "true", errp);
+			doc_str(x, "@lobby", "true", errp);
 		if (shown)
-			str(x, "@video-speaker", "true", errp);
+			doc_str(x, "@video-speaker", "true", errp);
 		if (pinned)
-			str(x, "@video-pinned", "true", errp);
+			doc_str(x, "@video-pinned", "true", errp);
 	}
 }
 
 static bool entity_cmp(struct le *le, void *arg)
 {
-	return !strcmp(((struct user_ref *)le->data)->entity, arg);
+	return !strcmp(((struct doc_user *)le->data)->entity, arg);
 }
 
-static void user_ref_destructor(void *arg)
+static void doc_user_destructor(void *arg)
 {
-	struct user_ref *u = arg;
+	struct doc_user *u = arg;
 
 	hash_unlink(&u->he);
 	mem_deref(u->entity);
 }
 
-/* The user element for entity, created on first use. */
-static struct user_ref *user_get(struct build *b, const char *entity,
-				 struct participant *p, bool anon)
+struct doc_user *doc_user_get(struct doc_build *b, const char *entity,
+			      const char *display, const char *role,
+			      const char *focus)
 {
 	uint32_t key = hash_joaat_str(entity);
-	struct user_ref *u = list_ledata(hash_lookup(b->by_entity, key,
+	struct doc_user *u = list_ledata(hash_lookup(b->by_entity, key,
 						     entity_cmp,
 						     (void *)entity));
-	struct odict *user;
+	struct odict *user, *roles;
 
 	if (u)
 		return u;
-	u = mem_zalloc(sizeof(*u), user_ref_destructor);
+	u = mem_zalloc(sizeof(*u), doc_user_destructor);
 	if (!u || str_dup(&u->entity, entity)) {
 		mem_deref(u);
 		b->err = ENOMEM;
 		return NULL;
 	}
 	hash_append(b->by_entity, key, &u->he, u);
-	user = item(b->users, &b->err);
-	str(user, "@entity", entity, &b->err);
-	str(user, "@state", "full", &b->err);
-	if (!anon && part_display(p)[0])
-		str(user, "display-text", part_display(p), &b->err);
-	if (user) {
-		struct odict *roles = child(user, "roles", false, &b->err);
-		struct odict *entries = roles ? child(roles, "entry", true,
-						      &b->err) : NULL;
-
-		str(entries, "0", part_role(p), &b->err);
-	}
-	u->endpoints = user ? child(user, "endpoint", true, &b->err) : NULL;
+	/* in the schema's order: display-text, roles, cascaded-focus,
+	 * endpoints */
+	user = doc_item(b->users, &b->err);
+	doc_str(user, "@entity", entity, &b->err);
+	doc_str(user, "@state", "full", &b->err);
+	if (display && display[0])
+		doc_str(user, "display-text", display, &b->err);
+	roles = doc_child(doc_child(user, "roles", false, &b->err), "entry",
+			  true, &b->err);
+	doc_str(roles, "0", role, &b->err);
+	if (focus && focus[0])
+		doc_str(user, "cascaded-focus", focus, &b->err);
+	u->endpoints = doc_child(user, "endpoint", true, &b->err);
 	return u;
 }
 
-/* Is entity already an endpoint entity of this user? */
-static bool ep_taken(const struct user_ref *u, const char *entity)
+void doc_ep_entity(char *buf, size_t sz, const struct doc_user *u,
+		   const char *entity, const char *id)
 {
 	for (struct le *le = u->endpoints->lst.head; le; le = le->next) {
 		const struct odict_entry *e = le->data;
 		const char *have = odict_string(e->u.odict, "@entity");
 
-		if (have && !strcmp(have, entity))
-			return true;
+		if (have && !strcmp(have, entity)) {
+			re_snprintf(buf, sz, "%s;ep=%s", entity, id);
+			return;
+		}
 	}
-	return false;
+	re_snprintf(buf, sz, "%s", entity);
+}
+
+void doc_count(struct doc_build *b, struct doc_user *u,
+	       enum part_status st, bool waiting, bool link)
+{
+	if (!u->counted && st != PART_FAILED && !waiting && !link) {
+		u->counted = true;
+		b->user_count++;
+	}
+	if (st == PART_CONNECTED || st == PART_ON_HOLD)
+		b->any_connected = true;
 }
 
 static bool add_part(struct participant *p, void *arg)
 {
-	struct build *b = arg;
+	struct doc_build *b = arg;
 	const struct part_privacy *pv = part_privacy(p);
 	/* moderators see through anonymity where the policy lets them */
 	bool anon = pv->anonymous && !(b->view->moderator &&
 				      conf_policy(part_conf(p))->
 				      reveal_anonymous);
 	char entity[200], ep_entity[240];
-	struct user_ref *u;
-	const char *contact = part_dialog(p)->contact;
+	struct doc_user *u;
+	const char *contact = part_dialog(p)->contact, *lnode, *focus;
+	enum part_link link = part_link(p, &lnode, &focus);
 
 	if ((pv->hidden || pv->pending || pv->lobby) && !b->view->moderator)
 		return false;
 	if (b->members && part_sidebar(p) != b->sb)
 		return false;
-	if (anon)
-		re_snprintf(entity, sizeof(entity),
-			    "sip:anonymous-%s@anonymous.invalid", part_id(p));
-	else
-		re_snprintf(entity, sizeof(entity), "%s", part_uri(p));
-	u = user_get(b, entity, p, anon);
+	if (link == PART_LINK_UP)           /* the main focus lists it */
+		return false;
+	if (link == PART_LINK_DOWN && focus[0]) {
+		/* a child focus (RFC 4575's cascaded-focus): named by its
+		 * URI and its node, never anonymous (it is no person) */
+		u = doc_user_get(b, focus, lnode, part_role(p), focus);
+		anon = false;
+	}
+	else {
+		if (anon)
+			re_snprintf(entity, sizeof(entity),
+				    "sip:anonymous-%s@anonymous.invalid",
+				    part_id(p));
+		else
+			re_snprintf(entity, sizeof(entity), "%s",
+				    part_uri(p));
+		u = doc_user_get(b, entity, anon ? NULL : part_display(p),
+				 part_role(p), NULL);
+	}
 	if (!u || !u->endpoints)
 		return b->err != 0;
 	/* endpoints of one user need distinct entities: the Contact, made
 	 * unique with the participant id when another endpoint has it */
 	if (anon || !contact[0])
-		re_snprintf(ep_entity, sizeof(ep_entity), "%s;ep=%s", entity,
-			    part_id(p));
-	else if (ep_taken(u, contact))
-		re_snprintf(ep_entity, sizeof(ep_entity), "%s;ep=%s", contact,
+		re_snprintf(ep_entity, sizeof(ep_entity), "%s;ep=%s", u->entity,
 			    part_id(p));
 	else
-		re_snprintf(ep_entity, sizeof(ep_entity), "%s", contact);
-	endpoint(item(u->endpoints, &b->err), p, anon, ep_entity, &b->err);
-	u->n++;
-	/* user-count: users with an endpoint in the conference, so not a
-	 * dial-out that failed */
-	if (!u->counted && part_status(p) != PART_FAILED && !pv->pending &&
-	    !pv->lobby) {
-		u->counted = true;
-		b->user_count++;
-	}
-	if (part_status(p) == PART_CONNECTED || part_status(p) == PART_ON_HOLD)
-		b->any_connected = true;
+		doc_ep_entity(ep_entity, sizeof(ep_entity), u, contact,
+			      part_id(p));
+	endpoint(doc_item(u->endpoints, &b->err), p, anon, ep_entity, &b->err);
+	doc_count(b, u, part_status(p), pv->pending || pv->lobby,
+		  link != PART_LINK_NONE);
 	return b->err != 0;
 }
 
 /* The <users> element of parent: c's participants in b's view (only the
- * members of b->sb when b->members); with `none`, empty */
+ * members of b->sb when b->members), then those other nodes serve; with
+ * `none`, empty */
 static void users_add(struct odict *parent, const struct conf *c,
-		      struct build *b, bool none)
+		      struct doc_build *b, bool none)
 {
-	b->users = child(child(parent, "users", false, &b->err), "user", true,
-			 &b->err);
+	b->users = doc_child(doc_child(parent, "users", false, &b->err),
+			     "user", true, &b->err);
 	if (b->err || none)
 		return;
 	b->err = hash_alloc(&b->by_entity, 64);
 	if (!b->err)
 		conf_apply_parts(c, add_part, b);
+	if (!b->err && !b->members)
+		doc_remotes_add(b, c);
 	if (b->by_entity)
 		hash_flush(b->by_entity);
 	b->by_entity = mem_deref(b->by_entity);
 }
 
 static void state_add(struct odict *st, const struct conf *c,
-		      const struct build *b, int *errp)
+		      const struct doc_build *b, int *errp)
 {
-	num(st, "user-count", b->user_count, errp);
-	flag(st, "active", b->any_connected, errp);
-	flag(st, "locked", conf_policy(c)->locked, errp);
+	doc_num(st, "user-count", b->user_count, errp);
+	doc_flag(st, "active", b->any_connected, errp);
+	doc_flag(st, "locked", conf_policy(c)->locked, errp);
 }
 
 struct sidebars {
@@ -475,11 +432,11 @@ struct sidebars {
 static bool by_ref_h(struct sidebar *sb, void *arg)
 {
 	struct sidebars *x = arg;
-	struct odict *e = item(x->ref, &x->err);
+	struct odict *e = doc_item(x->ref, &x->err);
 
-	str(e, "uri", sidebar_uri(sb), &x->err);
+	doc_str(e, "uri", sidebar_uri(sb), &x->err);
 	if (sidebar_display_text(sb)[0])
-		str(e, "display-text", sidebar_display_text(sb), &x->err);
+		doc_str(e, "display-text", sidebar_display_text(sb), &x->err);
 	return x->err != 0;
 }
 
@@ -488,22 +445,22 @@ static bool by_ref_h(struct sidebar *sb, void *arg)
 static bool by_val_h(struct sidebar *sb, void *arg)
 {
 	struct sidebars *x = arg;
-	struct build b = {.view = x->view, .members = true, .sb = sb};
+	struct doc_build b = {.view = x->view, .members = true, .sb = sb};
 	struct odict *e, *d;
 
 	if (!sidebar_by_val(sb))
 		return false;
 	if (!x->val)
-		x->val = child(child(x->ci, "sidebars-by-val", false, &x->err),
-			       "entry", true, &x->err);
-	e = item(x->val, &x->err);
-	str(e, "@entity", sidebar_uri(sb), &x->err);
-	str(e, "@state", "full", &x->err);
+		x->val = doc_child(doc_child(x->ci, "sidebars-by-val", false,
+					     &x->err), "entry", true, &x->err);
+	e = doc_item(x->val, &x->err);
+	doc_str(e, "@entity", sidebar_uri(sb), &x->err);
+	doc_str(e, "@state", "full", &x->err);
 	/* always there, empty or not: a partial entry can replace it, but
 	 * nothing could take it away */
-	d = child(e, "conference-description", false, &x->err);
+	d = doc_child(e, "conference-description", false, &x->err);
 	if (sidebar_display_text(sb)[0])
-		str(d, "display-text", sidebar_display_text(sb), &x->err);
+		doc_str(d, "display-text", sidebar_display_text(sb), &x->err);
 	if (!x->err) {
 		users_add(e, sidebar_conf(sb), &b, false);
 		x->err = b.err;
@@ -522,9 +479,9 @@ static void sidebars(struct odict *ci, const struct conf *c,
 
 	if (*errp || !conf_sidebar_count(c))
 		return;
-	ref = child(ci, "sidebars-by-ref", false, errp);
-	str(ref, "@state", "full", errp);
-	x.ref = child(ref, "entry", true, errp);
+	ref = doc_child(ci, "sidebars-by-ref", false, errp);
+	doc_str(ref, "@state", "full", errp);
+	x.ref = doc_child(ref, "entry", true, errp);
 	if (*errp)
 		return;
 	(void)conf_apply_sidebars(c, by_ref_h, &x);
@@ -540,17 +497,18 @@ static int sidebar_doc(struct odict *ci, const struct conf *c,
 {
 	const struct sidebar *sb = view->sidebar;
 	const char *uri = sb ? sidebar_uri(sb) : view->ended;
-	struct build b = {.view = view, .members = true, .sb = sb};
+	struct doc_build b = {.view = view, .members = true, .sb = sb};
 	struct odict *d, *u, *st;
 	int err = 0;
 
-	d = child(ci, "conference-description", false, &err);
+	d = doc_child(ci, "conference-description", false, &err);
 	if (sb && sidebar_display_text(sb)[0])
-		str(d, "display-text", sidebar_display_text(sb), &err);
-	u = child(child(d, "conf-uris", false, &err), "entry", true, &err);
+		doc_str(d, "display-text", sidebar_display_text(sb), &err);
+	u = doc_child(doc_child(d, "conf-uris", false, &err), "entry", true,
+		      &err);
 	uri_entry(u, uri, "participation", &err);
 	host_info(ci, c, &err);
-	st = child(ci, "conference-state", false, &err);
+	st = doc_child(ci, "conference-state", false, &err);
 	if (err)
 		return err;
 	users_add(ci, c, &b, !sb);
@@ -562,25 +520,25 @@ static int sidebar_doc(struct odict *ci, const struct conf *c,
 int notify_doc_full(struct odict **docp, const struct conf *c,
 		    uint32_t version, const struct notify_view *view)
 {
-	struct build b = {.view = view};
+	struct doc_build b = {.view = view};
 	bool of_sidebar = view->sidebar || view->ended;
 	struct odict *doc = NULL, *ci, *st;
 	int err = odict_alloc(&doc, 4);
 
 	if (err)
 		return err;
-	ci = child(doc, "conference-info", false, &err);
-	str(ci, "@entity", view->sidebar ? sidebar_uri(view->sidebar) :
+	ci = doc_child(doc, "conference-info", false, &err);
+	doc_str(ci, "@entity", view->sidebar ? sidebar_uri(view->sidebar) :
 	    view->ended ? view->ended : conf_uri(c), &err);
-	str(ci, "@state", "full", &err);
-	num(ci, "@version", version, &err);
+	doc_str(ci, "@state", "full", &err);
+	doc_num(ci, "@version", version, &err);
 	if (!err && of_sidebar) {
 		err = sidebar_doc(ci, c, view);
 	}
 	else if (!err) {
 		description(ci, c, &err);
 		host_info(ci, c, &err);
-		st = child(ci, "conference-state", false, &err);
+		st = doc_child(ci, "conference-state", false, &err);
 		if (!err) {
 			users_add(ci, c, &b, false);
 			err = b.err;

@@ -152,10 +152,14 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 	bool moderator = false;
 	/* a conference id (conf_id_valid: at most 64), or <conf>+<sidebar> */
 	char id[64 + 1 + SIDEBAR_ID_MAX + 1], user[sizeof(id)];
+	struct sa srcbuf;
+	const struct sa *src;
 	int err;
 
 	if (pl_strcmp(&msg->met, "SUBSCRIBE"))
 		return false;
+	/* the subscriber's address, behind a proxy the one it recorded */
+	src = srclimit_sip_src(n->limit, msg, &srcbuf);
 	if (pl_isset(&msg->to.tag)) {
 		refresh(n, msg);
 		return true;
@@ -168,25 +172,25 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	if (!c) {
 		reply(n, msg, 404, "Conference Not Found", NULL);
-		srclimit_offence(n->limit, &msg->src, "no such conference");
+		srclimit_offence(n->limit, src, "no such conference");
 		return true;
 	}
 	if (n->gateh && n->gateh(c, msg, &moderator, n->gate_arg))
 		return true;                  /* challenged or refused */
 	if (granted_expires(n, msg, &expires))
 		return true;
-	if (!srclimit_take(n->limit, &msg->src, SRCLIMIT_SUBS)) {
+	if (!srclimit_take(n->limit, src, SRCLIMIT_SUBS)) {
 		reply(n, msg, 503, "Service Unavailable (too many "
 		      "subscriptions from your address)",
 		      "Retry-After: 30\r\n");
 		return true;
 	}
 	if (sub_alloc(&s, n, c, sb)) {
-		srclimit_give(n->limit, &msg->src, SRCLIMIT_SUBS);
+		srclimit_give(n->limit, src, SRCLIMIT_SUBS);
 		reply(n, msg, 500, "Server Internal Error", NULL);
 		return true;
 	}
-	s->src = msg->src;
+	s->src = *src;
 	s->src_held = true;
 	s->view.moderator = moderator;    /* proven moderators only */
 	/* the URI subscribed to is the focus's for this dialog */

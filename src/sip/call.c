@@ -486,6 +486,7 @@ int call_dial(struct focus *f, struct participant *p)
 	struct uri uri;
 	struct pl pl;
 	enum sip_transp tp = SIP_TRANSP_UDP;
+	char link_hdrs[512] = "";
 	int err;
 
 	pl_set_str(&pl, part_uri(p));
@@ -510,6 +511,9 @@ int call_dial(struct focus *f, struct participant *p)
 					!pl_strcasecmp(&uri.scheme, "sips"));
 	if (err)
 		goto out;
+	err = focus_link_hdrs(f, p, link_hdrs, sizeof(link_hdrs));
+	if (err)
+		goto out;
 	part_set_ep(p, call);
 	err = sipsess_connect(&call->sess, f->sock, part_uri(p),
 			      conf_display_text(c)[0] ?
@@ -518,7 +522,8 @@ int call_dial(struct focus *f, struct participant *p)
 			      "application/sdp", desc, NULL, NULL, false,
 			      offer_handler, answer_handler, progress_handler,
 			      estab_handler, call_info_h, refer_h,
-			      close_handler, call, "Allow: %s\r\n", f->allow);
+			      close_handler, call, "Allow: %s\r\n%s", f->allow,
+			      link_hdrs);
 	if (err)
 		part_set_ep(p, NULL);
 out:

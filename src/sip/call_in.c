@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "conf/conf_remote.h"
 #include "conf/policy.h"
 #include "sip/call_int.h"
 #include "util/log.h"
@@ -230,6 +231,39 @@ static int answer(struct call *call, struct conf *c,
 	return 0;
 }
 
+/* The cluster's say (sip.h, struct focus_cluster): a cascade link from
+ * another node (1: *node and *focus set; it needs no credentials, no
+ * admission and no per-source slot: the signature is its proof), or a
+ * caller this node may take (0), or neither (minus an errno: answered) */
+static int cluster_check(struct focus *f, struct conf *c,
+			 const struct sip_msg *msg, char *node, size_t nsz,
+			 char *focus, size_t fsz)
+{
+	const struct focus_cluster *fc = f->cluster;
+	int link = 0, err;
+
+	if (!fc)
+		return 0;
+	if (fc->link_check)
+		link = fc->link_check(msg, c, node, nsz, focus, fsz,
+				      f->cluster_arg);
+	if (link < 0) {
+		focus_reply(f, msg, 403, "Forbidden (a cascade link whose "
+			    "signature does not hold)", NULL);
+		return -EPERM;
+	}
+	if (link > 0)
+		return 1;
+	err = fc->join ? fc->join(c, f->cluster_arg) : 0;
+	if (err) {
+		focus_reply(f, msg, 503, "Service Unavailable (the "
+			    "conference's owner cannot be reached)",
+			    "Retry-After: 5\r\n");
+		return -err;
+	}
+	return 0;
+}
+
 int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		const char *role)
 {
@@ -238,12 +272,28 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	struct policy_admission adm = {0};
 	struct stimer_neg st;
 	struct gate_id id;
-	int err;
+	struct sa srcbuf;
+	const struct sa *src;
+	char link_node[CONF_NODE_MAX + 1] = "", link_focus[128] = "";
+	int err, link;
 
 	err = check_request(f, msg, &st);
-	err = err ? err : focus_gate(f, c, msg, &id);
 	if (err)
 		return err;
+	link = cluster_check(f, c, msg, link_node, sizeof(link_node),
+			     link_focus, sizeof(link_focus));
+	if (link < 0)
+		return -link;
+	if (link > 0) {
+		memset(&id, 0, sizeof(id));
+		re_snprintf(id.aor, sizeof(id.aor), "%s", link_focus);
+		id.authed = true;
+	}
+	else {
+		err = focus_gate(f, c, msg, &id);
+		if (err)
+			return err;
+	}
 	err = call_alloc(&call, f, c, NULL);
 	if (err) {
 		focus_reply(f, msg, 503, err == EADDRINUSE ?
@@ -252,19 +302,35 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		return err;
 	}
 	call->st = st;
-	/* held per source while the call lasts (call.c gives it back) */
-	if (!srclimit_take(f->limit, &msg->src, SRCLIMIT_CALLS)) {
+	/* held per source while the call lasts (call.c gives it back):
+	 * the caller's address, behind a proxy the one it recorded */
+	src = srclimit_sip_src(f->limit, msg, &srcbuf);
+	if (!link && !srclimit_take(f->limit, src, SRCLIMIT_CALLS)) {
 		focus_reply(f, msg, 503, "Service Unavailable (too many calls "
 			    "from your address)", "Retry-After: 30\r\n");
 		mem_deref(call);
 		return EBUSY;
 	}
-	call->src = msg->src;
-	call->src_held = true;
+	call->src = *src;
+	call->src_held = !link;
 	call->authed = id.authed;
 	err = negotiate(call, c, msg);
-	err = err ? err : admit(f, c, msg, id.aor, id.authed, &adm);
-	err = err ? err : join(call, c, msg, &id, role, adm.pending);
+	if (link)             /* the owner takes its children's links */
+		adm.allowed = true;
+	else
+		err = err ? err : admit(f, c, msg, id.aor, id.authed, &adm);
+	err = err ? err : join(call, c, msg, &id, link ? "participant" : role,
+			       adm.pending);
+	if (!err && link) {
+		part_set_link(call->part, PART_LINK_DOWN, link_node,
+			      link_focus);
+		/* a link is never in the PIN lobby: the PIN is its
+		 * callers' to key, on their node */
+		part_set_lobby(call->part, false);
+		log_info("sip", "msg=\"cascade link joined\" conf=%s node=%s "
+			 "pid=%s", conf_id(c), link_node,
+			 part_id(call->part));
+	}
 	err = err ? err : describe(call, c, msg, &desc);
 	err = err ? err : answer(call, c, msg, desc, adm.pending);
 	if (err && call->part) {

@@ -26,6 +26,7 @@ int focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	const char *why = "";
 	char *aor = NULL, hdrs[640], reason[160];
 	enum digest_result r;
+	struct sa srcbuf;
 	bool need;
 
 	memset(id, 0, sizeof(*id));
@@ -74,7 +75,8 @@ int focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		focus_reply(f, msg, 400, reason, NULL);
 		/* credentials that do not even parse or fit: a failed
 		 * attempt all the same (a 403 counts in focus_reply) */
-		srclimit_offence(f->limit, &msg->src, why);
+		srclimit_offence(f->limit, srclimit_sip_src(f->limit, msg,
+							    &srcbuf), why);
 		break;
 	default:
 		re_snprintf(reason, sizeof(reason), "Forbidden (%s)", why);

@@ -11,12 +11,15 @@
 void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
 		 const char *reason, const char *hdrs)
 {
+	struct sa srcbuf;
+
 	if (scode >= 400)
 		f->stats.rejected++;
 	/* what tells a scanner something: no such conference, refused
 	 * credentials (a first 401 is every caller's challenge) */
 	if (scode == 404 || scode == 403)
-		srclimit_offence(f->limit, &msg->src, reason);
+		srclimit_offence(f->limit, srclimit_sip_src(f->limit, msg,
+							    &srcbuf), reason);
 	(void)sip_treplyf(NULL, NULL, f->sip, msg, false, scode, reason,
 			  "%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : "");
 }

@@ -135,4 +135,29 @@ struct conf;
 int  focus_gate_subscribe(struct focus *f, struct conf *c,
 			  const struct sip_msg *msg, bool *moderator);
 
+/*
+ * The cluster's part in calls (src/cluster, docs/scale.md): cascade links
+ * between nodes are SIP calls that carry a signed Caucus-Link header; a
+ * join of a conference another node owns makes this node a child of it.
+ * Every member may be NULL.
+ */
+struct focus_cluster {
+	/* A caller (not a cascade link) joins c: 0 to take the call here
+	 * (this node owns c, or serves it as a child of its owner), or an
+	 * errno: answered 503 with Retry-After */
+	int  (*join)(struct conf *c, void *arg);
+	/* The INVITE's Caucus-Link header: 1 a cascade link from a node of
+	 * the cluster (*node, *focus: its name and its conference URI), 0
+	 * no such header, -1 one that does not hold (answered 403) */
+	int  (*link_check)(const struct sip_msg *msg, const struct conf *c,
+			   char *node, size_t nsz, char *focus, size_t fsz,
+			   void *arg);
+	/* The headers (each ending in CRLF) of the INVITE that dials p, a
+	 * link up to the owner: 0, or an errno (the dial fails) */
+	int  (*link_hdrs)(const struct participant *p, char *buf, size_t sz,
+			  void *arg);
+};
+void focus_set_cluster(struct focus *f, const struct focus_cluster *fc,
+		       void *arg);
+
 #endif

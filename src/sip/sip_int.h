@@ -54,7 +54,14 @@ struct focus {
 	char supported[32];          /* the Supported header's value */
 	char answer_hdrs[256];       /* Allow, Supported, Allow-Events and
 				      * Accept of our answers to INVITE */
+	const struct focus_cluster *cluster;  /* NULL: one node alone */
+	void *cluster_arg;
 };
+
+/* The headers of the INVITE that dials p (a cascade link up carries a
+ * signed Caucus-Link; anyone else none: buf ""). 0, or an errno */
+int  focus_link_hdrs(struct focus *f, const struct participant *p,
+		     char *buf, size_t sz);
 
 /* A method in the focus's table (methods.c). outside: what is done with
  * a request outside any call that no other module took (NULL: it never

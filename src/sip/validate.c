@@ -215,10 +215,12 @@ const char *focus_check_name(unsigned i)
 bool focus_validate(const struct sip_msg *msg, void *arg)
 {
 	struct focus *f = arg;
+	struct sa srcbuf;
 
 	if (focus_udp_guard_claim(f, msg))
 		return true;                  /* our own probe */
-	switch (srclimit_check(f->limit, &msg->src)) {
+	switch (srclimit_check(f->limit, srclimit_sip_src(f->limit, msg,
+							  &srcbuf))) {
 	case SRCLIMIT_OK:
 		break;
 	case SRCLIMIT_OVER:

@@ -269,6 +269,97 @@ const struct user *users_find_token(const struct users *us,
 	return found;
 }
 
+/* users_reload: the stored rows, to be merged into the live list */
+struct reload {
+	struct users *us;
+	struct list fresh;
+	int err;
+};
+
+static int reload_h(const struct store_user *su, void *arg)
+{
+	struct reload *r = arg;
+	struct users tmp = {.list = LIST_INIT};
+	struct le *le;
+	int err;
+
+	re_snprintf(tmp.realm, sizeof(tmp.realm), "%s", r->us->realm);
+	err = load_h(su, &tmp);
+	if (err)
+		return err;
+	while ((le = list_head(&tmp.list))) {
+		list_unlink(le);
+		list_append(&r->fresh, le, le->data);
+	}
+	return 0;
+}
+
+static bool name_sort(struct le *le1, struct le *le2, void *arg)
+{
+	const struct uent *a = le1->data, *b = le2->data;
+
+	(void)arg;
+	return strcmp(a->u.name, b->u.name) <= 0;
+}
+
+static bool name_cmp(struct le *le, void *arg)
+{
+	const struct uent *e = le->data;
+
+	return !strcmp(e->u.name, arg);
+}
+
+int users_reload(struct users *us)
+{
+	struct reload r = {.us = us, .fresh = LIST_INIT};
+	struct le *le;
+	unsigned added = 0, changed = 0, removed = 0;
+	int err;
+
+	err = store_user_foreach(us->st, reload_h, &r);
+	if (err) {
+		list_flush(&r.fresh);
+		return err;
+	}
+	/* in place, so that a user found by a request on its way stays
+	 * valid: changed rows are copied over, the gone ones unlinked */
+	le = us->list.head;
+	while (le) {
+		struct uent *e = le->data;
+
+		le = le->next;
+		if (!list_apply(&r.fresh, true, name_cmp, e->u.name)) {
+			list_unlink(&e->le);
+			mem_deref(e);
+			removed++;
+		}
+	}
+	while ((le = list_head(&r.fresh))) {
+		struct uent *ne = le->data;
+		struct le *ole = list_apply(&us->list, true, name_cmp,
+					    ne->u.name);
+
+		list_unlink(&ne->le);
+		if (ole) {
+			struct uent *oe = ole->data;
+
+			if (memcmp(&oe->u, &ne->u, sizeof(oe->u))) {
+				oe->u = ne->u;
+				changed++;
+			}
+			mem_deref(ne);
+			continue;
+		}
+		list_append(&us->list, &ne->le, ne);
+		added++;
+	}
+	list_sort(&us->list, name_sort, NULL);
+	if (added || changed || removed)
+		log_info("users", "msg=\"reloaded from the store\" added=%u "
+			 "changed=%u removed=%u", added, changed, removed);
+	return 0;
+}
+
 unsigned users_count(const struct users *us)
 {
 	return list_count(&us->list);

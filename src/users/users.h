@@ -51,6 +51,9 @@ const struct user *users_find_aor(const struct users *us, const char *aor);
 /* The user whose API token this is, or NULL */
 const struct user *users_find_token(const struct users *us,
 				    const char *tok, size_t len);
+/* Reads the store again (another node of a cluster changed the users),
+ * changing the live list in place. 0, ENOMEM, EIO */
+int  users_reload(struct users *us);
 unsigned users_count(const struct users *us);
 void users_apply(const struct users *us, users_apply_h *h, void *arg);
 

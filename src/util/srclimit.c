@@ -50,6 +50,8 @@ struct srclimit {
 	uint64_t swept_ms;            /* the last sweep of a full table */
 	struct net exempt[EXEMPT_MAX];
 	unsigned nexempt;
+	struct net proxies[EXEMPT_MAX];
+	unsigned nproxies;
 	struct srclimit_stats st;
 };
 
@@ -101,7 +103,7 @@ static int net_parse(struct net *n, const struct pl *pl)
 	return n->bits > max ? EINVAL : 0;
 }
 
-static int exempt_parse(struct srclimit *sl, const char *list)
+static int nets_parse(struct net *nets, unsigned *np, const char *list)
 {
 	struct pl rest, item;
 
@@ -118,10 +120,10 @@ static int exempt_parse(struct srclimit *sl, const char *list)
 			pl_advance(&item, 1);
 		if (!item.l)
 			continue;
-		if (sl && sl->nexempt >= EXEMPT_MAX)
+		if (nets && *np >= EXEMPT_MAX)
 			return EINVAL;
-		if (sl) {
-			if (net_parse(&sl->exempt[sl->nexempt++], &item))
+		if (nets) {
+			if (net_parse(&nets[(*np)++], &item))
 				return EINVAL;
 		}
 		else {
@@ -136,7 +138,12 @@ static int exempt_parse(struct srclimit *sl, const char *list)
 
 bool srclimit_exempt_valid(const char *exempt)
 {
-	return !exempt_parse(NULL, exempt);
+	return !nets_parse(NULL, NULL, exempt);
+}
+
+bool srclimit_proxies_valid(const char *proxies)
+{
+	return !nets_parse(NULL, NULL, proxies);
 }
 
 static bool in_net(const struct net *n, const struct sa *a)
@@ -168,7 +175,10 @@ int srclimit_alloc(struct srclimit **slp, const struct srclimit_cfg *cfg)
 		    "");
 	sl->cfg.what = sl->what;
 	sl->cfg.exempt = NULL;
-	err = exempt_parse(sl, cfg->exempt);
+	sl->cfg.proxies = NULL;
+	err = nets_parse(sl->exempt, &sl->nexempt, cfg->exempt);
+	err = err ? err : nets_parse(sl->proxies, &sl->nproxies,
+				     cfg->proxies);
 	err = err ? err : hash_alloc(&sl->ht, BUCKETS);
 	sl->seed = rand_u32();
 	if (err) {
@@ -269,7 +279,60 @@ bool srclimit_exempt(const struct srclimit *sl, const struct sa *a)
 	for (unsigned i = 0; i < sl->nexempt; i++)
 		if (in_net(&sl->exempt[i], a))
 			return true;
+	for (unsigned i = 0; i < sl->nproxies; i++)
+		if (in_net(&sl->proxies[i], a))
+			return true;
 	return false;
+}
+
+struct via_walk {
+	unsigned n;
+	const struct sip_hdr *second;
+};
+
+static bool via_h(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		  void *arg)
+{
+	struct via_walk *w = arg;
+
+	(void)msg;
+	if (++w->n < 2)
+		return false;
+	w->second = hdr;
+	return true;
+}
+
+const struct sa *srclimit_sip_src(const struct srclimit *sl,
+				  const struct sip_msg *msg, struct sa *buf)
+{
+	struct via_walk w = {0};
+	struct sip_via via;
+	struct pl rcv, rport;
+	bool proxy = false;
+	uint16_t port;
+
+	if (!sl || !msg)
+		return msg ? &msg->src : NULL;
+	for (unsigned i = 0; i < sl->nproxies && !proxy; i++)
+		proxy = in_net(&sl->proxies[i], &msg->src);
+	if (!proxy)
+		return &msg->src;
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_VIA, via_h, &w);
+	if (!w.second || sip_via_decode(&via, &w.second->val))
+		return &msg->src;      /* the proxy's own request */
+	port = sa_port(&via.addr) ? sa_port(&via.addr) : 5060;
+	if (!msg_param_decode(&via.params, "rport", &rport) && rport.l &&
+	    pl_u32(&rport) > 0 && pl_u32(&rport) < 65536)
+		port = (uint16_t)pl_u32(&rport);
+	if (!msg_param_decode(&via.params, "received", &rcv) &&
+	    !sa_set(buf, &rcv, port))
+		return buf;
+	if (sa_isset(&via.addr, SA_ADDR)) {
+		sa_cpy(buf, &via.addr);
+		sa_set_port(buf, port);
+		return buf;
+	}
+	return &msg->src;
 }
 
 enum srclimit_verdict srclimit_check(struct srclimit *sl,

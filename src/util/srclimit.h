@@ -24,6 +24,10 @@ struct srclimit_cfg {
 	unsigned window_s;
 	unsigned block_s;          /* for how long */
 	const char *exempt;        /* "10.0.0.0/8,127.0.0.1/32", or NULL */
+	const char *proxies;       /* proxies in front (Kamailio), the same
+				    * way, or NULL: exempt, and a request
+				    * from one counts against the caller
+				    * its Via recorded (srclimit_sip_src) */
 	unsigned held_max[2];      /* at most so many held at once, by
 				    * kind (srclimit_take; 0: no limit) */
 	uint64_t (*clock_ms)(void);  /* for tests; NULL: tmr_jiffies */
@@ -68,6 +72,14 @@ bool srclimit_take(struct srclimit *sl, const struct sa *src,
 void srclimit_give(struct srclimit *sl, const struct sa *src,
 		   enum srclimit_kind kind);
 void srclimit_stats(const struct srclimit *sl, struct srclimit_stats *st);
+/* Who sent a SIP request: msg->src, or, when that is a proxy of the
+ * list, the address the proxy recorded in the Via below its own (its
+ * received and rport parameters, else its sent-by), written to *buf.
+ * Answers still go to msg->src (libre's). */
+struct sip_msg;
+const struct sa *srclimit_sip_src(const struct srclimit *sl,
+				  const struct sip_msg *msg, struct sa *buf);
+bool srclimit_proxies_valid(const char *proxies);
 /* A connection from too busy an address was refused (counted here for
  * /metrics; main/accept_guard.c refuses them) */
 void srclimit_conn_refused(struct srclimit *sl);

@@ -42,7 +42,7 @@ done < <(printf '%s\n' "$files" | grep -E '^(src|tools)/.*\.[ch]$' |
 
 # 3. internal headers. Each module's public headers: what the others may
 # include.
-public="apps/apps.h api/api.h conf/conf.h conf/conf_video.h conf/floor.h conf/mediapol.h conf/part.h conf/policy.h floorctl/floorctl.h main/config.h
+public="apps/apps.h api/api.h cluster/cluster.h conf/conf.h conf/conf_remote.h conf/conf_video.h conf/floor.h conf/mediapol.h conf/part.h conf/policy.h floorctl/floorctl.h main/config.h
 media/media.h mixer/mixer.h notify/notify.h sip/sip.h store/store.h
 users/users.h video/video.h video/h224.h video/vcodec.h video/vpack.h
 video/vpkt.h"
