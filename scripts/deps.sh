@@ -8,7 +8,7 @@ libcmocka-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 pro
 python3 chromium openssl \
 libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools \
 libvpx-dev libavcodec-dev libavutil-dev libswscale-dev baresip-ffmpeg \
-libpq-dev postgresql postgresql-client"
+libpq-dev postgresql postgresql-client kamailio kamailio-postgres-modules"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
