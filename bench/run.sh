@@ -37,3 +37,6 @@ echo
 echo "== notification (bench/notify.sh) =="
 bash "$dir/notify.sh" "$build"
 BENCH_NOTIFY_MS=50 bash "$dir/notify.sh" "$build"
+echo
+echo "== the cluster: 3 nodes, Kamailio, PostgreSQL (bench/cluster.sh) =="
+bash "$dir/cluster.sh" "$build"

@@ -1,9 +1,11 @@
 /*
  * caucus-loadgen internals: what the signalling side (main.c, libre's loop
- * on the main thread) and the media thread (media.c) share. The media
- * thread reads legs[] only after every call is up and main.c no longer
- * writes them; results are written by the media thread and read by main.c
- * after media_done is set.
+ * on the main thread) and the media thread (media.c, tones.c, legs.c)
+ * share. Before the media starts main.c sets every leg up; after, a leg's
+ * media fields (dst, the SRTP contexts, on) belong to the media thread and
+ * main.c changes them only through lg_leg_post() (a call placed again,
+ * --rejoin). Results are written by the media thread and read by main.c
+ * after window_done or media_done is set.
  */
 #ifndef CAUCUS_LOADGEN_H
 #define CAUCUS_LOADGEN_H
@@ -16,7 +18,13 @@
 #include "media/media.h"
 #include "mixer/rtp.h"
 
+struct tone_rx;
+
 #define LEGS_PER_SOCK 128
+/* what a talking leg sends is a loop of this many 20 ms frames (1 s) */
+#define LG_LOOP 50
+#define LG_MAX_TONES 16
+#define LG_MAX_TARGETS 64
 /* legs sharing a socket pair: LEGS_PER_SOCK, or 1 with --own-sockets
  * (for a server that tells calls apart by their address) */
 extern unsigned legs_per_sock;
@@ -27,7 +35,18 @@ struct leg {
 	struct sdp_media *m;
 	struct sockaddr_in dst;
 	unsigned idx, sock;
+	int tone;                 /* the tone it sends (--tones), or -1;
+				   * set before any thread starts */
 	bool up, failed;
+	bool joined;              /* up when all were placed (LIVE counts
+				   * these); set before the media starts */
+	/* main thread: the answer of a call placed again, handed over by
+	 * lg_leg_post(); --rejoin's schedule */
+	struct sockaddr_in next_dst;
+	struct srtp *next_tx, *next_rx;
+	bool rejoin_due;
+	uint64_t rejoin_at_us, on_since_us;
+	unsigned backoff_ms;
 	/* --srtp: SDES AES_CM_128_HMAC_SHA1_80, our key and the contexts
 	 * (made by main.c before the media starts) */
 	uint8_t key[30];
@@ -39,10 +58,19 @@ struct leg {
 	uint32_t win_expected, win_received;
 	bool rtcp_ok;     /* an RTCP report for the stream we receive came */
 	bool xr_ok;       /* with RFC 3611 VoIP metrics of what we send */
+	bool on;          /* sending and counted (main.c sets it before
+			   * the start, lg_leg_post() after) */
+	struct tone_rx *trx;      /* a checked leg's ears (tones.c) */
+	/* written by the media thread, read by main.c's --rejoin */
+	_Atomic uint64_t last_rx_us;   /* monotonic */
+	uint64_t gap_from_us;     /* placed again: the old call's last
+				   * packet (media thread) */
 };
 
 struct opts {
-	const char *target;
+	const char *target;          /* the first of targets[] */
+	const char *targets[LG_MAX_TARGETS];   /* leg i dials i % n */
+	unsigned ntargets;
 	const char *api;
 	unsigned n, rate, warmup_s, seconds, talkers;
 	unsigned sdp_port_offset;    /* advertise a port we do not use */
@@ -58,6 +86,15 @@ struct opts {
 	/* --codec pcmu|g722|opus|mixed (a third of the legs each) */
 	enum lg_codec { LG_PCMU, LG_G722, LG_OPUS, LG_MIXED } codec;
 	struct OpusEncoder *enc, *enc_quiet;   /* for the payload loops */
+	/* --tones K: legs that send tones of their own, and the checked
+	 * legs (--check-legs M) that say which they hear (tones.c) */
+	unsigned tones, check_legs;
+	bool tone_spread;            /* tone legs spread over the range */
+	bool latency;                /* gated tones, onsets timed */
+	bool hold;                   /* up until SIGTERM (--hold) */
+	bool rejoin;                 /* calls that end are placed again */
+	unsigned report_every_s;     /* LIVE every S seconds (0: SIGUSR1) */
+	const char *user;            /* From: sip:<user><i>@127.0.0.1 */
 };
 
 /* The codec leg i sends and receives, and what that means on the wire */
@@ -81,11 +118,48 @@ extern struct leg *legs;
 extern unsigned established;
 extern int *socks, *rtcp_socks;
 extern unsigned nsocks;
-extern int port_to_leg[65536];
 extern atomic_bool media_done;
+/* the measurement window is over (RESULT can be printed); stop: the
+ * media thread ends (SIGTERM in --hold); requests from signals */
+extern atomic_bool window_done, media_stop, live_req, tones_req;
+extern atomic_uint rejoined, rejoin_retries, tone_failures;
 extern struct lg_results res;
 
+void  lg_opts_parse(int argc, char *argv[]);     /* opts.c; exits on
+						   * an error */
 int   open_sockets(void);
+/* The leg a packet from a (caucusd's address and port) is for, -1 none;
+ * main.c before the media starts, the media thread after (legs.c) */
+int   lg_port_leg(const struct sockaddr_in *a);
+int   lg_port_set(const struct sockaddr_in *a, int leg);
+/* A leg's media switched on (at l->next_dst, with l->next_tx and
+ * next_rx) or off, applied by the media thread at its next tick; the
+ * contexts it drops are freed by lg_legs_close() after it ended */
+int   lg_leg_post(struct leg *l, bool on);
+void  lg_legs_apply(uint64_t now_us);      /* media thread */
+/* a packet for l: the first after it was placed again ends its outage
+ * (media thread) */
+void  lg_leg_rx(struct leg *l, uint64_t now_us);
+void  lg_legs_close(void);                 /* main.c, at the end */
+/* The LIVE line: per node (caucusd's media address) legs and dead ones
+ * (no media for 2 s); media thread */
+void  lg_live_report(uint64_t now_us);
+extern uint64_t lg_t0_us;                  /* when all were in */
+/* --tones (tones.c): which leg sends which tone and which are checked
+ * (main.c, before the media); the payload loops (media thread); what a
+ * checked leg got (a packet, arrival in CLOCK_REALTIME us); the windows
+ * over which they are judged and reported */
+int   tones_plan(void);
+double tone_hz(unsigned k);
+void  tones_loops_make(enum media_codec c);
+const uint8_t *tones_payload(enum media_codec c, unsigned k, unsigned pos,
+			     size_t *len);
+void  tones_sent(unsigned k, uint64_t now_rt_us);
+void  tones_rx(struct leg *l, const struct rtp_hdr *h, uint64_t at_rt_us);
+void  tones_leg_reset(struct leg *l);
+void  tones_window(uint64_t now_us, unsigned settle_ms, unsigned len_ms);
+void  tones_tick(uint64_t now_us);
+void  tones_free(void);
 /* One blocking HTTP request to url ("http://host:port"), waiting at most
  * timeout_s for the answer (0: as long as it takes, for long polls); the
  * answer in buf, *bodyp its body (http.c) */
@@ -102,5 +176,13 @@ int   lg_srtp_keys(struct leg *l);
 bool  lg_srtp_seal(struct leg *l, uint8_t *buf, size_t cap,
 		   struct iovec *iov);
 bool  lg_srtp_open(struct leg *l, uint8_t *buf, size_t *len, bool rtcp);
+
+/* --peers FILE: one UDP port on 127.0.0.1 per line, one per leg
+ * (opts.c) */
+int  lg_peers_read(const char *path);
+/* SIGTERM and SIGINT call stoph on the loop; SIGUSR1 and SIGUSR2 set
+ * live_req and tones_req (signals.c) */
+int  lg_signals_init(void (*stoph)(void));
+void lg_signals_close(void);
 
 #endif

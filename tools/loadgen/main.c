@@ -5,6 +5,9 @@
  *   caucus-loadgen --target sip:demo@127.0.0.1:5060 --n 200 --pid PID
  *                  [--api http://127.0.0.1:8080] [--rate 200]
  *                  [--warmup 3] [--seconds 10] [--talkers 2]
+ *                  [--targets URI,URI...] [--tones K [--check-legs M]
+ *                  [--tone-spread] [--latency]] [--hold [--rejoin]
+ *                  [--report-every S]]
  *
  * Signalling runs on libre's loop on the main thread: calls are placed at
  * --rate per second, each with its own SDP. Media runs on a second thread
@@ -18,21 +21,29 @@
  * frame), the mixer's own busy time and late ticks (from /v1/status),
  * packet loss (from sequence numbers, per leg) and interarrival jitter
  * (RFC 3550). Prints a table row and a RESULT line for scripts.
+ *
+ * For the cluster's tests (each mode off unless asked for, so the
+ * figures above do not change): --targets spreads the legs over several
+ * nodes (leg i dials target i % n); --tones K has K legs send tones of
+ * their own and checks who hears which (tones.c: TONES line, exit 1 on a
+ * failure); --hold stays up after the window until SIGTERM or SIGINT
+ * (ALLUP once all are in; LIVE on SIGUSR1 or every --report-every S: who
+ * still gets media; a new tone window on SIGUSR2), and --rejoin places
+ * again a call that ended or whose media stopped for 3 s.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <opus/opus.h>
 #include "loadgen.h"
 #include "util/fdlimit.h"
 
-struct opts o = {
-	.target = "sip:demo@127.0.0.1:5060", .api = "http://127.0.0.1:8080",
-	.n = 50, .rate = 200, .warmup_s = 3, .seconds = 10, .talkers = 2,
-	.max_loss_pct = 100,
-};
 static struct sip *sip;
 static struct sipsess_sock *sess_sock;
 struct leg *legs;
@@ -40,6 +51,23 @@ unsigned established;
 static unsigned placed, failed, closed_after;
 static struct tmr pace_tmr, wait_tmr;
 static pthread_t media_tid;
+static bool media_started, result_printed;
+
+/* --rejoin: media stopped this long (its node died without a BYE) ends a
+ * call; the first attempt waits 0.5 to 1 s (spread, so that the legs of
+ * a dead node do not all call in the same tick), each failed one doubles
+ * that, up to 8 s */
+#define REJOIN_DEAD_US 3000000
+#define REJOIN_FIRST_MS 500
+#define REJOIN_MAX_MS 8000
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 /* ---------------- signalling ---------------- */
 
@@ -50,6 +78,8 @@ static void hangup_all(void)
 		legs[i].sdp = mem_deref(legs[i].sdp);
 		legs[i].srtp_tx = mem_deref(legs[i].srtp_tx);
 		legs[i].srtp_rx = mem_deref(legs[i].srtp_rx);
+		legs[i].next_tx = mem_deref(legs[i].next_tx);
+		legs[i].next_rx = mem_deref(legs[i].next_rx);
 	}
 }
 
@@ -104,28 +134,137 @@ static void finish(void)
 	fflush(stdout);
 }
 
+static int place_call(struct leg *l);
+
+/* Its call is over for us: no more media, the session (a BYE if it was
+ * up) and what its answer brought gone */
+static void leg_drop(struct leg *l)
+{
+	if (l->up) {
+		l->up = false;
+		(void)lg_leg_post(l, false);
+	}
+	l->sess = mem_deref(l->sess);
+	l->sdp = mem_deref(l->sdp);
+	l->next_tx = mem_deref(l->next_tx);
+	l->next_rx = mem_deref(l->next_rx);
+}
+
+static void rejoin_schedule(struct leg *l, bool again)
+{
+	unsigned b = again && l->backoff_ms ? l->backoff_ms * 2 :
+		REJOIN_FIRST_MS;
+
+	l->backoff_ms = b > REJOIN_MAX_MS ? REJOIN_MAX_MS : b;
+	l->rejoin_due = true;
+	l->rejoin_at_us = mono_us() + (l->backoff_ms +
+				       rand_u32() % l->backoff_ms) * 1000ull;
+}
+
+/* --rejoin, every 50 ms: legs whose media stopped are dropped, and those
+ * due are called again, at most at the call rate */
+static void rejoin_scan(void)
+{
+	unsigned budget = o.rate / 20 ? o.rate / 20 : 1, dropped = 0;
+	uint64_t now = mono_us();
+
+	for (unsigned i = 0; i < o.n; i++) {
+		struct leg *l = &legs[i];
+		uint64_t last = atomic_load(&l->last_rx_us);
+
+		if (!l->joined)
+			continue;
+		if (l->up && !l->rejoin_due &&
+		    now > (last > l->on_since_us ? last : l->on_since_us) +
+		    REJOIN_DEAD_US) {
+			leg_drop(l);
+			rejoin_schedule(l, false);
+			dropped++;
+		}
+		if (!l->rejoin_due || now < l->rejoin_at_us || !budget)
+			continue;
+		budget--;
+		l->rejoin_due = false;
+		if (place_call(l)) {
+			leg_drop(l);
+			rejoin_schedule(l, true);
+		}
+	}
+	if (dropped)
+		fprintf(stderr, "loadgen: %u legs without media for %u s: "
+			"calling again\n", dropped, REJOIN_DEAD_US / 1000000);
+}
+
 static void wait_media(void *arg)
 {
 	(void)arg;
+	if (atomic_load(&window_done) && !result_printed) {
+		result_printed = true;
+		finish();
+	}
 	if (!atomic_load(&media_done)) {
+		if (o.rejoin)
+			rejoin_scan();
 		tmr_start(&wait_tmr, 50, wait_media, NULL);
 		return;
 	}
 	pthread_join(media_tid, NULL);
-	finish();
+	if (o.hold)
+		lg_live_report(mono_us());
 	hangup_paced(NULL);
+}
+
+/* SIGTERM, SIGINT (signals.c): stop, in --hold the media thread first */
+static void stop_h(void)
+{
+	if (media_started)
+		atomic_store(&media_stop, true);
+	else
+		re_cancel();
+}
+
+/* The media thread with those signals blocked: they reach the loop */
+static int media_start(void)
+{
+	sigset_t set, old;
+	int err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = pthread_create(&media_tid, NULL, media_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		media_started = true;
+	return err;
 }
 
 static void all_up(void)
 {
+	uint64_t now = mono_us();
+
+	lg_t0_us = now;
 	for (unsigned i = 0; i < o.n; i++) {
-		if (!legs[i].up)
-			continue;
-		port_to_leg[ntohs(legs[i].dst.sin_port)] = (int)i;
+		struct leg *l = &legs[i];
+
+		l->joined = l->on = l->up;
+		l->on_since_us = now;
+		if (l->up && lg_port_set(&l->dst, (int)i)) {
+			re_cancel();
+			return;
+		}
 	}
 	fprintf(stderr, "loadgen: %u/%u joined (%u failed), measuring "
 		"%us after %us warm-up\n", established, o.n, failed,
 		o.seconds, o.warmup_s);
+	if (o.hold || o.tones) {
+		printf("ALLUP n=%u joined=%u failed=%u\n", o.n, established,
+		       failed);
+		fflush(stdout);
+	}
 	if (o.setup) {
 		int rc = system(o.setup);
 
@@ -135,7 +274,7 @@ static void all_up(void)
 			return;
 		}
 	}
-	if (pthread_create(&media_tid, NULL, media_main, NULL)) {
+	if (media_start()) {
 		re_cancel();
 		return;
 	}
@@ -160,11 +299,22 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 	if (!sa_isset(ra, SA_ALL))
 		return EPROTO;
 	if (o.srtp) {
-		err = lg_srtp_keys(l);
+		/* the contexts made aside: once the media runs, the leg's
+		 * own are the media thread's (handed over in estab_h) */
+		struct leg tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.m = l->m;
+		memcpy(tmp.key, l->key, sizeof(tmp.key));
+		err = lg_srtp_keys(&tmp);
 		if (err)
 			return err;
+		mem_deref(l->next_tx);
+		mem_deref(l->next_rx);
+		l->next_tx = tmp.srtp_tx;
+		l->next_rx = tmp.srtp_rx;
 	}
-	memcpy(&l->dst, &ra->u.in, sizeof(l->dst));
+	memcpy(&l->next_dst, &ra->u.in, sizeof(l->next_dst));
 	return 0;
 }
 
@@ -176,6 +326,21 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 	if (l->up)
 		return;
 	l->up = true;
+	if (media_started) {          /* a call placed again (--rejoin) */
+		l->on_since_us = mono_us();
+		l->backoff_ms = 0;
+		if (lg_leg_post(l, true)) {
+			leg_drop(l);
+			rejoin_schedule(l, true);
+			return;
+		}
+		atomic_fetch_add(&rejoined, 1);
+		return;
+	}
+	l->dst = l->next_dst;
+	l->srtp_tx = l->next_tx;
+	l->srtp_rx = l->next_rx;
+	l->next_tx = l->next_rx = NULL;
 	established++;
 	if (established % 100 == 0 || established == o.n)
 		fprintf(stderr, "loadgen: %u joined\r", established);
@@ -186,6 +351,22 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 
+	if (o.rejoin && media_started && l->joined &&
+	    !atomic_load(&media_done)) {
+		/* ended by caucusd, or an attempt to come back failed */
+		bool again = !l->up;
+
+		if (l->up)
+			closed_after++;
+		else {
+			atomic_fetch_add(&rejoin_retries, 1);
+			fprintf(stderr, "loadgen: call %u again: %s %u\n",
+				l->idx, strerror(err), msg ? msg->scode : 0);
+		}
+		leg_drop(l);
+		rejoin_schedule(l, again);
+		return;
+	}
 	if (l->up) {
 		closed_after++;
 		l->up = false;
@@ -252,34 +433,16 @@ static int place_call(struct leg *l)
 	err = err ? err : sdp_encode(&offer, l->sdp, true);
 	if (err)
 		goto out;
-	re_snprintf(from, sizeof(from), "sip:lg%u@127.0.0.1", l->idx);
-	err = sipsess_connect(&l->sess, sess_sock, o.target, NULL, from, "lg",
+	re_snprintf(from, sizeof(from), "sip:%s%u@127.0.0.1", o.user,
+		    l->idx);
+	err = sipsess_connect(&l->sess, sess_sock,
+			      o.targets[l->idx % o.ntargets], NULL, from, "lg",
 			      NULL, 0, "application/sdp", offer, NULL, NULL,
 			      false, NULL, answer_h, NULL, estab_h, NULL,
 			      NULL, close_h, l, "");
 out:
 	mem_deref(offer);
 	return err;
-}
-
-/* --peers FILE: one UDP port on 127.0.0.1 per line, one per leg */
-static int peers_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	unsigned port, n = 0;
-
-	if (!f)
-		return errno;
-	while (n < o.n && fscanf(f, "%u", &port) == 1 && port < 65536) {
-		legs[n].dst.sin_family = AF_INET;
-		legs[n].dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		legs[n].dst.sin_port = htons((uint16_t)port);
-		legs[n].up = true;
-		n++;
-	}
-	fclose(f);
-	established = n;
-	return n == o.n ? 0 : EINVAL;
 }
 
 static void pace(void *arg)
@@ -295,8 +458,10 @@ static void pace(void *arg)
 			failed++;
 		}
 	}
+	/* below 100 calls a second, one call a tick at 1/rate */
 	if (placed < o.n)
-		tmr_start(&pace_tmr, 10, pace, NULL);
+		tmr_start(&pace_tmr, o.rate < 100 ? 1000 / o.rate : 10, pace,
+			  NULL);
 	else
 		check_all();
 }
@@ -307,76 +472,12 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	(void)sip_treply(NULL, sip, msg, 486, "Busy Here");
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: caucus-loadgen --pid PID [--target URI] "
-		"[--api URL] [--n N] [--rate CPS] [--warmup S] [--seconds S]"
-		" [--talkers K] [--sdp-port-offset K] [--max-loss PCT]"
-		" [--janus URL | --peers FILE] [--codec pcmu|g722|opus|mixed]"
-		" [--own-sockets] [--srtp] [--header] [--setup CMD]\n");
-	exit(2);
-}
-
 int main(int argc, char *argv[])
 {
 	struct sa laddr;
 	int err;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "--own-sockets")) {
-			o.own_sockets = true;
-			continue;
-		}
-		if (!strcmp(a, "--srtp")) {
-			o.srtp = true;
-			continue;
-		}
-		if (!strcmp(a, "--header")) {
-			printf("%6s %7s %9s %10s %10s %8s %8s %8s %6s %8s\n",
-			       "N", "joined", "cpu %", "us/pf", "mixer us",
-			       "loss %", "jit ms", "jit max", "late",
-			       "p99 late");
-			return 0;
-		}
-		if (!v)
-			usage();
-		if (!strcmp(a, "--target")) o.target = v;
-		else if (!strcmp(a, "--api")) o.api = v;
-		else if (!strcmp(a, "--n")) o.n = (unsigned)atoi(v);
-		else if (!strcmp(a, "--rate")) o.rate = (unsigned)atoi(v);
-		else if (!strcmp(a, "--warmup")) o.warmup_s = (unsigned)atoi(v);
-		else if (!strcmp(a, "--seconds")) o.seconds = (unsigned)atoi(v);
-		else if (!strcmp(a, "--talkers")) o.talkers = (unsigned)atoi(v);
-		else if (!strcmp(a, "--pid")) o.pid = atoi(v);
-		else if (!strcmp(a, "--sdp-port-offset"))
-			o.sdp_port_offset = (unsigned)atoi(v);
-		else if (!strcmp(a, "--max-loss"))
-			o.max_loss_pct = atof(v);
-		else if (!strcmp(a, "--janus"))
-			o.janus = v;
-		else if (!strcmp(a, "--setup")) o.setup = v;
-		else if (!strcmp(a, "--peers"))
-			o.peers = v;
-		else if (!strcmp(a, "--codec")) {
-			static const char *const names[] = {
-				"pcmu", "g722", "opus", "mixed"};
-			unsigned c = 0;
-
-			while (c < 4 && strcmp(v, names[c]))
-				c++;
-			if (c == 4)
-				usage();
-			o.codec = (enum lg_codec)c;
-		}
-		else usage();
-		i++;
-	}
-	if (!o.n || o.n > 20000 || o.pid <= 0 || !o.seconds || !o.rate)
-		usage();
-	memset(port_to_leg, 0xff, sizeof(port_to_leg));
+	lg_opts_parse(argc, argv);
 	if (o.codec == LG_OPUS || o.codec == LG_MIXED) {
 		int e1, e2;
 
@@ -416,12 +517,14 @@ int main(int argc, char *argv[])
 		legs[i].idx = i;
 		legs[i].sock = i / legs_per_sock;
 	}
-	err = open_sockets();
+	err = tones_plan();
+	err = err ? err : open_sockets();
 	sa_set_str(&laddr, "127.0.0.1", 0);
 	err = err ? err : sip_alloc(&sip, NULL, 8192, 8192, 8192,
 				    "caucus-loadgen", exit_h, NULL);
 	err = err ? err : sip_transp_add(sip, SIP_TRANSP_UDP, &laddr);
 	err = err ? err : sipsess_listen(&sess_sock, sip, 8192, conn_h, NULL);
+	err = err ? err : lg_signals_init(stop_h);
 	if (err) {
 		fprintf(stderr, "loadgen: setup: %s\n", strerror(err));
 		return 1;
@@ -431,7 +534,7 @@ int main(int argc, char *argv[])
 	if (o.janus || o.peers) {
 		/* the peer: plain RTP participants of a Janus AudioBridge, or
 		 * the ports of a bare echo loop (tools/udpfloor) */
-		err = o.janus ? janus_join_all(o.janus) : peers_read(o.peers);
+		err = o.janus ? janus_join_all(o.janus) : lg_peers_read(o.peers);
 		if (err) {
 			fprintf(stderr, "loadgen: peers: %s\n", strerror(err));
 			return 1;
@@ -443,17 +546,27 @@ int main(int argc, char *argv[])
 		tmr_start(&pace_tmr, 0, pace, NULL);
 	}
 	err = re_main(NULL);
+	if (media_started && !atomic_load(&media_done)) {
+		/* SIGTERM while the calls were being placed again */
+		atomic_store(&media_stop, true);
+		pthread_join(media_tid, NULL);
+	}
 	hangup_all();
+	lg_legs_close();
+	tones_free();
 	tmr_cancel(&pace_tmr);
 	tmr_cancel(&wait_tmr);
+	lg_signals_close();
 	sess_sock = mem_deref(sess_sock);
 	sip_close(sip, true);
 	sip = mem_deref(sip);
 	libre_close();
 	free(legs);
-	if (established != o.n)
+	if (established != o.n || atomic_load(&tone_failures))
 		return 1;
-	if (!res.expected || 100.0 * res.lost / res.expected > o.max_loss_pct)
+	/* (a run that only holds has no window to judge) */
+	if (o.seconds && (!res.expected ||
+			  100.0 * res.lost / res.expected > o.max_loss_pct))
 		return 1;
 	return 0;
 }

@@ -2,7 +2,9 @@
  * caucus-loadgen media thread: every 20 ms one RTP packet per leg, sent in
  * sendmmsg batches over a few shared sockets, and everything caucusd sends
  * back read in recvmmsg batches with kernel timestamps. Measures over the
- * window after the warm-up. Never touches libre objects.
+ * window after the warm-up; with --hold it goes on after it, applying
+ * what main.c posts (legs.c), until main.c sets media_stop. Never touches
+ * libre objects (the SRTP contexts it is handed are only used).
  */
 #include <errno.h>
 #include <math.h>
@@ -23,9 +25,9 @@
 
 int *socks, *rtcp_socks;
 unsigned nsocks;
-int port_to_leg[65536];
 unsigned legs_per_sock = LEGS_PER_SOCK;
-atomic_bool media_done;
+atomic_bool media_done, window_done, media_stop, live_req, tones_req;
+atomic_uint rejoined, rejoin_retries, tone_failures;
 struct lg_results res;
 
 static uint64_t mono_us(void)
@@ -69,7 +71,7 @@ static int api_mixer(double *busy_us, double *late,
 
 	*busy_us = *late = 0;
 	memset(hist, 0, MIXER_TICK_BUCKETS * sizeof(hist[0]));
-	if (o.janus || o.peers)
+	if (o.janus || o.peers || !o.pid)
 		return 0;
 	if (lg_http(o.api, "GET", "/v1/status", NULL, 2, buf, sizeof(buf),
 		    &body)) {
@@ -114,38 +116,10 @@ static double p99_ms(const double *h)
 
 /* ---------------- media thread ---------------- */
 
-enum media_codec lg_leg_codec(unsigned i)
-{
-	static const enum media_codec mixed[] = {MEDIA_PCMU, MEDIA_G722,
-						 MEDIA_OPUS};
-
-	switch (o.codec) {
-	case LG_G722:  return MEDIA_G722;
-	case LG_OPUS:  return MEDIA_OPUS;
-	case LG_MIXED: return mixed[i % 3];
-	default:       return MEDIA_PCMU;
-	}
-}
-
-const char *lg_codec_sdp_name(enum media_codec c)
-{
-	return c == MEDIA_OPUS ? "opus" : c == MEDIA_G722 ? "G722" : "PCMU";
-}
-
-unsigned lg_codec_clock(enum media_codec c)
-{
-	return c == MEDIA_OPUS ? 48000 : 8000;
-}
-
-unsigned lg_codec_rate(enum media_codec c)
-{
-	return c == MEDIA_OPUS ? 48000 : c == MEDIA_G722 ? 16000 : 8000;
-}
-
 /* What a leg sends each tick, per codec: one frame of a 1 s loop for
  * talkers, one for the silent (G.711: the same 160 bytes every time;
  * G.722 and Opus: 50 encoded frames of the tone, and of silence) */
-#define LOOP 50
+#define LOOP LG_LOOP
 static uint8_t talk_pl[MEDIA_NCODECS][LOOP][MEDIA_MAX_PAYLOAD];
 static uint8_t quiet_pl[MEDIA_NCODECS][LOOP][MEDIA_MAX_PAYLOAD];
 static size_t talk_len[MEDIA_NCODECS][LOOP], quiet_len[MEDIA_NCODECS][LOOP];
@@ -213,12 +187,24 @@ static void loop_make(enum media_codec c)
 
 static void payloads_make(void)
 {
-	if (o.codec == LG_PCMU || o.codec == LG_MIXED)
-		loop_make(MEDIA_PCMU);
-	if (o.codec == LG_G722 || o.codec == LG_MIXED)
-		loop_make(MEDIA_G722);
-	if (o.codec == LG_OPUS || o.codec == LG_MIXED)
-		loop_make(MEDIA_OPUS);
+	static const enum media_codec cs[] = {MEDIA_PCMU, MEDIA_G722,
+					      MEDIA_OPUS};
+
+	for (unsigned k = 0; k < 3; k++) {
+		if (o.codec != LG_MIXED && (unsigned)o.codec != k)
+			continue;
+		loop_make(cs[k]);
+		if (o.tones)
+			tones_loops_make(cs[k]);
+	}
+}
+
+static uint64_t realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void media_send(void)
@@ -241,13 +227,20 @@ static void media_send(void)
 			 * are not in step (an Opus caller in DTX sends its
 			 * comfort noise when its own encoder says) */
 			unsigned pos = (loop_pos + i * 7) % LOOP;
-			bool talk = i < o.talkers;
+			/* with --tones only the tone legs talk */
+			bool talk = !o.tones && i < o.talkers;
 			size_t len = talk ? talk_len[ci][pos] :
 				quiet_len[ci][pos];
+			const uint8_t *pl = talk ? talk_pl[ci][pos] :
+				quiet_pl[ci][pos];
 			uint32_t ts = l->tx_ts;
 
-			if (!l->up)
+			if (!l->on)
 				continue;
+			/* the tones all in step: their onsets at once */
+			if (l->tone >= 0)
+				pl = tones_payload(c, (unsigned)l->tone,
+						   loop_pos, &len);
 			l->tx_ts += lg_codec_clock(c) / 50;
 			/* libopus: a packet of 2 bytes or less need not be
 			 * transmitted (DTX); nothing is sent, the clock
@@ -259,8 +252,7 @@ static void media_send(void)
 			l->tx_seq++;
 			iov[n][0].iov_base = hdr[n];
 			iov[n][0].iov_len = RTP_HDR_LEN;
-			iov[n][1].iov_base = talk ? talk_pl[ci][pos] :
-				quiet_pl[ci][pos];
+			iov[n][1].iov_base = (void *)pl;
 			iov[n][1].iov_len = len;
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = iov[n];
@@ -274,6 +266,16 @@ static void media_send(void)
 			msgs[n].msg_hdr.msg_name = &l->dst;
 			msgs[n].msg_hdr.msg_namelen = sizeof(l->dst);
 			n++;
+		}
+		/* --latency: an onset leaves now (the socket's first
+		 * sendmmsg; a batch of 128 takes well under a millisecond) */
+		if (o.latency && loop_pos == 0) {
+			uint64_t t = realtime_us();
+
+			for (unsigned i = s * legs_per_sock;
+			     i < o.n && i < (s + 1) * legs_per_sock; i++)
+				if (legs[i].tone >= 0 && legs[i].on)
+					tones_sent((unsigned)legs[i].tone, t);
 		}
 		for (unsigned off = 0; off < n;) {
 			int r = sendmmsg(socks[s], msgs + off, n - off, 0);
@@ -304,17 +306,40 @@ static uint32_t arrival_ts(struct msghdr *mh)
 	return (uint32_t)(mono_us() * 8 / 1000);
 }
 
+/* The same in CLOCK_REALTIME us (--tones: an onset's arrival) */
+static uint64_t arrival_rt_us(struct msghdr *mh)
+{
+	struct timespec ts;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000 +
+				(uint64_t)ts.tv_nsec / 1000;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+
 /* Whose packet: with a socket per leg, that socket's leg; else the leg
- * whose server port sent it (RTP; RTCP from the port after it) */
+ * whose server address and port sent it (RTP; RTCP from the port after
+ * it) */
 static int leg_of(unsigned sock, const struct sockaddr_in *src,
 		  unsigned rtcp)
 {
+	struct sockaddr_in a = *src;
+
 	if (legs_per_sock == 1)
 		return sock < o.n ? (int)sock : -1;
-	return port_to_leg[(uint16_t)(ntohs(src->sin_port) - rtcp)];
+	a.sin_port = htons((uint16_t)(ntohs(src->sin_port) - rtcp));
+	return lg_port_leg(&a);
 }
 
-static void media_recv(void)
+static void media_recv(uint64_t now_us)
 {
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov[BATCH];
@@ -352,6 +377,10 @@ static void media_recv(void)
 						  false) ||
 				    !rtp_parse(&h, buf[i], len))
 					continue;
+				lg_leg_rx(&legs[li], now_us);
+				if (legs[li].trx)
+					tones_rx(&legs[li], &h, arrival_rt_us(
+						&msgs[i].msg_hdr));
 				/* statistics at 8 kHz */
 				if (lg_leg_codec((unsigned)li) == MEDIA_OPUS)
 					h.ts /= 6;
@@ -431,7 +460,7 @@ static void window_mark(bool start)
 		struct leg *l = &legs[i];
 		uint32_t exp = rtp_rxstat_expected(&l->rx);
 
-		if (!l->up)
+		if (!l->on)
 			continue;
 		if (start) {
 			l->win_expected = exp;
@@ -455,59 +484,102 @@ static void window_mark(bool start)
 	}
 }
 
+/* The figures at the measurement window's start */
+static struct {
+	uint64_t start_us;
+	double cpu0, busy0, late0, hist0[MIXER_TICK_BUCKETS];
+} win;
+
+static void window_begin(uint64_t now)
+{
+	win.start_us = now;
+	win.cpu0 = proc_cpu_us(o.pid);
+	(void)api_mixer(&win.busy0, &win.late0, win.hist0);
+	window_mark(true);
+}
+
+static void window_end(uint64_t now)
+{
+	double busy1, late1, hist1[MIXER_TICK_BUCKETS];
+
+	res.cpu_us = proc_cpu_us(o.pid) - win.cpu0;
+	if (getenv("LG_DEBUG"))
+		fprintf(stderr, "busy0=%f\n", win.busy0);
+	if (!api_mixer(&busy1, &late1, hist1)) {
+		if (getenv("LG_DEBUG"))
+			fprintf(stderr, "busy1=%f\n", busy1);
+		res.busy_us = busy1 - win.busy0;
+		res.late_ticks = late1 - win.late0;
+		for (unsigned b = 0; b < MIXER_TICK_BUCKETS; b++)
+			hist1[b] -= win.hist0[b];
+		res.late_p99_ms = p99_ms(hist1);
+	}
+	res.frames = (double)established * (double)(now - win.start_us) /
+		20000.0;
+	window_mark(false);
+	atomic_store(&window_done, true);
+}
+
+/* A tone window lasts as long as the measurement window, or 3 s */
+static unsigned tone_window_ms(void)
+{
+	return o.seconds ? o.seconds * 1000 : 3000;
+}
+
+/* What main.c asked for (signals), and LIVE every report_every_s */
+static void requests(uint64_t now)
+{
+	static uint64_t next_live;
+
+	if (atomic_exchange(&live_req, false) ||
+	    (o.report_every_s && now >= next_live)) {
+		lg_live_report(now);
+		next_live = now + o.report_every_s * 1000000ull;
+	}
+	/* after a second for what changed to reach every leg */
+	if (atomic_exchange(&tones_req, false))
+		tones_window(now, 1000, tone_window_ms());
+}
+
 void *media_main(void *arg)
 {
-	uint64_t start = mono_us(), win_start = 0;
-	double cpu0 = 0, busy0 = 0, late0 = 0;
-	double hist0[MIXER_TICK_BUCKETS] = {0};
+	enum { WARMUP, MEASURING, AFTER } phase = WARMUP;
+	uint64_t start = mono_us();
 	struct timespec next;
-	bool in_window = false;
-	unsigned ticks = 0;
 
 	(void)arg;
 	payloads_make();
 	res.late_p99_ms = -1;                /* unknown (not caucusd) */
-	for (unsigned i = 0; i < o.n; i++)
+	for (unsigned i = 0; i < o.n; i++) {
 		legs[i].tx_ssrc = rand_u32();
+		atomic_store(&legs[i].last_rx_us, start);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
 		uint64_t now = mono_us();
 
-		if (!in_window && now - start >= o.warmup_s * 1000000ull) {
-			in_window = true;
-			win_start = now;
-			cpu0 = proc_cpu_us(o.pid);
-			(void)api_mixer(&busy0, &late0, hist0);
-			window_mark(true);
-			ticks = 0;
+		/* a tone window that ends now is reported before the
+		 * measurement window (which it matches) ends the run */
+		tones_tick(now);
+		if (phase == WARMUP && now - start >= o.warmup_s * 1000000ull) {
+			phase = o.seconds ? MEASURING : AFTER;
+			if (o.seconds)
+				window_begin(now);
+			tones_window(now, 0, tone_window_ms());
 		}
-		if (in_window &&
-		    now - win_start >= o.seconds * 1000000ull) {
-			double busy1, late1, hist1[MIXER_TICK_BUCKETS];
-
-			res.cpu_us = proc_cpu_us(o.pid) - cpu0;
-			if (getenv("LG_DEBUG"))
-				fprintf(stderr, "busy0=%f\n", busy0);
-			if (!api_mixer(&busy1, &late1, hist1)) {
-				if (getenv("LG_DEBUG"))
-					fprintf(stderr, "busy1=%f\n", busy1);
-				res.busy_us = busy1 - busy0;
-				res.late_ticks = late1 - late0;
-				for (unsigned b = 0; b < MIXER_TICK_BUCKETS;
-				     b++)
-					hist1[b] -= hist0[b];
-				res.late_p99_ms = p99_ms(hist1);
-			}
-			res.frames = (double)established *
-				(double)(now - win_start) / 20000.0;
-			window_mark(false);
+		if (phase == MEASURING &&
+		    now - win.start_us >= o.seconds * 1000000ull) {
+			window_end(now);
+			phase = AFTER;
+		}
+		if ((phase == AFTER && !o.hold) || atomic_load(&media_stop))
 			break;
-		}
+		lg_legs_apply(now);
 		media_send();
 		loop_pos = (loop_pos + 1) % LOOP;
-		media_recv();
+		media_recv(now);
 		rtcp_recv();
-		ticks++;
+		requests(now);
 		next.tv_nsec += 20000000;
 		if (next.tv_nsec >= 1000000000) {
 			next.tv_nsec -= 1000000000;
@@ -525,70 +597,4 @@ void *media_main(void *arg)
 	}
 	atomic_store(&media_done, true);
 	return NULL;
-}
-
-/* A UDP socket on 127.0.0.1:port (0: any), non-blocking reads via flags */
-static int bind_udp(uint16_t port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons(port);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-static uint16_t port_of(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-
-	return getsockname(fd, (struct sockaddr *)&a, &len) ? 0 :
-		ntohs(a.sin_port);
-}
-
-/* An RTP socket on an even port with its RTCP partner on the next one
- * (RFC 3550 s. 11), as the legs' SDP implies. */
-static int open_pair(int *rtp, int *rtcp)
-{
-	for (int tries = 0; tries < 200; tries++) {
-		uint16_t p;
-
-		*rtp = bind_udp(0);
-		if (*rtp < 0)
-			return errno;
-		p = port_of(*rtp);
-		if (p && !(p & 1) && p < 65535 &&
-		    (*rtcp = bind_udp((uint16_t)(p + 1))) >= 0)
-			return 0;
-		close(*rtp);
-	}
-	return EADDRINUSE;
-}
-
-int open_sockets(void)
-{
-	nsocks = (o.n + legs_per_sock - 1) / legs_per_sock;
-	socks = calloc(nsocks, sizeof(*socks));
-	rtcp_socks = calloc(nsocks, sizeof(*rtcp_socks));
-	if (!socks || !rtcp_socks)
-		return ENOMEM;
-	for (unsigned s = 0; s < nsocks; s++) {
-		int buf = 4 << 20, on = 1, err;
-
-		err = open_pair(&socks[s], &rtcp_socks[s]);
-		if (err)
-			return err;
-		(void)setsockopt(socks[s], SOL_SOCKET, SO_RCVBUF, &buf,
-				 sizeof(buf));
-		(void)setsockopt(socks[s], SOL_SOCKET, SO_SNDBUF, &buf,
-				 sizeof(buf));
-		(void)setsockopt(socks[s], SOL_SOCKET, SO_TIMESTAMPNS, &on,
-				 sizeof(on));
-	}
-	return 0;
 }
