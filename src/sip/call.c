@@ -503,15 +503,14 @@ int call_dial(struct focus *f, struct participant *p)
 	err = call_alloc(&call, f, c, p);
 	if (err)
 		return err;
-	if (strcmp(conf_video(c)->status, "none"))
+	/* a cascade link carries the nodes' audio alone (link.c) */
+	err = focus_link_dial(f, p, call->sdp, link_hdrs, sizeof(link_hdrs));
+	if (!err && !link_hdrs[0] && strcmp(conf_video(c)->status, "none"))
 		sdpneg_offer_video(call->sdp);
-	err = sdpneg_offer(call->sdp, &desc);
+	err = err ? err : sdpneg_offer(call->sdp, &desc);
 	err = err ? err : focus_contact(&call->cuser, f, conf_id(c),
 					conf_policy_uri(c), tp,
 					!pl_strcasecmp(&uri.scheme, "sips"));
-	if (err)
-		goto out;
-	err = focus_link_hdrs(f, p, link_hdrs, sizeof(link_hdrs));
 	if (err)
 		goto out;
 	part_set_ep(p, call);

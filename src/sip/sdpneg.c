@@ -388,6 +388,18 @@ int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 	return err ? err : sdp_encode(offerp, sn->sess, true);
 }
 
+void sdpneg_prefer(struct sdpneg *sn, const char *codec)
+{
+	struct sdp_format *fmt = sdp_media_format(sn->audio, true, NULL, -1,
+						  codec, -1, -1);
+	struct list *l = fmt ? fmt->le.list : NULL;
+
+	if (!l || l->head == &fmt->le)
+		return;
+	list_unlink(&fmt->le);
+	list_prepend(l, &fmt->le, fmt);
+}
+
 int sdpneg_handle_answer(struct sdpneg *sn, struct mbuf *answer,
 			 struct sdpneg_result *res, const char **reason,
 			 bool allow_removed)

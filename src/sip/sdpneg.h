@@ -130,6 +130,8 @@ int sdpneg_answer_encode(struct sdpneg *sn, struct mbuf **ansp,
 /* Our offer: audio; BFCP only as it was negotiated (a stream the peer
  * offered stays, at port 0 once it ended; we never add one) */
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp);
+/* Our offers name codec (PCMU, PCMA, G722, opus) first */
+void sdpneg_prefer(struct sdpneg *sn, const char *codec);
 /* An answer to our offer; allow_removed: inside a call, audio at port 0
  * (the peer rejected it, or we offered none) is res->removed, not an
  * error. */

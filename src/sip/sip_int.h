@@ -58,10 +58,12 @@ struct focus {
 	void *cluster_arg;
 };
 
-/* The headers of the INVITE that dials p (a cascade link up carries a
- * signed Caucus-Link; anyone else none: buf ""). 0, or an errno */
-int  focus_link_hdrs(struct focus *f, const struct participant *p,
-		     char *buf, size_t sz);
+/* The INVITE that dials p: a cascade link up (link.c) offers Opus first
+ * and carries a signed Caucus-Link header (into buf); for anyone else
+ * nothing changes (buf ""). 0, or an errno */
+struct sdpneg;
+int  focus_link_dial(struct focus *f, const struct participant *p,
+		     struct sdpneg *sdp, char *buf, size_t sz);
 
 /* A method in the focus's table (methods.c). outside: what is done with
  * a request outside any call that no other module took (NULL: it never

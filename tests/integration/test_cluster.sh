@@ -10,7 +10,8 @@
 #      node's API lists all three callers, and the RFC 4575 documents
 #      fetched from n2 and n3 are schema-valid and list the same users;
 #      everyone hears the other two tones and not their own (FFT);
-#   3. a join on n2 reaches n3's API within a second (measured); n3's
+#   3. a join on n2 reaches n3's API and a subscriber of n3 within a
+#      second (measured, the NOTIFY from sipp's own clock); n3's
 #      API mutes a caller n2 serves (forwarded to n2);
 #   4. kill -9 of a child (n3): the others' calls stay up, n3's callers
 #      leave the other nodes' rosters, and a caller can join again on n2;
@@ -141,6 +142,13 @@ wait_for 10 status_is 1 links_down 2 ||
 status_is 1 owned 1 || fail "n1 does not own big"
 wait_for 10 status_is 2 links_up 1 || fail "n2 is not linked up"
 wait_for 10 status_is 3 links_up 1 || fail "n3 is not linked up"
+# the links carry the nodes' mixes in Opus, audio alone
+LINKS=$(nget 1 /v1/conferences/big | python3 -c 'import json,sys
+d=json.load(sys.stdin)
+print(" ".join("%s:%s:%s" % (p["link_node"], p["media"]["codec"],
+    "video" in p) for p in d["participants"] if p.get("link") == "down"))')
+[ "$LINKS" = "n2:opus:False n3:opus:False" ] ||
+	fail "the links are not audio-only Opus: $LINKS"
 for i in 1 2 3; do
 	wait_for 5 lists_all "$i" a b c ||
 		fail "n$i does not list a, b and c: $(nget "$i" /v1/conferences/big)"
@@ -186,18 +194,53 @@ done
 grep -q "cascaded-focus" "$WORK/doc2.xml" ||
 	fail "no cascaded-focus in n2's document"
 
-# --- 3. a join on n2 reaches n3 within a second ---
+# --- 3. a join on n2 reaches a subscriber of n3 within a second ---
+# the subscriber's and dave's sipp message logs carry the wall clock: from
+# the 200 dave got from n2 to the first NOTIFY from n3 that names him
+sipp -sf "$SCEN/uac_sub_loop.xml" -s big -i 127.0.0.1 -p "$(free_port)" \
+	-m 1 -timeout 120s -nostdin -trace_msg \
+	-message_file "$WORK/watch3.msg" "127.0.0.13:${NSIP[3]}" \
+	>"$WORK/watch3.out" 2>&1 &
+WATCH=$!
+CHILDREN="$CHILDREN $WATCH"
+notified() { grep -q "^NOTIFY sip:" "$WORK/watch3.msg" 2>/dev/null; }
+wait_for 10 notified || fail "n3's subscriber got no NOTIFY"
 sipp -sf "$SCEN/uac_hold_bye.xml" -s big -key who dave -i 127.0.0.1 \
 	-p "$(free_port)" -mp "$(free_media_port)" -m 1 -timeout 120s \
-	-nostdin "127.0.0.12:${NSIP[2]}" >"$WORK/dave.out" 2>&1 &
+	-nostdin -trace_msg -message_file "$WORK/dave.msg" \
+	"127.0.0.12:${NSIP[2]}" >"$WORK/dave.out" 2>&1 &
 DAVE=$!
 CHILDREN="$CHILDREN $DAVE"
 wait_for 10 lists_all 2 dave || fail "dave did not join on n2"
 t0=$(ms)
 wait_for 5 lists_all 3 dave || fail "dave's join did not reach n3"
 JOIN_MS=$(( $(ms) - t0 ))
-log "a join on n2 reached n3's API in ${JOIN_MS} ms"
+# msg_at FILE PATTERN FIRSTLINE: the wall-clock ms of the first message
+# whose first line matches FIRSTLINE and whose text matches PATTERN
+msg_at() {
+	python3 - "$@" <<'PY'
+import re, sys, datetime
+t = open(sys.argv[1], errors="replace").read()
+for part in re.split(r"^-{20,} ", t, flags=re.M)[1:]:
+    stamp, _, rest = part.partition("\n")
+    body = rest.split("\n\n", 1)[-1] if "\n\n" in rest else rest
+    first = [l for l in rest.split("\n") if l.strip()][1:2]
+    if first and re.match(sys.argv[3], first[0]) and sys.argv[2] in rest:
+        d = datetime.datetime.strptime(stamp.strip(), "%Y-%m-%d %H:%M:%S.%f")
+        print(int(d.timestamp() * 1000))
+        break
+PY
+}
+names_dave() { [ -n "$(msg_at "$WORK/watch3.msg" sip:dave@ '^NOTIFY ')" ]; }
+wait_for 5 names_dave || fail "n3's subscriber was not told of dave"
+OK_AT=$(msg_at "$WORK/dave.msg" "CSeq: 1 INVITE" '^SIP/2.0 200')
+NOTE_AT=$(msg_at "$WORK/watch3.msg" sip:dave@ '^NOTIFY ')
+[ -n "$OK_AT" ] && [ -n "$NOTE_AT" ] || fail "no times in the sipp logs"
+NOTIFY_MS=$(( NOTE_AT - OK_AT ))
+log "a join on n2 reached n3's API in ${JOIN_MS} ms, n3's subscriber" \
+	"${NOTIFY_MS} ms after n2's 200"
 [ "$JOIN_MS" -le 1000 ] || fail "the join took $JOIN_MS ms to reach n3"
+[ "$NOTIFY_MS" -le 1000 ] || fail "n3's NOTIFY came $NOTIFY_MS ms after the join"
 # n3's API changes dave, whom n2 serves: forwarded to n2, its answer
 # relayed, and the change back in n3's roster through n2's share
 id_on() { # I USER: the API id of USER in node I's roster
@@ -279,5 +322,5 @@ for i in 1 2 3; do
 	grep -q "ERROR: AddressSanitizer\|runtime error:" "$WORK/n$i.log" &&
 		fail "n$i: sanitizer report"
 done
-log "RESULT create_ms=$CREATE_MS policy_ms=$POLICY_MS join_ms=$JOIN_MS move_ms=$MOVE_MS"
+log "RESULT create_ms=$CREATE_MS policy_ms=$POLICY_MS join_ms=$JOIN_MS notify_ms=$NOTIFY_MS move_ms=$MOVE_MS"
 log PASS
