@@ -14,6 +14,7 @@
 #include <string.h>
 #include "api/api_int.h"
 #include "conf/conf.h"
+#include "conf/conf_remote.h"
 #include "conf/policy.h"
 #include "util/log.h"
 
@@ -221,6 +222,10 @@ static bool eject_h(struct participant *p, void *arg)
 {
 	struct eject_ctx *e = arg;
 
+	/* a cascade link is the cluster's: ejecting it would drop a
+	 * whole node's callers, who are each node's to eject */
+	if (part_link(p, NULL, NULL) != PART_LINK_NONE)
+		return false;
 	if (e->n < e->max &&
 	    (e->all || (e->role && !strcmp(part_role(p), e->role)) ||
 	     (e->pattern && policy_glob(e->pattern, part_uri(p)))))

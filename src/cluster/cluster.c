@@ -265,6 +265,35 @@ static bool ingest_all_h(struct conf *c, void *arg)
 	return false;
 }
 
+/* The owner as the store has it now ("" none) */
+static void lease_read(struct cluster *cl, struct cconf *cc)
+{
+	char owner[STORE_NODE_MAX + 1] = "";
+	int err = store_lease_get(cl->st, cc->id,
+				  (int64_t)cluster_now_ms(), owner);
+
+	if (err && err != ENOENT) {
+		cl->stats.store_errors++;
+		return;
+	}
+	re_snprintf(cc->owner, sizeof(cc->owner), "%s", err ? "" : owner);
+}
+
+/* confs_set_end_gate: one node ends a conference left empty on every
+ * node: its owner, or when none holds it, the first live node by name
+ * (every node has the same list) */
+static bool end_gate(const struct conf *c, void *arg)
+{
+	const struct cluster *cl = arg;
+	const char *owner = cluster_owner(cl, c);
+
+	if (conf_adhoc(c))
+		return true;          /* this node's alone */
+	if (owner[0])
+		return !strcmp(owner, cl->node);
+	return !cl->nnodes || !strcmp(cl->nodes[0].name, cl->node);
+}
+
 static void on_store_change(enum store_chg what, const char *key,
 			    const char *node, void *arg)
 {
@@ -295,13 +324,15 @@ static void on_store_change(enum store_chg what, const char *key,
 	case STORE_CHG_LEASE:
 		/* the owner changed: looked at now, not at the next beat */
 		c = confs_lookup(cl->cs, key);
-		cc = cluster_cconf(cl, key, false);
-		if (cc)
-			cc->renewed_ms = 0;
-		if (cc)
-			cc->link_tried_ms = 0;
-		if (c)
-			cluster_conf_check(cl, c);
+		cc = c ? cluster_cconf(cl, key, true) : NULL;
+		if (!cc)
+			break;
+		cc->renewed_ms = 0;
+		cc->link_tried_ms = 0;
+		lease_read(cl, cc);
+		cluster_conf_check(cl, c);
+		/* who may end it when empty may have changed */
+		conf_empty_check(c);
 		break;
 	case STORE_CHG_RESYNC:
 		log_info("cluster", "msg=\"store notifications back: "
@@ -322,6 +353,7 @@ static void cluster_destructor(void *arg)
 	tmr_cancel(&cl->flush_tmr);
 	tmr_cancel(&cl->ingest_tmr);
 	confs_remove_change_handler(cl->cs, on_conf_change, cl);
+	confs_set_end_gate(cl->cs, NULL, NULL);
 	focus_set_cluster(cl->f, NULL, NULL);
 	/* a clean stop hands our conferences on at once */
 	for (struct le *le = cl->cconfs.head; le; le = le->next) {
@@ -367,6 +399,7 @@ int cluster_alloc(struct cluster **clp, const struct cluster_cfg *cfg,
 			store_errmsg(st));
 		goto out;
 	}
+	confs_set_end_gate(cs, end_gate, cl);
 	err = confs_add_change_handler(cs, on_conf_change, cl);
 	err = err ? err : store_listen(st, on_store_change, cl);
 	if (err)

@@ -100,6 +100,7 @@ static void conf_destructor(void *arg)
 
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->idle_tmr);
+	tmr_cancel(&c->empty_tmr);
 	tmr_cancel(&c->breakout_tmr);
 	list_unlink(&c->le);
 	list_flush(&c->parts);
@@ -157,6 +158,7 @@ static int conf_new(struct confs *cs, const char *id, const char *dt,
 	}
 	policy_default(c->policy);
 	tmr_init(&c->breakout_tmr);
+	tmr_init(&c->empty_tmr);
 	c->mediapol = mem_zalloc(sizeof(*c->mediapol), NULL);
 	if (!c->mediapol) {
 		mem_deref(c);
@@ -320,6 +322,7 @@ int conf_destroy(struct conf *c)
 	c->destroyed = true;
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->idle_tmr);
+	tmr_cancel(&c->empty_tmr);
 	tmr_cancel(&c->breakout_tmr);
 	conf_video_flush(c);
 	list_unlink(&c->le);

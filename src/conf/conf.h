@@ -283,6 +283,16 @@ typedef void (conf_breakout_h)(struct conf *c, void *arg);
 void confs_set_breakout_handler(struct confs *cs, conf_breakout_h *h,
 				void *arg);
 
+/* In a cluster, a conference left empty (destroy_on_last_leave, ad-hoc,
+ * idle_timeout_s) is ended by one node only, its owner: h says whether
+ * this node may end c (NULL, the default: it may). Empty means empty on
+ * every node (conf_remote.h). */
+typedef bool (conf_end_gate_h)(const struct conf *c, void *arg);
+void confs_set_end_gate(struct confs *cs, conf_end_gate_h *h, void *arg);
+/* Ask again, from the loop, whether c is empty and may end (the gate's
+ * answer changed) */
+void conf_empty_check(struct conf *c);
+
 /* The store changed under us (another node of a cluster made, changed
  * or deleted conference id; conf_sync.c): the conference is made here
  * when new, its settings applied through the setters when they differ

@@ -31,6 +31,9 @@ struct confs {
 	floor_change_h *floor_h;      /* a floor request changed (floor.c) */
 	void *floor_arg;
 	uint32_t next_room;
+	conf_end_gate_h *end_gate;    /* may an empty conference end here
+				       * (the cluster: its owner only) */
+	void *end_gate_arg;
 	bool syncing;                 /* applying what the store says
 				       * (conf_sync.c): nothing written
 				       * back, no invitations dialled */
@@ -59,6 +62,8 @@ struct conf {
 	struct policy *policy;        /* never NULL */
 	struct tmr end_tmr;           /* destroys at the policy's end */
 	struct tmr idle_tmr;          /* destroys after idle_timeout_s empty */
+	struct tmr empty_tmr;         /* the emptiness check after other
+				       * nodes' shares changed */
 	uint8_t max_speakers;         /* mixed at once; 0: the server's */
 	uint32_t mix_rate;            /* Hz; 0: the server's */
 	char audio[12];               /* conference media: the audio status
@@ -210,6 +215,15 @@ int  conf_load_stored(const struct store_conf *sc, void *arg);
 void conf_policy_enforce(struct conf *c, const struct policy *old);
 /* Arms or cancels the idle timer as the roster empties or fills */
 void conf_idle_check(struct conf *c);
+/* Nobody is in c anywhere: no participant here but this node's link up
+ * to the owner, and no other node's (conf_remote.c) */
+bool conf_empty(const struct conf *c);
+/* c may be ended here for being empty (destroy_on_last_leave, an ad-hoc
+ * conference, idle_timeout_s): confs_set_end_gate's say */
+bool conf_may_end(const struct conf *c);
+/* The destroy-on-last-leave and idle checks again, from the loop (other
+ * nodes' shares changed under a caller that holds c) */
+void conf_empty_later(struct conf *c);
 /* part_add() in two steps: the record, all that can fail (not yet in
  * the roster, no id), then its entry into the roster, which cannot fail
  * (the policy's entry as it is then, the role and wait asked for, one new

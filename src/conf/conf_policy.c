@@ -50,17 +50,64 @@ static void idle_reached(void *arg)
 {
 	struct conf *c = arg;
 
-	if (!list_isempty(&c->parts))
+	if (!conf_empty(c) || !conf_may_end(c))
 		return;
 	log_info("conf", "msg=\"idle too long, destroying\" conf=%s "
 		 "idle_timeout_s=%u", c->id, c->policy->idle_timeout_s);
 	(void)conf_destroy(c);
 }
 
+bool conf_empty(const struct conf *c)
+{
+	for (const struct le *le = c->parts.head; le; le = le->next) {
+		const struct participant *p = le->data;
+
+		if (p->link != PART_LINK_UP)
+			return false;
+	}
+	return conf_remote_count(c) == 0;
+}
+
+bool conf_may_end(const struct conf *c)
+{
+	return !c->cs->end_gate || c->cs->end_gate(c, c->cs->end_gate_arg);
+}
+
+void confs_set_end_gate(struct confs *cs, conf_end_gate_h *h, void *arg)
+{
+	cs->end_gate = h;
+	cs->end_gate_arg = arg;
+}
+
+static void empty_check(void *arg)
+{
+	struct conf *c = arg;
+
+	if ((c->adhoc || c->policy->destroy_on_last_leave) &&
+	    !c->destroyed && conf_empty(c) && conf_may_end(c)) {
+		log_info("conf", "msg=\"conference empty on every node, "
+			 "destroying\" conf=%s", c->id);
+		(void)conf_destroy(c);
+		return;
+	}
+	conf_idle_check(c);
+}
+
+void conf_empty_later(struct conf *c)
+{
+	if (!c->destroyed)
+		tmr_start(&c->empty_tmr, 0, empty_check, c);
+}
+
+void conf_empty_check(struct conf *c)
+{
+	conf_empty_later(c);
+}
+
 void conf_idle_check(struct conf *c)
 {
-	if (c->destroyed || !c->policy->idle_timeout_s ||
-	    !list_isempty(&c->parts)) {
+	if (c->destroyed || !c->policy->idle_timeout_s || !conf_empty(c) ||
+	    !conf_may_end(c)) {
 		tmr_cancel(&c->idle_tmr);
 		return;
 	}
@@ -179,7 +226,10 @@ void conf_policy_enforce(struct conf *c, const struct policy *old)
 		struct participant *p = le->data;
 
 		le = le->next;
-		if (p->status != PART_FAILED && !p->removing)
+		/* a cascade link is the cluster's, not a caller the
+		 * policy admitted: a closed policy must not end it */
+		if (p->status != PART_FAILED && !p->removing &&
+		    p->link == PART_LINK_NONE)
 			enforce_part(c, p, old);
 	}
 	conf_idle_check(c);

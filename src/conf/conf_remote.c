@@ -157,6 +157,7 @@ int conf_set_remotes(struct conf *c, const char *node,
 	}
 	mem_deref(old);
 	conf_changed(c);
+	conf_empty_later(c);      /* the last one anywhere may have left */
 	return 0;
 }
 
@@ -166,6 +167,7 @@ void conf_clear_remotes(struct conf *c)
 		return;
 	list_flush(&c->remotes);
 	conf_changed(c);
+	conf_empty_later(c);
 }
 
 const struct conf_remote *conf_apply_remotes(const struct conf *c,

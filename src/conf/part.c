@@ -180,7 +180,7 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 	mem_ref(c);
 	mem_deref(p);
 	if ((c->adhoc || c->policy->destroy_on_last_leave) &&
-	    !c->destroyed && list_isempty(&c->parts)) {
+	    !c->destroyed && conf_empty(c) && conf_may_end(c)) {
 		log_info("conf", "msg=\"conference empty, destroying\" "
 			 "conf=%s adhoc=%d", c->id, c->adhoc);
 		(void)conf_destroy(c);

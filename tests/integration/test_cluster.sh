@@ -263,6 +263,51 @@ napi 1 PATCH "/v1/conferences/big/participants/99@n2" '{"muted":true}'
 expect_status 404 "a remote id nobody serves"
 log "n3's API muted dave on n2"
 
+# destroy_on_last_leave holds for the conference as a whole: a child's
+# last caller leaving (its link up ends at its next beat) ends nothing
+# while the owner still serves one; the last one anywhere leaving ends it
+# on every node
+napi 1 POST /v1/conferences '{"id":"small"}'
+expect_status 201 "create small"
+napi 1 PATCH /v1/conferences/small/policy '{"destroy_on_last_leave":true}'
+expect_status 200 "small's policy"
+wait_for 5 has_conf 2 small || fail "small did not reach n2"
+small_lists() { # I USER
+	nget "$1" /v1/conferences/small | grep -q "\"uri\":\"sip:$2@"; }
+small_caller() { # USER I
+	sipp -sf "$SCEN/uac_hold_bye.xml" -s small -key who "$1" \
+		-i 127.0.0.1 -p "$(free_port)" -mp "$(free_media_port)" -m 1 \
+		-timeout 120s -nostdin "127.0.0.1$2:${NSIP[$2]}" \
+		>"$WORK/$1.out" 2>&1 &
+	CHILDREN="$CHILDREN $!"
+}
+small_caller gina 1
+wait_for 10 small_lists 1 gina || fail "gina did not join small on n1"
+small_caller hugo 2
+wait_for 10 small_lists 1 hugo || fail "hugo (n2) is not listed on n1"
+wait_for 10 status_is 2 links_up 2 || fail "n2 did not link small up"
+sid() { nget "$1" /v1/conferences/small | python3 -c 'import json,sys
+d=json.load(sys.stdin)
+print([p["id"] for p in d["participants"]
+       if p["uri"].startswith("sip:%s@" % sys.argv[1])][0])' "$2"; }
+napi 1 DELETE "/v1/conferences/small/participants/$(sid 1 hugo)"
+expect_status 204 "hugo out, through n1"
+# n2 ends its link up to small at its next beat: then it serves nobody
+wait_for 10 status_is 2 links_up 1 || fail "n2 kept its link up to small"
+hugo_gone() { ! small_lists 1 hugo; }
+wait_for 5 hugo_gone || fail "hugo still listed on n1"
+for i in 1 2 3; do
+	has_conf "$i" small || fail "small ended on n$i with gina still in"
+done
+napi 1 DELETE "/v1/conferences/small/participants/$(sid 1 gina)"
+expect_status 204 "gina out"
+small_gone() { ! has_conf "$1" small; }
+for i in 1 2 3; do
+	wait_for 10 small_gone "$i" ||
+		fail "small not ended on n$i after the last leave"
+done
+log "destroy_on_last_leave ended small once nobody was left on any node"
+
 # the tones, from what each recorded (they hang up after BS_SECONDS)
 rec_done() { ! kill -0 "$1" 2>/dev/null; }
 for p in $BS_PIDS; do

@@ -210,6 +210,89 @@ static void test_no_table(void **state)
 	assert_int_equal(st.sources, 0);
 }
 
+/* A SIP request decoded as libre does, as if it came from src */
+static struct sip_msg *request(const char *vias, const char *src)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+	struct sip_msg *msg = NULL;
+
+	assert_non_null(mb);
+	assert_int_equal(mbuf_printf(mb, "OPTIONS sip:big@10.0.0.11 SIP/2.0\r\n"
+				     "%s"
+				     "From: <sip:a@x>;tag=1\r\n"
+				     "To: <sip:big@10.0.0.11>\r\n"
+				     "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n"
+				     "Max-Forwards: 69\r\n"
+				     "Content-Length: 0\r\n\r\n", vias), 0);
+	mb->pos = 0;
+	assert_int_equal(sip_msg_decode(&msg, mb), 0);
+	msg->src = at(src);
+	mem_deref(mb);
+	return msg;
+}
+
+/* Behind a proxy of the list, the caller is the address the proxy
+ * recorded in the Via below its own; anyone else is who sent it */
+static void test_proxy_source(void **state)
+{
+	struct srclimit_cfg cfg = {.what = "test", .rate_per_s = 10,
+				   .burst = 5, .proxies = "10.0.0.2/32",
+				   .clock_ms = clock_ms};
+	struct srclimit *sl = NULL;
+	struct sip_msg *m;
+	struct sa buf;
+	const struct sa *got;
+
+	(void)state;
+	assert_false(srclimit_proxies_valid("10.0.0.2/33"));
+	assert_true(srclimit_proxies_valid("10.0.0.2/32, 192.0.2.0/24"));
+	assert_int_equal(srclimit_alloc(&sl, &cfg), 0);
+	/* through the proxy: received and rport of the caller's Via */
+	m = request("Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n"
+		    "Via: SIP/2.0/UDP 192.168.1.5:5062;rport=40000;"
+		    "received=203.0.113.7;branch=z9hG4bK2\r\n", "10.0.0.2");
+	got = srclimit_sip_src(sl, m, &buf);
+	assert_ptr_equal(got, &buf);
+	{
+		struct sa want = at("203.0.113.7");
+
+		sa_set_port(&want, 40000);
+		assert_true(sa_cmp(got, &want, SA_ALL));
+	}
+	mem_deref(m);
+	/* one Via line holding both: the second is the caller's; no
+	 * received: its sent-by */
+	m = request("Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1, "
+		    "SIP/2.0/UDP 198.51.100.9:5070;branch=z9hG4bK2\r\n",
+		    "10.0.0.2");
+	got = srclimit_sip_src(sl, m, &buf);
+	{
+		struct sa want = at("198.51.100.9");
+
+		sa_set_port(&want, 5070);
+		assert_true(sa_cmp(got, &want, SA_ALL));
+	}
+	mem_deref(m);
+	/* the proxy's own request (one Via): the proxy */
+	m = request("Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n",
+		    "10.0.0.2");
+	assert_ptr_equal(srclimit_sip_src(sl, m, &buf), &m->src);
+	mem_deref(m);
+	/* not from a proxy: whatever its Vias say, the sender */
+	m = request("Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK1\r\n"
+		    "Via: SIP/2.0/UDP 203.0.113.7;received=203.0.113.8;"
+		    "branch=z9hG4bK2\r\n", "10.0.0.9");
+	assert_ptr_equal(srclimit_sip_src(sl, m, &buf), &m->src);
+	/* and the proxies are exempt from the limits themselves */
+	{
+		struct sa px = at("10.0.0.2");
+
+		assert_true(srclimit_exempt(sl, &px));
+	}
+	mem_deref(m);
+	mem_deref(sl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_no_table),
 		cmocka_unit_test(test_full_table),
+		cmocka_unit_test(test_proxy_source),
 	};
 
 	log_set_level(LOG_ERROR);
