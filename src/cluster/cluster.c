@@ -141,7 +141,8 @@ void cluster_nodes_refresh(struct cluster *cl)
 	size_t nold = cl->nnodes;
 	int err;
 
-	err = store_node_foreach(cl->st, (int64_t)cluster_now_ms(), node_h, &acc);
+	err = store_node_foreach(cl->st, (int64_t)cluster_now_ms(), node_h,
+				 &acc);
 	if (err) {
 		cl->stats.store_errors++;
 		mem_deref(acc.v);
@@ -318,8 +319,8 @@ static void on_store_change(enum store_chg what, const char *key,
 			break;
 		cc->ingest = true;
 		if (!tmr_isrunning(&cl->ingest_tmr))
-			tmr_start(&cl->ingest_tmr, INGEST_MS, cluster_ingest_due,
-				  cl);
+			tmr_start(&cl->ingest_tmr, INGEST_MS,
+				  cluster_ingest_due, cl);
 		break;
 	case STORE_CHG_LEASE:
 		/* the owner changed: looked at now, not at the next beat */
@@ -431,7 +432,8 @@ const char *cluster_node(const struct cluster *cl)
 
 const char *cluster_node_api(const struct cluster *cl, const char *node)
 {
-	const struct cnode *cn = cl && node ? cluster_node_find(cl, node) : NULL;
+	const struct cnode *cn = cl && node ?
+		cluster_node_find(cl, node) : NULL;
 
 	return cn ? cn->api : NULL;
 }

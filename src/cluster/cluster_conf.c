@@ -384,7 +384,8 @@ int cluster_join_h(struct conf *c, void *arg)
 			cluster_nodes_refresh(cl);
 			owner = cluster_node_find(cl, cc->owner);
 		}
-		if (!n.up && owner)
+		if (!n.up && owner &&
+		    cluster_now_ms() - cc->link_tried_ms >= LINK_RETRY_MS)
 			link_add(cl, c, cc, owner);
 		return 0;
 	}

@@ -200,7 +200,9 @@ static bool field(const struct pl *val, const char *name, char *dst,
 
 			while (l && p[nl + l] == ' ')
 				l--;         /* spaces before the ; */
-			if (l == 0 || l >= sz)
+			/* a NUL would cut the value short of what was
+			 * checked and signed */
+			if (l == 0 || l >= sz || memchr(p + nl + 1, '\0', l))
 				return false;
 			memcpy(dst, p + nl + 1, l);
 			dst[l] = '\0';

@@ -74,23 +74,31 @@ static void link_garbage(void **state)
 		"node=n2",
 		"node=n2;conf=big;focus=sip:big@h;ts=1;sig=",
 		"node=n2;conf=big;focus=sip:big@h;ts=x1;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 		"node=n 2;conf=big;focus=sip:big@h;ts=1;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 		"node=n2;conf=b/g;focus=sip:big@h;ts=1;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 		"node=n2;conf=big;focus=http://h;ts=1;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 		"node=n2;conf=big;focus=sip:a@h,sip:b@h;ts=1;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 		"node=n2;conf=big;focus=sip:big@h;ts=1;sig=00",
 		"node=n2;conf=big;focus=sip:big@h;ts=1;sig="
-		"000000000000000000000000000000000000000000000000000000000000000g",
+		"00000000000000000000000000000000"
+		"0000000000000000000000000000000g",
 		"node=n2;conf=big;focus=sip:big@h;ts=12345678901234567890;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 		"node=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;conf=big;"
 		"focus=sip:big@h;ts=1;sig="
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000",
 	};
 	struct cluster_link l;
 
@@ -98,6 +106,16 @@ static void link_garbage(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(decode_str(&l, bad[i]), EBADMSG);
 	assert_int_equal(cluster_link_decode(&l, NULL), EBADMSG);
+	/* a NUL inside a value (fuzz_cluster found it: the node's name
+	 * read as "" and taken) */
+	{
+		static const char nul[] = "node=\0\0n2;conf=big;focus=sip:b@h;"
+			"ts=1;sig=000000000000000000000000000000000000000000"
+			"0000000000000000000000";
+		struct pl pl = {.p = nul, .l = sizeof(nul) - 1};
+
+		assert_int_equal(cluster_link_decode(&l, &pl), EBADMSG);
+	}
 	/* spaces around the separators are taken */
 	assert_int_equal(decode_str(&l, " node=n2 ; conf=big ;focus=sip:b@h;"
 				    "ts=7; sig=00000000000000000000000000"
@@ -159,8 +177,8 @@ static void share_garbage(void **state)
 		assert_null(v);
 		assert_int_equal(n, 0);
 	}
-	assert_int_equal(cluster_share_parse("a-node-name-longer-than-32-chars!",
-					     "{}", 2, &v, &n), EINVAL);
+	assert_int_equal(cluster_share_parse("a-node-name-longer-than-32-ch"
+					     "ars!", "{}", 2, &v, &n), EINVAL);
 }
 
 int main(void)

@@ -202,11 +202,12 @@ void lg_legs_close(void)
 	nnodes = 0;
 }
 
-/* LIVE t=S (since all were in) legs=N live=L dead=D rejoined=R nodes=IP:legs/dead,...: the
- * legs that joined at the start, by the node that serves them now ("-":
- * none, the call ended and is not placed again yet), and how long the
- * legs placed again went without media (from the old call's last packet
- * to the new one's first: the outage their users would hear) */
+/* LIVE t=S (since all were in) legs=N live=L dead=D rejoined=R
+ * nodes=IP:legs/dead,...: the legs that joined at the start, by the node
+ * that serves them now ("-": none, the call ended and is not placed again
+ * yet), and how long the legs placed again went without media (from the
+ * old call's last packet to the new one's first: the outage their users
+ * would hear) */
 void lg_live_report(uint64_t now_us)
 {
 	uint32_t ip[NODES_MAX + 1];

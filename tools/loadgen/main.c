@@ -534,7 +534,8 @@ int main(int argc, char *argv[])
 	if (o.janus || o.peers) {
 		/* the peer: plain RTP participants of a Janus AudioBridge, or
 		 * the ports of a bare echo loop (tools/udpfloor) */
-		err = o.janus ? janus_join_all(o.janus) : lg_peers_read(o.peers);
+		err = o.janus ? janus_join_all(o.janus) :
+			lg_peers_read(o.peers);
 		if (err) {
 			fprintf(stderr, "loadgen: peers: %s\n", strerror(err));
 			return 1;
