@@ -9,6 +9,7 @@
 #                  PG_BIN (the server's programs)
 #   pg_stop        stops it (fast shutdown) and deletes DIR
 #   pg_psql SQL    runs SQL as caucus in database caucus, unaligned output
+#   pg_halt        the server dies (immediate stop); pg_resume: back
 #
 # PostgreSQL refuses to run as root: as root, the server runs as the
 # postgres user Debian's package made (runuser), and DIR is given to it.
@@ -68,6 +69,20 @@ pg_stop() {
 	fi
 	[ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$PG_DIR"
 	PG_DIR=""
+}
+
+# pg_halt / pg_resume: the server dies (an immediate stop, as a crash)
+# and comes back on the same port with its data: for the tests of a
+# store that goes away
+pg_halt() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 30 stop \
+		>/dev/null 2>&1
+}
+
+pg_resume() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
+		-w -t 30 -o "-h 127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=200" \
+		start >/dev/null 2>&1
 }
 
 pg_psql() {

@@ -8,6 +8,7 @@
  * any number of changes in between).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <re.h>
@@ -70,6 +71,12 @@ struct nodes_acc {
 	struct cnode *v;
 	size_t n, cap;
 };
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cnode *)a)->name,
+		      ((const struct cnode *)b)->name);
+}
 
 static int node_h(const struct store_node *sn, void *arg)
 {
@@ -139,15 +146,39 @@ void cluster_nodes_refresh(struct cluster *cl)
 	struct nodes_acc acc = {0};
 	struct cnode *old = cl->nodes;
 	size_t nold = cl->nnodes;
+
+	uint64_t now = cluster_now_ms();
+	bool grace;
 	int err;
 
-	err = store_node_foreach(cl->st, (int64_t)cluster_now_ms(), node_h,
-				 &acc);
+	err = store_node_foreach(cl->st, (int64_t)now, node_h, &acc);
 	if (err) {
 		cl->stats.store_errors++;
+		cl->store_failing = true;
 		mem_deref(acc.v);
 		return;
 	}
+	if (cl->store_failing) {
+		cl->store_failing = false;
+		cl->store_back_ms = now;
+	}
+	/* after the store was away, the others' rows expired meanwhile:
+	 * they are not dead before they had time to beat again */
+	grace = cl->store_back_ms &&
+		now - cl->store_back_ms < CLUSTER_NODE_TTL_MS + CLUSTER_BEAT_MS;
+	for (size_t i = 0; grace && i < nold; i++) {
+		bool there = false;
+
+		for (size_t j = 0; j < acc.n && !there; j++)
+			there = !strcmp(acc.v[j].name, old[i].name);
+		if (!there && node_h(&(struct store_node){
+				.node = old[i].name, .sip_addr = old[i].sip,
+				.api_url = old[i].api,
+				.capacity = old[i].capacity}, &acc))
+			break;
+	}
+	if (grace && acc.n)       /* by name, as the store gives them */
+		qsort(acc.v, acc.n, sizeof(*acc.v), name_cmp);
 	cl->nodes = acc.v;
 	cl->nnodes = acc.n;
 	for (size_t i = 0; i < nold; i++)

@@ -54,6 +54,9 @@ struct cluster {
 	char secret[65];
 	struct cnode *nodes;      /* live, by name (store_node_foreach) */
 	size_t nnodes;
+	uint64_t store_back_ms;   /* the node list was last read after a
+				   * failure (0: no failure since start) */
+	bool store_failing;
 	struct list cconfs;
 	struct tmr beat_tmr, flush_tmr, ingest_tmr;
 	struct focus_cluster fc;

@@ -13,6 +13,9 @@
 #   3. a join on n2 reaches n3's API and a subscriber of n3 within a
 #      second (measured, the NOTIFY from sipp's own clock); n3's
 #      API mutes a caller n2 serves (forwarded to n2);
+#   3b. destroy_on_last_leave ends a conference once empty on every node;
+#      PostgreSQL dies: the nodes go on and take joins, and catch up when
+#      it is back;
 #   4. kill -9 of a child (n3): the others' calls stay up, n3's callers
 #      leave the other nodes' rosters, and a caller can join again on n2;
 #   5. kill -9 of the owner (n1): the lease moves to n2, which serves the
@@ -307,6 +310,31 @@ for i in 1 2 3; do
 		fail "small not ended on n$i after the last leave"
 done
 log "destroy_on_last_leave ended small once nobody was left on any node"
+
+# the store dies for longer than a node row lives (3.5 s): the nodes go
+# on serving (a join is taken where it lands), nobody is taken for dead,
+# no link ends, and when it is back they catch up with each other
+errors() { nget 1 /v1/status | field cluster.store_errors; }
+E0=$(errors)
+pg_halt || fail "PostgreSQL did not stop"
+sipp -sf "$SCEN/uac_hold_bye.xml" -s big -key who ivan -i 127.0.0.1 \
+	-p "$(free_port)" -mp "$(free_media_port)" -m 1 -timeout 120s \
+	-nostdin "127.0.0.13:${NSIP[3]}" >"$WORK/ivan.out" 2>&1 &
+CHILDREN="$CHILDREN $!"
+wait_for 10 lists_all 3 ivan || fail "no join on n3 with the store away"
+lists_all 2 dave || fail "dave is gone from n2 with the store away"
+# n1's heartbeats failing (two store errors a beat) for 5 s
+away_5s() { [ "$(errors)" -ge $((E0 + 10)) ]; }
+wait_for 15 away_5s || fail "n1 did not notice the store away"
+pg_resume || fail "PostgreSQL did not come back"
+t0=$(ms)
+wait_for 20 lists_all 1 ivan dave ||
+	fail "n1 did not learn of ivan after the store came back"
+status_is 1 links_down 2 || fail "n1 lost a link while the store was away"
+grep -q 'node dead' "$WORK/n1.log" "$WORK/n2.log" "$WORK/n3.log" &&
+	fail "a node was taken for dead while the store was away"
+log "the store was away 5 s: a join on n3 was taken, no link ended, and" \
+	"n1 listed it $(( $(ms) - t0 )) ms after the store came back"
 
 # the tones, from what each recorded (they hang up after BS_SECONDS)
 rec_done() { ! kill -0 "$1" 2>/dev/null; }
