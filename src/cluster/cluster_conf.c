@@ -277,6 +277,12 @@ static int lease_take(struct cluster *cl, struct cconf *cc)
 	if (!strcmp(cc->owner, cl->node) &&
 	    now - cc->renewed_ms < CLUSTER_LEASE_TTL_MS / 3)
 		return 0;             /* renewed a moment ago */
+	/* a live owner keeps its conference even when its lease lapsed
+	 * (the store was away longer than a lease: it renews it at its
+	 * next beat); only a dead owner's is taken over */
+	if (cc->owner[0] && strcmp(cc->owner, cl->node) &&
+	    cluster_node_find(cl, cc->owner))
+		return EBUSY;
 	err = store_lease_take(cl->st, cc->id, cl->node, (int64_t)now,
 			       CLUSTER_LEASE_TTL_MS, owner);
 	if (err == EBUSY) {

@@ -32,40 +32,6 @@ static struct pg *pg_of(struct store *st)
 	return st->be;
 }
 
-/* CREATE TABLE IF NOT EXISTS and the like say NOTICE: not our errors,
- * and libpq would print them on stderr */
-static void notice_h(void *arg, const char *message)
-{
-	char shown[121];
-
-	(void)arg;
-	str_ncpy(shown, message, sizeof(shown));
-	log_dbg("store", "msg=\"postgresql notice\" notice=\"%s\"", shown);
-}
-
-PGconn *pg_connect(const char *conninfo, const char *app)
-{
-	/* the keywords before dbname are defaults: the URI, expanded in
-	 * dbname's place, overrides them. The calls block the signalling
-	 * thread, so a server that stops answering (a partition, not a
-	 * refusal) must cost seconds, not TCP's quarter of an hour: 5 s to
-	 * connect, unacknowledged data given up after 5 s, a silent peer
-	 * found by keepalives within 9 s, a statement cut at 5 s */
-	static const char *const keys[] = {
-		"fallback_application_name", "connect_timeout",
-		"tcp_user_timeout", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "options", "dbname", NULL,
-	};
-	const char *const vals[] = {app, "5", "5000", "5", "2", "2",
-				    "-c statement_timeout=5000", conninfo,
-				    NULL};
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
-
-	if (conn)
-		PQsetNoticeProcessor(conn, notice_h, NULL);
-	return conn;
-}
-
 static const char *num(char buf[24], int64_t v)
 {
 	snprintf(buf, 24, "%" PRId64, v);

@@ -3,13 +3,14 @@
  * its own that runs LISTEN caucus, its socket watched on libre's main loop
  * so that notifications arrive on the signalling thread like any other
  * event. The triggers that send them, and their payloads, are in
- * store_pg.c (migration 3).
+ * store_pg_schema.c (migration 3).
  *
  * A listener that lost its connection cannot know what it missed: it
  * reconnects on a timer (250 ms, doubling to 5 s) and, once it listens
  * again, tells the handler STORE_CHG_RESYNC. The connect blocks the
  * thread (connect_timeout 5 s, pg_connect), as the queries of the main
  * connection do while the database is away; the backoff keeps that rare.
+ * pg_connect, the connections' common settings, is here too.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +25,40 @@ enum {
 	BACKOFF_MAX_MS = 5000,
 	PAYLOAD_MAX = 8000,        /* pg_notify's limit */
 };
+
+/* CREATE TABLE IF NOT EXISTS and the like say NOTICE: not our errors,
+ * and libpq would print them on stderr */
+static void notice_h(void *arg, const char *message)
+{
+	char shown[121];
+
+	(void)arg;
+	str_ncpy(shown, message, sizeof(shown));
+	log_dbg("store", "msg=\"postgresql notice\" notice=\"%s\"", shown);
+}
+
+PGconn *pg_connect(const char *conninfo, const char *app)
+{
+	/* the keywords before dbname are defaults: the URI, expanded in
+	 * dbname's place, overrides them. The calls block the signalling
+	 * thread, so a server that stops answering (a partition, not a
+	 * refusal) must cost seconds, not TCP's quarter of an hour: 5 s to
+	 * connect, unacknowledged data given up after 5 s, a silent peer
+	 * found by keepalives within 9 s, a statement cut at 5 s */
+	static const char *const keys[] = {
+		"fallback_application_name", "connect_timeout",
+		"tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "options", "dbname", NULL,
+	};
+	const char *const vals[] = {app, "5", "5000", "5", "2", "2",
+				    "-c statement_timeout=5000", conninfo,
+				    NULL};
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+
+	if (conn)
+		PQsetNoticeProcessor(conn, notice_h, NULL);
+	return conn;
+}
 
 static const struct {
 	const char *word;
