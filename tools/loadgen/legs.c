@@ -237,8 +237,10 @@ void lg_live_report(uint64_t now_us)
 		legs_n++;
 		dead_n += d;
 	}
-	/* (sorted in place: later ones are added at the end) */
-	qsort(gaps, ngaps, sizeof(*gaps), cmp_float);
+	/* (sorted in place: later ones are added at the end; none yet:
+	 * gaps may be NULL, which qsort may not be given) */
+	if (ngaps)
+		qsort(gaps, ngaps, sizeof(*gaps), cmp_float);
 	used = (size_t)snprintf(line, sizeof(line), "LIVE t=%.1f legs=%u "
 				"live=%u dead=%u rejoined=%u retries=%u "
 				"gap_p50_ms=%.0f gap_max_ms=%.0f nodes=",
