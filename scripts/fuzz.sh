@@ -11,7 +11,7 @@ set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B="$SRC/build-fuzz"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"fuzz_sip fuzz_sdp fuzz_rtp fuzz_jbuf fuzz_policy fuzz_api fuzz_config fuzz_wav fuzz_dtmfinfo fuzz_mediapol fuzz_bfcp fuzz_vpkt fuzz_h224 fuzz_vpack fuzz_cluster fuzz_cfw fuzz_mixpkg"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_sip fuzz_sdp fuzz_rtp fuzz_jbuf fuzz_policy fuzz_api fuzz_config fuzz_wav fuzz_dtmfinfo fuzz_mediapol fuzz_bfcp fuzz_vpkt fuzz_h224 fuzz_vpack fuzz_cluster fuzz_replaces fuzz_cfw fuzz_mixpkg"}
 
 # clang and its libFuzzer runtime, from Debian, when missing
 if ! command -v clang >/dev/null 2>&1 ||

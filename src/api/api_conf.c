@@ -103,6 +103,7 @@ static int part_json(struct odict **odp, struct participant *p,
 	err |= api_add_dbl(od, "gain_out_db", s->gain_out_db);
 	err |= api_add_int(od, "joined_at", part_joined_at(p));
 	err |= api_add_bool(od, "hand_raised", part_hand(p));
+	err |= api_add_str(od, "mixing", part_mixing_name(part_mixing(p)));
 	err |= api_part_mix_json(od, p, whole);
 	if (part_privacy(p)->pending)
 		err |= api_add_bool(od, "pending", true);
@@ -244,6 +245,8 @@ int api_conf_json(struct odict **odp, struct conf *c,
 	err |= api_add_str(od, "policy_uri", conf_policy_uri(c));
 	err |= api_add_str(od, "display_text", conf_display_text(c));
 	err |= api_add_int(od, "created_at", conf_created_at(c));
+	if (conf_created_by(c))
+		err |= api_add_str(od, "created_by", conf_created_by(c));
 	/* the id BFCP's common header carries (RFC 8855; the SDP's
 	 * a=confid), for floor control clients */
 	err |= api_add_int(od, "bfcp_conference_id", conf_room(c));
@@ -380,6 +383,7 @@ void api_conf_create(struct api_req *r)
 	}
 	if (r->user)
 		creator_is_admin(r, c);
+	(void)conf_set_created_by(c, r->user ? r->user->aor : "admin");
 	snprintf(hdr, sizeof(hdr), "Location: /v1/conferences/%s\r\n",
 		 conf_id(c));
 	err = api_conf_json(&out, c, NULL);

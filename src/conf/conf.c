@@ -116,6 +116,7 @@ static void conf_destructor(void *arg)
 	mem_deref(c->policy_uri);
 	mem_deref(c->display_text);
 	mem_deref(c->recording);
+	mem_deref(c->created_by);
 }
 
 bool conf_id_valid(const char *id)
@@ -356,6 +357,26 @@ const char *conf_uri(const struct conf *c) { return c->uri; }
 const char *conf_policy_uri(const struct conf *c) { return c->policy_uri; }
 const char *conf_display_text(const struct conf *c) { return c->display_text; }
 int64_t conf_created_at(const struct conf *c) { return c->created_at; }
+const char *conf_created_by(const struct conf *c)
+{
+	return c->created_by;
+}
+
+int conf_set_created_by(struct conf *c, const char *by)
+{
+	char *s = NULL;
+
+	if ((!by && !c->created_by) ||
+	    (by && c->created_by && !strcmp(by, c->created_by)))
+		return 0;
+	if (by && str_dup(&s, by))
+		return ENOMEM;
+	mem_deref(c->created_by);
+	c->created_by = s;
+	(void)conf_settings_save(c);    /* kept with the settings */
+	conf_changed(c);
+	return 0;
+}
 uint32_t conf_room(const struct conf *c) { return c->room; }
 uint32_t conf_version(const struct conf *c) { return c->version; }
 

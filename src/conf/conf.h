@@ -178,6 +178,13 @@ const char *conf_uri(const struct conf *c);
 const char *conf_policy_uri(const struct conf *c);
 const char *conf_display_text(const struct conf *c);
 int64_t conf_created_at(const struct conf *c);
+/* Who made the conference: the AoR of the INVITE to the factory URI
+ * (ad-hoc), the API user's AoR or "admin" (the admin token); NULL when
+ * not known (made before this was kept). Stored with the settings (an
+ * ad-hoc conference is not stored). Setting it is a new version when it
+ * changed. 0, ENOMEM */
+const char *conf_created_by(const struct conf *c);
+int  conf_set_created_by(struct conf *c, const char *by);
 uint32_t conf_room(const struct conf *c);
 uint32_t conf_version(const struct conf *c);
 unsigned conf_participant_count(const struct conf *c);

@@ -50,6 +50,7 @@ struct conf {
 	char *policy_uri;
 	char *display_text;
 	int64_t created_at;
+	char *created_by;             /* who made it (NULL: not known) */
 	struct list parts;
 	uint32_t next_pid;
 	uint32_t room;
@@ -139,6 +140,8 @@ struct participant {
 	struct part_dialog dialog;
 	struct part_privacy privacy;
 	bool talking;                 /* by the mixer's detector */
+	bool mixes_self;              /* its SDP said so (part_set_mixing) */
+	uint8_t mixing;               /* enum part_mixing, as resolved */
 	bool hand;                    /* raised */
 	uint32_t stream;              /* its mixer stream (0: none) */
 	struct sidebar *sidebar;      /* the one it is in (NULL: main) */

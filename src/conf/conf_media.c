@@ -43,6 +43,11 @@ int conf_settings_apply(struct conf *c, const char *settings)
 	a = conf_media_status(odict_string(od, "audio"));
 	if (a)
 		re_snprintf(c->audio, sizeof(c->audio), "%s", a);
+	a = odict_string(od, "created_by");
+	if (a && a[0] && !c->created_by && str_dup(&c->created_by, a)) {
+		mem_deref(od);
+		return ENOMEM;
+	}
 	pe = odict_lookup(od, "max_speakers");
 	if (pe && pe->type == ODICT_INT && pe->u.integer >= 0 &&
 	    pe->u.integer <= CONF_MAX_SPEAKERS)
@@ -101,12 +106,13 @@ int conf_settings_json(const struct conf *c, char **jsonp)
 	return re_sdprintf(jsonp, "{\"audio\":\"%s\",\"max_speakers\":%u,"
 			   "\"mix_rate\":%u,\"policy\":%H,"
 			   "\"media_policy\":%H,\"sidebars\":%H,"
-			   "\"floors\":%H,\"video\":%H}",
+			   "\"floors\":%H,\"video\":%H,\"created_by\":%H}",
 			   c->audio, c->max_speakers, c->mix_rate,
 			   policy_print, c->policy, mediapol_print,
 			   c->mediapol, sidebar_settings_print, c,
 			   floor_settings_print, c,
-			   conf_video_settings_print, c);
+			   conf_video_settings_print, c, json_print_string,
+			   c->created_by ? c->created_by : "");
 }
 
 int conf_settings_save(struct conf *c)

@@ -145,6 +145,7 @@ static void enforce_part(struct conf *c, struct participant *p,
 	if (u)
 		part_set_role(p, u->role);
 	part_set_privacy(p, u && u->anonymous, u && u->hidden);
+	part_mixing_apply(p);            /* who mixes for it */
 	/* muted by the entry (its flag, or the listener role): when that
 	 * changes, so does the participant's mute (not for those waiting);
 	 * a listener made a participant is heard again */

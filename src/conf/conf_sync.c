@@ -129,8 +129,12 @@ static int settings_sync(struct conf *c, const char *stored)
 	if (!err && !c->destroyed)
 		err = sync_mediapol(c, odict_lookup(od, "media_policy"));
 	if (!err && !c->destroyed) {
+		const char *by = odict_string(od, "created_by");
+
 		sync_media(c, od);
 		sync_mix(c, od);
+		if (by && by[0])
+			err = conf_set_created_by(c, by);
 	}
 	/* sidebars and floors are live structures with members: what
 	 * another node changed there is taken at the next start (see

@@ -279,6 +279,37 @@ void part_set_role(struct participant *p, const char *role)
 	conf_mix_named(p);
 }
 
+void part_mixing_apply(struct participant *p)
+{
+	enum part_mixing m = p->mixes_self &&
+		policy_self_mixing(p->conf->policy, p->uri) ?
+		PART_MIXING_SELF : PART_MIXING_FOCUS;
+
+	if (p->mixing == m)
+		return;
+	p->mixing = m;
+	log_info("conf", "msg=\"mixing\" conf=%s pid=%s mode=%s",
+		 p->conf->id, p->pid, part_mixing_name(m));
+	p->settings_dirty = true;        /* the mixer: streams or a mix */
+	conf_changed(p->conf);
+}
+
+void part_set_mixing(struct participant *p, bool mixes_self)
+{
+	p->mixes_self = mixes_self;
+	part_mixing_apply(p);
+}
+
+enum part_mixing part_mixing(const struct participant *p)
+{
+	return p->mixing;
+}
+
+const char *part_mixing_name(enum part_mixing m)
+{
+	return m == PART_MIXING_SELF ? "self" : "focus";
+}
+
 void part_set_talking(struct participant *p, bool talking)
 {
 	if (p->talking == talking)

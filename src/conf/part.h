@@ -244,6 +244,20 @@ struct part_mix {
 void conf_part_mix(const struct participant *p, struct part_mix *m);
 unsigned part_mix_class(const char *role);
 
+/* Distributed mixing (spec s. 6.4, docs/media-policy.md): who mixes what
+ * p hears. The SIP side reports after each negotiation whether p's
+ * endpoint says it mixes for itself (a=x-caucus-mixing:self); the
+ * conference's policy (its "mixing", p's entry) decides whether that is
+ * honoured: p's mode is then "self" (the mixer sends it the K loudest
+ * talkers as separate RTP streams), else "focus" (a mix, as always). A
+ * new version, and the mixer told, when the mode changes; the policy
+ * changing resolves it again (part_mixing_apply, conf_policy.c). */
+enum part_mixing { PART_MIXING_FOCUS, PART_MIXING_SELF };
+void part_set_mixing(struct participant *p, bool mixes_self);
+void part_mixing_apply(struct participant *p);
+enum part_mixing part_mixing(const struct participant *p);
+const char *part_mixing_name(enum part_mixing m);
+
 /* Counters: never a new version (see the top of this file) */
 void part_set_stats(struct participant *p, const struct part_stats *st);
 /* Moderated joins: the participant is in the call but neither heard nor

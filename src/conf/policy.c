@@ -12,6 +12,10 @@ static const char *const matches[] = {"aor", "domain", "pattern"};
 static const char *const srtps[] = {"optional", "required", "off"};
 static const char *const roles[] = {"administrator", "moderator",
 				    "participant", "listener"};
+static const char *const mixings[] = {"focus", "distributed"};
+/* a user entry's (enum policy_user_mixing; "" is the default, never
+ * named in a document) */
+static const char *const user_mixings[] = {"", "focus", "self"};
 
 void policy_default(struct policy *p)
 {
@@ -157,6 +161,17 @@ static int parse_user(struct policy_user *u, const struct odict_entry *e,
 			else
 				*flag = f->u.boolean;
 		}
+		else if (!strcmp(f->key, "mixing")) {
+			int m = f->type == ODICT_STRING ?
+				word(user_mixings, NWORDS(user_mixings),
+				     f->u.str) : -1;
+
+			if (m <= 0)
+				err = bad(detail, dsz, "field '%s' must be "
+					  "focus or self", fn);
+			else
+				u->mixing = (uint8_t)m;
+		}
 		else {
 			err = bad(detail, dsz, "field '%s' is unknown", fn);
 		}
@@ -288,6 +303,16 @@ int policy_parse(struct policy *out, const struct policy *base,
 			else
 				p.srtp = (enum policy_srtp)a;
 		}
+		else if (!strcmp(e->key, "mixing")) {
+			int a = e->type == ODICT_STRING ?
+				word(mixings, NWORDS(mixings), e->u.str) : -1;
+
+			if (a < 0)
+				err = bad(detail, dsz, "field '%s' must be "
+					  "focus or distributed", e->key);
+			else
+				p.mixing = (enum policy_mixing)a;
+		}
 		else if (!strcmp(e->key, "rules") ||
 			 !strcmp(e->key, "users")) {
 			err = parse_list(&p, e, !strcmp(e->key, "rules"),
@@ -315,6 +340,7 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 			     "\"max_participants\":%u,\"locked\":%s,"
 			     "\"allow_unauthenticated\":%s,"
 			     "\"reveal_anonymous\":%s,\"srtp\":\"%s\","
+			     "\"mixing\":\"%s\","
 			     "\"default_action\":\"%s\",\"rules\":[",
 			     (long long)p->start, (long long)p->end,
 			     p->destroy_on_last_leave ? "true" : "false",
@@ -322,7 +348,8 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 			     p->max_participants, p->locked ? "true" : "false",
 			     p->allow_unauthenticated ? "true" : "false",
 			     p->reveal_anonymous ? "true" : "false",
-			     srtps[p->srtp], actions[p->default_action]);
+			     srtps[p->srtp], mixings[p->mixing],
+			     actions[p->default_action]);
 
 	for (size_t i = 0; i < p->nrules && !err; i++)
 		err = re_hprintf(pf, "%s{\"%s\":%H,\"action\":\"%s\"}",
@@ -333,14 +360,20 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 	for (size_t i = 0; i < p->nusers && !err; i++) {
 		const struct policy_user *u = &p->users[i];
 
+		/* (mixing only when the entry names it: as the conference
+		 * says otherwise) */
 		err = re_hprintf(pf, "%s{\"aor\":%H,\"role\":\"%s\","
 				 "\"anonymous\":%s,\"hidden\":%s,"
-				 "\"muted\":%s,\"invite\":%s}", i ? "," : "",
+				 "\"muted\":%s,\"invite\":%s%s%s%s}",
+				 i ? "," : "",
 				 json_print_string, u->aor, u->role,
 				 u->anonymous ? "true" : "false",
 				 u->hidden ? "true" : "false",
 				 u->muted ? "true" : "false",
-				 u->invite ? "true" : "false");
+				 u->invite ? "true" : "false",
+				 u->mixing ? ",\"mixing\":\"" : "",
+				 user_mixings[u->mixing % 3],
+				 u->mixing ? "\"" : "");
 	}
 	err = err ? err : re_hprintf(pf, "],%H,%H}", policy_acl_print, p,
 				     policy_apps_print, p);
@@ -468,6 +501,23 @@ const char *policy_role_of(const struct policy *p, const char *aor)
 	const struct policy_user *u = policy_user_find(p, aor);
 
 	return u ? u->role : "participant";
+}
+
+bool policy_self_mixing(const struct policy *p, const char *aor)
+{
+	const struct policy_user *u = aor ? policy_user_find(p, aor) : NULL;
+
+	if (u && u->mixing != POLICY_USER_MIXING_DEFAULT)
+		return u->mixing == POLICY_USER_MIXING_SELF;
+	return p->mixing == POLICY_MIXING_DISTRIBUTED;
+}
+
+bool policy_mixing_any(const struct policy *p)
+{
+	for (size_t i = 0; i < p->nusers; i++)
+		if (p->users[i].mixing == POLICY_USER_MIXING_SELF)
+			return true;
+	return p->mixing == POLICY_MIXING_DISTRIBUTED;
 }
 
 void policy_admit(const struct policy *p, const char *aor, bool authed,

@@ -54,6 +54,16 @@ struct policy_rule {
 	enum policy_action action;
 };
 
+/* Who mixes what an endpoint hears (spec s. 6.4, docs/media-policy.md):
+ * the focus, for everyone (the default), or, in a distributed
+ * conference, each endpoint that says it mixes for itself (SDP
+ * a=x-caucus-mixing:self): it gets the K loudest talkers as separate RTP
+ * streams. A user entry may force its endpoint either way (default: as
+ * the conference says). Part of the media part. */
+enum policy_mixing { POLICY_MIXING_FOCUS, POLICY_MIXING_DISTRIBUTED };
+enum policy_user_mixing { POLICY_USER_MIXING_DEFAULT,
+			  POLICY_USER_MIXING_FOCUS, POLICY_USER_MIXING_SELF };
+
 struct policy_user {
 	char aor[128];
 	char role[16];            /* administrator, moderator, participant,
@@ -62,6 +72,7 @@ struct policy_user {
 					  * entry's flag changes */
 	bool invite;              /* must be present: the focus calls them
 				   * when the entry says so */
+	uint8_t mixing;           /* enum policy_user_mixing */
 };
 
 /* Phone callers' applications (policy_apps.c): the PIN lobby, the
@@ -130,6 +141,7 @@ struct policy {
 	bool reveal_anonymous;    /* moderators see who anonymous people are
 				   * (false: only server administrators) */
 	enum policy_srtp srtp;    /* media encryption of the calls */
+	enum policy_mixing mixing;
 	struct policy_apps apps;
 };
 
@@ -173,6 +185,10 @@ bool policy_needs_auth(const struct policy *p, const char *aor);
 bool policy_member(const struct policy *p, const char *aor);
 /* The role aor has in the conference: its entry's, else participant */
 const char *policy_role_of(const struct policy *p, const char *aor);
+/* May aor's endpoint mix for itself, when it says it does? (its entry's
+ * mixing, else the conference's); does the policy let anyone? */
+bool policy_self_mixing(const struct policy *p, const char *aor);
+bool policy_mixing_any(const struct policy *p);
 
 /* Access lists (policy_acl.c) */
 int  policy_role_bit(const char *role);           /* 0: no such role */

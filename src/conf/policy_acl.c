@@ -241,8 +241,13 @@ static unsigned users_diff(const struct policy *a, const struct policy *b)
 				parts |= 1u << POLICY_PART_MEMBERSHIP;
 				if (u->anonymous || u->hidden)
 					parts |= 1u << POLICY_PART_PRIVACY;
+				if (u->mixing)
+					parts |= 1u << POLICY_PART_MEDIA;
 				continue;
 			}
+			/* who mixes for the endpoint: its media */
+			if (u->mixing != v->mixing)
+				parts |= 1u << POLICY_PART_MEDIA;
 			if (!user_eq(u, v, false))
 				parts |= 1u << POLICY_PART_MEMBERSHIP;
 			if (!user_eq(u, v, true))
@@ -277,7 +282,7 @@ unsigned policy_diff(const struct policy *a, const struct policy *b)
 	if (strcmp(a->apps.pin, b->apps.pin) ||
 	    strcmp(a->apps.moderator_pin, b->apps.moderator_pin))
 		parts |= 1u << POLICY_PART_MEMBERSHIP;
-	if (a->srtp != b->srtp ||
+	if (a->srtp != b->srtp || a->mixing != b->mixing ||
 	    memcmp(&a->apps, &b->apps, sizeof(a->apps)))
 		parts |= 1u << POLICY_PART_MEDIA;
 	if (memcmp(a->acl, b->acl, sizeof(a->acl)) ||

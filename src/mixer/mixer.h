@@ -146,6 +146,20 @@ struct mixer_media {
 	uint32_t tx_ssrc;   /* the SSRC we send with; read on add only, so
 			     * the signalling side can name it (src-id) */
 	struct mixer_srtp srtp;
+	/* Distributed mixing (spec s. 6.4, mixer_self.c): it mixes for
+	 * itself. Instead of a mix it gets each talker of its group's K
+	 * loudest (never itself; nobody the media policy says it does not
+	 * hear), each application heard in its group and what is said to
+	 * it alone, as RTP streams of their own on its one session: an
+	 * SSRC per source, fixed while the source is in the room, its own
+	 * sequence numbers and timestamps, in its codec, each source
+	 * encoded once per codec and tick for all such listeners. Gains
+	 * and relations' levels are left to it (sent at unity); nothing
+	 * is sent for a place nobody fills. Plain RTP only (the SIP side
+	 * takes it so). self_level_id: RFC 6464 levels of each source in
+	 * its packets, with this extension id (0: none). */
+	bool self_mix;
+	uint8_t self_level_id;
 };
 
 struct mixer_stream_stats {

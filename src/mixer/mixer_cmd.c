@@ -152,6 +152,7 @@ static void room_relink(struct mroom *r)
 			s->tap_have = false;
 		}
 	}
+	self_relink(r);           /* listeners that mix for themselves */
 	r->relink = false;
 }
 
@@ -178,6 +179,7 @@ static void stream_free(struct mstream *s)
 	}
 	media_coder_free(s->coder);
 	media_plc_free(s->plc);
+	self_free(s);
 	inband_free(s);
 	msrtp_free(s);
 	free(s);
@@ -337,6 +339,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	s->tx_ts = arc4random();
 	s->tx_marker = true;
 	s->st.tx_ssrc = s->tx_ssrc;
+	self_init(s);
 	/* spread RTCP and stats of many streams over the interval */
 	s->next_rtcp_us = mthread_now_us(CLOCK_MONOTONIC) + 1000000 +
 		arc4random_uniform(RTCP_INTERVAL_US);

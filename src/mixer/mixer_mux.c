@@ -542,9 +542,14 @@ void mux_flush(struct mux *m)
 			off += lost;
 			continue;
 		}
-		for (unsigned i = off; i < off + (unsigned)r; i++)
-			mstream_sent(m->txs[i], m->txiov[i].iov_len,
-				     m->txpl[i]);
+		for (unsigned i = off; i < off + (unsigned)r; i++) {
+			if (m->txpl[i] == MUX_PAYLOAD_FWD)   /* not its own */
+				mstream_fwd_sent(m->txs[i],
+						 m->txiov[i].iov_len);
+			else
+				mstream_sent(m->txs[i], m->txiov[i].iov_len,
+					     m->txpl[i]);
+		}
 		off += (unsigned)r;
 	}
 	m->ntx = 0;

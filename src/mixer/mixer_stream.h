@@ -122,6 +122,14 @@ struct mstream {
 	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
 	bool have;               /* contrib holds audio this tick */
 	int32_t contrib[MEDIA_FRAME_MAX];
+	/* distributed mixing (mixer_self.c): its voice as the RTP stream
+	 * listeners that mix for themselves get: an SSRC of its own for
+	 * its life in the room, sequence numbers per codec, timestamps
+	 * from the ticks it lived; the encoders and this tick's encodings
+	 * (made at commands while the room has such listeners) */
+	uint32_t fwd_ssrc, fwd_ts0, fwd_ticks;
+	uint16_t fwd_seq[MEDIA_NCODECS];
+	struct mfwd *fwd;
 };
 
 /* A mix within a room: the main conference's (group 0) or a
@@ -136,6 +144,11 @@ struct mgroup {
 	/* the speakers in this tick's mix, loudest first (RFC 6465) */
 	const struct mstream *spk[MIXER_MAX_SPEAKERS];
 	unsigned nspk;
+	/* the applications mixed beside them this tick (mixer_self.c
+	 * sends them as streams of their own) */
+#define GROUP_APPS_MAX 8
+	const struct mstream *app[GROUP_APPS_MAX];
+	unsigned napp;
 	/* what members not in the mix hear (a sidebar's: its sum and the
 	 * main one's in the background), made when first needed in a
 	 * tick */
@@ -241,6 +254,23 @@ void inband_telev(struct mstream *s, uint32_t now_ms);
 bool inband_telev_quiet(struct mstream *s, uint32_t now_ms);
 bool inband_frame(struct mthread *t, struct mstream *s, int16_t *pcm,
 		  bool got, bool *sig);
+
+/* Distributed mixing (mixer_self.c; mixer.h's self_mix): a new
+ * stream's SSRC and clocks; after a command changed the room, the
+ * encoders each source needs for the codecs of the room's self-mixing
+ * listeners (the only allocation; freed when none is left); a stream's
+ * freed; in a tick, what s hears sent as a stream per source. How s
+ * hears a speaker under the media policy (Q16; 0: not at all) */
+void self_init(struct mstream *s);
+void self_relink(struct mroom *r);
+void self_free(struct mstream *s);
+void self_send(const struct mroom *r, struct mstream *s);
+bool self_on(const struct mstream *s);
+int32_t mstream_heard_q16(const struct mstream *s, const struct mstream *spk);
+/* A forwarded packet went out for s (counted for the stats, not for
+ * the RTCP sender report of its own SSRC); mux_commit's payload then */
+void mstream_fwd_sent(struct mstream *s, size_t bytes);
+#define MUX_PAYLOAD_FWD 0xffff
 
 /* Per-thread sockets (mixer_mux.c), mixer thread only. At a command:
  * room for n streams in the lookup tables (false: out of memory); s

@@ -100,6 +100,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			continue;
 		memset(gr->sum, 0, r->frame * sizeof(gr->sum[0]));
 		gr->nspk = 0;
+		gr->napp = 0;
 		gr->base_ready = false;
 		gr->pcm_ready = false;
 		memset(gr->enc_ready, 0, sizeof(gr->enc_ready));
@@ -109,6 +110,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		struct mstream *s = r->s[i];
 		bool got, changed, mixable, tapped;
 
+		s->fwd_ticks++;          /* its forwarded stream's clock */
 		mstream_receive(t, s, mono_us, wall_us, sig);
 		/* always play out, so a muted stream's buffer keeps moving */
 		got = mstream_playout(s, native);
@@ -189,6 +191,8 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			/* an application is mixed beside the K speakers */
 			s->have = true;
 			mix_add(s->grp->sum, s->contrib, r->frame);
+			if (s->grp->napp < GROUP_APPS_MAX)
+				s->grp->app[s->grp->napp++] = s;
 		}
 	}
 	for (unsigned g = 0; g < MIXER_GROUPS; g++) {
@@ -274,7 +278,7 @@ static bool private_for(const struct mroom *r, const struct mstream *s,
 }
 
 /* How s hears a speaker under the media policy (Q16) */
-static int32_t heard_q16(const struct mstream *s, const struct mstream *spk)
+int32_t mstream_heard_q16(const struct mstream *s, const struct mstream *spk)
 {
 	for (unsigned i = 0; i < s->nrelp; i++)
 		if (s->relp[i] == spk)
@@ -295,7 +299,7 @@ static void relations_apply(const struct mroom *r, const struct mgroup *g,
 
 		if (spk == s)
 			continue;
-		q = heard_q16(s, spk);
+		q = mstream_heard_q16(s, spk);
 		if (q != MIX_UNITY_Q16)
 			mix_add_scaled(out, spk->contrib, q - MIX_UNITY_Q16,
 				       r->frame);
@@ -304,7 +308,7 @@ static void relations_apply(const struct mroom *r, const struct mgroup *g,
 		return;
 	for (unsigned i = 0; i < r->main.nspk; i++) {
 		const struct mstream *spk = r->main.spk[i];
-		int32_t q = heard_q16(s, spk);
+		int32_t q = mstream_heard_q16(s, spk);
 
 		if (q != MIX_UNITY_Q16)
 			mix_add_scaled(out, spk->contrib,
@@ -378,6 +382,10 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			mix_render(frame, base, NULL, s->gain_out_q16,
 				   r->frame);
 			mstream_send(s, NULL, frame, r->frame);
+		}
+		else if (self_on(s)) {
+			/* it mixes for itself: a stream per source */
+			self_send(r, s);
 		}
 		else {
 			const int32_t *base = group_base(r, g);

@@ -131,6 +131,24 @@ size_t rtp_write_hdr_csrc(uint8_t *buf, bool marker, uint8_t pt,
 	return off + words * 4;
 }
 
+size_t rtp_write_hdr_level(uint8_t *buf, bool marker, uint8_t pt,
+			   uint16_t seq, uint32_t ts, uint32_t ssrc,
+			   uint8_t ext_id, uint8_t level, bool voice)
+{
+	size_t off = rtp_write_hdr(buf, marker, pt, seq, ts, ssrc);
+
+	if (!ext_id || ext_id > 14)
+		return off;
+	/* RFC 8285 one-byte form: one element of one byte, padded */
+	buf[0] |= 0x10;
+	be16_put(buf + off, 0xBEDE);
+	be16_put(buf + off + 2, 1);
+	buf[off + 4] = (uint8_t)(ext_id << 4);
+	buf[off + 5] = (uint8_t)((voice ? 0x80 : 0) | (level & 0x7f));
+	buf[off + 6] = buf[off + 7] = 0;
+	return off + 8;
+}
+
 #define RTP_SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000
 #define MAX_MISORDER 100

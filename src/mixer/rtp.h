@@ -36,6 +36,12 @@ size_t rtp_write_hdr_csrc(uint8_t *buf, bool marker, uint8_t pt,
 			  uint16_t seq, uint32_t ts, uint32_t ssrc,
 			  const uint32_t *csrc, const uint8_t *levels,
 			  unsigned n, uint8_t ext_id);
+/* The same with the RFC 6464 audio level of the sender (-dBov, 0..127;
+ * voice: the V bit) in a one-byte header extension with id ext_id
+ * (1..14; else none) */
+size_t rtp_write_hdr_level(uint8_t *buf, bool marker, uint8_t pt,
+			   uint16_t seq, uint32_t ts, uint32_t ssrc,
+			   uint8_t ext_id, uint8_t level, bool voice);
 /* RFC 6464: the audio level (-dBov, 0..127) in the header extension with
  * this id (RFC 8285 one-byte or two-byte form) of an RTP packet that
  * rtp_parse() accepted; false when there is none */

@@ -219,6 +219,15 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 						      part_settings(p)->deaf),
 			errp);
 		floor_held(m, p, errp);
+		/* who mixes what it hears (spec s. 6.4), in caucus's own
+		 * namespace, where the policy lets any endpoint mix */
+		if (policy_mixing_any(conf_policy(part_conf(p)))) {
+			struct odict *x = doc_child(m, "caucus", false, errp);
+
+			doc_str(x, "@xmlns", NOTIFY_EXT_NS, errp);
+			doc_str(x, "@mixing", part_mixing_name(part_mixing(p)),
+				errp);
+		}
 	}
 	if (part_video(p)->codec[0]) {
 		m = doc_item(doc_child(ep, "media", true, errp), errp);
@@ -537,6 +546,17 @@ int notify_doc_full(struct odict **docp, const struct conf *c,
 	}
 	else if (!err) {
 		description(ci, c, &err);
+		/* who made it: RFC 4575 has no element for that, so caucus's
+		 * own, last in the description (the schema's ##other) */
+		if (!err && conf_created_by(c)) {
+			const struct odict_entry *d = odict_lookup(ci,
+						"conference-description");
+			struct odict *x = d ? doc_child(d->u.odict, "caucus",
+							false, &err) : NULL;
+
+			doc_str(x, "@xmlns", NOTIFY_EXT_NS, &err);
+			doc_str(x, "@created-by", conf_created_by(c), &err);
+		}
 		host_info(ci, c, &err);
 		st = doc_child(ci, "conference-state", false, &err);
 		if (!err) {

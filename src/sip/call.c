@@ -90,6 +90,7 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 	sdpneg_set_audio(call->sdp, conf_audio(c));
 	call_video_sdp(call, c);
 	call->part = p;
+	call_mix_sdp(call);      /* x-caucus-mixing in our offers */
 	call_bfcp_update(call, c);
 	/* a caller of the dial-in lobby moves on to its conference, maybe
 	 * on another mixer thread, where its stream is made again from
@@ -486,7 +487,7 @@ int call_dial(struct focus *f, struct participant *p)
 	struct uri uri;
 	struct pl pl;
 	enum sip_transp tp = SIP_TRANSP_UDP;
-	char link_hdrs[512] = "";
+	char link_hdrs[1024] = "";
 	int err;
 
 	pl_set_str(&pl, part_uri(p));
@@ -507,6 +508,7 @@ int call_dial(struct focus *f, struct participant *p)
 	err = focus_link_dial(f, p, call->sdp, link_hdrs, sizeof(link_hdrs));
 	if (!err && !link_hdrs[0] && strcmp(conf_video(c)->status, "none"))
 		sdpneg_offer_video(call->sdp);
+	err = err ? err : refer_dial_hdrs(f, p, link_hdrs, sizeof(link_hdrs));
 	err = err ? err : sdpneg_offer(call->sdp, &desc);
 	err = err ? err : focus_contact(&call->cuser, f, conf_id(c),
 					conf_policy_uri(c), tp,

@@ -3,7 +3,9 @@
  * either lets the INVITE go on (0) or refuses it with a final answer that
  * says why and returns an errno; so call_accept() returns 0 exactly when a
  * call was set up, and its callers (focus.c: a conference URI, the
- * factory URI, a Join) can rely on that. Signalling thread.
+ * factory URI, a Join) can rely on that. An INVITE with Replaces (RFC
+ * 3891, replaces.c) joins the conference of the dialog it names, and
+ * takes that participant's place once answered. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -176,6 +178,7 @@ static int describe(struct call *call, const struct conf *c,
 	int err;
 
 	call_bfcp_update(call, c);
+	call_mix_sdp(call);       /* x-caucus-mixing, when taken */
 	if (call->negotiated) {
 		err = sdpneg_answer_encode(call->sdp, descp, &call->neg);
 	}
@@ -264,22 +267,21 @@ static int cluster_check(struct focus *f, struct conf *c,
 	return 0;
 }
 
-int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
-		const char *role)
+/* call_accept() once the request is known to be one we can take; old:
+ * the participant whose dialog the INVITE's Replaces names (NULL: none) */
+static int accept_in(struct focus *f, struct conf *c,
+		     const struct sip_msg *msg, const char *role,
+		     struct participant *old, const struct stimer_neg *st)
 {
 	struct call *call = NULL;
 	struct mbuf *desc = NULL;
 	struct policy_admission adm = {0};
-	struct stimer_neg st;
 	struct gate_id id;
 	struct sa srcbuf;
 	const struct sa *src;
 	char link_node[CONF_NODE_MAX + 1] = "", link_focus[128] = "";
 	int err, link;
 
-	err = check_request(f, msg, &st);
-	if (err)
-		return err;
 	link = cluster_check(f, c, msg, link_node, sizeof(link_node),
 			     link_focus, sizeof(link_focus));
 	if (link < 0)
@@ -291,9 +293,13 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	}
 	else {
 		err = focus_gate(f, c, msg, &id);
+		if (!err && old)      /* RFC 3891 s. 3: 603, 486 */
+			err = replaces_state(f, msg, old);
 		if (err)
 			return err;
 	}
+	if (old)
+		role = replaces_role(old, &id, role);
 	err = call_alloc(&call, f, c, NULL);
 	if (err) {
 		focus_reply(f, msg, 503, err == EADDRINUSE ?
@@ -301,7 +307,7 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 			    "Service Unavailable", NULL);
 		return err;
 	}
-	call->st = st;
+	call->st = *st;
 	/* held per source while the call lasts (call.c gives it back):
 	 * the caller's address, behind a proxy the one it recorded */
 	src = srclimit_sip_src(f->limit, msg, &srcbuf);
@@ -333,6 +339,11 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	}
 	err = err ? err : describe(call, c, msg, &desc);
 	err = err ? err : answer(call, c, msg, desc, adm.pending);
+	if (!err && old)
+		replaces_take_over(call->part, old);
+	/* the factory's conference: who made it (its first caller) */
+	if (!err && !link && conf_adhoc(c) && !conf_created_by(c))
+		(void)conf_set_created_by(c, id.aor);
 	if (err && call->part) {
 		struct participant *p = call->part;
 
@@ -343,5 +354,20 @@ int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 	if (err)
 		mem_deref(call);
 	mem_deref(desc);
+	return err;
+}
+
+int call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
+		const char *role)
+{
+	struct participant *old = NULL;
+	struct stimer_neg st;
+	int err = check_request(f, msg, &st);
+
+	/* RFC 3891: the dialog a Replaces names, and so its conference,
+	 * before the gate and the policy (replaces.c) */
+	err = err ? err : replaces_find(f, msg, &c, &old);
+	err = err ? err : accept_in(f, c, msg, role, old, &st);
+	mem_deref(old);
 	return err;
 }

@@ -82,6 +82,9 @@ int  call_media_apply(struct call *call);
 /* The media policy's part of p's stream settings (call_mix.c) */
 struct mixer_media;
 void call_mix_fill(struct mixer_media *m, const struct participant *p);
+/* The SDP's x-caucus-mixing (spec s. 6.4) as the conference's policy
+ * lets this participant mix for itself (call_mix.c) */
+void call_mix_sdp(struct call *call);
 /* The Contact URI of msg into dst (left as is when there is none) */
 void call_contact_copy(char *dst, size_t sz, const struct sip_msg *msg);
 /* The call failed after it was up: BYE with why, listed as failed */

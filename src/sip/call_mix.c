@@ -1,10 +1,50 @@
 /*
  * A participant's mixing under the media policy (conf_part_mix: its
  * sidebar, relations, whisper, lecture) in the mixer's terms, for the
- * stream settings call.c sends the mixer. Signalling thread.
+ * stream settings call.c sends the mixer; and who mixes for it
+ * (distributed mixing, spec s. 6.4): what its latest negotiation said is
+ * reported to its owner here, since these settings follow every
+ * negotiation (call_media_apply) and every policy change (the
+ * reconciler), and its SDP is told what the policy allows for the next
+ * offer or answer. Signalling thread.
  */
+#include "conf/conf.h"
+#include "conf/policy.h"
 #include "mixer/mixer.h"
 #include "sip/call_int.h"
+
+/* What the policy allows p's endpoint, told to the call's SDP for the
+ * next offer or answer (call_mix_fill does it after every negotiation
+ * and policy change; a first answer or offer needs it before: call_in.c's
+ * describe() and a dial-out's call_alloc, once they call it) */
+void call_mix_sdp(struct call *call)
+{
+	const struct participant *p = call->part;
+
+	if (p)
+		sdpneg_set_mixing(call->sdp, policy_self_mixing(
+					  conf_policy(part_conf(p)),
+					  part_uri(p)));
+}
+
+/* Self mixing: the endpoint's word (its latest negotiation; over SRTP
+ * never taken, sdpneg.c says why) to its owner, who resolves the mode
+ * with the policy (each talker's RFC 6464 level needs a negotiation that
+ * took self mixing: the extension is answered then) */
+static void mixing_fill(struct mixer_media *m, const struct participant *p)
+{
+	struct call *call = part_ep(p);
+	const struct sdpneg_result *r;
+
+	if (!call || call->part != p)
+		return;
+	r = &call->neg;
+	call_mix_sdp(call);
+	part_set_mixing(call->part, call->negotiated && !r->removed &&
+			r->mixes_self && r->sec == SDPSEC_PLAIN);
+	m->self_mix = part_mixing(p) == PART_MIXING_SELF;
+	m->self_level_id = m->self_mix ? r->self_level_id : 0;
+}
 
 void call_mix_fill(struct mixer_media *m, const struct participant *p)
 {
@@ -29,5 +69,5 @@ void call_mix_fill(struct mixer_media *m, const struct participant *p)
 	}
 	m->whisper_to = x.whisper_to;
 	m->listen_to = x.listen_to;
+	mixing_fill(m, p);
 }
-

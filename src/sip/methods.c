@@ -68,7 +68,8 @@ static void refer_h(struct focus *f, struct conf *c, const struct sip_msg *msg)
 const struct focus_method focus_methods[] = {
 	{"INVITE", true, NULL, false,
 	 "to a conference URI: joins it; to the factory URI: makes a "
-	 "conference; with Join: joins that dialog's conference; in a call: "
+	 "conference; with Join: joins that dialog's conference; with "
+	 "Replaces: takes that dialog's participant's place; in a call: "
 	 "offer/answer (hold, media changes, session refresh)"},
 	{"ACK", true, ack_h, false, "completes an INVITE; a stray one is "
 	 "ignored"},
@@ -83,7 +84,9 @@ const struct focus_method focus_methods[] = {
 	{"NOTIFY", false, NULL, false, "405 (the focus sends NOTIFY, it "
 	 "subscribes to nothing)"},
 	{"REFER", true, refer_h, true, "to a conference URI or in a call "
-	 "(RFC 4579): dial someone in, or with method=BYE remove someone"},
+	 "(RFC 4579): dial someone in (with Replaces in Refer-To: move "
+	 "their call with the referrer into the conference), or with "
+	 "method=BYE remove someone"},
 	{"MESSAGE", true, message_h, true, "to a conference URI or in a "
 	 "call: an instant message to everyone else (text, CPIM)"},
 	{"INFO", true, no_call_h, false, "in a call: a keypad digit "
@@ -100,8 +103,10 @@ const struct focus_method focus_methods[] = {
 _Static_assert(sizeof(focus_methods) / sizeof(focus_methods[0]) ==
 	       FOCUS_NMETHODS - 1, "FOCUS_NMETHODS is the table and 'other'");
 
-/* Option tags we support (Supported, and what Require may name) */
-static const char *const option_tags[] = {"join", "timer"};
+/* Option tags we support (Supported, and what Require may name): Join
+ * (RFC 3911), session timers (RFC 4028), Replaces (RFC 3891: an INVITE
+ * taking a participant's dialog over, call_in.c and replaces.c) */
+static const char *const option_tags[] = {"join", "timer", "replaces"};
 
 int focus_method_index(const char *p, size_t len)
 {

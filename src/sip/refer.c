@@ -8,10 +8,16 @@
  * of the dial-out. Participants may add anyone; only the participant
  * itself, a moderator or an administrator (by the policy's per-user
  * entries, or the factory's creator) may remove one; everyone else gets
- * 403. Signalling thread.
+ * 403. A Refer-To with ?Replaces=... (RFC 3891, escaped as RFC 3261 s.
+ * 19.1.1 says) is RFC 4579's move of a two-party call into the
+ * conference: the dial-out carries that Replaces, with Require: replaces
+ * (a phone without Replaces answers 420, which the referrer hears in the
+ * sipfrag, rather than ringing as a second call) and Referred-By; any
+ * other header in the URI is ignored. Signalling thread.
  */
 #include <errno.h>
 #include <string.h>
+#include "sip/replaces.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
 
@@ -25,6 +31,7 @@ struct refer {
 	struct participant *target;   /* referenced; NULL once final */
 	struct tmr tmr;
 	char contact[160];
+	char *dial_hdrs;              /* Replaces and the rest (NULL: none) */
 	uint32_t id;                  /* the REFER's CSeq (Event id) */
 	uint16_t sent_code;           /* last sipfrag code sent */
 	char next[96];                /* a sipfrag waiting for the NOTIFY in
@@ -42,6 +49,7 @@ static void refer_destructor(void *arg)
 	mem_deref(r->req);
 	mem_deref(r->dlg);
 	mem_deref(r->target);
+	mem_deref(r->dial_hdrs);
 }
 
 static void notify_send(struct refer *r, const char *frag, bool final);
@@ -224,6 +232,7 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 	struct sip_addr to;
 	struct pl method = PL_INIT, tp;
 	char *taor = NULL, *by = NULL, *uri = NULL;
+	char rep[REPLACES_VALUE_MAX];
 	struct refer *r = NULL;
 	int err;
 
@@ -294,6 +303,11 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 		      "than INVITE or BYE)");
 		goto out;
 	}
+	if (replaces_uri_header(rep, sizeof(rep), &to.uri.headers)) {
+		reply(f, msg, 400, "Bad Request (malformed Replaces in "
+		      "Refer-To)");
+		goto out;
+	}
 	err = 0;
 	if (!msg_param_decode(&to.uri.params, "transport", &tp))
 		err = re_sdprintf(&uri, "%s;transport=%r", taor, &tp);
@@ -304,7 +318,12 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 				   .dial_out = true, .referred_by = by},
 				   &target);
 	err = err ? err : refer_alloc(&r, f, c, dlg, msg);
+	if (!err && rep[0])
+		err = re_sdprintf(&r->dial_hdrs, "Replaces: %s\r\n"
+				  "Require: replaces\r\n"
+				  "Referred-By: <%s>\r\n", rep, by);
 	if (err) {
+		mem_deref(r);
 		if (target)
 			part_remove(target);
 		reply(f, msg, 503, "Service Unavailable (cannot dial out)");
@@ -315,11 +334,29 @@ void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 	notify_send(r, "100 Trying", false);
 	r->sent_code = 100;
 	tmr_start(&r->tmr, REFER_EXPIRES_S * 1000, expired, r);
-	log_info("sip", "msg=\"REFER\" conf=%s target=%s pid=%s by=%s",
-		 conf_id(c), uri, part_id(target), by);
+	log_info("sip", "msg=\"REFER\" conf=%s target=%s pid=%s by=%s "
+		 "replaces=%d", conf_id(c), uri, part_id(target), by,
+		 rep[0] != '\0');
 	conf_reconcile(c);            /* dials; may fail it at once */
 out:
 	mem_deref(taor);
 	mem_deref(by);
 	mem_deref(uri);
+}
+
+int refer_dial_hdrs(const struct focus *f, const struct participant *p,
+		    char *buf, size_t sz)
+{
+	for (struct le *le = f->refers.head; le; le = le->next) {
+		const struct refer *r = le->data;
+		size_t len = strlen(buf);
+
+		if (r->target != p || !r->dial_hdrs)
+			continue;
+		if (len + strlen(r->dial_hdrs) >= sz)
+			return ENOSPC;
+		memcpy(buf + len, r->dial_hdrs, strlen(r->dial_hdrs) + 1);
+		return 0;
+	}
+	return 0;
 }

@@ -20,6 +20,7 @@ struct sdpneg {
 	struct sdpsec_cfg sec;
 	struct sdpsec_state sec_state;
 	bool offered;                  /* the last thing we sent: an offer */
+	bool mix_allow;                /* self mixing may be taken */
 };
 
 static void sdpneg_destructor(void *arg)
@@ -205,18 +206,28 @@ static bool extmap_h(const char *name, const char *value, void *arg)
 static int level_ext(struct sdpneg *sn, struct sdpneg_result *res)
 {
 	struct extmap_want lv = {SDPNEG_AUDIO_LEVEL, SDP_SENDONLY, 0};
+	struct extmap_want lr = {SDPNEG_AUDIO_LEVEL, SDP_RECVONLY, 0};
 	struct extmap_want cl = {SDPNEG_CSRC_LEVEL, SDP_RECVONLY, 0};
+	uint8_t lid, sid;
 	int err = 0;
 
 	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &lv);
+	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &lr);
 	(void)sdp_media_rattr_apply(sn->audio, "extmap", extmap_h, &cl);
-	res->level_id = lv.id;
-	res->csrc_level_id = cl.id != lv.id ? cl.id : 0;
-	/* our answer takes them: we receive the one, send the other */
+	lid = res->level_id = lv.id;
+	/* mixing for itself, it gets each talker's level (RFC 6464 the
+	 * other way) where it takes them */
+	sid = res->self_level_id = res->self_mix ? lr.id : 0;
+	res->csrc_level_id = cl.id != lid && cl.id != sid ? cl.id : 0;
+	/* our answer takes them: we receive the one, send the others */
 	sdp_media_del_lattr(sn->audio, "extmap");
-	if (res->level_id)
+	if (lid)
+		err = sdp_media_set_lattr(sn->audio, false, "extmap", "%u%s %s",
+					  lid, sid == lid ? "" : "/recvonly",
+					  SDPNEG_AUDIO_LEVEL);
+	if (!err && sid && sid != lid)
 		err = sdp_media_set_lattr(sn->audio, false, "extmap",
-					  "%u/recvonly %s", res->level_id,
+					  "%u/sendonly %s", sid,
 					  SDPNEG_AUDIO_LEVEL);
 	if (!err && res->csrc_level_id)
 		err = sdp_media_set_lattr(sn->audio, false, "extmap",
@@ -224,6 +235,31 @@ static int level_ext(struct sdpneg *sn, struct sdpneg_result *res)
 					  res->csrc_level_id,
 					  SDPNEG_CSRC_LEVEL);
 	return err;
+}
+
+/* Distributed mixing: do they say they mix for themselves, and is it
+ * taken (plain RTP only: libre's SRTP context keeps at most 8 SSRCs, and
+ * talkers come and go; then our answer says so too, else it says
+ * nothing of it). Made again when the answer is encoded (the policy may
+ * have been told meanwhile), with the level extensions that follow */
+static int mixing_attr(struct sdpneg *sn, struct sdpneg_result *res)
+{
+	const char *v = sdp_media_rattr(sn->audio, SDPNEG_MIXING_ATTR);
+	int err = 0;
+
+	res->mixes_self = !res->removed && v && !strcasecmp(v, "self");
+	res->self_mix = res->mixes_self && sn->mix_allow &&
+		res->sec == SDPSEC_PLAIN;
+	sdp_media_del_lattr(sn->audio, SDPNEG_MIXING_ATTR);
+	if (res->self_mix)
+		err = sdp_media_set_lattr(sn->audio, false,
+					  SDPNEG_MIXING_ATTR, "self");
+	return err ? err : res->removed ? 0 : level_ext(sn, res);
+}
+
+void sdpneg_set_mixing(struct sdpneg *sn, bool allow)
+{
+	sn->mix_allow = allow;
 }
 
 static bool codec_of(const char *name, enum media_codec *c)
@@ -314,7 +350,7 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 		sdpsec_take_answer(&sn->sec_state, sn->sess, sn->audio,
 				   &sn->sec, res,
 				   reason);
-	return err ? err : level_ext(sn, res);
+	return err ? err : mixing_attr(sn, res);
 }
 
 /* audio taken away (port 0 on either side) inside a call */
@@ -361,6 +397,8 @@ int sdpneg_answer_encode(struct sdpneg *sn, struct mbuf **ansp,
 {
 	int err = sdpbfcp_lines(&sn->bfcp_st, sn->bfcp, sn->audio, true);
 
+	err = err ? err : mixing_attr(sn, res);
+
 	res->bfcp = res->bfcp && sn->bfcp_st.on;
 	return err ? err : sdp_encode(ansp, sn->sess, false);
 }
@@ -380,6 +418,12 @@ int sdpneg_reanswer(struct sdpneg *sn, struct mbuf *offer, struct mbuf **ansp,
 int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 {
 	int err = sdpsec_offer(&sn->sec_state, sn->audio, &sn->sec);
+
+	/* an endpoint that mixes for itself may say so in its answer */
+	sdp_media_del_lattr(sn->audio, SDPNEG_MIXING_ATTR);
+	if (!err && sn->mix_allow)
+		err = sdp_media_set_lattr(sn->audio, false,
+					  SDPNEG_MIXING_ATTR, "self");
 
 	err = err ? err : sdpvideo_offer(&sn->vid, sn->video, sn->fecc,
 					 &sn->sec);

@@ -86,6 +86,14 @@ struct sdpneg_result {
 	uint8_t csrc_level_id;     /* RFC 6465 mixer-to-client levels id
 				    * they want from us (0: none) */
 	struct media_opus_fmtp opus;   /* Opus: their fmtp */
+	/* distributed mixing (spec s. 6.4): they said they mix for
+	 * themselves (a=x-caucus-mixing:self on the audio), and we took it
+	 * (sdpneg_set_mixing allowed it: our answer echoes it) */
+	bool mixes_self;
+	bool self_mix;
+	uint8_t self_level_id;     /* then: RFC 6464 levels of each talker
+				    * in what we send, with this id (their
+				    * extmap lets them receive it; 0: no) */
 	/* media security: plain; SDES with the suite and both keys (rx:
 	 * theirs, tx: ours); DTLS-SRTP with their fingerprint and whether
 	 * we start the handshake (they said passive) */
@@ -156,6 +164,16 @@ int  sdpsec_fp_print(struct re_printf *pf, void *md);
 /* The conference's audio (conf_audio()): our direction is its mirror,
  * "none" offers and answers audio with port 0 */
 void sdpneg_set_audio(struct sdpneg *sn, const char *status);
+
+/* Distributed mixing (spec s. 6.4): may the endpoint mix for itself
+ * (the conference's policy for this participant)? Allowed, an audio
+ * stream with a=x-caucus-mixing:self is taken as such (res->self_mix)
+ * and our answer echoes the attribute, and our offers carry it (the
+ * endpoint may answer with it); not allowed (the default), the attribute
+ * is ignored and never sent. Takes effect from the next offer or
+ * answer. */
+#define SDPNEG_MIXING_ATTR "x-caucus-mixing"
+void sdpneg_set_mixing(struct sdpneg *sn, bool allow);
 
 /* BFCP (RFC 8856): the floor control server's address (NULL: the one
  * of the session, our RTP's) and port (0: BFCP off, every BFCP stream

@@ -1,7 +1,8 @@
 /* Private to the sip module: the focus object, its table of methods, and
  * the functions its files share. The files call each other in one
  * direction only: focus.c dispatches to methods.c, call_in.c, call.c,
- * call_watch.c, gate.c, im.c and refer.c; none of those calls back into
+ * call_watch.c, gate.c, im.c and refer.c (call_in.c and refer.c call
+ * replaces.c, which calls none of them); none of those calls back into
  * focus.c, and reply.c (replies, AoRs) and contact.c are leaves every
  * file may use (tests/lint checks the graph). Signalling thread. */
 #ifndef CAUCUS_SIP_INT_H
@@ -121,6 +122,20 @@ int  focus_gate(struct focus *f, struct conf *c, const struct sip_msg *msg,
  * refused with a final answer saying why. */
 int  call_accept(struct focus *f, struct conf *c, const struct sip_msg *msg,
 		 const char *role);
+/* An INVITE with Replaces (replaces.c, RFC 3891), in call_accept's
+ * steps. find: before the gate, the participant whose dialog it names
+ * (*oldp referenced, *cp its conference; *oldp NULL: no Replaces), else
+ * answered (400, 481) with an errno. state: after the gate, whether that
+ * dialog may be replaced (0), else answered (603, 486, 403). role: the
+ * one the new caller joins with (given role: its own). take_over: once
+ * answered, np gets old's mute, gains, sidebar and hand, old a BYE. */
+int  replaces_find(struct focus *f, const struct sip_msg *msg,
+		   struct conf **cp, struct participant **oldp);
+int  replaces_state(struct focus *f, const struct sip_msg *msg,
+		    const struct participant *old);
+const char *replaces_role(const struct participant *old,
+			  const struct gate_id *id, const char *role);
+void replaces_take_over(struct participant *np, struct participant *old);
 int  call_dial(struct focus *f, struct participant *p);
 void call_hangup(struct participant *p);
 void call_apply_settings(struct participant *p);
@@ -152,6 +167,12 @@ int  im_send(struct focus *f, struct participant *p,
 void refer_handle(struct focus *f, struct conf *c, struct participant *from,
 		  struct sip_dialog *dlg, const struct sip_msg *msg);
 void refer_conf_changed(struct focus *f, struct conf *c);
+/* The headers of the INVITE that dials p for a REFER whose Refer-To
+ * carried Replaces (RFC 4579's transition): Replaces, Require: replaces
+ * and Referred-By, appended to buf (nothing for any other dial). 0, or
+ * ENOSPC */
+int  refer_dial_hdrs(const struct focus *f, const struct participant *p,
+		     char *buf, size_t sz);
 
 /* The media security a call into c may negotiate: the conference's srtp
  * policy, and DTLS-SRTP when the focus has its certificate (dtls.c) */

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "conf/conf_video.h"
 #include "conf/floor.h"
+#include "conf/policy.h"
 #include "notify/notify.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -916,6 +917,54 @@ static void test_video_media(void **state)
 	assert_null(strstr(xml, "label=\"video\""));
 }
 
+/* Distributed mixing (spec s. 6.4): where the policy lets endpoints mix
+ * for themselves, each endpoint's audio <media> says who mixes for it,
+ * in caucus's namespace (schema-valid); the mode is a new version; the
+ * policy back to focus makes everyone "focus" and the documents as
+ * before */
+#define MIXING(m) "<caucus xmlns=\"" NOTIFY_EXT_NS "\" mixing=\"" m \
+	"\"></caucus>"
+
+static void test_mixing_media(void **state)
+{
+	static struct policy pol;
+	struct participant *a, *b;
+	uint32_t v;
+
+	(void)state;
+	pol = *conf_policy(c);
+	a = add("sip:a@example.org", "A", PART_CONNECTED, false);
+	b = add("sip:b@example.org", "B", PART_CONNECTED, false);
+	part_set_mixing(a, true);            /* said so; not honoured */
+	assert_int_equal(part_mixing(a), PART_MIXING_FOCUS);
+	render(false);
+	assert_null(strstr(xml, "mixing="));
+	pol.mixing = POLICY_MIXING_DISTRIBUTED;
+	v = conf_version(c);
+	assert_int_equal(conf_set_policy(c, &pol), 0);
+	assert_int_equal(part_mixing(a), PART_MIXING_SELF);
+	assert_int_equal(part_mixing(b), PART_MIXING_FOCUS);
+	assert_true(conf_version(c) > v);
+	render(false);
+	assert_int_equal(count(MIXING("self")), 1);
+	assert_int_equal(count(MIXING("focus")), 1);
+	assert_non_null(strstr(xml, "</status>" MIXING("self") "</media>"));
+	/* b says so too: a new version */
+	v = conf_version(c);
+	part_set_mixing(b, true);
+	assert_true(conf_version(c) > v);
+	v = conf_version(c);
+	part_set_mixing(b, true);            /* nothing new */
+	assert_int_equal(conf_version(c), v);
+	render(false);
+	assert_int_equal(count(MIXING("self")), 2);
+	pol.mixing = POLICY_MIXING_FOCUS;
+	assert_int_equal(conf_set_policy(c, &pol), 0);
+	assert_int_equal(part_mixing(a), PART_MIXING_FOCUS);
+	render(false);
+	assert_null(strstr(xml, "mixing="));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -947,6 +996,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_video_media, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_floor_partials, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mixing_media, setup,
 						teardown),
 	};
 

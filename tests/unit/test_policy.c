@@ -83,6 +83,12 @@ static void test_garbage(void **state)
 		{"{\"users\":[{\"aor\":\"sip:b@x\"},{\"aor\":\"SIP:B@X\"}]}",
 		 "twice"},
 		{"{\"users\":\"sip:b@x\"}", "'users'"},
+		{"{\"mixing\":\"self\"}", "'mixing'"},
+		{"{\"mixing\":true}", "'mixing'"},
+		{"{\"users\":[{\"aor\":\"sip:b@x\",\"mixing\":"
+		 "\"distributed\"}]}", "users[0].mixing"},
+		{"{\"users\":[{\"aor\":\"sip:b@x\",\"mixing\":\"\"}]}",
+		 "users[0].mixing"},
 		{"{\"idle_timeout_s\":-1}", "'idle_timeout_s'"},
 		{"{\"allow_unauthenticated\":0}", "'allow_unauthenticated'"},
 		{"{\"changes\":[]}", "'changes'"},
@@ -363,6 +369,13 @@ static void test_diff(void **state)
 		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"listener\","
 		 "\"invite\":true}]}", 1u << POLICY_PART_MEMBERSHIP},
 		{"{\"changes\":{\"ttl_s\":5}}", 1u << POLICY_PART_CONTROL},
+		{"{\"mixing\":\"distributed\"}", 1u << POLICY_PART_MEDIA},
+		{"{\"mixing\":\"focus\"}", 0},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"listener\","
+		 "\"mixing\":\"self\"}]}", 1u << POLICY_PART_MEDIA},
+		{"{\"users\":[{\"aor\":\"sip:a@x\",\"role\":\"listener\"},"
+		 "{\"aor\":\"sip:b@x\",\"mixing\":\"focus\"}]}",
+		 1u << POLICY_PART_MEMBERSHIP | 1u << POLICY_PART_MEDIA},
 		{"{\"end\":99999,\"changes\":{\"media\":{\"direct\":[]}}}",
 		 1u << POLICY_PART_LIFESPAN | 1u << POLICY_PART_CONTROL},
 	};
@@ -380,6 +393,52 @@ static void test_diff(void **state)
 				 policy_diff(&base, &pol), d[i].parts);
 		assert_int_equal(policy_diff(&pol, &base), d[i].parts);
 	}
+}
+
+/* Distributed mixing (spec s. 6.4): "mixing" of the conference and of
+ * a user's entry, parsed, printed (an entry's only when it names one:
+ * documents without it read and print as before) and decided */
+static void test_mixing(void **state)
+{
+	char detail[160], out[4096];
+	static struct policy again;
+
+	(void)state;
+	assert_int_equal(parse("{}", NULL, detail), 0);
+	assert_int_equal(pol.mixing, POLICY_MIXING_FOCUS);
+	assert_false(policy_self_mixing(&pol, "sip:a@x"));
+	assert_false(policy_mixing_any(&pol));
+	re_snprintf(out, sizeof(out), "%H", policy_print, &pol);
+	assert_non_null(strstr(out, "\"mixing\":\"focus\""));
+	assert_int_equal(parse("{\"mixing\":\"distributed\",\"users\":["
+			       "{\"aor\":\"sip:a@x\",\"mixing\":\"focus\"},"
+			       "{\"aor\":\"sip:b@x\"}]}", NULL, detail), 0);
+	assert_false(policy_self_mixing(&pol, "sip:a@x"));
+	assert_true(policy_self_mixing(&pol, "sip:b@x"));
+	assert_true(policy_self_mixing(&pol, "sip:c@x"));
+	assert_true(policy_mixing_any(&pol));
+	re_snprintf(out, sizeof(out), "%H", policy_print, &pol);
+	assert_non_null(strstr(out, "\"mixing\":\"distributed\""));
+	assert_non_null(strstr(out, "\"invite\":false,\"mixing\":\"focus\"}"));
+	assert_non_null(strstr(out, "\"aor\":\"sip:b@x\",\"role\":"
+			       "\"participant\",\"anonymous\":false,"
+			       "\"hidden\":false,\"muted\":false,"
+			       "\"invite\":false}"));
+	assert_int_equal(policy_parse(&again, NULL, out, strlen(out), detail,
+				      sizeof(detail)), 0);
+	assert_memory_equal(&again, &pol, sizeof(pol));
+	/* a focus conference: one user's endpoint may */
+	base = pol;
+	assert_int_equal(parse("{\"mixing\":\"focus\",\"users\":[{\"aor\":"
+			       "\"sip:a@x\",\"mixing\":\"self\"}]}", &base,
+			       detail), 0);
+	assert_true(policy_self_mixing(&pol, "SIP:A@X"));
+	assert_false(policy_self_mixing(&pol, "sip:b@x"));
+	assert_true(policy_mixing_any(&pol));
+	/* PATCH keeps it */
+	base = pol;
+	assert_int_equal(parse("{\"locked\":true}", &base, detail), 0);
+	assert_int_equal(pol.users[0].mixing, POLICY_USER_MIXING_SELF);
 }
 
 /* Who may change what: 4 roles x 31 sets of parts x 3 access list
@@ -479,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_moderation),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_mixing),
 		cmocka_unit_test(test_change_acl),
 	};
 

@@ -1,5 +1,6 @@
 /* SDP offer/answer: codec choice, directions, hold, telephone-event,
- * offers that must be refused, and BFCP streams (RFC 8856). */
+ * offers that must be refused, BFCP streams (RFC 8856), and endpoints
+ * that mix for themselves (a=x-caucus-mixing:self, spec s. 6.4). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -580,6 +581,87 @@ static void test_bfcp_none_offered(void **state)
 	}
 }
 
+/* Distributed mixing: an endpoint that says it mixes for itself is
+ * taken so only when the policy allows it (sdpneg_set_mixing), and then
+ * our answer echoes the attribute and sends it the talkers' RFC 6464
+ * levels where its extmap takes them; not allowed, the attribute is
+ * ignored and never echoed; never over SRTP; the policy told between
+ * the offer and the answer's encoding counts; our offers carry it when
+ * allowed, and the answer to one decides */
+#define MIXES "a=x-caucus-mixing:self\r\n"
+#define LEVEL "a=extmap:1 " SDPNEG_AUDIO_LEVEL "\r\n"
+
+static void test_self_mixing(void **state)
+{
+	struct mbuf *mb = mbuf_alloc(512), *out = NULL;
+	struct sdpneg_result r;
+	const char *reason;
+	char ans[1024];
+
+	(void)state;
+	/* the default: ignored */
+	assert_int_equal(answer(HDR AUDIO MIXES LEVEL, &r, ans, sizeof(ans)),
+			 0);
+	assert_true(r.mixes_self);
+	assert_false(r.self_mix);
+	assert_int_equal(r.self_level_id, 0);
+	assert_null(strstr(ans, "x-caucus-mixing"));
+	assert_non_null(strstr(ans, "a=extmap:1/recvonly " SDPNEG_AUDIO_LEVEL));
+	/* allowed: taken and echoed, the levels both ways */
+	sdpneg_set_mixing(sn, true);
+	assert_int_equal(answer(HDR AUDIO MIXES LEVEL, &r, ans, sizeof(ans)),
+			 0);
+	assert_true(r.self_mix);
+	assert_int_equal(r.level_id, 1);
+	assert_int_equal(r.self_level_id, 1);
+	assert_non_null(strstr(ans, "a=x-caucus-mixing:self\r\n"));
+	assert_non_null(strstr(ans, "a=extmap:1 " SDPNEG_AUDIO_LEVEL));
+	/* levels it only receives */
+	assert_int_equal(answer(HDR AUDIO MIXES "a=extmap:4/recvonly "
+				SDPNEG_AUDIO_LEVEL "\r\n", &r, ans,
+				sizeof(ans)), 0);
+	assert_int_equal(r.level_id, 0);
+	assert_int_equal(r.self_level_id, 4);
+	assert_non_null(strstr(ans, "a=extmap:4/sendonly " SDPNEG_AUDIO_LEVEL));
+	/* a phone that says nothing gets a mix, and hears nothing of it */
+	assert_int_equal(answer(HDR AUDIO, &r, ans, sizeof(ans)), 0);
+	assert_false(r.mixes_self || r.self_mix);
+	assert_null(strstr(ans, "x-caucus-mixing"));
+	/* not over SRTP */
+	assert_int_equal(answer(HDR "m=audio 4000 RTP/SAVP 0\r\n"
+				"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+				"WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+				MIXES, &r, ans, sizeof(ans)), 0);
+	assert_int_equal(r.sec, SDPSEC_SDES);
+	assert_true(r.mixes_self);
+	assert_false(r.self_mix);
+	assert_null(strstr(ans, "x-caucus-mixing"));
+	/* told between the offer and the answer's encoding */
+	sdpneg_set_mixing(sn, false);
+	mbuf_write_str(mb, HDR AUDIO MIXES);
+	mb->pos = 0;
+	assert_int_equal(sdpneg_answer(sn, mb, NULL, &r, &reason), 0);
+	assert_false(r.self_mix);
+	sdpneg_set_mixing(sn, true);
+	assert_int_equal(sdpneg_answer_encode(sn, &out, &r), 0);
+	assert_true(r.self_mix);
+	assert_non_null(memmem(out->buf, out->end, "x-caucus-mixing:self",
+			       20));
+	out = mem_deref(out);
+	/* our offer says it may; its answer decides */
+	offer_str(ans, sizeof(ans));
+	assert_non_null(strstr(ans, "a=x-caucus-mixing:self\r\n"));
+	mbuf_rewind(mb);
+	mbuf_write_str(mb, HDR "m=audio 5000 RTP/AVP 0\r\n" MIXES);
+	mb->pos = 0;
+	assert_int_equal(sdpneg_handle_answer(sn, mb, &r, &reason, false), 0);
+	assert_true(r.self_mix);
+	sdpneg_set_mixing(sn, false);
+	offer_str(ans, sizeof(ans));
+	assert_null(strstr(ans, "x-caucus-mixing"));
+	mem_deref(mb);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -590,7 +672,7 @@ int main(void)
 		T(test_hold_directions), T(test_malformed),
 		T(test_offer_and_answer), T(test_bfcp_tcp),
 		T(test_bfcp_refused), T(test_bfcp_user_later),
-		T(test_bfcp_reoffers),
+		T(test_bfcp_reoffers), T(test_self_mixing),
 		cmocka_unit_test(test_bfcp_none_offered),
 	};
 

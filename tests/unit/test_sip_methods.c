@@ -101,9 +101,10 @@ static void test_allow_header(void **state)
 	focus_methods_init(&f);
 	assert_string_equal(f.allow, "INVITE, ACK, BYE, CANCEL, OPTIONS, "
 			    "SUBSCRIBE, REFER, MESSAGE, INFO");
-	assert_string_equal(f.supported, "join, timer");
+	assert_string_equal(f.supported, "join, timer, replaces");
 	assert_non_null(strstr(f.answer_hdrs, "Allow: INVITE, ACK,"));
-	assert_non_null(strstr(f.answer_hdrs, "Supported: join, timer\r\n"));
+	assert_non_null(strstr(f.answer_hdrs,
+			       "Supported: join, timer, replaces\r\n"));
 	/* a method is allowed exactly when the focus takes it */
 	for (size_t i = 0; i < NTABLE; i++)
 		assert_int_equal(strstr(f.allow, focus_methods[i].name) !=
@@ -114,7 +115,8 @@ static void test_require(void **state)
 {
 	static const char *const tags[][2] = {
 		{"join", NULL}, {"timer", NULL}, {"TIMER", NULL},
-		{"100rel", "100rel"}, {"replaces", "replaces"},
+		{"100rel", "100rel"}, {"replaces", NULL},
+		{"Replaces", NULL}, {"norefersub", "norefersub"},
 	};
 
 	(void)state;

@@ -61,6 +61,9 @@ struct leg {
 	bool on;          /* sending and counted (main.c sets it before
 			   * the start, lg_leg_post() after) */
 	struct tone_rx *trx;      /* a checked leg's ears (tones.c) */
+	bool self_mix;            /* --self-mix: says it mixes for itself;
+				   * checked, its ears by SSRC (selfmix.c) */
+	struct self_rx *srx;
 	/* written by the media thread, read by main.c's --rejoin */
 	_Atomic uint64_t last_rx_us;   /* monotonic */
 	uint64_t gap_from_us;     /* placed again: the old call's last
@@ -90,6 +93,8 @@ struct opts {
 	 * legs (--check-legs M) that say which they hear (tones.c) */
 	unsigned tones, check_legs;
 	bool tone_spread;            /* tone legs spread over the range */
+	unsigned self_mix;           /* the first M legs mix for themselves
+				      * (selfmix.c) */
 	bool latency;                /* gated tones, onsets timed */
 	bool hold;                   /* up until SIGTERM (--hold) */
 	bool rejoin;                 /* calls that end are placed again */
@@ -160,6 +165,15 @@ void  tones_leg_reset(struct leg *l);
 void  tones_window(uint64_t now_us, unsigned settle_ms, unsigned len_ms);
 void  tones_tick(uint64_t now_us);
 void  tones_free(void);
+/* --self-mix M (selfmix.c): the legs that say so, and the checked ones
+ * among them given ears per SSRC (main.c, after tones_plan); a packet of
+ * such a leg (instead of tones_rx; collecting: in a window); its SELFMIX
+ * line at the end of a window, true when it passed */
+struct self_rx;
+int   selfmix_plan(void);
+void  selfmix_free(void);
+void  selfmix_rx(struct leg *l, const struct rtp_hdr *h, bool collecting);
+bool  selfmix_report(struct leg *l);
 /* One blocking HTTP request to url ("http://host:port"), waiting at most
  * timeout_s for the answer (0: as long as it takes, for long polls); the
  * answer in buf, *bodyp its body (http.c) */

@@ -430,6 +430,9 @@ static int place_call(struct leg *l)
 						 NULL, NULL, NULL, false,
 						 "0-15");
 	}
+	if (!err && l->self_mix)          /* --self-mix (selfmix.c) */
+		err = sdp_media_set_lattr(l->m, false, "x-caucus-mixing",
+					  "self");
 	err = err ? err : sdp_encode(&offer, l->sdp, true);
 	if (err)
 		goto out;
@@ -518,6 +521,7 @@ int main(int argc, char *argv[])
 		legs[i].sock = i / legs_per_sock;
 	}
 	err = tones_plan();
+	err = err ? err : selfmix_plan();
 	err = err ? err : open_sockets();
 	sa_set_str(&laddr, "127.0.0.1", 0);
 	err = err ? err : sip_alloc(&sip, NULL, 8192, 8192, 8192,
@@ -554,6 +558,7 @@ int main(int argc, char *argv[])
 	}
 	hangup_all();
 	lg_legs_close();
+	selfmix_free();
 	tones_free();
 	tmr_cancel(&pace_tmr);
 	tmr_cancel(&wait_tmr);

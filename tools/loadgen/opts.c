@@ -25,7 +25,7 @@ static void usage(void)
 		" [--own-sockets] [--srtp] [--header] [--setup CMD]"
 		" [--targets URI,URI...] [--tones K] [--check-legs M]"
 		" [--tone-spread] [--latency] [--hold] [--rejoin]"
-		" [--report-every S] [--user NAME]\n"
+		" [--report-every S] [--user NAME] [--self-mix M]\n"
 		"  --pid 0 (or none): caucusd's CPU is not measured\n"
 		"  --user NAME: the legs call from sip:NAME<i>@127.0.0.1"
 		" (lg)\n"
@@ -40,7 +40,10 @@ static void usage(void)
 		"  --hold (or --seconds 0): up until SIGTERM; ALLUP when all"
 		" are in; LIVE on SIGUSR1 or every --report-every S; a new"
 		" tone window on SIGUSR2; --rejoin: calls that end, or get no"
-		" media for 3 s, are placed again\n");
+		" media for 3 s, are placed again\n"
+		"  --self-mix M: the first M legs say they mix for themselves"
+		" (a=x-caucus-mixing:self); checked, they tell streams apart"
+		" by SSRC and check the tones in each: SELFMIX lines\n");
 	exit(2);
 }
 
@@ -118,6 +121,7 @@ static const struct opt_def {
 	{"--sdp-port-offset", OPT_UINT,   &o.sdp_port_offset, NULL},
 	{"--tones",           OPT_UINT,   &o.tones,           NULL},
 	{"--check-legs",      OPT_UINT,   &o.check_legs,      NULL},
+	{"--self-mix",        OPT_UINT,   &o.self_mix,        NULL},
 	{"--report-every",    OPT_UINT,   &o.report_every_s,  NULL},
 	{"--pid",             OPT_INT,    &o.pid,             NULL},
 	{"--max-loss",        OPT_DOUBLE, &o.max_loss_pct,    NULL},
@@ -162,7 +166,7 @@ void lg_opts_parse(int argc, char *argv[])
 	if (o.tones)
 		o.talkers = o.tones;
 	if (!o.n || o.n > 20000 || o.pid < 0 || !o.rate ||
-	    o.tones > LG_MAX_TONES || o.tones > o.n ||
+	    o.tones > LG_MAX_TONES || o.tones > o.n || o.self_mix > o.n ||
 	    (o.rejoin && !o.hold) || ((o.janus || o.peers) && o.rejoin))
 		usage();
 }

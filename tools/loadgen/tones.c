@@ -387,6 +387,10 @@ void tones_rx(struct leg *l, const struct rtp_hdr *h, uint64_t at_rt_us)
 	unsigned r;
 	int n;
 
+	if (l->self_mix) {              /* by SSRC (selfmix.c) */
+		selfmix_rx(l, h, collecting);
+		return;
+	}
 	if (!t)
 		return;
 	if (c == MEDIA_PCMU && (h->pt == 0 || h->pt == 8))
@@ -523,6 +527,10 @@ static void tones_report(void)
 		double minh = 0, maxoff = -200;
 		bool e;
 
+		if (l->self_mix) {      /* its SELFMIX line instead */
+			ok += selfmix_report(l);
+			continue;
+		}
 		for (unsigned k = 0; k < o.tones; k++) {
 			double db = t->frames ? 10 * log10(t->pow[k] /
 				t->frames / (32768.0 * 32768.0) + 1e-12) :

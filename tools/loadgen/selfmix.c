@@ -1,0 +1,239 @@
+/*
+ * caucus-loadgen --self-mix M: the first M legs say in their SDP that
+ * they mix for themselves (a=x-caucus-mixing:self; caucus's distributed
+ * mixing, spec s. 6.4, docs/media-policy.md): where the conference's
+ * policy lets them, caucusd sends each of them the talkers as RTP streams
+ * of their own instead of a mix.
+ *
+ * A checked one of them (tones.c picks the checked legs) tells what it
+ * gets apart by SSRC and measures every tone in every stream (Goertzel
+ * per 20 ms frame, as tones.c does for a mix, each stream with its own
+ * decoder). Over a tone window it is:
+ *   - separate: every SSRC that carried audio carries one tone;
+ *   - mixed: one SSRC carries all it heard (what a phone gets);
+ * and it passes (counted ok on the TONES line) when it is either, heard
+ * every tone but its own, and no stream carried its own. A SELFMIX line
+ * per such leg says which, with what each SSRC carried.
+ *
+ * selfmix_plan on the main thread before the media starts, the rest on
+ * the media thread.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "loadgen.h"
+
+/* as tones.c's HEARD_DBFS (why there) */
+#define HEARD_DBFS -40.0
+#define SELF_SSRCS 8
+#define FRAME_MAX 320            /* 20 ms at 16 kHz */
+
+struct self_stream {
+	uint32_t ssrc;
+	bool used;
+	struct media_coder *mc;   /* G.722, Opus: decoded at 16 kHz */
+	double pow[LG_MAX_TONES]; /* over the window: sum of amplitude^2 */
+	unsigned frames;
+	uint64_t seen;            /* packets, for the slot's age */
+};
+
+struct self_rx {
+	unsigned rate;
+	struct self_stream s[SELF_SSRCS];
+	uint64_t packets;
+	unsigned overflow;        /* SSRCs beyond SELF_SSRCS in a window */
+};
+
+int selfmix_plan(void)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < o.n && i < o.self_mix; i++) {
+		struct leg *l = &legs[i];
+		enum media_codec c = lg_leg_codec(l->idx);
+
+		l->self_mix = true;
+		if (!l->trx)              /* not checked: it only says so */
+			continue;
+		l->srx = calloc(1, sizeof(*l->srx));
+		if (!l->srx)
+			return ENOMEM;
+		l->srx->rate = c == MEDIA_PCMU ? 8000 : 16000;
+		for (unsigned k = 0; k < SELF_SSRCS && !err; k++)
+			if (c != MEDIA_PCMU)
+				l->srx->s[k].mc = media_coder_new(c, 16000,
+								  NULL, &err);
+	}
+	return err;
+}
+
+void selfmix_free(void)
+{
+	for (unsigned i = 0; i < o.n && i < o.self_mix; i++) {
+		struct self_rx *r = legs[i].srx;
+
+		for (unsigned k = 0; r && k < SELF_SSRCS; k++)
+			media_coder_free(r->s[k].mc);
+		free(r);
+		legs[i].srx = NULL;
+	}
+}
+
+static double goertzel(const int16_t *x, size_t n, double hz, unsigned rate)
+{
+	double coef = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0, p;
+
+	for (size_t i = 0; i < n; i++) {
+		double s = x[i] + coef * s1 - s2;
+
+		s2 = s1;
+		s1 = s;
+	}
+	p = s1 * s1 + s2 * s2 - coef * s1 * s2;
+	return p > 0 ? 2 * sqrt(p) / (double)n : 0;
+}
+
+/* The stream of ssrc: its slot, a free one, else the one heard from
+ * least lately (its decoder goes on, the window's sums start over) */
+static struct self_stream *stream_of(struct self_rx *r, uint32_t ssrc)
+{
+	struct self_stream *pick = NULL;
+
+	for (unsigned k = 0; k < SELF_SSRCS; k++)
+		if (r->s[k].used && r->s[k].ssrc == ssrc)
+			return &r->s[k];
+	for (unsigned k = 0; k < SELF_SSRCS && !pick; k++)
+		if (!r->s[k].used)
+			pick = &r->s[k];
+	if (!pick) {
+		pick = &r->s[0];
+		for (unsigned k = 1; k < SELF_SSRCS; k++)
+			if (r->s[k].seen < pick->seen)
+				pick = &r->s[k];
+		r->overflow++;
+	}
+	pick->used = true;
+	pick->ssrc = ssrc;
+	pick->frames = 0;
+	memset(pick->pow, 0, sizeof(pick->pow));
+	return pick;
+}
+
+void selfmix_rx(struct leg *l, const struct rtp_hdr *h, bool collecting)
+{
+	struct self_rx *r = l->srx;
+	enum media_codec c = lg_leg_codec(l->idx);
+	int16_t pcm[FRAME_MAX * 3];
+	struct self_stream *s;
+	int n;
+
+	if (!r)
+		return;
+	if (c == MEDIA_PCMU && (h->pt == 0 || h->pt == 8))
+		c = (enum media_codec)h->pt;
+	else if (h->pt != (uint8_t)c)
+		return;               /* telephone-event, comfort noise */
+	s = stream_of(r, h->ssrc);
+	s->seen = ++r->packets;
+	n = media_coder_decode(s->mc, c, pcm, sizeof(pcm) / sizeof(pcm[0]),
+			       h->payload, h->plen);
+	if (n <= 0 || n > FRAME_MAX || !collecting)
+		return;
+	for (unsigned k = 0; k < o.tones; k++) {
+		double a = goertzel(pcm, (size_t)n, tone_hz(k), r->rate);
+
+		s->pow[k] += a * a;
+	}
+	s->frames++;
+}
+
+/* The tones (bits) a stream carried over the window */
+static uint32_t stream_heard(const struct self_stream *s)
+{
+	uint32_t heard = 0;
+
+	for (unsigned k = 0; s->frames && k < o.tones; k++)
+		if (10 * log10(s->pow[k] / s->frames /
+			       (32768.0 * 32768.0) + 1e-12) >= HEARD_DBFS)
+			heard |= 1u << k;
+	return heard;
+}
+
+/* "580+730" */
+static size_t hz_print(char *buf, size_t sz, uint32_t mask)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned k = 0; k < o.tones && used + 8 < sz; k++)
+		if (mask & (1u << k))
+			used += (size_t)snprintf(buf + used, sz - used,
+						 "%s%.0f", used ? "+" : "",
+						 tone_hz(k));
+	if (!used)
+		used = (size_t)snprintf(buf, sz, "-");
+	return used;
+}
+
+static unsigned bits(uint32_t m)
+{
+	return (unsigned)__builtin_popcount(m);
+}
+
+bool selfmix_report(struct leg *l)
+{
+	struct self_rx *r = l->srx;
+	uint32_t heard = 0, want = 0, own = l->tone >= 0 ?
+		1u << l->tone : 0;
+	unsigned nlive = 0, nsingle = 0, most = 0;
+	char streams[256] = "", h1[96], h2[96], mine[16] = "-";
+	size_t used = 0;
+	const char *mode;
+	bool ok;
+
+	if (!r)
+		return false;
+	for (unsigned k = 0; k < SELF_SSRCS; k++)
+		if (r->s[k].used && r->s[k].frames > most)
+			most = r->s[k].frames;
+	/* a stream that carried audio: a quarter of the window at least
+	 * (one that ended or began in it does not count) */
+	for (unsigned k = 0; k < SELF_SSRCS; k++) {
+		struct self_stream *s = &r->s[k];
+		uint32_t m = s->used ? stream_heard(s) : 0;
+
+		if (s->used && s->frames * 4 >= most && most && m) {
+			nlive++;
+			nsingle += bits(m) == 1;
+			heard |= m;
+			if (used + 16 < sizeof(streams)) {
+				used += (size_t)snprintf(streams + used,
+							 sizeof(streams) -
+							 used, "%s",
+							 used ? "/" : "");
+				used += hz_print(streams + used,
+						 sizeof(streams) - used, m);
+			}
+		}
+		s->frames = 0;
+		memset(s->pow, 0, sizeof(s->pow));
+	}
+	for (unsigned k = 0; k < o.tones; k++)
+		if ((int)k != l->tone)
+			want |= 1u << k;
+	mode = nlive == 1 && bits(heard) > 1 ? "mixed" :
+		nlive && nsingle == nlive ? "separate" : "bad";
+	ok = strcmp(mode, "bad") && !(want & ~heard) && !(heard & own);
+	hz_print(h1, sizeof(h1), heard);
+	hz_print(h2, sizeof(h2), want & ~heard);
+	if (own)
+		hz_print(mine, sizeof(mine), own);
+	printf("SELFMIX leg=%u tone=%s ssrcs=%u streams=%s heard=%s "
+	       "missing=%s echo=%u mode=%s overflow=%u\n", l->idx, mine,
+	       nlive, used ? streams : "-", h1, h2, (heard & own) != 0, mode,
+	       r->overflow);
+	r->overflow = 0;
+	return ok;
+}
