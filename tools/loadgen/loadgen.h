@@ -199,4 +199,8 @@ int  lg_peers_read(const char *path);
 int  lg_signals_init(void (*stoph)(void));
 void lg_signals_close(void);
 
+/* The amplitude of a tone at hz in n samples at rate (Goertzel over a
+ * rectangular window; tones.c) */
+double lg_goertzel(const int16_t *x, size_t n, double hz, unsigned rate);
+
 #endif

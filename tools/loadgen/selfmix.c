@@ -81,19 +81,6 @@ void selfmix_free(void)
 	}
 }
 
-static double goertzel(const int16_t *x, size_t n, double hz, unsigned rate)
-{
-	double coef = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0, p;
-
-	for (size_t i = 0; i < n; i++) {
-		double s = x[i] + coef * s1 - s2;
-
-		s2 = s1;
-		s1 = s;
-	}
-	p = s1 * s1 + s2 * s2 - coef * s1 * s2;
-	return p > 0 ? 2 * sqrt(p) / (double)n : 0;
-}
 
 /* The stream of ssrc: its slot, a free one, else the one heard from
  * least lately (its decoder goes on, the window's sums start over) */
@@ -142,7 +129,7 @@ void selfmix_rx(struct leg *l, const struct rtp_hdr *h, bool collecting)
 	if (n <= 0 || n > FRAME_MAX || !collecting)
 		return;
 	for (unsigned k = 0; k < o.tones; k++) {
-		double a = goertzel(pcm, (size_t)n, tone_hz(k), r->rate);
+		double a = lg_goertzel(pcm, (size_t)n, tone_hz(k), r->rate);
 
 		s->pow[k] += a * a;
 	}

@@ -262,9 +262,7 @@ static double amp_dbfs(double a)
 	return 20 * log10(a / 32768.0 + 1e-12);
 }
 
-/* The amplitude of a tone at hz in n samples (Goertzel; rectangular) */
-static double goertzel(const int16_t *x, size_t n, double hz,
-		       unsigned rate)
+double lg_goertzel(const int16_t *x, size_t n, double hz, unsigned rate)
 {
 	double coef = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0, p;
 
@@ -312,7 +310,7 @@ static bool onset_time(const struct tone_rx *t, double hz, uint64_t *at)
 	}
 	if (n == 0 || total < 2 * n)
 		return false;
-	full = goertzel(x + total - n, n, hz, t->rate) * (double)n / 2;
+	full = lg_goertzel(x + total - n, n, hz, t->rate) * (double)n / 2;
 	for (i = 0; i < total; i++) {
 		acc += x[i] * p;
 		p *= w;
@@ -410,7 +408,7 @@ void tones_rx(struct leg *l, const struct rtp_hdr *h, uint64_t at_rt_us)
 	t->hlen[r] = (size_t)n;
 	t->hat[r] = at_rt_us;
 	for (unsigned k = 0; k < o.tones; k++) {
-		double a = goertzel(pcm, (size_t)n, tone_hz(k), t->rate);
+		double a = lg_goertzel(pcm, (size_t)n, tone_hz(k), t->rate);
 
 		t->amp[k][r] = a;
 		if (collecting)
