@@ -80,6 +80,8 @@ cat <<MSG
   Terminal:    CAUCUS_URL=http://127.0.0.1:$HTTP_PORT tools/caucusctl conf list
   API:         curl http://127.0.0.1:$HTTP_PORT/v1/conferences/demo
   Store:       ./var/caucus.db      Stop: Ctrl-C (hangs up everyone)
+  More than one box: scripts/cluster.sh up 3 (Kamailio, PostgreSQL and
+    three nodes on this machine; docs/scale.md)
 
 MSG
 # shellcheck disable=SC2086
