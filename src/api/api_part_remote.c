@@ -148,16 +148,21 @@ int api_remotes_json(struct odict *arr, struct conf *c,
 	return x.err;
 }
 
-bool api_remote_id(struct api_req *r)
+bool api_remote_at(char *param)
 {
-	char *pc = strstr(r->param[1], "%40");
+	char *pc = strstr(param, "%40");
 
 	/* a client that escaped the '@' (encodeURIComponent) */
 	if (pc) {
 		*pc = '@';
 		memmove(pc + 1, pc + 3, strlen(pc + 3) + 1);
 	}
-	return strchr(r->param[1], '@') != NULL;
+	return strchr(param, '@') != NULL;
+}
+
+bool api_remote_id(struct api_req *r)
+{
+	return api_remote_at(r->param[1]);
 }
 
 static const struct conf_remote *find(struct api_req *r, struct conf *c,

@@ -146,16 +146,9 @@ static int client(struct api *a)
  * r->param, or -1 */
 static int remote_param(struct api_req *r)
 {
-	for (int i = 1; i < API_MAX_PARAMS && r->param[i][0]; i++) {
-		char *pc = strstr(r->param[i], "%40");
-
-		if (pc) {             /* escaped by the client */
-			*pc = '@';
-			memmove(pc + 1, pc + 3, strlen(pc + 3) + 1);
-		}
-		if (strchr(r->param[i], '@'))
+	for (int i = 1; i < API_MAX_PARAMS && r->param[i][0]; i++)
+		if (api_remote_at(r->param[i]))
 			return i;
-	}
 	return -1;
 }
 

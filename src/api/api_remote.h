@@ -40,6 +40,9 @@ int  api_remotes_json(struct odict *arr, struct conf *c,
 /* {pid} is another node's ("<pid>@<node>"; "%40" for '@' is taken too,
  * and made '@' in r->param[1]) */
 bool api_remote_id(struct api_req *r);
+/* param names another node's participant ("<pid>@<node>"; an escaped
+ * "%40" is made '@' in place) */
+bool api_remote_at(char *param);
 /* GET .../participants/{pid}@{node}: the entry, or 404 (also for one the
  * caller may not see) */
 void api_remote_part_get(struct api_req *r, struct conf *c);

@@ -224,9 +224,9 @@ bool conf_empty(const struct conf *c);
 /* c may be ended here for being empty (destroy_on_last_leave, an ad-hoc
  * conference, idle_timeout_s): confs_set_end_gate's say */
 bool conf_may_end(const struct conf *c);
-/* The destroy-on-last-leave and idle checks again, from the loop (other
- * nodes' shares changed under a caller that holds c) */
-void conf_empty_later(struct conf *c);
+/* (conf_empty_check, conf.h: the destroy-on-last-leave and idle checks
+ * again from the loop, also when other nodes' shares changed under a
+ * caller that holds c) */
 /* part_add() in two steps: the record, all that can fail (not yet in
  * the roster, no id), then its entry into the roster, which cannot fail
  * (the policy's entry as it is then, the role and wait asked for, one new

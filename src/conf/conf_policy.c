@@ -93,15 +93,10 @@ static void empty_check(void *arg)
 	conf_idle_check(c);
 }
 
-void conf_empty_later(struct conf *c)
+void conf_empty_check(struct conf *c)
 {
 	if (!c->destroyed)
 		tmr_start(&c->empty_tmr, 0, empty_check, c);
-}
-
-void conf_empty_check(struct conf *c)
-{
-	conf_empty_later(c);
 }
 
 void conf_idle_check(struct conf *c)

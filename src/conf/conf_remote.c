@@ -157,7 +157,7 @@ int conf_set_remotes(struct conf *c, const char *node,
 	}
 	mem_deref(old);
 	conf_changed(c);
-	conf_empty_later(c);      /* the last one anywhere may have left */
+	conf_empty_check(c);      /* the last one anywhere may have left */
 	return 0;
 }
 
@@ -167,7 +167,7 @@ void conf_clear_remotes(struct conf *c)
 		return;
 	list_flush(&c->remotes);
 	conf_changed(c);
-	conf_empty_later(c);
+	conf_empty_check(c);
 }
 
 const struct conf_remote *conf_apply_remotes(const struct conf *c,
