@@ -69,6 +69,39 @@ void api_set_cluster(struct api *a, struct cluster *cl)
 	a->cluster = cl;
 }
 
+/* --role focus: the mixer processes (none: nothing said) */
+static int mixers_add(struct odict *od, const struct focus *f)
+{
+	struct focus_mixer m[16];
+	unsigned n = focus_mixers(f, m, 16);
+	struct odict *arr = NULL;
+	int err;
+
+	if (!n)
+		return 0;
+	err = odict_alloc(&arr, 16);
+	for (unsigned i = 0; i < n && i < 16 && !err; i++) {
+		struct odict *o = NULL;
+		char key[8];
+
+		err = odict_alloc(&o, 8);
+		err = err ? err : api_add_str(o, "address", m[i].addr);
+		err = err ? err : api_add_str(o, "state",
+					      m[i].up ? "up" : "down");
+		err = err ? err : api_add_int(o, "ready", m[i].ready);
+		err = err ? err : api_add_int(o, "used", m[i].used);
+		err = err ? err : api_add_int(o, "conferences",
+					      m[i].conferences);
+		err = err ? err : api_add_int(o, "lost", m[i].lost);
+		re_snprintf(key, sizeof(key), "%u", i);
+		err = err ? err : odict_entry_add(arr, key, ODICT_OBJECT, o);
+		mem_deref(o);
+	}
+	err = err ? err : odict_entry_add(od, "mixers", ODICT_ARRAY, arr);
+	mem_deref(arr);
+	return err;
+}
+
 void api_status(struct api_req *r)
 {
 	struct odict *od = NULL, *sip = NULL, *mix = NULL, *nt = NULL;
@@ -129,6 +162,7 @@ void api_status(struct api_req *r)
 			err |= odict_entry_add(od, "cluster", ODICT_OBJECT, cl);
 		mem_deref(cl);
 	}
+	err |= mixers_add(od, r->api->focus);
 	err |= mixer_json(&mix, r->api->mixer);
 	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);
 out:

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "conf/conf.h"
 #include "main/config.h"
+#include "main/config_int.h"
 #include "media/media.h"
 #include "sip/sip.h"
 #include "util/log.h"
@@ -180,6 +181,23 @@ static const struct opt opts[] = {
 	 "proxies in front (Kamailio), as address/bits, comma separated: a "
 	 "request from one is counted against the caller's address its Via "
 	 "records (received, rport), and they are exempt from the limits"},
+	{"role", S(role), "one", 0, 0,
+	 "one: everything in this process; focus: signalling, policy, "
+	 "notification and the API, the media on the mixer processes of "
+	 "mixers (RFC 6230/6505, docs/mscp.md); mixer: media only, for the "
+	 "focuses of focus_allow"},
+	{"mixers", S(mixers), "", 0, 0,
+	 "role focus: the mixer processes' SIP addresses, host:port, comma "
+	 "separated (at most 16)"},
+	{"mixer_pool", U(mixer_pool), "16", 1, 1000,
+	 "role focus: media connections kept ready on each mixer (a join "
+	 "takes one at once)"},
+	{"focus_allow", S(focus_allow), "127.0.0.1", 0, 0,
+	 "role mixer: IP addresses of the focuses whose INVITEs it takes, "
+	 "comma separated (at most 16); others get 403"},
+	{"control_addr", S(control_addr), "", 0, 0,
+	 "role mixer: address the control channels (RFC 6230) listen on "
+	 "(default: sip_addr)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -534,7 +552,7 @@ int config_validate(const struct config *cfg, char *errbuf, size_t errsz)
 			return EINVAL;
 		}
 	}
-	return 0;
+	return config_validate_role(cfg, errbuf, errsz);
 }
 
 void config_usage(FILE *f, const char *prog)

@@ -65,7 +65,19 @@ struct config {
 	char node[33];
 	uint32_t cluster_capacity;
 	char cluster_proxies[256];
+	/* the media-server split (docs/mscp.md, spec s. 6.3) */
+	char role[8];               /* one, focus, mixer */
+	char mixers[256];           /* focus: host:port,... */
+	uint32_t mixer_pool;        /* focus: media connections ready on
+				     * each mixer */
+	char focus_allow[256];      /* mixer: focuses' addresses */
+	char control_addr[64];      /* mixer: "" is sip_addr */
 };
+
+/* The process's part (role): all in one, the focus of a split, or one
+ * of its mixers */
+enum config_role { CONFIG_ROLE_ONE, CONFIG_ROLE_FOCUS, CONFIG_ROLE_MIXER };
+enum config_role config_role(const struct config *cfg);
 
 void config_defaults(struct config *cfg);
 /* Reads `key = value` lines; errbuf gets "file:line: reason" on error. */

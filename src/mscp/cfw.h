@@ -222,5 +222,8 @@ int  cfw_chan_report(struct cfw_chan *ch, const char *tid,
 /* The packages both sides agreed on (after SYNC), and the keep-alive */
 const char *cfw_chan_packages(const struct cfw_chan *ch);
 uint32_t cfw_chan_keepalive(const struct cfw_chan *ch);
+/* Its control dialog's id: the AS's own; the MS's, the SYNC's
+ * Dialog-ID once synced (NULL before) */
+const char *cfw_chan_dialog_id(const struct cfw_chan *ch);
 
 #endif

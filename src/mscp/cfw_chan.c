@@ -236,6 +236,14 @@ static void on_sync(struct cfw_chan *ch, const struct cfw_msg *msg)
 				      "no such control dialog");
 		return;
 	}
+	/* which control dialog the channel is (cfw_chan_dialog_id) */
+	mem_deref(ch->dialog_id);
+	ch->dialog_id = NULL;
+	if (str_dup(&ch->dialog_id, dlg)) {
+		(void)cfw_chan_answer(ch, msg->tid, CFW_NOT_UNDERSTOOD,
+				      "out of memory");
+		return;
+	}
 	pl_set_str(&rest, cfw_msg_hdr(msg, CFW_H_PACKAGES));
 	while (next_item(&rest, &item)) {
 		if (!cfw_packages_has(ch->offer, &item) ||
@@ -453,6 +461,11 @@ const char *cfw_chan_packages(const struct cfw_chan *ch)
 uint32_t cfw_chan_keepalive(const struct cfw_chan *ch)
 {
 	return ch ? ch->keepalive_s : 0;
+}
+
+const char *cfw_chan_dialog_id(const struct cfw_chan *ch)
+{
+	return ch && (ch->as || ch->synced) ? ch->dialog_id : NULL;
 }
 
 static void sync_wait_h(void *arg)

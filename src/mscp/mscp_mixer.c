@@ -8,7 +8,10 @@
  * commanded by its public API only: mixer_stream_update (settings: the
  * room's K, mute, deaf, gains) then mixer_stream_move (into the
  * conference's room, or back home); the two go down one SPSC queue in
- * that order, so a stream never sits in a room with the wrong K.
+ * that order, so a stream never sits in a room with the wrong K. A
+ * move the mixer refuses because the room is on another of its threads
+ * (EXDEV) is done by the SIP side instead (rehomeh: the stream made
+ * again there, its new id recorded here).
  *
  * Directions are from id1's side (RFC 6505 s. 4.2.2): with the
  * connection as id1, sendonly means it is heard and hears nothing
@@ -60,6 +63,7 @@ int mscp_mixer_alloc(struct mscp_mixer **exp,
 	ex->mx = cfg->mx;
 	ex->next_room = cfg->room_base;
 	ex->eh = cfg->eh;
+	ex->rehomeh = cfg->rehomeh;
 	ex->arg = cfg->arg;
 	*exp = ex;
 	return 0;
@@ -94,23 +98,31 @@ struct mscp_conn *mscp_conn_find(const struct mscp_mixer *ex,
 }
 
 /* The stream's settings for where it is: joined (the conference's K,
- * the join's directions and gains) or parked (muted and deaf) */
+ * the join's directions and gains) or parked (muted and deaf), on top
+ * of the media its SIP side negotiated (base) */
+static void conn_media(struct mixer_media *m, const struct mscp_conn *c,
+		       const struct mscp_conf *cf, const struct join_cfg *j)
+{
+	*m = c->base;
+	if (cf) {
+		m->room_speakers = (uint8_t)cf->cfg.n;
+		m->muted = c->base.muted || !j->in || j->mute_in;
+		m->deaf = c->base.deaf || !j->out || j->mute_out;
+		m->gain_in_db = j->gain_in_db;
+		m->gain_out_db = j->gain_out_db;
+	}
+	else {
+		m->room_speakers = 0;
+		m->muted = m->deaf = true;
+	}
+}
+
 static int conn_apply(struct mscp_mixer *ex, struct mscp_conn *c,
 		      struct mscp_conf *cf, const struct join_cfg *j)
 {
-	struct mixer_media m = c->base;
+	struct mixer_media m;
 
-	if (cf) {
-		m.room_speakers = (uint8_t)cf->cfg.n;
-		m.muted = c->base.muted || !j->in || j->mute_in;
-		m.deaf = c->base.deaf || !j->out || j->mute_out;
-		m.gain_in_db = j->gain_in_db;
-		m.gain_out_db = j->gain_out_db;
-	}
-	else {
-		m.room_speakers = 0;
-		m.muted = m.deaf = true;
-	}
+	conn_media(&m, c, cf, j);
 	return mixer_stream_update(ex->mx, c->stream, &m);
 }
 
@@ -143,6 +155,18 @@ int mscp_mixer_conn_add(struct mscp_mixer *ex, const char *connid,
 	return 0;
 }
 
+int mscp_mixer_conn_update(struct mscp_mixer *ex, const char *connid,
+			   const struct mixer_media *m)
+{
+	struct mscp_conn *c = ex && connid && m ?
+		mscp_conn_find(ex, connid) : NULL;
+
+	if (!c)
+		return ENOENT;
+	c->base = *m;
+	return conn_apply(ex, c, c->conf, &c->j);
+}
+
 void mscp_emit(struct mscp_mixer *ex, const struct mixpkg_msg *ev)
 {
 	if (ex->eh)
@@ -167,17 +191,45 @@ void mscp_emit_unjoin(struct mscp_mixer *ex, const struct mscp_conn *c,
 	mem_deref(ev);
 }
 
+/* A parked connection's home room and a conference's room may be on two
+ * mixer threads, and the mixer moves a stream only within its thread:
+ * its SIP side makes it again in the room (m: its settings there) */
+static int conn_rehome(struct mscp_mixer *ex, struct mscp_conn *c,
+		       uint32_t room, const struct mixer_media *m)
+{
+	uint32_t id = 0;
+	int err;
+
+	if (!ex->rehomeh)
+		return EXDEV;
+	err = ex->rehomeh(c->id, room, m, &id, ex->arg);
+	if (err)
+		return err;
+	log_info("mscp", "msg=\"connection made again on another mixer "
+		 "thread\" conn=%s room=%u stream=%u new_stream=%u", c->id,
+		 room, c->stream, id);
+	c->stream = id;
+	return 0;
+}
+
 int mscp_conn_join(struct mscp_mixer *ex, struct mscp_conn *c,
 		   struct mscp_conf *cf, const struct join_cfg *j)
 {
-	int err = conn_apply(ex, c, cf, j);
+	uint32_t room = cf ? cf->room : c->home_room;
+	struct mixer_media m;
+	int err;
 
+	conn_media(&m, c, cf, j);
+	err = mixer_stream_update(ex->mx, c->stream, &m);
 	if (!err && c->conf != cf)
-		err = mixer_stream_move(ex->mx, c->stream,
-					cf ? cf->room : c->home_room);
+		err = mixer_stream_move(ex->mx, c->stream, room);
+	if (err == EXDEV)
+		err = conn_rehome(ex, c, room, &m);
 	if (err) {
 		log_warn("mscp", "msg=\"mixer refused\" conn=%s err=%m",
 			 c->id, err);
+		/* the settings of where it still is */
+		(void)conn_apply(ex, c, c->conf, &c->j);
 		return err;
 	}
 	c->conf = cf;

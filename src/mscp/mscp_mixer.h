@@ -25,11 +25,22 @@ struct mscp_mixer;
 /* An event for the AS (the MS sends it as a CONTROL) */
 typedef void (mscp_event_h)(const struct mixpkg_msg *ev, void *arg);
 
+/* The mixer moves a stream only between rooms of one thread (EXDEV
+ * otherwise): the SIP side makes connid's stream again in room with
+ * settings m (from copies of its sockets, so its port stays) and says
+ * its new id in *idp; 0, or an errno (the old stream is then as it
+ * was) */
+typedef int (mscp_rehome_h)(const char *connid, uint32_t room,
+			    const struct mixer_media *m, uint32_t *idp,
+			    void *arg);
+
 struct mscp_mixer_cfg {
 	struct mixer *mx;
 	uint32_t room_base;        /* conferences get rooms from here on */
 	mscp_event_h *eh;
-	void *arg;
+	mscp_rehome_h *rehomeh;    /* NULL: a join across threads is
+				    * refused (419) */
+	void *arg;                 /* of both */
 };
 
 int  mscp_mixer_alloc(struct mscp_mixer **exp,
@@ -40,6 +51,11 @@ int  mscp_mixer_alloc(struct mscp_mixer **exp,
 int  mscp_mixer_conn_add(struct mscp_mixer *ex, const char *connid,
 			 uint32_t stream, uint32_t home_room,
 			 const struct mixer_media *m);
+/* A re-INVITE changed its media: m replaces the settings it was added
+ * with; the package's (mute, deaf, gains, K) stay on top. ENOENT: no
+ * such connection */
+int  mscp_mixer_conn_update(struct mscp_mixer *ex, const char *connid,
+			    const struct mixer_media *m);
 /* Its dialog ended: unjoin-notify when it was joined; the caller removes
  * the stream afterwards */
 int  mscp_mixer_conn_remove(struct mscp_mixer *ex, const char *connid);

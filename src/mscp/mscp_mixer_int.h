@@ -44,6 +44,7 @@ struct mscp_mixer {
 	unsigned next_conf;
 	struct list confs, conns;
 	mscp_event_h *eh;
+	mscp_rehome_h *rehomeh;
 	void *arg;
 };
 

@@ -11,9 +11,12 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <math.h>
 #include "mixer/mixer.h"
+#include "mscp/mscp.h"
 #include "sip/call_int.h"
 #include "sip/dtls.h"
+#include "sip/msc.h"
 #include "util/log.h"
 #include "util/srclimit.h"
 
@@ -41,6 +44,7 @@ static void call_destructor(void *arg)
 	/* deref of an established session sends BYE, of an early one
 	 * CANCEL; libre finishes those transactions on its own */
 	call_video_close(call);
+	mem_deref(call->msc);      /* BYE to the mixer process */
 	mem_deref(call->dtls);
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
@@ -48,6 +52,51 @@ static void call_destructor(void *arg)
 	mem_deref(call->cuser);
 	if (call->f->stats.calls_active)
 		call->f->stats.calls_active--;
+}
+
+/* --role focus: the mixer process ended the call's media, or is gone */
+static void split_lost(uint16_t code, const char *why, void *arg)
+{
+	struct call *call = arg;
+
+	log_info("sip", "msg=\"call ended\" conf=%s pid=%s reason=\"%s\"",
+		 call->part ? conf_id(part_conf(call->part)) : "-",
+		 call->part ? part_id(call->part) : "-", why);
+	call_fail(call, code, why);
+}
+
+static void split_talk(bool talking, void *arg)
+{
+	struct call *call = arg;
+
+	if (call->part)
+		part_set_talking(call->part, talking);
+}
+
+/* --role focus: the call's media goes to a connection on the mixer
+ * process of its conference; our SDP names that mixer's RTP address and
+ * port, plain RTP, audio alone (docs/mscp.md says what the split lacks) */
+static int split_alloc(struct call *call, struct call **callp,
+		       const struct conf *c, struct participant *p)
+{
+	struct sa maddr;
+	int err = msc_take(call->f, conf_id(c), &call->msc, &maddr,
+			   split_lost, split_talk, call);
+
+	if (!err) {
+		call->lport = sa_port(&maddr);
+		err = sdpneg_alloc(&call->sdp, &maddr, call->lport, NULL);
+	}
+	if (err) {
+		mem_deref(call);
+		return err;
+	}
+	sdpneg_set_audio(call->sdp, conf_audio(c));
+	call_video_sdp(call, c);       /* none: audio alone */
+	call->part = p;
+	call_bfcp_update(call, c);
+	*callp = call;
+	return 0;
 }
 
 int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
@@ -68,6 +117,8 @@ int call_alloc(struct call **callp, struct focus *f, const struct conf *c,
 	call->fecc_ssrc = rand_u32() | 1;
 	tmr_init(&call->st_tmr);
 	f->stats.calls_active++;
+	if (msc_split(f))
+		return split_alloc(call, callp, c, p);
 	if (mixer_shared_sockets(f->mixer)) {
 		/* the port of the mixer thread the conference is on */
 		call->room_key = conf_room(c);
@@ -102,116 +153,6 @@ out:
 	else
 		*callp = call;
 	return err;
-}
-
-/* SRTP keys for the mixer: SDES from the negotiation, DTLS-SRTP from the
- * handshakes (until the RTP one is done the stream waits: nothing sent
- * or taken) */
-static void srtp_fill(struct mixer_srtp *k, const struct call *call)
-{
-	const struct sdpneg_result *r = &call->neg;
-
-	memset(k, 0, sizeof(*k));
-	if (r->removed || r->sec == SDPSEC_PLAIN)
-		return;
-	k->on = true;
-	if (r->sec == SDPSEC_DTLS) {
-		k->dtls = true;
-		dtls_call_keys(call->dtls, k);
-		return;
-	}
-	k->rtp.set = true;
-	k->rtp.suite = (int)r->suite;
-	k->rtp.len = (uint8_t)r->key_len;
-	memcpy(k->rtp.rx, r->rx_key, r->key_len);
-	memcpy(k->rtp.tx, r->tx_key, r->key_len);
-}
-
-static void media_fill(struct mixer_media *m, const struct call *call)
-{
-	const struct sdpneg_result *r = &call->neg;
-	const struct part_settings *s = part_settings(call->part);
-
-	memset(m, 0, sizeof(*m));
-	memcpy(&m->rtp_dst, &r->rtp.u, r->rtp.len);
-	m->rtp_dst_len = sa_isset(&r->rtp, SA_ALL) ? r->rtp.len : 0;
-	memcpy(&m->rtcp_dst, &r->rtcp.u, r->rtcp.len);
-	m->rtcp_dst_len = sa_isset(&r->rtcp, SA_ALL) ? r->rtcp.len : 0;
-	m->codec = r->codec;
-	m->tx_pt = r->pt;
-	m->telev_pt = (int16_t)r->telev_pt;
-	m->send = r->send;
-	/* A participant who put the conference on hold (we may not send to
-	 * them) is not mixed either: many phones play music on hold into a
-	 * held call, and nobody in the room should hear it. */
-	m->recv = r->recv && r->send;
-	/* a listener's audio is never mixed, whatever its settings say */
-	m->muted = s->muted || !strcmp(part_role(call->part), "listener");
-	m->deaf = s->deaf;
-	m->hold_music = part_privacy(call->part)->pending;
-	/* keying a PIN: it hears only what is said to it (the lobby's
-	 * prompts), and nobody hears it */
-	if (part_privacy(call->part)->lobby) {
-		m->muted = m->deaf = true;
-		m->hold_music = false;
-	}
-	call_mix_fill(m, call->part);
-	m->room_speakers = (uint8_t)conf_max_speakers(part_conf(call->part));
-	m->room_hz = conf_mix_rate(part_conf(call->part));
-	m->level_id = r->level_id;
-	m->opus = r->opus;
-	m->csrc_level_id = r->csrc_level_id;
-	m->gain_in_db = s->gain_in_db;
-	m->gain_out_db = s->gain_out_db;
-	m->tx_ssrc = call->tx_ssrc;
-	srtp_fill(&m->srtp, call);
-}
-
-/* The media security of the call, for the API and the console */
-static void encryption_print(char *buf, size_t sz, const struct call *call)
-{
-	struct mixer_srtp k;
-
-	switch (call->neg.sec) {
-	case SDPSEC_PLAIN:
-		re_snprintf(buf, sz, "none");
-		break;
-	case SDPSEC_SDES:
-		re_snprintf(buf, sz, "SDES %s",
-			    srtp_suite_name(call->neg.suite));
-		break;
-	case SDPSEC_DTLS:
-		memset(&k, 0, sizeof(k));
-		dtls_call_keys(call->dtls, &k);
-		if (k.rtp.set)
-			re_snprintf(buf, sz, "DTLS-SRTP %s", srtp_suite_name(
-					    (enum srtp_suite)k.rtp.suite));
-		else
-			re_snprintf(buf, sz, "DTLS-SRTP (handshake)");
-		break;
-	}
-}
-
-/* What the negotiation settled, told to the participant's owner in one
- * change (a codec or direction of its own is news for subscribers) */
-static void media_report(const struct call *call)
-{
-	struct part_media pm = {.tx_ssrc = call->tx_ssrc};
-
-	if (call->neg.removed) {          /* no stream: no media to show */
-		re_snprintf(pm.direction, sizeof(pm.direction), "inactive");
-	}
-	else {
-		re_snprintf(pm.codec, sizeof(pm.codec), "%s",
-			    media_codec_name(call->neg.codec));
-		re_snprintf(pm.remote, sizeof(pm.remote), "%J",
-			    &call->neg.rtp);
-		pm.local_port = call->lport;
-		re_snprintf(pm.direction, sizeof(pm.direction), "%s",
-			    call->neg.dir);
-		encryption_print(pm.encryption, sizeof(pm.encryption), call);
-	}
-	part_set_media(call->part, &pm);
 }
 
 static void dtls_keyed(void *arg)
@@ -251,6 +192,25 @@ static int dtls_update(struct call *call)
 	return err;
 }
 
+/* --role focus: the caller's media and settings to its mixer process
+ * (a participant on hold is not heard, as media_fill says) */
+static int split_apply(struct call *call)
+{
+	struct mixer_media m;
+	struct mscp_join j;
+
+	call->rx_last_ms = tmr_jiffies();
+	call_media_fill(&m, call);
+	call_media_report(call);
+	memset(&j, 0, sizeof(j));
+	j.muted = m.muted || !m.recv;
+	j.deaf = m.deaf;
+	j.gain_in_db = (int)lrintf(m.gain_in_db);
+	j.gain_out_db = (int)lrintf(m.gain_out_db);
+	return msc_apply(call->msc, conf_id(part_conf(call->part)),
+			 &call->neg, &j, m.room_speakers);
+}
+
 int call_media_apply(struct call *call)
 {
 	struct mixer_media m;
@@ -260,13 +220,15 @@ int call_media_apply(struct call *call)
 		return 0;
 	/* its conference may be another now (the lobby's move) */
 	call_bfcp_update(call, part_conf(call->part));
+	if (call->msc)
+		return split_apply(call);
 	err = dtls_update(call);
 	if (err)
 		return err;
 	call->rx_last_ms = tmr_jiffies();     /* a fresh start for the
 					       * RTP timeout */
-	media_fill(&m, call);
-	media_report(call);
+	call_media_fill(&m, call);
+	call_media_report(call);
 	call_video_apply(call);
 	if (call->stream_id)
 		return mixer_stream_update(call->f->mixer, call->stream_id, &m);

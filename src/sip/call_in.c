@@ -302,9 +302,15 @@ static int accept_in(struct focus *f, struct conf *c,
 		role = replaces_role(old, &id, role);
 	err = call_alloc(&call, f, c, NULL);
 	if (err) {
+		/* --role focus: the mixer processes (msc.c) */
 		focus_reply(f, msg, 503, err == EADDRINUSE ?
 			    "Service Unavailable (no RTP ports)" :
-			    "Service Unavailable", NULL);
+			    err == ENOTCONN ? "Service Unavailable (no media "
+			    "server is up)" : err == EAGAIN ? "Service "
+			    "Unavailable (no media server connection ready)" :
+			    "Service Unavailable", err == ENOTCONN ?
+			    "Retry-After: 10\r\n" : err == EAGAIN ?
+			    "Retry-After: 1\r\n" : NULL);
 		return err;
 	}
 	call->st = *st;

@@ -34,6 +34,9 @@ struct call {
 				       * call's stream is there */
 	uint32_t room_key;
 	uint32_t stream_id;           /* 0: no mixer stream yet */
+	struct msconn *msc;           /* --role focus: its media connection
+				       * on a mixer process (msc.h; then no
+				       * local stream, ports or sockets) */
 	uint32_t tx_ssrc;             /* of the mix we send them */
 	struct sa src;                /* a call in: where its INVITE came
 				       * from, counted per source while it
@@ -79,6 +82,11 @@ int  call_sess_accept(struct call *call, const struct sip_msg *msg,
 /* Starts or updates the mixer stream from the latest negotiation and
  * reports the media to the participant's owner */
 int  call_media_apply(struct call *call);
+/* call_media.c: the stream settings of the latest negotiation and the
+ * participant's; the media reported to the participant's owner */
+struct mixer_media;
+void call_media_fill(struct mixer_media *m, const struct call *call);
+void call_media_report(const struct call *call);
 /* The media policy's part of p's stream settings (call_mix.c) */
 struct mixer_media;
 void call_mix_fill(struct mixer_media *m, const struct participant *p);

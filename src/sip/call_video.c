@@ -76,7 +76,9 @@ void call_video_sdp(struct call *call, const struct conf *c)
 {
 	const struct conf_video *v = conf_video(c);
 
-	sdpneg_set_video(call->sdp, call->f->video ? v->status : "none",
+	/* --role focus: the mixer processes carry audio alone */
+	sdpneg_set_video(call->sdp, call->f->video && !call->msc ?
+			 v->status : "none",
 			 strcmp(v->camera, "none") != 0, call_video_port,
 			 call);
 }

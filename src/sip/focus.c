@@ -9,6 +9,7 @@
 #include <string.h>
 #include "sip/digest.h"
 #include "sip/dtls.h"
+#include "sip/msc.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
 
@@ -170,6 +171,10 @@ static void invite_handler(const struct sip_msg *msg, void *arg)
 			    "Retry-After: 30\r\n");
 		return;
 	}
+	if (f->ms) {              /* --role mixer: no conferences here */
+		ms_ua_invite(f, msg);
+		return;
+	}
 	if (sip_msg_xhdr(msg, "Join")) {
 		join_invite(f, msg);
 		return;
@@ -194,12 +199,14 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct focus *f = arg;
 	const struct focus_method *m;
-	bool to_conf = pl_isset(&msg->uri.user);
+	bool to_conf = !f->ms && pl_isset(&msg->uri.user);
 	struct conf *c = to_conf ? conf_of(f, msg) : NULL;
 	int i = focus_method_index(msg->met.p, msg->met.l);
 	char hdr[160];
 
 	f->stats.requests_in++;
+	if (f->ms && ms_ua_request(f, msg))
+		return true;
 	if (to_conf && !c && !to_factory(f, msg) &&
 	    pl_strcmp(&msg->met, "ACK")) {
 		focus_reply(f, msg, 404, "Conference Not Found", NULL);
@@ -245,6 +252,8 @@ static void focus_destructor(void *arg)
 	/* the helper before the transport's socket it hangs on */
 	mem_deref(f->udp_guard);
 	mem_deref(f->probe_sock);
+	msc_close(f);
+	mem_deref(f->ms);        /* its sessions BYE while SIP is up */
 	if (f->sock)
 		sipsess_close_all(f->sock);
 	mem_deref(f->sock);
@@ -432,6 +441,16 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 		goto out;
 	if (cfg->udp)
 		(void)focus_udp_guard_probe(f);     /* logs what fails */
+	/* --role focus: the mixer processes, dialled once re_main runs */
+	err = msc_start(f, cfg->mixers, cfg->mixer_pool);
+	if (err)
+		goto out;
+	/* --role mixer: a mixer's UA for its focuses */
+	if (cfg->focus_allow) {
+		err = ms_ua_alloc(&f->ms, f, cfg);
+		if (err)
+			goto out;
+	}
 	log_info("sip", "msg=\"listening\" addr=%J udp=%d tcp=%d tls=%d "
 		 "tls_port=%u rtp=%j:%u-%u", &f->sip_laddr, cfg->udp, cfg->tcp,
 		 cfg->tls, cfg->tls ? cfg->tls_port : 0, &f->rtp_laddr,
@@ -463,7 +482,10 @@ const struct sa *focus_laddr(const struct focus *f)
 
 void focus_mixer_event(struct focus *f, const struct mixer_event *ev)
 {
-	call_mixer_event(f, ev);
+	if (f->ms)
+		ms_ua_mixer_event(f->ms, ev);
+	else
+		call_mixer_event(f, ev);
 }
 
 void focus_video_event(struct focus *f, const struct video_event *ev)
@@ -509,6 +531,8 @@ void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
 	f->doneh = doneh;
 	f->done_arg = arg;
 	confs_hangup_all(f->confs);
+	ms_ua_close_all(f->ms);
+	msc_stop(f);           /* BYE to the mixers' pools and channels */
 	tmr_start(&f->shut_tmr, wait_ms, shutdown_timeout, f);
 	/* waits for the BYE transactions, then calls sip_exit_handler */
 	sip_close(f->sip, false);

@@ -45,6 +45,18 @@ struct focus_cfg {
 				     * BFCP streams get port 0) */
 	struct video *video;        /* the video forwarder (NULL: video is
 				     * answered with port 0) */
+	/* the media-server split (spec s. 6.3, docs/mscp.md) */
+	const char *mixers;         /* --role focus: the SIP addresses of the
+				     * mixer processes ("host:port,...");
+				     * NULL or "": the mixer is this
+				     * process's */
+	unsigned mixer_pool;        /* --role focus: media connections kept
+				     * ready on each mixer (0: 16) */
+	const char *focus_allow;    /* --role mixer: the addresses of the
+				     * focuses it takes INVITEs from (comma
+				     * separated); NULL: not a mixer */
+	const char *control_addr;   /* --role mixer: the control channels'
+				     * listening address (NULL: sip_addr) */
 };
 
 /* SIP methods counted by name: the focus's table of methods
@@ -110,6 +122,19 @@ void focus_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
 void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
 		    void *arg);
 void focus_get_stats(const struct focus *f, struct focus_stats *st);
+
+/* --role focus: each mixer process as the focus sees it (sip/msc.c), for
+ * /v1/status; how many there are (at most max filled) */
+struct focus_mixer {
+	char addr[64];             /* host:port, as configured */
+	bool up;                   /* its control channel is up */
+	unsigned ready;            /* media connections ready for calls */
+	unsigned used;             /* held by calls */
+	unsigned conferences;      /* placed on it */
+	uint32_t lost;             /* times it went away */
+};
+unsigned focus_mixers(const struct focus *f, struct focus_mixer *m,
+		      unsigned max);
 
 /* The focus's own URI for conference user over transport tp, for Contact
  * headers (the notifier's too): sips: when the request was sips:, at the

@@ -1,10 +1,11 @@
 /* Private to the sip module: the focus object, its table of methods, and
  * the functions its files share. The files call each other in one
  * direction only: focus.c dispatches to methods.c, call_in.c, call.c,
- * call_watch.c, gate.c, im.c and refer.c (call_in.c and refer.c call
- * replaces.c, which calls none of them); none of those calls back into
- * focus.c, and reply.c (replies, AoRs) and contact.c are leaves every
- * file may use (tests/lint checks the graph). Signalling thread. */
+ * call_watch.c, gate.c, im.c, refer.c and ms_ua.c (call_in.c and refer.c
+ * call replaces.c, which calls none of them; ms_ua.c calls ms_conn.c);
+ * none of those calls back into focus.c, and reply.c (replies, AoRs)
+ * and contact.c are leaves every file may use (tests/lint checks the
+ * graph). Signalling thread. */
 #ifndef CAUCUS_SIP_INT_H
 #define CAUCUS_SIP_INT_H
 
@@ -55,9 +56,28 @@ struct focus {
 	char supported[32];          /* the Supported header's value */
 	char answer_hdrs[256];       /* Allow, Supported, Allow-Events and
 				      * Accept of our answers to INVITE */
+	/* --role focus: the mixer processes (msc.c): struct msc, the
+	 * connections on them by id, the conferences on them by id */
+	struct list mscs;
+	struct hash *msconns, *mplaces;
+	uint32_t msc_tag;            /* in our conference ids there */
 	const struct focus_cluster *cluster;  /* NULL: one node alone */
 	void *cluster_arg;
+	struct ms_ua *ms;            /* --role mixer (ms_ua.c); else NULL */
 };
+
+/* --role mixer (ms_ua.c, ms_conn.c): the focus is a mixer's UA (cfg's
+ * focus_allow set). focus.c hands it every INVITE outside a dialog, the
+ * other requests outside a dialog (false: OPTIONS, for the table of
+ * methods; true: answered), the mixer's events; close_all: BYE to every
+ * connection and control dialog (shutdown) */
+struct ms_ua;
+int  ms_ua_alloc(struct ms_ua **uap, struct focus *f,
+		 const struct focus_cfg *cfg);
+void ms_ua_invite(struct focus *f, const struct sip_msg *msg);
+bool ms_ua_request(struct focus *f, const struct sip_msg *msg);
+void ms_ua_mixer_event(struct ms_ua *ua, const struct mixer_event *ev);
+void ms_ua_close_all(struct ms_ua *ua);
 
 /* The INVITE that dials p: a cascade link up (link.c) offers Opus first
  * and carries a signed Caucus-Link header (into buf); for anyone else

@@ -28,7 +28,6 @@ phase, decoded, as OUT-PHASE.wav (8 kHz, packets in arrival order).
 import math
 import os
 import random
-import re
 import socket
 import struct
 import sys
@@ -38,7 +37,7 @@ import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtplib  # noqa: E402
-from sipauth import HOST, Client, bye, request, ulaw  # noqa: E402
+from sipauth import HOST, Client, bye, media_dst, request, ulaw  # noqa: E402
 
 SDP = ("v=0\r\no=t 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
        "t=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n")
@@ -75,8 +74,7 @@ class Holder:
                                        self.user)
         if code != 200:
             raise SystemExit("INVITE: %s" % first)
-        self.focus_rtp = int(re.search(r"m=audio (\d+)",
-                                       self.cl.answer).group(1))
+        self.focus_rtp = media_dst(self.cl.answer)
         self.cseq = self.cl.dialog[4]
         threading.Thread(target=self.send_tone, daemon=True).start()
         threading.Thread(target=self.receive, daemon=True).start()
@@ -91,7 +89,7 @@ class Holder:
             pkt = rtplib.packet(0, k, k * 160, 0x40ed,
                                 bytes(ulaw(v) for v in pcm))
             if not self.paused:
-                self.cl.rtp.sendto(pkt, (HOST, self.focus_rtp))
+                self.cl.rtp.sendto(pkt, self.focus_rtp)
             k += 1
             delay = start + k * 0.02 - time.monotonic()
             if delay > 0:

@@ -12,6 +12,12 @@ SCEN="$SRC/tests/integration/scenarios"
 WORK=$(mktemp -d /tmp/caucus-it.XXXXXX)
 CAUCUSD_PID=""
 CHILDREN=""
+# the media-server split (CAUCUS_SPLIT=1, start_caucusd): the mixer
+# process's address, pid and SIP port
+MIXER_ADDR=127.0.0.2
+MIXER_PID=""
+MIXER_SIP_PORT=""
+export MIXER_PID MIXER_SIP_PORT
 
 log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
 fail() {
@@ -19,6 +25,10 @@ fail() {
 	if [ -f "$WORK/caucusd.log" ]; then
 		echo "---- caucusd.log (last 40 lines) ----"
 		tail -n 40 "$WORK/caucusd.log"
+	fi
+	if [ -f "$WORK/mixer.log" ]; then
+		echo "---- mixer.log (last 30 lines) ----"
+		tail -n 30 "$WORK/mixer.log"
 	fi
 	local f     # the clients' side of it (why a baresip hung up)
 	for f in "$WORK"/*/baresip.log; do
@@ -37,6 +47,7 @@ fail() {
 cleanup() {
 	for p in $CHILDREN; do kill "$p" 2>/dev/null || true; done
 	[ -n "$CAUCUSD_PID" ] && kill -9 "$CAUCUSD_PID" 2>/dev/null || true
+	[ -n "$MIXER_PID" ] && kill -9 "$MIXER_PID" 2>/dev/null || true
 	if [ "${KEEP_WORK:-0}" = 1 ]; then
 		log "work folder kept: $WORK"
 	else
@@ -58,15 +69,25 @@ trap cleanup EXIT
 # pass --limits-exempt "" to take the exemption away.
 # Ports are picked free but can be taken before caucusd binds them (another
 # test runs alongside), so a start that cannot listen is tried again.
+# CAUCUS_SPLIT=1: the media-server split (docs/mscp.md): a mixer process
+# first (start_mixer), then caucusd as its focus (--role focus --mixers),
+# ready once the focus has the mixer up (wait_mixer_up); stop_caucusd
+# stops both.
 start_caucusd() {
 	local fixed_sip=${SIP_PORT:-} fixed_http=${HTTP_PORT:-} try
+	local split=()
+	if [ "${CAUCUS_SPLIT:-0}" = 1 ]; then
+		start_mixer
+		split=(--role focus --mixers "$MIXER_ADDR:$MIXER_SIP_PORT")
+	fi
 	for try in 1 2 3 4 5; do
 		SIP_PORT=${fixed_sip:-$(free_port)}
 		HTTP_PORT=${fixed_http:-$(free_port)}
 		# RTP above the ephemeral range too: 61000-64999 in blocks
 		RTP_MIN=$(( 61000 + (RANDOM % 9) * 400 ))
 		API="${API_SCHEME:-http}://127.0.0.1:$HTTP_PORT"
-		"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
+		"$BIN/caucusd" "${split[@]}" \
+			--sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
 			--db "$WORK/var/caucus.db" --demo demo \
 			--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 398)) \
 			--web-root "$SRC/web" --log-level debug --shutdown-ms 3000 \
@@ -80,7 +101,8 @@ start_caucusd() {
 			if curl -sf "$API/v1/openapi.json" >/dev/null 2>&1; then
 				log "caucusd pid $CAUCUSD_PID sip $SIP_PORT" \
 					"http $HTTP_PORT rtp $RTP_MIN" \
-					"${CAUCUS_RTP_SOCKETS:-}"
+					"${CAUCUS_RTP_SOCKETS:-}" "${split[*]}"
+				[ ${#split[@]} = 0 ] || wait_mixer_up
 				[ "${CAUCUS_PROMPTS:-0}" = 1 ] || quiet_room demo
 				return 0
 			fi
@@ -97,6 +119,107 @@ start_caucusd() {
 		log "port taken, starting again ($try)"
 	done
 	fail "caucusd could not find free ports"
+}
+
+# start_mixer: a caucusd --role mixer on $MIXER_ADDR (SIP and RTP) taking
+# INVITEs from 127.0.0.1 (the focus), logging to $WORK/mixer.log; ready
+# once it logs so. Its ports are picked the first time and kept: a
+# restart (after kill_mixer) is on the same ones. CAUCUS_MIXER_ARGS: more
+# flags. Sets MIXER_PID, MIXER_SIP_PORT, MIXER_RTP_MIN.
+start_mixer() {
+	local fixed=${MIXER_SIP_PORT:-} try n0
+	for try in 1 2 3 4 5; do
+		MIXER_SIP_PORT=${fixed:-$(free_port)}
+		# (a block of 61000-64999 apart from the focus's, whatever
+		# its RTP_MIN will be: this one is on another address)
+		MIXER_RTP_MIN=${MIXER_RTP_MIN:-$(( 61000 + (RANDOM % 9) * 400 ))}
+		touch "$WORK/mixer.log"
+		n0=$(grep -c 'msg="ready" role=mixer' "$WORK/mixer.log" || true)
+		# shellcheck disable=SC2086
+		"$BIN/caucusd" --role mixer --sip-addr "$MIXER_ADDR" \
+			--sip-port "$MIXER_SIP_PORT" --focus-allow 127.0.0.1 \
+			--rtp-port-min "$MIXER_RTP_MIN" \
+			--rtp-port-max $((MIXER_RTP_MIN + 398)) \
+			--log-level debug --shutdown-ms 3000 \
+			${CAUCUS_RTP_SOCKETS:+--rtp-sockets "$CAUCUS_RTP_SOCKETS"} \
+			${CAUCUS_MIXER_ARGS:-} >>"$WORK/mixer.log" 2>&1 &
+		MIXER_PID=$!
+		export MIXER_PID MIXER_SIP_PORT
+		for _ in $(seq 1 100); do
+			if [ "$(grep -c 'msg="ready" role=mixer' \
+				"$WORK/mixer.log")" -gt "$n0" ]; then
+				log "mixer pid $MIXER_PID sip" \
+					"$MIXER_ADDR:$MIXER_SIP_PORT rtp" \
+					"$MIXER_RTP_MIN"
+				return 0
+			fi
+			kill -0 "$MIXER_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -0 "$MIXER_PID" 2>/dev/null &&
+			fail "the mixer did not say it is ready"
+		wait "$MIXER_PID" 2>/dev/null || true
+		MIXER_PID=""
+		grep -q 'cannot listen' "$WORK/mixer.log" ||
+			fail "the mixer died at start"
+		[ -z "$fixed" ] || fail "the mixer cannot listen on its ports"
+		MIXER_RTP_MIN=""
+		log "mixer port taken, starting again ($try)"
+	done
+	fail "the mixer could not find free ports"
+}
+
+# mixers_up [N]: the focus's /v1/status lists its mixers, each "up" with
+# at least N (1) media connections ready; a status without the list
+# (an older focus) counts the log's msg="mixer up" lines instead
+mixers_up() {
+	curl -sf "$API/v1/status" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = d.get("mixers")
+if m is None:
+    sys.exit(2)
+if isinstance(m, dict):
+    m = list(m.values())
+need = int(sys.argv[1])
+sys.exit(0 if m and all(x.get("state") == "up" and
+                        int(x.get("ready", 0)) >= need for x in m) else 1)
+' "${1:-1}"
+	case $? in
+	0) return 0 ;;
+	2) grep -q 'msg="mixer up"' "$WORK/caucusd.log" ;;
+	*) return 1 ;;
+	esac
+}
+
+# mixers_down: the focus's /v1/status lists no mixer "up"
+mixers_down() {
+	curl -sf "$API/v1/status" | python3 -c '
+import json, sys
+m = json.load(sys.stdin).get("mixers")
+if isinstance(m, dict):
+    m = list(m.values())
+sys.exit(0 if m and all(x.get("state") != "up" for x in m) else 1)
+'
+}
+
+# wait_mixer_up: until the focus has every mixer up with its pool of
+# media connections ready (16: mixer_pool's default; SPLIT_READY), at
+# most 20 s
+wait_mixer_up() {
+	wait_for 20 mixers_up "${SPLIT_READY:-16}" ||
+		fail "the focus does not report its mixer up: $(curl -s \
+			"$API/v1/status")"
+	log "the focus has its mixer up"
+}
+
+# kill_mixer: kill -9 of the mixer process (what a lost media server
+# looks like to the focus)
+kill_mixer() {
+	kill -9 "$MIXER_PID"
+	wait "$MIXER_PID" 2>/dev/null || true
+	log "mixer $MIXER_PID killed"
+	MIXER_PID=""
 }
 
 # part_of CONF USER: the participant of CONF whose URI is sip:USER@...,
@@ -121,25 +244,45 @@ quiet_room() {
 		"$API/v1/conferences/$1/policy" || true
 }
 
-# stop_caucusd: SIGTERM, expect exit 0 and a clean sanitizer log
+# stop_caucusd: SIGTERM, expect exit 0 and a clean sanitizer log; in the
+# split, the focus first (its BYEs end the mixer's calls), then the mixer
 stop_caucusd() {
 	local rc=0
 	kill -TERM "$CAUCUSD_PID"
 	wait "$CAUCUSD_PID" || rc=$?
 	CAUCUSD_PID=""
 	[ "$rc" -eq 0 ] || fail "caucusd exited $rc after SIGTERM"
+	if [ -n "$MIXER_PID" ]; then
+		kill -TERM "$MIXER_PID"
+		wait "$MIXER_PID" || rc=$?
+		MIXER_PID=""
+		[ "$rc" -eq 0 ] || fail "the mixer exited $rc after SIGTERM"
+	fi
 	check_log_clean
 }
 
 check_log_clean() {
-	if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer|ThreadSanitizer' \
-		"$WORK/caucusd.log"; then
-		fail "sanitizer report in caucusd.log"
-	fi
+	local f
+	for f in "$WORK/caucusd.log" "$WORK/mixer.log"; do
+		[ -f "$f" ] || continue
+		if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer|ThreadSanitizer' \
+			"$f"; then
+			fail "sanitizer report in ${f#"$WORK"/}"
+		fi
+	done
 }
 
 alive() {
 	kill -0 "$CAUCUSD_PID" 2>/dev/null || fail "caucusd is not running"
+	[ -z "$MIXER_PID" ] || kill -0 "$MIXER_PID" 2>/dev/null ||
+		fail "the mixer is not running"
+}
+
+# split_skip WHAT: true (and says so) when the test runs as the split
+# (CAUCUS_SPLIT=1), which lacks WHAT: the caller skips that part
+split_skip() {
+	[ "${CAUCUS_SPLIT:-0}" = 1 ] || return 1
+	log "SKIP (split: focus and mixer processes): $*"
 }
 
 # api METHOD PATH [JSON]: sets BODY and STATUS (in this shell, so call it
@@ -323,7 +466,8 @@ recording() { ls "$1"/dump-*-dec.wav 2>/dev/null | head -n1; }
 # opus/48000/2), and sends a 40 s tone of TONE_HZ made at RATE (its file
 # source does not resample; its Opus is two channels, so the file is made
 # so too). Started in the background, its pid added to BS_PIDS and
-# CHILDREN; it hangs up after BS_SECONDS (30).
+# CHILDREN; it hangs up after BS_SECONDS (30). BS_SIP_TRACE=1: its log
+# holds every SIP message it sends and gets (baresip -s).
 baresip_caller() {
 	local d=$1 n=$2 conf=$3 codec=$4 tone=$5 rate=$6
 	shift 6
@@ -332,6 +476,7 @@ baresip_caller() {
 	case $codec in opus*) wav_stereo "$d/tone.wav" ;; esac
 	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=$codec" >"$d/accounts"
 	baresip -f "$d" -e "/dial sip:$conf@127.0.0.1:$SIP_PORT" \
+		${BS_SIP_TRACE:+-s} \
 		-t "${BS_SECONDS:-30}" >"$d/baresip.log" 2>&1 &
 	BS_PIDS="$BS_PIDS $!"
 	CHILDREN="$CHILDREN $!"

@@ -108,6 +108,15 @@ SDP = ("v=0\no=t 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
        "m=audio %d RTP/AVP 0\na=rtpmap:0 PCMU/8000\na=sendrecv\n")
 
 
+def media_dst(answer):
+    """where an SDP answer wants our RTP: (its c= address, else HOST, and
+    its audio port); with the media-server split that is the mixer
+    process's address, not the focus's"""
+    c = re.search(r"^c=IN IP4 (\S+)", answer, re.M)
+    port = int(re.search(r"m=audio (\d+)", answer).group(1))
+    return (c.group(1) if c else HOST, port)
+
+
 def request(cl, method, conf, user, auth=None, cseq=1, callid=None,
             extra=""):
     ruri = "sip:%s@%s:%d" % (conf, HOST, cl.port)
@@ -307,7 +316,7 @@ def talk(port, conf, user, secs, loss, reorder, level=None):
         return 2
     # where the focus wants our RTP: its SDP answer
     rtp = cl.rtp
-    sdp_port = int(re.search(r"m=audio (\d+)", cl.answer).group(1))
+    dst = media_dst(cl.answer)
     frames = int(secs * 50)
     order = list(range(frames))
     swapped = dropped = 0
@@ -334,7 +343,7 @@ def talk(port, conf, user, secs, loss, reorder, level=None):
         if rnd.random() < loss / 100.0:
             dropped += 1
         else:
-            rtp.sendto(pkt, (HOST, sdp_port))
+            rtp.sendto(pkt, dst)
         delay = start + (slot + 1) * 0.02 - time.monotonic()
         if delay > 0:
             time.sleep(delay)

@@ -97,10 +97,15 @@ done
 log "tx_packets to h: $TX1 before the hold, $TX_HOLD and $TX_HOLD2 on hold" \
 	"$TX_AFTER and $TX_AFTER2 after; rx_packets from h on hold:" \
 	"$RX_HOLD and $RX_HOLD2"
-[ "$TX_HOLD" = "$TX_HOLD2" ] || fail "the focus sent to h on hold"
-[ "$RX_HOLD2" -gt $((RX_HOLD + 25)) ] ||
-	fail "the focus got nothing from h on hold: the test proves nothing"
-[ "$TX_AFTER2" -gt $((TX_AFTER + 25)) ] || fail "no RTP to h after resuming"
+# (the split's focus has no RTP counters: the mixer process counts, and
+# the control channel does not carry them; what h itself got is checked
+# below either way)
+if ! split_skip "the API's RTP counters of h"; then
+	[ "$TX_HOLD" = "$TX_HOLD2" ] || fail "the focus sent to h on hold"
+	[ "$RX_HOLD2" -gt $((RX_HOLD + 25)) ] ||
+		fail "the focus got nothing from h on hold: the test proves nothing"
+	[ "$TX_AFTER2" -gt $((TX_AFTER + 25)) ] || fail "no RTP to h after resuming"
+fi
 rx() { awk -v p="$1" '$1 == "rx" && $2 == p { print $3 }' "$WORK/h.out"; }
 [ "$(rx held)" = 0 ] || fail "$(rx held) RTP packets reached h on hold"
 [ "$(rx before)" -gt 100 ] || fail "h got $(rx before) packets before holding"

@@ -43,7 +43,7 @@ done < <(printf '%s\n' "$files" | grep -E '^(src|tools)/.*\.[ch]$' |
 # 3. internal headers. Each module's public headers: what the others may
 # include.
 public="apps/apps.h api/api.h cluster/cluster.h conf/conf.h conf/conf_remote.h conf/conf_video.h conf/floor.h conf/mediapol.h conf/part.h conf/policy.h floorctl/floorctl.h main/config.h
-media/media.h mixer/mixer.h notify/notify.h sip/sip.h store/store.h
+media/media.h mixer/mixer.h mscp/mscp.h notify/notify.h sip/sip.h store/store.h
 users/users.h video/video.h video/h224.h video/vcodec.h video/vpack.h
 video/vpkt.h"
 for f in $(printf '%s\n' "$files" | grep -E '^src/[a-z]+/.*\.[ch]$'); do

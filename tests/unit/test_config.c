@@ -141,6 +141,100 @@ static void test_file_hostile(void **state)
 	assert_non_null(strstr(err, "sip_port"));
 }
 
+/* The media-server split's settings: the role, a focus's mixers, a
+ * mixer's focuses and control address, each refusal naming the setting */
+static void test_role(void **state)
+{
+	static const struct {
+		int n;
+		const char *a[6];
+		const char *why;     /* NULL: valid */
+	} cases[] = {
+		{0, {NULL}, NULL},
+		{2, {"--role", "one"}, NULL},
+		{2, {"--role", "split"}, "role: 'split'"},
+		{2, {"--role", "focus"}, "mixers: role focus needs"},
+		{4, {"--role", "focus", "--mixers", "127.0.0.2:5070"}, NULL},
+		{4, {"--role", "focus", "--mixers",
+		     "10.0.0.5:5060,[::1]:5070"}, NULL},
+		{4, {"--role", "focus", "--mixers", "ms-2.example.net:5080"},
+		 "mixers: "},
+		{4, {"--role", "focus", "--mixers", "10.0.0.5"}, "mixers: "},
+		{4, {"--role", "focus", "--mixers", "10.0.0.5:0"}, "mixers: "},
+		{4, {"--role", "focus", "--mixers", "10.0.0.5:70000"},
+		 "mixers: "},
+		{4, {"--role", "focus", "--mixers", "a:1,,b:2"}, "mixers: "},
+		{4, {"--role", "focus", "--mixers", "a:1,"}, "mixers: "},
+		{4, {"--role", "focus", "--mixers", "a b:1"}, "mixers: "},
+		{2, {"--mixers", "127.0.0.2:5070"}, "mixers: only for role"},
+		{2, {"--role", "mixer"}, NULL},
+		{4, {"--role", "mixer", "--focus-allow", "10.0.0.1,::1"}, NULL},
+		{4, {"--role", "mixer", "--focus-allow", "focus.example"},
+		 "focus_allow: 'focus.example'"},
+		{4, {"--role", "mixer", "--focus-allow", "10.0.0.1/8"},
+		 "focus_allow: "},
+		{4, {"--role", "mixer", "--focus-allow", ""}, "focus_allow: "},
+		{4, {"--role", "mixer", "--control-addr", "127.0.0.3"}, NULL},
+		{4, {"--role", "mixer", "--control-addr", "here"},
+		 "control_addr: "},
+		{4, {"--role", "mixer", "--node", "n1"}, "node: "},
+		{6, {"--role", "mixer", "--node", "n1", "--db",
+		     "postgresql://db/caucus"}, "node: a mixer"},
+		{2, {"--mixer-pool", "0"}, "mixer_pool"},
+		{2, {"--mixer-pool", "1001"}, "mixer_pool"},
+	};
+	const char *file = "role = mixer\nfocus_allow = 10.1.1.1,10.1.1.2\n";
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(c.role, "one");
+	assert_int_equal(config_role(&c), CONFIG_ROLE_ONE);
+	assert_int_equal(c.mixer_pool, 16);
+	assert_string_equal(c.focus_allow, "127.0.0.1");
+	assert_string_equal(c.mixers, "");
+	assert_string_equal(c.control_addr, "");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		config_defaults(&c);
+		err[0] = '\0';
+		rc = cases[i].n ? args(&c, err, cases[i].n, cases[i].a[0],
+				       cases[i].a[1], cases[i].a[2],
+				       cases[i].a[3], cases[i].a[4],
+				       cases[i].a[5]) : 0;
+		rc = rc ? rc : config_validate(&c, err, sizeof(err));
+		if (!cases[i].why && rc)
+			fail_msg("case %zu refused: %s", i, err);
+		if (cases[i].why && (!rc || !strstr(err, cases[i].why)))
+			fail_msg("case %zu: want '%s', got rc %d '%s'", i,
+				 cases[i].why, rc, err);
+	}
+	config_defaults(&c);
+	assert_int_equal(args(&c, err, 4, "--role", "focus", "--mixers",
+			      "127.0.0.2:5070"), 0);
+	assert_int_equal(config_role(&c), CONFIG_ROLE_FOCUS);
+	assert_int_equal(args(&c, err, 4, "--role", "mixer", "--mixers", ""),
+			 0);
+	assert_int_equal(config_role(&c), CONFIG_ROLE_MIXER);
+	/* the file, too */
+	config_defaults(&c);
+	assert_int_equal(config_load_mem(&c, file, strlen(file), err,
+					 sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.focus_allow, "10.1.1.1,10.1.1.2");
+	/* a mixer's focuses join limits_exempt: 16 entries at most */
+	config_defaults(&c);
+	assert_int_equal(args(&c, err, 4, "--role", "mixer", "--limits-exempt",
+			      "10.0.0.0/8,10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,"
+			      "10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,"
+			      "10.0.0.10,10.0.0.11,10.0.0.12,10.0.0.13,"
+			      "10.0.0.14,10.0.0.15"), 0);
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "focus_allow: with limits_exempt"));
+}
+
 /* caucus.conf.sample is what the settings table prints, and loading it
  * gives the defaults: the sample cannot drift from the code */
 static void test_sample(void **state)
@@ -183,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_hostile),
+		cmocka_unit_test(test_role),
 		cmocka_unit_test(test_sample),
 	};
 
