@@ -104,6 +104,7 @@ static int part_json(struct odict **odp, struct participant *p,
 	err |= api_add_int(od, "joined_at", part_joined_at(p));
 	err |= api_add_bool(od, "hand_raised", part_hand(p));
 	err |= api_add_str(od, "mixing", part_mixing_name(part_mixing(p)));
+	err |= api_add_bool(od, "multicast", part_multicast(p));
 	err |= api_part_mix_json(od, p, whole);
 	if (part_privacy(p)->pending)
 		err |= api_add_bool(od, "pending", true);

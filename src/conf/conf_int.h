@@ -142,6 +142,7 @@ struct participant {
 	bool talking;                 /* by the mixer's detector */
 	bool mixes_self;              /* its SDP said so (part_set_mixing) */
 	uint8_t mixing;               /* enum part_mixing, as resolved */
+	bool mcast;                   /* from the group (part_set_multicast) */
 	bool hand;                    /* raised */
 	uint32_t stream;              /* its mixer stream (0: none) */
 	struct sidebar *sidebar;      /* the one it is in (NULL: main) */

@@ -300,6 +300,21 @@ void part_set_mixing(struct participant *p, bool mixes_self)
 	part_mixing_apply(p);
 }
 
+void part_set_multicast(struct participant *p, bool on)
+{
+	if (p->mcast == on)
+		return;
+	p->mcast = on;
+	log_info("conf", "msg=\"multicast\" conf=%s pid=%s on=%d",
+		 p->conf->id, p->pid, on);
+	conf_changed(p->conf);
+}
+
+bool part_multicast(const struct participant *p)
+{
+	return p->mcast;
+}
+
 enum part_mixing part_mixing(const struct participant *p)
 {
 	return p->mixing;

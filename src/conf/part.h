@@ -257,6 +257,12 @@ void part_set_mixing(struct participant *p, bool mixes_self);
 void part_mixing_apply(struct participant *p);
 enum part_mixing part_mixing(const struct participant *p);
 const char *part_mixing_name(enum part_mixing m);
+/* Mixing for itself, it hears the talkers from the conference's
+ * multicast group (policy.h's struct policy_mcast), not by unicast: the
+ * SIP side says so after each negotiation and policy change; a new
+ * version when it changes */
+void part_set_multicast(struct participant *p, bool on);
+bool part_multicast(const struct participant *p);
 
 /* Counters: never a new version (see the top of this file) */
 void part_set_stats(struct participant *p, const struct part_stats *st);

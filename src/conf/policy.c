@@ -25,6 +25,7 @@ void policy_default(struct policy *p)
 	p->reveal_anonymous = true;
 	policy_acl_default(p);
 	policy_apps_default(&p->apps);
+	policy_mcast_default(&p->mcast);
 }
 
 static int word(const char *const *set, size_t n, const char *s)
@@ -282,6 +283,9 @@ int policy_parse(struct policy *out, const struct policy *base,
 		else if (policy_apps_key(e->key)) {
 			err = policy_apps_parse(&p, e, detail, dsz);
 		}
+		else if (policy_mcast_key(e->key)) {
+			err = policy_mcast_parse(&p, e, detail, dsz);
+		}
 		else if (!strcmp(e->key, "default_action")) {
 			int a = e->type == ODICT_STRING ?
 				word(actions, NWORDS(actions), e->u.str) : -1;
@@ -375,8 +379,9 @@ int policy_print(struct re_printf *pf, const struct policy *p)
 				 user_mixings[u->mixing % 3],
 				 u->mixing ? "\"" : "");
 	}
-	err = err ? err : re_hprintf(pf, "],%H,%H}", policy_acl_print, p,
-				     policy_apps_print, p);
+	err = err ? err : re_hprintf(pf, "],%H,%H,%H}", policy_acl_print, p,
+				     policy_apps_print, p, policy_mcast_print,
+				     p);
 	return err;
 }
 

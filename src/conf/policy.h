@@ -64,6 +64,21 @@ enum policy_mixing { POLICY_MIXING_FOCUS, POLICY_MIXING_DISTRIBUTED };
 enum policy_user_mixing { POLICY_USER_MIXING_DEFAULT,
 			  POLICY_USER_MIXING_FOCUS, POLICY_USER_MIXING_SELF };
 
+/* Distributed mixing over a multicast group (spec s. 6.4's "or a
+ * multicast group where the network has one"; policy_mcast.c,
+ * docs/media-policy.md): the talkers self-mixing endpoints hear are sent
+ * once to the group instead of once per endpoint. group: "" (off) or
+ * "239.255.1.2:5004" / "[ff05::1:3]:5004" as the document gave it
+ * (checked: a multicast address, an even port 1024..65534); ttl: the
+ * packets' TTL (hop limit), 1 by default (the local network); codec:
+ * the one codec the group carries (PCMU by default; endpoints that
+ * negotiated another keep unicast). Part of the media part. */
+struct policy_mcast {
+	char group[64];
+	uint8_t ttl;
+	char codec[8];            /* PCMU, PCMA, G722, opus */
+};
+
 struct policy_user {
 	char aor[128];
 	char role[16];            /* administrator, moderator, participant,
@@ -142,6 +157,7 @@ struct policy {
 				   * (false: only server administrators) */
 	enum policy_srtp srtp;    /* media encryption of the calls */
 	enum policy_mixing mixing;
+	struct policy_mcast mcast;
 	struct policy_apps apps;
 };
 
@@ -189,6 +205,16 @@ const char *policy_role_of(const struct policy *p, const char *aor);
  * mixing, else the conference's); does the policy let anyone? */
 bool policy_self_mixing(const struct policy *p, const char *aor);
 bool policy_mixing_any(const struct policy *p);
+/* The multicast group (policy_mcast.c): defaults; the members
+ * "mixing_multicast", "mixing_multicast_ttl", "mixing_multicast_codec"
+ * parsed (EINVAL naming the field), printed (after a comma, without
+ * braces); the group as an address (false: none) */
+void policy_mcast_default(struct policy_mcast *m);
+bool policy_mcast_key(const char *key);
+int  policy_mcast_parse(struct policy *p, const struct odict_entry *e,
+			char *detail, size_t dsz);
+int  policy_mcast_print(struct re_printf *pf, const struct policy *p);
+bool policy_mcast_group(const struct policy *p, struct sa *group);
 
 /* Access lists (policy_acl.c) */
 int  policy_role_bit(const char *role);           /* 0: no such role */

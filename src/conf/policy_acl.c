@@ -283,6 +283,9 @@ unsigned policy_diff(const struct policy *a, const struct policy *b)
 	    strcmp(a->apps.moderator_pin, b->apps.moderator_pin))
 		parts |= 1u << POLICY_PART_MEMBERSHIP;
 	if (a->srtp != b->srtp || a->mixing != b->mixing ||
+	    strcmp(a->mcast.group, b->mcast.group) ||
+	    a->mcast.ttl != b->mcast.ttl ||
+	    strcmp(a->mcast.codec, b->mcast.codec) ||
 	    memcmp(&a->apps, &b->apps, sizeof(a->apps)))
 		parts |= 1u << POLICY_PART_MEDIA;
 	if (memcmp(a->acl, b->acl, sizeof(a->acl)) ||

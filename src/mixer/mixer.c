@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
 #include <re.h>
 #include "mixer/mixer_int.h"
 #include "util/log.h"
@@ -17,13 +18,18 @@ struct smap {
 	uint32_t id;
 	uint32_t room;
 	unsigned thread;
+	bool app;               /* an application: carries no group */
 };
 
 struct rmap {
 	struct le he;
 	uint32_t room;
 	unsigned thread;
-	unsigned streams;
+	unsigned streams;       /* and holds */
+	unsigned live;          /* streams alone: at 0 the thread drops
+				 * the room, and its group's socket */
+	bool mc_sent;           /* the thread's room has mc (mcast_sync) */
+	struct mixer_mcast mc;
 };
 
 struct mixer {
@@ -299,6 +305,99 @@ void mixer_room_release(struct mixer *mx, uint32_t room)
 	rmap_put(r);
 }
 
+static bool mcast_eq(const struct mixer_mcast *a,
+		     const struct mixer_mcast *b)
+{
+	return a->group_len == b->group_len && a->local_len == b->local_len &&
+		a->ttl == b->ttl && a->codec == b->codec &&
+		!memcmp(&a->group, &b->group, a->group_len) &&
+		!memcmp(&a->local, &b->local, a->local_len);
+}
+
+/* A group's socket: its TTL, out of the interface of the local address
+ * (bound to it, so the packets come from our media address), looped
+ * back so listeners on this host hear it too */
+static int mcast_socket(const struct mixer_mcast *mc, int *fdp)
+{
+	int af = mc->group.ss_family, one = 1, ttl = mc->ttl ? mc->ttl : 1;
+	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool local = mc->local_len && mc->local.ss_family == af;
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (af == AF_INET) {
+		const struct sockaddr_in *l = (const void *)&mc->local;
+
+		err |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+				  sizeof(ttl));
+		err |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one,
+				  sizeof(one));
+		if (local && l->sin_addr.s_addr != htonl(INADDR_ANY))
+			err |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
+					  &l->sin_addr, sizeof(l->sin_addr));
+	}
+	else {
+		err |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl,
+				  sizeof(ttl));
+		err |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &one,
+				  sizeof(one));
+	}
+	if (!err && local) {
+		struct sockaddr_storage a = mc->local;
+
+		((struct sockaddr_in *)&a)->sin_port = 0;   /* (v6 alike) */
+		err = bind(fd, (struct sockaddr *)&a, mc->local_len);
+	}
+	if (err) {
+		err = errno ? errno : EINVAL;
+		close(fd);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* The room's group as the stream command about to go says: a new one
+ * (or none) goes to the thread first, with its socket made here (the
+ * signalling thread: the mixer makes none); the same, nothing. A
+ * socket that cannot be made leaves the room without a group (its
+ * listeners' streams are not sent; logged once per change). */
+static void mcast_sync(struct mixer *mx, struct rmap *r,
+		       const struct mixer_mcast *mc)
+{
+	struct mcmd c = {.type = MCMD_GROUP, .room = r->room, .rtp_fd = -1,
+			 .rtcp_fd = -1};
+	int err;
+
+	if (r->mc_sent ? mcast_eq(&r->mc, mc) : !mc->group_len)
+		return;
+	c.media.mcast = *mc;
+	if (mc->group_len) {
+		err = mcast_socket(mc, &c.rtp_fd);
+		if (err) {
+			log_warn("mixer", "msg=\"no socket for the "
+				 "multicast group\" room=%u err=\"%m\"",
+				 r->room, err);
+			c.media.mcast.group_len = 0;
+		}
+	}
+	if (!spsc_push(&mx->t[r->thread].cmdq, &c)) {
+		if (c.rtp_fd >= 0)
+			close(c.rtp_fd);
+		return;                 /* the next command tries again */
+	}
+	r->mc = *mc;
+	r->mc_sent = true;
+}
+
+/* A stream of the room is gone (removed, moved away) */
+static void rmap_unlive(struct rmap *r)
+{
+	if (r && r->live && !--r->live)
+		r->mc_sent = false;     /* the thread dropped the room */
+}
+
 /* An add command for the thread room is on (placed now if it is on
  * none) */
 static int stream_add(struct mixer *mx, struct mcmd *cp, uint32_t *idp)
@@ -322,6 +421,8 @@ static int stream_add(struct mixer *mx, struct mcmd *cp, uint32_t *idp)
 		hash_append(mx->rooms, room, &r->he, r);
 	}
 	c.id = ++mx->next_id;
+	if (!c.app)
+		mcast_sync(mx, r, &c.media.mcast);
 	if (!spsc_push(&mx->t[r->thread].cmdq, &c)) {
 		mem_deref(s);
 		if (!r->streams) {
@@ -331,8 +432,10 @@ static int stream_add(struct mixer *mx, struct mcmd *cp, uint32_t *idp)
 		return EAGAIN;
 	}
 	r->streams++;
+	r->live++;
 	mx->load[r->thread]++;
 	s->id = c.id;
+	s->app = c.app != NULL;
 	s->room = room;
 	s->thread = r->thread;
 	hash_append(mx->streams, s->id, &s->he, s);
@@ -375,9 +478,13 @@ int mixer_stream_update(struct mixer *mx, uint32_t id,
 {
 	struct mcmd c = {.type = MCMD_UPDATE, .id = id, .media = *m};
 	struct smap *s = smap_find(mx, id);
+	struct rmap *r;
 
 	if (!s)
 		return ENOENT;
+	r = rmap_find(mx, s->room);
+	if (r && !s->app)
+		mcast_sync(mx, r, &m->mcast);
 	return spsc_push(&mx->t[s->thread].cmdq, &c) ? 0 : EAGAIN;
 }
 
@@ -391,6 +498,7 @@ int mixer_stream_remove(struct mixer *mx, uint32_t id)
 	if (!spsc_push(&mx->t[s->thread].cmdq, &c))
 		return EAGAIN;
 	mx->load[s->thread]--;
+	rmap_unlive(rmap_find(mx, s->room));
 	rmap_put(rmap_find(mx, s->room));
 	hash_unlink(&s->he);
 	mem_deref(s);
@@ -429,6 +537,8 @@ int mixer_stream_move(struct mixer *mx, uint32_t id, uint32_t room)
 		return err;
 	}
 	r->streams++;
+	r->live++;
+	rmap_unlive(rmap_find(mx, s->room));
 	rmap_put(rmap_find(mx, s->room));
 	s->room = room;
 	return 0;

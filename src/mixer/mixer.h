@@ -93,6 +93,25 @@ struct mixer_srtp_made {
 int  mixer_srtp_ctx(struct srtp **ctx, struct mixer_srtp_made *made,
 		    const struct mixer_srtp_keys *k, bool tx);
 
+/* Distributed mixing over a multicast group (mixer_self.c): where a
+ * room sends each source it selected once a tick, for all its
+ * self-mixing listeners that take the group, instead of once per
+ * listener. group: the group and port (group_len 0: none); local: the
+ * address whose interface it goes out of (its port is ignored); ttl: of
+ * the packets (IPv6: the hop limit); codec: the one the group carries,
+ * with its static payload type (media.h's enum values; Opus 111). The
+ * room's socket for it is made on the signalling thread when a stream
+ * command first names a group (mixer.c) and handed to the mixer thread
+ * by a command of its own. */
+struct mixer_mcast {
+	struct sockaddr_storage group;
+	socklen_t group_len;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	uint8_t ttl;
+	enum media_codec codec;
+};
+
 /* The per-stream settings that can change during a call. */
 struct mixer_media {
 	struct sockaddr_storage rtp_dst;   /* where to send (until latched) */
@@ -160,6 +179,19 @@ struct mixer_media {
 	 * its packets, with this extension id (0: none). */
 	bool self_mix;
 	uint8_t self_level_id;
+	/* fwd_ssrc: the SSRC of its own voice as a source (read on add
+	 * only, so the signalling side can tell a listener on a group
+	 * which SSRC to drop; 0: the mixer picks one). mcast: the room's
+	 * group (every stream of a room carries the same; group_len 0:
+	 * none). mcast_on: it mixes for itself and was told the group (its
+	 * SDP): it gets the room's selection from the group, and by
+	 * unicast only what the group does not carry (what is said to it
+	 * alone); a listener whose selection differs from the room's main
+	 * one (a sidebar, relations, classes) or whose codec is not the
+	 * group's gets its unicast streams all the same. */
+	uint32_t fwd_ssrc;
+	struct mixer_mcast mcast;
+	bool mcast_on;
 };
 
 struct mixer_stream_stats {

@@ -187,6 +187,7 @@ static void stream_free(struct mstream *s)
 
 static void room_free(struct mroom *r)
 {
+	self_group_set(r, -1, NULL);
 	for (unsigned g = 0; g < MIXER_GROUPS; g++) {
 		if (!r->grp[g])
 			continue;
@@ -351,6 +352,24 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	atomic_fetch_add(&t->streams, 1);
 }
 
+/* A room's multicast group: set on the room, made when it has no
+ * stream yet (the stream's command follows); none on an empty room drops
+ * it */
+static void cmd_group(struct mthread *t, const struct mcmd *c)
+{
+	struct mroom *r = room_find(t, c->room, true);
+
+	if (!r) {                      /* out of memory: no group */
+		if (c->rtp_fd >= 0)
+			close(c->rtp_fd);
+		return;
+	}
+	self_group_set(r, c->rtp_fd, &c->media.mcast);
+	r->relink = true;
+	if (!r->n && !r->mc_on)
+		room_drop(t, r);
+}
+
 static void cmd_remove(struct mthread *t, uint32_t id)
 {
 	struct mroom *r;
@@ -484,6 +503,9 @@ void mthread_drain_commands(struct mthread *t)
 		case MCMD_MOVE:
 			cmd_move(t, c.id, c.room);
 			break;
+		case MCMD_GROUP:
+			cmd_group(t, &c);
+			break;
 		}
 	}
 	for (unsigned i = 0; i < t->nrooms; i++)
@@ -497,6 +519,8 @@ void mthread_free_rooms(struct mthread *t)
 
 	/* commands never applied: what they carry is let go */
 	while (spsc_pop(&t->cmdq, &c)) {
+		if (c.type == MCMD_GROUP && c.rtp_fd >= 0)
+			close(c.rtp_fd);
 		if (c.type != MCMD_ADD)
 			continue;
 		if (c.app)

@@ -8,7 +8,10 @@
 #include "mixer/mixer.h"
 #include "util/spsc.h"
 
-enum mcmd_type { MCMD_ADD, MCMD_UPDATE, MCMD_REMOVE, MCMD_MOVE };
+/* MCMD_GROUP: a room's multicast group (media.mcast; rtp_fd its socket,
+ * -1 for none) */
+enum mcmd_type { MCMD_ADD, MCMD_UPDATE, MCMD_REMOVE, MCMD_MOVE,
+		 MCMD_GROUP };
 
 struct mcmd {
 	enum mcmd_type type;

@@ -21,12 +21,23 @@
  *
  * Gains are the listener's business (sent at unity), and a sidebar's
  * members get their sidebar's sources, not the main conference in the
- * background. Mixer thread only.
+ * background.
+ *
+ * A room with a multicast group (mixer.h's struct mixer_mcast) sends the
+ * main group's selection (the K loudest and its applications) to the
+ * group once a tick, each source with the SSRC, sequence numbers and
+ * timestamps its unicast packets of that codec have, in the group's
+ * codec; the listeners that take it (mixer_media's mcast_on, the group's
+ * codec, the main group's selection unchanged: no sidebar, relations or
+ * classes) get by unicast only what is said to them alone, and drop
+ * their own voice from the group by its SSRC (the signalling side named
+ * it: fwd_ssrc). Mixer thread only.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "mixer/mixer.h"
 #include "mixer/mix.h"
 #include "mixer/mixer_stream.h"
 
@@ -52,9 +63,9 @@ static const enum media_codec codecs[] = {MEDIA_PCMU, MEDIA_PCMA,
 
 void self_init(struct mstream *s)
 {
-	do {
+	s->fwd_ssrc = s->m.fwd_ssrc;          /* (named by the SIP side) */
+	while (!s->fwd_ssrc || s->fwd_ssrc == s->tx_ssrc)
 		s->fwd_ssrc = arc4random();
-	} while (!s->fwd_ssrc || s->fwd_ssrc == s->tx_ssrc);
 	s->fwd_ts0 = arc4random();
 	for (unsigned i = 0; i < MEDIA_NCODECS; i++)
 		s->fwd_seq[i] = (uint16_t)arc4random();
@@ -120,13 +131,26 @@ static void fwd_prepare(struct mstream *s, unsigned mask, unsigned hz)
 	f->hz = hz;
 }
 
+/* Does s hear the room's selection from its group? */
+static bool group_takes(const struct mroom *r, const struct mstream *s)
+{
+	return r->mc_on && self_on(s) && s->m.mcast_on &&
+		s->m.codec == r->mc_codec && s->grp == &r->main &&
+		!s->custom && !s->m.listen_to && !s->m.deaf &&
+		!s->m.hold_music;
+}
+
 void self_relink(struct mroom *r)
 {
 	unsigned mask = 0;
 
-	for (unsigned i = 0; i < r->n; i++)
+	r->mc_live = false;
+	for (unsigned i = 0; i < r->n; i++) {
+		r->s[i]->mc_take = group_takes(r, r->s[i]);
+		r->mc_live |= r->s[i]->mc_take;
 		if (self_on(r->s[i]))
 			mask |= 1u << media_codec_index(r->s[i]->m.codec);
+	}
 	for (unsigned i = 0; i < r->n; i++)
 		fwd_prepare(r->s[i], mask, r->hz);
 }
@@ -162,31 +186,40 @@ static const uint8_t *fwd_payload(const struct mroom *r, struct mstream *o,
 	return f->out[i];
 }
 
-/* One packet of o's stream to s */
-static void fwd_one(const struct mroom *r, struct mstream *s,
-		    const struct mstream *src)
+/* o's packet of this tick in codec c into pkt (0: nothing to send) */
+static size_t fwd_packet(const struct mroom *r, const struct mstream *src,
+			 enum media_codec c, uint8_t pt, uint8_t level_id,
+			 uint8_t *pkt)
 {
 	/* (the encodings are o's, made here for whoever asks first) */
 	struct mstream *o = (struct mstream *)src;
-	enum media_codec c = s->m.codec;
 	unsigned i = media_codec_index(c);
-	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
 	const uint8_t *pl = fwd_payload(r, o, c, i);
-	uint8_t *pkt;
 	uint32_t ts;
 	size_t n;
 
 	if (!pl)
-		return;
+		return 0;
 	ts = o->fwd_ts0 + o->fwd_ticks * (media_rtp_clock(c) /
 					  JB_TICKS_PER_S);
-	pkt = s->mux ? mux_slot(s->mux) : own;
-	n = rtp_write_hdr_level(pkt, o->fwd->marker[i], s->m.tx_pt,
-				o->fwd->seq[i], ts, o->fwd_ssrc,
-				s->m.self_level_id, o->talk.level,
+	n = rtp_write_hdr_level(pkt, o->fwd->marker[i], pt, o->fwd->seq[i],
+				ts, o->fwd_ssrc, level_id, o->talk.level,
 				o->talk.talking);
 	memcpy(pkt + n, pl, o->fwd->len[i]);
-	n += o->fwd->len[i];
+	return n + o->fwd->len[i];
+}
+
+/* One packet of o's stream to s */
+static void fwd_one(const struct mroom *r, struct mstream *s,
+		    const struct mstream *src)
+{
+	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	uint8_t *pkt = s->mux ? mux_slot(s->mux) : own;
+	size_t n = fwd_packet(r, src, s->m.codec, s->m.tx_pt,
+			      s->m.self_level_id, pkt);
+
+	if (!n)
+		return;
 	if (s->mux)
 		mux_commit(s->mux, s, n, MUX_PAYLOAD_FWD);
 	else if (sendto(s->rtp_fd, pkt, n, MSG_DONTWAIT,
@@ -205,13 +238,53 @@ void self_send(const struct mroom *r, struct mstream *s)
 {
 	const struct mgroup *g = s->grp;
 
-	for (unsigned i = 0; i < g->nspk; i++)
+	/* the group carries the rest */
+	for (unsigned i = 0; !s->mc_take && i < g->nspk; i++)
 		if (g->spk[i] != s && mstream_heard_q16(s, g->spk[i]))
 			fwd_one(r, s, g->spk[i]);
-	for (unsigned i = 0; i < g->napp; i++)
+	for (unsigned i = 0; !s->mc_take && i < g->napp; i++)
 		if (g->app[i] != s)
 			fwd_one(r, s, g->app[i]);
 	for (unsigned i = 0; i < r->npriv; i++)
 		if (r->priv[i]->priv_to == s->id)
 			fwd_one(r, s, r->priv[i]);
+}
+
+void self_group_set(struct mroom *r, int fd, const struct mixer_mcast *mc)
+{
+	if (r->mc_on)
+		close(r->mc_fd);
+	r->mc_on = fd >= 0 && mc && mc->group_len &&
+		mc->group_len <= sizeof(r->mc_dst);
+	r->mc_fd = r->mc_on ? fd : -1;
+	if (!r->mc_on) {
+		if (fd >= 0)
+			close(fd);
+		r->mc_live = false;
+		return;
+	}
+	memcpy(&r->mc_dst, &mc->group, mc->group_len);
+	r->mc_dst_len = mc->group_len;
+	r->mc_codec = mc->codec;
+}
+
+void self_group_send(struct mroom *r)
+{
+	const struct mgroup *g = &r->main;
+	uint8_t pkt[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD];
+	/* the codec's static payload type (Opus: ours, 111) */
+	uint8_t pt = (uint8_t)r->mc_codec;
+
+	if (!r->mc_live)
+		return;
+	for (unsigned i = 0; i < g->nspk + g->napp; i++) {
+		const struct mstream *o = i < g->nspk ? g->spk[i] :
+			g->app[i - g->nspk];
+		size_t n = fwd_packet(r, o, r->mc_codec, pt, 0, pkt);
+
+		if (n && sendto(r->mc_fd, pkt, n, MSG_DONTWAIT,
+				(struct sockaddr *)&r->mc_dst,
+				r->mc_dst_len) > 0)
+			r->mc_packets++;
+	}
 }

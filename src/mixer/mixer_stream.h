@@ -130,6 +130,8 @@ struct mstream {
 	uint32_t fwd_ssrc, fwd_ts0, fwd_ticks;
 	uint16_t fwd_seq[MEDIA_NCODECS];
 	struct mfwd *fwd;
+	bool mc_take;            /* it hears the room's selection from the
+				  * room's multicast group (self_relink) */
 };
 
 /* A mix within a room: the main conference's (group 0) or a
@@ -181,6 +183,16 @@ struct mroom {
 #define ROOM_PRIVATE_MAX 64
 	const struct mstream *priv[ROOM_PRIVATE_MAX];
 	unsigned npriv;
+	/* distributed mixing's multicast group (mixer_self.c): its socket
+	 * (the command's, closed with the room), where, in which codec;
+	 * mc_live: a listener takes it (self_relink), so the main group's
+	 * selection is sent to it each tick */
+	bool mc_on, mc_live;
+	int mc_fd;
+	struct sockaddr_storage mc_dst;
+	socklen_t mc_dst_len;
+	enum media_codec mc_codec;
+	uint64_t mc_packets;     /* sent to the group (for the tests) */
 };
 
 
@@ -266,6 +278,13 @@ void self_relink(struct mroom *r);
 void self_free(struct mstream *s);
 void self_send(const struct mroom *r, struct mstream *s);
 bool self_on(const struct mstream *s);
+/* The room's multicast group (mixer_self.c): set from a command (fd:
+ * its socket, now the room's, -1 none; the one it had is closed), or
+ * dropped with the room (fd -1, mc NULL); in a tick, before the
+ * listeners, the main group's selection sent to it, each source once */
+struct mixer_mcast;
+void self_group_set(struct mroom *r, int fd, const struct mixer_mcast *mc);
+void self_group_send(struct mroom *r);
 int32_t mstream_heard_q16(const struct mstream *s, const struct mstream *spk);
 /* A forwarded packet went out for s (counted for the stats, not for
  * the RTCP sender report of its own SSRC); mux_commit's payload then */

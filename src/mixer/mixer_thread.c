@@ -354,6 +354,7 @@ static void room_tick(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	size_t len;
 
 	room_gather(t, r, mono_us, wall_us, sig);
+	self_group_send(r);       /* each source once, for the group's */
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
 		struct mgroup *g = s->grp;

@@ -72,6 +72,18 @@ static void description(struct odict *ci, const struct conf *c, int *errp)
 		doc_str(entry, "@label", "audio", errp);
 		doc_str(entry, "type", "audio", errp);
 		doc_str(entry, "status", conf_audio(c), errp);
+		/* the multicast group self-mixing endpoints hear from */
+		if (policy_mixing_any(conf_policy(c)) &&
+		    conf_policy(c)->mcast.group[0]) {
+			struct odict *x = doc_child(entry, "caucus", false,
+						    errp);
+
+			doc_str(x, "@xmlns", NOTIFY_EXT_NS, errp);
+			doc_str(x, "@multicast", conf_policy(c)->mcast.group,
+				errp);
+			doc_str(x, "@multicast-codec",
+				conf_policy(c)->mcast.codec, errp);
+		}
 	}
 	if (strcmp(conf_video(c)->status, "none")) {
 		/* switched (the speaker) or composed (continuous presence) */
@@ -227,6 +239,10 @@ static void endpoint(struct odict *ep, struct participant *p, bool anon,
 			doc_str(x, "@xmlns", NOTIFY_EXT_NS, errp);
 			doc_str(x, "@mixing", part_mixing_name(part_mixing(p)),
 				errp);
+			/* and whether it hears them from the group */
+			if (conf_policy(part_conf(p))->mcast.group[0])
+				doc_str(x, "@multicast", part_multicast(p) ?
+					"true" : "false", errp);
 		}
 	}
 	if (part_video(p)->codec[0]) {

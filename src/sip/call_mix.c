@@ -6,8 +6,11 @@
  * reported to its owner here, since these settings follow every
  * negotiation (call_media_apply) and every policy change (the
  * reconciler), and its SDP is told what the policy allows for the next
- * offer or answer. Signalling thread.
+ * offer or answer; and the conference's multicast group, if it has one,
+ * to the SDP (told to a self-mixing endpoint) and to the mixer (the room's
+ * group, and whether this listener takes it). Signalling thread.
  */
+#include <string.h>
 #include "conf/conf.h"
 #include "conf/policy.h"
 #include "mixer/mixer.h"
@@ -17,14 +20,66 @@
  * next offer or answer (call_mix_fill does it after every negotiation
  * and policy change; a first answer or offer needs it before: call_in.c's
  * describe() and a dial-out's call_alloc, once they call it) */
+/* The conference's group: where, and in what (false: none; a split
+ * focus has none: its mixer is another process's, which sends none) */
+static bool mcast_of(const struct call *call, struct sa *group,
+		     enum media_codec *codec)
+{
+	static const enum media_codec codecs[] = {MEDIA_PCMU, MEDIA_PCMA,
+						  MEDIA_G722, MEDIA_OPUS};
+	const struct policy *pol = conf_policy(part_conf(call->part));
+
+	if (call->msc || !policy_mcast_group(pol, group))
+		return false;
+	*codec = MEDIA_PCMU;
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+		if (!strcmp(media_codec_name(codecs[i]), pol->mcast.codec))
+			*codec = codecs[i];
+	return true;
+}
+
 void call_mix_sdp(struct call *call)
 {
 	const struct participant *p = call->part;
+	enum media_codec codec = MEDIA_PCMU;
+	struct sa group;
+	bool mc;
 
-	if (p)
-		sdpneg_set_mixing(call->sdp, policy_self_mixing(
-					  conf_policy(part_conf(p)),
-					  part_uri(p)));
+	if (!p)
+		return;
+	sdpneg_set_mixing(call->sdp, policy_self_mixing(
+				  conf_policy(part_conf(p)), part_uri(p)));
+	/* a caller waiting for a moderator or keying a PIN must not learn
+	 * where the conference can be heard: it gets unicast (only what it
+	 * may hear) until a negotiation after it was let in */
+	mc = !part_privacy(p)->pending && !part_privacy(p)->lobby &&
+		mcast_of(call, &group, &codec);
+	sdpneg_set_multicast(call->sdp, mc ? &group : NULL, codec);
+}
+
+/* The room's group for the mixer (every stream of the room carries the
+ * same), and whether p's endpoint takes it: it mixes for itself and its
+ * latest negotiation named this very group in its codec (a group set or
+ * changed since reaches it at its next negotiation; until then it gets
+ * its streams by unicast) */
+static void mcast_fill(struct mixer_media *m, const struct call *call)
+{
+	const struct sdpneg_result *r = &call->neg;
+	struct mixer_mcast *mc = &m->mcast;
+	enum media_codec codec;
+	struct sa group;
+
+	m->fwd_ssrc = sdpneg_voice_ssrc(call->sdp);
+	if (!mcast_of(call, &group, &codec))
+		return;
+	memcpy(&mc->group, &group.u, group.len);
+	mc->group_len = group.len;
+	memcpy(&mc->local, &call->f->rtp_laddr.u, call->f->rtp_laddr.len);
+	mc->local_len = call->f->rtp_laddr.len;
+	mc->ttl = conf_policy(part_conf(call->part))->mcast.ttl;
+	mc->codec = codec;
+	m->mcast_on = m->self_mix && r->mcast && r->codec == codec &&
+		sa_cmp(&r->mcast_group, &group, SA_ALL);
 }
 
 /* Self mixing: the endpoint's word (its latest negotiation; over SRTP
@@ -44,6 +99,8 @@ static void mixing_fill(struct mixer_media *m, const struct participant *p)
 			r->mixes_self && r->sec == SDPSEC_PLAIN);
 	m->self_mix = part_mixing(p) == PART_MIXING_SELF;
 	m->self_level_id = m->self_mix ? r->self_level_id : 0;
+	mcast_fill(m, call);
+	part_set_multicast(call->part, m->mcast_on);
 }
 
 void call_mix_fill(struct mixer_media *m, const struct participant *p)

@@ -21,6 +21,11 @@ struct sdpneg {
 	struct sdpsec_state sec_state;
 	bool offered;                  /* the last thing we sent: an offer */
 	bool mix_allow;                /* self mixing may be taken */
+	bool self_taken;               /* by the latest negotiation */
+	struct sa mc_group;            /* multicast group (unset: none) */
+	enum media_codec mc_codec;
+	bool mc_offered;               /* our latest offer named it */
+	uint32_t voice_ssrc;           /* their voice in the group */
 };
 
 static void sdpneg_destructor(void *arg)
@@ -43,6 +48,7 @@ int sdpneg_alloc(struct sdpneg **snp, const struct sa *laddr,
 	if (!sn)
 		return ENOMEM;
 	sn->sec.mode = SDPSEC_OFF;
+	sn->voice_ssrc = rand_u32() | 1;        /* never 0 */
 	if (sec)
 		sn->sec = *sec;
 	err = sdp_session_alloc(&sn->sess, laddr);
@@ -242,7 +248,22 @@ static int level_ext(struct sdpneg *sn, struct sdpneg_result *res)
  * talkers come and go; then our answer says so too, else it says
  * nothing of it). Made again when the answer is encoded (the policy may
  * have been told meanwhile), with the level extensions that follow */
-static int mixing_attr(struct sdpneg *sn, struct sdpneg_result *res)
+/* Our x-caucus-multicast line (sdpneg.h) */
+static int mcast_line(struct sdpneg *sn)
+{
+	return sdp_media_set_lattr(sn->audio, false, SDPNEG_MCAST_ATTR,
+				   "%j %u %u/%s/%u ssrc=%u", &sn->mc_group,
+				   sa_port(&sn->mc_group),
+				   (unsigned)sn->mc_codec,
+				   media_codec_name(sn->mc_codec),
+				   media_rtp_clock(sn->mc_codec),
+				   sn->voice_ssrc);
+}
+
+/* (answering: we answer their offer, else they answered ours, which
+ * named the group or not) */
+static int mixing_attr(struct sdpneg *sn, struct sdpneg_result *res,
+		       bool answering)
 {
 	const char *v = sdp_media_rattr(sn->audio, SDPNEG_MIXING_ATTR);
 	int err = 0;
@@ -251,15 +272,43 @@ static int mixing_attr(struct sdpneg *sn, struct sdpneg_result *res)
 	res->self_mix = res->mixes_self && sn->mix_allow &&
 		res->sec == SDPSEC_PLAIN;
 	sdp_media_del_lattr(sn->audio, SDPNEG_MIXING_ATTR);
+	sdp_media_del_lattr(sn->audio, SDPNEG_MCAST_ATTR);
+	sn->self_taken = res->self_mix;
+	res->mcast = res->self_mix && sa_isset(&sn->mc_group, SA_ALL) &&
+		res->codec == sn->mc_codec && (answering || sn->mc_offered);
+	sa_init(&res->mcast_group, AF_UNSPEC);
+	if (res->mcast)
+		res->mcast_group = sn->mc_group;
 	if (res->self_mix)
 		err = sdp_media_set_lattr(sn->audio, false,
 					  SDPNEG_MIXING_ATTR, "self");
+	if (!err && res->mcast)
+		err = mcast_line(sn);
 	return err ? err : res->removed ? 0 : level_ext(sn, res);
 }
 
 void sdpneg_set_mixing(struct sdpneg *sn, bool allow)
 {
 	sn->mix_allow = allow;
+}
+
+void sdpneg_set_multicast(struct sdpneg *sn, const struct sa *group,
+			  enum media_codec codec)
+{
+	if (group ? sa_cmp(group, &sn->mc_group, SA_ALL) &&
+	    codec == sn->mc_codec : !sa_isset(&sn->mc_group, SA_ALL))
+		return;
+	sn->mc_offered = false;         /* an offer of another group */
+	sn->mc_codec = codec;
+	if (group)
+		sn->mc_group = *group;
+	else
+		sa_init(&sn->mc_group, AF_UNSPEC);
+}
+
+uint32_t sdpneg_voice_ssrc(const struct sdpneg *sn)
+{
+	return sn->voice_ssrc;
 }
 
 static bool codec_of(const char *name, enum media_codec *c)
@@ -350,7 +399,7 @@ static int result_get(struct sdpneg *sn, struct sdpneg_result *res,
 		sdpsec_take_answer(&sn->sec_state, sn->sess, sn->audio,
 				   &sn->sec, res,
 				   reason);
-	return err ? err : mixing_attr(sn, res);
+	return err ? err : mixing_attr(sn, res, offer);
 }
 
 /* audio taken away (port 0 on either side) inside a call */
@@ -397,7 +446,7 @@ int sdpneg_answer_encode(struct sdpneg *sn, struct mbuf **ansp,
 {
 	int err = sdpbfcp_lines(&sn->bfcp_st, sn->bfcp, sn->audio, true);
 
-	err = err ? err : mixing_attr(sn, res);
+	err = err ? err : mixing_attr(sn, res, true);
 
 	res->bfcp = res->bfcp && sn->bfcp_st.on;
 	return err ? err : sdp_encode(ansp, sn->sess, false);
@@ -424,6 +473,12 @@ int sdpneg_offer(struct sdpneg *sn, struct mbuf **offerp)
 	if (!err && sn->mix_allow)
 		err = sdp_media_set_lattr(sn->audio, false,
 					  SDPNEG_MIXING_ATTR, "self");
+	/* and one that does gets the group again (its answer decides) */
+	sdp_media_del_lattr(sn->audio, SDPNEG_MCAST_ATTR);
+	sn->mc_offered = !err && sn->mix_allow && sn->self_taken &&
+		sa_isset(&sn->mc_group, SA_ALL);
+	if (sn->mc_offered)
+		err = mcast_line(sn);
 
 	err = err ? err : sdpvideo_offer(&sn->vid, sn->video, sn->fecc,
 					 &sn->sec);

@@ -91,6 +91,12 @@ struct sdpneg_result {
 	 * (sdpneg_set_mixing allowed it: our answer echoes it) */
 	bool mixes_self;
 	bool self_mix;
+	/* and it was told the conference's multicast group
+	 * (sdpneg_set_multicast; in our answer, or in the offer it
+	 * answered) and negotiated the group's codec: the group, else
+	 * unset */
+	bool mcast;
+	struct sa mcast_group;
 	uint8_t self_level_id;     /* then: RFC 6464 levels of each talker
 				    * in what we send, with this id (their
 				    * extmap lets them receive it; 0: no) */
@@ -174,6 +180,19 @@ void sdpneg_set_audio(struct sdpneg *sn, const char *status);
  * answer. */
 #define SDPNEG_MIXING_ATTR "x-caucus-mixing"
 void sdpneg_set_mixing(struct sdpneg *sn, bool allow);
+/* Distributed mixing over a multicast group (docs/media-policy.md): the
+ * conference's group and the codec it carries (group NULL: none). An
+ * endpoint whose self mixing is taken and whose codec is the group's
+ * is told, in our answer and in our offers once it took self mixing:
+ *   a=x-caucus-multicast:<address> <port> <pt>/<codec>/<clock> ssrc=<n>
+ * n being the SSRC of its own voice there (sdpneg_voice_ssrc, the
+ * call's for its life), to drop; res->mcast says so. An endpoint that
+ * did not ask to mix for itself never sees it. Takes effect from the
+ * next offer or answer. */
+#define SDPNEG_MCAST_ATTR "x-caucus-multicast"
+void sdpneg_set_multicast(struct sdpneg *sn, const struct sa *group,
+			  enum media_codec codec);
+uint32_t sdpneg_voice_ssrc(const struct sdpneg *sn);
 
 /* BFCP (RFC 8856): the floor control server's address (NULL: the one
  * of the session, our RTP's) and port (0: BFCP off, every BFCP stream

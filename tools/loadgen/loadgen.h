@@ -64,6 +64,12 @@ struct leg {
 	bool self_mix;            /* --self-mix: says it mixes for itself;
 				   * checked, its ears by SSRC (selfmix.c) */
 	struct self_rx *srx;
+	/* the answer named a multicast group (selfmix.c): its socket,
+	 * joined (main thread, before the media starts; read by the media
+	 * thread), and the SSRC of its own voice there, to drop */
+	bool mc_on;
+	int mc_fd;
+	uint32_t mc_ssrc;
 	/* written by the media thread, read by main.c's --rejoin */
 	_Atomic uint64_t last_rx_us;   /* monotonic */
 	uint64_t gap_from_us;     /* placed again: the old call's last
@@ -174,6 +180,12 @@ int   selfmix_plan(void);
 void  selfmix_free(void);
 void  selfmix_rx(struct leg *l, const struct rtp_hdr *h, bool collecting);
 bool  selfmix_report(struct leg *l);
+/* The answer's a=x-caucus-multicast, if any: the group joined on the
+ * interface of the leg's address (main.c's answer_h); every leg's group
+ * read, its own SSRC dropped, the rest heard as the talkers (media
+ * thread, each tick) */
+void  selfmix_answer(struct leg *l);
+void  selfmix_group_recv(uint64_t now_us);
 /* One blocking HTTP request to url ("http://host:port"), waiting at most
  * timeout_s for the answer (0: as long as it takes, for long polls); the
  * answer in buf, *bodyp its body (http.c) */

@@ -315,6 +315,8 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 		l->next_rx = tmp.srtp_rx;
 	}
 	memcpy(&l->next_dst, &ra->u.in, sizeof(l->next_dst));
+	if (l->self_mix)                  /* a multicast group (selfmix.c) */
+		selfmix_answer(l);
 	return 0;
 }
 

@@ -324,7 +324,6 @@ static uint64_t arrival_rt_us(struct msghdr *mh)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-
 /* Whose packet: with a socket per leg, that socket's leg; else the leg
  * whose server address and port sent it (RTP; RTCP from the port after
  * it) */
@@ -578,6 +577,7 @@ void *media_main(void *arg)
 		media_send();
 		loop_pos = (loop_pos + 1) % LOOP;
 		media_recv(now);
+		selfmix_group_recv(now);
 		rtcp_recv();
 		requests(now);
 		next.tv_nsec += 20000000;

@@ -15,14 +15,24 @@
  * every tone but its own, and no stream carried its own. A SELFMIX line
  * per such leg says which, with what each SSRC carried.
  *
- * selfmix_plan on the main thread before the media starts, the rest on
- * the media thread.
+ * Where the answer names a multicast group (a=x-caucus-multicast, caucus
+ * sending each talker once to the group instead of to each listener;
+ * docs/media-policy.md), the leg joins it on the interface of its own
+ * address and hears the talkers from there, dropping the SSRC the
+ * answer says is its own voice; the SELFMIX line counts the talker
+ * packets that came by unicast and from the group, and its own dropped.
+ *
+ * selfmix_plan and selfmix_answer on the main thread before the media
+ * starts, the rest on the media thread.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include "loadgen.h"
 
 /* as tones.c's HEARD_DBFS (why there) */
@@ -44,6 +54,10 @@ struct self_rx {
 	struct self_stream s[SELF_SSRCS];
 	uint64_t packets;
 	unsigned overflow;        /* SSRCs beyond SELF_SSRCS in a window */
+	bool from_group;          /* the packet at hand came from it */
+	uint64_t unicast, group, own;   /* talker packets this window: by
+					 * unicast, from the group; its
+					 * own voice dropped from it */
 };
 
 int selfmix_plan(void)
@@ -78,6 +92,75 @@ void selfmix_free(void)
 			media_coder_free(r->s[k].mc);
 		free(r);
 		legs[i].srx = NULL;
+		if (legs[i].mc_on)
+			close(legs[i].mc_fd);
+		legs[i].mc_on = false;
+	}
+}
+
+void selfmix_answer(struct leg *l)
+{
+	const char *v = sdp_media_rattr(l->m, "x-caucus-multicast");
+	char addr[64], codec[16];
+	unsigned port, pt, clock;
+	unsigned long ssrc;
+	struct sockaddr_in g = {.sin_family = AF_INET}, me;
+	socklen_t mlen = sizeof(me);
+	struct ip_mreq mr;
+	int one = 1, fd;
+
+	/* (a call placed again keeps the group it joined) */
+	if (!v || l->mc_on ||
+	    sscanf(v, "%63s %u %u/%15[^/]/%u ssrc=%lu", addr, &port, &pt,
+		   codec, &clock, &ssrc) != 6 ||
+	    inet_pton(AF_INET, addr, &g.sin_addr) != 1 ||
+	    getsockname(socks[l->sock], (struct sockaddr *)&me, &mlen))
+		return;
+	g.sin_port = htons((uint16_t)port);
+	mr.imr_multiaddr = g.sin_addr;
+	mr.imr_interface = me.sin_addr;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	/* every leg of the group binds it: each gets its own copy */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&g, sizeof(g)) ||
+	    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
+		fprintf(stderr, "loadgen: leg %u cannot join %s:%u: %s\n",
+			l->idx, addr, port, strerror(errno));
+		close(fd);
+		return;
+	}
+	l->mc_fd = fd;
+	l->mc_ssrc = (uint32_t)ssrc;
+	l->mc_on = true;
+}
+
+void selfmix_group_recv(uint64_t now_us)
+{
+	uint8_t buf[1500];
+
+	for (unsigned i = 0; i < o.n && i < o.self_mix; i++) {
+		struct leg *l = &legs[i];
+		struct rtp_hdr h;
+		ssize_t n;
+
+		while (l->mc_on && (n = recv(l->mc_fd, buf, sizeof(buf),
+					     MSG_DONTWAIT)) > 0) {
+			if (!rtp_parse(&h, buf, (size_t)n))
+				continue;
+			if (h.ssrc == l->mc_ssrc) {      /* its own voice */
+				if (l->srx)
+					l->srx->own++;
+				continue;
+			}
+			lg_leg_rx(l, now_us);
+			if (!l->trx || !l->srx)
+				continue;
+			l->srx->from_group = true;
+			tones_rx(l, &h, 0);
+			l->srx->from_group = false;
+		}
 	}
 }
 
@@ -118,6 +201,8 @@ void selfmix_rx(struct leg *l, const struct rtp_hdr *h, bool collecting)
 
 	if (!r)
 		return;
+	if (collecting)
+		*(r->from_group ? &r->group : &r->unicast) += 1;
 	if (c == MEDIA_PCMU && (h->pt == 0 || h->pt == 8))
 		c = (enum media_codec)h->pt;
 	else if (h->pt != (uint8_t)c)
@@ -218,9 +303,12 @@ bool selfmix_report(struct leg *l)
 	if (own)
 		hz_print(mine, sizeof(mine), own);
 	printf("SELFMIX leg=%u tone=%s ssrcs=%u streams=%s heard=%s "
-	       "missing=%s echo=%u mode=%s overflow=%u\n", l->idx, mine,
+	       "missing=%s echo=%u mode=%s overflow=%u unicast=%llu "
+	       "multicast=%llu own_dropped=%llu\n", l->idx, mine,
 	       nlive, used ? streams : "-", h1, h2, (heard & own) != 0, mode,
-	       r->overflow);
+	       r->overflow, (unsigned long long)r->unicast,
+	       (unsigned long long)r->group, (unsigned long long)r->own);
 	r->overflow = 0;
+	r->unicast = r->group = r->own = 0;
 	return ok;
 }
