@@ -112,8 +112,12 @@ static void conn_media(struct mixer_media *m, const struct mscp_conn *c,
 		m->gain_out_db = j->gain_out_db;
 	}
 	else {
+		/* parked: nothing in, and nothing sent either, so that the
+		 * first RTP the caller gets comes from the stream in its
+		 * conference (a rehomed one starts a sequence of its own) */
 		m->room_speakers = 0;
 		m->muted = m->deaf = true;
+		m->send = false;
 	}
 }
 
@@ -202,6 +206,9 @@ static int conn_rehome(struct mscp_mixer *ex, struct mscp_conn *c,
 
 	if (!ex->rehomeh)
 		return EXDEV;
+	/* the old stream sends nothing more (the join's settings went to
+	 * it first): the caller hears only the new one */
+	(void)conn_apply(ex, c, NULL, NULL);
 	err = ex->rehomeh(c->id, room, m, &id, ex->arg);
 	if (err)
 		return err;
