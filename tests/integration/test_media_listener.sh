@@ -42,12 +42,17 @@ role_is() { api GET "$C/participants/$PS"; [ "$(json_field "$BODY" role)" = "$1"
 role_is listener || fail "s is not shown as a listener: $BODY"
 
 declare -A MARK
-phase() { # N: lasts until s has recorded 3 s more
+# A phase starts (its marks) before the change it tests is made, and
+# lasts until s has recorded 3 s more; its window skips the first 0.8 s
+# (rec_window), so the change has settled and none of it leaks into the
+# phase before, however long the API calls take on a loaded machine
+mark() { # N
 	local n
 	for n in s b c; do MARK[$n,$1]=$(rec_bytes "$WORK/bs-$n"); done
 	log "phase $1"
-	[ "$1" = end ] || wait_heard "$WORK/bs-s" "${MARK[s,$1]}" 3
 }
+hold() { wait_heard "$WORK/bs-s" "${MARK[s,$1]}" 3; }
+phase() { mark "$1"; [ "$1" = end ] || hold "$1"; }
 
 phase 1
 muted_is() { api GET "$C/participants/$PS"; [ "$(json_field "$BODY" muted)" = "$1" ]; }
@@ -57,14 +62,16 @@ expect_status 409 "unmute the listener"
 printf '%s' "$BODY" | grep -q 'listener' || fail "409 without why: $BODY"
 muted_is true || fail "the refused unmute changed s: $BODY"
 phase 2
+mark 3
 entry participant
 role_is participant || fail "s is not a participant now: $BODY"
 muted_is false || fail "a listener made a participant stays muted: $BODY"
-phase 3
+hold 3
+mark 4
 entry listener
 role_is listener || fail "s is not a listener again: $BODY"
 muted_is true || fail "a participant made a listener is not muted: $BODY"
-phase 4
+hold 4
 phase end
 # shellcheck disable=SC2086
 baresip_finish $BS_PIDS
