@@ -10,6 +10,9 @@
 // the video: its settings (moderators change them), who is on screen
 // and pinned (from the conference document the event stream carries),
 // each participant's video and what it sees, pins and camera buttons.
+// The conference shown has a stream of its own for its participants'
+// levels (a meter in each row) and its mixer load, which only moves the
+// meters: the server measures levels only while someone looks.
 "use strict";
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
@@ -194,7 +197,7 @@ function partRow(cid, p, mod, rooms) {
       "Release floor" : "Cancel floor request"}</button>` :
     `<button class="ghost" data-floor-ask="${esc(p.id)}">Request floor</button>`;
   return `<tr class="${p.talking ? "is-talking" : ""}${p.hand_raised ? " hand-up" : ""}"><td>${talk}${hand}${esc(p.display_name || p.uri)}
-      ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}</td>
+      ${p.display_name ? `<div class="muted">${esc(p.uri)}</div>` : ""}${live ? meter(p.id) : ""}</td>
     <td><span class="status ${p.lobby ? "lobby" : esc(p.status)}">${p.lobby ? "lobby" :
       p.pending ? "waiting" : esc(p.status)}</span>${why}
       ${p.lobby ? `<div class="muted">keying the PIN</div>` : ""}
@@ -217,6 +220,53 @@ function partRow(cid, p, mod, rooms) {
     <td>${mod || mine ? `<div class="actions">${lower}${ask}${live && mod ?
       roomSelect(p, rooms) + whisperSelect(p, rooms) : ""}<button class="danger" data-kick="${esc(p.id)}">
       ${mine ? "Leave" : "Remove"}</button></div>` : ""}</td></tr>`;
+}
+
+// Levels: the last of each participant (dBov, -60 to 0 on the meter)
+// and the mixer's load, from the conference's levels stream
+let levelsNow = {};
+const meterPct = (db) => Math.max(0, Math.min(100, (db + 60) / 60 * 100));
+function meter(pid) {
+  const db = levelsNow[pid] ?? -127;
+  return `<span class="meter${db > -20 ? " loud" : ""}" data-meter="${esc(pid)}" data-db="${db}"
+    title="level ${db} dB"><span style="width:${meterPct(db)}%"></span></span>`;
+}
+function showLevels(ev) {
+  levelsNow = ev.levels || {};
+  for (const m of document.querySelectorAll("#parts [data-meter]")) {
+    const db = levelsNow[m.dataset.meter] ?? -127;
+    m.dataset.db = db;
+    m.title = `level ${db} dB`;
+    m.classList.toggle("loud", db > -20);
+    m.firstElementChild.style.width = meterPct(db) + "%";
+  }
+  $("#mixer-load").textContent = ev.mixer_load == null ? "" :
+    `mixer load ${(ev.mixer_load * 100).toFixed(1)} %`;
+}
+
+// The levels stream of the conference shown (closed when it is left)
+let levelWs = null;
+function followLevels(id) {
+  if (levelWs && levelWs.conf === id) return;
+  if (levelWs) { levelWs.onclose = null; levelWs.close(); levelWs = null; }
+  levelsNow = {};
+  $("#mixer-load").textContent = "";
+  if (!id) return;
+  const q = `?conference=${encodeURIComponent(id)}&levels=true` +
+    (token() ? "&token=" + encodeURIComponent(token()) : "");
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/events${q}`);
+  ws.conf = id;
+  ws.onmessage = (m) => {
+    let ev = {};
+    try { ev = JSON.parse(m.data); } catch (e) { return; }
+    if (ev.type === "levels" && ev.conference === current()) showLevels(ev);
+  };
+  ws.onclose = () => {
+    if (levelWs !== ws) return;
+    levelWs = null;
+    setTimeout(() => followLevels(current()), 2000);
+  };
+  levelWs = ws;
 }
 
 async function renderConf(id) {
@@ -436,6 +486,7 @@ async function render() {
   const id = current();
   $("#list-view").hidden = !!id;
   $("#conf-view").hidden = !id;
+  followLevels(id);
   try {
     if (id) await renderConf(id); else await renderList();
     showError(null);

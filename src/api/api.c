@@ -298,6 +298,7 @@ static void api_destructor(void *arg)
 {
 	struct api *a = arg;
 
+	api_levels_close(a);
 	api_events_close(a);
 	list_flush(&a->fwds);
 	mem_deref(a->fwd_cli);
@@ -356,6 +357,7 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 		a->auth = true;
 	}
 	err = api_events_init(a);
+	err = err ? err : api_levels_init(a);
 	if (err) {
 		mem_deref(a);
 		return err;

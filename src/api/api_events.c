@@ -13,6 +13,11 @@
  *    changed in ways the document does not show (its policy)
  *   {"type":"policy-change","conference":ID,"change":{...}} when a
  *    requested change is made, approved, rejected or expires
+ *   {"type":"levels","conference":ID,"levels":{PID:dBov,...},
+ *    "mixer_load":0..1} to a client that asked with ?levels=true: the
+ *    participants' audio levels, at most five times a second
+ *    (api_levels.c). The mixer measures them only for conferences that
+ *    such a client follows (levels_sync).
  * Server administrators follow every conference; a user follows those
  * where they have a role (all, or one with ?conference=ID), each in the
  * view their role gives (moderators see everything, others the
@@ -25,6 +30,7 @@
 #include "api/api_int.h"
 #include "conf/conf.h"
 #include "conf/policy.h"
+#include "mixer/mixer.h"
 #include "notify/notify.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -40,6 +46,7 @@ struct ev_client {
 	bool admin;                  /* a server administrator: everything */
 	char aor[160];               /* else the user's AoR: their
 				      * conferences, in their role's view */
+	bool levels;                 /* wants the "levels" events */
 	struct list views;           /* struct ev_view, one per conference */
 	struct tmr initial;
 };
@@ -61,14 +68,75 @@ static void view_destructor(void *arg)
 	mem_deref(v->conf);
 }
 
+/* A conference whose levels the mixer reports (a->lv_rooms) */
+struct lv_room {
+	struct le le;
+	struct conf *conf;           /* referenced */
+};
+
+static void lv_room_destructor(void *arg)
+{
+	struct lv_room *lr = arg;
+
+	list_unlink(&lr->le);
+	mem_deref(lr->conf);
+}
+
+static bool lv_room_cmp(struct le *le, void *arg)
+{
+	return ((struct lv_room *)le->data)->conf == arg;
+}
+
+static bool wants(const struct ev_client *cl, struct conf *c);
+
+/* The mixer measures c's levels while a client that asked for them
+ * follows c, and only then (a meter nobody sees costs nothing). Called
+ * when clients come and go and when c changes (a role given, c gone). */
+static void levels_sync(struct api *a, struct conf *c, bool gone)
+{
+	struct lv_room *lr = list_ledata(list_apply(&a->lv_rooms, true,
+						    lv_room_cmp, c));
+	bool want = false;
+
+	for (struct le *le = a->ev_clients.head; !gone && !want && le;
+	     le = le->next) {
+		struct ev_client *cl = le->data;
+
+		want = cl->levels && wants(cl, c);
+	}
+	if (want == (lr != NULL) || !a->mixer)
+		return;
+	if (want) {
+		lr = mem_zalloc(sizeof(*lr), lv_room_destructor);
+		if (!lr)
+			return;
+		lr->conf = mem_ref(c);
+		list_append(&a->lv_rooms, &lr->le, lr);
+	}
+	else {
+		mem_deref(lr);
+	}
+	if (mixer_room_levels(a->mixer, conf_room(c), want))
+		log_warn("api", "msg=\"levels not switched\" conf=%s on=%d",
+			 conf_id(c), want);
+}
+
 static void client_destructor(void *arg)
 {
 	struct ev_client *cl = arg;
+	struct le *le;
 
 	tmr_cancel(&cl->initial);
 	list_unlink(&cl->le);
 	list_flush(&cl->views);
 	mem_deref(cl->conn);
+	/* (each entry may go as it is looked at) */
+	for (le = cl->levels ? cl->api->lv_rooms.head : NULL; le;) {
+		struct lv_room *lr = le->data;
+
+		le = le->next;
+		levels_sync(cl->api, lr->conf, conf_destroyed(lr->conf));
+	}
 }
 
 static int send_json(struct ev_client *cl, const struct odict *msg)
@@ -199,6 +267,7 @@ static void conf_changed(struct conf *c, bool destroyed, void *arg)
 	}
 	if (any && !tmr_isrunning(&a->ev_tmr))
 		tmr_start(&a->ev_tmr, EVENTS_INTERVAL_MS, flush, a);
+	levels_sync(a, c, destroyed);
 }
 
 static void recv_handler(const struct websock_hdr *hdr, struct mbuf *mb,
@@ -225,6 +294,8 @@ static bool send_initial(struct conf *c, void *arg)
 	v = view_get(cl, c);
 	if (v)
 		send_view(cl, v);
+	if (cl->levels)
+		levels_sync(cl->api, c, false);
 	return false;
 }
 
@@ -255,6 +326,8 @@ void api_events(struct api_req *r)
 	tmr_init(&cl->initial);
 	if (!re_regex(r->msg->prm.p, r->msg->prm.l, "conference=[^&]+", &id))
 		pl_strcpy(&id, cl->filter, sizeof(cl->filter));
+	if (!re_regex(r->msg->prm.p, r->msg->prm.l, "levels=[^&]+", &id))
+		cl->levels = !pl_strcmp(&id, "true") || !pl_strcmp(&id, "1");
 	if (cl->filter[0] && !confs_lookup(r->api->confs, cl->filter)) {
 		api_error(r, 404, "Not Found", "no such conference",
 			  cl->filter);
@@ -292,6 +365,25 @@ void api_events(struct api_req *r)
 	tmr_start(&cl->initial, 20, initial_h, cl);
 }
 
+void api_events_levels(struct api *a, struct conf *c, api_viewer_msg_h *h,
+		       void *arg)
+{
+	for (struct le *le = a->ev_clients.head; le; le = le->next) {
+		struct ev_client *cl = le->data;
+		struct api_viewer v = {.admin = cl->admin,
+			.aor = cl->aor[0] ? cl->aor : NULL};
+		struct odict *msg = NULL;
+
+		if (!cl->levels || !wants(cl, c))
+			continue;
+		v.moderator = cl->admin || (api_role_for(false, cl->aor, c) &
+			(POLICY_ROLE_ADMINISTRATOR | POLICY_ROLE_MODERATOR));
+		if (!h(&msg, &v, arg))
+			(void)send_json(cl, msg);
+		mem_deref(msg);
+	}
+}
+
 void api_events_send(struct api *a, const char *conf_id,
 		     const struct odict *msg)
 {
@@ -318,6 +410,9 @@ void api_events_close(struct api *a)
 {
 	tmr_cancel(&a->ev_tmr);
 	confs_remove_change_handler(a->confs, conf_changed, a);
+	/* first: a client's destructor looks at the clients (levels_sync),
+	 * which list_flush leaves half taken apart */
+	list_flush(&a->lv_rooms);
 	list_flush(&a->ev_clients);
 	a->ws = mem_deref(a->ws);
 }

@@ -65,6 +65,9 @@ struct api {
 						* [0]: other */
 	struct list ev_clients;
 	struct tmr ev_tmr;
+	struct list lv_rooms;         /* conferences whose levels the mixer
+				       * reports (api_events.c) */
+	struct list lv_batches;       /* levels on their way (api_levels.c) */
 	struct list jobs;             /* mass invitations (api_batch.c) */
 	struct hmac *tok_mac;         /* keyed with a random secret */
 	uint8_t tok_digest[32];       /* of the admin token; only kept so */
@@ -314,6 +317,25 @@ void api_events_close(struct api *a);
 /* One message to every client following conf_id */
 void api_events_send(struct api *a, const char *conf_id,
 		     const struct odict *msg);
+/* The clients that asked for levels (?levels=true), as a message for
+ * them is made: what they may see of c (api_sight's rule) */
+struct api_viewer {
+	bool admin;
+	const char *aor;            /* a user's (NULL: none) */
+	bool moderator;             /* of c */
+};
+typedef int (api_viewer_msg_h)(struct odict **msgp,
+			       const struct api_viewer *v, void *arg);
+/* To each client that follows c and asked for levels, the message h
+ * makes for it (ENOENT from h: nothing for that one) */
+void api_events_levels(struct api *a, struct conf *c, api_viewer_msg_h *h,
+		       void *arg);
+
+/* Audio levels for the console's meters (api_levels.c): the conferences'
+ * level handler, batched per conference into a "levels" event at most
+ * every LEVELS_INTERVAL_MS */
+int  api_levels_init(struct api *a);
+void api_levels_close(struct api *a);
 
 
 #endif

@@ -79,6 +79,12 @@ void confs_set_dtmf_handler(struct confs *cs, conf_dtmf_h *h, void *arg)
 	cs->dtmf_arg = arg;
 }
 
+void confs_set_level_handler(struct confs *cs, conf_level_h *h, void *arg)
+{
+	cs->level_h = h;
+	cs->level_arg = arg;
+}
+
 void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
 				 void *arg)
 {

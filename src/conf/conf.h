@@ -111,6 +111,12 @@ void confs_remove_change_handler(struct confs *cs, conf_change_h *h,
  * takes it */
 typedef void (conf_dtmf_h)(struct participant *p, char digit, void *arg);
 void confs_set_dtmf_handler(struct confs *cs, conf_dtmf_h *h, void *arg);
+/* A participant's audio level (part_level), five times a second while
+ * its room's levels are wanted: one module (the API's event stream)
+ * takes it */
+typedef void (conf_level_h)(struct participant *p, uint8_t level_dbov,
+			    void *arg);
+void confs_set_level_handler(struct confs *cs, conf_level_h *h, void *arg);
 struct conf *confs_lookup(const struct confs *cs, const char *id);
 typedef bool (conf_apply_h)(struct conf *c, void *arg);
 struct conf *confs_apply(const struct confs *cs, conf_apply_h *h, void *arg);

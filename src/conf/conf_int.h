@@ -26,6 +26,8 @@ struct confs {
 	} obs[CONF_MAX_OBSERVERS];
 	conf_dtmf_h *dtmf_h;          /* keypad digits (part_dtmf) */
 	void *dtmf_arg;
+	conf_level_h *level_h;        /* audio levels (part_level) */
+	void *level_arg;
 	conf_breakout_h *breakout_h;  /* breakouts ended (sidebar.c) */
 	void *breakout_arg;
 	floor_change_h *floor_h;      /* a floor request changed (floor.c) */

@@ -339,6 +339,15 @@ void part_set_stats(struct participant *p, const struct part_stats *st)
 	p->stats = *st;
 }
 
+void part_level(struct participant *p, uint8_t level_dbov)
+{
+	struct confs *cs = p->conf->cs;
+
+	if (cs->level_h)
+		cs->level_h(p, level_dbov > 127 ? 127 : level_dbov,
+			    cs->level_arg);
+}
+
 void part_set_lobby(struct participant *p, bool lobby)
 {
 	if (p->privacy.lobby == lobby)

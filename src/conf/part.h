@@ -266,6 +266,11 @@ bool part_multicast(const struct participant *p);
 
 /* Counters: never a new version (see the top of this file) */
 void part_set_stats(struct participant *p, const struct part_stats *st);
+/* Its audio level now (the loudest frame of the last fifth of a second,
+ * -dBov: 0 loudest, 127 silence), for the console's meters: telemetry,
+ * neither kept nor a new version; handed at once to the conferences'
+ * level handler (conf.h) */
+void part_level(struct participant *p, uint8_t level_dbov);
 /* Moderated joins: the participant is in the call but neither heard nor
  * hearing, shown as pending to moderators only, until approved (joins as
  * its entry says) or rejected (BYE), or its timeout passes (rejected).

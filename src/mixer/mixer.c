@@ -544,6 +544,26 @@ int mixer_stream_move(struct mixer *mx, uint32_t id, uint32_t room)
 	return 0;
 }
 
+int mixer_room_levels(struct mixer *mx, uint32_t room, bool on)
+{
+	struct mcmd c = {.type = MCMD_LEVELS, .room = room, .levels = on};
+	int err = 0;
+
+	/* every thread: the room may be placed later, on any of them */
+	for (unsigned i = 0; i < mx->n; i++)
+		if (!spsc_push(&mx->t[i].cmdq, &c))
+			err = EAGAIN;
+	return err;
+}
+
+int mixer_room_thread(const struct mixer *mx, uint32_t room)
+{
+	const struct rmap *r = list_ledata(hash_lookup(mx->rooms, room,
+						       rmap_cmp, &room));
+
+	return r ? (int)r->thread : -1;
+}
+
 unsigned mixer_thread_count(const struct mixer *mx)
 {
 	return mx->n;
@@ -567,6 +587,7 @@ void mixer_thread_stats(const struct mixer *mx, unsigned idx,
 	st->late_us = atomic_load(&t->late_us);
 	st->rx_unmatched = atomic_load(&t->rx_unmatched);
 	st->tx_dropped = atomic_load(&t->tx_dropped);
+	st->load_ppm = atomic_load(&t->load_ppm);
 	st->port = mx->shared_port ? (uint16_t)(mx->shared_port + 2 * idx) :
 		0;
 }

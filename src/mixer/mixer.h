@@ -210,7 +210,15 @@ struct mixer_stream_stats {
 	uint32_t rx_unauth;        /* SRTP that did not authenticate */
 	uint32_t rx_ssrc, tx_ssrc;
 	bool talking_seen;     /* media arrived since the last report */
+	/* The loudest frame since the last report, -dBov (talk.h's level:
+	 * 0 loudest, 127 silence), for the console's meters: only while
+	 * the room's levels are wanted (mixer_room_levels), and then the
+	 * reports come every MIXER_LEVEL_INTERVAL_MS instead of every
+	 * second; else MIXER_LEVEL_NONE */
+	uint8_t level;
 };
+#define MIXER_LEVEL_NONE 255
+#define MIXER_LEVEL_INTERVAL_MS 200
 
 enum mixer_ev_type { MIXER_EV_STATS, MIXER_EV_DTMF, MIXER_EV_TALKING };
 
@@ -244,6 +252,8 @@ struct mixer_thread_stats {
 	 * source), packets a full socket refused to send */
 	uint64_t rx_unmatched, tx_dropped;
 	uint16_t port;             /* the thread's RTP port (0: per call) */
+	uint32_t load_ppm;         /* its last second's work, in parts per
+				    * million of the ticks' 20 ms */
 };
 
 typedef void (mixer_event_h)(const struct mixer_event *ev, void *arg);
@@ -310,6 +320,13 @@ int  mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port);
 int  mixer_room_fd(const struct mixer *mx, uint32_t room, bool rtcp);
 void mixer_room_release(struct mixer *mx, uint32_t room);
 bool mixer_shared_sockets(const struct mixer *mx);
+/* The levels of room's streams wanted (a console follows it) or not:
+ * their stats reports carry their level, five times a second
+ * (mixer_stream_stats.level). Told to every thread, so a room placed
+ * later has it too; a room nobody asked for costs nothing more. */
+int  mixer_room_levels(struct mixer *mx, uint32_t room, bool on);
+/* The thread room is placed on (for mixer_thread_stats), or -1 */
+int  mixer_room_thread(const struct mixer *mx, uint32_t room);
 unsigned mixer_thread_count(const struct mixer *mx);
 void mixer_thread_stats(const struct mixer *mx, unsigned idx,
 			struct mixer_thread_stats *st);

@@ -13,6 +13,15 @@
 #include "mixer/mix.h"
 #include "mixer/mixer_stream.h"
 
+/* Are the levels of room key wanted (MCMD_LEVELS)? */
+static bool levels_wanted(const struct mthread *t, uint32_t key)
+{
+	for (unsigned i = 0; i < t->n_lv; i++)
+		if (t->lv_rooms[i] == key)
+			return true;
+	return false;
+}
+
 static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 {
 	struct mroom *r;
@@ -35,6 +44,7 @@ static struct mroom *room_find(struct mthread *t, uint32_t key, bool create)
 	if (!r)
 		return NULL;
 	r->key = key;
+	r->levels = levels_wanted(t, key);
 	r->grp[0] = &r->main;
 	r->hz = t->mix_hz;
 	r->frame = r->hz / JB_TICKS_PER_S;
@@ -340,12 +350,14 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	s->tx_ts = arc4random();
 	s->tx_marker = true;
 	s->st.tx_ssrc = s->tx_ssrc;
+	s->level_peak = 127;
 	self_init(s);
 	/* spread RTCP and stats of many streams over the interval */
 	s->next_rtcp_us = mthread_now_us(CLOCK_MONOTONIC) + 1000000 +
 		arc4random_uniform(RTCP_INTERVAL_US);
 	s->next_stats_us = mthread_now_us(CLOCK_MONOTONIC) +
-		arc4random_uniform(STATS_INTERVAL_US);
+		arc4random_uniform(r->levels ? LEVEL_INTERVAL_US :
+				   STATS_INTERVAL_US);
 	r->k = c->media.room_speakers;
 	r->s[r->n++] = s;
 	r->relink = true;
@@ -368,6 +380,43 @@ static void cmd_group(struct mthread *t, const struct mcmd *c)
 	r->relink = true;
 	if (!r->n && !r->mc_on)
 		room_drop(t, r);
+}
+
+/* Levels of a room wanted or not: kept by key, for a room placed here
+ * later too (out of memory: not wanted, the meters stay still) */
+static void cmd_levels(struct mthread *t, const struct mcmd *c)
+{
+	struct mroom *r = room_find(t, c->room, false);
+	unsigned i = 0;
+
+	while (i < t->n_lv && t->lv_rooms[i] != c->room)
+		i++;
+	if (!c->levels && i < t->n_lv)
+		t->lv_rooms[i] = t->lv_rooms[--t->n_lv];
+	else if (c->levels && i == t->n_lv) {
+		if (t->n_lv == t->cap_lv) {
+			unsigned cap = t->cap_lv ? t->cap_lv * 2 : 8;
+			uint32_t *v = realloc(t->lv_rooms, cap * sizeof(*v));
+
+			if (!v)
+				return;
+			t->lv_rooms = v;
+			t->cap_lv = cap;
+		}
+		t->lv_rooms[t->n_lv++] = c->room;
+	}
+	if (!r || r->levels == c->levels)
+		return;
+	r->levels = c->levels;
+	/* a meter shown moves within one interval, not at the next of the
+	 * once-a-second reports (spread over it, as at an add) */
+	for (unsigned k = 0; c->levels && k < r->n; k++) {
+		uint64_t soon = mthread_now_us(CLOCK_MONOTONIC) +
+			arc4random_uniform(LEVEL_INTERVAL_US);
+
+		if (r->s[k]->next_stats_us > soon)
+			r->s[k]->next_stats_us = soon;
+	}
 }
 
 static void cmd_remove(struct mthread *t, uint32_t id)
@@ -506,6 +555,9 @@ void mthread_drain_commands(struct mthread *t)
 		case MCMD_GROUP:
 			cmd_group(t, &c);
 			break;
+		case MCMD_LEVELS:
+			cmd_levels(t, &c);
+			break;
 		}
 	}
 	for (unsigned i = 0; i < t->nrooms; i++)
@@ -538,4 +590,7 @@ void mthread_free_rooms(struct mthread *t)
 	free(t->rooms);
 	t->rooms = NULL;
 	t->nrooms = 0;
+	free(t->lv_rooms);
+	t->lv_rooms = NULL;
+	t->n_lv = t->cap_lv = 0;
 }

@@ -10,8 +10,9 @@
 
 /* MCMD_GROUP: a room's multicast group (media.mcast; rtp_fd its socket,
  * -1 for none) */
+/* MCMD_LEVELS: levels of room wanted or not (levels; to every thread) */
 enum mcmd_type { MCMD_ADD, MCMD_UPDATE, MCMD_REMOVE, MCMD_MOVE,
-		 MCMD_GROUP };
+		 MCMD_GROUP, MCMD_LEVELS };
 
 struct mcmd {
 	enum mcmd_type type;
@@ -21,6 +22,7 @@ struct mcmd {
 	struct mixer_app *app;    /* MCMD_ADD of an application (a
 				   * reference the command carries) */
 	uint32_t app_to;
+	bool levels;
 	struct mixer_media media;
 };
 
@@ -58,6 +60,9 @@ struct mthread {
 	int16_t moh[3][MEDIA_FRAME_MAX];
 	uint64_t moh_tick;        /* its position, in ticks */
 	unsigned moh_ready;       /* bit i: moh[i] computed for this tick */
+	uint32_t *lv_rooms;       /* rooms whose levels are wanted (the
+				   * keys, placed here or not) */
+	unsigned n_lv, cap_lv;
 	uint64_t shared_sends;    /* packets sent from a shared encoding
 				   * (mixer thread only; for the tests) */
 	/* written by the mixer thread, read by anyone */
@@ -66,6 +71,7 @@ struct mthread {
 	_Atomic uint64_t tick_hist[MIXER_TICK_BUCKETS];
 	_Atomic uint64_t late_hist[MIXER_TICK_BUCKETS];
 	_Atomic uint32_t max_tick_us, streams;
+	_Atomic uint32_t load_ppm;  /* the last second's busy share */
 };
 
 void *mthread_main(void *arg);

@@ -392,12 +392,17 @@ const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1] = {
 };
 
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
-		   bool *sig)
+		   bool levels, bool *sig)
 {
 	struct mixer_event ev = {.type = MIXER_EV_STATS, .stream_id = s->id};
 	int32_t lost = rtp_rxstat_lost(&s->rx);
+	uint8_t peak = s->level_peak;
 
-	s->next_stats_us = mono_us + STATS_INTERVAL_US;
+	/* a console's meters want a few levels a second; nobody else
+	 * needs the counters more than once a second */
+	s->next_stats_us = mono_us + (levels ? LEVEL_INTERVAL_US :
+				      STATS_INTERVAL_US);
+	s->level_peak = 127;
 	if (s->app)              /* nothing of a network to report */
 		return;
 	s->st.rx_lost = lost > 0 ? (uint32_t)lost : 0;
@@ -413,6 +418,7 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	s->st.jb_stretched = s->jb.stats.stretched;
 	s->st.rx_ssrc = s->rx.ssrc;
 	ev.stats = s->st;
+	ev.stats.level = levels ? peak : MIXER_LEVEL_NONE;
 	mthread_push_event(t, &ev, sig);
 	s->st.talking_seen = false;
 }

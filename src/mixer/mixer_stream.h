@@ -19,6 +19,8 @@
 #define PKT_MAX 1500
 #define RTCP_INTERVAL_US 5000000
 #define STATS_INTERVAL_US 1000000
+/* while a room's levels are wanted (mixer.h) */
+#define LEVEL_INTERVAL_US (MIXER_LEVEL_INTERVAL_MS * 1000)
 #define RTCP_POLL_TICKS 10       /* 200 ms */
 /* 120 ms at 48 kHz (the longest Opus packet) and a frame */
 #define PLAYOUT_FIFO (5760 + MEDIA_FRAME_MAX)
@@ -120,6 +122,8 @@ struct mstream {
 	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
 	bool hdr_voice;
 	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
+	uint8_t level_peak;      /* the loudest talk.level since the last
+				  * stats report (-dBov) */
 	bool have;               /* contrib holds audio this tick */
 	int32_t contrib[MEDIA_FRAME_MAX];
 	/* distributed mixing (mixer_self.c): its voice as the RTP stream
@@ -178,6 +182,9 @@ struct mroom {
 					     * at commands */
 	bool relink;             /* a command changed it: room_relink
 				  * before the next tick */
+	bool levels;             /* its streams' levels are wanted: stats
+				  * reports at LEVEL_INTERVAL_US, with
+				  * their level_peak */
 	/* private sources this tick (an application or a whisper heard
 	 * by one stream only: its priv_to) */
 #define ROOM_PRIVATE_MAX 64
@@ -242,8 +249,9 @@ void mstream_rx_rtcp(struct mstream *s, uint8_t *buf, size_t len,
 #define mstream_addr_eq msource_addr_eq
 /* A packet of bytes, payload of them, went out for s */
 void mstream_sent(struct mstream *s, size_t bytes, size_t payload);
+/* (levels: the room's are wanted, mroom.levels) */
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
-		   bool *sig);
+		   bool levels, bool *sig);
 /* One 20 ms frame (s->nframe samples at the native rate) out of the
  * jitter buffer, decoded or concealed (playout.c). False: the stream is
  * not playing (nothing to hear; out is not written). With s->quiet set,

@@ -144,6 +144,9 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 					     !quiet ? native : NULL,
 					     s->nframe);
 		}
+		/* for the meters (mstream_stats): one compare a tick */
+		if (s->talk.level < s->level_peak)
+			s->level_peak = s->talk.level;
 		if (changed && !s->app) {
 			struct mixer_event ev = {
 				.type = MIXER_EV_TALKING, .stream_id = s->id,
@@ -423,7 +426,7 @@ next:
 		if (mono_us >= s->next_rtcp_us)
 			mstream_rtcp(s, mono_us, wall_us);
 		if (mono_us >= s->next_stats_us)
-			mstream_stats(t, s, mono_us, sig);
+			mstream_stats(t, s, mono_us, r->levels, sig);
 	}
 }
 
@@ -447,7 +450,8 @@ void *mthread_main(void *arg)
 {
 	struct mthread *t = arg;
 	struct timespec next;
-	uint64_t one = 1;
+	uint64_t one = 1, win_busy = 0;
+	unsigned win_ticks = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (atomic_load(&t->run)) {
@@ -486,6 +490,14 @@ void *mthread_main(void *arg)
 		atomic_fetch_add(&t->ticks, 1);
 		atomic_fetch_add(&t->busy_us, busy);
 		atomic_fetch_add(&t->tick_hist[tick_bucket(busy)], 1);
+		/* the share of the last second's ticks spent working */
+		win_busy += busy;
+		if (++win_ticks == 50) {
+			atomic_store(&t->load_ppm, (uint32_t)(win_busy *
+				1000000 / (50 * (TICK_NS / 1000))));
+			win_busy = 0;
+			win_ticks = 0;
+		}
 		if (busy > atomic_load(&t->max_tick_us))
 			atomic_store(&t->max_tick_us, (uint32_t)busy);
 		/* a tick that ends past the next deadline is late; after a

@@ -154,6 +154,9 @@ void call_mixer_event(struct focus *f, const struct mixer_event *ev)
 	switch (ev->type) {
 	case MIXER_EV_STATS:
 		stats_report(call->part, &ev->stats);
+		/* (a meter's level: telemetry, never roster state) */
+		if (ev->stats.level != MIXER_LEVEL_NONE)
+			part_level(call->part, ev->stats.level);
 		rtp_check(call, &ev->stats);
 		break;
 	case MIXER_EV_DTMF:

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Level meters (web console, Playwright on Debian's chromium): a baresip
+# caller sending a tone and one sending silence in demo; the page's
+# meter of the tone caller rises above -40 dB, the silent one's stays
+# low, the conference shows its mixer load (tests/browser/levels.cjs).
+# The event stream (tools/wsclient) carries "levels" events only to a
+# client that asked (?levels=true), at most about five a second, with
+# the tone caller loud and the silent one quiet.
+. "$(dirname "$0")/lib.sh"
+command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
+CHROME=$(command -v chromium || true)
+[ -n "$CHROME" ] || fail "chromium is missing (scripts/deps.sh installs it)"
+
+# playwright-core, once per build tree, as test_console.sh does
+deps="$BIN/browser-deps"
+if ! cmp -s "$SRC/tests/browser/package-lock.json" \
+	"$deps/package-lock.json" 2>/dev/null ||
+	[ ! -d "$deps/node_modules/playwright-core" ]; then
+	rm -rf "$deps"
+	mkdir -p "$deps"
+	cp "$SRC/tests/browser/package.json" \
+		"$SRC/tests/browser/package-lock.json" "$deps/"
+	(cd "$deps" && npm ci --no-audit --no-fund >"$WORK/npm.out" 2>&1) ||
+		{ cat "$WORK/npm.out"; fail "npm ci failed"; }
+fi
+
+start_caucusd
+shots="$BIN/test-output/console-levels"
+rm -rf "$shots"
+mkdir -p "$shots"
+WS="ws://127.0.0.1:$HTTP_PORT/v1/events?conference=demo"
+"$BIN/wsclient" "$WS&levels=true" 25 >"$WORK/lv.out" 2>"$WORK/lv.err" &
+LV=$!
+"$BIN/wsclient" "$WS" 25 >"$WORK/plain.out" 2>"$WORK/plain.err" &
+PLAIN=$!
+CHILDREN="$CHILDREN $LV $PLAIN"
+conn() { grep -q connected "$WORK/lv.err" && grep -q connected "$WORK/plain.err"; }
+wait_for 5 conn || fail "websocket clients did not connect"
+
+for n in loud quiet; do
+	d="$WORK/bs-$n"
+	baresip_conf "$d" "$n"
+	# (amplitude 0.3: about -13 dBov; the quiet one's about -83)
+	"$BIN/tonegen" "$d/tone.wav" 500 40 8000 "$([ $n = loud ] && echo 0.3 || echo 0.0001)"
+	echo "<sip:$n@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$d/accounts"
+	baresip -f "$d" -e "/dial sip:demo@127.0.0.1:$SIP_PORT" -t 30 \
+		>"$d/baresip.log" 2>&1 &
+	CHILDREN="$CHILDREN $!"
+done
+wait_connected 10 demo 2 "the callers did not connect"
+
+NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" \
+	CHROMIUM="$CHROME" node "$SRC/tests/browser/levels.cjs" ||
+	fail "browser test failed"
+
+# the stream: levels of both, the tone loud and the silence quiet
+BODY=$(get /v1/conferences/demo)
+loud=$(pid_of loud)
+quiet=$(pid_of quiet)
+[ -n "$loud" ] && [ -n "$quiet" ] || fail "no ids: $BODY"
+t0=$(grep -c '"type":"levels"' "$WORK/lv.out")
+sleep 3
+t1=$(grep -c '"type":"levels"' "$WORK/lv.out")
+log "levels events: $((t1 - t0)) in 3 s"
+[ $((t1 - t0)) -ge 9 ] || fail "too few levels events ($((t1 - t0)) in 3 s)"
+[ $((t1 - t0)) -le 17 ] || fail "too many levels events ($((t1 - t0)) in 3 s)"
+python3 - "$WORK/lv.out" "$loud" "$quiet" <<'PY' || fail "levels wrong"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if '"type":"levels"' in l]
+last = evs[-1]
+print("last levels event:", json.dumps(last))
+assert last["conference"] == "demo"
+assert 0 <= last["mixer_load"] < 1, last
+lv = [e["levels"] for e in evs[-10:]]
+assert max(l.get(sys.argv[2], -127) for l in lv) > -30, lv
+assert max(l.get(sys.argv[3], -127) for l in lv) < -50, lv
+PY
+grep -q '"type":"levels"' "$WORK/plain.out" &&
+	fail "levels sent to a client that did not ask"
+grep -q '"type":"conference-info"' "$WORK/plain.out" ||
+	fail "the plain stream got nothing"
+ls "$shots"/levels.png >/dev/null || fail "no screenshot"
+stop_caucusd
+log PASS
