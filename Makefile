@@ -1,5 +1,5 @@
 # Front door. The real build is CMake; this file is the two commands a new
-# user types (`make run`, `make test`) plus bench, deps and clean.
+# user types (`make run`, `make test`) plus bench, plots, deps and clean.
 BUILD ?= build
 SAN ?= 0
 TSAN ?= 0
@@ -17,7 +17,7 @@ MAKEFLAGS += --no-print-directory
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build run test bench soak fuzz install clean
+.PHONY: all deps build run test bench plots soak fuzz install clean
 
 all: build
 
@@ -36,6 +36,11 @@ test: build
 
 bench: build
 	@sh bench/run.sh $(BUILD)
+
+# the plots of docs/ (SVG, gnuplot) from the data the last make bench left
+# in bench/out/ (make bench draws them at its end too)
+plots:
+	@bash bench/plot.sh
 
 # the soak (bench/soak.sh): SOAK_N callers (400) joining and leaving for
 # SOAK_SECONDS (3600) against caucusd under AddressSanitizer, a kill -9

@@ -63,6 +63,22 @@ participants() {
 		cut -d: -f2
 }
 
+# proc_kb PID FIELD: a figure of /proc/PID/status in kB (VmRSS: resident
+# now; VmHWM: the most it has been resident since it started)
+proc_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null ||
+		true
+}
+
+# csv_start FILE HEADER: a fresh data file for bench/plot.sh: the machine
+# and date (machine below) as "# " lines, then the column names. Each run
+# writes its own (the plots show one run); the printed tables keep the
+# history.
+csv_start() {
+	machine | sed 's/^/# /' >"$1"
+	echo "$2" >>"$1"
+}
+
 machine() {
 	echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
 		sed 's/^ //'), $(nproc) cores, $(uname -sr)"

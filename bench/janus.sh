@@ -12,7 +12,11 @@
 # back (the system calls a server with a socket per participant cannot
 # avoid), and the same over one shared socket with recvmmsg/sendmmsg 64
 # at a time (the floor of per-thread sockets); each caucus mode is given
-# as a multiple of its floor.
+# as a multiple of its floor. A first caucus run keeps caucusd's default
+# settings (mix rate and socket mode: what a new user gets). Each
+# caucusd and Janus is started afresh per row: memory per participant is
+# (peak resident - idle resident) / joined. The rows go to
+# bench/out/cpu-CODEC.csv and memory-CODEC.csv too (bench/plot.sh).
 #   bench/janus.sh [build-dir] [N ...]
 #   BENCH_CODEC=opus bench/janus.sh ...   the same with Opus (48 kHz; the
 #     silent legs in DTX as a browser in a meeting); g722 (16 kHz);
@@ -105,10 +109,16 @@ run() { # NAME N extra-args... -> prints the RESULT line
 		2>"$WORK/lg-$1-$2.err" | grep '^RESULT' || echo "RESULT failed"
 }
 
-caucus_run() { # SOCKETS N -> RESULT line of caucusd with rtp_sockets
-	start_server --mixer-rate "$RATE" --rtp-sockets "$1"
-	run "caucus-$1" "$2" --pid "$PID" --api "$API" \
-		--target "sip:bench@127.0.0.1:$SIP_PORT"
+# Memory: each server is started afresh for each row, so what it holds
+# idle (VmRSS once it answers) and the most it held (VmHWM after the run,
+# all N in) give its memory per participant.
+caucus_run() { # NAME N caucusd-args... -> RESULT line of that caucusd
+	local idle r
+	start_server "${@:3}"
+	idle=$(proc_kb "$PID" VmRSS)
+	r=$(run "caucus-$1" "$2" --pid "$PID" --api "$API" \
+		--target "sip:bench@127.0.0.1:$SIP_PORT")
+	echo "$r rss_idle_kb=$idle rss_peak_kb=$(proc_kb "$PID" VmHWM)"
 	stop_server
 }
 
@@ -131,6 +141,29 @@ ratio() { # A B: A / B as "N.Nx"
 		'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
 }
 field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
+# per_part RESULT: kB per participant, (peak - idle) / joined, or nothing
+per_part() {
+	awk -v i="$(field "$1" rss_idle_kb)" -v p="$(field "$1" rss_peak_kb)" \
+		-v n="$(field "$1" joined)" \
+		'BEGIN { if (i > 0 && p > 0 && n > 0) printf "%.1f", (p - i) / n }'
+}
+mem_cols() { # RESULT -> idle,peak,kB per participant (CSV)
+	printf '%s,%s,%s' "$(field "$1" rss_idle_kb)" \
+		"$(field "$1" rss_peak_kb)" "$(per_part "$1")"
+}
+
+# the data bench/plot.sh draws (bench/out/cpu-CODEC.csv, memory-CODEC.csv)
+CPU_CSV="$OUT/cpu-$CODEC.csv"
+MEM_CSV="$OUT/memory-$CODEC.csv"
+csv_start "$CPU_CSV" "n,caucus_default_us,caucus_per_call_us,caucus_per_thread_us,janus_us,\
+floor_us,shared_floor_us,caucus_per_call_loss_pct,\
+caucus_per_thread_loss_pct,janus_loss_pct,caucus_per_thread_late_p99_ms,\
+caucus_default_loss_pct"
+csv_start "$MEM_CSV" "n,caucus_default_idle_kb,caucus_default_peak_kb,\
+caucus_default_kb_per_participant,caucus_per_call_idle_kb,caucus_per_call_peak_kb,\
+caucus_per_call_kb_per_participant,caucus_per_thread_idle_kb,\
+caucus_per_thread_peak_kb,caucus_per_thread_kb_per_participant,\
+janus_idle_kb,janus_peak_kb,janus_kb_per_participant"
 
 machine
 echo "peer:    Janus $JVER AudioBridge (plain RTP participants," \
@@ -147,17 +180,24 @@ g722)	echo "G.722 20 ms, both servers mixing at 16 kHz, one conference," \
 esac
 echo "${SECONDS_MEASURE}s measured after 3s warm-up; every participant" \
 	"with its own socket pair"
-printf '%6s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s\n' \
-	N "call us" "loss %" "thread us" "loss %" "jit ms" "p99 late" \
-	"janus us" "loss %" "floor us" "sh.floor" "janus/" "call/" "thread/"
-printf '%6s | %17s | %33s | %17s | %17s | %8s %8s %8s\n' "" \
-	"caucus per-call" "caucus per-thread" "Janus" "" "thread" "floor" \
-	"sh.floor"
+# (dflt: caucusd as make run starts it, but for its one mixer thread:
+# the default mix rate and socket mode, whatever the codec)
+ROW='%6s | %9s %7s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s\n'
+# shellcheck disable=SC2059
+printf "$ROW" N "dflt us" "loss %" "call us" "loss %" "thread us" "loss %" \
+	"jit ms" "p99 late" "janus us" "loss %" "floor us" "sh.floor" \
+	"janus/" "call/" "thread/"
+printf '%6s | %17s | %17s | %33s | %17s | %17s | %8s %8s %8s\n' "" \
+	"caucus defaults" "caucus per-call" "caucus per-thread" "Janus" "" \
+	"thread" "floor" "sh.floor"
 for n in $SIZES; do
+	echo "  ... N=$n: caucus with its default settings" >&2
+	d=$(caucus_run defaults "$n")
 	echo "  ... N=$n: caucus, a socket pair per call" >&2
-	c=$(caucus_run per-call "$n")
+	c=$(caucus_run per-call "$n" --mixer-rate "$RATE" --rtp-sockets per-call)
 	echo "  ... N=$n: caucus, a socket pair per mixer thread" >&2
-	t=$(caucus_run per-thread "$n")
+	t=$(caucus_run per-thread "$n" --mixer-rate "$RATE" \
+		--rtp-sockets per-thread)
 	j="RESULT skipped"
 	# (AudioBridge 1.1.2 takes plain RTP participants in Opus, PCMU and
 	# PCMA only: "codec must opus, pcmu or pcma")
@@ -165,7 +205,9 @@ for n in $SIZES; do
 		[ "$CODEC" != mixed ]; then
 		echo "  ... N=$n: janus" >&2
 		janus_start
+		ji=$(proc_kb "$JPID" VmRSS)
 		j=$(run janus "$n" --pid "$JPID" --janus "$JURL")
+		j="$j rss_idle_kb=$ji rss_peak_kb=$(proc_kb "$JPID" VmHWM)"
 		janus_stop
 	fi
 	fl="RESULT skipped"        # the floor knows no codec: G.711 runs only
@@ -175,21 +217,42 @@ for n in $SIZES; do
 		fl=$(floor_run "$n")
 		fs=$(floor_run "$n" --shared)
 	fi
+	du=$(field "$d" us_per_pf)
 	cu=$(field "$c" us_per_pf); tu=$(field "$t" us_per_pf)
 	ju=$(field "$j" us_per_pf); fu=$(field "$fl" us_per_pf)
 	su=$(field "$fs" us_per_pf)
-	printf '%6s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s\n' \
-		"$n" "${cu:--}" "$(field "$c" loss_pct)" \
+	# shellcheck disable=SC2059
+	printf "$ROW" "$n" "${du:--}" "$(field "$d" loss_pct)" \
+		"${cu:--}" "$(field "$c" loss_pct)" \
 		"${tu:--}" "$(field "$t" loss_pct)" \
 		"$(field "$t" jitter_ms)" "$(field "$t" late_p99_ms)" \
 		"${ju:--}" "$(field "$j" loss_pct)" "${fu:--}" "${su:--}" \
 		"$(ratio "$ju" "$tu")" "$(ratio "$cu" "$fu")" \
 		"$(ratio "$tu" "$su")" | tee -a "$OUT/janus.txt"
+	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$n" "$du" "$cu" "$tu" \
+		"$ju" "$fu" "$su" "$(field "$c" loss_pct)" \
+		"$(field "$t" loss_pct)" "$(field "$j" loss_pct)" \
+		"$(field "$t" late_p99_ms)" "$(field "$d" loss_pct)" >>"$CPU_CSV"
+	echo "$n,$(mem_cols "$d"),$(mem_cols "$c"),$(mem_cols "$t"),$(mem_cols \
+		"$j")" >>"$MEM_CSV"
 done
+echo "memory: MB resident idle / with all N in, and kB per participant" \
+	"((with - idle) / joined)" | tee -a "$OUT/janus.txt"
+printf '%6s | %23s | %23s | %23s | %23s\n' N "caucus defaults" \
+	"caucus per-call" "caucus per-thread" Janus | tee -a "$OUT/janus.txt"
+grep -v '^#' "$MEM_CSV" | tail -n +2 | awk -F, '
+	function mb(k) { return k == "" ? "-" : sprintf("%.1f", k / 1024) }
+	function kb(k) { return k == "" ? "-" : k }
+	{ printf "%6s", $1
+	  for (i = 2; i <= 11; i += 3)
+		printf " | %6s %6s %9s", mb($i), mb($(i + 1)), kb($(i + 2))
+	  printf "\n" }' | tee -a "$OUT/janus.txt"
+echo "data: $CPU_CSV, $MEM_CSV (bench/plot.sh draws them)"
 echo "columns: us = CPU us per participant-frame (whole process); loss" \
 	"and jitter of what each server sent the generator; p99 late = 99th" \
 	"percentile of how late a caucus mixer tick started, ms (the upper" \
-	"bound of its histogram bucket); floor = the bare recvmmsg/sendto" \
+	"bound of its histogram bucket); dflt = caucusd's default mix rate" \
+	"and sockets; floor = the bare recvmmsg/sendto" \
 	"echo loop over a socket per participant; sh.floor = the same over" \
 	"one socket, recvmmsg/sendmmsg 64 at a time; janus/thread = Janus's" \
 	"CPU over caucus per-thread's; call/floor = caucus per-call over the" \

@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench: the media, signalling and notification benchmarks, one after
-# the other.
+# the other, then their plots.
 # Results go to the terminal and to bench/out/ (not committed); copy the
 # tables into docs/benchmarks.md with the machine and date they print.
+# bench/plot.sh draws the CSV files of bench/out/ as SVG plots in docs/.
 set -eu
 dir=$(dirname "$0")
 build=${1:-build}
@@ -40,3 +41,6 @@ BENCH_NOTIFY_MS=50 bash "$dir/notify.sh" "$build"
 echo
 echo "== the cluster: 3 nodes, Kamailio, PostgreSQL (bench/cluster.sh) =="
 bash "$dir/cluster.sh" "$build"
+echo
+echo "== plots of the above (bench/plot.sh) =="
+bash "$dir/plot.sh"

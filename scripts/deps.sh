@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libspeexdsp-dev libsqlite3-dev sqlite3 \
 libcmocka-dev libxml2-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
-python3 chromium openssl \
+python3 chromium openssl gnuplot-nox \
 libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools \
 libvpx-dev libavcodec-dev libavutil-dev libswscale-dev baresip-ffmpeg \
 libpq-dev postgresql postgresql-client kamailio kamailio-postgres-modules"
