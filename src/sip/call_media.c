@@ -32,11 +32,9 @@ static void srtp_fill(struct mixer_srtp *k, const struct call *call)
 	memcpy(k->rtp.tx, r->tx_key, r->key_len);
 }
 
-void call_media_fill(struct mixer_media *m, const struct call *call)
+void sdpneg_mixer_media(struct mixer_media *m,
+			const struct sdpneg_result *r)
 {
-	const struct sdpneg_result *r = &call->neg;
-	const struct part_settings *s = part_settings(call->part);
-
 	memset(m, 0, sizeof(*m));
 	memcpy(&m->rtp_dst, &r->rtp.u, r->rtp.len);
 	m->rtp_dst_len = sa_isset(&r->rtp, SA_ALL) ? r->rtp.len : 0;
@@ -50,6 +48,16 @@ void call_media_fill(struct mixer_media *m, const struct call *call)
 	 * them) is not mixed either: many phones play music on hold into a
 	 * held call, and nobody in the room should hear it. */
 	m->recv = r->recv && r->send;
+	m->level_id = r->level_id;
+	m->csrc_level_id = r->csrc_level_id;
+	m->opus = r->opus;
+}
+
+void call_media_fill(struct mixer_media *m, const struct call *call)
+{
+	const struct part_settings *s = part_settings(call->part);
+
+	sdpneg_mixer_media(m, &call->neg);
 	/* a listener's audio is never mixed, whatever its settings say */
 	m->muted = s->muted || !strcmp(part_role(call->part), "listener");
 	m->deaf = s->deaf;
@@ -63,9 +71,6 @@ void call_media_fill(struct mixer_media *m, const struct call *call)
 	call_mix_fill(m, call->part);
 	m->room_speakers = (uint8_t)conf_max_speakers(part_conf(call->part));
 	m->room_hz = conf_mix_rate(part_conf(call->part));
-	m->level_id = r->level_id;
-	m->opus = r->opus;
-	m->csrc_level_id = r->csrc_level_id;
 	m->gain_in_db = s->gain_in_db;
 	m->gain_out_db = s->gain_out_db;
 	m->tx_ssrc = call->tx_ssrc;

@@ -70,27 +70,12 @@ static void conn_destructor(void *arg)
 		f->stats.calls_active--;
 }
 
-/* The mixer's settings from the latest negotiation, as call.c's
- * media_fill without a participant: mute, deaf, gains and K are the
- * package's (the executor sets them), the rest is the SDP's */
+/* The mixer's settings from the latest negotiation (the same as a
+ * call's): mute, deaf, gains and K are the package's (the executor sets
+ * them) */
 static void media_fill(struct mixer_media *m, const struct ms_conn *c)
 {
-	const struct sdpneg_result *r = &c->neg;
-
-	memset(m, 0, sizeof(*m));
-	memcpy(&m->rtp_dst, &r->rtp.u, r->rtp.len);
-	m->rtp_dst_len = sa_isset(&r->rtp, SA_ALL) ? r->rtp.len : 0;
-	memcpy(&m->rtcp_dst, &r->rtcp.u, r->rtcp.len);
-	m->rtcp_dst_len = sa_isset(&r->rtcp, SA_ALL) ? r->rtcp.len : 0;
-	m->codec = r->codec;
-	m->tx_pt = r->pt;
-	m->telev_pt = (int16_t)r->telev_pt;
-	m->send = r->send;
-	/* held (we may not send) is not mixed either: call.c says why */
-	m->recv = r->recv && r->send;
-	m->level_id = r->level_id;
-	m->csrc_level_id = r->csrc_level_id;
-	m->opus = r->opus;
+	sdpneg_mixer_media(m, &c->neg);
 	m->tx_ssrc = c->tx_ssrc;
 }
 

@@ -56,13 +56,28 @@ static void conn_lost(struct msconn *mc, uint16_t code, const char *why)
 		h(code, why, arg);    /* the call lets go of mc (deref) */
 }
 
-static int conn_offer_h(struct mbuf **descp, const struct sip_msg *msg,
-			void *arg)
+static int no_offer_h(struct mbuf **descp, const struct sip_msg *msg,
+		      void *arg)
 {
 	(void)descp;
 	(void)msg;
 	(void)arg;
 	return EPROTO;          /* the mixer never re-offers */
+}
+
+/* An INVITE to the mixer with our offer desc: its control dialog or a
+ * media connection (the handlers say which) */
+static int mixer_invite(struct msc *ms, struct sipsess **sessp,
+			struct mbuf *desc, sipsess_answer_h *answerh,
+			sipsess_estab_h *estabh, sipsess_close_h *closeh,
+			void *arg)
+{
+	return sipsess_connect(sessp, ms->f->sock, ms->uri, NULL,
+			       "sip:focus@caucus.invalid", "focus", NULL, 0,
+			       "application/sdp", desc, NULL, NULL, false,
+			       no_offer_h, answerh, NULL, estabh, NULL, NULL,
+			       closeh, arg, "Allow: INVITE, ACK, BYE, CANCEL, "
+			       "OPTIONS\r\n");
 }
 
 static int conn_answer_h(const struct sip_msg *msg, void *arg)
@@ -137,7 +152,6 @@ static void conn_close_h(int err, const struct sip_msg *msg, void *arg)
  * (0.0.0.0, port 9: nothing is sent) */
 static int conn_dial(struct msc *ms)
 {
-	struct focus *f = ms->f;
 	struct msconn *mc = mem_zalloc(sizeof(*mc), conn_destructor);
 	struct mbuf *desc = NULL;
 	struct sa none;
@@ -150,14 +164,8 @@ static int conn_dial(struct msc *ms)
 	err = sa_set_str(&none, "0.0.0.0", 9);
 	err = err ? err : sdpneg_alloc(&mc->sdp, &none, 9, NULL);
 	err = err ? err : sdpneg_offer(mc->sdp, &desc);
-	err = err ? err : sipsess_connect(&mc->sess, f->sock, ms->uri, NULL,
-					  "sip:focus@caucus.invalid", "focus",
-					  NULL, 0, "application/sdp", desc,
-					  NULL, NULL, false, conn_offer_h,
-					  conn_answer_h, NULL, conn_estab_h,
-					  NULL, NULL, conn_close_h, mc,
-					  "Allow: INVITE, ACK, BYE, CANCEL, "
-					  "OPTIONS\r\n");
+	err = err ? err : mixer_invite(ms, &mc->sess, desc, conn_answer_h,
+					conn_estab_h, conn_close_h, mc);
 	mem_deref(desc);
 	if (err) {
 		mem_deref(mc);
@@ -330,15 +338,6 @@ static void ctl_answer_h_fail(struct msc *ms, const char *why)
 		 "why=\"%s\"", ms->addr, why);
 }
 
-static int ctl_offer_h(struct mbuf **descp, const struct sip_msg *msg,
-		       void *arg)
-{
-	(void)descp;
-	(void)msg;
-	(void)arg;
-	return EPROTO;
-}
-
 static int ctl_answer_h(const struct sip_msg *msg, void *arg)
 {
 	struct msc *ms = arg;
@@ -382,14 +381,8 @@ static void msc_dial(void *arg)
 		return;
 	ms->state = MSC_DIALING;
 	err = mscp_as_alloc(&ms->as, &f->sip_laddr, &offer, &h);
-	err = err ? err : sipsess_connect(&ms->ctl, f->sock, ms->uri, NULL,
-					  "sip:focus@caucus.invalid", "focus",
-					  NULL, 0, "application/sdp", offer,
-					  NULL, NULL, false, ctl_offer_h,
-					  ctl_answer_h, NULL, ctl_estab_h,
-					  NULL, NULL, ctl_close_h, ms,
-					  "Allow: INVITE, ACK, BYE, CANCEL, "
-					  "OPTIONS\r\n");
+	err = err ? err : mixer_invite(ms, &ms->ctl, offer, ctl_answer_h,
+					ctl_estab_h, ctl_close_h, ms);
 	mem_deref(offer);
 	if (err) {
 		ms->as = mem_deref(ms->as);

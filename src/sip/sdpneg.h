@@ -167,6 +167,14 @@ int  sdpsec_take_answer(struct sdpsec_state *st,
 /* %H: a sha-256 fingerprint as SDP writes it (AB:CD:...) */
 int  sdpsec_fp_print(struct re_printf *pf, void *md);
 
+/* The mixer stream's settings a negotiation gives (call_media.c, for a
+ * call's stream and a mixer process's connection): addresses, codec,
+ * payload types, directions (held is not mixed), RFC 6464/6465 ids and
+ * the Opus fmtp; everything else zero */
+struct mixer_media;
+void sdpneg_mixer_media(struct mixer_media *m,
+			const struct sdpneg_result *r);
+
 /* The conference's audio (conf_audio()): our direction is its mirror,
  * "none" offers and answers audio with port 0 */
 void sdpneg_set_audio(struct sdpneg *sn, const char *status);
