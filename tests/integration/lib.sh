@@ -121,6 +121,13 @@ start_caucusd() {
 	fail "caucusd could not find free ports"
 }
 
+# mixer_ready N0: the mixer has logged its ready line more than N0 times;
+# mixer_started N0: that, or the mixer is gone (nothing more to wait for)
+mixer_ready() {
+	[ "$(grep -c 'msg="ready" role=mixer' "$WORK/mixer.log")" -gt "$1" ]
+}
+mixer_started() { mixer_ready "$1" || ! kill -0 "$MIXER_PID" 2>/dev/null; }
+
 # start_mixer: a caucusd --role mixer on $MIXER_ADDR (SIP and RTP) taking
 # INVITEs from 127.0.0.1 (the focus), logging to $WORK/mixer.log; ready
 # once it logs so. Its ports are picked the first time and kept: a
@@ -145,17 +152,12 @@ start_mixer() {
 			${CAUCUS_MIXER_ARGS:-} >>"$WORK/mixer.log" 2>&1 &
 		MIXER_PID=$!
 		export MIXER_PID MIXER_SIP_PORT
-		for _ in $(seq 1 100); do
-			if [ "$(grep -c 'msg="ready" role=mixer' \
-				"$WORK/mixer.log")" -gt "$n0" ]; then
-				log "mixer pid $MIXER_PID sip" \
-					"$MIXER_ADDR:$MIXER_SIP_PORT rtp" \
-					"$MIXER_RTP_MIN"
-				return 0
-			fi
-			kill -0 "$MIXER_PID" 2>/dev/null || break
-			sleep 0.05
-		done
+		wait_for 5 mixer_started "$n0"
+		if mixer_ready "$n0"; then
+			log "mixer pid $MIXER_PID sip" \
+				"$MIXER_ADDR:$MIXER_SIP_PORT rtp $MIXER_RTP_MIN"
+			return 0
+		fi
 		kill -0 "$MIXER_PID" 2>/dev/null &&
 			fail "the mixer did not say it is ready"
 		wait "$MIXER_PID" 2>/dev/null || true
@@ -524,4 +526,29 @@ tone_check() {
 udp_listening() { ss -Hlnu "sport = :$1" | grep -q .; }
 wait_udp() {
 	wait_for 5 udp_listening "$1" || fail "nothing listens on UDP $1"
+}
+
+# browser_deps: node and Debian's chromium (CHROME), and playwright-core
+# in $BIN/browser-deps (deps), installed once per build tree exactly as
+# tests/browser/package-lock.json says; browser tests that run at once
+# take turns (flock), so none sees another's half-made install
+browser_deps() {
+	command -v node >/dev/null ||
+		fail "node is missing (scripts/deps.sh installs it)"
+	CHROME=$(command -v chromium || true)
+	[ -n "$CHROME" ] ||
+		fail "chromium is missing (scripts/deps.sh installs it)"
+	deps="$BIN/browser-deps"
+	(
+		flock 9
+		cmp -s "$SRC/tests/browser/package-lock.json" \
+			"$deps/package-lock.json" 2>/dev/null &&
+			[ -d "$deps/node_modules/playwright-core" ] && exit 0
+		rm -rf "$deps"
+		mkdir -p "$deps"
+		cp "$SRC/tests/browser/package.json" \
+			"$SRC/tests/browser/package-lock.json" "$deps/"
+		(cd "$deps" && npm ci --no-audit --no-fund) \
+			>"$WORK/npm.out" 2>&1 || { cat "$WORK/npm.out"; exit 1; }
+	) 9>"$BIN/browser-deps.lock" || fail "npm ci failed"
 }

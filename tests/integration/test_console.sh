@@ -6,22 +6,8 @@
 # in from the PIN lobby. Screenshots go to
 # BUILD/test-output/console/.
 . "$(dirname "$0")/lib.sh"
-command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
-CHROME=$(command -v chromium || true)
-[ -n "$CHROME" ] || fail "chromium is missing (scripts/deps.sh installs it)"
-
-# playwright-core, once per build tree, exactly as the lock file says
-deps="$BIN/browser-deps"
-if ! cmp -s "$SRC/tests/browser/package-lock.json" \
-	"$deps/package-lock.json" 2>/dev/null ||
-	[ ! -d "$deps/node_modules/playwright-core" ]; then
-	rm -rf "$deps"
-	mkdir -p "$deps"
-	cp "$SRC/tests/browser/package.json" \
-		"$SRC/tests/browser/package-lock.json" "$deps/"
-	(cd "$deps" && npm ci --no-audit --no-fund >"$WORK/npm.out" 2>&1) ||
-		{ cat "$WORK/npm.out"; fail "npm ci failed"; }
-fi
+# node, chromium and playwright-core (lib.sh)
+browser_deps
 
 TOKEN=console-test-token-0123456789
 # the PIN lobby caller keys nothing: the page lets it in well before this

@@ -7,22 +7,8 @@
 # client that asked (?levels=true), at most about five a second, with
 # the tone caller loud and the silent one quiet.
 . "$(dirname "$0")/lib.sh"
-command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs it)"
-CHROME=$(command -v chromium || true)
-[ -n "$CHROME" ] || fail "chromium is missing (scripts/deps.sh installs it)"
-
-# playwright-core, once per build tree, as test_console.sh does
-deps="$BIN/browser-deps"
-if ! cmp -s "$SRC/tests/browser/package-lock.json" \
-	"$deps/package-lock.json" 2>/dev/null ||
-	[ ! -d "$deps/node_modules/playwright-core" ]; then
-	rm -rf "$deps"
-	mkdir -p "$deps"
-	cp "$SRC/tests/browser/package.json" \
-		"$SRC/tests/browser/package-lock.json" "$deps/"
-	(cd "$deps" && npm ci --no-audit --no-fund >"$WORK/npm.out" 2>&1) ||
-		{ cat "$WORK/npm.out"; fail "npm ci failed"; }
-fi
+# node, chromium and playwright-core (lib.sh)
+browser_deps
 
 start_caucusd
 shots="$BIN/test-output/console-levels"
@@ -58,12 +44,18 @@ BODY=$(get /v1/conferences/demo)
 loud=$(pid_of loud)
 quiet=$(pid_of quiet)
 [ -n "$loud" ] && [ -n "$quiet" ] || fail "no ids: $BODY"
-t0=$(grep -c '"type":"levels"' "$WORK/lv.out")
-sleep 3
-t1=$(grep -c '"type":"levels"' "$WORK/lv.out")
-log "levels events: $((t1 - t0)) in 3 s"
-[ $((t1 - t0)) -ge 9 ] || fail "too few levels events ($((t1 - t0)) in 3 s)"
-[ $((t1 - t0)) -le 17 ] || fail "too many levels events ($((t1 - t0)) in 3 s)"
+# the rate: 9 more events within 3 s (at least 3 a second), and not in
+# less than the 8 intervals of 17 in 3 s take (at most about 5.7 a second)
+levels_n() { grep -c '"type":"levels"' "$WORK/lv.out"; }
+levels_at_least() { [ "$(levels_n)" -ge "$1" ]; }
+t0=$(levels_n)
+s0=$(date +%s%N)
+wait_for 3 levels_at_least $((t0 + 9)) ||
+	fail "too few levels events ($(( $(levels_n) - t0 )) in 3 s)"
+ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+log "9 levels events in $ms ms"
+[ "$ms" -ge $(( 8 * 3000 / 17 )) ] ||
+	fail "too many levels events (9 in $ms ms)"
 python3 - "$WORK/lv.out" "$loud" "$quiet" <<'PY' || fail "levels wrong"
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1]) if '"type":"levels"' in l]
