@@ -44,14 +44,15 @@ BODY=$(get /v1/conferences/demo)
 loud=$(pid_of loud)
 quiet=$(pid_of quiet)
 [ -n "$loud" ] && [ -n "$quiet" ] || fail "no ids: $BODY"
-# the rate: 9 more events within 3 s (at least 3 a second), and not in
-# less than the 8 intervals of 17 in 3 s take (at most about 5.7 a second)
+# the rate: 9 more events within 6 s (a few a second even on a loaded
+# machine: CI saw 8 in 3 s), and not in less than the 8 intervals of 17
+# in 3 s take (at most about 5.7 a second)
 levels_n() { grep -c '"type":"levels"' "$WORK/lv.out"; }
 levels_at_least() { [ "$(levels_n)" -ge "$1" ]; }
 t0=$(levels_n)
 s0=$(date +%s%N)
-wait_for 3 levels_at_least $((t0 + 9)) ||
-	fail "too few levels events ($(( $(levels_n) - t0 )) in 3 s)"
+wait_for 6 levels_at_least $((t0 + 9)) ||
+	fail "too few levels events ($(( $(levels_n) - t0 )) in 6 s)"
 ms=$(( ($(date +%s%N) - s0) / 1000000 ))
 log "9 levels events in $ms ms"
 [ "$ms" -ge $(( 8 * 3000 / 17 )) ] ||
