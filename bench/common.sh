@@ -21,13 +21,18 @@ fi
 
 . "$ROOT/scripts/ports.sh"
 
+# BENCH_RTP_MIN: the first RTP port (20000; per-thread sockets bind it
+# and the next: another on a shared machine may hold them)
+RTP_MIN=${BENCH_RTP_MIN:-20000}
+
 start_server() {
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	API="http://127.0.0.1:$HTTP_PORT"
 	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
 		--db "$WORK/caucus.db" --demo bench --mixer-threads 1 \
-		--rtp-port-min 20000 --rtp-port-max 40000 --log-level warn \
+		--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 20000)) \
+		--log-level warn \
 		--limits-exempt 127.0.0.1/32 \
 		"$@" >>"$WORK/caucusd.log" 2>&1 &
 	PID=$!

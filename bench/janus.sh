@@ -28,6 +28,13 @@
 #     Janus is run up to JANUS_MAX_N participants (default 1000 for
 #     G.711, 200 for the others: past that it cannot keep up on 2 cores
 #     and starves the generator, which would spoil every figure)
+#   BENCH_TALKERS=all bench/janus.sh ...   every participant talking (the
+#     generator's speech-level tone on every leg, -24 dBov, which
+#     caucusd's talk detector takes for talking, so every leg competes
+#     for the K mixed; Janus mixes every leg in any case); or a number
+#     of talkers (2 by default). Its rows
+#     go to cpu-CODEC-talkers-T.csv and memory-CODEC-talkers-T.csv (the
+#     plots keep the 2-talker files)
 # Janus comes from Debian (package janus, installed here when missing).
 . "$(dirname "$0")/common.sh"
 shift || true
@@ -40,6 +47,12 @@ else
 	JANUS_MAX_N=${JANUS_MAX_N:-200}
 fi
 SECONDS_MEASURE=${BENCH_SECONDS:-10}
+TALKERS=${BENCH_TALKERS:-2}
+case $TALKERS in
+all|[0-9]*) ;;
+*)	echo "BENCH_TALKERS: all or a number" >&2; exit 2 ;;
+esac
+talkers() { [ "$TALKERS" = all ] && echo "$1" || echo "$TALKERS"; }
 
 if ! command -v janus >/dev/null; then
 	echo "bench: installing janus (Debian package)" >&2
@@ -105,7 +118,8 @@ janus_stop() {
 # server and the floor get the same generator.
 run() { # NAME N extra-args... -> prints the RESULT line
 	"$BIN/caucus-loadgen" --n "$2" --rate 300 --warmup 3 --codec "$CODEC" \
-		--own-sockets --seconds "$SECONDS_MEASURE" "${@:3}" \
+		--own-sockets --seconds "$SECONDS_MEASURE" \
+		--talkers "$(talkers "$2")" "${@:3}" \
 		2>"$WORK/lg-$1-$2.err" | grep '^RESULT' || echo "RESULT failed"
 }
 
@@ -153,8 +167,10 @@ mem_cols() { # RESULT -> idle,peak,kB per participant (CSV)
 }
 
 # the data bench/plot.sh draws (bench/out/cpu-CODEC.csv, memory-CODEC.csv)
-CPU_CSV="$OUT/cpu-$CODEC.csv"
-MEM_CSV="$OUT/memory-$CODEC.csv"
+SUFFIX=""
+[ "$TALKERS" = 2 ] || SUFFIX="-talkers-$TALKERS"
+CPU_CSV="$OUT/cpu-$CODEC$SUFFIX.csv"
+MEM_CSV="$OUT/memory-$CODEC$SUFFIX.csv"
 csv_start "$CPU_CSV" "n,caucus_default_us,caucus_per_call_us,caucus_per_thread_us,janus_us,\
 floor_us,shared_floor_us,caucus_per_call_loss_pct,\
 caucus_per_thread_loss_pct,janus_loss_pct,caucus_per_thread_late_p99_ms,\
@@ -168,28 +184,30 @@ janus_idle_kb,janus_peak_kb,janus_kb_per_participant"
 machine
 echo "peer:    Janus $JVER AudioBridge (plain RTP participants," \
 	"room sampling_rate $RATE)"
+TALK="$TALKERS talking"
+[ "$TALKERS" = all ] && TALK="every participant talking (speech level)"
 case $CODEC in
 opus)	echo "Opus 20 ms, both servers mixing at 48 kHz, one conference," \
-		"2 talking, the rest in DTX" ;;
+		"$TALK, the rest in DTX" ;;
 mixed)	echo "a third each PCMU, G.722, Opus, 20 ms, both servers mixing" \
-		"at 48 kHz, one conference, 2 talking (PCMU, G.722)" ;;
+		"at 48 kHz, one conference, $TALK" ;;
 g722)	echo "G.722 20 ms, both servers mixing at 16 kHz, one conference," \
-		"2 talking" ;;
+		"$TALK" ;;
 *)	echo "G.711 PCMU 20 ms, both servers mixing at 8 kHz, one" \
-		"conference, 2 talking" ;;
-esac
+		"conference, $TALK" ;;
+esac | tee -a "$OUT/janus.txt"
 echo "${SECONDS_MEASURE}s measured after 3s warm-up; every participant" \
 	"with its own socket pair"
 # (dflt: caucusd as make run starts it, but for its one mixer thread:
 # the default mix rate and socket mode, whatever the codec)
-ROW='%6s | %9s %7s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s\n'
+ROW='%6s | %9s %7s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s %8s\n'
 # shellcheck disable=SC2059
 printf "$ROW" N "dflt us" "loss %" "call us" "loss %" "thread us" "loss %" \
 	"jit ms" "p99 late" "janus us" "loss %" "floor us" "sh.floor" \
-	"janus/" "call/" "thread/"
-printf '%6s | %17s | %17s | %33s | %17s | %17s | %8s %8s %8s\n' "" \
+	"dflt/" "janus/" "call/" "thread/"
+printf '%6s | %17s | %17s | %33s | %17s | %17s | %8s %8s %8s %8s\n' "" \
 	"caucus defaults" "caucus per-call" "caucus per-thread" "Janus" "" \
-	"thread" "floor" "sh.floor"
+	"janus" "thread" "floor" "sh.floor"
 for n in $SIZES; do
 	echo "  ... N=$n: caucus with its default settings" >&2
 	d=$(caucus_run defaults "$n")
@@ -227,7 +245,8 @@ for n in $SIZES; do
 		"${tu:--}" "$(field "$t" loss_pct)" \
 		"$(field "$t" jitter_ms)" "$(field "$t" late_p99_ms)" \
 		"${ju:--}" "$(field "$j" loss_pct)" "${fu:--}" "${su:--}" \
-		"$(ratio "$ju" "$tu")" "$(ratio "$cu" "$fu")" \
+		"$(ratio "$du" "$ju")" "$(ratio "$ju" "$tu")" \
+		"$(ratio "$cu" "$fu")" \
 		"$(ratio "$tu" "$su")" | tee -a "$OUT/janus.txt"
 	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$n" "$du" "$cu" "$tu" \
 		"$ju" "$fu" "$su" "$(field "$c" loss_pct)" \
@@ -254,6 +273,8 @@ echo "columns: us = CPU us per participant-frame (whole process); loss" \
 	"bound of its histogram bucket); dflt = caucusd's default mix rate" \
 	"and sockets; floor = the bare recvmmsg/sendto" \
 	"echo loop over a socket per participant; sh.floor = the same over" \
-	"one socket, recvmmsg/sendmmsg 64 at a time; janus/thread = Janus's" \
+	"one socket, recvmmsg/sendmmsg 64 at a time; dflt/janus = caucus" \
+	"with its defaults over Janus (the issue's target: 0.25x or less);" \
+	"janus/thread = Janus's" \
 	"CPU over caucus per-thread's; call/floor = caucus per-call over the" \
 	"floor; thread/sh.floor = caucus per-thread over the shared floor"

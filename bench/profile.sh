@@ -5,6 +5,7 @@
 # kernel's share and the top symbols (self time).
 #   bench/profile.sh [build-dir] [N]          BENCH_CODEC as in janus.sh;
 #   BENCH_SOCKETS=per-thread: caucusd's rtp_sockets (per-call by default)
+#   BENCH_TALKERS=all (or a number): how many legs talk (2 by default)
 # perf comes from Debian (package linux-perf, installed here when missing).
 . "$(dirname "$0")/common.sh"
 shift || true
@@ -18,11 +19,13 @@ fi
 
 machine
 SOCKETS=${BENCH_SOCKETS:-per-call}
-echo "profile: $CODEC, N=$N, mixing at $RATE Hz, 2 talking, RTP sockets" \
-	"$SOCKETS, 8 s of perf"
+TALKERS=${BENCH_TALKERS:-2}
+[ "$TALKERS" = all ] && TALKERS=$N
+echo "profile: $CODEC, N=$N, mixing at $RATE Hz, $TALKERS talking, RTP" \
+	"sockets $SOCKETS, 8 s of perf"
 start_server --mixer-rate "$RATE" --rtp-sockets "$SOCKETS"
 "$BIN/caucus-loadgen" --n "$N" --rate 300 --warmup 3 --codec "$CODEC" \
-	--own-sockets \
+	--own-sockets --talkers "$TALKERS" \
 	--seconds 16 --pid "$PID" --api "$API" \
 	--target "sip:bench@127.0.0.1:$SIP_PORT" >"$WORK/lg.out" \
 	2>"$WORK/lg.err" &
@@ -38,11 +41,12 @@ perf record -q -g -F 2999 -p "$PID" -o "$WORK/perf.data" -- sleep 8 \
 wait "$LG" || true
 grep '^RESULT' "$WORK/lg.out" || true
 stop_server
+PROF="$OUT/profile-$CODEC-$N-$SOCKETS-$TALKERS.txt"
 echo "where (self time by object):"
 perf report -i "$WORK/perf.data" --no-children --sort dso -g none -q \
 	--stdio 2>/dev/null | awk 'NF >= 2 { printf "  %7s  %s\n", $1, $2 }' |
-	head -8 | tee "$OUT/profile-$CODEC-$N-$SOCKETS.txt"
+	head -8 | tee "$PROF"
 echo "top symbols (self time):"
 perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none -q \
 	--stdio 2>/dev/null | awk 'NF >= 3 { printf "  %7s  %-22s %s\n",
-	$1, $2, $NF }' | head -25 | tee -a "$OUT/profile-$CODEC-$N-$SOCKETS.txt"
+	$1, $2, $NF }' | head -25 | tee -a "$PROF"

@@ -94,8 +94,11 @@ static const struct opt opts[] = {
 	 "the jitter buffer's least playout delay (it waits longer when a "
 	 "stream's jitter or late packets ask for it, up to 200 ms or this)"},
 	{"mixer_rate", U(mixer_rate), "16000", 8000, 48000,
-	 "mix rate of a conference unless it names one: 8000, 16000 or "
-	 "48000 Hz (streams at other rates are resampled)"},
+	 "the highest rate a conference mixes at unless it names one: "
+	 "8000, 16000 or 48000 Hz. Below it each room follows its callers, "
+	 "at the highest rate their codecs carry (G.711 8000, G.722 "
+	 "16000, Opus 48000), changing as they come and go; streams at "
+	 "other rates are resampled"},
 	{"mixer_max_speakers", U(mixer_max_speakers), "4", 1, 16,
 	 "the K loudest talkers mixed in each conference; everyone else "
 	 "hears one shared mix, encoded once"},

@@ -11,7 +11,8 @@
  * fmtp says otherwise).
  * Between a native rate and the mix rate sit two speexdsp resamplers, one
  * per direction. A coder is allocated once per stream (or room) when it is
- * added, never in a tick.
+ * added or its room changes rate (media_coder_rerate, which keeps the
+ * codec's state and can prime the new resamplers), never in a tick.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,6 +53,16 @@ unsigned media_native_rate(enum media_codec c, unsigned mix_hz)
 	case MEDIA_G722: return 16000;
 	case MEDIA_L16:  return 16000;
 	case MEDIA_OPUS: return mix_hz;
+	default:         return 8000;
+	}
+}
+
+unsigned media_codec_rate(enum media_codec c)
+{
+	switch (c) {
+	case MEDIA_G722: return 16000;
+	case MEDIA_L16:  return 16000;
+	case MEDIA_OPUS: return 48000;
 	default:         return 8000;
 	}
 }
@@ -308,6 +319,73 @@ size_t media_coder_from_mix(struct media_coder *mc, const int16_t *in,
 	if (want > max)
 		want = max;
 	return resample(mc->down, in, n, out, want);
+}
+
+int media_coder_rerate(struct media_coder **mcp, enum media_codec c,
+		       unsigned mix_hz, const struct media_opus_fmtp *fmtp)
+{
+	struct media_coder *old = *mcp, *mc;
+	int err;
+
+	if (old && old->mix_hz == mix_hz)
+		return 0;
+	mc = media_coder_new(c, mix_hz, fmtp, &err);
+	if (err)
+		return err;
+	if (mc && old && old->codec == c && old->g722d && mc->g722d) {
+		/* G.722 does not care what rate the room mixes at: its
+		 * ADPCM state goes on, a new one would start wrong */
+		g722_encode_free(mc->g722e);
+		g722_decode_free(mc->g722d);
+		mc->g722e = old->g722e;
+		mc->g722d = old->g722d;
+		old->g722e = NULL;
+		old->g722d = NULL;
+	}
+	media_coder_free(old);
+	*mcp = mc;
+	return 0;
+}
+
+unsigned media_coder_delay(const struct media_coder *mc, bool rx)
+{
+	SpeexResamplerState *st = !mc ? NULL : rx ? mc->up : mc->down;
+	int lat = st ? speex_resampler_get_input_latency(st) : 0;
+
+	/* (in the resampler's input samples) */
+	return lat <= 0 ? 0 : (unsigned)lat * MEDIA_DELAY_HZ /
+		(rx ? mc->native_hz : mc->mix_hz);
+}
+
+size_t media_coder_rx_feed(struct media_coder *mc, const int16_t *in,
+			   size_t n, int16_t *out, size_t max)
+{
+	spx_uint32_t ilen = (spx_uint32_t)n, olen = (spx_uint32_t)max;
+
+	if (!mc || !mc->up) {
+		n = n < max ? n : max;
+		memcpy(out, in, n * sizeof(*in));
+		return n;
+	}
+	speex_resampler_process_int(mc->up, 0, in, &ilen, out, &olen);
+	return olen;
+}
+
+void media_coder_tx_prime(struct media_coder *mc, const int16_t *in,
+			  size_t n)
+{
+	int16_t out[MEDIA_FRAME_MAX];
+
+	while (mc && mc->down && n) {
+		spx_uint32_t ilen = (spx_uint32_t)n, olen = MEDIA_FRAME_MAX;
+
+		speex_resampler_process_int(mc->down, 0, in, &ilen, out,
+					    &olen);
+		if (!ilen)
+			break;
+		in += ilen;
+		n -= ilen;
+	}
 }
 
 void media_coder_rx_reset(struct media_coder *mc)

@@ -11,6 +11,7 @@
 #ifndef CAUCUS_MEDIA_H
 #define CAUCUS_MEDIA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,8 @@ enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8, MEDIA_G722 = 9,
 #define MEDIA_RATES {8000, 16000, 48000}
 #define MEDIA_FRAME_MAX 960
 int  media_rate_valid(unsigned hz);
+/* The rate c carries (what a room of its callers needs to mix at) */
+unsigned media_codec_rate(enum media_codec c);
 /* The rate c's decoder gives and its encoder takes in a mix at mix_hz */
 unsigned media_native_rate(enum media_codec c, unsigned mix_hz);
 /* c's RTP clock: 48000 for Opus, 16000 for L16, 8000 for the others
@@ -87,6 +90,24 @@ size_t media_coder_to_mix(struct media_coder *mc, const int16_t *in,
  * the mix it hears, at MEDIA_L16's rate) */
 size_t media_coder_from_mix(struct media_coder *mc, const int16_t *in,
 			    size_t n, int16_t *out, size_t max);
+/* The coder *mcp made again for another mix rate (a room that changes
+ * rate), what it can keep kept: G.722's codec state goes on (Opus runs
+ * at the mix rate and starts again); its resamplers are new. 0, or an
+ * errno (*mcp unchanged) */
+int  media_coder_rerate(struct media_coder **mcp, enum media_codec c,
+			unsigned mix_hz, const struct media_opus_fmtp *fmtp);
+/* The delay of mc's receive (rx) or send resampler, in samples at
+ * MEDIA_DELAY_HZ (every mix rate divides it); 0 without one */
+#define MEDIA_DELAY_HZ 48000
+unsigned media_coder_delay(const struct media_coder *mc, bool rx);
+/* Priming new resamplers (a room that changes rate): n native samples
+ * through the receive resampler, all it makes (at most max) into out
+ * (a copy without one); n samples at the mix rate through the send
+ * resampler, what it makes thrown away */
+size_t media_coder_rx_feed(struct media_coder *mc, const int16_t *in,
+			   size_t n, int16_t *out, size_t max);
+void media_coder_tx_prime(struct media_coder *mc, const int16_t *in,
+			  size_t n);
 /* Forget the receive resampler's history (its input had a gap) */
 void media_coder_rx_reset(struct media_coder *mc);
 

@@ -210,9 +210,10 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 		if (err)
 			goto out;
 	}
+	/* (mix_hz_max: rooms follow their callers below it) */
 	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u "
-		 "max_speakers=%u mix_hz=%u rtp_sockets=%s", n, cfg->jitter_ms,
-		 mx->t[0].max_speakers, mx->t[0].mix_hz,
+		 "max_speakers=%u mix_hz_max=%u rtp_sockets=%s", n,
+		 cfg->jitter_ms, mx->t[0].max_speakers, mx->t[0].mix_hz,
 		 cfg->shared_port ? "per-thread" : "per-call");
 out:
 	if (err)

@@ -40,8 +40,10 @@ struct mixer_cfg {
 	unsigned jitter_ms;
 	unsigned max_speakers;   /* the K loudest talkers are mixed (1 to
 				  * MIXER_MAX_SPEAKERS; 0: 4) */
-	unsigned mix_hz;         /* a room's rate unless it names one
-				  * (8000, 16000, 48000; 0: 16000) */
+	unsigned mix_hz;         /* the highest rate a room mixes at
+				  * unless it names one; below it a room
+				  * follows its callers' codecs (8000,
+				  * 16000, 48000; 0: 16000) */
 	/* per-thread RTP sockets: thread i binds shared_addr (its port
 	 * ignored) at shared_port + 2i, RTCP on the next, and carries all
 	 * its streams on them (mixer_stream_add takes no sockets then);
@@ -209,6 +211,7 @@ struct mixer_stream_stats {
 				    * dropped (util/msource.c) */
 	uint32_t rx_unauth;        /* SRTP that did not authenticate */
 	uint32_t rx_ssrc, tx_ssrc;
+	uint32_t mix_hz;           /* the rate its room mixes at now */
 	bool talking_seen;     /* media arrived since the last report */
 	/* The loudest frame since the last report, -dBov (talk.h's level:
 	 * 0 loudest, 127 silence), for the console's meters: only while

@@ -244,24 +244,6 @@ static void coders_for(struct mthread *t, struct mroom *r,
 	inband_setup(s);
 }
 
-/* A room that changes its mix rate (a command, not a tick): every
- * stream's coders and playout are made again at the new rate */
-static void room_rate(struct mthread *t, struct mroom *r, unsigned hz)
-{
-	if (!hz)
-		hz = t->mix_hz;
-	if (!media_rate_valid(hz) || hz == r->hz)
-		return;
-	r->hz = hz;
-	r->frame = hz / JB_TICKS_PER_S;
-	for (unsigned g = 0; g < MIXER_GROUPS; g++)
-		if (r->grp[g])
-			group_coders_free(r->grp[g]);
-	r->relink = true;
-	for (unsigned i = 0; i < r->n; i++)
-		coders_for(t, r, r->s[i]);
-}
-
 static struct mstream *stream_find(struct mthread *t, uint32_t id,
 				   struct mroom **rp, unsigned *ip)
 {
@@ -343,7 +325,8 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		       &c->media.rtcp_dst, c->media.rtcp_dst_len);
 	(void)msrtp_apply(s);
 	stream_gains(s);
-	room_rate(t, r, c->media.room_hz);
+	r->s[r->n++] = s;          /* its codec counts in the room's rate */
+	mroom_follow(t, r, r->n == 1 ? "new" : "join");
 	coders_for(t, r, s);
 	s->tx_ssrc = c->media.tx_ssrc ? c->media.tx_ssrc : arc4random();
 	s->tx_seq = (uint16_t)arc4random();
@@ -359,7 +342,6 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 		arc4random_uniform(r->levels ? LEVEL_INTERVAL_US :
 				   STATS_INTERVAL_US);
 	r->k = c->media.room_speakers;
-	r->s[r->n++] = s;
 	r->relink = true;
 	atomic_fetch_add(&t->streams, 1);
 }
@@ -433,6 +415,8 @@ static void cmd_remove(struct mthread *t, uint32_t id)
 	r->relink = true;
 	if (!r->n)
 		room_drop(t, r);
+	else
+		mroom_follow(t, r, "leave");
 }
 
 /* A stream over to another room of the thread (made when missing): its
@@ -454,17 +438,18 @@ static void cmd_move(struct mthread *t, uint32_t id, uint32_t key)
 	}
 	r->s[i] = r->s[--r->n];
 	r->relink = true;
-	/* a room with streams keeps its rate and K (the update that
-	 * follows carries the conference's); a new one takes the
-	 * stream's */
-	if (!to->n) {
+	/* a room with streams keeps its K (the update that follows
+	 * carries the conference's), a new one takes the stream's; both
+	 * rooms' rates follow who is in them */
+	if (!to->n)
 		to->k = s->m.room_speakers;
-		room_rate(t, to, s->m.room_hz);
-	}
 	to->s[to->n++] = s;
+	mroom_follow(t, to, "join");
 	coders_for(t, to, s);
 	if (!r->n)
 		room_drop(t, r);
+	else
+		mroom_follow(t, r, "leave");
 }
 
 static bool opus_fmtp_eq(const struct media_opus_fmtp *a,
@@ -507,7 +492,6 @@ void mthread_drain_commands(struct mthread *t)
 						      &c.media.opus);
 
 				r->k = c.media.room_speakers;
-				room_rate(t, r, c.media.room_hz);
 				/* a learnt source is the truth (NAT); it is
 				 * kept unless signalling gave a new address
 				 * (msource_signal forgets it then) */
@@ -529,6 +513,8 @@ void mthread_drain_commands(struct mthread *t)
 				else
 					inband_setup(s);   /* telephone-event
 							    * may be new */
+				mroom_follow(t, r, recode ? "codec" :
+					     "policy");
 				if (s->mux)     /* its address may be new */
 					mux_changed(s->mux);
 				s->latched = s->latched && s->src.cur_len;

@@ -45,7 +45,8 @@ struct mthread {
 	unsigned idx;
 	unsigned jitter_ms;
 	unsigned max_speakers;    /* K: the loudest mixed in each room */
-	unsigned mix_hz;          /* a room's rate unless it names one */
+	unsigned mix_hz;          /* the ceiling of a room's rate unless
+				   * it names one (mixer_rate.c) */
 	int efd;                  /* eventfd shared with the signalling loop */
 	struct mux *mux;          /* per-thread RTP sockets (NULL: a pair
 				   * per stream) */
@@ -93,5 +94,19 @@ struct mpkt {
 	uint8_t data[1500];
 };
 void mthread_free_rooms(struct mthread *t);
+/* The mix rate follows the room (issue 22; mixer_rate.c): after a
+ * command changed r's streams (why: "new", "join", "leave", "codec",
+ * "policy"), its rate is decided again and, when it changed, every
+ * coder and playout moved to it without a gap; a stream's playout at
+ * the new rate (playout.c). Mixer thread, at commands. */
+struct mstream;
+void mroom_follow(struct mthread *t, struct mroom *r, const char *why);
+void mstream_playout_rate(struct mstream *s, unsigned mix_hz);
+/* The next n native samples of s's timeline taken now, ahead of the
+ * tick (false: not playing, nothing taken); n samples put back in front
+ * of what it plays next */
+bool mstream_playout_lead(struct mstream *s, int16_t *out, unsigned n);
+void mstream_playout_unget(struct mstream *s, const int16_t *in,
+			   unsigned n);
 
 #endif

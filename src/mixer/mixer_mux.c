@@ -40,6 +40,9 @@ struct mux {
 	 * stream whose address moved): a lookup checks the stream's
 	 * address itself, and the table is rebuilt at the next tick */
 	struct mstream **by_addr, **by_ssrc;
+	uint32_t *addr_key;      /* by_addr's full hashes: a chain is walked
+				  * without touching its streams (a cache
+				  * miss each) */
 	unsigned cap, used_addr, used_ssrc;
 	unsigned nstreams;
 	bool dirty;
@@ -142,6 +145,7 @@ void mux_free(struct mux *m)
 		close(m->rtcp_fd);
 	free(m->by_addr);
 	free(m->by_ssrc);
+	free(m->addr_key);
 	free(m);
 }
 
@@ -176,18 +180,21 @@ static uint32_t addr_hash(const struct sockaddr_storage *a)
 static void put_addr(struct mux *m, struct mstream *s)
 {
 	unsigned i;
+	uint32_t h;
 
 	if (!s->m.rtp_dst_len || 4 * (m->used_addr + 1) > 3 * m->cap) {
 		m->dirty = true;         /* full: the rebuild makes room */
 		return;
 	}
-	i = addr_hash(&s->m.rtp_dst) & (m->cap - 1);
+	h = addr_hash(&s->m.rtp_dst);
+	i = h & (m->cap - 1);
 	while (m->by_addr[i]) {
 		if (m->by_addr[i] == s)     /* on this address's chain */
 			return;
 		i = (i + 1) & (m->cap - 1);
 	}
 	m->by_addr[i] = s;
+	m->addr_key[i] = h;
 	m->used_addr++;
 }
 
@@ -218,16 +225,26 @@ static struct mstream *find_addr(const struct mux *m,
 				 uint32_t ssrc)
 {
 	struct mstream *one = NULL, *fresh = NULL;
-	unsigned n = 0, nfresh = 0;
+	uint32_t hk = addr_hash(a);
+	unsigned n = 0, nfresh = 0, h = hk & (m->cap - 1);
 
-	for (unsigned i = addr_hash(a) & (m->cap - 1); m->by_addr[i];
-	     i = (i + 1) & (m->cap - 1)) {
+	/* the usual case first: a known sender where it was heard. Only
+	 * entries with this address's hash are looked at (a stale entry,
+	 * its stream moved, fails the address compare) */
+	for (unsigned i = h; m->by_addr[i]; i = (i + 1) & (m->cap - 1)) {
 		struct mstream *s = m->by_addr[i];
 
-		if (!mstream_addr_eq(&s->m.rtp_dst, a, true))
-			continue;
-		if (s->latched && s->rx.ssrc == ssrc)
+		if (m->addr_key[i] == hk && s->latched &&
+		    s->rx.ssrc == ssrc &&
+		    mstream_addr_eq(&s->m.rtp_dst, a, true))
 			return s;
+	}
+	for (unsigned i = h; m->by_addr[i]; i = (i + 1) & (m->cap - 1)) {
+		struct mstream *s = m->by_addr[i];
+
+		if (m->addr_key[i] != hk ||
+		    !mstream_addr_eq(&s->m.rtp_dst, a, true))
+			continue;
 		n++;
 		one = s;
 		if (!s->latched) {
@@ -252,6 +269,7 @@ bool mux_reserve(struct mux *m, unsigned n)
 {
 	unsigned cap = m->cap ? m->cap : 64;
 	struct mstream **a, **b;
+	uint32_t *k;
 
 	while (cap < 2 * n)
 		cap *= 2;
@@ -259,15 +277,19 @@ bool mux_reserve(struct mux *m, unsigned n)
 		return true;
 	a = calloc(cap, sizeof(*a));
 	b = calloc(cap, sizeof(*b));
-	if (!a || !b) {
+	k = calloc(cap, sizeof(*k));
+	if (!a || !b || !k) {
 		free(a);
 		free(b);
+		free(k);
 		return false;
 	}
 	free(m->by_addr);
 	free(m->by_ssrc);
+	free(m->addr_key);
 	m->by_addr = a;
 	m->by_ssrc = b;
+	m->addr_key = k;
 	m->cap = cap;
 	m->dirty = true;
 	return true;

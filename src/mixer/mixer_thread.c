@@ -58,28 +58,33 @@ static bool louder(const struct mstream *a, const struct mstream *b)
 	return ka < kb;
 }
 
-/* Keeps sel[] the k loudest candidates, loudest first */
-static void speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
+/* Keeps sel[] the k loudest candidates, loudest first; false: s is not
+ * among them (so far) */
+static bool speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
 			  struct mstream *s)
 {
 	unsigned i;
 
 	if (*n == k && !louder(s, sel[k - 1]))
-		return;
+		return false;
 	i = *n < k ? (*n)++ : k - 1;
 	while (i > 0 && louder(s, sel[i - 1])) {
 		sel[i] = sel[i - 1];
 		i--;
 	}
 	sel[i] = s;
+	return true;
 }
 
 /* Receive, play out, detect talking; the K loudest speakers of each
  * group go into its sum at the mix rate (a stream that is talking, or
  * loud in this very frame so a talker's first words are not cut, is a
- * candidate; only candidates are resampled). A whisper, and an
- * application speaking to one stream, go to no sum: they are private
- * (r->priv) */
+ * candidate). Candidates are chosen by the level already measured, and
+ * only one that is among the K loudest so far is brought to the mix
+ * rate and scaled: in a room where everyone talks, those beyond the K
+ * cost no resampling and no copy (its resampler restarts when it is
+ * next heard). A whisper, and an application speaking to one stream, go
+ * to no sum: they are private (r->priv) */
 static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			uint64_t wall_us, bool *sig)
 {
@@ -108,7 +113,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 	r->npriv = 0;
 	for (unsigned i = 0; i < r->n; i++) {
 		struct mstream *s = r->s[i];
-		bool got, changed, mixable, tapped;
+		bool got, changed, mixable, tapped, spk = false;
 
 		s->fwd_ticks++;          /* its forwarded stream's clock */
 		mstream_receive(t, s, mono_us, wall_us, sig);
@@ -165,6 +170,13 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		/* a stream heard alone (a sink's own track, its name; a
 		 * whisperer listening to its target) is copied muted or not */
 		tapped = s->tap && got && !s->quiet && s->m.recv;
+		/* a speaker beyond the K loudest so far is not heard */
+		if (mixable && !s->priv_to && !s->app) {
+			unsigned g = s->grp->idx;
+
+			spk = speaker_offer(sel[g], &nsel[g], k, s);
+			mixable = spk;
+		}
 		if (!mixable && !tapped) {
 			s->up_live = false;
 			continue;
@@ -180,15 +192,13 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 		}
 		if (!mixable)
 			continue;
+		/* (a speaker's, before the sums are made below) */
 		mix_scale(s->contrib, mixf, s->gain_in_q16, r->frame);
+		if (spk)
+			continue;
 		if (s->priv_to) {
 			if (r->npriv < ROOM_PRIVATE_MAX)
 				r->priv[r->npriv++] = s;   /* for one */
-		}
-		else if (!s->app) {
-			unsigned g = s->grp->idx;
-
-			speaker_offer(sel[g], &nsel[g], k, s);
 		}
 		else {
 			/* an application is mixed beside the K speakers */

@@ -153,7 +153,10 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 	const struct jb_slot *p;
 	struct jb_out o;
 
-	if (s->fifo_n || s->talk.talking)
+	/* (G.711's fifo holds only what a change of the room's rate gave
+	 * back, mixer_rate.c: a stream not talking drops it here, the
+	 * delay it added goes) */
+	if (s->talk.talking || (s->fifo_n && !s->plc))
 		return false;
 	p = jbuf_peek(&s->jb);
 	if (!p || to_samples(s, p->dur) != s->nframe)
@@ -178,28 +181,20 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 	else
 		return false;
 	(void)jbuf_next(&s->jb, s->jb.frame, &o);
+	s->fifo_n = 0;
 	s->conceal_run = 0;
 	return true;
 }
 
-bool mstream_playout(struct mstream *s, int16_t *out)
+/* The fifo filled to want samples from the jitter buffer, decoded or
+ * concealed; true: some concealed */
+static bool fill(struct mstream *s, unsigned want)
 {
 	bool concealed = false;
 
-	s->quiet = false;
-	if (s->app)      /* an application's frame, from its ring */
-		return s->app->source && spsc_pop(&s->app->in, out);
-	if (!jbuf_tick(&s->jb)) {
-		s->fifo_n = 0;
-		return false;
-	}
-	if (quiet_frame(s, &s->quiet_level)) {
-		s->quiet = true;
-		return true;
-	}
-	while (s->fifo_n < s->nframe) {
+	while (s->fifo_n < want) {
 		struct jb_out o;
-		unsigned need = s->nframe - s->fifo_n;
+		unsigned need = want - s->fifo_n;
 
 		if (jbuf_next(&s->jb, to_units(s, need), &o) == JB_PACKET) {
 			decode(s, o.pkt, o.skip);
@@ -214,15 +209,78 @@ bool mstream_playout(struct mstream *s, int16_t *out)
 		conceal(s, need, o.dry ? NULL : o.after);
 		concealed = true;
 	}
+	return concealed;
+}
+
+bool mstream_playout(struct mstream *s, int16_t *out)
+{
+	bool concealed;
+
+	s->quiet = false;
+	if (s->app)      /* an application's frame, from its ring */
+		return s->app->source && spsc_pop(&s->app->in, out);
+	if (!jbuf_tick(&s->jb)) {
+		s->fifo_n = 0;
+		return false;
+	}
+	if (quiet_frame(s, &s->quiet_level)) {
+		s->quiet = true;
+		return true;
+	}
+	concealed = fill(s, s->nframe);
 	memcpy(out, s->fifo, s->nframe * sizeof(*out));
 	s->fifo_n -= s->nframe;
 	memmove(s->fifo, s->fifo + s->nframe, s->fifo_n * sizeof(*out));
-	if (concealed)
-		s->conceal_run++;
-	else {
-		s->conceal_run = 0;
-		if (s->m.codec == MEDIA_G722)    /* what its concealment uses */
-			memcpy(s->last, out, s->nframe * sizeof(*out));
+	s->conceal_run = concealed ? s->conceal_run + 1 : 0;
+	/* the last frame: what G.722's concealment repeats (never a
+	 * concealed one), and what a new receive resampler starts from
+	 * when the room changes rate (mixer_rate.c); three while the
+	 * keypad listener (inband.c) holds two back */
+	if (s->inband && 3 * s->nframe <= MEDIA_FRAME_MAX) {
+		memmove(s->last, s->last + s->nframe, 2 * s->nframe *
+			sizeof(*out));
+		memcpy(s->last + 2 * s->nframe, out, s->nframe * sizeof(*out));
 	}
+	else if (!concealed || s->m.codec != MEDIA_G722)
+		memcpy(s->last, out, s->nframe * sizeof(*out));
 	return true;
+}
+
+void mstream_playout_rate(struct mstream *s, unsigned mix_hz)
+{
+	unsigned native = media_native_rate(s->m.codec, mix_hz);
+
+	/* the jitter buffer is in RTP clock units and keeps every packet;
+	 * decoded samples at the old native rate (Opus only: its native
+	 * rate is the mix rate) are dropped with its old decoder */
+	if (native == s->native_hz)
+		return;
+	s->native_hz = native;
+	s->nframe = native / JB_TICKS_PER_S;
+	s->fifo_n = 0;
+	s->dec_stale = true;
+	memset(s->last, 0, sizeof(s->last));
+}
+
+bool mstream_playout_lead(struct mstream *s, int16_t *out, unsigned n)
+{
+	/* (only what arrived: audio concealed now, ahead of its time,
+	 * would be played again when its packet comes) */
+	if (s->app || !s->jb.playing || n > PLAYOUT_FIFO - s->nframe ||
+	    s->fifo_n + to_samples(s, jbuf_depth(&s->jb)) < n)
+		return false;
+	(void)fill(s, n);
+	memcpy(out, s->fifo, n * sizeof(*out));
+	s->fifo_n -= n;
+	memmove(s->fifo, s->fifo + n, s->fifo_n * sizeof(*out));
+	return true;
+}
+
+void mstream_playout_unget(struct mstream *s, const int16_t *in, unsigned n)
+{
+	if (s->app || n > PLAYOUT_FIFO - s->fifo_n)
+		return;
+	memmove(s->fifo + n, s->fifo, s->fifo_n * sizeof(*in));
+	memcpy(s->fifo, in, n * sizeof(*in));
+	s->fifo_n += n;
 }

@@ -4,11 +4,14 @@
 
 uint8_t talk_level(const int16_t *frame, size_t n)
 {
-	double e = 0;
+	/* in integers, no conversion per sample (a square is at most 2^30:
+	 * the sum of a frame fits 64 bits many times over, exactly as the
+	 * doubles did): done for every talker every tick, heard or not */
+	uint64_t e = 0;
 
 	for (size_t i = 0; i < n; i++)
-		e += (double)frame[i] * frame[i];
-	return talk_level_energy(e, n);
+		e += (uint32_t)((int32_t)frame[i] * frame[i]);
+	return talk_level_energy((double)e, n);
 }
 
 uint8_t talk_level_energy(double e, size_t n)

@@ -6,7 +6,7 @@
  *     not C: only the K loudest are mixed;
  *   - C and D get byte-identical payloads (one shared encoding);
  *   - with the room's own K of 1 (room_speakers, per conference), D
- *     hears A only;
+ *     hears A only; with 2 again and C the loudest, D hears A and C;
  *   - once running, the mixer thread allocates nothing: malloc, calloc
  *     and realloc are wrapped (-Wl,--wrap) and counted over a second of
  *     steady state, and must not move (in the default 16 kHz mix, with
@@ -156,6 +156,28 @@ static void send_frame(struct leg *l, unsigned k)
 		     sizeof(l->mix_addr));
 }
 
+/* Frames from to to (exclusive) from every leg, a tick apart */
+static void run_frames(unsigned from, unsigned to, struct timespec *next)
+{
+	for (unsigned k = from; k < to; k++) {
+		for (int i = 0; i < NS; i++) {
+			send_frame(&legs[i], k);
+			drain(&legs[i]);
+		}
+		peer_tick_sleep(next);
+	}
+}
+
+/* The conference's own K (room_speakers) for every leg */
+static void set_speakers(struct mixer *mx, uint8_t k)
+{
+	for (int i = 0; i < NS; i++) {
+		struct mixer_media m = leg_media(&legs[i], MEDIA_PCMU, 0, k);
+
+		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
+	}
+}
+
 /* Power (dB, relative to full scale) at f over the last 20 frames heard */
 static double power_db(const struct leg *l, double f)
 {
@@ -182,15 +204,9 @@ static void test_mixer(void **state)
 		leg_add(mx, 7, &legs[i], MEDIA_PCMU, 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (unsigned k = 0; k < PKTS; k++) {
-		for (int i = 0; i < NS; i++) {
-			send_frame(&legs[i], k);
-			drain(&legs[i]);
-		}
-		if (k == PKTS - 50)          /* a second of steady state */
-			before = allocs;
-		peer_tick_sleep(&next);
-	}
+	run_frames(0, PKTS - 50, &next);
+	before = allocs;                 /* a second of steady state */
+	run_frames(PKTS - 50, PKTS, &next);
 	assert_int_equal(allocs - before, 0);
 	for (int i = 0; i < NS; i++)
 		drain(&legs[i]);
@@ -233,23 +249,22 @@ static void test_mixer(void **state)
 	assert_memory_not_equal(legs[0].last, legs[3].last,
 				sizeof(legs[0].last));
 	/* the conference's own K: 1 */
-	for (int i = 0; i < NS; i++) {
-		struct mixer_media m = leg_media(&legs[i], MEDIA_PCMU, 0, 1);
-
-		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
-	}
-	for (unsigned k = PKTS; k < PKTS + 60; k++) {
-		for (int i = 0; i < NS; i++) {
-			send_frame(&legs[i], k);
-			drain(&legs[i]);
-		}
-		peer_tick_sleep(&next);
-	}
+	set_speakers(mx, 1);
+	run_frames(PKTS, PKTS + 60, &next);
 	print_message("K=1: D hears 400 %.1f, 700 %.1f dBFS\n",
 		      power_db(&legs[3], 400), power_db(&legs[3], 700));
 	assert_true(power_db(&legs[3], 400) > -25);
 	assert_true(power_db(&legs[3], 700) < -45);
 	assert_true(power_db(&legs[0], 700) < -45);   /* A hears nobody */
+	/* K = 2, C the loudest: gathered after B, it pushes B out */
+	legs[2].amp = 20000;
+	set_speakers(mx, 2);
+	run_frames(PKTS + 60, PKTS + 120, &next);
+	for (int i = 1; i < NS; i += 2) {          /* B and D */
+		assert_true(power_db(&legs[i], 400) > -25);
+		assert_true(power_db(&legs[i], 1000) > -25);
+		assert_true(power_db(&legs[i], 700) < -45);
+	}
 	legs_end(mx, NS);
 }
 
@@ -534,7 +549,6 @@ static void test_dtx(void **state)
 	leg_add(mx, 15, b, MEDIA_PCMU, 0);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (unsigned k = 0; k < 100; k++) {
-
 		send_frame(b, k);                /* silence (amp 0) */
 		for (int i = 0; i < 2; i++)
 			drain(&legs[i]);
