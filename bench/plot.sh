@@ -15,8 +15,17 @@
 #   memory-CODEC.csv  bench/janus.sh: kB resident per participant
 #   signalling.csv    bench/signalling.sh: calls offered, completed and
 #                     failed a second, and 503s, over UDP and TCP
-# and writes bench-cpu-CODEC.svg, bench-memory.svg (G.711; other codecs
-# bench-memory-CODEC.svg) and bench-joins.svg. It
+#   capacity.csv      bench/capacity.sh: caucusd's CPU and the mixer's p99
+#                     tick lateness against participants (rooms of 100, 2
+#                     talking in each; capacity-all.csv: all talking)
+#   overload.csv      bench/overload.sh: calls accepted, completed and
+#                     answered 503 a second against those offered, and how
+#                     long a 503 took (p50, p99)
+# (columns are found by name in the header row) and writes
+# bench-cpu-CODEC.svg, bench-memory.svg (G.711, with the 64 kB a
+# participant target; other codecs bench-memory-CODEC.svg),
+# bench-joins.svg, bench-capacity.svg (bench-capacity-all.svg) and
+# bench-overload.svg. It
 # says which plots it wrote from which file, which series had no data,
 # and which files were missing. Exit 1 when it wrote nothing.
 set -eu
@@ -38,6 +47,8 @@ if ! command -v gnuplot >/dev/null; then
 			gnuplot-nox >&2; }
 fi
 
+SCRATCH=$(mktemp -d /tmp/caucus-plot.XXXXXX)
+trap 'rm -rf "$SCRATCH"' EXIT
 wrote=0
 rel() { printf '%s' "${1#"$ROOT"/}"; }
 
@@ -83,13 +94,19 @@ GP
 	wrote=$((wrote + 1))
 }
 
-# series FILE TABLE [FIRST-FIELD] -> plot clauses for each row
-# "column|title[|style]" of TABLE with data (of the rows whose first field
-# is FIRST-FIELD, when given: x is then the second column); names those
-# without on stderr
+# series FILE TABLE [FIRST-FIELD [X]] -> plot clauses for each row
+# "column|title[|style[|axes]]" of TABLE with data (of the rows whose
+# first field is FIRST-FIELD, when given); x is the column named X, else
+# the first (the second with FIRST-FIELD); axes x1y1 unless the row says
+# x1y2. Names the series without data on stderr.
 series() {
-	local f=$1 k=${3:-} c t st i clauses="" sep=""
-	while IFS='|' read -r c t st; do
+	local f=$1 k=${3:-} x c t st ax i clauses="" sep=""
+	x=$([ -n "$k" ] && echo 2 || echo 1)
+	if [ -n "${4:-}" ]; then
+		x=$(col "$f" "$4")
+		[ -n "$x" ] || { echo "plot: $(rel "$f"): no column $4" >&2; return; }
+	fi
+	while IFS='|' read -r c t st ax; do
 		[ -n "$c" ] || continue
 		i=$(col "$f" "$c")
 		if [ -z "$i" ] || ! has_data "$f" "$i" "$k"; then
@@ -97,11 +114,12 @@ series() {
 			continue
 		fi
 		if [ -n "$k" ]; then
-			clauses+="$sep\"$f\" using 2:(strcol(1) eq \"$k\" ? \$$i : 1/0)"
+			clauses+="$sep\"$f\" using $x:(strcol(1) eq \"$k\" ? \$$i : 1/0)"
 		else
-			clauses+="$sep\"$f\" using 1:$i"
+			clauses+="$sep\"$f\" using $x:$i"
 		fi
-		clauses+=" with linespoints lw 2 pt 7 ps 0.6 ${st:-} title \"$t\""
+		clauses+=" axes ${ax:-x1y1} with linespoints lw 2 pt 7 ps 0.6"
+		clauses+=" ${st:-} title \"$t\""
 		sep=", "
 	done <<<"$2"
 	printf '%s' "$clauses"
@@ -133,6 +151,20 @@ JOIN_SERIES="completed_per_s|completed|lc rgb \"#1a9850\"
 failed_per_s|failed|lc rgb \"#d73027\"
 r503_per_s|answered 503|lc rgb \"#fc8d59\""
 
+# capacity: CPU on the left axis, tick lateness on the right (log: the
+# bucket bounds, 0.1 to 20 ms, and 1000 for past the last)
+CAP_SERIES="cpu_pct|caucusd CPU (% of one core)|lc rgb \"#7b3294\"
+gen_cpu_pct|generator CPU (% of one core)|lc rgb \"#777777\" dt 2
+late_p99_ms|p99 tick lateness (ms, right)|lc rgb \"#d95f02\"|x1y2"
+# overload: rates on the left, how long a 503 took on the right
+OVL_SERIES="accepted_per_s|accepted|lc rgb \"#2166ac\"
+completed_per_s|completed|lc rgb \"#1a9850\"
+r503_per_s|answered 503|lc rgb \"#fc8d59\"
+p50_503_ms|503 in (ms, p50, right)|lc rgb \"#d73027\" dt 2|x1y2
+p99_503_ms|503 in (ms, p99, right)|lc rgb \"#d73027\"|x1y2"
+# the issue's target for memory per participant (kB)
+MEM_TARGET_KB=64
+
 missing() { echo "plot: missing $(rel "$1") ($2)"; }
 
 # the codecs of bench/janus.sh (BENCH_CODEC) and how they are named
@@ -163,6 +195,8 @@ for codec in pcmu g722 opus mixed; do
 		continue
 	fi
 	p=$(series "$f" "$MEM_SERIES")
+	[ -z "$p" ] || p+=", $MEM_TARGET_KB with lines dt 3 lw 2 lc rgb \"#b2182b\"\
+ title \"target: $MEM_TARGET_KB kB a participant\""
 	[ -z "$p" ] || draw "$out" "$f" \
 		"Memory per participant: ${NAME[$codec]}, one conference" \
 		"participants in one conference (N)" \
@@ -176,7 +210,7 @@ if [ -s "$f" ]; then
 	for tp in UDP TCP; do
 		dt=$([ "$tp" = UDP ] && echo 1 || echo 2)
 		s=$(series "$f" "$(sed "s/|\([^|]*\)|\(.*\)\$/|\1 ($tp)|\2 dt $dt/" \
-			<<<"$JOIN_SERIES")" "$tp")
+			<<<"$JOIN_SERIES")" "$tp" offered_per_s)
 		[ -z "$s" ] || p+=", $s"
 	done
 	draw "$DOCS/bench-joins.svg" "$f" \
@@ -185,6 +219,73 @@ if [ -s "$f" ]; then
 		"set xrange [0:*]" "$p"
 else
 	missing "$f" "bench/signalling.sh"
+fi
+
+# capacity: 2 talking in each room, and all talking when measured
+for v in "" -all; do
+	f="$DATA/capacity$v.csv"
+	if [ ! -s "$f" ]; then
+		[ -n "$v" ] || missing "$f" "bench/capacity.sh"
+		continue
+	fi
+	talk="2 talking in each"
+	[ -z "$v" ] || talk="all talking"
+	# (the room's size from the first row: participants over rooms)
+	room=$(grep -v '^#' "$f" | awk -F, 'NR == 1 {
+		for (i = 1; i <= NF; i++) c[$i] = i }
+		NR == 2 && $c["rooms"] > 0 { print $c["participants"] / $c["rooms"] }')
+	room=${room:-100}
+	p=$(series "$f" "$CAP_SERIES" "" participants)
+	[ -z "$p" ] || draw "$DOCS/bench-capacity$v.svg" "$f" \
+		"Capacity: rooms of $room G.711 callers, $talk, default settings" \
+		"participants (all rooms)" "CPU (% of one core)" \
+		"set xrange [0:*]
+set logscale y2
+set y2range [0.05:2000]
+set y2tics (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, \"past 20\" 1000)
+set ytics nomirror
+set y2label \"p99 tick lateness (ms)\" noenhanced" \
+		"$p, 20 axes x1y2 with lines dt 3 lc rgb \"#d95f02\"\
+ title \"one tick (20 ms)\""
+done
+
+# ovl_rates FILE: overload.csv as the plot's columns, sorted by the rate
+# offered: a rate that is not there is the count over took_s (or
+# seconds); r503_p50_ms and r503_p99_ms stand for p50_503_ms, p99_503_ms
+ovl_rates() {
+	echo "offered_per_s,accepted_per_s,completed_per_s,r503_per_s,\
+p50_503_ms,p99_503_ms"
+	grep -v '^#' "$1" | awk -F, -v OFS=, '
+	function v(n) { return (n in c) ? $c[n] : "" }
+	function rate(n,   t) {
+		if ((n "_per_s") in c)
+			return $c[n "_per_s"]
+		t = v("took_s") != "" ? v("took_s") : v("seconds")
+		return v(n) != "" && t > 0 ? sprintf("%.1f", v(n) / t) : ""
+	}
+	function either(a, b) { return (a in c) ? $c[a] : v(b) }
+	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ print v("offered_per_s"), rate("accepted"), rate("completed"),
+		rate("r503"), either("p50_503_ms", "r503_p50_ms"),
+		either("p99_503_ms", "r503_p99_ms") }' | sort -t, -k1,1n
+}
+
+f="$DATA/overload.csv"
+if [ -s "$f" ]; then
+	ovl="$SCRATCH/overload.csv"
+	{ grep '^#' "$f" || true; ovl_rates "$f"; } >"$ovl"
+	p=$(series "$ovl" "$OVL_SERIES" "" offered_per_s)
+	[ -z "$p" ] || draw "$DOCS/bench-overload.svg" "$f" \
+		"Overload: calls offered past what one caucusd takes" \
+		"calls offered a second" "calls a second" \
+		"set xrange [0:*]
+set y2range [0:*]
+set y2tics
+set ytics nomirror
+set y2label \"time to the 503 (ms)\" noenhanced" \
+		"x with lines dt 2 lc rgb \"gray50\" title \"offered\", $p"
+else
+	missing "$f" "bench/overload.sh"
 fi
 
 [ "$wrote" -gt 0 ] || { echo "plot: nothing to draw in $(rel "$DATA")"; exit 1; }

@@ -35,12 +35,19 @@ echo
 echo "== signalling (bench/signalling.sh) =="
 bash "$dir/signalling.sh" "$build"
 echo
+echo "== overload: 3,000 calls/s offered (bench/overload.sh) =="
+bash "$dir/overload.sh" "$build"
+echo
 echo "== notification (bench/notify.sh) =="
 bash "$dir/notify.sh" "$build"
 BENCH_NOTIFY_MS=50 bash "$dir/notify.sh" "$build"
 echo
 echo "== the cluster: 3 nodes, Kamailio, PostgreSQL (bench/cluster.sh) =="
 bash "$dir/cluster.sh" "$build"
+echo
+echo "== capacity: rooms of 100 until the first loss (bench/capacity.sh) =="
+bash "$dir/capacity.sh" "$build"
+BENCH_TALKERS=all bash "$dir/capacity.sh" "$build"
 echo
 echo "== plots of the above (bench/plot.sh) =="
 bash "$dir/plot.sh"

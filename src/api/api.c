@@ -8,6 +8,7 @@
 #include "api/api_int.h"
 #include "api/api_remote.h"
 #include "conf/conf.h"
+#include "sip/sip.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/srclimit.h"
@@ -226,6 +227,63 @@ static void allow_list(char *buf, size_t sz, const struct pl *path)
 	}
 }
 
+/* API requests a second, over all clients, while new calls are limited
+ * by load: enough for moderators and dashboards, a sliver of the thread */
+#define API_LOADED_RATE 100.0
+#define API_LOADED_BURST 20.0
+
+/* Within a global rate while new calls are limited by load */
+static bool under_loaded_rate(struct api *a, uint64_t now)
+{
+	double t = a->load_tokens + (double)(now - a->load_ms) *
+		API_LOADED_RATE / 1000.0;
+
+	a->load_tokens = t > API_LOADED_BURST ? API_LOADED_BURST : t;
+	a->load_ms = now;
+	if (a->load_tokens < 1.0)
+		return false;
+	a->load_tokens -= 1.0;
+	return true;
+}
+
+/* The API runs on the signalling thread, with the calls: while new calls
+ * are refused for load (SIP's measure, sip/overload.c) the API, over all
+ * its clients, gets API_LOADED_RATE requests a second, and none while
+ * the thread is behind; the rest wait with a 429, so that an API flood
+ * cannot starve the calls nor the calls the API. Status and metrics
+ * still answer: they are what an operator looks at then. Refusals are
+ * logged as a summary, every 5 s at most. */
+static bool refused_for_load(struct api_req *r, size_t route)
+{
+	struct api *a = r->api;
+	enum focus_load load;
+	uint64_t now = tmr_jiffies();
+	char hdr[32];
+
+	if (routes[route].h == api_status || routes[route].h == api_metrics)
+		return false;
+	load = focus_load(a->focus);
+	if (load == FOCUS_LOAD_OK ||
+	    (load == FOCUS_LOAD_LIMITING && under_loaded_rate(a, now)))
+		return false;
+	a->overload_refused++;
+	if (now - a->overload_log_ms >= 5000) {
+		log_warn("api", "msg=\"overloaded: requests refused with "
+			 "429\" refused=%llu refused_total=%llu",
+			 a->overload_refused - a->overload_logged,
+			 a->overload_refused);
+		a->overload_logged = a->overload_refused;
+		a->overload_log_ms = now;
+	}
+	snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+		 1 + rand_u16() % 4);
+	api_error_hdr(r, 429, "Too Many Requests", "server overloaded",
+		      load == FOCUS_LOAD_BEHIND ? "the signalling thread is "
+		      "behind; see Retry-After" : "new calls come first while "
+		      "they are refused for load; see Retry-After", hdr);
+	return true;
+}
+
 static void request_handler(struct http_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
@@ -259,6 +317,8 @@ static void request_handler(struct http_conn *conn,
 		memset(r.param, 0, sizeof(r.param));
 		if (path_match(routes[i].path, &msg->path, &r)) {
 			r.route = (int)i;
+			if (refused_for_load(&r, i))
+				return;
 			if (r.api->cluster &&
 			    api_remote_route(&r, routes[i].h == api_part_get))
 				return;

@@ -59,6 +59,12 @@ struct api {
 	char *web_root;
 	uint64_t started_us;
 	uint64_t requests;
+	uint64_t overload_refused;     /* 429: the signalling thread was
+					* behind (api.c) */
+	uint64_t overload_logged;      /* refused at the last summary */
+	uint64_t overload_log_ms;      /* its time */
+	double load_tokens;            /* of API_LOADED_RATE (api.c) */
+	uint64_t load_ms;              /* their last refill */
 	struct websock *ws;           /* the event stream (api_events.c) */
 	uint64_t hits[API_MAX_ROUTES + 1][6];  /* per route (last: none),
 						* per status class 1xx..5xx,

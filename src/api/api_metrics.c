@@ -265,6 +265,48 @@ static int limits_part(struct mbuf *mb, const struct api *a)
 	return err;
 }
 
+/* Admission of new calls by load (sip/overload.c) */
+static int overload_part(struct mbuf *mb, const struct api *a)
+{
+	static const char *const states[] = {"open", "limiting", "shedding"};
+	struct focus_overload ov;
+	int err;
+
+	focus_overload_stats(a->focus, &ov);
+	err = head(mb, "caucus_sip_rejected_overload_total", "counter",
+		   "new calls refused with 503 (overloaded)");
+	err |= mbuf_printf(mb, "caucus_sip_rejected_overload_total %llu\n",
+			   (unsigned long long)ov.rejected);
+	err |= head(mb, "caucus_sip_admitted_total", "counter",
+		    "new calls admitted by the overload control");
+	err |= mbuf_printf(mb, "caucus_sip_admitted_total %llu\n",
+			   (unsigned long long)ov.admitted);
+	err |= head(mb, "caucus_sip_admission_state", "gauge",
+		    "1 for the admission state in force");
+	for (size_t i = 0; i < 3; i++)
+		err |= mbuf_printf(mb, "caucus_sip_admission_state{state="
+				   "\"%s\"} %d\n", states[i],
+				   !strcmp(states[i], ov.state));
+	err |= head(mb, "caucus_sip_admission_rate", "gauge",
+		    "new calls a second let in (0: no limit in force)");
+	err |= mbuf_printf(mb, "caucus_sip_admission_rate %.1f\n",
+			   ov.rate_per_s);
+	err |= head(mb, "caucus_signalling_delay_seconds", "gauge",
+		    "the signalling thread's delay: loop lag or SIP socket "
+		    "wait, the larger");
+	err |= mbuf_printf(mb, "caucus_signalling_delay_seconds %.3f\n",
+			   ov.delay_ms / 1000.0);
+	err |= head(mb, "caucus_loop_lag_p99_seconds", "gauge",
+		    "the event loop's lag, 99th percentile of the last 10 s");
+	err |= mbuf_printf(mb, "caucus_loop_lag_p99_seconds %.3f\n",
+			   ov.lag_p99_ms / 1000.0);
+	err |= head(mb, "caucus_api_rejected_overload_total", "counter",
+		    "API requests refused with 429 while the thread was behind");
+	err |= mbuf_printf(mb, "caucus_api_rejected_overload_total %llu\n",
+			   (unsigned long long)a->overload_refused);
+	return err;
+}
+
 static int api_part(struct mbuf *mb, const struct api *a)
 {
 	int err = head(mb, "caucus_api_requests_total", "counter",
@@ -363,6 +405,7 @@ void api_metrics(struct api_req *r)
 	}
 	err |= mixer_part(mb, r->api->mixer);
 	err |= limits_part(mb, r->api);
+	err |= overload_part(mb, r->api);
 	api_count(r, 200);       /* this reply counts before it is printed */
 	err |= api_part(mb, r->api);
 	if (err) {

@@ -102,6 +102,35 @@ static int mixers_add(struct odict *od, const struct focus *f)
 	return err;
 }
 
+/* Admission of new calls by load (sip/overload.c), and the API's
+ * refusals while the thread is behind */
+static int overload_add(struct odict *od, const struct api *a)
+{
+	struct focus_overload ov;
+	struct odict *o = NULL;
+	int err;
+
+	focus_overload_stats(a->focus, &ov);
+	err = odict_alloc(&o, 16);
+	if (err)
+		return err;
+	err |= api_add_str(o, "state", ov.state);
+	err |= api_add_int(o, "rejected_overload", (int64_t)ov.rejected);
+	err |= api_add_int(o, "retransmissions_rejected",
+			   (int64_t)ov.retrans_rejected);
+	err |= api_add_int(o, "admitted", (int64_t)ov.admitted);
+	err |= api_add_int(o, "rate_per_s", (int64_t)ov.rate_per_s);
+	err |= api_add_int(o, "max_call_rate", (int64_t)ov.max_call_rate);
+	err |= api_add_int(o, "delay_ms", ov.delay_ms);
+	err |= api_add_int(o, "queue_ms", ov.queue_ms);
+	err |= api_add_int(o, "loop_lag_p99_ms", ov.lag_p99_ms);
+	err |= api_add_int(o, "api_rejected_overload",
+			   (int64_t)a->overload_refused);
+	err |= odict_entry_add(od, "overload", ODICT_OBJECT, o);
+	mem_deref(o);
+	return err;
+}
+
 void api_status(struct api_req *r)
 {
 	struct odict *od = NULL, *sip = NULL, *mix = NULL, *nt = NULL;
@@ -123,6 +152,7 @@ void api_status(struct api_req *r)
 	err |= api_add_int(sip, "invites_in", (int64_t)fs.invites_in);
 	err |= api_add_int(sip, "rejected", (int64_t)fs.rejected);
 	err |= api_add_int(sip, "calls_active", (int64_t)fs.calls_active);
+	err |= overload_add(od, r->api);
 	err |= odict_entry_add(od, "sip", ODICT_OBJECT, sip);
 	if (r->api->notifier) {
 		struct notify_stats ns;

@@ -168,6 +168,10 @@ static const struct opt opts[] = {
 	{"max_connections_per_source", U(max_connections_per_source), "64", 0,
 	 1000000, "TCP and TLS connections (SIP and HTTP) from one address "
 	 "at once (0: no limit)"},
+	{"max_call_rate", U(max_call_rate), "0", 0, 1000000,
+	 "new calls a second at most, over all sources; past it, and "
+	 "whenever the signalling thread falls behind, 503 (overloaded) with "
+	 "Retry-After (0: by load only)"},
 	{"bfcp_port", S(bfcp_port), "auto", 0, 0,
 	 "the BFCP floor control server's port, UDP and TCP (docs/floor.md): "
 	 "auto is sip_port + 2; 0 turns BFCP off"},

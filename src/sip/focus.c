@@ -10,6 +10,7 @@
 #include "sip/digest.h"
 #include "sip/dtls.h"
 #include "sip/msc.h"
+#include "sip/overload.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
 
@@ -171,10 +172,18 @@ static void invite_handler(const struct sip_msg *msg, void *arg)
 			    "Retry-After: 30\r\n");
 		return;
 	}
-	if (f->ms) {              /* --role mixer: no conferences here */
+	/* --role mixer: no conferences here, and no admission by load:
+	 * its callers are the focus's media connections, which the focus
+	 * already admitted */
+	if (f->ms) {
 		ms_ua_invite(f, msg);
 		return;
 	}
+	/* before any lookup: a refusal for load must cost next to nothing
+	 * (requests inside dialogs never come here: they are never
+	 * refused for load) */
+	if (!overload_admit(f->ovl, msg))
+		return;
 	if (sip_msg_xhdr(msg, "Join")) {
 		join_invite(f, msg);
 		return;
@@ -249,7 +258,8 @@ static void focus_destructor(void *arg)
 		confs_remove_change_handler(f->confs, on_conf_change, f);
 	mem_deref(f->lsnr);
 	mem_deref(f->valid_lsnr);
-	/* the helper before the transport's socket it hangs on */
+	/* the helpers before the transport's socket they hang on */
+	mem_deref(f->ovl);
 	mem_deref(f->udp_guard);
 	mem_deref(f->probe_sock);
 	msc_close(f);
@@ -411,6 +421,9 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	if (err)
 		goto out;
 	focus_methods_init(f);
+	err = overload_alloc(&f->ovl, f, cfg->max_call_rate);
+	if (err)
+		goto out;
 	sip_set_trace_handler(f->sip, sip_trace);
 	if (cfg->udp)
 		err = sip_transp_add(f->sip, SIP_TRANSP_UDP, &f->sip_laddr);

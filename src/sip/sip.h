@@ -40,6 +40,8 @@ struct focus_cfg {
 	uint32_t nonce_ttl_s;       /* how long a digest nonce is good */
 	const char *digest_algs;    /* offered, preferred first */
 	struct srclimit *limit;     /* per-source limits (NULL: none) */
+	uint32_t max_call_rate;     /* new calls a second at most (0: by
+				     * load only; sip/overload.c) */
 	uint16_t bfcp_port;         /* the floor control server's, for the
 				     * SDP of calls (RFC 8856; 0: BFCP off,
 				     * BFCP streams get port 0) */
@@ -122,6 +124,27 @@ void focus_mixer_packet(struct focus *f, uint32_t stream_id, bool rtcp,
 void focus_shutdown(struct focus *f, unsigned wait_ms, focus_done_h *doneh,
 		    void *arg);
 void focus_get_stats(const struct focus *f, struct focus_stats *st);
+
+/* Admission of new calls by load (sip/overload.c), for /v1/status and
+ * /metrics */
+struct focus_overload {
+	const char *state;         /* open, limiting, shedding */
+	uint64_t admitted;         /* new calls let in */
+	uint64_t rejected;         /* refused with 503 (overloaded) */
+	uint64_t retrans_rejected; /* retransmissions of those, again */
+	double rate_per_s;         /* the rate in force (0: none) */
+	double max_call_rate;      /* the configured ceiling (0: none) */
+	unsigned delay_ms;         /* the signalling thread's, now */
+	unsigned queue_ms;         /* of it, the SIP UDP socket's wait */
+	unsigned lag_p99_ms;       /* the event loop's lag, last 10 s */
+	bool behind;               /* new API work is refused too */
+};
+void focus_overload_stats(const struct focus *f, struct focus_overload *st);
+/* The signalling thread's load, for the API's admission: behind (new
+ * work should wait), new calls limited by load (other new work should
+ * be limited too, so that the calls get the thread), or neither */
+enum focus_load { FOCUS_LOAD_OK, FOCUS_LOAD_LIMITING, FOCUS_LOAD_BEHIND };
+enum focus_load focus_load(const struct focus *f);
 
 /* --role focus: each mixer process as the focus sees it (sip/msc.c), for
  * /v1/status; how many there are (at most max filled) */

@@ -1,8 +1,9 @@
 /* Private to the sip module: the focus object, its table of methods, and
  * the functions its files share. The files call each other in one
  * direction only: focus.c dispatches to methods.c, call_in.c, call.c,
- * call_watch.c, gate.c, im.c, refer.c and ms_ua.c (call_in.c and refer.c
- * call replaces.c, which calls none of them; ms_ua.c calls ms_conn.c);
+ * call_watch.c, gate.c, im.c, overload.c, refer.c and ms_ua.c (call_in.c
+ * and refer.c call replaces.c, which calls none of them; ms_ua.c calls
+ * ms_conn.c);
  * none of those calls back into focus.c, and reply.c (replies, AoRs)
  * and contact.c are leaves every file may use (tests/lint checks the
  * graph). Signalling thread. */
@@ -49,6 +50,7 @@ struct focus {
 	struct list im_copies;       /* messages on their way (im.c) */
 	struct list refers;          /* REFER subscriptions (refer.c) */
 	struct srclimit *limit;      /* per source: rate, blocks, calls */
+	struct overload *ovl;        /* new calls by load (overload.c) */
 	struct users *users;         /* NULL: nobody authenticates */
 	struct digest *digest;
 	/* from the table of methods (methods.c), made once */

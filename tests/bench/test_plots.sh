@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench/plot.sh on the fixture data of tests/data/bench (two codecs, the
-# memory and the signalling files, with series not measured left empty):
+# memory, signalling, capacity and overload files, with series not
+# measured left empty):
 # it writes one SVG per kind, each well-formed XML (xmllint) with a title
 # and the legend's series, leaves out the series without data, and names
 # the files that are missing. gnuplot is installed by bench/plot.sh when
@@ -37,9 +38,19 @@ expect bench-cpu-opus.svg "caucus, a socket pair per call" \
 	"caucus, per-thread sockets (fastest)" "Janus AudioBridge"
 expect bench-memory.svg "caucus, default settings" \
 	"caucus, a socket pair per call" \
-	"caucus, per-thread sockets" "Janus AudioBridge"
+	"caucus, per-thread sockets" "Janus AudioBridge" \
+	"target: 64 kB a participant"
 expect bench-joins.svg offered "completed (UDP)" "failed (UDP)" \
 	"answered 503 (UDP)" "completed (TCP)" "failed (TCP)"
+expect bench-capacity.svg "caucusd CPU (% of one core)" \
+	"generator CPU (% of one core)" "p99 tick lateness (ms, right)" \
+	"one tick (20 ms)"
+expect bench-overload.svg offered accepted completed "answered 503" \
+	"503 in (ms, p50, right)" "503 in (ms, p99, right)"
+grep -qF 'rooms of 100 G.711' "$WORK/bench-capacity.svg" ||
+	problem "the capacity plot does not say the room's size"
+grep -q "missing .*capacity-all.csv" "$WORK/out" &&
+	problem "capacity-all.csv (optional) was named as missing"
 
 # titles, axes with units, the data's date
 grep -qF 'CPU per participant-frame (µs' "$WORK/bench-cpu-pcmu.svg" ||

@@ -24,7 +24,7 @@ struct tone_rx;
 /* what a talking leg sends is a loop of this many 20 ms frames (1 s) */
 #define LG_LOOP 50
 #define LG_MAX_TONES 16
-#define LG_MAX_TARGETS 64
+#define LG_MAX_TARGETS 128
 /* legs sharing a socket pair: LEGS_PER_SOCK, or 1 with --own-sockets
  * (for a server that tells calls apart by their address) */
 extern unsigned legs_per_sock;
