@@ -114,11 +114,16 @@ static const int16_t *fed(const struct mstream *s)
 	return !three ? s->last : s->last + (held(s) ? 0 : 2 * s->nframe);
 }
 
-/* s's mix, if it is one of r's (a stream moving in from another room
- * still points at its old one until room_relink) */
+/* s's mix, if it is one of r's. A stream moving in from another room
+ * still points at its old one until room_relink, and that room may be
+ * gone already (freed by an earlier move in the same batch of
+ * commands): the pointer is compared, never followed. */
 static struct mgroup *own_group(struct mroom *r, const struct mstream *s)
 {
-	return s->grp && r->grp[s->grp->idx] == s->grp ? s->grp : NULL;
+	for (unsigned g = 0; s->grp && g < MIXER_GROUPS; g++)
+		if (r->grp[g] == s->grp)
+			return s->grp;
+	return NULL;
 }
 
 /* n samples of s's timeline taken ahead of its mix (n <= a frame) */
