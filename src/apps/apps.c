@@ -401,7 +401,7 @@ int apps_alloc(struct apps **ap, const struct apps_cfg *cfg,
 		a->cfg.pin_tries = 3;
 	if (!a->cfg.pin_timeout_s)
 		a->cfg.pin_timeout_s = 30;
-	err = hash_alloc(&a->caller_by, 256);
+	err = hash_alloc(&a->caller_by, 4096);
 	err = err ? err : aio_start(&a->io, a);
 	if (err) {
 		mem_deref(a);

@@ -4,9 +4,13 @@
  * exit announcements. A caller's state (struct caller) is made when its
  * participant is first seen connected and goes when it leaves. Digits
  * arrive here however they came (RFC 4733, SIP INFO: part_dtmf()), and
- * every conference change is looked at for joins and leaves.
+ * every conference change is looked at for joins and leaves: a change of
+ * one participant's (conf_changed_part) at that one alone, so that a
+ * join or a leave costs the same in a conference of thousands, any
+ * other at everyone.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,19 +80,32 @@ bool keypad_present(const struct participant *p)
 		!pv->pending && !pv->lobby;
 }
 
+struct count {
+	unsigned n, max;
+};
+
 static bool count_h(struct participant *p, void *arg)
 {
+	struct count *n = arg;
+
 	if (keypad_present(p))
-		(*(unsigned *)arg)++;
-	return false;
+		n->n++;
+	return n->n >= n->max;
+}
+
+/* Those present, counted up to max (no further: more than one is often
+ * all that is asked, and a large roster need not be walked for it) */
+static unsigned present_upto(const struct conf *c, unsigned max)
+{
+	struct count n = {.max = max};
+
+	(void)conf_apply_parts(c, count_h, &n);
+	return n.n;
 }
 
 static unsigned present_count(const struct conf *c)
 {
-	unsigned n = 0;
-
-	(void)conf_apply_parts(c, count_h, &n);
-	return n;
+	return present_upto(c, UINT_MAX);
 }
 
 static const char *spoken_name(const struct participant *p)
@@ -394,7 +411,9 @@ static void entered(struct apps *a, struct caller *k)
 {
 	struct conf *c = part_conf(k->p);
 	const struct policy_apps *pa = &conf_policy(c)->apps;
-	unsigned n = present_count(c);
+	/* the number is said (count), else only one or more matters */
+	unsigned n = pa->count ? present_count(c) :
+		pa->only_participant ? present_upto(c, 2) : 0;
 	char text[300];
 
 	k->announced = true;
@@ -458,10 +477,38 @@ static bool seen_h(struct participant *p, void *arg)
 	return false;
 }
 
+static bool gone_from(const struct participant *p)
+{
+	return !part_in_conf(p) || part_status(p) == PART_DISCONNECTING ||
+		part_status(p) == PART_FAILED;
+}
+
+/* A change of p's alone (conf_changed_part): p is the only one who may
+ * have come or gone */
+static void part_changed(struct apps *a, struct participant *p)
+{
+	struct seen s = {.a = a};
+	struct caller *k = caller_find(a, p);
+
+	if (k && gone_from(p)) {
+		left(a, k);
+		caller_free(k);
+		return;
+	}
+	if (part_in_conf(p))
+		(void)seen_h(p, &s);
+}
+
 void keypad_conf_changed(struct apps *a, struct conf *c, bool destroyed)
 {
 	struct seen s = {.a = a};
 	struct le *le = a->callers.head;
+	struct participant *p = destroyed ? NULL : conf_changed_part(c);
+
+	if (p) {
+		part_changed(a, p);
+		return;
+	}
 
 	/* the callers of c who left */
 	while (le) {
@@ -470,9 +517,7 @@ void keypad_conf_changed(struct apps *a, struct conf *c, bool destroyed)
 		le = le->next;
 		if (part_conf(k->p) != c)
 			continue;
-		if (destroyed || !part_in_conf(k->p) ||
-		    part_status(k->p) == PART_DISCONNECTING ||
-		    part_status(k->p) == PART_FAILED) {
+		if (destroyed || gone_from(k->p)) {
 			if (!destroyed)
 				left(a, k);
 			caller_free(k);

@@ -353,6 +353,7 @@ void confs_hangup_all(struct confs *cs)
 			struct participant *p = pl->data;
 
 			p->removing = true;
+			part_counts(p);
 		}
 		conf_reconcile(c);
 	}
@@ -423,10 +424,29 @@ struct participant *conf_find_part(const struct conf *c, const char *pid)
 	return list_ledata(list_apply(&c->parts, true, pid_cmp, (void *)pid));
 }
 
+static void changed_by(struct conf *c, struct participant *p)
+{
+	struct participant *outer = c->changed;
+
+	c->version++;
+	c->changed = p;                  /* a nested change says its own */
+	observers(c, false);
+	c->changed = outer;
+}
+
 void conf_changed(struct conf *c)
 {
-	c->version++;
-	observers(c, false);
+	changed_by(c, NULL);
+}
+
+void conf_part_changed(struct participant *p)
+{
+	changed_by(p->conf, p);
+}
+
+struct participant *conf_changed_part(const struct conf *c)
+{
+	return c->changed;
 }
 
 /* One pass: compare what should be with what is, act on the difference.

@@ -193,6 +193,10 @@ const char *conf_created_by(const struct conf *c);
 int  conf_set_created_by(struct conf *c, const char *by);
 uint32_t conf_room(const struct conf *c);
 uint32_t conf_version(const struct conf *c);
+/* During a change's observers: the participant the change was of alone
+ * (joined, left, its status, privacy or settings), or NULL when it may be
+ * of others too (then look at everyone) */
+struct participant *conf_changed_part(const struct conf *c);
 unsigned conf_participant_count(const struct conf *c);
 bool conf_destroyed(const struct conf *c);
 typedef bool (part_apply_h)(struct participant *p, void *arg);

@@ -101,6 +101,14 @@ struct conf {
 	 * roster, one object each (its entries in one array), by node
 	 * name */
 	struct list remotes;
+	/* kept by the setters (part_counts), so that joins and leaves need
+	 * no pass over the roster: those present (in the roster, not
+	 * failed, not leaving: conf_present_count) and those whispering */
+	unsigned npresent;
+	unsigned nwhisper;
+	struct participant *changed;  /* the one participant a change is
+				       * of, while the observers hear of it
+				       * (NULL: not one) */
 };
 
 /* A sidebar (conf.h), in its conference's list */
@@ -168,6 +176,9 @@ struct participant {
 	enum part_link link;
 	char link_node[CONF_NODE_MAX + 1];
 	char link_focus[128];
+	/* counted in its conference's npresent, nwhisper (part_counts) */
+	bool in_present;
+	bool in_whisper;
 };
 
 /* Who hears whom (conf_mix.c). q's stream or role changed: those whose
@@ -200,8 +211,18 @@ void sidebars_flush(struct conf *c);
  * (conf_policy.c; the policy's and the media policy's) */
 void conf_doc_etag(char *buf, size_t sz, re_printf_h *print,
 		   const void *doc);
-/* The state changed: the version goes up and the observers hear of it */
+/* The state changed: the version goes up and the observers hear of it.
+ * conf_part_changed: the same for a change of p's alone (the observers
+ * may ask conf_changed_part for it) */
 void conf_changed(struct conf *c);
+void conf_part_changed(struct participant *p);
+/* p's place in the roster, status, leaving or whisper changed: its
+ * conference's counts follow (call after every such change) */
+void part_counts(struct participant *p);
+/* The counts again by a pass over the roster (the unit tests hold the
+ * kept ones to them) */
+unsigned conf_present_recount(const struct conf *c);
+unsigned conf_whisper_recount(const struct conf *c);
 /* The stored settings JSON of a conference applied at load (ENOMEM: the
  * load must fail, not go on with the defaults; settings that cannot be
  * read are logged and the defaults kept), and written back after a

@@ -80,15 +80,7 @@ static bool has_specific(const struct mediapol *mp)
  * speaker, whispers)? */
 static bool names_others(const struct conf *c)
 {
-	if (has_specific(c->mediapol))
-		return true;
-	for (struct le *le = c->parts.head; le; le = le->next) {
-		const struct participant *p = le->data;
-
-		if (p->whisper[0])
-			return true;
-	}
-	return false;
+	return c->nwhisper || has_specific(c->mediapol);
 }
 
 /* Every participant's mixing carried to the mixer again */
@@ -108,13 +100,16 @@ void conf_mix_part_gone(struct participant *p)
 	bool others = false;
 
 	/* (relations naming its stream need nothing: the mixer forgets a
-	 * stream that is gone) */
+	 * stream that is gone; nobody whispering, nobody to look for) */
+	if (!c->nwhisper)
+		return;
 	for (struct le *le = c->parts.head; le; le = le->next) {
 		struct participant *q = le->data;
 
 		if (q == p || strcmp(q->whisper, p->pid))
 			continue;
 		q->whisper[0] = '\0';            /* nobody to whisper to */
+		part_counts(q);
 		q->settings_dirty = true;
 		others = true;
 	}
@@ -253,7 +248,7 @@ void conf_part_mix(const struct participant *p, struct part_mix *m)
 static void mix_changed(struct participant *p)
 {
 	p->settings_dirty = true;
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	conf_reconcile(p->conf);
 }
 
@@ -330,6 +325,7 @@ int part_set_whisper(struct participant *p, struct participant *to,
 		p->whisper[0] = '\0';
 		p->listen = PART_LISTEN_ROOM;
 	}
+	part_counts(p);
 	log_info("conf", "msg=\"whisper\" conf=%s pid=%s to=%s", p->conf->id,
 		 p->pid, to ? to->pid : "-");
 	mix_changed(p);

@@ -270,6 +270,21 @@ int conf_set_policy(struct conf *c, const struct policy *np)
 
 unsigned conf_present_count(const struct conf *c)
 {
+	return c->npresent;            /* kept by part_counts */
+}
+
+unsigned conf_whisper_recount(const struct conf *c)
+{
+	unsigned n = 0;
+
+	for (struct le *le = c->parts.head; le; le = le->next)
+		if (((const struct participant *)le->data)->whisper[0])
+			n++;
+	return n;
+}
+
+unsigned conf_present_recount(const struct conf *c)
+{
 	unsigned n = 0;
 
 	for (struct le *le = c->parts.head; le; le = le->next) {
@@ -339,7 +354,7 @@ int part_approve(struct participant *p)
 	p->settings_dirty = true;        /* one change with the above */
 	log_info("conf", "msg=\"pending join approved\" conf=%s pid=%s",
 		 p->conf->id, p->pid);
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	conf_reconcile(p->conf);
 	return 0;
 }

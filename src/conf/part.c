@@ -23,6 +23,7 @@ static void part_destructor(void *arg)
 	tmr_cancel(&p->linger);
 	tmr_cancel(&p->pend_tmr);
 	list_unlink(&p->le);
+	part_counts(p);
 	mem_deref(p->uri);
 	mem_deref(p->display);
 	mem_deref(p->fail_reason);
@@ -91,8 +92,9 @@ void part_enter(struct participant *p, const struct part_new *n)
 	if (n->pending)
 		part_pending_start(p, n->pending_timeout_s);
 	list_append(&c->parts, &p->le, p);
+	part_counts(p);
 	conf_idle_check(c);
-	conf_changed(c);                 /* the join is one change */
+	conf_part_changed(p);            /* the join is one change */
 }
 
 int part_add(struct conf *c, const struct part_new *n,
@@ -115,6 +117,7 @@ int part_add(struct conf *c, const struct part_new *n,
 void part_remove(struct participant *p)
 {
 	p->removing = true;
+	part_counts(p);
 	conf_reconcile(p->conf);
 }
 
@@ -134,7 +137,8 @@ static void linger_expired(void *arg)
 	/* out of the roster before the observers look (a reference held
 	 * elsewhere must not keep it listed) */
 	list_unlink(&p->le);
-	conf_changed(p->conf);
+	part_counts(p);
+	conf_part_changed(p);
 	mem_deref(p);
 }
 
@@ -145,6 +149,7 @@ static void mark_failed(struct participant *p, uint16_t scode,
 
 	/* keep it listed so the API can say why it failed */
 	p->status = PART_FAILED;
+	part_counts(p);
 	p->status_since = (int64_t)time(NULL);
 	p->fail_code = scode;
 	mem_deref(p->fail_reason);
@@ -155,7 +160,7 @@ static void mark_failed(struct participant *p, uint16_t scode,
 		 "reason=\"%s\"", c->id, p->pid, p->uri, scode,
 		 reason ? reason : "");
 	tmr_start(&p->linger, FAILED_LINGER_MS, linger_expired, p);
-	conf_changed(c);       /* observers see it failed */
+	conf_part_changed(p);  /* observers see it failed */
 }
 
 static void gone(struct participant *p, uint16_t scode, const char *reason,
@@ -172,7 +177,8 @@ static void gone(struct participant *p, uint16_t scode, const char *reason,
 	log_info("conf", "msg=\"left\" conf=%s pid=%s uri=%s", c->id, p->pid,
 		 p->uri);
 	list_unlink(&p->le);           /* observers see it gone */
-	conf_changed(c);
+	part_counts(p);
+	conf_part_changed(p);
 	conf_mix_part_gone(p);         /* whispers to it end */
 	conf_floor_part_gone(p);       /* its floor requests too */
 	conf_video_part_gone(p);       /* and its place on screens */
@@ -201,6 +207,29 @@ void part_failed(struct participant *p, uint16_t scode, const char *reason)
 	gone(p, scode, reason, !p->removing && !p->conf->destroyed);
 }
 
+void part_counts(struct participant *p)
+{
+	struct conf *c = p->conf;
+	bool listed = p->le.list == &c->parts;
+	bool present = listed && p->status != PART_FAILED && !p->removing;
+	bool whisper = listed && p->whisper[0];
+
+	if (present != p->in_present) {
+		p->in_present = present;
+		if (present)
+			c->npresent++;
+		else
+			c->npresent--;
+	}
+	if (whisper != p->in_whisper) {
+		p->in_whisper = whisper;
+		if (whisper)
+			c->nwhisper++;
+		else
+			c->nwhisper--;
+	}
+}
+
 void part_set_status(struct participant *p, enum part_status st)
 {
 	if (p->status == st)
@@ -209,8 +238,9 @@ void part_set_status(struct participant *p, enum part_status st)
 		log_info("conf", "msg=\"joined\" conf=%s pid=%s uri=%s",
 			 p->conf->id, p->pid, p->uri);
 	p->status = st;
+	part_counts(p);
 	p->status_since = (int64_t)time(NULL);
-	conf_changed(p->conf);
+	conf_part_changed(p);
 }
 
 bool part_settings_set(struct participant *p, const struct part_settings *s)
@@ -221,7 +251,7 @@ bool part_settings_set(struct participant *p, const struct part_settings *s)
 		return false;
 	p->set = *s;
 	p->settings_dirty = true;        /* the reconciler tells the mixer */
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	return true;
 }
 
@@ -242,7 +272,7 @@ void part_set_media(struct participant *p, const struct part_media *m)
 	    !strcmp(o->encryption, m->encryption))
 		return;
 	p->media = *m;
-	conf_changed(p->conf);
+	conf_part_changed(p);
 }
 
 void part_set_dialog(struct participant *p, const struct part_dialog *d)
@@ -254,7 +284,7 @@ void part_set_dialog(struct participant *p, const struct part_dialog *d)
 	    !strcmp(o->to_tag, d->to_tag) && !strcmp(o->contact, d->contact))
 		return;
 	p->dialog = *d;
-	conf_changed(p->conf);
+	conf_part_changed(p);
 }
 
 void part_set_privacy(struct participant *p, bool anonymous, bool hidden)
@@ -263,7 +293,7 @@ void part_set_privacy(struct participant *p, bool anonymous, bool hidden)
 		return;
 	p->privacy.anonymous = anonymous;
 	p->privacy.hidden = hidden;
-	conf_changed(p->conf);
+	conf_part_changed(p);
 }
 
 void part_set_role(struct participant *p, const char *role)
@@ -274,7 +304,7 @@ void part_set_role(struct participant *p, const char *role)
 		return;
 	re_snprintf(p->role, sizeof(p->role), "%s", role);
 	p->settings_dirty = true;        /* listeners are not mixed */
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	/* relations that name it may now decide otherwise */
 	conf_mix_named(p);
 }
@@ -291,7 +321,7 @@ void part_mixing_apply(struct participant *p)
 	log_info("conf", "msg=\"mixing\" conf=%s pid=%s mode=%s",
 		 p->conf->id, p->pid, part_mixing_name(m));
 	p->settings_dirty = true;        /* the mixer: streams or a mix */
-	conf_changed(p->conf);
+	conf_part_changed(p);
 }
 
 void part_set_mixing(struct participant *p, bool mixes_self)
@@ -307,7 +337,7 @@ void part_set_multicast(struct participant *p, bool on)
 	p->mcast = on;
 	log_info("conf", "msg=\"multicast\" conf=%s pid=%s on=%d",
 		 p->conf->id, p->pid, on);
-	conf_changed(p->conf);
+	conf_part_changed(p);
 }
 
 bool part_multicast(const struct participant *p)
@@ -330,7 +360,7 @@ void part_set_talking(struct participant *p, bool talking)
 	if (p->talking == talking)
 		return;
 	p->talking = talking;
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	conf_video_talking(p);          /* who is shown */
 }
 
@@ -354,7 +384,7 @@ void part_set_lobby(struct participant *p, bool lobby)
 		return;
 	p->privacy.lobby = lobby;
 	p->settings_dirty = true;        /* the mixer: heard, hearing */
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	conf_reconcile(p->conf);
 }
 
@@ -370,7 +400,7 @@ void part_set_hand(struct participant *p, bool raised)
 		p->hand_since = (int64_t)ts.tv_sec * 1000 +
 			ts.tv_nsec / 1000000;
 	}
-	conf_changed(p->conf);
+	conf_part_changed(p);
 	/* with floor control, a raised hand is a request for the floor */
 	conf_floor_hand(p, raised);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <re.h>
 #include "conf/conf.h"
+#include "conf/conf_int.h"
 #include "conf/floor.h"
 #include "conf/mediapol.h"
 #include "store/store.h"
@@ -791,6 +792,100 @@ static void test_floors(void **state)
 	confs_set_floor_handler(cs, NULL, NULL);
 }
 
+/* The counts kept by the setters (who is present, who whispers) are
+ * what a pass over the roster finds, after each step of joins, a
+ * failure, leaves, whispers; and a change of one participant's alone
+ * names it to the observers */
+struct named {
+	unsigned n, named;
+	const struct participant *last;
+};
+
+static void named_h(struct conf *c, bool destroyed, void *arg)
+{
+	struct named *nm = arg;
+
+	nm->n++;
+	if (!destroyed && conf_changed_part(c)) {
+		nm->named++;
+		nm->last = conf_changed_part(c);
+	}
+}
+
+static void counts_ok(const struct conf *c)
+{
+	assert_int_equal(conf_present_count(c), conf_present_recount(c));
+	assert_int_equal(c->nwhisper, conf_whisper_recount(c));
+}
+
+static void test_counts(void **state)
+{
+	struct conf *c = NULL;
+	struct participant *p[6], *d = NULL;
+	struct named nm = {0};
+	char uri[32];
+
+	(void)state;
+	assert_int_equal(conf_create(cs, "k", NULL, &c), 0);
+	assert_int_equal(confs_add_change_handler(cs, named_h, &nm), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		snprintf(uri, sizeof(uri), "sip:u%u@x", i);
+		p[i] = caller(c, uri, 50 + i);
+		counts_ok(c);
+	}
+	assert_int_equal(conf_present_count(c), 6);
+	assert_ptr_equal(nm.last, p[5]);       /* its status: its own */
+	nm.named = 0;
+	part_set_status(p[0], PART_ON_HOLD);
+	assert_int_equal(nm.named, 1);
+	assert_ptr_equal(nm.last, p[0]);
+	assert_null(conf_changed_part(c));     /* outside observers */
+	/* a dial that fails lingers, not present */
+	assert_int_equal(add(c, "sip:far@x", NULL, true, &d), 0);
+	counts_ok(c);
+	assert_int_equal(conf_present_count(c), 7);
+	conf_reconcile(c);
+	part_set_ep(d, NULL);
+	part_gone(d, 486, "Busy Here");
+	counts_ok(c);
+	assert_int_equal(conf_present_count(c), 6);
+	assert_ptr_equal(nm.last, d);
+	/* whispers: set, moved, cleared, ended by their target leaving */
+	assert_int_equal(part_set_whisper(p[1], p[2], PART_LISTEN_ROOM), 0);
+	assert_int_equal(part_set_whisper(p[3], p[2], PART_LISTEN_ROOM), 0);
+	counts_ok(c);
+	assert_int_equal(c->nwhisper, 2);
+	assert_int_equal(part_set_whisper(p[3], p[4], PART_LISTEN_ROOM), 0);
+	counts_ok(c);
+	assert_int_equal(part_set_whisper(p[1], NULL, PART_LISTEN_ROOM), 0);
+	counts_ok(c);
+	assert_int_equal(c->nwhisper, 1);
+	assert_int_equal(part_set_whisper(p[1], p[4], PART_LISTEN_ROOM), 0);
+	part_set_ep(p[4], NULL);
+	part_gone(p[4], 0, NULL);              /* whispered to: both end */
+	counts_ok(c);
+	assert_int_equal(c->nwhisper, 0);
+	assert_int_equal(conf_present_count(c), 5);
+	/* one whispering leaves */
+	assert_int_equal(part_set_whisper(p[5], p[2], PART_LISTEN_ROOM), 0);
+	part_set_ep(p[5], NULL);
+	part_gone(p[5], 0, NULL);
+	counts_ok(c);
+	assert_int_equal(c->nwhisper, 0);
+	/* asked to leave: not present while it goes */
+	rec.hangup_completes = false;
+	part_remove(p[1]);
+	counts_ok(c);
+	assert_int_equal(conf_present_count(c), 3);
+	part_set_ep(p[1], NULL);
+	part_gone(p[1], 0, NULL);
+	counts_ok(c);
+	part_remove(d);                        /* the failed entry goes */
+	counts_ok(c);
+	assert_int_equal(conf_present_count(c), 3);
+	confs_remove_change_handler(cs, named_h, &nm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -818,6 +913,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_floors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_counts, setup,
 						teardown),
 	};
 
