@@ -68,6 +68,18 @@ participants() {
 		cut -d: -f2
 }
 
+# half_open: the participants caucusd still lists once the load stopped
+# (calls left half-open); waits up to 5 s for them to be 0
+half_open() {
+	local n i
+	for i in $(seq 1 50); do
+		n=$(participants)
+		[ "${n:-0}" = 0 ] && break
+		sleep 0.1
+	done
+	echo "${n:-?}"
+}
+
 # proc_kb PID FIELD: a figure of /proc/PID/status in kB (VmRSS: resident
 # now; VmHWM: the most it has been resident since it started)
 proc_kb() {

@@ -60,18 +60,6 @@ pct() {
 			printf "%.1f", v[i] }'
 }
 
-# half_open: the participants caucusd lists once the load stopped; waits
-# up to 5 s for them to be 0
-half_open() {
-	local n i
-	for i in $(seq 1 50); do
-		n=$(participants)
-		[ "${n:-0}" = 0 ] && break
-		sleep 0.1
-	done
-	echo "${n:-?}"
-}
-
 status_field() {
 	curl -s "$API/v1/status" | grep -o "\"$1\":[0-9]*" | cut -d: -f2
 }

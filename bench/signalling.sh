@@ -81,18 +81,6 @@ stat_col() {
 		if ($i == n) c = i } END { print c ? $c : "" }' "$WORK/stat.csv"
 }
 
-# half_open: the participants caucusd lists once the step is over; waits
-# up to 5 s for them to be 0
-half_open() {
-	local n i
-	for i in $(seq 1 50); do
-		n=$(participants)
-		[ "${n:-0}" = 0 ] && break
-		sleep 0.1
-	done
-	echo "${n:-?}"
-}
-
 # step TP RATE SECONDS: one sipp run, printed and appended to the CSV; 0
 # when every call succeeded in about the time the rate allows
 step() {
