@@ -180,10 +180,18 @@ mark() {
 	local n
 	for n in $NAMES; do MARK[$n,$1]=$(rec_bytes "$WORK/bs-$n"); done
 }
+# END[NAME,N]: where each recording stood once phase N had been heard,
+# before the test asks for the next phase's changes (a change is heard
+# within a few frames, and on a loaded machine those frames are recorded
+# before a mark taken after the API has answered: a phase's window ends
+# here, not at the next phase's mark)
+declare -A END
 phase() {
+	local n
 	mark "$1"
 	log "phase $1"
 	wait_heard "$WORK/bs-l" "${MARK[l,$1]}" 2.5
+	for n in $NAMES; do END[$n,$1]=$(rec_bytes "$WORK/bs-$n"); done
 }
 
 # expect_level LISTENER SPEAKER PHASE CHANGE_DB WHY: in LV (levels in

@@ -58,7 +58,10 @@ m2=$(rec_bytes "$WORK/lisa")
 baresip_finish $BS_PIDS
 rec=$(recording "$WORK/lisa")
 [ -n "$rec" ] || fail "no recording from lisa"
-before=$(tone_level "$rec" "$(rec_window "$rec" "$m0" "$m1" 0.2)" 600)
+# (the lobby's window ends a second before the API was seen listing him
+# in 4711: he is heard there from his move on, and on a loaded machine
+# the polls above see it late)
+before=$(tone_level "$rec" "$(rec_window "$rec" "$m0" $((m1 - 16000)) 0.2)" 600)
 after=$(tone_level "$rec" "$(rec_window "$rec" "$m1" "$m2" 0.5)" 600)
 log "lisa hears ivan's 600 Hz at $before dBFS before the move, $after after"
 awk -v v="$before" 'BEGIN { exit !(v < -45) }' ||

@@ -88,8 +88,8 @@ for n in $NAMES; do
 	for ph in 1 2 3 4 5 6 7; do
 		skip=0.6
 		[ "$ph" = 1 ] && skip=1
-		w=$(rec_window "$rec" "${MARK[$n,$ph]}" \
-			"${MARK[$n,$((ph + 1))]}" $skip)
+		w=$(rec_window "$rec" "${MARK[$n,$ph]}" "${END[$n,$ph]}" \
+			$skip)
 		for s in a b c d; do
 			LV[$n,$ph,$s]=$(tone_level "$rec" "$w" "${F[$s]}")
 		done
