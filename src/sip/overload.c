@@ -330,10 +330,13 @@ bool overload_admit(struct overload *o, const struct sip_msg *msg)
 	return false;
 }
 
-/* The thread is behind: new work of any kind should wait */
+/* The thread is far behind (shedding): new work of any kind should
+ * wait. A delay past high_ms alone only limits (the API at its loaded
+ * rate): on a busy machine such a delay is often the scheduler's, and
+ * refusing every API request then would fail its users for nothing. */
 static bool overload_behind(const struct overload *o)
 {
-	return o && (o->adm.shedding || o->adm.delay_ms > o->adm.cfg.high_ms);
+	return o && o->adm.shedding;
 }
 
 void focus_overload_stats(const struct focus *f, struct focus_overload *st)
@@ -362,7 +365,9 @@ enum focus_load focus_load(const struct focus *f)
 		return FOCUS_LOAD_OK;
 	if (overload_behind(f->ovl))
 		return FOCUS_LOAD_BEHIND;
-	/* the automatic rate (not the ceiling alone) is in force */
-	return f->ovl->adm.auto_rate > 0 ? FOCUS_LOAD_LIMITING :
-		FOCUS_LOAD_OK;
+	/* the automatic rate (not the ceiling alone) is in force, or the
+	 * thread is late */
+	return f->ovl->adm.auto_rate > 0 ||
+		f->ovl->adm.delay_ms > f->ovl->adm.cfg.high_ms ?
+		FOCUS_LOAD_LIMITING : FOCUS_LOAD_OK;
 }

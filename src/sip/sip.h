@@ -141,8 +141,9 @@ struct focus_overload {
 };
 void focus_overload_stats(const struct focus *f, struct focus_overload *st);
 /* The signalling thread's load, for the API's admission: behind (new
- * work should wait), new calls limited by load (other new work should
- * be limited too, so that the calls get the thread), or neither */
+ * calls are all refused, shedding: new work should wait), new calls
+ * limited by load or the thread late (other new work should be limited
+ * too, so that the calls get the thread), or neither */
 enum focus_load { FOCUS_LOAD_OK, FOCUS_LOAD_LIMITING, FOCUS_LOAD_BEHIND };
 enum focus_load focus_load(const struct focus *f);
 
