@@ -390,7 +390,9 @@ sipp_bg() {
 	local name=$1 scen=$2
 	shift 2
 	local lport=${LPORT:-$(free_port)}
-	sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -m 1 -timeout 60s \
+	# (-timeout 180s: a caller waiting for caucusd's BYE stays through a
+	# long test on a loaded machine, test_caucusctl's 74 s under ctest -j2)
+	sipp -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -m 1 -timeout 180s \
 		-mp "$(free_media_port)" \
 		-nostdin -trace_err -trace_msg -error_file "$WORK/$name.err" \
 		-message_file "$WORK/$name.msg" -key conf_port "$SIP_PORT" \
