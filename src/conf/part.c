@@ -360,6 +360,9 @@ void part_set_talking(struct participant *p, bool talking)
 	if (p->talking == talking)
 		return;
 	p->talking = talking;
+	if (log_enabled(LOG_DEBUG))
+		log_dbg("conf", "msg=\"talking\" conf=%s pid=%s talking=%d",
+			p->conf->id, p->pid, talking);
 	conf_part_changed(p);
 	conf_video_talking(p);          /* who is shown */
 }
