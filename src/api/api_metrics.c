@@ -277,6 +277,12 @@ static int overload_part(struct mbuf *mb, const struct api *a)
 		   "new calls refused with 503 (overloaded)");
 	err |= mbuf_printf(mb, "caucus_sip_rejected_overload_total %llu\n",
 			   (unsigned long long)ov.rejected);
+	err |= head(mb, "caucus_sip_subscriptions_rejected_overload_total",
+		    "counter", "new subscriptions refused with 503 "
+		    "(overloaded)");
+	err |= mbuf_printf(mb, "caucus_sip_subscriptions_rejected_overload"
+			   "_total %llu\n",
+			   (unsigned long long)ov.subs_rejected);
 	err |= head(mb, "caucus_sip_admitted_total", "counter",
 		    "new calls admitted by the overload control");
 	err |= mbuf_printf(mb, "caucus_sip_admitted_total %llu\n",

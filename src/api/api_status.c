@@ -111,7 +111,7 @@ static int overload_add(struct odict *od, const struct api *a)
 	int err;
 
 	focus_overload_stats(a->focus, &ov);
-	err = odict_alloc(&o, 16);
+	err = odict_alloc(&o, 32);
 	if (err)
 		return err;
 	err |= api_add_str(o, "state", ov.state);
@@ -126,6 +126,15 @@ static int overload_add(struct odict *od, const struct api *a)
 	err |= api_add_int(o, "loop_lag_p99_ms", ov.lag_p99_ms);
 	err |= api_add_int(o, "api_rejected_overload",
 			   (int64_t)a->overload_refused);
+	err |= api_add_str(o, "subscriptions_state", ov.subs_state);
+	err |= api_add_int(o, "subscriptions_admitted",
+			   (int64_t)ov.subs_admitted);
+	err |= api_add_int(o, "subscriptions_rejected_overload",
+			   (int64_t)ov.subs_rejected);
+	err |= api_add_int(o, "subscriptions_rate_per_s",
+			   (int64_t)ov.subs_rate_per_s);
+	err |= api_add_int(o, "max_subscribe_rate",
+			   (int64_t)ov.max_subscribe_rate);
 	err |= odict_entry_add(od, "overload", ODICT_OBJECT, o);
 	mem_deref(o);
 	return err;

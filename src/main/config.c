@@ -172,6 +172,10 @@ static const struct opt opts[] = {
 	 "new calls a second at most, over all sources; past it, and "
 	 "whenever the signalling thread falls behind, 503 (overloaded) with "
 	 "Retry-After (0: by load only)"},
+	{"max_subscribe_rate", U(max_subscribe_rate), "0", 0, 1000000,
+	 "new conference subscriptions (and fetches) a second at most, over "
+	 "all sources; past it, and whenever the signalling thread falls "
+	 "behind, 503 (overloaded) with Retry-After (0: by load only)"},
 	{"bfcp_port", S(bfcp_port), "auto", 0, 0,
 	 "the BFCP floor control server's port, UDP and TCP (docs/floor.md): "
 	 "auto is sip_port + 2; 0 turns BFCP off"},

@@ -53,6 +53,7 @@ struct config {
 	uint32_t max_calls_per_source, max_subscriptions_per_source;
 	uint32_t max_connections_per_source;
 	uint32_t max_call_rate;     /* sip/overload.c */
+	uint32_t max_subscribe_rate;
 	char limits_exempt[256];
 	/* the applications (apps/apps.h, docs/applications.md) */
 	char prompts_dir[256];

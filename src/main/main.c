@@ -117,6 +117,11 @@ static int subscribe_gate(struct conf *c, const struct sip_msg *msg,
 	return focus_gate_subscribe(arg, c, msg, moderator);
 }
 
+static bool subscribe_admit(const struct sip_msg *msg, void *arg)
+{
+	return focus_admit_subscribe(arg, msg);
+}
+
 /* The store, the users and the conferences (with the demo and the
  * lobby when set) */
 static int confs_start(const struct config *cfg, const char *domain,
@@ -229,6 +234,7 @@ static int start(void)
 			     cfg->notify_min_expires);
 	if (!err) {
 		notifier_set_gate(app.notifier, subscribe_gate, app.focus);
+		notifier_set_admit(app.notifier, subscribe_admit, app.focus);
 		notifier_set_limit(app.notifier, app.sip_limit);
 		notifier_set_contact(app.notifier, notify_contact, app.focus);
 	}

@@ -81,6 +81,12 @@ void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg)
 	n->gate_arg = arg;
 }
 
+void notifier_set_admit(struct notifier *n, notify_admit_h *h, void *arg)
+{
+	n->admith = h;
+	n->admit_arg = arg;
+}
+
 unsigned notifier_count(const struct notifier *n)
 {
 	return list_count(&n->subs);

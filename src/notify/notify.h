@@ -94,6 +94,11 @@ struct conf;
 typedef int (notify_gate_h)(struct conf *c, const struct sip_msg *msg,
 			    bool *moderator, void *arg);
 void notifier_set_gate(struct notifier *n, notify_gate_h *h, void *arg);
+/* Admission by load: called for each new SUBSCRIBE (outside a dialog)
+ * before anything else; false: it has replied (503) and the notifier
+ * stays out */
+typedef bool (notify_admit_h)(const struct sip_msg *msg, void *arg);
+void notifier_set_admit(struct notifier *n, notify_admit_h *h, void *arg);
 /* The focus's own URI for a conference over a transport (its Contact:
  * sips: at the TLS port over TLS); without one, the notifier's laddr.
  * conf_id is the URI's user part: for a sidebar, <conf>+<sidebar> */

@@ -164,6 +164,10 @@ bool sub_subscribe_handler(const struct sip_msg *msg, void *arg)
 		refresh(n, msg);
 		return true;
 	}
+	/* refused for load before any lookup: it must cost next to nothing
+	 * (refreshes, inside a dialog, never are) */
+	if (n->admith && !n->admith(msg, n->admit_arg))
+		return true;
 	if (pl_isset(&msg->uri.user) && msg->uri.user.l < sizeof(id)) {
 		pl_strcpy(&msg->uri.user, id, sizeof(id));
 		c = confs_lookup_user(n->confs, id, &sb);

@@ -44,6 +44,8 @@ struct notifier {
 	uint32_t delay_hist[NOTIFY_DELAY_BUCKETS];   /* ms; last: more */
 	notify_gate_h *gateh;
 	void *gate_arg;
+	notify_admit_h *admith;
+	void *admit_arg;
 	struct srclimit *limit;       /* NULL: none */
 	notify_contact_h *contacth;
 	void *contact_arg;

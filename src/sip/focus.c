@@ -421,7 +421,8 @@ int focus_alloc(struct focus **fp, const struct focus_cfg *cfg,
 	if (err)
 		goto out;
 	focus_methods_init(f);
-	err = overload_alloc(&f->ovl, f, cfg->max_call_rate);
+	err = overload_alloc(&f->ovl, f, cfg->max_call_rate,
+				     cfg->max_subscribe_rate);
 	if (err)
 		goto out;
 	sip_set_trace_handler(f->sip, sip_trace);

@@ -121,7 +121,10 @@ static void refused_age(struct refused *r, uint64_t now)
 
 struct overload {
 	struct focus *f;
-	struct admit adm;
+	struct admit adm;              /* new calls */
+	struct admit subs;             /* new subscriptions (and fetches):
+					* their own bucket on the same
+					* delay */
 	struct tmr tmr;
 	uint64_t due_ms;               /* when the tick should have fired */
 	unsigned ticks;
@@ -138,11 +141,13 @@ struct overload {
 					* or the age of the first one still
 					* out, the larger */
 	unsigned rx_queue_ms;          /* the last probe's */
-	struct refused refused;        /* INVITEs refused lately */
+	struct refused refused;        /* INVITEs and SUBSCRIBEs refused
+					* lately */
 	uint64_t retrans_refused;      /* their retransmissions, refused
 					* again (not in adm.refused) */
 	uint64_t summary_ms;           /* the last summary line */
-	uint64_t summary_refused;      /* refused at that line */
+	uint64_t summary_refused;      /* calls refused at that line */
+	uint64_t summary_subs;         /* subscriptions refused at it */
 	bool was_limiting;
 };
 
@@ -243,24 +248,30 @@ static void probe_send(struct overload *o, uint64_t now)
 static void summary(struct overload *o, uint64_t now)
 {
 	uint64_t n = o->adm.refused - o->summary_refused;
+	uint64_t ns = o->subs.refused - o->summary_subs;
 	enum admit_state s = admit_state(&o->adm);
+	enum admit_state ss = admit_state(&o->subs);
 
 	if (now - o->summary_ms < SUMMARY_MS)
 		return;
-	if (n)
+	if (n || ns)
 		log_warn("sip", "msg=\"overloaded: new calls refused with "
-			 "503\" refused=%llu in_ms=%llu state=%s "
-			 "rate_per_s=%u delay_ms=%u lag_p99_ms=%u "
-			 "refused_total=%llu", n, now - o->summary_ms,
-			 admit_state_name(s), (unsigned)admit_rate(&o->adm),
-			 o->adm.delay_ms, admit_lag_p99(&o->adm),
-			 o->adm.refused);
-	else if (o->was_limiting && s == ADMIT_OPEN)
+			 "503\" refused=%llu subscriptions_refused=%llu "
+			 "in_ms=%llu state=%s rate_per_s=%u delay_ms=%u "
+			 "lag_p99_ms=%u refused_total=%llu", n, ns,
+			 now - o->summary_ms, admit_state_name(s),
+			 (unsigned)admit_rate(&o->adm), o->adm.delay_ms,
+			 admit_lag_p99(&o->adm), o->adm.refused);
+	else if (o->was_limiting && s == ADMIT_OPEN && ss == ADMIT_OPEN)
 		log_info("sip", "msg=\"load back to normal: every new call "
-			 "admitted\" refused_total=%llu", o->adm.refused);
-	o->was_limiting = n || (o->was_limiting && s != ADMIT_OPEN);
+			 "admitted\" refused_total=%llu "
+			 "subscriptions_refused_total=%llu", o->adm.refused,
+			 o->subs.refused);
+	o->was_limiting = n || ns || (o->was_limiting &&
+				      (s != ADMIT_OPEN || ss != ADMIT_OPEN));
 	o->summary_ms = now;
 	o->summary_refused = o->adm.refused;
+	o->summary_subs = o->subs.refused;
 }
 
 static void tick(void *arg)
@@ -291,13 +302,14 @@ static void tick(void *arg)
 	if (o->queue_ms > delay)
 		delay = o->queue_ms;
 	admit_delay(&o->adm, delay, now);
+	admit_delay(&o->subs, delay, now);
 	summary(o, now);
 	o->due_ms = now + TICK_MS;
 	tmr_start(&o->tmr, TICK_MS, tick, o);
 }
 
 int overload_alloc(struct overload **op, struct focus *f,
-		   unsigned max_call_rate)
+		   unsigned max_call_rate, unsigned max_subscribe_rate)
 {
 	struct overload *o = mem_zalloc(sizeof(*o), destructor);
 	/* SIP's T1 is 500 ms: a request that waits that long is sent
@@ -315,6 +327,8 @@ int overload_alloc(struct overload **op, struct focus *f,
 		return ENOMEM;
 	o->f = f;
 	admit_init(&o->adm, &cfg, tmr_jiffies());
+	cfg.max_rate = max_subscribe_rate;
+	admit_init(&o->subs, &cfg, tmr_jiffies());
 	tmr_init(&o->tmr);
 	o->summary_ms = tmr_jiffies();
 	o->due_ms = tmr_jiffies() + TICK_MS;
@@ -323,13 +337,12 @@ int overload_alloc(struct overload **op, struct focus *f,
 	return 0;
 }
 
-bool overload_admit(struct overload *o, const struct sip_msg *msg)
+static bool admit_msg(struct overload *o, struct admit *a,
+		      const struct sip_msg *msg)
 {
-	if (!o)
-		return true;
 	if (refused_has(&o->refused, msg))
 		o->retrans_refused++;     /* refused before: again */
-	else if (admit_call(&o->adm, tmr_jiffies()))
+	else if (admit_call(a, tmr_jiffies()))
 		return true;
 	else
 		refused_add(&o->refused, msg);
@@ -339,6 +352,16 @@ bool overload_admit(struct overload *o, const struct sip_msg *msg)
 			 "(overloaded)", "Retry-After: %u\r\n"
 			 "Content-Length: 0\r\n\r\n", 1 + rand_u16() % 4);
 	return false;
+}
+
+bool overload_admit(struct overload *o, const struct sip_msg *msg)
+{
+	return !o || admit_msg(o, &o->adm, msg);
+}
+
+bool overload_admit_sub(struct overload *o, const struct sip_msg *msg)
+{
+	return !o || admit_msg(o, &o->subs, msg);
 }
 
 /* The thread is far behind (shedding): new work of any kind should
@@ -356,6 +379,7 @@ void focus_overload_stats(const struct focus *f, struct focus_overload *st)
 
 	memset(st, 0, sizeof(*st));
 	st->state = "open";
+	st->subs_state = "open";
 	if (!o)
 		return;
 	st->state = admit_state_name(admit_state(&o->adm));
@@ -367,7 +391,17 @@ void focus_overload_stats(const struct focus *f, struct focus_overload *st)
 	st->queue_ms = o->queue_ms;
 	st->lag_p99_ms = admit_lag_p99(&o->adm);
 	st->retrans_rejected = o->retrans_refused;
+	st->subs_state = admit_state_name(admit_state(&o->subs));
+	st->subs_admitted = o->subs.admitted;
+	st->subs_rejected = o->subs.refused;
+	st->subs_rate_per_s = admit_rate(&o->subs);
+	st->max_subscribe_rate = o->subs.cfg.max_rate;
 	st->behind = overload_behind(o);
+}
+
+bool focus_admit_subscribe(struct focus *f, const struct sip_msg *msg)
+{
+	return !f || f->ms || overload_admit_sub(f->ovl, msg);
 }
 
 enum focus_load focus_load(const struct focus *f)

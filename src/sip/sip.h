@@ -42,6 +42,7 @@ struct focus_cfg {
 	struct srclimit *limit;     /* per-source limits (NULL: none) */
 	uint32_t max_call_rate;     /* new calls a second at most (0: by
 				     * load only; sip/overload.c) */
+	uint32_t max_subscribe_rate; /* new subscriptions, the same */
 	uint16_t bfcp_port;         /* the floor control server's, for the
 				     * SDP of calls (RFC 8856; 0: BFCP off,
 				     * BFCP streams get port 0) */
@@ -134,10 +135,16 @@ struct focus_overload {
 	uint64_t retrans_rejected; /* retransmissions of those, again */
 	double rate_per_s;         /* the rate in force (0: none) */
 	double max_call_rate;      /* the configured ceiling (0: none) */
+	double max_subscribe_rate; /* the same for subscriptions */
 	unsigned delay_ms;         /* the signalling thread's, now */
 	unsigned queue_ms;         /* of it, the SIP UDP socket's wait */
 	unsigned lag_p99_ms;       /* the event loop's lag, last 10 s */
 	bool behind;               /* new API work is refused too */
+	const char *subs_state;    /* new subscriptions: open, limiting,
+				    * shedding */
+	uint64_t subs_admitted;
+	uint64_t subs_rejected;    /* refused with 503 (overloaded) */
+	double subs_rate_per_s;    /* the rate in force (0: none) */
 };
 void focus_overload_stats(const struct focus *f, struct focus_overload *st);
 /* The signalling thread's load, for the API's admission: behind (new
@@ -181,6 +188,9 @@ bool focus_part_bfcp(const struct participant *p, char *transport,
  * says whether it gets the moderator view; else replied already) */
 struct sip_msg;
 struct conf;
+/* Admission of a new SUBSCRIBE by load, before any lookup: false when
+ * it was refused (a stateless 503 with Retry-After) */
+bool focus_admit_subscribe(struct focus *f, const struct sip_msg *msg);
 int  focus_gate_subscribe(struct focus *f, struct conf *c,
 			  const struct sip_msg *msg, bool *moderator);
 

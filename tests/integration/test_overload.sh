@@ -15,9 +15,15 @@
 #    error and Retry-After, and SIP keeps answering: a caller from
 #    127.0.0.3 joins right after;
 #  - a subscriber of the conference watching the storm (120-odd joins and
-#    leaves) gets NOTIFYs at most one an interval (250 ms), coalesced.
+#    leaves) gets NOTIFYs at most one an interval (250 ms), coalesced;
+#  - new subscriptions the same way: with max_subscribe_rate 20, sipp
+#    offers 100 SUBSCRIBEs a second for 2 s (uac_sub_or_503.xml): the
+#    excess gets 503 with Retry-After, a retransmission of a refused one
+#    is refused again, every one taken gets its NOTIFY and ends with its
+#    unsubscribe; the subscriptions are back to the watcher alone.
 . "$(dirname "$0")/lib.sh"
-start_caucusd --max-call-rate 20 --notify-interval-ms 250
+start_caucusd --max-call-rate 20 --max-subscribe-rate 20 \
+	--notify-interval-ms 250
 sipp_bg watch uac_sub_loop.xml -s demo
 notified() { grep -c '^NOTIFY sip' "$WORK/watch.msg"; }
 first_notify() { [ "$(notified)" -ge 1 ]; }
@@ -27,9 +33,10 @@ t0=$(date +%s%N)
 metric() { curl -s "$API/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 participants() { json_field "$(get /v1/status)" participants; }
 no_participants() { [ "$(participants)" = 0 ]; }
-counter() { # NAME: that column of the last line of sipp's statistics
+counter() { # NAME [CSV]: that column of the last line of sipp's statistics
 	awk -F';' -v n="$1" 'NR == 1 { for (i = 1; i <= NF; i++)
-		if ($i == n) c = i } END { print c ? $c : "" }' "$WORK/stat.csv"
+		if ($i == n) c = i } END { print c ? $c : "" }' \
+		"${2:-$WORK/stat.csv}"
 }
 
 log "API flood from 127.0.0.11 while sipp offers 100 calls/s"
@@ -103,6 +110,38 @@ grep -hq '"error":"too many requests"' "$WORK"/flood.body.* ||
 # SIP kept answering through it, and still does
 sipp_run after uac_join.xml -s demo -i 127.0.0.3 -key who after
 wait_for 5 no_participants || fail "the last caller is still listed"
+
+log "sipp offers 100 subscriptions/s against max_subscribe_rate 20"
+subscriptions() { json_field "$(get /v1/status)" subscriptions; }
+[ "$(subscriptions)" = 1 ] || fail "subscriptions before: $(subscriptions)"
+sipp_run subs uac_sub_or_503.xml -s demo -m 200 -r 100 \
+	-trace_stat -stf "$WORK/subs.csv"
+s503=$(counter 'GenericCounter1(C)' "$WORK/subs.csv")
+s200=$(counter 'GenericCounter2(C)' "$WORK/subs.csv")
+sdone=$(counter 'GenericCounter3(C)' "$WORK/subs.csv")
+srtx=$(counter 'GenericCounter4(C)' "$WORK/subs.csv")
+failed=$(counter 'FailedCall(C)' "$WORK/subs.csv")
+log "sipp: 503 $s503, 200 $s200, unsubscribed $sdone, failed $failed"
+[ "${failed:-1}" = 0 ] || fail "$failed subscriptions failed"
+[ "$((s503 + s200))" = 200 ] || fail "503 $s503 + 200 $s200 is not 200"
+# 2 s at 20/s and the bucket's 2 at once; a little slack for timing
+[ "${s200:-0}" -ge 25 ] && [ "${s200:-0}" -le 70 ] ||
+	fail "${s200:-0} subscriptions admitted, want about 42"
+[ "$sdone" = "$s200" ] || fail "$s200 subscribed, $sdone unsubscribed"
+[ "$srtx" = "$s503" ] || fail "$s503 refused, $srtx refused again"
+back_to_one() { [ "$(subscriptions)" = 1 ]; }
+wait_for 5 back_to_one || fail "$(subscriptions) subscriptions left"
+[ "$(metric caucus_sip_subscriptions_rejected_overload_total)" = "$s503" ] ||
+	fail "/metrics counts" \
+		"$(metric caucus_sip_subscriptions_rejected_overload_total)," \
+		"sipp saw $s503"
+status=$(get /v1/status)
+[ "$(json_field "$status" subscriptions_rejected_overload)" = "$s503" ] &&
+	[ "$(json_field "$status" max_subscribe_rate)" = 20 ] ||
+	fail "/v1/status: $status"
+# the calls' counts are theirs alone
+[ "$(metric caucus_sip_rejected_overload_total)" = "$n503" ] ||
+	fail "the refused subscriptions were counted as calls"
 alive
 stop_caucusd
 log PASS
