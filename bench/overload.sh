@@ -11,6 +11,13 @@
 # which, its -trace_rtt file gives each INVITE's time to its 503 or 200.
 # BENCH_OVERLOAD_ARGS: more caucusd flags (e.g. --max-call-rate 500;
 # without one, admission is by load only).
+# BENCH_OVERLOAD_KIND=subscribe: the same with conference subscriptions
+# instead of calls (tests/integration/scenarios/uac_sub_or_503.xml:
+# SUBSCRIBE, its NOTIFY, held, unsubscribe and its final NOTIFY; a
+# refused one is sent again as a retransmission and must be refused
+# again); "accepted" is then subscribed, "completed" unsubscribed,
+# "half-open" the subscriptions left 5 s after, and the short form's
+# ceiling is --max-subscribe-rate.
 # BENCH_OVERLOAD_API (1): meanwhile an API client reads the conference
 # over one kept-alive connection as fast as it can (from 127.0.0.1,
 # exempt from the per-source limit: what it meets is the server's own
@@ -31,18 +38,26 @@ SECS=${BENCH_OVERLOAD_S:-30}
 HOLD_MS=${BENCH_HOLD_MS:-1000}
 ARGS=${BENCH_OVERLOAD_ARGS:-}
 SHORT=${BENCH_OVERLOAD_SHORT:-0}
+KIND=${BENCH_OVERLOAD_KIND:-call}
+case $KIND in
+call)	SCEN=uac_join_or_503 NAME=overload WHAT="join+leave calls"
+	CEIL=--max-call-rate ;;
+subscribe)
+	SCEN=uac_sub_or_503 NAME=overload_sub WHAT="subscribe+unsubscribe"
+	CEIL=--max-subscribe-rate ;;
+*)	echo "BENCH_OVERLOAD_KIND: call or subscribe" >&2; exit 2 ;;
+esac
 if [ "$SHORT" = 1 ]; then
 	RATE=${BENCH_OVERLOAD_RATE:-300}
 	SECS=${BENCH_OVERLOAD_S:-3}
-	ARGS=${BENCH_OVERLOAD_ARGS:---max-call-rate 50}
+	ARGS=${BENCH_OVERLOAD_ARGS:-$CEIL 50}
 fi
-SCEN="$ROOT/tests/integration/scenarios/uac_join_or_503.xml"
 BUF=4194304
-CSV="$OUT/overload.csv"
-TXT="$OUT/overload.txt"
+CSV="$OUT/$NAME.csv"
+TXT="$OUT/$NAME.txt"
 if [ "$SHORT" = 1 ]; then      # a check, not a result to keep
-	CSV="$WORK/overload.csv"
-	TXT="$WORK/overload.txt"
+	CSV="$WORK/$NAME.csv"
+	TXT="$WORK/$NAME.txt"
 fi
 
 # stat_col NAME: that column of the last line of sipp's statistics file
@@ -54,7 +69,7 @@ stat_col() {
 # pct RTD P: the P-th percentile (ms) of response time RTD in the rtt file
 pct() {
 	awk -F';' -v n="$1" 'NR > 1 && $3 == n { print $2 }' \
-		"$WORK"/uac_join_or_503_*_rtt.csv 2>/dev/null | sort -g |
+		"$WORK"/"$SCEN"_*_rtt.csv 2>/dev/null | sort -g |
 		awk -v p="$2" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
 			i = int(NR * p / 100 + 0.999); if (i < 1) i = 1
 			printf "%.1f", v[i] }'
@@ -63,11 +78,24 @@ pct() {
 status_field() {
 	curl -s "$API/v1/status" | grep -o "\"$1\":[0-9]*" | cut -d: -f2
 }
+# left: what caucusd still holds once the load stopped (calls or
+# subscriptions left half-open); waits up to 5 s for it to be 0 (the
+# subscriptions: 0 but the API client's none)
+left() {
+	local n i
+	[ "$KIND" = call ] && { half_open; return; }
+	for i in $(seq 1 50); do
+		n=$(status_field subscriptions)
+		[ "${n:-0}" = 0 ] && break
+		sleep 0.1
+	done
+	echo "${n:-?}"
+}
 
 # shellcheck disable=SC2086 # ARGS: flags, split on purpose
 start_server $ARGS
 machine
-echo "overload: $RATE join+leave calls/s offered for $SECS s over UDP," \
+echo "overload: $RATE $WHAT/s offered for $SECS s over UDP," \
 	"held $HOLD_MS ms, 4 MiB socket buffers; caucusd ${ARGS:-(by load)}"
 # api_client: GETs until $WORK/stop appears, "code seconds" a line
 api_client() {
@@ -85,7 +113,8 @@ if [ "${BENCH_OVERLOAD_API:-1}" = 1 ] && [ "$SHORT" != 1 ]; then
 	API_PID=$!
 fi
 t0=$(date +%s%N)
-(cd "$WORK" && sipp -sf "$SCEN" -s bench -i 127.0.0.1 -p "$(free_port)" \
+(cd "$WORK" && sipp -sf "$ROOT/tests/integration/scenarios/$SCEN.xml" \
+	-s bench -i 127.0.0.1 -p "$(free_port)" \
 	-mp "$(free_media_port)" -t u1 -r "$RATE" -m $((RATE * SECS)) \
 	-d "$HOLD_MS" -l $((RATE * 4 + 100)) -timeout $((SECS * 3 + 40))s \
 	-nostdin -buff_size "$BUF" -max_socket 2000 \
@@ -101,12 +130,16 @@ r503=$(stat_col GenericCounter1\(C\))
 accepted=$(stat_col GenericCounter2\(C\))
 completed=$(stat_col GenericCounter3\(C\))
 failed=$(stat_col FailedCall\(C\))
-ho=$(half_open)
+ho=$(left)
 p50_503=$(pct 1 50)
 p99_503=$(pct 1 99)
 p50_200=$(pct 2 50)
 p99_200=$(pct 2 99)
-srv503=$(status_field rejected_overload)
+if [ "$KIND" = call ]; then
+	srv503=$(status_field rejected_overload)
+else
+	srv503=$(status_field subscriptions_rejected_overload)
+fi
 lag99=$(status_field loop_lag_p99_ms)
 api_n=0 api_200=0 api_429=0 api_p99=-
 if [ -s "$WORK/api.out" ]; then

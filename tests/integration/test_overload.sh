@@ -114,7 +114,7 @@ wait_for 5 no_participants || fail "the last caller is still listed"
 log "sipp offers 100 subscriptions/s against max_subscribe_rate 20"
 subscriptions() { json_field "$(get /v1/status)" subscriptions; }
 [ "$(subscriptions)" = 1 ] || fail "subscriptions before: $(subscriptions)"
-sipp_run subs uac_sub_or_503.xml -s demo -m 200 -r 100 \
+sipp_run subs uac_sub_or_503.xml -s demo -m 200 -r 100 -d 300 \
 	-trace_stat -stf "$WORK/subs.csv"
 s503=$(counter 'GenericCounter1(C)' "$WORK/subs.csv")
 s200=$(counter 'GenericCounter2(C)' "$WORK/subs.csv")
