@@ -24,7 +24,7 @@ wait_connected 15 demo 3 "nofecc did not connect"
 vp_has mo '^call state=established video=VP8 .*fecc=1' ||
 	wait_for 5 vp_has mo 'fecc=1' || fail "mo has no camera control"
 wait_for 5 vp_has pat 'fecc=1' || fail "pat has no camera control"
-wait_for 5 vp_has nofecc 'fecc=0' || fail "nofecc: $(head -1 \
+wait_for 5 vp_has nofecc 'fecc=0' || fail "nofecc: $(grep -m1 '^call' \
 	"$WORK/vp-nofecc/log")"
 wait_for 5 vp_sees pat 60,100,150 || fail "pat does not see mo"
 wait_for 5 vp_sees mo 120,160,90 || fail "mo does not see pat"

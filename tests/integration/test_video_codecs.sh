@@ -25,9 +25,9 @@ wait_connected 15 demo 3 "h2 did not connect"
 vp_start v2 demo vp8 $V2 --tone 1300
 wait_connected 15 demo 4 "v2 did not connect"
 wait_for 5 vp_has h1 '^call state=established video=H264' ||
-	fail "h1 has no H.264: $(head -1 "$WORK/vp-h1/log")"
+	fail "h1 has no H.264: $(grep -m1 "^call" "$WORK/vp-h1/log")"
 wait_for 5 vp_has v2 '^call state=established video=VP8' ||
-	fail "v2 has no VP8: $(head -1 "$WORK/vp-v2/log")"
+	fail "v2 has no VP8: $(grep -m1 "^call" "$WORK/vp-v2/log")"
 sees() { wait_for "${3:-5}" vp_sees "$1" "$2" "${4:-0}"; }
 
 # v1 shown: v2 sees it; the H.264 callers see each other instead

@@ -9,6 +9,10 @@ the video tests (video_lib.sh):
                                SINCE has those colours in its grid cells
                                (vidpeer --grid), row by row
   cmdt LOG TEXT                the t of the last command TEXT taken
+  latency LOG TEXT RLOG Y,U,V  ms from the last command TEXT that LOG's
+                               peer took to the first picture of that
+                               colour RLOG's peer decoded after it (both
+                               peers' clocks from their start lines)
   kfreq LOG SINCE              exit 0 when a keyframe was asked of the
                                peer after SINCE (ms) and it sent one
 """
@@ -87,6 +91,28 @@ def main():
             return 1
         print(t)
         return 0
+    if cmd == 'latency':
+        def start(p):
+            for kind, kv in lines(p):
+                if kind == 'start':
+                    return int(kv['mono_ms'])
+            return None
+        rpath = sys.argv[4]
+        want = tuple(int(x) for x in sys.argv[5].split(','))
+        t = None
+        for kind, kv in lines(path):
+            if kind == 'cmd' and kv.get('line') == sys.argv[3]:
+                t = int(kv['t'])
+        s0, r0 = start(path), start(rpath)
+        if t is None or s0 is None or r0 is None:
+            return 1
+        since = t + s0 - r0          # in the receiver's clock
+        for kind, kv in lines(rpath):
+            if kind == 'frame' and int(kv['t']) >= since and \
+                    near(colour(kv), want):
+                print(int(kv['t']) - since)
+                return 0
+        return 1
     if cmd == 'kfreq':
         since, asked = int(sys.argv[3]), False
         for kind, kv in lines(path):

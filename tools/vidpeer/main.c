@@ -45,6 +45,7 @@
  *
  * The log (--log truncates FILE), one event a line of key=value words,
  * flushed at once; t: ms since the start (monotonic):
+ *   start t=0 mono_ms=                     the start, CLOCK_MONOTONIC ms
  *   call state=established video=VP8|H264|VP9|none pt=N
  *        fb=nack,pli,fir,tmmbr,remb|none fecc=0|1 dir=sendrecv|...
  *        what the answer gave (video=none pt=0 fb=none: port 0, or no
@@ -486,6 +487,11 @@ int main(int argc, char *argv[])
 			return 2;
 		}
 	}
+	/* the start on the machine's monotonic clock: two peers' t compare
+	 * (vidlog.py latency) */
+	re_fprintf(vp.log, "start t=0 mono_ms=%llu\n",
+		   (unsigned long long)(vp.t0_us / 1000));
+	fflush(vp.log);
 	tmr_init(&seconds_tmr);
 	tmr_init(&vp.end_tmr);
 	tmr_init(&vp.audio_tmr);
