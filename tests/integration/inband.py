@@ -8,7 +8,8 @@ room must not.
 Joins sip:CONF (PCMU) and talks for SECS: a 500 Hz "voice" at -20 dBFS,
 except where it keys: after 2 s, each of DIGITS as its two DTMF
 frequencies (-9 dBFS each, 120 ms) followed by 300 ms of voice. Prints
-"joined", "keyed" once the digits are sent, then leaves (BYE).
+"joined", "keying" as the first digit starts, "keyed" once the digits are
+sent, then leaves (BYE).
 VOICE_HZ in the environment changes the voice's pitch; DIGITS_AT the
 second the keys start at (2); VOICE_S makes it
 fall silent after that many seconds (it still sends silence, and prints
@@ -69,6 +70,8 @@ def main():
         cl.rtp.sendto(rtplib.packet(0, k, k * 160, 0x1b4d,
                                     bytes(ulaw(v) for v in pcm)),
                       (HOST, focus))
+        if k == keyed_at - 21 * len(digits):
+            print("keying", flush=True)
         if k == keyed_at:
             print("keyed", flush=True)
         if k == quiet_at:
