@@ -2,8 +2,10 @@
 # caucus and Janus AudioBridge side by side, G.711: the same load generator
 # (caucus-loadgen) brings N PCMU participants at 20 ms (2 talking, the
 # rest silent) into one conference of caucusd (by SIP, one mixer thread),
-# twice: with a socket pair per call (rtp_sockets = per-call, the default)
-# and with one per mixer thread (per-thread: batched recvmmsg/sendmmsg
+# three times: with a socket pair per call (rtp_sockets = per-call, the
+# default) read and sent in batches through io_uring (rtp_io = uring, the
+# default), the same a system call a packet (rtp_io = syscalls), and
+# with one per mixer thread (per-thread: batched recvmmsg/sendmmsg
 # across participants); then into one AudioBridge room of Janus (plain
 # RTP participants, sampling_rate 8000), one after the other in the same
 # run, and prints each one's CPU per participant-frame, loss and jitter,
@@ -174,7 +176,7 @@ MEM_CSV="$OUT/memory-$CODEC$SUFFIX.csv"
 csv_start "$CPU_CSV" "n,caucus_default_us,caucus_per_call_us,caucus_per_thread_us,janus_us,\
 floor_us,shared_floor_us,caucus_per_call_loss_pct,\
 caucus_per_thread_loss_pct,janus_loss_pct,caucus_per_thread_late_p99_ms,\
-caucus_default_loss_pct"
+caucus_default_loss_pct,caucus_per_call_syscalls_us"
 csv_start "$MEM_CSV" "n,caucus_default_idle_kb,caucus_default_peak_kb,\
 caucus_default_kb_per_participant,caucus_per_call_idle_kb,caucus_per_call_peak_kb,\
 caucus_per_call_kb_per_participant,caucus_per_thread_idle_kb,\
@@ -200,12 +202,13 @@ echo "${SECONDS_MEASURE}s measured after 3s warm-up; every participant" \
 	"with its own socket pair"
 # (dflt: caucusd as make run starts it, but for its one mixer thread:
 # the default mix rate and socket mode, whatever the codec)
-ROW='%6s | %9s %7s | %9s %7s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s %8s\n'
+ROW='%6s | %9s %7s | %9s %7s %8s | %9s %7s %6s %8s | %9s %7s | %8s %8s | %8s %8s %8s %8s\n'
 # shellcheck disable=SC2059
-printf "$ROW" N "dflt us" "loss %" "call us" "loss %" "thread us" "loss %" \
+printf "$ROW" N "dflt us" "loss %" "call us" "loss %" "sys us" \
+	"thread us" "loss %" \
 	"jit ms" "p99 late" "janus us" "loss %" "floor us" "sh.floor" \
-	"dflt/" "janus/" "call/" "thread/"
-printf '%6s | %17s | %17s | %33s | %17s | %17s | %8s %8s %8s %8s\n' "" \
+	"dflt/" "janus/" "sys/" "thread/"
+printf '%6s | %17s | %26s | %33s | %17s | %17s | %8s %8s %8s %8s\n' "" \
 	"caucus defaults" "caucus per-call" "caucus per-thread" "Janus" "" \
 	"janus" "thread" "floor" "sh.floor"
 for n in $SIZES; do
@@ -213,6 +216,10 @@ for n in $SIZES; do
 	d=$(caucus_run defaults "$n")
 	echo "  ... N=$n: caucus, a socket pair per call" >&2
 	c=$(caucus_run per-call "$n" --mixer-rate "$RATE" --rtp-sockets per-call)
+	echo "  ... N=$n: caucus, a socket pair per call, a system call" \
+		"a packet" >&2
+	cs=$(caucus_run per-call-syscalls "$n" --mixer-rate "$RATE" \
+		--rtp-sockets per-call --rtp-io syscalls)
 	echo "  ... N=$n: caucus, a socket pair per mixer thread" >&2
 	t=$(caucus_run per-thread "$n" --mixer-rate "$RATE" \
 		--rtp-sockets per-thread)
@@ -235,23 +242,24 @@ for n in $SIZES; do
 		fl=$(floor_run "$n")
 		fs=$(floor_run "$n" --shared)
 	fi
-	du=$(field "$d" us_per_pf)
+	du=$(field "$d" us_per_pf); csu=$(field "$cs" us_per_pf)
 	cu=$(field "$c" us_per_pf); tu=$(field "$t" us_per_pf)
 	ju=$(field "$j" us_per_pf); fu=$(field "$fl" us_per_pf)
 	su=$(field "$fs" us_per_pf)
 	# shellcheck disable=SC2059
 	printf "$ROW" "$n" "${du:--}" "$(field "$d" loss_pct)" \
-		"${cu:--}" "$(field "$c" loss_pct)" \
+		"${cu:--}" "$(field "$c" loss_pct)" "${csu:--}" \
 		"${tu:--}" "$(field "$t" loss_pct)" \
 		"$(field "$t" jitter_ms)" "$(field "$t" late_p99_ms)" \
 		"${ju:--}" "$(field "$j" loss_pct)" "${fu:--}" "${su:--}" \
 		"$(ratio "$du" "$ju")" "$(ratio "$ju" "$tu")" \
-		"$(ratio "$cu" "$fu")" \
+		"$(ratio "$csu" "$fu")" \
 		"$(ratio "$tu" "$su")" | tee -a "$OUT/janus.txt"
-	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$n" "$du" "$cu" "$tu" \
-		"$ju" "$fu" "$su" "$(field "$c" loss_pct)" \
+	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$n" "$du" "$cu" \
+		"$tu" "$ju" "$fu" "$su" "$(field "$c" loss_pct)" \
 		"$(field "$t" loss_pct)" "$(field "$j" loss_pct)" \
-		"$(field "$t" late_p99_ms)" "$(field "$d" loss_pct)" >>"$CPU_CSV"
+		"$(field "$t" late_p99_ms)" "$(field "$d" loss_pct)" \
+		"$csu" >>"$CPU_CSV"
 	echo "$n,$(mem_cols "$d"),$(mem_cols "$c"),$(mem_cols "$t"),$(mem_cols \
 		"$j")" >>"$MEM_CSV"
 done
@@ -276,5 +284,8 @@ echo "columns: us = CPU us per participant-frame (whole process); loss" \
 	"one socket, recvmmsg/sendmmsg 64 at a time; dflt/janus = caucus" \
 	"with its defaults over Janus (the issue's target: 0.25x or less);" \
 	"janus/thread = Janus's" \
-	"CPU over caucus per-thread's; call/floor = caucus per-call over the" \
-	"floor; thread/sh.floor = caucus per-thread over the shared floor"
+	"CPU over caucus per-thread's; call us = per-call sockets read and" \
+	"sent in batches through io_uring (rtp_io = uring, the default);" \
+	"sys us = the same a system call a packet (rtp_io = syscalls);" \
+	"sys/floor = that over the floor (the floor makes the same calls);" \
+	"thread/sh.floor = caucus per-thread over the shared floor"

@@ -137,7 +137,8 @@ ntics() {
 
 # one colour per system in every plot; the floors dashed (no server)
 CPU_SERIES="caucus_default_us|caucus, default settings (its own mix rate)|lc rgb \"#7b3294\"
-caucus_per_call_us|caucus, a socket pair per call|lc rgb \"#1b9e77\"
+caucus_per_call_us|caucus, a socket pair per call (io_uring)|lc rgb \"#1b9e77\"
+caucus_per_call_syscalls_us|caucus, a socket pair per call, a system call a packet|lc rgb \"#66c2a5\" dt 4
 caucus_per_thread_us|caucus, per-thread sockets (fastest)|lc rgb \"#2166ac\"
 janus_us|Janus AudioBridge|lc rgb \"#d95f02\"
 floor_us|UDP floor, a socket each|lc rgb \"#777777\" dt 2

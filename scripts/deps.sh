@@ -4,7 +4,7 @@
 # what is missing (and `apt-get update` only then).
 set -eu
 PKGS="build-essential cmake pkg-config libre-dev libssl-dev libopus-dev libspandsp-dev libspeexdsp-dev libsqlite3-dev sqlite3 \
-libcmocka-dev libxml2-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
+liburing-dev libcmocka-dev libxml2-dev sip-tester sipvicious baresip-core libxml2-utils curl iproute2 procps \
 python3 chromium openssl gnuplot-nox \
 libespeak-ng-dev espeak-ng-data libopusenc-dev libopusfile-dev opus-tools \
 libvpx-dev libavcodec-dev libavutil-dev libswscale-dev baresip-ffmpeg \

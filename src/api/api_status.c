@@ -3,6 +3,7 @@
  * conferences and participants, SIP and notification counters, and each
  * mixer thread's ticks. Signalling thread.
  */
+#include <string.h>
 #include "api/api_int.h"
 #include "cluster/cluster.h"
 #include "conf/conf.h"
@@ -51,6 +52,10 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 			err |= api_add_int(t, "rtp_port", st.port);
 			err |= api_add_int(t, "rtp_unmatched",
 				       (int64_t)st.rx_unmatched);
+			err |= api_add_int(t, "rtp_tx_dropped",
+				       (int64_t)st.tx_dropped);
+		}
+		else if (!strcmp(mixer_rtp_io(mx), "io_uring")) {
 			err |= api_add_int(t, "rtp_tx_dropped",
 				       (int64_t)st.tx_dropped);
 		}
@@ -204,6 +209,7 @@ void api_status(struct api_req *r)
 	err |= mixers_add(od, r->api->focus);
 	err |= mixer_json(&mix, r->api->mixer);
 	err |= odict_entry_add(od, "mixer_threads", ODICT_ARRAY, mix);
+	err |= api_add_str(od, "rtp_io", mixer_rtp_io(r->api->mixer));
 out:
 	mem_deref(sip);
 	mem_deref(mix);

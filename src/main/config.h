@@ -24,6 +24,7 @@ struct config {
 	uint32_t rtp_port_min;
 	uint32_t rtp_port_max;
 	char rtp_sockets[16];
+	char rtp_io[16];
 	uint32_t mixer_threads;
 	uint32_t video_threads;
 	uint32_t jitter_ms;

@@ -95,7 +95,8 @@ int app_mixer_start(const struct config *cfg)
 				 .packet_h = mixer_packet,
 				 .jitter_ms = cfg->jitter_ms,
 				 .max_speakers = cfg->mixer_max_speakers,
-				 .mix_hz = cfg->mixer_rate};
+				 .mix_hz = cfg->mixer_rate,
+				 .uring = !strcmp(cfg->rtp_io, "uring")};
 	int err;
 
 	if (!strcmp(cfg->rtp_sockets, "per-thread")) {

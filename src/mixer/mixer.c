@@ -60,6 +60,7 @@ static void mixer_destructor(void *arg)
 			pthread_join(mx->t[i].tid, NULL);
 		mthread_free_rooms(&mx->t[i]);
 		mux_free(mx->t[i].mux);
+		uring_free(mx->t[i].uring);
 		spsc_free(&mx->t[i].cmdq);
 		spsc_free(&mx->t[i].evq);
 		spsc_free(&mx->t[i].pktq);
@@ -99,30 +100,6 @@ static void efd_handler(int flags, void *arg)
 	}
 }
 
-/* Thread i's own RTP and RTCP sockets (per-thread sockets) */
-static int thread_sockets(struct mixer *mx, const struct mixer_cfg *cfg,
-			  unsigned i)
-{
-	unsigned port = cfg->shared_port + 2 * i, rcvbuf = 0;
-	int err = mux_new(&mx->t[i].mux, &cfg->shared_addr, (uint16_t)port,
-		      &rcvbuf);
-	if (err) {
-		log_err("mixer", "msg=\"cannot listen\" what=\"the "
-			"thread's RTP ports\" thread=%u port=%u err=\"%m\"",
-			i, port, err);
-		return err;
-	}
-	log_info("mixer", "msg=\"per-thread RTP sockets\" thread=%u "
-		 "rtp_port=%u rtcp_port=%u rcvbuf=%u", i, port, port + 1,
-		 rcvbuf);
-	if (rcvbuf < (2u << 20))
-		log_warn("mixer", "msg=\"small receive buffer: a busy "
-			 "thread may drop packets; raise net.core.rmem_max "
-			 "or run with CAP_NET_ADMIN\" thread=%u rcvbuf=%u",
-			 i, rcvbuf);
-	return 0;
-}
-
 int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 		mixer_event_h *eh, void *arg)
 {
@@ -130,7 +107,7 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 	unsigned n = cfg->threads;
 	int16_t warm;
 	uint8_t zero = 0;
-	int err;
+	int err, uring_err = 0;
 
 	if (!n) {
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -199,11 +176,9 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 			goto out;
 		}
 		mx->n = i + 1;
-		if (cfg->shared_port) {
-			err = thread_sockets(mx, cfg, i);
-			if (err)
-				goto out;
-		}
+		err = mthread_sockets(t, cfg, i, &uring_err);
+		if (err)
+			goto out;
 		err = pthread_create(&t->tid, NULL, mthread_main, t);
 		if (!err)   /* for top -H and perf: which thread is which */
 			(void)pthread_setname_np(t->tid, "caucus-mixer");
@@ -212,9 +187,10 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 	}
 	/* (mix_hz_max: rooms follow their callers below it) */
 	log_info("mixer", "msg=\"started\" threads=%u jitter_ms=%u "
-		 "max_speakers=%u mix_hz_max=%u rtp_sockets=%s", n,
+		 "max_speakers=%u mix_hz_max=%u rtp_sockets=%s rtp_io=%s", n,
 		 cfg->jitter_ms, mx->t[0].max_speakers, mx->t[0].mix_hz,
-		 cfg->shared_port ? "per-thread" : "per-call");
+		 cfg->shared_port ? "per-thread" : "per-call",
+		 mixer_rtp_io(mx));
 out:
 	if (err)
 		mem_deref(mx);
@@ -256,6 +232,11 @@ static unsigned least_loaded(const struct mixer *mx)
 bool mixer_shared_sockets(const struct mixer *mx)
 {
 	return mx->shared_port != 0;
+}
+
+const char *mixer_rtp_io(const struct mixer *mx)
+{
+	return mthread_rtp_io(mx->t, mx->n, mx->shared_port != 0);
 }
 
 int mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port)

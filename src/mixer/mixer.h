@@ -51,6 +51,10 @@ struct mixer_cfg {
 	 * 0: each stream brings its own pair */
 	uint16_t shared_port, shared_port_max;
 	struct sockaddr_storage shared_addr;
+	/* per-call sockets read and sent in batches through an io_uring
+	 * per thread where the kernel allows it (else, and when false, a
+	 * system call a packet) */
+	bool uring;
 };
 
 /* SRTP of a stream (keys by value: nothing is shared between threads;
@@ -323,6 +327,10 @@ int  mixer_room_hold(struct mixer *mx, uint32_t room, uint16_t *port);
 int  mixer_room_fd(const struct mixer *mx, uint32_t room, bool rtcp);
 void mixer_room_release(struct mixer *mx, uint32_t room);
 bool mixer_shared_sockets(const struct mixer *mx);
+/* How RTP is read and sent: "batches" (per-thread sockets), "io_uring"
+ * (per-call sockets, every thread has its ring), "syscalls" (a call a
+ * packet) */
+const char *mixer_rtp_io(const struct mixer *mx);
 /* The levels of room's streams wanted (a console follows it) or not:
  * their stats reports carry their level, five times a second
  * (mixer_stream_stats.level). Told to every thread, so a room placed

@@ -319,6 +319,7 @@ static void cmd_add(struct mthread *t, const struct mcmd *c)
 	else {
 		s->rtp_fd = c->rtp_fd;
 		s->rtcp_fd = c->rtcp_fd;
+		s->ur = t->uring;
 	}
 	s->m = c->media;
 	msource_signal(&s->src, &c->media.rtp_dst, c->media.rtp_dst_len,

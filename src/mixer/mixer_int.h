@@ -39,6 +39,7 @@ struct mixer_app *mixer_app_get(struct mixer_app *a);
 
 struct mroom;
 struct mux;
+struct uring;
 
 struct mthread {
 	pthread_t tid;
@@ -50,6 +51,8 @@ struct mthread {
 	int efd;                  /* eventfd shared with the signalling loop */
 	struct mux *mux;          /* per-thread RTP sockets (NULL: a pair
 				   * per stream) */
+	struct uring *uring;      /* the pairs read and sent in batches
+				   * (NULL: a call a packet) */
 	atomic_bool run;
 	struct spsc cmdq;         /* signalling -> mixer */
 	struct spsc evq;          /* mixer -> signalling */
@@ -83,6 +86,19 @@ int  mux_new(struct mux **mp, const struct sockaddr_storage *addr,
 	     uint16_t port, unsigned *rcvbuf);
 void mux_free(struct mux *m);
 int  mux_fd(const struct mux *m, bool rtcp);
+/* The io_uring of a thread with per-call sockets (mixer_uring.c), made
+ * and freed likewise: an errno when the kernel has none for us */
+int  uring_new(struct uring **up);
+void uring_free(struct uring *u);
+/* Thread i's sockets before it starts (mixer_sock.c, said in the log):
+ * with per-thread sockets its own pair, else (cfg->uring) its io_uring,
+ * unless one could not be made before (*uring_err: not tried again, and
+ * not an error: the calls go a system call a packet); how n threads
+ * read and send RTP (mixer_rtp_io) */
+int  mthread_sockets(struct mthread *t, const struct mixer_cfg *cfg,
+		     unsigned i, int *uring_err);
+const char *mthread_rtp_io(const struct mthread *t, unsigned n,
+			   bool shared);
 
 /* A DTLS record on its way to the signalling thread */
 struct mpkt {

@@ -161,7 +161,8 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	 * sockets */
 	if (s->mux || s->app)
 		return;
-	for (;;) {
+	/* read with the others' (mixer_uring.c) */
+	for (; !uring_on(s->ur);) {
 		for (int i = 0; i < RX_BATCH; i++) {
 			iov[i].iov_base = buf[i];
 			iov[i].iov_len = PKT_MAX;
@@ -258,7 +259,11 @@ void mstream_send_payload(struct mstream *s, const struct mgroup *g,
 {
 	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD + MSRTP_TAG_MAX];
 	/* with the thread's sockets, written straight into its queue */
-	uint8_t *pkt = s->mux ? mux_slot(s->mux) : own;
+	/* with the thread's sockets, written straight into its queue; so
+	 * with its io_uring */
+	bool ur = !s->mux && uring_on(s->ur);
+	uint8_t *pkt = s->mux ? mux_slot(s->mux) : ur ? uring_slot(s->ur) :
+		own;
 	uint32_t csrc[RTP_MAX_CSRC];
 	uint8_t levels[RTP_MAX_CSRC];
 	unsigned nsrc = mix_sources(s, g, csrc, levels);
@@ -288,6 +293,8 @@ void mstream_send_payload(struct mstream *s, const struct mgroup *g,
 		len = 0;
 	if (len && s->mux)
 		mux_commit(s->mux, s, n, len);
+	else if (len && ur)
+		uring_commit(s->ur, s, n, len);
 	else if (len && sendto(s->rtp_fd, pkt, n, MSG_DONTWAIT,
 			       (struct sockaddr *)&s->m.rtp_dst,
 			       s->m.rtp_dst_len) > 0)

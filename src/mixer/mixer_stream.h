@@ -66,6 +66,9 @@ struct mstream {
 	unsigned tapped_by;      /* sinks hearing it */
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
+	struct uring *ur;        /* its own, read and sent through its
+				  * thread's io_uring (NULL: a call a
+				  * packet) */
 	struct mixer_media m;
 	int32_t gain_in_q16, gain_out_q16;   /* m's gains in mix.h's unit */
 	struct media_coder *coder;   /* codec state and resamplers (NULL:
@@ -318,5 +321,17 @@ uint8_t *mux_slot(struct mux *m);
 void mux_commit(struct mux *m, struct mstream *s, size_t bytes,
 		size_t payload);
 void mux_flush(struct mux *m);
+
+/* Per-call sockets in batches (mixer_uring.c), mixer thread only: is
+ * the thread's ring in use (NULL or failed: one call a packet); at the
+ * start of a tick, before any stream plays out, every stream's RTP read;
+ * sending as mux_slot, mux_commit and mux_flush; packets lost sending */
+bool uring_on(const struct uring *u);
+void uring_receive(struct mthread *t, uint64_t mono_us, bool *sig);
+uint8_t *uring_slot(struct uring *u);
+void uring_commit(struct uring *u, struct mstream *s, size_t bytes,
+		  size_t payload);
+void uring_flush(struct uring *u);
+uint64_t uring_tx_dropped(const struct uring *u);
 
 #endif

@@ -450,10 +450,16 @@ void mthread_tick(struct mthread *t, uint64_t mono, uint64_t wall,
 	/* the thread's own sockets: read once for every room, and what the
 	 * rooms send goes out in batches */
 	mux_receive(t, mono, wall, sig);
+	/* or the calls' own, all read in batches (mixer_uring.c) */
+	uring_receive(t, mono, sig);
 	for (unsigned i = 0; i < t->nrooms; i++)
 		room_tick(t, t->rooms[i], mono, wall, sig);
 	if (t->mux)
 		mux_flush(t->mux);
+	if (t->uring) {
+		uring_flush(t->uring);
+		atomic_store(&t->tx_dropped, uring_tx_dropped(t->uring));
+	}
 }
 
 void *mthread_main(void *arg)

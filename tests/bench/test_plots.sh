@@ -31,10 +31,11 @@ expect() {
 	done
 }
 expect bench-cpu-pcmu.svg "caucus, default settings (its own mix rate)" \
-	"caucus, a socket pair per call" \
+	"caucus, a socket pair per call (io_uring)" \
+	"caucus, a socket pair per call, a system call a packet" \
 	"caucus, per-thread sockets (fastest)" "Janus AudioBridge" \
 	"UDP floor, a socket each" "UDP floor, one shared socket"
-expect bench-cpu-opus.svg "caucus, a socket pair per call" \
+expect bench-cpu-opus.svg "caucus, a socket pair per call (io_uring)" \
 	"caucus, per-thread sockets (fastest)" "Janus AudioBridge"
 expect bench-memory.svg "caucus, default settings" \
 	"caucus, a socket pair per call" \
