@@ -49,6 +49,7 @@ static int media_json(struct odict **odp, struct participant *p)
 			   st->jb_depth_us / 1000.0);
 	err |= api_add_int(od, "jitter_buffer_skipped", st->jb_skipped);
 	err |= api_add_int(od, "jitter_buffer_stretched", st->jb_stretched);
+	err |= api_add_int(od, "mix_hz", st->mix_hz);
 	if (err)
 		mem_deref(od);
 	else
@@ -268,6 +269,7 @@ int api_conf_json(struct odict **odp, struct conf *c,
 	err |= api_video_conf_json(od, c, r);
 	err |= api_add_int(od, "max_speakers", conf_max_speakers(c));
 	err |= api_add_int(od, "mix_rate", conf_mix_rate(c));
+	err |= api_add_int(od, "mix_hz_now", conf_mix_hz_now(c));
 	/* while it is recorded: where the recording is */
 	if (conf_recording(c))
 		err |= api_add_str(od, "recording", conf_recording(c));

@@ -174,6 +174,10 @@ int  conf_set_recording(struct conf *c, const char *uri);
 const char *conf_recording(const struct conf *c);
 unsigned conf_max_speakers(const struct conf *c);
 unsigned conf_mix_rate(const struct conf *c);
+/* The rate its room mixes at now, as the mixer last reported it with its
+ * participants' stats (the room follows its callers below the ceiling:
+ * mixer_cfg.mix_hz); 0: nothing reported (no media here) */
+unsigned conf_mix_hz_now(const struct conf *c);
 int  conf_set_mix(struct conf *c, unsigned max_speakers, unsigned rate_hz);
 /* Deletes from the store, hangs up everyone; the URI answers 404 at once. */
 int  conf_destroy(struct conf *c);

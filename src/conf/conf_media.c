@@ -207,6 +207,21 @@ unsigned conf_mix_rate(const struct conf *c)
 	return c->mix_rate;
 }
 
+unsigned conf_mix_hz_now(const struct conf *c)
+{
+	unsigned hz = 0;
+
+	/* (one room: its reports all say the same, but for a report
+	 * crossing a change) */
+	for (struct le *le = list_head(&c->parts); le; le = le->next) {
+		const struct participant *p = le->data;
+
+		if (p->stats.mix_hz > hz)
+			hz = p->stats.mix_hz;
+	}
+	return hz;
+}
+
 int conf_set_mix(struct conf *c, unsigned max_speakers, unsigned rate_hz)
 {
 	uint8_t old_k = c->max_speakers;

@@ -114,6 +114,8 @@ struct part_stats {
 	uint32_t jitter_us;
 	uint32_t jb_target_us, jb_depth_us;
 	uint32_t jb_skipped, jb_stretched;
+	uint32_t mix_hz;          /* the rate its room mixes at (0: not
+				   * reported yet) */
 };
 
 /* A new participant, all it is known by from the start, so that a join is

@@ -121,7 +121,7 @@ static void stats_report(struct participant *p,
 		.fec_recovered = m->fec_recovered, .tx_dtx = m->tx_dtx,
 		.jitter_us = m->jitter_us, .jb_target_us = m->jb_target_us,
 		.jb_depth_us = m->jb_depth_us, .jb_skipped = m->jb_skipped,
-		.jb_stretched = m->jb_stretched,
+		.jb_stretched = m->jb_stretched, .mix_hz = m->mix_hz,
 	};
 
 	part_set_stats(p, &st);

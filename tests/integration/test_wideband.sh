@@ -35,6 +35,16 @@ done
 for conf in demo nb fb; do
 	wait_connected 15 "$conf" 2 "$conf: two clients did not connect"
 done
+# the rate each is mixed at now, as the mixer reports it: demo follows
+# its callers up to the server's 16 kHz, nb and fb are fixed
+mixed_at() { # CONF HZ
+	api GET "/v1/conferences/$1"
+	[ "$(json_field "$BODY" mix_hz_now)" = "$2" ]
+}
+for c in demo:16000 nb:8000 fb:48000; do
+	wait_for 5 mixed_at "${c%%:*}" "${c#*:}" ||
+		fail "${c%%:*} is not mixed at ${c#*:} Hz: $BODY"
+done
 # tone_check looks from 2 s into each recording: five seconds of audio
 # recorded by every client once all six are in (each at its own rate;
 # nl records the silence it is sent)
