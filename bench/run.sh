@@ -37,6 +37,8 @@ bash "$dir/signalling.sh" "$build"
 echo
 echo "== overload: 3,000 calls/s offered (bench/overload.sh) =="
 bash "$dir/overload.sh" "$build"
+echo "== overload: 3,000 subscriptions/s offered =="
+BENCH_OVERLOAD_KIND=subscribe bash "$dir/overload.sh" "$build"
 echo
 echo "== notification (bench/notify.sh) =="
 bash "$dir/notify.sh" "$build"

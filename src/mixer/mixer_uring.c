@@ -27,10 +27,13 @@
 #include "mixer/mixer_stream.h"
 
 #define BATCH 64                 /* operations per io_uring_enter */
-#define RX_MORE 3                /* packets read again per stream and
-				  * tick past the first (as the one-call
-				  * path's budget: a flood at one port
-				  * cannot hold the tick) */
+#define RX_MORE 31               /* packets read again per stream and
+				  * tick past the first: a burst after a
+				  * stall, or a flood at the port that the
+				  * owner's packets must get through (the
+				  * rest waits in the socket, which drops
+				  * what does not fit); a round costs one
+				  * io_uring_enter for all such streams */
 #define TX_SLOT (RTP_HDR_MAX + MEDIA_MAX_PAYLOAD + MSRTP_TAG_MAX)
 #define TAG_TX 0x10000u          /* user_data: a send (else a read) */
 
