@@ -258,7 +258,6 @@ void mstream_send_payload(struct mstream *s, const struct mgroup *g,
 			  const uint8_t *payload, size_t len)
 {
 	uint8_t own[RTP_HDR_MAX + MEDIA_MAX_PAYLOAD + MSRTP_TAG_MAX];
-	/* with the thread's sockets, written straight into its queue */
 	/* with the thread's sockets, written straight into its queue; so
 	 * with its io_uring */
 	bool ur = !s->mux && uring_on(s->ur);

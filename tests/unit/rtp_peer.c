@@ -82,3 +82,27 @@ void peer_tick_sleep(struct timespec *next)
 	}
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
 }
+
+void peer_mixer_media(struct mixer_media *m,
+		      const struct sockaddr_in *peer_addr,
+		      enum media_codec codec)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(&m->rtp_dst, peer_addr, sizeof(*peer_addr));
+	m->rtp_dst_len = sizeof(*peer_addr);
+	m->codec = codec;
+	m->tx_pt = (uint8_t)codec;
+	m->telev_pt = -1;
+	m->send = m->recv = true;
+}
+
+void peer_stream_add(struct mixer *mx, uint32_t room,
+		     const struct mixer_media *m, struct sockaddr_in *mix_addr,
+		     uint32_t *idp)
+{
+	struct sockaddr_in rtcp;
+	int rtp_fd = peer_udp(mix_addr), rtcp_fd = peer_udp(&rtcp);
+
+	assert_int_equal(mixer_stream_add(mx, room, rtp_fd, rtcp_fd, m, idp),
+			 0);
+}

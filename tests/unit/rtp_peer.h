@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <netinet/in.h>
+#include "mixer/mixer.h"
 
 #define PEER_FRAME 160           /* 20 ms of PCMU */
 
@@ -21,5 +22,15 @@ double peer_pcmu_power_db(const uint8_t (*frames)[PEER_FRAME], unsigned n,
 			  double f);
 /* Sleeps until 20 ms after *next, which moves on */
 void peer_tick_sleep(struct timespec *next);
+/* What a mixer stream of codec (sent with its static payload type)
+ * sends a peer at peer_addr: both ways, no keypad events, the rest 0 */
+void peer_mixer_media(struct mixer_media *m,
+		      const struct sockaddr_in *peer_addr,
+		      enum media_codec codec);
+/* m's stream in room on a socket pair of its own (mix_addr: where its
+ * RTP is; asserted) */
+void peer_stream_add(struct mixer *mx, uint32_t room,
+		     const struct mixer_media *m, struct sockaddr_in *mix_addr,
+		     uint32_t *idp);
 
 #endif

@@ -82,20 +82,11 @@ static void stop_h(void *arg)
 static void leg_add(struct mixer *mx, uint32_t room, struct leg *l,
 		    enum media_codec codec, uint32_t room_hz)
 {
-	struct sockaddr_in rtcp;
-	int rtp_fd = peer_udp(&l->mix_addr), rtcp_fd = peer_udp(&rtcp);
-
 	l->peer = peer_udp(&l->peer_addr);
-	memset(&l->m, 0, sizeof(l->m));
-	memcpy(&l->m.rtp_dst, &l->peer_addr, sizeof(l->peer_addr));
-	l->m.rtp_dst_len = sizeof(l->peer_addr);
-	l->m.codec = codec;
-	l->m.tx_pt = (uint8_t)codec;
+	peer_mixer_media(&l->m, &l->peer_addr, codec);
 	l->m.telev_pt = telev_pt;
-	l->m.send = l->m.recv = true;
 	l->m.room_hz = room_hz;
-	assert_int_equal(mixer_stream_add(mx, room, rtp_fd, rtcp_fd, &l->m,
-					  &l->id), 0);
+	peer_stream_add(mx, room, &l->m, &l->mix_addr, &l->id);
 }
 
 static void leg_gone(struct mixer *mx, struct leg *l)

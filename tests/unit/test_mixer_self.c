@@ -69,20 +69,11 @@ static unsigned kpkt;
 
 static void leg_add(struct mixer *mx, struct leg *l)
 {
-	struct sockaddr_in rtcp;
-	int rtp_fd = peer_udp(&l->mix_addr), rtcp_fd = peer_udp(&rtcp);
-
 	l->peer = peer_udp(&l->peer_addr);
-	memset(&l->m, 0, sizeof(l->m));
-	memcpy(&l->m.rtp_dst, &l->peer_addr, sizeof(l->peer_addr));
-	l->m.rtp_dst_len = sizeof(l->peer_addr);
-	l->m.codec = MEDIA_PCMU;
-	l->m.telev_pt = -1;
-	l->m.send = l->m.recv = true;
+	peer_mixer_media(&l->m, &l->peer_addr, MEDIA_PCMU);
 	l->m.self_mix = l->self;
 	l->m.self_level_id = l == &legs[0] ? LEVEL_ID : 0;
-	assert_int_equal(mixer_stream_add(mx, 1, rtp_fd, rtcp_fd, &l->m,
-					  &l->id), 0);
+	peer_stream_add(mx, 1, &l->m, &l->mix_addr, &l->id);
 }
 
 static struct src *src_of(struct leg *l, uint32_t ssrc)
