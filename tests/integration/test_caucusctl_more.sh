@@ -7,14 +7,7 @@
 # conference 3, refused 4, unreachable server 6, not allowed 7).
 . "$(dirname "$0")/lib.sh"
 start_caucusd
-CTL="$SRC/tools/caucusctl"
-export CAUCUS_URL="$API"
-ctl() { RC=0; "$CTL" "$@" >"$WORK/ctl.out" 2>"$WORK/ctl.err" || RC=$?; }
-want() { # RC and a text the output must hold
-	[ "$RC" = "$1" ] || fail "caucusctl ${*:3}: exit $RC, want $1: $(cat "$WORK/ctl.out" "$WORK/ctl.err")"
-	[ -z "$2" ] || grep -q -- "$2" "$WORK/ctl.out" "$WORK/ctl.err" ||
-		fail "no '$2' in: $(cat "$WORK/ctl.out" "$WORK/ctl.err")"
-}
+. "$(dirname "$0")/ctl_lib.sh"
 ctl conf create weekly --name "Weekly call"; want 0 "Weekly call"
 
 # the policy: get, set, edit (and a change made meanwhile)
