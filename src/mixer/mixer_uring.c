@@ -143,12 +143,13 @@ static void rx_batch(struct mthread *t, struct uring *u, unsigned n,
 			rx_prep(u, i, u->rxs[i]);
 		run(u, n);
 		io_uring_for_each_cqe(&u->ring, head, cqe) {
-			unsigned i = (unsigned)cqe->user_data;
-			struct mstream *s = u->rxs[i];
+			uint64_t i = cqe->user_data;
+			struct mstream *s;
 
 			seen++;
-			if (cqe->res <= 0 || i >= n)
+			if (i >= n || cqe->res <= 0)
 				continue;       /* EAGAIN: nothing (more) */
+			s = u->rxs[i];
 			if (mstream_is_dtls(u->rxbuf[i], (size_t)cqe->res))
 				mstream_rx_dtls(t, s, false, u->rxbuf[i],
 						(size_t)cqe->res, &u->rxsrc[i],
@@ -241,7 +242,7 @@ void uring_flush(struct uring *u)
 		return;
 	run(u, u->ntx);
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		unsigned i = (unsigned)(cqe->user_data & ~(uint64_t)TAG_TX);
+		uint64_t i = cqe->user_data & ~(uint64_t)TAG_TX;
 
 		seen++;
 		if (!(cqe->user_data & TAG_TX) || i >= u->ntx)
