@@ -202,9 +202,11 @@ done
 python3 - "$WORK/churn.json" "$killed" <<'PY' || FAILED="$FAILED calls"
 import json, sys
 s = json.load(open(sys.argv[1]))
-print("calls: %d joined, %d left, %d failures; RTP %d sent, %d received"
-      % (s["joins"], s["leaves"], s["failures"], s["rtp_sent"],
-         s["rtp_received"]))
+print("calls: %d joined, %d left, %d failures, %d refused for load "
+      "(503 with Retry-After, joined again after it); RTP %d sent, "
+      "%d received" % (s["joins"], s["leaves"], s["failures"],
+                       s["refused_overload"], s["rtp_sent"],
+                       s["rtp_received"]))
 print("rejoined after the restart in: %s s" % (
     ", ".join(str(x) for x in s["rejoin_s"]) or "never"))
 for f in s["failures_list"]:

@@ -11,7 +11,9 @@ a loud noise, the others quiet), stays a random time within --hold
 seconds, hangs up (BYE) and joins again at once, until --seconds have
 passed; then everyone hangs up.
 
-A failure is: a join answered with anything but 200, or not answered in
+A failure is: a join answered with anything but 200 (but for a 503
+"overloaded" with Retry-After: the caller comes back when it says, as a
+phone would, and it is counted as refused_overload), or not answered in
 8 s; a BYE not answered 200; a BYE from the focus; a call that has been
 up 3 s without one RTP packet from the focus. Each is printed as it
 happens.
@@ -21,8 +23,8 @@ every call. SIGUSR1: the server is back: everyone joins again at once;
 the time until all are in is reported ("rejoined N in S s").
 
 Every 10 s a status line (to --status, else stderr); at the end one JSON
-object on stdout: joins, leaves, failures, rtp_sent, rtp_received,
-rejoin_s (one per SIGUSR1), and failures_list (the first 20).
+object on stdout: joins, leaves, failures, refused_overload, rtp_sent,
+rtp_received, rejoin_s (one per SIGUSR1), and failures_list (the first 20).
 """
 import argparse
 import json
@@ -46,7 +48,7 @@ class Leg:
     __slots__ = ("idx", "conf", "rtp", "rtp_port", "state", "callid",
                  "ftag", "to", "cseq", "branch", "sent_at", "tries",
                  "deadline", "dst", "seq", "ts", "ssrc", "loud", "up_at",
-                 "rx", "msg")
+                 "rx", "msg", "retry_at")
 
     def __init__(self, idx, conf):
         self.idx, self.conf = idx, conf
@@ -55,6 +57,7 @@ class Leg:
         self.rtp.setblocking(False)
         self.rtp_port = self.rtp.getsockname()[1]
         self.state = "idle"
+        self.retry_at = 0.0        # refused for load: not before then
         self.loud = idx % 10 == 0
         self.ssrc = random.getrandbits(32)
         self.seq = random.getrandbits(16)
@@ -81,6 +84,7 @@ class Churn:
         self.asked = None
         self.rejoin_from = None
         self.stats = {"joins": 0, "leaves": 0, "failures": 0,
+                      "refused_overload": 0,
                       "rtp_sent": 0, "rtp_received": 0, "rejoin_s": []}
         self.fail_list = []
         self.quiet = b"\xff" * 160
@@ -200,7 +204,17 @@ class Churn:
                 return
             if code >= 300:
                 self.ack(leg, leg.branch)
-                if leg.state == "inviting":
+                retry = hdrs.get("retry-after", [""])[0].split(";")[0]
+                if (leg.state == "inviting" and code == 503 and
+                        "overloaded" in first and retry.strip().isdigit()):
+                    # refused for load, as a phone is told to come back:
+                    # it does, once Retry-After has passed
+                    self.stats["refused_overload"] += 1
+                    print("refused for load: leg %d (%s), again in %s s" %
+                          (leg.idx, leg.conf, retry.strip()), file=self.out)
+                    self.drop(leg)
+                    leg.retry_at = now + int(retry)
+                elif leg.state == "inviting":
                     self.fail(leg, "join answered %s" % first[8:])
                     self.drop(leg)
                 return
@@ -263,7 +277,7 @@ class Churn:
     def timers(self, now, ending):
         for leg in self.legs:
             if leg.state == "idle":
-                if not ending and not self.paused:
+                if not ending and not self.paused and now >= leg.retry_at:
                     self.invite(leg, now)
             elif leg.state == "up":
                 if (leg.rx == 0 and now - leg.up_at > RTP_GRACE):
@@ -294,6 +308,7 @@ class Churn:
             self.paused = True
             for leg in self.legs:
                 self.drop(leg)
+                leg.retry_at = 0.0     # a new server: no Retry-After
             self.by_callid.clear()
             print("paused: every call forgotten", file=self.out)
         elif asked == "resume":
