@@ -114,6 +114,9 @@ const char *lg_codec_sdp_name(enum media_codec c);   /* "PCMU", ... */
 unsigned lg_codec_clock(enum media_codec c);         /* SDP and RTP */
 unsigned lg_codec_rate(enum media_codec c);          /* sampling */
 
+/* Written by the media thread until the window ends (window_done), read
+ * by main.c after it: tx_late (our late sends) too, though the thread
+ * sends on for --hold */
 struct lg_results {
 	double cpu_us, busy_us, frames, lost, expected, jitter_ms_mean,
 		jitter_ms_max, late_ticks, tx_late, late_p99_ms;

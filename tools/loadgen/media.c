@@ -585,8 +585,6 @@ void *media_main(void *arg)
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;
 		}
-		/* (counted until the window ends: main.c reads res then,
-		 * while this thread goes on sending for --hold) */
 		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
 				    NULL) == 0 && phase != AFTER) {
 			struct timespec t;
