@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "mixer/mixer_stream.h"
+#include "util/msg.h"
 
 static void rx_telev(struct mthread *t, struct mstream *s,
 		     const struct rtp_hdr *h, bool *sig)
@@ -163,15 +164,9 @@ void mstream_receive(struct mthread *t, struct mstream *s, uint64_t mono_us,
 		return;
 	/* read with the others' (mixer_uring.c) */
 	for (; !uring_on(s->ur);) {
-		for (int i = 0; i < RX_BATCH; i++) {
-			iov[i].iov_base = buf[i];
-			iov[i].iov_len = PKT_MAX;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &rxsrc[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(rxsrc[i]);
-		}
+		for (int i = 0; i < RX_BATCH; i++)
+			msg_one(&msgs[i].msg_hdr, &iov[i], buf[i], PKT_MAX,
+				&rxsrc[i], sizeof(rxsrc[i]));
 		n = recvmmsg(s->rtp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;

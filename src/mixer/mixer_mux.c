@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "mixer/mixer_stream.h"
+#include "util/msg.h"
 
 #define MUX_RX_BATCH 64
 #define MUX_TX_BATCH 64
@@ -122,10 +123,6 @@ int mux_new(struct mux **mp, const struct sockaddr_storage *addr,
 	}
 	(void)getsockopt(m->rtp_fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
 	*rcvbuf = (unsigned)got;
-	for (unsigned i = 0; i < MUX_RX_BATCH; i++) {
-		m->rxiov[i].iov_base = m->rxbuf[i];
-		m->rxiov[i].iov_len = PKT_MAX;
-	}
 	*mp = m;
 	return 0;
 }
@@ -475,13 +472,9 @@ static void rx_rtcp_one(struct mthread *t, struct mux *m, uint8_t *buf,
 
 static int rx_batch(struct mux *m, int fd)
 {
-	for (unsigned i = 0; i < MUX_RX_BATCH; i++) {
-		memset(&m->rxm[i].msg_hdr, 0, sizeof(m->rxm[i].msg_hdr));
-		m->rxm[i].msg_hdr.msg_iov = &m->rxiov[i];
-		m->rxm[i].msg_hdr.msg_iovlen = 1;
-		m->rxm[i].msg_hdr.msg_name = &m->rxsrc[i];
-		m->rxm[i].msg_hdr.msg_namelen = sizeof(m->rxsrc[i]);
-	}
+	for (unsigned i = 0; i < MUX_RX_BATCH; i++)
+		msg_one(&m->rxm[i].msg_hdr, &m->rxiov[i], m->rxbuf[i],
+			PKT_MAX, &m->rxsrc[i], sizeof(m->rxsrc[i]));
 	return recvmmsg(fd, m->rxm, MUX_RX_BATCH, MSG_DONTWAIT, NULL);
 }
 
@@ -537,13 +530,8 @@ void mux_commit(struct mux *m, struct mstream *s, size_t bytes,
 	m->txs[i] = s;
 	m->txpl[i] = (uint16_t)payload;
 	memcpy(&m->txdst[i], &s->m.rtp_dst, s->m.rtp_dst_len);
-	m->txiov[i].iov_base = m->txbuf[i];
-	m->txiov[i].iov_len = bytes;
-	memset(&m->txm[i].msg_hdr, 0, sizeof(m->txm[i].msg_hdr));
-	m->txm[i].msg_hdr.msg_iov = &m->txiov[i];
-	m->txm[i].msg_hdr.msg_iovlen = 1;
-	m->txm[i].msg_hdr.msg_name = &m->txdst[i];
-	m->txm[i].msg_hdr.msg_namelen = s->m.rtp_dst_len;
+	msg_one(&m->txm[i].msg_hdr, &m->txiov[i], m->txbuf[i], bytes,
+		&m->txdst[i], s->m.rtp_dst_len);
 }
 
 void mux_flush(struct mux *m)

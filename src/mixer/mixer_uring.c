@@ -25,6 +25,7 @@
 #include <string.h>
 #include <liburing.h>
 #include "mixer/mixer_stream.h"
+#include "util/msg.h"
 
 #define BATCH 64                 /* operations per io_uring_enter */
 #define RX_MORE 31               /* packets read again per stream and
@@ -115,13 +116,8 @@ static void rx_prep(struct uring *u, unsigned i, struct mstream *s)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
 	u->rxs[i] = s;
-	u->rxiov[i].iov_base = u->rxbuf[i];
-	u->rxiov[i].iov_len = PKT_MAX;
-	memset(&u->rxm[i], 0, sizeof(u->rxm[i]));
-	u->rxm[i].msg_iov = &u->rxiov[i];
-	u->rxm[i].msg_iovlen = 1;
-	u->rxm[i].msg_name = &u->rxsrc[i];
-	u->rxm[i].msg_namelen = sizeof(u->rxsrc[i]);
+	msg_one(&u->rxm[i], &u->rxiov[i], u->rxbuf[i], PKT_MAX, &u->rxsrc[i],
+		sizeof(u->rxsrc[i]));
 	/* (the ring has BATCH entries, and a batch is never more) */
 	io_uring_prep_recvmsg(sqe, s->rtp_fd, &u->rxm[i], MSG_DONTWAIT);
 	io_uring_sqe_set_data64(sqe, i);
@@ -222,13 +218,8 @@ void uring_commit(struct uring *u, struct mstream *s, size_t bytes,
 	u->txs[i] = s;
 	u->txpl[i] = (uint16_t)payload;
 	memcpy(&u->txdst[i], &s->m.rtp_dst, s->m.rtp_dst_len);
-	u->txiov[i].iov_base = u->txbuf[i];
-	u->txiov[i].iov_len = bytes;
-	memset(&u->txm[i], 0, sizeof(u->txm[i]));
-	u->txm[i].msg_iov = &u->txiov[i];
-	u->txm[i].msg_iovlen = 1;
-	u->txm[i].msg_name = &u->txdst[i];
-	u->txm[i].msg_namelen = s->m.rtp_dst_len;
+	msg_one(&u->txm[i], &u->txiov[i], u->txbuf[i], bytes, &u->txdst[i],
+		s->m.rtp_dst_len);
 	io_uring_prep_sendmsg(sqe, s->rtp_fd, &u->txm[i], MSG_DONTWAIT);
 	io_uring_sqe_set_data64(sqe, TAG_TX | i);
 }

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include "video/vid_int.h"
 #include "video/vcomp.h"
+#include "util/msg.h"
 
 #define EP_EVENTS 64
 /* recvmmsg batches read from one socket per wake-up, so a flood on one
@@ -62,13 +63,9 @@ static void rx_socket(struct vthread *t, struct vstream *s, bool rtcp)
 		for (unsigned i = 0; i < VID_RX_BATCH; i++) {
 			/* one more than we take: a longer datagram is
 			 * seen as such (truncated, then refused) */
-			iov[i].iov_base = t->rxbuf[i];
-			iov[i].iov_len = VID_PKT_MAX + 1;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &t->rxsrc[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(t->rxsrc[i]);
+			msg_one(&msgs[i].msg_hdr, &iov[i], t->rxbuf[i],
+				VID_PKT_MAX + 1, &t->rxsrc[i],
+				sizeof(t->rxsrc[i]));
 		}
 		n = recvmmsg(fd, msgs, VID_RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
