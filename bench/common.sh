@@ -68,17 +68,21 @@ participants() {
 		cut -d: -f2
 }
 
-# half_open: the participants caucusd still lists once the load stopped
-# (calls left half-open); waits up to 5 s for them to be 0
-half_open() {
+# left_after CMD...: what CMD (a count) says once it says 0, or after
+# 5 s of asking, what it says then
+left_after() {
 	local n i
 	for i in $(seq 1 50); do
-		n=$(participants)
+		n=$("$@")
 		[ "${n:-0}" = 0 ] && break
 		sleep 0.1
 	done
 	echo "${n:-?}"
 }
+
+# half_open: the participants caucusd still lists once the load stopped
+# (calls left half-open), waiting up to 5 s for them to be 0
+half_open() { left_after participants; }
 
 # proc_kb PID FIELD: a figure of /proc/PID/status in kB (VmRSS: resident
 # now; VmHWM: the most it has been resident since it started)

@@ -80,16 +80,13 @@ status_field() {
 }
 # left: what caucusd still holds once the load stopped (calls or
 # subscriptions left half-open); waits up to 5 s for it to be 0 (the
-# subscriptions: 0 but the API client's none)
+# API client holds no subscription)
 left() {
-	local n i
-	[ "$KIND" = call ] && { half_open; return; }
-	for i in $(seq 1 50); do
-		n=$(status_field subscriptions)
-		[ "${n:-0}" = 0 ] && break
-		sleep 0.1
-	done
-	echo "${n:-?}"
+	if [ "$KIND" = call ]; then
+		half_open
+	else
+		left_after status_field subscriptions
+	fi
 }
 
 # shellcheck disable=SC2086 # ARGS: flags, split on purpose

@@ -32,6 +32,8 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 {
 	struct odict *arr;
 	int err = odict_alloc(&arr, 8);
+	/* sends counted as they complete: per-thread sockets, io_uring */
+	bool batched = strcmp(mixer_rtp_io(mx), "syscalls") != 0;
 
 	for (unsigned i = 0; !err && i < mixer_thread_count(mx); i++) {
 		struct mixer_thread_stats st;
@@ -52,13 +54,10 @@ static int mixer_json(struct odict **arrp, struct mixer *mx)
 			err |= api_add_int(t, "rtp_port", st.port);
 			err |= api_add_int(t, "rtp_unmatched",
 				       (int64_t)st.rx_unmatched);
+		}
+		if (batched)
 			err |= api_add_int(t, "rtp_tx_dropped",
 				       (int64_t)st.tx_dropped);
-		}
-		else if (!strcmp(mixer_rtp_io(mx), "io_uring")) {
-			err |= api_add_int(t, "rtp_tx_dropped",
-				       (int64_t)st.tx_dropped);
-		}
 		err |= odict_entry_add(arr, key, ODICT_OBJECT, t);
 		mem_deref(t);
 	}
