@@ -20,7 +20,8 @@ one a line, from the FIFO CTL:
 and writes to OUT, a line each as it happens: "joined", "held",
 "resumed", "remapped", "keyed K", then after the BYE "rx PHASE N" for each of
 before (the join to the hold), held (0.3 s after the focus answered the
-hold to the resume: the focus's last frames may be on their way), after
+hold to the sending of the resume: the focus's last frames may be on
+their way, and its first after the resume may come before its 200), after
 (0.3 s after the focus answered the resume, to the BYE) and remapped
 (from the new port's first packet to the BYE), and the audio of each
 phase, decoded, as OUT-PHASE.wav (8 kHz, packets in arrival order).
@@ -176,6 +177,9 @@ class Holder:
         self.say("held")
 
     def resume(self):
+        # the held phase ends as the resume is sent: the focus may send
+        # its first frame before its 200 is read here
+        self.marks["resuming"] = time.monotonic()
         answer = self.reinvite("sendrecv")
         if "a=sendrecv" not in answer:
             raise SystemExit("resume answered without sendrecv:\n" + answer)
@@ -186,16 +190,16 @@ class Holder:
         self.running = False
         bye(self.cl)
         m = self.marks
+        held_end = m.get("resuming", m["bye"])
         phases = [("before", m["joined"], m.get("held", m["bye"])),
-                  ("held", m.get("held", 0) + GRACE_S,
-                   m.get("resumed", m["bye"])),
+                  ("held", m.get("held", 0) + GRACE_S, held_end),
                   ("after", m.get("resumed", m["bye"]) + GRACE_S,
                    m["bye"]),
                   ("remapped", m.get("remapped", m["bye"]), m["bye"])]
         if "held" in m:
             # how long after the hold's answer the last packet came
             late = [t for t, p in self.rx
-                    if m["held"] <= t < m.get("resumed", m["bye"])]
+                    if m["held"] <= t < held_end]
             self.out.write("held_last_ms %d\n" %
                            ((late[-1] - m["held"]) * 1000 if late else -1))
         for name, a, b in phases:
