@@ -255,16 +255,20 @@ static void summary(struct overload *o, uint64_t now)
 	if (now - o->summary_ms < SUMMARY_MS)
 		return;
 	if (n || ns)
-		log_warn("sip", "msg=\"overloaded: new calls refused with "
-			 "503\" refused=%llu subscriptions_refused=%llu "
-			 "in_ms=%llu state=%s rate_per_s=%u delay_ms=%u "
-			 "lag_p99_ms=%u refused_total=%llu", n, ns,
+		log_warn("sip", "msg=\"overloaded: new %s refused with 503\" "
+			 "refused=%llu subscriptions_refused=%llu in_ms=%llu "
+			 "state=%s rate_per_s=%u subscriptions_state=%s "
+			 "subscriptions_rate_per_s=%u delay_ms=%u "
+			 "lag_p99_ms=%u refused_total=%llu",
+			 !ns ? "calls" : !n ? "subscriptions" :
+			 "calls and subscriptions", n, ns,
 			 now - o->summary_ms, admit_state_name(s),
-			 (unsigned)admit_rate(&o->adm), o->adm.delay_ms,
+			 (unsigned)admit_rate(&o->adm), admit_state_name(ss),
+			 (unsigned)admit_rate(&o->subs), o->adm.delay_ms,
 			 admit_lag_p99(&o->adm), o->adm.refused);
 	else if (o->was_limiting && s == ADMIT_OPEN && ss == ADMIT_OPEN)
 		log_info("sip", "msg=\"load back to normal: every new call "
-			 "admitted\" refused_total=%llu "
+			 "and subscription admitted\" refused_total=%llu "
 			 "subscriptions_refused_total=%llu", o->adm.refused,
 			 o->subs.refused);
 	o->was_limiting = n || ns || (o->was_limiting &&

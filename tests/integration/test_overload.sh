@@ -142,6 +142,12 @@ status=$(get /v1/status)
 # the calls' counts are theirs alone
 [ "$(metric caucus_sip_rejected_overload_total)" = "$n503" ] ||
 	fail "the refused subscriptions were counted as calls"
+# and the log's summary says what was refused
+sub_summary() {
+	grep -qE 'msg="overloaded: new (calls and )?subscriptions refused with 503" refused=[0-9]+ subscriptions_refused=[1-9]' \
+		"$WORK/caucusd.log"
+}
+wait_for 8 sub_summary || fail "no summary line of the refused subscriptions"
 alive
 stop_caucusd
 log PASS
