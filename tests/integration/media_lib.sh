@@ -30,16 +30,22 @@ pcmu_caller() {
 
 # rec_bytes DIR: the size of the client's recording so far (0: none yet)
 rec_bytes() {
-	local f
-	f=$(recording "$1")
-	[ -n "$f" ] && stat -c %s "$f" || echo 0
+	local f=("$1"/dump-*-dec.wav)
+	[ -e "${f[0]}" ] && stat -c %s "${f[0]}" || echo 0
+}
+
+# secs_ms SECONDS: a decimal number of seconds (3, 0.8, 1.25) in ms,
+# in the shell's own arithmetic
+secs_ms() {
+	local i=${1%%.*} f=000
+	[ "$i" != "$1" ] && f="${1#*.}000"
+	echo $(( 10#${i:-0} * 1000 + 10#${f:0:3} ))
 }
 
 # rec_grown DIR FROM_BYTES SECONDS: true once the recording holds SECONDS
 # of 8 kHz 16-bit mono audio beyond FROM_BYTES
 rec_grown() {
-	[ "$(rec_bytes "$1")" -ge $(( $2 + $(printf '%.0f' "$(awk -v s="$3" \
-		'BEGIN { print s * 16000 }')") )) ]
+	[ "$(rec_bytes "$1")" -ge $(( $2 + $(secs_ms "$3") * 16 )) ]
 }
 
 # wait_heard DIR FROM_BYTES SECONDS: waits (at most SECONDS + 10 s) until
@@ -84,7 +90,9 @@ near() {
 
 # json_num JSON KEY: the first number after "KEY": (within media too)
 json_num() {
-	printf '%s' "$1" | grep -o "\"$2\":-\?[0-9.]*" | head -n1 | cut -d: -f2
+	local re="\"$2\":(-?[0-9.]*)"
+	[[ $1 =~ $re ]] || return 0
+	printf '%s\n' "${BASH_REMATCH[1]}"
 }
 
 # rec_rate DIR: bytes per second of the client's recording, from its WAV

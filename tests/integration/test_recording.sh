@@ -157,7 +157,6 @@ wait_connected 15 demo 3 "three baresip clients did not connect"
 wait_all_heard 1 "$WORK/bs-a" "$WORK/bs-b" "$WORK/bs-c"
 
 log "1. Ogg Opus"
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 T0=$(now_ms)
 api POST $C/recordings '{}'
 expect_status 201 "start a recording"
