@@ -373,7 +373,7 @@ static void rx_one(struct mthread *t, struct mux *m, uint8_t *buf,
 {
 	struct mstream *s = NULL;
 	uint32_t ssrc = 0, known;
-	bool was_latched;
+	bool was_latched, by_addr = false;
 
 	/* DTLS: the stream at that address, or the one not yet heard from
 	 * there (no SSRC to go by) */
@@ -391,6 +391,7 @@ static void rx_one(struct mthread *t, struct mux *m, uint8_t *buf,
 		ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
 			(uint32_t)buf[10] << 8 | buf[11];
 		s = find_addr(m, src, ssrc);
+		by_addr = s != NULL;
 		if (!s)
 			s = claim(t, m, ssrc, src);
 	}
@@ -403,7 +404,10 @@ static void rx_one(struct mthread *t, struct mux *m, uint8_t *buf,
 	mstream_rx_rtp(t, s, buf, len, src, slen, arrival_ts, sig);
 	if (s->latched && (!was_latched || s->rx.ssrc != known))
 		put_ssrc(m, s);
-	if (s->m.rtp_dst_len && mstream_addr_eq(&s->m.rtp_dst, src, true) &&
+	/* (found at this address, it is in the table under it already:
+	 * the usual packet looks nothing up twice) */
+	if (!by_addr && s->m.rtp_dst_len &&
+	    mstream_addr_eq(&s->m.rtp_dst, src, true) &&
 	    find_addr(m, src, ssrc) != s) {
 		put_addr(m, s);        /* latched to a new address */
 		m->dirty = true;       /* and the old one is stale */
