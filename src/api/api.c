@@ -227,28 +227,19 @@ static void allow_list(char *buf, size_t sz, const struct pl *path)
 	}
 }
 
-/* API requests a second, over all clients, while new calls are limited
- * by load: enough for moderators and dashboards, a sliver of the thread */
-#define API_LOADED_RATE 100.0
-#define API_LOADED_BURST 20.0
-
-/* Within a global rate while new calls are limited by load */
-static bool under_loaded_rate(struct api *a, uint64_t now)
-{
-	double t = a->load_tokens + (double)(now - a->load_ms) *
-		API_LOADED_RATE / 1000.0;
-
-	a->load_tokens = t > API_LOADED_BURST ? API_LOADED_BURST : t;
-	a->load_ms = now;
-	if (a->load_tokens < 1.0)
-		return false;
-	a->load_tokens -= 1.0;
-	return true;
-}
+/* The API's share of the signalling thread, over all clients, while new
+ * calls are limited by load: enough for moderators and dashboards. Each
+ * request admitted then pays what it took, so a GET of a conference of
+ * thousands costs what it costs, not one request; a route whose requests
+ * have lately taken more than the burst waits (one request of 100 ms
+ * would stall every call's signalling that long) */
+#define API_LOADED_SHARE 0.1        /* of the thread's time */
+#define API_LOADED_BURST_US 20000.0
+#define API_LOADED_DEBT_US 200000.0
 
 /* The API runs on the signalling thread, with the calls: while new calls
  * are refused for load (SIP's measure, sip/overload.c) the API, over all
- * its clients, gets API_LOADED_RATE requests a second, and none while
+ * its clients, gets API_LOADED_SHARE of the thread's time, and none while
  * the thread is behind; the rest wait with a 429, so that an API flood
  * cannot starve the calls nor the calls the API. Status and metrics
  * still answer: they are what an operator looks at then. Refusals are
@@ -263,9 +254,13 @@ static bool refused_for_load(struct api_req *r, size_t route)
 	if (routes[route].h == api_status || routes[route].h == api_metrics)
 		return false;
 	load = focus_load(a->focus);
-	if (load == FOCUS_LOAD_OK ||
-	    (load == FOCUS_LOAD_LIMITING && under_loaded_rate(a, now)))
+	if (load == FOCUS_LOAD_OK)
 		return false;
+	if (load == FOCUS_LOAD_LIMITING &&
+	    admit_share_take(&a->loaded, a->cost_us[route], api_now_us())) {
+		r->charged = true;
+		return false;
+	}
 	a->overload_refused++;
 	if (now - a->overload_log_ms >= 5000) {
 		log_warn("api", "msg=\"overloaded: requests refused with "
@@ -282,6 +277,19 @@ static bool refused_for_load(struct api_req *r, size_t route)
 		      "behind; see Retry-After" : "new calls come first while "
 		      "they are refused for load; see Retry-After", hdr);
 	return true;
+}
+
+/* route i for r: forwarded to the conference's node, refused, or run */
+static void serve(struct api_req *r, size_t i)
+{
+	if (r->api->cluster &&
+	    api_remote_route(r, routes[i].h == api_part_get))
+		return;
+	/* the API's description is public; all else asks */
+	if (routes[i].perm != API_PERM_PUBLIC &&
+	    (api_authenticate(r) || api_permit(r, routes[i].perm)))
+		return;
+	routes[i].h(r);
 }
 
 static void request_handler(struct http_conn *conn,
@@ -316,18 +324,17 @@ static void request_handler(struct http_conn *conn,
 			continue;
 		memset(r.param, 0, sizeof(r.param));
 		if (path_match(routes[i].path, &msg->path, &r)) {
+			uint64_t t0, took;
+
 			r.route = (int)i;
 			if (refused_for_load(&r, i))
 				return;
-			if (r.api->cluster &&
-			    api_remote_route(&r, routes[i].h == api_part_get))
-				return;
-			/* the API's description is public; all else asks */
-			if (routes[i].perm != API_PERM_PUBLIC &&
-			    (api_authenticate(&r) ||
-			     api_permit(&r, routes[i].perm)))
-				return;
-			routes[i].h(&r);
+			t0 = api_now_us();
+			serve(&r, i);
+			took = api_now_us() - t0;
+			admit_cost_learn(&r.api->cost_us[i], took);
+			if (r.charged)
+				admit_share_pay(&r.api->loaded, took);
 			return;
 		}
 	}
@@ -388,6 +395,8 @@ int api_alloc(struct api **apip, const struct api_cfg *cfg,
 	a->mixer = mx;
 	a->notifier = nt;
 	a->max_body = cfg->max_body;
+	admit_share_init(&a->loaded, API_LOADED_SHARE, API_LOADED_BURST_US,
+			 API_LOADED_DEBT_US, api_now_us());
 	a->users = mem_ref(cfg->users);
 	a->limit = mem_ref(cfg->limit);
 	a->sip_limit = mem_ref(cfg->sip_limit);

@@ -13,6 +13,7 @@
 #include "api/api_json.h"
 #include "conf/floor.h"
 #include "conf/part.h"
+#include "util/admit.h"
 
 #define API_MAX_PARAMS 3
 #define API_MAX_ROUTES 80
@@ -63,8 +64,10 @@ struct api {
 					* behind (api.c) */
 	uint64_t overload_logged;      /* refused at the last summary */
 	uint64_t overload_log_ms;      /* its time */
-	double load_tokens;            /* of API_LOADED_RATE (api.c) */
-	uint64_t load_ms;              /* their last refill */
+	struct admit_share loaded;     /* the API's share of the thread
+					* while calls are limited (api.c) */
+	double cost_us[API_MAX_ROUTES];  /* what a request of each route
+					  * took lately (a moving mean) */
 	struct websock *ws;           /* the event stream (api_events.c) */
 	uint64_t hits[API_MAX_ROUTES + 1][6];  /* per route (last: none),
 						* per status class 1xx..5xx,
@@ -93,6 +96,8 @@ struct api_req {
 	int route;                        /* index in the route table; -1 */
 	bool admin;                       /* may do everything */
 	const struct user *user;          /* by a user token, else NULL */
+	bool charged;                     /* admitted under load: what it
+					   * takes is charged (api.c) */
 };
 
 /* Authentication and permissions (api_auth.c). 0: go on; else replied */

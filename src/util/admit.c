@@ -184,3 +184,38 @@ unsigned admit_lag_p99(const struct admit *a)
 	}
 	return 1001;
 }
+
+void admit_share_init(struct admit_share *s, double share, double burst_us,
+		      double debt_us, uint64_t now_us)
+{
+	memset(s, 0, sizeof(*s));
+	s->share = share;
+	s->burst_us = burst_us;
+	s->debt_us = debt_us;
+	s->tokens = burst_us;
+	s->refill_us = now_us;
+}
+
+bool admit_share_take(struct admit_share *s, double cost_us,
+		      uint64_t now_us)
+{
+	double t = s->tokens + (double)(now_us - s->refill_us) * s->share;
+
+	s->tokens = t > s->burst_us ? s->burst_us : t;
+	s->refill_us = now_us;
+	return s->tokens > 0 && s->tokens >= cost_us;
+}
+
+void admit_share_pay(struct admit_share *s, uint64_t us)
+{
+	s->tokens -= (double)us;
+	/* (one very long piece is not paid for forever) */
+	if (s->tokens < -s->debt_us)
+		s->tokens = -s->debt_us;
+}
+
+void admit_cost_learn(double *cost_us, uint64_t us)
+{
+	*cost_us = *cost_us > 0 ? 0.8 * *cost_us + 0.2 * (double)us :
+		(double)us;
+}

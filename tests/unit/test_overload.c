@@ -2,7 +2,8 @@
  * Admission by load (util/admit.c): the ceiling's token bucket, the
  * automatic rate's feedback on delay (down when behind, once a hold,
  * back up and gone when it keeps up), shedding past shed_ms, the lag
- * p99.
+ * p99; the API's share of the thread under load (admit_share): time, not
+ * requests, and long work waiting.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,6 +172,63 @@ static void lag_p99(void **state)
 	assert_string_equal(admit_state_name(ADMIT_SHEDDING), "shedding");
 }
 
+/* The API's share (admit_share): requests of 500 us offered every ms
+ * for 2 s against a tenth of the thread get about a tenth of the time */
+static void share_bounds_time(void **state)
+{
+	struct admit_share sh;
+	double cost = 0;
+	uint64_t now = 1000000, spent = 0;
+	unsigned ok = 0;
+
+	(void)state;
+	admit_share_init(&sh, 0.1, 20000, 200000, now);
+	for (unsigned i = 0; i < 2000; i++, now += 1000) {
+		if (!admit_share_take(&sh, cost, now))
+			continue;
+		ok++;
+		spent += 500;
+		admit_share_pay(&sh, 500);
+		admit_cost_learn(&cost, 500);
+	}
+	/* 2 s at 10 %, plus the burst: 220 ms, 440 requests */
+	assert_in_range(spent, 200000, 230000);
+	assert_in_range(ok, 400, 460);
+	assert_true(cost > 499 && cost < 501);
+}
+
+/* work that lately took longer than the burst waits; a debt is bounded */
+static void share_long_work_waits(void **state)
+{
+	struct admit_share sh;
+	double slow = 0, fast = 0;
+	uint64_t now = 1000000;
+
+	(void)state;
+	admit_share_init(&sh, 0.1, 20000, 200000, now);
+	/* the first of a kind goes (its cost is not known yet) */
+	assert_true(admit_share_take(&sh, slow, now));
+	admit_share_pay(&sh, 100000);
+	admit_cost_learn(&slow, 100000);
+	assert_true(slow > 99999);
+	/* then never again while the share lasts, however long it waits;
+	 * cheap work still goes once the debt is paid */
+	for (unsigned i = 0; i < 100; i++) {
+		now += 100000;
+		assert_false(admit_share_take(&sh, slow, now));
+	}
+	assert_true(admit_share_take(&sh, fast, now));
+	/* 10 s taken at once is a debt of at most 200 ms: paid in 2 s of
+	 * the clock (2.1 s to be sure), not 100 */
+	admit_share_pay(&sh, 10000000);
+	assert_false(admit_share_take(&sh, fast, now + 1900000));
+	assert_true(admit_share_take(&sh, fast, now + 2100000));
+	/* the mean follows: four quick ones bring 100 ms down to 41 */
+	for (unsigned i = 0; i < 4; i++)
+		admit_cost_learn(&slow, 0);
+	assert_in_range((unsigned)slow, 40900, 41000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +238,8 @@ int main(void)
 		cmocka_unit_test(cuts_once_a_hold),
 		cmocka_unit_test(sheds_when_far_behind),
 		cmocka_unit_test(lag_p99),
+		cmocka_unit_test(share_bounds_time),
+		cmocka_unit_test(share_long_work_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
