@@ -149,6 +149,8 @@ struct overload {
 	uint64_t summary_refused;      /* calls refused at that line */
 	uint64_t summary_subs;         /* subscriptions refused at it */
 	bool was_limiting;
+	uint64_t cut_ms;               /* adm's hold at the last debug line */
+	bool was_shedding;             /* and its shedding */
 };
 
 static void destructor(void *arg)
@@ -307,6 +309,19 @@ static void tick(void *arg)
 		delay = o->queue_ms;
 	admit_delay(&o->adm, delay, now);
 	admit_delay(&o->subs, delay, now);
+	if (o->adm.hold_until_ms != o->cut_ms ||
+	    o->adm.shedding != o->was_shedding) {
+		/* why the rate moved down (at most once a second), or
+		 * shedding began or ended */
+		log_dbg("sip", "msg=\"admission %s\" rate_per_s=%u "
+			"lag_ms=%u queue_ms=%u admitted=%llu",
+			o->adm.shedding != o->was_shedding ?
+			(o->adm.shedding ? "shedding" : "shedding over") :
+			"rate cut", (unsigned)admit_rate(&o->adm), lag,
+			o->queue_ms, (unsigned long long)o->adm.admitted);
+		o->cut_ms = o->adm.hold_until_ms;
+		o->was_shedding = o->adm.shedding;
+	}
 	summary(o, now);
 	o->due_ms = now + TICK_MS;
 	tmr_start(&o->tmr, TICK_MS, tick, o);
