@@ -62,13 +62,17 @@ void admit_delay(struct admit *a, unsigned delay_ms, uint64_t now);
 /* A loop lag sample, for admit_lag_p99 only */
 void admit_lag_sample(struct admit *a, unsigned lag_ms);
 unsigned admit_lag_p99(const struct admit *a);
+enum admit_state admit_state(const struct admit *a);
+const char *admit_state_name(enum admit_state s);
+/* The rate in force, calls a second (0: none) */
+double admit_rate(const struct admit *a);
 
 /* A share of a thread's time for other work while new calls are limited
  * (the API's, api.c): tokens are microseconds, refilled at share of the
  * clock up to burst_us; each piece of work admitted pays what it took,
  * down to a debt of at most debt_us. Work whose cost lately (a moving
- * mean per kind, admit_cost_learn) is more than there is waits, so one
- * long piece never stalls the thread past the burst. */
+ * mean per kind, admit_cost_learn) is more than there is waits: work
+ * known to be long never stalls the thread while calls wait. */
 struct admit_share {
 	double share, burst_us, debt_us;
 	double tokens;
@@ -83,9 +87,5 @@ bool admit_share_take(struct admit_share *s, double cost_us,
 void admit_share_pay(struct admit_share *s, uint64_t us);
 /* A kind of work took us: its moving mean *cost_us follows */
 void admit_cost_learn(double *cost_us, uint64_t us);
-enum admit_state admit_state(const struct admit *a);
-const char *admit_state_name(enum admit_state s);
-/* The rate in force, calls a second (0: none) */
-double admit_rate(const struct admit *a);
 
 #endif
