@@ -482,10 +482,17 @@ baresip_finish() {
 	wait "$@" 2>/dev/null || true
 }
 
-# recording DIR: the WAV a baresip client made there of what it heard
-recording() {
+# rec_path DIR: sets REC_FILE to the WAV a baresip client made there of
+# what it heard ("" while there is none), without a process for the
+# polls; recording DIR prints it
+rec_path() {
 	local f=("$1"/dump-*-dec.wav)
-	[ ! -e "${f[0]}" ] || printf '%s\n' "${f[0]}"
+	REC_FILE=""
+	[ ! -e "${f[0]}" ] || REC_FILE=${f[0]}
+}
+recording() {
+	rec_path "$1"
+	[ -z "$REC_FILE" ] || printf '%s\n' "$REC_FILE"
 }
 
 # baresip_caller DIR NAME CONF CODEC TONE_HZ RATE [LINE...]: a baresip

@@ -30,8 +30,8 @@ pcmu_caller() {
 
 # rec_bytes DIR: the size of the client's recording so far (0: none yet)
 rec_bytes() {
-	local f=("$1"/dump-*-dec.wav)
-	[ -e "${f[0]}" ] && stat -c %s "${f[0]}" || echo 0
+	rec_path "$1"
+	[ -n "$REC_FILE" ] && stat -c %s "$REC_FILE" || echo 0
 }
 
 # secs_ms SECONDS: a decimal number of seconds (3, 0.8, 1.25) in ms,

@@ -57,7 +57,6 @@ napi() { # I METHOD PATH [JSON]: BODY, STATUS
 }
 nget() { curl -s -H "Authorization: Bearer $TOK" "$(url "$1")$2"; }
 answers() { curl -sf "$(url "$1")/v1/openapi.json" >/dev/null; }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 field() { python3 -c 'import json,sys
 d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[k] if not k.isdigit() else d[int(k)]
@@ -81,18 +80,18 @@ has_conf() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H \
 	"Authorization: Bearer $TOK" "$(url "$1")/v1/conferences/$2")" = 200 ]; }
 napi 1 POST /v1/conferences '{"id":"big","display_text":"Big"}'
 expect_status 201 "create big on n1"
-t0=$(ms)
+t0=$(now_ms)
 wait_for 5 has_conf 2 big && wait_for 5 has_conf 3 big ||
 	fail "the conference made on n1 did not reach n2 and n3"
-CREATE_MS=$(( $(ms) - t0 ))
+CREATE_MS=$(( $(now_ms) - t0 ))
 policy_max() { [ "$(nget "$1" /v1/conferences/big/policy |
 	field max_participants)" = "$2" ]; }
 napi 2 PATCH /v1/conferences/big/policy '{"max_participants":50}'
 expect_status 200 "policy on n2"
-t0=$(ms)
+t0=$(now_ms)
 wait_for 5 policy_max 1 50 && wait_for 5 policy_max 3 50 ||
 	fail "the policy changed on n2 did not reach n1 and n3"
-POLICY_MS=$(( $(ms) - t0 ))
+POLICY_MS=$(( $(now_ms) - t0 ))
 log "conference reached the others in ${CREATE_MS} ms, policy in ${POLICY_MS} ms"
 # (within a second on a quiet machine, bench/cluster.sh measures it;
 # the polls above cost a few hundred ms under ASan on 2 cores, where the
@@ -218,9 +217,9 @@ sipp -sf "$SCEN/uac_hold_bye.xml" -s big -key who dave -i 127.0.0.1 \
 DAVE=$!
 CHILDREN="$CHILDREN $DAVE"
 wait_for 10 lists_all 2 dave || fail "dave did not join on n2"
-t0=$(ms)
+t0=$(now_ms)
 wait_for 5 lists_all 3 dave || fail "dave's join did not reach n3"
-JOIN_MS=$(( $(ms) - t0 ))
+JOIN_MS=$(( $(now_ms) - t0 ))
 # msg_at FILE PATTERN FIRSTLINE: the wall-clock ms of the first message
 # whose first line matches FIRSTLINE and whose text matches PATTERN
 msg_at() {
@@ -331,14 +330,14 @@ lists_all 2 dave || fail "dave is gone from n2 with the store away"
 away_5s() { [ "$(beats_lost)" -ge $((B0 + 5)) ]; }
 wait_for 15 away_5s || fail "n1 did not notice the store away"
 pg_resume || fail "PostgreSQL did not come back"
-t0=$(ms)
+t0=$(now_ms)
 wait_for 20 lists_all 1 ivan dave ||
 	fail "n1 did not learn of ivan after the store came back"
 status_is 1 links_down 2 || fail "n1 lost a link while the store was away"
 grep -q 'node dead' "$WORK/n1.log" "$WORK/n2.log" "$WORK/n3.log" &&
 	fail "a node was taken for dead while the store was away"
 log "the store was away 5 s: a join on n3 was taken, no link ended, and" \
-	"n1 listed it $(( $(ms) - t0 )) ms after the store came back"
+	"n1 listed it $(( $(now_ms) - t0 )) ms after the store came back"
 
 # the tones, from what each recorded (they hang up after BS_SECONDS)
 rec_done() { ! kill -0 "$1" 2>/dev/null; }
@@ -366,10 +365,10 @@ sipp -sf "$SCEN/uac_hold_bye.xml" -s big -key who erin -i 127.0.0.1 \
 CHILDREN="$CHILDREN $!"
 wait_for 10 lists_all 1 dave erin || fail "erin did not join on n3"
 kill -9 "${NPID[3]}"
-t0=$(ms)
+t0=$(now_ms)
 wait_for 10 gone_from 1 erin || fail "n3's caller still listed on n1"
 wait_for 10 gone_from 2 erin || fail "n3's caller still listed on n2"
-log "n3's callers left the rosters $(( $(ms) - t0 )) ms after its death"
+log "n3's callers left the rosters $(( $(now_ms) - t0 )) ms after its death"
 kill -0 "$DAVE" 2>/dev/null || fail "dave's call (n2) ended with n3"
 lists_all 2 dave || fail "dave is no longer connected on n2"
 status_is 2 links_up 1 || fail "n2 lost its link to n1"
@@ -382,10 +381,10 @@ log "erin joined again on n2"
 
 # --- 5. kill -9 the owner: the conference moves ---
 kill -9 "${NPID[1]}"
-t0=$(ms)
+t0=$(now_ms)
 owner_is() { [ "$(pg_psql "SELECT node FROM leases WHERE conf_id='big'")" = "$1" ]; }
 wait_for 15 owner_is n2 || fail "the lease did not move to n2: $(pg_psql 'SELECT * FROM leases')"
-MOVE_MS=$(( $(ms) - t0 ))
+MOVE_MS=$(( $(now_ms) - t0 ))
 wait_for 5 status_is 2 links_up 0 || fail "n2 still links up to a dead n1"
 sipp -sf "$SCEN/uac_hold_bye.xml" -s big -key who frank -i 127.0.0.1 \
 	-p "$(free_port)" -mp "$(free_media_port)" -m 1 -timeout 120s \
