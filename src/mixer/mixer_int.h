@@ -69,6 +69,11 @@ struct mthread {
 	unsigned n_lv, cap_lv;
 	uint64_t shared_sends;    /* packets sent from a shared encoding
 				   * (mixer thread only; for the tests) */
+	/* reports (counters, meters) wait for the next wake-up of the
+	 * signalling thread, at most MTHREAD_LAZY_US: since when one waits,
+	 * and how many */
+	uint64_t lazy_at_us;
+	unsigned lazy_n;
 	/* written by the mixer thread, read by anyone */
 	_Atomic uint64_t ticks, late_ticks, busy_us, late_us, events_dropped;
 	_Atomic uint64_t rx_unmatched, tx_dropped;   /* per-thread sockets */

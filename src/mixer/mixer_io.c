@@ -393,7 +393,7 @@ const uint32_t mixer_tick_bounds_us[MIXER_TICK_BUCKETS - 1] = {
 };
 
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
-		   bool levels, bool *sig)
+		   bool levels)
 {
 	struct mixer_event ev = {.type = MIXER_EV_STATS, .stream_id = s->id};
 	int32_t lost = rtp_rxstat_lost(&s->rx);
@@ -420,6 +420,6 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
 	s->st.rx_ssrc = s->rx.ssrc;
 	ev.stats = s->st;
 	ev.stats.level = levels ? peak : MIXER_LEVEL_NONE;
-	mthread_push_event(t, &ev, sig);
+	mthread_push_report(t, &ev, mono_us);
 	s->st.talking_seen = false;
 }

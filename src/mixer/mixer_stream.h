@@ -218,6 +218,13 @@ void mthread_tick(struct mthread *t, uint64_t mono, uint64_t wall,
 void mthread_drain_commands(struct mthread *t);
 void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 			bool *sig);
+/* A report (counters, a meter's level) that can wait: the signalling
+ * thread is woken for it within MTHREAD_LAZY_US, or once MTHREAD_LAZY_MAX
+ * wait, or with the next event that cannot wait */
+void mthread_push_report(struct mthread *t, const struct mixer_event *ev,
+			 uint64_t mono_us);
+#define MTHREAD_LAZY_US 100000
+#define MTHREAD_LAZY_MAX 1024
 /* A stream's network side (mixer_io.c): read into the jitter buffer;
  * encode and send a frame (or send an encoded payload); RTCP and stats
  * when due */
@@ -254,7 +261,7 @@ void mstream_rx_rtcp(struct mstream *s, uint8_t *buf, size_t len,
 void mstream_sent(struct mstream *s, size_t bytes, size_t payload);
 /* (levels: the room's are wanted, mroom.levels) */
 void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
-		   bool levels, bool *sig);
+		   bool levels);
 /* One 20 ms frame (s->nframe samples at the native rate) out of the
  * jitter buffer, decoded or concealed (playout.c). False: the stream is
  * not playing (nothing to hear; out is not written). With s->quiet set,

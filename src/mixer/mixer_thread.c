@@ -39,6 +39,33 @@ void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 	*signalled = true;
 }
 
+void mthread_push_report(struct mthread *t, const struct mixer_event *ev,
+			 uint64_t mono_us)
+{
+	if (!spsc_push(&t->evq, ev)) {
+		atomic_fetch_add(&t->events_dropped, 1);
+		return;
+	}
+	if (!t->lazy_n++)
+		t->lazy_at_us = mono_us;
+}
+
+/* Wake the signalling thread for what must not wait (a talker, a digit,
+ * a DTLS record), or for reports that waited long enough or fill a
+ * good part of the queue: a server of 400 calls sends 400 counters a
+ * second, which would otherwise wake it every tick */
+static void mthread_signal(struct mthread *t, bool sig, uint64_t mono_us)
+{
+	static const uint64_t one = 1;
+
+	if (!sig && (!t->lazy_n || (mono_us - t->lazy_at_us <
+				    MTHREAD_LAZY_US &&
+				    t->lazy_n < MTHREAD_LAZY_MAX)))
+		return;
+	(void)!write(t->efd, &one, sizeof(one));
+	t->lazy_n = 0;
+}
+
 static unsigned tick_bucket(uint64_t us)
 {
 	unsigned b = 0;
@@ -436,7 +463,7 @@ next:
 		if (mono_us >= s->next_rtcp_us)
 			mstream_rtcp(s, mono_us, wall_us);
 		if (mono_us >= s->next_stats_us)
-			mstream_stats(t, s, mono_us, r->levels, sig);
+			mstream_stats(t, s, mono_us, r->levels);
 	}
 }
 
@@ -466,7 +493,7 @@ void *mthread_main(void *arg)
 {
 	struct mthread *t = arg;
 	struct timespec next;
-	uint64_t one = 1, win_busy = 0;
+	uint64_t win_busy = 0;
 	unsigned win_ticks = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -499,8 +526,7 @@ void *mthread_main(void *arg)
 		}
 		mono = start;
 		mthread_tick(t, mono, wall, &sig);
-		if (sig)
-			(void)!write(t->efd, &one, sizeof(one));
+		mthread_signal(t, sig, mono);
 
 		busy = mthread_now_us(CLOCK_MONOTONIC) - start;
 		atomic_fetch_add(&t->ticks, 1);

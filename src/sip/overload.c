@@ -11,7 +11,7 @@
  *     timers, an API flood all show here);
  *   - the SIP UDP socket's wait: libre reads one datagram a round, so a
  *     backlog in the kernel's queue does not show as lag. A probe (a
- *     random token and a sequence number), sent every PROBE_EVERY ticks
+ *     random token and a sequence number), sent every PROBE_MS
  *     to our own SIP port from a socket of ours, joins the back of that
  *     queue; the time until our helper (ahead of every other on the
  *     transport's socket) reads it back is the wait a new INVITE sees.
@@ -19,6 +19,10 @@
  *     dropped is passed over by the next that comes back.
  * The larger of the two drives util/admit.c: the rate in force is the
  * lower of max_call_rate and the automatic rate it sets.
+ * A quiet server (no SIP datagram and no new call or subscription since
+ * the last tick, no delay, nothing limited) ticks every IDLE_TICK_MS and
+ * probes every IDLE_PROBE_MS instead: 30 wake-ups a second rather than
+ * 140. The first datagram or request back to TICK_MS at once.
  *
  * A refusal is stateless (libre's sip_replyf: no transaction, no timer,
  * no dialog, no lookup, no store): a lost 503 is answered again when the
@@ -33,7 +37,9 @@
 #include "util/log.h"
 
 #define TICK_MS 10
-#define PROBE_EVERY 5              /* ticks between probes */
+#define PROBE_MS 50                /* between probes */
+#define IDLE_TICK_MS 50
+#define IDLE_PROBE_MS 100
 #define SUMMARY_MS 5000
 #define TOKEN_LEN 16
 #define PROBE_LEN (TOKEN_LEN + 4)  /* the token, then a sequence number */
@@ -127,7 +133,10 @@ struct overload {
 					* delay */
 	struct tmr tmr;
 	uint64_t due_ms;               /* when the tick should have fired */
-	unsigned ticks;
+	uint64_t probe_ms;             /* when the last probe went */
+	bool idle;                     /* ticking at IDLE_TICK_MS */
+	unsigned seen;                 /* datagrams and requests since the
+					* last tick */
 	double lag_avg_ms;             /* smoothed: one slow round is not
 					* overload */
 	struct udp_sock *probe_us;     /* ours: the probes' source */
@@ -164,6 +173,8 @@ static void destructor(void *arg)
 	mem_deref(o->refused.gen[1]);
 }
 
+static void overload_busy(struct overload *o);
+
 /* A probe back: its wait. One that never comes back (dropped by a full
  * socket buffer) is passed over by the next that does. */
 static bool probe_recv(struct sa *src, struct mbuf *mb, void *arg)
@@ -172,9 +183,12 @@ static bool probe_recv(struct sa *src, struct mbuf *mb, void *arg)
 	uint32_t seq;
 
 	(void)src;
+
 	if (mbuf_get_left(mb) != PROBE_LEN ||
-	    memcmp(mbuf_buf(mb), o->token, TOKEN_LEN))
+	    memcmp(mbuf_buf(mb), o->token, TOKEN_LEN)) {
+		overload_busy(o);         /* SIP: not idle any more */
 		return false;
+	}
 	memcpy(&seq, mbuf_buf(mb) + TOKEN_LEN, sizeof(seq));
 	if (seq - o->seq_rx - 1 < o->seq_tx - o->seq_rx) {  /* newer */
 		o->seq_rx = seq;
@@ -289,8 +303,10 @@ static void tick(void *arg)
 
 	admit_lag_sample(&o->adm, lag);
 	o->lag_avg_ms = 0.7 * o->lag_avg_ms + 0.3 * lag;
-	if (++o->ticks % PROBE_EVERY == 0)
+	if (now - o->probe_ms >= (o->idle ? IDLE_PROBE_MS : PROBE_MS)) {
+		o->probe_ms = now;
 		probe_send(o, now);
+	}
 	/* a probe that never comes back (a filter on loopback, an address
 	 * we cannot reach ourselves at) would read as an ever longer wait
 	 * and refuse every call: after PROBES of them, none back, the
@@ -323,7 +339,24 @@ static void tick(void *arg)
 		o->was_shedding = o->adm.shedding;
 	}
 	summary(o, now);
-	o->due_ms = now + TICK_MS;
+	o->idle = !o->seen && lag < 2 && o->lag_avg_ms < 2 &&
+		o->queue_ms < 2 && !o->was_limiting &&
+		admit_state(&o->adm) == ADMIT_OPEN &&
+		admit_state(&o->subs) == ADMIT_OPEN;
+	o->seen = 0;
+	o->due_ms = now + (o->idle ? IDLE_TICK_MS : TICK_MS);
+	tmr_start(&o->tmr, o->idle ? IDLE_TICK_MS : TICK_MS, tick, o);
+}
+
+/* Something came: a quiet tick's pace ends now, so that a burst is
+ * measured from its first datagram */
+static void overload_busy(struct overload *o)
+{
+	o->seen++;
+	if (!o->idle)
+		return;
+	o->idle = false;
+	o->due_ms = tmr_jiffies() + TICK_MS;
 	tmr_start(&o->tmr, TICK_MS, tick, o);
 }
 
@@ -359,6 +392,7 @@ int overload_alloc(struct overload **op, struct focus *f,
 static bool admit_msg(struct overload *o, struct admit *a,
 		      const struct sip_msg *msg)
 {
+	overload_busy(o);
 	if (refused_has(&o->refused, msg))
 		o->retrans_refused++;     /* refused before: again */
 	else if (admit_call(a, tmr_jiffies()))

@@ -181,10 +181,15 @@ static void publish(struct vthread *t, uint64_t start)
 				  memory_order_relaxed);
 }
 
+/* How long to sleep: until the next tick, or, with no room on the
+ * thread (no video at all, the usual audio-only server), until a
+ * command comes: its timers have nothing to do */
 static int wait_ms(const struct vthread *t)
 {
 	uint64_t now = vthread_now_us();
 
+	if (!t->nrooms)
+		return -1;
 	if (now >= t->next_tick_us)
 		return 0;
 	return (int)((t->next_tick_us - now + 999) / 1000);
