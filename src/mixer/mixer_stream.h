@@ -96,6 +96,9 @@ struct mstream {
 			      * decoded: quiet_level is its level, the
 			      * samples were not written */
 	uint8_t quiet_level;
+	bool deferred;       /* this tick's frame (G.711, loud or from a
+			      * talker) waits undecoded in the jitter
+			      * buffer: quiet_level is its level */
 	bool up_live;        /* the receive resampler ran last tick */
 	int16_t fifo[PLAYOUT_FIFO];
 	int16_t last[MEDIA_FRAME_MAX];
@@ -268,6 +271,12 @@ void mstream_stats(struct mthread *t, struct mstream *s, uint64_t mono_us,
  * out was not written either: the frame was quiet (s->quiet_level) from
  * a stream not talking */
 bool mstream_playout(struct mstream *s, int16_t *out);
+/* With s->deferred set, out was not written either: the frame is
+ * decoded into out by mstream_playout_decode if it is heard, else
+ * mstream_playout_drop takes it (one of them in the same tick; nothing
+ * when s->deferred is not set) */
+void mstream_playout_decode(struct mstream *s, int16_t *out);
+void mstream_playout_drop(struct mstream *s);
 /* Sets up a stream's playout for its codec and its room's rate */
 void mstream_playout_init(struct mstream *s, unsigned mix_hz,
 			  unsigned jitter_ms);

@@ -110,7 +110,7 @@ static bool speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
  * only one that is among the K loudest so far is brought to the mix
  * rate and scaled: in a room where everyone talks, those beyond the K
  * cost no resampling and no copy (its resampler restarts when it is
- * next heard). A whisper, and an application speaking to one stream, go
+ * next heard), and a G.711 one is not even decoded (playout.c). A whisper, and an application speaking to one stream, go
  * to no sum: they are private (r->priv) */
 static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			uint64_t wall_us, bool *sig)
@@ -162,7 +162,7 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 						   age < 800 ? s->hdr_level :
 						   127);
 		}
-		else if (got && s->quiet) {
+		else if (got && (s->quiet || s->deferred)) {
 			/* not decoded: its level is known */
 			changed = talk_level_frame(&s->talk, s->m.recv ?
 						   s->quiet_level : 127);
@@ -205,9 +205,11 @@ static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			mixable = spk;
 		}
 		if (!mixable && !tapped) {
+			mstream_playout_drop(s);     /* never decoded */
 			s->up_live = false;
 			continue;
 		}
+		mstream_playout_decode(s, native);
 		if (!s->up_live)         /* its last input was long ago */
 			media_coder_rx_reset(s->coder);
 		s->up_live = true;

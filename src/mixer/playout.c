@@ -10,6 +10,13 @@
  * A silent Opus frame of a stream that is not talking (by its RFC 6464
  * level, or by its size) is not decoded at all; the decoder catches up
  * through its PLC when the stream speaks again.
+ * A G.711 frame is not decoded until it is known to be heard: its level
+ * comes from its bytes (a table, media_g711_energy), a quiet one of a
+ * stream not talking is dropped here, a loud one waits (s->deferred)
+ * until room_gather knows whether it is among the K loudest
+ * (mstream_playout_decode) or not (mstream_playout_drop). In a room
+ * where everyone talks, those beyond the K cost no decoding, no
+ * concealer history and no copies.
  * No allocation, no logging.
  */
 #include <string.h>
@@ -147,7 +154,9 @@ static void decode(struct mstream *s, const struct jb_slot *p,
 
 /* A quiet frame of a stream not talking, one whole packet, needs no
  * decoding at all: G.711's level is read from its bytes, a silent Opus
- * frame is silence. The packet is taken; *level is set. */
+ * frame is silence. The packet is taken; *level is set. A loud G.711
+ * frame with nothing before it in the fifo waits, deferred: the packet
+ * stays, *level is set. */
 static bool quiet_frame(struct mstream *s, uint8_t *level)
 {
 	const struct jb_slot *p;
@@ -156,7 +165,7 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 	/* (G.711's fifo holds only what a change of the room's rate gave
 	 * back, mixer_rate.c: a stream not talking drops it here, the
 	 * delay it added goes) */
-	if (s->talk.talking || (s->fifo_n && !s->plc))
+	if (!s->plc && (s->talk.talking || s->fifo_n))
 		return false;
 	p = jbuf_peek(&s->jb);
 	if (!p || to_samples(s, p->dur) != s->nframe)
@@ -174,8 +183,11 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 
 		*level = talk_level_energy((double)media_g711_energy(
 				c, p->data, p->len), p->len);
-		if (*level < TALK_ON_DBOV)
-			return false;     /* loud: decoded as usual */
+		if (s->talk.talking || *level < TALK_ON_DBOV) {
+			/* (the keypad listener hears every frame) */
+			s->deferred = !s->fifo_n && !s->inband;
+			return false;
+		}
 		media_plc_reset(s->plc);
 	}
 	else
@@ -212,22 +224,11 @@ static bool fill(struct mstream *s, unsigned want)
 	return concealed;
 }
 
-bool mstream_playout(struct mstream *s, int16_t *out)
+/* The frame out of the fifo, filled first */
+static void play(struct mstream *s, int16_t *out)
 {
-	bool concealed;
+	bool concealed = fill(s, s->nframe);
 
-	s->quiet = false;
-	if (s->app)      /* an application's frame, from its ring */
-		return s->app->source && spsc_pop(&s->app->in, out);
-	if (!jbuf_tick(&s->jb)) {
-		s->fifo_n = 0;
-		return false;
-	}
-	if (quiet_frame(s, &s->quiet_level)) {
-		s->quiet = true;
-		return true;
-	}
-	concealed = fill(s, s->nframe);
 	memcpy(out, s->fifo, s->nframe * sizeof(*out));
 	s->fifo_n -= s->nframe;
 	memmove(s->fifo, s->fifo + s->nframe, s->fifo_n * sizeof(*out));
@@ -243,7 +244,47 @@ bool mstream_playout(struct mstream *s, int16_t *out)
 	}
 	else if (!concealed || s->m.codec != MEDIA_G722)
 		memcpy(s->last, out, s->nframe * sizeof(*out));
+}
+
+bool mstream_playout(struct mstream *s, int16_t *out)
+{
+	mstream_playout_drop(s);        /* (one left from a tick before) */
+	s->quiet = false;
+	if (s->app)      /* an application's frame, from its ring */
+		return s->app->source && spsc_pop(&s->app->in, out);
+	if (!jbuf_tick(&s->jb)) {
+		s->fifo_n = 0;
+		return false;
+	}
+	if (quiet_frame(s, &s->quiet_level)) {
+		s->quiet = true;
+		return true;
+	}
+	if (!s->deferred)
+		play(s, out);
 	return true;
+}
+
+void mstream_playout_decode(struct mstream *s, int16_t *out)
+{
+	if (!s->deferred)
+		return;
+	s->deferred = false;
+	play(s, out);
+}
+
+void mstream_playout_drop(struct mstream *s)
+{
+	struct jb_out o;
+
+	if (!s->deferred)
+		return;
+	s->deferred = false;
+	/* as a quiet frame: taken, and the concealer starts afresh (what
+	 * it would repeat is older than what was not heard) */
+	(void)jbuf_next(&s->jb, s->jb.frame, &o);
+	media_plc_reset(s->plc);
+	s->conceal_run = 0;
 }
 
 void mstream_playout_rate(struct mstream *s, unsigned mix_hz)

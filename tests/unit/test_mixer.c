@@ -61,6 +61,10 @@ struct leg {
 };
 
 static struct leg legs[NS];
+/* the legs' telephone-event payload type (-1: none, so the mixer listens
+ * for keypad tones in the audio and decodes every frame; with one, a
+ * G.711 frame is decoded only when it is heard: playout.c) */
+static int leg_telev = -1;
 
 /* What the mixer sends leg l: codec, unity gains, both ways */
 static struct mixer_media leg_media(const struct leg *l,
@@ -73,7 +77,7 @@ static struct mixer_media leg_media(const struct leg *l,
 	m.rtp_dst_len = sizeof(l->peer_addr);
 	m.codec = codec;
 	m.tx_pt = pt;
-	m.telev_pt = -1;
+	m.telev_pt = leg_telev;
 	m.send = m.recv = true;
 	m.gain_in_db = m.gain_out_db = 0;
 	m.room_speakers = room_speakers;
@@ -301,6 +305,25 @@ static void test_mixer_uring(void **state)
 	(void)state;
 	memset(legs, 0, sizeof(legs));
 	mixer_case(true);
+}
+
+/* The same with telephone-event: the talkers beyond the K are never
+ * decoded, the K are, and the one pushed out stops being heard */
+static void test_mixer_deferred(void **state)
+{
+	(void)state;
+	memset(legs, 0, sizeof(legs));
+	leg_telev = 101;
+	mixer_case(false);
+}
+
+/* (run even when the case fails, so the tests after it have no
+ * telephone-event) */
+static int telev_off(void **state)
+{
+	(void)state;
+	leg_telev = -1;
+	return 0;
 }
 
 static struct mixer_stream_stats a_stats;
@@ -622,6 +645,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixer),
 		cmocka_unit_test(test_mixer_uring),
+		cmocka_unit_test_teardown(test_mixer_deferred, telev_off),
 		cmocka_unit_test(test_opus_fec_path),
 		cmocka_unit_test(test_mix_rate),
 		cmocka_unit_test(test_garbage_payloads),

@@ -1,0 +1,147 @@
+/*
+ * A G.711 stream's playout (src/mixer/playout.c) one tick at a time, on a
+ * stream of its own: a loud frame waits undecoded (s->deferred) with its
+ * level read from its bytes; mstream_playout_decode gives exactly that
+ * packet's samples, mstream_playout_drop takes it unheard, and either way
+ * the next tick plays the next packet, with nothing skipped or late. A
+ * stream that listens for keypad tones in the audio decodes every frame.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "mixer/mixer_stream.h"
+
+#define F 160                  /* 20 ms at 8 kHz */
+#define TICKS 200
+
+static struct mstream *stream_new(int telev_pt)
+{
+	struct mstream *s = calloc(1, sizeof(*s));
+	int err = 0;
+
+	assert_non_null(s);
+	s->m.codec = MEDIA_PCMU;
+	s->m.tx_pt = 0;
+	s->m.telev_pt = telev_pt;
+	s->m.recv = true;
+	/* (none for G.711 in an 8 kHz mix: nothing to keep) */
+	s->coder = media_coder_new(MEDIA_PCMU, 8000, NULL, &err);
+	assert_int_equal(err, 0);
+	s->plc = media_plc_new();
+	assert_non_null(s->plc);
+	mstream_playout_init(s, 8000, 20);
+	return s;
+}
+
+static void stream_free(struct mstream *s)
+{
+	media_coder_free(s->coder);
+	media_plc_free(s->plc);
+	free(s);
+}
+
+/* packet k: a 400 Hz tone at speech level whose first byte is not
+ * repeated from one packet to the next (so that a frame is known by its
+ * samples) */
+static void packet(unsigned k, uint8_t *pay)
+{
+	int16_t pcm[F];
+
+	for (unsigned i = 0; i < F; i++)
+		pcm[i] = (int16_t)lrint(6000 * sin(2 * M_PI * 400 *
+						   (double)(k * F + i) / 8000));
+	pcm[0] = (int16_t)(100 * (int)(k % 64));
+	media_encode(MEDIA_PCMU, pay, pcm, F);
+}
+
+/* A tick: packet k arrives, then a frame is played; even ticks decode
+ * what was deferred, odd ones drop it. Every frame is deferred (or, not
+ * expect_deferred, none is), and every decoded one is exactly the
+ * packet played. */
+static void run(struct mstream *s, bool expect_deferred)
+{
+	unsigned deferred = 0, played = 0;
+	unsigned first = TICKS;
+
+	for (unsigned k = 0; k < TICKS; k++) {
+		uint8_t pay[F];
+		int16_t out[F], want[F];
+		bool got;
+
+		packet(k, pay);
+		assert_int_equal(jbuf_put(&s->jb, (uint16_t)k, k * F, F, 0,
+					  pay, F, k * F), JB_OK);
+		got = mstream_playout(s, out);
+		if (!got)
+			continue;
+		if (first == TICKS)
+			first = k;
+		/* the packet this tick plays: one a tick from the first */
+		packet(played, pay);
+		media_decode(MEDIA_PCMU, want, pay, F);
+		played++;
+		assert_false(s->quiet);
+		assert_int_equal(s->deferred, expect_deferred);
+		if (!s->deferred) {
+			assert_memory_equal(out, want, sizeof(out));
+			continue;
+		}
+		deferred++;
+		/* its level from its bytes: a tone at -15 dBov or so */
+		assert_in_range(s->quiet_level, 12, 18);
+		if (k % 2) {
+			mstream_playout_drop(s);
+			assert_false(s->deferred);
+			continue;
+		}
+		memset(out, 0, sizeof(out));
+		mstream_playout_decode(s, out);
+		assert_false(s->deferred);
+		assert_memory_equal(out, want, sizeof(out));
+	}
+	print_message("first played at tick %u, %u played, %u deferred; "
+		      "jitter buffer: %u late, %u skipped, %u concealed\n",
+		      first, played, deferred, s->jb.stats.late,
+		      s->jb.stats.skipped, s->jb.stats.concealed);
+	assert_true(played > TICKS - 5);
+	assert_int_equal(s->jb.stats.late, 0);
+	assert_int_equal(s->jb.stats.skipped, 0);
+	assert_int_equal(s->jb.stats.concealed, 0);
+	assert_int_equal(deferred, expect_deferred ? played : 0);
+}
+
+static void test_deferred(void **state)
+{
+	struct mstream *s = stream_new(101);
+
+	(void)state;
+	run(s, true);
+	stream_free(s);
+}
+
+static void test_keypad_decodes_all(void **state)
+{
+	struct mstream *s = stream_new(-1);
+
+	(void)state;
+	/* (no keypad listener is set up here: s->inband stands for it) */
+	s->inband = (void *)1;
+	run(s, false);
+	s->inband = NULL;
+	stream_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deferred),
+		cmocka_unit_test(test_keypad_decodes_all),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
