@@ -29,7 +29,7 @@ start_server() {
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	API="http://127.0.0.1:$HTTP_PORT"
-	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
+	${PIN:+taskset -c 1} "$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
 		--db "$WORK/caucus.db" --demo bench --mixer-threads 1 \
 		--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 20000)) \
 		--log-level warn \

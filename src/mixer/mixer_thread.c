@@ -110,8 +110,9 @@ static bool speaker_offer(struct mstream **sel, unsigned *n, unsigned k,
  * only one that is among the K loudest so far is brought to the mix
  * rate and scaled: in a room where everyone talks, those beyond the K
  * cost no resampling and no copy (its resampler restarts when it is
- * next heard), and a G.711 one is not even decoded (playout.c). A whisper, and an application speaking to one stream, go
- * to no sum: they are private (r->priv) */
+ * next heard), and a G.711 one is not even decoded (playout.c). A
+ * whisper, and an application speaking to one stream, go to no sum:
+ * they are private (r->priv) */
 static void room_gather(struct mthread *t, struct mroom *r, uint64_t mono_us,
 			uint64_t wall_us, bool *sig)
 {
