@@ -55,7 +55,6 @@ struct jb_slot {
 };
 
 struct jbuf {
-	struct jb_slot slot[JB_SLOTS];
 	uint8_t order[JB_SLOTS];      /* slot indexes sorted by ts */
 	unsigned count;
 	unsigned clock;               /* RTP clock, Hz */
@@ -76,6 +75,9 @@ struct jbuf {
 	unsigned win_ticks;
 	uint32_t win_min;
 	struct jbuf_stats stats;
+	/* (last: what every packet and tick reads above shares a few
+	 * cache lines) */
+	struct jb_slot slot[JB_SLOTS];
 };
 
 void jbuf_init(struct jbuf *jb, unsigned clock_hz, unsigned target_ms);

@@ -55,15 +55,43 @@ struct mstream {
 				  * app_to, a call's listen_to) */
 	struct mgroup *grp;      /* the mix it is in (never NULL) */
 	bool custom;             /* relations: a frame of its own */
-	int32_t cls_q16[MIXER_CLASSES];      /* how it hears each class */
-	const struct mstream *relp[MIXER_REL_MAX];  /* how it hears */
-	int32_t rel_q16[MIXER_REL_MAX];             /* these streams */
-	unsigned nrelp;
-	struct mstream *tap_src; /* the stream it hears alone (hear_only) */
-	int16_t *tap;            /* tapped by a sink: this tick's audio at
-				  * the mix rate, mixed or not (muted) */
-	bool tap_have;           /* tap holds audio this tick */
-	unsigned tapped_by;      /* sinks hearing it */
+	/* what every packet and every tick touches, kept together (a
+	 * stream is 43 kB: scattered, these were a dozen cache lines a
+	 * packet) */
+	bool latched;            /* a source was heard: rtp_dst is where
+				  * its media comes from */
+	bool rtcp_latched;
+	unsigned native_hz, nframe;      /* native rate, samples in 20 ms */
+	unsigned fifo_n;
+	unsigned conceal_run;
+	bool dec_stale;      /* Opus: the last frame was not decoded */
+	bool quiet;          /* this tick's frame was quiet and not even
+			      * decoded: quiet_level is its level, the
+			      * samples were not written */
+	uint8_t quiet_level;
+	bool deferred;       /* this tick's frame (G.711, loud or from a
+			      * talker) waits undecoded in the jitter
+			      * buffer: quiet_level is its level */
+	bool up_live;        /* the receive resampler ran last tick */
+	struct rtp_rxstat rx;
+	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
+	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
+	uint16_t tx_seq;
+	bool tx_marker;
+	uint64_t next_rtcp_us, next_stats_us;
+	bool telev_on;           /* RFC 4733 events silence the audio */
+	uint32_t telev_until_ms; /* until then (inband.c) */
+	struct mixer_stream_stats st;
+	struct talk talk;        /* who is talking (what they send, muted
+				  * or not) */
+	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
+	bool hdr_voice;
+	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
+	uint8_t level_peak;      /* the loudest talk.level since the last
+				  * stats report (-dBov) */
+	bool have;               /* contrib holds audio this tick */
+	uint32_t fwd_ssrc, fwd_ts0, fwd_ticks;   /* mixer_self.c, below */
+	/* the rest */
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
 	struct uring *ur;        /* its own, read and sent through its
@@ -81,38 +109,24 @@ struct mstream {
 					   * RTP rx, tx; RTCP's own rx, tx */
 	uint32_t dtls_win;       /* DTLS records handed on in this window */
 	unsigned dtls_n;         /* (about a second), at most DTLS_PER_WIN */
-	bool latched;            /* a source was heard: rtp_dst is where
-				  * its media comes from */
-	bool rtcp_latched;
+	/* relations (room_relink) and taps */
+	int32_t cls_q16[MIXER_CLASSES];      /* how it hears each class */
+	const struct mstream *relp[MIXER_REL_MAX];  /* how it hears */
+	int32_t rel_q16[MIXER_REL_MAX];             /* these streams */
+	unsigned nrelp;
+	struct mstream *tap_src; /* the stream it hears alone (hear_only) */
+	int16_t *tap;            /* tapped by a sink: this tick's audio at
+				  * the mix rate, mixed or not (muted) */
+	bool tap_have;           /* tap holds audio this tick */
+	unsigned tapped_by;      /* sinks hearing it */
 	struct jbuf jb;
 	/* playout: decoded samples at the native rate waiting to be
 	 * played (a packet may be longer than a tick), the last frame
 	 * played (G.722 concealment repeats it, fading) */
-	unsigned native_hz, nframe;      /* native rate, samples in 20 ms */
-	unsigned fifo_n;
-	unsigned conceal_run;
-	bool dec_stale;      /* Opus: the last frame was not decoded */
-	bool quiet;          /* this tick's frame was quiet and not even
-			      * decoded: quiet_level is its level, the
-			      * samples were not written */
-	uint8_t quiet_level;
-	bool deferred;       /* this tick's frame (G.711, loud or from a
-			      * talker) waits undecoded in the jitter
-			      * buffer: quiet_level is its level */
-	bool up_live;        /* the receive resampler ran last tick */
 	int16_t fifo[PLAYOUT_FIFO];
 	int16_t last[MEDIA_FRAME_MAX];
-	struct rtp_rxstat rx;
-	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
-	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
-	uint16_t tx_seq;
-	bool tx_marker;
-	uint64_t next_rtcp_us, next_stats_us;
-	/* keypad tones (inband.c): RFC 4733 events silence the audio
-	 * until telev_until_ms; a G.711 caller without telephone-event is
-	 * listened to for in-band tones and delayed two frames */
-	bool telev_on;
-	uint32_t telev_until_ms;
+	/* keypad tones (inband.c): a G.711 caller without telephone-event
+	 * is listened to for in-band tones and delayed two frames */
 	struct dtmf_rx_state_s *inband;
 	int16_t inband_dl[2][INBAND_FRAME];
 	bool inband_got[2];
@@ -122,22 +136,13 @@ struct mstream {
 	uint32_t dtmf_ts;        /* timestamp of the last reported event */
 	uint8_t dtmf_ev;         /* and its code */
 	bool dtmf_seen;
-	struct mixer_stream_stats st;
-	struct talk talk;        /* who is talking (what they send, muted
-				  * or not) */
-	uint8_t hdr_level;       /* RFC 6464: the last level in a header */
-	bool hdr_voice;
-	uint32_t hdr_level_at;   /* when (8 kHz units); 0: never */
-	uint8_t level_peak;      /* the loudest talk.level since the last
-				  * stats report (-dBov) */
-	bool have;               /* contrib holds audio this tick */
 	int32_t contrib[MEDIA_FRAME_MAX];
 	/* distributed mixing (mixer_self.c): its voice as the RTP stream
 	 * listeners that mix for themselves get: an SSRC of its own for
 	 * its life in the room, sequence numbers per codec, timestamps
 	 * from the ticks it lived; the encoders and this tick's encodings
-	 * (made at commands while the room has such listeners) */
-	uint32_t fwd_ssrc, fwd_ts0, fwd_ticks;
+	 * (made at commands while the room has such listeners; fwd_ssrc,
+	 * fwd_ts0 and fwd_ticks are with the fields of every tick) */
 	uint16_t fwd_seq[MEDIA_NCODECS];
 	struct mfwd *fwd;
 	bool mc_take;            /* it hears the room's selection from the
