@@ -24,12 +24,16 @@ fi
 # BENCH_RTP_MIN: the first RTP port (20000; per-thread sockets bind it
 # and the next: another on a shared machine may hold them)
 RTP_MIN=${BENCH_RTP_MIN:-20000}
+# SERVER_CPU: start_server runs caucusd on that core alone (taskset), as
+# bench/floor.sh does with the generator on another; unset: anywhere
+SERVER_CPU=${SERVER_CPU:-}
 
 start_server() {
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	API="http://127.0.0.1:$HTTP_PORT"
-	${PIN:+taskset -c 1} "$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
+	${SERVER_CPU:+taskset -c "$SERVER_CPU"} \
+	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
 		--db "$WORK/caucus.db" --demo bench --mixer-threads 1 \
 		--rtp-port-min "$RTP_MIN" --rtp-port-max $((RTP_MIN + 20000)) \
 		--log-level warn \
