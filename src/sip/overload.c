@@ -183,7 +183,6 @@ static bool probe_recv(struct sa *src, struct mbuf *mb, void *arg)
 	uint32_t seq;
 
 	(void)src;
-
 	if (mbuf_get_left(mb) != PROBE_LEN ||
 	    memcmp(mbuf_buf(mb), o->token, TOKEN_LEN)) {
 		overload_busy(o);         /* SIP: not idle any more */

@@ -145,6 +145,14 @@ static void second(struct vthread *t)
 
 static void timers(struct vthread *t)
 {
+	if (!t->nrooms) {
+		/* asleep until a command (wait_ms): the clocks start again
+		 * with the first room, so its first second is a second */
+		t->next_tick_us = t->now_us;
+		t->last_sec_us = t->now_us;
+		t->next_sec_us = t->now_us + VID_SECOND_US;
+		return;
+	}
 	if (t->now_us >= t->next_tick_us) {
 		t->next_tick_us = t->now_us + VID_TICK_US;
 		tick(t);
