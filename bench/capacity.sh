@@ -27,7 +27,6 @@
 # talking in each room, or "all"), BENCH_OUT (bench/out; the test writes
 # elsewhere). CSV: capacity.csv (capacity-all.csv when all talk).
 . "$(dirname "$0")/common.sh"
-case $BUILD in /*) BIN=$BUILD ;; esac
 OUT=${BENCH_OUT:-$OUT}
 mkdir -p "$OUT"
 ROOM=${BENCH_ROOM:-100}

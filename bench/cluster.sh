@@ -25,7 +25,6 @@
 # is up (it kills nodes).
 . "$(dirname "$0")/common.sh"
 # (a build folder given as an absolute path, as ctest does)
-case $BUILD in /*) BIN=$BUILD ;; esac
 N=${CLUSTER_N:-1500}
 RATE=${CLUSTER_RATE:-$(( N / 30 > 5 ? N / 30 : 5 ))}
 CHECK=${CLUSTER_CHECK:-48}

@@ -6,7 +6,8 @@
 set -eu
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN="$ROOT/$BUILD"
+# (a build folder in the checkout, or an absolute path: ctest's)
+case $BUILD in /*) BIN=$BUILD ;; *) BIN="$ROOT/$BUILD" ;; esac
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/caucus-bench.XXXXXX)

@@ -32,7 +32,6 @@
 # (ms), caucusd's own count of refusals, its loop lag p99; the row also
 # goes to bench/out/overload.csv.
 . "$(dirname "$0")/common.sh"
-case $BUILD in /*) BIN=$BUILD ;; esac     # ctest passes an absolute one
 RATE=${BENCH_OVERLOAD_RATE:-3000}
 SECS=${BENCH_OVERLOAD_S:-30}
 HOLD_MS=${BENCH_HOLD_MS:-1000}
