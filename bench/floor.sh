@@ -11,6 +11,7 @@
 # with the median of the pairs.
 #   bench/floor.sh [build-dir] [N] [PAIRS]     N 400, PAIRS 5
 #   BENCH_TALKERS: all (default) or a number of talkers
+#   BENCH_SECONDS: measured per run (8); BENCH_OUT: where the CSV goes
 # Rows to bench/out/floor-N.csv: pair, caucus us/pf, floor us/pf, ratio,
 # caucus's loss % and p99 tick lateness.
 . "$(dirname "$0")/common.sh"
@@ -21,6 +22,8 @@ TALKERS=${BENCH_TALKERS:-all}
 [ "$TALKERS" = all ] && TALKERS=$N
 # shellcheck disable=SC2034     # common.sh's start_server reads it
 SERVER_CPU=1
+OUT=${BENCH_OUT:-$OUT}
+mkdir -p "$OUT"
 machine
 echo "floor: pcmu, N=$N, $TALKERS talking, mixing at 8000 Hz; caucusd" \
 	"(rtp_sockets per-thread) and udpfloor --shared on core 1, the" \
@@ -28,7 +31,8 @@ echo "floor: pcmu, N=$N, $TALKERS talking, mixing at 8000 Hz; caucusd" \
 
 run() { # extra-args... -> RESULT line
 	taskset -c 0 "$BIN/caucus-loadgen" --n "$N" --rate 300 --warmup 3 \
-		--codec pcmu --own-sockets --seconds 8 --talkers "$TALKERS" \
+		--codec pcmu --own-sockets --seconds "${BENCH_SECONDS:-8}" \
+		--talkers "$TALKERS" \
 		"$@" 2>"$WORK/lg.err" | grep '^RESULT' || echo "RESULT failed"
 }
 field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }

@@ -24,6 +24,10 @@ bash "$dir/janus.sh" "$build"
 BENCH_CODEC=opus bash "$dir/janus.sh" "$build"
 BENCH_CODEC=g722 bash "$dir/janus.sh" "$build" 100 200
 BENCH_CODEC=mixed bash "$dir/janus.sh" "$build" 100 200
+BENCH_TALKERS=all bash "$dir/janus.sh" "$build" 400
+echo
+echo "== per-thread sockets against the shared floor, pinned pairs (bench/floor.sh) =="
+bash "$dir/floor.sh" "$build" 400 7
 echo
 echo "== switched video (bench/video.sh) =="
 bash "$dir/video.sh" "$build"
