@@ -20,17 +20,25 @@ N=${1:-400}
 PAIRS=${2:-5}
 TALKERS=${BENCH_TALKERS:-all}
 [ "$TALKERS" = all ] && TALKERS=$N
+# the server on core 1 and the generator on core 0 (on a machine of one
+# core both on it: the figures then include the generator's competition)
+GEN_CPU=0
 # shellcheck disable=SC2034     # common.sh's start_server reads it
 SERVER_CPU=1
+if [ "$(nproc)" -lt 2 ]; then
+	SERVER_CPU=0
+	echo "floor: one core here: server and generator share it" >&2
+fi
 OUT=${BENCH_OUT:-$OUT}
 mkdir -p "$OUT"
 machine
 echo "floor: pcmu, N=$N, $TALKERS talking, mixing at 8000 Hz; caucusd" \
-	"(rtp_sockets per-thread) and udpfloor --shared on core 1, the" \
-	"generator on core 0; $PAIRS pairs"
+	"(rtp_sockets per-thread) and udpfloor --shared on core $SERVER_CPU," \
+	"the generator on core $GEN_CPU; $PAIRS pairs"
 
 run() { # extra-args... -> RESULT line
-	taskset -c 0 "$BIN/caucus-loadgen" --n "$N" --rate 300 --warmup 3 \
+	taskset -c "$GEN_CPU" "$BIN/caucus-loadgen" --n "$N" --rate 300 \
+		--warmup 3 \
 		--codec pcmu --own-sockets --seconds "${BENCH_SECONDS:-8}" \
 		--talkers "$TALKERS" \
 		"$@" 2>"$WORK/lg.err" | grep '^RESULT' || echo "RESULT failed"
@@ -47,7 +55,8 @@ for p in $(seq 1 "$PAIRS"); do
 	c=$(run --pid "$PID" --api "$API" \
 		--target "sip:bench@127.0.0.1:$SIP_PORT")
 	stop_server
-	taskset -c 1 "$BIN/udpfloor" --shared "$N" "$WORK/floor.ports" &
+	taskset -c "$SERVER_CPU" "$BIN/udpfloor" --shared "$N" \
+		"$WORK/floor.ports" &
 	FPID=$!
 	for _ in $(seq 1 50); do
 		[ "$(wc -l 2>/dev/null <"$WORK/floor.ports" || echo 0)" = \
