@@ -29,24 +29,27 @@ uint64_t mthread_now_us(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* An event queued for the signalling thread (a full queue drops it,
+ * counted) */
+static bool push(struct mthread *t, const struct mixer_event *ev)
+{
+	if (spsc_push(&t->evq, ev))
+		return true;
+	atomic_fetch_add(&t->events_dropped, 1);
+	return false;
+}
+
 void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 		       bool *signalled)
 {
-	if (!spsc_push(&t->evq, ev)) {
-		atomic_fetch_add(&t->events_dropped, 1);
-		return;
-	}
-	*signalled = true;
+	if (push(t, ev))
+		*signalled = true;
 }
 
 void mthread_push_report(struct mthread *t, const struct mixer_event *ev,
 			 uint64_t mono_us)
 {
-	if (!spsc_push(&t->evq, ev)) {
-		atomic_fetch_add(&t->events_dropped, 1);
-		return;
-	}
-	if (!t->lazy_n++)
+	if (push(t, ev) && !t->lazy_n++)
 		t->lazy_at_us = mono_us;
 }
 
