@@ -159,13 +159,16 @@ static void decode(struct mstream *s, const struct jb_slot *p,
  * stays, *level is set. */
 static bool quiet_frame(struct mstream *s, uint8_t *level)
 {
+	/* a G.711 frame that can wait undecoded: nothing before it in the
+	 * fifo, and no keypad listener (it hears every frame) */
+	bool can_defer = s->plc && !s->fifo_n && !s->inband;
 	const struct jb_slot *p;
 	struct jb_out o;
 
 	/* (G.711's fifo holds only what a change of the room's rate gave
 	 * back, mixer_rate.c: a stream not talking drops it here, the
 	 * delay it added goes) */
-	if (!s->plc && (s->talk.talking || s->fifo_n))
+	if ((s->talk.talking && !can_defer) || (s->fifo_n && !s->plc))
 		return false;
 	p = jbuf_peek(&s->jb);
 	if (!p || to_samples(s, p->dur) != s->nframe)
@@ -184,8 +187,7 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 		*level = talk_level_energy((double)media_g711_energy(
 				c, p->data, p->len), p->len);
 		if (s->talk.talking || *level < TALK_ON_DBOV) {
-			/* (the keypad listener hears every frame) */
-			s->deferred = !s->fifo_n && !s->inband;
+			s->deferred = can_defer;
 			return false;
 		}
 		media_plc_reset(s->plc);
