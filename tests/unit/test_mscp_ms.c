@@ -323,11 +323,18 @@ static void media(unsigned frames)
 	(void)re_main(NULL);
 }
 
+/* The power of leg j's tone in what leg i (at its second address: alt)
+ * got in the last 20 frames, dBFS */
+static double power(int i, int j, bool alt)
+{
+	return peer_pcmu_power_db(alt ? legs[i].last2 + 20 :
+				  legs[i].last + 20, 20, legs[j].freq);
+}
+
 /* Whether leg i (at its second address: alt) hears leg j's tone */
 static bool hears(int i, int j, bool alt)
 {
-	double p = peer_pcmu_power_db(alt ? legs[i].last2 + 20 :
-				      legs[i].last + 20, 20, legs[j].freq);
+	double p = power(i, j, alt);
 
 	print_message("%s%s hears %.0f Hz at %.1f dBFS\n", legs[i].connid,
 		      alt ? " (new address)" : "", legs[j].freq, p);
@@ -347,8 +354,7 @@ static void media_until(int i, int j, bool alt, bool want)
 		double p;
 
 		media(60);
-		p = peer_pcmu_power_db(alt ? legs[i].last2 + 20 :
-				       legs[i].last + 20, 20, legs[j].freq);
+		p = power(i, j, alt);
 		if (want ? p > -25 : p < -45)
 			return;
 	}
