@@ -50,6 +50,38 @@ start_server() {
 	exit 1
 }
 
+# udpfloor_start N [udpfloor flags...]: tools/udpfloor over N ports
+# (on SERVER_CPU when set, as caucusd), back once its ports are in
+# $WORK/floor.ports; FPID. udpfloor_stop ends it.
+udpfloor_start() {
+	local n=$1
+
+	shift
+	rm -f "$WORK/floor.ports"
+	${SERVER_CPU:+taskset -c "$SERVER_CPU"} \
+		"$BIN/udpfloor" "$@" "$n" "$WORK/floor.ports" &
+	FPID=$!
+	for _ in $(seq 1 50); do
+		[ "$(wc -l 2>/dev/null <"$WORK/floor.ports" || echo 0)" = \
+			"$n" ] && break
+		sleep 0.1
+	done
+}
+
+udpfloor_stop() {
+	kill "$FPID" 2>/dev/null || true
+	wait "$FPID" 2>/dev/null || true
+	rm -f "$WORK/floor.ports"
+}
+
+# field RESULT NAME: a value of a caucus-loadgen RESULT line
+field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
+# ratio A B: A / B as "N.NNx", "-" when either is missing or 0
+ratio() {
+	awk -v a="${1:-0}" -v b="${2:-0}" \
+		'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
+}
+
 stop_server() {
 	kill -TERM "$PID" 2>/dev/null || true
 	wait "$PID" 2>/dev/null || true

@@ -43,7 +43,6 @@ run() { # extra-args... -> RESULT line
 		--talkers "$TALKERS" \
 		"$@" 2>"$WORK/lg.err" | grep '^RESULT' || echo "RESULT failed"
 }
-field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
 
 CSV="$OUT/floor-$N.csv"
 echo "pair,caucus_us_pf,floor_us_pf,ratio,caucus_loss_pct,late_p99_ms" \
@@ -55,22 +54,13 @@ for p in $(seq 1 "$PAIRS"); do
 	c=$(run --pid "$PID" --api "$API" \
 		--target "sip:bench@127.0.0.1:$SIP_PORT")
 	stop_server
-	taskset -c "$SERVER_CPU" "$BIN/udpfloor" --shared "$N" \
-		"$WORK/floor.ports" &
-	FPID=$!
-	for _ in $(seq 1 50); do
-		[ "$(wc -l 2>/dev/null <"$WORK/floor.ports" || echo 0)" = \
-			"$N" ] && break
-		sleep 0.1
-	done
+	udpfloor_start "$N" --shared
 	f=$(run --pid "$FPID" --peers "$WORK/floor.ports")
-	kill "$FPID" 2>/dev/null || true
-	wait "$FPID" 2>/dev/null || true
-	rm -f "$WORK/floor.ports"
+	udpfloor_stop
 	cu=$(field "$c" us_per_pf)
 	fu=$(field "$f" us_per_pf)
-	r=$(awk -v a="${cu:-0}" -v b="${fu:-0}" \
-		'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }')
+	r=$(ratio "$cu" "$fu")
+	r=${r%x}
 	printf '%4s | %16s | %12s | %6s | %6s | %8s\n' "$p" "${cu:--}" \
 		"${fu:--}" "$r" "$(field "$c" loss_pct)" \
 		"$(field "$c" late_p99_ms)"

@@ -139,24 +139,11 @@ caucus_run() { # NAME N caucusd-args... -> RESULT line of that caucusd
 }
 
 floor_run() { # N [--shared] -> RESULT line of udpfloor
-	"$BIN/udpfloor" ${2:-} "$1" "$WORK/floor.ports" &
-	FPID=$!
-	for _ in $(seq 1 50); do
-		[ "$(wc -l <"$WORK/floor.ports" 2>/dev/null ||
-			echo 0)" = "$1" ] && break
-		sleep 0.1
-	done
+	udpfloor_start "$1" "${@:2}"
 	run "floor${2:-}" "$1" --pid "$FPID" --peers "$WORK/floor.ports"
-	kill "$FPID" 2>/dev/null || true
-	wait "$FPID" 2>/dev/null || true
-	rm -f "$WORK/floor.ports"
+	udpfloor_stop
 }
 
-ratio() { # A B: A / B as "N.Nx"
-	awk -v a="${1:-0}" -v b="${2:-0}" \
-		'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
-}
-field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
 # per_part RESULT: kB per participant, (peak - idle) / joined, or nothing
 per_part() {
 	awk -v i="$(field "$1" rss_idle_kb)" -v p="$(field "$1" rss_peak_kb)" \

@@ -54,24 +54,12 @@ caucus_run() { # NAME N args... -> RESULT line, caucusd started for it
 }
 
 floor_run() { # N -> RESULT line of udpfloor --fanout
-	local fpid
-	rm -f "$WORK/floor.ports"
-	"$BIN/udpfloor" --fanout "$1" "$WORK/floor.ports" &
-	fpid=$!
-	for _ in $(seq 1 50); do
-		[ -f "$WORK/floor.ports" ] &&
-			[ "$(wc -l <"$WORK/floor.ports")" = "$1" ] && break
-		sleep 0.1
-	done
-	vl floor "$1" --pid "$fpid" --peers "$WORK/floor.ports"
-	kill "$fpid" 2>/dev/null || true
-	wait "$fpid" 2>/dev/null || true
+	udpfloor_start "$1" --fanout
+	vl floor "$1" --pid "$FPID" --peers "$WORK/floor.ports"
+	udpfloor_stop
 }
 
-field() { printf '%s' " $1" | grep -o " $2=[0-9.]*" | cut -d= -f2; }
 calc() { awk "BEGIN { $1 }" </dev/null; }
-ratio() { calc "a = ${1:-0}+0; b = ${2:-0}+0;
-	if (a > 0 && b > 0) printf \"%.2fx\", a / b; else print \"-\""; }
 odd() { # RESULT -> what went wrong in it, if anything
 	local s=""
 	[ "$(field "$1" silent_legs)" = 0 ] ||
