@@ -1,15 +1,18 @@
-# free_port: prints a port nobody listens on (TCP or UDP), for tests and
+# free_port [N]: prints a port nobody listens on (TCP or UDP), with the
+# N - 1 after it free too (1 by default), for tests and
 # benchmarks. Random, so runs side by side differ, and in 11000-22999:
 # below the kernel's ephemeral range (32768 and up by default), where
 # outgoing connections take ports at any moment, and apart from
 # free_media_port's (a caucusd's SIP, HTTP or BFCP port picked by one
 # test never takes the RTP port a sipp of another was given).
 free_port() {
-	local p
+	local p n=${1:-1} last
 	for _ in $(seq 1 200); do
 		p=$(( (RANDOM * 32768 + RANDOM) % 12000 + 11000 ))
-		if ! ss -Hlnu "sport = :$p" | grep -q . &&
-		   ! ss -Hlnt "sport = :$p" | grep -q .; then
+		last=$((p + n - 1))
+		if ! ss -Hlnu "sport >= :$p and sport <= :$last" | grep -q . &&
+		   ! ss -Hlnt "sport >= :$p and sport <= :$last" | grep -q .
+		then
 			echo "$p"
 			return 0
 		fi

@@ -435,7 +435,9 @@ sipp_wait() {
 
 # baresip_conf DIR NAME [LINE...]: a baresip config folder for a client
 # that plays DIR/tone.wav (make it with tonegen) and sends what it hears
-# to the aubridge device play-NAME, on free ports; extra config lines
+# to the aubridge device play-NAME, on free ports (its SIP port and the
+# next: baresip listens for TLS there, and a taken one fails its start);
+# extra config lines
 # (modules, settings) follow. The accounts file is the caller's.
 # (BS_CODECS: more modules the accounts name, codecs, e.g. "g722.so
 # opus.so", or a media encryption, "srtp.so": they must load before the
@@ -447,7 +449,7 @@ baresip_conf() {
 	mkdir -p "$d"
 	for m in ${BS_CODECS:-}; do extra+=("module $m"); done
 	printf '%s\n' "poll_method epoll" "net_interface 127.0.0.1" \
-		"sip_listen 127.0.0.1:$(free_port)" \
+		"sip_listen 127.0.0.1:$(free_port 2)" \
 		"audio_source aufile,$d/tone.wav" \
 		"audio_player aubridge,play-$n" \
 		"module_path /usr/lib/baresip/modules" "module g711.so" \
