@@ -54,17 +54,26 @@ function send(method, path, body) {
   });
 }
 
+// cmd (a sipp command line) with its -p and -mp on ports free now
+// (scripts/ports.sh): the test script picked them at its start, and a
+// caller started half a minute later must not find one taken meanwhile
+// by a test running beside this one
+function freshPorts(cmd) {
+  const ports = execFileSync("bash", ["-c", '. "$1"; free_port; free_media_port', "-",
+    path.join(__dirname, "..", "..", "scripts", "ports.sh")]).toString().trim().split(/\s+/);
+  return cmd.replace(/ -p \d+/, ` -p ${ports[0]}`).replace(/ -mp \d+/, ` -mp ${ports[1]}`);
+}
+
 // The video caller's sipp: SIPP_VIDEO_CMD, else SIPP_CMD with the video
 // scenario (uac_video_fecc.xml, beside uac_wait_bye.xml), as vic, on free
-// ports (scripts/ports.sh)
+// ports
 function videoCmd() {
   if (process.env.SIPP_VIDEO_CMD) return process.env.SIPP_VIDEO_CMD;
-  const ports = execFileSync("bash", ["-c", '. "$1"; free_port; free_media_port; free_port', "-",
-    path.join(__dirname, "..", "..", "scripts", "ports.sh")]).toString().trim().split(/\s+/);
-  return process.env.SIPP_CMD.replace("uac_wait_bye.xml", "uac_video_fecc.xml")
-    .replace(/-key who \S+/, `-key who vic -key fecc_port ${ports[2]}`)
-    .replace(/ -p \d+/, ` -p ${ports[0]}`).replace(/ -mp \d+/, ` -mp ${ports[1]}`)
-    .replace(/\/zoe\.out/, "/vic.out");
+  const fecc = execFileSync("bash", ["-c", '. "$1"; free_port', "-",
+    path.join(__dirname, "..", "..", "scripts", "ports.sh")]).toString().trim();
+  return freshPorts(process.env.SIPP_CMD.replace("uac_wait_bye.xml", "uac_video_fecc.xml")
+    .replace(/-key who \S+/, `-key who vic -key fecc_port ${fecc}`)
+    .replace(/\/zoe\.out/, "/vic.out"));
 }
 
 (async () => {
@@ -104,7 +113,7 @@ function videoCmd() {
     await page.waitForSelector("#parts td:has-text('Nobody here yet')", { timeout: 5000 });
 
     const t0 = Date.now();
-    sipp = spawn("sh", ["-c", process.env.SIPP_CMD], { stdio: "ignore" });
+    sipp = spawn("sh", ["-c", freshPorts(process.env.SIPP_CMD)], { stdio: "ignore" });
     await page.waitForSelector("#parts .status.connected", { timeout: 5000 });
     const ms = Date.now() - t0;
     step(`the SIP participant appeared after ${ms} ms`);
@@ -153,7 +162,7 @@ function videoCmd() {
     await page.fill("#policy", '{"default_action": "moderate"}');
     await page.click("#policy-save");
     await page.waitForSelector("#policy-msg:has-text('saved')", { timeout: 5000 });
-    sipp2 = spawn("sh", ["-c", process.env.SIPP_CMD2], { stdio: "ignore" });
+    sipp2 = spawn("sh", ["-c", freshPorts(process.env.SIPP_CMD2)], { stdio: "ignore" });
     await page.waitForSelector("#waiting:not([hidden]) td:has-text('sip:yan@example.com')", { timeout: 5000 });
     await page.screenshot({ path: `${shots}/6-waiting.png` });
     await page.click("#pend button[data-approve]");
@@ -233,7 +242,7 @@ function videoCmd() {
     const pin = await send("PATCH", "/v1/conferences/standup/policy",
       { default_action: "allow", pin: "4321" });
     if (pin.status !== 200) throw new Error("cannot set a PIN: " + pin.status);
-    sipp3 = spawn("sh", ["-c", process.env.SIPP_CMD3], { stdio: "ignore" });
+    sipp3 = spawn("sh", ["-c", freshPorts(process.env.SIPP_CMD3)], { stdio: "ignore" });
     await page.waitForSelector("#pend tr.lobby td:has-text('sip:lia@example.com')", { timeout: 5000 });
     await page.waitForSelector("#parts .status.lobby", { timeout: 5000 });
     await page.screenshot({ path: `${shots}/7g-lobby.png` });

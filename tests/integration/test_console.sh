@@ -34,7 +34,14 @@ NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" TOKEN="$TOKEN" \
 	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" SIPP_CMD2="$sipp_cmd2" \
 	SIPP_CMD3="$sipp_cmd3" \
 	BARESIP_CMD="$bs_cmd" \
-	node "$SRC/tests/browser/console.cjs" || fail "browser test failed"
+	node "$SRC/tests/browser/console.cjs" || {
+	for f in "$WORK"/*.out; do      # the sipp callers' side
+		[ -s "$f" ] || continue
+		echo "---- ${f#"$WORK"/} (last 10 lines) ----"
+		tail -n 10 "$f"
+	done
+	fail "browser test failed"
+}
 ls "$shots"/*.png >/dev/null || fail "no screenshots"
 log "screenshots in $shots"
 stop_caucusd
