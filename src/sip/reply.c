@@ -1,11 +1,12 @@
 /*
  * Leaves of the sip module that every file of it may call: a reply to a
  * request (counted as a rejection when it is one, and as an offence of
- * its sender when it tells a scanner something), and the AoR of a URI
- * as the roster and the policy name people. They call nothing else of
- * the module. Signalling thread.
+ * its sender when it tells a scanner something; a refusal is logged at
+ * debug level), and the AoR of a URI as the roster and the policy name
+ * people. They call nothing else of the module. Signalling thread.
  */
 #include "sip/sip_int.h"
+#include "util/log.h"
 #include "util/srclimit.h"
 
 void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
@@ -13,8 +14,14 @@ void focus_reply(struct focus *f, const struct sip_msg *msg, uint16_t scode,
 {
 	struct sa srcbuf;
 
-	if (scode >= 400)
+	if (scode >= 400) {
 		f->stats.rejected++;
+		/* why a caller got nowhere, for whoever debugs it (quiet by
+		 * default: a flood's refusals would fill the log) */
+		log_dbg("sip", "msg=\"refused\" method=%r code=%u "
+			"reason=\"%s\" src=%J", &msg->met, scode, reason,
+			&msg->src);
+	}
 	/* what tells a scanner something: no such conference, refused
 	 * credentials (a first 401 is every caller's challenge) */
 	if (scode == 404 || scode == 403)
