@@ -5,6 +5,7 @@
  * through struct mthread's queues and atomics.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -110,7 +111,13 @@ int mixer_alloc(struct mixer **mxp, const struct mixer_cfg *cfg,
 	int err, uring_err = 0;
 
 	if (!n) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		/* one per core caucusd may run on (taskset, a container's
+		 * cpuset), not per core of the machine: two threads on
+		 * one core only take turns */
+		cpu_set_t cpus;
+		long cores = sched_getaffinity(0, sizeof(cpus), &cpus) ?
+			sysconf(_SC_NPROCESSORS_ONLN) : CPU_COUNT(&cpus);
+
 		n = cores > 0 ? (unsigned)cores : 1;
 	}
 	if (cfg->shared_port) {          /* a pair per thread, all in range */

@@ -9,6 +9,8 @@
 #  - a caller whose SDP names a port it never sends from is still served
 #    when it is the only one not yet heard (symmetric RTP);
 #  - a port range too small for a pair per thread is refused, saying so;
+#    by default one thread per core caucusd may run on (taskset -c 0:
+#    one thread);
 #  - garbage and strangers at a thread's port are counted
 #    (rtp_unmatched, caucus_rtp_unmatched_packets_total) and change
 #    nothing; caucusd keeps serving.
@@ -22,6 +24,21 @@ if "$BIN/caucusd" --rtp-sockets per-thread --mixer-threads 4 \
 fi
 grep -q 'no room for a port pair per mixer thread' "$WORK/refused.log" ||
 	{ cat "$WORK/refused.log"; fail "the refusal does not say why"; }
+# by default a thread per core caucusd may run on: on one core (taskset),
+# one thread
+aff_log="$WORK/affinity.log"
+aff_port=$(free_media_port)
+taskset -c 0 "$BIN/caucusd" --rtp-sockets per-thread \
+	--rtp-port-min "$aff_port" --rtp-port-max $((aff_port + 3)) \
+	--sip-port "$(free_port)" \
+	--http-port "$(free_port)" --db "$WORK/affinity.db" >"$aff_log" 2>&1 &
+aff_pid=$!
+CHILDREN="$CHILDREN $aff_pid"
+wait_for 10 grep -q 'msg="started" threads=1 ' "$aff_log" ||
+	{ cat "$aff_log"; fail "on one core caucusd did not start one mixer thread"; }
+kill "$aff_pid"
+wait "$aff_pid" 2>/dev/null || true
+log "on one core (taskset): one mixer thread"
 start_caucusd --rtp-sockets per-thread --mixer-threads 2
 status=$(get /v1/status)
 echo "$status"
