@@ -40,8 +40,8 @@ HTTP_PORT=$(free_port)
 API="http://127.0.0.1:$HTTP_PORT"
 serve() {
 	"$BIN/caucusd" --sip-port "$SIP_PORT" --http-port "$HTTP_PORT" \
-		--db "$WORK/caucus.db" --rtp-port-min 20000 \
-		--rtp-port-max 40000 --log-level warn \
+		--db "$WORK/caucus.db" --rtp-port-min 41000 \
+		--rtp-port-max 60998 --bfcp-port 0 --log-level warn \
 		--limits-exempt 127.0.0.1/32 >>"$WORK/caucusd.log" 2>&1 &
 	PID=$!
 	for _ in $(seq 1 200); do

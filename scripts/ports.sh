@@ -20,6 +20,18 @@ free_port() {
 	return 1
 }
 
+# baresip_ports CONFIG: baresip's ports in its config file, picked free
+# now: its SIP port and the next (it listens for TLS there, and a taken one
+# fails its start), and 20 for its RTP and RTCP. A client started long
+# after its config was written calls this first (a port free then may be
+# another test's since).
+baresip_ports() {
+	local sip rtp
+	sip=$(free_port 2) && rtp=$(free_port 20) || return 1
+	sed -i -e "s/^sip_listen .*/sip_listen 127.0.0.1:$sip/" \
+		-e "s/^rtp_ports .*/rtp_ports $rtp-$((rtp + 19))/" "$1"
+}
+
 # free_media_port: a port P where P to P+3 are free, for sipp's -mp (it
 # binds audio RTP and RTCP at P and P+1 and video at P+2 and P+3, and
 # exits when any of them is taken): in 23000-30999, a multiple of 4 there,

@@ -435,28 +435,28 @@ sipp_wait() {
 
 # baresip_conf DIR NAME [LINE...]: a baresip config folder for a client
 # that plays DIR/tone.wav (make it with tonegen) and sends what it hears
-# to the aubridge device play-NAME, on free ports (its SIP port and the
-# next: baresip listens for TLS there, and a taken one fails its start);
-# extra config lines
-# (modules, settings) follow. The accounts file is the caller's.
+# to the aubridge device play-NAME, on free ports (baresip_ports, in
+# scripts/ports.sh; a client started long after, call it again on
+# DIR/config); extra config lines (modules, settings) follow. The
+# accounts file is the caller's.
 # (BS_CODECS: more modules the accounts name, codecs, e.g. "g722.so
 # opus.so", or a media encryption, "srtp.so": they must load before the
 # account module reads the accounts' audio_codecs and mediaenc)
 baresip_conf() {
-	local d=$1 n=$2 rtp m extra=()
+	local d=$1 n=$2 m extra=()
 	shift 2
-	rtp=$(free_port)
 	mkdir -p "$d"
 	for m in ${BS_CODECS:-}; do extra+=("module $m"); done
 	printf '%s\n' "poll_method epoll" "net_interface 127.0.0.1" \
-		"sip_listen 127.0.0.1:$(free_port 2)" \
+		"sip_listen 127.0.0.1:0" \
 		"audio_source aufile,$d/tone.wav" \
 		"audio_player aubridge,play-$n" \
 		"module_path /usr/lib/baresip/modules" "module g711.so" \
 		"${extra[@]}" \
 		"module account.so" "module aufile.so" "module aubridge.so" \
-		"module_app menu.so" "rtp_ports $rtp-$((rtp + 19))" "$@" \
+		"module_app menu.so" "rtp_ports 0-0" "$@" \
 		>"$d/config"
+	baresip_ports "$d/config" || fail "no free ports for baresip"
 }
 
 # recordings_closed PID...: none of these baresip processes holds a

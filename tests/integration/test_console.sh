@@ -28,8 +28,14 @@ sipp_cmd3="sipp -sf $SCEN/uac_wait_bye.xml -s standup -key who lia \
 baresip_conf "$WORK/bs-tom" tom
 "$BIN/tonegen" "$WORK/bs-tom/tone.wav" 500 40 8000 0.3
 echo "<sip:tom@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$WORK/bs-tom/accounts"
-bs_cmd="baresip -f $WORK/bs-tom -e '/dial sip:standup@127.0.0.1:$SIP_PORT' \
--t 30 >$WORK/bs-tom/baresip.log 2>&1"
+# started half a minute later by the page test: its ports are picked then
+cat >"$WORK/bs-tom/start.sh" <<EOF
+. "$SRC/scripts/ports.sh"
+baresip_ports "$WORK/bs-tom/config" || exit 1
+exec baresip -f "$WORK/bs-tom" -e "/dial sip:standup@127.0.0.1:$SIP_PORT" \\
+	-t 30 >"$WORK/bs-tom/baresip.log" 2>&1
+EOF
+bs_cmd="bash $WORK/bs-tom/start.sh"
 NODE_PATH="$deps/node_modules" CAUCUS_URL="$API" SHOTS="$shots" TOKEN="$TOKEN" \
 	CHROMIUM="$CHROME" SIPP_CMD="$sipp_cmd" SIPP_CMD2="$sipp_cmd2" \
 	SIPP_CMD3="$sipp_cmd3" \

@@ -18,6 +18,10 @@
 XSD="$SRC/tests/schemas/conference-info.xsd"
 OPPORT=$(free_port)
 start_caucusd --operator-uri "sip:operator@127.0.0.1:$OPPORT"
+# the operator (a sipp UAS) listens at once: its port, picked free,
+# must not be taken by anyone before *0 dials it
+LPORT=$OPPORT sipp_bg operator uas_answer.xml
+wait_udp "$OPPORT"
 # no entry and exit tones: lisa's recording carries the room alone
 api PATCH /v1/conferences/demo/policy \
 	'{"announcements":{"entry":"off","exit":"off","only_participant":false}}'
@@ -95,8 +99,6 @@ grep -q '<caucus xmlns="urn:x-caucus:params:xml:ns:conference-info" hand-raised=
 log "kim: muted, volumes +3 dB, hand raised"
 
 # *0: the operator (a sipp UAS) is dialled into the conference
-LPORT=$OPPORT sipp_bg operator uas_answer.xml
-wait_udp "$OPPORT"
 key "*0"
 wait_for 10 field_is operator status connected ||
 	fail "*0 did not bring the operator in: $(part operator)"

@@ -30,8 +30,8 @@ aff_log="$WORK/affinity.log"
 aff_port=$(free_media_port)
 taskset -c 0 "$BIN/caucusd" --rtp-sockets per-thread \
 	--rtp-port-min "$aff_port" --rtp-port-max $((aff_port + 3)) \
-	--sip-port "$(free_port)" \
-	--http-port "$(free_port)" --db "$WORK/affinity.db" >"$aff_log" 2>&1 &
+	--sip-port "$(free_port)" --http-port "$(free_port)" --bfcp-port 0 \
+	--db "$WORK/affinity.db" >"$aff_log" 2>&1 &
 aff_pid=$!
 CHILDREN="$CHILDREN $aff_pid"
 wait_for 10 grep -q 'msg="started" threads=1 ' "$aff_log" ||
