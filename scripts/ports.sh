@@ -8,7 +8,8 @@
 free_port() {
 	local p n=${1:-1} last
 	for _ in $(seq 1 200); do
-		p=$(( (RANDOM * 32768 + RANDOM) % 12000 + 11000 ))
+		# (all N below 23000)
+		p=$(( (RANDOM * 32768 + RANDOM) % (12001 - n) + 11000 ))
 		last=$((p + n - 1))
 		if ! ss -Hlnu "sport >= :$p and sport <= :$last" | grep -q . &&
 		   ! ss -Hlnt "sport >= :$p and sport <= :$last" | grep -q .
