@@ -83,6 +83,29 @@ void peer_tick_sleep(struct timespec *next)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
 }
 
+uint64_t peer_mixer_ticks(const struct mixer *mx)
+{
+	uint64_t least = UINT64_MAX;
+
+	for (unsigned i = 0; i < mixer_thread_count(mx); i++) {
+		struct mixer_thread_stats st;
+
+		mixer_thread_stats(mx, i, &st);
+		if (st.ticks < least)
+			least = st.ticks;
+	}
+	return least;
+}
+
+void peer_mixer_wait(const struct mixer *mx, uint64_t t0)
+{
+	const struct timespec nap = {0, 1000000};
+
+	for (int i = 0; i < 5000 && peer_mixer_ticks(mx) < t0 + 2; i++)
+		nanosleep(&nap, NULL);
+	assert_true(peer_mixer_ticks(mx) >= t0 + 2);
+}
+
 void peer_mixer_media(struct mixer_media *m,
 		      const struct sockaddr_in *peer_addr,
 		      enum media_codec codec)

@@ -174,13 +174,18 @@ static void run_frames(unsigned from, unsigned to, struct timespec *next)
 }
 
 /* The conference's own K (room_speakers) for every leg */
+/* (applied before it returns: what is heard after comes from the new K,
+ * however late a loaded machine runs the mixer thread) */
 static void set_speakers(struct mixer *mx, uint8_t k)
 {
+	uint64_t t0 = peer_mixer_ticks(mx);
+
 	for (int i = 0; i < NS; i++) {
 		struct mixer_media m = leg_media(&legs[i], MEDIA_PCMU, 0, k);
 
 		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
 	}
+	peer_mixer_wait(mx, t0);
 }
 
 /* Power (dB, relative to full scale) at f over the last 20 frames heard */
@@ -622,9 +627,11 @@ static void test_dtx(void **state)
 	 * made again, and every frame goes out */
 	{
 		struct mixer_media m = leg_media(a, MEDIA_OPUS, 111, 0);
+		uint64_t t0 = peer_mixer_ticks(mx);
 
 		m.opus.usedtx = -1;
 		assert_int_equal(mixer_stream_update(mx, a->id, &m), 0);
+		peer_mixer_wait(mx, t0);     /* counted from then */
 	}
 	a->npkts = 0;
 	for (unsigned k = 100; k < 200; k++) {

@@ -237,6 +237,7 @@ static void test_mcast(void **state)
 	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 20,
 				.max_speakers = 2};
 	struct mixer *mx = NULL;
+	uint64_t t0;
 	struct leg *a = &legs[0], *c = &legs[2], *d = &legs[3],
 		*e = &legs[4];
 	const struct src *ga, *gb;
@@ -295,7 +296,9 @@ static void test_mcast(void **state)
 
 	/* C leaves the group: A and B come by unicast again */
 	c->m.mcast_on = false;
+	t0 = peer_mixer_ticks(mx);
 	assert_int_equal(mixer_stream_update(mx, c->id, &c->m), 0);
+	peer_mixer_wait(mx, t0);
 	run(10);
 	reset_counts();
 	run(25);
@@ -306,12 +309,14 @@ static void test_mcast(void **state)
 
 	/* the room without a group (every stream says so): nothing more
 	 * reaches it, and A gets unicast */
+	t0 = peer_mixer_ticks(mx);
 	for (int i = 0; i < NL; i++) {
 		legs[i].m.mcast.group_len = 0;
 		legs[i].m.mcast_on = false;
 		assert_int_equal(mixer_stream_update(mx, legs[i].id,
 						     &legs[i].m), 0);
 	}
+	peer_mixer_wait(mx, t0);
 	run(10);
 	reset_counts();
 	run(25);

@@ -74,11 +74,6 @@ static void leg_add(struct mixer *mx, struct leg *l, double freq)
 					  &l->id), 0);
 }
 
-static void update(struct mixer *mx, struct leg *l)
-{
-	assert_int_equal(mixer_stream_update(mx, l->id, &l->m), 0);
-}
-
 static void drain(struct leg *l)
 {
 	uint8_t buf[1500];
@@ -114,6 +109,19 @@ static void run(unsigned n)
 	}
 	for (int i = 0; i < NL; i++)
 		drain(&legs[i]);
+}
+
+/* l's settings to the mixer, and media on (the peers keep sending) until
+ * its thread has applied them: what is measured after comes from the
+ * new settings, however late a loaded machine runs the thread */
+static void update(struct mixer *mx, struct leg *l)
+{
+	uint64_t t0 = peer_mixer_ticks(mx);
+
+	assert_int_equal(mixer_stream_update(mx, l->id, &l->m), 0);
+	for (int i = 0; i < 250 && peer_mixer_ticks(mx) < t0 + 2; i++)
+		run(1);
+	assert_true(peer_mixer_ticks(mx) >= t0 + 2);
 }
 
 /* What leg i hears of leg j's tone (dBFS) */

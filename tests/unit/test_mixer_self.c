@@ -192,6 +192,7 @@ static void test_self_mix(void **state)
 	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 20,
 				.max_speakers = 2};
 	struct mixer *mx = NULL;
+	uint64_t t0;
 	struct leg *a = &legs[0], *b = &legs[1], *d = &legs[3],
 		*e = &legs[4], *f = &legs[5];
 	const struct src *da, *db, *fa, *fb, *ab;
@@ -268,7 +269,9 @@ static void test_self_mix(void **state)
 
 	/* D gets a mix again */
 	d->m.self_mix = false;
+	t0 = peer_mixer_ticks(mx);
 	assert_int_equal(mixer_stream_update(mx, d->id, &d->m), 0);
+	peer_mixer_wait(mx, t0);
 	run(20);
 	reset_counts();
 	run(25);
