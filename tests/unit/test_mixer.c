@@ -173,9 +173,9 @@ static void run_frames(unsigned from, unsigned to, struct timespec *next)
 	}
 }
 
-/* The conference's own K (room_speakers) for every leg */
-/* (applied before it returns: what is heard after comes from the new K,
- * however late a loaded machine runs the mixer thread) */
+/* The conference's own K (room_speakers) for every leg, applied before
+ * it returns: what is heard after comes from the new K, however late a
+ * loaded machine runs the mixer thread */
 static void set_speakers(struct mixer *mx, uint8_t k)
 {
 	uint64_t t0 = peer_mixer_ticks(mx);
