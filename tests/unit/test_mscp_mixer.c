@@ -180,6 +180,12 @@ static double power(int i, double f)
 }
 
 /* What D hears: each of A, B, C's tones heard or not */
+/* A tone's power p as wanted: heard (above -25 dBFS) or not (below -45) */
+static bool as_wanted(bool want, double p)
+{
+	return want ? p > -25 : p < -45;
+}
+
 static void d_hears(bool a, bool b, bool c)
 {
 	double p[3] = {power(3, 400), power(3, 700), power(3, 1000)};
@@ -188,19 +194,14 @@ static void d_hears(bool a, bool b, bool c)
 	print_message("D: 400 %.1f, 700 %.1f, 1000 %.1f dBFS\n", p[0], p[1],
 		      p[2]);
 	for (int i = 0; i < 3; i++)
-		assert_true(want[i] ? p[i] > -25 : p[i] < -45);
+		assert_true(as_wanted(want[i], p[i]));
 }
 
-/* D's three tones as wanted (d_hears' thresholds) */
+/* D's three tones as wanted */
 static bool d_is(bool a, bool b, bool c)
 {
-	double p[3] = {power(3, 400), power(3, 700), power(3, 1000)};
-	bool want[3] = {a, b, c};
-
-	for (int i = 0; i < 3; i++)
-		if (want[i] ? !(p[i] > -25) : !(p[i] < -45))
-			return false;
-	return true;
+	return as_wanted(a, power(3, 400)) && as_wanted(b, power(3, 700)) &&
+		as_wanted(c, power(3, 1000));
 }
 
 /* After a change: media for frames, then 50 more at a time (4 times at
