@@ -128,6 +128,8 @@ static int overload_add(struct odict *od, const struct api *a)
 	err |= api_add_int(o, "delay_ms", ov.delay_ms);
 	err |= api_add_int(o, "queue_ms", ov.queue_ms);
 	err |= api_add_int(o, "loop_lag_p99_ms", ov.lag_p99_ms);
+	err |= api_add_bool(o, "measure_asleep", ov.asleep);
+	err |= api_add_int(o, "measure_woken", (int64_t)ov.woken);
 	err |= api_add_int(o, "api_rejected_overload",
 			   (int64_t)a->overload_refused);
 	err |= api_add_str(o, "subscriptions_state", ov.subs_state);

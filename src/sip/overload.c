@@ -21,8 +21,12 @@
  * lower of max_call_rate and the automatic rate it sets.
  * A quiet server (no SIP datagram and no new call or subscription since
  * the last tick, no delay, nothing limited) ticks every IDLE_TICK_MS and
- * probes every IDLE_PROBE_MS instead: 30 wake-ups a second rather than
- * 140. The first datagram or request back to TICK_MS at once.
+ * probes every IDLE_PROBE_MS instead, and after SLEEP_TICKS such ticks
+ * (a second) not at all: a server carrying calls with no signalling
+ * (their media is the mixer's) has nothing to measure, and its wake-ups
+ * only take the mixer's core and caches. The first datagram (seen by
+ * the probe's helper, ahead of libre on the SIP socket) or request
+ * brings back TICK_MS at once.
  *
  * A refusal is stateless (libre's sip_replyf: no transaction, no timer,
  * no dialog, no lookup, no store): a lost 503 is answered again when the
@@ -40,6 +44,7 @@
 #define PROBE_MS 50                /* between probes */
 #define IDLE_TICK_MS 50
 #define IDLE_PROBE_MS 100
+#define SLEEP_TICKS 20             /* quiet ticks, then none */
 #define SUMMARY_MS 5000
 #define TOKEN_LEN 16
 #define PROBE_LEN (TOKEN_LEN + 4)  /* the token, then a sequence number */
@@ -114,6 +119,13 @@ static void refused_age(struct refused *r, uint64_t now)
 
 	if (now - r->rotated_ms < ROTATE_MS)
 		return;
+	if (r->gen[0] && now - r->rotated_ms >= 2 * ROTATE_MS) {
+		/* (a tick after a sleep: both are older than any
+		 * retransmission) */
+		memset(r->gen[0], 0, FILTER_BITS / 8);
+		memset(r->gen[1], 0, FILTER_BITS / 8);
+		r->used[0] = r->used[1] = false;
+	}
 	r->rotated_ms = now;
 	if (!r->gen[0] || (!r->used[0] && !r->used[1]))
 		return;
@@ -135,6 +147,9 @@ struct overload {
 	uint64_t due_ms;               /* when the tick should have fired */
 	uint64_t probe_ms;             /* when the last probe went */
 	bool idle;                     /* ticking at IDLE_TICK_MS */
+	unsigned quiet_ticks;          /* idle ticks in a row */
+	bool asleep;                   /* not ticking: SLEEP_TICKS quiet */
+	uint64_t woken;                /* times woken from it */
 	unsigned seen;                 /* datagrams and requests since the
 					* last tick */
 	double lag_avg_ms;             /* smoothed: one slow round is not
@@ -260,6 +275,13 @@ static void probe_send(struct overload *o, uint64_t now)
 		o->seq_tx = seq;
 }
 
+/* Limited by load: shedding, or an automatic rate in force (a ceiling
+ * configured, max_call_rate, is not load) */
+static bool by_load(const struct admit *a)
+{
+	return a->shedding || a->auto_rate > 0;
+}
+
 static void summary(struct overload *o, uint64_t now)
 {
 	uint64_t n = o->adm.refused - o->summary_refused;
@@ -281,13 +303,14 @@ static void summary(struct overload *o, uint64_t now)
 			 (unsigned)admit_rate(&o->adm), admit_state_name(ss),
 			 (unsigned)admit_rate(&o->subs), o->adm.delay_ms,
 			 admit_lag_p99(&o->adm), o->adm.refused);
-	else if (o->was_limiting && s == ADMIT_OPEN && ss == ADMIT_OPEN)
+	else if (o->was_limiting && !by_load(&o->adm) && !by_load(&o->subs))
 		log_info("sip", "msg=\"load back to normal: every new call "
 			 "and subscription admitted\" refused_total=%llu "
 			 "subscriptions_refused_total=%llu", o->adm.refused,
 			 o->subs.refused);
 	o->was_limiting = n || ns || (o->was_limiting &&
-				      (s != ADMIT_OPEN || ss != ADMIT_OPEN));
+				      (by_load(&o->adm) ||
+				       by_load(&o->subs)));
 	o->summary_ms = now;
 	o->summary_refused = o->adm.refused;
 	o->summary_subs = o->subs.refused;
@@ -338,11 +361,18 @@ static void tick(void *arg)
 		o->was_shedding = o->adm.shedding;
 	}
 	summary(o, now);
+	/* (the automatic rate comes back up only in ticks: it must be
+	 * off) */
 	o->idle = !o->seen && lag < 2 && o->lag_avg_ms < 2 &&
 		o->queue_ms < 2 && !o->was_limiting &&
-		admit_state(&o->adm) == ADMIT_OPEN &&
-		admit_state(&o->subs) == ADMIT_OPEN;
+		!by_load(&o->adm) && !by_load(&o->subs);
 	o->seen = 0;
+	o->quiet_ticks = o->idle ? o->quiet_ticks + 1 : 0;
+	if (o->quiet_ticks >= SLEEP_TICKS) {
+		o->asleep = true;          /* until overload_busy or
+					    * overload_wake */
+		return;
+	}
 	o->due_ms = now + (o->idle ? IDLE_TICK_MS : TICK_MS);
 	tmr_start(&o->tmr, o->idle ? IDLE_TICK_MS : TICK_MS, tick, o);
 }
@@ -352,11 +382,28 @@ static void tick(void *arg)
 static void overload_busy(struct overload *o)
 {
 	o->seen++;
-	if (!o->idle)
+	if (!o->idle && !o->asleep)
 		return;
+	o->woken += o->asleep;
 	o->idle = false;
+	o->asleep = false;
+	o->quiet_ticks = 0;
 	o->due_ms = tmr_jiffies() + TICK_MS;
 	tmr_start(&o->tmr, TICK_MS, tick, o);
+}
+
+/* Other work (an API request) while asleep: measured again, at the
+ * quiet pace, so that a flood of it shows as lag (and a lag ends the
+ * quiet pace); unlike SIP it does not keep the pace at TICK_MS */
+static void overload_wake(struct overload *o)
+{
+	if (!o->asleep)
+		return;
+	o->asleep = false;
+	o->woken++;
+	o->quiet_ticks = 0;
+	o->due_ms = tmr_jiffies() + IDLE_TICK_MS;
+	tmr_start(&o->tmr, IDLE_TICK_MS, tick, o);
 }
 
 int overload_alloc(struct overload **op, struct focus *f,
@@ -449,6 +496,8 @@ void focus_overload_stats(const struct focus *f, struct focus_overload *st)
 	st->subs_rate_per_s = admit_rate(&o->subs);
 	st->max_subscribe_rate = o->subs.cfg.max_rate;
 	st->behind = overload_behind(o);
+	st->asleep = o->asleep;
+	st->woken = o->woken;
 }
 
 bool focus_admit_subscribe(struct focus *f, const struct sip_msg *msg)
@@ -456,10 +505,11 @@ bool focus_admit_subscribe(struct focus *f, const struct sip_msg *msg)
 	return !f || f->ms || overload_admit_sub(f->ovl, msg);
 }
 
-enum focus_load focus_load(const struct focus *f)
+enum focus_load focus_load(struct focus *f)
 {
 	if (!f || !f->ovl)
 		return FOCUS_LOAD_OK;
+	overload_wake(f->ovl);
 	if (overload_behind(f->ovl))
 		return FOCUS_LOAD_BEHIND;
 	/* the automatic rate (not the ceiling alone) is in force, or the

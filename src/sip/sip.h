@@ -140,6 +140,9 @@ struct focus_overload {
 	unsigned queue_ms;         /* of it, the SIP UDP socket's wait */
 	unsigned lag_p99_ms;       /* the event loop's lag, last 10 s */
 	bool behind;               /* new API work is refused too */
+	bool asleep;               /* quiet: not measuring until SIP or
+				    * API work comes */
+	uint64_t woken;            /* times that work woke it */
 	const char *subs_state;    /* new subscriptions: open, limiting,
 				    * shedding */
 	uint64_t subs_admitted;
@@ -152,7 +155,7 @@ void focus_overload_stats(const struct focus *f, struct focus_overload *st);
  * limited by load or the thread late (other new work should be limited
  * too, so that the calls get the thread), or neither */
 enum focus_load { FOCUS_LOAD_OK, FOCUS_LOAD_LIMITING, FOCUS_LOAD_BEHIND };
-enum focus_load focus_load(const struct focus *f);
+enum focus_load focus_load(struct focus *f);  /* (wakes the measure) */
 
 /* --role focus: each mixer process as the focus sees it (sip/msc.c), for
  * /v1/status; how many there are (at most max filled) */
