@@ -91,6 +91,10 @@ struct mstream {
 				  * stats report (-dBov) */
 	bool have;               /* contrib holds audio this tick */
 	uint32_t fwd_ssrc, fwd_ts0, fwd_ticks;   /* mixer_self.c, below */
+	/* keypad tones (inband.c): a G.711 caller without telephone-event
+	 * is listened to for in-band tones and delayed two frames (looked
+	 * at every tick; its state is with the rest, below) */
+	struct dtmf_rx_state_s *inband;
 	/* the rest */
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
@@ -125,9 +129,7 @@ struct mstream {
 	 * played (G.722 concealment repeats it, fading) */
 	int16_t fifo[PLAYOUT_FIFO];
 	int16_t last[MEDIA_FRAME_MAX];
-	/* keypad tones (inband.c): a G.711 caller without telephone-event
-	 * is listened to for in-band tones and delayed two frames */
-	struct dtmf_rx_state_s *inband;
+	/* keypad tones (inband, above) */
 	int16_t inband_dl[2][INBAND_FRAME];
 	bool inband_got[2];
 	uint8_t inband_fill, inband_drop;
@@ -227,11 +229,14 @@ void mthread_drain_commands(struct mthread *t);
 void mthread_push_event(struct mthread *t, const struct mixer_event *ev,
 			bool *sig);
 /* A report (counters, a meter's level) that can wait: the signalling
- * thread is woken for it within MTHREAD_LAZY_US, or once MTHREAD_LAZY_MAX
+ * thread is woken for it within MTHREAD_LAZY_US while a console's meters
+ * are on in one of the thread's rooms (MTHREAD_LAZY_QUIET_US while none
+ * are: counters come once a second anyway), or once MTHREAD_LAZY_MAX
  * wait, or with the next event that cannot wait */
 void mthread_push_report(struct mthread *t, const struct mixer_event *ev,
 			 uint64_t mono_us);
 #define MTHREAD_LAZY_US 100000
+#define MTHREAD_LAZY_QUIET_US 500000
 #define MTHREAD_LAZY_MAX 1024
 /* A stream's network side (mixer_io.c): read into the jitter buffer;
  * encode and send a frame (or send an encoded payload); RTCP and stats
