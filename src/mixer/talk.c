@@ -14,17 +14,33 @@ uint8_t talk_level(const int16_t *frame, size_t n)
 	return talk_level_energy((double)e, n);
 }
 
+/* The level L (-dBov, rounded: L - 0.5 <= -dB < L + 0.5) holds the mean
+ * squares x with bound[L] < x <= bound[L - 1], bound[k] being
+ * 10^(-(k + 0.5) / 10): a search of the table rather than a logarithm a
+ * talker a tick. Made before main (the mixer threads only read it). */
+static double bound[128];
+
+__attribute__((constructor)) static void bound_init(void)
+{
+	for (int k = 0; k < 127; k++)
+		bound[k] = pow(10.0, -(k + 0.5) / 10.0);
+	bound[127] = 0;                 /* (every x is above it) */
+}
+
 uint8_t talk_level_energy(double e, size_t n)
 {
-	double db;
+	double x;
+	unsigned lv = 0;
 
 	if (!n || e <= 0)
 		return 127;
 	/* dBov: relative to a full-scale square wave (RMS 32767) */
-	db = 10.0 * log10(e / (double)n / (32767.0 * 32767.0));
-	if (db >= 0)
-		return 0;
-	return db <= -127 ? 127 : (uint8_t)lround(-db);
+	x = e / (double)n / (32767.0 * 32767.0);
+	/* the bounds x is at or under: the level (0 to 127) */
+	for (unsigned step = 64; step; step >>= 1)
+		if (x <= bound[lv + step - 1])
+			lv += step;
+	return (uint8_t)lv;
 }
 
 bool talk_frame(struct talk *t, const int16_t *frame, size_t n)

@@ -83,8 +83,11 @@ static enum msource_verdict take(struct msource *ms,
 {
 	bool same = ms->cur_len && msource_addr_eq(src, &ms->cur, true);
 
-	ms->cur = *src;
-	ms->cur_len = len;
+	if (!same) {          /* (a packet from where the last came
+			       * copies no address) */
+		ms->cur = *src;
+		ms->cur_len = len;
+	}
 	ms->ssrc = ssrc;
 	ms->seq = seq;
 	ms->last_ms = now_ms;

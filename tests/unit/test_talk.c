@@ -60,6 +60,32 @@ static int feed(struct talk *t, const int16_t *f, int frames)
 	return changes;
 }
 
+/* The level from a table (talk.c) is the definition's: -dBov rounded,
+ * 0 at or above full scale, 127 at or below -127 dB, over the whole
+ * range of energies a frame can have (sums of 160 squares) */
+static void test_level_table(void **state)
+{
+	(void)state;
+	for (double db = 3.0; db >= -140.0; db -= 0.0137) {
+		double x = pow(10.0, db / 10.0);
+		double e = x * N * 32767.0 * 32767.0;
+		double d = 10.0 * log10(e / N / (32767.0 * 32767.0));
+		long want = d >= 0 ? 0 : d <= -127 ? 127 : lround(-d);
+
+		/* (a hair from a half: either rounding is right) */
+		if (fabs(fabs(d) - floor(fabs(d)) - 0.5) < 1e-9)
+			continue;
+		assert_int_equal(talk_level_energy(e, N), want);
+	}
+	assert_int_equal(talk_level_energy(1.0, N), 112);   /* -112.3 dB */
+	assert_int_equal(talk_level_energy(1e-3, N), 127);  /* -142 dB */
+	assert_int_equal(talk_level_energy(0.0, N), 127);
+	assert_int_equal(talk_level_energy(-5.0, N), 127);
+	assert_int_equal(talk_level_energy(1e12, 0), 127);
+	assert_int_equal(talk_level_energy(4.0 * N * 32767.0 * 32767.0, N),
+			 0);
+}
+
 static void test_hysteresis(void **state)
 {
 	struct talk t = {0};
@@ -88,6 +114,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_level_table),
 		cmocka_unit_test(test_hysteresis),
 	};
 
