@@ -109,14 +109,19 @@ if [ "${BENCH_OVERLOAD_API:-1}" = 1 ] && [ "$SHORT" != 1 ]; then
 	API_PID=$!
 fi
 t0=$(date +%s%N)
-(cd "$WORK" && sipp -sf "$ROOT/tests/integration/scenarios/$SCEN.xml" \
+# (sipp's own -timeout was seen not to end it when calls were stuck in
+# the scenario, which then hung make bench: a hard limit as well)
+CUT=$((SECS * 3 + 60))
+cut=0
+(cd "$WORK" && timeout -k 10 "$CUT" \
+	sipp -sf "$ROOT/tests/integration/scenarios/$SCEN.xml" \
 	-s bench -i 127.0.0.1 -p "$(free_port)" \
 	-mp "$(free_media_port)" -t u1 -r "$RATE" -m $((RATE * SECS)) \
 	-d "$HOLD_MS" -l $((RATE * 4 + 100)) -timeout $((SECS * 3 + 40))s \
 	-nostdin -buff_size "$BUF" -max_socket 2000 \
 	-trace_stat -stf "$WORK/stat.csv" -trace_rtt -rtt_freq 1 \
 	-trace_err -error_file "$WORK/err.log" \
-	"127.0.0.1:$SIP_PORT" >"$WORK/sipp.out" 2>&1) || true
+	"127.0.0.1:$SIP_PORT" >"$WORK/sipp.out" 2>&1) || cut=$?
 : >"$WORK/stop"
 [ -z "$API_PID" ] || wait "$API_PID" 2>/dev/null || true
 took=$(awk -v a="$t0" -v b="$(date +%s%N)" \
@@ -146,6 +151,15 @@ if [ -s "$WORK/api.out" ]; then
 			printf "%.1f", v[i] }')
 fi
 stop_server
+# (sipp's exit 1 is "some calls failed", counted in FailedCall; 124 or
+# 137 is the hard limit: its open calls count as failed too)
+if [ "$cut" = 124 ] || [ "$cut" = 137 ]; then
+	echo "sipp stopped at the ${CUT} s limit with" \
+		"$(stat_col CurrentCall) of its calls still open (stuck in the" \
+		"scenario, waiting for a message that did not come)" |
+		tee -a "$TXT"
+	failed=$(( ${failed:-0} + $(stat_col CurrentCall) ))
+fi
 printf '%-8s %6s %4s %8s %8s %9s %7s %6s %4s %8s %8s %8s %8s %7s %6s\n' \
 	offered rate/s s calls accepted completed 503s failed half \
 	503p50ms 503p99ms 200p50ms 200p99ms srv503 lag99 |
