@@ -20,9 +20,9 @@
  * The larger of the two drives util/admit.c: the rate in force is the
  * lower of max_call_rate and the automatic rate it sets.
  * A quiet server (no SIP datagram and no new call or subscription since
- * the last tick, no delay, nothing limited) ticks every IDLE_TICK_MS and
- * probes every IDLE_PROBE_MS instead, and after SLEEP_TICKS such ticks
- * (a second) not at all: a server carrying calls with no signalling
+ * the last tick, a delay under QUIET_MS, nothing limited by load) ticks
+ * every IDLE_TICK_MS and probes every IDLE_PROBE_MS instead, and after
+ * SLEEP_TICKS such ticks (a second) not at all: a server carrying calls with no signalling
  * (their media is the mixer's) has nothing to measure, and its wake-ups
  * only take the mixer's core and caches. The first datagram (seen by
  * the probe's helper, ahead of libre on the SIP socket) or request
@@ -45,6 +45,10 @@
 #define IDLE_TICK_MS 50
 #define IDLE_PROBE_MS 100
 #define SLEEP_TICKS 20             /* quiet ticks, then none */
+#define QUIET_MS 20                /* a delay under it is quiet: admit.c
+				    * acts from 50 ms (low_ms) up, and a
+				    * busy machine's timers are often a
+				    * few ms late */
 #define SUMMARY_MS 5000
 #define TOKEN_LEN 16
 #define PROBE_LEN (TOKEN_LEN + 4)  /* the token, then a sequence number */
@@ -363,8 +367,8 @@ static void tick(void *arg)
 	summary(o, now);
 	/* (the automatic rate comes back up only in ticks: it must be
 	 * off) */
-	o->idle = !o->seen && lag < 2 && o->lag_avg_ms < 2 &&
-		o->queue_ms < 2 && !o->was_limiting &&
+	o->idle = !o->seen && lag < QUIET_MS && o->lag_avg_ms < QUIET_MS &&
+		o->queue_ms < QUIET_MS && !o->was_limiting &&
 		!by_load(&o->adm) && !by_load(&o->subs);
 	o->seen = 0;
 	o->quiet_ticks = o->idle ? o->quiet_ticks + 1 : 0;

@@ -30,13 +30,13 @@ start_caucusd --max-call-rate 20 --max-subscribe-rate 20 \
 	--notify-interval-ms 250
 asleep() { [ "$(json_field "$(get /v1/status)" measure_asleep)" = true ]; }
 woken() { json_field "$(get /v1/status)" measure_woken; }
-wait_for 5 asleep || fail "the load measure of a quiet server never slept"
+wait_for 10 asleep || fail "the load measure of a quiet server never slept"
 w0=$(woken)
 printf 'OPTIONS sip:demo@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-ovl1\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:demo@127.0.0.1>\r\nCall-ID: ovl-wake-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
 	>"/dev/udp/127.0.0.1/$SIP_PORT"
 woken_sip() { [ "$(woken)" -gt "$w0" ]; }
 wait_for 5 woken_sip || fail "a SIP datagram did not wake the measure"
-wait_for 5 asleep || fail "the measure did not sleep again"
+wait_for 10 asleep || fail "the measure did not sleep again"
 w1=$(woken)
 curl -s -o /dev/null "$API/v1/conferences"
 [ "$(woken)" -gt "$w1" ] || fail "an API request did not wake the measure"
