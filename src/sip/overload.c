@@ -381,6 +381,15 @@ static void tick(void *arg)
 	tmr_start(&o->tmr, o->idle ? IDLE_TICK_MS : TICK_MS, tick, o);
 }
 
+/* The next tick in pace_ms, awake (a quiet streak counted afresh) */
+static void restart(struct overload *o, unsigned pace_ms)
+{
+	o->asleep = false;
+	o->quiet_ticks = 0;
+	o->due_ms = tmr_jiffies() + pace_ms;
+	tmr_start(&o->tmr, pace_ms, tick, o);
+}
+
 /* Something came: a quiet tick's pace ends now, so that a burst is
  * measured from its first datagram */
 static void overload_busy(struct overload *o)
@@ -390,10 +399,7 @@ static void overload_busy(struct overload *o)
 		return;
 	o->woken += o->asleep;
 	o->idle = false;
-	o->asleep = false;
-	o->quiet_ticks = 0;
-	o->due_ms = tmr_jiffies() + TICK_MS;
-	tmr_start(&o->tmr, TICK_MS, tick, o);
+	restart(o, TICK_MS);
 }
 
 /* Other work (an API request) while asleep: measured again, at the
@@ -403,11 +409,8 @@ static void overload_wake(struct overload *o)
 {
 	if (!o->asleep)
 		return;
-	o->asleep = false;
 	o->woken++;
-	o->quiet_ticks = 0;
-	o->due_ms = tmr_jiffies() + IDLE_TICK_MS;
-	tmr_start(&o->tmr, IDLE_TICK_MS, tick, o);
+	restart(o, IDLE_TICK_MS);
 }
 
 int overload_alloc(struct overload **op, struct focus *f,

@@ -97,12 +97,24 @@ uint64_t peer_mixer_ticks(const struct mixer *mx)
 	return least;
 }
 
-void peer_mixer_wait(const struct mixer *mx, uint64_t t0)
+void peer_mixer_wait(const struct mixer *mx, uint64_t t0,
+		     void (*meanwhile)(void))
 {
 	const struct timespec nap = {0, 1000000};
+	struct timespec now, end;
 
-	for (int i = 0; i < 5000 && peer_mixer_ticks(mx) < t0 + 2; i++)
-		nanosleep(&nap, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 5;
+	while (peer_mixer_ticks(mx) < t0 + 2) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+						now.tv_nsec >= end.tv_nsec))
+			break;
+		if (meanwhile)
+			meanwhile();
+		else
+			nanosleep(&nap, NULL);
+	}
 	assert_true(peer_mixer_ticks(mx) >= t0 + 2);
 }
 

@@ -26,9 +26,11 @@ void peer_tick_sleep(struct timespec *next);
  * queued before this read c is applied once it reads c + 2 (a tick
  * takes its commands first, and is counted at its end) */
 uint64_t peer_mixer_ticks(const struct mixer *mx);
-/* Naps until what was queued before peer_mixer_ticks read t0 is applied
- * (asserted, within 5 s) */
-void peer_mixer_wait(const struct mixer *mx, uint64_t t0);
+/* Until what was queued before peer_mixer_ticks read t0 is applied
+ * (asserted, within 5 s): calls meanwhile() over and over (a tick of the
+ * peers' media, say), or naps when it is NULL */
+void peer_mixer_wait(const struct mixer *mx, uint64_t t0,
+		     void (*meanwhile)(void));
 /* What a mixer stream of codec (sent with its static payload type)
  * sends a peer at peer_addr: both ways, no keypad events, the rest 0 */
 void peer_mixer_media(struct mixer_media *m,

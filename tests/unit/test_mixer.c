@@ -185,7 +185,7 @@ static void set_speakers(struct mixer *mx, uint8_t k)
 
 		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
 	}
-	peer_mixer_wait(mx, t0);
+	peer_mixer_wait(mx, t0, NULL);
 }
 
 /* Power (dB, relative to full scale) at f over the last 20 frames heard */
@@ -631,7 +631,7 @@ static void test_dtx(void **state)
 
 		m.opus.usedtx = -1;
 		assert_int_equal(mixer_stream_update(mx, a->id, &m), 0);
-		peer_mixer_wait(mx, t0);     /* counted from then */
+		peer_mixer_wait(mx, t0, NULL);     /* counted from then */
 	}
 	a->npkts = 0;
 	for (unsigned k = 100; k < 200; k++) {

@@ -298,7 +298,7 @@ static void test_mcast(void **state)
 	c->m.mcast_on = false;
 	t0 = peer_mixer_ticks(mx);
 	assert_int_equal(mixer_stream_update(mx, c->id, &c->m), 0);
-	peer_mixer_wait(mx, t0);
+	peer_mixer_wait(mx, t0, NULL);
 	run(10);
 	reset_counts();
 	run(25);
@@ -316,7 +316,7 @@ static void test_mcast(void **state)
 		assert_int_equal(mixer_stream_update(mx, legs[i].id,
 						     &legs[i].m), 0);
 	}
-	peer_mixer_wait(mx, t0);
+	peer_mixer_wait(mx, t0, NULL);
 	run(10);
 	reset_counts();
 	run(25);

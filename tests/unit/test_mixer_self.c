@@ -271,7 +271,7 @@ static void test_self_mix(void **state)
 	d->m.self_mix = false;
 	t0 = peer_mixer_ticks(mx);
 	assert_int_equal(mixer_stream_update(mx, d->id, &d->m), 0);
-	peer_mixer_wait(mx, t0);
+	peer_mixer_wait(mx, t0, NULL);
 	run(20);
 	reset_counts();
 	run(25);

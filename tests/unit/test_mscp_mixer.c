@@ -179,13 +179,13 @@ static double power(int i, double f)
 	return peer_pcmu_power_db(legs[i].last + 20, 20, f);
 }
 
-/* What D hears: each of A, B, C's tones heard or not */
 /* A tone's power p as wanted: heard (above -25 dBFS) or not (below -45) */
 static bool as_wanted(bool want, double p)
 {
 	return want ? p > -25 : p < -45;
 }
 
+/* What D hears: each of A, B, C's tones heard or not */
 static void d_hears(bool a, bool b, bool c)
 {
 	double p[3] = {power(3, 400), power(3, 700), power(3, 1000)};
