@@ -18,6 +18,10 @@ in_conf() { local p; p=$(part "$1" "$2"); [ -n "$p" ] &&
 	[ "$(json_field "$p" status)" = connected ] &&
 	! printf '%s' "$p" | grep -q '"lobby":true'; }
 count() { json_field "$(get "/v1/conferences/$1")" participant_count; }
+# heard CONF NAME: the focus has had RTP from NAME in CONF: his in-band
+# keys, sent from now on, reach the detector (inband.py with
+# DIGITS_AT=signal keys on SIGUSR1, not after a guessed time)
+heard() { [ "$(json_field "$(part "$1" "$2")" rx_packets)" -gt 0 ]; }
 
 setup() { # extra caucusd flags...
 	start_caucusd --lobby-user bridge --pin-timeout-s 10 "$@"
@@ -36,7 +40,7 @@ pin() { # 4711 gets its PIN
 
 # 1. two mixer threads
 setup --mixer-threads 2
-DIGITS_AT=8 VOICE_HZ=600 python3 "$SRC/tests/integration/inband.py" \
+DIGITS_AT=signal VOICE_HZ=600 python3 "$SRC/tests/integration/inband.py" \
 	"$SIP_PORT" bridge ivan '4711#1234#' 30 > "$WORK/ivan.out" 2>&1 &
 IV=$!
 CHILDREN="$CHILDREN $IV"
@@ -48,7 +52,10 @@ wait_for 10 in_conf 4711 lisa || fail "lisa did not join 4711"
 pin                        # (lisa is in before it has one)
 m0=$(rec_bytes "$WORK/lisa")
 # ivan is in the lobby until he has keyed 4711#1234# (4.2 s from his
-# first digit): the lobby's window ends where the test sees him start
+# first digit): he keys once lisa has recorded 2 s in 4711, and the
+# lobby's window ends where the test sees him start
+wait_heard "$WORK/lisa" "$m0" 2
+kill -USR1 "$IV" || fail "ivan (inband.py) is gone"
 keying() { grep -qx keying "$WORK/ivan.out"; }
 wait_for 10 keying || fail "ivan does not key: $(cat "$WORK/ivan.out")"
 mk=$(rec_bytes "$WORK/lisa")
@@ -61,6 +68,10 @@ grep -q 'msg="moved from the lobby" conf=bridge .* to=4711 .* thread=another' \
 	"$WORK/caucusd.log" || fail "the move was not across mixer threads"
 wait_heard "$WORK/lisa" "$m1" 3
 m2=$(rec_bytes "$WORK/lisa")
+# ivan hangs up (an unanswered BYE from the focus would hold its
+# shutdown 3 s)
+kill -USR2 "$IV" || fail "ivan (inband.py) is gone"
+wait "$IV" || fail "inband.py (ivan): $(cat "$WORK/ivan.out")"
 # shellcheck disable=SC2086
 baresip_finish $BS_PIDS
 rec=$(recording "$WORK/lisa")
@@ -72,18 +83,27 @@ awk -v v="$before" 'BEGIN { exit !(v < -45) }' ||
 	fail "lisa heard ivan while he was in the lobby ($before)"
 awk -v v="$after" 'BEGIN { exit !(v > -30) }' ||
 	fail "lisa does not hear ivan after the move ($after)"
-kill "$IV" 2>/dev/null || true
 
-# 2. one mixer thread: the stream changes rooms
-setup --mixer-threads 1
+# 2. one mixer thread: the stream changes rooms. From here the prompts
+# are short tones (what is checked is where the callers go, not what
+# they hear): the three wrong numbers' prompts took 13 s
+mkdir -p "$WORK/prompts"
+for p in enter-number number-wrong number-goodbye locked-goodbye \
+	enter-pin pin-wrong pin-goodbye; do
+	"$BIN/tonegen" "$WORK/prompts/$p.wav" 440 0.3 8000 0.2
+done
+setup --mixer-threads 1 --prompts-dir "$WORK/prompts"
 pin
-DIGITS_AT=3 python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" bridge \
-	ivan '4711#1234#' 12 > "$WORK/ivan2.out" 2>&1 &
+DIGITS_AT=signal python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" \
+	bridge ivan '4711#1234#' 30 > "$WORK/ivan2.out" 2>&1 &
 IV=$!
 CHILDREN="$CHILDREN $IV"
+wait_for 5 heard bridge ivan || fail "no RTP from ivan in the lobby: $(part bridge ivan)"
+kill -USR1 "$IV" || fail "ivan (inband.py) is gone"
 wait_for 20 in_conf 4711 ivan || fail "ivan did not reach 4711 (one thread)"
 grep -q 'msg="moved from the lobby" conf=bridge .* thread=same' \
 	"$WORK/caucusd.log" || fail "the move was not within the thread"
+kill -USR2 "$IV" || fail "ivan (inband.py) is gone"
 wait "$IV" || fail "inband.py: $(cat "$WORK/ivan2.out")"
 
 # a conference whose policy would refuse the caller at its door
@@ -92,29 +112,37 @@ api POST /v1/conferences '{"id":"4712"}'
 [ "$STATUS" = 201 ] || [ "$STATUS" = 409 ] || fail "conference 4712: $STATUS"
 api PATCH /v1/conferences/4712/policy '{"locked":true}'
 expect_status 200 "4712 locked"
-DIGITS_AT=3 python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" bridge \
-	trudy '4712#' 15 > "$WORK/trudy.out" 2>&1 &
+DIGITS_AT=signal python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" \
+	bridge trudy '4712#' 15 > "$WORK/trudy.out" 2>&1 &
 TR=$!
 CHILDREN="$CHILDREN $TR"
+wait_for 5 heard bridge trudy || fail "no RTP from trudy in the lobby: $(part bridge trudy)"
+kill -USR1 "$TR" || fail "trudy (inband.py) is gone"
 refused() { grep -q 'msg="move refused by policy" conf=bridge .* to=4712 code=403 reason="the conference is locked"' \
 	"$WORK/caucusd.log"; }
 wait_for 15 refused || fail "the lobby let a caller into a locked conference"
 trudy_gone() { [ -z "$(part bridge trudy)" ] && [ -z "$(part 4712 trudy)" ]; }
 wait_for 15 trudy_gone || fail "the refused caller was not sent away"
-kill "$TR" 2>/dev/null || true
+wait "$TR" || fail "inband.py (trudy): $(cat "$WORK/trudy.out")"
+grep -qx 'hung up by the focus' "$WORK/trudy.out" ||
+	fail "trudy was not sent a BYE: $(cat "$WORK/trudy.out")"
 
-# 3. no such conference: again, then goodbye (BYE: inband.py's own BYE
-# then meets 481 and it fails, which is what is wanted here)
-DIGITS_AT=3 python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" bridge \
-	mallory '99#98#97#' 25 > "$WORK/mallory.out" 2>&1 &
+# 3. no such conference: again, then goodbye (BYE: inband.py answers it
+# and says so)
+DIGITS_AT=signal python3 "$SRC/tests/integration/inband.py" "$SIP_PORT" \
+	bridge mallory '99#98#97#' 25 > "$WORK/mallory.out" 2>&1 &
 MA=$!
 CHILDREN="$CHILDREN $MA"
+wait_for 5 heard bridge mallory || fail "no RTP from mallory in the lobby: $(part bridge mallory)"
+kill -USR1 "$MA" || fail "mallory (inband.py) is gone"
 told() { grep -q 'msg="number refused: goodbye" conf=bridge .* tries=3' \
 	"$WORK/caucusd.log"; }
 wait_for 30 told || fail "three wrong numbers did not end in goodbye"
 gone() { [ "$(count bridge)" = 0 ]; }
 wait_for 10 gone || fail "the caller of wrong numbers is still in the lobby"
-kill "$MA" 2>/dev/null || true
+wait "$MA" || fail "inband.py (mallory): $(cat "$WORK/mallory.out")"
+grep -qx 'hung up by the focus' "$WORK/mallory.out" ||
+	fail "mallory was not sent a BYE: $(cat "$WORK/mallory.out")"
 alive
 stop_caucusd
 log PASS
