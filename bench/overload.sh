@@ -38,12 +38,22 @@ HOLD_MS=${BENCH_HOLD_MS:-1000}
 ARGS=${BENCH_OVERLOAD_ARGS:-}
 SHORT=${BENCH_OVERLOAD_SHORT:-0}
 KIND=${BENCH_OVERLOAD_KIND:-call}
+SIPP_MORE=()
 case $KIND in
 call)	SCEN=uac_join_or_503 NAME=overload WHAT="join+leave calls"
 	CEIL=--max-call-rate ;;
 subscribe)
 	SCEN=uac_sub_or_503 NAME=overload_sub WHAT="subscribe+unsubscribe"
-	CEIL=--max-subscribe-rate ;;
+	CEIL=--max-subscribe-rate
+	# When caucusd is over 500 ms behind, sipp sends a SUBSCRIBE again
+	# and caucusd answers the copy too (its transaction's 200 again, as
+	# it should). A copy that comes after the NOTIFY, in the scenario's
+	# pause, is "unexpected" to sipp, which by default aborts the
+	# subscription, leaving it open on the server: a failure of the
+	# scenario, not of caucusd. So sipp ignores a message it does not
+	# expect (the scenario still fails on one it waits for and does not
+	# get), and answers a NOTIFY sent again (its 200 was late) with 200.
+	SIPP_MORE=(-default_behaviors all,-abortunexp -aa) ;;
 *)	echo "BENCH_OVERLOAD_KIND: call or subscribe" >&2; exit 2 ;;
 esac
 if [ "$SHORT" = 1 ]; then
@@ -118,7 +128,7 @@ cut=0
 	-s bench -i 127.0.0.1 -p "$(free_port)" \
 	-mp "$(free_media_port)" -t u1 -r "$RATE" -m $((RATE * SECS)) \
 	-d "$HOLD_MS" -l $((RATE * 4 + 100)) -timeout $((SECS * 3 + 40))s \
-	-nostdin -buff_size "$BUF" -max_socket 2000 \
+	-nostdin -buff_size "$BUF" -max_socket 2000 "${SIPP_MORE[@]}" \
 	-trace_stat -stf "$WORK/stat.csv" -trace_rtt -rtt_freq 1 \
 	-trace_err -error_file "$WORK/err.log" \
 	"127.0.0.1:$SIP_PORT" >"$WORK/sipp.out" 2>&1) || cut=$?
