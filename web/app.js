@@ -735,9 +735,16 @@ let pending = null;
 function soon() {
   if (!pending) pending = setTimeout(() => { pending = null; render(); }, 100);
 }
+// (eventWs: the stream open or opening; a closed one is tried again in 2 s,
+// and at once when the user signs in: it may have been refused for want
+// of the token, and one opened before carries the old token's view)
+let eventWs = null, followRetry = null;
 function follow() {
+  if (followRetry) { clearTimeout(followRetry); followRetry = null; }
+  if (eventWs) { eventWs.onclose = null; eventWs.close(); eventWs = null; }
   const q = token() ? "?token=" + encodeURIComponent(token()) : "";
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/events${q}`);
+  eventWs = ws;
   ws.onopen = () => { $("#live").textContent = "live"; $("#live").className = "live on"; };
   ws.onmessage = (m) => {
     let ev = {};
@@ -748,8 +755,10 @@ function follow() {
     if (!id || ev.conference === id) soon();
   };
   ws.onclose = () => {
+    if (eventWs !== ws) return;
+    eventWs = null;
     $("#live").textContent = "reconnecting"; $("#live").className = "live";
-    setTimeout(follow, 2000);
+    followRetry = setTimeout(follow, 2000);
   };
 }
 
@@ -758,6 +767,8 @@ $("#login").addEventListener("submit", async (ev) => {
   localStorage.setItem("caucus-token", new FormData(ev.target).get("token"));
   ev.target.reset();
   showLogin(false);
+  follow();                      // the event stream with this token
+  if (levelWs) { levelWs.onclose = null; levelWs.close(); levelWs = null; }
   await whoami();
   await render();
 });
