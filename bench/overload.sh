@@ -53,7 +53,7 @@ subscribe)
 	# scenario, not of caucusd. So sipp ignores a message it does not
 	# expect (the scenario still fails on one it waits for and does not
 	# get), and answers a NOTIFY sent again (its 200 was late) with 200.
-	SIPP_MORE=(-default_behaviors all,-abortunexp -aa) ;;
+	SIPP_MORE=(-default_behaviors "all,-abortunexp" -aa) ;;
 *)	echo "BENCH_OVERLOAD_KIND: call or subscribe" >&2; exit 2 ;;
 esac
 if [ "$SHORT" = 1 ]; then
