@@ -14,6 +14,12 @@ limits), for test_flood:
       prints the final code of each, in order
   flood.py subs BIND PORT CONF N
       N SUBSCRIBEs (Event: conference), each kept; prints each code
+  (calls and subs with "hold" after N: once the codes are printed, the
+      source stays and answers the server's requests with 200, its
+      NOTIFYs and at its shutdown its BYEs, and exits once every call it
+      holds had its BYE and every subscription its final NOTIFY, at most
+      180 s: a caucusd that stops does not wait for answers that never
+      come)
   flood.py crack BIND PORT CONF USER PASSWORDS
       a password cracker that gets digest right (svcrack does not: it
       signs another URI): INVITEs as USER (From sip:USER@example.com)
@@ -96,6 +102,38 @@ class Source:
                              random.getrandbits(48), hdr["From"],
                              hdr["To"], hdr["Call-ID"])).encode(),
                          ("127.0.0.1", self.port))
+
+
+def hold(src, held, seconds=180):
+    """answers every request the server sends src with 200 until held
+    calls or subscriptions have ended (BYE, or NOTIFY with
+    Subscription-State: terminated), at most seconds; True if they did"""
+    end = time.monotonic() + seconds
+    ended = set()
+    while len(ended) < held and time.monotonic() < end:
+        src.sock.settimeout(max(0.05, end - time.monotonic()))
+        try:
+            data, peer = src.sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        req = data.decode(errors="replace")
+        method = req.split(" ", 1)[0]
+        if req.startswith("SIP/2.0") or method == "ACK":
+            continue
+        head = req.split("\r\n\r\n", 1)[0].split("\r\n")
+        keep = [ln for ln in head[1:] if ln.split(":", 1)[0].lower() in
+                ("via", "v", "from", "f", "to", "t", "call-id", "i",
+                 "cseq")]
+        src.sock.sendto(("SIP/2.0 200 OK\r\n%s\r\nContent-Length: 0"
+                         "\r\n\r\n" % "\r\n".join(keep)).encode(), peer)
+        state = [ln for ln in head if ln.lower().startswith(
+            "subscription-state:")]
+        callid = [ln.split(":", 1)[1].strip() for ln in head
+                  if ln.split(":", 1)[0].lower() in ("call-id", "i")]
+        if method == "BYE" or (method == "NOTIFY" and state and
+                               "terminated" in state[0].lower()):
+            ended.add(callid[0] if callid else len(ended))
+    return len(ended) >= held
 
 
 def md5(s):
@@ -192,7 +230,9 @@ def main():
             if code == "200":
                 src.ack(ans)
             codes.append(code)
-        print(" ".join(codes))
+        print(" ".join(codes), flush=True)
+        if sys.argv[6:] == ["hold"] and not hold(src, codes.count("200")):
+            sys.exit("the server did not end what was held")
     elif what == "subs":
         codes = []
         for i in range(n):
@@ -200,7 +240,9 @@ def main():
                               "Expires: 600\r\n")
             ans = src.final(cid)
             codes.append(ans.split(" ")[1] if ans else "none")
-        print(" ".join(codes))
+        print(" ".join(codes), flush=True)
+        if sys.argv[6:] == ["hold"] and not hold(src, codes.count("200")):
+            sys.exit("the server did not end what was held")
     else:
         sys.exit(__doc__)
 

@@ -64,12 +64,12 @@ print(b.index(b"data") + 8)
 PY
 }
 
-# rec_window WAV FROM_BYTES TO_BYTES SKIP_S: tonecheck's --from/--to for
-# the audio recorded between two marks, without the first SKIP_S seconds
-# (the change travelling through the mixer and baresip's jitter buffer)
-# and the last 0.1 s
+# rec_window WAV FROM_BYTES TO_BYTES SKIP_S [OFFSET]: tonecheck's
+# --from/--to for the audio recorded between two marks, without the first
+# SKIP_S seconds (the change travelling through the mixer and baresip's
+# jitter buffer) and the last 0.1 s; OFFSET: rec_offset's, if known
 rec_window() {
-	awk -v o="$(rec_offset "$1")" -v a="$2" -v b="$3" -v k="$4" 'BEGIN {
+	awk -v o="${5:-$(rec_offset "$1")}" -v a="$2" -v b="$3" -v k="$4" 'BEGIN {
 		printf "--from %.3f --to %.3f", (a - o) / 16000 + k,
 			(b - o) / 16000 - 0.1 }'
 }

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Announcements (POST /v1/conferences/{id}/announcements): a prompt file
-# of the prompts folder (tone700.wav, 3 s of 700 Hz made by tonegen) and
+# of the prompts folder (tone700.wav, 2 s of 700 Hz made by tonegen) and
 # spoken text, to everyone or to one participant. Two baresip clients (a,
 # b: PCMU, sending silence so that all they record is what the
 # conference says) are in demo with the built-in announcements off. Each
 # phase starts with a mark in both recordings (media_lib.sh), lasts until
 # the server has no announcement left (caucus_announcements_active, in
-# /metrics) and both clients have recorded 1.5 s more, and is then
+# /metrics) and both clients have recorded 0.6 s more (1.5 s before the
+# speech and after it: those stretches are measured quiet), and is then
 # measured over its own stretch of the recordings:
 #   1. the prompt to everyone: a and b hear 700 Hz (tonecheck), for as
 #      long as the file lasts (audio_env.py, a Goertzel envelope);
@@ -22,7 +23,7 @@
 . "$(dirname "$0")/media_lib.sh"
 ENV="$SRC/tests/integration/audio_env.py"
 C=/v1/conferences/demo
-PROMPT_S=3     # tone700.wav's length
+PROMPT_S=2     # tone700.wav's length
 HEARD=-30      # dBFS: the prompt heard (tonecheck: about -11) is above this
 UNHEARD=-50    # and not heard, below this
 
@@ -63,10 +64,14 @@ playing() {
 idle() { [ "$(playing)" = 0 ]; }
 
 declare -A MARK
-# phase NAME JSON [TIMES]: marks both recordings, asks for the
+# phase NAME JSON [TIMES] [TAIL]: marks both recordings, asks for the
 # announcement TIMES (1) times at once (202 with its id each time), waits
-# until every one is over and both clients have heard 1.5 s more, marks
-# the end
+# until every one is over and both clients have heard TAIL (1.5) s more,
+# marks the end. (A tail only has to hold what was still on its way when
+# the server finished, a few frames; one too short leaves the prompt's end
+# in the next phase, which then fails. The phase before the speech and
+# the speech keep 1.5 s: a second of silence before and after the words
+# is measured.)
 phase() {
 	local n i
 	for n in a b; do MARK[$n,$1]=$(rec_bytes "$WORK/bs-$n"); done
@@ -78,12 +83,12 @@ phase() {
 		log "phase $1: $BODY"
 	done
 	wait_for 20 idle || fail "$1: still announcing after 20 s ($(playing))"
-	wait_all_heard 1.5 "$WORK/bs-a" "$WORK/bs-b"
+	wait_all_heard "${4:-1.5}" "$WORK/bs-a" "$WORK/bs-b"
 	for n in a b; do MARK[$n,$1.end]=$(rec_bytes "$WORK/bs-$n"); done
 }
 
-phase all '{"prompt":"tone700"}'
-phase private "{\"prompt\":\"tone700\",\"to\":\"$PA\"}"
+phase all '{"prompt":"tone700"}' 1 0.6
+phase private "{\"prompt\":\"tone700\",\"to\":\"$PA\"}" 1 0.6
 printf '%s' "$BODY" | grep -q "\"to\":\"$PA\"" ||
 	fail "the private announcement's 202 does not name a: $BODY"
 phase twice '{"prompt":"tone700"}' 2

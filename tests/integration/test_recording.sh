@@ -355,8 +355,10 @@ else
 		still_going "full-$1"
 		PHASES="$PHASES full-$1"
 	}
-	fill wav 64
-	fill ogg 16
+	# (the room a recording has left sets how long it runs before the
+	# disk is full: WAV takes 32 KB a second, this Ogg Opus about 3)
+	fill wav 32
+	fill ogg 8
 	api GET $C/recordings
 	expect_status 200 "the list after the failures"
 	[ "$(printf '%s' "$BODY" | grep -o '"state":"failed"' | wc -l)" = 2 ] ||

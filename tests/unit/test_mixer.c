@@ -7,6 +7,10 @@
  *   - C and D get byte-identical payloads (one shared encoding);
  *   - with the room's own K of 1 (room_speakers, per conference), D
  *     hears A only; with 2 again and C the loudest, D hears A and C;
+ *   - all of that three ways at once, each in a mixer of its own (the
+ *     calls' sockets read and sent a system call a packet; the thread's
+ *     io_uring; telephone-event negotiated, so a G.711 frame is decoded
+ *     only when heard), driven by one clock: three seconds, not nine;
  *   - once running, the mixer thread allocates nothing: malloc, calloc
  *     and realloc are wrapped (-Wl,--wrap) and counted over a second of
  *     steady state, and must not move (in the default 16 kHz mix, with
@@ -52,6 +56,12 @@ struct leg {
 	uint16_t oplen[40];
 	unsigned got;
 	unsigned npkts;              /* packets of any size */
+	int16_t telev;               /* its telephone-event payload type
+				      * (0: none, so the mixer listens for
+				      * keypad tones in the audio and decodes
+				      * every frame; with one, a G.711 frame
+				      * is decoded only when it is heard:
+				      * playout.c) */
 	uint8_t csrc_id;             /* asks for RFC 6465 levels */
 	bool dtx;                    /* asks for DTX (usedtx=1), and hears
 				      * at half gain (its own encoding) */
@@ -61,10 +71,6 @@ struct leg {
 };
 
 static struct leg legs[NS];
-/* the legs' telephone-event payload type (-1: none, so the mixer listens
- * for keypad tones in the audio and decodes every frame; with one, a
- * G.711 frame is decoded only when it is heard: playout.c) */
-static int leg_telev = -1;
 
 /* What the mixer sends leg l: codec, unity gains, both ways */
 static struct mixer_media leg_media(const struct leg *l,
@@ -77,7 +83,7 @@ static struct mixer_media leg_media(const struct leg *l,
 	m.rtp_dst_len = sizeof(l->peer_addr);
 	m.codec = codec;
 	m.tx_pt = pt;
-	m.telev_pt = leg_telev;
+	m.telev_pt = l->telev ? l->telev : -1;
 	m.send = m.recv = true;
 	m.gain_in_db = m.gain_out_db = 0;
 	m.room_speakers = room_speakers;
@@ -106,13 +112,18 @@ static void leg_add(struct mixer *mx, uint32_t room, struct leg *l,
 
 /* The end of a test: the first n legs' streams removed (each must be
  * there), the mixer freed, the test's sockets closed */
-static void legs_end(struct mixer *mx, int n)
+static void legs_end_of(struct mixer *mx, struct leg *ls, int n)
 {
 	for (int i = 0; i < n; i++)
-		assert_int_equal(mixer_stream_remove(mx, legs[i].id), 0);
+		assert_int_equal(mixer_stream_remove(mx, ls[i].id), 0);
 	mem_deref(mx);
 	for (int i = 0; i < n; i++)
-		close(legs[i].peer);
+		close(ls[i].peer);
+}
+
+static void legs_end(struct mixer *mx, int n)
+{
+	legs_end_of(mx, legs, n);
 }
 
 static void drain(struct leg *l)
@@ -151,41 +162,71 @@ static void drain(struct leg *l)
 	}
 }
 
-static void send_frame(struct leg *l, unsigned k)
+/* Frame k of leg i of ls (SSRC 0x1000 + i) */
+static void send_frame_of(struct leg *ls, int i, unsigned k)
 {
+	struct leg *l = &ls[i];
 	uint8_t pkt[12 + FRAME];
 	size_t n = peer_pcmu_packet(pkt, k, l->freq, l->amp,
-				    0x1000 + (uint32_t)(l - legs));
+				    0x1000 + (uint32_t)i);
 
 	(void)sendto(l->peer, pkt, n, 0, (struct sockaddr *)&l->mix_addr,
 		     sizeof(l->mix_addr));
 }
 
-/* Frames from to to (exclusive) from every leg, a tick apart */
-static void run_frames(unsigned from, unsigned to, struct timespec *next)
+static void send_frame(struct leg *l, unsigned k)
+{
+	send_frame_of(legs, (int)(l - legs), k);
+}
+
+/* One way of running the mixer (mixer_case): its legs and its mixer */
+struct io_case {
+	const char *name;
+	bool uring;                  /* the thread's io_uring */
+	int16_t telev;               /* telephone-event negotiated */
+	struct mixer *mx;
+	struct leg legs[NS];
+};
+
+#define NCASES 3
+
+/* Frames from to to (exclusive) from every leg of every case, a tick
+ * apart */
+static void run_frames(struct io_case *cs, unsigned from, unsigned to,
+		       struct timespec *next)
 {
 	for (unsigned k = from; k < to; k++) {
-		for (int i = 0; i < NS; i++) {
-			send_frame(&legs[i], k);
-			drain(&legs[i]);
+		for (int c = 0; c < NCASES; c++) {
+			for (int i = 0; i < NS; i++) {
+				send_frame_of(cs[c].legs, i, k);
+				drain(&cs[c].legs[i]);
+			}
 		}
 		peer_tick_sleep(next);
 	}
 }
 
-/* The conference's own K (room_speakers) for every leg, applied before
- * it returns: what is heard after comes from the new K, however late a
- * loaded machine runs the mixer thread */
-static void set_speakers(struct mixer *mx, uint8_t k)
+/* The conference's own K (room_speakers) for every leg of every case,
+ * applied before it returns: what is heard after comes from the new K,
+ * however late a loaded machine runs the mixer threads (every update is
+ * queued before the first wait, so the legs miss no more frames than
+ * with one mixer) */
+static void set_speakers(struct io_case *cs, uint8_t k)
 {
-	uint64_t t0 = peer_mixer_ticks(mx);
+	uint64_t t0[NCASES];
 
-	for (int i = 0; i < NS; i++) {
-		struct mixer_media m = leg_media(&legs[i], MEDIA_PCMU, 0, k);
+	for (int c = 0; c < NCASES; c++) {
+		t0[c] = peer_mixer_ticks(cs[c].mx);
+		for (int i = 0; i < NS; i++) {
+			struct leg *l = &cs[c].legs[i];
+			struct mixer_media m = leg_media(l, MEDIA_PCMU, 0, k);
 
-		assert_int_equal(mixer_stream_update(mx, legs[i].id, &m), 0);
+			assert_int_equal(mixer_stream_update(cs[c].mx, l->id,
+							     &m), 0);
+		}
 	}
-	peer_mixer_wait(mx, t0, NULL);
+	for (int c = 0; c < NCASES; c++)
+		peer_mixer_wait(cs[c].mx, t0[c], NULL);
 }
 
 /* Power (dB, relative to full scale) at f over the last 20 frames heard */
@@ -205,129 +246,156 @@ static bool uring_here(void)
 	return true;
 }
 
-/* The mixer's N-1, K and RFC 6465 with the calls' own sockets, read and
- * sent a system call a packet or (uring) in batches through the
- * thread's io_uring: the same audio either way, and no allocation in
- * steady state */
-static void mixer_case(bool uring)
+/* c's mixer and its four legs in room 7 */
+static void case_start(struct io_case *c)
 {
 	const double freq[NS] = {400, 700, 1000, 0};
 	const double amp[NS] = {16000, 10000, 5000, 0};
 	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 20,
-				.max_speakers = 2, .uring = uring};
-	struct mixer *mx = NULL;
-	struct timespec next;
-	unsigned long before = 0;
+				.max_speakers = 2, .uring = c->uring};
 
-	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
-	print_message("rtp_io: %s\n", mixer_rtp_io(mx));
-	if (!uring)
-		assert_string_equal(mixer_rtp_io(mx), "syscalls");
+	assert_int_equal(mixer_alloc(&c->mx, &cfg, NULL, NULL), 0);
+	print_message("%s: rtp_io: %s\n", c->name, mixer_rtp_io(c->mx));
+	if (!c->uring)
+		assert_string_equal(mixer_rtp_io(c->mx), "syscalls");
 	else if (uring_here())
-		assert_string_equal(mixer_rtp_io(mx), "io_uring");
+		assert_string_equal(mixer_rtp_io(c->mx), "io_uring");
 	else
 		print_message("no io_uring here: the syscalls path again\n");
 	for (int i = 0; i < NS; i++) {
-		legs[i].freq = freq[i];
-		legs[i].amp = amp[i];
+		struct leg *l = &c->legs[i];
+
+		l->freq = freq[i];
+		l->amp = amp[i];
+		l->telev = c->telev;
 		/* A and D want to know who they hear (RFC 6465) */
-		legs[i].csrc_id = i == 0 || i == 3 ? 5 : 0;
-		leg_add(mx, 7, &legs[i], MEDIA_PCMU, 0);
+		l->csrc_id = i == 0 || i == 3 ? 5 : 0;
+		leg_add(c->mx, 7, l, MEDIA_PCMU, 0);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	run_frames(0, PKTS - 50, &next);
-	before = allocs;                 /* a second of steady state */
-	run_frames(PKTS - 50, PKTS, &next);
-	assert_int_equal(allocs - before, 0);
+}
+
+/* What the legs of c heard with K = 2: N-1 among the speakers, the K
+ * loudest mixed, RFC 6465, one shared encoding */
+static void case_check_k2(struct io_case *c)
+{
+	struct leg *ls = c->legs;
+
 	for (int i = 0; i < NS; i++)
-		drain(&legs[i]);
+		print_message("%s: leg %d: got %u; 400 %.1f, 700 %.1f, "
+			      "1000 %.1f dBFS\n", c->name, i, ls[i].got,
+			      power_db(&ls[i], 400), power_db(&ls[i], 700),
+			      power_db(&ls[i], 1000));
 	for (int i = 0; i < NS; i++)
-		print_message("leg %d: got %u; 400 %.1f, 700 %.1f, 1000 %.1f "
-			      "dBFS\n", i, legs[i].got,
-			      power_db(&legs[i], 400), power_db(&legs[i], 700),
-			      power_db(&legs[i], 1000));
-	for (int i = 0; i < NS; i++)
-		assert_true(legs[i].got > PKTS - 20);
+		assert_true(ls[i].got > PKTS - 20);
 	/* A hears B, not itself, not C */
-	assert_true(power_db(&legs[0], 700) > -25);
-	assert_true(power_db(&legs[0], 400) < -45);
-	assert_true(power_db(&legs[0], 1000) < -45);
+	assert_true(power_db(&ls[0], 700) > -25);
+	assert_true(power_db(&ls[0], 400) < -45);
+	assert_true(power_db(&ls[0], 1000) < -45);
 	/* B hears A only */
-	assert_true(power_db(&legs[1], 400) > -25);
-	assert_true(power_db(&legs[1], 700) < -45);
+	assert_true(power_db(&ls[1], 400) > -25);
+	assert_true(power_db(&ls[1], 700) < -45);
 	/* C and D hear A and B, not C */
 	for (int i = 2; i < NS; i++) {
-		assert_true(power_db(&legs[i], 400) > -25);
-		assert_true(power_db(&legs[i], 700) > -25);
-		assert_true(power_db(&legs[i], 1000) < -45);
+		assert_true(power_db(&ls[i], 400) > -25);
+		assert_true(power_db(&ls[i], 700) > -25);
+		assert_true(power_db(&ls[i], 1000) < -45);
 	}
 	/* RFC 6465: D hears A and B, loudest first, A hears B; each with
 	 * its level (-dBov: A's tone is about 9 dB below full scale, B's
 	 * about 13); the others asked for nothing */
-	print_message("D's CSRCs: %u: %08x (-%u dBov), %08x (-%u dBov)\n",
-		      legs[3].ncsrc, legs[3].csrc[0], legs[3].csrc_level[0],
-		      legs[3].csrc[1], legs[3].csrc_level[1]);
-	assert_int_equal(legs[3].ncsrc, 2);
-	assert_int_equal(legs[3].csrc[0], 0x1000);
-	assert_int_equal(legs[3].csrc[1], 0x1001);
-	assert_in_range(legs[3].csrc_level[0], 6, 12);
-	assert_in_range(legs[3].csrc_level[1], 10, 16);
-	assert_int_equal(legs[0].ncsrc, 1);
-	assert_int_equal(legs[0].csrc[0], 0x1001);
-	assert_int_equal(legs[2].ncsrc, 0);
+	print_message("%s: D's CSRCs: %u: %08x (-%u dBov), %08x (-%u dBov)\n",
+		      c->name, ls[3].ncsrc, ls[3].csrc[0], ls[3].csrc_level[0],
+		      ls[3].csrc[1], ls[3].csrc_level[1]);
+	assert_int_equal(ls[3].ncsrc, 2);
+	assert_int_equal(ls[3].csrc[0], 0x1000);
+	assert_int_equal(ls[3].csrc[1], 0x1001);
+	assert_in_range(ls[3].csrc_level[0], 6, 12);
+	assert_in_range(ls[3].csrc_level[1], 10, 16);
+	assert_int_equal(ls[0].ncsrc, 1);
+	assert_int_equal(ls[0].csrc[0], 0x1001);
+	assert_int_equal(ls[2].ncsrc, 0);
 	/* one encoding for both: the same bytes, frame by frame */
-	assert_memory_equal(legs[2].last, legs[3].last, sizeof(legs[2].last));
-	assert_memory_not_equal(legs[0].last, legs[3].last,
-				sizeof(legs[0].last));
-	/* the conference's own K: 1 */
-	set_speakers(mx, 1);
-	run_frames(PKTS, PKTS + 60, &next);
-	print_message("K=1: D hears 400 %.1f, 700 %.1f dBFS\n",
-		      power_db(&legs[3], 400), power_db(&legs[3], 700));
-	assert_true(power_db(&legs[3], 400) > -25);
-	assert_true(power_db(&legs[3], 700) < -45);
-	assert_true(power_db(&legs[0], 700) < -45);   /* A hears nobody */
-	/* K = 2, C the loudest: gathered after B, it pushes B out */
-	legs[2].amp = 20000;
-	set_speakers(mx, 2);
-	run_frames(PKTS + 60, PKTS + 120, &next);
-	for (int i = 1; i < NS; i += 2) {          /* B and D */
-		assert_true(power_db(&legs[i], 400) > -25);
-		assert_true(power_db(&legs[i], 1000) > -25);
-		assert_true(power_db(&legs[i], 700) < -45);
-	}
-	legs_end(mx, NS);
+	assert_memory_equal(ls[2].last, ls[3].last, sizeof(ls[2].last));
+	assert_memory_not_equal(ls[0].last, ls[3].last, sizeof(ls[0].last));
 }
+
+/* The mixer's N-1, K and RFC 6465 with the calls' own sockets, read and
+ * sent a system call a packet or (uring) in batches through the
+ * thread's io_uring, and with telephone-event (the talkers beyond the K
+ * are never decoded, the K are, and the one pushed out stops being
+ * heard): the same audio every way, and no allocation in steady state.
+ * The three run at once, each in a mixer of its own fed by the same
+ * loop: what one mixer allocates in the steady second counts as much as
+ * before (the count is the process's) */
+static struct io_case cases[NCASES] = {
+	{.name = "syscalls"},
+	{.name = "io_uring", .uring = true},
+	{.name = "telephone-event", .telev = 101},
+};
 
 static void test_mixer(void **state)
 {
+	struct timespec next;
+	unsigned long before = 0;
+
 	(void)state;
-	mixer_case(false);
+	for (int c = 0; c < NCASES; c++)
+		case_start(&cases[c]);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	run_frames(cases, 0, PKTS - 50, &next);
+	before = allocs;                 /* a second of steady state */
+	run_frames(cases, PKTS - 50, PKTS, &next);
+	assert_int_equal(allocs - before, 0);
+	for (int c = 0; c < NCASES; c++)
+		for (int i = 0; i < NS; i++)
+			drain(&cases[c].legs[i]);
+	for (int c = 0; c < NCASES; c++)
+		case_check_k2(&cases[c]);
+	/* the conference's own K: 1 */
+	set_speakers(cases, 1);
+	run_frames(cases, PKTS, PKTS + 60, &next);
+	for (int c = 0; c < NCASES; c++) {
+		struct leg *ls = cases[c].legs;
+
+		print_message("%s: K=1: D hears 400 %.1f, 700 %.1f dBFS\n",
+			      cases[c].name, power_db(&ls[3], 400),
+			      power_db(&ls[3], 700));
+		assert_true(power_db(&ls[3], 400) > -25);
+		assert_true(power_db(&ls[3], 700) < -45);
+		assert_true(power_db(&ls[0], 700) < -45);   /* A: nobody */
+	}
+	/* K = 2, C the loudest: gathered after B, it pushes B out */
+	for (int c = 0; c < NCASES; c++)
+		cases[c].legs[2].amp = 20000;
+	set_speakers(cases, 2);
+	run_frames(cases, PKTS + 60, PKTS + 120, &next);
+	for (int c = 0; c < NCASES; c++) {
+		struct leg *ls = cases[c].legs;
+
+		for (int i = 1; i < NS; i += 2) {          /* B and D */
+			assert_true(power_db(&ls[i], 400) > -25);
+			assert_true(power_db(&ls[i], 1000) > -25);
+			assert_true(power_db(&ls[i], 700) < -45);
+		}
+	}
+	for (int c = 0; c < NCASES; c++) {
+		legs_end_of(cases[c].mx, cases[c].legs, NS);
+		cases[c].mx = NULL;
+	}
 }
 
-static void test_mixer_uring(void **state)
+/* (run even when the test fails: the mixers it left are stopped, so the
+ * tests after it run alone) */
+static int cases_end(void **state)
 {
 	(void)state;
-	memset(legs, 0, sizeof(legs));
-	mixer_case(true);
-}
-
-/* The same with telephone-event: the talkers beyond the K are never
- * decoded, the K are, and the one pushed out stops being heard */
-static void test_mixer_deferred(void **state)
-{
-	(void)state;
-	memset(legs, 0, sizeof(legs));
-	leg_telev = 101;
-	mixer_case(false);
-}
-
-/* (run even when the case fails, so the tests after it have no
- * telephone-event) */
-static int telev_off(void **state)
-{
-	(void)state;
-	leg_telev = -1;
+	for (int c = 0; c < NCASES; c++) {
+		if (!cases[c].mx)
+			continue;
+		cases[c].mx = mem_deref(cases[c].mx);
+		for (int i = 0; i < NS; i++)
+			close(cases[c].legs[i].peer);
+	}
 	return 0;
 }
 
@@ -545,58 +613,80 @@ static void test_mix_rate(void **state)
 /* Undecodable payloads (random bytes in valid RTP: Opus packets that
  * claim up to 120 ms, G.711 payload types the stream did not negotiate)
  * from one caller in a 48 kHz room: concealed in place, the mixer goes
- * on, and a listener still hears the other caller's tone */
-static void test_garbage_payloads(void **state)
+ * on, and a listener still hears the other caller's tone. (Its 120
+ * frames run in a mixer of its own beside the DTX listener's second 2 s
+ * in test_dtx_garbage: the same ticks carry both.) */
+static struct leg gl[3];          /* its A (garbage), B (400 Hz), C */
+static struct mixer *gmx;
+
+static void garbage_start(void)
 {
 	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 40,
 				.max_speakers = 4, .mix_hz = 48000};
-	struct mixer *mx = NULL;
-	struct leg *a = &legs[0], *b = &legs[1], *c = &legs[2];
-	struct timespec next;
 
-	(void)state;
-	memset(legs, 0, sizeof(legs));
-	b->freq = 400;
-	b->amp = 12000;
-	assert_int_equal(mixer_alloc(&mx, &cfg, NULL, NULL), 0);
-	leg_add(mx, 13, a, MEDIA_OPUS, 111);
-	leg_add(mx, 13, b, MEDIA_PCMU, 0);
-	leg_add(mx, 13, c, MEDIA_PCMU, 0);
+	memset(gl, 0, sizeof(gl));
+	gl[1].freq = 400;
+	gl[1].amp = 12000;
+	assert_int_equal(mixer_alloc(&gmx, &cfg, NULL, NULL), 0);
+	leg_add(gmx, 13, &gl[0], MEDIA_OPUS, 111);
+	leg_add(gmx, 13, &gl[1], MEDIA_PCMU, 0);
+	leg_add(gmx, 13, &gl[2], MEDIA_PCMU, 0);
 	srand(6465);
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (unsigned k = 0; k < 120; k++) {
-		uint8_t pkt[12 + 600];
-		size_t len = 12 + 1 + (size_t)(rand() % 600);
-		uint32_t ts = k * 960;
+}
 
-		for (size_t i = 12; i < len; i++)
-			pkt[i] = (uint8_t)rand();
-		pkt[0] = 0x80;
-		pkt[1] = (uint8_t)(k % 3 ? 111 : (k % 2 ? 0 : 8));
-		pkt[2] = (uint8_t)(k >> 8);
-		pkt[3] = (uint8_t)k;
-		pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-		pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-		pkt[8] = pkt[9] = pkt[10] = 0;
-		pkt[11] = 3;
-		(void)sendto(a->peer, pkt, len, 0,
-			     (struct sockaddr *)&a->mix_addr,
-			     sizeof(a->mix_addr));
-		send_frame(b, k);
-		for (int i = 0; i < 3; i++)
-			drain(&legs[i]);
-		peer_tick_sleep(&next);
-	}
+/* frame k of A's garbage and B's tone, and what C got */
+static void garbage_frame(unsigned k)
+{
+	struct leg *a = &gl[0];
+	uint8_t pkt[12 + 600];
+	size_t len = 12 + 1 + (size_t)(rand() % 600);
+	uint32_t ts = k * 960;
+
+	for (size_t i = 12; i < len; i++)
+		pkt[i] = (uint8_t)rand();
+	pkt[0] = 0x80;
+	pkt[1] = (uint8_t)(k % 3 ? 111 : (k % 2 ? 0 : 8));
+	pkt[2] = (uint8_t)(k >> 8);
+	pkt[3] = (uint8_t)k;
+	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
+	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
+	pkt[8] = pkt[9] = pkt[10] = 0;
+	pkt[11] = 3;
+	(void)sendto(a->peer, pkt, len, 0, (struct sockaddr *)&a->mix_addr,
+		     sizeof(a->mix_addr));
+	send_frame_of(gl, 1, k);
+	for (int i = 0; i < 3; i++)
+		drain(&gl[i]);
+}
+
+static void garbage_check(void)
+{
+	struct leg *c = &gl[2];
+
 	print_message("C hears 400 Hz at %.1f dBFS\n", power_db(c, 400));
 	assert_true(c->got > 100);
 	assert_true(power_db(c, 400) > -25);
-	legs_end(mx, 3);
+	legs_end_of(gmx, gl, 3);
+	gmx = NULL;
+}
+
+/* (run even when the test fails) */
+static int garbage_end(void **state)
+{
+	(void)state;
+	if (gmx) {
+		gmx = mem_deref(gmx);
+		for (int i = 0; i < 3; i++)
+			close(gl[i].peer);
+	}
+	return 0;
 }
 
 /* DTX: an Opus listener that asked for it (usedtx=1) and hears a silent
  * room through its own encoding gets next to nothing (libopus's DTX
- * frames are not sent), while a PCMU listener gets every frame */
-static void test_dtx(void **state)
+ * frames are not sent), while a PCMU listener gets every frame; and,
+ * meanwhile, test_garbage_payloads's room */
+static void test_dtx_garbage(void **state)
 {
 	struct mixer_cfg cfg = {.threads = 1, .jitter_ms = 40,
 				.max_speakers = 4, .mix_hz = 16000};
@@ -634,29 +724,33 @@ static void test_dtx(void **state)
 		peer_mixer_wait(mx, t0, NULL);     /* counted from then */
 	}
 	a->npkts = 0;
-	for (unsigned k = 100; k < 200; k++) {
-		send_frame(b, k);
-		for (int i = 0; i < 2; i++)
-			drain(&legs[i]);
+	garbage_start();
+	for (unsigned k = 100; k < 220; k++) {
+		if (k < 200) {
+			send_frame(b, k);
+			for (int i = 0; i < 2; i++)
+				drain(&legs[i]);
+		}
+		if (k == 200) {                  /* its 2 s are over */
+			drain(a);
+			print_message("DTX turned off by an update: %u "
+				      "packets in 2 s\n", a->npkts);
+			assert_true(a->npkts > 90);
+		}
+		garbage_frame(k - 100);
 		peer_tick_sleep(&next);
 	}
-	drain(a);
-	print_message("DTX turned off by an update: %u packets in 2 s\n",
-		      a->npkts);
-	assert_true(a->npkts > 90);
 	legs_end(mx, 2);
+	garbage_check();
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mixer),
-		cmocka_unit_test(test_mixer_uring),
-		cmocka_unit_test_teardown(test_mixer_deferred, telev_off),
+		cmocka_unit_test_teardown(test_mixer, cases_end),
 		cmocka_unit_test(test_opus_fec_path),
 		cmocka_unit_test(test_mix_rate),
-		cmocka_unit_test(test_garbage_payloads),
-		cmocka_unit_test(test_dtx),
+		cmocka_unit_test_teardown(test_dtx_garbage, garbage_end),
 	};
 	int r;
 
