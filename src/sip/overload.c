@@ -402,6 +402,12 @@ static void overload_busy(struct overload *o)
 	restart(o, TICK_MS);
 }
 
+void overload_request(struct overload *o, const struct sip_msg *msg)
+{
+	if (o && msg->tp != SIP_TRANSP_UDP)
+		overload_busy(o);
+}
+
 /* Other work (an API request) while asleep: measured again, at the
  * quiet pace, so that a flood of it shows as lag (and a lag ends the
  * quiet pace); unlike SIP it does not keep the pace at TICK_MS */

@@ -22,5 +22,9 @@ bool overload_admit(struct overload *o, const struct sip_msg *msg);
 /* A SUBSCRIBE outside a dialog (a new subscription or a fetch): the same,
  * by a bucket of their own on the same delay and max_subscribe_rate */
 bool overload_admit_sub(struct overload *o, const struct sip_msg *msg);
+/* Any request at the SIP gate (focus_validate). One over TCP or TLS is
+ * work the probe's helper never sees (it sees UDP datagrams): it wakes a
+ * sleeping measure at the busy pace, as a datagram does. o may be NULL */
+void overload_request(struct overload *o, const struct sip_msg *msg);
 
 #endif

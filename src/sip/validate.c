@@ -13,6 +13,7 @@
  * already seen. Signalling thread.
  */
 #include <string.h>
+#include "sip/overload.h"
 #include "sip/sip_int.h"
 #include "util/log.h"
 #include "util/srclimit.h"
@@ -219,6 +220,7 @@ bool focus_validate(const struct sip_msg *msg, void *arg)
 
 	if (focus_udp_guard_claim(f, msg))
 		return true;                  /* our own probe */
+	overload_request(f->ovl, msg);
 	switch (srclimit_check(f->limit, srclimit_sip_src(f->limit, msg,
 							  &srcbuf))) {
 	case SRCLIMIT_OK:

@@ -23,8 +23,9 @@
 #    unsubscribe; the subscriptions are back to the watcher alone.
 # First, before any of it: a quiet server stops measuring its load after
 # a second (no wake-ups on the mixer's core), and a SIP datagram or an
-# API request wakes the measure again (/v1/status: measure_asleep,
-# measure_woken; a GET of /v1/status itself wakes nothing).
+# API request wakes the measure again, and so does a request over TCP
+# (/v1/status: measure_asleep, measure_woken; a GET of /v1/status itself
+# wakes nothing).
 . "$(dirname "$0")/lib.sh"
 start_caucusd --max-call-rate 20 --max-subscribe-rate 20 \
 	--notify-interval-ms 250
@@ -40,7 +41,17 @@ wait_for 10 asleep || fail "the measure did not sleep again"
 w1=$(woken)
 curl -s -o /dev/null "$API/v1/conferences"
 [ "$(woken)" -gt "$w1" ] || fail "an API request did not wake the measure"
-log "the load measure sleeps when quiet; SIP and the API wake it"
+# over TCP the probe's helper sees nothing: the SIP gate wakes it
+wait_for 10 asleep || fail "the measure did not sleep again after the API"
+w2=$(woken)
+exec 3<>"/dev/tcp/127.0.0.1/$SIP_PORT"
+printf 'OPTIONS sip:demo@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-ovl2\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:demo@127.0.0.1>\r\nCall-ID: ovl-wake-2\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' >&3
+IFS= read -r -t 5 answer <&3 || answer=""
+exec 3<&-
+case $answer in "SIP/2.0 200"*) ;; *) fail "OPTIONS over TCP: '$answer'" ;; esac
+woken_tcp() { [ "$(woken)" -gt "$w2" ]; }
+wait_for 5 woken_tcp || fail "a SIP request over TCP did not wake the measure"
+log "the load measure sleeps when quiet; SIP (UDP, TCP) and the API wake it"
 sipp_bg watch uac_sub_loop.xml -s demo
 notified() { grep -c '^NOTIFY sip' "$WORK/watch.msg"; }
 first_notify() { [ "$(notified)" -ge 1 ]; }
