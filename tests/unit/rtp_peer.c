@@ -32,6 +32,17 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+void peer_rtp_header(uint8_t *pkt, uint8_t pt, uint16_t seq, uint32_t ts,
+		     uint32_t ssrc)
+{
+	pkt[0] = 0x80;
+	pkt[1] = pt;
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	put32(pkt + 4, ts);
+	put32(pkt + 8, ssrc);
+}
+
 size_t peer_pcmu_packet(uint8_t *pkt, unsigned k, double freq, double amp,
 			uint32_t ssrc)
 {
@@ -41,12 +52,7 @@ size_t peer_pcmu_packet(uint8_t *pkt, unsigned k, double freq, double amp,
 	for (int i = 0; i < PEER_FRAME; i++)
 		pcm[i] = (int16_t)lrint(amp * sin(2 * M_PI * freq *
 						  (double)(ts + i) / 8000));
-	pkt[0] = 0x80;
-	pkt[1] = 0;                              /* PCMU */
-	pkt[2] = (uint8_t)(k >> 8);
-	pkt[3] = (uint8_t)k;
-	put32(pkt + 4, ts);
-	put32(pkt + 8, ssrc);
+	peer_rtp_header(pkt, 0, (uint16_t)k, ts, ssrc);     /* PCMU */
 	media_encode(MEDIA_PCMU, pkt + 12, pcm, PEER_FRAME);
 	return 12 + PEER_FRAME;
 }

@@ -13,6 +13,10 @@
 
 /* A UDP socket bound to 127.0.0.1 on a free port (asserted); sa: where */
 int peer_udp(struct sockaddr_in *sa);
+/* An RTP header (version 2, no padding, extension, CSRC or marker) into
+ * pkt's first 12 bytes */
+void peer_rtp_header(uint8_t *pkt, uint8_t pt, uint16_t seq, uint32_t ts,
+		     uint32_t ssrc);
 /* RTP packet k of a PCMU tone (freq Hz, amp of full 32768; 0: silence)
  * from ssrc, into pkt (12 + PEER_FRAME bytes); returns its length */
 size_t peer_pcmu_packet(uint8_t *pkt, unsigned k, double freq, double amp,

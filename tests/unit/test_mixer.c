@@ -443,14 +443,7 @@ static void send_opus(struct media_coder *enc, struct leg *l, unsigned k,
 	}
 	len = media_coder_encode(enc, MEDIA_OPUS, pkt + 12, MEDIA_MAX_PAYLOAD,
 				 pcm, n);
-	pkt[0] = 0x80;
-	pkt[1] = 111;
-	pkt[2] = (uint8_t)(k >> 8);
-	pkt[3] = (uint8_t)k;
-	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-	pkt[8] = pkt[9] = pkt[10] = 0;
-	pkt[11] = 9;
+	peer_rtp_header(pkt, 111, (uint16_t)k, ts, 9);
 	if (l)
 		(void)sendto(l->peer, pkt, 12 + len, 0,
 			     (struct sockaddr *)&l->mix_addr,
@@ -644,14 +637,8 @@ static void garbage_frame(unsigned k)
 
 	for (size_t i = 12; i < len; i++)
 		pkt[i] = (uint8_t)rand();
-	pkt[0] = 0x80;
-	pkt[1] = (uint8_t)(k % 3 ? 111 : (k % 2 ? 0 : 8));
-	pkt[2] = (uint8_t)(k >> 8);
-	pkt[3] = (uint8_t)k;
-	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-	pkt[8] = pkt[9] = pkt[10] = 0;
-	pkt[11] = 3;
+	peer_rtp_header(pkt, (uint8_t)(k % 3 ? 111 : (k % 2 ? 0 : 8)),
+			(uint16_t)k, ts, 3);
 	(void)sendto(a->peer, pkt, len, 0, (struct sockaddr *)&a->mix_addr,
 		     sizeof(a->mix_addr));
 	send_frame_of(gl, 1, k);

@@ -126,14 +126,7 @@ static void send_g722(unsigned k)
 	size_t len = media_coder_encode(g722, MEDIA_G722, pkt + 12,
 					MEDIA_MAX_PAYLOAD, pcm, 320);
 
-	pkt[0] = 0x80;
-	pkt[1] = 9;
-	pkt[2] = (uint8_t)(k >> 8);
-	pkt[3] = (uint8_t)k;
-	pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16);
-	pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts;
-	pkt[8] = pkt[9] = pkt[10] = 0;
-	pkt[11] = 7;
+	peer_rtp_header(pkt, 9, (uint16_t)k, ts, 7);
 	(void)sendto(g_leg.peer, pkt, 12 + len, 0,
 		     (struct sockaddr *)&g_leg.mix_addr,
 		     sizeof(g_leg.mix_addr));
