@@ -90,8 +90,9 @@ static void jitter_update(struct jbuf *jb, uint32_t ts, uint32_t arrival)
 }
 
 enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
-			    uint32_t dur, uint8_t pt, const uint8_t *data,
-			    size_t len, uint32_t arrival)
+			    uint32_t dur, uint8_t pt, uint8_t level,
+			    const uint8_t *data, size_t len,
+			    uint32_t arrival)
 {
 	unsigned pos;
 	int idx;
@@ -156,6 +157,7 @@ enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
 	jb->slot[idx].ts = ts;
 	jb->slot[idx].dur = dur;
 	jb->slot[idx].pt = pt;
+	jb->slot[idx].level = level;
 	jb->slot[idx].len = (uint16_t)len;
 	memcpy(jb->slot[idx].data, data, len);
 	jb->stats.put++;

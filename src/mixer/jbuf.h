@@ -45,9 +45,13 @@ struct jbuf_stats {
 	uint32_t stretched;   /* frames concealed to wait for late data */
 };
 
+/* a packet's level not known to the buffer (jbuf_put) */
+#define JB_LEVEL_NONE 255
+
 struct jb_slot {
 	uint16_t seq;
 	uint8_t pt;
+	uint8_t level;              /* -dBov, as given to jbuf_put */
 	uint16_t len;
 	uint32_t ts;
 	uint32_t dur;               /* clock units */
@@ -82,10 +86,14 @@ struct jbuf {
 
 void jbuf_init(struct jbuf *jb, unsigned clock_hz, unsigned target_ms);
 /* A packet of dur clock units, arrived at `arrival` (clock units of any
- * origin) */
+ * origin). level: its level (-dBov) when the caller measured it as it
+ * arrived, from bytes still in the cache (G.711: playout.c then need
+ * not read the payload of a frame it drops), else JB_LEVEL_NONE; kept in
+ * the slot's header */
 enum jb_put_result jbuf_put(struct jbuf *jb, uint16_t seq, uint32_t ts,
-			    uint32_t dur, uint8_t pt, const uint8_t *data,
-			    size_t len, uint32_t arrival);
+			    uint32_t dur, uint8_t pt, uint8_t level,
+			    const uint8_t *data, size_t len,
+			    uint32_t arrival);
 /* Once per 20 ms tick, before jbuf_next: starts playout when enough is
  * buffered, adapts the target, follows drift. False: not playing (nothing
  * received yet, or the sender went quiet), play silence */

@@ -85,6 +85,7 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 	/* arrival in the stream's RTP clock (arrival_ts is in 8 kHz) */
 	uint32_t arrival_clk = arrival_ts * (clock_k / 8);
 	int dur;
+	uint8_t level;
 
 	if (!rtp_parse(&h, buf, len)) {
 		s->st.rx_bad++;
@@ -143,8 +144,16 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 	/* its length in RTP clock units; decoded at playout */
 	dur = codec == MEDIA_OPUS ? media_opus_samples(h.payload, h.plen) :
 		(int)h.plen;
+	/* a G.711 frame's level now, from bytes still in the cache: most
+	 * frames are dropped at playout on it alone (playout.c), which then
+	 * reads only the slot's header */
+	level = s->plc && (uint32_t)dur == s->jb.frame ?
+		talk_level_energy((double)media_g711_energy(codec, h.payload,
+							    h.plen), h.plen) :
+		JB_LEVEL_NONE;
 	if (dur <= 0 || jbuf_put(&s->jb, h.seq, h.ts, (uint32_t)dur, h.pt,
-				 h.payload, h.plen, arrival_clk) == JB_BAD)
+				 level, h.payload, h.plen,
+				 arrival_clk) == JB_BAD)
 		s->st.rx_bad++;
 }
 

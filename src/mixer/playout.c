@@ -11,7 +11,8 @@
  * level, or by its size) is not decoded at all; the decoder catches up
  * through its PLC when the stream speaks again.
  * A G.711 frame is not decoded until it is known to be heard: its level
- * comes from its bytes (a table, media_g711_energy), a quiet one of a
+ * comes from its bytes (a table, media_g711_energy; measured as the
+ * packet arrived, while its bytes were in the cache), a quiet one of a
  * stream not talking is dropped here, a loud one waits (s->deferred)
  * until room_gather knows whether it is among the K loudest
  * (mstream_playout_decode) or not (mstream_playout_drop). In a room
@@ -184,7 +185,10 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 		enum media_codec c = p->pt == s->m.tx_pt ? s->m.codec :
 			(enum media_codec)p->pt;
 
-		*level = talk_level_energy((double)media_g711_energy(
+		/* (measured as it arrived, mstream_rx_rtp: the payload is
+		 * not read here) */
+		*level = p->level != JB_LEVEL_NONE ? p->level :
+			talk_level_energy((double)media_g711_energy(
 				c, p->data, p->len), p->len);
 		if (s->talk.talking || *level < TALK_ON_DBOV) {
 			s->deferred = can_defer;

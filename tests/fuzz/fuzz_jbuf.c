@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(payload, r.p, len);
 			r.p += len;
 			r.n -= len;
-			(void)jbuf_put(&jb, seq, ts, dur, pt, payload, len,
-				       arrival);
+			(void)jbuf_put(&jb, seq, ts, dur, pt, JB_LEVEL_NONE,
+				       payload, len, arrival);
 		}
 		else if ((op & 3) == 2) {
 			uint32_t want = jb.frame;

@@ -26,7 +26,8 @@ static enum jb_put_result put(uint16_t seq, unsigned n, uint32_t ts)
 {
 	uint8_t data[4] = {(uint8_t)seq, 0xaa, 0xbb, 0xcc};
 
-	return jbuf_put(&jb, seq, ts, n, 0, data, sizeof(data), now);
+	return jbuf_put(&jb, seq, ts, n, 0, JB_LEVEL_NONE, data, sizeof(data),
+			now);
 }
 
 /* One tick as the mixer's playout does it: what was handed out, e.g.
@@ -270,12 +271,16 @@ static void test_overflow_and_garbage(void **state)
 		put(s, F, s * 160u);
 	assert_true(jb.stats.overflow >= 10);
 	assert_int_equal(jb.count, JB_SLOTS);
-	assert_int_equal(jbuf_put(&jb, 1, 1, F, 0, data, 0, 0), JB_BAD);
-	assert_int_equal(jbuf_put(&jb, 1, 1, F, 0, data, JB_PAYLOAD + 1, 0),
+	assert_int_equal(jbuf_put(&jb, 1, 1, F, 0, JB_LEVEL_NONE, data, 0,
+				  0), JB_BAD);
+	assert_int_equal(jbuf_put(&jb, 1, 1, F, 0, JB_LEVEL_NONE, data,
+				  JB_PAYLOAD + 1, 0),
 			 JB_BAD);
-	assert_int_equal(jbuf_put(&jb, 1, 1, 0, 0, data, 4, 0), JB_BAD);
+	assert_int_equal(jbuf_put(&jb, 1, 1, 0, 0, JB_LEVEL_NONE, data, 4,
+				  0), JB_BAD);
 	/* longer than 120 ms */
-	assert_int_equal(jbuf_put(&jb, 1, 1, 961, 0, data, 4, 0), JB_BAD);
+	assert_int_equal(jbuf_put(&jb, 1, 1, 961, 0, JB_LEVEL_NONE, data,
+				  4, 0), JB_BAD);
 }
 
 static void test_garbage_stream(void **state)
@@ -291,7 +296,8 @@ static void test_garbage_stream(void **state)
 		now += (uint32_t)(random() % 400);
 		(void)jbuf_put(&jb, (uint16_t)random(),
 			       (uint32_t)random() % 50000,
-			       (uint32_t)(random() % 1100), 0, d,
+			       (uint32_t)(random() % 1100), 0,
+			       JB_LEVEL_NONE, d,
 			       (size_t)(random() % 3), now);
 		if (i % 3 == 0)
 			tick();
@@ -436,9 +442,9 @@ static void test_opus_clock(void **state)
 	jbuf_init(&jb, 48000, 40);
 	assert_int_equal(jb.frame, 960);
 	assert_int_equal(jbuf_target(&jb), 1920);
-	assert_int_equal(jbuf_put(&jb, 1, 960, 960, 111,
+	assert_int_equal(jbuf_put(&jb, 1, 960, 960, 111, JB_LEVEL_NONE,
 				  (const uint8_t *)"x", 1, 0), JB_OK);
-	assert_int_equal(jbuf_put(&jb, 2, 1920, 960, 111,
+	assert_int_equal(jbuf_put(&jb, 2, 1920, 960, 111, JB_LEVEL_NONE,
 				  (const uint8_t *)"y", 1, 0), JB_OK);
 	assert_true(jbuf_tick(&jb));
 }

@@ -5,6 +5,9 @@
  * packet's samples, mstream_playout_drop takes it unheard, and either way
  * the next tick plays the next packet, with nothing skipped or late. A
  * stream that listens for keypad tones in the audio decodes every frame.
+ * A packet received (mstream_rx_rtp) has its level measured as it
+ * arrives, kept in its slot's header, and playout goes by that level
+ * without reading the payload again.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include "mixer/mixer_stream.h"
 
 #define F 160                  /* 20 ms at 8 kHz */
@@ -75,7 +79,7 @@ static void run(struct mstream *s, bool expect_deferred)
 
 		packet(k, pay);
 		assert_int_equal(jbuf_put(&s->jb, (uint16_t)k, k * F, F, 0,
-					  pay, F, k * F), JB_OK);
+					  JB_LEVEL_NONE, pay, F, k * F), JB_OK);
 		got = mstream_playout(s, out);
 		if (!got)
 			continue;
@@ -136,11 +140,114 @@ static void test_keypad_decodes_all(void **state)
 	stream_free(s);
 }
 
+/* A packet through the receive path: its level is measured on arrival
+ * and kept in the slot, the same as one measured from its bytes later;
+ * a packet of another length than a frame, or of another codec, gets
+ * none */
+static void test_level_on_arrival(void **state)
+{
+	struct mstream *s = stream_new(101);
+	struct sockaddr_storage from = {0};
+	struct sockaddr_in *in = (struct sockaddr_in *)(void *)&from;
+	uint8_t pkt[12 + 2 * F];
+	const struct jb_slot *p;
+	bool sig = false;
+	uint8_t want;
+
+	(void)state;
+	in->sin_family = AF_INET;
+	in->sin_port = htons(40000);
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	msource_signal(&s->src, &from, sizeof(*in), NULL, 0);
+	pkt[0] = 0x80;
+	pkt[1] = 0;                          /* PCMU */
+	pkt[2] = 0;
+	pkt[3] = 1;                          /* seq 1 */
+	memset(pkt + 4, 0, 4);               /* ts 0 */
+	memcpy(pkt + 8, "\x01\x02\x03\x04", 4);
+	packet(3, pkt + 12);
+	mstream_rx_rtp(NULL, s, pkt, 12 + F, &from, sizeof(*in), 0, &sig);
+	assert_int_equal(s->jb.count, 1);
+	p = &s->jb.slot[s->jb.order[0]];
+	want = talk_level_energy((double)media_g711_energy(MEDIA_PCMU,
+							   pkt + 12, F), F);
+	assert_int_equal(p->level, want);
+	assert_in_range(p->level, 12, 18);
+	/* 40 ms in one packet: not one frame, no level */
+	pkt[3] = 2;
+	pkt[6] = F >> 8;
+	pkt[7] = F & 0xff;                   /* ts 160 */
+	packet(4, pkt + 12);
+	packet(5, pkt + 12 + F);
+	mstream_rx_rtp(NULL, s, pkt, 12 + 2 * F, &from, sizeof(*in), 0, &sig);
+	assert_int_equal(s->jb.count, 2);
+	assert_int_equal(s->jb.slot[s->jb.order[1]].level, JB_LEVEL_NONE);
+	/* a G.722 stream's packet has none either */
+	stream_free(s);
+	s = stream_new(101);
+	s->m.codec = MEDIA_G722;
+	s->m.tx_pt = 9;
+	media_plc_free(s->plc);
+	s->plc = NULL;
+	mstream_playout_init(s, 16000, 20);
+	msource_signal(&s->src, &from, sizeof(*in), NULL, 0);
+	pkt[1] = 9;
+	pkt[3] = 1;
+	mstream_rx_rtp(NULL, s, pkt, 12 + F, &from, sizeof(*in), 0, &sig);
+	assert_int_equal(s->jb.count, 1);
+	assert_int_equal(s->jb.slot[s->jb.order[0]].level, JB_LEVEL_NONE);
+	s->plc = media_plc_new();
+	stream_free(s);
+}
+
+/* Playout goes by the level in the slot's header: a loud frame whose
+ * slot says silence is dropped as quiet (its bytes are not read), and a
+ * quiet frame whose slot says speech level waits to be decoded */
+static void test_level_from_slot(void **state)
+{
+	struct mstream *s = stream_new(101);
+	uint8_t loud[F], hush[F];
+	int16_t out[F];
+	unsigned k, quiet = 0, deferred = 0;
+
+	(void)state;
+	packet(1, loud);
+	memset(hush, 0xff, sizeof(hush));    /* PCMU's zero */
+	for (k = 0; k < 40; k++) {
+		bool even = !(k % 2);
+
+		assert_int_equal(jbuf_put(&s->jb, (uint16_t)k, k * F, F, 0,
+					  even ? 127 : 15, even ? loud : hush,
+					  F, k * F), JB_OK);
+		if (!mstream_playout(s, out))
+			continue;
+		/* the frame played is k's or an earlier one: its level
+		 * tells which kind it was */
+		if (s->quiet) {
+			assert_int_equal(s->quiet_level, 127);
+			quiet++;
+		}
+		else {
+			assert_true(s->deferred);
+			assert_int_equal(s->quiet_level, 15);
+			deferred++;
+			mstream_playout_drop(s);
+		}
+	}
+	print_message("%u dropped as quiet, %u deferred as loud\n", quiet,
+		      deferred);
+	assert_true(quiet > 10);
+	assert_true(deferred > 10);
+	stream_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deferred),
 		cmocka_unit_test(test_keypad_decodes_all),
+		cmocka_unit_test(test_level_on_arrival),
+		cmocka_unit_test(test_level_from_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
