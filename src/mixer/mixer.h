@@ -120,10 +120,9 @@ struct mixer_mcast {
 
 /* The per-stream settings that can change during a call. */
 struct mixer_media {
-	struct sockaddr_storage rtp_dst;   /* where to send (until latched) */
+	/* (what every packet and tick reads first, with rtp_dst's address
+	 * and port: one cache line in a mixer stream) */
 	socklen_t rtp_dst_len;
-	struct sockaddr_storage rtcp_dst;
-	socklen_t rtcp_dst_len;
 	enum media_codec codec;            /* what we send */
 	uint8_t tx_pt;
 	int16_t telev_pt;                  /* -1: no telephone-event */
@@ -142,6 +141,9 @@ struct mixer_media {
 	uint32_t room_hz;       /* the room's mix rate, 8000, 16000 or
 				 * 48000 (0: the thread's); every stream of
 				 * a room carries the same */
+	struct sockaddr_storage rtp_dst;   /* where to send (until latched) */
+	struct sockaddr_storage rtcp_dst;
+	socklen_t rtcp_dst_len;
 	struct media_opus_fmtp opus;   /* the peer's Opus fmtp */
 	double gain_in_db;      /* applied to their audio in the mix */
 	double gain_out_db;     /* applied to what they hear */

@@ -290,7 +290,7 @@ static void stream_gains(struct mstream *s)
 static void cmd_add(struct mthread *t, const struct mcmd *c)
 {
 	struct mroom *r = room_find(t, c->room, true);
-	struct mstream *s = calloc(1, sizeof(*s));
+	struct mstream *s = mstream_alloc();
 	bool shared = c->rtp_fd < 0 && !c->app;
 
 	if (!r || !s || !room_reserve(r) || (shared && !t->mux) ||

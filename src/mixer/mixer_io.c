@@ -106,7 +106,7 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 	case MSOURCE_SAME:
 		break;
 	}
-	if (s->m.srtp.on && (!msrtp_rx(s, buf, &len, false) ||
+	if (s->srtp_on && (!msrtp_rx(s, buf, &len, false) ||
 			     !rtp_parse(&h, buf, len)))
 		return;
 	s->latched = true;

@@ -5,6 +5,8 @@
 #ifndef CAUCUS_MIXER_STREAM_H
 #define CAUCUS_MIXER_STREAM_H
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <sys/socket.h>
 #include "media/media.h"
@@ -40,7 +42,9 @@ bool msrtp_rx(struct mstream *s, uint8_t *buf, size_t *len, bool rtcp);
 bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
 	      bool rtcp);
 
-/* A stream and a room, owned by their mixer thread */
+/* A stream and a room, owned by their mixer thread. A stream is
+ * allocated by mstream_alloc, at its alignment: its hot fields are laid
+ * out by cache line */
 struct mstream {
 	uint32_t id;
 	struct mixer_app *app;   /* an application (no sockets): its rings
@@ -73,6 +77,9 @@ struct mstream {
 			      * talker) waits undecoded in the jitter
 			      * buffer: quiet_level is its level */
 	bool up_live;        /* the receive resampler ran last tick */
+	bool srtp_on;        /* m.srtp.on as of the last msrtp_apply
+			      * (which follows every change of m), here
+			      * where every packet looks */
 	struct rtp_rxstat rx;
 	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
 	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */
@@ -95,19 +102,22 @@ struct mstream {
 	 * is listened to for in-band tones and delayed two frames (looked
 	 * at every tick; its state is with the rest, below) */
 	struct dtmf_rx_state_s *inband;
-	/* the rest */
 	int rtp_fd, rtcp_fd;     /* its own, or its thread's (mux) */
 	struct mux *mux;         /* per-thread sockets (NULL: its own) */
 	struct uring *ur;        /* its own, read and sent through its
 				  * thread's io_uring (NULL: a call a
 				  * packet) */
-	struct mixer_media m;
 	int32_t gain_in_q16, gain_out_q16;   /* m's gains in mix.h's unit */
 	struct media_coder *coder;   /* codec state and resamplers (NULL:
 				      * G.711 in an 8 kHz mix) */
 	struct media_plc *plc;       /* G.711's concealment */
-	struct msource src;      /* whose media is taken (source.c) */
 	struct srtp *srtp_rx, *srtp_tx;   /* msrtp.c; NULL: plain RTP */
+	/* whose media is taken (util/msource.c), and the stream's media
+	 * settings: each starts a cache line, so that a packet reads one
+	 * line of each (their first fields, and the address in it) */
+	struct msource src __attribute__((aligned(64)));
+	struct mixer_media m __attribute__((aligned(64)));
+	/* the rest */
 	struct srtp *srtcp_rx, *srtcp_tx; /* RTCP's own (DTLS-SRTP) */
 	struct mixer_srtp_made made[4];   /* the key each context holds:
 					   * RTP rx, tx; RTCP's own rx, tx */
@@ -150,6 +160,18 @@ struct mstream {
 	bool mc_take;            /* it hears the room's selection from the
 				  * room's multicast group (self_relink) */
 };
+
+/* A zeroed stream at the alignment its layout wants (free() frees it);
+ * NULL: out of memory */
+static inline struct mstream *mstream_alloc(void)
+{
+	struct mstream *s = aligned_alloc(_Alignof(struct mstream),
+					  sizeof(struct mstream));
+
+	if (s)
+		memset(s, 0, sizeof(*s));
+	return s;
+}
 
 /* A mix within a room: the main conference's (group 0) or a
  * sidebar's. Its members' K loudest are summed; a member hears the sum

@@ -61,6 +61,7 @@ int msrtp_apply(struct mstream *s)
 	const struct mixer_srtp_keys *rtcp = k->on ? &k->rtcp : &none;
 	int err;
 
+	s->srtp_on = k->on;
 	/* off: nothing is taken (the receive contexts go), and the send
 	 * contexts wait for their key to come back */
 	err = mixer_srtp_ctx(&s->srtp_rx, &s->made[0], rtp, false);
@@ -102,7 +103,7 @@ bool msrtp_rx(struct mstream *s, uint8_t *buf, size_t *len, bool rtcp)
 	struct srtp *ctx;
 	struct mbuf mb;
 
-	if (!s->m.srtp.on)
+	if (!s->srtp_on)
 		return true;
 	ctx = ctx_of(s, rtcp, true);
 	if (!ctx)                              /* keys not yet known */
@@ -122,7 +123,7 @@ bool msrtp_tx(struct mstream *s, uint8_t *buf, size_t *len, size_t cap,
 	struct srtp *ctx;
 	struct mbuf mb;
 
-	if (!s->m.srtp.on)
+	if (!s->srtp_on)
 		return true;
 	ctx = ctx_of(s, rtcp, false);
 	if (!ctx)

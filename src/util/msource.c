@@ -101,10 +101,12 @@ enum msource_verdict msource_rtp(struct msource *ms,
 				 socklen_t len, uint32_t ssrc, uint16_t seq,
 				 uint32_t now_ms)
 {
+	/* the source now, else the signalled address: either is taken
+	 * (the usual packet, from cur, reads nothing else) */
+	if (ms->cur_len && msource_addr_eq(src, &ms->cur, true))
+		return take(ms, src, len, ssrc, seq, now_ms);
 	if (usable(&ms->sig, ms->sig_len) &&
 	    msource_addr_eq(src, &ms->sig, true))
-		return take(ms, src, len, ssrc, seq, now_ms);
-	if (ms->cur_len && msource_addr_eq(src, &ms->cur, true))
 		return take(ms, src, len, ssrc, seq, now_ms);
 	/* someone else, while the source still talks: never */
 	if (ms->heard && now_ms - ms->last_ms < SILENT_MS)

@@ -13,19 +13,22 @@
 
 /* Whose media a stream takes: the owner's only */
 struct msource {
-	struct sockaddr_storage sig, sig_rtcp;   /* signalled in SDP */
-	socklen_t sig_len, sig_rtcp_len;
-	struct sockaddr_storage cur;   /* the source now (signalled, or
-					* learnt) */
+	/* what every packet reads, with cur's first bytes (its address
+	 * and port): one cache line when the struct starts one (a mixer
+	 * stream's does) */
 	socklen_t cur_len;
 	bool heard;                    /* a packet was taken from cur */
+	uint8_t cand_n;                /* packets in sequence from cand */
+	uint16_t seq;                  /* of the last packet taken */
 	uint32_t ssrc;                 /* of the last packet taken */
-	uint16_t seq;
 	uint32_t last_ms;              /* when (arrival clock) */
-	struct sockaddr_storage cand;  /* an address on probation */
+	socklen_t sig_len, sig_rtcp_len;
 	uint32_t cand_ssrc;
 	uint16_t cand_seq;
-	uint8_t cand_n;                /* packets in sequence from it */
+	struct sockaddr_storage cur;   /* the source now (signalled, or
+					* learnt) */
+	struct sockaddr_storage sig, sig_rtcp;   /* signalled in SDP */
+	struct sockaddr_storage cand;  /* an address on probation */
 };
 
 enum msource_verdict { MSOURCE_DROP, MSOURCE_SAME, MSOURCE_NEW };

@@ -43,7 +43,7 @@ static void keys(struct mstream *s, const uint8_t *rx, const uint8_t *tx,
 
 static struct mstream *stream(void)
 {
-	struct mstream *s = calloc(1, sizeof(*s));
+	struct mstream *s = mstream_alloc();
 
 	assert_non_null(s);
 	for (int i = 0; i < 30; i++) {

@@ -25,7 +25,7 @@
 
 static struct mstream *stream_new(int telev_pt)
 {
-	struct mstream *s = calloc(1, sizeof(*s));
+	struct mstream *s = mstream_alloc();
 	int err = 0;
 
 	assert_non_null(s);
