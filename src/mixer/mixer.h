@@ -125,6 +125,7 @@ struct mixer_media {
 	socklen_t rtp_dst_len;
 	enum media_codec codec;            /* what we send */
 	uint8_t tx_pt;
+	bool self_mix;      /* it mixes for itself (below) */
 	int16_t telev_pt;                  /* -1: no telephone-event */
 	bool send;          /* we send the mix to them (not on hold) */
 	bool recv;          /* their audio may enter the mix */
@@ -185,7 +186,7 @@ struct mixer_media {
 	 * is sent for a place nobody fills. Plain RTP only (the SIP side
 	 * takes it so). self_level_id: RFC 6464 levels of each source in
 	 * its packets, with this extension id (0: none). */
-	bool self_mix;
+	/* (self_mix is with the fields every tick reads, above) */
 	uint8_t self_level_id;
 	/* fwd_ssrc: the SSRC of its own voice as a source (read on add
 	 * only, so the signalling side can tell a listener on a group

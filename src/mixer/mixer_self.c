@@ -74,7 +74,7 @@ void self_init(struct mstream *s)
 bool self_on(const struct mstream *s)
 {
 	/* plain RTP only: sdpneg.c says why */
-	return !s->app && s->m.self_mix && !s->m.srtp.on;
+	return !s->app && s->m.self_mix && !s->srtp_on;
 }
 
 static void fwd_drop(struct mstream *s, unsigned i)

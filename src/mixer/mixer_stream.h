@@ -80,6 +80,9 @@ struct mstream {
 	bool srtp_on;        /* m.srtp.on as of the last msrtp_apply
 			      * (which follows every change of m), here
 			      * where every packet looks */
+	bool plc_fresh;      /* plc was reset and has been given nothing
+			      * since (its own allocation is not touched
+			      * again for a frame dropped unheard) */
 	struct rtp_rxstat rx;
 	uint32_t tx_ssrc, tx_ts, tx_packets, tx_octets;
 	uint32_t tx_packets_reported;   /* tx_packets at the last RTCP */

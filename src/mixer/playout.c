@@ -153,6 +153,16 @@ static void decode(struct mstream *s, const struct jb_slot *p,
 	s->fifo_n += (unsigned)got - drop;
 }
 
+/* G.711's concealer starts afresh (a frame was not heard): once, until
+ * it is given audio again */
+static void plc_reset(struct mstream *s)
+{
+	if (s->plc_fresh)
+		return;
+	media_plc_reset(s->plc);
+	s->plc_fresh = true;
+}
+
 /* A quiet frame of a stream not talking, one whole packet, needs no
  * decoding at all: G.711's level is read from its bytes, a silent Opus
  * frame is silence. The packet is taken; *level is set. A loud G.711
@@ -194,7 +204,7 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 			s->deferred = can_defer;
 			return false;
 		}
-		media_plc_reset(s->plc);
+		plc_reset(s);
 	}
 	else
 		return false;
@@ -210,6 +220,7 @@ static bool fill(struct mstream *s, unsigned want)
 {
 	bool concealed = false;
 
+	s->plc_fresh = false;         /* (the concealer may be fed) */
 	while (s->fifo_n < want) {
 		struct jb_out o;
 		unsigned need = want - s->fifo_n;
@@ -289,7 +300,7 @@ void mstream_playout_drop(struct mstream *s)
 	/* as a quiet frame: taken, and the concealer starts afresh (what
 	 * it would repeat is older than what was not heard) */
 	(void)jbuf_next(&s->jb, s->jb.frame, &o);
-	media_plc_reset(s->plc);
+	plc_reset(s);
 	s->conceal_run = 0;
 }
 
