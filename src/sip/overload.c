@@ -366,10 +366,13 @@ static void tick(void *arg)
 	}
 	summary(o, now);
 	/* (the automatic rate comes back up only in ticks: it must be
-	 * off) */
+	 * off; and refusals not yet in a summary are logged in a tick: it
+	 * stays awake for them) */
 	o->idle = !o->seen && lag < QUIET_MS && o->lag_avg_ms < QUIET_MS &&
 		o->queue_ms < QUIET_MS && !o->was_limiting &&
-		!by_load(&o->adm) && !by_load(&o->subs);
+		!by_load(&o->adm) && !by_load(&o->subs) &&
+		o->adm.refused == o->summary_refused &&
+		o->subs.refused == o->summary_subs;
 	o->seen = 0;
 	o->quiet_ticks = o->idle ? o->quiet_ticks + 1 : 0;
 	if (o->quiet_ticks >= SLEEP_TICKS) {
