@@ -27,7 +27,9 @@ BENCH_CODEC=mixed bash "$dir/janus.sh" "$build" 100 200
 BENCH_TALKERS=all bash "$dir/janus.sh" "$build" 400
 echo
 echo "== per-thread sockets against the shared floor, pinned pairs (bench/floor.sh) =="
-bash "$dir/floor.sh" "$build" 400 7
+# (16 pairs: on a shared 2-core machine the median of 8 pairs moved from
+# 0.99x to 1.21x between three runs of the same build)
+bash "$dir/floor.sh" "$build" 400 16
 echo
 echo "== switched video (bench/video.sh) =="
 bash "$dir/video.sh" "$build"
