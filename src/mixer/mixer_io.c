@@ -148,9 +148,7 @@ void mstream_rx_rtp(struct mthread *t, struct mstream *s, uint8_t *buf,
 	 * frames are dropped at playout on it alone (playout.c), which then
 	 * reads only the slot's header */
 	level = s->plc && (uint32_t)dur == s->jb.frame ?
-		talk_level_energy((double)media_g711_energy(codec, h.payload,
-							    h.plen), h.plen) :
-		JB_LEVEL_NONE;
+		talk_level_g711(codec, h.payload, h.plen) : JB_LEVEL_NONE;
 	if (dur <= 0 || jbuf_put(&s->jb, h.seq, h.ts, (uint32_t)dur, h.pt,
 				 level, h.payload, h.plen,
 				 arrival_clk) == JB_BAD)

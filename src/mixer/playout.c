@@ -198,8 +198,7 @@ static bool quiet_frame(struct mstream *s, uint8_t *level)
 		/* (measured as it arrived, mstream_rx_rtp: the payload is
 		 * not read here) */
 		*level = p->level != JB_LEVEL_NONE ? p->level :
-			talk_level_energy((double)media_g711_energy(
-				c, p->data, p->len), p->len);
+			talk_level_g711(c, p->data, p->len);
 		if (s->talk.talking || *level < TALK_ON_DBOV) {
 			s->deferred = can_defer;
 			return false;

@@ -14,6 +14,12 @@ uint8_t talk_level(const int16_t *frame, size_t n)
 	return talk_level_energy((double)e, n);
 }
 
+uint8_t talk_level_g711(enum media_codec c, const uint8_t *payload,
+			size_t n)
+{
+	return talk_level_energy((double)media_g711_energy(c, payload, n), n);
+}
+
 /* The level L (-dBov, rounded: L - 0.5 <= -dB < L + 0.5) holds the mean
  * squares x with bound[L] < x <= bound[L - 1], bound[k] being
  * 10^(-(k + 0.5) / 10): a search of the table rather than a logarithm a

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "media/media.h"
 
 #define TALK_ON_DBOV 42      /* louder than -42 dBov ... */
 #define TALK_ON_FRAMES 3     /* ... for 60 ms: talking */
@@ -26,6 +27,10 @@ struct talk {
 uint8_t talk_level(const int16_t *frame, size_t n);
 /* The same from the frame's energy (the sum of its squared samples) */
 uint8_t talk_level_energy(double energy, size_t n);
+/* The same of a G.711 payload (c: either law) of n bytes, from its
+ * bytes without decoding them */
+uint8_t talk_level_g711(enum media_codec c, const uint8_t *payload,
+			size_t n);
 /* One frame (NULL: none arrived). True when talking changed. */
 bool talk_frame(struct talk *t, const int16_t *frame, size_t n);
 /* The same with the frame's level already known (RFC 6464: the sender
