@@ -30,6 +30,17 @@
 start_caucusd --max-call-rate 20 --max-subscribe-rate 20 \
 	--notify-interval-ms 250
 asleep() { [ "$(json_field "$(get /v1/status)" measure_asleep)" = true ]; }
+# summary_before_sleep CHECK WHAT: CHECK (a grep of the log) holds within
+# 8 s. The measure logs the summary in a tick: it must not fall asleep
+# with refusals not yet logged, or the line never comes
+summary_before_sleep() {
+	local check=$1 what=$2
+	logged_or_asleep() { "$check" || asleep; }
+	wait_for 8 logged_or_asleep ||
+		fail "no summary line of the $what in the log"
+	"$check" || fail "the load measure fell asleep before it logged" \
+		"the summary line of the $what"
+}
 woken() { json_field "$(get /v1/status)" measure_woken; }
 wait_for 10 asleep || fail "the load measure of a quiet server never slept"
 w0=$(woken)
@@ -122,13 +133,7 @@ summary() {
 	grep -q 'msg="overloaded: new calls refused with 503" refused=' \
 		"$WORK/caucusd.log"
 }
-# (the measure logs it in a tick: it must not fall asleep with refusals
-# not yet logged, or the line never comes)
-summary_or_asleep() { summary || asleep; }
-wait_for 8 summary_or_asleep ||
-	fail "no summary line of the refusals in the log"
-summary || fail "the load measure fell asleep before it logged the" \
-	"summary line of the refusals"
+summary_before_sleep summary "refusals"
 
 [ "$(grep -c 'overloaded: new calls refused' "$WORK/caucusd.log")" -le 3 ] ||
 	fail "the refusals were logged more than a summary"
@@ -182,11 +187,7 @@ sub_summary() {
 	grep -qE 'msg="overloaded: new (calls and )?subscriptions refused with 503" refused=[0-9]+ subscriptions_refused=[1-9]' \
 		"$WORK/caucusd.log"
 }
-sub_summary_or_asleep() { sub_summary || asleep; }
-wait_for 8 sub_summary_or_asleep ||
-	fail "no summary line of the refused subscriptions"
-sub_summary || fail "the load measure fell asleep before it logged the" \
-	"summary line of the refused subscriptions"
+summary_before_sleep sub_summary "refused subscriptions"
 alive
 stop_caucusd
 log PASS

@@ -19,8 +19,10 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include "mixer/mixer_stream.h"
+#include "rtp_peer.h"
 
 #define F 160                  /* 20 ms at 8 kHz */
+#define SSRC 0x01020304u
 #define TICKS 200
 
 static struct mstream *stream_new(int telev_pt)
@@ -159,12 +161,7 @@ static void test_level_on_arrival(void **state)
 	in->sin_port = htons(40000);
 	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	msource_signal(&s->src, &from, sizeof(*in), NULL, 0);
-	pkt[0] = 0x80;
-	pkt[1] = 0;                          /* PCMU */
-	pkt[2] = 0;
-	pkt[3] = 1;                          /* seq 1 */
-	memset(pkt + 4, 0, 4);               /* ts 0 */
-	memcpy(pkt + 8, "\x01\x02\x03\x04", 4);
+	peer_rtp_header(pkt, 0, 1, 0, SSRC);        /* PCMU */
 	packet(3, pkt + 12);
 	mstream_rx_rtp(NULL, s, pkt, 12 + F, &from, sizeof(*in), 0, &sig);
 	assert_int_equal(s->jb.count, 1);
@@ -174,9 +171,7 @@ static void test_level_on_arrival(void **state)
 	assert_int_equal(p->level, want);
 	assert_in_range(p->level, 12, 18);
 	/* 40 ms in one packet: not one frame, no level */
-	pkt[3] = 2;
-	pkt[6] = F >> 8;
-	pkt[7] = F & 0xff;                   /* ts 160 */
+	peer_rtp_header(pkt, 0, 2, F, SSRC);
 	packet(4, pkt + 12);
 	packet(5, pkt + 12 + F);
 	mstream_rx_rtp(NULL, s, pkt, 12 + 2 * F, &from, sizeof(*in), 0, &sig);
@@ -191,8 +186,7 @@ static void test_level_on_arrival(void **state)
 	s->plc = NULL;
 	mstream_playout_init(s, 16000, 20);
 	msource_signal(&s->src, &from, sizeof(*in), NULL, 0);
-	pkt[1] = 9;
-	pkt[3] = 1;
+	peer_rtp_header(pkt, 9, 1, F, SSRC);        /* G.722 */
 	mstream_rx_rtp(NULL, s, pkt, 12 + F, &from, sizeof(*in), 0, &sig);
 	assert_int_equal(s->jb.count, 1);
 	assert_int_equal(s->jb.slot[s->jb.order[0]].level, JB_LEVEL_NONE);
